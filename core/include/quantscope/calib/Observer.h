@@ -1,0 +1,42 @@
+#pragma once
+
+#include "quantscope/quant/QParams.h"
+#include "quantscope/quant/QuantSpec.h"
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+namespace quantscope {
+
+// Watches values (one call per batch) and chooses the clipping range for one block.
+// Non-finite values are counted and never enter the range. With nothing finite observed the
+// range is {0, 0}, which quantizes to finite parameters.
+class Observer {
+public:
+    explicit Observer(const QuantSpec& spec) : m_spec(spec) {}
+    virtual ~Observer() = default;
+    Observer(const Observer&) = delete;
+    Observer& operator=(const Observer&) = delete;
+
+    void observe(std::span<const float> values);
+    virtual Range range() const = 0;
+
+    int64_t finiteCount() const { return m_finite; }
+    int64_t nonfiniteCount() const { return m_nonfinite; }
+    const QuantSpec& spec() const { return m_spec; }
+
+protected:
+    // Receives only the finite values of a batch (never empty).
+    virtual void observeFinite(std::span<const float> values) = 0;
+
+private:
+    QuantSpec m_spec;
+    int64_t m_finite = 0;
+    int64_t m_nonfinite = 0;
+};
+
+// The observer for spec.calib, configured from spec (bits, scheme, percentile, EMA constant).
+std::unique_ptr<Observer> makeObserver(const QuantSpec& spec);
+
+} // namespace quantscope

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "quantscope/metrics/ErrorMetrics.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace quantscope {
+
+// Sums what ErrorMetrics needs in one pass over (x, x̂) pairs. Sums are in double so that the
+// result does not depend on the tensor's size. `code` identifies the quantization level a value
+// landed on (q - qmin for integers, the bit pattern of a float code), to count levels used.
+class MetricsAccumulator {
+public:
+    // codeCount: how many distinct codes exist (at most 65536).
+    explicit MetricsAccumulator(uint32_t codeCount);
+
+    void add(float x, float xhat, bool clipped, uint32_t code) {
+        const double e = static_cast<double>(x) - static_cast<double>(xhat);
+        const double e2 = e * e;
+        const double ae = e < 0 ? -e : e;
+        ++m_count;
+        m_sumX2 += static_cast<double>(x) * x;
+        m_sumXhat2 += static_cast<double>(xhat) * xhat;
+        m_sumXXhat += static_cast<double>(x) * xhat;
+        m_sumAbs += ae;
+        if (ae > m_maxAbs)
+            m_maxAbs = ae;
+        if (clipped) {
+            ++m_clipped;
+            m_sumClip2 += e2;
+        } else {
+            m_sumRound2 += e2;
+        }
+        m_levels[code >> 6] |= uint64_t{1} << (code & 63);
+    }
+    void addNonfinite() { ++m_nonfinite; }
+    void merge(const MetricsAccumulator& other);
+
+    ErrorMetrics finish() const;
+
+private:
+    int64_t m_count = 0;
+    int64_t m_nonfinite = 0;
+    int64_t m_clipped = 0;
+    double m_sumX2 = 0, m_sumXhat2 = 0, m_sumXXhat = 0, m_sumAbs = 0, m_maxAbs = 0;
+    double m_sumClip2 = 0, m_sumRound2 = 0;
+    std::vector<uint64_t> m_levels;
+};
+
+} // namespace quantscope
