@@ -33,8 +33,8 @@ public:
                                           rightShift);
     }
 
-    // gemmlowp's SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating the one
-    // overflowing case a = b = INT32_MIN.
+    // gemmlowp's SaturatingRoundingDoublingHighMul: a * b / 2^31 rounded to nearest with ties
+    // upward (-1.5 -> -1), saturating the one overflowing case a = b = INT32_MIN.
     static int32_t saturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
         if (a == INT32_MIN && b == INT32_MIN)
             return INT32_MAX;

@@ -49,7 +49,8 @@ inline float f16ToF32(uint16_t h) {
     uint32_t mantissa = h & 0x3FFu;
     uint32_t bits;
     if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
+        // NaN payloads are kept and the quiet bit set (a signalling NaN is quietened, as F16C does).
+        bits = sign | 0x7F800000u | (mantissa << 13) | (mantissa ? 0x400000u : 0u);
     } else if (exponent == 0) {
         if (mantissa == 0) {
             bits = sign;
