@@ -9,7 +9,8 @@ namespace quantscope::kernels {
 // int32 accumulator uses only integer arithmetic, as in gemmlowp (fixedpoint.h) and Jacob et
 // al. 2018, section 2.2: a saturating rounding doubling high multiply by m0 (the high 32 bits of
 // 2 * x * m0, rounded to nearest), then a rounding right shift by -shift (ties away from zero)
-// or, for M >= 1, a saturating left shift first. The result is within 1 of round(x * M).
+// (for M >= 1, one 64-bit rounding shift instead, saturating). The result is within 1 + |x * M| * 2^-31
+// of x * M (two roundings, and m0's own rounding).
 class FixedPointMultiplier {
 public:
     FixedPointMultiplier() = default;
@@ -22,15 +23,17 @@ public:
     double real() const;
 
     int32_t apply(int32_t x) const {
-        const int leftShift = m_shift > 0 ? m_shift : 0;
-        const int rightShift = m_shift > 0 ? 0 : -m_shift;
-        int64_t shifted = static_cast<int64_t>(x) * (int64_t{1} << leftShift);
-        if (shifted > INT32_MAX)
-            shifted = INT32_MAX;
-        if (shifted < INT32_MIN)
-            shifted = INT32_MIN;
-        return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMul(static_cast<int32_t>(shifted), m_multiplier),
-                                          rightShift);
+        if (m_shift > 0) {
+            // M >= 1: x * m0 * 2^shift / 2^31 in 64 bits, rounded half away from zero and saturated
+            // (shifting x left first, as TFLite does, would saturate before the multiply).
+            const int64_t product = static_cast<int64_t>(x) * m_multiplier;
+            const int exponent = 31 - m_shift;
+            const int64_t half = int64_t{1} << (exponent - 1);
+            const int64_t magnitude = ((product < 0 ? -product : product) + half) >> exponent;
+            const int64_t rounded = product < 0 ? -magnitude : magnitude;
+            return static_cast<int32_t>(rounded > INT32_MAX ? INT32_MAX : rounded < INT32_MIN ? INT32_MIN : rounded);
+        }
+        return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMul(x, m_multiplier), -m_shift);
     }
 
     // gemmlowp's SaturatingRoundingDoublingHighMul: a * b / 2^31 rounded to nearest with ties
