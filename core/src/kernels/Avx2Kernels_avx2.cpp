@@ -123,24 +123,45 @@ void bf16ToF32(const uint16_t* h, size_t count, float* x) {
 constexpr int kPanelWidth = 16;
 constexpr int kRowBlock = 6;
 
+// The K loop alone, ending in stores, so GCC keeps the accumulators in registers (with the
+// epilogue in the same function it spilled them every step).
 template <int R, int NV>
-void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b, __m256i* out) {
     __m256i acc[R][NV];
+#pragma GCC unroll 6
     for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             acc[r][v] = _mm256_setzero_si256();
-    const int pairs = p.kPadded / 2;
-    const int8_t* b = panel;
-    const int16_t* a = sliver;
     for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += kRowBlock * 2) {
         __m256i bv[NV];
+#pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             bv[v] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)));
+#pragma GCC unroll 6
         for (int r = 0; r < R; ++r) {
             const __m256i av = _mm256_set1_epi32(load32(a + 2 * r));
+#pragma GCC unroll 2
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(av, bv[v]));
         }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm256_store_si256(out + r * NV + v, acc[r][v]);
+}
+
+template <int R, int NV>
+void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+    __m256i acc[R][NV];
+    {
+        __m256i stored[R * NV];
+        int8Accumulate<R, NV>(p.kPadded / 2, sliver, panel, stored);
+        for (int r = 0; r < R; ++r)
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] = stored[r * NV + v];
     }
     if (p.output != Int8OutputKind::Float) {
         alignas(32) int32_t raw[kPanelWidth];

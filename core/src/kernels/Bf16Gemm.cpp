@@ -20,13 +20,20 @@ void bf16Gemm(const KernelTable& path, const float* a, int m, const PackedBf16We
     const int slivers = (m + block - 1) / block;
     thread_local AlignedBuffer<uint16_t> packed;
     packed.reserveScratch(static_cast<size_t>(slivers) * block * kPadded);
-    // Activations rounded to bf16 and packed as [k / 2][row][2] per sliver; K padding is zero.
+    // Activations rounded to bf16 (the path's own conversion, one row at a time) and packed as
+    // [k / 2][row][2] per sliver, one 32-bit pair per move; K padding is zero.
+    thread_local AlignedBuffer<uint16_t> row16;
+    row16.reserveScratch(static_cast<size_t>(kPadded));
+    auto convert = KernelRegistry::provider(path, &KernelTable::f32ToBf16).f32ToBf16;
     for (int row = 0; row < m; ++row) {
-        uint16_t* sliver = packed.data() + static_cast<size_t>(row / block) * block * kPadded;
-        const int r = row % block;
-        const float* src = a + static_cast<size_t>(row) * k;
-        for (int kk = 0; kk < kPadded; ++kk)
-            sliver[(static_cast<size_t>(kk / 2) * block + r) * 2 + kk % 2] = kk < k ? reference::f32ToBf16(src[kk]) : 0;
+        row16[static_cast<size_t>(kPadded) - 1] = 0;
+        convert(a + static_cast<size_t>(row) * k, static_cast<size_t>(k), row16.data());
+        uint16_t* d = packed.data() + static_cast<size_t>(row / block) * block * kPadded + (row % block) * 2;
+        const uint16_t* src = row16.data();
+        for (int q = 0; q < kPadded / 2; ++q, d += block * 2, src += 2) {
+            d[0] = src[0];
+            d[1] = src[1];
+        }
     }
     Bf16GemmProblem p;
     p.m = m;

@@ -12,24 +12,25 @@ namespace quantscope::kernels {
 namespace {
 
 // Packs A into the path's slivers (see Int8Layout) and computes its row sums. A scratch buffer per
-// thread is reused between calls, so a GEMV does not allocate.
-template <class T>
-void packActivations(const QuantizedActivations& a, const Int8Layout& layout, int kPadded, T* dst, int32_t* rowSums) {
-    const int block = layout.rowBlock;
-    const int group = layout.kGroup;
+// thread is reused between calls, so a GEMV does not allocate. The group size is a template
+// argument so the per-group copy compiles to a few moves (no division per element).
+template <class T, int Group>
+void packActivations(const QuantizedActivations& a, int block, int kPadded, T* dst, int32_t* rowSums) {
+    const int fullGroups = a.k / Group;
+    const int tail = a.k % Group;
     for (int row = 0; row < a.m; ++row) {
-        T* sliver = dst + static_cast<size_t>(row / block) * block * kPadded;
-        const int r = row % block;
+        T* d = dst + static_cast<size_t>(row / block) * block * kPadded + (row % block) * Group;
         const uint8_t* src = a.data + static_cast<size_t>(row) * a.k;
         int32_t sum = 0;
-        for (int k = 0; k < a.k; ++k) {
-            sliver[(static_cast<size_t>(k / group) * block + r) * group + k % group] = static_cast<T>(src[k]);
+        for (int k = 0; k < a.k; ++k)
             sum += src[k];
-        }
-        // K padding must be zero (the weights' padding is zero too, but 0 * 0 is the safe pair).
-        for (int k = a.k; k < kPadded; ++k)
-            sliver[(static_cast<size_t>(k / group) * block + r) * group + k % group] = 0;
         rowSums[row] = sum;
+        for (int g = 0; g < fullGroups; ++g, d += block * Group, src += Group)
+            for (int i = 0; i < Group; ++i)
+                d[i] = static_cast<T>(src[i]);
+        if (tail) // K padding is zero, as in the weights
+            for (int i = 0; i < Group; ++i)
+                d[i] = i < tail ? static_cast<T>(src[i]) : T{0};
     }
 }
 
@@ -50,10 +51,12 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
     thread_local AlignedBuffer<int32_t> rowSums;
     packed.reserveScratch(packedCount * (layout.activationsAsInt16 ? 2 : 1));
     rowSums.reserveScratch(static_cast<size_t>(a.m));
-    if (layout.activationsAsInt16)
-        packActivations(a, layout, w.kPadded(), reinterpret_cast<int16_t*>(packed.data()), rowSums.data());
+    if (layout.activationsAsInt16 && layout.kGroup == 2)
+        packActivations<int16_t, 2>(a, layout.rowBlock, w.kPadded(), reinterpret_cast<int16_t*>(packed.data()), rowSums.data());
+    else if (!layout.activationsAsInt16 && layout.kGroup == 4)
+        packActivations<uint8_t, 4>(a, layout.rowBlock, w.kPadded(), packed.data(), rowSums.data());
     else
-        packActivations(a, layout, w.kPadded(), packed.data(), rowSums.data());
+        throw Error("int8 GEMM", "unsupported activation layout");
     // Rows of the last sliver past M stay as they were: their results are never stored.
 
     p.m = a.m;
