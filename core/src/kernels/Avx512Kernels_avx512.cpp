@@ -126,6 +126,38 @@ constexpr int kRowBlock = 8;
 // unrolled loops, GCC keeps all R x NV accumulators in registers.
 template <int R, int NV>
 __attribute__((always_inline)) inline void int8Accumulate(int groups, const uint8_t* a, const int8_t* b, __m512i* out) {
+    if constexpr (R == 1) {
+        // GEMV (one row): memory-bound, so two independent accumulator sets (even and odd
+        // groups of K) hide the vpdpbusd latency, and a software prefetch 2 KB ahead keeps more
+        // cache-line misses in flight than the hardware prefetcher alone.
+        __m512i even[NV], odd[NV];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            even[v] = odd[v] = _mm512_setzero_si512();
+        int g = 0;
+        for (; g + 2 <= groups; g += 2, b += 2 * kPanelWidth * 4, a += 2 * kRowBlock * 4) {
+#pragma GCC unroll 6
+            for (int line = 0; line < 2 * NV; ++line)
+                _mm_prefetch(reinterpret_cast<const char*>(b + 2048 + 64 * line), _MM_HINT_T0);
+            const __m512i a0 = _mm512_set1_epi32(load32(a));
+            const __m512i a1 = _mm512_set1_epi32(load32(a + kRowBlock * 4));
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v) {
+                dpbusd(even[v], a0, _mm512_loadu_si512(b + 64 * v));
+                dpbusd(odd[v], a1, _mm512_loadu_si512(b + kPanelWidth * 4 + 64 * v));
+            }
+        }
+        if (g < groups) {
+            const __m512i a0 = _mm512_set1_epi32(load32(a));
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v)
+                dpbusd(even[v], a0, _mm512_loadu_si512(b + 64 * v));
+        }
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            _mm512_store_si512(out + v, _mm512_add_epi32(even[v], odd[v]));
+        return;
+    }
     __m512i acc[R][NV];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
