@@ -283,6 +283,118 @@ void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// ---- int4 weight-only GEMV, int8 activations ------------------------------------------------------
+// vpmaddubsw is exact here: the unsigned operand is a nibble (w + 8 <= 15) and the signed one an
+// activation in [-127, 127], so a pair sum is at most 2 * 15 * 127 = 3810, far from saturation.
+// vpmaddwd with ones then adds the pairs into int32 lanes, one per column (4 values of K each).
+void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    const int octsPerGroup = p.groupSize / 8;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        __m256 y0 = _mm256_setzero_ps(), y1 = _mm256_setzero_ps();
+        const int8_t* x = p.xq;
+        for (int g = 0; g < groups; ++g) {
+            __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+            for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+                const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+                const __m256i xa = _mm256_set1_epi32(load32(x));
+                const __m256i xb = _mm256_set1_epi32(load32(x + 4));
+                const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v0, low), xa),
+                                                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v0, 4), low), xb));
+                const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v1, low), xa),
+                                                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v1, 4), low), xb));
+                // Each int16 now sums 4 products (<= 7620 in magnitude): still exact.
+                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(s0, ones));
+                acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(s1, ones));
+            }
+            const __m256i offset = _mm256_set1_epi32(8 * p.xSums[g]);
+            const __m256 xs = _mm256_set1_ps(p.xScales[g]);
+            const __m256 d0 = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc0, offset));
+            const __m256 d1 = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc1, offset));
+            y0 = _mm256_fmadd_ps(d0, _mm256_mul_ps(xs, _mm256_loadu_ps(scales + g * 16)), y0);
+            y1 = _mm256_fmadd_ps(d1, _mm256_mul_ps(xs, _mm256_loadu_ps(scales + g * 16 + 8)), y1);
+        }
+        alignas(32) float lanes[16];
+        _mm256_store_ps(lanes, y0);
+        _mm256_store_ps(lanes + 8, y1);
+        const int cols = std::min(16, p.n - panel * 16);
+        std::copy(lanes, lanes + cols, p.y + panel * 16);
+    }
+}
+
+// ---- bf16 GEMM without BF16 instructions ---------------------------------------------------------
+// A bf16 value is the top half of a float32: the pair (k, k + 1) of one column in a 32-bit lane
+// gives k's float with a 16-bit left shift and k + 1's by masking the low half. Then two FMAs.
+// Tile: 4 rows x 16 columns (half a 32-column panel), 8 ymm accumulators.
+constexpr int kBf16RowBlock = 4;
+
+template <int R>
+__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b, __m256* out) {
+    const __m256i highHalf = _mm256_set1_epi32(static_cast<int32_t>(0xFFFF0000u));
+    __m256 acc[R][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int q = 0; q < pairs; ++q, b += kBf16PanelWidth * 2, a += kBf16RowBlock * 2) {
+        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+        const __m256 b0Even = _mm256_castsi256_ps(_mm256_slli_epi32(v0, 16));
+        const __m256 b0Odd = _mm256_castsi256_ps(_mm256_and_si256(v0, highHalf));
+        const __m256 b1Even = _mm256_castsi256_ps(_mm256_slli_epi32(v1, 16));
+        const __m256 b1Odd = _mm256_castsi256_ps(_mm256_and_si256(v1, highHalf));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const __m256i pair = _mm256_set1_epi32(load32(a + 2 * r));
+            const __m256 aEven = _mm256_castsi256_ps(_mm256_slli_epi32(pair, 16));
+            const __m256 aOdd = _mm256_castsi256_ps(_mm256_and_si256(pair, highHalf));
+            acc[r][0] = _mm256_fmadd_ps(aOdd, b0Odd, _mm256_fmadd_ps(aEven, b0Even, acc[r][0]));
+            acc[r][1] = _mm256_fmadd_ps(aOdd, b1Odd, _mm256_fmadd_ps(aEven, b1Even, acc[r][1]));
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+        _mm256_store_ps(reinterpret_cast<float*>(out + 2 * r), acc[r][0]);
+        _mm256_store_ps(reinterpret_cast<float*>(out + 2 * r + 1), acc[r][1]);
+    }
+}
+
+template <int R>
+void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panelHalf, int row0, int col0, int cols) {
+    __m256 stored[R * 2];
+    bf16Accumulate<R>(p.kPadded / 2, sliver, panelHalf, stored);
+    for (int r = 0; r < R; ++r) {
+        alignas(32) float lanes[16];
+        _mm256_store_ps(lanes, stored[2 * r]);
+        _mm256_store_ps(lanes + 8, stored[2 * r + 1]);
+        float* out = p.c + static_cast<size_t>(row0 + r) * p.ldc + col0;
+        for (int j = 0; j < cols; ++j)
+            out[j] = p.bias ? lanes[j] + p.bias[col0 + j] : lanes[j];
+    }
+}
+
+void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
+    using TileFn = void (*)(const Bf16GemmProblem&, const uint16_t*, const uint16_t*, int, int, int);
+    static constexpr TileFn tiles[kBf16RowBlock] = {bf16Tile<1>, bf16Tile<2>, bf16Tile<3>, bf16Tile<4>};
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint16_t* b = p.packedB + static_cast<size_t>(panel) * kBf16PanelWidth * p.kPadded;
+        for (int half = 0; half < 2; ++half) {
+            const int col0 = panel * kBf16PanelWidth + 16 * half;
+            const int cols = std::min(16, p.n - col0);
+            if (cols <= 0)
+                break;
+            for (int row0 = 0; row0 < p.m; row0 += kBf16RowBlock) {
+                const int rows = std::min(kBf16RowBlock, p.m - row0);
+                tiles[rows - 1](p, p.packedA + static_cast<size_t>(row0) * p.kPadded, b + 32 * half, row0, col0, cols);
+            }
+        }
+    }
+}
+
 KernelTable makeTable() {
     KernelTable t;
     t.path = IsaPath::Avx2;
@@ -297,6 +409,9 @@ KernelTable makeTable() {
     t.int8Layout = Int8Layout{kPanelWidth, 2, kRowBlock, true};
     t.int8GemmPanels = int8GemmPanels;
     t.int4GemvF32 = int4GemvF32;
+    t.int4GemvS8 = int4GemvS8;
+    t.bf16RowBlock = kBf16RowBlock;
+    t.bf16GemmPanels = bf16GemmPanels;
     return t;
 }
 
