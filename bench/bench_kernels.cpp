@@ -2,6 +2,7 @@
 // baselines and the GEMV weight rotation). Reports wall and CPU time; the CPU time stays meaningful
 // on a busy machine. The path is the dispatched one (QUANTSCOPE_ISA forces another).
 #include "quantscope/kernels/Bf16Gemm.h"
+#include "quantscope/kernels/ElementwiseKernels.h"
 #include "quantscope/kernels/Int4Gemv.h"
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
@@ -78,8 +79,26 @@ void int4Gemv(benchmark::State& state) {
     state.SetLabel(isaName(int4GemmPath(path, activations)));
 }
 
+// Quantize 64M floats to int8 (per tensor, and per channel of 4096 values): bytes read per second.
+void quantizeInt8(benchmark::State& state) {
+    const size_t count = size_t{64} << 20;
+    const bool perChannel = state.range(0) != 0;
+    const KernelTable& path = KernelRegistry::active();
+    const auto x = randomFloats(count);
+    const size_t channels = perChannel ? count / 4096 : 1;
+    std::vector<float> scales(channels, 0.01f);
+    std::vector<int32_t> zeroPoints(channels, 0);
+    std::vector<int8_t> q(count);
+    const ParamRuns runs{count / channels, channels, scales.data(), zeroPoints.data()};
+    for (auto _ : state)
+        quantize(path, x.data(), count, runs, IntegerType::Int8, q.data());
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(count * sizeof(float)));
+    state.SetLabel(isaName(path.path));
+}
+
 } // namespace
 
+BENCHMARK(quantizeInt8)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(openblasSgemm)->Args({1024, 1024, 1024})->Args({128, 4096, 4096})->Unit(benchmark::kMillisecond);
 BENCHMARK(int8Gemm)->Args({1024, 1024, 1024})->Args({128, 4096, 4096})->Args({16, 4096, 4096})->Args({1, 4096, 4096})->Unit(benchmark::kMillisecond);
 BENCHMARK(bf16GemmBench)->Args({1024, 1024, 1024})->Args({128, 4096, 4096})->Unit(benchmark::kMillisecond);

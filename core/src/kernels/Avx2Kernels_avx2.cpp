@@ -37,10 +37,12 @@ void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int3
         r = _mm256_add_ps(r, zpv);
         r = _mm256_blendv_ps(r, zpv, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); // NaN -> zero point
         r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
-        alignas(32) int32_t lanes[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_cvtps_epi32(r));
-        for (int j = 0; j < 8; ++j)
-            q[i + j] = static_cast<T>(lanes[j]);
+        // Narrow 8 x int32 to bytes; the values are already in [qmin, qmax], so the saturating
+        // packs never saturate.
+        const __m256i lanes = _mm256_cvtps_epi32(r);
+        const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+        const __m128i bytes = std::is_signed_v<T> ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(q + i), bytes);
     }
     IntegerQuantizer tail;
     tail.inverseScale = inverseScale;
