@@ -239,7 +239,7 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
 // Each 64-byte block holds 8 values of K for 16 columns (two ymm of 8 columns). A nibble is
 // isolated with a shift and a mask, converted to float and multiplied by the broadcast activation;
 // the +8 storage offset is removed once per group with the group's activation sum.
-void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+void int4GemvF32Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m256i nibble = _mm256_set1_epi32(0x0F);
@@ -289,7 +289,7 @@ void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
 // vpmaddubsw is exact here: the unsigned operand is a nibble (w + 8 <= 15) and the signed one an
 // activation in [-127, 127], so a pair sum is at most 2 * 15 * 127 = 3810, far from saturation.
 // vpmaddwd with ones then adds the pairs into int32 lanes, one per column (4 values of K each).
-void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+void int4GemvS8Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m256i low = _mm256_set1_epi8(0x0F);
@@ -397,6 +397,25 @@ void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// Several activation rows: one row at a time (the weights of a panel stay in cache between rows).
+template <void (*Row)(const Int4GemvProblem&, int, int)>
+void int4GemvRows(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    for (int row = 0; row < p.m; ++row) {
+        Int4GemvProblem one = p;
+        one.m = 1;
+        if (p.x)
+            one.x = p.x + static_cast<size_t>(row) * p.k;
+        if (p.xq) {
+            one.xq = p.xq + static_cast<size_t>(row) * p.k;
+            one.xScales = p.xScales + static_cast<size_t>(row) * groups;
+            one.xSums = p.xSums + static_cast<size_t>(row) * groups;
+        }
+        one.y = p.y + static_cast<size_t>(row) * p.n;
+        Row(one, panelBegin, panelEnd);
+    }
+}
+
 KernelTable makeTable() {
     KernelTable t;
     t.path = IsaPath::Avx2;
@@ -410,8 +429,8 @@ KernelTable makeTable() {
     t.bf16ToF32 = bf16ToF32;
     t.int8Layout = Int8Layout{kPanelWidth, 2, kRowBlock, true};
     t.int8GemmPanels = int8GemmPanels;
-    t.int4GemvF32 = int4GemvF32;
-    t.int4GemvS8 = int4GemvS8;
+    t.int4GemvF32 = int4GemvRows<int4GemvF32Row>;
+    t.int4GemvS8 = int4GemvRows<int4GemvS8Row>;
     t.bf16RowBlock = kBf16RowBlock;
     t.bf16GemmPanels = bf16GemmPanels;
     return t;

@@ -6,6 +6,11 @@
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) &&            \
     defined(__AVX512BF16__)
 
+// GCC 12's AVX-512 headers build their "undefined" source operands as `__m512i __Y = __Y;`, which
+// -Wmaybe-uninitialized reports inside our functions under -O2 with sanitizers: a header false
+// positive, silenced for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -267,62 +272,116 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
 
 // int8 activations: the nibbles are already unsigned bytes (w + 8) for vpdpbusd, with the
 // activations as the signed operand; the +8 offset is removed with the group's activation sum.
-void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+// Up to 4 activation rows share each decoded weight vector (an int4 GEMM for small M).
+template <int R> void int4S8Rows(const Int4GemvProblem& p, int row0, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m512i low = _mm512_set1_epi8(0x0F);
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        __m512 y = _mm512_setzero_ps();
-        const int8_t* x = p.xq;
+        __m512 y[R];
+        for (int r = 0; r < R; ++r)
+            y[r] = _mm512_setzero_ps();
         for (int g = 0; g < groups; ++g) {
-            __m512i accLow = _mm512_setzero_si512();
-            __m512i accHigh = _mm512_setzero_si512();
+            __m512i accLow[R], accHigh[R];
+            for (int r = 0; r < R; ++r)
+                accLow[r] = accHigh[r] = _mm512_setzero_si512();
+            const int8_t* x = p.xq + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize;
             for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                _mm_prefetch(reinterpret_cast<const char*>(w + 2048), _MM_HINT_T0);
                 const __m512i v = _mm512_loadu_si512(w);
-                accLow = _mm512_dpbusd_epi32(accLow, _mm512_and_si512(v, low), _mm512_set1_epi32(load32(x)));
-                accHigh = _mm512_dpbusd_epi32(accHigh, _mm512_and_si512(_mm512_srli_epi16(v, 4), low),
-                                              _mm512_set1_epi32(load32(x + 4)));
+                const __m512i lo = _mm512_and_si512(v, low);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                for (int r = 0; r < R; ++r) {
+                    dpbusd(accLow[r], lo, _mm512_set1_epi32(load32(x + static_cast<size_t>(r) * p.k)));
+                    dpbusd(accHigh[r], hi, _mm512_set1_epi32(load32(x + static_cast<size_t>(r) * p.k + 4)));
+                }
             }
-            const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(accLow, accHigh), _mm512_set1_epi32(8 * p.xSums[g]));
-            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(p.xScales[g]), _mm512_loadu_ps(scales + g * 16));
-            y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, y);
+            const __m512 weightScale = _mm512_loadu_ps(scales + g * 16);
+            for (int r = 0; r < R; ++r) {
+                const size_t at = static_cast<size_t>(row0 + r) * groups + g;
+                const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(accLow[r], accHigh[r]), _mm512_set1_epi32(8 * p.xSums[at]));
+                y[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), _mm512_mul_ps(_mm512_set1_ps(p.xScales[at]), weightScale), y[r]);
+            }
         }
-        const int cols = std::min(16, p.n - panel * 16);
-        _mm512_mask_storeu_ps(p.y + panel * 16, tailMask(static_cast<size_t>(cols)), y);
+        const __mmask16 mask = tailMask(static_cast<size_t>(std::min(16, p.n - panel * 16)));
+        for (int r = 0; r < R; ++r)
+            _mm512_mask_storeu_ps(p.y + static_cast<size_t>(row0 + r) * p.n + panel * 16, mask, y[r]);
     }
 }
 
 // fp32 activations: vpermps looks a nibble up in a 16-entry table of floats (w values -8..7),
-// using the low 4 bits of each lane, so each byte position needs one shift, one permute, one FMA.
-void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+// using the low 4 bits of each lane, so each byte position needs one shift and one permute,
+// shared by up to 4 rows, and one FMA per row.
+template <int R> void int4F32Rows(const Int4GemvProblem& p, int row0, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        __m512 y = _mm512_setzero_ps();
-        const float* x = p.x;
+        __m512 y[R];
+        for (int r = 0; r < R; ++r)
+            y[r] = _mm512_setzero_ps();
         for (int g = 0; g < groups; ++g) {
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            __m512 acc[R][2];
+            for (int r = 0; r < R; ++r)
+                acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+            const float* x = p.x + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize;
             for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                _mm_prefetch(reinterpret_cast<const char*>(w + 2048), _MM_HINT_T0);
                 const __m512i v = _mm512_loadu_si512(w);
-                acc[0] = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table), _mm512_set1_ps(x[0]), acc[0]);
-                acc[1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table), _mm512_set1_ps(x[1]), acc[1]);
-                acc[2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table), _mm512_set1_ps(x[2]), acc[2]);
-                acc[3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table), _mm512_set1_ps(x[3]), acc[3]);
-                acc[0] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table), _mm512_set1_ps(x[4]), acc[0]);
-                acc[1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table), _mm512_set1_ps(x[5]), acc[1]);
-                acc[2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table), _mm512_set1_ps(x[6]), acc[2]);
-                acc[3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table), _mm512_set1_ps(x[7]), acc[3]);
+                // Byte i of each lane holds k + i (low nibble) and k + 4 + i (high nibble).
+                const __m512 w0 = _mm512_permutexvar_ps(v, table);
+                const __m512 w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table);
+                const __m512 w2 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table);
+                const __m512 w3 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table);
+                const __m512 w4 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table);
+                const __m512 w5 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table);
+                const __m512 w6 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table);
+                const __m512 w7 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table);
+                for (int r = 0; r < R; ++r) {
+                    const float* xr = x + static_cast<size_t>(r) * p.k;
+                    acc[r][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xr[0]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xr[1]), acc[r][1]);
+                    acc[r][0] = _mm512_fmadd_ps(w2, _mm512_set1_ps(xr[2]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w3, _mm512_set1_ps(xr[3]), acc[r][1]);
+                    acc[r][0] = _mm512_fmadd_ps(w4, _mm512_set1_ps(xr[4]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w5, _mm512_set1_ps(xr[5]), acc[r][1]);
+                    acc[r][0] = _mm512_fmadd_ps(w6, _mm512_set1_ps(xr[6]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w7, _mm512_set1_ps(xr[7]), acc[r][1]);
+                }
             }
-            const __m512 dot = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-            y = _mm512_fmadd_ps(dot, _mm512_loadu_ps(scales + g * 16), y);
+            const __m512 weightScale = _mm512_loadu_ps(scales + g * 16);
+            for (int r = 0; r < R; ++r)
+                y[r] = _mm512_fmadd_ps(_mm512_add_ps(acc[r][0], acc[r][1]), weightScale, y[r]);
         }
-        const int cols = std::min(16, p.n - panel * 16);
-        _mm512_mask_storeu_ps(p.y + panel * 16, tailMask(static_cast<size_t>(cols)), y);
+        const __mmask16 mask = tailMask(static_cast<size_t>(std::min(16, p.n - panel * 16)));
+        for (int r = 0; r < R; ++r)
+            _mm512_mask_storeu_ps(p.y + static_cast<size_t>(row0 + r) * p.n + panel * 16, mask, y[r]);
+    }
+}
+
+void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    for (int row0 = 0; row0 < p.m; row0 += 4) {
+        switch (std::min(4, p.m - row0)) {
+        case 1: int4S8Rows<1>(p, row0, panelBegin, panelEnd); break;
+        case 2: int4S8Rows<2>(p, row0, panelBegin, panelEnd); break;
+        case 3: int4S8Rows<3>(p, row0, panelBegin, panelEnd); break;
+        default: int4S8Rows<4>(p, row0, panelBegin, panelEnd); break;
+        }
+    }
+}
+
+void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    for (int row0 = 0; row0 < p.m; row0 += 4) {
+        switch (std::min(4, p.m - row0)) {
+        case 1: int4F32Rows<1>(p, row0, panelBegin, panelEnd); break;
+        case 2: int4F32Rows<2>(p, row0, panelBegin, panelEnd); break;
+        case 3: int4F32Rows<3>(p, row0, panelBegin, panelEnd); break;
+        default: int4F32Rows<4>(p, row0, panelBegin, panelEnd); break;
+        }
     }
 }
 

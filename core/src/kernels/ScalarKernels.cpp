@@ -83,16 +83,18 @@ void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
-            float y = 0.0f;
-            for (int g = 0; g < groups; ++g) {
-                float dot = 0.0f;
-                for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
-                    dot += p.x[k] * static_cast<float>(int4At(w, j, k));
-                y += dot * scales[g * 16 + j];
+        for (int row = 0; row < p.m; ++row)
+            for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
+                const float* x = p.x + static_cast<size_t>(row) * p.k;
+                float y = 0.0f;
+                for (int g = 0; g < groups; ++g) {
+                    float dot = 0.0f;
+                    for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
+                        dot += x[k] * static_cast<float>(int4At(w, j, k));
+                    y += dot * scales[g * 16 + j];
+                }
+                p.y[static_cast<size_t>(row) * p.n + panel * 16 + j] = y;
             }
-            p.y[panel * 16 + j] = y;
-        }
     }
 }
 
@@ -101,16 +103,19 @@ void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
-            float y = 0.0f;
-            for (int g = 0; g < groups; ++g) {
-                int32_t dot = 0;
-                for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
-                    dot += static_cast<int32_t>(p.xq[k]) * int4At(w, j, k);
-                y += static_cast<float>(dot) * (p.xScales[g] * scales[g * 16 + j]);
+        for (int row = 0; row < p.m; ++row)
+            for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
+                const int8_t* xq = p.xq + static_cast<size_t>(row) * p.k;
+                const float* xScales = p.xScales + static_cast<size_t>(row) * groups;
+                float y = 0.0f;
+                for (int g = 0; g < groups; ++g) {
+                    int32_t dot = 0;
+                    for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
+                        dot += static_cast<int32_t>(xq[k]) * int4At(w, j, k);
+                    y += static_cast<float>(dot) * (xScales[g] * scales[g * 16 + j]);
+                }
+                p.y[static_cast<size_t>(row) * p.n + panel * 16 + j] = y;
             }
-            p.y[panel * 16 + j] = y;
-        }
     }
 }
 
