@@ -24,10 +24,10 @@ kernels::BenchShape parseShape(const std::string& text) {
     static const std::regex pattern(R"((\d{1,6})x(\d{1,6})x(\d{1,6}))");
     std::smatch match;
     if (!std::regex_match(text, match, pattern))
-        throw UsageError("--shape: expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
+        throw Error("--shape", "expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
     const kernels::BenchShape shape{std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3])};
     if (shape.m < 1 || shape.n < 1 || shape.k < 1)
-        throw UsageError("--shape: M, N and K must be at least 1, got '" + text + "'");
+        throw Error("--shape", "M, N and K must be at least 1, got '" + text + "'");
     return shape;
 }
 
@@ -60,7 +60,7 @@ int runBench(const std::vector<std::string>& arguments) {
     const int threads = static_cast<int>(commandLine.integer("--threads", 1, 1, 256));
     const double minTime = commandLine.number("--min-time", 0.5);
     if (!(minTime > 0.0 && minTime <= 60.0))
-        throw UsageError("--min-time: must be in (0, 60] seconds");
+        throw Error("--min-time", "must be in (0, 60] seconds");
     std::vector<kernels::BenchShape> shapes;
     for (const std::string& text : commandLine.values("--shape"))
         shapes.push_back(parseShape(text));

@@ -34,7 +34,7 @@ public:
     KernelBenchmark(const KernelTable& path, int threads, double minSeconds = 0.5);
 
     std::vector<BenchResult> run(const BenchShape& shape);
-    // Single-thread memory read bandwidth in GB/s (sum of a 512 MB buffer), for the GEMV figures.
+    // Single-thread memory read bandwidth in GB/s (sum of a 256 MB buffer), for the GEMV figures.
     double readBandwidthGBs();
 
     // Called before each measurement with its kernel name (for a progress display).
