@@ -14,21 +14,26 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <regex>
+#include <charconv>
 
 namespace quantscope::cli {
 
 namespace {
 
 kernels::BenchShape parseShape(const std::string& text) {
-    static const std::regex pattern(R"((\d{1,6})x(\d{1,6})x(\d{1,6}))");
-    std::smatch match;
-    if (!std::regex_match(text, match, pattern))
-        throw Error("--shape", "expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
-    const kernels::BenchShape shape{std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3])};
-    if (shape.m < 1 || shape.n < 1 || shape.k < 1)
+    int values[3] = {0, 0, 0};
+    const char* p = text.data();
+    const char* end = text.data() + text.size();
+    for (int i = 0; i < 3; ++i) {
+        const auto [next, ec] = std::from_chars(p, end, values[i]);
+        const bool separatorOk = i < 2 ? (next < end && *next == 'x') : next == end;
+        if (ec != std::errc() || next == p || !separatorOk)
+            throw Error("--shape", "expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
+        p = next + 1;
+    }
+    if (values[0] < 1 || values[1] < 1 || values[2] < 1)
         throw Error("--shape", "M, N and K must be at least 1, got '" + text + "'");
-    return shape;
+    return {values[0], values[1], values[2]};
 }
 
 std::string fixed(double value, int decimals) {

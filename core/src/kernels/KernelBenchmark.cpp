@@ -84,9 +84,11 @@ double KernelBenchmark::readBandwidthGBs() {
 
 std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
     const int m = shape.m, n = shape.n, k = shape.k;
-    if (m < 1 || n < 1 || k < 1 || k > PackedInt8Weights::kMaxK || static_cast<double>(m) * n * k > 1e12)
+    const double limit = double(1 << 26); // elements per matrix (256 MB of fp32)
+    if (m < 1 || n < 1 || k < 1 || k > PackedInt8Weights::kMaxK || double(m) * k > limit || double(n) * k > limit ||
+        double(m) * n > limit)
         throw Error("--shape", "M, N, K must be >= 1, K <= " + std::to_string(PackedInt8Weights::kMaxK) +
-                                   " and M*N*K <= 1e12");
+                                   " and each of M*K, N*K, M*N at most 2^26");
     std::mt19937 rng(12345);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127);
