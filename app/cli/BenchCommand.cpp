@@ -102,6 +102,7 @@ int runBench(const std::vector<std::string>& arguments) {
         document["threads"] = threads;
         document["cpu_features"] = kernels::CpuFeatures::host().description();
         document["read_bandwidth_gbs"] = bandwidth;
+        document["read_bandwidth_gbs_per_cpu_second"] = bench.cpuReadBandwidthGBs();
         document["results"] = nlohmann::ordered_json::array();
         for (const auto& r : results)
             document["results"].push_back({{"m", r.m},
@@ -113,6 +114,7 @@ int runBench(const std::vector<std::string>& arguments) {
                                            {"ratio_to_baseline", r.ratioToBaseline},
                                            {"path", r.path},
                                            {"seconds_per_call", r.secondsPerCall},
+                                           {"gops_per_cpu_second", r.cpuGops},
                                            {"weight_gbs", r.weightGBs},
                                            {"fraction_of_read_bandwidth", r.weightGBs / bandwidth}});
         writeOutput(*jsonPath, document.dump(2) + "\n");
@@ -120,14 +122,16 @@ int runBench(const std::vector<std::string>& arguments) {
             return 0;
     }
 
-    std::printf("isa %s, %d thread%s, memory read bandwidth %.1f GB/s (one thread)\n", isa.c_str(), threads,
-                threads == 1 ? "" : "s", bandwidth);
-    TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw", "path"});
+    std::printf("isa %s, %d thread%s, memory read bandwidth %.1f GB/s (one thread; %.1f GB per CPU-second)\n",
+                isa.c_str(), threads, threads == 1 ? "" : "s", bandwidth, bench.cpuReadBandwidthGBs());
+    TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw", "path",
+                     "GOP/cpu-s"});
     for (const auto& r : results)
         table.addRow({std::to_string(r.m), std::to_string(r.n), std::to_string(r.k), r.kernel, fixed(r.gops, 1),
                       fixed(r.ratioToBaseline, 2), r.baseline, fixed(r.weightGBs, 1),
-                      fixed(100.0 * r.weightGBs / bandwidth, 0), r.path});
-    std::printf("%s", table.render({true, true, true, false, true, true, false, true, true, false}).c_str());
+                      fixed(100.0 * r.weightGBs / bandwidth, 0), r.path, fixed(r.cpuGops, 1)});
+    std::printf("%s", table.render({true, true, true, false, true, true, false, true, true, false, true}).c_str());
+    std::printf("GOP/s and ratios use wall time; GOP/cpu-s divides by the process's CPU time (all threads).\n");
     return 0;
 }
 

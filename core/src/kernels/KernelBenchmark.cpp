@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -22,24 +23,38 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+double processCpuSeconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Timing {
+    double wall = 0.0; // seconds per call, best batch
+    double cpu = 0.0;  // process CPU seconds per call (all threads) in the batch with the best wall time
+};
+
 // Best time per call over five batches; call(i) gets a running index (to rotate weight copies).
-template <class F> double secondsPerCall(F&& call, double minSeconds) {
+template <class F> Timing secondsPerCall(F&& call, double minSeconds) {
     long index = 0;
     call(index++); // warm-up: first-touch page faults, packing scratch, thread start
     const double batchTarget = minSeconds / 5.0;
     long reps = 1;
-    double best = 1e300;
+    Timing best{1e300, 0.0};
     for (int batch = 0; batch < 5;) {
+        const double cpuStart = processCpuSeconds();
         const auto start = Clock::now();
         for (long r = 0; r < reps; ++r)
             call(index++);
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const double cpu = processCpuSeconds() - cpuStart;
         if (elapsed < batchTarget && batch == 0 && reps < (1L << 24)) {
             // Calibrating: grow the batch until it is long enough, then count batches.
             reps = std::max(reps * 2, static_cast<long>(reps * batchTarget / std::max(elapsed, 1e-9)));
             continue;
         }
-        best = std::min(best, elapsed / static_cast<double>(reps));
+        if (elapsed / static_cast<double>(reps) < best.wall)
+            best = {elapsed / static_cast<double>(reps), cpu / static_cast<double>(reps)};
         ++batch;
     }
     return best;
@@ -66,7 +81,7 @@ double KernelBenchmark::readBandwidthGBs() {
     for (size_t i = 0; i < count; ++i)
         buffer[i] = i;
     volatile uint64_t sink = 0;
-    const double seconds = secondsPerCall(
+    const Timing timing = secondsPerCall(
         [&](long) {
             // Four independent sums so the loop is bound by the loads, not by the adds.
             uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -79,7 +94,8 @@ double KernelBenchmark::readBandwidthGBs() {
             sink = sink + s0 + s1 + s2 + s3;
         },
         m_minSeconds);
-    return static_cast<double>(count * sizeof(uint64_t)) / seconds / 1e9;
+    m_cpuBandwidthGBs = static_cast<double>(count * sizeof(uint64_t)) / timing.cpu / 1e9;
+    return static_cast<double>(count * sizeof(uint64_t)) / timing.wall / 1e9;
 }
 
 std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
@@ -102,7 +118,8 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
     openblas_set_num_threads(m_threads);
 
     std::vector<BenchResult> results;
-    auto record = [&](const std::string& kernel, const std::string& path, double seconds, double weightBytes) {
+    auto record = [&](const std::string& kernel, const std::string& path, Timing timing, double weightBytes) {
+        const double seconds = timing.wall;
         BenchResult r;
         r.m = m;
         r.n = n;
@@ -111,6 +128,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         r.path = path;
         r.secondsPerCall = seconds;
         r.gops = ops / seconds / 1e9;
+        r.cpuGops = ops / timing.cpu / 1e9;
         r.weightBytes = weightBytes;
         r.weightGBs = weightBytes / seconds / 1e9;
         results.push_back(r);
@@ -127,7 +145,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         std::vector<std::vector<float>> weights(static_cast<size_t>(copies), w);
         const std::string blasKernel = m == 1 ? "openblas_sgemv" : "openblas_sgemm";
         announce(blasKernel);
-        const double blas = secondsPerCall(
+        const Timing blas = secondsPerCall(
             [&](long i) {
                 const float* wi = weights[static_cast<size_t>(i % copies)].data();
                 if (m == 1)
@@ -140,7 +158,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         record(blasKernel, "openblas", blas, bytes);
         const std::string eigenKernel = m == 1 ? "eigen_sgemv" : "eigen_sgemm";
         announce(eigenKernel);
-        const double eigen = secondsPerCall(
+        const Timing eigen = secondsPerCall(
             [&](long i) {
                 Eigen::Map<const RowMajor> am(a.data(), m, k);
                 Eigen::Map<const RowMajor> wm(weights[static_cast<size_t>(i % copies)].data(), n, k);
@@ -168,7 +186,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         const std::string kernel = m == 1 ? "int8_gemv" : "int8_gemm";
         announce(kernel);
         const QuantizedActivations act{aq.data(), m, k, 128, 0.02f};
-        const double seconds = secondsPerCall(
+        const Timing seconds = secondsPerCall(
             [&](long i) {
                 int8GemmFloat(m_path, act, *packed[static_cast<size_t>(i % copies)], scales.data(), true, nullptr,
                               c.data(), &pool);
@@ -191,7 +209,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
                 const std::string kernel = std::string(m == 1 ? "int4_gemv" : "int4_gemm") +
                                            (activations == Int4Activations::Int8 ? "_s8act" : "");
                 announce(kernel);
-                const double seconds = secondsPerCall(
+                const Timing seconds = secondsPerCall(
                     [&](long i) {
                         int4Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], c.data(), activations, &pool);
                     },
@@ -211,7 +229,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
             packed.push_back(std::make_unique<PackedBf16Weights>(w.data(), n, k));
         const std::string kernel = m == 1 ? "bf16_gemv" : "bf16_gemm";
         announce(kernel);
-        const double seconds = secondsPerCall(
+        const Timing seconds = secondsPerCall(
             [&](long i) { bf16Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], nullptr, c.data(), &pool); },
             m_minSeconds);
         record(kernel, isaName(bf16GemmPath(m_path)), seconds, bytes);

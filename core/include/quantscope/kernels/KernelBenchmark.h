@@ -22,6 +22,9 @@ struct BenchResult {
     double weightBytes = 0.0;      // bytes of weights read per call
     double weightGBs = 0.0;        // weightBytes / seconds per call / 1e9
     double secondsPerCall = 0.0;
+    // Operations per CPU-second of the whole process (all threads): with one thread this is the
+    // kernel's rate while it actually ran, a steadier figure than wall time on a busy machine.
+    double cpuGops = 0.0;
 };
 
 // Throughput of our kernels and the fp32 baselines (OpenBLAS cblas_sgemm / cblas_sgemv, Eigen) on
@@ -36,6 +39,8 @@ public:
     std::vector<BenchResult> run(const BenchShape& shape);
     // Single-thread memory read bandwidth in GB/s (sum of a 256 MB buffer), for the GEMV figures.
     double readBandwidthGBs();
+    // The same bytes per CPU-second (set by readBandwidthGBs), to compare with BenchResult::cpuGops.
+    double cpuReadBandwidthGBs() const { return m_cpuBandwidthGBs; }
 
     // Called before each measurement with its kernel name (for a progress display).
     std::function<void(const std::string&)> onKernel;
@@ -44,6 +49,7 @@ private:
     const KernelTable& m_path;
     int m_threads;
     double m_minSeconds;
+    double m_cpuBandwidthGBs = 0.0;
 };
 
 } // namespace quantscope::kernels
