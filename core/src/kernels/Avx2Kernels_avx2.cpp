@@ -129,6 +129,26 @@ constexpr int kRowBlock = 6;
 // epilogue in the same function it spilled them every step).
 template <int R, int NV>
 __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b, __m256i* out) {
+    if constexpr (R == 1) {
+        // GEMV: memory-bound; prefetch 2 KB ahead to keep more cache-line misses in flight.
+        __m256i acc[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            acc[v] = _mm256_setzero_si256();
+        for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += kRowBlock * 2) {
+            if (q % 2 == 0)
+                _mm_prefetch(reinterpret_cast<const char*>(b + 2048), _MM_HINT_T0);
+            const __m256i av = _mm256_set1_epi32(load32(a));
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v)
+                acc[v] = _mm256_add_epi32(
+                    acc[v], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)))));
+        }
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm256_store_si256(out + v, acc[v]);
+        return;
+    }
     __m256i acc[R][NV];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r)
