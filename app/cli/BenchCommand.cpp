@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <charconv>
+#include <cstdio>
 
 namespace quantscope::cli {
 
@@ -28,7 +28,8 @@ kernels::BenchShape parseShape(const std::string& text) {
         const auto [next, ec] = std::from_chars(p, end, values[i]);
         const bool separatorOk = i < 2 ? (next < end && *next == 'x') : next == end;
         if (ec != std::errc() || next == p || !separatorOk)
-            throw Error("--shape", "expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
+            throw Error("--shape",
+                        "expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
         p = next + 1;
     }
     if (values[0] < 1 || values[1] < 1 || values[2] < 1)
@@ -46,7 +47,9 @@ std::string fixed(double value, int decimals) {
 
 int runBench(const std::vector<std::string>& arguments) {
     const std::vector<OptionSpec> options{
-        {"--shape", true, true, "MxNxK to measure (repeatable); default 1x4096x4096 16x4096x4096 128x4096x4096 1024x1024x1024 256x1024x1024"},
+        {"--shape", true, true,
+         "MxNxK to measure (repeatable); default 1x4096x4096 16x4096x4096 128x4096x4096 1024x1024x1024 "
+         "256x1024x1024"},
         {"--threads", true, false, "threads for our kernels and OpenBLAS (default 1)"},
         {"--min-time", true, false, "seconds spent timing each kernel (default 0.5)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
@@ -55,7 +58,8 @@ int runBench(const std::vector<std::string>& arguments) {
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli bench [--shape MxNxK]... [--threads N] [--json OUT]\n"
-                                   "The SIMD path is the best one this processor supports; QUANTSCOPE_ISA=scalar|avx2|avx512 forces one.",
+                                   "The SIMD path is the best one this processor supports; "
+                                   "QUANTSCOPE_ISA=scalar|avx2|avx512 forces one.",
                                    options)
                               .c_str());
         return 0;
@@ -70,7 +74,8 @@ int runBench(const std::vector<std::string>& arguments) {
     for (const std::string& text : commandLine.values("--shape"))
         shapes.push_back(parseShape(text));
     if (shapes.empty())
-        shapes = {{1, 4096, 4096}, {16, 4096, 4096}, {128, 4096, 4096}, {1024, 1024, 1024}, {256, 1024, 1024}};
+        shapes = {
+            {1, 4096, 4096}, {16, 4096, 4096}, {128, 4096, 4096}, {1024, 1024, 1024}, {256, 1024, 1024}};
 
     const kernels::KernelTable& path = kernels::KernelRegistry::active(); // throws on a bad QUANTSCOPE_ISA
     kernels::KernelBenchmark bench(path, threads, minTime);
@@ -124,14 +129,16 @@ int runBench(const std::vector<std::string>& arguments) {
 
     std::printf("isa %s, %d thread%s, memory read bandwidth %.1f GB/s (one thread; %.1f GB per CPU-second)\n",
                 isa.c_str(), threads, threads == 1 ? "" : "s", bandwidth, bench.cpuReadBandwidthGBs());
-    TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw", "path",
-                     "GOP/cpu-s"});
+    TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw",
+                     "path", "GOP/cpu-s"});
     for (const auto& r : results)
-        table.addRow({std::to_string(r.m), std::to_string(r.n), std::to_string(r.k), r.kernel, fixed(r.gops, 1),
-                      fixed(r.ratioToBaseline, 2), r.baseline, fixed(r.weightGBs, 1),
+        table.addRow({std::to_string(r.m), std::to_string(r.n), std::to_string(r.k), r.kernel,
+                      fixed(r.gops, 1), fixed(r.ratioToBaseline, 2), r.baseline, fixed(r.weightGBs, 1),
                       fixed(100.0 * r.weightGBs / bandwidth, 0), r.path, fixed(r.cpuGops, 1)});
-    std::printf("%s", table.render({true, true, true, false, true, true, false, true, true, false, true}).c_str());
-    std::printf("GOP/s and ratios use wall time; GOP/cpu-s divides by the process's CPU time (all threads).\n");
+    std::printf("%s",
+                table.render({true, true, true, false, true, true, false, true, true, false, true}).c_str());
+    std::printf(
+        "GOP/s and ratios use wall time; GOP/cpu-s divides by the process's CPU time (all threads).\n");
     return 0;
 }
 

@@ -25,7 +25,8 @@ inline int32_t load32(const void* p) {
 // ---- element-wise (8 lanes; the scalar rule finishes the tails) --------------------------------
 
 template <class T>
-void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax,
+              T* q) {
     const __m256 inverse = _mm256_set1_ps(inverseScale);
     const __m256 zpv = _mm256_set1_ps(static_cast<float>(zp));
     const __m256 lo = _mm256_set1_ps(static_cast<float>(qmin));
@@ -40,8 +41,10 @@ void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int3
         // Narrow 8 x int32 to bytes; the values are already in [qmin, qmax], so the saturating
         // packs never saturate.
         const __m256i lanes = _mm256_cvtps_epi32(r);
-        const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
-        const __m128i bytes = std::is_signed_v<T> ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
+        const __m128i words =
+            _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+        const __m128i bytes =
+            std::is_signed_v<T> ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
         _mm_storel_epi64(reinterpret_cast<__m128i*>(q + i), bytes);
     }
     IntegerQuantizer tail;
@@ -69,8 +72,9 @@ template <class T> void dequantize(const T* q, size_t count, float scale, int32_
 void f32ToF16(const float* x, size_t count, uint16_t* h) {
     size_t i = 0;
     for (; i + 8 <= count; i += 8)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i),
-                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm_storeu_si128(
+            reinterpret_cast<__m128i*>(h + i),
+            _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     for (; i < count; ++i)
         h[i] = reference::f32ToF16(x[i]);
 }
@@ -128,7 +132,8 @@ constexpr int kRowBlock = 6;
 // The K loop alone, ending in stores, so GCC keeps the accumulators in registers (with the
 // epilogue in the same function it spilled them every step).
 template <int R, int NV>
-__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b, __m256i* out) {
+__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b,
+                                                          __m256i* out) {
     if constexpr (R == 1) {
         // GEMV: memory-bound; prefetch 2 KB ahead to keep more cache-line misses in flight.
         __m256i acc[NV];
@@ -142,7 +147,8 @@ __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16
 #pragma GCC unroll 2
             for (int v = 0; v < NV; ++v)
                 acc[v] = _mm256_add_epi32(
-                    acc[v], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)))));
+                    acc[v], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                      reinterpret_cast<const __m128i*>(b + 16 * v)))));
         }
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
@@ -176,7 +182,8 @@ __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16
 }
 
 template <int R, int NV>
-void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0,
+              int cols) {
     __m256i acc[R][NV];
     {
         __m256i stored[R * NV];
@@ -194,7 +201,8 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
         }
         return;
     }
-    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) * static_cast<uint32_t>(p.bZeroPoint);
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) *
+                         static_cast<uint32_t>(p.bZeroPoint);
     alignas(32) float scales[kPanelWidth];
     alignas(32) float biases[kPanelWidth];
     for (int j = 0; j < kPanelWidth; ++j) {
@@ -204,11 +212,13 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
     }
     for (int r = 0; r < R; ++r) {
         const int row = row0 + r;
-        const uint32_t rowTerm = static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
+        const uint32_t rowTerm =
+            static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
         float* out = static_cast<float*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
         for (int v = 0; v < NV; ++v) {
             const __m256i colTerm = _mm256_mullo_epi32(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.colSums + col0 + 8 * v)), _mm256_set1_epi32(p.aZeroPoint));
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.colSums + col0 + 8 * v)),
+                _mm256_set1_epi32(p.aZeroPoint));
             const __m256i value = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][v], colTerm),
                                                    _mm256_set1_epi32(static_cast<int32_t>(rowTerm)));
             __m256 result = _mm256_mul_ps(_mm256_cvtepi32_ps(value), _mm256_load_ps(scales + 8 * v));
@@ -228,16 +238,24 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
 
 using Int8TileFn = void (*)(const Int8GemmProblem&, const int16_t*, const int8_t*, int, int, int);
 
-template <int R> constexpr Int8TileFn int8TileFor(int nv) { return nv == 1 ? int8Tile<R, 1> : int8Tile<R, 2>; }
+template <int R> constexpr Int8TileFn int8TileFor(int nv) {
+    return nv == 1 ? int8Tile<R, 1> : int8Tile<R, 2>;
+}
 
 Int8TileFn int8TileFn(int rows, int nv) {
     switch (rows) {
-    case 1: return int8TileFor<1>(nv);
-    case 2: return int8TileFor<2>(nv);
-    case 3: return int8TileFor<3>(nv);
-    case 4: return int8TileFor<4>(nv);
-    case 5: return int8TileFor<5>(nv);
-    default: return int8TileFor<6>(nv);
+    case 1:
+        return int8TileFor<1>(nv);
+    case 2:
+        return int8TileFor<2>(nv);
+    case 3:
+        return int8TileFor<3>(nv);
+    case 4:
+        return int8TileFor<4>(nv);
+    case 5:
+        return int8TileFor<5>(nv);
+    default:
+        return int8TileFor<6>(nv);
     }
 }
 
@@ -279,8 +297,10 @@ void int4GemvF32Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
                     const int shift = (i % 4) * 8 + (i / 4) * 4;
                     const __m256 xi = _mm256_set1_ps(x[i]);
                     const __m256i count = _mm256_set1_epi64x(shift);
-                    const __m256 w0 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v0, _mm256_castsi256_si128(count)), nibble));
-                    const __m256 w1 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v1, _mm256_castsi256_si128(count)), nibble));
+                    const __m256 w0 = _mm256_cvtepi32_ps(
+                        _mm256_and_si256(_mm256_srl_epi32(v0, _mm256_castsi256_si128(count)), nibble));
+                    const __m256 w1 = _mm256_cvtepi32_ps(
+                        _mm256_and_si256(_mm256_srl_epi32(v1, _mm256_castsi256_si128(count)), nibble));
                     if (i % 2) {
                         b0 = _mm256_fmadd_ps(w0, xi, b0);
                         b1 = _mm256_fmadd_ps(w1, xi, b1);
@@ -326,10 +346,12 @@ void int4GemvS8Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
                 const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
                 const __m256i xa = _mm256_set1_epi32(load32(x));
                 const __m256i xb = _mm256_set1_epi32(load32(x + 4));
-                const __m256i s0 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v0, low), xa),
-                                                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v0, 4), low), xb));
-                const __m256i s1 = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_and_si256(v1, low), xa),
-                                                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v1, 4), low), xb));
+                const __m256i s0 = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(_mm256_and_si256(v0, low), xa),
+                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v0, 4), low), xb));
+                const __m256i s1 = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(_mm256_and_si256(v1, low), xa),
+                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v1, 4), low), xb));
                 // Each int16 now sums 4 products (<= 7620 in magnitude): still exact.
                 acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(s0, ones));
                 acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(s1, ones));
@@ -356,7 +378,8 @@ void int4GemvS8Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
 constexpr int kBf16RowBlock = 4;
 
 template <int R>
-__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b, __m256* out) {
+__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b,
+                                                          __m256* out) {
     const __m256i highHalf = _mm256_set1_epi32(static_cast<int32_t>(0xFFFF0000u));
     __m256 acc[R][2];
 #pragma GCC unroll 4
@@ -386,7 +409,8 @@ __attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint1
 }
 
 template <int R>
-void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panelHalf, int row0, int col0, int cols) {
+void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panelHalf, int row0, int col0,
+              int cols) {
     __m256 stored[R * 2];
     bf16Accumulate<R>(p.kPadded / 2, sliver, panelHalf, stored);
     for (int r = 0; r < R; ++r) {
@@ -411,7 +435,8 @@ void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
                 break;
             for (int row0 = 0; row0 < p.m; row0 += kBf16RowBlock) {
                 const int rows = std::min(kBf16RowBlock, p.m - row0);
-                tiles[rows - 1](p, p.packedA + static_cast<size_t>(row0) * p.kPadded, b + 32 * half, row0, col0, cols);
+                tiles[rows - 1](p, p.packedA + static_cast<size_t>(row0) * p.kPadded, b + 32 * half, row0,
+                                col0, cols);
             }
         }
     }
@@ -468,7 +493,9 @@ const KernelTable* avx2KernelTable() {
 #else
 
 namespace quantscope::kernels {
-const KernelTable* avx2KernelTable() { return nullptr; }
+const KernelTable* avx2KernelTable() {
+    return nullptr;
+}
 } // namespace quantscope::kernels
 
 #endif

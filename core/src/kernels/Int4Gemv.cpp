@@ -12,8 +12,9 @@
 namespace quantscope::kernels {
 
 IsaPath int4GemmPath(const KernelTable& path, Int4Activations activations) {
-    return activations == Int4Activations::Int8 ? KernelRegistry::provider(path, &KernelTable::int4GemvS8).path
-                                                : KernelRegistry::provider(path, &KernelTable::int4GemvF32).path;
+    return activations == Int4Activations::Int8
+               ? KernelRegistry::provider(path, &KernelTable::int4GemvS8).path
+               : KernelRegistry::provider(path, &KernelTable::int4GemvF32).path;
 }
 
 void int4Gemm(const KernelTable& path, const float* x, int m, const PackedInt4Weights& w, float* y,

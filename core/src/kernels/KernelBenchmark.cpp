@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
+#include <ctime>
 #include <memory>
 #include <random>
 
@@ -101,14 +101,15 @@ double KernelBenchmark::readBandwidthGBs() {
 std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
     const int m = shape.m, n = shape.n, k = shape.k;
     const double limit = double(1 << 26); // elements per matrix (256 MB of fp32)
-    if (m < 1 || n < 1 || k < 1 || k > PackedInt8Weights::kMaxK || double(m) * k > limit || double(n) * k > limit ||
-        double(m) * n > limit)
+    if (m < 1 || n < 1 || k < 1 || k > PackedInt8Weights::kMaxK || double(m) * k > limit ||
+        double(n) * k > limit || double(m) * n > limit)
         throw Error("--shape", "M, N, K must be >= 1, K <= " + std::to_string(PackedInt8Weights::kMaxK) +
                                    " and each of M*K, N*K, M*N at most 2^26");
     std::mt19937 rng(12345);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127);
-    std::vector<float> a(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k), c(static_cast<size_t>(m) * n);
+    std::vector<float> a(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k),
+        c(static_cast<size_t>(m) * n);
     for (auto& v : a)
         v = uniform(rng);
     for (auto& v : w)
@@ -149,10 +150,11 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
             [&](long i) {
                 const float* wi = weights[static_cast<size_t>(i % copies)].data();
                 if (m == 1)
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wi, k, a.data(), 1, 0.0f, c.data(), 1);
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wi, k, a.data(), 1, 0.0f, c.data(),
+                                1);
                 else
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, wi, k, 0.0f,
-                                c.data(), n);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, wi, k,
+                                0.0f, c.data(), n);
             },
             m_minSeconds);
         record(blasKernel, "openblas", blas, bytes);
@@ -188,8 +190,8 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         const QuantizedActivations act{aq.data(), m, k, 128, 0.02f};
         const Timing seconds = secondsPerCall(
             [&](long i) {
-                int8GemmFloat(m_path, act, *packed[static_cast<size_t>(i % copies)], scales.data(), true, nullptr,
-                              c.data(), &pool);
+                int8GemmFloat(m_path, act, *packed[static_cast<size_t>(i % copies)], scales.data(), true,
+                              nullptr, c.data(), &pool);
             },
             m_minSeconds);
         record(kernel, isaName(m_path.path), seconds, static_cast<double>(first.bytes()));
@@ -204,14 +206,16 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
             const int copies = copiesFor(shape, bytes);
             std::vector<std::unique_ptr<PackedInt4Weights>> packed;
             for (int i = 0; i < copies; ++i)
-                packed.push_back(std::make_unique<PackedInt4Weights>(PackedInt4Weights::quantize(w.data(), n, k, group)));
+                packed.push_back(
+                    std::make_unique<PackedInt4Weights>(PackedInt4Weights::quantize(w.data(), n, k, group)));
             for (Int4Activations activations : {Int4Activations::Float32, Int4Activations::Int8}) {
                 const std::string kernel = std::string(m == 1 ? "int4_gemv" : "int4_gemm") +
                                            (activations == Int4Activations::Int8 ? "_s8act" : "");
                 announce(kernel);
                 const Timing seconds = secondsPerCall(
                     [&](long i) {
-                        int4Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], c.data(), activations, &pool);
+                        int4Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], c.data(),
+                                 activations, &pool);
                     },
                     m_minSeconds);
                 record(kernel, isaName(int4GemmPath(m_path, activations)), seconds, bytes);
@@ -230,7 +234,10 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         const std::string kernel = m == 1 ? "bf16_gemv" : "bf16_gemm";
         announce(kernel);
         const Timing seconds = secondsPerCall(
-            [&](long i) { bf16Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], nullptr, c.data(), &pool); },
+            [&](long i) {
+                bf16Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], nullptr, c.data(),
+                         &pool);
+            },
             m_minSeconds);
         record(kernel, isaName(bf16GemmPath(m_path)), seconds, bytes);
     }

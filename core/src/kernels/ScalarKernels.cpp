@@ -13,7 +13,8 @@ namespace quantscope::kernels {
 namespace {
 
 template <class T>
-void quantizeScalar(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+void quantizeScalar(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax,
+                    T* q) {
     IntegerQuantizer quantizer;
     quantizer.inverseScale = inverseScale;
     quantizer.zeroPoint = zp;
@@ -129,7 +130,8 @@ void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
         const int col0 = panel * width;
         const int cols = std::min(width, p.n - col0);
         for (int row = 0; row < p.m; ++row) {
-            const uint16_t* sliver = p.packedA + static_cast<size_t>(row / p.rowBlock) * p.rowBlock * p.kPadded;
+            const uint16_t* sliver =
+                p.packedA + static_cast<size_t>(row / p.rowBlock) * p.rowBlock * p.kPadded;
             const int r = row % p.rowBlock;
             for (int j = 0; j < cols; ++j) {
                 float sum = 0.0f;

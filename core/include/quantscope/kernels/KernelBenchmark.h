@@ -18,9 +18,9 @@ struct BenchResult {
     double gops = 0.0;    // 2 * M * N * K operations per second / 1e9
     std::string baseline; // the OpenBLAS kernel of the same shape
     double ratioToBaseline = 0.0;
-    std::string path;     // scalar, avx2, avx512, or "openblas" / "eigen"
-    double weightBytes = 0.0;      // bytes of weights read per call
-    double weightGBs = 0.0;        // weightBytes / seconds per call / 1e9
+    std::string path;         // scalar, avx2, avx512, or "openblas" / "eigen"
+    double weightBytes = 0.0; // bytes of weights read per call
+    double weightGBs = 0.0;   // weightBytes / seconds per call / 1e9
     double secondsPerCall = 0.0;
     // Operations per CPU-second of the whole process (all threads): with one thread this is the
     // kernel's rate while it actually ran, a steadier figure than wall time on a busy machine.
@@ -33,7 +33,7 @@ struct BenchResult {
 // are rotated through enough copies (>= 128 MB in all) that each call reads them from memory,
 // not from the caches, as a decoder's GEMV does.
 class KernelBenchmark {
-public:
+  public:
     KernelBenchmark(const KernelTable& path, int threads, double minSeconds = 0.5);
 
     std::vector<BenchResult> run(const BenchShape& shape);
@@ -45,7 +45,7 @@ public:
     // Called before each measurement with its kernel name (for a progress display).
     std::function<void(const std::string&)> onKernel;
 
-private:
+  private:
     const KernelTable& m_path;
     int m_threads;
     double m_minSeconds;
