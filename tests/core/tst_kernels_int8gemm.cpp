@@ -143,8 +143,8 @@ class TestKernelsInt8Gemm : public QObject {
         KERNEL_PATH_OR_SKIP(table);
         std::mt19937 rng(kerneltest::seed("floatOutput"));
         std::uniform_real_distribution<float> scaleDist(1e-4f, 1e-1f), biasDist(-3.0f, 3.0f);
-        for (Case c : {Case{1, 1, 1, 0, 0}, Case{5, 17, 33, 128, 0}, Case{9, 65, 64, 17, -3},
-                       Case{33, 129, 127, 255, 127}})
+        for (Case c : {Case{1, 1, 1, 0, 0}, Case{1, 200, 64, 7, 3}, Case{5, 17, 33, 128, 0},
+                       Case{9, 65, 64, 17, -3}, Case{33, 129, 127, 255, 127}})
             for (bool perChannel : {false, true})
                 for (bool withBias : {false, true}) {
                     const Data d = randomData(rng, c);
@@ -185,7 +185,8 @@ class TestKernelsInt8Gemm : public QObject {
         std::mt19937 rng(kerneltest::seed("requantizedOutput"));
         std::uniform_real_distribution<double> multiplierDist(1e-5, 2e-3);
         std::uniform_int_distribution<int32_t> biasDist(-20000, 20000);
-        for (Case c : {Case{1, 17, 33, 128, 0}, Case{7, 49, 64, 3, 0}, Case{16, 33, 129, 255, -7}})
+        for (Case c : {Case{1, 17, 33, 128, 0}, Case{1, 150, 65, 128, 5}, Case{7, 49, 64, 3, 0},
+                       Case{16, 33, 129, 255, -7}})
             for (bool perChannel : {false, true})
                 for (bool signedOutput : {false, true}) {
                     const Data d = randomData(rng, c);
