@@ -12,7 +12,7 @@ namespace quantscope {
 // landed on (q - qmin for integers, the bit pattern of a float code), to count levels used.
 class MetricsAccumulator {
 public:
-    // codeCount: how many distinct codes exist (at most 65536).
+    // codeCount: how many distinct codes exist (at most 65536); 0 does not count levels.
     explicit MetricsAccumulator(uint32_t codeCount);
 
     void add(float x, float xhat, bool clipped, uint32_t code) {
@@ -32,7 +32,8 @@ public:
         } else {
             m_sumRound2 += e2;
         }
-        m_levels[code >> 6] |= uint64_t{1} << (code & 63);
+        if (code < m_codeCount)
+            m_levels[code >> 6] |= uint64_t{1} << (code & 63);
     }
     void addNonfinite() { ++m_nonfinite; }
     void merge(const MetricsAccumulator& other);
@@ -45,6 +46,7 @@ private:
     int64_t m_clipped = 0;
     double m_sumX2 = 0, m_sumXhat2 = 0, m_sumXXhat = 0, m_sumAbs = 0, m_maxAbs = 0;
     double m_sumClip2 = 0, m_sumRound2 = 0;
+    uint32_t m_codeCount = 0;
     std::vector<uint64_t> m_levels;
 };
 
