@@ -57,3 +57,30 @@ void im2col(const T* image, int64_t channels, const ConvGeometry& g, T* columns,
 }
 
 } // namespace quantscope
+
+namespace quantscope {
+
+// Like im2col, transposed: one row of (channels * kH * kW) values per output pixel, the layout
+// the integer GEMM reads (activations M x K).
+template <typename T>
+void im2row(const T* image, int64_t channels, const ConvGeometry& g, T* rows, T padValue)
+{
+    const int64_t patch = channels * g.kernelH * g.kernelW;
+    for (int64_t oy = 0; oy < g.outH; ++oy) {
+        for (int64_t ox = 0; ox < g.outW; ++ox) {
+            T* row = rows + (oy * g.outW + ox) * patch;
+            for (int64_t c = 0; c < channels; ++c) {
+                const T* plane = image + c * g.height * g.width;
+                for (int64_t ki = 0; ki < g.kernelH; ++ki) {
+                    const int64_t y = oy * g.strideH - g.padTop + ki * g.dilationH;
+                    for (int64_t kj = 0; kj < g.kernelW; ++kj) {
+                        const int64_t x = ox * g.strideW - g.padLeft + kj * g.dilationW;
+                        *row++ = (y < 0 || y >= g.height || x < 0 || x >= g.width) ? padValue : plane[y * g.width + x];
+                    }
+                }
+            }
+        }
+    }
+}
+
+} // namespace quantscope
