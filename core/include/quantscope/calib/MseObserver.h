@@ -24,8 +24,8 @@ public:
     using Observer::Observer;
     Range range() const override;
 
-x|x| with bins of `binWidth` for `candidateRange`
-    // ranges: {0, t} when `unsignedData`, else {-t, t}.
+    // The threshold t chosen from a histogram of |x| with bins of `binWidth`; the candidate
+    // ranges are {0, t} when `unsignedData`, else {-t, t}.
     static float thresholdFromHistogram(const std::vector<int64_t>& counts, double binWidth, const QuantSpec& spec,
                                         bool unsignedData);
 
