@@ -88,12 +88,13 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
         const std::string entryName = entryStat.name;
         if (!entryName.empty() && entryName.back() == '/')
             continue; // a directory entry holds no array
-        const std::string subject = path + ": " + entryName;
+        std::string subject = path + ": " + entryName;
         if (entryName.size() <= 4 || entryName.compare(entryName.size() - 4, 4, ".npy") != 0)
             throw Error(subject, "entry is not a .npy array (a .npz archive holds only .npy entries)");
         const std::string key = entryName.substr(0, entryName.size() - 4);
+        subject = path + ": " + key; // from here on, errors name the tensor
         if (!keys.insert(key).second)
-            throw Error(subject, "the archive holds this entry twice");
+            throw Error(subject, "the archive holds two entries with this name");
         if (entryStat.comp_size > archiveSize)
             throw Error(subject, "compressed size " + std::to_string(entryStat.comp_size) +
                                      " bytes is larger than the whole archive");

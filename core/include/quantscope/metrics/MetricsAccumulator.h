@@ -7,6 +7,12 @@
 
 namespace quantscope {
 
+// Partial sums over a batch of values computed elsewhere (the vectorised quantizer).
+struct MetricSums {
+    double sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
+    int64_t count = 0, clipped = 0, nonfinite = 0;
+};
+
 // Sums what ErrorMetrics needs in one pass over (x, x̂) pairs. Sums are in double so that the
 // result does not depend on the tensor's size. `code` identifies the quantization level a value
 // landed on (q - qmin for integers, the bit pattern of a float code), to count levels used.
@@ -36,6 +42,13 @@ public:
             m_levels[code >> 6] |= uint64_t{1} << (code & 63);
     }
     void addNonfinite() { ++m_nonfinite; }
+    void addSums(const MetricSums& sums);
+    // Marks the levels of `codes` as used; codes at or past codeCount are ignored.
+    void addCodes(const uint32_t* codes, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i)
+            if (codes[i] < m_codeCount)
+                m_levels[codes[i] >> 6] |= uint64_t{1} << (codes[i] & 63);
+    }
     void merge(const MetricsAccumulator& other);
 
     ErrorMetrics finish() const;
