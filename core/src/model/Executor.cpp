@@ -4,6 +4,8 @@
 #include "quantscope/Error.h"
 #include "quantscope/tensor/TensorInfo.h"
 
+#include <cblas.h>
+
 #include <set>
 
 namespace quantscope {
@@ -21,6 +23,11 @@ std::vector<std::string> Executor::supportedOps()
     return {"Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
             "Erf", "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul", "MaxPool",
             "Mul", "Relu", "Reshape", "Sigmoid", "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"};
+}
+
+void Executor::setBlasThreads(int threads)
+{
+    openblas_set_num_threads(threads);
 }
 
 Executor::Executor(Graph graph)

@@ -179,7 +179,9 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, cons
                                     std::to_string(graph.inputs.size()));
     std::map<std::string, std::unique_ptr<Observer>> observers;
     std::map<std::string, std::vector<int64_t>> shapes;
+    std::map<std::string, bool> batched; // the leading dimension followed the batch size every time
     std::vector<std::string> order;
+    int64_t batchRows = 0;
     Executor::Hooks hooks;
     hooks.onValue = [&](const std::string& name, Value& value) {
         if (value.isInteger)
@@ -190,10 +192,13 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, cons
             order.push_back(name);
         }
         observer->observe(value.data);
+        const bool follows = !value.shape.empty() && value.shape[0] == batchRows;
+        batched[name] = batched.count(name) ? batched[name] && follows : follows;
         shapes[name] = value.shape;
     };
     for (int64_t first = 0; first < samples.count(); first += batchSize) {
         const int64_t n = std::min(batchSize, samples.count() - first);
+        batchRows = n;
         m_executor.run({{graph.inputs[0].name, samples.batch(first, n, graph.inputs[0])}}, hooks);
         reportProgress(progress, Stage::Statistics, static_cast<double>(first + n) / static_cast<double>(samples.count()));
     }
@@ -203,6 +208,8 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, cons
         entry.name = name;
         entry.kind = TensorKind::Activation;
         entry.shape = shapes[name];
+        if (batched[name])
+            entry.shape[0] = samples.count(); // the shape of the whole calibration set
         entry.spec = activationSpecFor(name);
         const QParamsEntry* given = m_config.params ? m_config.params->find(name) : nullptr;
         if (given && given->params) {

@@ -40,6 +40,9 @@ public:
     // The supported op types, sorted (for messages and documentation).
     static std::vector<std::string> supportedOps();
 
+    // Threads OpenBLAS may use for Gemm, MatMul and Conv (process-wide; 1 for single-thread figures).
+    static void setBlasThreads(int threads);
+
 private:
     Graph m_graph;
     std::map<std::string, std::size_t> m_lastUse; // value name -> index of the last node reading it
