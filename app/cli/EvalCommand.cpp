@@ -78,8 +78,12 @@ int runEval(const std::vector<std::string>& arguments)
     const auto executor = loadModel(modelPath);
     const SampleSet samples = samplesFrom(commandLine);
     std::optional<std::vector<int64_t>> labels;
-    if (const auto labelsPath = commandLine.value("--labels"))
+    if (const auto labelsPath = commandLine.value("--labels")) {
         labels = loadLabels(*labelsPath, commandLine.value("--label-column").value_or(""));
+        if (static_cast<int64_t>(labels->size()) != samples.count())
+            throw Error(*labelsPath, std::to_string(labels->size()) + " labels for " + std::to_string(samples.count()) +
+                                         " samples in " + samples.path() + "; the counts must be equal");
+    }
 
     QuantizedModel model(*executor, config);
     ModelEvaluator evaluator(model, samples, labels, evalOptions);
