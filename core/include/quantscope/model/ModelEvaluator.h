@@ -44,6 +44,9 @@ struct LayerSqnr {
 struct EvalOptions {
     int64_t batchSize = 256;
     int64_t latencySamples = 64; // single-sample runs timed for the latency
+    // Timed passes repeat (after one warm-up batch) until this much time has passed, at least
+    // three times; the fastest pass counts, which filters out other work on the machine.
+    double minSeconds = 0.3;
 };
 
 // Runs a QuantizedModel over samples in each mode and measures accuracy, agreement with fp32,
