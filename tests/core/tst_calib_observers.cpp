@@ -361,7 +361,7 @@ private slots:
 
     void entropyClipsTheTailsOfAGaussian() {
         // KL calibration is known to clip a normal distribution's sparse tails at 8 bits: the
-        // threshold lies well inside max|x| (about 4.9 sigma for 10^6 samples) and beyond the
+        // threshold lies well inside max|x| (about 5 sigma for 10^6 samples) and beyond the
         // bulk (3 sigma).
         std::mt19937 rng(kSeed);
         std::normal_distribution<float> normal(0.0f, 1.0f);
