@@ -10,5 +10,6 @@ namespace quantscope::cli {
 int runInfo(const std::vector<std::string>& arguments);
 int runAnalyze(const std::vector<std::string>& arguments);
 int runQuantize(const std::vector<std::string>& arguments);
+int runBench(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli

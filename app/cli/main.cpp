@@ -27,6 +27,7 @@ const std::vector<Subcommand>& subcommands() {
         {"info", "list the tensors of a file: name, dtype, shape, elements, bytes", runInfo},
         {"analyze", "quantization parameters and error metrics per tensor", runAnalyze},
         {"quantize", "quantize one tensor, optionally writing its integers and dequantized values", runQuantize},
+        {"bench", "int8 / int4 / bf16 kernel throughput against the fp32 OpenBLAS and Eigen baselines", runBench},
     };
     return table;
 }
