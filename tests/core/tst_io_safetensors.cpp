@@ -52,7 +52,7 @@ private:
 private slots:
     void initTestCase() { QVERIFY(m_dir.isValid()); }
 
-    void listsEveryDtypeInHeaderOrder() {
+    void listsEveryDtypeInFileOrder() {
         const auto file = openWeightFile(iotest::dataPath("all_dtypes.safetensors"));
         QCOMPARE(file->format(), std::string("safetensors"));
         const std::map<std::string, std::string> metadata{{"format", "pt"}, {"source", "quantscope test data"}};
@@ -121,6 +121,23 @@ private slots:
         QCOMPARE(weight.name(), std::string("layer.0.weight"));
         QCOMPARE(weight.shape(), (std::vector<int64_t>{2, 2}));
         QVERIFY(iotest::sameValues(weight, {1.0f, 2.0f, 3.0f, 4.0f}));
+    }
+
+    // Tensors are listed in the order of their data, not alphabetically nor by header position.
+    void listsInDataOrder() {
+        const std::string path = makeFile(
+            "order.safetensors",
+            R"({"m":{"dtype":"U8","shape":[2],"data_offsets":[2,4]},"a":{"dtype":"U8","shape":[1],"data_offsets":[4,5]},)"
+            R"("z":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})",
+            std::string("\x01\x02\x03\x04\x05", 5));
+        const SafetensorsReader file(path);
+        QCOMPARE(file.tensors().size(), std::size_t{3});
+        QCOMPARE(file.tensors()[0].name, std::string("z"));
+        QCOMPARE(file.tensors()[1].name, std::string("m"));
+        QCOMPARE(file.tensors()[2].name, std::string("a"));
+        QVERIFY(iotest::sameValues(file.load("z"), {1.0f, 2.0f}));
+        QVERIFY(iotest::sameValues(file.load("m"), {3.0f, 4.0f}));
+        QVERIFY(iotest::sameValues(file.load("a"), {5.0f}));
     }
 
     void noMetadataIsEmpty() {

@@ -15,6 +15,7 @@ void AbsHistogram::add(std::span<const float> finiteValues) {
         negative = negative || v < 0.0f;
     }
     m_sawNegative = m_sawNegative || negative;
+    m_maxAbs = std::max(m_maxAbs, batchMax);
     m_total += static_cast<int64_t>(finiteValues.size());
 
     if (m_counts.empty()) {
@@ -27,17 +28,18 @@ void AbsHistogram::add(std::span<const float> finiteValues) {
         m_counts[0] = m_pendingZeros;
         m_pendingZeros = 0;
     } else {
-        auto binsNeeded = static_cast<int64_t>(std::ceil(static_cast<double>(batchMax) / m_width));
-        while (binsNeeded > kMaxBins) {
+        // In double: a later batch may be up to 2^128 / 2^-149 times wider than the first.
+        double binsNeeded = std::ceil(static_cast<double>(batchMax) / m_width);
+        while (binsNeeded > static_cast<double>(kMaxBins)) {
             // Merge neighbours in pairs: exact counts on a grid twice as coarse.
             std::vector<int64_t> merged((m_counts.size() + 1) / 2, 0);
             for (std::size_t i = 0; i < m_counts.size(); ++i)
                 merged[i / 2] += m_counts[i];
             m_counts = std::move(merged);
             m_width *= 2.0;
-            binsNeeded = static_cast<int64_t>(std::ceil(static_cast<double>(batchMax) / m_width));
+            binsNeeded = std::ceil(static_cast<double>(batchMax) / m_width);
         }
-        if (binsNeeded > static_cast<int64_t>(m_counts.size()))
+        if (binsNeeded > static_cast<double>(m_counts.size()))
             m_counts.resize(static_cast<std::size_t>(binsNeeded), 0);
     }
 
@@ -46,8 +48,9 @@ void AbsHistogram::add(std::span<const float> finiteValues) {
     int64_t* counts = m_counts.data();
     for (float v : finiteValues) {
         // The value equal to the upper edge belongs to the last bin, as in torch.histc.
-        const auto bin = static_cast<int64_t>(static_cast<double>(std::fabs(v)) * inverseWidth);
-        ++counts[std::min(bin, lastBin)];
+        const double position = static_cast<double>(std::fabs(v)) * inverseWidth;
+        const auto bin = position < static_cast<double>(lastBin) ? static_cast<int64_t>(position) : lastBin;
+        ++counts[bin];
     }
 }
 

@@ -18,14 +18,40 @@ void addToHistogram(std::span<const float> values, float lo, float hi, std::vect
     const auto bins = static_cast<int64_t>(histogram.size());
     const float span = hi - lo;
     const auto binsAsFloat = static_cast<float>(bins);
+    // A span past the float32 limit (values near -FLT_MAX and FLT_MAX) is taken in double.
+    const bool inFloat = std::isfinite(span) && std::isfinite(span * binsAsFloat);
+    const double doubleScale = static_cast<double>(bins) / (static_cast<double>(hi) - static_cast<double>(lo));
     for (float v : values) {
         if (!(v >= lo && v <= hi))
             continue;
-        auto bin = static_cast<int64_t>((v - lo) * binsAsFloat / span);
-        bin = std::clamp<int64_t>(bin, 0, bins - 1);
+        const double position = inFloat ? static_cast<double>((v - lo) * binsAsFloat / span)
+                                        : (static_cast<double>(v) - static_cast<double>(lo)) * doubleScale;
+        const auto bin = position < static_cast<double>(bins - 1) ? std::max<int64_t>(static_cast<int64_t>(position), 0)
+                                                                 : bins - 1;
         histogram[static_cast<std::size_t>(bin)] += 1.0;
     }
 }
+
+// Re-bins a histogram over [oldMin, oldMax] onto [newMin, newMax] by putting each old bin's count
+// at its centre: the fallback when torch's exact regridding cannot be formed.
+void addByCentres(const std::vector<double>& old, float oldMin, float oldMax, float newMin, float newMax,
+                  std::vector<double>& histogram) {
+    const double width = (static_cast<double>(oldMax) - static_cast<double>(oldMin)) / static_cast<double>(old.size());
+    std::vector<double> one(histogram.size());
+    for (std::size_t j = 0; j < old.size(); ++j) {
+        if (old[j] == 0.0)
+            continue;
+        const auto centre = static_cast<float>(static_cast<double>(oldMin) + (static_cast<double>(j) + 0.5) * width);
+        std::fill(one.begin(), one.end(), 0.0);
+        addToHistogram(std::span<const float>(&centre, 1), newMin, newMax, one);
+        for (std::size_t k = 0; k < one.size(); ++k)
+            histogram[k] += one[k] * old[j];
+    }
+}
+
+// Beyond this ratio of widths (2^30) torch's grid of bins x upsample x downsample sub-bins is
+// pointless to emulate: every old bin falls inside one new bin.
+constexpr double kMaxDownsampleRate = 1073741824.0;
 
 } // namespace
 
@@ -51,16 +77,10 @@ void HistogramObserver::observeFinite(std::span<const float> values) {
 
     if (m_min == m_max) {
         // Everything so far had one value (torch would drop it): re-bin it as a point mass.
-        double pointMass = 0.0;
-        for (double c : m_histogram)
-            pointMass += c;
-        const float point = m_min;
-        m_histogram.assign(kBins, 0.0);
-        addToHistogram(values, combinedMin, combinedMax, m_histogram);
-        std::vector<double> pointHistogram(kBins, 0.0);
-        addToHistogram(std::span<const float>(&point, 1), combinedMin, combinedMax, pointHistogram);
-        for (std::size_t k = 0; k < m_histogram.size(); ++k)
-            m_histogram[k] += pointHistogram[k] * pointMass;
+        std::vector<double> combined(kBins, 0.0);
+        addToHistogram(values, combinedMin, combinedMax, combined);
+        addByCentres(m_histogram, m_min, m_max, combinedMin, combinedMax, combined);
+        m_histogram = std::move(combined);
         m_min = combinedMin;
         m_max = combinedMax;
         return;
@@ -70,11 +90,23 @@ void HistogramObserver::observeFinite(std::span<const float> values) {
     const float fineWidth = (m_max - m_min) / static_cast<float>(kBins * kUpsampleRate);
     const float coarseSpan = static_cast<float>(kBins) * fineWidth;
     const double rate = std::ceil(static_cast<double>((combinedMax - combinedMin) / coarseSpan));
-    // A rate this large means the new range dwarfs the old one: everything old lands in one bin.
-    const auto downsampleRate = static_cast<int64_t>(std::clamp(rate, 1.0, 1e15));
+    if (!(fineWidth > 0.0f) || !std::isfinite(coarseSpan) || !(rate <= kMaxDownsampleRate)) {
+        std::vector<double> combined(kBins, 0.0);
+        addToHistogram(values, combinedMin, combinedMax, combined);
+        addByCentres(m_histogram, m_min, m_max, combinedMin, combinedMax, combined);
+        m_histogram = std::move(combined);
+        m_min = combinedMin;
+        m_max = combinedMax;
+        return;
+    }
+    const auto downsampleRate = static_cast<int64_t>(std::max(rate, 1.0));
     const float relax = static_cast<float>(downsampleRate) * coarseSpan - (combinedMax - combinedMin);
-    combinedMax = combinedMax + relax;
-    const auto startIndex = static_cast<int64_t>(std::nearbyint(static_cast<double>((m_min - combinedMin) / fineWidth)));
+    if (std::isfinite(combinedMax + relax))
+        combinedMax = combinedMax + relax;
+    const int64_t fineTotal = kBins * downsampleRate;
+    // torch.round: half to even, as std::nearbyint in the default rounding mode.
+    const double start = std::nearbyint(static_cast<double>((m_min - combinedMin) / fineWidth));
+    const auto startIndex = static_cast<int64_t>(std::clamp(start, 0.0, static_cast<double>(fineTotal)));
 
     std::vector<double> combined(kBins, 0.0);
     addToHistogram(values, combinedMin, combinedMax, combined);
@@ -84,16 +116,16 @@ void HistogramObserver::observeFinite(std::span<const float> values) {
     } else {
         // _combine_histograms: old bin j covers fine positions [start + j U, start + (j+1) U),
         // new bin k covers [k D, (k+1) D); each old count is spread evenly over its U positions.
-        const int64_t fineTotal = kBins * downsampleRate;
         for (int64_t j = 0; j < kBins; ++j) {
             const double count = m_histogram[static_cast<std::size_t>(j)];
             if (count == 0.0)
                 continue;
-            const int64_t begin = std::clamp<int64_t>(startIndex + j * kUpsampleRate, 0, fineTotal);
-            const int64_t end = std::clamp<int64_t>(startIndex + (j + 1) * kUpsampleRate, 0, fineTotal);
+            const int64_t begin = startIndex + j * kUpsampleRate;
+            const int64_t end = begin + kUpsampleRate;
             for (int64_t position = begin; position < end;) {
-                const int64_t k = position / downsampleRate;
-                const int64_t stop = std::min(end, (k + 1) * downsampleRate);
+                // Sub-bins that rounding pushed past the grid's end count in the last bin.
+                const int64_t k = std::min<int64_t>(position / downsampleRate, kBins - 1);
+                const int64_t stop = k == kBins - 1 ? end : std::min(end, (k + 1) * downsampleRate);
                 combined[static_cast<std::size_t>(k)] +=
                     count * static_cast<double>(stop - position) / static_cast<double>(kUpsampleRate);
                 position = stop;
@@ -146,8 +178,8 @@ double HistogramObserver::quantizationError(int64_t startBin, int64_t endBin) co
 Range HistogramObserver::range() const {
     if (!m_seen)
         return {};
-    if (m_min == m_max)
-        return {m_min, m_max};
+    if (m_min == m_max || !std::isfinite(m_max - m_min))
+        return {m_min, m_max}; // nothing to search (or a span past the float32 limit)
     double total = 0.0;
     std::vector<float> cumulative(m_histogram.size());
     for (std::size_t k = 0; k < m_histogram.size(); ++k) {

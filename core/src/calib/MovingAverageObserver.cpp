@@ -1,6 +1,7 @@
 #include "quantscope/calib/MovingAverageObserver.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace quantscope {
 
@@ -29,9 +30,15 @@ void MovingAverageObserver::observeFinite(std::span<const float> values) {
     // Three separately rounded float32 operations each (subtract, multiply, add), as torch's
     // min_val + averaging_constant * (min_val_cur - min_val); no fused multiply-add.
     const float stepMin = m_constant * (lo - m_min);
-    m_min = m_min + stepMin;
     const float stepMax = m_constant * (hi - m_max);
-    m_max = m_max + stepMax;
+    const float newMin = m_min + stepMin;
+    const float newMax = m_max + stepMax;
+    // A difference of two values near the float32 limit overflows where torch would give inf;
+    // the average of finite values is finite, so take it in double then.
+    m_min = std::isfinite(newMin) ? newMin
+                                  : static_cast<float>(m_min + static_cast<double>(m_constant) * (double(lo) - m_min));
+    m_max = std::isfinite(newMax) ? newMax
+                                  : static_cast<float>(m_max + static_cast<double>(m_constant) * (double(hi) - m_max));
 }
 
 } // namespace quantscope

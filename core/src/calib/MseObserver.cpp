@@ -4,6 +4,7 @@
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -73,7 +74,8 @@ Range MseObserver::range() const {
     if (m_histogram.empty())
         return {};
     const bool unsignedData = spec().scheme == Scheme::Affine && !m_histogram.sawNegative();
-    const float t = thresholdFromHistogram(m_histogram.counts(), m_histogram.binWidth(), spec(), unsignedData);
+    const float t = std::min(thresholdFromHistogram(m_histogram.counts(), m_histogram.binWidth(), spec(), unsignedData),
+                             m_histogram.maxAbs());
     return unsignedData ? Range{0.0f, t} : Range{-t, t};
 }
 

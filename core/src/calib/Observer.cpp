@@ -15,19 +15,23 @@
 namespace quantscope {
 
 void Observer::observe(std::span<const float> values) {
-    std::size_t firstBad = 0;
-    while (firstBad < values.size() && std::isfinite(values[firstBad]))
-        ++firstBad;
-    if (firstBad == values.size()) {
+    // Count the non-finite values first, in a loop that vectorises: x - x is 0 only for finite x.
+    std::size_t nonfinite = 0;
+    const float* data = values.data();
+    const std::size_t count = values.size();
+#pragma omp simd reduction(+ : nonfinite)
+    for (std::size_t i = 0; i < count; ++i)
+        nonfinite += (data[i] - data[i]) == 0.0f ? 0 : 1;
+    if (nonfinite == 0) {
         // The common case: nothing to filter, no copy.
         m_finite += static_cast<int64_t>(values.size());
         if (!values.empty())
             observeFinite(values);
         return;
     }
-    std::vector<float> finite(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(firstBad));
-    finite.reserve(values.size());
-    for (std::size_t i = firstBad; i < values.size(); ++i)
+    std::vector<float> finite;
+    finite.reserve(values.size() - nonfinite);
+    for (std::size_t i = 0; i < values.size(); ++i)
         if (std::isfinite(values[i]))
             finite.push_back(values[i]);
     m_nonfinite += static_cast<int64_t>(values.size() - finite.size());

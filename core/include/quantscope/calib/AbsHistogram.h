@@ -28,6 +28,8 @@ public:
     double binWidth() const { return m_width; }
     int64_t total() const { return m_total; }
     bool sawNegative() const { return m_sawNegative; }
+    // The largest |x| added: thresholds never go past it, although merged bins may.
+    float maxAbs() const { return m_maxAbs; }
 
 private:
     std::vector<int64_t> m_counts;
@@ -35,6 +37,7 @@ private:
     int64_t m_pendingZeros = 0;
     int64_t m_total = 0;
     bool m_sawNegative = false;
+    float m_maxAbs = 0.0f;
 };
 
 } // namespace quantscope
