@@ -20,7 +20,9 @@ class TestNpz : public QObject {
 private:
     QTemporaryDir m_dir;
 
-    std::string tempPath(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string tempPath(const std::string& name) const {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
 
     std::string makeFile(const std::string& name, const std::string& bytes) {
         const std::string path = tempPath(name);
@@ -84,13 +86,15 @@ private slots:
 
     void detectsArchivesByContent() {
         const std::string renamed = tempPath("weights.bin");
-        QVERIFY(QFile::copy(QString::fromStdString(iotest::dataPath("stored.npz")), QString::fromStdString(renamed)));
+        QVERIFY(QFile::copy(QString::fromStdString(iotest::dataPath("stored.npz")),
+                            QString::fromStdString(renamed)));
         const auto archive = openWeightFile(renamed);
         QCOMPARE(archive->format(), std::string("npz"));
         QCOMPARE(archive->tensors().size(), std::size_t{5});
 
         const std::string text = makeFile("notes.txt", "just some text, not weights\n");
-        QS_VERIFY_ERROR(openWeightFile(text), text, "unsupported format, expected .safetensors, .npy or .npz");
+        QS_VERIFY_ERROR(openWeightFile(text), text,
+                        "unsupported format, expected .safetensors, .npy or .npz");
     }
 
     void refusesEntriesThatAreNotArrays() {

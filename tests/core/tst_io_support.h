@@ -19,7 +19,9 @@
 
 namespace iotest {
 
-inline std::string dataPath(const std::string& name) { return std::string(QUANTSCOPE_TEST_DATA) + "/io/" + name; }
+inline std::string dataPath(const std::string& name) {
+    return std::string(QUANTSCOPE_TEST_DATA) + "/io/" + name;
+}
 
 inline bool writeBytes(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -47,7 +49,8 @@ inline std::string errorOf(const std::function<void()>& action) {
     } catch (const quantscope::Error& error) {
         return error.what();
     } catch (const std::exception& other) {
-        QTest::qFail((std::string("expected quantscope::Error, got: ") + other.what()).c_str(), __FILE__, __LINE__);
+        QTest::qFail((std::string("expected quantscope::Error, got: ") + other.what()).c_str(), __FILE__,
+                     __LINE__);
         return "";
     }
     QTest::qFail("expected quantscope::Error, nothing was thrown", __FILE__, __LINE__);
@@ -55,30 +58,31 @@ inline std::string errorOf(const std::function<void()>& action) {
 }
 
 // Runs `action`, which must throw quantscope::Error whose message holds every listed piece.
-#define QS_VERIFY_ERROR(action, ...)                                                                      \
-    do {                                                                                                  \
-        const std::string message_ = iotest::errorOf([&] { action; });                                    \
-        if (QTest::currentTestFailed())                                                                   \
-            return;                                                                                       \
-        for (const std::string& piece_ : std::vector<std::string>{__VA_ARGS__})                           \
-            QVERIFY2(message_.find(piece_) != std::string::npos,                                          \
-                     ("\"" + piece_ + "\" missing from: " + message_).c_str());                           \
+#define QS_VERIFY_ERROR(action, ...)                                                                         \
+    do {                                                                                                     \
+        const std::string message_ = iotest::errorOf([&] { action; });                                       \
+        if (QTest::currentTestFailed())                                                                      \
+            return;                                                                                          \
+        for (const std::string& piece_ : std::vector<std::string>{__VA_ARGS__})                              \
+            QVERIFY2(message_.find(piece_) != std::string::npos,                                             \
+                     ("\"" + piece_ + "\" missing from: " + message_).c_str());                              \
     } while (false)
 
 // Bit-exact comparison (so -0 differs from 0); an expected NaN matches any NaN.
 inline bool sameValues(const quantscope::Tensor& tensor, const std::vector<float>& expected) {
     if (tensor.size() != static_cast<int64_t>(expected.size())) {
-        qWarning("%s: %lld values, expected %zu", tensor.name().c_str(), static_cast<long long>(tensor.size()),
-                 expected.size());
+        qWarning("%s: %lld values, expected %zu", tensor.name().c_str(),
+                 static_cast<long long>(tensor.size()), expected.size());
         return false;
     }
     for (std::size_t i = 0; i < expected.size(); ++i) {
         const float actual = tensor.values()[i];
-        const bool same = std::isnan(expected[i]) ? std::isnan(actual)
-                                                  : std::bit_cast<uint32_t>(actual) == std::bit_cast<uint32_t>(expected[i]);
+        const bool same = std::isnan(expected[i])
+                              ? std::isnan(actual)
+                              : std::bit_cast<uint32_t>(actual) == std::bit_cast<uint32_t>(expected[i]);
         if (!same) {
-            qWarning("%s element %zu: got %.9g, expected %.9g", tensor.name().c_str(), i, static_cast<double>(actual),
-                     static_cast<double>(expected[i]));
+            qWarning("%s element %zu: got %.9g, expected %.9g", tensor.name().c_str(), i,
+                     static_cast<double>(actual), static_cast<double>(expected[i]));
             return false;
         }
     }
