@@ -213,6 +213,20 @@ private slots:
         QS_VERIFY_ERROR(NpyReader{cut}, cut, "truncated data");
     }
 
+    void survivesRandomCorruption() {
+        for (const char* name : {"f4_fortran.npy", "i2_big_fortran.npy", "v3.npy"}) {
+            const std::string original = iotest::readBytes(iotest::dataPath(name));
+            const int refused = iotest::survivedCorruptions(
+                original, tempPath("corrupt.npy"), original.size(), 2000, [](const std::string& path) {
+                    const auto file = openWeightFile(path);
+                    for (const TensorInfo& info : file->tensors())
+                        file->load(info.name);
+                });
+            qInfo("%s: %d of 2000 corrupted copies refused", name, refused);
+            QVERIFY(refused > 0);
+        }
+    }
+
     void acceptsNumpyHeaderVariants() {
         // Python 2 long literals, double quotes, no trailing comma, native and '|' byte order.
         const std::string path =

@@ -114,6 +114,20 @@ private slots:
         QS_VERIFY_ERROR(archive.load("x"), path + ": x", "CRC");
     }
 
+    void survivesRandomCorruption() {
+        for (const char* name : {"stored.npz", "compressed.npz"}) {
+            const std::string original = iotest::readBytes(iotest::dataPath(name));
+            const int refused = iotest::survivedCorruptions(
+                original, tempPath("corrupt.npz"), original.size(), 2000, [](const std::string& path) {
+                    const auto file = openWeightFile(path);
+                    for (const TensorInfo& info : file->tensors())
+                        file->load(info.name);
+                });
+            qInfo("%s: %d of 2000 corrupted copies refused", name, refused);
+            QVERIFY(refused > 0);
+        }
+    }
+
     void refusesBrokenArchives() {
         const std::string whole = iotest::readBytes(iotest::dataPath("compressed.npz"));
         const std::string half = makeFile("half.npz", whole.substr(0, whole.size() / 2));

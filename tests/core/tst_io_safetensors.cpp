@@ -218,6 +218,18 @@ private slots:
                  "listing and one small load must not read the file's data");
     }
 
+    void survivesRandomCorruption() {
+        const std::string original = iotest::readBytes(iotest::dataPath("all_dtypes.safetensors"));
+        const int refused = iotest::survivedCorruptions(original, tempPath("corrupt.safetensors"),
+                                                        original.size(), 3000, [](const std::string& path) {
+                                                            const SafetensorsReader file(path);
+                                                            for (const TensorInfo& info : file.tensors())
+                                                                file.load(info.name);
+                                                        });
+        qInfo("%d of 3000 corrupted copies refused", refused);
+        QVERIFY(refused > 0);
+    }
+
     void refusesShortFiles() {
         const std::string empty = tempPath("empty.safetensors");
         QVERIFY(iotest::writeBytes(empty, ""));

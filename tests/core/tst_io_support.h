@@ -11,9 +11,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -87,6 +89,47 @@ inline bool sameValues(const quantscope::Tensor& tensor, const std::vector<float
         }
     }
     return true;
+}
+
+// Writes `iterations` corrupted copies of `original` to `path` (random bytes overwritten within
+// the first `span` bytes, or the file cut short) and runs `openAndLoadAll` on each: it must either
+// succeed or throw quantscope::Error, never anything else (and, under the sanitizers, never read
+// out of bounds). Returns how many copies were refused; the seed is printed.
+inline int survivedCorruptions(const std::string& original, const std::string& path, std::size_t span,
+                               int iterations,
+                               const std::function<void(const std::string&)>& openAndLoadAll) {
+    const auto seed = static_cast<unsigned>(std::random_device{}());
+    qInfo("corruption seed %u", seed);
+    std::mt19937 random(seed);
+    span = std::min(span, original.size());
+    int refused = 0;
+    for (int i = 0; i < iterations; ++i) {
+        std::string bytes = original;
+        if (random() % 4 == 0) {
+            bytes.resize(random() % original.size());
+        } else {
+            const int changes = 1 + static_cast<int>(random() % 4);
+            for (int c = 0; c < changes; ++c)
+                bytes[random() % span] = static_cast<char>(random() & 0xFF);
+        }
+        std::remove(path.c_str()); // a fresh file: rewriting a truncated one makes ext4 flush it to disk
+        if (!writeBytes(path, bytes)) {
+            QTest::qFail("cannot write the corrupted copy", __FILE__, __LINE__);
+            return refused;
+        }
+        try {
+            openAndLoadAll(path);
+        } catch (const quantscope::Error&) {
+            ++refused;
+        } catch (const std::exception& other) {
+            QTest::qFail((std::string("seed ") + std::to_string(seed) + ", iteration " + std::to_string(i) +
+                          ": expected quantscope::Error, got: " + other.what())
+                             .c_str(),
+                         __FILE__, __LINE__);
+            return refused;
+        }
+    }
+    return refused;
 }
 
 } // namespace iotest
