@@ -128,6 +128,28 @@ private slots:
         }
     }
 
+    // Sizes in the zip headers that deflate could never produce are refused before allocating.
+    void refusesImplausibleSizes() {
+        std::string bytes = iotest::readBytes(iotest::dataPath("compressed.npz"));
+        const auto patchSizes = [&](const std::string& signature, std::size_t sizeOffset) {
+            for (std::size_t at = bytes.find(signature); at != std::string::npos; at = bytes.find(signature, at + 4))
+                for (std::size_t i = 0; i < 4; ++i)
+                    bytes[at + sizeOffset + i] = i == 3 ? '\x7F' : '\xFF'; // 2^31 - 1 bytes
+        };
+        patchSizes(std::string("PK\x03\x04", 4), 22); // local headers: uncompressed size
+        patchSizes(std::string("PK\x01\x02", 4), 24); // central directory: uncompressed size
+        const std::string path = makeFile("bomb.npz", bytes);
+        QS_VERIFY_ERROR(NpzReader{path}, path + ": weight", "declared size 2147483647 bytes is implausible");
+    }
+
+    void refusesDuplicateNames() {
+        std::string bytes = iotest::readBytes(iotest::dataPath("stored.npz"));
+        for (std::size_t at = bytes.find("halves.npy"); at != std::string::npos; at = bytes.find("halves.npy", at))
+            bytes.replace(at, 6, "weight");
+        const std::string path = makeFile("twice.npz", bytes);
+        QS_VERIFY_ERROR(NpzReader{path}, path, "two entries with the same name");
+    }
+
     void refusesBrokenArchives() {
         const std::string whole = iotest::readBytes(iotest::dataPath("compressed.npz"));
         const std::string half = makeFile("half.npz", whole.substr(0, whole.size() / 2));

@@ -66,6 +66,8 @@ void NpzReader::ZipCloser::operator()(zip* archive) const {
 NpzReader::NpzReader(const std::string& path) : m_path(path) {
     int errorCode = 0;
     m_archive.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &errorCode));
+    if (!m_archive && errorCode == ZIP_ER_EXISTS) // libzip's words for a repeated entry name
+        throw Error(path, "the archive holds two entries with the same name");
     if (!m_archive)
         throw Error(path, "cannot read as a .npz (zip) archive: " + zipErrorText(errorCode));
 
