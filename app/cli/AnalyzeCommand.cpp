@@ -6,6 +6,8 @@
 #include "QuantOptions.h"
 #include "TensorAnalysisRunner.h"
 
+#include "quantscope/io/NpyWriter.h"
+
 #include <cstdio>
 
 namespace quantscope::cli {
@@ -62,6 +64,8 @@ int runAnalyze(const std::vector<std::string>& arguments) {
 int runQuantize(const std::vector<std::string>& arguments) {
     std::vector<OptionSpec> options{
         {"--tensor", true, false, "the tensor to quantize"},
+        {"--out-q", true, false, "write the integers (nf4: code indices) as .npy in the narrowest type"},
+        {"--out-dq", true, false, "write the dequantized values as float32 .npy"},
         {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
         {"--help", false, false, "show this help"},
     };
@@ -87,14 +91,26 @@ int runQuantize(const std::vector<std::string>& arguments) {
     if (!file->find(*name))
         throw Error(path + ": " + *name, "no such tensor (see 'quantscope-cli info " + path + "')");
 
+    const auto outQ = commandLine.value("--out-q");
+    const auto outDq = commandLine.value("--out-dq");
     ProgressBar progress(*name);
     AnalysisOptions analysisOptions;
     analysisOptions.progress = progress.callback();
+    analysisOptions.keepIntegers = outQ.has_value();
+    analysisOptions.keepDequantized = outDq.has_value();
     const TensorAnalysis analysis = TensorAnalysisRunner(*file, spec, params).run(*name, analysisOptions);
 
     QParamsDocument document;
     document.source = FileReference::describe(path);
     document.tensors.push_back(entryFor(analysis));
+    if (outQ) {
+        if (!analysis.spec.format.isInteger() && analysis.spec.format.kind != FormatKind::Nf4)
+            throw Error("--out-q", "integers exist only for intN, uintN and nf4 (got " + analysis.spec.format.name() +
+                                       "); use --out-dq for the rounded values");
+        NpyWriter::writeIntegers(*outQ, analysis.shape, analysis.integers);
+    }
+    if (outDq)
+        NpyWriter::writeFloat32(*outDq, analysis.shape, analysis.dequantized);
     if (const auto jsonPath = commandLine.value("--json")) {
         writeOutput(*jsonPath, document.toJson());
         if (*jsonPath == "-")
