@@ -94,7 +94,12 @@ private slots:
 
         const std::string text = makeFile("notes.txt", "just some text, not weights\n");
         QS_VERIFY_ERROR(openWeightFile(text), text,
-                        "unsupported format, expected .safetensors, .npy or .npz");
+                        "unsupported format, expected .safetensors, .npy, .npz or .onnx");
+
+        // ONNX has no magic bytes; the extension sends it to OnnxReader.
+        const auto onnx = openWeightFile(std::string(QUANTSCOPE_SOURCE_DIR) + "/resources/demo/digits_mlp.onnx");
+        QCOMPARE(onnx->format(), std::string("onnx"));
+        QVERIFY(!onnx->tensors().empty());
     }
 
     void refusesEntriesThatAreNotArrays() {
