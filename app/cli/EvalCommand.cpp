@@ -10,6 +10,7 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"
+#include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/ModelEvaluator.h"
 
 #include <nlohmann/json.hpp>
@@ -115,11 +116,22 @@ int runEval(const std::vector<std::string>& arguments)
     if (const auto logitsPath = commandLine.value("--out-logits"))
         NpyWriter::writeFloat32(*logitsPath, results.front().outputShape, results.front().outputs);
 
+    // Which integer kernels ran: the int8 GEMM of the first integer layer, the int4 kernel's path.
+    std::string int8Path = "none", int4Path = "none";
+    for (const auto& layer : model.layers()) {
+        if (layer.integerPath && int8Path == "none")
+            int8Path = layer.int8.front()->pathName();
+        if (layer.int4 && int4Path == "none")
+            int4Path = layer.int4Path;
+    }
+
     if (const auto jsonPath = commandLine.value("--json")) {
         Json document;
         document["model"] = modelPath;
         document["samples"] = samples.path();
         document["sample_count"] = samples.count();
+        document["int8_path"] = int8Path;
+        document["int4_path"] = int4Path;
         document["results"] = Json::array();
         for (const auto& r : results) {
             Json entry;
@@ -160,8 +172,9 @@ int runEval(const std::vector<std::string>& arguments)
             layerTable.addRow({layer.name, showSqnr(layer.local), showSqnr(layer.cumulative)});
         std::printf("%s", layerTable.render({false, true, true}).c_str());
     }
-    std::printf("%lld samples from %s, batch %lld\n", static_cast<long long>(samples.count()), samples.path().c_str(),
-                static_cast<long long>(evalOptions.batchSize));
+    std::printf("%lld samples from %s, batch %lld; int8 GEMM path %s, int4 weight-only path %s\n",
+                static_cast<long long>(samples.count()), samples.path().c_str(), static_cast<long long>(evalOptions.batchSize),
+                int8Path.c_str(), int4Path.c_str());
     return 0;
 }
 

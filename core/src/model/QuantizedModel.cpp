@@ -5,6 +5,9 @@
 #include "model/Ops.h"
 #include "quantscope/Error.h"
 #include "quantscope/calib/Observer.h"
+#include "quantscope/kernels/Int4Gemv.h"
+#include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/PackedInt4Weights.h"
 #include "quantscope/quant/FloatCodes.h"
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -54,6 +57,30 @@ QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec)
     params.min = {range.min};
     params.max = {range.max};
     return params;
+}
+
+// Gemm's y = alpha * product + beta * C, C broadcast to M x N from [], [N], [1, N], [M, 1] or
+// [M, N] as in the fp32 Gemm.
+void applyGemmEpilogue(const Node& node, const Value& a, const Value* c, int64_t m, int64_t n, std::vector<float>& y)
+{
+    if (a.rank() != 2)
+        throw Error(ops::nodeSubject(node), "A must be 2-D, found " + shapeToString(a.shape));
+    const float alpha = node.floatAttribute("alpha", 1.0f);
+    const float beta = node.floatAttribute("beta", 1.0f);
+    if (alpha != 1.0f) {
+        for (float& v : y)
+            v *= alpha;
+    }
+    if (c == nullptr || beta == 0.0f)
+        return;
+    const auto& cs = c->shape;
+    const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
+    if (cs.size() > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
+        throw Error(ops::nodeSubject(node), "C of shape " + shapeToString(cs) + " does not broadcast to the output");
+    for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j)
+            y[i * n + j] += beta * c->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
+    }
 }
 
 bool isQuantizableOp(const std::string& op)
@@ -153,12 +180,40 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
                 }
             }
         }
+        packInt4(layer, node, transposed, inAxis, view);
         m_layerOfNode[i] = m_layers.size();
         m_layers.push_back(std::move(layer));
     }
 }
 
 QuantizedModel::~QuantizedModel() = default;
+
+void QuantizedModel::packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view)
+{
+    const QuantSpec& spec = layer.weight.spec;
+    const QParams& p = layer.weight.params;
+    const int64_t n = transposed ? view[1] : view[0];
+    const int64_t k = transposed ? view[0] : view[1];
+    const bool eligible = node.opType != "Conv" && node.intAttribute("transA", 0) == 0 && spec.format.isInteger() &&
+                          spec.format.isSigned && spec.format.bits == 4 && spec.granularity == Granularity::Group &&
+                          spec.axis == inAxis && spec.groupSize % 8 == 0 && k % spec.groupSize == 0 &&
+                          std::all_of(p.zeroPoint.begin(), p.zeroPoint.end(), [](int32_t z) { return z == 0; });
+    if (!eligible || layer.weight.integers.empty())
+        return;
+    const int64_t groups = k / spec.groupSize;
+    std::vector<int8_t> q(static_cast<std::size_t>(n * k));
+    std::vector<float> scales(static_cast<std::size_t>(n * groups));
+    for (int64_t r = 0; r < n; ++r) {
+        for (int64_t c = 0; c < k; ++c)
+            q[r * k + c] = static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
+        // The block grid is [N, groups] for N x K weights and [groups, N] for K x N ones.
+        for (int64_t g = 0; g < groups; ++g)
+            scales[r * groups + g] = p.scale[transposed ? g * n + r : r * groups + g];
+    }
+    layer.int4 = std::make_shared<const kernels::PackedInt4Weights>(kernels::PackedInt4Weights::fromIntegers(
+        q.data(), scales.data(), static_cast<int>(n), static_cast<int>(k), static_cast<int>(spec.groupSize)));
+    layer.int4Path = kernels::isaName(kernels::int4GemmPath(kernels::KernelRegistry::active(), kernels::Int4Activations::Float32));
+}
 
 QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const
 {
@@ -300,33 +355,12 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
     y.shape = x.shape;
     y.shape.back() = n;
     y.data.resize(static_cast<std::size_t>(m * n));
-    if (node.opType == "Gemm") {
-        if (x.rank() != 2)
-            throw Error(ops::nodeSubject(node), "A must be 2-D, found " + shapeToString(x.shape));
-        const float alpha = node.floatAttribute("alpha", 1.0f);
-        const float beta = node.floatAttribute("beta", 1.0f);
-        // C broadcasts to M x N from [], [N], [1, N], [M, 1] or [M, N], as in the fp32 Gemm.
-        std::vector<float> c(static_cast<std::size_t>(m * n), 0.0f);
-        if (bias != nullptr && beta != 0.0f) {
-            const auto& cs = bias->shape;
-            const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
-            if (cs.size() > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
-                throw Error(ops::nodeSubject(node), "C of shape " + shapeToString(cs) + " does not broadcast to the output");
-            for (int64_t i = 0; i < m; ++i) {
-                for (int64_t j = 0; j < n; ++j)
-                    c[i * n + j] = beta * bias->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
-            }
-        }
-        for (int64_t i = 0; i < m; ++i) {
-            for (int64_t j = 0; j < n; ++j)
-                y.data[i * n + j] = alpha * (static_cast<float>(acc[i * n + j]) * (sx * layer.rowScales[j])) + c[i * n + j];
-        }
-        return y;
-    }
     for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < n; ++j)
             y.data[i * n + j] = static_cast<float>(acc[i * n + j]) * (sx * layer.rowScales[j]);
     }
+    if (node.opType == "Gemm")
+        applyGemmEpilogue(node, x, bias, m, n, y.data);
     return y;
 }
 
@@ -340,9 +374,29 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
     switch (mode) {
     case QuantMode::Fp32:
         return false;
-    case QuantMode::WeightOnly:
-        outputs = m_executor.runNode(node, withWeights);
+    case QuantMode::WeightOnly: {
+        if (!layer.int4) {
+            outputs = m_executor.runNode(node, withWeights); // dequantized weights, fp32 arithmetic
+            return true;
+        }
+        const int64_t k = layer.int4->k(), n = layer.int4->n();
+        if (x.rank() < 1 || x.shape.back() != k)
+            throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
+                                                    std::to_string(k) + " inputs");
+        const int64_t m = x.size() / k;
+        Value y;
+        y.shape = x.shape;
+        y.shape.back() = n;
+        y.data.resize(static_cast<std::size_t>(m * n));
+        if (m > 0)
+            kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m), *layer.int4, y.data.data(),
+                              kernels::Int4Activations::Float32);
+        if (node.opType == "Gemm")
+            applyGemmEpilogue(node, x, inputs.size() > 2 ? inputs[2] : nullptr, m, n, y.data);
+        outputs.clear();
+        outputs.push_back(std::move(y));
         return true;
+    }
     case QuantMode::Dynamic: {
         if (node.opType == "Conv")
             return false; // dynamic quantization covers Linear layers only (PyTorch quantize_dynamic)
