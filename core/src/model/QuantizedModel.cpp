@@ -5,6 +5,7 @@
 #include "model/Ops.h"
 #include "quantscope/Error.h"
 #include "quantscope/calib/Observer.h"
+#include "quantscope/kernels/ElementwiseKernels.h"
 #include "quantscope/kernels/Int4Gemv.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt4Weights.h"
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace quantscope {
 namespace {
@@ -30,9 +32,40 @@ bool fitsInt8Weights(const QuantSpec& spec)
            spec.granularity != Granularity::Group;
 }
 
+// The kernels' element type for a per-tensor integer spec whose range is a whole 8- or 4-bit
+// type (the common case); narrowed or reduced ranges use IntegerQuantizer, the same rule in C++.
+std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QParams& params)
+{
+    if (!spec.format.isInteger())
+        return std::nullopt;
+    for (auto type : {kernels::IntegerType::Int8, kernels::IntegerType::Uint8, kernels::IntegerType::Int4,
+                      kernels::IntegerType::Uint4}) {
+        if (params.qmin == kernels::integerTypeMin(type) && params.qmax == kernels::integerTypeMax(type))
+            return type;
+    }
+    return std::nullopt;
+}
+
+kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count)
+{
+    kernels::ParamRuns runs;
+    runs.runLength = count;
+    runs.count = 1;
+    runs.scales = params.scale.data();
+    runs.zeroPoints = params.zeroPoint.data();
+    return runs;
+}
+
 // Quantize-dequantize in place with per-tensor parameters.
 void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QParams& params)
 {
+    if (values.empty())
+        return;
+    if (const auto type = kernelType(spec, params)) {
+        kernels::fakeQuantize(kernels::KernelRegistry::active(), values.data(), values.size(),
+                              perTensorRuns(params, values.size()), *type, values.data());
+        return;
+    }
     if (spec.format.isInteger()) {
         const IntegerQuantizer q(params.scale[0], params.zeroPoint[0], static_cast<int32_t>(params.qmin),
                                  static_cast<int32_t>(params.qmax));
@@ -303,10 +336,20 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
 {
     // Quantize the input to uint8: q - qmin shifts any <= 8-bit integer format into 0..255.
     const int32_t qmin = static_cast<int32_t>(xSpec.qmin());
-    const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin, static_cast<int32_t>(xSpec.qmax()));
     std::vector<uint8_t> xq(x.data.size());
-    for (std::size_t i = 0; i < xq.size(); ++i)
-        xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
+    const auto type = kernelType(xSpec, xParams);
+    if (!xq.empty() && (type == kernels::IntegerType::Uint8 || type == kernels::IntegerType::Int8)) {
+        kernels::quantize(kernels::KernelRegistry::active(), x.data.data(), xq.size(), perTensorRuns(xParams, xq.size()),
+                          *type, xq.data());
+        if (type == kernels::IntegerType::Int8) {
+            for (auto& q : xq)
+                q ^= 0x80; // two's complement q + 128
+        }
+    } else {
+        const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin, static_cast<int32_t>(xSpec.qmax()));
+        for (std::size_t i = 0; i < xq.size(); ++i)
+            xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
+    }
     const int32_t zx = xParams.zeroPoint[0] - qmin;
     const float sx = xParams.scale[0];
     const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
