@@ -366,20 +366,29 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
         Value y;
         y.shape = {g.batch, w.shape[0], g.outH, g.outW};
         y.data.resize(static_cast<std::size_t>(ops::elementCount(y.shape)));
-        std::vector<uint8_t> rows(static_cast<std::size_t>(spatial * patch));
-        std::vector<int32_t> acc(static_cast<std::size_t>(spatial * groupOut));
-        for (int64_t b = 0; b < g.batch; ++b) {
+        // All images of a chunk in one GEMM (M = images x output pixels): the kernels pack
+        // activations per call, so few large calls beat many small ones. Chunks bound the memory.
+        const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
+        std::vector<uint8_t> rows(static_cast<std::size_t>(chunk * spatial * patch));
+        std::vector<int32_t> acc(static_cast<std::size_t>(chunk * spatial * groupOut));
+        for (int64_t first = 0; first < g.batch; first += chunk) {
+            const int64_t images = std::min(chunk, g.batch - first);
             for (int64_t grp = 0; grp < groups; ++grp) {
-                im2row(xq.data() + (b * g.channels + grp * groupIn) * g.height * g.width, groupIn, g, rows.data(),
-                       static_cast<uint8_t>(zx)); // padding is real zero, i.e. the zero point
-                layer.int8[grp]->run(rows.data(), spatial, zx, acc.data());
-                for (int64_t j = 0; j < groupOut; ++j) {
-                    const int64_t channel = grp * groupOut + j;
-                    const float scale = sx * layer.rowScales[channel];
-                    const float add = bias ? bias->data[channel] : 0.0f;
-                    float* out = y.data.data() + (b * w.shape[0] + channel) * spatial;
-                    for (int64_t p = 0; p < spatial; ++p)
-                        out[p] = static_cast<float>(acc[p * groupOut + j]) * scale + add;
+                for (int64_t i = 0; i < images; ++i) {
+                    im2row(xq.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width, groupIn, g,
+                           rows.data() + i * spatial * patch, static_cast<uint8_t>(zx)); // padding is real zero: the zero point
+                }
+                layer.int8[grp]->run(rows.data(), images * spatial, zx, acc.data());
+                for (int64_t i = 0; i < images; ++i) {
+                    const int32_t* imageAcc = acc.data() + i * spatial * groupOut;
+                    for (int64_t j = 0; j < groupOut; ++j) {
+                        const int64_t channel = grp * groupOut + j;
+                        const float scale = sx * layer.rowScales[channel];
+                        const float add = bias ? bias->data[channel] : 0.0f;
+                        float* out = y.data.data() + ((first + i) * w.shape[0] + channel) * spatial;
+                        for (int64_t p = 0; p < spatial; ++p)
+                            out[p] = static_cast<float>(imageAcc[p * groupOut + j]) * scale + add;
+                    }
                 }
             }
         }
