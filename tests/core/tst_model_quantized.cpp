@@ -296,6 +296,21 @@ private slots:
         }
     }
 
+    void samplesAndLabelsFromNpz()
+    {
+        // One archive with x and y: the samples loader takes x, the labels loader y.
+        const std::string path = QUANTSCOPE_TEST_DATA "/model/samples_and_labels.npz";
+        const SampleSet samples = SampleSet::load(path);
+        QCOMPARE(samples.count(), int64_t(20));
+        QCOMPARE(samples.sampleShape(), (std::vector<int64_t>{64}));
+        for (int i = 0; i < 20 * 64; ++i)
+            QCOMPARE(samples.values()[i], m_test->values()[i]);
+        const auto labels = loadLabels(path);
+        QCOMPARE(labels, std::vector<int64_t>(m_labels.begin(), m_labels.begin() + 20));
+        // Fed to the CNN, the N x 64 samples become N x 1 x 8 x 8.
+        QCOMPARE(samples.batch(0, 5, m_cnn->graph().inputs[0]).shape, (std::vector<int64_t>{5, 1, 8, 8}));
+    }
+
     void samplesFromCsvAndLabelsColumn()
     {
         QTemporaryDir dir;

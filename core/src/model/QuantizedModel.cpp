@@ -452,7 +452,9 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
     case QuantMode::Dynamic: {
         if (node.opType == "Conv")
             return false; // dynamic quantization covers Linear layers only (PyTorch quantize_dynamic)
-        const QuantSpec& spec = m_config.activation;
+        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
+        QuantSpec spec = m_config.activation;
+        spec.calib = CalibMethod::MinMax;
         const QParams params = perTensorParams(x.data, spec);
         if (layer.integerPath && fitsUint8(spec)) {
             outputs.clear();
@@ -467,8 +469,10 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
     }
     case QuantMode::Static: {
         const auto found = m_activations.find(node.inputs[0]);
-        if (found == m_activations.end())
-            throw Error(ops::nodeSubject(node), "static mode needs calibrated activations: run calibrate() first");
+        if (found == m_activations.end()) { // a constant input (no activation): quantized weights only
+            outputs = m_executor.runNode(node, withWeights);
+            return true;
+        }
         const QParamsEntry& entry = found->second;
         if (layer.integerPath && fitsUint8(entry.spec)) {
             outputs.clear();
