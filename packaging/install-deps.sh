@@ -9,6 +9,7 @@ packages=(
   libqcustomplot-dev
   libeigen3-dev libopenblas-dev
   nlohmann-json3-dev
+  libzip-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libbenchmark-dev
   qt6-qpa-plugins fonts-dejavu-core

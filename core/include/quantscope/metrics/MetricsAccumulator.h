@@ -7,12 +7,18 @@
 
 namespace quantscope {
 
+// Partial sums over a batch of values computed elsewhere (the vectorised quantizer).
+struct MetricSums {
+    double sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
+    int64_t count = 0, clipped = 0, nonfinite = 0;
+};
+
 // Sums what ErrorMetrics needs in one pass over (x, x̂) pairs. Sums are in double so that the
 // result does not depend on the tensor's size. `code` identifies the quantization level a value
 // landed on (q - qmin for integers, the bit pattern of a float code), to count levels used.
 class MetricsAccumulator {
 public:
-    // codeCount: how many distinct codes exist (at most 65536).
+    // codeCount: how many distinct codes exist (at most 65536); 0 does not count levels.
     explicit MetricsAccumulator(uint32_t codeCount);
 
     void add(float x, float xhat, bool clipped, uint32_t code) {
@@ -32,9 +38,17 @@ public:
         } else {
             m_sumRound2 += e2;
         }
-        m_levels[code >> 6] |= uint64_t{1} << (code & 63);
+        if (code < m_codeCount)
+            m_levels[code >> 6] |= uint64_t{1} << (code & 63);
     }
     void addNonfinite() { ++m_nonfinite; }
+    void addSums(const MetricSums& sums);
+    // Marks the levels of `codes` as used; codes at or past codeCount are ignored.
+    void addCodes(const uint32_t* codes, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i)
+            if (codes[i] < m_codeCount)
+                m_levels[codes[i] >> 6] |= uint64_t{1} << (codes[i] & 63);
+    }
     void merge(const MetricsAccumulator& other);
 
     ErrorMetrics finish() const;
@@ -45,6 +59,7 @@ private:
     int64_t m_clipped = 0;
     double m_sumX2 = 0, m_sumXhat2 = 0, m_sumXXhat = 0, m_sumAbs = 0, m_maxAbs = 0;
     double m_sumClip2 = 0, m_sumRound2 = 0;
+    uint32_t m_codeCount = 0;
     std::vector<uint64_t> m_levels;
 };
 

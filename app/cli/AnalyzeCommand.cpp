@@ -1,0 +1,123 @@
+#include "quantscope/Error.h"
+#include "CommandLine.h"
+#include "Commands.h"
+#include "OutputFile.h"
+#include "ProgressBar.h"
+#include "QuantOptions.h"
+#include "TensorAnalysisRunner.h"
+
+#include "quantscope/io/NpyWriter.h"
+
+#include <cstdio>
+
+namespace quantscope::cli {
+
+int runAnalyze(const std::vector<std::string>& arguments) {
+    std::vector<OptionSpec> options{
+        {"--tensor", true, true, "analyse this tensor (repeatable; all tensors when absent)"},
+        {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
+        {"--help", false, false, "show this help"},
+    };
+    const auto quantOptions = quantOptionSpecs();
+    options.insert(options.end() - 1, quantOptions.begin(), quantOptions.end());
+    const CommandLine commandLine(arguments, options);
+    if (commandLine.has("--help")) {
+        std::printf("%s", helpText("quantscope-cli analyze FILE [--tensor NAME]... [Q] [--json OUT]", options).c_str());
+        return 0;
+    }
+    if (commandLine.positionals().size() != 1)
+        throw UsageError("expected exactly one FILE");
+    const std::string& path = commandLine.positionals()[0];
+    const QuantSpec spec = quantSpecFrom(commandLine);
+    const auto params = paramsDocumentFrom(commandLine);
+    const auto file = openWeightFile(path);
+
+    std::vector<std::string> names = commandLine.values("--tensor");
+    for (const auto& name : names)
+        if (!file->find(name))
+            throw Error(path + ": " + name, "no such tensor (see 'quantscope-cli info " + path + "')");
+    if (names.empty())
+        for (const auto& info : file->tensors())
+            names.push_back(info.name);
+
+    ProgressBar progress("analyze");
+    std::vector<TensorAnalysis> analyses;
+    QParamsDocument document;
+    document.source = FileReference::describe(path);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        progress.setLabel(names[i]);
+        AnalysisOptions analysisOptions;
+        analysisOptions.progress = progress.callback();
+        analyses.push_back(TensorAnalysisRunner(*file, spec, params).run(names[i], analysisOptions));
+        document.tensors.push_back(entryFor(analyses.back()));
+    }
+
+    if (const auto jsonPath = commandLine.value("--json")) {
+        writeOutput(*jsonPath, document.toJson());
+        if (*jsonPath == "-")
+            return 0;
+    }
+    std::printf("%s", summaryTable(analyses).c_str());
+    return 0;
+}
+
+int runQuantize(const std::vector<std::string>& arguments) {
+    std::vector<OptionSpec> options{
+        {"--tensor", true, false, "the tensor to quantize"},
+        {"--out-q", true, false, "write the integers (nf4: code indices) as .npy in the narrowest type"},
+        {"--out-dq", true, false, "write the dequantized values as float32 .npy"},
+        {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
+        {"--help", false, false, "show this help"},
+    };
+    const auto quantOptions = quantOptionSpecs();
+    options.insert(options.end() - 1, quantOptions.begin(), quantOptions.end());
+    const CommandLine commandLine(arguments, options);
+    if (commandLine.has("--help")) {
+        std::printf("%s", helpText("quantscope-cli quantize FILE --tensor NAME [Q] [--out-q Q.npy] "
+                                   "[--out-dq DQ.npy] [--json OUT]",
+                                   options)
+                              .c_str());
+        return 0;
+    }
+    if (commandLine.positionals().size() != 1)
+        throw UsageError("expected exactly one FILE");
+    const auto name = commandLine.value("--tensor");
+    if (!name)
+        throw UsageError("--tensor NAME is required");
+    const std::string& path = commandLine.positionals()[0];
+    const QuantSpec spec = quantSpecFrom(commandLine);
+    const auto params = paramsDocumentFrom(commandLine);
+    const auto file = openWeightFile(path);
+    if (!file->find(*name))
+        throw Error(path + ": " + *name, "no such tensor (see 'quantscope-cli info " + path + "')");
+
+    const auto outQ = commandLine.value("--out-q");
+    const auto outDq = commandLine.value("--out-dq");
+    ProgressBar progress(*name);
+    AnalysisOptions analysisOptions;
+    analysisOptions.progress = progress.callback();
+    analysisOptions.keepIntegers = outQ.has_value();
+    analysisOptions.keepDequantized = outDq.has_value();
+    const TensorAnalysis analysis = TensorAnalysisRunner(*file, spec, params).run(*name, analysisOptions);
+
+    QParamsDocument document;
+    document.source = FileReference::describe(path);
+    document.tensors.push_back(entryFor(analysis));
+    if (outQ) {
+        if (!analysis.spec.format.isInteger() && analysis.spec.format.kind != FormatKind::Nf4)
+            throw Error("--out-q", "integers exist only for intN, uintN and nf4 (got " + analysis.spec.format.name() +
+                                       "); use --out-dq for the rounded values");
+        NpyWriter::writeIntegers(*outQ, analysis.shape, analysis.integers);
+    }
+    if (outDq)
+        NpyWriter::writeFloat32(*outDq, analysis.shape, analysis.dequantized);
+    if (const auto jsonPath = commandLine.value("--json")) {
+        writeOutput(*jsonPath, document.toJson());
+        if (*jsonPath == "-")
+            return 0;
+    }
+    std::printf("%s", summaryTable({analysis}).c_str());
+    return 0;
+}
+
+} // namespace quantscope::cli

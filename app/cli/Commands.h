@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace quantscope::cli {
+
+// Each subcommand takes the arguments after its name and returns the exit code (0 success,
+// 1 failed input or work). Usage mistakes throw UsageError, input problems quantscope::Error.
+int runInfo(const std::vector<std::string>& arguments);
+int runAnalyze(const std::vector<std::string>& arguments);
+int runQuantize(const std::vector<std::string>& arguments);
+
+} // namespace quantscope::cli

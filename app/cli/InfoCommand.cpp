@@ -1,0 +1,63 @@
+#include "CommandLine.h"
+#include "Commands.h"
+#include "OutputFile.h"
+#include "TextTable.h"
+
+#include "quantscope/io/WeightFile.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+
+namespace quantscope::cli {
+
+int runInfo(const std::vector<std::string>& arguments) {
+    const std::vector<OptionSpec> options{
+        {"--json", true, false, "write the listing as JSON to FILE ('-' for stdout)"},
+        {"--help", false, false, "show this help"},
+    };
+    const CommandLine commandLine(arguments, options);
+    if (commandLine.has("--help")) {
+        std::printf("%s", helpText("quantscope-cli info FILE [--json OUT]", options).c_str());
+        return 0;
+    }
+    if (commandLine.positionals().size() != 1)
+        throw UsageError("expected exactly one FILE");
+    const std::string& path = commandLine.positionals()[0];
+    const auto file = openWeightFile(path);
+
+    if (const auto jsonPath = commandLine.value("--json")) {
+        nlohmann::ordered_json document;
+        document["file"] = path;
+        document["format"] = file->format();
+        document["metadata"] = nlohmann::ordered_json::object();
+        for (const auto& [key, value] : file->metadata())
+            document["metadata"][key] = value;
+        document["tensors"] = nlohmann::ordered_json::array();
+        for (const auto& info : file->tensors())
+            document["tensors"].push_back({{"name", info.name},
+                                           {"dtype", std::string(dtypeName(info.dtype))},
+                                           {"shape", info.shape},
+                                           {"elements", info.elements},
+                                           {"bytes", info.bytes}});
+        writeOutput(*jsonPath, document.dump(2) + "\n");
+        if (*jsonPath == "-")
+            return 0;
+    }
+
+    uint64_t totalBytes = 0;
+    TextTable table({"name", "dtype", "shape", "elements", "bytes"});
+    for (const auto& info : file->tensors()) {
+        table.addRow({info.name, std::string(dtypeName(info.dtype)), shapeToString(info.shape),
+                      std::to_string(info.elements), std::to_string(info.bytes)});
+        totalBytes += info.bytes;
+    }
+    std::printf("%s: %s, %zu tensors, %llu bytes of tensor data\n", path.c_str(), file->format().c_str(),
+                file->tensors().size(), static_cast<unsigned long long>(totalBytes));
+    for (const auto& [key, value] : file->metadata())
+        std::printf("  %s: %s\n", key.c_str(), value.c_str());
+    std::printf("\n%s", table.render({false, false, false, true, true}).c_str());
+    return 0;
+}
+
+} // namespace quantscope::cli

@@ -1,0 +1,79 @@
+#include "quantscope/Error.h"
+#include "TensorAnalysisRunner.h"
+
+#include "TextTable.h"
+
+namespace quantscope::cli {
+
+TensorAnalysisRunner::TensorAnalysisRunner(const WeightFile& file, const QuantSpec& spec,
+                                           const std::optional<QParamsDocument>& params)
+    : m_file(file), m_spec(spec), m_params(params) {}
+
+TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName, const AnalysisOptions& options) const {
+    const Tensor tensor = m_file.load(tensorName);
+    QuantSpec spec = m_spec;
+    AnalysisOptions effective = options;
+    if (m_params) {
+        if (const QParamsEntry* entry = m_params->find(tensorName)) {
+            spec = entry->spec;
+            if (entry->params)
+                effective.fixedParams = entry->params;
+        }
+    }
+    try {
+        return analyzeTensor(tensor, spec, effective);
+    } catch (const Error& error) {
+        // Name the tensor as well as the option: with many tensors the option alone is ambiguous.
+        if (error.subject() == tensorName)
+            throw;
+        throw Error(m_file.path() + ": " + tensorName, error.what());
+    }
+}
+
+QParamsEntry entryFor(const TensorAnalysis& analysis, TensorKind kind) {
+    QParamsEntry entry;
+    entry.name = analysis.name;
+    entry.kind = kind;
+    entry.shape = analysis.shape;
+    entry.spec = analysis.spec;
+    entry.params = analysis.params;
+    entry.metrics = analysis.metrics;
+    return entry;
+}
+
+namespace {
+
+std::string describeValues(const std::vector<float>& values) {
+    if (values.size() == 1)
+        return formatNumber(values[0], 6);
+    return std::to_string(values.size()) + " values";
+}
+
+std::string describeZeroPoints(const std::vector<int32_t>& values) {
+    if (values.size() == 1)
+        return std::to_string(values[0]);
+    return std::to_string(values.size()) + " values";
+}
+
+} // namespace
+
+std::string summaryTable(const std::vector<TensorAnalysis>& analyses) {
+    TextTable table({"name", "shape", "format", "scheme", "granularity", "scale", "zero point", "SQNR dB", "MSE",
+                     "max error", "clipped %", "levels"});
+    for (const auto& a : analyses) {
+        const ErrorMetrics& m = a.metrics;
+        std::string granularity(granularityName(a.spec.granularity));
+        if (a.spec.granularity == Granularity::Channel)
+            granularity += " (axis " + std::to_string(a.spec.axis) + ")";
+        else if (a.spec.granularity == Granularity::Group)
+            granularity += " (axis " + std::to_string(a.spec.axis) + ", " + std::to_string(a.spec.groupSize) + ")";
+        table.addRow({a.name, shapeToString(a.shape), a.spec.format.name(), std::string(schemeName(a.spec.scheme)),
+                      granularity, describeValues(a.params.scale), describeZeroPoints(a.params.zeroPoint),
+                      m.sqnrNote.empty() ? formatNumber(m.sqnrDb, 4) : m.sqnrNote, formatNumber(m.mse, 4),
+                      formatNumber(m.maxAbsError, 4), formatNumber(100.0 * m.clippedFraction, 3),
+                      std::to_string(m.levelsUsed)});
+    }
+    return table.render({false, false, false, false, false, true, true, true, true, true, true, true});
+}
+
+} // namespace quantscope::cli

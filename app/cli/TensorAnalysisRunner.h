@@ -1,0 +1,30 @@
+#pragma once
+
+#include "quantscope/export/QParamsDocument.h"
+#include "quantscope/io/WeightFile.h"
+#include "quantscope/quant/TensorAnalysis.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace quantscope::cli {
+
+// Analyses the named tensors of a file with the command line's settings, or with the settings
+// (and, where present, the exact scale and zero point) of a --params document's entry.
+class TensorAnalysisRunner {
+public:
+    TensorAnalysisRunner(const WeightFile& file, const QuantSpec& spec, const std::optional<QParamsDocument>& params);
+
+    TensorAnalysis run(const std::string& tensorName, const AnalysisOptions& options) const;
+
+private:
+    const WeightFile& m_file;
+    QuantSpec m_spec;
+    const std::optional<QParamsDocument>& m_params;
+};
+
+QParamsEntry entryFor(const TensorAnalysis& analysis, TensorKind kind = TensorKind::Weight);
+std::string summaryTable(const std::vector<TensorAnalysis>& analyses);
+
+} // namespace quantscope::cli

@@ -1,0 +1,37 @@
+#pragma once
+
+#include "quantscope/io/MappedFile.h"
+#include "quantscope/io/WeightFile.h"
+
+namespace quantscope {
+
+// A .safetensors file: an 8-byte little-endian header length, a JSON header naming each tensor's
+// dtype, shape and byte range, then the packed tensor data. The file is memory-mapped and opening
+// it parses only the header, so listing a file of any size touches only its first pages; load()
+// reads only the pages of the tensor asked for.
+class SafetensorsReader : public WeightFile {
+public:
+    // Parses and checks the header. Throws Error naming the file (and the tensor) on anything
+    // malformed: short file, bad header length, non-JSON header, missing or bad fields, unknown
+    // dtype, overflowing shape, byte ranges that disagree with the shape, run past the data or
+    // overlap.
+    explicit SafetensorsReader(const std::string& path);
+
+    // The largest header accepted (the limit of the reference implementation).
+    static constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+
+    const std::string& path() const override { return m_file.path(); }
+    std::string format() const override { return "safetensors"; }
+    const std::map<std::string, std::string>& metadata() const override { return m_metadata; }
+    const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
+    Tensor load(const std::string& name) const override;
+
+private:
+    MappedFile m_file;
+    uint64_t m_dataStart = 0; // file offset of the data section
+    std::map<std::string, std::string> m_metadata;
+    std::vector<TensorInfo> m_tensors;   // in header order
+    std::vector<uint64_t> m_dataOffsets; // start of each tensor within the data section
+};
+
+} // namespace quantscope

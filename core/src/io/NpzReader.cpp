@@ -1,0 +1,153 @@
+#include "quantscope/io/NpzReader.h"
+
+#include "quantscope/Error.h"
+
+#include <zip.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+namespace quantscope {
+namespace {
+
+std::string zipErrorText(int code) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    std::string text = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    return text;
+}
+
+// One open entry of the archive, closed on every path out.
+class ZipEntryStream {
+public:
+    ZipEntryStream(zip_t* archive, uint64_t index, const std::string& subject) : m_subject(subject) {
+        m_file = zip_fopen_index(archive, index, 0);
+        if (m_file == nullptr)
+            throw Error(subject, std::string("cannot open the entry: ") + zip_strerror(archive));
+    }
+    ~ZipEntryStream() { zip_fclose(m_file); }
+    ZipEntryStream(const ZipEntryStream&) = delete;
+    ZipEntryStream& operator=(const ZipEntryStream&) = delete;
+
+    // Reads up to `length` bytes into `destination`; fewer only at the end of the entry.
+    uint64_t read(std::byte* destination, uint64_t length) {
+        uint64_t total = 0;
+        while (total < length) {
+            const zip_int64_t got = zip_fread(m_file, destination + total, length - total);
+            if (got < 0)
+                throw Error(m_subject, std::string("cannot read the entry: ") + zip_file_strerror(m_file));
+            if (got == 0)
+                break;
+            total += static_cast<uint64_t>(got);
+        }
+        return total;
+    }
+
+    // Reads exactly `length` bytes, or throws naming what was found instead.
+    void readExactly(std::byte* destination, uint64_t length, const char* what) {
+        const uint64_t got = read(destination, length);
+        if (got != length)
+            throw Error(m_subject, std::string("truncated ") + what + ": " + std::to_string(length) +
+                                       " bytes needed, the entry holds " + std::to_string(got));
+    }
+
+private:
+    std::string m_subject;
+    zip_file_t* m_file = nullptr;
+};
+
+} // namespace
+
+void NpzReader::ZipCloser::operator()(zip* archive) const { zip_discard(archive); }
+
+NpzReader::NpzReader(const std::string& path) : m_path(path) {
+    int errorCode = 0;
+    m_archive.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &errorCode));
+    if (!m_archive)
+        throw Error(path, "cannot read as a .npz (zip) archive: " + zipErrorText(errorCode));
+
+    std::error_code sizeError;
+    const uint64_t archiveSize = std::filesystem::file_size(path, sizeError);
+    if (sizeError)
+        throw Error(path, "cannot read the file's size: " + sizeError.message());
+    const zip_int64_t count = zip_get_num_entries(m_archive.get(), 0);
+    if (count < 0)
+        throw Error(path, "cannot count the archive's entries");
+
+    std::set<std::string> keys;
+    for (zip_int64_t i = 0; i < count; ++i) {
+        const auto index = static_cast<uint64_t>(i);
+        zip_stat_t entryStat;
+        zip_stat_init(&entryStat);
+        if (zip_stat_index(m_archive.get(), index, 0, &entryStat) != 0 || (entryStat.valid & ZIP_STAT_NAME) == 0 ||
+            (entryStat.valid & ZIP_STAT_SIZE) == 0 || (entryStat.valid & ZIP_STAT_COMP_SIZE) == 0)
+            throw Error(path, "cannot read entry " + std::to_string(i) + " of the archive: " +
+                                  zip_strerror(m_archive.get()));
+        const std::string entryName = entryStat.name;
+        if (!entryName.empty() && entryName.back() == '/')
+            continue; // a directory entry holds no array
+        const std::string subject = path + ": " + entryName;
+        if (entryName.size() <= 4 || entryName.compare(entryName.size() - 4, 4, ".npy") != 0)
+            throw Error(subject, "entry is not a .npy array (a .npz archive holds only .npy entries)");
+        const std::string key = entryName.substr(0, entryName.size() - 4);
+        if (!keys.insert(key).second)
+            throw Error(subject, "the archive holds this entry twice");
+        if (entryStat.comp_size > archiveSize)
+            throw Error(subject, "compressed size " + std::to_string(entryStat.comp_size) +
+                                     " bytes is larger than the whole archive");
+        if (entryStat.size > entryStat.comp_size * kMaxCompressionRatio + 4096)
+            throw Error(subject, "declared size " + std::to_string(entryStat.size) + " bytes is implausible for " +
+                                     std::to_string(entryStat.comp_size) + " compressed bytes");
+
+        // Read just enough of the entry to parse its header.
+        ZipEntryStream stream(m_archive.get(), index, subject);
+        std::vector<std::byte> headerBytes(NpyHeader::kPrefixBytes);
+        headerBytes.resize(static_cast<std::size_t>(stream.read(headerBytes.data(), headerBytes.size())));
+        const uint64_t headerSize = NpyHeader::headerSize(headerBytes, subject);
+        if (headerSize > headerBytes.size()) {
+            const std::size_t already = headerBytes.size();
+            headerBytes.resize(static_cast<std::size_t>(headerSize));
+            stream.readExactly(headerBytes.data() + already, headerSize - already, ".npy header");
+        }
+        Entry entry;
+        entry.index = index;
+        entry.uncompressedSize = entryStat.size;
+        entry.header = NpyHeader::parse(headerBytes, subject);
+        const uint64_t available = entryStat.size - std::min<uint64_t>(entryStat.size, entry.header.dataOffset());
+        if (available < entry.header.dataBytes())
+            throw Error(subject, "truncated data: " + std::string(dtypeName(entry.header.dtype())) + " " +
+                                     shapeToString(entry.header.shape()) + " needs " +
+                                     std::to_string(entry.header.dataBytes()) + " bytes after the header, the entry has " +
+                                     std::to_string(available));
+        m_tensors.push_back(entry.header.info(key));
+        m_entries.push_back(std::move(entry));
+    }
+}
+
+NpzReader::~NpzReader() = default;
+
+Tensor NpzReader::load(const std::string& name) const {
+    const auto it = std::find_if(m_tensors.begin(), m_tensors.end(),
+                                 [&](const TensorInfo& info) { return info.name == name; });
+    if (it == m_tensors.end())
+        throw Error(m_path + ": " + name, "no such array in the archive");
+    const Entry& entry = m_entries[static_cast<std::size_t>(it - m_tensors.begin())];
+    const std::string subject = m_path + ": " + name;
+
+    // The whole entry is read so that libzip reaches its end and verifies the CRC.
+    std::vector<std::byte> bytes(static_cast<std::size_t>(entry.header.dataOffset() + entry.header.dataBytes()));
+    {
+        const std::lock_guard lock(m_archiveMutex);
+        ZipEntryStream stream(m_archive.get(), entry.index, subject);
+        stream.readExactly(bytes.data(), bytes.size(), "data");
+        std::byte rest[4096];
+        while (stream.read(rest, sizeof rest) == sizeof rest) {
+        }
+    }
+    return entry.header.decode(
+        name, std::span<const std::byte>(bytes).subspan(static_cast<std::size_t>(entry.header.dataOffset())));
+}
+
+} // namespace quantscope

@@ -1,0 +1,199 @@
+#include "quantscope/io/SafetensorsReader.h"
+
+#include "io/ElementConversion.h"
+#include "quantscope/Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <set>
+
+namespace quantscope {
+namespace {
+
+using Json = nlohmann::ordered_json; // keeps the header's order of tensors
+
+// A safetensors header is an object of objects holding short arrays (depth 3); anything much
+// deeper is hostile and refused before it can cost stack or memory.
+constexpr int kMaxJsonDepth = 8;
+
+std::string allowedDTypes() { return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL"; }
+
+Json parseHeader(const std::string& path, std::string_view text) {
+    std::set<std::string> topLevelKeys;
+    const Json::parser_callback_t guard = [&](int depth, nlohmann::json::parse_event_t event, Json& parsed) {
+        if (depth > kMaxJsonDepth)
+            throw Error(path, "header JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+        if (event == nlohmann::json::parse_event_t::key && depth == 1 && parsed.is_string() &&
+            !topLevelKeys.insert(parsed.get<std::string>()).second)
+            throw Error(path, "header names \"" + parsed.get<std::string>() + "\" twice");
+        return true;
+    };
+    Json header;
+    try {
+        header = Json::parse(text.begin(), text.end(), guard);
+    } catch (const nlohmann::json::exception& e) {
+        throw Error(path, std::string("header is not valid JSON (") + e.what() + ")");
+    }
+    if (!header.is_object())
+        throw Error(path, "header is JSON but not an object of tensors");
+    return header;
+}
+
+std::map<std::string, std::string> parseMetadata(const std::string& path, const Json& value) {
+    if (!value.is_object())
+        throw Error(path, "\"__metadata__\" must be an object of strings");
+    std::map<std::string, std::string> metadata;
+    for (const auto& [key, item] : value.items()) {
+        if (!item.is_string())
+            throw Error(path, "\"__metadata__\" entry \"" + key + "\" is not a string");
+        metadata[key] = item.get<std::string>();
+    }
+    return metadata;
+}
+
+// A JSON integer that fits int64 (safetensors writes dims and offsets as non-negative integers).
+bool readInteger(const Json& value, int64_t& out) {
+    if (value.is_number_unsigned()) {
+        const auto u = value.get<uint64_t>();
+        if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+            return false;
+        out = static_cast<int64_t>(u);
+        return true;
+    }
+    if (value.is_number_integer()) {
+        out = value.get<int64_t>();
+        return true;
+    }
+    return false;
+}
+
+const Json& requireField(const std::string& subject, const Json& entry, const char* field) {
+    const auto it = entry.find(field);
+    if (it == entry.end())
+        throw Error(subject, std::string("missing \"") + field + "\"");
+    return *it;
+}
+
+} // namespace
+
+SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
+    const uint64_t fileSize = m_file.size();
+    if (fileSize < 8)
+        throw Error(path, "file is " + std::to_string(fileSize) +
+                              " bytes, shorter than the 8-byte header length of a safetensors file");
+
+    uint64_t headerLength = 0;
+    const auto lengthBytes = m_file.range(0, 8);
+    for (int i = 7; i >= 0; --i)
+        headerLength = (headerLength << 8) | static_cast<uint8_t>(lengthBytes[static_cast<std::size_t>(i)]);
+    if (headerLength > kMaxHeaderBytes)
+        throw Error(path, "header length " + std::to_string(headerLength) + " is absurd (at most " +
+                              std::to_string(kMaxHeaderBytes) + " bytes)");
+    if (headerLength > fileSize - 8)
+        throw Error(path, "header length " + std::to_string(headerLength) + " goes past the end of the file (" +
+                              std::to_string(fileSize) + " bytes)");
+
+    const auto headerBytes = m_file.range(8, headerLength);
+    const Json header =
+        parseHeader(path, std::string_view(reinterpret_cast<const char*>(headerBytes.data()), headerBytes.size()));
+
+    m_dataStart = 8 + headerLength;
+    const uint64_t dataSize = fileSize - m_dataStart;
+
+    for (const auto& [name, entry] : header.items()) {
+        if (name == "__metadata__") {
+            m_metadata = parseMetadata(path, entry);
+            continue;
+        }
+        const std::string subject = path + ": " + name;
+        if (!entry.is_object())
+            throw Error(subject, "entry is not an object with dtype, shape and data_offsets");
+
+        const Json& dtypeValue = requireField(subject, entry, "dtype");
+        const Json& shapeValue = requireField(subject, entry, "shape");
+        const Json& offsetsValue = requireField(subject, entry, "data_offsets");
+
+        TensorInfo info;
+        info.name = name;
+        const auto dtype = dtypeValue.is_string() ? dtypeFromName(dtypeValue.get<std::string>()) : std::nullopt;
+        if (!dtype)
+            throw Error(subject, "unsupported dtype " + dtypeValue.dump() + " (supported: " + allowedDTypes() + ")");
+        info.dtype = *dtype;
+
+        if (!shapeValue.is_array())
+            throw Error(subject, "\"shape\" is not an array of dimensions");
+        for (const Json& dimValue : shapeValue) {
+            int64_t dim = 0;
+            if (!readInteger(dimValue, dim))
+                throw Error(subject, "shape dimension " + dimValue.dump() + " is not an integer in int64 range");
+            if (dim < 0)
+                throw Error(subject, "shape has the negative dimension " + std::to_string(dim));
+            info.shape.push_back(dim);
+        }
+        if (!checkedElementCount(info.shape, info.elements))
+            throw Error(subject, "element count of shape " + shapeToString(info.shape) + " overflows");
+        const uint64_t elementSize = dtypeSize(info.dtype);
+        if (info.elements > std::numeric_limits<uint64_t>::max() / elementSize)
+            throw Error(subject, "byte size of shape " + shapeToString(info.shape) + " overflows");
+        info.bytes = info.elements * elementSize;
+
+        int64_t begin = 0;
+        int64_t end = 0;
+        if (!offsetsValue.is_array() || offsetsValue.size() != 2 || !readInteger(offsetsValue[0], begin) ||
+            !readInteger(offsetsValue[1], end) || begin < 0 || end < 0)
+            throw Error(subject, "\"data_offsets\" must be two non-negative integers [begin, end], got " +
+                                     offsetsValue.dump());
+        const auto first = static_cast<uint64_t>(begin);
+        const auto last = static_cast<uint64_t>(end);
+        if (first > last)
+            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) +
+                                     "] are reversed");
+        if (last > dataSize)
+            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) +
+                                     "] go past the end of the data section (" + std::to_string(dataSize) +
+                                     " bytes)");
+        if (last - first != info.bytes)
+            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) + "] hold " +
+                                     std::to_string(last - first) + " bytes but " + std::string(dtypeName(info.dtype)) +
+                                     " " + shapeToString(info.shape) + " needs " + std::to_string(info.bytes));
+        m_tensors.push_back(std::move(info));
+        m_dataOffsets.push_back(first);
+    }
+
+    // No two tensors may share bytes: sort the ranges by start and compare neighbours.
+    std::vector<std::size_t> order(m_tensors.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return m_dataOffsets[a] != m_dataOffsets[b] ? m_dataOffsets[a] < m_dataOffsets[b]
+                                                    : m_tensors[a].bytes < m_tensors[b].bytes;
+    });
+    // Empty tensors own no bytes and are skipped, so each range is compared with the last non-empty one.
+    const std::size_t none = order.size();
+    std::size_t previous = none;
+    for (const std::size_t current : order) {
+        if (m_tensors[current].bytes == 0)
+            continue;
+        if (previous != none && m_dataOffsets[current] < m_dataOffsets[previous] + m_tensors[previous].bytes)
+            throw Error(path + ": " + m_tensors[current].name,
+                        "data overlaps the data of tensor \"" + m_tensors[previous].name + "\"");
+        previous = current;
+    }
+}
+
+Tensor SafetensorsReader::load(const std::string& name) const {
+    const auto it = std::find_if(m_tensors.begin(), m_tensors.end(),
+                                 [&](const TensorInfo& info) { return info.name == name; });
+    if (it == m_tensors.end())
+        throw Error(path() + ": " + name, "no such tensor in the file");
+    const auto index = static_cast<std::size_t>(it - m_tensors.begin());
+    const auto data = m_file.range(m_dataStart + m_dataOffsets[index], it->bytes);
+
+    std::vector<float> values(static_cast<std::size_t>(it->elements));
+    io::decodeToFloat(it->dtype, io::ByteOrder::Little, data.data(), it->elements, values.data());
+    return Tensor(name, it->shape, std::move(values));
+}
+
+} // namespace quantscope

@@ -1,0 +1,80 @@
+#include "quantscope/Error.h"
+#include "quantscope/io/NpyReader.h"
+#include "quantscope/io/NpzReader.h"
+#include "quantscope/io/SafetensorsReader.h"
+#include "quantscope/io/WeightFile.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace quantscope {
+namespace {
+
+enum class Format { Safetensors, Npy, Npz, Unknown };
+
+std::string lowercaseExtension(const std::string& path) {
+    std::string extension = std::filesystem::path(path).extension().string();
+    std::transform(extension.begin(), extension.end(), extension.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return extension;
+}
+
+// The content decides first (a renamed file still opens); the extension decides for files whose
+// first bytes say nothing, so that the right reader reports what is wrong with them.
+Format detectFormat(const std::string& path, const unsigned char* head, std::size_t headSize) {
+    static const unsigned char kNpyMagic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+    if (headSize >= 6 && std::memcmp(head, kNpyMagic, 6) == 0)
+        return Format::Npy;
+    // "PK\3\4" starts a zip's first entry; "PK\5\6" is the end record of an empty zip.
+    if (headSize >= 4 && head[0] == 'P' && head[1] == 'K' &&
+        ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
+        return Format::Npz;
+
+    const std::string extension = lowercaseExtension(path);
+    if (extension == ".safetensors")
+        return Format::Safetensors;
+    if (extension == ".npy")
+        return Format::Npy;
+    if (extension == ".npz")
+        return Format::Npz;
+    // A safetensors header is JSON: a length, then '{'.
+    if (headSize >= 9 && head[8] == '{')
+        return Format::Safetensors;
+    return Format::Unknown;
+}
+
+} // namespace
+
+std::unique_ptr<WeightFile> openWeightFile(const std::string& path) {
+    std::error_code error;
+    const auto status = std::filesystem::status(path, error);
+    if (error)
+        throw Error(path, "cannot open the file: " + error.message());
+    if (std::filesystem::is_directory(status))
+        throw Error(path, "is a directory, not a weights file");
+
+    std::ifstream file(path, std::ios::binary);
+    if (!file)
+        throw Error(path, std::string("cannot open the file: ") + std::strerror(errno));
+    unsigned char head[16] = {};
+    file.read(reinterpret_cast<char*>(head), sizeof head);
+    const auto headSize = static_cast<std::size_t>(file.gcount());
+
+    switch (detectFormat(path, head, headSize)) {
+    case Format::Safetensors:
+        return std::make_unique<SafetensorsReader>(path);
+    case Format::Npy:
+        return std::make_unique<NpyReader>(path);
+    case Format::Npz:
+        return std::make_unique<NpzReader>(path);
+    case Format::Unknown:
+        break;
+    }
+    throw Error(path, "unsupported format, expected .safetensors, .npy or .npz");
+}
+
+} // namespace quantscope

@@ -1,0 +1,99 @@
+#include "quantscope/quant/QuantFormat.h"
+
+#include "quantscope/Error.h"
+
+#include <charconv>
+
+namespace quantscope {
+namespace {
+
+constexpr const char* kAllowedFormats =
+    "allowed: int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, fp8_e5m2, nf4";
+
+} // namespace
+
+QuantFormat QuantFormat::parse(std::string_view name) {
+    if (name == "fp16")
+        return {FormatKind::Fp16, 16, true};
+    if (name == "bf16")
+        return {FormatKind::Bf16, 16, true};
+    if (name == "fp8_e4m3" || name == "fp8-e4m3" || name == "e4m3")
+        return {FormatKind::Fp8E4M3, 8, true};
+    if (name == "fp8_e5m2" || name == "fp8-e5m2" || name == "e5m2")
+        return {FormatKind::Fp8E5M2, 8, true};
+    if (name == "nf4")
+        return {FormatKind::Nf4, 4, true};
+
+    bool isSigned = true;
+    std::string_view digits;
+    if (name.starts_with("uint")) {
+        isSigned = false;
+        digits = name.substr(4);
+    } else if (name.starts_with("int")) {
+        digits = name.substr(3);
+    } else {
+        throw Error("--dtype", "unknown format '" + std::string(name) + "' (" + kAllowedFormats + ")");
+    }
+    int bits = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+        throw Error("--dtype", "unknown format '" + std::string(name) + "' (" + kAllowedFormats + ")");
+    if (bits < 2 || bits > 16)
+        throw Error("--dtype", "bit width " + std::to_string(bits) + " of '" + std::string(name) +
+                                   "' is out of range (allowed: 2..16)");
+    return integer(bits, isSigned);
+}
+
+std::string QuantFormat::name() const {
+    switch (kind) {
+    case FormatKind::Integer:
+        return (isSigned ? "int" : "uint") + std::to_string(bits);
+    case FormatKind::Fp16:
+        return "fp16";
+    case FormatKind::Bf16:
+        return "bf16";
+    case FormatKind::Fp8E4M3:
+        return "fp8_e4m3";
+    case FormatKind::Fp8E5M2:
+        return "fp8_e5m2";
+    case FormatKind::Nf4:
+        return "nf4";
+    }
+    return "int8";
+}
+
+int QuantFormat::storageBits() const {
+    switch (kind) {
+    case FormatKind::Integer:
+        return bits;
+    case FormatKind::Fp16:
+    case FormatKind::Bf16:
+        return 16;
+    case FormatKind::Fp8E4M3:
+    case FormatKind::Fp8E5M2:
+        return 8;
+    case FormatKind::Nf4:
+        return 4;
+    }
+    return bits;
+}
+
+float QuantFormat::floatMax() const {
+    switch (kind) {
+    case FormatKind::Integer:
+        return 0.0f;
+    case FormatKind::Fp16:
+        return 65504.0f;
+    case FormatKind::Bf16:
+        return 3.38953139e38f;
+    case FormatKind::Fp8E4M3:
+        return 448.0f;
+    case FormatKind::Fp8E5M2:
+        return 57344.0f;
+    case FormatKind::Nf4:
+        return 1.0f;
+    }
+    return 0.0f;
+}
+
+} // namespace quantscope

@@ -1,0 +1,304 @@
+#include "quantscope/quant/TensorAnalysis.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/calib/Observer.h"
+#include "quantscope/metrics/MetricsAccumulator.h"
+#include "quantscope/quant/BlockLayout.h"
+#include "quantscope/quant/FloatCodes.h"
+#include "quantscope/quant/QParamsCalculator.h"
+#include "quantscope/quant/ValueQuantizer.h"
+#include "quantscope/tensor/TensorInfo.h"
+
+#include "IntegerChunkQuantizer.h"
+
+#include <cmath>
+#include <memory>
+
+namespace quantscope {
+namespace {
+
+// Progress is reported about every this many elements.
+constexpr int64_t kProgressStride = int64_t{1} << 20;
+
+// Reorders the values so that each block's values are contiguous (a counting sort by block),
+// for observers that need all of one block at once.
+struct BlockValues {
+    std::vector<float> values;
+    std::vector<int64_t> offsets; // block b holds values[offsets[b], offsets[b + 1])
+
+    BlockValues(std::span<const float> source, const BlockLayout& layout) {
+        const int64_t blocks = layout.blockCount();
+        offsets.assign(static_cast<std::size_t>(blocks) + 1, 0);
+        layout.forEachRun([&](int64_t block, int64_t, int64_t count) {
+            offsets[static_cast<std::size_t>(block) + 1] += count;
+        });
+        for (std::size_t b = 1; b < offsets.size(); ++b)
+            offsets[b] += offsets[b - 1];
+        values.resize(source.size());
+        std::vector<int64_t> cursor(offsets.begin(), offsets.end() - 1);
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            int64_t& at = cursor[static_cast<std::size_t>(block)];
+            std::copy_n(source.begin() + first, count, values.begin() + at);
+            at += count;
+        });
+    }
+
+    std::span<const float> block(int64_t b) const {
+        const auto begin = offsets[static_cast<std::size_t>(b)];
+        const auto end = offsets[static_cast<std::size_t>(b) + 1];
+        return std::span<const float>(values).subspan(static_cast<std::size_t>(begin),
+                                                       static_cast<std::size_t>(end - begin));
+    }
+};
+
+std::vector<Range> rangesOf(const std::vector<std::unique_ptr<Observer>>& observers) {
+    std::vector<Range> ranges;
+    ranges.reserve(observers.size());
+    for (const auto& observer : observers)
+        ranges.push_back(observer->range());
+    return ranges;
+}
+
+std::vector<std::unique_ptr<Observer>> makeObservers(const QuantSpec& spec, int64_t count) {
+    std::vector<std::unique_ptr<Observer>> observers;
+    observers.reserve(static_cast<std::size_t>(count));
+    for (int64_t b = 0; b < count; ++b)
+        observers.push_back(makeObserver(spec));
+    return observers;
+}
+
+// Moving average: the leading axis indexes the batches, observed in order; each block sees
+// the part of it that lies in the batch.
+std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec& spec, const BlockLayout& layout,
+                                          const ProgressCallback& progress) {
+    auto observers = makeObservers(spec, layout.blockCount());
+    const auto values = tensor.values();
+    const int64_t batches = tensor.rank() == 0 ? 1 : std::max<int64_t>(tensor.shape()[0], 1);
+    const int64_t batchSize = tensor.size() / batches;
+    std::vector<std::vector<float>> pending(static_cast<std::size_t>(layout.blockCount()));
+    std::vector<int64_t> touched;
+    int64_t currentBatch = 0;
+    auto flush = [&] {
+        for (int64_t block : touched) {
+            auto& list = pending[static_cast<std::size_t>(block)];
+            observers[static_cast<std::size_t>(block)]->observe(list);
+            list.clear();
+        }
+        touched.clear();
+    };
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        // A run never crosses a batch boundary unless the layout is per-tensor; split it then.
+        while (count > 0) {
+            const int64_t batch = batchSize == 0 ? 0 : first / batchSize;
+            if (batch != currentBatch) {
+                flush();
+                currentBatch = batch;
+                reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(batch) / batches);
+            }
+            const int64_t inBatch = batchSize == 0 ? count : std::min(count, (batch + 1) * batchSize - first);
+            auto& list = pending[static_cast<std::size_t>(block)];
+            if (list.empty())
+                touched.push_back(block);
+            list.insert(list.end(), values.begin() + first, values.begin() + first + inBatch);
+            first += inBatch;
+            count -= inBatch;
+        }
+    });
+    flush();
+    return rangesOf(observers);
+}
+
+
+// Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
+// are short (channels or groups across the last axis) are first gathered block by block.
+template <class Advance>
+void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
+                           const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
+                           std::vector<MetricsAccumulator>& perBlock, Advance&& advance) {
+    std::vector<IntegerQuantizer> quantizers;
+    quantizers.reserve(params.blockCount());
+    for (std::size_t b = 0; b < params.blockCount(); ++b)
+        quantizers.emplace_back(params.scale[b], params.zeroPoint[b], static_cast<int32_t>(params.qmin),
+                                static_cast<int32_t>(params.qmax));
+    std::vector<uint32_t> codes(IntegerChunkQuantizer::kChunk);
+    const bool outputs = options.keepIntegers || options.keepDequantized;
+    std::vector<int32_t> scratchIntegers(outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0);
+    std::vector<float> scratchDequantized(outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0);
+
+    auto quantizeRun = [&](int64_t block, const float* data, int64_t count, int64_t outputOffset) {
+        const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
+        for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
+            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
+            int32_t* integers = nullptr;
+            float* dequantized = nullptr;
+            if (outputOffset >= 0 && outputs) {
+                const auto at = static_cast<std::size_t>(outputOffset + begin);
+                integers = options.keepIntegers ? result.integers.data() + at : scratchIntegers.data();
+                dequantized = options.keepDequantized ? result.dequantized.data() + at : scratchDequantized.data();
+            }
+            const MetricSums sums =
+                IntegerChunkQuantizer::run(data + begin, n, quantizer, codes.data(), integers, dequantized);
+            total.addSums(sums);
+            total.addCodes(codes.data(), static_cast<std::size_t>(n));
+            if (!perBlock.empty()) {
+                perBlock[static_cast<std::size_t>(block)].addSums(sums);
+                perBlock[static_cast<std::size_t>(block)].addCodes(codes.data(), static_cast<std::size_t>(n));
+            }
+        }
+        advance(count);
+    };
+
+    // Elements in a run of consecutive values that share a block.
+    int64_t runLength = 1;
+    if (layout.granularity() == Granularity::Tensor)
+        runLength = layout.elementCount();
+    else if (layout.granularity() == Granularity::Channel)
+        runLength = layout.inner();
+    else if (layout.inner() == 1)
+        runLength = layout.groupSize();
+    if (runLength >= 64) {
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            quantizeRun(block, values.data() + first, count, first);
+        });
+        return;
+    }
+    const BlockValues grouped(values, layout);
+    for (int64_t b = 0; b < layout.blockCount(); ++b) {
+        const auto blockValues = grouped.block(b);
+        quantizeRun(b, blockValues.data(), static_cast<int64_t>(blockValues.size()), -1);
+    }
+    if (outputs) {
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
+            for (int64_t i = first; i < first + count; ++i) {
+                const int32_t q = quantizer.quantize(values[static_cast<std::size_t>(i)]);
+                if (options.keepIntegers)
+                    result.integers[static_cast<std::size_t>(i)] = q;
+                if (options.keepDequantized)
+                    result.dequantized[static_cast<std::size_t>(i)] = quantizer.dequantize(q);
+            }
+        });
+    }
+}
+
+// Float codes (fp16, bf16, fp8, nf4): element by element.
+template <class Advance>
+void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
+                         const QuantSpec& spec, const AnalysisOptions& options, TensorAnalysis& result,
+                         MetricsAccumulator& total, std::vector<MetricsAccumulator>& perBlock, Advance&& advance) {
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        MetricsAccumulator* blockAccumulator = perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
+        const float scale = params.scale[static_cast<std::size_t>(block)];
+        for (int64_t i = first; i < first + count; ++i) {
+            const float x = values[static_cast<std::size_t>(i)];
+            uint32_t code = 0;
+            bool clipped = false;
+            const float xhat = fakeQuantizeFloat(x, scale, spec.format, code, clipped);
+            if (options.keepIntegers)
+                result.integers[static_cast<std::size_t>(i)] = static_cast<int32_t>(code);
+            if (options.keepDequantized)
+                result.dequantized[static_cast<std::size_t>(i)] = xhat;
+            if (!std::isfinite(x)) {
+                total.addNonfinite();
+                if (blockAccumulator)
+                    blockAccumulator->addNonfinite();
+                continue;
+            }
+            total.add(x, xhat, clipped, code);
+            if (blockAccumulator)
+                blockAccumulator->add(x, xhat, clipped, code);
+        }
+        advance(count);
+    });
+}
+
+} // namespace
+
+std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, const ProgressCallback& progress) {
+    spec.validateFor(tensor.shape());
+    const BlockLayout layout(tensor.shape(), spec);
+    reportProgress(progress, Stage::Statistics, 0.0);
+    if (spec.calib == CalibMethod::MovingAverage)
+        return calibrateMovingAverage(tensor, spec, layout, progress);
+
+    auto observers = makeObservers(spec, layout.blockCount());
+    if (layout.blockCount() == 1) {
+        observers[0]->observe(tensor.values());
+    } else {
+        const BlockValues grouped(tensor.values(), layout);
+        for (int64_t b = 0; b < layout.blockCount(); ++b) {
+            observers[static_cast<std::size_t>(b)]->observe(grouped.block(b));
+            if (b % 256 == 0)
+                reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(b) / layout.blockCount());
+        }
+    }
+    return rangesOf(observers);
+}
+
+TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const AnalysisOptions& options) {
+    spec.validateFor(tensor.shape());
+    const BlockLayout layout(tensor.shape(), spec);
+
+    TensorAnalysis result;
+    result.name = tensor.name();
+    result.shape = tensor.shape();
+    result.spec = spec;
+    if (options.fixedParams) {
+        const auto expected = static_cast<std::size_t>(layout.blockCount());
+        const QParams& fixed = *options.fixedParams;
+        if (fixed.scale.size() != expected || fixed.zeroPoint.size() != expected)
+            throw Error(tensor.name(), "the parameters hold " + std::to_string(fixed.scale.size()) + " scales and " +
+                                           std::to_string(fixed.zeroPoint.size()) + " zero points, but " +
+                                           std::string(granularityName(spec.granularity)) + " granularity on shape " +
+                                           shapeToString(tensor.shape()) + " needs " + std::to_string(expected));
+        for (std::size_t b = 0; b < expected; ++b)
+            if (!(std::isfinite(fixed.scale[b]) && fixed.scale[b] > 0.0f))
+                throw Error(tensor.name(), "scale " + std::to_string(fixed.scale[b]) + " of block " + std::to_string(b) +
+                                               " is not a positive finite number");
+        result.params = fixed;
+        result.params.qmin = spec.qmin();
+        result.params.qmax = spec.qmax();
+    } else {
+        const auto ranges = calibrateBlocks(tensor, spec, options.progress);
+        result.params = computeQParams(ranges, spec);
+    }
+    const QParams& params = result.params;
+
+    const auto values = tensor.values();
+    const bool isInteger = spec.format.isInteger();
+    const uint32_t codes = codeCount(spec.format, params.qmin, params.qmax);
+    MetricsAccumulator total(codes);
+    std::vector<MetricsAccumulator> perBlock;
+    if (options.perBlockMetrics) {
+        // Level counting per block costs codeCount bits each: skip it where that would be large.
+        const bool trackLevels = static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
+        perBlock.assign(static_cast<std::size_t>(layout.blockCount()), MetricsAccumulator(trackLevels ? codes : 0));
+    }
+    if (options.keepIntegers)
+        result.integers.resize(values.size());
+    if (options.keepDequantized)
+        result.dequantized.resize(values.size());
+
+    int64_t done = 0;
+    int64_t nextReport = kProgressStride;
+    auto advance = [&](int64_t count) {
+        done += count;
+        if (done >= nextReport) {
+            nextReport = done + kProgressStride;
+            reportProgress(options.progress, Stage::Results,
+                           0.5 + 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
+        }
+    };
+    reportProgress(options.progress, Stage::Results, 0.5);
+    if (isInteger)
+        quantizeIntegerBlocks(values, layout, params, options, result, total, perBlock, advance);
+    else
+        quantizeFloatBlocks(values, layout, params, spec, options, result, total, perBlock, advance);
+    result.metrics = total.finish();
+    for (const auto& accumulator : perBlock)
+        result.blockMetrics.push_back(accumulator.finish());
+    reportProgress(options.progress, Stage::Results, 1.0);
+    return result;
+}
+
+} // namespace quantscope
