@@ -37,15 +37,18 @@ DistributionPlot::DistributionPlot(Session* session, AnalysisController* control
     xAxis->setLabel(tr("value"));
     yAxis->setLabel(tr("count"));
     m_histogram->setLineStyle(QCPGraph::lsStepCenter);
+    // Each tail spans from the clipping line to the edge of the axis rect, full height. Types are
+    // set before coordinates: changing a type converts the coordinates already set.
     for (QCPItemRect* tail : {m_lowTail, m_highTail}) {
         tail->topLeft->setTypeY(QCPItemPosition::ptAxisRectRatio);
         tail->bottomRight->setTypeY(QCPItemPosition::ptAxisRectRatio);
-        tail->topLeft->setCoords(0, 0);
-        tail->bottomRight->setCoords(0, 1);
         tail->setSelectable(false);
     }
     m_lowTail->topLeft->setTypeX(QCPItemPosition::ptAxisRectRatio);
     m_highTail->bottomRight->setTypeX(QCPItemPosition::ptAxisRectRatio);
+    m_lowTail->topLeft->setCoords(0, 0);
+    m_lowTail->bottomRight->setCoords(0, 1);
+    m_highTail->topLeft->setCoords(0, 0);
     m_highTail->bottomRight->setCoords(1, 1);
     for (QCPItemText* text : {m_clipText, m_title}) {
         text->position->setType(QCPItemPosition::ptAxisRectRatio);

@@ -2,6 +2,7 @@
 
 #include "quantscope/Error.h"
 
+#include <QLoggingCategory>
 #include <QMetaObject>
 #include <QPointer>
 #include <QRunnable>
@@ -12,6 +13,9 @@
 #include <exception>
 
 namespace quantscope::ui {
+
+// QT_LOGGING_RULES="quantscope.jobs.debug=true" traces every job.
+Q_LOGGING_CATEGORY(lcJobs, "quantscope.jobs", QtWarningMsg)
 
 struct JobRunner::Job {
     int id = 0;
@@ -43,6 +47,7 @@ int JobRunner::start(const QString& channel, const QString& label, Work work) {
         m_latestOnChannel.insert(channel, id);
     }
     m_jobs.insert(id, job);
+    qCDebug(lcJobs) << "start" << id << channel << label;
     emit started(id, label);
 
     QPointer<JobRunner> self(this);
@@ -107,6 +112,7 @@ void JobRunner::reportProgress(int id, double fraction) {
 void JobRunner::complete(const std::shared_ptr<Job>& job, const QVariant& result, const QString& error,
                          bool wasCancelled) {
     m_jobs.remove(job->id);
+    qCDebug(lcJobs) << "done" << job->id << job->label << (wasCancelled ? "cancelled" : "") << error;
     const bool stale = !job->channel.isEmpty() && m_latestOnChannel.value(job->channel) != job->id;
     if (!stale && !job->channel.isEmpty())
         m_latestOnChannel.remove(job->channel);

@@ -45,6 +45,21 @@ void Session::changeSettings(const QList<int>& rows, const TensorSettings& setti
     m_undo.push(new SettingsCommand(this, changed, std::move(before), std::move(after), description, mergeKey));
 }
 
+void Session::changeSettingsEach(const QList<int>& rows, const std::vector<TensorSettings>& settings,
+                                 const QString& description) {
+    QList<int> changed;
+    std::vector<TensorSettings> before;
+    std::vector<TensorSettings> after;
+    for (int i = 0; i < rows.size() && i < static_cast<int>(settings.size()); ++i)
+        if (validRow(rows[i]) && !(this->settings(rows[i]) == settings[static_cast<std::size_t>(i)])) {
+            changed.append(rows[i]);
+            before.push_back(this->settings(rows[i]));
+            after.push_back(settings[static_cast<std::size_t>(i)]);
+        }
+    if (!changed.isEmpty())
+        m_undo.push(new SettingsCommand(this, changed, std::move(before), std::move(after), description));
+}
+
 void Session::changeSpec(const QList<int>& rows, const QuantSpec& spec, const QString& description,
                          const QString& mergeKey) {
     changeSettings(rows, TensorSettings{spec, std::nullopt}, description, mergeKey);

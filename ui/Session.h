@@ -40,6 +40,9 @@ public:
     // Undoable change of several tensors' settings at once (one undo step).
     void changeSettings(const QList<int>& rows, const TensorSettings& settings, const QString& description,
                         const QString& mergeKey = {});
+    // Undoable change giving each row its own settings (an import), one undo step.
+    void changeSettingsEach(const QList<int>& rows, const std::vector<TensorSettings>& settings,
+                            const QString& description);
     // Changes only the spec and keeps nothing of a manual range (what the settings panel does).
     void changeSpec(const QList<int>& rows, const QuantSpec& spec, const QString& description,
                     const QString& mergeKey = {});

@@ -1,5 +1,6 @@
 #include "TensorResultBuilder.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/TensorAnalysis.h"
 
@@ -98,9 +99,13 @@ std::map<CalibMethod, Range> TensorResultBuilder::calibrationMarkers(const Tenso
     perTensor.granularity = Granularity::Tensor;
     for (std::size_t i = 0; i < kMethods.size(); ++i) {
         perTensor.calib = kMethods[i];
-        const auto ranges = calibrateBlocks(tensor, perTensor);
-        if (!ranges.empty())
-            markers[kMethods[i]] = ranges.front();
+        try {
+            const auto ranges = calibrateBlocks(tensor, perTensor);
+            if (!ranges.empty())
+                markers[kMethods[i]] = ranges.front();
+        } catch (const Error&) {
+            // A method the core refuses for these settings (or does not have) gets no marker.
+        }
         reportProgress(progress, Stage::Statistics, static_cast<double>(i + 1) / kMethods.size());
     }
     return markers;

@@ -24,7 +24,8 @@ public:
     // Only the metrics, for the tensor table.
     static TensorSummary summarize(const Tensor& tensor, const TensorSettings& settings,
                                    const ProgressCallback& progress);
-    // The range each calibration method picks for the whole tensor with these settings.
+    // The range each calibration method picks for the whole tensor with these settings; a method
+    // the core refuses for them is left out.
     static std::map<CalibMethod, Range> calibrationMarkers(const Tensor& tensor, const QuantSpec& spec,
                                                            const ProgressCallback& progress);
     // Bytes to store the tensor: the values at the format's width, a float32 scale per block and,
