@@ -8,7 +8,7 @@ namespace quantscope::ui {
 
 ErrorHistogramPlot::ErrorHistogramPlot(QWidget* parent)
     : PlotBase(parent), m_graph(addGraph()), m_message(new QCPItemText(this)) {
-    xAxis->setLabel(tr("error x − x̂"));
+    xAxis->setLabel(tr("error  x − dequantized(x)"));
     yAxis->setLabel(tr("count"));
     m_graph->setLineStyle(QCPGraph::lsStepCenter);
     m_message->position->setType(QCPItemPosition::ptAxisRectRatio);

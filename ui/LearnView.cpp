@@ -27,8 +27,8 @@ public:
         m_levels->setLineStyle(QCPGraph::lsImpulse);
         m_x->setLineStyle(QCPGraph::lsNone);
         m_xhat->setLineStyle(QCPGraph::lsNone);
-        m_x->setName(tr("x"));
-        m_xhat->setName(tr("x̂"));
+        m_x->setName(tr("value x"));
+        m_xhat->setName(tr("dequantized"));
         m_levels->setName(tr("levels"));
         legend->setVisible(true);
         m_arrow = new QCPItemLine(this);
@@ -137,7 +137,9 @@ void LearnView::refresh() {
     const int32_t zp = exact ? result->analysis.params.zeroPoint.front() : preview.estimate.zeroPoint;
     const double x = m_value->value();
     const auto n = [](double v) { return QString::number(v, 'g', 7); };
-    QString html = QStringLiteral("<style>td{padding:3px 10px;} .f{font-family:monospace;}</style>");
+    const int points = PlotBase::presentationMode() ? 20 : 13;
+    QString html = QStringLiteral("<style>td{padding:4px 12px; font-size:%1pt;} p{font-size:%1pt;} .f{font-family:monospace;}</style>")
+                       .arg(points);
     html += tr("<p><b>%1</b> · %2 %3, calibration <i>%4</i>%5</p>")
                 .arg(m_session->tensorName(row).toHtmlEscaped(), QString::fromStdString(spec.format.name()),
                      QString::fromLatin1(schemeName(spec.scheme)),
@@ -191,9 +193,6 @@ void LearnView::refresh() {
     html += QStringLiteral("</table>");
     if (!exact)
         html += tr("<p><i>Parameters from the histogram estimate; the exact ones follow.</i></p>");
-    QFont font = m_steps->font();
-    font.setPointSizeF(QApplication::font().pointSizeF() * (PlotBase::presentationMode() ? 1.6 : 1.15));
-    m_steps->setFont(font);
     m_steps->setText(html);
     m_line->show(levels, x, xhat);
 }

@@ -18,6 +18,7 @@ class TensorBrowser : public QWidget {
 public:
     explicit TensorBrowser(Session* session, QWidget* parent = nullptr);
 
+    QSize sizeHint() const override { return {440, 600}; }
     QTableView* view() const { return m_view; }
     QLineEdit* filterEdit() const { return m_filter; }
     QSortFilterProxyModel* proxy() const { return m_proxy; }

@@ -6,9 +6,9 @@ namespace quantscope::ui {
 
 TransferPlot::TransferPlot(QWidget* parent) : PlotBase(parent), m_identity(addGraph()), m_staircase(addGraph()) {
     xAxis->setLabel(tr("x"));
-    yAxis->setLabel(tr("x̂ = dequantize(quantize(x))"));
+    yAxis->setLabel(tr("dequantized(x)"));
     m_staircase->setLineStyle(QCPGraph::lsStepLeft);
-    m_identity->setName(tr("x̂ = x"));
+    m_identity->setName(tr("identity"));
     m_staircase->setName(tr("quantized"));
     legend->setVisible(true);
     axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
