@@ -158,6 +158,8 @@ MainWindow::~MainWindow() {
     // Workers hold the file and post to the session: stop them before anything else goes.
     m_jobs->cancelAll();
     m_jobs->waitForDone();
+    // The undo stack signals while the session (a child) is destroyed after this destructor.
+    disconnect(m_session->undoStack(), nullptr, this, nullptr);
 }
 
 void MainWindow::createMenus() {
