@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <set>
 
 namespace quantscope {
 namespace {
@@ -76,7 +75,6 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
     if (count < 0)
         throw Error(path, "cannot count the archive's entries");
 
-    std::set<std::string> keys;
     for (zip_int64_t i = 0; i < count; ++i) {
         const auto index = static_cast<uint64_t>(i);
         zip_stat_t entryStat;
@@ -88,12 +86,13 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
         const std::string entryName = entryStat.name;
         if (!entryName.empty() && entryName.back() == '/')
             continue; // a directory entry holds no array
-        const std::string subject = path + ": " + entryName;
+        std::string subject = path + ": " + entryName;
         if (entryName.size() <= 4 || entryName.compare(entryName.size() - 4, 4, ".npy") != 0)
             throw Error(subject, "entry is not a .npy array (a .npz archive holds only .npy entries)");
         const std::string key = entryName.substr(0, entryName.size() - 4);
-        if (!keys.insert(key).second)
-            throw Error(subject, "the archive holds this entry twice");
+        subject = path + ": " + key; // from here on, errors name the tensor
+        if (!m_indexByName.emplace(key, m_tensors.size()).second)
+            throw Error(subject, "the archive holds two entries with this name");
         if (entryStat.comp_size > archiveSize)
             throw Error(subject, "compressed size " + std::to_string(entryStat.comp_size) +
                                      " bytes is larger than the whole archive");
@@ -129,11 +128,10 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
 NpzReader::~NpzReader() = default;
 
 Tensor NpzReader::load(const std::string& name) const {
-    const auto it = std::find_if(m_tensors.begin(), m_tensors.end(),
-                                 [&](const TensorInfo& info) { return info.name == name; });
-    if (it == m_tensors.end())
+    const auto found = m_indexByName.find(name);
+    if (found == m_indexByName.end())
         throw Error(m_path + ": " + name, "no such array in the archive");
-    const Entry& entry = m_entries[static_cast<std::size_t>(it - m_tensors.begin())];
+    const Entry& entry = m_entries[found->second];
     const std::string subject = m_path + ": " + name;
 
     // The whole entry is read so that libzip reaches its end and verifies the CRC.

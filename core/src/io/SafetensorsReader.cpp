@@ -13,7 +13,9 @@
 namespace quantscope {
 namespace {
 
-using Json = nlohmann::ordered_json; // keeps the header's order of tensors
+// nlohmann::ordered_json would keep the header's order but looks keys up linearly, which is
+// quadratic in the tensor count; tensors are put in file (data offset) order instead.
+using Json = nlohmann::json;
 
 // A safetensors header is an object of objects holding short arrays (depth 3); anything much
 // deeper is hostile and refused before it can cost stack or memory.
@@ -163,17 +165,29 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
         m_dataOffsets.push_back(first);
     }
 
-    // No two tensors may share bytes: sort the ranges by start and compare neighbours.
+    // List tensors in the order of their data in the file (ties by name, as the header sorts them).
     std::vector<std::size_t> order(m_tensors.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
         return m_dataOffsets[a] != m_dataOffsets[b] ? m_dataOffsets[a] < m_dataOffsets[b]
                                                     : m_tensors[a].bytes < m_tensors[b].bytes;
     });
+    std::vector<TensorInfo> sortedTensors;
+    std::vector<uint64_t> sortedOffsets;
+    for (const std::size_t i : order) {
+        sortedTensors.push_back(std::move(m_tensors[i]));
+        sortedOffsets.push_back(m_dataOffsets[i]);
+    }
+    m_tensors = std::move(sortedTensors);
+    m_dataOffsets = std::move(sortedOffsets);
+    for (std::size_t i = 0; i < m_tensors.size(); ++i)
+        m_indexByName.emplace(m_tensors[i].name, i);
+
+    // No two tensors may share bytes: with the ranges sorted by start, compare neighbours.
     // Empty tensors own no bytes and are skipped, so each range is compared with the last non-empty one.
-    const std::size_t none = order.size();
+    const std::size_t none = m_tensors.size();
     std::size_t previous = none;
-    for (const std::size_t current : order) {
+    for (std::size_t current = 0; current < m_tensors.size(); ++current) {
         if (m_tensors[current].bytes == 0)
             continue;
         if (previous != none && m_dataOffsets[current] < m_dataOffsets[previous] + m_tensors[previous].bytes)
@@ -184,16 +198,15 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
 }
 
 Tensor SafetensorsReader::load(const std::string& name) const {
-    const auto it = std::find_if(m_tensors.begin(), m_tensors.end(),
-                                 [&](const TensorInfo& info) { return info.name == name; });
-    if (it == m_tensors.end())
+    const auto found = m_indexByName.find(name);
+    if (found == m_indexByName.end())
         throw Error(path() + ": " + name, "no such tensor in the file");
-    const auto index = static_cast<std::size_t>(it - m_tensors.begin());
-    const auto data = m_file.range(m_dataStart + m_dataOffsets[index], it->bytes);
+    const TensorInfo& info = m_tensors[found->second];
+    const auto data = m_file.range(m_dataStart + m_dataOffsets[found->second], info.bytes);
 
-    std::vector<float> values(static_cast<std::size_t>(it->elements));
-    io::decodeToFloat(it->dtype, io::ByteOrder::Little, data.data(), it->elements, values.data());
-    return Tensor(name, it->shape, std::move(values));
+    std::vector<float> values(static_cast<std::size_t>(info.elements));
+    io::decodeToFloat(info.dtype, io::ByteOrder::Little, data.data(), info.elements, values.data());
+    return Tensor(name, info.shape, std::move(values));
 }
 
 } // namespace quantscope

@@ -7,7 +7,7 @@
 namespace quantscope {
 
 MetricsAccumulator::MetricsAccumulator(uint32_t codeCount)
-    : m_codeCount(codeCount), m_levels((codeCount + 63) / 64, 0) {}
+    : m_codeCount(codeCount), m_levels(codeCount, 0) {}
 
 void MetricsAccumulator::addSums(const MetricSums& sums) {
     m_count += sums.count;
@@ -42,8 +42,8 @@ ErrorMetrics MetricsAccumulator::finish() const {
     m.count = m_count;
     m.nonfinite = m_nonfinite;
     m.clippedCount = m_clipped;
-    for (uint64_t word : m_levels)
-        m.levelsUsed += std::popcount(word);
+    for (uint8_t used : m_levels)
+        m.levelsUsed += used;
     if (m_count == 0) {
         m.sqnrNote = "zero signal";
         return m;

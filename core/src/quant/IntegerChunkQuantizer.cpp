@@ -6,6 +6,8 @@
 namespace quantscope {
 namespace {
 
+constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
+
 // Sums are kept in float within a chunk (lanes of the vector unit, at most kChunk / 16 values
 // each) and handed on in double, so the relative error stays near 1e-6 whatever the tensor's
 // size. `#pragma omp simd` allows the reordered reductions (compiled with -fopenmp-simd; no
@@ -21,26 +23,30 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     for (int i = 0; i < count; ++i) {
         const float x = values[i];
         const bool finite = (x - x) == 0.0f; // false for NaN and ±Inf
-        float level = std::nearbyint(x * inverseScale) + zeroPoint;
+        // Round half to even by the 1.5 * 2^23 trick: exact for |x / S| < 2^22, and anything
+        // larger is clipped whichever way it rounds. Unlike nearbyint it vectorises everywhere.
+        const float scaled = x * inverseScale;
+        float level = ((scaled + kRoundingMagic) - kRoundingMagic) + zeroPoint;
         level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
-        const bool isClipped = level < qmin || level > qmax;
-        const float q = std::min(std::max(level, qmin), qmax);
+        const bool isClipped = (level < qmin) | (level > qmax);
+        const float q = level < qmin ? qmin : (level > qmax ? qmax : level);
         const float xhat = (q - zeroPoint) * scale;
         const float xf = finite ? x : 0.0f;
         const float xhatf = finite ? xhat : 0.0f;
         const float error = xf - xhatf;
         const float error2 = error * error;
+        const float absError = error < 0.0f ? -error : error;
         sumX2 += xf * xf;
         sumXhat2 += xhatf * xhatf;
         sumXXhat += xf * xhatf;
-        sumAbs += std::fabs(error);
-        maxAbs = std::max(maxAbs, std::fabs(error));
-        const bool clippedFinite = finite && isClipped;
+        sumAbs += absError;
+        maxAbs = maxAbs > absError ? maxAbs : absError;
+        const bool clippedFinite = finite & isClipped;
         sumClip2 += clippedFinite ? error2 : 0.0f;
         sumRound2 += clippedFinite ? 0.0f : error2;
         clipped += clippedFinite ? 1 : 0;
         finiteCount += finite ? 1 : 0;
-        codes[i] = finite ? static_cast<uint32_t>(q - qmin) : 0xFFFFFFFFu;
+        codes[i] = finite ? static_cast<uint32_t>(static_cast<int32_t>(q - qmin)) : 0xFFFFFFFFu;
         if constexpr (kWriteOutputs) {
             integers[i] = static_cast<int32_t>(q);
             dequantized[i] = xhat;

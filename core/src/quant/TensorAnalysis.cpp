@@ -222,8 +222,19 @@ std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, 
         return calibrateMovingAverage(tensor, spec, layout, progress);
 
     auto observers = makeObservers(spec, layout.blockCount());
-    if (layout.blockCount() == 1) {
-        observers[0]->observe(tensor.values());
+    // When every block is one contiguous run, observers read the tensor in place.
+    const bool blocksAreRuns = layout.granularity() == Granularity::Tensor ||
+                               (layout.granularity() == Granularity::Channel && layout.outer() == 1) ||
+                               (layout.granularity() == Granularity::Group && layout.inner() == 1);
+    if (blocksAreRuns) {
+        const auto values = tensor.values();
+        int64_t done = 0;
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            observers[static_cast<std::size_t>(block)]->observe(values.subspan(static_cast<std::size_t>(first),
+                                                                               static_cast<std::size_t>(count)));
+            done += count;
+            reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
+        });
     } else {
         const BlockValues grouped(tensor.values(), layout);
         for (int64_t b = 0; b < layout.blockCount(); ++b) {

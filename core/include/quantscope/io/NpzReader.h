@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 
 struct zip;
 
@@ -47,6 +48,7 @@ private:
     std::map<std::string, std::string> m_metadata; // .npz has none
     std::vector<TensorInfo> m_tensors;
     std::vector<Entry> m_entries; // parallel to m_tensors
+    std::unordered_map<std::string, std::size_t> m_indexByName;
 };
 
 } // namespace quantscope

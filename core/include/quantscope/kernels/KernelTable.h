@@ -1,0 +1,109 @@
+#pragma once
+
+#include "quantscope/kernels/IsaPath.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace quantscope::kernels {
+
+class FixedPointMultiplier;
+
+// How a path wants int8 GEMM operands laid out. Weights (N x K) are cut into panels of
+// `panelWidth` columns; inside a panel K is split into groups of `kGroup` consecutive values
+// stored together for each column: panel[k / kGroup][column][k % kGroup]. Activations are packed
+// the same way into slivers of `rowBlock` rows: sliver[k / kGroup][row][k % kGroup], as uint8
+// or, when `activationsAsInt16`, widened to int16 (the AVX2 path multiplies int16 pairs).
+struct Int8Layout {
+    int panelWidth = 16;
+    int kGroup = 4;
+    int rowBlock = 4;
+    bool activationsAsInt16 = false;
+};
+
+enum class Int8OutputKind { Int32, Float, Uint8, Int8 };
+
+// One int8 GEMM call, C[m][n] = sum_k (A[m][k] - za) * (B[n][k] - zb), then the output stage.
+// All pointers are owned by the caller; the kernel writes the panels it is given.
+struct Int8GemmProblem {
+    int m = 0, n = 0, k = 0, kPadded = 0;
+    const void* packedA = nullptr;       // slivers per Int8Layout
+    const int32_t* rowSums = nullptr;    // sum_k A[m][k], m entries
+    int32_t aZeroPoint = 0;
+    const int8_t* packedB = nullptr;     // panels per Int8Layout
+    const int32_t* colSums = nullptr;    // sum_k B[n][k], padded to whole panels
+    int32_t bZeroPoint = 0;
+    Int8OutputKind output = Int8OutputKind::Int32;
+    void* c = nullptr;
+    int ldc = 0;                          // elements between rows of C
+    // Float output: c = float(acc) * (aScale * bScales[n]) + bias[n], multiply then add.
+    float aScale = 1.0f;
+    const float* bScales = nullptr;       // 1 entry, or n when perChannelScales
+    bool perChannelScales = false;
+    const float* bias = nullptr;          // n entries or null
+    // Requantized output: c = clamp(multiplier[n].apply(acc + biasInt32[n]) + outZeroPoint).
+    const FixedPointMultiplier* multipliers = nullptr; // 1 entry, or n when perChannelMultipliers
+    bool perChannelMultipliers = false;
+    const int32_t* biasInt32 = nullptr;
+    int32_t outZeroPoint = 0;
+};
+
+// int4 weight-only GEMV: y[n] = sum_g scale[n][g] * sum_{k in g} x[k] * w[n][k], w in [-8, 7].
+// Weights are panels of 16 columns; for every 8 values of k a 64-byte block holds, at byte
+// 4 * column + i, w[k + i] + 8 in the low nibble and w[k + 4 + i] + 8 in the high one.
+struct Int4GemvProblem {
+    int n = 0, k = 0, groupSize = 0;
+    const uint8_t* packedW = nullptr;   // panels * (k / 8) * 64 bytes
+    const float* scales = nullptr;      // [panel][group][16]
+    const float* x = nullptr;           // fp32 activations (float variant)
+    const int8_t* xq = nullptr;         // int8 activations (int8 variant), k entries
+    const float* xScales = nullptr;     // one per group (int8 variant)
+    const int32_t* xSums = nullptr;     // sum of xq per group (int8 variant)
+    float* y = nullptr;
+};
+
+// bf16 GEMM, C = A * B^T in fp32 with bf16 inputs: A is packed as slivers of `rowBlock` rows of
+// bf16 pairs [k / 2][row][2], B as panels of kBf16PanelWidth columns [k / 2][column][2].
+inline constexpr int kBf16PanelWidth = 32;
+struct Bf16GemmProblem {
+    int m = 0, n = 0, k = 0, kPadded = 0, rowBlock = 0;
+    const uint16_t* packedA = nullptr;
+    const uint16_t* packedB = nullptr;
+    const float* bias = nullptr;
+    float* c = nullptr;
+    int ldc = 0;
+};
+
+// The kernels of one ISA path. A null entry means the path has no specialised version and the
+// scalar one is used (KernelRegistry::resolve tells which).
+struct KernelTable {
+    IsaPath path = IsaPath::Scalar;
+
+    // Element-wise: q = clamp(nearbyint(x * inverseScale) + zp, qmin, qmax), NaN -> zp
+    // (IntegerQuantizer's rule); x = float(q - zp) * scale.
+    void (*quantizeS8)(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin,
+                       int32_t qmax, int8_t* q) = nullptr;
+    void (*quantizeU8)(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin,
+                       int32_t qmax, uint8_t* q) = nullptr;
+    void (*dequantizeS8)(const int8_t* q, size_t count, float scale, int32_t zp, float* x) = nullptr;
+    void (*dequantizeU8)(const uint8_t* q, size_t count, float scale, int32_t zp, float* x) = nullptr;
+    // IEEE conversions, round to nearest even (fp16 overflows to infinity as F16C does).
+    void (*f32ToF16)(const float* x, size_t count, uint16_t* h) = nullptr;
+    void (*f16ToF32)(const uint16_t* h, size_t count, float* x) = nullptr;
+    void (*f32ToBf16)(const float* x, size_t count, uint16_t* h) = nullptr;
+    void (*bf16ToF32)(const uint16_t* h, size_t count, float* x) = nullptr;
+
+    // int8 GEMM over weight panels [panelBegin, panelEnd).
+    Int8Layout int8Layout;
+    void (*int8GemmPanels)(const Int8GemmProblem& problem, int panelBegin, int panelEnd) = nullptr;
+
+    // int4 weight-only GEMV over 16-column panels [panelBegin, panelEnd).
+    void (*int4GemvF32)(const Int4GemvProblem& problem, int panelBegin, int panelEnd) = nullptr;
+    void (*int4GemvS8)(const Int4GemvProblem& problem, int panelBegin, int panelEnd) = nullptr;
+
+    // bf16 GEMM over kBf16PanelWidth-column panels [panelBegin, panelEnd).
+    int bf16RowBlock = 4;
+    void (*bf16GemmPanels)(const Bf16GemmProblem& problem, int panelBegin, int panelEnd) = nullptr;
+};
+
+} // namespace quantscope::kernels

@@ -1,0 +1,318 @@
+// The AVX2 path (AVX2 + FMA + F16C), compiled with those flags on this file only.
+#include "Int8Epilogue.h"
+#include "PathTables.h"
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+
+#include "quantscope/kernels/Reference.h"
+#include "quantscope/quant/ValueQuantizer.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+namespace quantscope::kernels {
+namespace {
+
+inline int32_t load32(const void* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+// ---- element-wise (8 lanes; the scalar rule finishes the tails) --------------------------------
+
+template <class T>
+void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+    const __m256 inverse = _mm256_set1_ps(inverseScale);
+    const __m256 zpv = _mm256_set1_ps(static_cast<float>(zp));
+    const __m256 lo = _mm256_set1_ps(static_cast<float>(qmin));
+    const __m256 hi = _mm256_set1_ps(static_cast<float>(qmax));
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256 v = _mm256_loadu_ps(x + i);
+        __m256 r = _mm256_round_ps(_mm256_mul_ps(v, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r = _mm256_add_ps(r, zpv);
+        r = _mm256_blendv_ps(r, zpv, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); // NaN -> zero point
+        r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
+        alignas(32) int32_t lanes[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_cvtps_epi32(r));
+        for (int j = 0; j < 8; ++j)
+            q[i + j] = static_cast<T>(lanes[j]);
+    }
+    IntegerQuantizer tail;
+    tail.inverseScale = inverseScale;
+    tail.zeroPoint = zp;
+    tail.qmin = qmin;
+    tail.qmax = qmax;
+    for (; i < count; ++i)
+        q[i] = static_cast<T>(tail.quantize(x[i]));
+}
+
+template <class T> void dequantize(const T* q, size_t count, float scale, int32_t zp, float* x) {
+    const __m256 s = _mm256_set1_ps(scale);
+    const __m256i z = _mm256_set1_epi32(zp);
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(q + i));
+        const __m256i wide = std::is_signed_v<T> ? _mm256_cvtepi8_epi32(bytes) : _mm256_cvtepu8_epi32(bytes);
+        _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(wide, z)), s));
+    }
+    for (; i < count; ++i)
+        x[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zp) * scale;
+}
+
+void f32ToF16(const float* x, size_t count, uint16_t* h) {
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i),
+                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < count; ++i)
+        h[i] = reference::f32ToF16(x[i]);
+}
+
+void f16ToF32(const uint16_t* h, size_t count, float* x) {
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8)
+        _mm256_storeu_ps(x + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+    for (; i < count; ++i)
+        x[i] = reference::f16ToF32(h[i]);
+}
+
+void f32ToBf16(const float* x, size_t count, uint16_t* h) {
+    size_t i = 0;
+    const __m256i one = _mm256_set1_epi32(1);
+    const __m256i bias = _mm256_set1_epi32(0x7FFF);
+    const __m256i absMask = _mm256_set1_epi32(0x7FFFFFFF);
+    const __m256i infinity = _mm256_set1_epi32(0x7F800000);
+    const __m256i quietBit = _mm256_set1_epi32(0x40);
+    for (; i + 8 <= count; i += 8) {
+        const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
+        const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), one);
+        const __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(bits, _mm256_add_epi32(lsb, bias)), 16);
+        const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(bits, 16), quietBit);
+        // |x| > inf as signed compare is safe: the sign bit is cleared.
+        const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, absMask), infinity);
+        const __m256i value = _mm256_blendv_epi8(rounded, quiet, nan);
+        // Pack 8 x 32-bit lanes (each < 65536) into 8 x 16-bit.
+        const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(value, value), 0x08);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i), _mm256_castsi256_si128(packed));
+    }
+    for (; i < count; ++i)
+        h[i] = reference::f32ToBf16(x[i]);
+}
+
+void bf16ToF32(const uint16_t* h, size_t count, float* x) {
+    size_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i)));
+        _mm256_storeu_ps(x + i, _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16)));
+    }
+    for (; i < count; ++i)
+        x[i] = reference::bf16ToF32(h[i]);
+}
+
+// ---- int8 GEMM ------------------------------------------------------------------------------------
+// No vpmaddubsw: its int16 pair sums saturate (255 * -128 * 2 = -65280), which would break
+// exactness for full-range uint8 activations. Instead activations are packed as int16 pairs and
+// weights widened to int16 on load (vpmovsxbw), and vpmaddwd sums each int16 pair into int32:
+// |a * b| <= 255 * 128, so a pair sum (<= 65280) cannot overflow and results are exact for all
+// inputs. Register tile 6 rows x 16 columns: 12 ymm accumulators + 2 weight vectors + 1 broadcast.
+constexpr int kPanelWidth = 16;
+constexpr int kRowBlock = 6;
+
+// The K loop alone, ending in stores, so GCC keeps the accumulators in registers (with the
+// epilogue in the same function it spilled them every step).
+template <int R, int NV>
+__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b, __m256i* out) {
+    __m256i acc[R][NV];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            acc[r][v] = _mm256_setzero_si256();
+    for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += kRowBlock * 2) {
+        __m256i bv[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            bv[v] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)));
+#pragma GCC unroll 6
+        for (int r = 0; r < R; ++r) {
+            const __m256i av = _mm256_set1_epi32(load32(a + 2 * r));
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(av, bv[v]));
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm256_store_si256(out + r * NV + v, acc[r][v]);
+}
+
+template <int R, int NV>
+void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+    __m256i acc[R][NV];
+    {
+        __m256i stored[R * NV];
+        int8Accumulate<R, NV>(p.kPadded / 2, sliver, panel, stored);
+        for (int r = 0; r < R; ++r)
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] = stored[r * NV + v];
+    }
+    if (p.output != Int8OutputKind::Float) {
+        alignas(32) int32_t raw[kPanelWidth];
+        for (int r = 0; r < R; ++r) {
+            for (int v = 0; v < NV; ++v)
+                _mm256_store_si256(reinterpret_cast<__m256i*>(raw + 8 * v), acc[r][v]);
+            int8epilogue::storeRow(p, row0 + r, col0, cols, raw);
+        }
+        return;
+    }
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) * static_cast<uint32_t>(p.bZeroPoint);
+    alignas(32) float scales[kPanelWidth];
+    alignas(32) float biases[kPanelWidth];
+    for (int j = 0; j < kPanelWidth; ++j) {
+        const int col = std::min(col0 + j, p.n - 1);
+        scales[j] = p.aScale * (p.perChannelScales ? p.bScales[col] : p.bScales[0]);
+        biases[j] = p.bias ? p.bias[col] : 0.0f;
+    }
+    for (int r = 0; r < R; ++r) {
+        const int row = row0 + r;
+        const uint32_t rowTerm = static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
+        float* out = static_cast<float*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
+        for (int v = 0; v < NV; ++v) {
+            const __m256i colTerm = _mm256_mullo_epi32(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.colSums + col0 + 8 * v)), _mm256_set1_epi32(p.aZeroPoint));
+            const __m256i value = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][v], colTerm),
+                                                   _mm256_set1_epi32(static_cast<int32_t>(rowTerm)));
+            __m256 result = _mm256_mul_ps(_mm256_cvtepi32_ps(value), _mm256_load_ps(scales + 8 * v));
+            if (p.bias)
+                result = _mm256_add_ps(result, _mm256_load_ps(biases + 8 * v));
+            const int valid = cols - 8 * v;
+            if (valid >= 8) {
+                _mm256_storeu_ps(out + 8 * v, result);
+            } else {
+                alignas(32) float lanes[8];
+                _mm256_store_ps(lanes, result);
+                std::copy(lanes, lanes + valid, out + 8 * v);
+            }
+        }
+    }
+}
+
+using Int8TileFn = void (*)(const Int8GemmProblem&, const int16_t*, const int8_t*, int, int, int);
+
+template <int R> constexpr Int8TileFn int8TileFor(int nv) { return nv == 1 ? int8Tile<R, 1> : int8Tile<R, 2>; }
+
+Int8TileFn int8TileFn(int rows, int nv) {
+    switch (rows) {
+    case 1: return int8TileFor<1>(nv);
+    case 2: return int8TileFor<2>(nv);
+    case 3: return int8TileFor<3>(nv);
+    case 4: return int8TileFor<4>(nv);
+    case 5: return int8TileFor<5>(nv);
+    default: return int8TileFor<6>(nv);
+    }
+}
+
+void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
+    const auto* a = static_cast<const int16_t*>(p.packedA);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const int col0 = panel * kPanelWidth;
+        const int cols = std::min(kPanelWidth, p.n - col0);
+        const int nv = (cols + 7) / 8;
+        const int8_t* b = p.packedB + static_cast<size_t>(panel) * kPanelWidth * p.kPadded;
+        for (int row0 = 0; row0 < p.m; row0 += kRowBlock) {
+            const int rows = std::min(kRowBlock, p.m - row0);
+            int8TileFn(rows, nv)(p, a + static_cast<size_t>(row0) * p.kPadded, b, row0, col0, cols);
+        }
+    }
+}
+
+// ---- int4 weight-only GEMV, fp32 activations -------------------------------------------------------
+// Each 64-byte block holds 8 values of K for 16 columns (two ymm of 8 columns). A nibble is
+// isolated with a shift and a mask, converted to float and multiplied by the broadcast activation;
+// the +8 storage offset is removed once per group with the group's activation sum.
+void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    const int octsPerGroup = p.groupSize / 8;
+    const __m256i nibble = _mm256_set1_epi32(0x0F);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        __m256 y0 = _mm256_setzero_ps(), y1 = _mm256_setzero_ps();
+        const float* x = p.x;
+        for (int g = 0; g < groups; ++g) {
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+            float xSum = 0.0f;
+            for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+                const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+                for (int i = 0; i < 8; ++i) {
+                    const int shift = (i % 4) * 8 + (i / 4) * 4;
+                    const __m256 xi = _mm256_set1_ps(x[i]);
+                    const __m256i count = _mm256_set1_epi64x(shift);
+                    const __m256 w0 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v0, _mm256_castsi256_si128(count)), nibble));
+                    const __m256 w1 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v1, _mm256_castsi256_si128(count)), nibble));
+                    if (i % 2) {
+                        b0 = _mm256_fmadd_ps(w0, xi, b0);
+                        b1 = _mm256_fmadd_ps(w1, xi, b1);
+                    } else {
+                        a0 = _mm256_fmadd_ps(w0, xi, a0);
+                        a1 = _mm256_fmadd_ps(w1, xi, a1);
+                    }
+                    xSum += x[i];
+                }
+            }
+            const __m256 offset = _mm256_set1_ps(8.0f * xSum);
+            const __m256 d0 = _mm256_sub_ps(_mm256_add_ps(a0, b0), offset);
+            const __m256 d1 = _mm256_sub_ps(_mm256_add_ps(a1, b1), offset);
+            y0 = _mm256_fmadd_ps(d0, _mm256_loadu_ps(scales + g * 16), y0);
+            y1 = _mm256_fmadd_ps(d1, _mm256_loadu_ps(scales + g * 16 + 8), y1);
+        }
+        alignas(32) float lanes[16];
+        _mm256_store_ps(lanes, y0);
+        _mm256_store_ps(lanes + 8, y1);
+        const int cols = std::min(16, p.n - panel * 16);
+        std::copy(lanes, lanes + cols, p.y + panel * 16);
+    }
+}
+
+KernelTable makeTable() {
+    KernelTable t;
+    t.path = IsaPath::Avx2;
+    t.quantizeS8 = quantize<int8_t>;
+    t.quantizeU8 = quantize<uint8_t>;
+    t.dequantizeS8 = dequantize<int8_t>;
+    t.dequantizeU8 = dequantize<uint8_t>;
+    t.f32ToF16 = f32ToF16;
+    t.f16ToF32 = f16ToF32;
+    t.f32ToBf16 = f32ToBf16;
+    t.bf16ToF32 = bf16ToF32;
+    t.int8Layout = Int8Layout{kPanelWidth, 2, kRowBlock, true};
+    t.int8GemmPanels = int8GemmPanels;
+    t.int4GemvF32 = int4GemvF32;
+    return t;
+}
+
+} // namespace
+
+const KernelTable* avx2KernelTable() {
+    static const KernelTable table = makeTable();
+    return &table;
+}
+
+} // namespace quantscope::kernels
+
+#else
+
+namespace quantscope::kernels {
+const KernelTable* avx2KernelTable() { return nullptr; }
+} // namespace quantscope::kernels
+
+#endif

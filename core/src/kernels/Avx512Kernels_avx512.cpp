@@ -1,0 +1,414 @@
+// The AVX-512 path (F/BW/VL/DQ + VNNI + BF16), compiled with those flags on this file only.
+// It is selected only when the processor supports all of them (KernelRegistry).
+#include "Int8Epilogue.h"
+#include "PathTables.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) &&            \
+    defined(__AVX512BF16__)
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace quantscope::kernels {
+namespace {
+
+inline __mmask16 tailMask(size_t remaining) {
+    return remaining >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << remaining) - 1);
+}
+
+inline int32_t load32(const void* p) {
+    int32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+
+// In-place multiply-accumulate. GCC 12 treats the vpdpbusd / vdpbf16ps intrinsics as if they had
+// a separate destination and, with 24 accumulators live, copies and spills them every step
+// (measured: 0.4 vpdpbusd per cycle). The accumulator tied to the instruction's destination
+// keeps every accumulator in its register.
+inline void dpbusd(__m512i& acc, __m512i activations, __m512i weights) {
+    __asm__("vpdpbusd %[w], %[a], %[acc]" : [acc] "+v"(acc) : [a] "v"(activations), [w] "v"(weights));
+}
+inline void dpbf16(__m512& acc, __m512i a, __m512i b) {
+    __asm__("vdpbf16ps %[b], %[a], %[acc]" : [acc] "+v"(acc) : [a] "v"(a), [b] "v"(b));
+}
+
+// ---- element-wise ---------------------------------------------------------------------------
+
+// IntegerQuantizer's rule, lane-wise: the same float multiply, round-half-even, float add of the
+// zero point and clamp as the scalar code, so the integers are identical.
+inline __m512i quantizeLanes(__m512 x, __m512 inverse, __m512 zp, __m512 lo, __m512 hi) {
+    __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(x, inverse), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_add_ps(r, zp);
+    r = _mm512_mask_mov_ps(r, _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q), zp); // NaN -> zero point
+    r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
+    return _mm512_cvtps_epi32(r);
+}
+
+template <class T>
+void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+    const __m512 inverse = _mm512_set1_ps(inverseScale);
+    const __m512 zpv = _mm512_set1_ps(static_cast<float>(zp));
+    const __m512 lo = _mm512_set1_ps(static_cast<float>(qmin));
+    const __m512 hi = _mm512_set1_ps(static_cast<float>(qmax));
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        const __m512i v = quantizeLanes(_mm512_maskz_loadu_ps(mask, x + i), inverse, zpv, lo, hi);
+        _mm512_mask_cvtepi32_storeu_epi8(q + i, mask, v); // values are in range: truncation is exact
+    }
+}
+
+template <class T> void dequantize(const T* q, size_t count, float scale, int32_t zp, float* x) {
+    const __m512 s = _mm512_set1_ps(scale);
+    const __m512i z = _mm512_set1_epi32(zp);
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        const __m128i bytes = _mm_maskz_loadu_epi8(mask, q + i);
+        const __m512i wide = std::is_signed_v<T> ? _mm512_cvtepi8_epi32(bytes) : _mm512_cvtepu8_epi32(bytes);
+        _mm512_mask_storeu_ps(x + i, mask, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(wide, z)), s));
+    }
+}
+
+void f32ToF16(const float* x, size_t count, uint16_t* h) {
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        const __m256i half = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(mask, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_mask_storeu_epi16(h + i, mask, half);
+    }
+}
+
+void f16ToF32(const uint16_t* h, size_t count, float* x) {
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        _mm512_mask_storeu_ps(x + i, mask, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, h + i)));
+    }
+}
+
+// Round to nearest even with integer operations (vcvtneps2bf16 would flush subnormals).
+inline __m256i bf16Lanes(__m512 x) {
+    const __m512i bits = _mm512_castps_si512(x);
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
+    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    const __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
+    const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF)),
+                                                  _mm512_set1_epi32(0x7F800000));
+    return _mm512_cvtepi32_epi16(_mm512_mask_mov_epi32(rounded, nan, quiet));
+}
+
+void f32ToBf16(const float* x, size_t count, uint16_t* h) {
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        _mm256_mask_storeu_epi16(h + i, mask, bf16Lanes(_mm512_maskz_loadu_ps(mask, x + i)));
+    }
+}
+
+void bf16ToF32(const uint16_t* h, size_t count, float* x) {
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        const __m512i wide = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(mask, h + i));
+        _mm512_mask_storeu_ps(x + i, mask, _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16)));
+    }
+}
+
+// ---- int8 GEMM (VNNI) ---------------------------------------------------------------------------
+// Register tile: up to 8 rows x 48 columns = 24 zmm accumulators, plus 3 weight vectors and one
+// broadcast activation: 28 of the 32 zmm registers. Per group of 4 values of K: 3 weight loads,
+// 8 broadcasts and 24 vpdpbusd (64 multiply-adds each), so the loop is bound by vpdpbusd
+// throughput, not by loads. Panels are traversed outermost: a 48 x K weight panel (192 KB at
+// K = 4096) stays in L2 while all activation slivers stream past it; the accumulators hold the
+// full K sum, so C is written once, with the zero-point terms and scales applied in registers.
+constexpr int kPanelWidth = 48;
+constexpr int kRowBlock = 8;
+
+// The K loop alone, ending in plain stores: with nothing but constant-index uses after the
+// unrolled loops, GCC keeps all R x NV accumulators in registers.
+template <int R, int NV>
+__attribute__((always_inline)) inline void int8Accumulate(int groups, const uint8_t* a, const int8_t* b, __m512i* out) {
+    __m512i acc[R][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            acc[r][v] = _mm512_setzero_si512();
+    for (int g = 0; g < groups; ++g, b += kPanelWidth * 4, a += kRowBlock * 4) {
+        __m512i bv[NV];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            bv[v] = _mm512_loadu_si512(b + 64 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512i av = _mm512_set1_epi32(load32(a + 4 * r));
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v)
+                dpbusd(acc[r][v], av, bv[v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            _mm512_store_si512(out + r * NV + v, acc[r][v]);
+}
+
+template <int R, int NV>
+void int8Tile(const Int8GemmProblem& p, const uint8_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+    __m512i stored[R * NV];
+    int8Accumulate<R, NV>(p.kPadded / 4, sliver, panel, stored);
+    __m512i acc[R][NV];
+    for (int r = 0; r < R; ++r)
+        for (int v = 0; v < NV; ++v)
+            acc[r][v] = stored[r * NV + v];
+    if (p.output != Int8OutputKind::Float) {
+        alignas(64) int32_t raw[kPanelWidth];
+        for (int r = 0; r < R; ++r) {
+            for (int v = 0; v < NV; ++v)
+                _mm512_store_si512(raw + 16 * v, acc[r][v]);
+            int8epilogue::storeRow(p, row0 + r, col0, cols, raw);
+        }
+        return;
+    }
+    // Float output in registers: acc - za * colsum - (zb * rowsum - K * za * zb), times scale, plus bias.
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) * static_cast<uint32_t>(p.bZeroPoint);
+    __m512 scale[NV], bias[NV];
+    __m512i colTerm[NV];
+    __mmask16 mask[NV];
+    for (int v = 0; v < NV; ++v) {
+        const int col = col0 + 16 * v;
+        mask[v] = tailMask(static_cast<size_t>(std::max(0, cols - 16 * v)));
+        colTerm[v] = _mm512_mullo_epi32(_mm512_loadu_si512(p.colSums + col), _mm512_set1_epi32(p.aZeroPoint));
+        scale[v] = p.perChannelScales ? _mm512_mul_ps(_mm512_set1_ps(p.aScale), _mm512_maskz_loadu_ps(mask[v], p.bScales + col))
+                                      : _mm512_set1_ps(p.aScale * p.bScales[0]);
+        bias[v] = p.bias ? _mm512_maskz_loadu_ps(mask[v], p.bias + col) : _mm512_setzero_ps();
+    }
+    for (int r = 0; r < R; ++r) {
+        const int row = row0 + r;
+        const uint32_t rowTerm = static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
+        float* out = static_cast<float*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
+        for (int v = 0; v < NV; ++v) {
+            const __m512i value = _mm512_sub_epi32(_mm512_sub_epi32(acc[r][v], colTerm[v]),
+                                                   _mm512_set1_epi32(static_cast<int32_t>(rowTerm)));
+            __m512 result = _mm512_mul_ps(_mm512_cvtepi32_ps(value), scale[v]);
+            if (p.bias)
+                result = _mm512_add_ps(result, bias[v]);
+            _mm512_mask_storeu_ps(out + 16 * v, mask[v], result);
+        }
+    }
+}
+
+using Int8TileFn = void (*)(const Int8GemmProblem&, const uint8_t*, const int8_t*, int, int, int);
+
+template <int R> constexpr Int8TileFn int8TileFor(int nv) {
+    return nv == 1 ? int8Tile<R, 1> : nv == 2 ? int8Tile<R, 2> : int8Tile<R, 3>;
+}
+
+Int8TileFn int8TileFn(int rows, int nv) {
+    switch (rows) {
+    case 1: return int8TileFor<1>(nv);
+    case 2: return int8TileFor<2>(nv);
+    case 3: return int8TileFor<3>(nv);
+    case 4: return int8TileFor<4>(nv);
+    case 5: return int8TileFor<5>(nv);
+    case 6: return int8TileFor<6>(nv);
+    case 7: return int8TileFor<7>(nv);
+    default: return int8TileFor<8>(nv);
+    }
+}
+
+void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
+    const auto* a = static_cast<const uint8_t*>(p.packedA);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const int col0 = panel * kPanelWidth;
+        const int cols = std::min(kPanelWidth, p.n - col0);
+        const int nv = (cols + 15) / 16;
+        const int8_t* b = p.packedB + static_cast<size_t>(panel) * kPanelWidth * p.kPadded;
+        for (int row0 = 0; row0 < p.m; row0 += kRowBlock) {
+            const int rows = std::min(kRowBlock, p.m - row0);
+            const uint8_t* sliver = a + static_cast<size_t>(row0) * p.kPadded;
+            int8TileFn(rows, nv)(p, sliver, b, row0, col0, cols);
+        }
+    }
+}
+
+// ---- int4 weight-only GEMV ----------------------------------------------------------------------
+
+// int8 activations: the nibbles are already unsigned bytes (w + 8) for vpdpbusd, with the
+// activations as the signed operand; the +8 offset is removed with the group's activation sum.
+void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    const int octsPerGroup = p.groupSize / 8;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        __m512 y = _mm512_setzero_ps();
+        const int8_t* x = p.xq;
+        for (int g = 0; g < groups; ++g) {
+            __m512i accLow = _mm512_setzero_si512();
+            __m512i accHigh = _mm512_setzero_si512();
+            for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                const __m512i v = _mm512_loadu_si512(w);
+                accLow = _mm512_dpbusd_epi32(accLow, _mm512_and_si512(v, low), _mm512_set1_epi32(load32(x)));
+                accHigh = _mm512_dpbusd_epi32(accHigh, _mm512_and_si512(_mm512_srli_epi16(v, 4), low),
+                                              _mm512_set1_epi32(load32(x + 4)));
+            }
+            const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(accLow, accHigh), _mm512_set1_epi32(8 * p.xSums[g]));
+            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(p.xScales[g]), _mm512_loadu_ps(scales + g * 16));
+            y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, y);
+        }
+        const int cols = std::min(16, p.n - panel * 16);
+        _mm512_mask_storeu_ps(p.y + panel * 16, tailMask(static_cast<size_t>(cols)), y);
+    }
+}
+
+// fp32 activations: vpermps looks a nibble up in a 16-entry table of floats (w values -8..7),
+// using the low 4 bits of each lane, so each byte position needs one shift, one permute, one FMA.
+void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    const int octsPerGroup = p.groupSize / 8;
+    const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        __m512 y = _mm512_setzero_ps();
+        const float* x = p.x;
+        for (int g = 0; g < groups; ++g) {
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                const __m512i v = _mm512_loadu_si512(w);
+                acc[0] = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table), _mm512_set1_ps(x[0]), acc[0]);
+                acc[1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table), _mm512_set1_ps(x[1]), acc[1]);
+                acc[2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table), _mm512_set1_ps(x[2]), acc[2]);
+                acc[3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table), _mm512_set1_ps(x[3]), acc[3]);
+                acc[0] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table), _mm512_set1_ps(x[4]), acc[0]);
+                acc[1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table), _mm512_set1_ps(x[5]), acc[1]);
+                acc[2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table), _mm512_set1_ps(x[6]), acc[2]);
+                acc[3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table), _mm512_set1_ps(x[7]), acc[3]);
+            }
+            const __m512 dot = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+            y = _mm512_fmadd_ps(dot, _mm512_loadu_ps(scales + g * 16), y);
+        }
+        const int cols = std::min(16, p.n - panel * 16);
+        _mm512_mask_storeu_ps(p.y + panel * 16, tailMask(static_cast<size_t>(cols)), y);
+    }
+}
+
+// ---- bf16 GEMM (vdpbf16ps) ----------------------------------------------------------------------
+// Tile of up to 8 rows x 32 columns (16 accumulators); each vdpbf16ps does 16 lanes x 2 products.
+constexpr int kBf16RowBlock = 8;
+constexpr int kBf16Width = kBf16PanelWidth;
+
+template <int R, int NV>
+__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b, __m512* out) {
+    __m512 acc[R][NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            acc[r][v] = _mm512_setzero_ps();
+    for (int q = 0; q < pairs; ++q, b += kBf16Width * 2, a += kBf16RowBlock * 2) {
+        __m512i bv[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            bv[v] = _mm512_loadu_si512(b + 32 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512i av = _mm512_set1_epi32(load32(a + 2 * r));
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v)
+                dpbf16(acc[r][v], av, bv[v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm512_store_ps(out + r * NV + v, acc[r][v]);
+}
+
+template <int R, int NV>
+void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panel, int row0, int col0, int cols) {
+    __m512 acc[R][NV];
+    {
+        __m512 stored[R * NV];
+        bf16Accumulate<R, NV>(p.kPadded / 2, sliver, panel, stored);
+        for (int r = 0; r < R; ++r)
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] = stored[r * NV + v];
+    }
+    for (int v = 0; v < NV; ++v) {
+        const __mmask16 mask = tailMask(static_cast<size_t>(std::max(0, cols - 16 * v)));
+        const __m512 bias = p.bias ? _mm512_maskz_loadu_ps(mask, p.bias + col0 + 16 * v) : _mm512_setzero_ps();
+        for (int r = 0; r < R; ++r)
+            _mm512_mask_storeu_ps(p.c + static_cast<size_t>(row0 + r) * p.ldc + col0 + 16 * v, mask,
+                                  _mm512_add_ps(acc[r][v], bias));
+    }
+}
+
+using Bf16TileFn = void (*)(const Bf16GemmProblem&, const uint16_t*, const uint16_t*, int, int, int);
+
+template <int R> constexpr Bf16TileFn bf16TileFor(int nv) { return nv == 1 ? bf16Tile<R, 1> : bf16Tile<R, 2>; }
+
+Bf16TileFn bf16TileFn(int rows, int nv) {
+    switch (rows) {
+    case 1: return bf16TileFor<1>(nv);
+    case 2: return bf16TileFor<2>(nv);
+    case 3: return bf16TileFor<3>(nv);
+    case 4: return bf16TileFor<4>(nv);
+    case 5: return bf16TileFor<5>(nv);
+    case 6: return bf16TileFor<6>(nv);
+    case 7: return bf16TileFor<7>(nv);
+    default: return bf16TileFor<8>(nv);
+    }
+}
+
+void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const int col0 = panel * kBf16Width;
+        const int cols = std::min(kBf16Width, p.n - col0);
+        const int nv = (cols + 15) / 16;
+        const uint16_t* b = p.packedB + static_cast<size_t>(panel) * kBf16Width * p.kPadded;
+        for (int row0 = 0; row0 < p.m; row0 += kBf16RowBlock) {
+            const int rows = std::min(kBf16RowBlock, p.m - row0);
+            bf16TileFn(rows, nv)(p, p.packedA + static_cast<size_t>(row0) * p.kPadded, b, row0, col0, cols);
+        }
+    }
+}
+
+KernelTable makeTable() {
+    KernelTable t;
+    t.path = IsaPath::Avx512;
+    t.quantizeS8 = quantize<int8_t>;
+    t.quantizeU8 = quantize<uint8_t>;
+    t.dequantizeS8 = dequantize<int8_t>;
+    t.dequantizeU8 = dequantize<uint8_t>;
+    t.f32ToF16 = f32ToF16;
+    t.f16ToF32 = f16ToF32;
+    t.f32ToBf16 = f32ToBf16;
+    t.bf16ToF32 = bf16ToF32;
+    t.int8Layout = Int8Layout{kPanelWidth, 4, kRowBlock, false};
+    t.int8GemmPanels = int8GemmPanels;
+    t.int4GemvF32 = int4GemvF32;
+    t.int4GemvS8 = int4GemvS8;
+    t.bf16RowBlock = kBf16RowBlock;
+    t.bf16GemmPanels = bf16GemmPanels;
+    return t;
+}
+
+} // namespace
+
+const KernelTable* avx512KernelTable() {
+    static const KernelTable table = makeTable();
+    return &table;
+}
+
+} // namespace quantscope::kernels
+
+#else
+
+namespace quantscope::kernels {
+const KernelTable* avx512KernelTable() { return nullptr; }
+} // namespace quantscope::kernels
+
+#endif

@@ -1,0 +1,182 @@
+// The plain C++ path: always built, always supported, and the fallback for any kernel a SIMD
+// path does not specialise. It reads the same packed layouts as the SIMD paths.
+#include "Int8Epilogue.h"
+#include "PathTables.h"
+
+#include "quantscope/kernels/Reference.h"
+#include "quantscope/quant/ValueQuantizer.h"
+
+#include <cstring>
+#include <vector>
+
+namespace quantscope::kernels {
+namespace {
+
+template <class T>
+void quantizeScalar(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+    IntegerQuantizer quantizer;
+    quantizer.inverseScale = inverseScale;
+    quantizer.zeroPoint = zp;
+    quantizer.qmin = qmin;
+    quantizer.qmax = qmax;
+    for (size_t i = 0; i < count; ++i)
+        q[i] = static_cast<T>(quantizer.quantize(x[i]));
+}
+
+template <class T> void dequantizeScalar(const T* q, size_t count, float scale, int32_t zp, float* x) {
+    for (size_t i = 0; i < count; ++i)
+        x[i] = static_cast<float>(static_cast<int32_t>(q[i]) - zp) * scale;
+}
+
+void f32ToF16(const float* x, size_t count, uint16_t* h) {
+    for (size_t i = 0; i < count; ++i)
+        h[i] = reference::f32ToF16(x[i]);
+}
+void f16ToF32(const uint16_t* h, size_t count, float* x) {
+    for (size_t i = 0; i < count; ++i)
+        x[i] = reference::f16ToF32(h[i]);
+}
+void f32ToBf16(const float* x, size_t count, uint16_t* h) {
+    for (size_t i = 0; i < count; ++i)
+        h[i] = reference::f32ToBf16(x[i]);
+}
+void bf16ToF32(const uint16_t* h, size_t count, float* x) {
+    for (size_t i = 0; i < count; ++i)
+        x[i] = reference::bf16ToF32(h[i]);
+}
+
+constexpr Int8Layout kScalarInt8Layout{16, 4, 4, false};
+
+void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
+    const int width = kScalarInt8Layout.panelWidth;
+    const int groups = p.kPadded / 4;
+    const auto* a = static_cast<const uint8_t*>(p.packedA);
+    int32_t raw[16];
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const int8_t* b = p.packedB + static_cast<size_t>(panel) * width * p.kPadded;
+        const int col0 = panel * width;
+        const int cols = std::min(width, p.n - col0);
+        for (int row = 0; row < p.m; ++row) {
+            const uint8_t* sliver = a + static_cast<size_t>(row / 4) * 4 * p.kPadded;
+            const int r = row % 4;
+            for (int j = 0; j < cols; ++j) {
+                int32_t sum = 0;
+                for (int g = 0; g < groups; ++g)
+                    for (int i = 0; i < 4; ++i)
+                        sum += static_cast<int32_t>(sliver[(g * 4 + r) * 4 + i]) * b[(g * width + j) * 4 + i];
+                raw[j] = sum;
+            }
+            int8epilogue::storeRow(p, row, col0, cols, raw);
+        }
+    }
+}
+
+// Weight value (column j of a panel, index k) from the int4 layout.
+inline int int4At(const uint8_t* panel, int j, int k) {
+    const uint8_t byte = panel[(k / 8) * 64 + j * 4 + (k % 4)];
+    const int nibble = (k % 8) < 4 ? (byte & 0x0F) : (byte >> 4);
+    return nibble - 8;
+}
+
+void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
+            float y = 0.0f;
+            for (int g = 0; g < groups; ++g) {
+                float dot = 0.0f;
+                for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
+                    dot += p.x[k] * static_cast<float>(int4At(w, j, k));
+                y += dot * scales[g * 16 + j];
+            }
+            p.y[panel * 16 + j] = y;
+        }
+    }
+}
+
+void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
+            float y = 0.0f;
+            for (int g = 0; g < groups; ++g) {
+                int32_t dot = 0;
+                for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
+                    dot += static_cast<int32_t>(p.xq[k]) * int4At(w, j, k);
+                y += static_cast<float>(dot) * (p.xScales[g] * scales[g * 16 + j]);
+            }
+            p.y[panel * 16 + j] = y;
+        }
+    }
+}
+
+constexpr int kScalarBf16RowBlock = 4;
+
+void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
+    const int width = kBf16PanelWidth;
+    const int pairs = p.kPadded / 2;
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint16_t* b = p.packedB + static_cast<size_t>(panel) * width * p.kPadded;
+        const int col0 = panel * width;
+        const int cols = std::min(width, p.n - col0);
+        for (int row = 0; row < p.m; ++row) {
+            const uint16_t* sliver = p.packedA + static_cast<size_t>(row / p.rowBlock) * p.rowBlock * p.kPadded;
+            const int r = row % p.rowBlock;
+            for (int j = 0; j < cols; ++j) {
+                float sum = 0.0f;
+                for (int q = 0; q < pairs; ++q)
+                    for (int i = 0; i < 2; ++i)
+                        sum += reference::bf16ToF32(sliver[(q * p.rowBlock + r) * 2 + i]) *
+                               reference::bf16ToF32(b[(q * width + j) * 2 + i]);
+                const float bias = p.bias ? p.bias[col0 + j] : 0.0f;
+                p.c[static_cast<size_t>(row) * p.ldc + col0 + j] = sum + bias;
+            }
+        }
+    }
+}
+
+KernelTable makeTable() {
+    KernelTable t;
+    t.path = IsaPath::Scalar;
+    t.quantizeS8 = quantizeScalar<int8_t>;
+    t.quantizeU8 = quantizeScalar<uint8_t>;
+    t.dequantizeS8 = dequantizeScalar<int8_t>;
+    t.dequantizeU8 = dequantizeScalar<uint8_t>;
+    t.f32ToF16 = f32ToF16;
+    t.f16ToF32 = f16ToF32;
+    t.f32ToBf16 = f32ToBf16;
+    t.bf16ToF32 = bf16ToF32;
+    t.int8Layout = kScalarInt8Layout;
+    t.int8GemmPanels = int8GemmPanels;
+    t.int4GemvF32 = int4GemvF32;
+    t.int4GemvS8 = int4GemvS8;
+    t.bf16RowBlock = kScalarBf16RowBlock;
+    t.bf16GemmPanels = bf16GemmPanels;
+    return t;
+}
+
+} // namespace
+
+const KernelTable* scalarKernelTable() {
+    static const KernelTable table = makeTable();
+    return &table;
+}
+
+namespace reference {
+void gemmInt32(const uint8_t* a, int m, int k, int32_t za, const int8_t* w, int n, int32_t zw, int32_t* c) {
+    for (int i = 0; i < m; ++i)
+        for (int j = 0; j < n; ++j) {
+            int64_t sum = 0;
+            for (int kk = 0; kk < k; ++kk)
+                sum += (static_cast<int64_t>(a[static_cast<size_t>(i) * k + kk]) - za) *
+                       (static_cast<int64_t>(w[static_cast<size_t>(j) * k + kk]) - zw);
+            c[static_cast<size_t>(i) * n + j] = static_cast<int32_t>(sum);
+        }
+}
+} // namespace reference
+
+} // namespace quantscope::kernels

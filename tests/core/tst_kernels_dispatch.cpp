@@ -1,0 +1,174 @@
+// CPU feature detection, path choice (QUANTSCOPE_ISA), the registry, the fixed-point multiplier
+// and the thread pool.
+#include "tst_kernels_paths.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/kernels/CpuFeatures.h"
+#include "quantscope/kernels/FixedPointMultiplier.h"
+#include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/ThreadPool.h"
+
+#include <QtTest>
+
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+
+using namespace quantscope;
+using namespace quantscope::kernels;
+
+class TestKernelsDispatch : public QObject {
+    Q_OBJECT
+
+private slots:
+    // On Linux the kernel lists the CPU flags it saw (with OS support for the state already
+    // taken into account); our cpuid/xgetbv reading must agree with it.
+    void featuresAgreeWithProcCpuinfo() {
+        std::ifstream cpuinfo("/proc/cpuinfo");
+        if (!cpuinfo)
+            QSKIP("/proc/cpuinfo is not available here");
+        std::string line;
+        std::set<std::string> flags;
+        while (std::getline(cpuinfo, line))
+            if (line.rfind("flags", 0) == 0) {
+                std::istringstream words(line.substr(line.find(':') + 1));
+                std::string word;
+                while (words >> word)
+                    flags.insert(word);
+                break;
+            }
+        if (flags.empty())
+            QSKIP("/proc/cpuinfo has no flags line");
+        const CpuFeatures& f = CpuFeatures::host();
+        qInfo("detected: %s", f.description().c_str());
+        QCOMPARE(f.avx2, flags.count("avx2") > 0);
+        QCOMPARE(f.fma, flags.count("fma") > 0);
+        QCOMPARE(f.f16c, flags.count("f16c") > 0);
+        QCOMPARE(f.avx512f, flags.count("avx512f") > 0);
+        QCOMPARE(f.avx512bw, flags.count("avx512bw") > 0);
+        QCOMPARE(f.avx512vl, flags.count("avx512vl") > 0);
+        QCOMPARE(f.avx512vnni, flags.count("avx512_vnni") > 0);
+        QCOMPARE(f.avx512bf16, flags.count("avx512_bf16") > 0);
+    }
+
+    void choosePath() {
+        QCOMPARE(KernelRegistry::choose("scalar"), IsaPath::Scalar);
+        QVERIFY(contains(CpuFeatures::host().supportedPaths(), IsaPath::Scalar));
+        // Unset: the best usable path.
+        const IsaPath best = KernelRegistry::choose(nullptr);
+        QVERIFY(KernelRegistry::isUsable(best));
+        if (KernelRegistry::isUsable(IsaPath::Avx512))
+            QCOMPARE(best, IsaPath::Avx512);
+        else if (KernelRegistry::isUsable(IsaPath::Avx2))
+            QCOMPARE(best, IsaPath::Avx2);
+        for (IsaPath path : {IsaPath::Avx2, IsaPath::Avx512}) {
+            if (KernelRegistry::isUsable(path)) {
+                QCOMPARE(KernelRegistry::choose(isaName(path)), path);
+            } else {
+                try {
+                    KernelRegistry::choose(isaName(path));
+                    QFAIL("an unusable path was accepted");
+                } catch (const Error& error) {
+                    QCOMPARE(error.subject(), std::string("QUANTSCOPE_ISA"));
+                }
+            }
+        }
+        try {
+            KernelRegistry::choose("sse9");
+            QFAIL("an unknown path was accepted");
+        } catch (const Error& error) {
+            QCOMPARE(error.subject(), std::string("QUANTSCOPE_ISA"));
+            QVERIFY(error.detail().find("scalar, avx2, avx512") != std::string::npos);
+        }
+    }
+
+    void registryListsEveryPath() {
+        const auto& entries = KernelRegistry::entries();
+        QCOMPARE(entries.size(), size_t{3});
+        QVERIFY(entries[0].table != nullptr); // scalar is always built
+        for (const auto& entry : entries) {
+            if (!entry.table) {
+                qInfo("%s: not built", isaName(entry.path));
+                continue;
+            }
+            QCOMPARE(entry.table->path, entry.path);
+            QVERIFY(entry.table->quantizeS8 && entry.table->quantizeU8 && entry.table->dequantizeS8 &&
+                    entry.table->dequantizeU8 && entry.table->f32ToF16 && entry.table->f16ToF32 &&
+                    entry.table->f32ToBf16 && entry.table->bf16ToF32 && entry.table->int8GemmPanels);
+        }
+        const KernelTable& scalar = KernelRegistry::scalarTable();
+        QVERIFY(scalar.int4GemvF32 && scalar.int4GemvS8 && scalar.bf16GemmPanels); // the fallbacks exist
+    }
+
+    // gemmlowp's representation and rounding, checked against double precision: within
+    // 1 + |x M| 2^-30 of x * M; ties follow gemmlowp (upward in the high multiply, away from zero in the shift).
+    void fixedPointMultiplier() {
+        const FixedPointMultiplier half(0.5);
+        QCOMPARE(half.multiplier(), 1 << 30);
+        QCOMPARE(half.shift(), 0);
+        QCOMPARE(half.apply(3), 2);   // 1.5 -> 2
+        QCOMPARE(half.apply(-3), -1); // the high multiply rounds ties upward, as gemmlowp's does
+        QCOMPARE(half.apply(4), 2);
+        const FixedPointMultiplier quarter(0.25);
+        QCOMPARE(quarter.multiplier(), 1 << 30);
+        QCOMPARE(quarter.shift(), -1);
+        QCOMPARE(quarter.apply(5), 2);   // 1.25: high multiply 2.5 -> 3, shift 1.5 -> 2 (gemmlowp double rounding)
+        QCOMPARE(quarter.apply(6), 2);   // 1.5 -> 2
+        QCOMPARE(quarter.apply(-6), -2); // -1.5 -> -2
+        QCOMPARE(FixedPointMultiplier(0.0).apply(123456), 0);
+        QCOMPARE(FixedPointMultiplier(3.0).apply(1000), 3000);
+        QCOMPARE(FixedPointMultiplier(4.0).apply(INT32_MAX / 2), INT32_MAX); // saturates
+        QVERIFY_THROWS_EXCEPTION(Error, FixedPointMultiplier(-1.0));
+        QVERIFY_THROWS_EXCEPTION(Error, FixedPointMultiplier(std::nan("")));
+        QVERIFY_THROWS_EXCEPTION(Error, FixedPointMultiplier(1e9));
+
+        std::mt19937 rng(kerneltest::seed("fixedPointMultiplier"));
+        std::uniform_real_distribution<double> exponent(-30.0, 4.0);
+        std::uniform_int_distribution<int32_t> value(-2000000000, 2000000000);
+        for (int i = 0; i < 200000; ++i) {
+            const double real = std::pow(2.0, exponent(rng));
+            const FixedPointMultiplier m(real);
+            QVERIFY(std::fabs(m.real() - real) <= real * 1e-9);
+            int32_t x = value(rng);
+            if (std::fabs(x * real) > 2e9)
+                x = static_cast<int32_t>(x / (real * 2));
+            const double exact = static_cast<double>(x) * real;
+            const int32_t got = m.apply(x);
+            // 1 for the two roundings, plus m0's own rounding (relative 2^-31, taken as 2^-30).
+            if (std::fabs(got - exact) > 1.0 + std::ldexp(std::fabs(exact), -30))
+                QFAIL(qPrintable(QStringLiteral("M=%1 x=%2: %3, double gives %4").arg(real, 0, 'g', 17).arg(x).arg(got).arg(exact, 0, 'g', 17)));
+        }
+    }
+
+    void threadPoolCoversEveryIndexOnce() {
+        for (int threads : {1, 2, 3}) {
+            ThreadPool pool(threads);
+            QCOMPARE(pool.threadCount(), threads);
+            for (int count : {0, 1, 2, 5, 97}) {
+                std::vector<std::atomic<int>> hits(static_cast<size_t>(count));
+                pool.parallelFor(count, [&](int begin, int end) {
+                    for (int i = begin; i < end; ++i)
+                        hits[static_cast<size_t>(i)]++;
+                });
+                for (auto& h : hits)
+                    QCOMPARE(h.load(), 1);
+            }
+            // An exception in any range reaches the caller, and the pool keeps working.
+            QVERIFY_THROWS_EXCEPTION(Error, pool.parallelFor(8, [](int begin, int) {
+                if (begin > 0 || true)
+                    throw Error("work", "failed");
+            }));
+            std::atomic<int> sum{0};
+            pool.parallelFor(10, [&](int begin, int end) { sum += end - begin; });
+            QCOMPARE(sum.load(), 10);
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, ThreadPool(0));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestKernelsDispatch)
+#include "tst_kernels_dispatch.moc"
