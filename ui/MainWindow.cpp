@@ -7,13 +7,15 @@
 #include "JobProgressWidget.h"
 #include "JobRunner.h"
 #include "LearnView.h"
+#include "CompareView.h"
 #include "MetricsPanel.h"
+#include "ModelComparison.h"
+#include "ModelView.h"
 #include "ParamsExchange.h"
 #include "RecentFiles.h"
 #include "Session.h"
 #include "SettingsPanel.h"
 #include "TensorBrowser.h"
-#include "UnavailableView.h"
 
 #include "quantscope/Error.h"
 
@@ -64,6 +66,7 @@ QuantSpec specFromSettings(const QSettings& settings) {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), m_session(new Session(this)), m_jobs(new JobRunner(this)),
       m_controller(new AnalysisController(m_session, m_jobs, this)), m_params(new ParamsExchange(m_session, m_jobs, this)),
+      m_comparison(new ModelComparison(m_session, m_jobs, this)),
       m_browser(new TensorBrowser(m_session, this)), m_settings(nullptr), m_metrics(nullptr), m_views(new QTabWidget(this)),
       m_distribution(nullptr), m_logCounts(nullptr), m_errorView(nullptr), m_learn(nullptr) {
     setWindowTitle(QStringLiteral("Quantscope"));
@@ -95,21 +98,10 @@ MainWindow::MainWindow(QWidget* parent)
 
     m_errorView = new ErrorView(m_session, this);
     m_learn = new LearnView(m_session, m_controller, this);
-    const QString needsModel = tr(
-        "<p>This view runs the loaded model in fp32 and quantized (static, dynamic and weight-only) on its "
-        "samples and compares accuracy, agreement, output SQNR, latency, throughput and size.</p>"
-        "<p><b>Not available in this build:</b> the model runtime (ONNX graph executor, quantized "
-        "executors and evaluation in core/model) is not part of it yet. No numbers are shown rather "
-        "than made-up ones. The weight views (Distribution, Error, Learn) are fully working.</p>");
-    const QString needsLayers = tr(
-        "<p>This view lists every layer's local and cumulative SQNR when the model runs quantized on its "
-        "samples, as a table and a bar chart, to find the sensitive layers.</p>"
-        "<p><b>Not available in this build:</b> it needs the model runtime (core/model), which is not "
-        "part of it yet. Per-tensor weight SQNR is in the tensor table on the left.</p>");
     m_views->addTab(distributionTab, tr("&Distribution"));
     m_views->addTab(m_errorView, tr("&Error"));
-    m_views->addTab(new UnavailableView(tr("Compare fp32 and quantized"), needsModel, this), tr("&Compare"));
-    m_views->addTab(new UnavailableView(tr("Per-layer sensitivity"), needsLayers, this), tr("&Model"));
+    m_views->addTab(new CompareView(m_comparison, this), tr("&Compare"));
+    m_views->addTab(new ModelView(m_comparison, this), tr("&Model"));
     m_views->addTab(m_learn, tr("&Learn"));
     m_views->setDocumentMode(true);
     setCentralWidget(m_views);
@@ -165,6 +157,7 @@ MainWindow::~MainWindow() {
 void MainWindow::createMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open weights…"), QKeySequence::Open, this, &MainWindow::chooseAndOpen);
+    file->addAction(tr("Open &model and samples…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, &MainWindow::chooseModel);
     file->addAction(tr("Open &demo"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::openDemo);
     m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
@@ -254,6 +247,24 @@ void MainWindow::openDemo() {
         return;
     }
     openFile(path);
+    const QDir dir = QFileInfo(path).dir();
+    m_comparison->setSetup({dir.filePath(QStringLiteral("digits_mlp.onnx")), dir.filePath(QStringLiteral("digits_test.npy")),
+                            dir.filePath(QStringLiteral("digits_test_labels.npy")), dir.filePath(QStringLiteral("digits_calib.npy"))});
+}
+
+void MainWindow::chooseModel() {
+    ModelSetup setup;
+    setup.model = QFileDialog::getOpenFileName(this, tr("Open model"), QString(), tr("ONNX model (*.onnx)"));
+    if (setup.model.isEmpty())
+        return;
+    const QString sampleFilter = tr("Samples (*.npy *.npz *.csv);;All files (*)");
+    setup.samples = QFileDialog::getOpenFileName(this, tr("Evaluation samples"), QFileInfo(setup.model).path(), sampleFilter);
+    if (setup.samples.isEmpty())
+        return;
+    setup.labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel for none)"), QFileInfo(setup.samples).path(), sampleFilter);
+    setup.calibration = QFileDialog::getOpenFileName(this, tr("Calibration samples (cancel to use the evaluation samples)"),
+                                                     QFileInfo(setup.samples).path(), sampleFilter);
+    m_comparison->setSetup(setup);
 }
 
 void MainWindow::showView(View view) { m_views->setCurrentIndex(static_cast<int>(view)); }

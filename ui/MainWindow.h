@@ -14,6 +14,7 @@ class ErrorView;
 class JobRunner;
 class LearnView;
 class MetricsPanel;
+class ModelComparison;
 class ParamsExchange;
 class PlotBase;
 class RecentFiles;
@@ -43,6 +44,7 @@ public:
     JobRunner* jobs() const { return m_jobs; }
     AnalysisController* controller() const { return m_controller; }
     ParamsExchange* params() const { return m_params; }
+    ModelComparison* comparison() const { return m_comparison; }
     DistributionPlot* distributionPlot() const { return m_distribution; }
     ErrorView* errorView() const { return m_errorView; }
     MetricsPanel* metricsPanel() const { return m_metrics; }
@@ -65,6 +67,7 @@ private:
     void createMenus();
     void showError(const QString& title, const QString& message);
     void chooseAndOpen();
+    void chooseModel();
     void exportParameters();
     void importParameters();
     void savePlot();
@@ -77,6 +80,7 @@ private:
     JobRunner* m_jobs;
     AnalysisController* m_controller;
     ParamsExchange* m_params;
+    ModelComparison* m_comparison;
     TensorBrowser* m_browser;
     SettingsPanel* m_settings;
     MetricsPanel* m_metrics;

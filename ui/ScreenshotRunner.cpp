@@ -3,6 +3,7 @@
 #include "AnalysisController.h"
 #include "JobRunner.h"
 #include "MainWindow.h"
+#include "ModelComparison.h"
 #include "Session.h"
 
 #include <QPixmap>
@@ -38,13 +39,21 @@ void ScreenshotRunner::start(int timeoutMs) {
 bool ScreenshotRunner::isReady() const {
     const Session* session = m_window->session();
     const int row = session->currentRow();
+    const ModelComparison* comparison = m_window->comparison();
+    const bool modelDone = !comparison->setup() || (!comparison->isBusy() && comparison->report());
     return session->hasFile() && row >= 0 && m_window->controller()->preview().valid && session->result(row) &&
-           m_window->controller()->markersCurrent() && m_window->jobs()->runningCount() == 0;
+           m_window->controller()->markersCurrent() && modelDone && m_window->jobs()->runningCount() == 0;
 }
 
 void ScreenshotRunner::poll() {
     if (m_finished)
         return;
+    if (const QString error = m_window->comparison()->lastError(); !error.isEmpty() && !m_window->comparison()->isBusy()) {
+        m_finished = true;
+        m_poll.stop();
+        emit done(1, tr("model evaluation failed: %1").arg(error));
+        return;
+    }
     // Two quiet polls in a row: the last results have been drawn.
     m_settledPolls = isReady() ? m_settledPolls + 1 : 0;
     if (m_settledPolls < 2)

@@ -124,7 +124,9 @@ int main(int argc, char* argv[]) {
 
     if (!parser.isSet(screenshot)) {
         window.show();
-        if (!path.isEmpty())
+        if (parser.isSet(demo))
+            window.openDemo();
+        else if (!path.isEmpty())
             window.openFile(path);
         return QApplication::exec();
     }
@@ -148,7 +150,10 @@ int main(int argc, char* argv[]) {
             }
         });
     }
-    window.openFile(path);
+    if (parser.isSet(demo))
+        window.openDemo();
+    else
+        window.openFile(path);
     runner.start();
     const int loopCode = QApplication::exec();
     return loopCode != 0 ? loopCode : exitCode;
