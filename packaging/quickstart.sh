@@ -15,4 +15,4 @@ if [ -x build/release/app/quantscope ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAY
   exec build/release/app/quantscope --demo "$@"
 fi
 echo "No display: analysing the demo weights on the command line." >&2
-exec build/release/app/quantscope-cli analyze resources/demo/mlp.safetensors --scheme symmetric --granularity channel "$@"
+exec build/release/app/quantscope-cli analyze resources/demo/digits_mlp.safetensors --scheme symmetric --granularity channel "$@"

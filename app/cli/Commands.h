@@ -10,6 +10,8 @@ namespace quantscope::cli {
 int runInfo(const std::vector<std::string>& arguments);
 int runAnalyze(const std::vector<std::string>& arguments);
 int runQuantize(const std::vector<std::string>& arguments);
+int runCalibrate(const std::vector<std::string>& arguments);
+int runEval(const std::vector<std::string>& arguments);
 int runBench(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli

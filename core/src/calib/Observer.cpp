@@ -1,42 +1,39 @@
 #include "quantscope/calib/Observer.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/calib/EntropyObserver.h"
+#include "quantscope/calib/HistogramObserver.h"
+#include "quantscope/calib/MinMaxObserver.h"
+#include "quantscope/calib/MovingAverageObserver.h"
+#include "quantscope/calib/MseObserver.h"
+#include "quantscope/calib/PercentileObserver.h"
 
-#include <algorithm>
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace quantscope {
-namespace {
-
-// Running minimum and maximum (PyTorch MinMaxObserver).
-class RunningMinMax final : public Observer {
-public:
-    using Observer::Observer;
-    Range range() const override { return m_seen ? Range{m_min, m_max} : Range{}; }
-
-protected:
-    void observeFinite(std::span<const float> values) override {
-        const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-        m_min = m_seen ? std::min(m_min, *lo) : *lo;
-        m_max = m_seen ? std::max(m_max, *hi) : *hi;
-        m_seen = true;
-    }
-
-private:
-    bool m_seen = false;
-    float m_min = 0.0f;
-    float m_max = 0.0f;
-};
-
-} // namespace
 
 void Observer::observe(std::span<const float> values) {
+    // Count the non-finite values first, in a loop that vectorises: x - x is 0 only for finite x.
+    std::size_t nonfinite = 0;
+    const float* data = values.data();
+    const std::size_t count = values.size();
+#pragma omp simd reduction(+ : nonfinite)
+    for (std::size_t i = 0; i < count; ++i)
+        nonfinite += (data[i] - data[i]) == 0.0f ? 0 : 1;
+    if (nonfinite == 0) {
+        // The common case: nothing to filter, no copy.
+        m_finite += static_cast<int64_t>(values.size());
+        if (!values.empty())
+            observeFinite(values);
+        return;
+    }
     std::vector<float> finite;
-    finite.reserve(values.size());
-    for (float v : values)
-        if (std::isfinite(v))
-            finite.push_back(v);
+    finite.reserve(values.size() - nonfinite);
+    for (std::size_t i = 0; i < values.size(); ++i)
+        if (std::isfinite(values[i]))
+            finite.push_back(values[i]);
     m_nonfinite += static_cast<int64_t>(values.size() - finite.size());
     m_finite += static_cast<int64_t>(finite.size());
     if (!finite.empty())
@@ -44,9 +41,22 @@ void Observer::observe(std::span<const float> values) {
 }
 
 std::unique_ptr<Observer> makeObserver(const QuantSpec& spec) {
-    if (spec.calib != CalibMethod::MinMax)
-        throw Error("--calib", std::string(calibMethodName(spec.calib)) + " is not available in this build");
-    return std::make_unique<RunningMinMax>(spec);
+    switch (spec.calib) {
+    case CalibMethod::MinMax:
+        return std::make_unique<MinMaxObserver>(spec);
+    case CalibMethod::MovingAverage:
+        return std::make_unique<MovingAverageObserver>(spec);
+    case CalibMethod::Percentile:
+        return std::make_unique<PercentileObserver>(spec);
+    case CalibMethod::Mse:
+        return std::make_unique<MseObserver>(spec);
+    case CalibMethod::Entropy:
+        return std::make_unique<EntropyObserver>(spec);
+    case CalibMethod::Histogram:
+        return std::make_unique<HistogramObserver>(spec);
+    }
+    throw Error("--calib", "unknown calibration method " + std::to_string(static_cast<int>(spec.calib)) +
+                               " (allowed: minmax, moving-average, percentile, mse, entropy, histogram)");
 }
 
 } // namespace quantscope

@@ -13,19 +13,24 @@
 namespace quantscope {
 namespace {
 
-using Json = nlohmann::ordered_json; // keeps the header's order of tensors
+// nlohmann::ordered_json would keep the header's order but looks keys up linearly, which is
+// quadratic in the tensor count; tensors are put in file (data offset) order instead.
+using Json = nlohmann::json;
 
 // A safetensors header is an object of objects holding short arrays (depth 3); anything much
 // deeper is hostile and refused before it can cost stack or memory.
 constexpr int kMaxJsonDepth = 8;
 
-std::string allowedDTypes() { return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL"; }
+std::string allowedDTypes() {
+    return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
+}
 
 Json parseHeader(const std::string& path, std::string_view text) {
     std::set<std::string> topLevelKeys;
     const Json::parser_callback_t guard = [&](int depth, nlohmann::json::parse_event_t event, Json& parsed) {
         if (depth > kMaxJsonDepth)
-            throw Error(path, "header JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+            throw Error(path,
+                        "header JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
         if (event == nlohmann::json::parse_event_t::key && depth == 1 && parsed.is_string() &&
             !topLevelKeys.insert(parsed.get<std::string>()).second)
             throw Error(path, "header names \"" + parsed.get<std::string>() + "\" twice");
@@ -93,12 +98,12 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
         throw Error(path, "header length " + std::to_string(headerLength) + " is absurd (at most " +
                               std::to_string(kMaxHeaderBytes) + " bytes)");
     if (headerLength > fileSize - 8)
-        throw Error(path, "header length " + std::to_string(headerLength) + " goes past the end of the file (" +
-                              std::to_string(fileSize) + " bytes)");
+        throw Error(path, "header length " + std::to_string(headerLength) +
+                              " goes past the end of the file (" + std::to_string(fileSize) + " bytes)");
 
     const auto headerBytes = m_file.range(8, headerLength);
-    const Json header =
-        parseHeader(path, std::string_view(reinterpret_cast<const char*>(headerBytes.data()), headerBytes.size()));
+    const Json header = parseHeader(
+        path, std::string_view(reinterpret_cast<const char*>(headerBytes.data()), headerBytes.size()));
 
     m_dataStart = 8 + headerLength;
     const uint64_t dataSize = fileSize - m_dataStart;
@@ -118,9 +123,11 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
 
         TensorInfo info;
         info.name = name;
-        const auto dtype = dtypeValue.is_string() ? dtypeFromName(dtypeValue.get<std::string>()) : std::nullopt;
+        const auto dtype =
+            dtypeValue.is_string() ? dtypeFromName(dtypeValue.get<std::string>()) : std::nullopt;
         if (!dtype)
-            throw Error(subject, "unsupported dtype " + dtypeValue.dump() + " (supported: " + allowedDTypes() + ")");
+            throw Error(subject,
+                        "unsupported dtype " + dtypeValue.dump() + " (supported: " + allowedDTypes() + ")");
         info.dtype = *dtype;
 
         if (!shapeValue.is_array())
@@ -128,7 +135,8 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
         for (const Json& dimValue : shapeValue) {
             int64_t dim = 0;
             if (!readInteger(dimValue, dim))
-                throw Error(subject, "shape dimension " + dimValue.dump() + " is not an integer in int64 range");
+                throw Error(subject,
+                            "shape dimension " + dimValue.dump() + " is not an integer in int64 range");
             if (dim < 0)
                 throw Error(subject, "shape has the negative dimension " + std::to_string(dim));
             info.shape.push_back(dim);
@@ -156,24 +164,37 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
                                      "] go past the end of the data section (" + std::to_string(dataSize) +
                                      " bytes)");
         if (last - first != info.bytes)
-            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) + "] hold " +
-                                     std::to_string(last - first) + " bytes but " + std::string(dtypeName(info.dtype)) +
-                                     " " + shapeToString(info.shape) + " needs " + std::to_string(info.bytes));
+            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) +
+                                     "] hold " + std::to_string(last - first) + " bytes but " +
+                                     std::string(dtypeName(info.dtype)) + " " + shapeToString(info.shape) +
+                                     " needs " + std::to_string(info.bytes));
         m_tensors.push_back(std::move(info));
         m_dataOffsets.push_back(first);
     }
 
-    // No two tensors may share bytes: sort the ranges by start and compare neighbours.
+    // List tensors in the order of their data in the file (ties by name, as the header sorts them).
     std::vector<std::size_t> order(m_tensors.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
         return m_dataOffsets[a] != m_dataOffsets[b] ? m_dataOffsets[a] < m_dataOffsets[b]
                                                     : m_tensors[a].bytes < m_tensors[b].bytes;
     });
+    std::vector<TensorInfo> sortedTensors;
+    std::vector<uint64_t> sortedOffsets;
+    for (const std::size_t i : order) {
+        sortedTensors.push_back(std::move(m_tensors[i]));
+        sortedOffsets.push_back(m_dataOffsets[i]);
+    }
+    m_tensors = std::move(sortedTensors);
+    m_dataOffsets = std::move(sortedOffsets);
+    for (std::size_t i = 0; i < m_tensors.size(); ++i)
+        m_indexByName.emplace(m_tensors[i].name, i);
+
+    // No two tensors may share bytes: with the ranges sorted by start, compare neighbours.
     // Empty tensors own no bytes and are skipped, so each range is compared with the last non-empty one.
-    const std::size_t none = order.size();
+    const std::size_t none = m_tensors.size();
     std::size_t previous = none;
-    for (const std::size_t current : order) {
+    for (std::size_t current = 0; current < m_tensors.size(); ++current) {
         if (m_tensors[current].bytes == 0)
             continue;
         if (previous != none && m_dataOffsets[current] < m_dataOffsets[previous] + m_tensors[previous].bytes)
@@ -184,16 +205,15 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
 }
 
 Tensor SafetensorsReader::load(const std::string& name) const {
-    const auto it = std::find_if(m_tensors.begin(), m_tensors.end(),
-                                 [&](const TensorInfo& info) { return info.name == name; });
-    if (it == m_tensors.end())
+    const auto found = m_indexByName.find(name);
+    if (found == m_indexByName.end())
         throw Error(path() + ": " + name, "no such tensor in the file");
-    const auto index = static_cast<std::size_t>(it - m_tensors.begin());
-    const auto data = m_file.range(m_dataStart + m_dataOffsets[index], it->bytes);
+    const TensorInfo& info = m_tensors[found->second];
+    const auto data = m_file.range(m_dataStart + m_dataOffsets[found->second], info.bytes);
 
-    std::vector<float> values(static_cast<std::size_t>(it->elements));
-    io::decodeToFloat(it->dtype, io::ByteOrder::Little, data.data(), it->elements, values.data());
-    return Tensor(name, it->shape, std::move(values));
+    std::vector<float> values(static_cast<std::size_t>(info.elements));
+    io::decodeToFloat(info.dtype, io::ByteOrder::Little, data.data(), info.elements, values.data());
+    return Tensor(name, info.shape, std::move(values));
 }
 
 } // namespace quantscope

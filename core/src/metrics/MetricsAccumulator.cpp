@@ -1,12 +1,26 @@
 #include "quantscope/metrics/MetricsAccumulator.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
 namespace quantscope {
 
 MetricsAccumulator::MetricsAccumulator(uint32_t codeCount)
-    : m_codeCount(codeCount), m_levels((codeCount + 63) / 64, 0) {}
+    : m_codeCount(codeCount), m_levels(codeCount, 0) {}
+
+void MetricsAccumulator::addSums(const MetricSums& sums) {
+    m_count += sums.count;
+    m_nonfinite += sums.nonfinite;
+    m_clipped += sums.clipped;
+    m_sumX2 += sums.sumX2;
+    m_sumXhat2 += sums.sumXhat2;
+    m_sumXXhat += sums.sumXXhat;
+    m_sumAbs += sums.sumAbs;
+    m_maxAbs = std::max(m_maxAbs, sums.maxAbs);
+    m_sumClip2 += sums.sumClip2;
+    m_sumRound2 += sums.sumRound2;
+}
 
 void MetricsAccumulator::merge(const MetricsAccumulator& other) {
     m_count += other.m_count;
@@ -28,8 +42,8 @@ ErrorMetrics MetricsAccumulator::finish() const {
     m.count = m_count;
     m.nonfinite = m_nonfinite;
     m.clippedCount = m_clipped;
-    for (uint64_t word : m_levels)
-        m.levelsUsed += std::popcount(word);
+    for (uint8_t used : m_levels)
+        m.levelsUsed += used;
     if (m_count == 0) {
         m.sqnrNote = "zero signal";
         return m;

@@ -9,6 +9,8 @@
 #include "quantscope/quant/ValueQuantizer.h"
 #include "quantscope/tensor/TensorInfo.h"
 
+#include "IntegerChunkQuantizer.h"
+
 #include <cmath>
 #include <memory>
 
@@ -106,6 +108,110 @@ std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec&
     return rangesOf(observers);
 }
 
+
+// Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
+// are short (channels or groups across the last axis) are first gathered block by block.
+template <class Advance>
+void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
+                           const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
+                           std::vector<MetricsAccumulator>& perBlock, Advance&& advance) {
+    std::vector<IntegerQuantizer> quantizers;
+    quantizers.reserve(params.blockCount());
+    for (std::size_t b = 0; b < params.blockCount(); ++b)
+        quantizers.emplace_back(params.scale[b], params.zeroPoint[b], static_cast<int32_t>(params.qmin),
+                                static_cast<int32_t>(params.qmax));
+    std::vector<uint32_t> codes(IntegerChunkQuantizer::kChunk);
+    const bool outputs = options.keepIntegers || options.keepDequantized;
+    std::vector<int32_t> scratchIntegers(outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0);
+    std::vector<float> scratchDequantized(outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0);
+
+    auto quantizeRun = [&](int64_t block, const float* data, int64_t count, int64_t outputOffset) {
+        const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
+        for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
+            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
+            int32_t* integers = nullptr;
+            float* dequantized = nullptr;
+            if (outputOffset >= 0 && outputs) {
+                const auto at = static_cast<std::size_t>(outputOffset + begin);
+                integers = options.keepIntegers ? result.integers.data() + at : scratchIntegers.data();
+                dequantized = options.keepDequantized ? result.dequantized.data() + at : scratchDequantized.data();
+            }
+            const MetricSums sums =
+                IntegerChunkQuantizer::run(data + begin, n, quantizer, codes.data(), integers, dequantized);
+            total.addSums(sums);
+            total.addCodes(codes.data(), static_cast<std::size_t>(n));
+            if (!perBlock.empty()) {
+                perBlock[static_cast<std::size_t>(block)].addSums(sums);
+                perBlock[static_cast<std::size_t>(block)].addCodes(codes.data(), static_cast<std::size_t>(n));
+            }
+        }
+        advance(count);
+    };
+
+    // Elements in a run of consecutive values that share a block.
+    int64_t runLength = 1;
+    if (layout.granularity() == Granularity::Tensor)
+        runLength = layout.elementCount();
+    else if (layout.granularity() == Granularity::Channel)
+        runLength = layout.inner();
+    else if (layout.inner() == 1)
+        runLength = layout.groupSize();
+    if (runLength >= 64) {
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            quantizeRun(block, values.data() + first, count, first);
+        });
+        return;
+    }
+    const BlockValues grouped(values, layout);
+    for (int64_t b = 0; b < layout.blockCount(); ++b) {
+        const auto blockValues = grouped.block(b);
+        quantizeRun(b, blockValues.data(), static_cast<int64_t>(blockValues.size()), -1);
+    }
+    if (outputs) {
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
+            for (int64_t i = first; i < first + count; ++i) {
+                const int32_t q = quantizer.quantize(values[static_cast<std::size_t>(i)]);
+                if (options.keepIntegers)
+                    result.integers[static_cast<std::size_t>(i)] = q;
+                if (options.keepDequantized)
+                    result.dequantized[static_cast<std::size_t>(i)] = quantizer.dequantize(q);
+            }
+        });
+    }
+}
+
+// Float codes (fp16, bf16, fp8, nf4): element by element.
+template <class Advance>
+void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
+                         const QuantSpec& spec, const AnalysisOptions& options, TensorAnalysis& result,
+                         MetricsAccumulator& total, std::vector<MetricsAccumulator>& perBlock, Advance&& advance) {
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        MetricsAccumulator* blockAccumulator = perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
+        const float scale = params.scale[static_cast<std::size_t>(block)];
+        for (int64_t i = first; i < first + count; ++i) {
+            const float x = values[static_cast<std::size_t>(i)];
+            uint32_t code = 0;
+            bool clipped = false;
+            const float xhat = fakeQuantizeFloat(x, scale, spec.format, code, clipped);
+            if (options.keepIntegers)
+                result.integers[static_cast<std::size_t>(i)] = static_cast<int32_t>(code);
+            if (options.keepDequantized)
+                result.dequantized[static_cast<std::size_t>(i)] = xhat;
+            if (!std::isfinite(x)) {
+                total.addNonfinite();
+                if (blockAccumulator)
+                    blockAccumulator->addNonfinite();
+                continue;
+            }
+            total.add(x, xhat, clipped, code);
+            if (blockAccumulator)
+                blockAccumulator->add(x, xhat, clipped, code);
+        }
+        advance(count);
+    });
+}
+
 } // namespace
 
 std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, const ProgressCallback& progress) {
@@ -116,8 +222,19 @@ std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, 
         return calibrateMovingAverage(tensor, spec, layout, progress);
 
     auto observers = makeObservers(spec, layout.blockCount());
-    if (layout.blockCount() == 1) {
-        observers[0]->observe(tensor.values());
+    // When every block is one contiguous run, observers read the tensor in place.
+    const bool blocksAreRuns = layout.granularity() == Granularity::Tensor ||
+                               (layout.granularity() == Granularity::Channel && layout.outer() == 1) ||
+                               (layout.granularity() == Granularity::Group && layout.inner() == 1);
+    if (blocksAreRuns) {
+        const auto values = tensor.values();
+        int64_t done = 0;
+        layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+            observers[static_cast<std::size_t>(block)]->observe(values.subspan(static_cast<std::size_t>(first),
+                                                                               static_cast<std::size_t>(count)));
+            done += count;
+            reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
+        });
     } else {
         const BlockValues grouped(tensor.values(), layout);
         for (int64_t b = 0; b < layout.blockCount(); ++b) {
@@ -173,57 +290,21 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     if (options.keepDequantized)
         result.dequantized.resize(values.size());
 
-    std::vector<IntegerQuantizer> quantizers;
-    if (isInteger) {
-        quantizers.reserve(params.blockCount());
-        for (std::size_t b = 0; b < params.blockCount(); ++b)
-            quantizers.emplace_back(params.scale[b], params.zeroPoint[b], static_cast<int32_t>(params.qmin),
-                                    static_cast<int32_t>(params.qmax));
-    }
-
     int64_t done = 0;
     int64_t nextReport = kProgressStride;
-    reportProgress(options.progress, Stage::Results, 0.5);
-    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-        MetricsAccumulator* blockAccumulator = perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
-        for (int64_t i = first; i < first + count; ++i) {
-            const float x = values[static_cast<std::size_t>(i)];
-            int32_t integer = 0;
-            float xhat = 0.0f;
-            bool clipped = false;
-            uint32_t code = 0;
-            if (isInteger) {
-                const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
-                const float level = quantizer.unclamped(x);
-                clipped = level < static_cast<float>(quantizer.qmin) || level > static_cast<float>(quantizer.qmax);
-                integer = quantizer.quantize(x);
-                xhat = quantizer.dequantize(integer);
-                code = static_cast<uint32_t>(integer - quantizer.qmin);
-            } else {
-                xhat = fakeQuantizeFloat(x, params.scale[static_cast<std::size_t>(block)], spec.format, code, clipped);
-                integer = static_cast<int32_t>(code);
-            }
-            if (options.keepIntegers)
-                result.integers[static_cast<std::size_t>(i)] = integer;
-            if (options.keepDequantized)
-                result.dequantized[static_cast<std::size_t>(i)] = xhat;
-            if (!std::isfinite(x)) {
-                total.addNonfinite();
-                if (blockAccumulator)
-                    blockAccumulator->addNonfinite();
-                continue;
-            }
-            total.add(x, xhat, clipped, code);
-            if (blockAccumulator)
-                blockAccumulator->add(x, xhat, clipped, code);
-        }
+    auto advance = [&](int64_t count) {
         done += count;
         if (done >= nextReport) {
             nextReport = done + kProgressStride;
             reportProgress(options.progress, Stage::Results,
                            0.5 + 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
         }
-    });
+    };
+    reportProgress(options.progress, Stage::Results, 0.5);
+    if (isInteger)
+        quantizeIntegerBlocks(values, layout, params, options, result, total, perBlock, advance);
+    else
+        quantizeFloatBlocks(values, layout, params, spec, options, result, total, perBlock, advance);
     result.metrics = total.finish();
     for (const auto& accumulator : perBlock)
         result.blockMetrics.push_back(accumulator.finish());

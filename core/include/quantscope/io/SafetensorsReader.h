@@ -3,6 +3,8 @@
 #include "quantscope/io/MappedFile.h"
 #include "quantscope/io/WeightFile.h"
 
+#include <unordered_map>
+
 namespace quantscope {
 
 // A .safetensors file: an 8-byte little-endian header length, a JSON header naming each tensor's
@@ -30,8 +32,9 @@ private:
     MappedFile m_file;
     uint64_t m_dataStart = 0; // file offset of the data section
     std::map<std::string, std::string> m_metadata;
-    std::vector<TensorInfo> m_tensors;   // in header order
+    std::vector<TensorInfo> m_tensors;   // in the order of their data in the file
     std::vector<uint64_t> m_dataOffsets; // start of each tensor within the data section
+    std::unordered_map<std::string, std::size_t> m_indexByName;
 };
 
 } // namespace quantscope

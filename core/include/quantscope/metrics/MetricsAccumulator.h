@@ -7,6 +7,12 @@
 
 namespace quantscope {
 
+// Partial sums over a batch of values computed elsewhere (the vectorised quantizer).
+struct MetricSums {
+    double sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
+    int64_t count = 0, clipped = 0, nonfinite = 0;
+};
+
 // Sums what ErrorMetrics needs in one pass over (x, x̂) pairs. Sums are in double so that the
 // result does not depend on the tensor's size. `code` identifies the quantization level a value
 // landed on (q - qmin for integers, the bit pattern of a float code), to count levels used.
@@ -33,9 +39,16 @@ public:
             m_sumRound2 += e2;
         }
         if (code < m_codeCount)
-            m_levels[code >> 6] |= uint64_t{1} << (code & 63);
+            m_levels[code] = 1;
     }
     void addNonfinite() { ++m_nonfinite; }
+    void addSums(const MetricSums& sums);
+    // Marks the levels of `codes` as used; codes at or past codeCount are ignored.
+    void addCodes(const uint32_t* codes, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i)
+            if (codes[i] < m_codeCount)
+                m_levels[codes[i]] = 1;
+    }
     void merge(const MetricsAccumulator& other);
 
     ErrorMetrics finish() const;
@@ -47,7 +60,8 @@ private:
     double m_sumX2 = 0, m_sumXhat2 = 0, m_sumXXhat = 0, m_sumAbs = 0, m_maxAbs = 0;
     double m_sumClip2 = 0, m_sumRound2 = 0;
     uint32_t m_codeCount = 0;
-    std::vector<uint64_t> m_levels;
+    // One byte per code: independent stores are much faster than read-modify-write of a bitmap.
+    std::vector<uint8_t> m_levels;
 };
 
 } // namespace quantscope

@@ -1,0 +1,68 @@
+#include "ModelOptions.h"
+
+#include "QuantOptions.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/model/OnnxGraphLoader.h"
+
+namespace quantscope::cli {
+
+std::vector<OptionSpec> modelOptionSpecs()
+{
+    return {
+        {"--samples", true, false, "samples: .npy / .npz (N x input shape) or .csv (one sample per row)"},
+        {"--label-column", true, false, "CSV column (name or index) holding the labels; dropped from the samples"},
+        {"--batch-size", true, false, "samples per run, 1..65536 (default 256)"},
+        {"--threads", true, false, "OpenBLAS threads for the fp32 layers, 1..256 (default 1)"},
+        {"--weight-dtype", true, false, "weight format (default int8; int4 with --weight-granularity group)"},
+        {"--weight-scheme", true, false, "affine | symmetric (default symmetric)"},
+        {"--weight-granularity", true, false, "tensor | channel | group (default channel: output channels)"},
+        {"--weight-group-size", true, false, "weights per group along the inputs (default 128)"},
+    };
+}
+
+ModelQuantConfig modelQuantConfigFrom(const CommandLine& commandLine)
+{
+    ModelQuantConfig config;
+    config.activation = quantSpecFrom(commandLine);
+    QuantSpec& weight = config.weight;
+    if (const auto dtype = commandLine.value("--weight-dtype")) {
+        try {
+            weight.format = QuantFormat::parse(*dtype);
+        } catch (const Error& error) {
+            throw Error("--weight-dtype", error.detail());
+        }
+    }
+    if (const auto scheme = commandLine.value("--weight-scheme"))
+        weight.scheme = parseScheme(*scheme, "--weight-scheme");
+    if (const auto granularity = commandLine.value("--weight-granularity"))
+        weight.granularity = parseGranularity(*granularity, "--weight-granularity");
+    weight.groupSize = commandLine.integer("--weight-group-size", 128, 1, int64_t{1} << 40);
+    weight.validate();
+    config.params = paramsDocumentFrom(commandLine);
+    Executor::setBlasThreads(static_cast<int>(commandLine.integer("--threads", 1, 1, 256)));
+    return config;
+}
+
+std::unique_ptr<Executor> loadModel(const std::string& path)
+{
+    return std::make_unique<Executor>(loadOnnxGraph(path));
+}
+
+SampleSet samplesFrom(const CommandLine& commandLine, const std::string& option)
+{
+    const auto path = commandLine.value(option);
+    if (!path)
+        throw UsageError(option + " FILE is required");
+    std::string exclude;
+    if (const auto labels = commandLine.value("--labels"); labels && *labels == *path)
+        exclude = commandLine.value("--label-column").value_or("");
+    return SampleSet::load(*path, exclude);
+}
+
+int64_t batchSizeFrom(const CommandLine& commandLine)
+{
+    return commandLine.integer("--batch-size", 256, 1, 65536);
+}
+
+} // namespace quantscope::cli

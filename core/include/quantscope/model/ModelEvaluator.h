@@ -1,0 +1,79 @@
+#pragma once
+
+#include "quantscope/Progress.h"
+#include "quantscope/model/QuantMode.h"
+#include "quantscope/model/QuantizedModel.h"
+#include "quantscope/model/SampleSet.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace quantscope {
+
+// Signal-to-quantization-noise ratio of x̂ against x, 10 log10(Σx² / Σ(x - x̂)²); NaN with a
+// note ("exact", "zero signal") when it is not a number.
+struct Sqnr {
+    double db = 0.0;
+    std::string note;
+};
+Sqnr sqnr(double signalEnergy, double noiseEnergy);
+
+// What one mode achieves on the samples.
+struct ModeResult {
+    QuantMode mode = QuantMode::Fp32;
+    std::optional<double> accuracy; // top-1 against the labels, 0..1 (none without labels)
+    double agreement = 1.0;         // top-1 equal to fp32's, 0..1
+    Sqnr outputSqnr;                // of the first output against fp32's
+    double latencyMs = 0.0;         // one sample at a time, mean
+    double throughputSps = 0.0;     // samples per second at the batch size
+    uint64_t sizeBytes = 0;
+    std::vector<int64_t> outputShape; // [N, ...]: the first graph output over all samples
+    std::vector<float> outputs;
+};
+
+// Per quantized layer: its output against fp32 with only this layer quantized (local) and with
+// everything up to it quantized (cumulative).
+struct LayerSqnr {
+    std::string name;
+    Sqnr local;
+    Sqnr cumulative;
+};
+
+struct EvalOptions {
+    int64_t batchSize = 256;
+    int64_t latencySamples = 64; // single-sample runs timed for the latency
+    // Timed passes repeat (after one warm-up batch) until this much time has passed, at least
+    // three times; the fastest pass counts, which filters out other work on the machine.
+    double minSeconds = 0.3;
+};
+
+// Runs a QuantizedModel over samples in each mode and measures accuracy, agreement with fp32,
+// output SQNR, latency, throughput and size; and per-layer SQNR. The first graph output is taken
+// as the class scores (top-1 = the largest score of each sample).
+class ModelEvaluator {
+public:
+    // Throws Error when the labels' count differs from the samples' or the model has more than one input.
+    ModelEvaluator(const QuantizedModel& model, const SampleSet& samples, std::optional<std::vector<int64_t>> labels,
+                   EvalOptions options = {});
+
+    // fp32 first (the reference the other modes are compared with) is computed on demand.
+    ModeResult evaluate(QuantMode mode, const ProgressCallback& progress = {});
+    std::vector<LayerSqnr> layerSqnr(QuantMode mode, const ProgressCallback& progress = {});
+
+private:
+    const ModeResult& fp32(const ProgressCallback& progress);
+    std::map<std::string, Value> runBatch(QuantMode mode, int64_t first, int64_t n,
+                                          const std::function<void(const std::string&, const Value&)>& observe = {}) const;
+
+    const QuantizedModel& m_model;
+    const SampleSet& m_samples;
+    std::optional<std::vector<int64_t>> m_labels;
+    EvalOptions m_options;
+    std::string m_inputName;
+    std::string m_outputName;
+    std::optional<ModeResult> m_fp32;
+};
+
+} // namespace quantscope

@@ -1,0 +1,111 @@
+#pragma once
+
+#include "quantscope/Progress.h"
+#include "quantscope/export/QParamsDocument.h"
+#include "quantscope/model/Executor.h"
+#include "quantscope/model/ModelQuantConfig.h"
+#include "quantscope/model/QuantMode.h"
+#include "quantscope/model/SampleSet.h"
+#include "quantscope/quant/TensorAnalysis.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace quantscope {
+
+class Int8Linear;
+namespace kernels {
+class PackedInt4Weights;
+}
+
+// A model with quantized weights and (after calibrate) quantized activations, run in any
+// QuantMode.
+//
+// Requantize / dequantize policy between ops (static mode). Every activation — each graph input
+// and each node output — is stored quantized with its calibrated per-tensor parameters (QDQ on
+// every value, as ONNX Runtime's QDQ format with all ops quantized). Gemm, MatMul (constant B) and
+// Conv run on the integer core: the input is quantized to uint8 (a signed or narrower format is
+// shifted by -qmin, which changes nothing numerically), the weights are int8, the product
+// accumulates exactly in int32, and the accumulators are dequantized with s_x * s_w[channel]
+// plus the float bias and immediately requantized to the output's parameters. This is the
+// gemmlowp requantization with the multiplier kept in float32 instead of a fixed-point
+// int32 + shift, so it can differ from an integer-only pipeline by one level in rare ties. Other
+// ops (Relu, pools, Add, ...) run in float on the dequantized values and their outputs are
+// requantized the same way. Layers whose formats do not fit the integer core (activations wider
+// than 8 bits, weights wider than 8 bits or per-group, float formats) run "simulated": the same
+// quantize-dequantize placement with fp32 arithmetic.
+class QuantizedModel {
+public:
+    // A Gemm, MatMul or Conv with constant weights.
+    struct Layer {
+        std::size_t nodeIndex = 0;
+        std::string name;       // node label
+        std::string weightName; // initializer
+        TensorAnalysis weight;  // spec, parameters, metrics, integers and dequantized values
+        bool integerPath = false;
+        // N x K int8 weights per Conv group (one for Gemm / MatMul) when integerPath
+        std::vector<std::shared_ptr<const Int8Linear>> int8;
+        std::vector<float> rowScales; // the weight scale of each output channel
+        int64_t groups = 1;
+        // Symmetric int4 per-group weights along K (group size a multiple of 8 dividing K) of a
+        // Gemm / MatMul, packed for the int4 weight-only kernel; null otherwise.
+        std::shared_ptr<const kernels::PackedInt4Weights> int4;
+        std::string int4Path; // the kernel path int4 runs on
+    };
+
+    // Quantizes the weights of every Gemm / MatMul / Conv. Throws Error for invalid settings.
+    QuantizedModel(const Executor& executor, ModelQuantConfig config);
+    ~QuantizedModel();
+
+    const Executor& executor() const { return m_executor; }
+    const ModelQuantConfig& config() const { return m_config; }
+    const std::vector<Layer>& layers() const { return m_layers; }
+
+    // Static calibration: runs the samples through the fp32 model in batches with an observer
+    // (config.activation.calib) on every activation. Activation entries of config.params with a
+    // scale and zero point are used as written instead.
+    void calibrate(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress = {});
+    bool calibrated() const { return !m_activations.empty(); }
+    // The calibrated parameters of one activation (nullptr when it has none).
+    const QParams* activationParams(const std::string& name) const;
+
+    // Runs one batch in `mode` (Static needs calibrate() first).
+    std::map<std::string, Value> run(QuantMode mode, std::map<std::string, Value> inputs) const;
+
+    // Like run(), and calls `observe(name, value)` with every activation as the next op sees it.
+    std::map<std::string, Value> run(QuantMode mode, std::map<std::string, Value> inputs,
+                                     const std::function<void(const std::string&, const Value&)>& observe) const;
+
+    // The fp32 model with only layer `layer` quantized in `mode`, evaluated on that layer's fp32
+    // inputs: returns the layer's output (as the next op would see it).
+    Value runLayerAlone(QuantMode mode, std::size_t layer, const std::vector<const Value*>& fp32Inputs) const;
+
+    // Bytes of the model's parameters in `mode`: quantized weights at their storage width plus
+    // one float scale (and an int32 zero point when affine) per block; everything else fp32.
+    uint64_t sizeBytes(QuantMode mode) const;
+
+    // The weight entries and (after calibration) the activation entries, as a qparams document.
+    QParamsDocument document() const;
+
+private:
+    void quantizeValue(const std::string& name, Value& value) const;
+    bool runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
+                  std::vector<Value>& outputs) const;
+    Value integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
+                       const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const;
+    QuantSpec activationSpecFor(const std::string& name) const;
+    static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view);
+
+    const Executor& m_executor;
+    ModelQuantConfig m_config;
+    std::vector<Layer> m_layers;
+    std::map<std::size_t, std::size_t> m_layerOfNode;
+    std::map<std::string, Value> m_dequantizedWeights; // per layer name: the weight input fp32 ops see
+    std::map<std::string, QParamsEntry> m_activations;  // calibrated activation entries by name
+    std::string m_calibrationPath;
+    int64_t m_calibrationSamples = 0;
+};
+
+} // namespace quantscope

@@ -1,0 +1,52 @@
+#include "quantscope/calib/PercentileObserver.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace quantscope {
+
+PercentileObserver::PercentileObserver(const QuantSpec& spec)
+    : Observer(spec), m_absolute(spec.scheme == Scheme::Symmetric) {}
+
+void PercentileObserver::observeFinite(std::span<const float> values) {
+    const std::size_t old = m_values.size();
+    m_values.resize(old + values.size());
+    if (m_absolute)
+        std::transform(values.begin(), values.end(), m_values.begin() + static_cast<std::ptrdiff_t>(old),
+                       [](float v) { return std::fabs(v); });
+    else
+        std::copy(values.begin(), values.end(), m_values.begin() + static_cast<std::ptrdiff_t>(old));
+}
+
+double PercentileObserver::percentile(std::vector<float>& values, double q) {
+    if (values.empty())
+        return 0.0;
+    const double rank = static_cast<double>(values.size() - 1) * std::clamp(q, 0.0, 100.0) / 100.0;
+    const auto below = static_cast<std::size_t>(std::floor(rank));
+    const double fraction = rank - static_cast<double>(below);
+    const auto nth = values.begin() + static_cast<std::ptrdiff_t>(below);
+    std::nth_element(values.begin(), nth, values.end());
+    const double lower = *nth;
+    if (fraction == 0.0 || below + 1 >= values.size())
+        return lower;
+    // After nth_element everything past `nth` is >= it: the next order statistic is their minimum.
+    const double upper = *std::min_element(nth + 1, values.end());
+    return lower + fraction * (upper - lower);
+}
+
+Range PercentileObserver::range() const {
+    if (m_values.empty())
+        return {};
+    const double p = spec().percentile;
+    if (m_absolute) {
+        const auto t = static_cast<float>(percentile(m_values, p));
+        return {-t, t};
+    }
+    auto lo = static_cast<float>(percentile(m_values, 100.0 - p));
+    auto hi = static_cast<float>(percentile(m_values, p));
+    if (lo > hi) // p below 50: the two ranks cross
+        std::swap(lo, hi);
+    return {lo, hi};
+}
+
+} // namespace quantscope

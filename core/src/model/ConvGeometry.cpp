@@ -1,0 +1,91 @@
+#include "model/ConvGeometry.h"
+
+#include "model/Ops.h"
+#include "quantscope/Error.h"
+#include "quantscope/tensor/TensorInfo.h"
+
+namespace quantscope {
+namespace {
+
+// Output size and paddings of one spatial axis (ONNX Conv / pool rules).
+void axisGeometry(const Node& node, const std::string& autoPad, int64_t size, int64_t kernel, int64_t stride,
+                  int64_t dilation, bool ceilMode, int64_t& padBegin, int64_t& padEnd, int64_t& out)
+{
+    const int64_t span = dilation * (kernel - 1) + 1;
+    if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+        out = (size + stride - 1) / stride;
+        const int64_t total = std::max<int64_t>(0, (out - 1) * stride + span - size);
+        padBegin = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        padEnd = total - padBegin;
+        return;
+    }
+    if (autoPad == "VALID") {
+        padBegin = padEnd = 0;
+    } else if (autoPad != "NOTSET") {
+        throw Error(ops::nodeSubject(node), "auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+    }
+    const int64_t padded = size + padBegin + padEnd;
+    if (padded < span)
+        throw Error(ops::nodeSubject(node), "the window (" + std::to_string(span) + ") is larger than the padded input (" +
+                                                std::to_string(padded) + ")");
+    if (ceilMode) {
+        out = (padded - span + stride - 1) / stride + 1;
+        // A last window that would start inside the end padding is dropped (PyTorch, ONNX Runtime).
+        if ((out - 1) * stride >= size + padBegin)
+            --out;
+    } else {
+        out = (padded - span) / stride + 1;
+    }
+}
+
+} // namespace
+
+ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputShape, int64_t kernelH,
+                          int64_t kernelW, bool ceilMode)
+{
+    if (inputShape.size() != 4)
+        throw Error(ops::nodeSubject(node), "only 2-D windows are supported: the input must be N x C x H x W, found " +
+                                                shapeToString(inputShape));
+    ConvGeometry g;
+    g.batch = inputShape[0];
+    g.channels = inputShape[1];
+    g.height = inputShape[2];
+    g.width = inputShape[3];
+    const auto kernel = node.intsAttribute("kernel_shape", {kernelH, kernelW});
+    const auto strides = node.intsAttribute("strides", {1, 1});
+    const auto dilations = node.intsAttribute("dilations", {1, 1});
+    const auto pads = node.intsAttribute("pads", {0, 0, 0, 0});
+    if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+        throw Error(ops::nodeSubject(node), "kernel_shape, strides and dilations need 2 values and pads 4 (2-D only)");
+    // Bounded so that no window arithmetic below can overflow, whatever the file says.
+    constexpr int64_t kLimit = int64_t{1} << 30;
+    for (int i = 0; i < 2; ++i) {
+        if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || kernel[i] > kLimit || strides[i] > kLimit ||
+            dilations[i] > kLimit)
+            throw Error(ops::nodeSubject(node), "kernel sizes, strides and dilations must be in 1..2^30");
+    }
+    for (int64_t p : pads) {
+        if (p < 0 || p > kLimit)
+            throw Error(ops::nodeSubject(node), "pads must be in 0..2^30");
+    }
+    for (int64_t d : inputShape) {
+        if (d < 0 || d > kLimit)
+            throw Error(ops::nodeSubject(node), "input dimensions must be in 0..2^30");
+    }
+    g.kernelH = kernel[0];
+    g.kernelW = kernel[1];
+    g.strideH = strides[0];
+    g.strideW = strides[1];
+    g.dilationH = dilations[0];
+    g.dilationW = dilations[1];
+    g.padTop = pads[0];
+    g.padLeft = pads[1];
+    g.padBottom = pads[2];
+    g.padRight = pads[3];
+    const std::string autoPad = node.stringAttribute("auto_pad", "NOTSET");
+    axisGeometry(node, autoPad, g.height, g.kernelH, g.strideH, g.dilationH, ceilMode, g.padTop, g.padBottom, g.outH);
+    axisGeometry(node, autoPad, g.width, g.kernelW, g.strideW, g.dilationW, ceilMode, g.padLeft, g.padRight, g.outW);
+    return g;
+}
+
+} // namespace quantscope

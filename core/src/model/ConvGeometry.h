@@ -1,0 +1,86 @@
+#pragma once
+
+// Internal to core: the window arithmetic shared by Conv, the pools and the quantized Conv.
+
+#include "quantscope/model/Node.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace quantscope {
+
+// The 2-D sliding-window geometry of a node over an N x C x H x W input.
+struct ConvGeometry {
+    int64_t batch = 0, channels = 0, height = 0, width = 0;
+    int64_t kernelH = 0, kernelW = 0;
+    int64_t strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+    int64_t padTop = 0, padLeft = 0, padBottom = 0, padRight = 0;
+    int64_t outH = 0, outW = 0;
+
+    int64_t outSpatial() const { return outH * outW; }
+};
+
+// Reads kernel_shape (or `kernel` when the node has none, as Conv takes it from the weights),
+// strides, dilations, pads and auto_pad; with `ceilMode` the output size rounds up (pools).
+// Throws Error naming the node when the input is not 4-D or the window does not fit.
+ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputShape, int64_t kernelH,
+                          int64_t kernelW, bool ceilMode);
+
+// Unfolds `channels` planes (H x W each, contiguous) into a (channels * kH * kW) x (outH * outW)
+// matrix, zero where the window reads padding; columns follow the output pixels in row-major order.
+template <typename T>
+void im2col(const T* image, int64_t channels, const ConvGeometry& g, T* columns, T padValue)
+{
+    const int64_t spatial = g.outSpatial();
+    for (int64_t c = 0; c < channels; ++c) {
+        const T* plane = image + c * g.height * g.width;
+        for (int64_t ki = 0; ki < g.kernelH; ++ki) {
+            for (int64_t kj = 0; kj < g.kernelW; ++kj) {
+                T* row = columns + ((c * g.kernelH + ki) * g.kernelW + kj) * spatial;
+                for (int64_t oy = 0; oy < g.outH; ++oy) {
+                    const int64_t y = oy * g.strideH - g.padTop + ki * g.dilationH;
+                    T* out = row + oy * g.outW;
+                    if (y < 0 || y >= g.height) {
+                        for (int64_t ox = 0; ox < g.outW; ++ox)
+                            out[ox] = padValue;
+                        continue;
+                    }
+                    const T* line = plane + y * g.width;
+                    for (int64_t ox = 0; ox < g.outW; ++ox) {
+                        const int64_t x = ox * g.strideW - g.padLeft + kj * g.dilationW;
+                        out[ox] = (x < 0 || x >= g.width) ? padValue : line[x];
+                    }
+                }
+            }
+        }
+    }
+}
+
+} // namespace quantscope
+
+namespace quantscope {
+
+// Like im2col, transposed: one row of (channels * kH * kW) values per output pixel, the layout
+// the integer GEMM reads (activations M x K).
+template <typename T>
+void im2row(const T* image, int64_t channels, const ConvGeometry& g, T* rows, T padValue)
+{
+    const int64_t patch = channels * g.kernelH * g.kernelW;
+    for (int64_t oy = 0; oy < g.outH; ++oy) {
+        for (int64_t ox = 0; ox < g.outW; ++ox) {
+            T* row = rows + (oy * g.outW + ox) * patch;
+            for (int64_t c = 0; c < channels; ++c) {
+                const T* plane = image + c * g.height * g.width;
+                for (int64_t ki = 0; ki < g.kernelH; ++ki) {
+                    const int64_t y = oy * g.strideH - g.padTop + ki * g.dilationH;
+                    for (int64_t kj = 0; kj < g.kernelW; ++kj) {
+                        const int64_t x = ox * g.strideW - g.padLeft + kj * g.dilationW;
+                        *row++ = (y < 0 || y >= g.height || x < 0 || x >= g.width) ? padValue : plane[y * g.width + x];
+                    }
+                }
+            }
+        }
+    }
+}
+
+} // namespace quantscope

@@ -1,0 +1,196 @@
+#include "quantscope/model/ModelEvaluator.h"
+
+#include "quantscope/Error.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace quantscope {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point start)
+{
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t argmax(const float* row, int64_t n)
+{
+    return std::max_element(row, row + n) - row;
+}
+
+struct EnergyPair {
+    double signal = 0.0;
+    double noise = 0.0;
+    void add(std::span<const float> reference, std::span<const float> actual)
+    {
+        for (std::size_t i = 0; i < reference.size() && i < actual.size(); ++i) {
+            const double x = reference[i];
+            const double d = x - actual[i];
+            signal += x * x;
+            noise += d * d;
+        }
+    }
+};
+
+} // namespace
+
+Sqnr sqnr(double signalEnergy, double noiseEnergy)
+{
+    if (signalEnergy == 0.0)
+        return {std::nan(""), "zero signal"};
+    if (noiseEnergy == 0.0)
+        return {std::nan(""), "exact"};
+    return {10.0 * std::log10(signalEnergy / noiseEnergy), ""};
+}
+
+ModelEvaluator::ModelEvaluator(const QuantizedModel& model, const SampleSet& samples,
+                               std::optional<std::vector<int64_t>> labels, EvalOptions options)
+    : m_model(model)
+    , m_samples(samples)
+    , m_labels(std::move(labels))
+    , m_options(options)
+{
+    const Graph& graph = model.executor().graph();
+    if (graph.inputs.size() != 1)
+        throw Error(graph.path, "evaluation feeds models with exactly one input; this one has " +
+                                    std::to_string(graph.inputs.size()));
+    if (graph.outputs.empty())
+        throw Error(graph.path, "the model has no outputs");
+    if (m_options.batchSize < 1)
+        throw Error("--batch-size", "must be 1 or more");
+    m_inputName = graph.inputs[0].name;
+    m_outputName = graph.outputs[0].name;
+    if (m_labels && static_cast<int64_t>(m_labels->size()) != samples.count())
+        throw Error("labels", std::to_string(m_labels->size()) + " labels for " + std::to_string(samples.count()) +
+                                  " samples in " + samples.path() + "; the counts must be equal");
+}
+
+std::map<std::string, Value> ModelEvaluator::runBatch(QuantMode mode, int64_t first, int64_t n,
+                                                      const std::function<void(const std::string&, const Value&)>& observe) const
+{
+    const GraphValueInfo& input = m_model.executor().graph().inputs[0];
+    return m_model.run(mode, {{m_inputName, m_samples.batch(first, n, input)}}, observe);
+}
+
+const ModeResult& ModelEvaluator::fp32(const ProgressCallback& progress)
+{
+    if (!m_fp32)
+        m_fp32 = evaluate(QuantMode::Fp32, progress);
+    return *m_fp32;
+}
+
+ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& progress)
+{
+    if (mode != QuantMode::Fp32)
+        fp32(progress);
+    ModeResult result;
+    result.mode = mode;
+    result.sizeBytes = m_model.sizeBytes(mode);
+    const int64_t total = m_samples.count();
+
+    // The scored outputs: every sample once, in batches.
+    for (int64_t first = 0; first < total; first += m_options.batchSize) {
+        const int64_t n = std::min(m_options.batchSize, total - first);
+        auto outputs = runBatch(mode, first, n);
+        Value& out = outputs.at(m_outputName);
+        if (result.outputShape.empty()) {
+            result.outputShape = out.shape;
+            result.outputShape[0] = total;
+        }
+        result.outputs.insert(result.outputs.end(), out.data.begin(), out.data.end());
+        reportProgress(progress, Stage::Results, 0.4 * static_cast<double>(first + n) / static_cast<double>(total));
+    }
+
+    // Timing: repeated passes, the fastest counts (that pass was least disturbed).
+    auto fastestPass = [&](const std::function<void()>& pass, double fractionStart) {
+        double best = std::numeric_limits<double>::infinity();
+        const auto begin = Clock::now();
+        for (int repeat = 0; repeat < 3 || seconds(begin) < m_options.minSeconds; ++repeat) {
+            const auto start = Clock::now();
+            pass();
+            best = std::min(best, seconds(start));
+            reportProgress(progress, Stage::Results,
+                           fractionStart + 0.3 * std::min(1.0, seconds(begin) / std::max(m_options.minSeconds, 1e-9)));
+        }
+        return best;
+    };
+    const double passSeconds = fastestPass([&] {
+        for (int64_t first = 0; first < total; first += m_options.batchSize)
+            runBatch(mode, first, std::min(m_options.batchSize, total - first));
+    }, 0.4);
+    result.throughputSps = static_cast<double>(total) / std::max(passSeconds, 1e-9);
+    const int64_t latencyRuns = std::min<int64_t>(m_options.latencySamples, total);
+    if (latencyRuns > 0) {
+        const double latencySeconds = fastestPass([&] {
+            for (int64_t i = 0; i < latencyRuns; ++i)
+                runBatch(mode, i, 1);
+        }, 0.7);
+        result.latencyMs = 1000.0 * latencySeconds / static_cast<double>(latencyRuns);
+    }
+    reportProgress(progress, Stage::Results, 1.0);
+
+    const int64_t classes = total > 0 ? static_cast<int64_t>(result.outputs.size()) / total : 0;
+    if (classes < 1 || static_cast<int64_t>(result.outputs.size()) != classes * total)
+        throw Error(m_model.executor().graph().path, "output '" + m_outputName + "' does not hold one row per sample");
+    const ModeResult* reference = mode == QuantMode::Fp32 ? &result : &*m_fp32;
+    int64_t correct = 0, agree = 0;
+    for (int64_t i = 0; i < total; ++i) {
+        const int64_t predicted = argmax(result.outputs.data() + i * classes, classes);
+        if (m_labels)
+            correct += predicted == (*m_labels)[i];
+        agree += predicted == argmax(reference->outputs.data() + i * classes, classes);
+    }
+    if (m_labels)
+        result.accuracy = static_cast<double>(correct) / static_cast<double>(total);
+    result.agreement = static_cast<double>(agree) / static_cast<double>(total);
+    EnergyPair energy;
+    energy.add(reference->outputs, result.outputs);
+    result.outputSqnr = sqnr(energy.signal, energy.noise);
+    return result;
+}
+
+std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressCallback& progress)
+{
+    const auto& layers = m_model.layers();
+    const Graph& graph = m_model.executor().graph();
+    std::map<std::string, std::size_t> layerOfOutput;
+    for (std::size_t l = 0; l < layers.size(); ++l)
+        layerOfOutput[graph.nodes[layers[l].nodeIndex].outputs[0]] = l;
+    std::vector<EnergyPair> local(layers.size()), cumulative(layers.size());
+    const int64_t total = m_samples.count();
+    for (int64_t first = 0; first < total; first += m_options.batchSize) {
+        const int64_t n = std::min(m_options.batchSize, total - first);
+        // fp32 pass: keep each layer's fp32 output, and quantize that layer alone on its fp32 inputs.
+        std::map<std::string, Value> fp32Outputs;
+        Executor::Hooks hooks;
+        hooks.replaceNode = [&](const Node& node, const std::vector<const Value*>& inputs, std::vector<Value>& outputs) {
+            const auto found = layerOfOutput.find(node.outputs[0]);
+            if (found == layerOfOutput.end())
+                return false;
+            outputs = m_model.executor().runNode(node, inputs);
+            const Value alone = m_model.runLayerAlone(mode, found->second, inputs);
+            local[found->second].add(outputs[0].data, alone.data);
+            fp32Outputs[node.outputs[0]] = outputs[0];
+            return true;
+        };
+        const GraphValueInfo& input = graph.inputs[0];
+        m_model.executor().run({{m_inputName, m_samples.batch(first, n, input)}}, hooks);
+        // Quantized pass: compare each layer's output with its fp32 twin.
+        runBatch(mode, first, n, [&](const std::string& name, const Value& value) {
+            const auto found = layerOfOutput.find(name);
+            if (found != layerOfOutput.end())
+                cumulative[found->second].add(fp32Outputs.at(name).data, value.data);
+        });
+        reportProgress(progress, Stage::Results, static_cast<double>(first + n) / static_cast<double>(total));
+    }
+    std::vector<LayerSqnr> result;
+    for (std::size_t l = 0; l < layers.size(); ++l)
+        result.push_back({layers[l].name, sqnr(local[l].signal, local[l].noise), sqnr(cumulative[l].signal, cumulative[l].noise)});
+    return result;
+}
+
+} // namespace quantscope

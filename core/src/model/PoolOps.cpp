@@ -1,0 +1,113 @@
+// MaxPool, AveragePool (count_include_pad, ceil_mode) and GlobalAveragePool over N x C x H x W.
+#include "model/ConvGeometry.h"
+#include "model/Ops.h"
+
+#include "quantscope/Error.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace quantscope::ops {
+namespace {
+
+ConvGeometry poolGeometry(const Node& n, const Value& x)
+{
+    if (!n.attribute("kernel_shape"))
+        throw Error(nodeSubject(n), "kernel_shape is required");
+    if (n.outputs.size() > 1 && !n.outputs[1].empty())
+        throw Error(nodeSubject(n), "the Indices output is not supported");
+    return convGeometry(n, x.shape, 0, 0, n.intAttribute("ceil_mode", 0) != 0);
+}
+
+} // namespace
+
+std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t)
+{
+    const Value& x = requireInput(n, in, 0);
+    const ConvGeometry g = poolGeometry(n, x);
+    Value y;
+    y.shape = {g.batch, g.channels, g.outH, g.outW};
+    y.data.resize(static_cast<std::size_t>(elementCount(y.shape)));
+    for (int64_t plane = 0; plane < g.batch * g.channels; ++plane) {
+        const float* src = x.data.data() + plane * g.height * g.width;
+        float* dst = y.data.data() + plane * g.outSpatial();
+        for (int64_t oy = 0; oy < g.outH; ++oy) {
+            for (int64_t ox = 0; ox < g.outW; ++ox) {
+                float best = -std::numeric_limits<float>::infinity();
+                for (int64_t ki = 0; ki < g.kernelH; ++ki) {
+                    const int64_t iy = oy * g.strideH - g.padTop + ki * g.dilationH;
+                    if (iy < 0 || iy >= g.height)
+                        continue;
+                    for (int64_t kj = 0; kj < g.kernelW; ++kj) {
+                        const int64_t ix = ox * g.strideW - g.padLeft + kj * g.dilationW;
+                        if (ix >= 0 && ix < g.width)
+                            best = std::max(best, src[iy * g.width + ix]);
+                    }
+                }
+                dst[oy * g.outW + ox] = best;
+            }
+        }
+    }
+    return {std::move(y)};
+}
+
+std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t)
+{
+    const Value& x = requireInput(n, in, 0);
+    const ConvGeometry g = poolGeometry(n, x);
+    if (g.dilationH != 1 || g.dilationW != 1)
+        throw Error(nodeSubject(n), "dilations other than 1 are not supported");
+    const bool countPad = n.intAttribute("count_include_pad", 0) != 0;
+    Value y;
+    y.shape = {g.batch, g.channels, g.outH, g.outW};
+    y.data.resize(static_cast<std::size_t>(elementCount(y.shape)));
+    for (int64_t plane = 0; plane < g.batch * g.channels; ++plane) {
+        const float* src = x.data.data() + plane * g.height * g.width;
+        float* dst = y.data.data() + plane * g.outSpatial();
+        for (int64_t oy = 0; oy < g.outH; ++oy) {
+            const int64_t y0 = oy * g.strideH - g.padTop;
+            for (int64_t ox = 0; ox < g.outW; ++ox) {
+                const int64_t x0 = ox * g.strideW - g.padLeft;
+                double sum = 0.0;
+                int64_t real = 0;
+                for (int64_t iy = std::max<int64_t>(y0, 0); iy < std::min(y0 + g.kernelH, g.height); ++iy) {
+                    for (int64_t ix = std::max<int64_t>(x0, 0); ix < std::min(x0 + g.kernelW, g.width); ++ix) {
+                        sum += src[iy * g.width + ix];
+                        ++real;
+                    }
+                }
+                int64_t count = real;
+                if (countPad) { // padding counts, but not the extra cells ceil_mode adds past it
+                    const int64_t ys = std::min(y0 + g.kernelH, g.height + g.padBottom) - y0;
+                    const int64_t xs = std::min(x0 + g.kernelW, g.width + g.padRight) - x0;
+                    count = ys * xs;
+                }
+                dst[oy * g.outW + ox] = count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f;
+            }
+        }
+    }
+    return {std::move(y)};
+}
+
+std::vector<Value> globalAveragePool(const Node& n, const Inputs& in, int64_t)
+{
+    const Value& x = requireInput(n, in, 0);
+    if (x.rank() < 3)
+        throw Error(nodeSubject(n), "input must be N x C x spatial...");
+    int64_t spatial = 1;
+    for (int d = 2; d < x.rank(); ++d)
+        spatial *= x.shape[d];
+    Value y;
+    y.shape = {x.shape[0], x.shape[1]};
+    y.shape.resize(x.shape.size(), 1);
+    y.data.resize(static_cast<std::size_t>(x.shape[0] * x.shape[1]));
+    for (std::size_t plane = 0; plane < y.data.size(); ++plane) {
+        double sum = 0.0;
+        for (int64_t s = 0; s < spatial; ++s)
+            sum += x.data[plane * spatial + s];
+        y.data[plane] = spatial > 0 ? static_cast<float>(sum / static_cast<double>(spatial)) : 0.0f;
+    }
+    return {std::move(y)};
+}
+
+} // namespace quantscope::ops

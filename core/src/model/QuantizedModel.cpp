@@ -1,0 +1,591 @@
+#include "quantscope/model/QuantizedModel.h"
+
+#include "model/ConvGeometry.h"
+#include "quantscope/model/Int8Linear.h"
+#include "model/Ops.h"
+#include "quantscope/Error.h"
+#include "quantscope/calib/Observer.h"
+#include "quantscope/kernels/ElementwiseKernels.h"
+#include "quantscope/kernels/Int4Gemv.h"
+#include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/PackedInt4Weights.h"
+#include "quantscope/quant/FloatCodes.h"
+#include "quantscope/quant/QParamsCalculator.h"
+#include "quantscope/quant/ValueQuantizer.h"
+#include "quantscope/tensor/TensorInfo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+namespace quantscope {
+namespace {
+
+bool fitsUint8(const QuantSpec& spec)
+{
+    return spec.format.isInteger() && spec.granularity == Granularity::Tensor && spec.qmax() - spec.qmin() <= 255;
+}
+
+bool fitsInt8Weights(const QuantSpec& spec)
+{
+    return spec.format.isInteger() && spec.format.isSigned && spec.format.bits <= 8 &&
+           spec.granularity != Granularity::Group;
+}
+
+// The kernels' element type for a per-tensor integer spec whose range is a whole 8- or 4-bit
+// type (the common case); narrowed or reduced ranges use IntegerQuantizer, the same rule in C++.
+std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QParams& params)
+{
+    if (!spec.format.isInteger())
+        return std::nullopt;
+    for (auto type : {kernels::IntegerType::Int8, kernels::IntegerType::Uint8, kernels::IntegerType::Int4,
+                      kernels::IntegerType::Uint4}) {
+        if (params.qmin == kernels::integerTypeMin(type) && params.qmax == kernels::integerTypeMax(type))
+            return type;
+    }
+    return std::nullopt;
+}
+
+kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count)
+{
+    kernels::ParamRuns runs;
+    runs.runLength = count;
+    runs.count = 1;
+    runs.scales = params.scale.data();
+    runs.zeroPoints = params.zeroPoint.data();
+    return runs;
+}
+
+// Quantize-dequantize in place with per-tensor parameters.
+void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QParams& params)
+{
+    if (values.empty())
+        return;
+    if (const auto type = kernelType(spec, params)) {
+        kernels::fakeQuantize(kernels::KernelRegistry::active(), values.data(), values.size(),
+                              perTensorRuns(params, values.size()), *type, values.data());
+        return;
+    }
+    if (spec.format.isInteger()) {
+        const IntegerQuantizer q(params.scale[0], params.zeroPoint[0], static_cast<int32_t>(params.qmin),
+                                 static_cast<int32_t>(params.qmax));
+        for (float& v : values)
+            v = q.dequantize(q.quantize(v));
+        return;
+    }
+    for (float& v : values) {
+        uint32_t code = 0;
+        bool clipped = false;
+        if (std::isfinite(v))
+            v = fakeQuantizeFloat(v, params.scale[0], spec.format, code, clipped);
+    }
+}
+
+QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec)
+{
+    const auto observer = makeObserver(spec);
+    observer->observe(values);
+    const Range range = observer->range();
+    QParams params = computeQParams(std::span<const Range>(&range, 1), spec);
+    params.min = {range.min};
+    params.max = {range.max};
+    return params;
+}
+
+// Gemm's y = alpha * product + beta * C, C broadcast to M x N from [], [N], [1, N], [M, 1] or
+// [M, N] as in the fp32 Gemm.
+void applyGemmEpilogue(const Node& node, const Value& a, const Value* c, int64_t m, int64_t n, std::vector<float>& y)
+{
+    if (a.rank() != 2)
+        throw Error(ops::nodeSubject(node), "A must be 2-D, found " + shapeToString(a.shape));
+    const float alpha = node.floatAttribute("alpha", 1.0f);
+    const float beta = node.floatAttribute("beta", 1.0f);
+    if (alpha != 1.0f) {
+        for (float& v : y)
+            v *= alpha;
+    }
+    if (c == nullptr || beta == 0.0f)
+        return;
+    const auto& cs = c->shape;
+    const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
+    if (cs.size() > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
+        throw Error(ops::nodeSubject(node), "C of shape " + shapeToString(cs) + " does not broadcast to the output");
+    for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j)
+            y[i * n + j] += beta * c->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
+    }
+}
+
+bool isQuantizableOp(const std::string& op)
+{
+    return op == "Gemm" || op == "MatMul" || op == "Conv";
+}
+
+} // namespace
+
+QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config)
+    : m_executor(executor)
+    , m_config(std::move(config))
+{
+    m_config.activation.validate();
+    if (m_config.activation.granularity != Granularity::Tensor)
+        throw Error("--granularity", "activations are quantized per tensor (weights take --weight-granularity)");
+    m_config.weight.validate();
+
+    const Graph& graph = executor.graph();
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        const Node& node = graph.nodes[i];
+        if (!isQuantizableOp(node.opType) || node.inputs.size() < 2)
+            continue;
+        const auto init = graph.initializers.find(node.inputs[1]);
+        if (init == graph.initializers.end() || init->second.isInteger)
+            continue; // weights computed at run time stay fp32
+        const Value& w = init->second;
+        std::vector<int64_t> view = w.shape;
+        int outAxis = 0, inAxis = 1;
+        bool transposed = false; // stored K x N rather than N x K
+        if (node.opType == "Conv") {
+            if (w.rank() != 4)
+                continue;
+            view = {w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]};
+        } else {
+            if (w.rank() != 2)
+                continue;
+            transposed = node.opType == "MatMul" || node.intAttribute("transB", 0) == 0;
+            if (transposed) {
+                outAxis = 1;
+                inAxis = 0;
+            }
+        }
+        Layer layer;
+        layer.nodeIndex = i;
+        layer.name = node.label();
+        layer.weightName = node.inputs[1];
+        layer.groups = node.opType == "Conv" ? node.intAttribute("group", 1) : 1;
+
+        QuantSpec spec = m_config.weight;
+        AnalysisOptions options;
+        options.keepIntegers = true;
+        options.keepDequantized = true;
+        const QParamsEntry* entry = m_config.params ? m_config.params->find(layer.weightName) : nullptr;
+        if (entry) {
+            spec = entry->spec;
+            if (entry->params)
+                options.fixedParams = entry->params;
+        } else {
+            spec.axis = spec.granularity == Granularity::Channel ? outAxis : (spec.granularity == Granularity::Group ? inAxis : 0);
+        }
+        spec.validateFor(view);
+        layer.weight = analyzeTensor(Tensor(layer.weightName, view, w.data), spec, options);
+        layer.weight.kind = TensorKind::Weight;
+
+        Value dequantized;
+        dequantized.shape = w.shape;
+        dequantized.data = layer.weight.dequantized;
+        m_dequantizedWeights[layer.name] = std::move(dequantized);
+
+        const bool transA = node.opType == "Gemm" && node.intAttribute("transA", 0) != 0;
+        layer.integerPath = fitsInt8Weights(spec) && !transA && !layer.weight.integers.empty();
+        if (layer.integerPath) {
+            const int64_t n = transposed ? view[1] : view[0];
+            const int64_t k = transposed ? view[0] : view[1];
+            if (k > Int8Linear::kMaxK || layer.groups < 1 || n % layer.groups != 0) {
+                layer.integerPath = false;
+            } else {
+                std::vector<int8_t> rows(static_cast<std::size_t>(n * k));
+                for (int64_t r = 0; r < n; ++r) {
+                    for (int64_t c = 0; c < k; ++c)
+                        rows[r * k + c] = static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
+                }
+                const auto& p = layer.weight.params;
+                layer.rowScales.resize(n);
+                std::vector<int32_t> zeroPoints(n);
+                for (int64_t r = 0; r < n; ++r) {
+                    const std::size_t block = p.scale.size() == 1 ? 0 : static_cast<std::size_t>(r);
+                    layer.rowScales[r] = p.scale[block];
+                    zeroPoints[r] = p.zeroPoint[block];
+                }
+                const int64_t groupRows = n / layer.groups;
+                for (int64_t g = 0; g < layer.groups; ++g) {
+                    std::vector<int8_t> part(rows.begin() + g * groupRows * k, rows.begin() + (g + 1) * groupRows * k);
+                    std::vector<int32_t> zp(zeroPoints.begin() + g * groupRows, zeroPoints.begin() + (g + 1) * groupRows);
+                    layer.int8.push_back(std::make_shared<Int8Linear>(std::move(part), groupRows, k, std::move(zp)));
+                }
+            }
+        }
+        packInt4(layer, node, transposed, inAxis, view);
+        m_layerOfNode[i] = m_layers.size();
+        m_layers.push_back(std::move(layer));
+    }
+}
+
+QuantizedModel::~QuantizedModel() = default;
+
+void QuantizedModel::packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view)
+{
+    const QuantSpec& spec = layer.weight.spec;
+    const QParams& p = layer.weight.params;
+    const int64_t n = transposed ? view[1] : view[0];
+    const int64_t k = transposed ? view[0] : view[1];
+    const bool eligible = node.opType != "Conv" && node.intAttribute("transA", 0) == 0 && spec.format.isInteger() &&
+                          spec.format.isSigned && spec.format.bits == 4 && spec.granularity == Granularity::Group &&
+                          spec.axis == inAxis && spec.groupSize % 8 == 0 && k % spec.groupSize == 0 &&
+                          std::all_of(p.zeroPoint.begin(), p.zeroPoint.end(), [](int32_t z) { return z == 0; });
+    if (!eligible || layer.weight.integers.empty())
+        return;
+    const int64_t groups = k / spec.groupSize;
+    std::vector<int8_t> q(static_cast<std::size_t>(n * k));
+    std::vector<float> scales(static_cast<std::size_t>(n * groups));
+    for (int64_t r = 0; r < n; ++r) {
+        for (int64_t c = 0; c < k; ++c)
+            q[r * k + c] = static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
+        // The block grid is [N, groups] for N x K weights and [groups, N] for K x N ones.
+        for (int64_t g = 0; g < groups; ++g)
+            scales[r * groups + g] = p.scale[transposed ? g * n + r : r * groups + g];
+    }
+    layer.int4 = std::make_shared<const kernels::PackedInt4Weights>(kernels::PackedInt4Weights::fromIntegers(
+        q.data(), scales.data(), static_cast<int>(n), static_cast<int>(k), static_cast<int>(spec.groupSize)));
+    layer.int4Path = kernels::isaName(kernels::int4GemmPath(kernels::KernelRegistry::active(), kernels::Int4Activations::Float32));
+}
+
+QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const
+{
+    if (m_config.params) {
+        if (const QParamsEntry* entry = m_config.params->find(name); entry && entry->kind == TensorKind::Activation)
+            return entry->spec;
+    }
+    return m_config.activation;
+}
+
+void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress)
+{
+    if (batchSize < 1)
+        throw Error("--batch-size", "must be 1 or more");
+    const Graph& graph = m_executor.graph();
+    if (graph.inputs.size() != 1)
+        throw Error(graph.path, "calibration feeds models with exactly one input; this one has " +
+                                    std::to_string(graph.inputs.size()));
+    std::map<std::string, std::unique_ptr<Observer>> observers;
+    std::map<std::string, std::vector<int64_t>> shapes;
+    std::map<std::string, bool> batched; // the leading dimension followed the batch size every time
+    std::vector<std::string> order;
+    int64_t batchRows = 0;
+    Executor::Hooks hooks;
+    hooks.onValue = [&](const std::string& name, Value& value) {
+        if (value.isInteger)
+            return;
+        auto& observer = observers[name];
+        if (!observer) {
+            observer = makeObserver(activationSpecFor(name));
+            order.push_back(name);
+        }
+        observer->observe(value.data);
+        const bool follows = !value.shape.empty() && value.shape[0] == batchRows;
+        batched[name] = batched.count(name) ? batched[name] && follows : follows;
+        shapes[name] = value.shape;
+    };
+    for (int64_t first = 0; first < samples.count(); first += batchSize) {
+        const int64_t n = std::min(batchSize, samples.count() - first);
+        batchRows = n;
+        m_executor.run({{graph.inputs[0].name, samples.batch(first, n, graph.inputs[0])}}, hooks);
+        reportProgress(progress, Stage::Statistics, static_cast<double>(first + n) / static_cast<double>(samples.count()));
+    }
+    m_activations.clear();
+    for (const auto& name : order) {
+        QParamsEntry entry;
+        entry.name = name;
+        entry.kind = TensorKind::Activation;
+        entry.shape = shapes[name];
+        if (batched[name])
+            entry.shape[0] = samples.count(); // the shape of the whole calibration set
+        entry.spec = activationSpecFor(name);
+        const QParamsEntry* given = m_config.params ? m_config.params->find(name) : nullptr;
+        if (given && given->params) {
+            entry.params = given->params; // applied exactly as written
+        } else {
+            const Range range = observers[name]->range();
+            QParams params = computeQParams(std::span<const Range>(&range, 1), entry.spec);
+            params.min = {range.min};
+            params.max = {range.max};
+            entry.params = params;
+        }
+        m_activations[name] = std::move(entry);
+    }
+    m_calibrationPath = samples.path();
+    m_calibrationSamples = samples.count();
+}
+
+const QParams* QuantizedModel::activationParams(const std::string& name) const
+{
+    const auto found = m_activations.find(name);
+    return found == m_activations.end() || !found->second.params ? nullptr : &*found->second.params;
+}
+
+void QuantizedModel::quantizeValue(const std::string& name, Value& value) const
+{
+    if (value.isInteger)
+        return;
+    const auto found = m_activations.find(name);
+    if (found == m_activations.end())
+        return;
+    fakeQuantize(value.data, found->second.spec, *found->second.params);
+}
+
+Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
+                                   const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const
+{
+    // Quantize the input to uint8: q - qmin shifts any <= 8-bit integer format into 0..255.
+    const int32_t qmin = static_cast<int32_t>(xSpec.qmin());
+    std::vector<uint8_t> xq(x.data.size());
+    const auto type = kernelType(xSpec, xParams);
+    if (!xq.empty() && (type == kernels::IntegerType::Uint8 || type == kernels::IntegerType::Int8)) {
+        kernels::quantize(kernels::KernelRegistry::active(), x.data.data(), xq.size(), perTensorRuns(xParams, xq.size()),
+                          *type, xq.data());
+        if (type == kernels::IntegerType::Int8) {
+            for (auto& q : xq)
+                q ^= 0x80; // two's complement q + 128
+        }
+    } else {
+        const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin, static_cast<int32_t>(xSpec.qmax()));
+        for (std::size_t i = 0; i < xq.size(); ++i)
+            xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
+    }
+    const int32_t zx = xParams.zeroPoint[0] - qmin;
+    const float sx = xParams.scale[0];
+    const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
+
+    if (node.opType == "Conv") {
+        const Value& w = m_executor.graph().initializers.at(layer.weightName);
+        const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
+        const int64_t groups = layer.groups;
+        if (g.channels != w.shape[1] * groups)
+            throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) + " do not match the weights " +
+                                                    shapeToString(w.shape));
+        const int64_t groupIn = g.channels / groups, groupOut = w.shape[0] / groups;
+        const int64_t patch = groupIn * g.kernelH * g.kernelW, spatial = g.outSpatial();
+        Value y;
+        y.shape = {g.batch, w.shape[0], g.outH, g.outW};
+        y.data.resize(static_cast<std::size_t>(ops::elementCount(y.shape)));
+        // All images of a chunk in one GEMM (M = images x output pixels): the kernels pack
+        // activations per call, so few large calls beat many small ones. Chunks bound the memory.
+        const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
+        std::vector<uint8_t> rows(static_cast<std::size_t>(chunk * spatial * patch));
+        std::vector<int32_t> acc(static_cast<std::size_t>(chunk * spatial * groupOut));
+        for (int64_t first = 0; first < g.batch; first += chunk) {
+            const int64_t images = std::min(chunk, g.batch - first);
+            for (int64_t grp = 0; grp < groups; ++grp) {
+                for (int64_t i = 0; i < images; ++i) {
+                    im2row(xq.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width, groupIn, g,
+                           rows.data() + i * spatial * patch, static_cast<uint8_t>(zx)); // padding is real zero: the zero point
+                }
+                layer.int8[grp]->run(rows.data(), images * spatial, zx, acc.data());
+                for (int64_t i = 0; i < images; ++i) {
+                    const int32_t* imageAcc = acc.data() + i * spatial * groupOut;
+                    for (int64_t j = 0; j < groupOut; ++j) {
+                        const int64_t channel = grp * groupOut + j;
+                        const float scale = sx * layer.rowScales[channel];
+                        const float add = bias ? bias->data[channel] : 0.0f;
+                        float* out = y.data.data() + ((first + i) * w.shape[0] + channel) * spatial;
+                        for (int64_t p = 0; p < spatial; ++p)
+                            out[p] = static_cast<float>(imageAcc[p * groupOut + j]) * scale + add;
+                    }
+                }
+            }
+        }
+        return y;
+    }
+
+    const Int8Linear& linear = *layer.int8[0];
+    const int64_t k = linear.k(), n = linear.n();
+    if (x.rank() < 1 || x.shape.back() != k)
+        throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
+                                                std::to_string(k) + " inputs");
+    const int64_t m = static_cast<int64_t>(x.data.size()) / k;
+    std::vector<int32_t> acc(static_cast<std::size_t>(m * n));
+    linear.run(xq.data(), m, zx, acc.data());
+    Value y;
+    y.shape = x.shape;
+    y.shape.back() = n;
+    y.data.resize(static_cast<std::size_t>(m * n));
+    for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j)
+            y.data[i * n + j] = static_cast<float>(acc[i * n + j]) * (sx * layer.rowScales[j]);
+    }
+    if (node.opType == "Gemm")
+        applyGemmEpilogue(node, x, bias, m, n, y.data);
+    return y;
+}
+
+bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
+                              std::vector<Value>& outputs) const
+{
+    const Node& node = m_executor.graph().nodes[layer.nodeIndex];
+    std::vector<const Value*> withWeights = inputs;
+    withWeights[1] = &m_dequantizedWeights.at(layer.name);
+    const Value& x = ops::requireInput(node, inputs, 0);
+    switch (mode) {
+    case QuantMode::Fp32:
+        return false;
+    case QuantMode::WeightOnly: {
+        if (!layer.int4) {
+            outputs = m_executor.runNode(node, withWeights); // dequantized weights, fp32 arithmetic
+            return true;
+        }
+        const int64_t k = layer.int4->k(), n = layer.int4->n();
+        if (x.rank() < 1 || x.shape.back() != k)
+            throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
+                                                    std::to_string(k) + " inputs");
+        const int64_t m = x.size() / k;
+        Value y;
+        y.shape = x.shape;
+        y.shape.back() = n;
+        y.data.resize(static_cast<std::size_t>(m * n));
+        if (m > 0)
+            kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m), *layer.int4, y.data.data(),
+                              kernels::Int4Activations::Float32);
+        if (node.opType == "Gemm")
+            applyGemmEpilogue(node, x, inputs.size() > 2 ? inputs[2] : nullptr, m, n, y.data);
+        outputs.clear();
+        outputs.push_back(std::move(y));
+        return true;
+    }
+    case QuantMode::Dynamic: {
+        if (node.opType == "Conv")
+            return false; // dynamic quantization covers Linear layers only (PyTorch quantize_dynamic)
+        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
+        QuantSpec spec = m_config.activation;
+        spec.calib = CalibMethod::MinMax;
+        const QParams params = perTensorParams(x.data, spec);
+        if (layer.integerPath && fitsUint8(spec)) {
+            outputs.clear();
+            outputs.push_back(integerLayer(layer, node, x, params, spec, inputs));
+            return true;
+        }
+        Value fake = x;
+        fakeQuantize(fake.data, spec, params);
+        withWeights[0] = &fake;
+        outputs = m_executor.runNode(node, withWeights);
+        return true;
+    }
+    case QuantMode::Static: {
+        const auto found = m_activations.find(node.inputs[0]);
+        if (found == m_activations.end()) { // a constant input (no activation): quantized weights only
+            outputs = m_executor.runNode(node, withWeights);
+            return true;
+        }
+        const QParamsEntry& entry = found->second;
+        if (layer.integerPath && fitsUint8(entry.spec)) {
+            outputs.clear();
+            outputs.push_back(integerLayer(layer, node, x, *entry.params, entry.spec, inputs));
+            return true;
+        }
+        outputs = m_executor.runNode(node, withWeights); // the input is already quantized
+        return true;
+    }
+    }
+    return false;
+}
+
+std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs) const
+{
+    return run(mode, std::move(inputs), {});
+}
+
+std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs,
+                                                 const std::function<void(const std::string&, const Value&)>& observe) const
+{
+    if (mode == QuantMode::Static && !calibrated())
+        throw Error("static mode", "the activations have not been calibrated (no samples or parameters given)");
+    Executor::Hooks hooks;
+    if (mode != QuantMode::Fp32) {
+        hooks.replaceNode = [&](const Node& node, const std::vector<const Value*>& nodeInputs, std::vector<Value>& outputs) {
+            const std::size_t index = static_cast<std::size_t>(&node - m_executor.graph().nodes.data());
+            const auto layer = m_layerOfNode.find(index);
+            return layer != m_layerOfNode.end() && runLayer(mode, m_layers[layer->second], nodeInputs, outputs);
+        };
+    }
+    hooks.onValue = [&](const std::string& name, Value& value) {
+        if (mode == QuantMode::Static)
+            quantizeValue(name, value);
+        if (observe)
+            observe(name, value);
+    };
+    return m_executor.run(std::move(inputs), hooks);
+}
+
+Value QuantizedModel::runLayerAlone(QuantMode mode, std::size_t layerIndex, const std::vector<const Value*>& fp32Inputs) const
+{
+    const Layer& layer = m_layers.at(layerIndex);
+    const Node& node = m_executor.graph().nodes[layer.nodeIndex];
+    std::vector<const Value*> inputs = fp32Inputs;
+    Value x;
+    if (mode == QuantMode::Static) {
+        x = ops::requireInput(node, fp32Inputs, 0);
+        quantizeValue(node.inputs[0], x);
+        inputs[0] = &x;
+    }
+    std::vector<Value> outputs;
+    if (!runLayer(mode, layer, inputs, outputs))
+        outputs = m_executor.runNode(node, inputs);
+    if (mode == QuantMode::Static)
+        quantizeValue(node.outputs[0], outputs[0]);
+    return std::move(outputs[0]);
+}
+
+uint64_t QuantizedModel::sizeBytes(QuantMode mode) const
+{
+    std::map<std::string, const Layer*> quantizedWeights;
+    if (mode != QuantMode::Fp32) {
+        for (const auto& layer : m_layers)
+            quantizedWeights.emplace(layer.weightName, &layer);
+    }
+    uint64_t bytes = 0;
+    for (const auto& [name, value] : m_executor.graph().initializers) {
+        const auto layer = quantizedWeights.find(name);
+        if (layer == quantizedWeights.end()) {
+            bytes += static_cast<uint64_t>(value.data.size()) * (value.isInteger ? 8u : 4u);
+            continue;
+        }
+        const QuantSpec& spec = layer->second->weight.spec;
+        const uint64_t bits = static_cast<uint64_t>(value.data.size()) * static_cast<uint64_t>(spec.format.storageBits());
+        const uint64_t perBlock = 4u + (spec.scheme == Scheme::Affine ? 4u : 0u);
+        bytes += (bits + 7) / 8 + layer->second->weight.params.blockCount() * perBlock;
+    }
+    if (mode == QuantMode::Static)
+        bytes += m_activations.size() * 8u; // one scale and zero point per activation
+    return bytes;
+}
+
+QParamsDocument QuantizedModel::document() const
+{
+    QParamsDocument doc;
+    doc.source = FileReference::describe(m_executor.graph().path);
+    if (!m_calibrationPath.empty()) {
+        doc.calibration = FileReference::describe(m_calibrationPath);
+        doc.calibration->samples = m_calibrationSamples;
+    }
+    for (const auto& layer : m_layers) {
+        QParamsEntry entry;
+        entry.name = layer.weightName;
+        entry.kind = TensorKind::Weight;
+        entry.shape = layer.weight.shape;
+        entry.spec = layer.weight.spec;
+        entry.params = layer.weight.params;
+        entry.metrics = layer.weight.metrics;
+        doc.tensors.push_back(std::move(entry));
+    }
+    // Activations in graph order: inputs, then node outputs.
+    std::vector<std::string> order;
+    for (const auto& input : m_executor.graph().inputs)
+        order.push_back(input.name);
+    for (const auto& node : m_executor.graph().nodes)
+        order.insert(order.end(), node.outputs.begin(), node.outputs.end());
+    for (const auto& name : order) {
+        const auto found = m_activations.find(name);
+        if (found != m_activations.end())
+            doc.tensors.push_back(found->second);
+    }
+    return doc;
+}
+
+} // namespace quantscope

@@ -1,0 +1,213 @@
+// quantscope-cli calibrate and eval as scripts use them: JSON, --params, --out-logits, and bad
+// input (unsupported op, wrong input shape, zero samples, labels of the wrong length, truncated or
+// non-ONNX model) with exit code 1 and a message naming what is wrong.
+#include "quantscope/io/NpyReader.h"
+#include "quantscope/io/NpyWriter.h"
+
+#include <QtTest>
+
+#include <cmath>
+
+using namespace quantscope;
+
+namespace {
+
+struct Run {
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+Run runCli(const QStringList& arguments)
+{
+    QProcess process;
+    process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), arguments);
+    if (!process.waitForFinished(600000))
+        return {};
+    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
+            QString::fromUtf8(process.readAllStandardError())};
+}
+
+QString demo(const char* name)
+{
+    return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/") + QLatin1String(name);
+}
+
+QString modelData(const char* name)
+{
+    return QStringLiteral(QUANTSCOPE_TEST_DATA "/model/") + QLatin1String(name);
+}
+
+QJsonObject parseJson(const QString& text)
+{
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(text.toUtf8(), &error);
+    if (error.error != QJsonParseError::NoError)
+        qWarning("JSON error: %s", qPrintable(error.errorString()));
+    return document.object();
+}
+
+QJsonObject resultOf(const QJsonObject& document, const char* mode)
+{
+    for (const auto& value : document.value(QLatin1String("results")).toArray()) {
+        if (value.toObject().value(QLatin1String("mode")).toString() == QLatin1String(mode))
+            return value.toObject();
+    }
+    return {};
+}
+
+} // namespace
+
+class TestModelCli : public QObject {
+    Q_OBJECT
+
+private slots:
+    void evalReportsEveryMode()
+    {
+        QTemporaryDir dir;
+        const QString logits = dir.filePath(QStringLiteral("logits.npy"));
+        const Run run = runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"), demo("digits_test.npy"),
+                                QStringLiteral("--labels"), demo("digits_test_labels.npy"), QStringLiteral("--calib-samples"),
+                                demo("digits_calib.npy"), QStringLiteral("--out-logits"), logits, QStringLiteral("--json"),
+                                QStringLiteral("-")});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject document = parseJson(run.out);
+        QCOMPARE(document.value(QLatin1String("results")).toArray().size(), 4);
+        const QJsonObject fp32 = resultOf(document, "fp32");
+        QCOMPARE(fp32.value(QLatin1String("accuracy")).toDouble(), 526.0 / 539.0);
+        QCOMPARE(fp32.value(QLatin1String("output_sqnr_note")).toString(), QStringLiteral("exact"));
+        QVERIFY(fp32.value(QLatin1String("output_sqnr_db")).isNull());
+        QCOMPARE(fp32.value(QLatin1String("size_bytes")).toInteger(), 4 * (50432 + 394));
+        const QJsonObject stat = resultOf(document, "static");
+        QVERIFY(std::abs(stat.value(QLatin1String("accuracy")).toDouble() - 526.0 / 539.0) <= 0.01);
+        QVERIFY(stat.value(QLatin1String("output_sqnr_db")).toDouble() > 20.0);
+        QVERIFY(stat.value(QLatin1String("throughput_sps")).toDouble() > 0.0);
+        QVERIFY(stat.value(QLatin1String("latency_ms")).toDouble() > 0.0);
+        QVERIFY(resultOf(document, "dynamic").value(QLatin1String("agreement")).toDouble() >= 0.98);
+        QVERIFY(resultOf(document, "weight-only").value(QLatin1String("size_bytes")).toInteger() < 60000);
+        const QJsonArray layers = document.value(QLatin1String("layers")).toArray();
+        QCOMPARE(layers.size(), 3);
+        QCOMPARE(layers[0].toObject().value(QLatin1String("name")).toString(), QStringLiteral("fc1"));
+        QVERIFY(layers[2].toObject().value(QLatin1String("cumulative_sqnr_db")).toDouble() > 20.0);
+
+        // --out-logits holds the first mode's (fp32) outputs: the numpy reference.
+        const NpyReader written(logits.toStdString());
+        const Tensor actual = written.load(written.tensors()[0].name);
+        const NpyReader reference(QUANTSCOPE_TEST_DATA "/model/digits_mlp_test_logits.npy");
+        const Tensor expected = reference.load(reference.tensors()[0].name);
+        QCOMPARE(actual.shape(), expected.shape());
+        for (int64_t i = 0; i < expected.size(); ++i)
+            QVERIFY(std::abs(actual.values()[i] - expected.values()[i]) <= 1e-5 * std::max(1.0f, std::abs(expected.values()[i])));
+    }
+
+    void calibrateThenEvalWithParams()
+    {
+        QTemporaryDir dir;
+        const QString params = dir.filePath(QStringLiteral("cnn.json"));
+        const Run calibrate = runCli({QStringLiteral("calibrate"), demo("digits_cnn.onnx"), QStringLiteral("--samples"),
+                                      demo("digits_calib.npy"), QStringLiteral("--calib"), QStringLiteral("percentile"),
+                                      QStringLiteral("--json"), params});
+        QCOMPARE(calibrate.exitCode, 0);
+        QFile file(params);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject document = parseJson(QString::fromUtf8(file.readAll()));
+        QCOMPARE(document.value(QLatin1String("format")).toString(), QStringLiteral("quantscope-qparams"));
+        QCOMPARE(document.value(QLatin1String("calibration")).toObject().value(QLatin1String("samples")).toInt(), 1258);
+        int weights = 0, activations = 0;
+        for (const auto& value : document.value(QLatin1String("tensors")).toArray()) {
+            const QJsonObject entry = value.toObject();
+            if (entry.value(QLatin1String("kind")).toString() == QLatin1String("weight")) {
+                ++weights;
+                QCOMPARE(entry.value(QLatin1String("granularity")).toString(), QStringLiteral("channel"));
+            } else {
+                ++activations;
+                QCOMPARE(entry.value(QLatin1String("calib")).toObject().value(QLatin1String("method")).toString(),
+                         QStringLiteral("percentile"));
+            }
+        }
+        QCOMPARE(weights, 3);
+        QCOMPARE(activations, 8);
+
+        // eval --params applies the exported scales: calibrating on a different set changes nothing.
+        const QStringList common{QStringLiteral("eval"), demo("digits_cnn.onnx"), QStringLiteral("--samples"), demo("digits_test.npy"),
+                                 QStringLiteral("--labels"), demo("digits_test_labels.npy"), QStringLiteral("--mode"),
+                                 QStringLiteral("static"), QStringLiteral("--json"), QStringLiteral("-")};
+        const Run first = runCli(common + QStringList{QStringLiteral("--params"), params});
+        const Run second = runCli(common + QStringList{QStringLiteral("--params"), params, QStringLiteral("--calib-samples"),
+                                                       demo("digits_calib.npy")});
+        QCOMPARE(first.exitCode, 0);
+        QCOMPARE(second.exitCode, 0);
+        const QJsonObject a = resultOf(parseJson(first.out), "static");
+        const QJsonObject b = resultOf(parseJson(second.out), "static");
+        QCOMPARE(a.value(QLatin1String("accuracy")).toDouble(), b.value(QLatin1String("accuracy")).toDouble());
+        QCOMPARE(a.value(QLatin1String("output_sqnr_db")).toDouble(), b.value(QLatin1String("output_sqnr_db")).toDouble());
+        QVERIFY(a.value(QLatin1String("accuracy")).toDouble() >= 0.96);
+    }
+
+    void badInputIsExitCodeOne_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QStringList>("expected");
+        const QString test = demo("digits_test.npy");
+        QTest::newRow("unsupported op") << QStringList{QStringLiteral("eval"), modelData("unsupported_op.onnx"),
+                                                       QStringLiteral("--samples"), test}
+                                        << QStringList{QStringLiteral("Hardmax"), QStringLiteral("suspicious_hardmax")};
+        QTest::newRow("truncated model") << QStringList{QStringLiteral("eval"), modelData("truncated.onnx"),
+                                                        QStringLiteral("--samples"), test}
+                                         << QStringList{QStringLiteral("truncated.onnx"), QStringLiteral("not a valid ONNX model")};
+        QTest::newRow("not onnx") << QStringList{QStringLiteral("calibrate"), modelData("not_onnx.onnx"),
+                                                 QStringLiteral("--samples"), test}
+                                  << QStringList{QStringLiteral("not_onnx.onnx")};
+        QTest::newRow("labels of wrong length") << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"),
+                                                               QStringLiteral("--samples"), test, QStringLiteral("--labels"),
+                                                               demo("digits_calib_labels.npy")}
+                                                << QStringList{QStringLiteral("1258 labels for 539 samples")};
+        QTest::newRow("cnn fed 8 values") << QStringList{QStringLiteral("eval"), demo("digits_cnn.onnx"), QStringLiteral("--samples"),
+                                                         QStringLiteral("@wrong"), QStringLiteral("--mode"), QStringLiteral("fp32")}
+                                          << QStringList{QStringLiteral("input 'input'"), QStringLiteral("[8]")};
+        QTest::newRow("zero samples") << QStringList{QStringLiteral("calibrate"), demo("digits_mlp.onnx"),
+                                                     QStringLiteral("--samples"), QStringLiteral("@empty")}
+                                      << QStringList{QStringLiteral("zero samples")};
+        QTest::newRow("missing samples file") << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"),
+                                                             QStringLiteral("--samples"), QStringLiteral("/nonexistent/s.npy")}
+                                              << QStringList{QStringLiteral("/nonexistent/s.npy")};
+        QTest::newRow("per-channel activations") << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"),
+                                                                QStringLiteral("--samples"), test, QStringLiteral("--granularity"),
+                                                                QStringLiteral("channel")}
+                                                 << QStringList{QStringLiteral("--granularity")};
+    }
+
+    void badInputIsExitCodeOne()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QStringList, expected);
+        QTemporaryDir dir;
+        // "@wrong": 3 samples of 8 values; "@empty": a 0 x 64 array.
+        const QString wrong = dir.filePath(QStringLiteral("wrong.npy"));
+        NpyWriter::writeFloat32(wrong.toStdString(), {3, 8}, std::vector<float>(24, 0.25f));
+        const QString empty = dir.filePath(QStringLiteral("empty.npy"));
+        NpyWriter::writeFloat32(empty.toStdString(), {0, 64}, std::vector<float>());
+        arguments.replaceInStrings(QStringLiteral("@wrong"), wrong);
+        arguments.replaceInStrings(QStringLiteral("@empty"), empty);
+        const Run run = runCli(arguments);
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(run.err.startsWith(QLatin1String("quantscope-cli: error: ")), qPrintable(run.err));
+        for (const auto& part : expected)
+            QVERIFY2(run.err.contains(part), qPrintable(run.err));
+        QVERIFY(run.out.isEmpty());
+    }
+
+    void usageErrorsAreExitCodeTwo()
+    {
+        QCOMPARE(runCli({QStringLiteral("eval"), demo("digits_mlp.onnx")}).exitCode, 2); // no --samples
+        QCOMPARE(runCli({QStringLiteral("eval")}).exitCode, 2);
+        // A setting out of range is refused like every bad setting: exit 1, the option named.
+        const Run zeroBatch = runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
+                                      demo("digits_test.npy"), QStringLiteral("--batch-size"), QStringLiteral("0")});
+        QCOMPARE(zeroBatch.exitCode, 1);
+        QVERIFY(zeroBatch.err.contains(QLatin1String("--batch-size")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelCli)
+#include "tst_model_cli.moc"
