@@ -1,0 +1,160 @@
+// quantscope: the desktop app. Parses the command line and hands over to MainWindow.
+#include "MainWindow.h"
+#include "ScreenshotRunner.h"
+#include "Session.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/quant/QuantSpec.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QMetaObject>
+#include <QTextStream>
+
+#include <cstdio>
+#include <optional>
+
+using namespace quantscope;
+using namespace quantscope::ui;
+
+namespace {
+
+int fail(const QString& message, int code = 1) {
+    QTextStream(stderr) << "quantscope: error: " << message << '\n';
+    return code;
+}
+
+} // namespace
+
+int main(int argc, char* argv[]) {
+    // A screenshot needs no display: pick the offscreen platform unless the user chose one.
+    for (int i = 1; i < argc; ++i)
+        if (qstrcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("quantscope"));
+    QApplication::setOrganizationName(QStringLiteral("quantscope"));
+    QApplication::setApplicationVersion(QStringLiteral(QUANTSCOPE_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Explore how neural-network weights quantize."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Weights file to open (.safetensors, .npy, .npz)."));
+    const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the bundled digits demo."));
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Render the window to FILE.png and exit."),
+                                       QStringLiteral("FILE.png"));
+    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."),
+                                  QStringLiteral("WxH"), QStringLiteral("1600x1000"));
+    const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn"),
+                                  QStringLiteral("VIEW"), QStringLiteral("distribution"));
+    const QCommandLineOption tensor(QStringLiteral("tensor"), QStringLiteral("Select this tensor."), QStringLiteral("NAME"));
+    const QCommandLineOption dtype(QStringLiteral("dtype"), QStringLiteral("Format for every tensor (int8, int4, fp8_e4m3, nf4...)."),
+                                   QStringLiteral("NAME"));
+    const QCommandLineOption scheme(QStringLiteral("scheme"), QStringLiteral("affine|symmetric"), QStringLiteral("SCHEME"));
+    const QCommandLineOption granularity(QStringLiteral("granularity"), QStringLiteral("tensor|channel|group"), QStringLiteral("G"));
+    const QCommandLineOption calib(QStringLiteral("calib"), QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
+                                   QStringLiteral("METHOD"));
+    const QCommandLineOption presentation(QStringLiteral("presentation"), QStringLiteral("Start in presentation mode."));
+    parser.addOptions({demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation});
+    parser.process(app);
+
+    const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"), QStringLiteral("compare"),
+                            QStringLiteral("model"), QStringLiteral("learn")};
+    const int viewIndex = views.indexOf(parser.value(view));
+    if (viewIndex < 0)
+        return fail(QStringLiteral("--view: '%1' is not one of %2").arg(parser.value(view), views.join(QStringLiteral(", "))), 2);
+    QSize windowSize(1600, 1000);
+    {
+        const QStringList parts = parser.value(size).split(QLatin1Char('x'));
+        bool okW = false;
+        bool okH = false;
+        if (parts.size() == 2)
+            windowSize = QSize(parts[0].toInt(&okW), parts[1].toInt(&okH));
+        if (!okW || !okH || windowSize.width() < 320 || windowSize.height() < 240 || windowSize.width() > 8192 ||
+            windowSize.height() > 8192)
+            return fail(QStringLiteral("--size: '%1' is not WxH with 320..8192 x 240..8192").arg(parser.value(size)), 2);
+    }
+    // Settings from the command line apply to every tensor once the file is open.
+    std::optional<QuantSpec> spec;
+    try {
+        if (parser.isSet(dtype) || parser.isSet(scheme) || parser.isSet(granularity) || parser.isSet(calib)) {
+            spec = QuantSpec();
+            if (parser.isSet(dtype))
+                spec->format = QuantFormat::parse(parser.value(dtype).toStdString());
+            if (parser.isSet(scheme))
+                spec->scheme = parseScheme(parser.value(scheme).toStdString());
+            if (parser.isSet(granularity))
+                spec->granularity = parseGranularity(parser.value(granularity).toStdString());
+            if (parser.isSet(calib))
+                spec->calib = parseCalibMethod(parser.value(calib).toStdString());
+            spec->validate();
+        }
+    } catch (const Error& e) {
+        return fail(QString::fromStdString(e.what()), 2);
+    }
+
+    MainWindow window(nullptr, !parser.isSet(screenshot));
+    QString path = parser.positionalArguments().value(0);
+    if (parser.isSet(demo)) {
+        path = MainWindow::demoWeightsPath();
+        if (path.isEmpty())
+            return fail(QStringLiteral("the demo (resources/demo/digits_mlp.safetensors) was not found; set QUANTSCOPE_DEMO_DIR"));
+    }
+    Session* session = window.session();
+    QObject::connect(session, &Session::fileChanged, &window, [&] {
+        if (spec) {
+            QList<int> rows;
+            for (int row = 0; row < session->tensorCount(); ++row)
+                rows.append(row);
+            session->setDefaultSettings({*spec, std::nullopt});
+            session->changeSpec(rows, *spec, QStringLiteral("Command-line settings"));
+            session->undoStack()->clear();
+        }
+        if (parser.isSet(tensor)) {
+            const int row = session->rowOf(parser.value(tensor));
+            if (row >= 0)
+                session->setCurrentRow(row);
+        }
+    });
+    window.showView(static_cast<MainWindow::View>(viewIndex));
+    if (parser.isSet(presentation))
+        window.setPresentationMode(true);
+
+    if (!parser.isSet(screenshot)) {
+        window.show();
+        if (parser.isSet(demo))
+            window.openDemo();
+        else if (!path.isEmpty())
+            window.openFile(path);
+        return QApplication::exec();
+    }
+    if (path.isEmpty())
+        return fail(QStringLiteral("--screenshot needs a file or --demo"), 2);
+    window.resize(windowSize);
+    window.show();
+    ScreenshotRunner runner(&window, parser.value(screenshot));
+    int exitCode = 1;
+    QObject::connect(&runner, &ScreenshotRunner::done, &app, [&](int code, const QString& message) {
+        exitCode = code;
+        if (code != 0)
+            fail(message);
+        QApplication::quit();
+    });
+    if (parser.isSet(tensor)) {
+        QObject::connect(session, &Session::fileChanged, &window, [&] {
+            if (session->rowOf(parser.value(tensor)) < 0) {
+                fail(QStringLiteral("--tensor: %1 has no tensor named '%2'").arg(path, parser.value(tensor)));
+                QApplication::exit(1);
+            }
+        });
+    }
+    if (parser.isSet(demo))
+        window.openDemo();
+    else
+        window.openFile(path);
+    runner.start();
+    const int loopCode = QApplication::exec();
+    return loopCode != 0 ? loopCode : exitCode;
+}

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QTableWidget;
+
+namespace quantscope::ui {
+
+class BarChart;
+class ModelComparison;
+
+// fp32 against static, dynamic and weight-only quantization of the loaded model on its samples:
+// accuracy, agreement with fp32, output SQNR, latency, throughput and size as a table and bar
+// charts, with the SIMD path and thread count. Says what is missing when no model is loaded.
+class CompareView : public QWidget {
+    Q_OBJECT
+public:
+    explicit CompareView(ModelComparison* comparison, QWidget* parent = nullptr);
+
+    QTableWidget* table() const { return m_table; }
+
+private:
+    void refresh();
+
+    ModelComparison* m_comparison;
+    QLabel* m_status;
+    QTableWidget* m_table;
+    BarChart* m_accuracy;
+    BarChart* m_speed;
+};
+
+} // namespace quantscope::ui

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <QMainWindow>
+
+class QAction;
+class QCheckBox;
+class QDockWidget;
+class QTabWidget;
+
+namespace quantscope::ui {
+
+class AnalysisController;
+class DistributionPlot;
+class ErrorView;
+class JobRunner;
+class LearnView;
+class MetricsPanel;
+class ModelComparison;
+class ParamsExchange;
+class PlotBase;
+class RecentFiles;
+class Session;
+class SettingsPanel;
+class TensorBrowser;
+
+// The window: tensor browser on the left, settings and headline metrics on the right, the views
+// in tabs in the middle, job progress in the status bar. It wires the parts together and owns the
+// menus; the work happens in the Session, the AnalysisController and the views.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    enum View { Distribution, Error, Compare, Model, Learn };
+
+    // storedSettings: restore and save window state, recent files' defaults and settings in
+    // QSettings (off for headless screenshots, which must not depend on or change them).
+    explicit MainWindow(QWidget* parent = nullptr, bool storedSettings = true);
+    ~MainWindow() override;
+
+    void openFile(const QString& path);
+    void openDemo();
+    // The weights file of the bundled demo, or an empty string when it cannot be found.
+    static QString demoWeightsPath();
+    void showView(View view);
+    void setPresentationMode(bool on);
+
+    Session* session() const { return m_session; }
+    JobRunner* jobs() const { return m_jobs; }
+    AnalysisController* controller() const { return m_controller; }
+    ParamsExchange* params() const { return m_params; }
+    ModelComparison* comparison() const { return m_comparison; }
+    DistributionPlot* distributionPlot() const { return m_distribution; }
+    ErrorView* errorView() const { return m_errorView; }
+    MetricsPanel* metricsPanel() const { return m_metrics; }
+    SettingsPanel* settingsPanel() const { return m_settings; }
+    TensorBrowser* tensorBrowser() const { return m_browser; }
+    LearnView* learnView() const { return m_learn; }
+    QTabWidget* views() const { return m_views; }
+    // The last error shown to the user (also in the status bar), for tests.
+    QString lastError() const { return m_lastError; }
+
+signals:
+    void errorShown(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void createMenus();
+    void showError(const QString& title, const QString& message);
+    void chooseAndOpen();
+    void chooseModel();
+    void exportParameters();
+    void importParameters();
+    void savePlot();
+    PlotBase* currentPlot() const;
+    void updateTitle();
+    void restoreSettings();
+    void saveSettings() const;
+
+    Session* m_session;
+    JobRunner* m_jobs;
+    AnalysisController* m_controller;
+    ParamsExchange* m_params;
+    ModelComparison* m_comparison;
+    TensorBrowser* m_browser;
+    SettingsPanel* m_settings;
+    MetricsPanel* m_metrics;
+    QTabWidget* m_views;
+    DistributionPlot* m_distribution;
+    QCheckBox* m_logCounts;
+    ErrorView* m_errorView;
+    LearnView* m_learn;
+    RecentFiles* m_recent = nullptr;
+    QAction* m_presentation = nullptr;
+    QString m_lastError;
+    bool m_storedSettings = true;
+    bool m_shownOnce = false;
+    QDockWidget* m_browserDock = nullptr;
+    QDockWidget* m_settingsDock = nullptr;
+};
+
+} // namespace quantscope::ui

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QWidget>
+
+class QLabel;
+class QTableWidget;
+
+namespace quantscope::ui {
+
+class BarChart;
+class ModelComparison;
+
+// Per-layer SQNR of the model in static mode: local (only that layer quantized) and cumulative
+// (everything up to it quantized), as a table and bars, to find the sensitive layers.
+class ModelView : public QWidget {
+    Q_OBJECT
+public:
+    explicit ModelView(ModelComparison* comparison, QWidget* parent = nullptr);
+
+    QTableWidget* table() const { return m_table; }
+
+private:
+    void refresh();
+
+    ModelComparison* m_comparison;
+    QLabel* m_status;
+    QTableWidget* m_table;
+    BarChart* m_chart;
+};
+
+} // namespace quantscope::ui

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <QWidget>
+
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+
+namespace quantscope::ui {
+
+class Session;
+class TensorTableModel;
+
+// The tensor list: a sortable table with a name filter. Its selection is the session's
+// selection; the current row drives every view.
+class TensorBrowser : public QWidget {
+    Q_OBJECT
+public:
+    explicit TensorBrowser(Session* session, QWidget* parent = nullptr);
+
+    QSize sizeHint() const override { return {440, 600}; }
+    QTableView* view() const { return m_view; }
+    QLineEdit* filterEdit() const { return m_filter; }
+    QSortFilterProxyModel* proxy() const { return m_proxy; }
+    TensorTableModel* model() const { return m_model; }
+
+private:
+    void selectionToSession();
+    void showCurrent(int row);
+
+    Session* m_session;
+    TensorTableModel* m_model;
+    QSortFilterProxyModel* m_proxy;
+    QTableView* m_view;
+    QLineEdit* m_filter;
+    bool m_updating = false;
+};
+
+} // namespace quantscope::ui

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <QAbstractTableModel>
+
+namespace quantscope::ui {
+
+class Session;
+
+// The tensors of the session as a table: name, shape, dtype, elements, and for the current
+// settings the exact SQNR and clipped share (empty until computed). The SQNR cell is coloured so
+// the worst tensors stand out; SortRole gives numbers for sorting.
+class TensorTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column { Name, Shape, DType, Elements, Format, Sqnr, Clipped, ColumnCount };
+    static constexpr int SortRole = Qt::UserRole + 1;
+
+    explicit TensorTableModel(Session* session, QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+
+private:
+    void rowsChanged(const QList<int>& rows);
+
+    Session* m_session;
+};
+
+} // namespace quantscope::ui
