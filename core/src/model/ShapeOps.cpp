@@ -72,7 +72,8 @@ std::vector<Value> reshape(const Node& n, const Inputs& in, int64_t)
         }
         if (shape[i] < 0)
             throw Error(nodeSubject(n), "shape " + shapeToString(shape) + " has a negative entry");
-        known *= shape[i];
+        if (__builtin_mul_overflow(known, shape[i], &known))
+            throw Error(nodeSubject(n), "shape " + shapeToString(shape) + " has too many elements");
     }
     if (inferred >= 0) {
         if (known == 0 || x.size() % known != 0)
