@@ -1,5 +1,6 @@
 // quantscope-cli eval: accuracy, agreement with fp32, SQNR, latency, throughput and size of a
 // model in fp32 and quantized modes, and per-layer SQNR.
+#include "ImageFolderSamples.h"
 #include "CommandLine.h"
 #include "Commands.h"
 #include "ModelOptions.h"
@@ -47,7 +48,7 @@ std::string showSqnr(const Sqnr& value)
 int runEval(const std::vector<std::string>& arguments)
 {
     std::vector<OptionSpec> options{
-        {"--labels", true, false, "class labels: .npy / .npz (N integers) or a CSV column (see --label-column)"},
+        {"--labels", true, false, "class labels: .npy / .npz (N integers), a CSV column (see --label-column), or an image folder (sub-folder numbers)"},
         {"--mode", true, true, "fp32 | static | dynamic | weight-only (repeatable; default all four)"},
         {"--calib-samples", true, false, "samples that calibrate static mode (default: the --samples)"},
         {"--out-logits", true, false, "write the first --mode's outputs as float32 .npy"},
@@ -86,7 +87,9 @@ int runEval(const std::vector<std::string>& arguments)
     const SampleSet samples = samplesFrom(commandLine);
     std::optional<std::vector<int64_t>> labels;
     if (const auto labelsPath = commandLine.value("--labels")) {
-        labels = loadLabels(*labelsPath, commandLine.value("--label-column").value_or(""));
+        labels = ImageFolderSamples::isFolder(*labelsPath)
+                     ? ImageFolderSamples::load(*labelsPath).labels()
+                     : loadLabels(*labelsPath, commandLine.value("--label-column").value_or(""));
         if (static_cast<int64_t>(labels->size()) != samples.count())
             throw Error(*labelsPath, std::to_string(labels->size()) + " labels for " + std::to_string(samples.count()) +
                                          " samples in " + samples.path() + "; the counts must be equal");

@@ -1,5 +1,7 @@
 #include "ModelOptions.h"
 
+#include "ImageFolderSamples.h"
+
 #include "QuantOptions.h"
 
 #include "quantscope/Error.h"
@@ -10,7 +12,7 @@ namespace quantscope::cli {
 std::vector<OptionSpec> modelOptionSpecs()
 {
     return {
-        {"--samples", true, false, "samples: .npy / .npz (N x input shape) or .csv (one sample per row)"},
+        {"--samples", true, false, "samples: .npy / .npz (N x input shape), .csv (one sample per row), or a folder of PNG/JPEG images with quantscope-images.json"},
         {"--label-column", true, false, "CSV column (name or index) holding the labels; dropped from the samples"},
         {"--batch-size", true, false, "samples per run, 1..65536 (default 256)"},
         {"--threads", true, false, "OpenBLAS threads for the fp32 layers, 1..256 (default 1)"},
@@ -54,6 +56,8 @@ SampleSet samplesFrom(const CommandLine& commandLine, const std::string& option)
     const auto path = commandLine.value(option);
     if (!path)
         throw UsageError(option + " FILE is required");
+    if (ImageFolderSamples::isFolder(*path))
+        return ImageFolderSamples::load(*path).samples();
     std::string exclude;
     if (const auto labels = commandLine.value("--labels"); labels && *labels == *path)
         exclude = commandLine.value("--label-column").value_or("");
