@@ -36,7 +36,8 @@ int runAnalyze(const std::vector<std::string>& arguments) {
     for (const auto& name : names)
         if (!file->find(name))
             throw Error(path + ": " + name, "no such tensor (see 'quantscope-cli info " + path + "')");
-    if (names.empty())
+    const bool allTensors = names.empty();
+    if (allTensors)
         for (const auto& info : file->tensors())
             names.push_back(info.name);
 
@@ -48,7 +49,9 @@ int runAnalyze(const std::vector<std::string>& arguments) {
         progress.setLabel(names[i]);
         AnalysisOptions analysisOptions;
         analysisOptions.progress = progress.callback();
-        analyses.push_back(TensorAnalysisRunner(*file, spec, params).run(names[i], analysisOptions));
+        TensorAnalysisRunner runner(*file, spec, params);
+        runner.setPerTensorForLowRank(allTensors);
+        analyses.push_back(runner.run(names[i], analysisOptions));
         document.tensors.push_back(entryFor(analyses.back()));
     }
 

@@ -3,6 +3,8 @@
 
 #include "TextTable.h"
 
+#include <cstdio>
+
 namespace quantscope::cli {
 
 TensorAnalysisRunner::TensorAnalysisRunner(const WeightFile& file, const QuantSpec& spec,
@@ -19,6 +21,12 @@ TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName, const An
             if (entry->params)
                 effective.fixedParams = entry->params;
         }
+    }
+    if (m_perTensorForLowRank && !effective.fixedParams && spec.granularity != Granularity::Tensor &&
+        spec.axis >= tensor.rank()) {
+        std::fprintf(stderr, "quantscope-cli: note: %s has rank %d, no axis %d: analysed per tensor\n",
+                     tensorName.c_str(), tensor.rank(), spec.axis);
+        spec.granularity = Granularity::Tensor;
     }
     try {
         return analyzeTensor(tensor, spec, effective);

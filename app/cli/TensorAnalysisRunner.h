@@ -18,10 +18,15 @@ public:
 
     TensorAnalysis run(const std::string& tensorName, const AnalysisOptions& options) const;
 
+    // When analysing every tensor of a file, a tensor whose rank has no --axis (a bias under
+    // per-channel axis 1) is analysed per tensor, with a note on stderr, instead of failing.
+    void setPerTensorForLowRank(bool enabled) { m_perTensorForLowRank = enabled; }
+
 private:
     const WeightFile& m_file;
     QuantSpec m_spec;
     const std::optional<QParamsDocument>& m_params;
+    bool m_perTensorForLowRank = false;
 };
 
 QParamsEntry entryFor(const TensorAnalysis& analysis, TensorKind kind = TensorKind::Weight);

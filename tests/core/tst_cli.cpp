@@ -185,6 +185,20 @@ private slots:
         QVERIFY(run.out.isEmpty());
     }
 
+    void analyzingEveryTensorFallsBackPerTensorWhereTheAxisIsMissing() {
+        const Run run = runCli({QStringLiteral("analyze"), demoWeights(), QStringLiteral("--granularity"),
+                                QStringLiteral("channel"), QStringLiteral("--axis"), QStringLiteral("1"),
+                                QStringLiteral("--json"), QStringLiteral("-")});
+        QCOMPARE(run.exitCode, 0);
+        QVERIFY2(run.err.contains(QLatin1String("note: fc1.bias has rank 1, no axis 1: analysed per tensor")),
+                 qPrintable(run.err));
+        const QJsonArray tensors = parseJson(run.out)[QLatin1String("tensors")].toArray();
+        QCOMPARE(tensors.size(), 6);
+        QCOMPARE(tensors[0].toObject()[QLatin1String("granularity")].toString(), QStringLiteral("channel"));
+        QCOMPARE(tensors[0].toObject()[QLatin1String("scale")].toArray().size(), 64);
+        QCOMPARE(tensors[1].toObject()[QLatin1String("granularity")].toString(), QStringLiteral("tensor"));
+    }
+
     void failureLeavesExistingOutputUntouched() {
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("out.json"));
