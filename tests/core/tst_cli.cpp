@@ -3,6 +3,8 @@
 #include "quantscope/io/WeightFile.h"
 #include "quantscope/quant/TensorAnalysis.h"
 
+#include "CliRunner.h"
+
 #include <QtTest>
 
 #include <cstring>
@@ -11,20 +13,7 @@ using namespace quantscope;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run runCli(const QStringList& arguments) {
-    QProcess process;
-    process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), arguments);
-    if (!process.waitForFinished(600000))
-        return {};
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
-}
+using Run = CliRun;
 
 QString demoWeights() { return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_mlp.safetensors"); }
 

@@ -1,6 +1,8 @@
 // Calibration and evaluation samples from a folder of images (decoded with QImage at the app edge).
 #include "quantscope/model/SampleSet.h"
 
+#include "CliRunner.h"
+
 #include <QtTest>
 
 #include <QImage>
@@ -9,19 +11,7 @@ using namespace quantscope;
 
 namespace {
 
-struct Run {
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-Run runCli(const QStringList& arguments) {
-    QProcess process;
-    process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), arguments);
-    process.waitForFinished(600000);
-    return {process.exitCode(), QString::fromUtf8(process.readAllStandardOutput()),
-            QString::fromUtf8(process.readAllStandardError())};
-}
+using Run = CliRun;
 
 QString demo(const char* name) { return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/") + QLatin1String(name); }
 

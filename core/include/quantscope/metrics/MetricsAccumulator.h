@@ -25,23 +25,23 @@ public:
         const double e = static_cast<double>(x) - static_cast<double>(xhat);
         const double e2 = e * e;
         const double ae = e < 0 ? -e : e;
-        ++m_count;
-        m_sumX2 += static_cast<double>(x) * x;
-        m_sumXhat2 += static_cast<double>(xhat) * xhat;
-        m_sumXXhat += static_cast<double>(x) * xhat;
-        m_sumAbs += ae;
-        if (ae > m_maxAbs)
-            m_maxAbs = ae;
+        ++m_sums.count;
+        m_sums.sumX2 += static_cast<double>(x) * x;
+        m_sums.sumXhat2 += static_cast<double>(xhat) * xhat;
+        m_sums.sumXXhat += static_cast<double>(x) * xhat;
+        m_sums.sumAbs += ae;
+        if (ae > m_sums.maxAbs)
+            m_sums.maxAbs = ae;
         if (clipped) {
-            ++m_clipped;
-            m_sumClip2 += e2;
+            ++m_sums.clipped;
+            m_sums.sumClip2 += e2;
         } else {
-            m_sumRound2 += e2;
+            m_sums.sumRound2 += e2;
         }
         if (code < m_codeCount)
             m_levels[code] = 1;
     }
-    void addNonfinite() { ++m_nonfinite; }
+    void addNonfinite() { ++m_sums.nonfinite; }
     void addSums(const MetricSums& sums);
     // Marks the levels of `codes` as used; codes at or past codeCount are ignored.
     void addCodes(const uint32_t* codes, std::size_t count) {
@@ -54,11 +54,7 @@ public:
     ErrorMetrics finish() const;
 
 private:
-    int64_t m_count = 0;
-    int64_t m_nonfinite = 0;
-    int64_t m_clipped = 0;
-    double m_sumX2 = 0, m_sumXhat2 = 0, m_sumXXhat = 0, m_sumAbs = 0, m_maxAbs = 0;
-    double m_sumClip2 = 0, m_sumRound2 = 0;
+    MetricSums m_sums;
     uint32_t m_codeCount = 0;
     // One byte per code: independent stores are much faster than read-modify-write of a bitmap.
     std::vector<uint8_t> m_levels;
