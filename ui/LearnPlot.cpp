@@ -140,7 +140,7 @@ void LearnPlot::finish(bool reversedX) {
 QString LearnPlot::dataAsText() const {
     QString text;
     for (int i = 0; i < plottableCount(); ++i) {
-        QCPAbstractPlottable* p = plottable(i);
+        QCPAbstractPlottable* p = const_cast<LearnPlot*>(this)->plottable(i); // QCustomPlot has no const accessor
         text += QStringLiteral("# %1\nx\ty\n").arg(p->name());
         if (auto* g = qobject_cast<QCPGraph*>(p))
             for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)

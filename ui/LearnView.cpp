@@ -223,14 +223,14 @@ void LearnView::applyLesson(const QString& id) {
                                           setup.model.toStdString(), setup.calibration.toStdString(), path.toStdString(), progress)));
                                   });
     auto* guard = new QObject(this);
-    connect(m_jobs, &JobRunner::finished, guard, [this, job, guard](int id, const QVariant& value) {
-        if (id != job)
+    connect(m_jobs, &JobRunner::finished, guard, [this, job, guard](int finishedId, const QVariant& value) {
+        if (finishedId != job)
             return;
         guard->deleteLater();
         m_controller->openFile(value.toString());
     });
-    connect(m_jobs, &JobRunner::failed, guard, [this, job, guard](int id, const QString& message) {
-        if (id != job)
+    connect(m_jobs, &JobRunner::failed, guard, [this, job, guard](int failedId, const QString& message) {
+        if (failedId != job)
             return;
         guard->deleteLater();
         m_pendingLesson.clear();
