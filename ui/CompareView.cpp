@@ -26,14 +26,17 @@ CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
       m_accuracy(new BarChart(this)), m_speed(new BarChart(this)) {
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::RichText);
-    const QStringList columns{tr("Mode"), tr("Accuracy"), tr("Agreement with fp32"), tr("Output SQNR"),
-                              tr("Latency (ms / sample)"), tr("Throughput (samples/s)"), tr("Weights size")};
+    const QStringList columns{tr("Mode"), tr("Accuracy"), tr("Agreement"), tr("Output SQNR"),
+                              tr("Latency (ms)"), tr("Samples/s"), tr("Weights")};
     m_table->setColumnCount(static_cast<int>(columns.size()));
     m_table->setHorizontalHeaderLabels(columns);
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    m_table->setMaximumHeight(m_table->fontMetrics().height() * 9);
+    m_table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_table->horizontalHeaderItem(4)->setToolTip(tr("One sample at a time, mean"));
+    m_table->horizontalHeaderItem(5)->setToolTip(tr("Throughput at the batch size"));
+    m_table->horizontalHeaderItem(6)->setToolTip(tr("Bytes of the weights as the mode stores them"));
     m_table->horizontalHeaderItem(2)->setToolTip(tr("Share of samples whose top-1 class equals fp32's"));
     m_table->horizontalHeaderItem(3)->setToolTip(tr("10·log10(Σy² / Σ(y − ŷ)²) of the model output against fp32's"));
     auto* charts = new QHBoxLayout;
@@ -98,6 +101,11 @@ void CompareView::refresh() {
         agreement << r.agreement * 100.0;
         throughput << r.throughputSps;
     }
+    m_table->resizeRowsToContents();
+    int height = m_table->horizontalHeader()->height() + 2 * m_table->frameWidth();
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        height += m_table->rowHeight(row);
+    m_table->setFixedHeight(height);
     const bool labelled = !report->modes.empty() && report->modes.front().accuracy.has_value();
     m_accuracy->setData(tr("Accuracy and agreement (%)"), labels, labelled ? tr("accuracy") : tr("agreement"),
                         labelled ? accuracy : agreement, labelled ? tr("agreement with fp32") : QString(),

@@ -63,7 +63,7 @@ QuantSpec specFromSettings(const QSettings& settings) {
 
 } // namespace
 
-MainWindow::MainWindow(QWidget* parent)
+MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     : QMainWindow(parent), m_session(new Session(this)), m_jobs(new JobRunner(this)),
       m_controller(new AnalysisController(m_session, m_jobs, this)), m_params(new ParamsExchange(m_session, m_jobs, this)),
       m_comparison(new ModelComparison(m_session, m_jobs, this)),
@@ -71,7 +71,8 @@ MainWindow::MainWindow(QWidget* parent)
       m_distribution(nullptr), m_logCounts(nullptr), m_errorView(nullptr), m_learn(nullptr) {
     setWindowTitle(QStringLiteral("Quantscope"));
     setAcceptDrops(true);
-    {
+    m_storedSettings = storedSettings;
+    if (storedSettings) {
         QSettings stored;
         stored.beginGroup(QStringLiteral("defaults"));
         m_session->setDefaultSettings({specFromSettings(stored), std::nullopt});
@@ -110,7 +111,7 @@ MainWindow::MainWindow(QWidget* parent)
     m_views->setDocumentMode(true);
     setCentralWidget(m_views);
 
-    auto* browserDock = new QDockWidget(tr("Tensors"), this);
+    auto* browserDock = m_browserDock = new QDockWidget(tr("Tensors"), this);
     browserDock->setObjectName(QStringLiteral("tensors"));
     browserDock->setWidget(m_browser);
     addDockWidget(Qt::LeftDockWidgetArea, browserDock);
@@ -119,11 +120,10 @@ MainWindow::MainWindow(QWidget* parent)
     sideLayout->setContentsMargins(0, 0, 0, 0);
     sideLayout->addWidget(m_settings);
     sideLayout->addWidget(m_metrics, 1);
-    auto* settingsDock = new QDockWidget(tr("Quantization"), this);
+    auto* settingsDock = m_settingsDock = new QDockWidget(tr("Quantization"), this);
     settingsDock->setObjectName(QStringLiteral("settings"));
     settingsDock->setWidget(side);
     addDockWidget(Qt::RightDockWidgetArea, settingsDock);
-    resizeDocks({browserDock, settingsDock}, {430, 360}, Qt::Horizontal);
 
     statusBar()->addPermanentWidget(new JobProgressWidget(m_jobs, this));
     createMenus();
@@ -132,7 +132,8 @@ MainWindow::MainWindow(QWidget* parent)
         showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), message);
     });
     connect(m_controller, &AnalysisController::fileOpened, this, [this](const QString& path) {
-        m_recent->add(path);
+        if (m_storedSettings)
+            m_recent->add(path);
         statusBar()->showMessage(tr("Opened %1: %n tensor(s)", nullptr, m_session->tensorCount()).arg(path), 8000);
         updateTitle();
     });
@@ -147,7 +148,8 @@ MainWindow::MainWindow(QWidget* parent)
                                      unknown ? tr("; %1 entries name no tensor of this file").arg(unknown) : QString()), 8000);
     });
     connect(m_session->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
-    restoreSettings();
+    if (m_storedSettings)
+        restoreSettings();
 }
 
 MainWindow::~MainWindow() {
@@ -163,7 +165,7 @@ void MainWindow::createMenus() {
     file->addAction(tr("&Open weights…"), QKeySequence::Open, this, &MainWindow::chooseAndOpen);
     file->addAction(tr("Open &model and samples…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, &MainWindow::chooseModel);
     file->addAction(tr("Open &demo"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::openDemo);
-    m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), this);
+    m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), m_storedSettings, this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
     file->addSeparator();
     file->addAction(tr("&Export parameters…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportParameters);
@@ -388,8 +390,17 @@ void MainWindow::saveSettings() const {
     stored.setValue(QStringLiteral("reduceRange"), spec.reduceRange);
 }
 
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    // Docks get their share of the width once the window has one (unless a saved state did it).
+    if (!m_shownOnce && (!m_storedSettings || QSettings().value(QStringLiteral("window/state")).isNull()))
+        resizeDocks({m_browserDock, m_settingsDock}, {width() * 28 / 100, width() * 20 / 100}, Qt::Horizontal);
+    m_shownOnce = true;
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
-    saveSettings();
+    if (m_storedSettings)
+        saveSettings();
     event->accept();
 }
 

@@ -4,6 +4,7 @@
 
 class QAction;
 class QCheckBox;
+class QDockWidget;
 class QTabWidget;
 
 namespace quantscope::ui {
@@ -30,7 +31,9 @@ class MainWindow : public QMainWindow {
 public:
     enum View { Distribution, Error, Compare, Model, Learn };
 
-    explicit MainWindow(QWidget* parent = nullptr);
+    // storedSettings: restore and save window state, recent files' defaults and settings in
+    // QSettings (off for headless screenshots, which must not depend on or change them).
+    explicit MainWindow(QWidget* parent = nullptr, bool storedSettings = true);
     ~MainWindow() override;
 
     void openFile(const QString& path);
@@ -60,6 +63,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
@@ -92,6 +96,10 @@ private:
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
     QString m_lastError;
+    bool m_storedSettings = true;
+    bool m_shownOnce = false;
+    QDockWidget* m_browserDock = nullptr;
+    QDockWidget* m_settingsDock = nullptr;
 };
 
 } // namespace quantscope::ui

@@ -8,8 +8,9 @@
 
 namespace quantscope::ui {
 
-RecentFiles::RecentFiles(QMenu* menu, QObject* parent) : QObject(parent), m_menu(menu) {
-    m_files = QSettings().value(QStringLiteral("recentFiles")).toStringList();
+RecentFiles::RecentFiles(QMenu* menu, bool stored, QObject* parent) : QObject(parent), m_menu(menu), m_stored(stored) {
+    if (stored)
+        m_files = QSettings().value(QStringLiteral("recentFiles")).toStringList();
     rebuildMenu();
 }
 
@@ -29,7 +30,10 @@ void RecentFiles::clear() {
     rebuildMenu();
 }
 
-void RecentFiles::save() const { QSettings().setValue(QStringLiteral("recentFiles"), m_files); }
+void RecentFiles::save() const {
+    if (m_stored)
+        QSettings().setValue(QStringLiteral("recentFiles"), m_files);
+}
 
 void RecentFiles::rebuildMenu() {
     m_menu->clear();

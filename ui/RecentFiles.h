@@ -13,7 +13,8 @@ class RecentFiles : public QObject {
 public:
     static constexpr int kMaximum = 10;
 
-    explicit RecentFiles(QMenu* menu, QObject* parent = nullptr);
+    // With `stored` false the list starts empty and is never written.
+    RecentFiles(QMenu* menu, bool stored, QObject* parent = nullptr);
 
     QStringList files() const { return m_files; }
     void add(const QString& path);
@@ -28,6 +29,7 @@ private:
 
     QMenu* m_menu;
     QStringList m_files;
+    bool m_stored = true;
 };
 
 } // namespace quantscope::ui

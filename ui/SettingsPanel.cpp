@@ -68,19 +68,18 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     : QWidget(parent), m_session(session), m_family(new QComboBox(this)), m_bits(new QSlider(Qt::Horizontal, this)),
       m_bitsLabel(new QLabel(this)), m_scheme(new QComboBox(this)), m_granularity(new QComboBox(this)),
       m_axis(new QSpinBox(this)), m_groupSize(new QSpinBox(this)), m_calib(new QComboBox(this)),
-      m_percentile(new QDoubleSpinBox(this)), m_narrow(new QCheckBox(tr("Narrow range (drop the most negative level)"), this)),
-      m_reduce(new QCheckBox(tr("Reduced range (one bit less, as PyTorch's reduce_range)"), this)),
+      m_percentile(new QDoubleSpinBox(this)), m_narrow(new QCheckBox(tr("Narrow range"), this)),
+      m_reduce(new QCheckBox(tr("Reduced range"), this)),
       m_manual(new QLabel(this)), m_resetManual(new QPushButton(tr("Back to calibration"), this)),
       m_message(new QLabel(this)) {
-    m_family->addItems({tr("intN (signed)"), tr("uintN (unsigned)"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"),
-                        tr("fp8 e5m2"), tr("nf4 (NormalFloat-4)")});
+    m_family->addItems({tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"), tr("nf4")});
     m_bits->setRange(2, 16);
     m_bits->setPageStep(1);
     m_bits->setTickPosition(QSlider::TicksBelow);
     m_bits->setTickInterval(1);
     m_bits->setToolTip(tr("Bit width of intN / uintN (2–16). Drag to watch the grid, the clipping and the error move."));
     m_bitsLabel->setMinimumWidth(m_bitsLabel->fontMetrics().horizontalAdvance(QStringLiteral("16 bits")));
-    m_scheme->addItems({tr("affine (zero point)"), tr("symmetric")});
+    m_scheme->addItems({tr("affine"), tr("symmetric")});
     m_granularity->addItems({tr("per tensor"), tr("per channel"), tr("per group")});
     m_axis->setRange(0, 0);
     m_axis->setPrefix(tr("axis "));
@@ -94,6 +93,8 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     m_percentile->setDecimals(3);
     m_percentile->setSingleStep(0.01);
     m_percentile->setSuffix(QStringLiteral(" %"));
+    m_narrow->setToolTip(tr("Drop the most negative level: [-127, 127] for int8 (ONNX Runtime / TensorRT symmetric)"));
+    m_reduce->setToolTip(tr("One bit less of range, as PyTorch's reduce_range (int8 → [-64, 63])"));
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #d64545;"));
     m_manual->setWordWrap(true);
@@ -122,8 +123,11 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     applyAll->setToolTip(tr("Give every tensor of the file these settings (one undo step)"));
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
-    layout->addWidget(m_narrow);
-    layout->addWidget(m_reduce);
+    auto* ranges = new QHBoxLayout;
+    ranges->addWidget(m_narrow);
+    ranges->addWidget(m_reduce);
+    ranges->addStretch(1);
+    layout->addLayout(ranges);
     layout->addLayout(manualRow);
     layout->addWidget(applyAll);
     layout->addWidget(m_message);

@@ -32,10 +32,9 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
     m_view->setAlternatingRowColors(true);
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    m_view->horizontalHeader()->setStretchLastSection(false);
-    m_view->horizontalHeader()->setSectionResizeMode(TensorTableModel::Name, QHeaderView::Stretch);
-    for (int c = TensorTableModel::Shape; c < TensorTableModel::ColumnCount; ++c)
-        m_view->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    // Every column as wide as its contents, names first; the view scrolls when the dock is narrow.
+    m_view->horizontalHeader()->setStretchLastSection(true);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_view->setWordWrap(false);
 
     auto* layout = new QVBoxLayout(this);

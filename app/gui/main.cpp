@@ -95,7 +95,7 @@ int main(int argc, char* argv[]) {
         return fail(QString::fromStdString(e.what()), 2);
     }
 
-    MainWindow window;
+    MainWindow window(nullptr, !parser.isSet(screenshot));
     QString path = parser.positionalArguments().value(0);
     if (parser.isSet(demo)) {
         path = MainWindow::demoWeightsPath();

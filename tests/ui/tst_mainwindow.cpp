@@ -9,6 +9,7 @@
 #include "MainWindow.h"
 #include "MetricText.h"
 #include "MetricsPanel.h"
+#include "ModelComparison.h"
 #include "ParamsExchange.h"
 #include "Session.h"
 #include "SettingsPanel.h"
@@ -227,6 +228,38 @@ private slots:
         QVERIFY(!session->settings(1).manualRange.has_value()); // a calibrated range stays calibrated
         session->undoStack()->undo();
         QCOMPARE(session->settings(0).spec, QuantSpec());
+    }
+
+    void demoComparesModesAndFollowsSettings() {
+        MainWindow window(nullptr, false);
+        window.openDemo();
+        ModelComparison* comparison = window.comparison();
+        QVERIFY(comparison->setup().has_value());
+        QVERIFY(QTest::qWaitFor([&] { return window.session()->hasFile() && !comparison->isBusy() && comparison->report(); }, 120000));
+        QVERIFY2(comparison->lastError().isEmpty(), qPrintable(comparison->lastError()));
+        const ModelReport first = *comparison->report();
+        QCOMPARE(first.modes.size(), std::size_t{4});
+        QCOMPARE(first.modes[0].mode, QuantMode::Fp32);
+        QCOMPARE(first.modes[0].outputSqnr.note, std::string("exact"));
+        QVERIFY(first.modes[0].accuracy.has_value());
+        QVERIFY(*first.modes[0].accuracy > 0.9); // the demo MLP is a real classifier
+        QCOMPARE(first.layers.size(), std::size_t{3});
+        QVERIFY(!first.isaPath.isEmpty());
+
+        // int2 weights everywhere: the model must get visibly worse, and the view re-runs by itself.
+        QuantSpec spec;
+        spec.format = QuantFormat::integer(2, true);
+        QList<int> all;
+        for (int row = 0; row < window.session()->tensorCount(); ++row)
+            all.append(row);
+        window.session()->changeSpec(all, spec, QStringLiteral("int2"));
+        QVERIFY(comparison->isBusy());
+        QVERIFY(QTest::qWaitFor([&] { return !comparison->isBusy(); }, 120000));
+        const ModelReport second = *comparison->report();
+        QVERIFY(second.weightSettings.startsWith(QStringLiteral("int2")));
+        const double before = first.modes[3].outputSqnr.db;  // weight-only
+        const double after = second.modes[3].outputSqnr.db;
+        QVERIFY2(after < before - 10.0, qPrintable(QStringLiteral("%1 -> %2 dB").arg(before).arg(after)));
     }
 
     void importOfBadDocumentIsAnError() {
