@@ -3,6 +3,7 @@
 // layer, for several samples and outputs, with symmetric and affine weights.
 #include "LearnDatapath.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/kernels/FixedPointMultiplier.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/Reference.h"

@@ -9,6 +9,7 @@
 #include "LearnTensorStudy.h"
 #include "TensorResultBuilder.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
