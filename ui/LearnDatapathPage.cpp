@@ -1,6 +1,7 @@
 #include "LearnDatapathPage.h"
 
 #include "JobRunner.h"
+#include "LearnPlot.h"
 #include "PlotBase.h"
 
 #include <QCheckBox>
@@ -23,7 +24,7 @@ QString n(double v) { return QString::number(v, 'g', 8); }
 LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     : QWidget(parent), m_jobs(jobs), m_layer(new QComboBox(this)), m_sample(new QSpinBox(this)), m_output(new QSpinBox(this)),
       m_affineWeights(new QCheckBox(tr("Affine weights (Z2 ≠ 0)"), this)), m_status(new QLabel(this)), m_steps(new QLabel(this)),
-      m_verdict(new QLabel(this)) {
+      m_verdict(new QLabel(this)), m_terms(new LearnPlot(this)) {
     // The second layer by default: its inputs are ReLU outputs, the classic uint8 case.
     m_layer->addItem(tr("layer 1"), 0);
     m_layer->addItem(tr("layer 2"), 1);
@@ -53,7 +54,10 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);
     layout->addWidget(m_verdict);
-    layout->addWidget(scroll, 1);
+    auto* body = new QHBoxLayout;
+    body->addWidget(scroll, 3);
+    body->addWidget(m_terms, 2);
+    layout->addLayout(body, 1);
     m_steps->setText(tr("<p>Open the demo (File ▸ Open demo) to follow one output of its quantized layers.</p>"));
 
     connect(m_layer, &QComboBox::activated, this, &LearnDatapathPage::run);
@@ -189,8 +193,8 @@ void LearnDatapathPage::showResult() {
     row(tr("output (uint8)"), QStringLiteral("S3 = %1, Z3 = %2").arg(n(d.s3)).arg(d.z3), tr("calibrated range of the output"));
     head(tr("int32 accumulator (Jacob et al. eq. 7)"));
     row(tr("products"), QStringLiteral("Σ q1·q2"), QString::number(d.sumProducts));
-    row(tr("weight zero point"), QStringLiteral("− Z2 · Σ q1 = −%1 · %2").arg(d.z2).arg(d.sumInputs), QString::number(-static_cast<int64_t>(d.z2) * d.sumInputs));
-    row(tr("input zero point"), QStringLiteral("− Z1 · Σ q2 = −%1 · %2").arg(d.z1).arg(d.sumWeights), QString::number(-static_cast<int64_t>(d.z1) * d.sumWeights));
+    row(tr("weight zero point"), QStringLiteral("− Z2 · Σ q1 = − %1 · %2").arg(d.z2).arg(d.sumInputs), QString::number(-static_cast<int64_t>(d.z2) * d.sumInputs));
+    row(tr("input zero point"), QStringLiteral("− Z1 · Σ q2 = − %1 · %2").arg(d.z1).arg(d.sumWeights), QString::number(-static_cast<int64_t>(d.z1) * d.sumWeights));
     row(tr("both"), QStringLiteral("+ K · Z1 · Z2 = %1 · %2 · %3").arg(d.k).arg(d.z1).arg(d.z2),
         QString::number(static_cast<int64_t>(d.k) * d.z1 * d.z2));
     row(tr("accumulator"), QStringLiteral("= Σ (q1 − Z1)(q2 − Z2)"), QString::number(d.accumulator));
@@ -214,6 +218,37 @@ void LearnDatapathPage::showResult() {
                "parameters; ReLU outputs and pixels are never negative, so Z1 = 0. The bias is stored in int32 with scale "
                "S1·S2 so it adds straight onto the accumulator.</p>");
     m_steps->setText(html);
+
+    // The sum term by term: each (q1 − Z1)(q2 − Z2), and the int32 accumulator growing.
+    QVector<double> index;
+    QVector<double> terms;
+    QVector<double> running;
+    int64_t sum = 0;
+    for (int i = 0; i < d.k; ++i) {
+        const int64_t term = (static_cast<int64_t>(d.inputs[static_cast<std::size_t>(i)]) - d.z1) *
+                             (static_cast<int64_t>(d.weights[static_cast<std::size_t>(i)]) - d.z2);
+        sum += term;
+        index.append(i);
+        terms.append(static_cast<double>(term));
+        running.append(static_cast<double>(sum));
+    }
+    m_terms->reset(tr("The accumulator, term by term"), tr("input k"), tr("(q1 − Z1)(q2 − Z2)"));
+    QCPGraph* bars = m_terms->addLine(tr("term k"), index, terms, m_terms->accentColour(0), Qt::SolidLine, false);
+    bars->setLineStyle(QCPGraph::lsImpulse);
+    bars->setPen(QPen(m_terms->accentColour(0), 2.0 * PlotBase::lineScale()));
+    double lowest = 0.0;
+    double highest = 0.0;
+    for (double v : std::as_const(running)) {
+        lowest = std::min(lowest, v);
+        highest = std::max(highest, v);
+    }
+    m_terms->setRightAxis(tr("running sum (int32)"), lowest - 0.05 * (highest - lowest + 1), highest + 0.1 * (highest - lowest + 1));
+    m_terms->addLine(tr("running sum = %1 at k = %2").arg(sum).arg(d.k - 1), index, running, m_terms->accentColour(5),
+                     Qt::SolidLine, false, true);
+    m_terms->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    m_terms->finish(false);
+    m_terms->yAxis2->setRange(lowest - 0.05 * (highest - lowest + 1), highest + 0.1 * (highest - lowest + 1));
+    m_terms->replot();
     emit resultChanged();
 }
 

@@ -15,6 +15,7 @@ class QSpinBox;
 namespace quantscope::ui {
 
 class JobRunner;
+class LearnPlot;
 
 // Lesson 5, the integer datapath (Jacob et al. 2018): one output of a quantized Gemm layer of
 // the demo model computed with integers only, step by step, next to what the SIMD kernel
@@ -33,6 +34,7 @@ public:
     std::shared_ptr<const LearnDatapath> result() const { return m_result; }
     bool isBusy() const { return m_job != 0; }
     QString text() const;
+    LearnPlot* termsPlot() const { return m_terms; }
 
 signals:
     void resultChanged();
@@ -49,6 +51,7 @@ private:
     QLabel* m_status;
     QLabel* m_steps;
     QLabel* m_verdict;
+    LearnPlot* m_terms;
     QString m_model;
     QString m_samples;
     QString m_calibration;

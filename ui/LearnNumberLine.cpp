@@ -21,11 +21,9 @@ QString number(double v) { return QString::number(v, 'g', 5); }
 
 LearnNumberLine::LearnNumberLine(bool zoomed, QWidget* parent) : PlotBase(parent), m_zoomed(zoomed) {
     yAxis->setVisible(false);
-    yAxis->setRange(kAffineLane - 0.75, 1.15);
+    // The zoomed line has no histogram: only the lanes and x.
+    yAxis->setRange(kAffineLane - 0.45, zoomed ? 0.05 : 1.15);
     xAxis->setLabel(zoomed ? tr("value (zoomed in around x: single levels)") : tr("value (click to pick x)"));
-    axisRect()->setupFullAxesBox(false);
-    xAxis2->setVisible(false);
-    yAxis2->setVisible(false);
     setMinimumHeight(zoomed ? 190 : 230);
     setCursor(Qt::CrossCursor);
     applyStyle();
@@ -180,7 +178,7 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
                                 .arg(s.quantized)
                                 .arg(s.clipped ? tr(" (clipped)") : QString(),
                                      s.wastedLevels > 0 ? tr(", %1 levels unused").arg(s.wastedLevels) : QString());
-    auto* text = label(from + (to - from) * 0.005, y - kTickHalf * 1.7, caption, colour.darker(130), Qt::AlignLeft | Qt::AlignTop, 1.0);
+    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, colour.darker(130), Qt::AlignLeft | Qt::AlignBottom, 1.0);
     QFont bold = text->font();
     bold.setBold(true);
     text->setFont(bold);
@@ -213,7 +211,8 @@ void LearnNumberLine::redraw() {
         hi += pad;
     }
     xAxis->setRange(lo, hi);
-    drawHistogram(lo, hi);
+    if (!m_zoomed)
+        drawHistogram(lo, hi);
 
     // The tensor's range as dotted lines across everything.
     const QColor text = textColour();
@@ -222,7 +221,7 @@ void LearnNumberLine::redraw() {
             continue;
         auto* line = new QCPItemLine(this);
         line->start->setCoords(bound, kAffineLane - 0.3);
-        line->end->setCoords(bound, 1.0);
+        line->end->setCoords(bound, m_zoomed ? 0.0 : 1.0);
         line->setPen(QPen(text, 1.2 * lineScale(), Qt::DotLine));
         label(bound, 0.02, bound == sym.range.min ? tr("min %1").arg(number(bound)) : tr("max %1").arg(number(bound)), text,
               (bound == sym.range.min ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom, 0.9);
@@ -234,9 +233,13 @@ void LearnNumberLine::redraw() {
     const QColor xColour = accentColour(2).darker(115);
     auto* xLine = new QCPItemLine(this);
     xLine->start->setCoords(x, kAffineLane - 0.3);
-    xLine->end->setCoords(x, 0.95);
+    const double top = m_zoomed ? -0.02 : 0.95;
+    xLine->end->setCoords(x, top);
     xLine->setPen(QPen(xColour, 2.0 * lineScale(), Qt::DashLine));
-    label(x, 0.95, tr("x = %1").arg(number(x)), xColour, Qt::AlignHCenter | Qt::AlignBottom, 1.1);
+    auto* xText = label(x, top, tr("x = %1").arg(number(x)), xColour, Qt::AlignHCenter | Qt::AlignTop, 1.1);
+    QColor background = palette().color(QPalette::Base);
+    background.setAlpha(220);
+    xText->setBrush(background);
     // S as a bracket between two neighbouring levels in the zoomed view.
     if (m_zoomed) {
         for (const auto& [steps, y] : {std::pair{&sym, kSymmetricLane}, std::pair{&aff, kAffineLane}}) {

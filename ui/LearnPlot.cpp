@@ -52,8 +52,9 @@ QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, cons
         auto* text = new QCPItemText(this);
         text->position->setAxes(xAxis, rightAxis ? yAxis2 : yAxis);
         text->position->setCoords(x[i], y[i]);
-        text->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
-        text->setPadding(QMargins(5, 0, 0, 3));
+        // Alternately above and below the point, so neighbouring labels do not overlap.
+        text->setPositionAlignment(Qt::AlignLeft | (i % 2 == 0 ? Qt::AlignBottom : Qt::AlignTop));
+        text->setPadding(QMargins(5, 3, 0, 3));
         text->setText(pointLabels[i]);
         text->setColor(colour.darker(130));
         text->setFont(font);

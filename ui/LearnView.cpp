@@ -15,6 +15,7 @@
 #include "Session.h"
 
 #include <QDir>
+#include <QEvent>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -129,6 +130,13 @@ void LearnView::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
     if (m_studyStale)
         startStudy();
+}
+
+void LearnView::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    // Presentation mode changes the application font: the lessons' text sizes follow it.
+    if (event->type() == QEvent::FontChange && m_study)
+        showStudy();
 }
 
 void LearnView::scheduleStudy() {
