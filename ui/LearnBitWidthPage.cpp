@@ -61,9 +61,14 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
             at8 = point.metrics.sqnrDb;
     }
     const QuantSpec& spec = study->baseSpec;
-    const QString setting = QStringLiteral("%1 %2, %3").arg(spec.format.isSigned ? QStringLiteral("intN") : QStringLiteral("uintN"),
-                                                             QString::fromLatin1(schemeName(spec.scheme)),
-                                                             QString::fromLatin1(calibMethodName(spec.calib)));
+    const Granularity granularity = study->settings.spec.granularity;
+    const QString perBlock = granularity == Granularity::Tensor    ? tr("per tensor")
+                             : granularity == Granularity::Channel ? tr("per channel")
+                                                                   : tr("groups of %1").arg(study->settings.spec.groupSize);
+    const QString setting = QStringLiteral("%1 %2 %3, %4")
+                                .arg(spec.format.isSigned ? QStringLiteral("intN") : QStringLiteral("uintN"),
+                                     QString::fromLatin1(schemeName(spec.scheme)), perBlock,
+                                     QString::fromLatin1(calibMethodName(spec.calib)));
     m_sqnr->reset(tr("SQNR from 16 to 2 bits (%1)").arg(setting), tr("bits (16 → 2)"), tr("SQNR (dB)"));
     if (!std::isnan(at8)) {
         QVector<double> reference;

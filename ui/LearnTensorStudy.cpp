@@ -78,8 +78,13 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
     int done = 0;
     const auto tick = [&] { reportProgress(progress, Stage::Results, static_cast<double>(++done) / steps); };
 
+    // The sweep keeps the settings' granularity (the mapping lesson is per tensor, the sweep is not).
+    QuantSpec sweepBase = base;
+    sweepBase.granularity = settings.spec.granularity;
+    sweepBase.axis = settings.spec.axis;
+    sweepBase.groupSize = settings.spec.groupSize;
     for (int bits = kHighestBits; bits >= kLowestBits; --bits) {
-        QuantSpec spec = base;
+        QuantSpec spec = sweepBase;
         spec.format = QuantFormat::integer(bits, base.format.isSigned);
         study.bitSweep.push_back({bits, measure(tensor, spec, settings)});
         tick();
@@ -102,7 +107,9 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
                 spec.groupSize = groupSize;
             if (spec.calib == CalibMethod::MovingAverage)
                 spec.calib = CalibMethod::MinMax; // per block the batches would be the block's rows
-            if (tensor.rank() == 0 && granularity != Granularity::Tensor) {
+            // Groups as long as the axis are one group per row: the same blocks as per channel.
+            const bool sameAsChannel = groupSize > 0 && tensor.rank() == 2 && groupSize >= tensor.shape()[static_cast<std::size_t>(lastAxis)];
+            if ((tensor.rank() == 0 && granularity != Granularity::Tensor) || sameAsChannel) {
                 tick();
                 continue;
             }

@@ -21,7 +21,8 @@ namespace quantscope::ui {
 // core's analyzeTensor / calibrateBlocks on a worker:
 //  - the per-tensor clipping range each scheme calibrates (the mapping lesson),
 //  - a bit-width sweep 16 -> 2 bits with the scheme, granularity and calibration kept,
-//  - granularity (tensor, channel, groups of 128 / 64 / 32) against bits per value, at 8, 4 and 3 bits,
+//  - granularity (tensor, channel, groups of 128 / 64 / 32 along the last axis; groups as long as
+//    the axis are left out, they equal per channel) against bits per value, at 8, 4 and 3 bits,
 //  - every calibration method's range and its clipping and rounding share of the MSE.
 struct LearnTensorStudy {
     struct BitPoint {

@@ -161,8 +161,9 @@ private slots:
         const double perBit = (study.bitSweep[16 - 8].metrics.sqnrDb - study.bitSweep[16 - 6].metrics.sqnrDb) / 2.0;
         QVERIFY2(perBit > 5.0 && perBit < 7.0, qPrintable(QString::number(perBit)));
 
-        // Granularity points: 3 widths x 5 granularities, bits per value with the scale overhead.
-        QCOMPARE(static_cast<int>(study.granularity.size()), 15);
+        // Granularity points: 3 widths x (tensor, channel, groups of 64 and 32; 128 >= the 96
+        // inputs is per channel again and left out), bits per value with the scale overhead.
+        QCOMPARE(static_cast<int>(study.granularity.size()), 12);
         for (const auto& point : study.granularity) {
             QuantSpec spec = settings.spec;
             spec.format = QuantFormat::integer(point.bits, true);
@@ -177,8 +178,11 @@ private slots:
             QVERIFY(point.bitsPerValue > point.bits);
         }
         // Per channel: 64 blocks; groups of 32 along the 96 inputs: 64 x 3 blocks.
+        QCOMPARE(study.granularity[1].label(), std::string("channel"));
         QCOMPARE(study.granularity[1].blocks, int64_t{64});
-        QCOMPARE(study.granularity[4].blocks, int64_t{64 * 3});
+        QCOMPARE(study.granularity[2].label(), std::string("group 64"));
+        QCOMPARE(study.granularity[3].label(), std::string("group 32"));
+        QCOMPARE(study.granularity[3].blocks, int64_t{64 * 3});
 
         // Calibration: every method's range is the core's calibrateBlocks, and MSE splits into clip + round.
         QCOMPARE(static_cast<int>(study.calibration.size()), 5);
@@ -193,6 +197,15 @@ private slots:
         QCOMPARE(study.calibration.front().method, CalibMethod::MinMax);
         QCOMPARE(study.calibration.front().metrics.clipMse, 0.0);
         QCOMPARE(study.affineRange.min, calibrateBlocks(tensor, settings.spec).front().min);
+
+        // The sweep keeps a per-channel setting.
+        TensorSettings perChannel = settings;
+        perChannel.spec.granularity = Granularity::Channel;
+        const LearnTensorStudy channelStudy = LearnTensorStudy::compute(tensor, perChannel, {});
+        QuantSpec four = perChannel.spec;
+        four.format = QuantFormat::integer(4, true);
+        QCOMPARE(channelStudy.bitSweep[16 - 4].bits, 4);
+        QCOMPARE(channelStudy.bitSweep[16 - 4].metrics.mse, analyzeTensor(tensor, four).metrics.mse);
     }
 
     void pageShowsTheCoreNumbers() {
