@@ -75,6 +75,7 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
         if (id != m_job)
             return;
         m_job = 0;
+        m_failed = true;
         m_status->setText(tr("failed: %1").arg(message));
         m_verdict->clear();
         emit resultChanged();
@@ -126,6 +127,7 @@ void LearnDatapathPage::run() {
     if (m_model.isEmpty())
         return;
     const LearnDatapath::Request r = request();
+    m_failed = false;
     m_status->setText(tr("computing…"));
     m_job = m_jobs->start(QStringLiteral("learn-datapath"), tr("Following one output through the integer datapath"),
                           [r](const ProgressCallback& progress) {

@@ -33,6 +33,8 @@ public:
 
     std::shared_ptr<const LearnDatapath> result() const { return m_result; }
     bool isBusy() const { return m_job != 0; }
+    // The last run failed (its message is shown); a new run clears it.
+    bool hasFailed() const { return m_failed; }
     QString text() const;
     LearnPlot* termsPlot() const { return m_terms; }
 
@@ -56,6 +58,7 @@ private:
     QString m_samples;
     QString m_calibration;
     int m_job = 0;
+    bool m_failed = false;
     std::shared_ptr<const LearnDatapath> m_result;
 };
 

@@ -118,9 +118,12 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         rect->topLeft->setCoords(lo, y + kTickHalf * 1.6);
         rect->bottomRight->setCoords(hi, y - kTickHalf * 1.6);
     };
+    // The cells of the levels no value reaches (as LearnMappingSteps counts them).
     const double half = 0.5 * s.scale;
-    wasted(s.gridLow - half, static_cast<double>(s.range.min) - half);
-    wasted(static_cast<double>(s.range.max) + half, s.gridHigh + half);
+    const double lowestUseful = std::max<double>(static_cast<double>(s.qmin), std::ceil((s.range.min - half) / s.scale) + s.zeroPoint);
+    const double highestUseful = std::min<double>(static_cast<double>(s.qmax), std::floor((s.range.max + half) / s.scale) + s.zeroPoint);
+    wasted(s.gridLow - half, (lowestUseful - s.zeroPoint) * s.scale - half);
+    wasted((highestUseful - s.zeroPoint) * s.scale + half, s.gridHigh + half);
 
     // The grid: one tick per visible level.
     const double firstLevel = std::max<double>(static_cast<double>(s.qmin), std::ceil(from / s.scale) + s.zeroPoint);

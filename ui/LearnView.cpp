@@ -93,6 +93,7 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
         if (id != m_studyJob)
             return;
         m_studyJob = 0;
+        m_studyFailed = true;
         m_study.reset();
         const QString text = tr("This tensor cannot be studied with these settings: %1").arg(message);
         m_mapping->clear(text);
@@ -122,8 +123,8 @@ bool LearnView::studyIsCurrent() const {
 }
 
 bool LearnView::isSettled() const {
-    const bool datapathDone = !m_comparison->setup() || (!m_datapath->isBusy() && m_datapath->result());
-    return m_pendingLesson.isEmpty() && m_studyJob == 0 && studyIsCurrent() && datapathDone;
+    const bool datapathDone = !m_comparison->setup() || (!m_datapath->isBusy() && (m_datapath->result() || m_datapath->hasFailed()));
+    return m_pendingLesson.isEmpty() && m_studyJob == 0 && !m_studyStale && (studyIsCurrent() || m_studyFailed) && datapathDone;
 }
 
 void LearnView::showEvent(QShowEvent* event) {
@@ -148,6 +149,7 @@ void LearnView::scheduleStudy() {
 
 void LearnView::startStudy() {
     m_studyStale = false;
+    m_studyFailed = false;
     const int row = m_session->currentRow();
     if (!m_session->hasFile() || row < 0) {
         if (m_studyJob)

@@ -88,6 +88,7 @@ private:
     std::shared_ptr<const LearnTensorStudy> m_study;
     int m_studyJob = 0;
     bool m_studyStale = true;
+    bool m_studyFailed = false; // the last study failed: its message is shown instead
     QString m_pendingLesson;
     QString m_activeLesson;
 };
