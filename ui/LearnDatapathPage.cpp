@@ -47,6 +47,7 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     m_steps->setAlignment(Qt::AlignTop | Qt::AlignLeft);
     m_steps->setWordWrap(true);
     m_verdict->setTextFormat(Qt::RichText);
+    m_verdict->setWordWrap(true);
     auto* scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);

@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -49,17 +50,27 @@ LearnMappingPage::LearnMappingPage(QWidget* parent)
         label->setTextFormat(Qt::RichText);
         label->setTextInteractionFlags(Qt::TextSelectableByMouse);
         label->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-        label->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+        label->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
+        label->setWordWrap(true); // never wider than half the window, also in presentation mode
     }
     auto* tables = new QHBoxLayout;
     tables->addWidget(m_symmetricText, 1);
     tables->addWidget(m_affineText, 1);
-    auto* layout = new QVBoxLayout(this);
+    // In a scroll area: with presentation mode's large type the page scrolls rather than squeezing the plots.
+    auto* content = new QWidget(this);
+    auto* layout = new QVBoxLayout(content);
     layout->addLayout(controls);
     layout->addWidget(m_heading);
     layout->addLayout(tables);
     layout->addWidget(m_line, 3);
     layout->addWidget(m_zoom, 2);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(content);
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    outer->addWidget(scroll);
 
     connect(m_value, &QDoubleSpinBox::valueChanged, this, &LearnMappingPage::refresh);
     connect(m_line, &LearnNumberLine::valuePicked, this, &LearnMappingPage::setValue);
@@ -111,7 +122,7 @@ void LearnMappingPage::setStudy(std::shared_ptr<const LearnTensorStudy> study, s
 
 QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const {
     const bool symmetric = s.spec.scheme == Scheme::Symmetric;
-    const int points = PlotBase::presentationMode() ? 17 : 11;
+    const int points = PlotBase::presentationMode() ? 14 : 11;
     const QString colour = symmetric ? QStringLiteral("#0072b2") : QStringLiteral("#b34700");
     QString html = QStringLiteral("<style>td{padding:2px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>").arg(points);
     html += QStringLiteral("<p style='font-size:%1pt; color:%2'><b>%3</b>%4</p>")

@@ -22,15 +22,15 @@ QString number(double v) { return QString::number(v, 'g', 5); }
 LearnNumberLine::LearnNumberLine(bool zoomed, QWidget* parent) : PlotBase(parent), m_zoomed(zoomed) {
     yAxis->setVisible(false);
     // The zoomed line has no histogram: only the lanes and x.
-    yAxis->setRange(kAffineLane - 0.45, zoomed ? 0.05 : 1.15);
+    yAxis->setRange(kAffineLane - (zoomed ? 0.65 : 0.75), zoomed ? 0.05 : 1.15);
     xAxis->setLabel(zoomed ? tr("value (zoomed in around x: single levels)") : tr("value (click to pick x)"));
-    setMinimumHeight(zoomed ? 190 : 230);
     setCursor(Qt::CrossCursor);
     applyStyle();
 }
 
 void LearnNumberLine::applyStyle() {
     PlotBase::applyStyle();
+    setMinimumHeight(static_cast<int>((m_zoomed ? 190 : 230) * (presentationMode() ? 1.4 : 1.0)));
     xAxis->grid()->setVisible(false);
     if (m_symmetric)
         redraw();
@@ -60,7 +60,8 @@ QCPItemText* LearnNumberLine::label(double x, double y, const QString& text, con
     item->setText(text);
     item->setColor(colour);
     QFont font = QApplication::font();
-    font.setPointSizeF(font.pointSizeF() * sizeFactor * (presentationMode() ? 1.4 : 1.0));
+    // The application font is already larger in presentation mode.
+    font.setPointSizeF(font.pointSizeF() * sizeFactor * (presentationMode() ? 1.1 : 1.0));
     item->setFont(font);
     item->setClipToAxisRect(true);
     item->setSelectable(false);
@@ -165,7 +166,8 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         zero->start->setCoords(0.0, y - kTickHalf * 1.9);
         zero->end->setCoords(0.0, y + kTickHalf * 1.9);
         zero->setPen(QPen(colour.darker(130), 3.5 * lineScale()));
-        label(0.0, y + kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), colour.darker(120), Qt::AlignHCenter | Qt::AlignBottom, 0.95);
+        // Below the lane: the lane's caption sits above it.
+        label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), colour.darker(120), Qt::AlignHCenter | Qt::AlignTop, 0.95);
     }
     // Where x lands: x̂ as a ring on the lane.
     QCPGraph* landed = addGraph();
@@ -236,10 +238,12 @@ void LearnNumberLine::redraw() {
     const QColor xColour = accentColour(2).darker(115);
     auto* xLine = new QCPItemLine(this);
     xLine->start->setCoords(x, kAffineLane - 0.3);
+    // Zoomed, the lanes' captions and the S brackets fill the top: x is named at the bottom.
     const double top = m_zoomed ? -0.02 : 0.95;
     xLine->end->setCoords(x, top);
     xLine->setPen(QPen(xColour, 2.0 * lineScale(), Qt::DashLine));
-    auto* xText = label(x, top, tr("x = %1").arg(number(x)), xColour, Qt::AlignHCenter | Qt::AlignTop, 1.1);
+    auto* xText = m_zoomed ? label(x, kAffineLane - kTickHalf * 1.3, tr("x = %1").arg(number(x)), xColour, Qt::AlignLeft | Qt::AlignTop, 1.1)
+                           : label(x, top, tr("x = %1").arg(number(x)), xColour, Qt::AlignHCenter | Qt::AlignTop, 1.1);
     QColor background = palette().color(QPalette::Base);
     background.setAlpha(220);
     xText->setBrush(background);

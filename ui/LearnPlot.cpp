@@ -18,7 +18,7 @@ void LearnPlot::applyStyle() {
     m_title->setTextColor(textColour());
     QFont font = QApplication::font();
     font.setBold(true);
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.6 : 1.15));
+    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.3 : 1.15));
     m_title->setFont(font);
 }
 
@@ -47,7 +47,7 @@ QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, cons
         graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, colour, 8 * lineScale()));
     graph->setData(x, y, true);
     QFont font = QApplication::font();
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.3 : 0.9));
+    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.05 : 0.9));
     for (int i = 0; i < pointLabels.size() && i < x.size(); ++i) {
         auto* text = new QCPItemText(this);
         text->position->setAxes(xAxis, rightAxis ? yAxis2 : yAxis);
@@ -103,7 +103,7 @@ void LearnPlot::addVerticalMarker(double x, const QString& text, const QColor& c
     label->setBrush(background);
     QFont font = QApplication::font();
     font.setBold(true);
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.3 : 0.95));
+    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.1 : 0.95));
     label->setFont(font);
     label->setSelectable(false);
 }
