@@ -365,12 +365,20 @@ def reader_cases():
         f.write(b"This is a text file that happens to end in .onnx\n" * 4)
 
 
+def sample_cases():
+    """samples_and_labels.npz: the first 20 test images as x (20 x 64) and their labels as y."""
+    x = np.load(os.path.join(ROOT, "resources", "demo", "digits_test.npy"))[:20]
+    y = np.load(os.path.join(ROOT, "resources", "demo", "digits_test_labels.npy"))[:20]
+    np.savez(os.path.join(OUT, "samples_and_labels.npz"), y=y, x=x)
+
+
 def main():
     if os.path.isdir(OPS):
         shutil.rmtree(OPS)
     os.makedirs(OPS)
     op_cases()
     reader_cases()
+    sample_cases()
 
 
 if __name__ == "__main__":

@@ -77,6 +77,17 @@ def make_tensors():
     outliers.reshape(-1)[5] = 0.98
     outliers.reshape(-1)[600] = -0.97
     tensors["hist_outliers"] = outliers.astype(np.float32)
+    # Three batches for HistogramObserver's combination of histograms, each with integer
+    # extremes (so torch 1.13's histc bins them right) and a range that widens, then stays.
+    rng = np.random.default_rng(20240610)
+    batches = np.empty((3, 16, 32))
+    batches[0] = np.clip(rng.standard_normal((16, 32)) * 0.3, -0.99, 0.99)
+    batches[1] = np.clip(rng.standard_normal((16, 32)) * 0.8 + 0.5, -1.99, 2.99)
+    batches[2] = rng.uniform(-1.5, 2.5, (16, 32))
+    for b, (lo, hi) in enumerate([(-1.0, 1.0), (-2.0, 3.0), (-2.0, 3.0)]):
+        batches[b].reshape(-1)[3] = lo
+        batches[b].reshape(-1)[400] = hi
+    tensors["hist_batches"] = batches.astype(np.float32)
     return tensors
 
 
@@ -285,6 +296,29 @@ def main():
                 case["observed_max"] = float(obs.max_val)
                 case["bins"] = int(obs.bins)
                 finish(case, new_min, new_max, scale, zp)
+
+    # HistogramObserver over the batches of hist_batches, observed in order; torch's combined
+    # histogram is stored too, as a tensor.
+    for range_name, torch_dtype, custom, our_dtype in RANGES[:2]:
+        for scheme, symmetric in SCHEMES:
+            x = torch.from_numpy(tensors["hist_batches"])
+            obs = HistogramObserver(**observer_kwargs(torch_dtype, custom, symmetric, False, False))
+            for b in range(x.shape[0]):
+                obs(x[b])
+            new_min, new_max = obs._non_linear_param_search()
+            scale, zp = obs.calculate_qparams()
+            case = base_case("histogram", "hist_batches", range_name, our_dtype, scheme, False, obs)
+            case["id"] += "/batches"
+            case["batch_axis"] = 0
+            case["observed_min"] = float(obs.min_val)
+            case["observed_max"] = float(obs.max_val)
+            case["bins"] = int(obs.bins)
+            histogram_name = f"hist_batches_histogram_{range_name}_{scheme}"
+            histogram = obs.histogram.numpy().astype(np.float32)
+            manifest["tensors"].append({"name": histogram_name, "shape": list(histogram.shape),
+                                        "offset": writer.add_tensor(histogram), "elements": int(histogram.size)})
+            case["torch_histogram"] = histogram_name
+            finish(case, new_min, new_max, scale, zp)
 
     with open(os.path.join(out_dir, "tensors.bin"), "wb") as f:
         f.write(writer.tensor_blob)

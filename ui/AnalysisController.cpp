@@ -104,9 +104,10 @@ void AnalysisController::onCurrentRowChanged(int row) {
     }
     if (m_tensorRow == row && m_tensor) {
         updatePreview();
-        startMarkers();
         if (!m_session->result(row))
             startExactAnalysis();
+        else
+            startMarkers();
         return;
     }
     startTensorLoad(row);
@@ -142,9 +143,10 @@ void AnalysisController::startTensorLoad(int row) {
         m_tensorRow = loaded.row;
         m_histograms.insert(loaded.row, loaded.histogram);
         updatePreview();
-        startMarkers();
         if (!m_session->result(row))
-            startExactAnalysis();
+            startExactAnalysis(); // the markers follow it
+        else
+            startMarkers();
     });
     auto failure = std::make_shared<QMetaObject::Connection>();
     *failure = connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
@@ -159,10 +161,11 @@ void AnalysisController::onSettingsChanged(const QList<int>& rows) {
     const int current = m_session->currentRow();
     if (rows.contains(current) && m_tensor && m_tensorRow == current) {
         updatePreview();
-        if (!markersCurrent())
-            startMarkers();
+        // The exact result goes first (it is what the user waits for); the markers follow it.
         if (!m_session->result(current))
             startExactAnalysis();
+        else if (!markersCurrent())
+            startMarkers();
     }
     scheduleAnalyzeAll();
 }
@@ -188,8 +191,11 @@ void AnalysisController::startExactAnalysis() {
         if (job != id)
             return;
         disconnect(*connection);
-        if (m_tensorRow == row && m_session->offerResult(row, value.value<std::shared_ptr<const TensorResult>>()))
+        if (m_tensorRow == row && m_session->offerResult(row, value.value<std::shared_ptr<const TensorResult>>())) {
             updatePreview();
+            if (!markersCurrent())
+                startMarkers();
+        }
     });
     auto failure = std::make_shared<QMetaObject::Connection>();
     *failure = connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
@@ -282,8 +288,10 @@ void AnalysisController::analyzeAll() {
         TensorSettings settings;
     };
     std::vector<Item> items;
+    // The selected tensor's metrics come from its exact analysis (already scheduled), not twice.
+    const int current = m_tensor ? m_tensorRow : -1;
     for (int row = 0; row < m_session->tensorCount(); ++row)
-        if (!m_session->summaryMetrics(row))
+        if (row != current && !m_session->summaryMetrics(row))
             items.push_back({row, m_session->info(row).name, m_session->settings(row)});
     if (items.empty())
         return;

@@ -3,6 +3,7 @@
 #include "BlockStatsPlot.h"
 #include "ErrorHistogramPlot.h"
 #include "Session.h"
+#include "TensorResult.h"
 #include "TransferPlot.h"
 
 #include <QSplitter>
@@ -45,6 +46,9 @@ void ErrorView::refresh() {
     m_errors->setResult(result, message);
     m_transfer->setResult(result);
     m_blocks->setResult(result);
+    // Per-block bars only mean something with more than one block; otherwise the error plots
+    // get the whole height.
+    m_blocks->setVisible(result && result->analysis.params.blockCount() > 1);
 }
 
 } // namespace quantscope::ui

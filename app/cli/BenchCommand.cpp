@@ -13,22 +13,28 @@
 
 #include <nlohmann/json.hpp>
 
+#include <charconv>
 #include <cstdio>
-#include <regex>
 
 namespace quantscope::cli {
 
 namespace {
 
 kernels::BenchShape parseShape(const std::string& text) {
-    static const std::regex pattern(R"((\d{1,6})x(\d{1,6})x(\d{1,6}))");
-    std::smatch match;
-    if (!std::regex_match(text, match, pattern))
-        throw UsageError("--shape: expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
-    const kernels::BenchShape shape{std::stoi(match[1]), std::stoi(match[2]), std::stoi(match[3])};
-    if (shape.m < 1 || shape.n < 1 || shape.k < 1)
-        throw UsageError("--shape: M, N and K must be at least 1, got '" + text + "'");
-    return shape;
+    int values[3] = {0, 0, 0};
+    const char* p = text.data();
+    const char* end = text.data() + text.size();
+    for (int i = 0; i < 3; ++i) {
+        const auto [next, ec] = std::from_chars(p, end, values[i]);
+        const bool separatorOk = i < 2 ? (next < end && *next == 'x') : next == end;
+        if (ec != std::errc() || next == p || !separatorOk)
+            throw Error("--shape",
+                        "expected MxNxK with positive integers (e.g. 1x4096x4096), got '" + text + "'");
+        p = next + 1;
+    }
+    if (values[0] < 1 || values[1] < 1 || values[2] < 1)
+        throw Error("--shape", "M, N and K must be at least 1, got '" + text + "'");
+    return {values[0], values[1], values[2]};
 }
 
 std::string fixed(double value, int decimals) {
@@ -41,7 +47,9 @@ std::string fixed(double value, int decimals) {
 
 int runBench(const std::vector<std::string>& arguments) {
     const std::vector<OptionSpec> options{
-        {"--shape", true, true, "MxNxK to measure (repeatable); default 1x4096x4096 16x4096x4096 128x4096x4096 1024x1024x1024 256x1024x1024"},
+        {"--shape", true, true,
+         "MxNxK to measure (repeatable); default 1x4096x4096 16x4096x4096 128x4096x4096 1024x1024x1024 "
+         "256x1024x1024"},
         {"--threads", true, false, "threads for our kernels and OpenBLAS (default 1)"},
         {"--min-time", true, false, "seconds spent timing each kernel (default 0.5)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
@@ -50,7 +58,8 @@ int runBench(const std::vector<std::string>& arguments) {
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli bench [--shape MxNxK]... [--threads N] [--json OUT]\n"
-                                   "The SIMD path is the best one this processor supports; QUANTSCOPE_ISA=scalar|avx2|avx512 forces one.",
+                                   "The SIMD path is the best one this processor supports; "
+                                   "QUANTSCOPE_ISA=scalar|avx2|avx512 forces one.",
                                    options)
                               .c_str());
         return 0;
@@ -60,12 +69,13 @@ int runBench(const std::vector<std::string>& arguments) {
     const int threads = static_cast<int>(commandLine.integer("--threads", 1, 1, 256));
     const double minTime = commandLine.number("--min-time", 0.5);
     if (!(minTime > 0.0 && minTime <= 60.0))
-        throw UsageError("--min-time: must be in (0, 60] seconds");
+        throw Error("--min-time", "must be in (0, 60] seconds");
     std::vector<kernels::BenchShape> shapes;
     for (const std::string& text : commandLine.values("--shape"))
         shapes.push_back(parseShape(text));
     if (shapes.empty())
-        shapes = {{1, 4096, 4096}, {16, 4096, 4096}, {128, 4096, 4096}, {1024, 1024, 1024}, {256, 1024, 1024}};
+        shapes = {
+            {1, 4096, 4096}, {16, 4096, 4096}, {128, 4096, 4096}, {1024, 1024, 1024}, {256, 1024, 1024}};
 
     const kernels::KernelTable& path = kernels::KernelRegistry::active(); // throws on a bad QUANTSCOPE_ISA
     kernels::KernelBenchmark bench(path, threads, minTime);
@@ -97,6 +107,7 @@ int runBench(const std::vector<std::string>& arguments) {
         document["threads"] = threads;
         document["cpu_features"] = kernels::CpuFeatures::host().description();
         document["read_bandwidth_gbs"] = bandwidth;
+        document["read_bandwidth_gbs_per_cpu_second"] = bench.cpuReadBandwidthGBs();
         document["results"] = nlohmann::ordered_json::array();
         for (const auto& r : results)
             document["results"].push_back({{"m", r.m},
@@ -108,6 +119,7 @@ int runBench(const std::vector<std::string>& arguments) {
                                            {"ratio_to_baseline", r.ratioToBaseline},
                                            {"path", r.path},
                                            {"seconds_per_call", r.secondsPerCall},
+                                           {"gops_per_cpu_second", r.cpuGops},
                                            {"weight_gbs", r.weightGBs},
                                            {"fraction_of_read_bandwidth", r.weightGBs / bandwidth}});
         writeOutput(*jsonPath, document.dump(2) + "\n");
@@ -115,14 +127,18 @@ int runBench(const std::vector<std::string>& arguments) {
             return 0;
     }
 
-    std::printf("isa %s, %d thread%s, memory read bandwidth %.1f GB/s (one thread)\n", isa.c_str(), threads,
-                threads == 1 ? "" : "s", bandwidth);
-    TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw", "path"});
+    std::printf("isa %s, %d thread%s, memory read bandwidth %.1f GB/s (one thread; %.1f GB per CPU-second)\n",
+                isa.c_str(), threads, threads == 1 ? "" : "s", bandwidth, bench.cpuReadBandwidthGBs());
+    TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw",
+                     "path", "GOP/cpu-s"});
     for (const auto& r : results)
-        table.addRow({std::to_string(r.m), std::to_string(r.n), std::to_string(r.k), r.kernel, fixed(r.gops, 1),
-                      fixed(r.ratioToBaseline, 2), r.baseline, fixed(r.weightGBs, 1),
-                      fixed(100.0 * r.weightGBs / bandwidth, 0), r.path});
-    std::printf("%s", table.render({true, true, true, false, true, true, false, true, true, false}).c_str());
+        table.addRow({std::to_string(r.m), std::to_string(r.n), std::to_string(r.k), r.kernel,
+                      fixed(r.gops, 1), fixed(r.ratioToBaseline, 2), r.baseline, fixed(r.weightGBs, 1),
+                      fixed(100.0 * r.weightGBs / bandwidth, 0), r.path, fixed(r.cpuGops, 1)});
+    std::printf("%s",
+                table.render({true, true, true, false, true, true, false, true, true, false, true}).c_str());
+    std::printf(
+        "GOP/s and ratios use wall time; GOP/cpu-s divides by the process's CPU time (all threads).\n");
     return 0;
 }
 

@@ -10,9 +10,12 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"
+#include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/ModelEvaluator.h"
 
 #include <nlohmann/json.hpp>
+
+#include <malloc.h>
 
 #include <cmath>
 #include <cstdio>
@@ -48,6 +51,7 @@ int runEval(const std::vector<std::string>& arguments)
         {"--mode", true, true, "fp32 | static | dynamic | weight-only (repeatable; default all four)"},
         {"--calib-samples", true, false, "samples that calibrate static mode (default: the --samples)"},
         {"--out-logits", true, false, "write the first --mode's outputs as float32 .npy"},
+        {"--min-time", true, false, "seconds each timing repeats for, the fastest pass counting (default 0.3)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
         {"--help", false, false, "show this help"},
     };
@@ -74,6 +78,9 @@ int runEval(const std::vector<std::string>& arguments)
     const ModelQuantConfig config = modelQuantConfigFrom(commandLine);
     EvalOptions evalOptions;
     evalOptions.batchSize = batchSizeFrom(commandLine);
+    evalOptions.minSeconds = commandLine.number("--min-time", 0.3);
+    if (!(evalOptions.minSeconds >= 0.0 && evalOptions.minSeconds <= 3600.0))
+        throw Error("--min-time", "must be between 0 and 3600 seconds");
     const std::string modelPath = commandLine.positionals()[0];
     const auto executor = loadModel(modelPath);
     const SampleSet samples = samplesFrom(commandLine);
@@ -84,6 +91,12 @@ int runEval(const std::vector<std::string>& arguments)
             throw Error(*labelsPath, std::to_string(labels->size()) + " labels for " + std::to_string(samples.count()) +
                                          " samples in " + samples.path() + "; the counts must be equal");
     }
+
+    // Each op allocates its output; glibc would map large ones fresh and give memory back to the
+    // system after every batch, so the timings would measure page faults instead of the model.
+    // Keeping freed memory in the heap makes the figures those of the computation.
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
 
     QuantizedModel model(*executor, config);
     ModelEvaluator evaluator(model, samples, labels, evalOptions);
@@ -115,11 +128,22 @@ int runEval(const std::vector<std::string>& arguments)
     if (const auto logitsPath = commandLine.value("--out-logits"))
         NpyWriter::writeFloat32(*logitsPath, results.front().outputShape, results.front().outputs);
 
+    // Which integer kernels ran: the int8 GEMM of the first integer layer, the int4 kernel's path.
+    std::string int8Path = "none", int4Path = "none";
+    for (const auto& layer : model.layers()) {
+        if (layer.integerPath && int8Path == "none")
+            int8Path = layer.int8.front()->pathName();
+        if (layer.int4 && int4Path == "none")
+            int4Path = layer.int4Path;
+    }
+
     if (const auto jsonPath = commandLine.value("--json")) {
         Json document;
         document["model"] = modelPath;
         document["samples"] = samples.path();
         document["sample_count"] = samples.count();
+        document["int8_path"] = int8Path;
+        document["int4_path"] = int4Path;
         document["results"] = Json::array();
         for (const auto& r : results) {
             Json entry;
@@ -160,8 +184,9 @@ int runEval(const std::vector<std::string>& arguments)
             layerTable.addRow({layer.name, showSqnr(layer.local), showSqnr(layer.cumulative)});
         std::printf("%s", layerTable.render({false, true, true}).c_str());
     }
-    std::printf("%lld samples from %s, batch %lld\n", static_cast<long long>(samples.count()), samples.path().c_str(),
-                static_cast<long long>(evalOptions.batchSize));
+    std::printf("%lld samples from %s, batch %lld; int8 GEMM path %s, int4 weight-only path %s\n",
+                static_cast<long long>(samples.count()), samples.path().c_str(), static_cast<long long>(evalOptions.batchSize),
+                int8Path.c_str(), int4Path.c_str());
     return 0;
 }
 

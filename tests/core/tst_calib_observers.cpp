@@ -121,7 +121,8 @@ private slots:
 
     void makeObserverGivesEachMethod() {
         QVERIFY(dynamic_cast<MinMaxObserver*>(makeObserver(specFor(CalibMethod::MinMax)).get()));
-        QVERIFY(dynamic_cast<MovingAverageObserver*>(makeObserver(specFor(CalibMethod::MovingAverage)).get()));
+        QVERIFY(
+            dynamic_cast<MovingAverageObserver*>(makeObserver(specFor(CalibMethod::MovingAverage)).get()));
         QVERIFY(dynamic_cast<PercentileObserver*>(makeObserver(specFor(CalibMethod::Percentile)).get()));
         QVERIFY(dynamic_cast<MseObserver*>(makeObserver(specFor(CalibMethod::Mse)).get()));
         QVERIFY(dynamic_cast<EntropyObserver*>(makeObserver(specFor(CalibMethod::Entropy)).get()));
@@ -181,7 +182,8 @@ private slots:
         for (CalibMethod method : allMethods())
             for (Scheme scheme : {Scheme::Affine, Scheme::Symmetric}) {
                 const Range r = rangeOf(specFor(method, scheme), {values});
-                const QByteArray what = QByteArray(calibMethodName(method).data()) + " " + schemeName(scheme).data();
+                const QByteArray what =
+                    QByteArray(calibMethodName(method).data()) + " " + schemeName(scheme).data();
                 QVERIFY2(std::isfinite(r.min) && std::isfinite(r.max), what);
                 QVERIFY2(r.min <= r.max, what);
                 QVERIFY2(std::max(std::fabs(r.min), std::fabs(r.max)) <= amax, what);
@@ -204,10 +206,14 @@ private slots:
         const float big = std::numeric_limits<float>::max();
         const float tiny = std::numeric_limits<float>::denorm_min();
         QTest::newRow("float32 limits") << std::vector<std::vector<float>>{{-big, big, 0.0f, 1.0f}};
-        QTest::newRow("limits in later batches") << std::vector<std::vector<float>>{{0.5f, -0.25f}, {-big}, {big, 3.0f}};
-        QTest::newRow("denormal then huge") << std::vector<std::vector<float>>{{tiny, -tiny, 0.0f}, {1e30f, -2e30f}};
-        QTest::newRow("tiny range then wide") << std::vector<std::vector<float>>{{1.0f, 1.0f + 1e-7f}, {-1e20f, 1e20f}};
-        QTest::newRow("constant then wider") << std::vector<std::vector<float>>{{2.0f, 2.0f}, {-1.0f, 5.0f}, {2.0f}};
+        QTest::newRow("limits in later batches")
+            << std::vector<std::vector<float>>{{0.5f, -0.25f}, {-big}, {big, 3.0f}};
+        QTest::newRow("denormal then huge")
+            << std::vector<std::vector<float>>{{tiny, -tiny, 0.0f}, {1e30f, -2e30f}};
+        QTest::newRow("tiny range then wide")
+            << std::vector<std::vector<float>>{{1.0f, 1.0f + 1e-7f}, {-1e20f, 1e20f}};
+        QTest::newRow("constant then wider")
+            << std::vector<std::vector<float>>{{2.0f, 2.0f}, {-1.0f, 5.0f}, {2.0f}};
     }
     void extremeValuesGiveFiniteRanges() {
         QFETCH(std::vector<std::vector<float>>, batches);
@@ -219,13 +225,14 @@ private slots:
                 hi = std::max(hi, v);
             }
         const float amax = std::max(-lo, hi);
-        for (const char* dtype : {"int8", "uint8", "int2", "int16", "fp16", "bf16", "fp8_e4m3", "fp8_e5m2", "nf4"})
+        for (const char* dtype :
+             {"int8", "uint8", "int2", "int16", "fp16", "bf16", "fp8_e4m3", "fp8_e5m2", "nf4"})
             for (CalibMethod method : allMethods())
                 for (Scheme scheme : {Scheme::Affine, Scheme::Symmetric}) {
                     const Range r = rangeOf(specFor(method, scheme, dtype), batches);
                     const QByteArray what = QByteArray(dtype) + " " + calibMethodName(method).data() + " " +
-                                            schemeName(scheme).data() + ": " + QByteArray::number(r.min) + " " +
-                                            QByteArray::number(r.max);
+                                            schemeName(scheme).data() + ": " + QByteArray::number(r.min) +
+                                            " " + QByteArray::number(r.max);
                     QVERIFY2(std::isfinite(r.min) && std::isfinite(r.max) && r.min <= r.max, what);
                     // Symmetric methods may mirror the larger side; nothing reaches past max|x|.
                     QVERIFY2(r.min >= -amax && r.max <= amax, what);
@@ -239,7 +246,8 @@ private slots:
     }
 
     void movingAverageOverThreeBatchesByHand() {
-        const std::vector<std::vector<float>> batches = {{-1.0f, 0.0f, 2.0f}, {4.0f, -3.0f}, {0.5f, 1.0f, 0.75f}};
+        const std::vector<std::vector<float>> batches = {
+            {-1.0f, 0.0f, 2.0f}, {4.0f, -3.0f}, {0.5f, 1.0f, 0.75f}};
         // With c = 0.5 every step is exact: min -1 -> -1 + 0.5(-3 + 1) = -2 -> -2 + 0.5(0.5 + 2) = -0.75;
         // max 2 -> 2 + 0.5(4 - 2) = 3 -> 3 + 0.5(1 - 3) = 2.
         QuantSpec half = specFor(CalibMethod::MovingAverage);
@@ -344,8 +352,8 @@ private slots:
         // bits: the optimum lies within 1 % of the maximum.
         values[123456] = 0.0f;
         const Range bulk = rangeOf(specFor(CalibMethod::Mse), {values});
-        const float maxAbs = std::fabs(*std::max_element(values.begin(), values.end(),
-                                                         [](float a, float b) { return std::fabs(a) < std::fabs(b); }));
+        const float maxAbs = std::fabs(*std::max_element(
+            values.begin(), values.end(), [](float a, float b) { return std::fabs(a) < std::fabs(b); }));
         qInfo("mse threshold on uniform data: %.6f of max %.6f", double(bulk.max), double(maxAbs));
         QVERIFY(bulk.max > 0.99f * maxAbs && bulk.max <= maxAbs);
 
@@ -403,8 +411,8 @@ private slots:
         std::vector<float> values(1'000'000);
         for (auto& v : values)
             v = normal(rng);
-        const float maxAbs = std::fabs(*std::max_element(values.begin(), values.end(),
-                                                         [](float a, float b) { return std::fabs(a) < std::fabs(b); }));
+        const float maxAbs = std::fabs(*std::max_element(
+            values.begin(), values.end(), [](float a, float b) { return std::fabs(a) < std::fabs(b); }));
         const Range r = rangeOf(specFor(CalibMethod::Entropy), {values});
         qInfo("entropy threshold on N(0, 1): %.4f, max|x| %.4f", double(r.max), double(maxAbs));
         QVERIFY(r.max > 3.0f);
@@ -419,14 +427,18 @@ private slots:
             std::geometric_distribution<int> tail(0.002 * (trial + 1));
             std::bernoulli_distribution empty(trial % 2 == 0 ? 0.0 : 0.4);
             for (std::size_t j = 0; j < counts.size(); ++j)
-                counts[j] = empty(rng) ? 0 : static_cast<int64_t>(tail(rng)) / static_cast<int64_t>(1 + j / 64);
+                counts[j] =
+                    empty(rng) ? 0 : static_cast<int64_t>(tail(rng)) / static_cast<int64_t>(1 + j / 64);
             counts[1] = std::max<int64_t>(counts[1], 1);
             counts.back() = std::max<int64_t>(counts.back(), 1);
             for (int64_t levels : {int64_t{128}, int64_t{256}, int64_t{8}, int64_t{127}}) {
                 const int64_t fast = EntropyObserver::bestEdge(counts, levels);
                 const int64_t literal = literalEntropyEdge(counts, levels);
-                QVERIFY2(fast == literal,
-                         qPrintable(QStringLiteral("trial %1 levels %2: %3 vs literal %4").arg(trial).arg(levels).arg(fast).arg(literal)));
+                QVERIFY2(fast == literal, qPrintable(QStringLiteral("trial %1 levels %2: %3 vs literal %4")
+                                                         .arg(trial)
+                                                         .arg(levels)
+                                                         .arg(fast)
+                                                         .arg(literal)));
             }
         }
     }
@@ -457,7 +469,8 @@ private slots:
         QCOMPARE(h.total(), int64_t{14});
         // Old bin b is now bin b / 32: zeros 0, 0.25: 512 -> 16, 0.5: 1024 -> 32, |-1|: 2047 -> 63,
         // 1.0: 2048 -> 64, 1.5: 3071 -> 95; the new 100 is the upper edge: last bin.
-        const std::map<std::size_t, int64_t> expected = {{0, 8}, {16, 1}, {32, 1}, {63, 1}, {64, 1}, {95, 1}, {6399, 1}};
+        const std::map<std::size_t, int64_t> expected = {{0, 8},  {16, 1}, {32, 1},  {63, 1},
+                                                         {64, 1}, {95, 1}, {6399, 1}};
         for (std::size_t b = 0; b < h.counts().size(); ++b) {
             const auto it = expected.find(b);
             QCOMPARE(h.counts()[b], it == expected.end() ? int64_t{0} : it->second);
@@ -485,7 +498,8 @@ private slots:
         QCOMPARE(observer.histogramMin(), std::min(*lo, *std::min_element(a.begin(), a.end())));
         QVERIFY(observer.histogramMax() >= *hi); // torch relaxes the upper end to a whole grid
         const Range r = observer.range();
-        QVERIFY(r.min >= observer.histogramMin() && r.max <= observer.histogramMax() && r.min < 0.0f && r.max > 0.0f);
+        QVERIFY(r.min >= observer.histogramMin() && r.max <= observer.histogramMax() && r.min < 0.0f &&
+                r.max > 0.0f);
 
         // The same batch twice keeps the grid: the histogram is exactly twice the single one.
         HistogramObserver once(specFor(CalibMethod::Histogram));
@@ -553,8 +567,8 @@ private slots:
                 v = normal(rng);
             const auto [lo, hi] = std::minmax_element(sample.begin(), sample.end());
             const Range r = rangeOf(spec, {sample});
-            qInfo("histogram range of %zu N(0, 0.25) values: [%.4f, %.4f] of [%.4f, %.4f]", count, double(r.min),
-                  double(r.max), double(*lo), double(*hi));
+            qInfo("histogram range of %zu N(0, 0.25) values: [%.4f, %.4f] of [%.4f, %.4f]", count,
+                  double(r.min), double(r.max), double(*lo), double(*hi));
             QVERIFY(r.min >= *lo && r.max <= *hi);
             QVERIFY(r.min < -0.5f && r.max > 0.5f); // 2 sigma always stays inside
             if (count == 100000)

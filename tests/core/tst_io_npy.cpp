@@ -41,7 +41,9 @@ class TestNpy : public QObject {
 private:
     QTemporaryDir m_dir;
 
-    std::string tempPath(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string tempPath(const std::string& name) const {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
 
     std::string makeFile(const std::string& name, const std::string& bytes) {
         const std::string path = tempPath(name);
@@ -80,7 +82,8 @@ private slots:
 
     void readsBothByteOrdersAndEveryDtype() {
         QVERIFY(iotest::sameValues(loadOnly("f8_big.npy"), {1.5f, -2.0f, static_cast<float>(1e-3), 3e38f}));
-        QVERIFY(iotest::sameValues(loadOnly("f2.npy"), {1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24), 0.333251953125f}));
+        QVERIFY(iotest::sameValues(loadOnly("f2.npy"),
+                                   {1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24), 0.333251953125f}));
         QVERIFY(iotest::sameValues(loadOnly("i1.npy"), {-128.0f, -1.0f, 0.0f, 127.0f}));
         QVERIFY(iotest::sameValues(loadOnly("i4.npy"), {-2147483648.0f, 5.0f, 2147483648.0f}));
         QVERIFY(iotest::sameValues(loadOnly("i8_big.npy"), {-7.0f, 1099511627776.0f}));
@@ -126,14 +129,18 @@ private slots:
     }
 
     void refusesUnsupportedDtypes() {
-        QS_VERIFY_ERROR(NpyReader{iotest::dataPath("c8.npy")}, iotest::dataPath("c8.npy"), "unsupported dtype '<c8'");
-        QS_VERIFY_ERROR(openWeightFile(iotest::dataPath("structured.npy")), iotest::dataPath("structured.npy"),
-                        "unsupported dtype", "structured");
-        const std::string object = makeFile("object.npy", npyBytes(header("|O", "(2,)"), std::string(16, '\0')));
+        QS_VERIFY_ERROR(NpyReader{iotest::dataPath("c8.npy")}, iotest::dataPath("c8.npy"),
+                        "unsupported dtype '<c8'");
+        QS_VERIFY_ERROR(openWeightFile(iotest::dataPath("structured.npy")),
+                        iotest::dataPath("structured.npy"), "unsupported dtype", "structured");
+        const std::string object =
+            makeFile("object.npy", npyBytes(header("|O", "(2,)"), std::string(16, '\0')));
         QS_VERIFY_ERROR(NpyReader{object}, object, "unsupported dtype '|O'");
-        const std::string text = makeFile("text.npy", npyBytes(header("<U10", "(1,)"), std::string(40, '\0')));
+        const std::string text =
+            makeFile("text.npy", npyBytes(header("<U10", "(1,)"), std::string(40, '\0')));
         QS_VERIFY_ERROR(NpyReader{text}, text, "unsupported dtype '<U10'");
-        const std::string longDouble = makeFile("f16.npy", npyBytes(header("<f16", "(1,)"), std::string(16, '\0')));
+        const std::string longDouble =
+            makeFile("f16.npy", npyBytes(header("<f16", "(1,)"), std::string(16, '\0')));
         QS_VERIFY_ERROR(NpyReader{longDouble}, longDouble, "unsupported dtype '<f16'");
     }
 
@@ -179,7 +186,8 @@ private slots:
         };
         int n = 0;
         for (const auto& [text, expected] : cases) {
-            const std::string path = makeFile("malformed" + std::to_string(n++) + ".npy", npyBytes(text, "abcd"));
+            const std::string path =
+                makeFile("malformed" + std::to_string(n++) + ".npy", npyBytes(text, "abcd"));
             QS_VERIFY_ERROR(NpyReader{path}, path, "malformed .npy header", expected);
         }
     }
@@ -193,9 +201,11 @@ private slots:
         const std::string bytesOverflow =
             makeFile("bytesoverflow.npy", npyBytes(header("<f8", "(2305843009213693952,)"), "abcd"));
         QS_VERIFY_ERROR(NpyReader{bytesOverflow}, bytesOverflow, "overflows");
-        const std::string hugeDim = makeFile("hugedim.npy", npyBytes(header("<f4", "(99999999999999999999,)"), "abcd"));
+        const std::string hugeDim =
+            makeFile("hugedim.npy", npyBytes(header("<f4", "(99999999999999999999,)"), "abcd"));
         QS_VERIFY_ERROR(NpyReader{hugeDim}, hugeDim, "larger than 2^63 - 1");
-        const std::string truncated = makeFile("truncated.npy", npyBytes(header("<f4", "(3, 4)"), std::string(40, 'x')));
+        const std::string truncated =
+            makeFile("truncated.npy", npyBytes(header("<f4", "(3, 4)"), std::string(40, 'x')));
         QS_VERIFY_ERROR(openWeightFile(truncated), truncated, "truncated data", "needs 48 bytes", "has 40");
         // A real file cut short by one byte.
         const std::string real = iotest::readBytes(iotest::dataPath("f8_big.npy"));
@@ -203,12 +213,26 @@ private slots:
         QS_VERIFY_ERROR(NpyReader{cut}, cut, "truncated data");
     }
 
+    void survivesRandomCorruption() {
+        for (const char* name : {"f4_fortran.npy", "i2_big_fortran.npy", "v3.npy"}) {
+            const std::string original = iotest::readBytes(iotest::dataPath(name));
+            const int refused = iotest::survivedCorruptions(
+                original, tempPath("corrupt.npy"), original.size(), 2000, [](const std::string& path) {
+                    const auto file = openWeightFile(path);
+                    for (const TensorInfo& info : file->tensors())
+                        file->load(info.name);
+                });
+            qInfo("%s: %d of 2000 corrupted copies refused", name, refused);
+            QVERIFY(refused > 0);
+        }
+    }
+
     void acceptsNumpyHeaderVariants() {
         // Python 2 long literals, double quotes, no trailing comma, native and '|' byte order.
-        const std::string path = makeFile(
-            "variants.npy",
-            npyBytes("{\"descr\": \"=i2\", \"fortran_order\": True, \"shape\": (2L, 2L)}   \n",
-                     std::string("\x01\x00\x02\x00\x03\x00\x04\x00", 8)));
+        const std::string path =
+            makeFile("variants.npy",
+                     npyBytes("{\"descr\": \"=i2\", \"fortran_order\": True, \"shape\": (2L, 2L)}   \n",
+                              std::string("\x01\x00\x02\x00\x03\x00\x04\x00", 8)));
         const NpyReader file(path);
         QCOMPARE(file.tensors().front().shape, (std::vector<int64_t>{2, 2}));
         QVERIFY(iotest::sameValues(file.load("variants"), {1.0f, 3.0f, 2.0f, 4.0f}));
@@ -229,7 +253,9 @@ private slots:
     }
 
     void choosesTheNarrowestIntegerType() {
-        const auto narrowest = [](std::vector<int32_t> values) { return NpyWriter::narrowestIntegerType(values); };
+        const auto narrowest = [](std::vector<int32_t> values) {
+            return NpyWriter::narrowestIntegerType(values);
+        };
         QCOMPARE(narrowest({-128, 127}), DType::I8);
         QCOMPARE(narrowest({0, 255}), DType::U8);
         QCOMPARE(narrowest({-129, 0}), DType::I16);
@@ -239,7 +265,8 @@ private slots:
         QCOMPARE(narrowest({0, 65535}), DType::U16);
         QCOMPARE(narrowest({0, 65536}), DType::I32);
         QCOMPARE(narrowest({-32769, 0}), DType::I32);
-        QCOMPARE(narrowest({std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()}), DType::I32);
+        QCOMPARE(narrowest({std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max()}),
+                 DType::I32);
         QCOMPARE(narrowest({}), DType::U8);
     }
 
@@ -254,8 +281,8 @@ private slots:
         QCOMPARE(floatFile.tensors().front().shape, (std::vector<int64_t>{3, 4, 5}));
         QVERIFY(iotest::sameValues(floatFile.load("out_dq"), values));
 
-        const std::vector<std::vector<int32_t>> cases{{-8, 7, 0, 3}, {0, 15, 255, 1}, {-300, 299, 0, 1},
-                                                      {0, 40000, 1, 2}, {-70000, 70000, 0, 0}};
+        const std::vector<std::vector<int32_t>> cases{
+            {-8, 7, 0, 3}, {0, 15, 255, 1}, {-300, 299, 0, 1}, {0, 40000, 1, 2}, {-70000, 70000, 0, 0}};
         const std::vector<DType> expectedTypes{DType::I8, DType::U8, DType::I16, DType::U16, DType::I32};
         for (std::size_t i = 0; i < cases.size(); ++i) {
             const std::string path = tempPath("out_q" + std::to_string(i) + ".npy");
@@ -275,7 +302,8 @@ private slots:
 
     void writerRefusesBadInput() {
         const std::string path = tempPath("bad.npy");
-        QS_VERIFY_ERROR(NpyWriter::writeFloat32(path, {2, 3}, std::vector<float>(5)), path, "[2, 3]", "5 values");
+        QS_VERIFY_ERROR(NpyWriter::writeFloat32(path, {2, 3}, std::vector<float>(5)), path, "[2, 3]",
+                        "5 values");
         QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));
         const std::string noDirectory = tempPath("no/such/dir/q.npy");
         QS_VERIFY_ERROR(NpyWriter::writeIntegers(noDirectory, {1}, std::vector<int32_t>{1}), noDirectory);

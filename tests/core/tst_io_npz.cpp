@@ -20,7 +20,9 @@ class TestNpz : public QObject {
 private:
     QTemporaryDir m_dir;
 
-    std::string tempPath(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string tempPath(const std::string& name) const {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
 
     std::string makeFile(const std::string& name, const std::string& bytes) {
         const std::string path = tempPath(name);
@@ -84,13 +86,20 @@ private slots:
 
     void detectsArchivesByContent() {
         const std::string renamed = tempPath("weights.bin");
-        QVERIFY(QFile::copy(QString::fromStdString(iotest::dataPath("stored.npz")), QString::fromStdString(renamed)));
+        QVERIFY(QFile::copy(QString::fromStdString(iotest::dataPath("stored.npz")),
+                            QString::fromStdString(renamed)));
         const auto archive = openWeightFile(renamed);
         QCOMPARE(archive->format(), std::string("npz"));
         QCOMPARE(archive->tensors().size(), std::size_t{5});
 
         const std::string text = makeFile("notes.txt", "just some text, not weights\n");
-        QS_VERIFY_ERROR(openWeightFile(text), text, "unsupported format, expected .safetensors, .npy or .npz");
+        QS_VERIFY_ERROR(openWeightFile(text), text,
+                        "unsupported format, expected .safetensors, .npy, .npz or .onnx");
+
+        // ONNX has no magic bytes; the extension sends it to OnnxReader.
+        const auto onnx = openWeightFile(std::string(QUANTSCOPE_SOURCE_DIR) + "/resources/demo/digits_mlp.onnx");
+        QCOMPARE(onnx->format(), std::string("onnx"));
+        QVERIFY(!onnx->tensors().empty());
     }
 
     void refusesEntriesThatAreNotArrays() {
@@ -108,6 +117,42 @@ private slots:
         const NpzReader archive(path); // the header is intact: listing works
         QCOMPARE(archive.tensors().front().name, std::string("x"));
         QS_VERIFY_ERROR(archive.load("x"), path + ": x", "CRC");
+    }
+
+    void survivesRandomCorruption() {
+        for (const char* name : {"stored.npz", "compressed.npz"}) {
+            const std::string original = iotest::readBytes(iotest::dataPath(name));
+            const int refused = iotest::survivedCorruptions(
+                original, tempPath("corrupt.npz"), original.size(), 2000, [](const std::string& path) {
+                    const auto file = openWeightFile(path);
+                    for (const TensorInfo& info : file->tensors())
+                        file->load(info.name);
+                });
+            qInfo("%s: %d of 2000 corrupted copies refused", name, refused);
+            QVERIFY(refused > 0);
+        }
+    }
+
+    // Sizes in the zip headers that deflate could never produce are refused before allocating.
+    void refusesImplausibleSizes() {
+        std::string bytes = iotest::readBytes(iotest::dataPath("compressed.npz"));
+        const auto patchSizes = [&](const std::string& signature, std::size_t sizeOffset) {
+            for (std::size_t at = bytes.find(signature); at != std::string::npos; at = bytes.find(signature, at + 4))
+                for (std::size_t i = 0; i < 4; ++i)
+                    bytes[at + sizeOffset + i] = i == 3 ? '\x7F' : '\xFF'; // 2^31 - 1 bytes
+        };
+        patchSizes(std::string("PK\x03\x04", 4), 22); // local headers: uncompressed size
+        patchSizes(std::string("PK\x01\x02", 4), 24); // central directory: uncompressed size
+        const std::string path = makeFile("bomb.npz", bytes);
+        QS_VERIFY_ERROR(NpzReader{path}, path + ": weight", "declared size 2147483647 bytes is implausible");
+    }
+
+    void refusesDuplicateNames() {
+        std::string bytes = iotest::readBytes(iotest::dataPath("stored.npz"));
+        for (std::size_t at = bytes.find("halves.npy"); at != std::string::npos; at = bytes.find("halves.npy", at))
+            bytes.replace(at, 6, "weight");
+        const std::string path = makeFile("twice.npz", bytes);
+        QS_VERIFY_ERROR(NpzReader{path}, path, "two entries with the same name");
     }
 
     void refusesBrokenArchives() {

@@ -19,7 +19,9 @@ using namespace quantscope;
 
 namespace {
 
-float bitsToFloat(uint32_t bits) { return std::bit_cast<float>(bits); }
+float bitsToFloat(uint32_t bits) {
+    return std::bit_cast<float>(bits);
+}
 
 // Resident set size of this process in bytes, from /proc/self/statm.
 uint64_t residentBytes() {
@@ -38,7 +40,9 @@ class TestSafetensors : public QObject {
 private:
     QTemporaryDir m_dir;
 
-    std::string tempPath(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string tempPath(const std::string& name) const {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
 
     // A safetensors file with `header` as its JSON text (padded to 8 bytes) followed by `data`.
     std::string makeFile(const std::string& name, std::string header, const std::string& data = {}) {
@@ -55,7 +59,8 @@ private slots:
     void listsEveryDtypeInFileOrder() {
         const auto file = openWeightFile(iotest::dataPath("all_dtypes.safetensors"));
         QCOMPARE(file->format(), std::string("safetensors"));
-        const std::map<std::string, std::string> metadata{{"format", "pt"}, {"source", "quantscope test data"}};
+        const std::map<std::string, std::string> metadata{{"format", "pt"},
+                                                          {"source", "quantscope test data"}};
         QVERIFY(file->metadata() == metadata);
 
         struct Expected {
@@ -66,12 +71,14 @@ private slots:
             uint64_t bytes;
         };
         const std::vector<Expected> expected{
-            {"f32", DType::F32, {2, 3}, 6, 24},  {"f64", DType::F64, {3}, 3, 24},  {"f16", DType::F16, {3, 3}, 9, 18},
-            {"bf16", DType::BF16, {5}, 5, 10},   {"i64", DType::I64, {2}, 2, 16},  {"i32", DType::I32, {3}, 3, 12},
-            {"i16", DType::I16, {2}, 2, 4},      {"i8", DType::I8, {4}, 4, 4},     {"u8", DType::U8, {3}, 3, 3},
-            {"u16", DType::U16, {2}, 2, 4},      {"u32", DType::U32, {2}, 2, 8},   {"u64", DType::U64, {2}, 2, 16},
-            {"bool", DType::Bool, {3}, 3, 3},    {"empty", DType::F32, {0, 4}, 0, 0}, {"scalar", DType::F32, {}, 1, 4},
-            {"layer.0.weight", DType::F32, {2, 2}, 4, 16},
+            {"f32", DType::F32, {2, 3}, 6, 24}, {"f64", DType::F64, {3}, 3, 24},
+            {"f16", DType::F16, {3, 3}, 9, 18}, {"bf16", DType::BF16, {5}, 5, 10},
+            {"i64", DType::I64, {2}, 2, 16},    {"i32", DType::I32, {3}, 3, 12},
+            {"i16", DType::I16, {2}, 2, 4},     {"i8", DType::I8, {4}, 4, 4},
+            {"u8", DType::U8, {3}, 3, 3},       {"u16", DType::U16, {2}, 2, 4},
+            {"u32", DType::U32, {2}, 2, 8},     {"u64", DType::U64, {2}, 2, 16},
+            {"bool", DType::Bool, {3}, 3, 3},   {"empty", DType::F32, {0, 4}, 0, 0},
+            {"scalar", DType::F32, {}, 1, 4},   {"layer.0.weight", DType::F32, {2, 2}, 4, 16},
         };
         QCOMPARE(file->tensors().size(), expected.size());
         for (std::size_t i = 0; i < expected.size(); ++i) {
@@ -95,11 +102,12 @@ private slots:
         QVERIFY(iotest::sameValues(file.load("f64"), {static_cast<float>(0.1), -2.5f, 1e10f}));
         // float16: 1, -2, 65504, 2^-24 (smallest subnormal), 1023 * 2^-24 (largest subnormal),
         // +inf, -inf, 0x3555, NaN.
-        QVERIFY(iotest::sameValues(file.load("f16"), {1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24),
-                                                      1023.0f * std::ldexp(1.0f, -24), inf, -inf, 0.333251953125f, nan}));
+        QVERIFY(iotest::sameValues(file.load("f16"),
+                                   {1.0f, -2.0f, 65504.0f, std::ldexp(1.0f, -24),
+                                    1023.0f * std::ldexp(1.0f, -24), inf, -inf, 0.333251953125f, nan}));
         // bfloat16: 1, -3.140625, 2^-133 (smallest subnormal), largest finite, -0.
-        QVERIFY(iotest::sameValues(file.load("bf16"), {1.0f, -3.140625f, std::ldexp(1.0f, -133),
-                                                       bitsToFloat(0x7F7F0000u), -0.0f}));
+        QVERIFY(iotest::sameValues(
+            file.load("bf16"), {1.0f, -3.140625f, std::ldexp(1.0f, -133), bitsToFloat(0x7F7F0000u), -0.0f}));
         QVERIFY(iotest::sameValues(file.load("i64"), {-5.0f, 1099511627776.0f}));
         // 2^31 - 1 is not a float; the nearest is 2^31.
         QVERIFY(iotest::sameValues(file.load("i32"), {-2147483648.0f, 0.0f, 2147483648.0f}));
@@ -154,15 +162,17 @@ private slots:
             data += static_cast<char>(bits & 0xFF);
             data += static_cast<char>(bits >> 8);
         }
-        const std::string path = makeFile(
-            "all_halves.safetensors", R"({"h":{"dtype":"F16","shape":[65536],"data_offsets":[0,131072]}})", data);
+        const std::string path =
+            makeFile("all_halves.safetensors",
+                     R"({"h":{"dtype":"F16","shape":[65536],"data_offsets":[0,131072]}})", data);
         const Tensor halves = SafetensorsReader(path).load("h");
         for (uint32_t bits = 0; bits < 65536; ++bits) {
             const float expected = static_cast<float>(std::bit_cast<_Float16>(static_cast<uint16_t>(bits)));
             const float actual = halves.values()[bits];
             if (std::isnan(expected) ? !std::isnan(actual)
                                      : std::bit_cast<uint32_t>(expected) != std::bit_cast<uint32_t>(actual))
-                QFAIL(qPrintable(QStringLiteral("half 0x%1 gave %2").arg(bits, 4, 16).arg(static_cast<double>(actual))));
+                QFAIL(qPrintable(
+                    QStringLiteral("half 0x%1 gave %2").arg(bits, 4, 16).arg(static_cast<double>(actual))));
         }
 #else
         QSKIP("the compiler has no _Float16 to compare with");
@@ -204,7 +214,20 @@ private slots:
         const uint64_t growth = residentBytes() - std::min(residentBytes(), residentBefore);
         qInfo("file %llu bytes, resident growth %llu bytes", static_cast<unsigned long long>(fileSize),
               static_cast<unsigned long long>(growth));
-        QVERIFY2(growth < uint64_t{64} * 1024 * 1024, "listing and one small load must not read the file's data");
+        QVERIFY2(growth < uint64_t{64} * 1024 * 1024,
+                 "listing and one small load must not read the file's data");
+    }
+
+    void survivesRandomCorruption() {
+        const std::string original = iotest::readBytes(iotest::dataPath("all_dtypes.safetensors"));
+        const int refused = iotest::survivedCorruptions(original, tempPath("corrupt.safetensors"),
+                                                        original.size(), 3000, [](const std::string& path) {
+                                                            const SafetensorsReader file(path);
+                                                            for (const TensorInfo& info : file.tensors())
+                                                                file.load(info.name);
+                                                        });
+        qInfo("%d of 3000 corrupted copies refused", refused);
+        QVERIFY(refused > 0);
     }
 
     void refusesShortFiles() {
@@ -220,7 +243,8 @@ private slots:
     void refusesBadHeaderLengths() {
         const std::string past = tempPath("past.safetensors");
         QVERIFY(iotest::writeBytes(past, iotest::littleEndian64(1000) + "{}      "));
-        QS_VERIFY_ERROR(SafetensorsReader{past}, past, "header length 1000 goes past the end of the file (16 bytes)");
+        QS_VERIFY_ERROR(SafetensorsReader{past}, past,
+                        "header length 1000 goes past the end of the file (16 bytes)");
         const std::string absurd = tempPath("absurd.safetensors");
         QVERIFY(iotest::writeBytes(absurd, iotest::littleEndian64(uint64_t{1} << 62) + "{}      "));
         QS_VERIFY_ERROR(SafetensorsReader{absurd}, absurd, "absurd");
@@ -237,48 +261,57 @@ private slots:
         const std::string binary = makeFile("binary.safetensors", std::string("{\"a\xff\": 1}"));
         QS_VERIFY_ERROR(SafetensorsReader{binary}, binary, "not valid JSON");
         // Deep nesting must be refused, not recursed into.
-        const std::string deep = makeFile("deep.safetensors", std::string(200000, '[') + std::string(200000, ']'));
+        const std::string deep =
+            makeFile("deep.safetensors", std::string(200000, '[') + std::string(200000, ']'));
         QS_VERIFY_ERROR(SafetensorsReader{deep}, deep, "nested deeper");
-        const std::string twice = makeFile(
-            "twice.safetensors", R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
-                                 R"("w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
-            "ab");
+        const std::string twice = makeFile("twice.safetensors",
+                                           R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                                           R"("w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})",
+                                           "ab");
         QS_VERIFY_ERROR(SafetensorsReader{twice}, twice, "\"w\" twice");
         const std::string badMetadata = makeFile("meta.safetensors", R"({"__metadata__":{"epoch":3}})");
         QS_VERIFY_ERROR(SafetensorsReader{badMetadata}, badMetadata, "__metadata__", "epoch");
     }
 
     void refusesEntriesWithMissingOrBadFields() {
-        const std::string noDtype = makeFile("nodtype.safetensors", R"({"w":{"shape":[1],"data_offsets":[0,4]}})", "abcd");
+        const std::string noDtype =
+            makeFile("nodtype.safetensors", R"({"w":{"shape":[1],"data_offsets":[0,4]}})", "abcd");
         QS_VERIFY_ERROR(SafetensorsReader{noDtype}, noDtype + ": w", "missing \"dtype\"");
-        const std::string noShape = makeFile("noshape.safetensors", R"({"w":{"dtype":"F32","data_offsets":[0,4]}})", "abcd");
+        const std::string noShape =
+            makeFile("noshape.safetensors", R"({"w":{"dtype":"F32","data_offsets":[0,4]}})", "abcd");
         QS_VERIFY_ERROR(SafetensorsReader{noShape}, noShape + ": w", "missing \"shape\"");
-        const std::string noOffsets = makeFile("nooffsets.safetensors", R"({"w":{"dtype":"F32","shape":[1]}})", "abcd");
+        const std::string noOffsets =
+            makeFile("nooffsets.safetensors", R"({"w":{"dtype":"F32","shape":[1]}})", "abcd");
         QS_VERIFY_ERROR(SafetensorsReader{noOffsets}, noOffsets + ": w", "missing \"data_offsets\"");
         const std::string notObject = makeFile("notobject.safetensors", R"({"w":5})");
         QS_VERIFY_ERROR(SafetensorsReader{notObject}, notObject + ": w", "not an object");
         const std::string unknown = makeFile(
             "unknown.safetensors", R"({"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", "abcd");
         QS_VERIFY_ERROR(SafetensorsReader{unknown}, unknown + ": w", "unsupported dtype \"F8_E4M3\"", "BF16");
-        const std::string badDim = makeFile("baddim.safetensors", R"({"w":{"dtype":"U8","shape":[2.5],"data_offsets":[0,2]}})", "ab");
+        const std::string badDim = makeFile(
+            "baddim.safetensors", R"({"w":{"dtype":"U8","shape":[2.5],"data_offsets":[0,2]}})", "ab");
         QS_VERIFY_ERROR(SafetensorsReader{badDim}, badDim + ": w", "not an integer");
-        const std::string badOffsets = makeFile("badoffsets.safetensors", R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[0]}})", "ab");
+        const std::string badOffsets = makeFile(
+            "badoffsets.safetensors", R"({"w":{"dtype":"U8","shape":[2],"data_offsets":[0]}})", "ab");
         QS_VERIFY_ERROR(SafetensorsReader{badOffsets}, badOffsets + ": w", "data_offsets");
     }
 
     void refusesBadShapes() {
-        const std::string negative = makeFile(
-            "negative.safetensors", R"({"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,0]}})");
+        const std::string negative =
+            makeFile("negative.safetensors", R"({"w":{"dtype":"F32","shape":[-1,4],"data_offsets":[0,0]}})");
         QS_VERIFY_ERROR(SafetensorsReader{negative}, negative + ": w", "negative dimension -1");
-        const std::string overflow = makeFile(
-            "overflow.safetensors", R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}})");
+        const std::string overflow =
+            makeFile("overflow.safetensors",
+                     R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,16],"data_offsets":[0,0]}})");
         QS_VERIFY_ERROR(SafetensorsReader{overflow}, overflow + ": w", "element count", "overflows");
         // 2^61 elements pass the element limit but their byte size (2^64) does not fit.
-        const std::string bytesOverflow = makeFile(
-            "bytesoverflow.safetensors", R"({"w":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,0]}})");
+        const std::string bytesOverflow =
+            makeFile("bytesoverflow.safetensors",
+                     R"({"w":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,0]}})");
         QS_VERIFY_ERROR(SafetensorsReader{bytesOverflow}, bytesOverflow + ": w", "overflows");
-        const std::string tooBig = makeFile(
-            "toobig.safetensors", R"({"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,0]}})");
+        const std::string tooBig =
+            makeFile("toobig.safetensors",
+                     R"({"w":{"dtype":"F32","shape":[18446744073709551615],"data_offsets":[0,0]}})");
         QS_VERIFY_ERROR(SafetensorsReader{tooBig}, tooBig + ": w", "int64");
     }
 
@@ -292,10 +325,12 @@ private slots:
         QS_VERIFY_ERROR(SafetensorsReader{reversed}, reversed + ": w", "reversed");
         const std::string pastEnd = makeFile(
             "pastend.safetensors", R"({"w":{"dtype":"F32","shape":[8],"data_offsets":[0,32]}})", data);
-        QS_VERIFY_ERROR(SafetensorsReader{pastEnd}, pastEnd + ": w", "past the end of the data section (24 bytes)");
+        QS_VERIFY_ERROR(SafetensorsReader{pastEnd}, pastEnd + ": w",
+                        "past the end of the data section (24 bytes)");
         const std::string hugeOffset = makeFile(
             "hugeoffset.safetensors",
-            R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,18446744073709551616]}})", data);
+            R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[18446744073709551615,18446744073709551616]}})",
+            data);
         QS_VERIFY_ERROR(SafetensorsReader{hugeOffset}, hugeOffset + ": w", "data_offsets");
         const std::string overlap = makeFile(
             "overlap.safetensors",
@@ -313,7 +348,8 @@ private slots:
 
     void refusesUnknownTensorNames() {
         const SafetensorsReader file(iotest::dataPath("no_metadata.safetensors"));
-        QS_VERIFY_ERROR(file.load("nope"), iotest::dataPath("no_metadata.safetensors") + ": nope", "no such tensor");
+        QS_VERIFY_ERROR(file.load("nope"), iotest::dataPath("no_metadata.safetensors") + ": nope",
+                        "no such tensor");
     }
 
     void refusesMissingFilesAndDirectories() {

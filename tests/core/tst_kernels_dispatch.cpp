@@ -8,6 +8,10 @@
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/ThreadPool.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QtTest>
 
 #include <atomic>
@@ -24,7 +28,7 @@ using namespace quantscope::kernels;
 class TestKernelsDispatch : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     // On Linux the kernel lists the CPU flags it saw (with OS support for the state already
     // taken into account); our cpuid/xgetbv reading must agree with it.
     void featuresAgreeWithProcCpuinfo() {
@@ -105,7 +109,8 @@ private slots:
     }
 
     // gemmlowp's representation and rounding, checked against double precision: within
-    // 1 + |x M| 2^-30 of x * M; ties follow gemmlowp (upward in the high multiply, away from zero in the shift).
+    // 1 + |x M| 2^-30 of x * M; ties follow gemmlowp (upward in the high multiply, away from zero in the
+    // shift).
     void fixedPointMultiplier() {
         const FixedPointMultiplier half(0.5);
         QCOMPARE(half.multiplier(), 1 << 30);
@@ -116,7 +121,8 @@ private slots:
         const FixedPointMultiplier quarter(0.25);
         QCOMPARE(quarter.multiplier(), 1 << 30);
         QCOMPARE(quarter.shift(), -1);
-        QCOMPARE(quarter.apply(5), 2);   // 1.25: high multiply 2.5 -> 3, shift 1.5 -> 2 (gemmlowp double rounding)
+        QCOMPARE(quarter.apply(5),
+                 2); // 1.25: high multiply 2.5 -> 3, shift 1.5 -> 2 (gemmlowp double rounding)
         QCOMPARE(quarter.apply(6), 2);   // 1.5 -> 2
         QCOMPARE(quarter.apply(-6), -2); // -1.5 -> -2
         QCOMPARE(FixedPointMultiplier(0.0).apply(123456), 0);
@@ -140,8 +146,80 @@ private slots:
             const int32_t got = m.apply(x);
             // 1 for the two roundings, plus m0's own rounding (relative 2^-31, taken as 2^-30).
             if (std::fabs(got - exact) > 1.0 + std::ldexp(std::fabs(exact), -30))
-                QFAIL(qPrintable(QStringLiteral("M=%1 x=%2: %3, double gives %4").arg(real, 0, 'g', 17).arg(x).arg(got).arg(exact, 0, 'g', 17)));
+                QFAIL(qPrintable(QStringLiteral("M=%1 x=%2: %3, double gives %4")
+                                     .arg(real, 0, 'g', 17)
+                                     .arg(x)
+                                     .arg(got)
+                                     .arg(exact, 0, 'g', 17)));
         }
+    }
+
+    // The CLI reports a bad QUANTSCOPE_ISA as an input error (exit 1) naming the variable, and a
+    // tiny bench run writes the documented JSON.
+    void benchCommand() {
+        const auto run = [](const QStringList& arguments, const QString& isa, QByteArray* out = nullptr,
+                            QByteArray* err = nullptr) {
+            QProcess process;
+            QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+            if (isa.isEmpty())
+                environment.remove(QStringLiteral("QUANTSCOPE_ISA"));
+            else
+                environment.insert(QStringLiteral("QUANTSCOPE_ISA"), isa);
+            process.setProcessEnvironment(environment);
+            process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), arguments);
+            if (!process.waitForFinished(600000))
+                return -1;
+            if (out)
+                *out = process.readAllStandardOutput();
+            if (err)
+                *err = process.readAllStandardError();
+            return process.exitCode();
+        };
+        const QStringList tiny = {QStringLiteral("bench"),   QStringLiteral("--shape"),
+                                  QStringLiteral("2x17x64"), QStringLiteral("--shape"),
+                                  QStringLiteral("1x16x32"), QStringLiteral("--min-time"),
+                                  QStringLiteral("0.01")};
+        QByteArray out, err;
+        QCOMPARE(run(tiny, QStringLiteral("sse9"), nullptr, &err), 1);
+        QVERIFY2(err.contains("quantscope-cli: error: QUANTSCOPE_ISA: unknown instruction set 'sse9' "
+                              "(allowed: scalar, avx2, avx512)"),
+                 err.constData());
+        // Option values out of range are input errors (exit 1) naming the option; unknown options usage
+        // errors.
+        QCOMPARE(run({QStringLiteral("bench"), QStringLiteral("--shape"), QStringLiteral("0x4x4")}, QString(),
+                     nullptr, &err),
+                 1);
+        QVERIFY2(err.contains("--shape"), err.constData());
+        QCOMPARE(run({QStringLiteral("bench"), QStringLiteral("--threads"), QStringLiteral("0")}, QString(),
+                     nullptr, &err),
+                 1);
+        QVERIFY2(err.contains("--threads"), err.constData());
+        QCOMPARE(run({QStringLiteral("bench"), QStringLiteral("--bogus")}, QString()), 2);
+
+        QCOMPARE(run(tiny + QStringList{QStringLiteral("--threads"), QStringLiteral("2"),
+                                        QStringLiteral("--json"), QStringLiteral("-")},
+                     QStringLiteral("scalar"), &out, &err),
+                 0);
+        const QJsonObject document = QJsonDocument::fromJson(out).object();
+        QCOMPARE(document.value(QStringLiteral("isa")).toString(), QStringLiteral("scalar"));
+        QCOMPARE(document.value(QStringLiteral("threads")).toInt(), 2);
+        const QJsonArray results = document.value(QStringLiteral("results")).toArray();
+        QSet<QString> kernels;
+        for (const auto& value : results) {
+            const QJsonObject r = value.toObject();
+            kernels.insert(r.value(QStringLiteral("kernel")).toString());
+            QVERIFY(r.value(QStringLiteral("gops")).toDouble() > 0.0);
+            QVERIFY(r.value(QStringLiteral("ratio_to_baseline")).toDouble() > 0.0);
+            const QString path = r.value(QStringLiteral("path")).toString();
+            QVERIFY(path == QStringLiteral("scalar") || path == QStringLiteral("openblas") ||
+                    path == QStringLiteral("eigen"));
+            const bool gemv = r.value(QStringLiteral("m")).toInt() == 1;
+            QCOMPARE(r.value(QStringLiteral("baseline")).toString(),
+                     gemv ? QStringLiteral("openblas_sgemv") : QStringLiteral("openblas_sgemm"));
+        }
+        for (const char* name : {"openblas_sgemm", "openblas_sgemv", "eigen_sgemm", "int8_gemm", "int8_gemv",
+                                 "int4_gemv", "int4_gemm_s8act", "bf16_gemm", "bf16_gemv"})
+            QVERIFY2(kernels.contains(QString::fromLatin1(name)), name);
     }
 
     void threadPoolCoversEveryIndexOnce() {

@@ -27,13 +27,26 @@ std::vector<float> nastyValues(std::mt19937& rng, size_t count, float scale) {
     std::uniform_int_distribution<int> kind(0, 19), level(-300, 300);
     for (auto& v : x) {
         switch (kind(rng)) {
-        case 0: v = (static_cast<float>(level(rng)) + 0.5f) * scale; break;
-        case 1: v = std::numeric_limits<float>::quiet_NaN(); break;
-        case 2: v = std::numeric_limits<float>::infinity(); break;
-        case 3: v = -std::numeric_limits<float>::infinity(); break;
-        case 4: v = 3e38f; break;
-        case 5: v = -0.0f; break;
-        default: v = normal(rng);
+        case 0:
+            v = (static_cast<float>(level(rng)) + 0.5f) * scale;
+            break;
+        case 1:
+            v = std::numeric_limits<float>::quiet_NaN();
+            break;
+        case 2:
+            v = std::numeric_limits<float>::infinity();
+            break;
+        case 3:
+            v = -std::numeric_limits<float>::infinity();
+            break;
+        case 4:
+            v = 3e38f;
+            break;
+        case 5:
+            v = -0.0f;
+            break;
+        default:
+            v = normal(rng);
         }
     }
     return x;
@@ -41,13 +54,16 @@ std::vector<float> nastyValues(std::mt19937& rng, size_t count, float scale) {
 
 int32_t storedValue(IntegerType type, const std::vector<uint8_t>& q, size_t i) {
     switch (type) {
-    case IntegerType::Int8: return static_cast<int8_t>(q[i]);
-    case IntegerType::Uint8: return q[i];
+    case IntegerType::Int8:
+        return static_cast<int8_t>(q[i]);
+    case IntegerType::Uint8:
+        return q[i];
     case IntegerType::Int4: {
         const int nibble = i % 2 == 0 ? (q[i / 2] & 0x0F) : (q[i / 2] >> 4);
         return nibble >= 8 ? nibble - 16 : nibble;
     }
-    case IntegerType::Uint4: return i % 2 == 0 ? (q[i / 2] & 0x0F) : (q[i / 2] >> 4);
+    case IntegerType::Uint4:
+        return i % 2 == 0 ? (q[i / 2] & 0x0F) : (q[i / 2] >> 4);
     }
     return 0;
 }
@@ -63,20 +79,25 @@ uint32_t bitsOf(float v) {
 class TestKernelsElementwise : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void quantizeMatchesIntegerQuantizer_data() { kerneltest::addPathRows(); }
     void quantizeMatchesIntegerQuantizer() {
         KERNEL_PATH_OR_SKIP(table);
         std::mt19937 rng(kerneltest::seed("quantizeMatchesIntegerQuantizer"));
         std::uniform_real_distribution<float> scaleDist(1e-3f, 0.5f);
-        for (IntegerType type : {IntegerType::Int8, IntegerType::Uint8, IntegerType::Int4, IntegerType::Uint4}) {
+        for (IntegerType type :
+             {IntegerType::Int8, IntegerType::Uint8, IntegerType::Int4, IntegerType::Uint4}) {
             const int32_t lo = integerTypeMin(type), hi = integerTypeMax(type);
             std::uniform_int_distribution<int32_t> zpDist(lo, hi);
             // count, run length: per tensor (odd counts exercise the SIMD tails), per channel
             // (runs of 7 or 33 cycling over channels) and per group of 32 along the last axis.
-            for (auto [count, runLength, paramCount] :
-                 {std::tuple<size_t, size_t, size_t>{1, 1, 1}, {15, 15, 1}, {17, 17, 1}, {1001, 1001, 1}, {4 * 3 * 7, 7, 3},
-                  {5 * 33, 33, 5}, {6 * 128, 32, 24}}) {
+            for (auto [count, runLength, paramCount] : {std::tuple<size_t, size_t, size_t>{1, 1, 1},
+                                                        {15, 15, 1},
+                                                        {17, 17, 1},
+                                                        {1001, 1001, 1},
+                                                        {4 * 3 * 7, 7, 3},
+                                                        {5 * 33, 33, 5},
+                                                        {6 * 128, 32, 24}}) {
                 std::vector<float> scales(paramCount);
                 std::vector<int32_t> zps(paramCount);
                 for (size_t i = 0; i < paramCount; ++i) {
@@ -96,8 +117,11 @@ private slots:
                     const int32_t expected = rule.quantize(x[i]);
                     if (storedValue(type, q, i) != expected)
                         QFAIL(qPrintable(QStringLiteral("type %1 element %2 (x = %3): got %4, expected %5")
-                                             .arg(static_cast<int>(type)).arg(i).arg(x[i], 0, 'g', 9)
-                                             .arg(storedValue(type, q, i)).arg(expected)));
+                                             .arg(static_cast<int>(type))
+                                             .arg(i)
+                                             .arg(x[i], 0, 'g', 9)
+                                             .arg(storedValue(type, q, i))
+                                             .arg(expected)));
                     QCOMPARE(bitsOf(dq[i]), bitsOf(rule.dequantize(expected)));
                     QCOMPARE(bitsOf(fq[i]), bitsOf(rule.dequantize(expected)));
                 }
@@ -111,14 +135,18 @@ private slots:
         std::vector<uint8_t> q(8);
         float scale = 0.0f;
         int32_t zp = 0;
-        QVERIFY_THROWS_EXCEPTION(Error, quantize(table, x.data(), 8, ParamRuns{8, 1, &scale, &zp}, IntegerType::Int8, q.data()));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, quantize(table, x.data(), 8, ParamRuns{8, 1, &scale, &zp}, IntegerType::Int8, q.data()));
         scale = 1e-45f; // reciprocal overflows
-        QVERIFY_THROWS_EXCEPTION(Error, quantize(table, x.data(), 8, ParamRuns{8, 1, &scale, &zp}, IntegerType::Int8, q.data()));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, quantize(table, x.data(), 8, ParamRuns{8, 1, &scale, &zp}, IntegerType::Int8, q.data()));
         scale = 1.0f;
         zp = 300;
-        QVERIFY_THROWS_EXCEPTION(Error, quantize(table, x.data(), 8, ParamRuns{8, 1, &scale, &zp}, IntegerType::Uint8, q.data()));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, quantize(table, x.data(), 8, ParamRuns{8, 1, &scale, &zp}, IntegerType::Uint8, q.data()));
         zp = 0;
-        QVERIFY_THROWS_EXCEPTION(Error, quantize(table, x.data(), 8, ParamRuns{3, 1, &scale, &zp}, IntegerType::Int8, q.data()));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, quantize(table, x.data(), 8, ParamRuns{3, 1, &scale, &zp}, IntegerType::Int8, q.data()));
     }
 
     // Every float16 bit pattern converts to the same float; random and edge float32 values round
@@ -135,9 +163,20 @@ private slots:
             QCOMPARE(bitsOf(wide[i]), bitsOf(reference::f16ToF32(all[i])));
 
         std::mt19937 rng(kerneltest::seed("fp16Conversion"));
-        std::vector<float> x = {0.0f, -0.0f, 65504.0f, 65519.99f, 65520.0f, 1e-8f, 2.98e-8f, 2.9802322e-8f, 5.96e-8f,
-                                6.1035156e-05f, 6.1e-05f, std::numeric_limits<float>::infinity(),
-                                std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min()};
+        std::vector<float> x = {0.0f,
+                                -0.0f,
+                                65504.0f,
+                                65519.99f,
+                                65520.0f,
+                                1e-8f,
+                                2.98e-8f,
+                                2.9802322e-8f,
+                                5.96e-8f,
+                                6.1035156e-05f,
+                                6.1e-05f,
+                                std::numeric_limits<float>::infinity(),
+                                std::numeric_limits<float>::quiet_NaN(),
+                                std::numeric_limits<float>::denorm_min()};
         std::uniform_int_distribution<uint32_t> bits;
         for (int i = 0; i < 200000; ++i) {
             // Mostly values near the fp16 range, plus arbitrary bit patterns.
@@ -153,7 +192,9 @@ private slots:
         for (size_t i = 0; i < x.size(); ++i)
             if (h[i] != reference::f32ToF16(x[i]))
                 QFAIL(qPrintable(QStringLiteral("f32 bits %1 -> fp16 %2, expected %3")
-                                     .arg(bitsOf(x[i]), 8, 16, QLatin1Char('0')).arg(h[i], 4, 16).arg(reference::f32ToF16(x[i]), 4, 16)));
+                                     .arg(bitsOf(x[i]), 8, 16, QLatin1Char('0'))
+                                     .arg(h[i], 4, 16)
+                                     .arg(reference::f32ToF16(x[i]), 4, 16)));
         // A few values checked by hand: ties to even and overflow.
         QCOMPARE(reference::f32ToF16(1.0f), uint16_t{0x3C00});
         QCOMPARE(reference::f32ToF16(1.0f + 1.0f / 2048.0f), uint16_t{0x3C00}); // half-way, even stays
@@ -166,11 +207,18 @@ private slots:
     void bf16Conversion() {
         KERNEL_PATH_OR_SKIP(table);
         std::mt19937 rng(kerneltest::seed("bf16Conversion"));
-        std::vector<float> x = {0.0f, -0.0f, 1.0f, 3.4028235e38f, std::numeric_limits<float>::infinity(),
-                                std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::denorm_min(), 1e-39f};
+        std::vector<float> x = {0.0f,
+                                -0.0f,
+                                1.0f,
+                                3.4028235e38f,
+                                std::numeric_limits<float>::infinity(),
+                                std::numeric_limits<float>::quiet_NaN(),
+                                std::numeric_limits<float>::denorm_min(),
+                                1e-39f};
         std::uniform_int_distribution<uint32_t> bits;
         for (int i = 0; i < 200000; ++i) {
-            const uint32_t b = i % 3 == 0 ? (bits(rng) & 0xFFFF0000u) | 0x8000u : bits(rng); // many exact ties
+            const uint32_t b =
+                i % 3 == 0 ? (bits(rng) & 0xFFFF0000u) | 0x8000u : bits(rng); // many exact ties
             float v;
             std::memcpy(&v, &b, 4);
             x.push_back(v);
@@ -185,7 +233,7 @@ private slots:
         }
         QCOMPARE(reference::f32ToBf16(1.0f + 1.0f / 256.0f), uint16_t{0x3F80}); // tie, even stays
         QCOMPARE(reference::f32ToBf16(1.0f + 3.0f / 256.0f), uint16_t{0x3F82}); // tie, up to even
-        QCOMPARE(reference::f32ToBf16(3.4028235e38f), uint16_t{0x7F80});         // rounds to infinity
+        QCOMPARE(reference::f32ToBf16(3.4028235e38f), uint16_t{0x7F80});        // rounds to infinity
     }
 };
 

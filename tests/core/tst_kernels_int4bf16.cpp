@@ -25,16 +25,17 @@ struct Int4Case {
     int m, n, k, groupSize;
 };
 
-const std::vector<Int4Case> kInt4Cases = {
-    {1, 1, 32, 32},   {1, 15, 64, 32},  {1, 16, 128, 128}, {1, 17, 128, 64}, {3, 33, 256, 32},
-    {2, 65, 192, 64}, {1, 129, 384, 128}, {4, 31, 64, 64},  {1, 200, 1024, 128}};
+const std::vector<Int4Case> kInt4Cases = {{1, 1, 32, 32},     {1, 15, 64, 32},  {1, 16, 128, 128},
+                                          {1, 17, 128, 64},   {3, 33, 256, 32}, {2, 65, 192, 64},
+                                          {1, 129, 384, 128}, {4, 31, 64, 64},  {1, 200, 1024, 128},
+                                          {6, 47, 64, 32},    {9, 16, 128, 64}};
 
 } // namespace
 
 class TestKernelsInt4Bf16 : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     // fp32 activations: |y - ref| <= K * 2^-22 * sum_k |x_k| (|w_k| + 8) s: the fp32 accumulation
     // bound over K terms, on the magnitude a path sees when it applies the +8 storage offset as
     // a separate sum (AVX2 does).
@@ -56,11 +57,13 @@ private slots:
                 s = scaleDist(rng);
             for (auto& v : x)
                 v = normal(rng);
-            const PackedInt4Weights w = PackedInt4Weights::fromIntegers(q.data(), scales.data(), c.n, c.k, c.groupSize);
+            const PackedInt4Weights w =
+                PackedInt4Weights::fromIntegers(q.data(), scales.data(), c.n, c.k, c.groupSize);
             for (int row = 0; row < c.n; row += 7)
                 QCOMPARE(w.value(row, c.k - 1), q[static_cast<size_t>(row) * c.k + c.k - 1]);
             std::vector<float> y(static_cast<size_t>(c.m) * c.n);
-            int4Gemm(table, x.data(), c.m, w, y.data(), Int4Activations::Float32, c.n > 100 ? &pool : nullptr);
+            int4Gemm(table, x.data(), c.m, w, y.data(), Int4Activations::Float32,
+                     c.n > 100 ? &pool : nullptr);
             for (int i = 0; i < c.m; ++i)
                 for (int j = 0; j < c.n; ++j) {
                     double ref = 0.0, magnitude = 0.0;
@@ -74,7 +77,14 @@ private slots:
                     const double got = y[static_cast<size_t>(i) * c.n + j];
                     if (std::fabs(got - ref) > c.k * std::ldexp(magnitude, -22))
                         QFAIL(qPrintable(QStringLiteral("M=%1 N=%2 K=%3 G=%4: y[%5][%6] = %7, expected %8")
-                                             .arg(c.m).arg(c.n).arg(c.k).arg(c.groupSize).arg(i).arg(j).arg(got, 0, 'g', 9).arg(ref, 0, 'g', 9)));
+                                             .arg(c.m)
+                                             .arg(c.n)
+                                             .arg(c.k)
+                                             .arg(c.groupSize)
+                                             .arg(i)
+                                             .arg(j)
+                                             .arg(got, 0, 'g', 9)
+                                             .arg(ref, 0, 'g', 9)));
                 }
         }
     }
@@ -100,7 +110,8 @@ private slots:
             for (auto& v : x)
                 v = normal(rng);
             x[0] = 1e3f; // one outlier: its group's scale is large, the others are not affected
-            const PackedInt4Weights w = PackedInt4Weights::fromIntegers(q.data(), scales.data(), c.n, c.k, c.groupSize);
+            const PackedInt4Weights w =
+                PackedInt4Weights::fromIntegers(q.data(), scales.data(), c.n, c.k, c.groupSize);
             std::vector<float> y(static_cast<size_t>(c.m) * c.n);
             int4Gemm(table, x.data(), c.m, w, y.data(), Int4Activations::Int8);
             for (int i = 0; i < c.m; ++i) {
@@ -121,14 +132,23 @@ private slots:
                         int64_t dot = 0;
                         for (int kk = g * c.groupSize; kk < (g + 1) * c.groupSize; ++kk)
                             dot += static_cast<int64_t>(xq[kk]) * q[static_cast<size_t>(j) * c.k + kk];
-                        const double term = static_cast<double>(dot) * (static_cast<double>(xs[g]) * scales[static_cast<size_t>(j) * groups + g]);
+                        const double term =
+                            static_cast<double>(dot) *
+                            (static_cast<double>(xs[g]) * scales[static_cast<size_t>(j) * groups + g]);
                         ref += term;
                         magnitude += std::fabs(term);
                     }
                     const double got = y[static_cast<size_t>(i) * c.n + j];
                     if (std::fabs(got - ref) > (groups + 1) * std::ldexp(magnitude, -22))
                         QFAIL(qPrintable(QStringLiteral("M=%1 N=%2 K=%3 G=%4: y[%5][%6] = %7, expected %8")
-                                             .arg(c.m).arg(c.n).arg(c.k).arg(c.groupSize).arg(i).arg(j).arg(got, 0, 'g', 9).arg(ref, 0, 'g', 9)));
+                                             .arg(c.m)
+                                             .arg(c.n)
+                                             .arg(c.k)
+                                             .arg(c.groupSize)
+                                             .arg(i)
+                                             .arg(j)
+                                             .arg(got, 0, 'g', 9)
+                                             .arg(ref, 0, 'g', 9)));
                 }
             }
         }
@@ -146,7 +166,8 @@ private slots:
             for (int col = 0; col < k; ++col) {
                 const float s = packed.scale(row, col / g);
                 // symmetric int4: |w - q s| <= s / 2 inside the range, and the group's absmax maps to +-7.5 s
-                QVERIFY(std::fabs(w[static_cast<size_t>(row) * k + col] - packed.value(row, col) * s) <= s * 0.5f + 1e-7f);
+                QVERIFY(std::fabs(w[static_cast<size_t>(row) * k + col] - packed.value(row, col) * s) <=
+                        s * 0.5f + 1e-7f);
             }
         std::vector<int8_t> q(64, 0);
         std::vector<float> s(2, 1.0f);
@@ -168,7 +189,8 @@ private slots:
         for (int m : {1, 7, 8, 9, 17})
             for (int n : {1, 15, 16, 17, 31, 32, 33, 65})
                 for (int k : {1, 2, 3, 31, 64, 129}) {
-                    std::vector<float> a(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k), bias(static_cast<size_t>(n));
+                    std::vector<float> a(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k),
+                        bias(static_cast<size_t>(n));
                     for (auto& v : a)
                         v = normal(rng);
                     for (auto& v : w)
@@ -178,22 +200,33 @@ private slots:
                     const bool withBias = index % 2 == 0;
                     const PackedBf16Weights packed(w.data(), n, k);
                     std::vector<float> c(static_cast<size_t>(m) * n);
-                    bf16Gemm(table, a.data(), m, packed, withBias ? bias.data() : nullptr, c.data(), index % 3 == 0 ? &pool : nullptr);
+                    bf16Gemm(table, a.data(), m, packed, withBias ? bias.data() : nullptr, c.data(),
+                             index % 3 == 0 ? &pool : nullptr);
                     ++index;
                     for (int i = 0; i < m; ++i)
                         for (int j = 0; j < n; ++j) {
                             double ref = withBias ? bias[j] : 0.0, magnitude = 0.0;
                             for (int kk = 0; kk < k; ++kk) {
-                                const double product = static_cast<double>(reference::bf16ToF32(reference::f32ToBf16(a[static_cast<size_t>(i) * k + kk]))) *
-                                                       reference::bf16ToF32(reference::f32ToBf16(w[static_cast<size_t>(j) * k + kk]));
+                                const double product =
+                                    static_cast<double>(reference::bf16ToF32(
+                                        reference::f32ToBf16(a[static_cast<size_t>(i) * k + kk]))) *
+                                    reference::bf16ToF32(
+                                        reference::f32ToBf16(w[static_cast<size_t>(j) * k + kk]));
                                 ref += product;
                                 magnitude += std::fabs(product);
                             }
-                            const double tolerance = (k + 2) * std::ldexp(magnitude, -23) + (withBias ? std::ldexp(std::fabs(bias[j]), -23) : 0.0);
+                            const double tolerance = (k + 2) * std::ldexp(magnitude, -23) +
+                                                     (withBias ? std::ldexp(std::fabs(bias[j]), -23) : 0.0);
                             const double got = c[static_cast<size_t>(i) * n + j];
                             if (std::fabs(got - ref) > tolerance)
                                 QFAIL(qPrintable(QStringLiteral("M=%1 N=%2 K=%3: C[%4][%5] = %6, expected %7")
-                                                     .arg(m).arg(n).arg(k).arg(i).arg(j).arg(got, 0, 'g', 9).arg(ref, 0, 'g', 9)));
+                                                     .arg(m)
+                                                     .arg(n)
+                                                     .arg(k)
+                                                     .arg(i)
+                                                     .arg(j)
+                                                     .arg(got, 0, 'g', 9)
+                                                     .arg(ref, 0, 'g', 9)));
                         }
                 }
     }

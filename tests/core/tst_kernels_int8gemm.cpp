@@ -19,7 +19,8 @@ using namespace quantscope::kernels;
 namespace {
 
 // Sizes from the issue: 1..10, tile edges and powers of two +- 1.
-const std::vector<int> kSizes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129};
+const std::vector<int> kSizes = {1,  2,  3,  4,  5,  6,  7,  8,  9,   10,  15,
+                                 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129};
 
 struct Case {
     int m, n, k;
@@ -58,14 +59,16 @@ bool checkInt32(const KernelTable& table, const Case& c, const Data& d, ThreadPo
     return true;
 }
 
-int32_t randomZeroPoint(std::mt19937& rng, int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); }
+int32_t randomZeroPoint(std::mt19937& rng, int lo, int hi) {
+    return std::uniform_int_distribution<int>(lo, hi)(rng);
+}
 
 } // namespace
 
 class TestKernelsInt8Gemm : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void int32MatchesReference_data() { kerneltest::addPathRows(); }
     void int32MatchesReference() {
         KERNEL_PATH_OR_SKIP(table);
@@ -140,7 +143,8 @@ private slots:
         KERNEL_PATH_OR_SKIP(table);
         std::mt19937 rng(kerneltest::seed("floatOutput"));
         std::uniform_real_distribution<float> scaleDist(1e-4f, 1e-1f), biasDist(-3.0f, 3.0f);
-        for (Case c : {Case{1, 1, 1, 0, 0}, Case{5, 17, 33, 128, 0}, Case{9, 65, 64, 17, -3}, Case{33, 129, 127, 255, 127}})
+        for (Case c : {Case{1, 1, 1, 0, 0}, Case{5, 17, 33, 128, 0}, Case{9, 65, 64, 17, -3},
+                       Case{33, 129, 127, 255, 127}})
             for (bool perChannel : {false, true})
                 for (bool withBias : {false, true}) {
                     const Data d = randomData(rng, c);
@@ -154,8 +158,8 @@ private slots:
                     std::vector<int32_t> acc(static_cast<size_t>(c.m) * c.n);
                     reference::gemmInt32(d.a.data(), c.m, c.k, c.za, d.w.data(), c.n, c.zb, acc.data());
                     std::vector<float> got(acc.size());
-                    int8GemmFloat(table, QuantizedActivations{d.a.data(), c.m, c.k, c.za, sa}, packed, sw.data(),
-                                  perChannel, withBias ? bias.data() : nullptr, got.data());
+                    int8GemmFloat(table, QuantizedActivations{d.a.data(), c.m, c.k, c.za, sa}, packed,
+                                  sw.data(), perChannel, withBias ? bias.data() : nullptr, got.data());
                     for (size_t i = 0; i < got.size(); ++i) {
                         const int col = static_cast<int>(i % c.n);
                         const double scaled = static_cast<double>(acc[i]) * sa * sw[perChannel ? col : 0];
@@ -163,7 +167,12 @@ private slots:
                         const double tolerance = std::ldexp(std::fabs(scaled) + std::fabs(b), -20);
                         if (std::fabs(got[i] - (scaled + b)) > tolerance)
                             QFAIL(qPrintable(QStringLiteral("M=%1 N=%2 K=%3: C[%4] = %5, expected %6")
-                                                 .arg(c.m).arg(c.n).arg(c.k).arg(i).arg(got[i], 0, 'g', 9).arg(scaled + b, 0, 'g', 9)));
+                                                 .arg(c.m)
+                                                 .arg(c.n)
+                                                 .arg(c.k)
+                                                 .arg(i)
+                                                 .arg(got[i], 0, 'g', 9)
+                                                 .arg(scaled + b, 0, 'g', 9)));
                     }
                 }
     }
@@ -194,18 +203,22 @@ private slots:
                     std::vector<int32_t> got(acc.size());
                     if (signedOutput) {
                         std::vector<int8_t> out(acc.size());
-                        int8GemmRequantizeS8(table, a, packed, multipliers.data(), perChannel, bias.data(), outZp, out.data());
+                        int8GemmRequantizeS8(table, a, packed, multipliers.data(), perChannel, bias.data(),
+                                             outZp, out.data());
                         std::copy(out.begin(), out.end(), got.begin());
                     } else {
                         std::vector<uint8_t> out(acc.size());
-                        int8GemmRequantizeU8(table, a, packed, multipliers.data(), perChannel, bias.data(), outZp, out.data());
+                        int8GemmRequantizeU8(table, a, packed, multipliers.data(), perChannel, bias.data(),
+                                             outZp, out.data());
                         std::copy(out.begin(), out.end(), got.begin());
                     }
                     int saturated = 0;
                     for (size_t i = 0; i < got.size(); ++i) {
                         const int col = static_cast<int>(i % c.n);
-                        const int64_t value = multipliers[perChannel ? col : 0].apply(acc[i] + bias[col]) + outZp;
-                        const int64_t expected = std::clamp<int64_t>(value, signedOutput ? -128 : 0, signedOutput ? 127 : 255);
+                        const int64_t value =
+                            multipliers[perChannel ? col : 0].apply(acc[i] + bias[col]) + outZp;
+                        const int64_t expected =
+                            std::clamp<int64_t>(value, signedOutput ? -128 : 0, signedOutput ? 127 : 255);
                         saturated += expected != value;
                         QCOMPARE(got[i], static_cast<int32_t>(expected));
                     }
@@ -222,13 +235,16 @@ private slots:
         for (const auto& entry : KernelRegistry::entries()) {
             if (!entry.table || entry.path == IsaPath::Scalar)
                 continue;
-            QVERIFY_THROWS_EXCEPTION(quantscope::Error,
-                                     int8GemmInt32(*entry.table, QuantizedActivations{a.data(), 1, 4, 0, 1.0f}, packed, c));
+            QVERIFY_THROWS_EXCEPTION(
+                quantscope::Error,
+                int8GemmInt32(*entry.table, QuantizedActivations{a.data(), 1, 4, 0, 1.0f}, packed, c));
         }
-        QVERIFY_THROWS_EXCEPTION(quantscope::Error, PackedInt8Weights(scalar, w.data(), 1, PackedInt8Weights::kMaxK + 1, 0));
-        QVERIFY_THROWS_EXCEPTION(quantscope::Error, PackedInt8Weights(scalar, w.data(), 0, 4, 0));
         QVERIFY_THROWS_EXCEPTION(quantscope::Error,
-                                 int8GemmInt32(scalar, QuantizedActivations{a.data(), 1, 3, 0, 1.0f}, packed, c));
+                                 PackedInt8Weights(scalar, w.data(), 1, PackedInt8Weights::kMaxK + 1, 0));
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error, PackedInt8Weights(scalar, w.data(), 0, 4, 0));
+        QVERIFY_THROWS_EXCEPTION(
+            quantscope::Error,
+            int8GemmInt32(scalar, QuantizedActivations{a.data(), 1, 3, 0, 1.0f}, packed, c));
     }
 };
 

@@ -29,12 +29,12 @@ inline uint32_t seed(const char* test) {
 } // namespace kerneltest
 
 // Declares `table` for the row's path, or skips the row saying why the path cannot run here.
-#define KERNEL_PATH_OR_SKIP(table)                                                                             \
-    QFETCH(int, path);                                                                                         \
-    const auto isaPath = static_cast<quantscope::kernels::IsaPath>(path);                                      \
-    {                                                                                                          \
-        const std::string reason = quantscope::kernels::KernelRegistry::unusableReason(isaPath);              \
-        if (!reason.empty())                                                                                   \
-            QSKIP(reason.c_str());                                                                             \
-    }                                                                                                          \
+#define KERNEL_PATH_OR_SKIP(table)                                                                           \
+    QFETCH(int, path);                                                                                       \
+    const auto isaPath = static_cast<quantscope::kernels::IsaPath>(path);                                    \
+    {                                                                                                        \
+        const std::string reason = quantscope::kernels::KernelRegistry::unusableReason(isaPath);             \
+        if (!reason.empty())                                                                                 \
+            QSKIP(reason.c_str());                                                                           \
+    }                                                                                                        \
     const quantscope::kernels::KernelTable& table = *quantscope::kernels::KernelRegistry::table(isaPath)

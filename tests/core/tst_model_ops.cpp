@@ -150,6 +150,40 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, executor.run({}));
     }
 
+    void hostileAttributesAreErrors()
+    {
+        // Graphs built in memory with attributes no exporter would write: each is an Error, never
+        // an overflow or a read out of bounds.
+        Graph graph = loadOnnxGraph(kData + "/ops/conv_basic.onnx");
+        Value x = readNpy(kData + "/ops/conv_basic_input_0.npy");
+        auto runWith = [&](const std::string& key, std::vector<int64_t> ints) {
+            Graph changed = graph;
+            changed.nodes[0].attributes[key].kind = Attribute::Kind::Ints;
+            changed.nodes[0].attributes[key].ints = std::move(ints);
+            const Executor executor(changed);
+            return executor.run({{"x", x}});
+        };
+        QVERIFY_THROWS_EXCEPTION(Error, runWith("pads", {int64_t{1} << 62, 0, int64_t{1} << 62, 0}));
+        QVERIFY_THROWS_EXCEPTION(Error, runWith("pads", {-1, 0, 0, 0}));
+        QVERIFY_THROWS_EXCEPTION(Error, runWith("strides", {0, 1}));
+        QVERIFY_THROWS_EXCEPTION(Error, runWith("dilations", {int64_t{1} << 40, 1}));
+        QVERIFY_THROWS_EXCEPTION(Error, runWith("kernel_shape", {5, 5})); // disagrees with the weights
+        QVERIFY_THROWS_EXCEPTION(Error, runWith("pads", {1, 1}));         // 2-D needs 4 pads
+
+        Graph reshape = loadOnnxGraph(kData + "/ops/reshape.onnx");
+        const Value rx = readNpy(kData + "/ops/reshape_input_0.npy");
+        for (const std::vector<int64_t>& shape : std::vector<std::vector<int64_t>>{
+                 {-1, -1}, {int64_t{1} << 40, int64_t{1} << 40}, {7, -1}, {-2, 60}, {0, 0, 0, 0, 0}}) {
+            Graph changed = reshape;
+            Value& target = changed.initializers.at("shape");
+            target.ints = shape;
+            target.data.assign(shape.begin(), shape.end());
+            target.shape = {static_cast<int64_t>(shape.size())};
+            const Executor executor(changed);
+            QVERIFY_THROWS_EXCEPTION(Error, executor.run({{"x", rx}}));
+        }
+    }
+
     void badOpArgumentsAreErrors()
     {
         // A Conv whose input is not 4-D, fed through the conv_basic graph with a 3-D tensor:

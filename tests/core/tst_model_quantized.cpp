@@ -1,6 +1,7 @@
 // Quantized inference on the bundled digits models: static, dynamic and weight-only modes,
 // the integer core against its reference, per-layer SQNR, sizes and bad input.
 #include "quantscope/Error.h"
+#include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/ModelEvaluator.h"
@@ -56,37 +57,79 @@ private slots:
 
     void integerCoreEqualsReference()
     {
-        // Shapes around the vector widths, random zero points; the result must be the same integers.
+        // Every usable kernel path, shapes around the vector widths, uniform zero points (the SIMD
+        // GEMM) and per-row ones (the portable fallback): the same integers as the reference loop.
         const unsigned seed = 20241126;
         qInfo("seed %u", seed);
         std::mt19937 rng(seed);
         std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), zp(-20, 20);
-        for (int64_t k : {1, 7, 16, 33, 64, 255}) {
-            for (int64_t n : {1, 5, 16, 17}) {
-                const int64_t m = 3;
-                std::vector<int8_t> w(static_cast<std::size_t>(n * k));
-                for (auto& v : w)
-                    v = static_cast<int8_t>(s8(rng));
-                std::vector<int32_t> zeroPoints(static_cast<std::size_t>(n));
-                for (auto& z : zeroPoints)
-                    z = zp(rng);
-                std::vector<uint8_t> a(static_cast<std::size_t>(m * k));
-                for (auto& v : a)
-                    v = static_cast<uint8_t>(u8(rng));
-                const Int8Linear linear(w, n, k, zeroPoints);
-                std::vector<int32_t> fast(static_cast<std::size_t>(m * n)), slow(fast.size());
-                const int32_t za = u8(rng);
-                linear.run(a.data(), m, za, fast.data());
-                linear.reference(a.data(), m, za, slow.data());
-                QCOMPARE(fast, slow);
-                // And the reference is the definition: check one entry by hand.
-                int32_t expected = 0;
-                for (int64_t t = 0; t < k; ++t)
-                    expected += (a[t] - za) * (w[(n - 1) * k + t] - zeroPoints[n - 1]);
-                QCOMPARE(slow[n - 1], expected);
+        int kernelRuns = 0;
+        for (const auto& entry : kernels::KernelRegistry::entries()) {
+            if (!kernels::KernelRegistry::isUsable(entry.path))
+                continue;
+            for (bool uniform : {true, false}) {
+                for (int64_t k : {1, 7, 16, 33, 64, 255, 1000}) {
+                    for (int64_t n : {1, 5, 16, 17, 40}) {
+                        for (int64_t m : {1, 3, 8, 13}) {
+                            std::vector<int8_t> w(static_cast<std::size_t>(n * k));
+                            for (auto& v : w)
+                                v = static_cast<int8_t>(s8(rng));
+                            std::vector<int32_t> zeroPoints(static_cast<std::size_t>(n), uniform ? 0 : 1);
+                            if (!uniform) {
+                                for (auto& z : zeroPoints)
+                                    z = zp(rng);
+                                zeroPoints[0] = 21; // never all equal
+                            }
+                            std::vector<uint8_t> a(static_cast<std::size_t>(m * k));
+                            for (auto& v : a)
+                                v = static_cast<uint8_t>(u8(rng));
+                            const Int8Linear linear(w, n, k, zeroPoints, entry.path);
+                            const bool sameZeroPoints = uniform || n == 1;
+                            QCOMPARE(QString::fromLatin1(linear.pathName()),
+                                     sameZeroPoints ? QString::fromLatin1(kernels::isaName(entry.path)) : QStringLiteral("reference"));
+                            kernelRuns += sameZeroPoints;
+                            std::vector<int32_t> fast(static_cast<std::size_t>(m * n)), slow(fast.size());
+                            const int32_t za = u8(rng);
+                            linear.run(a.data(), m, za, fast.data());
+                            linear.reference(a.data(), m, za, slow.data());
+                            if (fast != slow)
+                                QFAIL(qPrintable(QStringLiteral("%1: m %2 n %3 k %4 differs").arg(QString::fromLatin1(linear.pathName())).arg(m).arg(n).arg(k)));
+                            // The reference is the definition: one entry by hand.
+                            int32_t expected = 0;
+                            for (int64_t t = 0; t < k; ++t)
+                                expected += (a[(m - 1) * k + t] - za) * (w[(n - 1) * k + t] - zeroPoints[n - 1]);
+                            QCOMPARE(slow[(m - 1) * n + n - 1], expected);
+                        }
+                    }
+                }
             }
         }
+        QVERIFY(kernelRuns > 0);
         QVERIFY_THROWS_EXCEPTION(Error, Int8Linear(std::vector<int8_t>(40000), 1, 40000, {0}));
+    }
+
+    void int4KernelMatchesDequantizedWeights()
+    {
+        ModelQuantConfig config;
+        config.weight = int4Groups(32);
+        QuantizedModel int4(*m_mlp, config);
+        Graph dequantized = m_mlp->graph();
+        for (const auto& layer : int4.layers()) {
+            QVERIFY2(layer.int4 != nullptr, layer.name.c_str());
+            qInfo("%s: int4 path %s", layer.name.c_str(), layer.int4Path.c_str());
+            dequantized.initializers[layer.weightName].data = layer.weight.dequantized;
+        }
+        const Executor reference(dequantized);
+        const Value batch = m_test->batch(0, 64, m_mlp->graph().inputs[0]);
+        const Value expected = reference.run({{"input", batch}}).at("logits");
+        const Value actual = int4.run(QuantMode::WeightOnly, {{"input", batch}}).at("logits");
+        QCOMPARE(actual.shape, expected.shape);
+        for (std::size_t i = 0; i < expected.data.size(); ++i)
+            QVERIFY(std::abs(actual.data[i] - expected.data[i]) <= 1e-4f * std::max(1.0f, std::abs(expected.data[i])));
+        // A group size the kernel cannot take (not a multiple of 8) runs on dequantized weights.
+        config.weight = int4Groups(20);
+        QuantizedModel odd(*m_mlp, config);
+        QVERIFY(odd.layers()[0].int4 == nullptr);
     }
 
     void staticInt8KeepsMlpAccuracy()
@@ -139,7 +182,7 @@ private slots:
         config.weight = int4Groups(32);
         QuantizedModel int4(*m_mlp, config);
         for (const auto& layer : int4.layers())
-            QVERIFY(!layer.integerPath); // per-group int4 runs as dequantized weights
+            QVERIFY(!layer.integerPath && layer.int4); // per-group int4 runs on the int4 kernel
         ModelEvaluator evaluator4(int4, *m_test, m_labels);
         const ModeResult w4 = evaluator4.evaluate(QuantMode::WeightOnly);
         qInfo("dynamic %.4f (%.2f dB) int8 weight-only %.2f dB int4 weight-only %.4f (%.2f dB)", *dynamic.accuracy,
@@ -251,6 +294,21 @@ private slots:
         } catch (const Error& error) {
             QCOMPARE(error.subject(), std::string("--granularity"));
         }
+    }
+
+    void samplesAndLabelsFromNpz()
+    {
+        // One archive with x and y: the samples loader takes x, the labels loader y.
+        const std::string path = QUANTSCOPE_TEST_DATA "/model/samples_and_labels.npz";
+        const SampleSet samples = SampleSet::load(path);
+        QCOMPARE(samples.count(), int64_t(20));
+        QCOMPARE(samples.sampleShape(), (std::vector<int64_t>{64}));
+        for (int i = 0; i < 20 * 64; ++i)
+            QCOMPARE(samples.values()[i], m_test->values()[i]);
+        const auto labels = loadLabels(path);
+        QCOMPARE(labels, std::vector<int64_t>(m_labels.begin(), m_labels.begin() + 20));
+        // Fed to the CNN, the N x 64 samples become N x 1 x 8 x 8.
+        QCOMPARE(samples.batch(0, 5, m_cnn->graph().inputs[0]).shape, (std::vector<int64_t>{5, 1, 8, 8}));
     }
 
     void samplesFromCsvAndLabelsColumn()

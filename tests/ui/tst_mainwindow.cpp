@@ -21,6 +21,7 @@
 
 #include <QApplication>
 #include <QComboBox>
+#include <QImage>
 #include <QDropEvent>
 #include <QMimeData>
 #include <QSignalSpy>
@@ -137,6 +138,37 @@ private slots:
 
         session->undoStack()->undo();
         QVERIFY(!session->settings(0).manualRange.has_value());
+    }
+
+    void plotsSaveAsImagesAndCopyAsText() {
+        MainWindow window(nullptr, false);
+        window.resize(1200, 800);
+        window.show();
+        QVERIFY(openAndWait(window, demoWeights()));
+        DistributionPlot* plot = window.distributionPlot();
+        const QString png = m_dir.filePath(QStringLiteral("plot.png"));
+        const QString svg = m_dir.filePath(QStringLiteral("plot.svg"));
+        const QString pdf = m_dir.filePath(QStringLiteral("plot.pdf"));
+        QCOMPARE(plot->saveTo(png, 800, 500), QString());
+        QCOMPARE(plot->saveTo(svg, 800, 500), QString());
+        QCOMPARE(plot->saveTo(pdf, 800, 500), QString());
+        QVERIFY(plot->saveTo(m_dir.filePath(QStringLiteral("plot.bmp"))).contains(QStringLiteral("unknown image type")));
+        const QImage image(png);
+        QCOMPARE(image.size(), QSize(1600, 1000)); // written at twice the size for high-DPI screens
+        QFile svgFile(svg);
+        QVERIFY(svgFile.open(QIODevice::ReadOnly));
+        QVERIFY(svgFile.readAll().contains("<svg"));
+        QFile pdfFile(pdf);
+        QVERIFY(pdfFile.open(QIODevice::ReadOnly));
+        QVERIFY(pdfFile.read(5) == "%PDF-");
+        // The copied text has the histogram: a header, one line per display bin, the clip range.
+        const QStringList lines = plot->dataAsText().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.front(), QStringLiteral("bin_center\tcount"));
+        double total = 0;
+        for (int i = 1; i <= DistributionPlot::kDisplayBins; ++i)
+            total += lines[i].section(QLatin1Char('\t'), 1, 1).toDouble();
+        QCOMPARE(total, 256.0 * 64.0); // every value of fc1.weight is in some bin
+        QVERIFY(plot->dataAsText().contains(QStringLiteral("# clip_max")));
     }
 
     void badFileShowsErrorAndKeepsSession() {

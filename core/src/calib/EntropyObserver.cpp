@@ -25,7 +25,8 @@ int64_t EntropyObserver::bestEdge(const std::vector<int64_t>& counts, int64_t le
         bins[0] = bins[1]; // as _compute_amax_entropy: the zero bin is usually an outlier spike
     std::vector<double> prefix(static_cast<std::size_t>(n) + 1, 0.0);
     for (int64_t j = 0; j < n; ++j)
-        prefix[static_cast<std::size_t>(j) + 1] = prefix[static_cast<std::size_t>(j)] + bins[static_cast<std::size_t>(j)];
+        prefix[static_cast<std::size_t>(j) + 1] =
+            prefix[static_cast<std::size_t>(j)] + bins[static_cast<std::size_t>(j)];
     const double total = prefix.back();
 
     // Only non-empty bins contribute to P and Q (an empty bin's Q is 0 and its P is 0, except the
@@ -65,7 +66,8 @@ int64_t EntropyObserver::bestEdge(const std::vector<int64_t>& counts, int64_t le
                 const double q = groupSum / static_cast<double>(groupEnd - groupBegin) / sumQ;
                 for (std::size_t g = groupBegin; g < groupEnd; ++g) {
                     const int64_t j = filled[g];
-                    const double p = (bins[static_cast<std::size_t>(j)] + (j == i - 1 ? clippedMass : 0.0)) / sumP;
+                    const double p =
+                        (bins[static_cast<std::size_t>(j)] + (j == i - 1 ? clippedMass : 0.0)) / sumP;
                     divergence += p * std::log(p / q);
                 }
                 groupBegin = groupEnd;
@@ -86,8 +88,8 @@ Range EntropyObserver::range() const {
         return {};
     const bool unsignedData = spec().scheme == Scheme::Affine && !m_histogram.sawNegative();
     const int64_t edge = bestEdge(m_histogram.counts(), quantizedBins(spec(), unsignedData));
-    const auto t = static_cast<float>(
-        std::min(static_cast<double>(edge) * m_histogram.binWidth(), static_cast<double>(m_histogram.maxAbs())));
+    const auto t = static_cast<float>(std::min(static_cast<double>(edge) * m_histogram.binWidth(),
+                                               static_cast<double>(m_histogram.maxAbs())));
     return unsignedData ? Range{0.0f, t} : Range{-t, t};
 }
 

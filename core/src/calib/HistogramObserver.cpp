@@ -20,14 +20,16 @@ void addToHistogram(std::span<const float> values, float lo, float hi, std::vect
     const auto binsAsFloat = static_cast<float>(bins);
     // A span past the float32 limit (values near -FLT_MAX and FLT_MAX) is taken in double.
     const bool inFloat = std::isfinite(span) && std::isfinite(span * binsAsFloat);
-    const double doubleScale = static_cast<double>(bins) / (static_cast<double>(hi) - static_cast<double>(lo));
+    const double doubleScale =
+        static_cast<double>(bins) / (static_cast<double>(hi) - static_cast<double>(lo));
     for (float v : values) {
         if (!(v >= lo && v <= hi))
             continue;
         const double position = inFloat ? static_cast<double>((v - lo) * binsAsFloat / span)
                                         : (static_cast<double>(v) - static_cast<double>(lo)) * doubleScale;
-        const auto bin = position < static_cast<double>(bins - 1) ? std::max<int64_t>(static_cast<int64_t>(position), 0)
-                                                                 : bins - 1;
+        const auto bin = position < static_cast<double>(bins - 1)
+                             ? std::max<int64_t>(static_cast<int64_t>(position), 0)
+                             : bins - 1;
         histogram[static_cast<std::size_t>(bin)] += 1.0;
     }
 }
@@ -36,12 +38,14 @@ void addToHistogram(std::span<const float> values, float lo, float hi, std::vect
 // at its centre: the fallback when torch's exact regridding cannot be formed.
 void addByCentres(const std::vector<double>& old, float oldMin, float oldMax, float newMin, float newMax,
                   std::vector<double>& histogram) {
-    const double width = (static_cast<double>(oldMax) - static_cast<double>(oldMin)) / static_cast<double>(old.size());
+    const double width =
+        (static_cast<double>(oldMax) - static_cast<double>(oldMin)) / static_cast<double>(old.size());
     std::vector<double> one(histogram.size());
     for (std::size_t j = 0; j < old.size(); ++j) {
         if (old[j] == 0.0)
             continue;
-        const auto centre = static_cast<float>(static_cast<double>(oldMin) + (static_cast<double>(j) + 0.5) * width);
+        const auto centre =
+            static_cast<float>(static_cast<double>(oldMin) + (static_cast<double>(j) + 0.5) * width);
         std::fill(one.begin(), one.end(), 0.0);
         addToHistogram(std::span<const float>(&centre, 1), newMin, newMax, one);
         for (std::size_t k = 0; k < one.size(); ++k)
@@ -143,7 +147,8 @@ void HistogramObserver::observeFinite(std::span<const float> values) {
 double HistogramObserver::quantizationError(int64_t startBin, int64_t endBin) const {
     const double binWidth = (static_cast<double>(m_max) - static_cast<double>(m_min)) / kBins;
     const int64_t dstBins = destinationBins();
-    const double dstBinWidth = binWidth * static_cast<double>(endBin - startBin + 1) / static_cast<double>(dstBins);
+    const double dstBinWidth =
+        binWidth * static_cast<double>(endBin - startBin + 1) / static_cast<double>(dstBins);
     if (dstBinWidth == 0.0)
         return 0.0;
     // torch evaluates these element-wise on float32 tensors.
@@ -223,7 +228,8 @@ Range HistogramObserver::range() const {
         endBin = nextEnd;
     }
     const float binWidth = (m_max - m_min) / static_cast<float>(kBins);
-    return {m_min + binWidth * static_cast<float>(startBin), m_min + binWidth * static_cast<float>(endBin + 1)};
+    return {m_min + binWidth * static_cast<float>(startBin),
+            m_min + binWidth * static_cast<float>(endBin + 1)};
 }
 
 } // namespace quantscope

@@ -35,10 +35,12 @@ void MovingAverageObserver::observeFinite(std::span<const float> values) {
     const float newMax = m_max + stepMax;
     // A difference of two values near the float32 limit overflows where torch would give inf;
     // the average of finite values is finite, so take it in double then.
-    m_min = std::isfinite(newMin) ? newMin
-                                  : static_cast<float>(m_min + static_cast<double>(m_constant) * (double(lo) - m_min));
-    m_max = std::isfinite(newMax) ? newMax
-                                  : static_cast<float>(m_max + static_cast<double>(m_constant) * (double(hi) - m_max));
+    m_min = std::isfinite(newMin)
+                ? newMin
+                : static_cast<float>(m_min + static_cast<double>(m_constant) * (double(lo) - m_min));
+    m_max = std::isfinite(newMax)
+                ? newMax
+                : static_cast<float>(m_max + static_cast<double>(m_constant) * (double(hi) - m_max));
 }
 
 } // namespace quantscope

@@ -35,7 +35,8 @@ double weightedError(const std::vector<WeightedCentre>& centres, Range candidate
     for (const auto& [centre, count] : centres) {
         uint32_t code = 0;
         bool clipped = false;
-        const double d = static_cast<double>(fakeQuantizeFloat(centre, scale, spec.format, code, clipped)) - centre;
+        const double d =
+            static_cast<double>(fakeQuantizeFloat(centre, scale, spec.format, code, clipped)) - centre;
         error += count * d * d;
     }
     return error;
@@ -43,8 +44,8 @@ double weightedError(const std::vector<WeightedCentre>& centres, Range candidate
 
 } // namespace
 
-float MseObserver::thresholdFromHistogram(const std::vector<int64_t>& counts, double binWidth, const QuantSpec& spec,
-                                          bool unsignedData) {
+float MseObserver::thresholdFromHistogram(const std::vector<int64_t>& counts, double binWidth,
+                                          const QuantSpec& spec, bool unsignedData) {
     const auto bins = static_cast<int64_t>(counts.size());
     if (bins == 0)
         return 0.0f;
@@ -74,8 +75,9 @@ Range MseObserver::range() const {
     if (m_histogram.empty())
         return {};
     const bool unsignedData = spec().scheme == Scheme::Affine && !m_histogram.sawNegative();
-    const float t = std::min(thresholdFromHistogram(m_histogram.counts(), m_histogram.binWidth(), spec(), unsignedData),
-                             m_histogram.maxAbs());
+    const float t =
+        std::min(thresholdFromHistogram(m_histogram.counts(), m_histogram.binWidth(), spec(), unsignedData),
+                 m_histogram.maxAbs());
     return unsignedData ? Range{0.0f, t} : Range{-t, t};
 }
 

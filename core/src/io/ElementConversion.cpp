@@ -6,8 +6,7 @@
 namespace quantscope::io {
 namespace {
 
-template <typename Unsigned>
-Unsigned byteSwap(Unsigned value) {
+template <typename Unsigned> Unsigned byteSwap(Unsigned value) {
     Unsigned swapped = 0;
     for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
         swapped = static_cast<Unsigned>((swapped << 8) | (value & 0xFF));
@@ -31,7 +30,9 @@ void decodeEach(const std::byte* source, uint64_t count, bool swap, float* desti
 
 } // namespace
 
-ByteOrder hostByteOrder() { return std::endian::native == std::endian::big ? ByteOrder::Big : ByteOrder::Little; }
+ByteOrder hostByteOrder() {
+    return std::endian::native == std::endian::big ? ByteOrder::Big : ByteOrder::Little;
+}
 
 float halfToFloat(uint16_t bits) {
     const uint32_t sign = static_cast<uint32_t>(bits & 0x8000u) << 16;
@@ -56,9 +57,12 @@ float halfToFloat(uint16_t bits) {
     return std::bit_cast<float>(result);
 }
 
-float bfloat16ToFloat(uint16_t bits) { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
+float bfloat16ToFloat(uint16_t bits) {
+    return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
+}
 
-void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64_t count, float* destination) {
+void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64_t count,
+                   float* destination) {
     if (count == 0)
         return; // nothing to read; the pointers may be null
     const bool swap = order != hostByteOrder();
@@ -68,7 +72,8 @@ void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64
             std::memcpy(destination, source, count * sizeof(float));
             return;
         }
-        decodeEach<uint32_t>(source, count, swap, destination, [](uint32_t b) { return std::bit_cast<float>(b); });
+        decodeEach<uint32_t>(source, count, swap, destination,
+                             [](uint32_t b) { return std::bit_cast<float>(b); });
         return;
     case DType::F64:
         decodeEach<uint64_t>(source, count, swap, destination,
@@ -97,24 +102,30 @@ void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64
                             [](uint8_t b) { return static_cast<float>(static_cast<int8_t>(b)); });
         return;
     case DType::U64:
-        decodeEach<uint64_t>(source, count, swap, destination, [](uint64_t b) { return static_cast<float>(b); });
+        decodeEach<uint64_t>(source, count, swap, destination,
+                             [](uint64_t b) { return static_cast<float>(b); });
         return;
     case DType::U32:
-        decodeEach<uint32_t>(source, count, swap, destination, [](uint32_t b) { return static_cast<float>(b); });
+        decodeEach<uint32_t>(source, count, swap, destination,
+                             [](uint32_t b) { return static_cast<float>(b); });
         return;
     case DType::U16:
-        decodeEach<uint16_t>(source, count, swap, destination, [](uint16_t b) { return static_cast<float>(b); });
+        decodeEach<uint16_t>(source, count, swap, destination,
+                             [](uint16_t b) { return static_cast<float>(b); });
         return;
     case DType::U8:
-        decodeEach<uint8_t>(source, count, false, destination, [](uint8_t b) { return static_cast<float>(b); });
+        decodeEach<uint8_t>(source, count, false, destination,
+                            [](uint8_t b) { return static_cast<float>(b); });
         return;
     case DType::Bool:
-        decodeEach<uint8_t>(source, count, false, destination, [](uint8_t b) { return b != 0 ? 1.0f : 0.0f; });
+        decodeEach<uint8_t>(source, count, false, destination,
+                            [](uint8_t b) { return b != 0 ? 1.0f : 0.0f; });
         return;
     }
 }
 
-std::vector<float> fortranToRowMajor(const std::vector<float>& columnMajor, const std::vector<int64_t>& shape) {
+std::vector<float> fortranToRowMajor(const std::vector<float>& columnMajor,
+                                     const std::vector<int64_t>& shape) {
     const std::size_t rank = shape.size();
     if (rank < 2 || columnMajor.empty())
         return columnMajor; // one axis or none: both orders are the same

@@ -25,6 +25,7 @@ float bfloat16ToFloat(uint16_t bits);
 void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64_t count, float* destination);
 
 // Reorders values stored in Fortran (column-major) order into row-major order for `shape`.
-std::vector<float> fortranToRowMajor(const std::vector<float>& columnMajor, const std::vector<int64_t>& shape);
+std::vector<float> fortranToRowMajor(const std::vector<float>& columnMajor,
+                                     const std::vector<int64_t>& shape);
 
 } // namespace quantscope::io

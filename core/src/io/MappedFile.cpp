@@ -31,7 +31,9 @@ private:
     int m_fd;
 };
 
-std::string systemError(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+std::string systemError(const char* what) {
+    return std::string(what) + ": " + std::strerror(errno);
+}
 
 } // namespace
 
@@ -45,8 +47,7 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
         throw Error(m_path, systemError("cannot read the file's size"));
     if (!S_ISREG(status.st_mode))
         throw Error(m_path, "not a regular file");
-    if (status.st_size < 0 ||
-        static_cast<uint64_t>(status.st_size) > std::numeric_limits<std::size_t>::max())
+    if (status.st_size < 0 || static_cast<uint64_t>(status.st_size) > std::numeric_limits<std::size_t>::max())
         throw Error(m_path, "file size " + std::to_string(status.st_size) + " cannot be mapped");
 
     m_size = static_cast<uint64_t>(status.st_size);
@@ -59,7 +60,9 @@ MappedFile::MappedFile(std::string path) : m_path(std::move(path)) {
     m_data = static_cast<const std::byte*>(address);
 }
 
-MappedFile::~MappedFile() { unmap(); }
+MappedFile::~MappedFile() {
+    unmap();
+}
 
 MappedFile::MappedFile(MappedFile&& other) noexcept
     : m_path(std::move(other.m_path)), m_data(std::exchange(other.m_data, nullptr)),

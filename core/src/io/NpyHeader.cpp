@@ -87,7 +87,8 @@ public:
 
 private:
     [[noreturn]] void malformed(const std::string& what) const {
-        throw Error(m_subject, "malformed .npy header: " + what + " (at character " + std::to_string(m_pos) + ")");
+        throw Error(m_subject,
+                    "malformed .npy header: " + what + " (at character " + std::to_string(m_pos) + ")");
     }
 
     bool markOnce(bool seen, const std::string& key) const {
@@ -99,8 +100,8 @@ private:
     char peek() const { return m_pos < m_text.size() ? m_text[m_pos] : '\0'; }
 
     void skipSpace() {
-        while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t' || m_text[m_pos] == '\n' ||
-                                         m_text[m_pos] == '\r'))
+        while (m_pos < m_text.size() && (m_text[m_pos] == ' ' || m_text[m_pos] == '\t' ||
+                                         m_text[m_pos] == '\n' || m_text[m_pos] == '\r'))
             ++m_pos;
     }
 
@@ -187,8 +188,7 @@ private:
 std::optional<DType> typeOfDescr(const std::string& descr, bool& bigEndian) {
     std::string_view code = descr;
     char order = '=';
-    if (!code.empty() && (code[0] == '<' || code[0] == '>' || code[0] == '|' || code[0] == '='))
-    {
+    if (!code.empty() && (code[0] == '<' || code[0] == '>' || code[0] == '|' || code[0] == '=')) {
         order = code[0];
         code.remove_prefix(1);
     }
@@ -250,7 +250,8 @@ NpyHeader NpyHeader::parse(std::span<const std::byte> bytes, const std::string& 
 
     const auto dtype = typeOfDescr(header.m_descr, header.m_bigEndian);
     if (!dtype)
-        throw Error(subject, "unsupported dtype '" + header.m_descr + "' (supported: " + kSupportedTypes + ")");
+        throw Error(subject,
+                    "unsupported dtype '" + header.m_descr + "' (supported: " + kSupportedTypes + ")");
     header.m_dtype = *dtype;
     if (!checkedElementCount(header.m_shape, header.m_elements))
         throw Error(subject, "element count of shape " + shapeToString(header.m_shape) + " overflows");
@@ -262,8 +263,8 @@ NpyHeader NpyHeader::parse(std::span<const std::byte> bytes, const std::string& 
 }
 
 std::string NpyHeader::encode(std::string_view descr, const std::vector<int64_t>& shape) {
-    std::string text = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " +
-                       shapeTuple(shape) + ", }";
+    std::string text = "{'descr': '" + std::string(descr) +
+                       "', 'fortran_order': False, 'shape': " + shapeTuple(shape) + ", }";
     // Pad with spaces and end with a newline so magic + version + length + text fill whole
     // 64-byte blocks.
     const std::size_t unpadded = 10 + text.size() + 1;
@@ -302,8 +303,8 @@ Tensor NpyHeader::decode(const std::string& name, std::span<const std::byte> dat
         throw Error(name, "truncated data: " + std::to_string(m_dataBytes) + " bytes needed, " +
                               std::to_string(data.size()) + " present");
     std::vector<float> values(static_cast<std::size_t>(m_elements));
-    io::decodeToFloat(m_dtype, m_bigEndian ? io::ByteOrder::Big : io::ByteOrder::Little, data.data(), m_elements,
-                      values.data());
+    io::decodeToFloat(m_dtype, m_bigEndian ? io::ByteOrder::Big : io::ByteOrder::Little, data.data(),
+                      m_elements, values.data());
     if (m_fortranOrder)
         values = io::fortranToRowMajor(values, m_shape);
     return Tensor(name, m_shape, std::move(values));

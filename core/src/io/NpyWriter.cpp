@@ -14,8 +14,8 @@ namespace {
 void checkShape(const std::vector<int64_t>& shape, std::size_t valueCount, const std::string& subject) {
     uint64_t elements = 0;
     if (!checkedElementCount(shape, elements) || elements != valueCount)
-        throw Error(subject, "shape " + shapeToString(shape) + " does not match its " + std::to_string(valueCount) +
-                                 " values");
+        throw Error(subject, "shape " + shapeToString(shape) + " does not match its " +
+                                 std::to_string(valueCount) + " values");
 }
 
 // Appends the low `bytes` bytes of `bits`, least significant first (little endian on any host).

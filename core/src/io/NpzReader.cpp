@@ -59,11 +59,15 @@ private:
 
 } // namespace
 
-void NpzReader::ZipCloser::operator()(zip* archive) const { zip_discard(archive); }
+void NpzReader::ZipCloser::operator()(zip* archive) const {
+    zip_discard(archive);
+}
 
 NpzReader::NpzReader(const std::string& path) : m_path(path) {
     int errorCode = 0;
     m_archive.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &errorCode));
+    if (!m_archive && errorCode == ZIP_ER_EXISTS) // libzip's words for a repeated entry name
+        throw Error(path, "the archive holds two entries with the same name");
     if (!m_archive)
         throw Error(path, "cannot read as a .npz (zip) archive: " + zipErrorText(errorCode));
 
@@ -79,10 +83,11 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
         const auto index = static_cast<uint64_t>(i);
         zip_stat_t entryStat;
         zip_stat_init(&entryStat);
-        if (zip_stat_index(m_archive.get(), index, 0, &entryStat) != 0 || (entryStat.valid & ZIP_STAT_NAME) == 0 ||
-            (entryStat.valid & ZIP_STAT_SIZE) == 0 || (entryStat.valid & ZIP_STAT_COMP_SIZE) == 0)
-            throw Error(path, "cannot read entry " + std::to_string(i) + " of the archive: " +
-                                  zip_strerror(m_archive.get()));
+        if (zip_stat_index(m_archive.get(), index, 0, &entryStat) != 0 ||
+            (entryStat.valid & ZIP_STAT_NAME) == 0 || (entryStat.valid & ZIP_STAT_SIZE) == 0 ||
+            (entryStat.valid & ZIP_STAT_COMP_SIZE) == 0)
+            throw Error(path, "cannot read entry " + std::to_string(i) +
+                                  " of the archive: " + zip_strerror(m_archive.get()));
         const std::string entryName = entryStat.name;
         if (!entryName.empty() && entryName.back() == '/')
             continue; // a directory entry holds no array
@@ -97,8 +102,9 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
             throw Error(subject, "compressed size " + std::to_string(entryStat.comp_size) +
                                      " bytes is larger than the whole archive");
         if (entryStat.size > entryStat.comp_size * kMaxCompressionRatio + 4096)
-            throw Error(subject, "declared size " + std::to_string(entryStat.size) + " bytes is implausible for " +
-                                     std::to_string(entryStat.comp_size) + " compressed bytes");
+            throw Error(subject, "declared size " + std::to_string(entryStat.size) +
+                                     " bytes is implausible for " + std::to_string(entryStat.comp_size) +
+                                     " compressed bytes");
 
         // Read just enough of the entry to parse its header.
         ZipEntryStream stream(m_archive.get(), index, subject);
@@ -114,12 +120,13 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
         entry.index = index;
         entry.uncompressedSize = entryStat.size;
         entry.header = NpyHeader::parse(headerBytes, subject);
-        const uint64_t available = entryStat.size - std::min<uint64_t>(entryStat.size, entry.header.dataOffset());
+        const uint64_t available =
+            entryStat.size - std::min<uint64_t>(entryStat.size, entry.header.dataOffset());
         if (available < entry.header.dataBytes())
             throw Error(subject, "truncated data: " + std::string(dtypeName(entry.header.dtype())) + " " +
                                      shapeToString(entry.header.shape()) + " needs " +
-                                     std::to_string(entry.header.dataBytes()) + " bytes after the header, the entry has " +
-                                     std::to_string(available));
+                                     std::to_string(entry.header.dataBytes()) +
+                                     " bytes after the header, the entry has " + std::to_string(available));
         m_tensors.push_back(entry.header.info(key));
         m_entries.push_back(std::move(entry));
     }
@@ -135,7 +142,8 @@ Tensor NpzReader::load(const std::string& name) const {
     const std::string subject = m_path + ": " + name;
 
     // The whole entry is read so that libzip reaches its end and verifies the CRC.
-    std::vector<std::byte> bytes(static_cast<std::size_t>(entry.header.dataOffset() + entry.header.dataBytes()));
+    std::vector<std::byte> bytes(
+        static_cast<std::size_t>(entry.header.dataOffset() + entry.header.dataBytes()));
     {
         const std::lock_guard lock(m_archiveMutex);
         ZipEntryStream stream(m_archive.get(), entry.index, subject);

@@ -21,13 +21,16 @@ using Json = nlohmann::json;
 // deeper is hostile and refused before it can cost stack or memory.
 constexpr int kMaxJsonDepth = 8;
 
-std::string allowedDTypes() { return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL"; }
+std::string allowedDTypes() {
+    return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
+}
 
 Json parseHeader(const std::string& path, std::string_view text) {
     std::set<std::string> topLevelKeys;
     const Json::parser_callback_t guard = [&](int depth, nlohmann::json::parse_event_t event, Json& parsed) {
         if (depth > kMaxJsonDepth)
-            throw Error(path, "header JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+            throw Error(path,
+                        "header JSON is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
         if (event == nlohmann::json::parse_event_t::key && depth == 1 && parsed.is_string() &&
             !topLevelKeys.insert(parsed.get<std::string>()).second)
             throw Error(path, "header names \"" + parsed.get<std::string>() + "\" twice");
@@ -95,12 +98,12 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
         throw Error(path, "header length " + std::to_string(headerLength) + " is absurd (at most " +
                               std::to_string(kMaxHeaderBytes) + " bytes)");
     if (headerLength > fileSize - 8)
-        throw Error(path, "header length " + std::to_string(headerLength) + " goes past the end of the file (" +
-                              std::to_string(fileSize) + " bytes)");
+        throw Error(path, "header length " + std::to_string(headerLength) +
+                              " goes past the end of the file (" + std::to_string(fileSize) + " bytes)");
 
     const auto headerBytes = m_file.range(8, headerLength);
-    const Json header =
-        parseHeader(path, std::string_view(reinterpret_cast<const char*>(headerBytes.data()), headerBytes.size()));
+    const Json header = parseHeader(
+        path, std::string_view(reinterpret_cast<const char*>(headerBytes.data()), headerBytes.size()));
 
     m_dataStart = 8 + headerLength;
     const uint64_t dataSize = fileSize - m_dataStart;
@@ -120,9 +123,11 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
 
         TensorInfo info;
         info.name = name;
-        const auto dtype = dtypeValue.is_string() ? dtypeFromName(dtypeValue.get<std::string>()) : std::nullopt;
+        const auto dtype =
+            dtypeValue.is_string() ? dtypeFromName(dtypeValue.get<std::string>()) : std::nullopt;
         if (!dtype)
-            throw Error(subject, "unsupported dtype " + dtypeValue.dump() + " (supported: " + allowedDTypes() + ")");
+            throw Error(subject,
+                        "unsupported dtype " + dtypeValue.dump() + " (supported: " + allowedDTypes() + ")");
         info.dtype = *dtype;
 
         if (!shapeValue.is_array())
@@ -130,7 +135,8 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
         for (const Json& dimValue : shapeValue) {
             int64_t dim = 0;
             if (!readInteger(dimValue, dim))
-                throw Error(subject, "shape dimension " + dimValue.dump() + " is not an integer in int64 range");
+                throw Error(subject,
+                            "shape dimension " + dimValue.dump() + " is not an integer in int64 range");
             if (dim < 0)
                 throw Error(subject, "shape has the negative dimension " + std::to_string(dim));
             info.shape.push_back(dim);
@@ -158,9 +164,10 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
                                      "] go past the end of the data section (" + std::to_string(dataSize) +
                                      " bytes)");
         if (last - first != info.bytes)
-            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) + "] hold " +
-                                     std::to_string(last - first) + " bytes but " + std::string(dtypeName(info.dtype)) +
-                                     " " + shapeToString(info.shape) + " needs " + std::to_string(info.bytes));
+            throw Error(subject, "data_offsets [" + std::to_string(first) + ", " + std::to_string(last) +
+                                     "] hold " + std::to_string(last - first) + " bytes but " +
+                                     std::string(dtypeName(info.dtype)) + " " + shapeToString(info.shape) +
+                                     " needs " + std::to_string(info.bytes));
         m_tensors.push_back(std::move(info));
         m_dataOffsets.push_back(first);
     }

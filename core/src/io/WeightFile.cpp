@@ -6,7 +6,8 @@ namespace quantscope {
 
 const TensorInfo* WeightFile::find(const std::string& name) const {
     const auto& all = tensors();
-    const auto it = std::find_if(all.begin(), all.end(), [&](const TensorInfo& info) { return info.name == name; });
+    const auto it =
+        std::find_if(all.begin(), all.end(), [&](const TensorInfo& info) { return info.name == name; });
     return it == all.end() ? nullptr : &*it;
 }
 

@@ -1,6 +1,7 @@
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyReader.h"
 #include "quantscope/io/NpzReader.h"
+#include "quantscope/io/OnnxReader.h"
 #include "quantscope/io/SafetensorsReader.h"
 #include "quantscope/io/WeightFile.h"
 
@@ -14,7 +15,7 @@
 namespace quantscope {
 namespace {
 
-enum class Format { Safetensors, Npy, Npz, Unknown };
+enum class Format { Safetensors, Npy, Npz, Onnx, Unknown };
 
 std::string lowercaseExtension(const std::string& path) {
     std::string extension = std::filesystem::path(path).extension().string();
@@ -41,6 +42,8 @@ Format detectFormat(const std::string& path, const unsigned char* head, std::siz
         return Format::Npy;
     if (extension == ".npz")
         return Format::Npz;
+    if (extension == ".onnx") // protobuf has no magic bytes: only the extension tells
+        return Format::Onnx;
     // A safetensors header is JSON: a length, then '{'.
     if (headSize >= 9 && head[8] == '{')
         return Format::Safetensors;
@@ -71,10 +74,12 @@ std::unique_ptr<WeightFile> openWeightFile(const std::string& path) {
         return std::make_unique<NpyReader>(path);
     case Format::Npz:
         return std::make_unique<NpzReader>(path);
+    case Format::Onnx:
+        return openOnnxFile(path);
     case Format::Unknown:
         break;
     }
-    throw Error(path, "unsupported format, expected .safetensors, .npy or .npz");
+    throw Error(path, "unsupported format, expected .safetensors, .npy, .npz or .onnx");
 }
 
 } // namespace quantscope

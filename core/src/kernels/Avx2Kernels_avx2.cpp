@@ -25,7 +25,8 @@ inline int32_t load32(const void* p) {
 // ---- element-wise (8 lanes; the scalar rule finishes the tails) --------------------------------
 
 template <class T>
-void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax,
+              T* q) {
     const __m256 inverse = _mm256_set1_ps(inverseScale);
     const __m256 zpv = _mm256_set1_ps(static_cast<float>(zp));
     const __m256 lo = _mm256_set1_ps(static_cast<float>(qmin));
@@ -37,10 +38,14 @@ void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int3
         r = _mm256_add_ps(r, zpv);
         r = _mm256_blendv_ps(r, zpv, _mm256_cmp_ps(v, v, _CMP_UNORD_Q)); // NaN -> zero point
         r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
-        alignas(32) int32_t lanes[8];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_cvtps_epi32(r));
-        for (int j = 0; j < 8; ++j)
-            q[i + j] = static_cast<T>(lanes[j]);
+        // Narrow 8 x int32 to bytes; the values are already in [qmin, qmax], so the saturating
+        // packs never saturate.
+        const __m256i lanes = _mm256_cvtps_epi32(r);
+        const __m128i words =
+            _mm_packs_epi32(_mm256_castsi256_si128(lanes), _mm256_extracti128_si256(lanes, 1));
+        const __m128i bytes =
+            std::is_signed_v<T> ? _mm_packs_epi16(words, words) : _mm_packus_epi16(words, words);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(q + i), bytes);
     }
     IntegerQuantizer tail;
     tail.inverseScale = inverseScale;
@@ -67,8 +72,9 @@ template <class T> void dequantize(const T* q, size_t count, float scale, int32_
 void f32ToF16(const float* x, size_t count, uint16_t* h) {
     size_t i = 0;
     for (; i + 8 <= count; i += 8)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(h + i),
-                         _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        _mm_storeu_si128(
+            reinterpret_cast<__m128i*>(h + i),
+            _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
     for (; i < count; ++i)
         h[i] = reference::f32ToF16(x[i]);
 }
@@ -126,7 +132,29 @@ constexpr int kRowBlock = 6;
 // The K loop alone, ending in stores, so GCC keeps the accumulators in registers (with the
 // epilogue in the same function it spilled them every step).
 template <int R, int NV>
-__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b, __m256i* out) {
+__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b,
+                                                          __m256i* out) {
+    if constexpr (R == 1) {
+        // GEMV: memory-bound; prefetch 2 KB ahead to keep more cache-line misses in flight.
+        __m256i acc[NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            acc[v] = _mm256_setzero_si256();
+        for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += kRowBlock * 2) {
+            if (q % 2 == 0)
+                _mm_prefetch(reinterpret_cast<const char*>(b + 2048), _MM_HINT_T0);
+            const __m256i av = _mm256_set1_epi32(load32(a));
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v)
+                acc[v] = _mm256_add_epi32(
+                    acc[v], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                      reinterpret_cast<const __m128i*>(b + 16 * v)))));
+        }
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v)
+            _mm256_store_si256(out + v, acc[v]);
+        return;
+    }
     __m256i acc[R][NV];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r)
@@ -154,7 +182,8 @@ __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16
 }
 
 template <int R, int NV>
-void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0,
+              int cols) {
     __m256i acc[R][NV];
     {
         __m256i stored[R * NV];
@@ -172,7 +201,8 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
         }
         return;
     }
-    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) * static_cast<uint32_t>(p.bZeroPoint);
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) *
+                         static_cast<uint32_t>(p.bZeroPoint);
     alignas(32) float scales[kPanelWidth];
     alignas(32) float biases[kPanelWidth];
     for (int j = 0; j < kPanelWidth; ++j) {
@@ -182,11 +212,13 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
     }
     for (int r = 0; r < R; ++r) {
         const int row = row0 + r;
-        const uint32_t rowTerm = static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
+        const uint32_t rowTerm =
+            static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
         float* out = static_cast<float*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
         for (int v = 0; v < NV; ++v) {
             const __m256i colTerm = _mm256_mullo_epi32(
-                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.colSums + col0 + 8 * v)), _mm256_set1_epi32(p.aZeroPoint));
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.colSums + col0 + 8 * v)),
+                _mm256_set1_epi32(p.aZeroPoint));
             const __m256i value = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][v], colTerm),
                                                    _mm256_set1_epi32(static_cast<int32_t>(rowTerm)));
             __m256 result = _mm256_mul_ps(_mm256_cvtepi32_ps(value), _mm256_load_ps(scales + 8 * v));
@@ -206,16 +238,24 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
 
 using Int8TileFn = void (*)(const Int8GemmProblem&, const int16_t*, const int8_t*, int, int, int);
 
-template <int R> constexpr Int8TileFn int8TileFor(int nv) { return nv == 1 ? int8Tile<R, 1> : int8Tile<R, 2>; }
+template <int R> constexpr Int8TileFn int8TileFor(int nv) {
+    return nv == 1 ? int8Tile<R, 1> : int8Tile<R, 2>;
+}
 
 Int8TileFn int8TileFn(int rows, int nv) {
     switch (rows) {
-    case 1: return int8TileFor<1>(nv);
-    case 2: return int8TileFor<2>(nv);
-    case 3: return int8TileFor<3>(nv);
-    case 4: return int8TileFor<4>(nv);
-    case 5: return int8TileFor<5>(nv);
-    default: return int8TileFor<6>(nv);
+    case 1:
+        return int8TileFor<1>(nv);
+    case 2:
+        return int8TileFor<2>(nv);
+    case 3:
+        return int8TileFor<3>(nv);
+    case 4:
+        return int8TileFor<4>(nv);
+    case 5:
+        return int8TileFor<5>(nv);
+    default:
+        return int8TileFor<6>(nv);
     }
 }
 
@@ -237,7 +277,7 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
 // Each 64-byte block holds 8 values of K for 16 columns (two ymm of 8 columns). A nibble is
 // isolated with a shift and a mask, converted to float and multiplied by the broadcast activation;
 // the +8 storage offset is removed once per group with the group's activation sum.
-void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+void int4GemvF32Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m256i nibble = _mm256_set1_epi32(0x0F);
@@ -257,8 +297,10 @@ void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
                     const int shift = (i % 4) * 8 + (i / 4) * 4;
                     const __m256 xi = _mm256_set1_ps(x[i]);
                     const __m256i count = _mm256_set1_epi64x(shift);
-                    const __m256 w0 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v0, _mm256_castsi256_si128(count)), nibble));
-                    const __m256 w1 = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v1, _mm256_castsi256_si128(count)), nibble));
+                    const __m256 w0 = _mm256_cvtepi32_ps(
+                        _mm256_and_si256(_mm256_srl_epi32(v0, _mm256_castsi256_si128(count)), nibble));
+                    const __m256 w1 = _mm256_cvtepi32_ps(
+                        _mm256_and_si256(_mm256_srl_epi32(v1, _mm256_castsi256_si128(count)), nibble));
                     if (i % 2) {
                         b0 = _mm256_fmadd_ps(w0, xi, b0);
                         b1 = _mm256_fmadd_ps(w1, xi, b1);
@@ -283,6 +325,142 @@ void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// ---- int4 weight-only GEMV, int8 activations ------------------------------------------------------
+// vpmaddubsw is exact here: the unsigned operand is a nibble (w + 8 <= 15) and the signed one an
+// activation in [-127, 127], so a pair sum is at most 2 * 15 * 127 = 3810, far from saturation.
+// vpmaddwd with ones then adds the pairs into int32 lanes, one per column (4 values of K each).
+void int4GemvS8Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    const int octsPerGroup = p.groupSize / 8;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+        const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+        __m256 y0 = _mm256_setzero_ps(), y1 = _mm256_setzero_ps();
+        const int8_t* x = p.xq;
+        for (int g = 0; g < groups; ++g) {
+            __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+            for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+                const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+                const __m256i xa = _mm256_set1_epi32(load32(x));
+                const __m256i xb = _mm256_set1_epi32(load32(x + 4));
+                const __m256i s0 = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(_mm256_and_si256(v0, low), xa),
+                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v0, 4), low), xb));
+                const __m256i s1 = _mm256_add_epi16(
+                    _mm256_maddubs_epi16(_mm256_and_si256(v1, low), xa),
+                    _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(v1, 4), low), xb));
+                // Each int16 now sums 4 products (<= 7620 in magnitude): still exact.
+                acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(s0, ones));
+                acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(s1, ones));
+            }
+            const __m256i offset = _mm256_set1_epi32(8 * p.xSums[g]);
+            const __m256 xs = _mm256_set1_ps(p.xScales[g]);
+            const __m256 d0 = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc0, offset));
+            const __m256 d1 = _mm256_cvtepi32_ps(_mm256_sub_epi32(acc1, offset));
+            y0 = _mm256_fmadd_ps(d0, _mm256_mul_ps(xs, _mm256_loadu_ps(scales + g * 16)), y0);
+            y1 = _mm256_fmadd_ps(d1, _mm256_mul_ps(xs, _mm256_loadu_ps(scales + g * 16 + 8)), y1);
+        }
+        alignas(32) float lanes[16];
+        _mm256_store_ps(lanes, y0);
+        _mm256_store_ps(lanes + 8, y1);
+        const int cols = std::min(16, p.n - panel * 16);
+        std::copy(lanes, lanes + cols, p.y + panel * 16);
+    }
+}
+
+// ---- bf16 GEMM without BF16 instructions ---------------------------------------------------------
+// A bf16 value is the top half of a float32: the pair (k, k + 1) of one column in a 32-bit lane
+// gives k's float with a 16-bit left shift and k + 1's by masking the low half. Then two FMAs.
+// Tile: 4 rows x 16 columns (half a 32-column panel), 8 ymm accumulators.
+constexpr int kBf16RowBlock = 4;
+
+template <int R>
+__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b,
+                                                          __m256* out) {
+    const __m256i highHalf = _mm256_set1_epi32(static_cast<int32_t>(0xFFFF0000u));
+    __m256 acc[R][2];
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (int q = 0; q < pairs; ++q, b += kBf16PanelWidth * 2, a += kBf16RowBlock * 2) {
+        const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+        const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16));
+        const __m256 b0Even = _mm256_castsi256_ps(_mm256_slli_epi32(v0, 16));
+        const __m256 b0Odd = _mm256_castsi256_ps(_mm256_and_si256(v0, highHalf));
+        const __m256 b1Even = _mm256_castsi256_ps(_mm256_slli_epi32(v1, 16));
+        const __m256 b1Odd = _mm256_castsi256_ps(_mm256_and_si256(v1, highHalf));
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const __m256i pair = _mm256_set1_epi32(load32(a + 2 * r));
+            const __m256 aEven = _mm256_castsi256_ps(_mm256_slli_epi32(pair, 16));
+            const __m256 aOdd = _mm256_castsi256_ps(_mm256_and_si256(pair, highHalf));
+            acc[r][0] = _mm256_fmadd_ps(aOdd, b0Odd, _mm256_fmadd_ps(aEven, b0Even, acc[r][0]));
+            acc[r][1] = _mm256_fmadd_ps(aOdd, b1Odd, _mm256_fmadd_ps(aEven, b1Even, acc[r][1]));
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+        _mm256_store_ps(reinterpret_cast<float*>(out + 2 * r), acc[r][0]);
+        _mm256_store_ps(reinterpret_cast<float*>(out + 2 * r + 1), acc[r][1]);
+    }
+}
+
+template <int R>
+void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panelHalf, int row0, int col0,
+              int cols) {
+    __m256 stored[R * 2];
+    bf16Accumulate<R>(p.kPadded / 2, sliver, panelHalf, stored);
+    for (int r = 0; r < R; ++r) {
+        alignas(32) float lanes[16];
+        _mm256_store_ps(lanes, stored[2 * r]);
+        _mm256_store_ps(lanes + 8, stored[2 * r + 1]);
+        float* out = p.c + static_cast<size_t>(row0 + r) * p.ldc + col0;
+        for (int j = 0; j < cols; ++j)
+            out[j] = p.bias ? lanes[j] + p.bias[col0 + j] : lanes[j];
+    }
+}
+
+void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
+    using TileFn = void (*)(const Bf16GemmProblem&, const uint16_t*, const uint16_t*, int, int, int);
+    static constexpr TileFn tiles[kBf16RowBlock] = {bf16Tile<1>, bf16Tile<2>, bf16Tile<3>, bf16Tile<4>};
+    for (int panel = panelBegin; panel < panelEnd; ++panel) {
+        const uint16_t* b = p.packedB + static_cast<size_t>(panel) * kBf16PanelWidth * p.kPadded;
+        for (int half = 0; half < 2; ++half) {
+            const int col0 = panel * kBf16PanelWidth + 16 * half;
+            const int cols = std::min(16, p.n - col0);
+            if (cols <= 0)
+                break;
+            for (int row0 = 0; row0 < p.m; row0 += kBf16RowBlock) {
+                const int rows = std::min(kBf16RowBlock, p.m - row0);
+                tiles[rows - 1](p, p.packedA + static_cast<size_t>(row0) * p.kPadded, b + 32 * half, row0,
+                                col0, cols);
+            }
+        }
+    }
+}
+
+// Several activation rows: one row at a time (the weights of a panel stay in cache between rows).
+template <void (*Row)(const Int4GemvProblem&, int, int)>
+void int4GemvRows(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    const int groups = p.k / p.groupSize;
+    for (int row = 0; row < p.m; ++row) {
+        Int4GemvProblem one = p;
+        one.m = 1;
+        if (p.x)
+            one.x = p.x + static_cast<size_t>(row) * p.k;
+        if (p.xq) {
+            one.xq = p.xq + static_cast<size_t>(row) * p.k;
+            one.xScales = p.xScales + static_cast<size_t>(row) * groups;
+            one.xSums = p.xSums + static_cast<size_t>(row) * groups;
+        }
+        one.y = p.y + static_cast<size_t>(row) * p.n;
+        Row(one, panelBegin, panelEnd);
+    }
+}
+
 KernelTable makeTable() {
     KernelTable t;
     t.path = IsaPath::Avx2;
@@ -296,7 +474,10 @@ KernelTable makeTable() {
     t.bf16ToF32 = bf16ToF32;
     t.int8Layout = Int8Layout{kPanelWidth, 2, kRowBlock, true};
     t.int8GemmPanels = int8GemmPanels;
-    t.int4GemvF32 = int4GemvF32;
+    t.int4GemvF32 = int4GemvRows<int4GemvF32Row>;
+    t.int4GemvS8 = int4GemvRows<int4GemvS8Row>;
+    t.bf16RowBlock = kBf16RowBlock;
+    t.bf16GemmPanels = bf16GemmPanels;
     return t;
 }
 
@@ -312,7 +493,9 @@ const KernelTable* avx2KernelTable() {
 #else
 
 namespace quantscope::kernels {
-const KernelTable* avx2KernelTable() { return nullptr; }
+const KernelTable* avx2KernelTable() {
+    return nullptr;
+}
 } // namespace quantscope::kernels
 
 #endif

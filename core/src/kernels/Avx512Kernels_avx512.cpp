@@ -3,8 +3,13 @@
 #include "Int8Epilogue.h"
 #include "PathTables.h"
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) &&            \
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) &&     \
     defined(__AVX512BF16__)
+
+// GCC 12's AVX-512 headers build their "undefined" source operands as `__m512i __Y = __Y;`, which
+// -Wmaybe-uninitialized reports inside our functions under -O2 with sanitizers: a header false
+// positive, silenced for this file only.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 #include <immintrin.h>
 
@@ -48,7 +53,8 @@ inline __m512i quantizeLanes(__m512 x, __m512 inverse, __m512 zp, __m512 lo, __m
 }
 
 template <class T>
-void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+void quantize(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax,
+              T* q) {
     const __m512 inverse = _mm512_set1_ps(inverseScale);
     const __m512 zpv = _mm512_set1_ps(static_cast<float>(zp));
     const __m512 lo = _mm512_set1_ps(static_cast<float>(qmin));
@@ -74,7 +80,8 @@ template <class T> void dequantize(const T* q, size_t count, float scale, int32_
 void f32ToF16(const float* x, size_t count, uint16_t* h) {
     for (size_t i = 0; i < count; i += 16) {
         const __mmask16 mask = tailMask(count - i);
-        const __m256i half = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(mask, x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m256i half = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(mask, x + i),
+                                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         _mm256_mask_storeu_epi16(h + i, mask, half);
     }
 }
@@ -90,7 +97,8 @@ void f16ToF32(const uint16_t* h, size_t count, float* x) {
 inline __m256i bf16Lanes(__m512 x) {
     const __m512i bits = _mm512_castps_si512(x);
     const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(1));
-    const __m512i rounded = _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
+    const __m512i rounded =
+        _mm512_srli_epi32(_mm512_add_epi32(bits, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7FFF))), 16);
     const __m512i quiet = _mm512_or_si512(_mm512_srli_epi32(bits, 16), _mm512_set1_epi32(0x40));
     const __mmask16 nan = _mm512_cmpgt_epu32_mask(_mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF)),
                                                   _mm512_set1_epi32(0x7F800000));
@@ -125,7 +133,40 @@ constexpr int kRowBlock = 8;
 // The K loop alone, ending in plain stores: with nothing but constant-index uses after the
 // unrolled loops, GCC keeps all R x NV accumulators in registers.
 template <int R, int NV>
-__attribute__((always_inline)) inline void int8Accumulate(int groups, const uint8_t* a, const int8_t* b, __m512i* out) {
+__attribute__((always_inline)) inline void int8Accumulate(int groups, const uint8_t* a, const int8_t* b,
+                                                          __m512i* out) {
+    if constexpr (R == 1) {
+        // GEMV (one row): memory-bound, so two independent accumulator sets (even and odd
+        // groups of K) hide the vpdpbusd latency, and a software prefetch 2 KB ahead keeps more
+        // cache-line misses in flight than the hardware prefetcher alone.
+        __m512i even[NV], odd[NV];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            even[v] = odd[v] = _mm512_setzero_si512();
+        int g = 0;
+        for (; g + 2 <= groups; g += 2, b += 2 * kPanelWidth * 4, a += 2 * kRowBlock * 4) {
+#pragma GCC unroll 6
+            for (int line = 0; line < 2 * NV; ++line)
+                _mm_prefetch(reinterpret_cast<const char*>(b + 2048 + 64 * line), _MM_HINT_T0);
+            const __m512i a0 = _mm512_set1_epi32(load32(a));
+            const __m512i a1 = _mm512_set1_epi32(load32(a + kRowBlock * 4));
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v) {
+                dpbusd(even[v], a0, _mm512_loadu_si512(b + 64 * v));
+                dpbusd(odd[v], a1, _mm512_loadu_si512(b + kPanelWidth * 4 + 64 * v));
+            }
+        }
+        if (g < groups) {
+            const __m512i a0 = _mm512_set1_epi32(load32(a));
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; ++v)
+                dpbusd(even[v], a0, _mm512_loadu_si512(b + 64 * v));
+        }
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; ++v)
+            _mm512_store_si512(out + v, _mm512_add_epi32(even[v], odd[v]));
+        return;
+    }
     __m512i acc[R][NV];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
@@ -153,7 +194,8 @@ __attribute__((always_inline)) inline void int8Accumulate(int groups, const uint
 }
 
 template <int R, int NV>
-void int8Tile(const Int8GemmProblem& p, const uint8_t* sliver, const int8_t* panel, int row0, int col0, int cols) {
+void int8Tile(const Int8GemmProblem& p, const uint8_t* sliver, const int8_t* panel, int row0, int col0,
+              int cols) {
     __m512i stored[R * NV];
     int8Accumulate<R, NV>(p.kPadded / 4, sliver, panel, stored);
     __m512i acc[R][NV];
@@ -170,7 +212,8 @@ void int8Tile(const Int8GemmProblem& p, const uint8_t* sliver, const int8_t* pan
         return;
     }
     // Float output in registers: acc - za * colsum - (zb * rowsum - K * za * zb), times scale, plus bias.
-    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) * static_cast<uint32_t>(p.bZeroPoint);
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) *
+                         static_cast<uint32_t>(p.bZeroPoint);
     __m512 scale[NV], bias[NV];
     __m512i colTerm[NV];
     __mmask16 mask[NV];
@@ -178,13 +221,15 @@ void int8Tile(const Int8GemmProblem& p, const uint8_t* sliver, const int8_t* pan
         const int col = col0 + 16 * v;
         mask[v] = tailMask(static_cast<size_t>(std::max(0, cols - 16 * v)));
         colTerm[v] = _mm512_mullo_epi32(_mm512_loadu_si512(p.colSums + col), _mm512_set1_epi32(p.aZeroPoint));
-        scale[v] = p.perChannelScales ? _mm512_mul_ps(_mm512_set1_ps(p.aScale), _mm512_maskz_loadu_ps(mask[v], p.bScales + col))
+        scale[v] = p.perChannelScales ? _mm512_mul_ps(_mm512_set1_ps(p.aScale),
+                                                      _mm512_maskz_loadu_ps(mask[v], p.bScales + col))
                                       : _mm512_set1_ps(p.aScale * p.bScales[0]);
         bias[v] = p.bias ? _mm512_maskz_loadu_ps(mask[v], p.bias + col) : _mm512_setzero_ps();
     }
     for (int r = 0; r < R; ++r) {
         const int row = row0 + r;
-        const uint32_t rowTerm = static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
+        const uint32_t rowTerm =
+            static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz;
         float* out = static_cast<float*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
         for (int v = 0; v < NV; ++v) {
             const __m512i value = _mm512_sub_epi32(_mm512_sub_epi32(acc[r][v], colTerm[v]),
@@ -205,14 +250,22 @@ template <int R> constexpr Int8TileFn int8TileFor(int nv) {
 
 Int8TileFn int8TileFn(int rows, int nv) {
     switch (rows) {
-    case 1: return int8TileFor<1>(nv);
-    case 2: return int8TileFor<2>(nv);
-    case 3: return int8TileFor<3>(nv);
-    case 4: return int8TileFor<4>(nv);
-    case 5: return int8TileFor<5>(nv);
-    case 6: return int8TileFor<6>(nv);
-    case 7: return int8TileFor<7>(nv);
-    default: return int8TileFor<8>(nv);
+    case 1:
+        return int8TileFor<1>(nv);
+    case 2:
+        return int8TileFor<2>(nv);
+    case 3:
+        return int8TileFor<3>(nv);
+    case 4:
+        return int8TileFor<4>(nv);
+    case 5:
+        return int8TileFor<5>(nv);
+    case 6:
+        return int8TileFor<6>(nv);
+    case 7:
+        return int8TileFor<7>(nv);
+    default:
+        return int8TileFor<8>(nv);
     }
 }
 
@@ -235,62 +288,134 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
 
 // int8 activations: the nibbles are already unsigned bytes (w + 8) for vpdpbusd, with the
 // activations as the signed operand; the +8 offset is removed with the group's activation sum.
-void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+// Up to 4 activation rows share each decoded weight vector (an int4 GEMM for small M).
+template <int R> void int4S8Rows(const Int4GemvProblem& p, int row0, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m512i low = _mm512_set1_epi8(0x0F);
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        __m512 y = _mm512_setzero_ps();
-        const int8_t* x = p.xq;
+        __m512 y[R];
+        for (int r = 0; r < R; ++r)
+            y[r] = _mm512_setzero_ps();
         for (int g = 0; g < groups; ++g) {
-            __m512i accLow = _mm512_setzero_si512();
-            __m512i accHigh = _mm512_setzero_si512();
+            __m512i accLow[R], accHigh[R];
+            for (int r = 0; r < R; ++r)
+                accLow[r] = accHigh[r] = _mm512_setzero_si512();
+            const int8_t* x = p.xq + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize;
             for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                _mm_prefetch(reinterpret_cast<const char*>(w + 2048), _MM_HINT_T0);
                 const __m512i v = _mm512_loadu_si512(w);
-                accLow = _mm512_dpbusd_epi32(accLow, _mm512_and_si512(v, low), _mm512_set1_epi32(load32(x)));
-                accHigh = _mm512_dpbusd_epi32(accHigh, _mm512_and_si512(_mm512_srli_epi16(v, 4), low),
-                                              _mm512_set1_epi32(load32(x + 4)));
+                const __m512i lo = _mm512_and_si512(v, low);
+                const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                for (int r = 0; r < R; ++r) {
+                    dpbusd(accLow[r], lo, _mm512_set1_epi32(load32(x + static_cast<size_t>(r) * p.k)));
+                    dpbusd(accHigh[r], hi, _mm512_set1_epi32(load32(x + static_cast<size_t>(r) * p.k + 4)));
+                }
             }
-            const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(accLow, accHigh), _mm512_set1_epi32(8 * p.xSums[g]));
-            const __m512 scale = _mm512_mul_ps(_mm512_set1_ps(p.xScales[g]), _mm512_loadu_ps(scales + g * 16));
-            y = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale, y);
+            const __m512 weightScale = _mm512_loadu_ps(scales + g * 16);
+            for (int r = 0; r < R; ++r) {
+                const size_t at = static_cast<size_t>(row0 + r) * groups + g;
+                const __m512i dot = _mm512_sub_epi32(_mm512_add_epi32(accLow[r], accHigh[r]),
+                                                     _mm512_set1_epi32(8 * p.xSums[at]));
+                y[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot),
+                                       _mm512_mul_ps(_mm512_set1_ps(p.xScales[at]), weightScale), y[r]);
+            }
         }
-        const int cols = std::min(16, p.n - panel * 16);
-        _mm512_mask_storeu_ps(p.y + panel * 16, tailMask(static_cast<size_t>(cols)), y);
+        const __mmask16 mask = tailMask(static_cast<size_t>(std::min(16, p.n - panel * 16)));
+        for (int r = 0; r < R; ++r)
+            _mm512_mask_storeu_ps(p.y + static_cast<size_t>(row0 + r) * p.n + panel * 16, mask, y[r]);
     }
 }
 
 // fp32 activations: vpermps looks a nibble up in a 16-entry table of floats (w values -8..7),
-// using the low 4 bits of each lane, so each byte position needs one shift, one permute, one FMA.
-void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+// using the low 4 bits of each lane, so each byte position needs one shift and one permute,
+// shared by up to 4 rows, and one FMA per row.
+template <int R> void int4F32Rows(const Int4GemvProblem& p, int row0, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
     const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        __m512 y = _mm512_setzero_ps();
-        const float* x = p.x;
+        __m512 y[R];
+        for (int r = 0; r < R; ++r)
+            y[r] = _mm512_setzero_ps();
         for (int g = 0; g < groups; ++g) {
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            __m512 acc[R][2];
+            for (int r = 0; r < R; ++r)
+                acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+            const float* x = p.x + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize;
             for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
+                _mm_prefetch(reinterpret_cast<const char*>(w + 2048), _MM_HINT_T0);
                 const __m512i v = _mm512_loadu_si512(w);
-                acc[0] = _mm512_fmadd_ps(_mm512_permutexvar_ps(v, table), _mm512_set1_ps(x[0]), acc[0]);
-                acc[1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table), _mm512_set1_ps(x[1]), acc[1]);
-                acc[2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table), _mm512_set1_ps(x[2]), acc[2]);
-                acc[3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table), _mm512_set1_ps(x[3]), acc[3]);
-                acc[0] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table), _mm512_set1_ps(x[4]), acc[0]);
-                acc[1] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table), _mm512_set1_ps(x[5]), acc[1]);
-                acc[2] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table), _mm512_set1_ps(x[6]), acc[2]);
-                acc[3] = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table), _mm512_set1_ps(x[7]), acc[3]);
+                // Byte i of each lane holds k + i (low nibble) and k + 4 + i (high nibble).
+                const __m512 w0 = _mm512_permutexvar_ps(v, table);
+                const __m512 w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table);
+                const __m512 w2 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table);
+                const __m512 w3 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table);
+                const __m512 w4 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table);
+                const __m512 w5 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table);
+                const __m512 w6 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table);
+                const __m512 w7 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table);
+                for (int r = 0; r < R; ++r) {
+                    const float* xr = x + static_cast<size_t>(r) * p.k;
+                    acc[r][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xr[0]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xr[1]), acc[r][1]);
+                    acc[r][0] = _mm512_fmadd_ps(w2, _mm512_set1_ps(xr[2]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w3, _mm512_set1_ps(xr[3]), acc[r][1]);
+                    acc[r][0] = _mm512_fmadd_ps(w4, _mm512_set1_ps(xr[4]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w5, _mm512_set1_ps(xr[5]), acc[r][1]);
+                    acc[r][0] = _mm512_fmadd_ps(w6, _mm512_set1_ps(xr[6]), acc[r][0]);
+                    acc[r][1] = _mm512_fmadd_ps(w7, _mm512_set1_ps(xr[7]), acc[r][1]);
+                }
             }
-            const __m512 dot = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
-            y = _mm512_fmadd_ps(dot, _mm512_loadu_ps(scales + g * 16), y);
+            const __m512 weightScale = _mm512_loadu_ps(scales + g * 16);
+            for (int r = 0; r < R; ++r)
+                y[r] = _mm512_fmadd_ps(_mm512_add_ps(acc[r][0], acc[r][1]), weightScale, y[r]);
         }
-        const int cols = std::min(16, p.n - panel * 16);
-        _mm512_mask_storeu_ps(p.y + panel * 16, tailMask(static_cast<size_t>(cols)), y);
+        const __mmask16 mask = tailMask(static_cast<size_t>(std::min(16, p.n - panel * 16)));
+        for (int r = 0; r < R; ++r)
+            _mm512_mask_storeu_ps(p.y + static_cast<size_t>(row0 + r) * p.n + panel * 16, mask, y[r]);
+    }
+}
+
+void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    for (int row0 = 0; row0 < p.m; row0 += 4) {
+        switch (std::min(4, p.m - row0)) {
+        case 1:
+            int4S8Rows<1>(p, row0, panelBegin, panelEnd);
+            break;
+        case 2:
+            int4S8Rows<2>(p, row0, panelBegin, panelEnd);
+            break;
+        case 3:
+            int4S8Rows<3>(p, row0, panelBegin, panelEnd);
+            break;
+        default:
+            int4S8Rows<4>(p, row0, panelBegin, panelEnd);
+            break;
+        }
+    }
+}
+
+void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    for (int row0 = 0; row0 < p.m; row0 += 4) {
+        switch (std::min(4, p.m - row0)) {
+        case 1:
+            int4F32Rows<1>(p, row0, panelBegin, panelEnd);
+            break;
+        case 2:
+            int4F32Rows<2>(p, row0, panelBegin, panelEnd);
+            break;
+        case 3:
+            int4F32Rows<3>(p, row0, panelBegin, panelEnd);
+            break;
+        default:
+            int4F32Rows<4>(p, row0, panelBegin, panelEnd);
+            break;
+        }
     }
 }
 
@@ -300,7 +425,8 @@ constexpr int kBf16RowBlock = 8;
 constexpr int kBf16Width = kBf16PanelWidth;
 
 template <int R, int NV>
-__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b, __m512* out) {
+__attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint16_t* a, const uint16_t* b,
+                                                          __m512* out) {
     __m512 acc[R][NV];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
@@ -328,7 +454,8 @@ __attribute__((always_inline)) inline void bf16Accumulate(int pairs, const uint1
 }
 
 template <int R, int NV>
-void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panel, int row0, int col0, int cols) {
+void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* panel, int row0, int col0,
+              int cols) {
     __m512 acc[R][NV];
     {
         __m512 stored[R * NV];
@@ -339,7 +466,8 @@ void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* 
     }
     for (int v = 0; v < NV; ++v) {
         const __mmask16 mask = tailMask(static_cast<size_t>(std::max(0, cols - 16 * v)));
-        const __m512 bias = p.bias ? _mm512_maskz_loadu_ps(mask, p.bias + col0 + 16 * v) : _mm512_setzero_ps();
+        const __m512 bias =
+            p.bias ? _mm512_maskz_loadu_ps(mask, p.bias + col0 + 16 * v) : _mm512_setzero_ps();
         for (int r = 0; r < R; ++r)
             _mm512_mask_storeu_ps(p.c + static_cast<size_t>(row0 + r) * p.ldc + col0 + 16 * v, mask,
                                   _mm512_add_ps(acc[r][v], bias));
@@ -348,18 +476,28 @@ void bf16Tile(const Bf16GemmProblem& p, const uint16_t* sliver, const uint16_t* 
 
 using Bf16TileFn = void (*)(const Bf16GemmProblem&, const uint16_t*, const uint16_t*, int, int, int);
 
-template <int R> constexpr Bf16TileFn bf16TileFor(int nv) { return nv == 1 ? bf16Tile<R, 1> : bf16Tile<R, 2>; }
+template <int R> constexpr Bf16TileFn bf16TileFor(int nv) {
+    return nv == 1 ? bf16Tile<R, 1> : bf16Tile<R, 2>;
+}
 
 Bf16TileFn bf16TileFn(int rows, int nv) {
     switch (rows) {
-    case 1: return bf16TileFor<1>(nv);
-    case 2: return bf16TileFor<2>(nv);
-    case 3: return bf16TileFor<3>(nv);
-    case 4: return bf16TileFor<4>(nv);
-    case 5: return bf16TileFor<5>(nv);
-    case 6: return bf16TileFor<6>(nv);
-    case 7: return bf16TileFor<7>(nv);
-    default: return bf16TileFor<8>(nv);
+    case 1:
+        return bf16TileFor<1>(nv);
+    case 2:
+        return bf16TileFor<2>(nv);
+    case 3:
+        return bf16TileFor<3>(nv);
+    case 4:
+        return bf16TileFor<4>(nv);
+    case 5:
+        return bf16TileFor<5>(nv);
+    case 6:
+        return bf16TileFor<6>(nv);
+    case 7:
+        return bf16TileFor<7>(nv);
+    default:
+        return bf16TileFor<8>(nv);
     }
 }
 
@@ -408,7 +546,9 @@ const KernelTable* avx512KernelTable() {
 #else
 
 namespace quantscope::kernels {
-const KernelTable* avx512KernelTable() { return nullptr; }
+const KernelTable* avx512KernelTable() {
+    return nullptr;
+}
 } // namespace quantscope::kernels
 
 #endif

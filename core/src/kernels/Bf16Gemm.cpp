@@ -7,10 +7,12 @@
 
 namespace quantscope::kernels {
 
-IsaPath bf16GemmPath(const KernelTable& path) { return KernelRegistry::provider(path, &KernelTable::bf16GemmPanels).path; }
+IsaPath bf16GemmPath(const KernelTable& path) {
+    return KernelRegistry::provider(path, &KernelTable::bf16GemmPanels).path;
+}
 
-void bf16Gemm(const KernelTable& path, const float* a, int m, const PackedBf16Weights& w, const float* bias, float* c,
-              ThreadPool* pool) {
+void bf16Gemm(const KernelTable& path, const float* a, int m, const PackedBf16Weights& w, const float* bias,
+              float* c, ThreadPool* pool) {
     if (m <= 0 || !a || !c)
         throw Error("bf16 GEMM", "needs at least one activation row");
     const KernelTable& provider = KernelRegistry::provider(path, &KernelTable::bf16GemmPanels);

@@ -32,7 +32,7 @@ CpuFeatures CpuFeatures::detect() {
     const bool avx = (ecx >> 28) & 1u;
     if (osxsave) {
         const uint64_t xcr0 = readXcr0();
-        f.osSavesYmm = (xcr0 & 0x6) == 0x6;                // SSE and AVX state
+        f.osSavesYmm = (xcr0 & 0x6) == 0x6;                   // SSE and AVX state
         f.osSavesZmm = f.osSavesYmm && (xcr0 & 0xE0) == 0xE0; // opmask, ZMM_Hi256, Hi16_ZMM
     }
     unsigned maxLeaf = __get_cpuid_max(0, nullptr);
@@ -63,7 +63,8 @@ IsaMask CpuFeatures::supportedPaths() const {
     IsaMask mask = maskOf(IsaPath::Scalar);
     if (avx2 && fma && f16c)
         mask |= maskOf(IsaPath::Avx2);
-    if ((mask & maskOf(IsaPath::Avx2)) && avx512f && avx512bw && avx512vl && avx512dq && avx512vnni && avx512bf16)
+    if ((mask & maskOf(IsaPath::Avx2)) && avx512f && avx512bw && avx512vl && avx512dq && avx512vnni &&
+        avx512bf16)
         mask |= maskOf(IsaPath::Avx512);
     return mask;
 }

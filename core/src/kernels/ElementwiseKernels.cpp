@@ -10,20 +10,28 @@ namespace quantscope::kernels {
 
 int32_t integerTypeMin(IntegerType type) {
     switch (type) {
-    case IntegerType::Int8: return -128;
-    case IntegerType::Uint8: return 0;
-    case IntegerType::Int4: return -8;
-    case IntegerType::Uint4: return 0;
+    case IntegerType::Int8:
+        return -128;
+    case IntegerType::Uint8:
+        return 0;
+    case IntegerType::Int4:
+        return -8;
+    case IntegerType::Uint4:
+        return 0;
     }
     return 0;
 }
 
 int32_t integerTypeMax(IntegerType type) {
     switch (type) {
-    case IntegerType::Int8: return 127;
-    case IntegerType::Uint8: return 255;
-    case IntegerType::Int4: return 7;
-    case IntegerType::Uint4: return 15;
+    case IntegerType::Int8:
+        return 127;
+    case IntegerType::Uint8:
+        return 255;
+    case IntegerType::Int4:
+        return 7;
+    case IntegerType::Uint4:
+        return 15;
     }
     return 0;
 }
@@ -34,21 +42,30 @@ size_t quantizedBytes(IntegerType type, size_t count) {
 
 namespace {
 
-bool isSigned(IntegerType type) { return type == IntegerType::Int8 || type == IntegerType::Int4; }
-bool isNibble(IntegerType type) { return type == IntegerType::Int4 || type == IntegerType::Uint4; }
+bool isSigned(IntegerType type) {
+    return type == IntegerType::Int8 || type == IntegerType::Int4;
+}
+bool isNibble(IntegerType type) {
+    return type == IntegerType::Int4 || type == IntegerType::Uint4;
+}
 
 void checkRuns(size_t count, const ParamRuns& runs, IntegerType type) {
     if (runs.count == 0 || runs.runLength == 0 || !runs.scales || !runs.zeroPoints)
-        throw Error("quantization parameters", "need at least one scale and zero point and a run length >= 1");
+        throw Error("quantization parameters",
+                    "need at least one scale and zero point and a run length >= 1");
     if (count % runs.runLength != 0)
         throw Error("quantization parameters", "run length " + std::to_string(runs.runLength) +
-                                                   " does not divide the element count " + std::to_string(count));
+                                                   " does not divide the element count " +
+                                                   std::to_string(count));
     for (size_t i = 0; i < runs.count; ++i) {
         const float scale = runs.scales[i];
         if (!(scale > 0.0f) || !std::isfinite(scale) || !std::isfinite(1.0f / scale))
-            throw Error("quantization parameters", "scale " + std::to_string(i) + " must be positive, finite and have a finite reciprocal");
+            throw Error("quantization parameters",
+                        "scale " + std::to_string(i) +
+                            " must be positive, finite and have a finite reciprocal");
         if (runs.zeroPoints[i] < integerTypeMin(type) || runs.zeroPoints[i] > integerTypeMax(type))
-            throw Error("quantization parameters", "zero point " + std::to_string(runs.zeroPoints[i]) + " is outside [" +
+            throw Error("quantization parameters", "zero point " + std::to_string(runs.zeroPoints[i]) +
+                                                       " is outside [" +
                                                        std::to_string(integerTypeMin(type)) + ", " +
                                                        std::to_string(integerTypeMax(type)) + "]");
     }
@@ -64,16 +81,19 @@ constexpr size_t kChunk = 4096;
 
 } // namespace
 
-void quantize(const KernelTable& path, const float* x, size_t count, const ParamRuns& runs, IntegerType type, void* out) {
+void quantize(const KernelTable& path, const float* x, size_t count, const ParamRuns& runs, IntegerType type,
+              void* out) {
     checkRuns(count, runs, type);
     const int32_t lo = integerTypeMin(type), hi = integerTypeMax(type);
     if (!isNibble(type)) {
         forEachRun(count, runs, [&](size_t param, size_t first, size_t length) {
             const float inverse = 1.0f / runs.scales[param];
             if (type == IntegerType::Int8)
-                path.quantizeS8(x + first, length, inverse, runs.zeroPoints[param], lo, hi, static_cast<int8_t*>(out) + first);
+                path.quantizeS8(x + first, length, inverse, runs.zeroPoints[param], lo, hi,
+                                static_cast<int8_t*>(out) + first);
             else
-                path.quantizeU8(x + first, length, inverse, runs.zeroPoints[param], lo, hi, static_cast<uint8_t*>(out) + first);
+                path.quantizeU8(x + first, length, inverse, runs.zeroPoints[param], lo, hi,
+                                static_cast<uint8_t*>(out) + first);
         });
         return;
     }
@@ -89,7 +109,8 @@ void quantize(const KernelTable& path, const float* x, size_t count, const Param
             if (type == IntegerType::Int4)
                 path.quantizeS8(x + start, n, inverse, runs.zeroPoints[param], lo, hi, bytes.data());
             else
-                path.quantizeU8(x + start, n, inverse, runs.zeroPoints[param], lo, hi, reinterpret_cast<uint8_t*>(bytes.data()));
+                path.quantizeU8(x + start, n, inverse, runs.zeroPoints[param], lo, hi,
+                                reinterpret_cast<uint8_t*>(bytes.data()));
             for (size_t i = 0; i < n; ++i) {
                 const size_t element = start + i;
                 const auto nibble = static_cast<uint8_t>(static_cast<uint8_t>(bytes[i]) & 0x0F);
@@ -103,14 +124,17 @@ void quantize(const KernelTable& path, const float* x, size_t count, const Param
         packed[count / 2] &= 0x0F; // the unused high nibble of an odd count is zero
 }
 
-void dequantize(const KernelTable& path, const void* q, size_t count, const ParamRuns& runs, IntegerType type, float* x) {
+void dequantize(const KernelTable& path, const void* q, size_t count, const ParamRuns& runs, IntegerType type,
+                float* x) {
     checkRuns(count, runs, type);
     if (!isNibble(type)) {
         forEachRun(count, runs, [&](size_t param, size_t first, size_t length) {
             if (type == IntegerType::Int8)
-                path.dequantizeS8(static_cast<const int8_t*>(q) + first, length, runs.scales[param], runs.zeroPoints[param], x + first);
+                path.dequantizeS8(static_cast<const int8_t*>(q) + first, length, runs.scales[param],
+                                  runs.zeroPoints[param], x + first);
             else
-                path.dequantizeU8(static_cast<const uint8_t*>(q) + first, length, runs.scales[param], runs.zeroPoints[param], x + first);
+                path.dequantizeU8(static_cast<const uint8_t*>(q) + first, length, runs.scales[param],
+                                  runs.zeroPoints[param], x + first);
         });
         return;
     }
@@ -129,12 +153,14 @@ void dequantize(const KernelTable& path, const void* q, size_t count, const Para
             if (type == IntegerType::Int4)
                 path.dequantizeS8(bytes.data(), n, runs.scales[param], runs.zeroPoints[param], x + start);
             else
-                path.dequantizeU8(reinterpret_cast<const uint8_t*>(bytes.data()), n, runs.scales[param], runs.zeroPoints[param], x + start);
+                path.dequantizeU8(reinterpret_cast<const uint8_t*>(bytes.data()), n, runs.scales[param],
+                                  runs.zeroPoints[param], x + start);
         }
     });
 }
 
-void fakeQuantize(const KernelTable& path, const float* x, size_t count, const ParamRuns& runs, IntegerType type, float* y) {
+void fakeQuantize(const KernelTable& path, const float* x, size_t count, const ParamRuns& runs,
+                  IntegerType type, float* y) {
     std::vector<uint8_t> q(quantizedBytes(type, count));
     quantize(path, x, count, runs, type, q.data());
     dequantize(path, q.data(), count, runs, type, y);

@@ -11,7 +11,8 @@ namespace quantscope::kernels {
 // q in [0.5, 1), q stored as round(q * 2^31).
 FixedPointMultiplier::FixedPointMultiplier(double real) {
     if (!std::isfinite(real) || real < 0.0 || real >= 65536.0)
-        throw Error("requantization multiplier", "must be finite and in [0, 65536), got " + std::to_string(real));
+        throw Error("requantization multiplier",
+                    "must be finite and in [0, 65536), got " + std::to_string(real));
     if (real == 0.0)
         return;
     int exponent = 0;
@@ -29,6 +30,8 @@ FixedPointMultiplier::FixedPointMultiplier(double real) {
     m_shift = exponent;
 }
 
-double FixedPointMultiplier::real() const { return std::ldexp(static_cast<double>(m_multiplier) / 2147483648.0, m_shift); }
+double FixedPointMultiplier::real() const {
+    return std::ldexp(static_cast<double>(m_multiplier) / 2147483648.0, m_shift);
+}
 
 } // namespace quantscope::kernels

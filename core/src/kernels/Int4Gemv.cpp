@@ -12,8 +12,9 @@
 namespace quantscope::kernels {
 
 IsaPath int4GemmPath(const KernelTable& path, Int4Activations activations) {
-    return activations == Int4Activations::Int8 ? KernelRegistry::provider(path, &KernelTable::int4GemvS8).path
-                                                : KernelRegistry::provider(path, &KernelTable::int4GemvF32).path;
+    return activations == Int4Activations::Int8
+               ? KernelRegistry::provider(path, &KernelTable::int4GemvS8).path
+               : KernelRegistry::provider(path, &KernelTable::int4GemvF32).path;
 }
 
 void int4Gemm(const KernelTable& path, const float* x, int m, const PackedInt4Weights& w, float* y,
@@ -34,19 +35,18 @@ void int4Gemm(const KernelTable& path, const float* x, int m, const PackedInt4We
     const bool int8 = activations == Int4Activations::Int8;
     auto kernel = int8 ? KernelRegistry::provider(path, &KernelTable::int4GemvS8).int4GemvS8
                        : KernelRegistry::provider(path, &KernelTable::int4GemvF32).int4GemvF32;
+    p.m = m;
+    p.x = x;
+    p.y = y;
     if (int8) {
-        xq.reserveScratch(static_cast<size_t>(k));
-        xScales.reserveScratch(static_cast<size_t>(groups));
-        xSums.reserveScratch(static_cast<size_t>(groups));
-    }
-    for (int row = 0; row < m; ++row) {
-        const float* xr = x + static_cast<size_t>(row) * k;
-        p.x = xr;
-        p.y = y + static_cast<size_t>(row) * w.n();
-        if (int8) {
-            // Dynamic symmetric quantization per weight group (as ggml's q8 blocks).
+        // Dynamic symmetric quantization per weight group (as ggml's q8 blocks), every row.
+        xq.reserveScratch(static_cast<size_t>(m) * k);
+        xScales.reserveScratch(static_cast<size_t>(m) * groups);
+        xSums.reserveScratch(static_cast<size_t>(m) * groups);
+        for (int row = 0; row < m; ++row)
             for (int g = 0; g < groups; ++g) {
-                const float* src = xr + static_cast<size_t>(g) * p.groupSize;
+                const size_t first = static_cast<size_t>(row) * k + static_cast<size_t>(g) * p.groupSize;
+                const float* src = x + first;
                 float absMax = 0.0f;
                 for (int i = 0; i < p.groupSize; ++i)
                     if (std::isfinite(src[i]))
@@ -56,21 +56,20 @@ void int4Gemm(const KernelTable& path, const float* x, int m, const PackedInt4We
                 int32_t sum = 0;
                 for (int i = 0; i < p.groupSize; ++i) {
                     const int32_t q = quantizer.quantize(src[i]);
-                    xq[static_cast<size_t>(g) * p.groupSize + i] = static_cast<int8_t>(q);
+                    xq[first + i] = static_cast<int8_t>(q);
                     sum += q;
                 }
-                xScales[g] = scale;
-                xSums[g] = sum;
+                xScales[static_cast<size_t>(row) * groups + g] = scale;
+                xSums[static_cast<size_t>(row) * groups + g] = sum;
             }
-            p.xq = xq.data();
-            p.xScales = xScales.data();
-            p.xSums = xSums.data();
-        }
-        if (pool && pool->threadCount() > 1)
-            pool->parallelFor(w.panelCount(), [&](int begin, int end) { kernel(p, begin, end); });
-        else
-            kernel(p, 0, w.panelCount());
+        p.xq = xq.data();
+        p.xScales = xScales.data();
+        p.xSums = xSums.data();
     }
+    if (pool && pool->threadCount() > 1)
+        pool->parallelFor(w.panelCount(), [&](int begin, int end) { kernel(p, begin, end); });
+    else
+        kernel(p, 0, w.panelCount());
 }
 
 } // namespace quantscope::kernels

@@ -30,9 +30,10 @@ inline float toFloat(const Int8GemmProblem& p, int32_t value, int col) {
 
 inline int32_t requantize(const Int8GemmProblem& p, int32_t value, int col, int32_t lo, int32_t hi) {
     const FixedPointMultiplier& multiplier = p.perChannelMultipliers ? p.multipliers[col] : p.multipliers[0];
-    const int32_t withBias = p.biasInt32 ? static_cast<int32_t>(static_cast<uint32_t>(value) +
-                                                                static_cast<uint32_t>(p.biasInt32[col]))
-                                         : value;
+    const int32_t withBias =
+        p.biasInt32
+            ? static_cast<int32_t>(static_cast<uint32_t>(value) + static_cast<uint32_t>(p.biasInt32[col]))
+            : value;
     const int64_t out = static_cast<int64_t>(multiplier.apply(withBias)) + p.outZeroPoint;
     return static_cast<int32_t>(std::clamp<int64_t>(out, lo, hi));
 }

@@ -34,11 +34,11 @@ void packActivations(const QuantizedActivations& a, int block, int kPadded, T* d
     }
 }
 
-void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w, Int8GemmProblem& p,
-         ThreadPool* pool) {
+void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
+         Int8GemmProblem& p, ThreadPool* pool) {
     if (w.path() != path.path)
-        throw Error("int8 weights", std::string("packed for the ") + isaName(w.path()) + " path, used with the " +
-                                        isaName(path.path) + " path");
+        throw Error("int8 weights", std::string("packed for the ") + isaName(w.path()) +
+                                        " path, used with the " + isaName(path.path) + " path");
     if (a.m <= 0 || a.k != w.k() || !a.data)
         throw Error("int8 activations", "shape " + std::to_string(a.m) + " x " + std::to_string(a.k) +
                                             " does not match weights with K = " + std::to_string(w.k()));
@@ -52,7 +52,8 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
     packed.reserveScratch(packedCount * (layout.activationsAsInt16 ? 2 : 1));
     rowSums.reserveScratch(static_cast<size_t>(a.m));
     if (layout.activationsAsInt16 && layout.kGroup == 2)
-        packActivations<int16_t, 2>(a, layout.rowBlock, w.kPadded(), reinterpret_cast<int16_t*>(packed.data()), rowSums.data());
+        packActivations<int16_t, 2>(a, layout.rowBlock, w.kPadded(),
+                                    reinterpret_cast<int16_t*>(packed.data()), rowSums.data());
     else if (!layout.activationsAsInt16 && layout.kGroup == 4)
         packActivations<uint8_t, 4>(a, layout.rowBlock, w.kPadded(), packed.data(), rowSums.data());
     else
@@ -87,8 +88,8 @@ void checkScales(const float* scales, bool perChannel, int n) {
 
 } // namespace
 
-void int8GemmInt32(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w, int32_t* c,
-                   ThreadPool* pool) {
+void int8GemmInt32(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
+                   int32_t* c, ThreadPool* pool) {
     Int8GemmProblem p;
     p.output = Int8OutputKind::Int32;
     p.c = c;
@@ -96,7 +97,8 @@ void int8GemmInt32(const KernelTable& path, const QuantizedActivations& a, const
 }
 
 void int8GemmFloat(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
-                   const float* weightScales, bool perChannelScales, const float* bias, float* c, ThreadPool* pool) {
+                   const float* weightScales, bool perChannelScales, const float* bias, float* c,
+                   ThreadPool* pool) {
     checkScales(weightScales, perChannelScales, w.n());
     Int8GemmProblem p;
     p.output = Int8OutputKind::Float;
@@ -110,8 +112,8 @@ void int8GemmFloat(const KernelTable& path, const QuantizedActivations& a, const
 
 namespace {
 void runRequantize(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
-                   const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias, int32_t outZeroPoint,
-                   void* c, Int8OutputKind kind, ThreadPool* pool) {
+                   const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
+                   int32_t outZeroPoint, void* c, Int8OutputKind kind, ThreadPool* pool) {
     if (!multipliers)
         throw Error("int8 GEMM", "requantization multipliers are missing");
     const int32_t lo = kind == Int8OutputKind::Uint8 ? 0 : -128;

@@ -20,7 +20,8 @@ IsaPath parseIsa(std::string_view name, const std::string& subject) {
     for (IsaPath path : {IsaPath::Scalar, IsaPath::Avx2, IsaPath::Avx512})
         if (name == isaName(path))
             return path;
-    throw Error(subject, "unknown instruction set '" + std::string(name) + "' (allowed: scalar, avx2, avx512)");
+    throw Error(subject,
+                "unknown instruction set '" + std::string(name) + "' (allowed: scalar, avx2, avx512)");
 }
 
 } // namespace quantscope::kernels

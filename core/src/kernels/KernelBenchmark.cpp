@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <memory>
 #include <random>
 
@@ -22,24 +23,38 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
+double processCpuSeconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Timing {
+    double wall = 0.0; // seconds per call, best batch
+    double cpu = 0.0;  // process CPU seconds per call (all threads) in the batch with the best wall time
+};
+
 // Best time per call over five batches; call(i) gets a running index (to rotate weight copies).
-template <class F> double secondsPerCall(F&& call, double minSeconds) {
+template <class F> Timing secondsPerCall(F&& call, double minSeconds) {
     long index = 0;
     call(index++); // warm-up: first-touch page faults, packing scratch, thread start
     const double batchTarget = minSeconds / 5.0;
     long reps = 1;
-    double best = 1e300;
+    Timing best{1e300, 0.0};
     for (int batch = 0; batch < 5;) {
+        const double cpuStart = processCpuSeconds();
         const auto start = Clock::now();
         for (long r = 0; r < reps; ++r)
             call(index++);
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+        const double cpu = processCpuSeconds() - cpuStart;
         if (elapsed < batchTarget && batch == 0 && reps < (1L << 24)) {
             // Calibrating: grow the batch until it is long enough, then count batches.
             reps = std::max(reps * 2, static_cast<long>(reps * batchTarget / std::max(elapsed, 1e-9)));
             continue;
         }
-        best = std::min(best, elapsed / static_cast<double>(reps));
+        if (elapsed / static_cast<double>(reps) < best.wall)
+            best = {elapsed / static_cast<double>(reps), cpu / static_cast<double>(reps)};
         ++batch;
     }
     return best;
@@ -61,12 +76,12 @@ KernelBenchmark::KernelBenchmark(const KernelTable& path, int threads, double mi
 }
 
 double KernelBenchmark::readBandwidthGBs() {
-    const size_t count = (size_t{512} << 20) / sizeof(uint64_t);
+    const size_t count = (size_t{256} << 20) / sizeof(uint64_t); // 8x the L3 of the machines we target
     std::unique_ptr<uint64_t[]> buffer(new uint64_t[count]);
     for (size_t i = 0; i < count; ++i)
         buffer[i] = i;
     volatile uint64_t sink = 0;
-    const double seconds = secondsPerCall(
+    const Timing timing = secondsPerCall(
         [&](long) {
             // Four independent sums so the loop is bound by the loads, not by the adds.
             uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -78,19 +93,23 @@ double KernelBenchmark::readBandwidthGBs() {
             }
             sink = sink + s0 + s1 + s2 + s3;
         },
-        std::max(m_minSeconds, 0.5));
-    return static_cast<double>(count * sizeof(uint64_t)) / seconds / 1e9;
+        m_minSeconds);
+    m_cpuBandwidthGBs = static_cast<double>(count * sizeof(uint64_t)) / timing.cpu / 1e9;
+    return static_cast<double>(count * sizeof(uint64_t)) / timing.wall / 1e9;
 }
 
 std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
     const int m = shape.m, n = shape.n, k = shape.k;
-    if (m < 1 || n < 1 || k < 1 || k > PackedInt8Weights::kMaxK || static_cast<double>(m) * n * k > 1e12)
+    const double limit = double(1 << 26); // elements per matrix (256 MB of fp32)
+    if (m < 1 || n < 1 || k < 1 || k > PackedInt8Weights::kMaxK || double(m) * k > limit ||
+        double(n) * k > limit || double(m) * n > limit)
         throw Error("--shape", "M, N, K must be >= 1, K <= " + std::to_string(PackedInt8Weights::kMaxK) +
-                                   " and M*N*K <= 1e12");
+                                   " and each of M*K, N*K, M*N at most 2^26");
     std::mt19937 rng(12345);
     std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
     std::uniform_int_distribution<int> u8(0, 255), s8(-127, 127);
-    std::vector<float> a(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k), c(static_cast<size_t>(m) * n);
+    std::vector<float> a(static_cast<size_t>(m) * k), w(static_cast<size_t>(n) * k),
+        c(static_cast<size_t>(m) * n);
     for (auto& v : a)
         v = uniform(rng);
     for (auto& v : w)
@@ -100,7 +119,8 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
     openblas_set_num_threads(m_threads);
 
     std::vector<BenchResult> results;
-    auto record = [&](const std::string& kernel, const std::string& path, double seconds, double weightBytes) {
+    auto record = [&](const std::string& kernel, const std::string& path, Timing timing, double weightBytes) {
+        const double seconds = timing.wall;
         BenchResult r;
         r.m = m;
         r.n = n;
@@ -109,6 +129,7 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         r.path = path;
         r.secondsPerCall = seconds;
         r.gops = ops / seconds / 1e9;
+        r.cpuGops = ops / timing.cpu / 1e9;
         r.weightBytes = weightBytes;
         r.weightGBs = weightBytes / seconds / 1e9;
         results.push_back(r);
@@ -125,20 +146,21 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         std::vector<std::vector<float>> weights(static_cast<size_t>(copies), w);
         const std::string blasKernel = m == 1 ? "openblas_sgemv" : "openblas_sgemm";
         announce(blasKernel);
-        const double blas = secondsPerCall(
+        const Timing blas = secondsPerCall(
             [&](long i) {
                 const float* wi = weights[static_cast<size_t>(i % copies)].data();
                 if (m == 1)
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wi, k, a.data(), 1, 0.0f, c.data(), 1);
+                    cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wi, k, a.data(), 1, 0.0f, c.data(),
+                                1);
                 else
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, wi, k, 0.0f,
-                                c.data(), n);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, wi, k,
+                                0.0f, c.data(), n);
             },
             m_minSeconds);
         record(blasKernel, "openblas", blas, bytes);
         const std::string eigenKernel = m == 1 ? "eigen_sgemv" : "eigen_sgemm";
         announce(eigenKernel);
-        const double eigen = secondsPerCall(
+        const Timing eigen = secondsPerCall(
             [&](long i) {
                 Eigen::Map<const RowMajor> am(a.data(), m, k);
                 Eigen::Map<const RowMajor> wm(weights[static_cast<size_t>(i % copies)].data(), n, k);
@@ -166,10 +188,10 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
         const std::string kernel = m == 1 ? "int8_gemv" : "int8_gemm";
         announce(kernel);
         const QuantizedActivations act{aq.data(), m, k, 128, 0.02f};
-        const double seconds = secondsPerCall(
+        const Timing seconds = secondsPerCall(
             [&](long i) {
-                int8GemmFloat(m_path, act, *packed[static_cast<size_t>(i % copies)], scales.data(), true, nullptr,
-                              c.data(), &pool);
+                int8GemmFloat(m_path, act, *packed[static_cast<size_t>(i % copies)], scales.data(), true,
+                              nullptr, c.data(), &pool);
             },
             m_minSeconds);
         record(kernel, isaName(m_path.path), seconds, static_cast<double>(first.bytes()));
@@ -184,14 +206,16 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
             const int copies = copiesFor(shape, bytes);
             std::vector<std::unique_ptr<PackedInt4Weights>> packed;
             for (int i = 0; i < copies; ++i)
-                packed.push_back(std::make_unique<PackedInt4Weights>(PackedInt4Weights::quantize(w.data(), n, k, group)));
+                packed.push_back(
+                    std::make_unique<PackedInt4Weights>(PackedInt4Weights::quantize(w.data(), n, k, group)));
             for (Int4Activations activations : {Int4Activations::Float32, Int4Activations::Int8}) {
                 const std::string kernel = std::string(m == 1 ? "int4_gemv" : "int4_gemm") +
                                            (activations == Int4Activations::Int8 ? "_s8act" : "");
                 announce(kernel);
-                const double seconds = secondsPerCall(
+                const Timing seconds = secondsPerCall(
                     [&](long i) {
-                        int4Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], c.data(), activations, &pool);
+                        int4Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], c.data(),
+                                 activations, &pool);
                     },
                     m_minSeconds);
                 record(kernel, isaName(int4GemmPath(m_path, activations)), seconds, bytes);
@@ -209,8 +233,11 @@ std::vector<BenchResult> KernelBenchmark::run(const BenchShape& shape) {
             packed.push_back(std::make_unique<PackedBf16Weights>(w.data(), n, k));
         const std::string kernel = m == 1 ? "bf16_gemv" : "bf16_gemm";
         announce(kernel);
-        const double seconds = secondsPerCall(
-            [&](long i) { bf16Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], nullptr, c.data(), &pool); },
+        const Timing seconds = secondsPerCall(
+            [&](long i) {
+                bf16Gemm(m_path, a.data(), m, *packed[static_cast<size_t>(i % copies)], nullptr, c.data(),
+                         &pool);
+            },
             m_minSeconds);
         record(kernel, isaName(bf16GemmPath(m_path)), seconds, bytes);
     }

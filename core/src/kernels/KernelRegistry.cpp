@@ -23,9 +23,13 @@ const KernelTable* KernelRegistry::table(IsaPath path) {
     return nullptr;
 }
 
-const KernelTable& KernelRegistry::scalarTable() { return *scalarKernelTable(); }
+const KernelTable& KernelRegistry::scalarTable() {
+    return *scalarKernelTable();
+}
 
-bool KernelRegistry::isBuilt(IsaPath path) { return table(path) != nullptr; }
+bool KernelRegistry::isBuilt(IsaPath path) {
+    return table(path) != nullptr;
+}
 
 bool KernelRegistry::isSupported(IsaPath path) {
     return contains(CpuFeatures::host().supportedPaths(), path);
@@ -35,8 +39,9 @@ std::string KernelRegistry::unusableReason(IsaPath path) {
     if (!isBuilt(path))
         return std::string("the ") + isaName(path) + " path was not built (the compiler lacks its flags)";
     if (!isSupported(path)) {
-        const char* needs = path == IsaPath::Avx2 ? "avx2, fma and f16c"
-                                                  : "avx2, fma, f16c, avx512f/bw/vl/dq, avx512vnni and avx512bf16";
+        const char* needs = path == IsaPath::Avx2
+                                ? "avx2, fma and f16c"
+                                : "avx2, fma, f16c, avx512f/bw/vl/dq, avx512vnni and avx512bf16";
         return std::string("this processor cannot run the ") + isaName(path) + " path (it needs " + needs +
                "; it has: " + CpuFeatures::host().description() + ")";
     }

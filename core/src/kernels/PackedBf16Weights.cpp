@@ -7,9 +7,11 @@
 
 namespace quantscope::kernels {
 
-PackedBf16Weights::PackedBf16Weights(const float* weights, int n, int k) : m_n(n), m_k(k), m_kPadded((k + 1) / 2 * 2) {
+PackedBf16Weights::PackedBf16Weights(const float* weights, int n, int k)
+    : m_n(n), m_k(k), m_kPadded((k + 1) / 2 * 2) {
     if (n <= 0 || k <= 0)
-        throw Error("bf16 weights", "shape " + std::to_string(n) + " x " + std::to_string(k) + " must be positive");
+        throw Error("bf16 weights",
+                    "shape " + std::to_string(n) + " x " + std::to_string(k) + " must be positive");
     const int width = kBf16PanelWidth;
     m_data.resize(static_cast<size_t>(panelCount()) * width * m_kPadded);
     for (int col = 0; col < n; ++col) {

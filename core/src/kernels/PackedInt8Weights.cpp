@@ -6,7 +6,8 @@
 
 namespace quantscope::kernels {
 
-PackedInt8Weights::PackedInt8Weights(const KernelTable& path, const int8_t* weights, int n, int k, int32_t zeroPoint)
+PackedInt8Weights::PackedInt8Weights(const KernelTable& path, const int8_t* weights, int n, int k,
+                                     int32_t zeroPoint)
     : m_path(path.path), m_layout(path.int8Layout), m_n(n), m_k(k), m_zeroPoint(zeroPoint) {
     if (n <= 0 || k <= 0 || k > kMaxK)
         throw Error("int8 weights", "shape " + std::to_string(n) + " x " + std::to_string(k) +

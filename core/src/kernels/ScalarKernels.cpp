@@ -13,7 +13,8 @@ namespace quantscope::kernels {
 namespace {
 
 template <class T>
-void quantizeScalar(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax, T* q) {
+void quantizeScalar(const float* x, size_t count, float inverseScale, int32_t zp, int32_t qmin, int32_t qmax,
+                    T* q) {
     IntegerQuantizer quantizer;
     quantizer.inverseScale = inverseScale;
     quantizer.zeroPoint = zp;
@@ -83,16 +84,18 @@ void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
-            float y = 0.0f;
-            for (int g = 0; g < groups; ++g) {
-                float dot = 0.0f;
-                for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
-                    dot += p.x[k] * static_cast<float>(int4At(w, j, k));
-                y += dot * scales[g * 16 + j];
+        for (int row = 0; row < p.m; ++row)
+            for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
+                const float* x = p.x + static_cast<size_t>(row) * p.k;
+                float y = 0.0f;
+                for (int g = 0; g < groups; ++g) {
+                    float dot = 0.0f;
+                    for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
+                        dot += x[k] * static_cast<float>(int4At(w, j, k));
+                    y += dot * scales[g * 16 + j];
+                }
+                p.y[static_cast<size_t>(row) * p.n + panel * 16 + j] = y;
             }
-            p.y[panel * 16 + j] = y;
-        }
     }
 }
 
@@ -101,16 +104,19 @@ void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
-        for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
-            float y = 0.0f;
-            for (int g = 0; g < groups; ++g) {
-                int32_t dot = 0;
-                for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
-                    dot += static_cast<int32_t>(p.xq[k]) * int4At(w, j, k);
-                y += static_cast<float>(dot) * (p.xScales[g] * scales[g * 16 + j]);
+        for (int row = 0; row < p.m; ++row)
+            for (int j = 0; j < 16 && panel * 16 + j < p.n; ++j) {
+                const int8_t* xq = p.xq + static_cast<size_t>(row) * p.k;
+                const float* xScales = p.xScales + static_cast<size_t>(row) * groups;
+                float y = 0.0f;
+                for (int g = 0; g < groups; ++g) {
+                    int32_t dot = 0;
+                    for (int k = g * p.groupSize; k < (g + 1) * p.groupSize; ++k)
+                        dot += static_cast<int32_t>(xq[k]) * int4At(w, j, k);
+                    y += static_cast<float>(dot) * (xScales[g] * scales[g * 16 + j]);
+                }
+                p.y[static_cast<size_t>(row) * p.n + panel * 16 + j] = y;
             }
-            p.y[panel * 16 + j] = y;
-        }
     }
 }
 
@@ -124,7 +130,8 @@ void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
         const int col0 = panel * width;
         const int cols = std::min(width, p.n - col0);
         for (int row = 0; row < p.m; ++row) {
-            const uint16_t* sliver = p.packedA + static_cast<size_t>(row / p.rowBlock) * p.rowBlock * p.kPadded;
+            const uint16_t* sliver =
+                p.packedA + static_cast<size_t>(row / p.rowBlock) * p.rowBlock * p.kPadded;
             const int r = row % p.rowBlock;
             for (int j = 0; j < cols; ++j) {
                 float sum = 0.0f;
@@ -165,18 +172,5 @@ const KernelTable* scalarKernelTable() {
     static const KernelTable table = makeTable();
     return &table;
 }
-
-namespace reference {
-void gemmInt32(const uint8_t* a, int m, int k, int32_t za, const int8_t* w, int n, int32_t zw, int32_t* c) {
-    for (int i = 0; i < m; ++i)
-        for (int j = 0; j < n; ++j) {
-            int64_t sum = 0;
-            for (int kk = 0; kk < k; ++kk)
-                sum += (static_cast<int64_t>(a[static_cast<size_t>(i) * k + kk]) - za) *
-                       (static_cast<int64_t>(w[static_cast<size_t>(j) * k + kk]) - zw);
-            c[static_cast<size_t>(i) * n + j] = static_cast<int32_t>(sum);
-        }
-}
-} // namespace reference
 
 } // namespace quantscope::kernels

@@ -57,13 +57,20 @@ ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputSha
     const auto pads = node.intsAttribute("pads", {0, 0, 0, 0});
     if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
         throw Error(ops::nodeSubject(node), "kernel_shape, strides and dilations need 2 values and pads 4 (2-D only)");
+    // Bounded so that no window arithmetic below can overflow, whatever the file says.
+    constexpr int64_t kLimit = int64_t{1} << 30;
     for (int i = 0; i < 2; ++i) {
-        if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1)
-            throw Error(ops::nodeSubject(node), "kernel sizes, strides and dilations must be 1 or more");
+        if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || kernel[i] > kLimit || strides[i] > kLimit ||
+            dilations[i] > kLimit)
+            throw Error(ops::nodeSubject(node), "kernel sizes, strides and dilations must be in 1..2^30");
     }
     for (int64_t p : pads) {
-        if (p < 0)
-            throw Error(ops::nodeSubject(node), "pads must not be negative");
+        if (p < 0 || p > kLimit)
+            throw Error(ops::nodeSubject(node), "pads must be in 0..2^30");
+    }
+    for (int64_t d : inputShape) {
+        if (d < 0 || d > kLimit)
+            throw Error(ops::nodeSubject(node), "input dimensions must be in 0..2^30");
     }
     g.kernelH = kernel[0];
     g.kernelW = kernel[1];

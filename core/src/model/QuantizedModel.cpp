@@ -5,6 +5,10 @@
 #include "model/Ops.h"
 #include "quantscope/Error.h"
 #include "quantscope/calib/Observer.h"
+#include "quantscope/kernels/ElementwiseKernels.h"
+#include "quantscope/kernels/Int4Gemv.h"
+#include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/PackedInt4Weights.h"
 #include "quantscope/quant/FloatCodes.h"
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -12,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace quantscope {
 namespace {
@@ -27,9 +32,40 @@ bool fitsInt8Weights(const QuantSpec& spec)
            spec.granularity != Granularity::Group;
 }
 
+// The kernels' element type for a per-tensor integer spec whose range is a whole 8- or 4-bit
+// type (the common case); narrowed or reduced ranges use IntegerQuantizer, the same rule in C++.
+std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QParams& params)
+{
+    if (!spec.format.isInteger())
+        return std::nullopt;
+    for (auto type : {kernels::IntegerType::Int8, kernels::IntegerType::Uint8, kernels::IntegerType::Int4,
+                      kernels::IntegerType::Uint4}) {
+        if (params.qmin == kernels::integerTypeMin(type) && params.qmax == kernels::integerTypeMax(type))
+            return type;
+    }
+    return std::nullopt;
+}
+
+kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count)
+{
+    kernels::ParamRuns runs;
+    runs.runLength = count;
+    runs.count = 1;
+    runs.scales = params.scale.data();
+    runs.zeroPoints = params.zeroPoint.data();
+    return runs;
+}
+
 // Quantize-dequantize in place with per-tensor parameters.
 void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QParams& params)
 {
+    if (values.empty())
+        return;
+    if (const auto type = kernelType(spec, params)) {
+        kernels::fakeQuantize(kernels::KernelRegistry::active(), values.data(), values.size(),
+                              perTensorRuns(params, values.size()), *type, values.data());
+        return;
+    }
     if (spec.format.isInteger()) {
         const IntegerQuantizer q(params.scale[0], params.zeroPoint[0], static_cast<int32_t>(params.qmin),
                                  static_cast<int32_t>(params.qmax));
@@ -54,6 +90,30 @@ QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec)
     params.min = {range.min};
     params.max = {range.max};
     return params;
+}
+
+// Gemm's y = alpha * product + beta * C, C broadcast to M x N from [], [N], [1, N], [M, 1] or
+// [M, N] as in the fp32 Gemm.
+void applyGemmEpilogue(const Node& node, const Value& a, const Value* c, int64_t m, int64_t n, std::vector<float>& y)
+{
+    if (a.rank() != 2)
+        throw Error(ops::nodeSubject(node), "A must be 2-D, found " + shapeToString(a.shape));
+    const float alpha = node.floatAttribute("alpha", 1.0f);
+    const float beta = node.floatAttribute("beta", 1.0f);
+    if (alpha != 1.0f) {
+        for (float& v : y)
+            v *= alpha;
+    }
+    if (c == nullptr || beta == 0.0f)
+        return;
+    const auto& cs = c->shape;
+    const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
+    if (cs.size() > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
+        throw Error(ops::nodeSubject(node), "C of shape " + shapeToString(cs) + " does not broadcast to the output");
+    for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j)
+            y[i * n + j] += beta * c->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
+    }
 }
 
 bool isQuantizableOp(const std::string& op)
@@ -153,12 +213,40 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
                 }
             }
         }
+        packInt4(layer, node, transposed, inAxis, view);
         m_layerOfNode[i] = m_layers.size();
         m_layers.push_back(std::move(layer));
     }
 }
 
 QuantizedModel::~QuantizedModel() = default;
+
+void QuantizedModel::packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view)
+{
+    const QuantSpec& spec = layer.weight.spec;
+    const QParams& p = layer.weight.params;
+    const int64_t n = transposed ? view[1] : view[0];
+    const int64_t k = transposed ? view[0] : view[1];
+    const bool eligible = node.opType != "Conv" && node.intAttribute("transA", 0) == 0 && spec.format.isInteger() &&
+                          spec.format.isSigned && spec.format.bits == 4 && spec.granularity == Granularity::Group &&
+                          spec.axis == inAxis && spec.groupSize % 8 == 0 && k % spec.groupSize == 0 &&
+                          std::all_of(p.zeroPoint.begin(), p.zeroPoint.end(), [](int32_t z) { return z == 0; });
+    if (!eligible || layer.weight.integers.empty())
+        return;
+    const int64_t groups = k / spec.groupSize;
+    std::vector<int8_t> q(static_cast<std::size_t>(n * k));
+    std::vector<float> scales(static_cast<std::size_t>(n * groups));
+    for (int64_t r = 0; r < n; ++r) {
+        for (int64_t c = 0; c < k; ++c)
+            q[r * k + c] = static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
+        // The block grid is [N, groups] for N x K weights and [groups, N] for K x N ones.
+        for (int64_t g = 0; g < groups; ++g)
+            scales[r * groups + g] = p.scale[transposed ? g * n + r : r * groups + g];
+    }
+    layer.int4 = std::make_shared<const kernels::PackedInt4Weights>(kernels::PackedInt4Weights::fromIntegers(
+        q.data(), scales.data(), static_cast<int>(n), static_cast<int>(k), static_cast<int>(spec.groupSize)));
+    layer.int4Path = kernels::isaName(kernels::int4GemmPath(kernels::KernelRegistry::active(), kernels::Int4Activations::Float32));
+}
 
 QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const
 {
@@ -248,10 +336,20 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
 {
     // Quantize the input to uint8: q - qmin shifts any <= 8-bit integer format into 0..255.
     const int32_t qmin = static_cast<int32_t>(xSpec.qmin());
-    const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin, static_cast<int32_t>(xSpec.qmax()));
     std::vector<uint8_t> xq(x.data.size());
-    for (std::size_t i = 0; i < xq.size(); ++i)
-        xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
+    const auto type = kernelType(xSpec, xParams);
+    if (!xq.empty() && (type == kernels::IntegerType::Uint8 || type == kernels::IntegerType::Int8)) {
+        kernels::quantize(kernels::KernelRegistry::active(), x.data.data(), xq.size(), perTensorRuns(xParams, xq.size()),
+                          *type, xq.data());
+        if (type == kernels::IntegerType::Int8) {
+            for (auto& q : xq)
+                q ^= 0x80; // two's complement q + 128
+        }
+    } else {
+        const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin, static_cast<int32_t>(xSpec.qmax()));
+        for (std::size_t i = 0; i < xq.size(); ++i)
+            xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
+    }
     const int32_t zx = xParams.zeroPoint[0] - qmin;
     const float sx = xParams.scale[0];
     const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
@@ -268,20 +366,29 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
         Value y;
         y.shape = {g.batch, w.shape[0], g.outH, g.outW};
         y.data.resize(static_cast<std::size_t>(ops::elementCount(y.shape)));
-        std::vector<uint8_t> rows(static_cast<std::size_t>(spatial * patch));
-        std::vector<int32_t> acc(static_cast<std::size_t>(spatial * groupOut));
-        for (int64_t b = 0; b < g.batch; ++b) {
+        // All images of a chunk in one GEMM (M = images x output pixels): the kernels pack
+        // activations per call, so few large calls beat many small ones. Chunks bound the memory.
+        const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
+        std::vector<uint8_t> rows(static_cast<std::size_t>(chunk * spatial * patch));
+        std::vector<int32_t> acc(static_cast<std::size_t>(chunk * spatial * groupOut));
+        for (int64_t first = 0; first < g.batch; first += chunk) {
+            const int64_t images = std::min(chunk, g.batch - first);
             for (int64_t grp = 0; grp < groups; ++grp) {
-                im2row(xq.data() + (b * g.channels + grp * groupIn) * g.height * g.width, groupIn, g, rows.data(),
-                       static_cast<uint8_t>(zx)); // padding is real zero, i.e. the zero point
-                layer.int8[grp]->run(rows.data(), spatial, zx, acc.data());
-                for (int64_t j = 0; j < groupOut; ++j) {
-                    const int64_t channel = grp * groupOut + j;
-                    const float scale = sx * layer.rowScales[channel];
-                    const float add = bias ? bias->data[channel] : 0.0f;
-                    float* out = y.data.data() + (b * w.shape[0] + channel) * spatial;
-                    for (int64_t p = 0; p < spatial; ++p)
-                        out[p] = static_cast<float>(acc[p * groupOut + j]) * scale + add;
+                for (int64_t i = 0; i < images; ++i) {
+                    im2row(xq.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width, groupIn, g,
+                           rows.data() + i * spatial * patch, static_cast<uint8_t>(zx)); // padding is real zero: the zero point
+                }
+                layer.int8[grp]->run(rows.data(), images * spatial, zx, acc.data());
+                for (int64_t i = 0; i < images; ++i) {
+                    const int32_t* imageAcc = acc.data() + i * spatial * groupOut;
+                    for (int64_t j = 0; j < groupOut; ++j) {
+                        const int64_t channel = grp * groupOut + j;
+                        const float scale = sx * layer.rowScales[channel];
+                        const float add = bias ? bias->data[channel] : 0.0f;
+                        float* out = y.data.data() + ((first + i) * w.shape[0] + channel) * spatial;
+                        for (int64_t p = 0; p < spatial; ++p)
+                            out[p] = static_cast<float>(imageAcc[p * groupOut + j]) * scale + add;
+                    }
                 }
             }
         }
@@ -300,33 +407,12 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
     y.shape = x.shape;
     y.shape.back() = n;
     y.data.resize(static_cast<std::size_t>(m * n));
-    if (node.opType == "Gemm") {
-        if (x.rank() != 2)
-            throw Error(ops::nodeSubject(node), "A must be 2-D, found " + shapeToString(x.shape));
-        const float alpha = node.floatAttribute("alpha", 1.0f);
-        const float beta = node.floatAttribute("beta", 1.0f);
-        // C broadcasts to M x N from [], [N], [1, N], [M, 1] or [M, N], as in the fp32 Gemm.
-        std::vector<float> c(static_cast<std::size_t>(m * n), 0.0f);
-        if (bias != nullptr && beta != 0.0f) {
-            const auto& cs = bias->shape;
-            const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
-            if (cs.size() > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
-                throw Error(ops::nodeSubject(node), "C of shape " + shapeToString(cs) + " does not broadcast to the output");
-            for (int64_t i = 0; i < m; ++i) {
-                for (int64_t j = 0; j < n; ++j)
-                    c[i * n + j] = beta * bias->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
-            }
-        }
-        for (int64_t i = 0; i < m; ++i) {
-            for (int64_t j = 0; j < n; ++j)
-                y.data[i * n + j] = alpha * (static_cast<float>(acc[i * n + j]) * (sx * layer.rowScales[j])) + c[i * n + j];
-        }
-        return y;
-    }
     for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < n; ++j)
             y.data[i * n + j] = static_cast<float>(acc[i * n + j]) * (sx * layer.rowScales[j]);
     }
+    if (node.opType == "Gemm")
+        applyGemmEpilogue(node, x, bias, m, n, y.data);
     return y;
 }
 
@@ -340,13 +426,35 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
     switch (mode) {
     case QuantMode::Fp32:
         return false;
-    case QuantMode::WeightOnly:
-        outputs = m_executor.runNode(node, withWeights);
+    case QuantMode::WeightOnly: {
+        if (!layer.int4) {
+            outputs = m_executor.runNode(node, withWeights); // dequantized weights, fp32 arithmetic
+            return true;
+        }
+        const int64_t k = layer.int4->k(), n = layer.int4->n();
+        if (x.rank() < 1 || x.shape.back() != k)
+            throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
+                                                    std::to_string(k) + " inputs");
+        const int64_t m = x.size() / k;
+        Value y;
+        y.shape = x.shape;
+        y.shape.back() = n;
+        y.data.resize(static_cast<std::size_t>(m * n));
+        if (m > 0)
+            kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m), *layer.int4, y.data.data(),
+                              kernels::Int4Activations::Float32);
+        if (node.opType == "Gemm")
+            applyGemmEpilogue(node, x, inputs.size() > 2 ? inputs[2] : nullptr, m, n, y.data);
+        outputs.clear();
+        outputs.push_back(std::move(y));
         return true;
+    }
     case QuantMode::Dynamic: {
         if (node.opType == "Conv")
             return false; // dynamic quantization covers Linear layers only (PyTorch quantize_dynamic)
-        const QuantSpec& spec = m_config.activation;
+        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
+        QuantSpec spec = m_config.activation;
+        spec.calib = CalibMethod::MinMax;
         const QParams params = perTensorParams(x.data, spec);
         if (layer.integerPath && fitsUint8(spec)) {
             outputs.clear();
@@ -361,8 +469,10 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
     }
     case QuantMode::Static: {
         const auto found = m_activations.find(node.inputs[0]);
-        if (found == m_activations.end())
-            throw Error(ops::nodeSubject(node), "static mode needs calibrated activations: run calibrate() first");
+        if (found == m_activations.end()) { // a constant input (no activation): quantized weights only
+            outputs = m_executor.runNode(node, withWeights);
+            return true;
+        }
         const QParamsEntry& entry = found->second;
         if (layer.integerPath && fitsUint8(entry.spec)) {
             outputs.clear();

@@ -20,8 +20,8 @@ std::string lowercaseExtension(const std::string& path)
     return extension;
 }
 
-// The array of a .npy file, or the samples entry of an .npz archive.
-Tensor loadArray(const std::string& path)
+// The array of a .npy file, or the entry of an .npz archive named by one of `names`.
+Tensor loadArray(const std::string& path, std::initializer_list<const char*> names)
 {
     const auto file = openWeightFile(path);
     const auto& tensors = file->tensors();
@@ -29,14 +29,16 @@ Tensor loadArray(const std::string& path)
         throw Error(path, "holds no arrays");
     if (tensors.size() == 1)
         return file->load(tensors[0].name);
-    for (const char* name : {"x", "samples", "input", "inputs"}) {
+    std::string wanted;
+    for (const char* name : names) {
         if (file->find(name))
             return file->load(name);
+        wanted += (wanted.empty() ? "" : ", ") + std::string(name);
     }
-    std::string names;
+    std::string present;
     for (const auto& info : tensors)
-        names += (names.empty() ? "" : ", ") + info.name;
-    throw Error(path, "holds several arrays (" + names + "); name the samples array x, samples, input or inputs");
+        present += (present.empty() ? "" : ", ") + info.name;
+    throw Error(path, "holds several arrays (" + present + ") and none is named " + wanted);
 }
 
 } // namespace
@@ -80,7 +82,7 @@ SampleSet SampleSet::load(const std::string& path, const std::string& excludeCol
             throw Error(path, "has no sample columns");
         return SampleSet(path, {width}, std::move(values));
     }
-    Tensor array = loadArray(path);
+    Tensor array = loadArray(path, {"x", "samples", "input", "inputs"});
     if (array.rank() == 0 || array.shape()[0] == 0)
         throw Error(path, "holds zero samples (the leading axis of " + shapeToString(array.shape()) + " indexes them)");
     std::vector<int64_t> sampleShape(array.shape().begin() + 1, array.shape().end());
@@ -144,7 +146,7 @@ std::vector<int64_t> loadLabels(const std::string& path, const std::string& colu
         for (const auto& row : table.rows)
             raw.push_back(row[index]);
     } else {
-        const Tensor array = loadArray(path);
+        const Tensor array = loadArray(path, {"y", "labels", "label", "target", "targets"});
         const auto& shape = array.shape();
         if (!(shape.size() == 1 || (shape.size() == 2 && shape[1] == 1)))
             throw Error(path, "labels must be N or N x 1, found " + shapeToString(shape));

@@ -12,8 +12,11 @@ constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
 // each) and handed on in double, so the relative error stays near 1e-6 whatever the tensor's
 // size. `#pragma omp simd` allows the reordered reductions (compiled with -fopenmp-simd; no
 // OpenMP runtime); target_clones builds AVX-512, AVX2 and baseline versions chosen at load time.
+// fp-contract=off: the AVX-512 clone has FMA, and GCC would otherwise fuse x * inverseScale with
+// the + kRoundingMagic below, skipping the float32 rounding of the product that torch performs
+// (levels at exact ties, such as x / S = 7.5, then round the other way).
 template <bool kWriteOutputs>
-__attribute__((target_clones("avx512f", "avx2", "default"))) MetricSums
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) MetricSums
 quantizeChunk(const float* values, int count, float scale, float inverseScale, float zeroPoint, float qmin,
               float qmax, uint32_t* codes, int32_t* integers, float* dequantized) {
     float sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;

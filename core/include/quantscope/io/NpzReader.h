@@ -44,7 +44,7 @@ private:
 
     std::string m_path;
     std::unique_ptr<zip, ZipCloser> m_archive;
-    mutable std::mutex m_archiveMutex; // libzip handles are not thread-safe
+    mutable std::mutex m_archiveMutex;             // libzip handles are not thread-safe
     std::map<std::string, std::string> m_metadata; // .npz has none
     std::vector<TensorInfo> m_tensors;
     std::vector<Entry> m_entries; // parallel to m_tensors

@@ -34,8 +34,8 @@ void quantize(const KernelTable& path, const float* x, size_t count, const Param
 void dequantize(const KernelTable& path, const void* q, size_t count, const ParamRuns& runs, IntegerType type,
                 float* x);
 // dequantize(quantize(x)), the value the quantized tensor stands for.
-void fakeQuantize(const KernelTable& path, const float* x, size_t count, const ParamRuns& runs, IntegerType type,
-                  float* y);
+void fakeQuantize(const KernelTable& path, const float* x, size_t count, const ParamRuns& runs,
+                  IntegerType type, float* y);
 
 // Bytes `quantize` writes for `count` values of `type`.
 size_t quantizedBytes(IntegerType type, size_t count);

@@ -12,7 +12,7 @@ namespace quantscope::kernels {
 // (for M >= 1, one 64-bit rounding shift instead, saturating). The result is within 1 + |x * M| * 2^-31
 // of x * M (two roundings, and m0's own rounding).
 class FixedPointMultiplier {
-public:
+  public:
     FixedPointMultiplier() = default;
     // `real` must be finite and in [0, 2^16); throws Error otherwise. 0 gives a multiplier that
     // maps everything to 0.
@@ -31,7 +31,9 @@ public:
             const int64_t half = int64_t{1} << (exponent - 1);
             const int64_t magnitude = ((product < 0 ? -product : product) + half) >> exponent;
             const int64_t rounded = product < 0 ? -magnitude : magnitude;
-            return static_cast<int32_t>(rounded > INT32_MAX ? INT32_MAX : rounded < INT32_MIN ? INT32_MIN : rounded);
+            return static_cast<int32_t>(rounded > INT32_MAX   ? INT32_MAX
+                                        : rounded < INT32_MIN ? INT32_MIN
+                                                              : rounded);
         }
         return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMul(x, m_multiplier), -m_shift);
     }
@@ -55,7 +57,7 @@ public:
         return (x >> exponent) + (remainder > threshold ? 1 : 0);
     }
 
-private:
+  private:
     int32_t m_multiplier = 0;
     int m_shift = 0;
 };

@@ -13,7 +13,8 @@ enum class Int4Activations {
 };
 
 // int4 weight-only matrix product with fp32 activations X (M x K) and output Y (M x N).
-// M = 1 is the GEMV that bounds decoding speed; larger M runs the GEMV per row.
+// M = 1 is the GEMV that bounds decoding speed; for larger M the AVX-512 path decodes each weight
+// block once for up to 4 rows.
 // Int8 activations are quantized here, per group of the weights: xs = absmax / 127,
 // q = clamp(round(x / xs), -127, 127) (IntegerQuantizer's rule), and each group's integer dot
 // sum q_x * q_w is scaled by xs * s[n][g].

@@ -15,8 +15,12 @@ enum class IsaPath : uint32_t {
 
 using IsaMask = uint32_t;
 
-constexpr IsaMask maskOf(IsaPath path) { return static_cast<IsaMask>(path); }
-constexpr bool contains(IsaMask mask, IsaPath path) { return (mask & maskOf(path)) != 0; }
+constexpr IsaMask maskOf(IsaPath path) {
+    return static_cast<IsaMask>(path);
+}
+constexpr bool contains(IsaMask mask, IsaPath path) {
+    return (mask & maskOf(path)) != 0;
+}
 
 // "scalar", "avx2", "avx512".
 const char* isaName(IsaPath path);

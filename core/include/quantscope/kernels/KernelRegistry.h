@@ -11,7 +11,7 @@ namespace quantscope::kernels {
 // reference) and the benchmarks all read it. A path is usable when it was built (its table
 // exists: the compiler accepted its ISA flags) and the processor supports it.
 class KernelRegistry {
-public:
+  public:
     struct Entry {
         IsaPath path;
         const KernelTable* table; // null when the path was not built
@@ -21,7 +21,7 @@ public:
     static const std::vector<Entry>& entries();
     static const KernelTable* table(IsaPath path); // null when not built
     static bool isBuilt(IsaPath path);
-    static bool isSupported(IsaPath path);  // by this processor
+    static bool isSupported(IsaPath path); // by this processor
     static bool isUsable(IsaPath path) { return isBuilt(path) && isSupported(path); }
     // Why a path cannot be used ("not built", "the processor lacks avx512vnni ..."), "" if it can.
     static std::string unusableReason(IsaPath path);

@@ -27,20 +27,20 @@ enum class Int8OutputKind { Int32, Float, Uint8, Int8 };
 // All pointers are owned by the caller; the kernel writes the panels it is given.
 struct Int8GemmProblem {
     int m = 0, n = 0, k = 0, kPadded = 0;
-    const void* packedA = nullptr;       // slivers per Int8Layout
-    const int32_t* rowSums = nullptr;    // sum_k A[m][k], m entries
+    const void* packedA = nullptr;    // slivers per Int8Layout
+    const int32_t* rowSums = nullptr; // sum_k A[m][k], m entries
     int32_t aZeroPoint = 0;
-    const int8_t* packedB = nullptr;     // panels per Int8Layout
-    const int32_t* colSums = nullptr;    // sum_k B[n][k], padded to whole panels
+    const int8_t* packedB = nullptr;  // panels per Int8Layout
+    const int32_t* colSums = nullptr; // sum_k B[n][k], padded to whole panels
     int32_t bZeroPoint = 0;
     Int8OutputKind output = Int8OutputKind::Int32;
     void* c = nullptr;
-    int ldc = 0;                          // elements between rows of C
+    int ldc = 0; // elements between rows of C
     // Float output: c = float(acc) * (aScale * bScales[n]) + bias[n], multiply then add.
     float aScale = 1.0f;
-    const float* bScales = nullptr;       // 1 entry, or n when perChannelScales
+    const float* bScales = nullptr; // 1 entry, or n when perChannelScales
     bool perChannelScales = false;
-    const float* bias = nullptr;          // n entries or null
+    const float* bias = nullptr; // n entries or null
     // Requantized output: c = clamp(multiplier[n].apply(acc + biasInt32[n]) + outZeroPoint).
     const FixedPointMultiplier* multipliers = nullptr; // 1 entry, or n when perChannelMultipliers
     bool perChannelMultipliers = false;
@@ -48,18 +48,18 @@ struct Int8GemmProblem {
     int32_t outZeroPoint = 0;
 };
 
-// int4 weight-only GEMV: y[n] = sum_g scale[n][g] * sum_{k in g} x[k] * w[n][k], w in [-8, 7].
-// Weights are panels of 16 columns; for every 8 values of k a 64-byte block holds, at byte
-// 4 * column + i, w[k + i] + 8 in the low nibble and w[k + 4 + i] + 8 in the high one.
+// int4 weight-only GEMV / GEMM (m rows of activations): y[m][n] = sum_g scale[n][g] * sum_{k in g} x[k] *
+// w[n][k], w in [-8, 7]. Weights are panels of 16 columns; for every 8 values of k a 64-byte block holds, at
+// byte 4 * column + i, w[k + i] + 8 in the low nibble and w[k + 4 + i] + 8 in the high one.
 struct Int4GemvProblem {
-    int n = 0, k = 0, groupSize = 0;
-    const uint8_t* packedW = nullptr;   // panels * (k / 8) * 64 bytes
-    const float* scales = nullptr;      // [panel][group][16]
-    const float* x = nullptr;           // fp32 activations (float variant)
-    const int8_t* xq = nullptr;         // int8 activations (int8 variant), k entries
-    const float* xScales = nullptr;     // one per group (int8 variant)
-    const int32_t* xSums = nullptr;     // sum of xq per group (int8 variant)
-    float* y = nullptr;
+    int m = 1, n = 0, k = 0, groupSize = 0;
+    const uint8_t* packedW = nullptr; // panels * (k / 8) * 64 bytes
+    const float* scales = nullptr;    // [panel][group][16]
+    const float* x = nullptr;         // fp32 activations (float variant), m x k
+    const int8_t* xq = nullptr;       // int8 activations (int8 variant), m x k
+    const float* xScales = nullptr;   // m x groups (int8 variant)
+    const int32_t* xSums = nullptr;   // sum of xq per group, m x groups (int8 variant)
+    float* y = nullptr;               // m x n
 };
 
 // bf16 GEMM, C = A * B^T in fp32 with bf16 inputs: A is packed as slivers of `rowBlock` rows of

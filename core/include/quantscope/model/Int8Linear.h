@@ -1,20 +1,32 @@
 #pragma once
 
-// The integer matrix product of quantized layers, u8 activations x s8 weights
-// -> s32 accumulators, C = (A - za)(W - zw)^T exactly. `reference` is a plain triple loop that
-// defines the result; the SIMD kernels (core/kernels) must reproduce it bit for bit.
+// The integer matrix product of quantized layers, u8 activations x s8 weights -> s32
+// accumulators, C = (A - za)(W - zw)^T exactly. `reference` is a plain triple loop that defines
+// the result; run() uses the SIMD int8 GEMM of core/kernels (packed once here) when every row has
+// the same weight zero point, which the kernels require, and must give the same integers.
+
+#include "quantscope/kernels/IsaPath.h"
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 
 namespace quantscope {
 
+namespace kernels {
+class PackedInt8Weights;
+}
+
 class Int8Linear {
 public:
-    // weights: N x K row-major (one row per output channel); one zero point per row.
-    Int8Linear(std::vector<int8_t> weights, int64_t n, int64_t k, std::vector<int32_t> zeroPoints);
-
     static constexpr int64_t kMaxK = 32768; // 255 * 255 * K stays below 2^31
+
+    // weights: N x K row-major (one row per output channel); one zero point per row. `path`
+    // chooses the kernel path (default: the process's active one, QUANTSCOPE_ISA honoured).
+    Int8Linear(std::vector<int8_t> weights, int64_t n, int64_t k, std::vector<int32_t> zeroPoints,
+               std::optional<kernels::IsaPath> path = std::nullopt);
+    ~Int8Linear();
 
     int64_t n() const { return m_n; }
     int64_t k() const { return m_k; }
@@ -24,14 +36,14 @@ public:
     void run(const uint8_t* a, int64_t m, int32_t activationZeroPoint, int32_t* accumulators) const;
     void reference(const uint8_t* a, int64_t m, int32_t activationZeroPoint, int32_t* accumulators) const;
 
-    // Which implementation run() uses ("reference" or a kernel path name).
+    // Which implementation run() uses: "reference" or the kernel path ("scalar", "avx2", "avx512").
     const char* pathName() const;
 
 private:
     std::vector<int8_t> m_weights;
     int64_t m_n = 0, m_k = 0;
     std::vector<int32_t> m_zeroPoints;
-    std::vector<int32_t> m_rowSums; // sum over K of each weight row, for the zero-point terms
+    std::unique_ptr<kernels::PackedInt8Weights> m_packed; // null: per-row zero points differ
 };
 
 } // namespace quantscope

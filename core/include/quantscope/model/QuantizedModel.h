@@ -16,6 +16,9 @@
 namespace quantscope {
 
 class Int8Linear;
+namespace kernels {
+class PackedInt4Weights;
+}
 
 // A model with quantized weights and (after calibrate) quantized activations, run in any
 // QuantMode.
@@ -46,6 +49,10 @@ public:
         std::vector<std::shared_ptr<const Int8Linear>> int8;
         std::vector<float> rowScales; // the weight scale of each output channel
         int64_t groups = 1;
+        // Symmetric int4 per-group weights along K (group size a multiple of 8 dividing K) of a
+        // Gemm / MatMul, packed for the int4 weight-only kernel; null otherwise.
+        std::shared_ptr<const kernels::PackedInt4Weights> int4;
+        std::string int4Path; // the kernel path int4 runs on
     };
 
     // Quantizes the weights of every Gemm / MatMul / Conv. Throws Error for invalid settings.
@@ -89,6 +96,7 @@ private:
     Value integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
                        const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const;
     QuantSpec activationSpecFor(const std::string& name) const;
+    static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view);
 
     const Executor& m_executor;
     ModelQuantConfig m_config;

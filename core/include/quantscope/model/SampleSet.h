@@ -42,7 +42,8 @@ private:
     std::vector<float> m_values;
 };
 
-// Class labels 0, 1, 2...: a .npy / .npz array of N integers (N or N x 1), or a CSV column chosen
+// Class labels 0, 1, 2...: a .npy array or an .npz entry (its only one, or the one named y, labels,
+// label, target or targets) of N integers (N or N x 1), or a CSV column chosen
 // by header name or 0-based index (default: the only column, or one named label, labels, target,
 // class or y). Throws Error naming the file for non-integer or negative labels.
 std::vector<int64_t> loadLabels(const std::string& path, const std::string& column = {});
