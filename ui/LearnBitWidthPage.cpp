@@ -69,7 +69,7 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
                                 .arg(spec.format.isSigned ? QStringLiteral("intN") : QStringLiteral("uintN"),
                                      QString::fromLatin1(schemeName(spec.scheme)), perBlock,
                                      QString::fromLatin1(calibMethodName(spec.calib)));
-    m_sqnr->reset(tr("SQNR from 16 to 2 bits (%1)").arg(setting), tr("bits (16 → 2)"), tr("SQNR (dB)"));
+    m_sqnr->reset(tr("SQNR, 16 → 2 bits"), tr("bits (16 → 2)"), tr("SQNR (dB)"));
     if (!std::isnan(at8)) {
         QVector<double> reference;
         for (double b : std::as_const(bits))
@@ -81,13 +81,13 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
         labels.append(static_cast<int>(bits[i]) % 2 == 0 ? QString::number(sqnr[i], 'f', 1) : QString());
     m_sqnr->addLine(tr("measured"), bits, sqnr, m_sqnr->accentColour(0), Qt::SolidLine, true, false, labels);
     m_sqnr->finish(true);
-    // Bits are whole numbers; the curves run from top left to bottom right, so the legend goes top right.
+    // Bits are whole numbers; the curves run from top left to bottom right, so the legend goes bottom left.
     auto everyTwoBits = QSharedPointer<QCPAxisTickerFixed>::create();
     everyTwoBits->setTickStep(2.0);
     everyTwoBits->setScaleStrategy(QCPAxisTickerFixed::ssNone);
     m_sqnr->xAxis->setTicker(everyTwoBits);
     m_sqnr->xAxis->setRange(LearnTensorStudy::kHighestBits + 0.5, LearnTensorStudy::kLowestBits - 0.5);
-    m_sqnr->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_sqnr->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
     m_sqnr->replot();
 
     m_levels->reset(tr("Levels used and values clipped"), tr("bits (16 → 2)"), tr("levels"));
@@ -105,7 +105,7 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_levels->yAxis2->setRange(0.0, mostClipped > 0 ? mostClipped * 1.25 : 1.0);
     m_levels->xAxis->setTicker(everyTwoBits);
     m_levels->xAxis->setRange(LearnTensorStudy::kHighestBits + 0.5, LearnTensorStudy::kLowestBits - 0.5);
-    m_levels->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_levels->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
     m_levels->replot();
 
     m_pareto->reset(tr("Granularity: storage against error (lower right is better)"), tr("bits per value, scales and zero points included"),
@@ -128,11 +128,11 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
         ++colour;
     }
     m_pareto->finish(false);
-    m_pareto->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    m_pareto->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     m_pareto->replot();
 
     // The numbers a teacher reads out.
-    QString text = tr("<b>%1</b>: ").arg(QString::fromStdString(study->tensorName).toHtmlEscaped());
+    QString text = tr("<b>%1</b>, %2: ").arg(QString::fromStdString(study->tensorName).toHtmlEscaped(), setting);
     const auto find = [&sweep](int b) -> const LearnTensorStudy::BitPoint* {
         for (const auto& p : sweep)
             if (p.bits == b)
