@@ -17,8 +17,8 @@ constexpr double kDbPerBit = 6.0206;
 } // namespace
 
 LearnBitWidthPage::LearnBitWidthPage(QWidget* parent)
-    : QWidget(parent), m_summary(new QLabel(this)), m_sqnr(new LearnPlot(this)), m_levels(new LearnPlot(this)),
-      m_pareto(new LearnPlot(this)) {
+    : QWidget(parent), m_summary(new QLabel(this)), m_sqnr(new LearnPlot(this)),
+      m_levels(new LearnPlot(this)), m_pareto(new LearnPlot(this)) {
     m_summary->setWordWrap(true);
     m_summary->setTextFormat(Qt::RichText);
     auto* layout = new QGridLayout(this);
@@ -62,9 +62,10 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     }
     const QuantSpec& spec = study->baseSpec;
     const Granularity granularity = study->settings.spec.granularity;
-    const QString perBlock = granularity == Granularity::Tensor    ? tr("per tensor")
-                             : granularity == Granularity::Channel ? tr("per channel")
-                                                                   : tr("groups of %1").arg(study->settings.spec.groupSize);
+    const QString perBlock = granularity == Granularity::Tensor ? tr("per tensor")
+                             : granularity == Granularity::Channel
+                                 ? tr("per channel")
+                                 : tr("groups of %1").arg(study->settings.spec.groupSize);
     const QString setting = QStringLiteral("%1 %2 %3, %4")
                                 .arg(spec.format.isSigned ? QStringLiteral("intN") : QStringLiteral("uintN"),
                                      QString::fromLatin1(schemeName(spec.scheme)), perBlock,
@@ -74,7 +75,8 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
         QVector<double> reference;
         for (double b : std::as_const(bits))
             reference.append(at8 + kDbPerBit * (b - 8.0));
-        m_sqnr->addLine(tr("6.02 dB per bit (through the 8-bit point)"), bits, reference, m_sqnr->textColour(), Qt::DashLine, false);
+        m_sqnr->addLine(tr("6.02 dB per bit (through the 8-bit point)"), bits, reference,
+                        m_sqnr->textColour(), Qt::DashLine, false);
     }
     QStringList labels;
     for (int i = 0; i < bits.size(); ++i)
@@ -93,13 +95,15 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_levels->reset(tr("Levels used and values clipped"), tr("bits (16 → 2)"), tr("levels"));
     m_levels->yAxis->setScaleType(QCPAxis::stLogarithmic);
     m_levels->yAxis->setTicker(QSharedPointer<QCPAxisTickerLog>::create());
-    m_levels->addLine(tr("levels available (2^bits)"), bits, available, m_levels->textColour(), Qt::DashLine, false);
+    m_levels->addLine(tr("levels available (2^bits)"), bits, available, m_levels->textColour(), Qt::DashLine,
+                      false);
     m_levels->addLine(tr("levels used"), bits, levels, m_levels->accentColour(2));
     double mostClipped = 0.0;
     for (double c : std::as_const(clipped))
         mostClipped = std::max(mostClipped, c);
     m_levels->setRightAxis(tr("clipped (%)"), 0.0, mostClipped > 0 ? mostClipped * 1.25 : 1.0);
-    m_levels->addLine(tr("clipped % (right axis)"), bits, clipped, m_levels->accentColour(5), Qt::SolidLine, true, true);
+    m_levels->addLine(tr("clipped % (right axis)"), bits, clipped, m_levels->accentColour(5), Qt::SolidLine,
+                      true, true);
     m_levels->finish(true);
     m_levels->yAxis->setRange(1.0, 2.0 * std::ldexp(1.0, LearnTensorStudy::kHighestBits));
     m_levels->yAxis2->setRange(0.0, mostClipped > 0 ? mostClipped * 1.25 : 1.0);
@@ -108,8 +112,8 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_levels->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
     m_levels->replot();
 
-    m_pareto->reset(tr("Granularity: storage against error (lower right is better)"), tr("bits per value, scales and zero points included"),
-                    tr("SQNR (dB)"));
+    m_pareto->reset(tr("Granularity: storage against error (lower right is better)"),
+                    tr("bits per value, scales and zero points included"), tr("SQNR (dB)"));
     int colour = 0;
     for (int width : {8, 4, 3}) {
         QVector<double> x;
@@ -123,7 +127,10 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
             names.append(QString::fromStdString(point.label()));
         }
         if (!x.isEmpty())
-            m_pareto->addLine(tr("%1-bit").arg(width), x, y, m_pareto->accentColour(colour == 0 ? 0 : colour == 1 ? 5 : 3),
+            m_pareto->addLine(tr("%1-bit").arg(width), x, y,
+                              m_pareto->accentColour(colour == 0   ? 0
+                                                     : colour == 1 ? 5
+                                                                   : 3),
                               Qt::SolidLine, true, false, names);
         ++colour;
     }
@@ -132,7 +139,8 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_pareto->replot();
 
     // The numbers a teacher reads out.
-    QString text = tr("<b>%1</b>, %2: ").arg(QString::fromStdString(study->tensorName).toHtmlEscaped(), setting);
+    QString text =
+        tr("<b>%1</b>, %2: ").arg(QString::fromStdString(study->tensorName).toHtmlEscaped(), setting);
     const auto find = [&sweep](int b) -> const LearnTensorStudy::BitPoint* {
         for (const auto& p : sweep)
             if (p.bits == b)
@@ -157,7 +165,8 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
             best4 = &p;
     }
     if (tensor4 && best4)
-        text += tr("At 4 bits, %1 scales reach %2 dB for %3 bits per value, against %4 dB for one scale per tensor.")
+        text += tr("At 4 bits, %1 scales reach %2 dB for %3 bits per value, against %4 dB for one scale per "
+                   "tensor.")
                     .arg(QString::fromStdString(best4->label()))
                     .arg(best4->metrics.sqnrDb, 0, 'f', 1)
                     .arg(best4->bitsPerValue, 0, 'f', 2)

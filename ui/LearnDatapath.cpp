@@ -31,12 +31,15 @@ struct Requantized {
     bool saturated = false;
 };
 
-Requantized requantizeSteps(int64_t accumulator, int32_t bias, const FixedPointMultiplier& multiplier, int32_t z3) {
+Requantized requantizeSteps(int64_t accumulator, int32_t bias, const FixedPointMultiplier& multiplier,
+                            int32_t z3) {
     Requantized r;
     // int32 wrap-around addition, as the kernel does (the accumulator bound keeps it exact here).
-    r.withBias = static_cast<int32_t>(static_cast<uint32_t>(static_cast<int32_t>(accumulator)) + static_cast<uint32_t>(bias));
+    r.withBias = static_cast<int32_t>(static_cast<uint32_t>(static_cast<int32_t>(accumulator)) +
+                                      static_cast<uint32_t>(bias));
     if (multiplier.shift() <= 0) {
-        r.highMul = FixedPointMultiplier::saturatingRoundingDoublingHighMul(r.withBias, multiplier.multiplier());
+        r.highMul =
+            FixedPointMultiplier::saturatingRoundingDoublingHighMul(r.withBias, multiplier.multiplier());
         r.scaled = FixedPointMultiplier::roundingDivideByPowerOfTwo(r.highMul, -multiplier.shift());
     } else {
         // M >= 1 (never for a layer whose output range is wider than its input range times
@@ -72,7 +75,9 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
     }
     QuantizedModel model(executor, config);
     reportProgress(progress, Stage::TensorsListed, 0.2);
-    const auto calibrationProgress = [&progress](Stage stage, double f) { return !progress || progress(stage, 0.2 + 0.6 * f); };
+    const auto calibrationProgress = [&progress](Stage stage, double f) {
+        return !progress || progress(stage, 0.2 + 0.6 * f);
+    };
     if (request.calibrationPath.empty())
         model.calibrate(samples, 256, calibrationProgress);
     else
@@ -118,7 +123,8 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
     d.z2 = wParams.zeroPoint[wBlock];
     for (int32_t zp : wParams.zeroPoint)
         if (zp != d.z2)
-            throw Error(d.layerName, "the kernel takes one weight zero point; use symmetric or per-tensor weights");
+            throw Error(d.layerName,
+                        "the kernel takes one weight zero point; use symmetric or per-tensor weights");
 
     // The fp32 activations of this sample at the layer's input and output.
     Value layerInput;
@@ -138,11 +144,14 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
     const IntegerQuantizer inputQuantizer(d.s1, d.z1, 0, 255);
     d.inputs.resize(static_cast<std::size_t>(d.k));
     for (int i = 0; i < d.k; ++i)
-        d.inputs[static_cast<std::size_t>(i)] = static_cast<uint8_t>(inputQuantizer.quantize(layerInput.data[static_cast<std::size_t>(i)]));
+        d.inputs[static_cast<std::size_t>(i)] =
+            static_cast<uint8_t>(inputQuantizer.quantize(layerInput.data[static_cast<std::size_t>(i)]));
     const std::vector<int8_t>& allWeights = linear.weights();
 
     // Per output channel: bias in int32 with scale S1·S2 (TFLite / gemmlowp convention) and the multiplier.
-    const Value* biasValue = node.inputs.size() > 2 && graph.initializers.count(node.inputs[2]) ? &graph.initializers.at(node.inputs[2]) : nullptr;
+    const Value* biasValue = node.inputs.size() > 2 && graph.initializers.count(node.inputs[2])
+                                 ? &graph.initializers.at(node.inputs[2])
+                                 : nullptr;
     std::vector<int32_t> biases(static_cast<std::size_t>(d.n), 0);
     std::vector<FixedPointMultiplier> multipliers;
     for (int j = 0; j < d.n; ++j) {
@@ -150,7 +159,8 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
         const double product = static_cast<double>(d.s1) * static_cast<double>(wParams.scale[block]);
         if (biasValue) {
             const float b = biasValue->data[biasValue->data.size() == 1 ? 0 : static_cast<std::size_t>(j)];
-            biases[static_cast<std::size_t>(j)] = static_cast<int32_t>(std::nearbyint(static_cast<double>(b) / product));
+            biases[static_cast<std::size_t>(j)] =
+                static_cast<int32_t>(std::nearbyint(static_cast<double>(b) / product));
         }
         multipliers.emplace_back(product / static_cast<double>(d.s3));
     }
@@ -167,9 +177,11 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
             sumInputs += d.inputs[static_cast<std::size_t>(i)];
             sumWeights += w[i];
         }
-        const int64_t accumulator = sumProducts - static_cast<int64_t>(d.z2) * sumInputs - static_cast<int64_t>(d.z1) * sumWeights +
+        const int64_t accumulator = sumProducts - static_cast<int64_t>(d.z2) * sumInputs -
+                                    static_cast<int64_t>(d.z1) * sumWeights +
                                     static_cast<int64_t>(d.k) * d.z1 * d.z2;
-        const Requantized r = requantizeSteps(accumulator, biases[static_cast<std::size_t>(j)], multipliers[static_cast<std::size_t>(j)], d.z3);
+        const Requantized r = requantizeSteps(accumulator, biases[static_cast<std::size_t>(j)],
+                                              multipliers[static_cast<std::size_t>(j)], d.z3);
         d.stepOutputs[static_cast<std::size_t>(j)] = r.output;
         if (j != request.output)
             continue;
@@ -185,7 +197,8 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
         d.output = r.output;
         d.saturated = r.saturated;
         d.biasInt32 = biases[static_cast<std::size_t>(j)];
-        d.bias = biasValue ? biasValue->data[biasValue->data.size() == 1 ? 0 : static_cast<std::size_t>(j)] : 0.0f;
+        d.bias =
+            biasValue ? biasValue->data[biasValue->data.size() == 1 ? 0 : static_cast<std::size_t>(j)] : 0.0f;
         const FixedPointMultiplier& m = multipliers[static_cast<std::size_t>(j)];
         d.realMultiplier = static_cast<double>(d.s1) * static_cast<double>(d.s2) / static_cast<double>(d.s3);
         d.m0 = m.multiplier();
@@ -205,7 +218,8 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
     std::vector<int32_t> accumulators(static_cast<std::size_t>(d.n));
     kernels::int8GemmInt32(path, a, packed, accumulators.data());
     d.kernelOutputs.resize(static_cast<std::size_t>(d.n));
-    kernels::int8GemmRequantizeU8(path, a, packed, multipliers.data(), true, biases.data(), d.z3, d.kernelOutputs.data());
+    kernels::int8GemmRequantizeU8(path, a, packed, multipliers.data(), true, biases.data(), d.z3,
+                                  d.kernelOutputs.data());
     d.kernelAccumulator = accumulators[static_cast<std::size_t>(request.output)];
     d.kernelOutput = d.kernelOutputs[static_cast<std::size_t>(request.output)];
 

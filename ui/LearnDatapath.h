@@ -27,8 +27,8 @@ struct LearnDatapath {
         std::string calibrationPath; // activation ranges (static calibration); samples when empty
         int layer = 1;               // index among the model's quantized layers
         int sample = 0;
-        int output = 0;              // output channel of the layer
-        bool affineWeights = false;  // int8 affine per tensor (Z2 != 0) instead of symmetric per channel
+        int output = 0;             // output channel of the layer
+        bool affineWeights = false; // int8 affine per tensor (Z2 != 0) instead of symmetric per channel
     };
 
     Request request;
@@ -38,8 +38,8 @@ struct LearnDatapath {
     int n = 0;                           // outputs of the layer
     std::string kernelPath;              // "scalar", "avx2", "avx512"
 
-    std::vector<uint8_t> inputs;  // q1, K values
-    std::vector<int8_t> weights;  // q2, row `output` of the N x K weights
+    std::vector<uint8_t> inputs; // q1, K values
+    std::vector<int8_t> weights; // q2, row `output` of the N x K weights
     float s1 = 1.0f, s2 = 1.0f, s3 = 1.0f;
     int32_t z1 = 0, z2 = 0, z3 = 0;
     float bias = 0.0f;
@@ -61,15 +61,17 @@ struct LearnDatapath {
     uint8_t output = 0;          // saturated to 0..255
     bool saturated = false;
 
-    int32_t kernelAccumulator = 0; // int8GemmInt32 for the same inputs, this output
-    uint8_t kernelOutput = 0;      // int8GemmRequantizeU8 for the same inputs, this output
-    std::vector<uint8_t> kernelOutputs;  // every output of the layer for this sample, from the kernel
-    std::vector<uint8_t> stepOutputs;    // every output computed step by step as above
+    int32_t kernelAccumulator = 0;      // int8GemmInt32 for the same inputs, this output
+    uint8_t kernelOutput = 0;           // int8GemmRequantizeU8 for the same inputs, this output
+    std::vector<uint8_t> kernelOutputs; // every output of the layer for this sample, from the kernel
+    std::vector<uint8_t> stepOutputs;   // every output computed step by step as above
 
-    float fp32Output = 0.0f;      // the fp32 model's value of this output
+    float fp32Output = 0.0f;        // the fp32 model's value of this output
     float dequantizedOutput = 0.0f; // (output − Z3)·S3
 
-    bool matchesKernel() const { return output == kernelOutput && accumulator == kernelAccumulator && stepOutputs == kernelOutputs; }
+    bool matchesKernel() const {
+        return output == kernelOutput && accumulator == kernelAccumulator && stepOutputs == kernelOutputs;
+    }
 
     // Loads the model and samples, quantizes the weights, calibrates the activations as uint8
     // affine per tensor (min-max) and follows one output. Throws Error for unusable input.

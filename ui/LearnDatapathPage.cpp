@@ -17,14 +17,17 @@
 namespace quantscope::ui {
 namespace {
 
-QString n(double v) { return QString::number(v, 'g', 8); }
+QString n(double v) {
+    return QString::number(v, 'g', 8);
+}
 
 } // namespace
 
 LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
-    : QWidget(parent), m_jobs(jobs), m_layer(new QComboBox(this)), m_sample(new QSpinBox(this)), m_output(new QSpinBox(this)),
-      m_affineWeights(new QCheckBox(tr("Affine weights (Z2 ≠ 0)"), this)), m_status(new QLabel(this)), m_steps(new QLabel(this)),
-      m_verdict(new QLabel(this)), m_terms(new LearnPlot(this)) {
+    : QWidget(parent), m_jobs(jobs), m_layer(new QComboBox(this)), m_sample(new QSpinBox(this)),
+      m_output(new QSpinBox(this)), m_affineWeights(new QCheckBox(tr("Affine weights (Z2 ≠ 0)"), this)),
+      m_status(new QLabel(this)), m_steps(new QLabel(this)), m_verdict(new QLabel(this)),
+      m_terms(new LearnPlot(this)) {
     // The second layer by default: its inputs are ReLU outputs, the classic uint8 case.
     m_layer->addItem(tr("layer 1"), 0);
     m_layer->addItem(tr("layer 2"), 1);
@@ -33,7 +36,8 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     m_sample->setPrefix(tr("sample "));
     m_output->setRange(0, 1000000);
     m_output->setPrefix(tr("output "));
-    m_affineWeights->setToolTip(tr("int8 affine per-tensor weights instead of PyTorch's default int8 symmetric per channel"));
+    m_affineWeights->setToolTip(
+        tr("int8 affine per-tensor weights instead of PyTorch's default int8 symmetric per channel"));
     auto* controls = new QHBoxLayout;
     controls->addWidget(new QLabel(tr("Follow:"), this));
     controls->addWidget(m_layer);
@@ -59,7 +63,8 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     body->addWidget(scroll, 3);
     body->addWidget(m_terms, 2);
     layout->addLayout(body, 1);
-    m_steps->setText(tr("<p>Open the demo (File ▸ Open demo) to follow one output of its quantized layers.</p>"));
+    m_steps->setText(
+        tr("<p>Open the demo (File ▸ Open demo) to follow one output of its quantized layers.</p>"));
 
     connect(m_layer, &QComboBox::activated, this, &LearnDatapathPage::run);
     connect(m_sample, &QSpinBox::editingFinished, this, &LearnDatapathPage::run);
@@ -130,9 +135,11 @@ void LearnDatapathPage::run() {
     const LearnDatapath::Request r = request();
     m_failed = false;
     m_status->setText(tr("computing…"));
-    m_job = m_jobs->start(QStringLiteral("learn-datapath"), tr("Following one output through the integer datapath"),
+    m_job = m_jobs->start(QStringLiteral("learn-datapath"),
+                          tr("Following one output through the integer datapath"),
                           [r](const ProgressCallback& progress) {
-                              return QVariant::fromValue(std::make_shared<const LearnDatapath>(LearnDatapath::compute(r, progress)));
+                              return QVariant::fromValue(
+                                  std::make_shared<const LearnDatapath>(LearnDatapath::compute(r, progress)));
                           });
 }
 
@@ -153,34 +160,42 @@ void LearnDatapathPage::showResult() {
     m_status->setText(tr("kernel path: %1").arg(QString::fromStdString(d.kernelPath)));
     const int points = PlotBase::presentationMode() ? 16 : 11;
     const bool equal = d.matchesKernel();
-    m_verdict->setText(QStringLiteral("<p style='font-size:%1pt; padding:4px; background:%2; color:white'><b>%3</b></p>")
-                           .arg(points + 1)
-                           .arg(equal ? QStringLiteral("#1b7f4d") : QStringLiteral("#b00020"),
-                                equal ? tr("✓ Bit for bit equal to the SIMD kernel (%1): accumulator %2, output %3; all %4 outputs of the layer agree.")
-                                            .arg(QString::fromStdString(d.kernelPath))
-                                            .arg(d.kernelAccumulator)
-                                            .arg(d.kernelOutput)
-                                            .arg(d.n)
-                                      : tr("✗ Differs from the SIMD kernel (%1): accumulator %2 vs %3, output %4 vs %5.")
-                                            .arg(QString::fromStdString(d.kernelPath))
-                                            .arg(d.accumulator)
-                                            .arg(d.kernelAccumulator)
-                                            .arg(d.output)
-                                            .arg(d.kernelOutput)));
+    m_verdict->setText(
+        QStringLiteral("<p style='font-size:%1pt; padding:4px; background:%2; color:white'><b>%3</b></p>")
+            .arg(points + 1)
+            .arg(equal ? QStringLiteral("#1b7f4d") : QStringLiteral("#b00020"),
+                 equal ? tr("✓ Bit for bit equal to the SIMD kernel (%1): accumulator %2, output %3; all %4 "
+                            "outputs of the layer agree.")
+                             .arg(QString::fromStdString(d.kernelPath))
+                             .arg(d.kernelAccumulator)
+                             .arg(d.kernelOutput)
+                             .arg(d.n)
+                       : tr("✗ Differs from the SIMD kernel (%1): accumulator %2 vs %3, output %4 vs %5.")
+                             .arg(QString::fromStdString(d.kernelPath))
+                             .arg(d.accumulator)
+                             .arg(d.kernelAccumulator)
+                             .arg(d.output)
+                             .arg(d.kernelOutput)));
 
-    QString html = QStringLiteral("<style>td{padding:3px 10px; font-size:%1pt; vertical-align:top;} p{font-size:%1pt;} "
-                                  ".f{font-family:monospace;} .h{font-weight:bold; padding-top:10px;}</style>")
-                       .arg(points);
-    html += tr("<p>Output %1 of <b>%2</b> for sample %3: y = Σ x·w + b over K = %4 inputs, computed with integers only. "
+    QString html =
+        QStringLiteral("<style>td{padding:3px 10px; font-size:%1pt; vertical-align:top;} p{font-size:%1pt;} "
+                       ".f{font-family:monospace;} .h{font-weight:bold; padding-top:10px;}</style>")
+            .arg(points);
+    html += tr("<p>Output %1 of <b>%2</b> for sample %3: y = Σ x·w + b over K = %4 inputs, computed with "
+               "integers only. "
                "Real value r = S·(q − Z) for inputs (1), weights (2) and output (3).</p>")
                 .arg(d.request.output)
                 .arg(QString::fromStdString(d.layerName).toHtmlEscaped())
                 .arg(d.request.sample)
                 .arg(d.k);
     html += QStringLiteral("<table>");
-    const auto head = [&html](const QString& text) { html += QStringLiteral("<tr><td colspan='3' class='h'>%1</td></tr>").arg(text); };
+    const auto head = [&html](const QString& text) {
+        html += QStringLiteral("<tr><td colspan='3' class='h'>%1</td></tr>").arg(text);
+    };
     const auto row = [&html](const QString& what, const QString& formula, const QString& value) {
-        html += QStringLiteral("<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>").arg(what, formula, value);
+        html += QStringLiteral(
+                    "<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>")
+                    .arg(what, formula, value);
     };
     head(tr("Operands"));
     QString inputs;
@@ -193,32 +208,42 @@ void LearnDatapathPage::showResult() {
     const QString more = d.k > shown ? tr("… (%1 in all)").arg(d.k) : QString();
     row(tr("inputs q1 (uint8)"), QStringLiteral("S1 = %1, Z1 = %2").arg(n(d.s1)).arg(d.z1), inputs + more);
     row(tr("weights q2 (int8)"), QStringLiteral("S2 = %1, Z2 = %2").arg(n(d.s2)).arg(d.z2), weights + more);
-    row(tr("output (uint8)"), QStringLiteral("S3 = %1, Z3 = %2").arg(n(d.s3)).arg(d.z3), tr("calibrated range of the output"));
+    row(tr("output (uint8)"), QStringLiteral("S3 = %1, Z3 = %2").arg(n(d.s3)).arg(d.z3),
+        tr("calibrated range of the output"));
     head(tr("int32 accumulator (Jacob et al. eq. 7)"));
     row(tr("products"), QStringLiteral("Σ q1·q2"), QString::number(d.sumProducts));
-    row(tr("weight zero point"), QStringLiteral("− Z2 · Σ q1 = − %1 · %2").arg(d.z2).arg(d.sumInputs), QString::number(-static_cast<int64_t>(d.z2) * d.sumInputs));
-    row(tr("input zero point"), QStringLiteral("− Z1 · Σ q2 = − %1 · %2").arg(d.z1).arg(d.sumWeights), QString::number(-static_cast<int64_t>(d.z1) * d.sumWeights));
+    row(tr("weight zero point"), QStringLiteral("− Z2 · Σ q1 = − %1 · %2").arg(d.z2).arg(d.sumInputs),
+        QString::number(-static_cast<int64_t>(d.z2) * d.sumInputs));
+    row(tr("input zero point"), QStringLiteral("− Z1 · Σ q2 = − %1 · %2").arg(d.z1).arg(d.sumWeights),
+        QString::number(-static_cast<int64_t>(d.z1) * d.sumWeights));
     row(tr("both"), QStringLiteral("+ K · Z1 · Z2 = %1 · %2 · %3").arg(d.k).arg(d.z1).arg(d.z2),
         QString::number(static_cast<int64_t>(d.k) * d.z1 * d.z2));
     row(tr("accumulator"), QStringLiteral("= Σ (q1 − Z1)(q2 − Z2)"), QString::number(d.accumulator));
-    row(tr("bias"), QStringLiteral("b = %1 → round(b / (S1·S2))").arg(n(d.bias)), QString::number(d.biasInt32));
+    row(tr("bias"), QStringLiteral("b = %1 → round(b / (S1·S2))").arg(n(d.bias)),
+        QString::number(d.biasInt32));
     row(tr("accumulator + bias"), QString(), QString::number(d.accumulatorWithBias));
     head(tr("Requantization: the real multiplier as fixed point"));
     row(tr("real multiplier"), QStringLiteral("M = S1·S2 / S3"), n(d.realMultiplier));
     const double m0Real = std::ldexp(static_cast<double>(d.m0), -31);
-    row(tr("normalised"), QStringLiteral("M = M0 · 2^%1, M0 = %2 / 2^31").arg(d.exponent).arg(d.m0), QStringLiteral("M0 = %1").arg(n(m0Real)));
-    row(tr("fixed-point multiply"), QStringLiteral("round((acc + bias) · %1 / 2^31)").arg(d.m0), QString::number(d.highMul));
+    row(tr("normalised"), QStringLiteral("M = M0 · 2^%1, M0 = %2 / 2^31").arg(d.exponent).arg(d.m0),
+        QStringLiteral("M0 = %1").arg(n(m0Real)));
+    row(tr("fixed-point multiply"), QStringLiteral("round((acc + bias) · %1 / 2^31)").arg(d.m0),
+        QString::number(d.highMul));
     row(tr("rounding shift"), QStringLiteral("round(· / 2^%1)").arg(-d.exponent), QString::number(d.scaled));
     row(tr("output zero point"), QStringLiteral("+ Z3 = + %1").arg(d.z3), QString::number(d.withZeroPoint));
     row(tr("saturate"), QStringLiteral("clamp to [0, 255]"),
         QString::number(d.output) + (d.saturated ? tr(" (saturated)") : QString()));
     head(tr("Back to real numbers"));
-    row(tr("dequantized"), QStringLiteral("S3 · (q3 − Z3) = %1 · (%2 − %3)").arg(n(d.s3)).arg(d.output).arg(d.z3), n(d.dequantizedOutput));
+    row(tr("dequantized"),
+        QStringLiteral("S3 · (q3 − Z3) = %1 · (%2 − %3)").arg(n(d.s3)).arg(d.output).arg(d.z3),
+        n(d.dequantizedOutput));
     row(tr("fp32 model"), tr("the same output in float"), n(d.fp32Output));
     row(tr("difference"), QString(), n(static_cast<double>(d.dequantizedOutput) - d.fp32Output));
     html += QStringLiteral("</table>");
-    html += tr("<p>The inputs are this sample's fp32 activations quantized with the calibrated (static, min-max) uint8 "
-               "parameters; ReLU outputs and pixels are never negative, so Z1 = 0. The bias is stored in int32 with scale "
+    html += tr("<p>The inputs are this sample's fp32 activations quantized with the calibrated (static, "
+               "min-max) uint8 "
+               "parameters; ReLU outputs and pixels are never negative, so Z1 = 0. The bias is stored in "
+               "int32 with scale "
                "S1·S2 so it adds straight onto the accumulator.</p>");
     m_steps->setText(html);
 
@@ -236,7 +261,8 @@ void LearnDatapathPage::showResult() {
         running.append(static_cast<double>(sum));
     }
     m_terms->reset(tr("The accumulator, term by term"), tr("input k"), tr("(q1 − Z1)(q2 − Z2)"));
-    QCPGraph* bars = m_terms->addLine(tr("term k"), index, terms, m_terms->accentColour(0), Qt::SolidLine, false);
+    QCPGraph* bars =
+        m_terms->addLine(tr("term k"), index, terms, m_terms->accentColour(0), Qt::SolidLine, false);
     bars->setLineStyle(QCPGraph::lsImpulse);
     bars->setPen(QPen(m_terms->accentColour(0), 2.0 * PlotBase::lineScale()));
     double lowest = 0.0;
@@ -245,9 +271,10 @@ void LearnDatapathPage::showResult() {
         lowest = std::min(lowest, v);
         highest = std::max(highest, v);
     }
-    m_terms->setRightAxis(tr("running sum (int32)"), lowest - 0.05 * (highest - lowest + 1), highest + 0.1 * (highest - lowest + 1));
-    m_terms->addLine(tr("running sum = %1 at k = %2").arg(sum).arg(d.k - 1), index, running, m_terms->accentColour(5),
-                     Qt::SolidLine, false, true);
+    m_terms->setRightAxis(tr("running sum (int32)"), lowest - 0.05 * (highest - lowest + 1),
+                          highest + 0.1 * (highest - lowest + 1));
+    m_terms->addLine(tr("running sum = %1 at k = %2").arg(sum).arg(d.k - 1), index, running,
+                     m_terms->accentColour(5), Qt::SolidLine, false, true);
     m_terms->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
     m_terms->finish(false);
     m_terms->yAxis2->setRange(lowest - 0.05 * (highest - lowest + 1), highest + 0.1 * (highest - lowest + 1));
@@ -255,6 +282,8 @@ void LearnDatapathPage::showResult() {
     emit resultChanged();
 }
 
-QString LearnDatapathPage::text() const { return m_verdict->text() + m_steps->text(); }
+QString LearnDatapathPage::text() const {
+    return m_verdict->text() + m_steps->text();
+}
 
 } // namespace quantscope::ui

@@ -17,13 +17,16 @@
 namespace quantscope::ui {
 namespace {
 
-QString n(double v) { return QString::number(v, 'g', 7); }
+QString n(double v) {
+    return QString::number(v, 'g', 7);
+}
 
 } // namespace
 
 LearnMappingPage::LearnMappingPage(QWidget* parent)
-    : QWidget(parent), m_value(new QDoubleSpinBox(this)), m_heading(new QLabel(this)), m_symmetricText(new QLabel(this)),
-      m_affineText(new QLabel(this)), m_line(new LearnNumberLine(false, this)), m_zoom(new LearnNumberLine(true, this)) {
+    : QWidget(parent), m_value(new QDoubleSpinBox(this)), m_heading(new QLabel(this)),
+      m_symmetricText(new QLabel(this)), m_affineText(new QLabel(this)),
+      m_line(new LearnNumberLine(false, this)), m_zoom(new LearnNumberLine(true, this)) {
     m_value->setDecimals(6);
     m_value->setRange(-1e9, 1e9);
     m_value->setSingleStep(0.001);
@@ -81,7 +84,8 @@ LearnMappingPage::LearnMappingPage(QWidget* parent)
     });
     connect(largest, &QPushButton::clicked, this, [this] {
         if (m_histogram && !m_histogram->isEmpty())
-            setValue(std::abs(m_histogram->max()) >= std::abs(m_histogram->min()) ? m_histogram->max() : m_histogram->min());
+            setValue(std::abs(m_histogram->max()) >= std::abs(m_histogram->min()) ? m_histogram->max()
+                                                                                  : m_histogram->min());
     });
     connect(outside, &QPushButton::clicked, this, [this] {
         if (m_study)
@@ -95,7 +99,9 @@ void LearnMappingPage::setValue(double x) {
     m_value->setValue(x);
 }
 
-double LearnMappingPage::value() const { return m_value->value(); }
+double LearnMappingPage::value() const {
+    return m_value->value();
+}
 
 void LearnMappingPage::clear(const QString& message) {
     m_study.reset();
@@ -108,14 +114,16 @@ void LearnMappingPage::clear(const QString& message) {
     m_zoom->clearSteps();
 }
 
-void LearnMappingPage::setStudy(std::shared_ptr<const LearnTensorStudy> study, std::shared_ptr<const FineHistogram> histogram) {
+void LearnMappingPage::setStudy(std::shared_ptr<const LearnTensorStudy> study,
+                                std::shared_ptr<const FineHistogram> histogram) {
     m_study = std::move(study);
     m_histogram = std::move(histogram);
     if (m_study && m_study->tensorName != m_valueForTensor) {
         // A new tensor starts from a typical value of it.
         m_valueForTensor = m_study->tensorName;
         const QSignalBlocker blocker(m_value);
-        m_value->setValue(m_histogram && !m_histogram->isEmpty() ? m_histogram->quantile(90.0) : m_study->affineRange.max * 0.5);
+        m_value->setValue(m_histogram && !m_histogram->isEmpty() ? m_histogram->quantile(90.0)
+                                                                 : m_study->affineRange.max * 0.5);
     }
     refresh();
 }
@@ -124,20 +132,27 @@ QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const 
     const bool symmetric = s.spec.scheme == Scheme::Symmetric;
     const int points = PlotBase::presentationMode() ? 14 : 11;
     const QString colour = symmetric ? QStringLiteral("#0072b2") : QStringLiteral("#b34700");
-    QString html = QStringLiteral("<style>td{padding:2px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>").arg(points);
+    QString html =
+        QStringLiteral("<style>td{padding:2px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>")
+            .arg(points);
     html += QStringLiteral("<p style='font-size:%1pt; color:%2'><b>%3</b>%4</p>")
                 .arg(points + 2)
-                .arg(colour, symmetric ? tr("Symmetric") : tr("Affine"), current ? tr(" — the current setting") : QString());
+                .arg(colour, symmetric ? tr("Symmetric") : tr("Affine"),
+                     current ? tr(" — the current setting") : QString());
     html += QStringLiteral("<table>");
     const auto row = [&html](const QString& what, const QString& formula, const QString& value) {
-        html += QStringLiteral("<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>").arg(what, formula, value);
+        html += QStringLiteral(
+                    "<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>")
+                    .arg(what, formula, value);
     };
     const int64_t levels = s.qmax - s.qmin;
     if (symmetric)
         row(tr("scale"), QStringLiteral("S = max(−min⁻, max⁺) / (%1/2)").arg(levels), n(s.scale));
     else
         row(tr("scale"), QStringLiteral("S = (max⁺ − min⁻) / %1").arg(levels), n(s.scale));
-    row(tr("zero point"), symmetric ? (s.spec.format.isSigned ? tr("Z = 0 (signed)") : tr("Z = middle level")) : QStringLiteral("Z = qmin − round(min⁻/S)"),
+    row(tr("zero point"),
+        symmetric ? (s.spec.format.isSigned ? tr("Z = 0 (signed)") : tr("Z = middle level"))
+                  : QStringLiteral("Z = qmin − round(min⁻/S)"),
         QString::number(s.zeroPoint));
     row(tr("1. divide"), QStringLiteral("x / S = %1 × %2").arg(n(s.x), n(s.inverseScale)), n(s.divided));
     row(tr("2. shift"), QStringLiteral("+ Z"), n(s.shifted));
@@ -145,11 +160,14 @@ QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const 
     row(tr("4. clip"), QStringLiteral("to [%1, %2]").arg(s.qmin).arg(s.qmax),
         QStringLiteral("x_q = %1%2").arg(s.quantized).arg(s.clipped ? tr(" ✂") : QString()));
     row(tr("5. dequantize"), QStringLiteral("x̂ = (x_q − Z) · S"), n(s.dequantized));
-    row(tr("6. error"), s.clipped ? tr("x − x̂ (clipped: larger than S/2)") : QStringLiteral("x − x̂ (|·| ≤ S/2 = %1)").arg(n(s.scale / 2.0)),
+    row(tr("6. error"),
+        s.clipped ? tr("x − x̂ (clipped: larger than S/2)")
+                  : QStringLiteral("x − x̂ (|·| ≤ S/2 = %1)").arg(n(s.scale / 2.0)),
         n(s.error));
     html += QStringLiteral("</table>");
     html += QStringLiteral("<p style='font-size:%1pt'>").arg(points) +
-            tr("Grid covers [%1, %2]; %3 of %4 levels lie outside the tensor's range [%5, %6] and can never be used.")
+            tr("Grid covers [%1, %2]; %3 of %4 levels lie outside the tensor's range [%5, %6] and can never "
+               "be used.")
                 .arg(n(s.gridLow), n(s.gridHigh))
                 .arg(s.wastedLevels)
                 .arg(levels + 1)
@@ -173,19 +191,26 @@ void LearnMappingPage::refresh() {
     const TensorSettings& settings = m_study->settings;
     QString note;
     if (!settings.spec.format.isInteger())
-        note = tr(" The tensor is set to %1, a float format; the lesson shows int8 instead.").arg(QString::fromStdString(settings.spec.format.name()));
+        note = tr(" The tensor is set to %1, a float format; the lesson shows int8 instead.")
+                   .arg(QString::fromStdString(settings.spec.format.name()));
     else if (settings.spec.granularity != Granularity::Tensor)
         note = tr(" Shown with one scale for the whole tensor (the settings use %1 granularity).")
                    .arg(QString::fromLatin1(granularityName(settings.spec.granularity)));
-    m_heading->setText(tr("<b>%1</b> as %2, calibration %3: x_q = clamp(round(x / S + Z), qmin, qmax) and back, x̂ = (x_q − Z) · S.%4")
-                           .arg(QString::fromStdString(m_study->tensorName).toHtmlEscaped(), QString::fromStdString(base.format.name()),
-                                settings.manualRange ? tr("by hand") : QString::fromLatin1(calibMethodName(base.calib)), note));
+    m_heading->setText(
+        tr("<b>%1</b> as %2, calibration %3: x_q = clamp(round(x / S + Z), qmin, qmax) and back, x̂ = (x_q − "
+           "Z) · S.%4")
+            .arg(QString::fromStdString(m_study->tensorName).toHtmlEscaped(),
+                 QString::fromStdString(base.format.name()),
+                 settings.manualRange ? tr("by hand") : QString::fromLatin1(calibMethodName(base.calib)),
+                 note));
     m_symmetricText->setText(table(*m_symmetric, base.scheme == Scheme::Symmetric));
     m_affineText->setText(table(*m_affine, base.scheme == Scheme::Affine));
     m_line->setSteps(*m_symmetric, *m_affine, m_histogram);
     m_zoom->setSteps(*m_symmetric, *m_affine, m_histogram);
 }
 
-QString LearnMappingPage::stepsText() const { return m_symmetricText->text() + m_affineText->text(); }
+QString LearnMappingPage::stepsText() const {
+    return m_symmetricText->text() + m_affineText->text();
+}
 
 } // namespace quantscope::ui

@@ -21,10 +21,11 @@ struct LearnTensorStudy;
 // calibration), with the number lines showing the grid, zero's level and the unused levels.
 class LearnMappingPage : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit LearnMappingPage(QWidget* parent = nullptr);
 
-    void setStudy(std::shared_ptr<const LearnTensorStudy> study, std::shared_ptr<const FineHistogram> histogram);
+    void setStudy(std::shared_ptr<const LearnTensorStudy> study,
+                  std::shared_ptr<const FineHistogram> histogram);
     void clear(const QString& message);
     void setValue(double x);
     double value() const;
@@ -33,7 +34,7 @@ public:
     const std::optional<LearnMappingSteps>& affineSteps() const { return m_affine; }
     QString stepsText() const;
 
-private:
+  private:
     void refresh();
     QString table(const LearnMappingSteps& steps, bool current) const;
 

@@ -11,8 +11,10 @@ namespace quantscope::ui {
 
 LearnMappingSteps LearnMappingSteps::compute(float x, Range range, const QuantSpec& spec) {
     if (!spec.format.isInteger())
-        throw Error("format", "the step-by-step mapping is shown for integer formats (int2..int16, uint2..uint16), not " +
-                                  spec.format.name());
+        throw Error(
+            "format",
+            "the step-by-step mapping is shown for integer formats (int2..int16, uint2..uint16), not " +
+                spec.format.name());
     LearnMappingSteps s;
     s.spec = spec;
     s.range = range;
@@ -21,7 +23,8 @@ LearnMappingSteps LearnMappingSteps::compute(float x, Range range, const QuantSp
     s.qmin = spec.qmin();
     s.qmax = spec.qmax();
     computeBlockParams(range, spec, s.scale, s.zeroPoint);
-    const IntegerQuantizer quantizer(s.scale, s.zeroPoint, static_cast<int32_t>(s.qmin), static_cast<int32_t>(s.qmax));
+    const IntegerQuantizer quantizer(s.scale, s.zeroPoint, static_cast<int32_t>(s.qmin),
+                                     static_cast<int32_t>(s.qmax));
     s.x = x;
     s.inverseScale = quantizer.inverseScale;
     s.divided = x * quantizer.inverseScale;
@@ -37,8 +40,10 @@ LearnMappingSteps LearnMappingSteps::compute(float x, Range range, const QuantSp
     const double half = 0.5 * s.scale;
     const double lowestUseful = std::ceil((range.min - half) / s.scale) + s.zeroPoint;
     const double highestUseful = std::floor((range.max + half) / s.scale) + s.zeroPoint;
-    const double below = std::clamp(lowestUseful - static_cast<double>(s.qmin), 0.0, static_cast<double>(s.qmax - s.qmin + 1));
-    const double above = std::clamp(static_cast<double>(s.qmax) - highestUseful, 0.0, static_cast<double>(s.qmax - s.qmin + 1));
+    const double below =
+        std::clamp(lowestUseful - static_cast<double>(s.qmin), 0.0, static_cast<double>(s.qmax - s.qmin + 1));
+    const double above = std::clamp(static_cast<double>(s.qmax) - highestUseful, 0.0,
+                                    static_cast<double>(s.qmax - s.qmin + 1));
     s.wastedLevels = std::min<int64_t>(static_cast<int64_t>(below + above), s.qmax - s.qmin + 1);
     return s;
 }

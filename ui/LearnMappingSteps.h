@@ -13,9 +13,9 @@ namespace quantscope::ui {
 // analysis and the export use, not a re-derivation.
 struct LearnMappingSteps {
     QuantSpec spec;
-    Range range;            // calibrated clipping range of the tensor
-    float minNeg = 0.0f;    // min(min, 0)
-    float maxPos = 0.0f;    // max(max, 0)
+    Range range;         // calibrated clipping range of the tensor
+    float minNeg = 0.0f; // min(min, 0)
+    float maxPos = 0.0f; // max(max, 0)
     float scale = 1.0f;
     int32_t zeroPoint = 0;
     int64_t qmin = 0;
@@ -28,8 +28,8 @@ struct LearnMappingSteps {
     float rounded = 0.0f;      // round half to even (IntegerQuantizer::unclamped)
     int32_t quantized = 0;     // after clamping to [qmin, qmax]
     bool clipped = false;
-    float dequantized = 0.0f;  // (x_q - Z) · S
-    double error = 0.0;        // x - x̂
+    float dequantized = 0.0f; // (x_q - Z) · S
+    double error = 0.0;       // x - x̂
 
     // The representable float interval [(qmin - Z)·S, (qmax - Z)·S].
     double gridLow = 0.0;

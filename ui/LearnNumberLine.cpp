@@ -15,7 +15,9 @@ constexpr double kSymmetricLane = -0.55;
 constexpr double kAffineLane = -1.45;
 constexpr double kTickHalf = 0.16;
 
-QString number(double v) { return QString::number(v, 'g', 5); }
+QString number(double v) {
+    return QString::number(v, 'g', 5);
+}
 
 } // namespace
 
@@ -52,8 +54,8 @@ void LearnNumberLine::clearSteps() {
     replot();
 }
 
-QCPItemText* LearnNumberLine::label(double x, double y, const QString& text, const QColor& colour, Qt::Alignment alignment,
-                                    double sizeFactor) {
+QCPItemText* LearnNumberLine::label(double x, double y, const QString& text, const QColor& colour,
+                                    Qt::Alignment alignment, double sizeFactor) {
     auto* item = new QCPItemText(this);
     item->position->setCoords(x, y);
     item->setPositionAlignment(alignment);
@@ -97,7 +99,8 @@ void LearnNumberLine::drawHistogram(double from, double to) {
           Qt::AlignLeft | Qt::AlignTop, 0.95);
 }
 
-void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColor& colour, const QString& name) {
+void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColor& colour,
+                               const QString& name) {
     const double from = xAxis->range().lower;
     const double to = xAxis->range().upper;
     // The representable interval [(qmin - Z)·S, (qmax - Z)·S], light.
@@ -121,14 +124,18 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
     };
     // The cells of the levels no value reaches (as LearnMappingSteps counts them).
     const double half = 0.5 * s.scale;
-    const double lowestUseful = std::max<double>(static_cast<double>(s.qmin), std::ceil((s.range.min - half) / s.scale) + s.zeroPoint);
-    const double highestUseful = std::min<double>(static_cast<double>(s.qmax), std::floor((s.range.max + half) / s.scale) + s.zeroPoint);
+    const double lowestUseful = std::max<double>(static_cast<double>(s.qmin),
+                                                 std::ceil((s.range.min - half) / s.scale) + s.zeroPoint);
+    const double highestUseful = std::min<double>(static_cast<double>(s.qmax),
+                                                  std::floor((s.range.max + half) / s.scale) + s.zeroPoint);
     wasted(s.gridLow - half, (lowestUseful - s.zeroPoint) * s.scale - half);
     wasted((highestUseful - s.zeroPoint) * s.scale + half, s.gridHigh + half);
 
     // The grid: one tick per visible level.
-    const double firstLevel = std::max<double>(static_cast<double>(s.qmin), std::ceil(from / s.scale) + s.zeroPoint);
-    const double lastLevel = std::min<double>(static_cast<double>(s.qmax), std::floor(to / s.scale) + s.zeroPoint);
+    const double firstLevel =
+        std::max<double>(static_cast<double>(s.qmin), std::ceil(from / s.scale) + s.zeroPoint);
+    const double lastLevel =
+        std::min<double>(static_cast<double>(s.qmax), std::floor(to / s.scale) + s.zeroPoint);
     const double visible = lastLevel - firstLevel + 1;
     QCPGraph* ticks = addGraph();
     ticks->setName(name + tr(" levels"));
@@ -149,8 +156,8 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         // Integers under the ticks when there is room for them.
         if (spacing > 26 * (presentationMode() ? 1.5 : 1.0))
             for (double q = firstLevel; q <= lastLevel; q += 1.0)
-                label((q - s.zeroPoint) * s.scale, y - kTickHalf - 0.02, QString::number(static_cast<qint64>(q)), colour,
-                      Qt::AlignHCenter | Qt::AlignTop, 0.85);
+                label((q - s.zeroPoint) * s.scale, y - kTickHalf - 0.02,
+                      QString::number(static_cast<qint64>(q)), colour, Qt::AlignHCenter | Qt::AlignTop, 0.85);
     } else if (visible > kMaxTicks) {
         auto* dense = new QCPItemRect(this);
         dense->setPen(Qt::NoPen);
@@ -167,23 +174,26 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         zero->end->setCoords(0.0, y + kTickHalf * 1.9);
         zero->setPen(QPen(colour.darker(130), 3.5 * lineScale()));
         // Below the lane: the lane's caption sits above it.
-        label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), colour.darker(120), Qt::AlignHCenter | Qt::AlignTop, 0.95);
+        label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), colour.darker(120),
+              Qt::AlignHCenter | Qt::AlignTop, 0.95);
     }
     // Where x lands: x̂ as a ring on the lane.
     QCPGraph* landed = addGraph();
     landed->setLineStyle(QCPGraph::lsNone);
-    landed->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(colour.darker(140), 3 * lineScale()), Qt::white,
-                                            15 * lineScale()));
+    landed->setScatterStyle(QCPScatterStyle(
+        QCPScatterStyle::ssCircle, QPen(colour.darker(140), 3 * lineScale()), Qt::white, 15 * lineScale()));
     landed->setData({static_cast<double>(s.dequantized)}, {y}, true);
     landed->setName(name + tr(" x̂"));
     // The lane's caption on the left.
-    const QString caption = QStringLiteral("%1  S = %2, Z = %3, x_q = %4%5%6")
-                                .arg(name, number(s.scale))
-                                .arg(s.zeroPoint)
-                                .arg(s.quantized)
-                                .arg(s.clipped ? tr(" (clipped)") : QString(),
-                                     s.wastedLevels > 0 ? tr(", %1 levels unused").arg(s.wastedLevels) : QString());
-    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, colour.darker(130), Qt::AlignLeft | Qt::AlignBottom, 1.0);
+    const QString caption =
+        QStringLiteral("%1  S = %2, Z = %3, x_q = %4%5%6")
+            .arg(name, number(s.scale))
+            .arg(s.zeroPoint)
+            .arg(s.quantized)
+            .arg(s.clipped ? tr(" (clipped)") : QString(),
+                 s.wastedLevels > 0 ? tr(", %1 levels unused").arg(s.wastedLevels) : QString());
+    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, colour.darker(130),
+                       Qt::AlignLeft | Qt::AlignBottom, 1.0);
     QFont bold = text->font();
     bold.setBold(true);
     text->setFont(bold);
@@ -228,8 +238,9 @@ void LearnNumberLine::redraw() {
         line->start->setCoords(bound, kAffineLane - 0.3);
         line->end->setCoords(bound, m_zoomed ? 0.0 : 1.0);
         line->setPen(QPen(text, 1.2 * lineScale(), Qt::DotLine));
-        label(bound, 0.02, bound == sym.range.min ? tr("min %1").arg(number(bound)) : tr("max %1").arg(number(bound)), text,
-              (bound == sym.range.min ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom, 0.9);
+        label(bound, 0.02,
+              bound == sym.range.min ? tr("min %1").arg(number(bound)) : tr("max %1").arg(number(bound)),
+              text, (bound == sym.range.min ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom, 0.9);
     }
     drawLane(sym, kSymmetricLane, accentColour(0), tr("symmetric"));
     drawLane(aff, kAffineLane, accentColour(5), tr("affine"));
@@ -242,8 +253,10 @@ void LearnNumberLine::redraw() {
     const double top = m_zoomed ? -0.02 : 0.95;
     xLine->end->setCoords(x, top);
     xLine->setPen(QPen(xColour, 2.0 * lineScale(), Qt::DashLine));
-    auto* xText = m_zoomed ? label(x, kAffineLane - kTickHalf * 1.3, tr("x = %1").arg(number(x)), xColour, Qt::AlignLeft | Qt::AlignTop, 1.1)
-                           : label(x, top, tr("x = %1").arg(number(x)), xColour, Qt::AlignHCenter | Qt::AlignTop, 1.1);
+    auto* xText =
+        m_zoomed ? label(x, kAffineLane - kTickHalf * 1.3, tr("x = %1").arg(number(x)), xColour,
+                         Qt::AlignLeft | Qt::AlignTop, 1.1)
+                 : label(x, top, tr("x = %1").arg(number(x)), xColour, Qt::AlignHCenter | Qt::AlignTop, 1.1);
     QColor background = palette().color(QPalette::Base);
     background.setAlpha(220);
     xText->setBrush(background);
@@ -261,7 +274,8 @@ void LearnNumberLine::redraw() {
             bracket->setHead(QCPLineEnding::esBar);
             bracket->setTail(QCPLineEnding::esBar);
             bracket->setPen(QPen(text, 1.5 * lineScale()));
-            label((left + right) / 2, y + kTickHalf * 1.4, QStringLiteral("S"), text, Qt::AlignHCenter | Qt::AlignBottom, 1.0);
+            label((left + right) / 2, y + kTickHalf * 1.4, QStringLiteral("S"), text,
+                  Qt::AlignHCenter | Qt::AlignBottom, 1.0);
         }
     }
     replot();

@@ -38,8 +38,9 @@ void LearnPlot::reset(const QString& title, const QString& xLabel, const QString
     yAxis2->setTicker(QSharedPointer<QCPAxisTicker>::create());
 }
 
-QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, const QVector<double>& y, const QColor& colour,
-                             Qt::PenStyle style, bool markers, bool rightAxis, const QStringList& pointLabels) {
+QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, const QVector<double>& y,
+                             const QColor& colour, Qt::PenStyle style, bool markers, bool rightAxis,
+                             const QStringList& pointLabels) {
     QCPGraph* graph = addGraph(xAxis, rightAxis ? yAxis2 : yAxis);
     graph->setName(name);
     graph->setPen(QPen(colour, (style == Qt::SolidLine ? 2.5 : 1.8) * lineScale(), style));
@@ -63,7 +64,8 @@ QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, cons
     return graph;
 }
 
-QCPBars* LearnPlot::addStackedBars(const QString& name, const QStringList& ticks, const QVector<double>& values, const QColor& colour) {
+QCPBars* LearnPlot::addStackedBars(const QString& name, const QStringList& ticks,
+                                   const QVector<double>& values, const QColor& colour) {
     auto* bars = new QCPBars(xAxis, yAxis);
     bars->setName(name);
     bars->setPen(Qt::NoPen);
@@ -141,14 +143,17 @@ void LearnPlot::finish(bool reversedX) {
 QString LearnPlot::dataAsText() const {
     QString text;
     for (int i = 0; i < plottableCount(); ++i) {
-        QCPAbstractPlottable* p = const_cast<LearnPlot*>(this)->plottable(i); // QCustomPlot has no const accessor
+        QCPAbstractPlottable* p =
+            const_cast<LearnPlot*>(this)->plottable(i); // QCustomPlot has no const accessor
         text += QStringLiteral("# %1\nx\ty\n").arg(p->name());
         if (auto* g = qobject_cast<QCPGraph*>(p))
             for (auto it = g->data()->constBegin(); it != g->data()->constEnd(); ++it)
                 text += QStringLiteral("%1\t%2\n").arg(it->key, 0, 'g', 8).arg(it->value, 0, 'g', 8);
         if (auto* b = qobject_cast<QCPBars*>(p))
             for (auto it = b->data()->constBegin(); it != b->data()->constEnd(); ++it)
-                text += QStringLiteral("%1\t%2\n").arg(m_ticks.value(static_cast<int>(it->key))).arg(it->value, 0, 'g', 8);
+                text += QStringLiteral("%1\t%2\n")
+                            .arg(m_ticks.value(static_cast<int>(it->key)))
+                            .arg(it->value, 0, 'g', 8);
     }
     return text;
 }

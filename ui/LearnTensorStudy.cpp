@@ -36,7 +36,8 @@ QuantSpec LearnTensorStudy::lessonSpec(const QuantSpec& spec) {
     return lesson;
 }
 
-Range LearnTensorStudy::perTensorRange(const Tensor& tensor, const QuantSpec& spec, const TensorSettings& settings) {
+Range LearnTensorStudy::perTensorRange(const Tensor& tensor, const QuantSpec& spec,
+                                       const TensorSettings& settings) {
     if (settings.manualRange)
         return *settings.manualRange;
     QuantSpec perTensor = spec;
@@ -96,7 +97,8 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
     for (int bits : {8, 4, 3}) {
         const std::array<std::tuple<Granularity, int, int64_t>, 5> choices{
             std::tuple{Granularity::Tensor, 0, int64_t{0}}, std::tuple{Granularity::Channel, 0, int64_t{0}},
-            std::tuple{Granularity::Group, lastAxis, int64_t{128}}, std::tuple{Granularity::Group, lastAxis, int64_t{64}},
+            std::tuple{Granularity::Group, lastAxis, int64_t{128}},
+            std::tuple{Granularity::Group, lastAxis, int64_t{64}},
             std::tuple{Granularity::Group, lastAxis, int64_t{32}}};
         for (const auto& [granularity, axis, groupSize] : choices) {
             QuantSpec spec = base;
@@ -108,7 +110,8 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
             if (spec.calib == CalibMethod::MovingAverage)
                 spec.calib = CalibMethod::MinMax; // per block the batches would be the block's rows
             // Groups as long as the axis are one group per row: the same blocks as per channel.
-            const bool sameAsChannel = groupSize > 0 && tensor.rank() == 2 && groupSize >= tensor.shape()[static_cast<std::size_t>(lastAxis)];
+            const bool sameAsChannel = groupSize > 0 && tensor.rank() == 2 &&
+                                       groupSize >= tensor.shape()[static_cast<std::size_t>(lastAxis)];
             if ((tensor.rank() == 0 && granularity != Granularity::Tensor) || sameAsChannel) {
                 tick();
                 continue;
@@ -121,21 +124,23 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
             const TensorAnalysis analysis = analyzeTensor(tensor, spec);
             point.blocks = static_cast<int64_t>(analysis.params.blockCount());
             point.metrics = analysis.metrics;
-            point.bitsPerValue = tensor.size() > 0
-                                     ? 8.0 * TensorResultBuilder::sizeBytes(tensor.size(), spec, point.blocks) / static_cast<double>(tensor.size())
-                                     : 0.0;
+            point.bitsPerValue =
+                tensor.size() > 0 ? 8.0 * TensorResultBuilder::sizeBytes(tensor.size(), spec, point.blocks) /
+                                        static_cast<double>(tensor.size())
+                                  : 0.0;
             study.granularity.push_back(point);
             tick();
         }
     }
 
-    for (CalibMethod method : {CalibMethod::MinMax, CalibMethod::Percentile, CalibMethod::Mse, CalibMethod::Entropy,
-                               CalibMethod::Histogram}) {
+    for (CalibMethod method : {CalibMethod::MinMax, CalibMethod::Percentile, CalibMethod::Mse,
+                               CalibMethod::Entropy, CalibMethod::Histogram}) {
         QuantSpec spec = base;
         spec.calib = method;
         try {
             const TensorAnalysis analysis = analyzeTensor(tensor, spec);
-            study.calibration.push_back({method, {analysis.params.min.front(), analysis.params.max.front()}, analysis.metrics});
+            study.calibration.push_back(
+                {method, {analysis.params.min.front(), analysis.params.max.front()}, analysis.metrics});
         } catch (const Cancelled&) {
             throw;
         } catch (const Error&) {

@@ -47,8 +47,8 @@ struct LearnTensorStudy {
 
     std::string tensorName;
     TensorSettings settings;
-    QuantSpec baseSpec;      // the settings' spec as an integer format (float formats become int8)
-    Range symmetricRange;    // per tensor, with the settings' calibration method
+    QuantSpec baseSpec;   // the settings' spec as an integer format (float formats become int8)
+    Range symmetricRange; // per tensor, with the settings' calibration method
     Range affineRange;
     std::vector<BitPoint> bitSweep;
     std::vector<GranularityPoint> granularity;
@@ -63,7 +63,8 @@ struct LearnTensorStudy {
     // The range calibration picks for the whole tensor with `spec` (a manual range wins).
     static Range perTensorRange(const Tensor& tensor, const QuantSpec& spec, const TensorSettings& settings);
 
-    static LearnTensorStudy compute(const Tensor& tensor, const TensorSettings& settings, const ProgressCallback& progress);
+    static LearnTensorStudy compute(const Tensor& tensor, const TensorSettings& settings,
+                                    const ProgressCallback& progress);
 };
 
 } // namespace quantscope::ui

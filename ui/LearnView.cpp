@@ -30,21 +30,25 @@ namespace {
 ModelSetup demoSetup(const QString& weightsPath) {
     const QDir dir = QFileInfo(weightsPath).dir();
     return {dir.filePath(QStringLiteral("digits_mlp.onnx")), dir.filePath(QStringLiteral("digits_test.npy")),
-            dir.filePath(QStringLiteral("digits_test_labels.npy")), dir.filePath(QStringLiteral("digits_calib.npy"))};
+            dir.filePath(QStringLiteral("digits_test_labels.npy")),
+            dir.filePath(QStringLiteral("digits_calib.npy"))};
 }
 
 } // namespace
 
-LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner* jobs, ModelComparison* comparison,
-                     QWidget* parent)
+LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner* jobs,
+                     ModelComparison* comparison, QWidget* parent)
     : QWidget(parent), m_session(session), m_controller(controller), m_jobs(jobs), m_comparison(comparison),
-      m_banner(new QLabel(this)), m_present(new QPushButton(tr("Present"), this)), m_pages(new QTabWidget(this)),
-      m_mapping(new LearnMappingPage(this)), m_bitWidth(new LearnBitWidthPage(this)), m_calibration(new LearnCalibrationPage(this)),
-      m_modes(new LearnModesPage(comparison, this)), m_datapath(new LearnDatapathPage(jobs, this)), m_lessons(new LessonPage(this)) {
+      m_banner(new QLabel(this)), m_present(new QPushButton(tr("Present"), this)),
+      m_pages(new QTabWidget(this)), m_mapping(new LearnMappingPage(this)),
+      m_bitWidth(new LearnBitWidthPage(this)), m_calibration(new LearnCalibrationPage(this)),
+      m_modes(new LearnModesPage(comparison, this)), m_datapath(new LearnDatapathPage(jobs, this)),
+      m_lessons(new LessonPage(this)) {
     m_banner->setWordWrap(true);
     m_banner->setTextFormat(Qt::RichText);
     m_present->setCheckable(true);
-    m_present->setToolTip(tr("Presentation mode: large type and lines, full screen (F5 toggles the type size)"));
+    m_present->setToolTip(
+        tr("Presentation mode: large type and lines, full screen (F5 toggles the type size)"));
     auto* top = new QHBoxLayout;
     top->addWidget(m_banner, 1);
     top->addWidget(m_present, 0, Qt::AlignTop);
@@ -75,12 +79,14 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
         if (m_study && studyIsCurrent())
             showStudy();
     });
-    connect(controller, &AnalysisController::openFailed, this, [this](const QString&, const QString& message) {
-        if (m_pendingLesson.isEmpty())
-            return;
-        m_banner->setText(tr("<b>The lesson could not open its data:</b> %1").arg(message.toHtmlEscaped()));
-        m_pendingLesson.clear();
-    });
+    connect(controller, &AnalysisController::openFailed, this,
+            [this](const QString&, const QString& message) {
+                if (m_pendingLesson.isEmpty())
+                    return;
+                m_banner->setText(
+                    tr("<b>The lesson could not open its data:</b> %1").arg(message.toHtmlEscaped()));
+                m_pendingLesson.clear();
+            });
     connect(jobs, &JobRunner::finished, this, [this](int id, const QVariant& value) {
         if (id != m_studyJob)
             return;
@@ -109,22 +115,33 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
     updateDatapathModel();
 }
 
-void LearnView::showPage(LessonPreset::Page page) { m_pages->setCurrentIndex(static_cast<int>(page)); }
+void LearnView::showPage(LessonPreset::Page page) {
+    m_pages->setCurrentIndex(static_cast<int>(page));
+}
 
-LessonPreset::Page LearnView::currentPage() const { return static_cast<LessonPreset::Page>(m_pages->currentIndex()); }
+LessonPreset::Page LearnView::currentPage() const {
+    return static_cast<LessonPreset::Page>(m_pages->currentIndex());
+}
 
-void LearnView::setValue(double x) { m_mapping->setValue(x); }
+void LearnView::setValue(double x) {
+    m_mapping->setValue(x);
+}
 
-QString LearnView::stepsText() const { return m_mapping->stepsText(); }
+QString LearnView::stepsText() const {
+    return m_mapping->stepsText();
+}
 
 bool LearnView::studyIsCurrent() const {
     const int row = m_session->currentRow();
-    return m_study && row >= 0 && m_study->tensorName == m_session->info(row).name && m_study->settings == m_session->settings(row);
+    return m_study && row >= 0 && m_study->tensorName == m_session->info(row).name &&
+           m_study->settings == m_session->settings(row);
 }
 
 bool LearnView::isSettled() const {
-    const bool datapathDone = !m_comparison->setup() || (!m_datapath->isBusy() && (m_datapath->result() || m_datapath->hasFailed()));
-    return m_pendingLesson.isEmpty() && m_studyJob == 0 && !m_studyStale && (studyIsCurrent() || m_studyFailed) && datapathDone;
+    const bool datapathDone = !m_comparison->setup() ||
+                              (!m_datapath->isBusy() && (m_datapath->result() || m_datapath->hasFailed()));
+    return m_pendingLesson.isEmpty() && m_studyJob == 0 && !m_studyStale &&
+           (studyIsCurrent() || m_studyFailed) && datapathDone;
 }
 
 void LearnView::showEvent(QShowEvent* event) {
@@ -156,7 +173,8 @@ void LearnView::startStudy() {
             m_jobs->cancel(m_studyJob);
         m_studyJob = 0;
         m_study.reset();
-        const QString text = tr("Open a file (or the demo, Ctrl+D) and select a tensor: its numbers appear here.");
+        const QString text =
+            tr("Open a file (or the demo, Ctrl+D) and select a tensor: its numbers appear here.");
         m_mapping->clear(text);
         m_bitWidth->clear(text);
         m_calibration->clear(text);
@@ -167,12 +185,13 @@ void LearnView::startStudy() {
     const std::shared_ptr<const WeightFile> file = m_session->file();
     const std::string name = m_session->info(row).name;
     const TensorSettings settings = m_session->settings(row);
-    m_studyJob = m_jobs->start(QStringLiteral("learn"), tr("Lessons: sweeping %1").arg(QString::fromStdString(name)),
-                               [file, name, settings](const ProgressCallback& progress) {
-                                   const Tensor tensor = file->load(name);
-                                   return QVariant::fromValue(std::make_shared<const LearnTensorStudy>(
-                                       LearnTensorStudy::compute(tensor, settings, progress)));
-                               });
+    m_studyJob =
+        m_jobs->start(QStringLiteral("learn"), tr("Lessons: sweeping %1").arg(QString::fromStdString(name)),
+                      [file, name, settings](const ProgressCallback& progress) {
+                          const Tensor tensor = file->load(name);
+                          return QVariant::fromValue(std::make_shared<const LearnTensorStudy>(
+                              LearnTensorStudy::compute(tensor, settings, progress)));
+                      });
 }
 
 void LearnView::showStudy() {
@@ -203,7 +222,8 @@ void LearnView::applyLesson(const QString& id) {
         return;
     const QString weights = MainWindow::demoWeightsPath();
     if (weights.isEmpty()) {
-        m_banner->setText(tr("<b>The demo is not installed</b> (resources/demo); set QUANTSCOPE_DEMO_DIR to its folder."));
+        m_banner->setText(
+            tr("<b>The demo is not installed</b> (resources/demo); set QUANTSCOPE_DEMO_DIR to its folder."));
         return;
     }
     m_pendingLesson = id;
@@ -227,11 +247,12 @@ void LearnView::applyLesson(const QString& id) {
         finishLesson();
         return;
     }
-    const int job = m_jobs->start(QStringLiteral("learn-activations"), tr("Computing the demo's ReLU outputs"),
-                                  [setup, path](const ProgressCallback& progress) {
-                                      return QVariant(QString::fromStdString(LessonActivations::writeFirstReluOutput(
-                                          setup.model.toStdString(), setup.calibration.toStdString(), path.toStdString(), progress)));
-                                  });
+    const int job = m_jobs->start(
+        QStringLiteral("learn-activations"), tr("Computing the demo's ReLU outputs"),
+        [setup, path](const ProgressCallback& progress) {
+            return QVariant(QString::fromStdString(LessonActivations::writeFirstReluOutput(
+                setup.model.toStdString(), setup.calibration.toStdString(), path.toStdString(), progress)));
+        });
     auto* guard = new QObject(this);
     connect(m_jobs, &JobRunner::finished, guard, [this, job, guard](int finishedId, const QVariant& value) {
         if (finishedId != job)
@@ -244,7 +265,8 @@ void LearnView::applyLesson(const QString& id) {
             return;
         guard->deleteLater();
         m_pendingLesson.clear();
-        m_banner->setText(tr("<b>The lesson could not compute its activations:</b> %1").arg(message.toHtmlEscaped()));
+        m_banner->setText(
+            tr("<b>The lesson could not compute its activations:</b> %1").arg(message.toHtmlEscaped()));
     });
 }
 
@@ -255,7 +277,8 @@ void LearnView::finishLesson() {
         return;
     const int row = m_session->rowOf(lesson->tensor);
     if (row < 0) {
-        m_banner->setText(tr("<b>%1</b>: the open file has no tensor named %2.").arg(lesson->title.toHtmlEscaped(), lesson->tensor));
+        m_banner->setText(tr("<b>%1</b>: the open file has no tensor named %2.")
+                              .arg(lesson->title.toHtmlEscaped(), lesson->tensor));
         return;
     }
     m_activeLesson = lesson->id;

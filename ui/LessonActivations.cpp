@@ -10,8 +10,10 @@
 
 namespace quantscope::ui {
 
-std::string LessonActivations::writeFirstReluOutput(const std::string& modelPath, const std::string& samplesPath,
-                                                    const std::string& outputPath, const ProgressCallback& progress) {
+std::string LessonActivations::writeFirstReluOutput(const std::string& modelPath,
+                                                    const std::string& samplesPath,
+                                                    const std::string& outputPath,
+                                                    const ProgressCallback& progress) {
     const Executor executor(loadOnnxGraph(modelPath));
     const Graph& graph = executor.graph();
     std::string relu;
@@ -41,7 +43,8 @@ std::string LessonActivations::writeFirstReluOutput(const std::string& modelPath
                 shape[0] += value.shape.empty() ? 0 : value.shape[0];
         };
         executor.run({{graph.inputs[0].name, samples.batch(first, n, graph.inputs[0])}}, hooks);
-        reportProgress(progress, Stage::Statistics, static_cast<double>(first + n) / static_cast<double>(samples.count()));
+        reportProgress(progress, Stage::Statistics,
+                       static_cast<double>(first + n) / static_cast<double>(samples.count()));
     }
     NpyWriter::writeFloat32(outputPath, shape, values);
     return outputPath;

@@ -15,10 +15,11 @@ LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
     auto* grid = new QGridLayout(content);
     grid->setColumnStretch(1, 1);
     grid->setVerticalSpacing(14);
-    auto* intro = new QLabel(tr("<p>Each lesson opens the bundled digits demo, selects a tensor, sets the quantization and "
-                                "shows the page that makes the point. Every lesson is one undoable step (Ctrl+Z). "
-                                "F5 switches presentation mode (large type), F11 full screen.</p>"),
-                             content);
+    auto* intro = new QLabel(
+        tr("<p>Each lesson opens the bundled digits demo, selects a tensor, sets the quantization and "
+           "shows the page that makes the point. Every lesson is one undoable step (Ctrl+Z). "
+           "F5 switches presentation mode (large type), F11 full screen.</p>"),
+        content);
     intro->setWordWrap(true);
     grid->addWidget(intro, 0, 0, 1, 2);
     int row = 1;

@@ -16,11 +16,11 @@ struct LessonPreset {
     // The pages of the Learn view, in order.
     enum Page { Mapping, BitWidth, Calibration, Modes, Datapath, Lessons };
 
-    QString id;          // stable name for tests and the command line
+    QString id; // stable name for tests and the command line
     QString title;
     QString explanation; // two or three sentences, said while it is on the screen
     Source source = Source::DemoWeights;
-    QString tensor;      // in the demo weights, or the activations file's tensor
+    QString tensor; // in the demo weights, or the activations file's tensor
     QuantSpec spec;
     Page page = Mapping;
     std::optional<double> value; // the value walked through the mapping

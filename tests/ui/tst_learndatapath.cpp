@@ -36,7 +36,7 @@ LearnDatapath::Request demoRequest(int layer, int sample, int output, bool affin
 
 class TestLearnDatapath : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void stepsEqualTheKernel_data() {
         QTest::addColumn<int>("layer");
         QTest::addColumn<int>("sample");
@@ -56,8 +56,9 @@ private slots:
         QFETCH(int, output);
         QFETCH(bool, affine);
         const LearnDatapath d = LearnDatapath::compute(demoRequest(layer, sample, output, affine));
-        qInfo() << QString::fromStdString(d.layerName) << "path" << QString::fromStdString(d.kernelPath) << "acc" << d.accumulator
-                << "q3" << d.output << "fp32" << d.fp32Output << "dq" << d.dequantizedOutput;
+        qInfo() << QString::fromStdString(d.layerName) << "path" << QString::fromStdString(d.kernelPath)
+                << "acc" << d.accumulator << "q3" << d.output << "fp32" << d.fp32Output << "dq"
+                << d.dequantizedOutput;
         QCOMPARE(static_cast<int>(d.layerNames.size()), 3);
         QCOMPARE(d.kernelPath, std::string(kernels::isaName(kernels::KernelRegistry::active().path)));
         // Bit for bit: the accumulator, this output, and every output of the layer.
@@ -71,8 +72,8 @@ private slots:
         int32_t reference = 0;
         kernels::reference::gemmInt32(d.inputs.data(), 1, d.k, d.z1, d.weights.data(), 1, d.z2, &reference);
         QCOMPARE(static_cast<int64_t>(reference), d.accumulator);
-        QCOMPARE(d.sumProducts - static_cast<int64_t>(d.z2) * d.sumInputs - static_cast<int64_t>(d.z1) * d.sumWeights +
-                     static_cast<int64_t>(d.k) * d.z1 * d.z2,
+        QCOMPARE(d.sumProducts - static_cast<int64_t>(d.z2) * d.sumInputs -
+                     static_cast<int64_t>(d.z1) * d.sumWeights + static_cast<int64_t>(d.k) * d.z1 * d.z2,
                  d.accumulator);
         // Symmetric weights have Z2 = 0; affine ones (per tensor) here do not.
         if (!affine)
@@ -84,8 +85,10 @@ private slots:
         QCOMPARE(d.realMultiplier, static_cast<double>(d.s1) * d.s2 / d.s3);
         // The steps follow gemmlowp's functions.
         if (d.exponent <= 0) {
-            QCOMPARE(d.highMul, kernels::FixedPointMultiplier::saturatingRoundingDoublingHighMul(d.accumulatorWithBias, d.m0));
-            QCOMPARE(d.scaled, kernels::FixedPointMultiplier::roundingDivideByPowerOfTwo(d.highMul, -d.exponent));
+            QCOMPARE(d.highMul, kernels::FixedPointMultiplier::saturatingRoundingDoublingHighMul(
+                                    d.accumulatorWithBias, d.m0));
+            QCOMPARE(d.scaled,
+                     kernels::FixedPointMultiplier::roundingDivideByPowerOfTwo(d.highMul, -d.exponent));
         }
         QCOMPARE(d.withZeroPoint, d.scaled + d.z3);
         QCOMPARE(static_cast<int>(d.output), std::clamp(d.withZeroPoint, 0, 255));
@@ -93,7 +96,8 @@ private slots:
         QCOMPARE(d.z1, 0);
         // And it approximates the fp32 model: within a few output steps unless saturated.
         if (!d.saturated)
-            QVERIFY2(std::abs(static_cast<double>(d.dequantizedOutput) - d.fp32Output) < 4.0 * d.s3 + 0.02 * std::abs(d.fp32Output),
+            QVERIFY2(std::abs(static_cast<double>(d.dequantizedOutput) - d.fp32Output) <
+                         4.0 * d.s3 + 0.02 * std::abs(d.fp32Output),
                      qPrintable(QStringLiteral("%1 vs %2").arg(d.dequantizedOutput).arg(d.fp32Output)));
     }
 

@@ -36,7 +36,7 @@ QuantSpec integerSpec(int bits, bool isSigned, Scheme scheme, bool narrow = fals
 
 class TestLearnMapping : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void stepsEqualTheCoreForEveryElement_data() {
         QTest::addColumn<int>("bits");
         QTest::addColumn<bool>("isSigned");
@@ -123,8 +123,10 @@ private slots:
 
     void symmetricWastesHalfTheLevelsOnNonNegativeValues() {
         const Range relu{0.0f, 6.0f};
-        const LearnMappingSteps symmetric = LearnMappingSteps::compute(1.0f, relu, integerSpec(8, true, Scheme::Symmetric));
-        const LearnMappingSteps affine = LearnMappingSteps::compute(1.0f, relu, integerSpec(8, true, Scheme::Affine));
+        const LearnMappingSteps symmetric =
+            LearnMappingSteps::compute(1.0f, relu, integerSpec(8, true, Scheme::Symmetric));
+        const LearnMappingSteps affine =
+            LearnMappingSteps::compute(1.0f, relu, integerSpec(8, true, Scheme::Affine));
         // Symmetric int8: S = 6/127.5, Z = 0, levels -128..-1 are below 0: 128 unused.
         QCOMPARE(symmetric.zeroPoint, 0);
         QCOMPARE(symmetric.wastedLevels, int64_t{128});
@@ -158,7 +160,8 @@ private slots:
             QCOMPARE(point.metrics.clippedFraction, direct.clippedFraction);
         }
         // Each bit is worth about 6 dB in the middle of the sweep.
-        const double perBit = (study.bitSweep[16 - 8].metrics.sqnrDb - study.bitSweep[16 - 6].metrics.sqnrDb) / 2.0;
+        const double perBit =
+            (study.bitSweep[16 - 8].metrics.sqnrDb - study.bitSweep[16 - 6].metrics.sqnrDb) / 2.0;
         QVERIFY2(perBit > 5.0 && perBit < 7.0, qPrintable(QString::number(perBit)));
 
         // Granularity points: 3 widths x (tensor, channel, groups of 64 and 32; 128 >= the 96
@@ -174,7 +177,8 @@ private slots:
             const TensorAnalysis direct = analyzeTensor(tensor, spec);
             QCOMPARE(point.metrics.mse, direct.metrics.mse);
             QCOMPARE(point.blocks, static_cast<int64_t>(direct.params.blockCount()));
-            QCOMPARE(point.bitsPerValue, 8.0 * TensorResultBuilder::sizeBytes(tensor.size(), spec, point.blocks) / tensor.size());
+            QCOMPARE(point.bitsPerValue,
+                     8.0 * TensorResultBuilder::sizeBytes(tensor.size(), spec, point.blocks) / tensor.size());
             QVERIFY(point.bitsPerValue > point.bits);
         }
         // Per channel: 64 blocks; groups of 32 along the 96 inputs: 64 x 3 blocks.
@@ -192,7 +196,8 @@ private slots:
             const Range range = calibrateBlocks(tensor, spec).front();
             QCOMPARE(point.range.min, range.min);
             QCOMPARE(point.range.max, range.max);
-            QVERIFY(std::abs(point.metrics.clipMse + point.metrics.roundMse - point.metrics.mse) <= 1e-12 + 1e-9 * point.metrics.mse);
+            QVERIFY(std::abs(point.metrics.clipMse + point.metrics.roundMse - point.metrics.mse) <=
+                    1e-12 + 1e-9 * point.metrics.mse);
         }
         QCOMPARE(study.calibration.front().method, CalibMethod::MinMax);
         QCOMPARE(study.calibration.front().metrics.clipMse, 0.0);
@@ -212,7 +217,8 @@ private slots:
         const Tensor tensor("layer.weight", {32, 50}, test::gaussianWithOutliers(1600, 0.2f, 5u));
         TensorSettings settings;
         settings.spec = integerSpec(4, true, Scheme::Affine);
-        auto study = std::make_shared<const LearnTensorStudy>(LearnTensorStudy::compute(tensor, settings, {}));
+        auto study =
+            std::make_shared<const LearnTensorStudy>(LearnTensorStudy::compute(tensor, settings, {}));
         auto histogram = std::make_shared<const FineHistogram>(FineHistogram::build(tensor.values()));
         LearnMappingPage page;
         page.resize(1200, 800);
@@ -232,7 +238,8 @@ private slots:
         QCOMPARE(page.symmetricSteps()->zeroPoint, 0);
         // The text shows the integer and the scale.
         QVERIFY(page.stepsText().contains(QStringLiteral("x_q = %1").arg(page.affineSteps()->quantized)));
-        QVERIFY(page.stepsText().contains(QString::number(static_cast<double>(affine.params.scale.front()), 'g', 7)));
+        QVERIFY(page.stepsText().contains(
+            QString::number(static_cast<double>(affine.params.scale.front()), 'g', 7)));
     }
 };
 

@@ -41,21 +41,25 @@ std::pair<int, double> colourStats(const QImage& image) {
     int largest = 0;
     for (int count : std::as_const(colours))
         largest = std::max(largest, count);
-    return {static_cast<int>(colours.size()), static_cast<double>(largest) / (image.width() * image.height())};
+    return {static_cast<int>(colours.size()),
+            static_cast<double>(largest) / (image.width() * image.height())};
 }
 
 bool settle(MainWindow& window) {
     // A hang guard, not a performance limit: the demo's lessons take a few seconds.
-    return QTest::qWaitFor([&] { return window.learnView()->isSettled() && window.jobs()->runningCount() == 0 &&
-                                        !window.comparison()->isBusy(); },
-                           300000);
+    return QTest::qWaitFor(
+        [&] {
+            return window.learnView()->isSettled() && window.jobs()->runningCount() == 0 &&
+                   !window.comparison()->isBusy();
+        },
+        300000);
 }
 
 } // namespace
 
 class TestLearnView : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(QFileInfo::exists(test::demoWeights()));
@@ -119,7 +123,8 @@ private slots:
         QVERIFY(symmetric && affine);
         const TensorAnalysis sym = analyzeTensor(tensor, session->settings(row).spec);
         QCOMPARE(symmetric->scale, sym.params.scale.front());
-        QCOMPARE(symmetric->quantized, IntegerQuantizer(sym.params.scale.front(), 0, -128, 127).quantize(0.75f));
+        QCOMPARE(symmetric->quantized,
+                 IntegerQuantizer(sym.params.scale.front(), 0, -128, 127).quantize(0.75f));
         QuantSpec affineSpec = session->settings(row).spec;
         affineSpec.scheme = Scheme::Affine;
         const TensorAnalysis aff = analyzeTensor(tensor, affineSpec);
@@ -137,7 +142,8 @@ private slots:
         const auto& eight = study->bitSweep[static_cast<std::size_t>(LearnTensorStudy::kHighestBits - 8)];
         QCOMPARE(eight.bits, 8);
         QCOMPARE(eight.metrics.sqnrDb, sym.metrics.sqnrDb);
-        QVERIFY(learn->bitWidthPage()->sqnrPlot()->dataAsText().contains(QString::number(sym.metrics.sqnrDb, 'g', 8)));
+        QVERIFY(learn->bitWidthPage()->sqnrPlot()->dataAsText().contains(
+            QString::number(sym.metrics.sqnrDb, 'g', 8)));
 
         // Static vs dynamic: the measured accuracies of the core's evaluator are on the page.
         const auto& report = window.comparison()->report();
