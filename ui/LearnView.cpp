@@ -1,200 +1,300 @@
 #include "LearnView.h"
 
 #include "AnalysisController.h"
-#include "MetricText.h"
-#include "MetricsPreview.h"
+#include "JobRunner.h"
+#include "LearnBitWidthPage.h"
+#include "LearnCalibrationPage.h"
+#include "LearnDatapathPage.h"
+#include "LearnMappingPage.h"
+#include "LearnModesPage.h"
+#include "LearnTensorStudy.h"
+#include "LessonActivations.h"
+#include "LessonPage.h"
+#include "MainWindow.h"
+#include "ModelComparison.h"
 #include "Session.h"
 
-#include "quantscope/quant/ValueQuantizer.h"
-
-#include <QDoubleSpinBox>
+#include <QDir>
+#include <QEvent>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QStandardPaths>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
-#include <cmath>
-
 namespace quantscope::ui {
+namespace {
 
-// The number line under the steps: levels as ticks, x as a dot, x̂ as a ring, an arrow between.
-class LearnView::NumberLine : public PlotBase {
-public:
-    explicit NumberLine(QWidget* parent) : PlotBase(parent), m_levels(addGraph()), m_x(addGraph()), m_xhat(addGraph()) {
-        yAxis->setVisible(false);
-        yAxis->setRange(-1, 1);
-        xAxis->setLabel(tr("value"));
-        m_levels->setLineStyle(QCPGraph::lsImpulse);
-        m_x->setLineStyle(QCPGraph::lsNone);
-        m_xhat->setLineStyle(QCPGraph::lsNone);
-        m_x->setName(tr("value x"));
-        m_xhat->setName(tr("dequantized"));
-        m_levels->setName(tr("levels"));
-        legend->setVisible(true);
-        m_arrow = new QCPItemLine(this);
-        m_arrow->setHead(QCPLineEnding::esSpikeArrow);
-        setMinimumHeight(140);
-        applyStyle();
-    }
-    void applyStyle() override {
-        PlotBase::applyStyle();
-        if (!m_xhat)
-            return;
-        m_levels->setPen(QPen(textColour(), 1.5 * lineScale()));
-        m_x->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, accentColour(5), 12 * lineScale()));
-        m_xhat->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, QPen(accentColour(2), 3 * lineScale()),
-                                                Qt::NoBrush, 18 * lineScale()));
-        m_arrow->setPen(QPen(accentColour(1), 2 * lineScale()));
-    }
-    void show(const std::vector<double>& levels, double x, double xhat) {
-        m_levelKeys = levels;
-        QVector<double> keys(levels.begin(), levels.end());
-        m_levels->setData(keys, QVector<double>(keys.size(), 0.5), true);
-        m_x->setData({x}, {0.0});
-        m_xhat->setData({xhat}, {0.0});
-        m_arrow->start->setCoords(x, -0.35);
-        m_arrow->end->setCoords(xhat, -0.35);
-        m_arrow->setVisible(x != xhat);
-        double lo = std::min(x, xhat);
-        double hi = std::max(x, xhat);
-        if (!levels.empty()) {
-            lo = std::min(lo, levels.front());
-            hi = std::max(hi, levels.back());
-        }
-        const double pad = (hi - lo) * 0.08 + 1e-9;
-        xAxis->setRange(lo - pad, hi + pad);
-        replot();
-    }
-    QString dataAsText() const override {
-        QString text = QStringLiteral("level\n");
-        for (double level : m_levelKeys)
-            text += QString::number(level, 'g', 9) + QLatin1Char('\n');
-        return text;
-    }
-
-private:
-    QCPGraph* m_levels;
-    QCPGraph* m_x;
-    QCPGraph* m_xhat;
-    QCPItemLine* m_arrow = nullptr;
-    std::vector<double> m_levelKeys;
-};
-
-LearnView::LearnView(Session* session, AnalysisController* controller, QWidget* parent)
-    : QWidget(parent), m_session(session), m_controller(controller), m_value(new QDoubleSpinBox(this)),
-      m_steps(new QLabel(this)), m_line(new NumberLine(this)) {
-    m_value->setDecimals(6);
-    m_value->setRange(-1e9, 1e9);
-    m_value->setSingleStep(0.001);
-    m_value->setPrefix(tr("x = "));
-    auto* largest = new QPushButton(tr("Largest value"), this);
-    auto* controls = new QHBoxLayout;
-    controls->addWidget(new QLabel(tr("Walk one value through quantization:"), this));
-    controls->addWidget(m_value);
-    controls->addWidget(largest);
-    controls->addStretch(1);
-    m_steps->setTextFormat(Qt::RichText);
-    m_steps->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_steps->setAlignment(Qt::AlignTop | Qt::AlignLeft);
-    auto* layout = new QVBoxLayout(this);
-    layout->addLayout(controls);
-    layout->addWidget(m_steps, 3);
-    layout->addWidget(m_line, 2);
-
-    connect(m_value, &QDoubleSpinBox::valueChanged, this, &LearnView::refresh);
-    connect(largest, &QPushButton::clicked, this, [this] {
-        if (const auto h = m_controller->histogram(m_session->currentRow()))
-            setValue(std::abs(h->max()) >= std::abs(h->min()) ? h->max() : h->min());
-    });
-    connect(controller, &AnalysisController::previewChanged, this, &LearnView::refresh);
-    connect(session, &Session::resultChanged, this, &LearnView::refresh);
-    refresh();
+ModelSetup demoSetup(const QString& weightsPath) {
+    const QDir dir = QFileInfo(weightsPath).dir();
+    return {dir.filePath(QStringLiteral("digits_mlp.onnx")), dir.filePath(QStringLiteral("digits_test.npy")),
+            dir.filePath(QStringLiteral("digits_test_labels.npy")),
+            dir.filePath(QStringLiteral("digits_calib.npy"))};
 }
 
-void LearnView::setValue(double x) { m_value->setValue(x); }
+} // namespace
 
-QString LearnView::stepsText() const { return m_steps->text(); }
+LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner* jobs,
+                     ModelComparison* comparison, QWidget* parent)
+    : QWidget(parent), m_session(session), m_controller(controller), m_jobs(jobs), m_comparison(comparison),
+      m_banner(new QLabel(this)), m_present(new QPushButton(tr("Present"), this)),
+      m_pages(new QTabWidget(this)), m_mapping(new LearnMappingPage(this)),
+      m_bitWidth(new LearnBitWidthPage(this)), m_calibration(new LearnCalibrationPage(this)),
+      m_modes(new LearnModesPage(comparison, this)), m_datapath(new LearnDatapathPage(jobs, this)),
+      m_lessons(new LessonPage(this)) {
+    m_banner->setWordWrap(true);
+    m_banner->setTextFormat(Qt::RichText);
+    m_present->setCheckable(true);
+    m_present->setToolTip(
+        tr("Presentation mode: large type and lines, full screen (F5 toggles the type size)"));
+    auto* top = new QHBoxLayout;
+    top->addWidget(m_banner, 1);
+    top->addWidget(m_present, 0, Qt::AlignTop);
+    m_pages->addTab(m_mapping, tr("1 · Mapping"));
+    m_pages->addTab(m_bitWidth, tr("2 · Bits and granularity"));
+    m_pages->addTab(m_calibration, tr("3 · Calibration"));
+    m_pages->addTab(m_modes, tr("4 · Static vs dynamic"));
+    m_pages->addTab(m_datapath, tr("5 · Integer datapath"));
+    m_pages->addTab(m_lessons, tr("6 · Lessons"));
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+    layout->addLayout(top);
+    layout->addWidget(m_pages, 1);
+    m_banner->setText(tr("<b>Learn</b> — quantization with the live numbers of the selected tensor. "
+                         "Pick a ready-made lesson on page 6."));
 
-void LearnView::refresh() {
+    connect(m_present, &QPushButton::toggled, this, &LearnView::presentationRequested);
+    connect(m_lessons, &LessonPage::presentationRequested, this, &LearnView::presentationRequested);
+    connect(m_lessons, &LessonPage::lessonChosen, this, &LearnView::applyLesson);
+    connect(session, &Session::currentRowChanged, this, &LearnView::scheduleStudy);
+    connect(session, &Session::settingsChanged, this, [this](const QList<int>& rows) {
+        if (rows.contains(m_session->currentRow()))
+            scheduleStudy();
+    });
+    connect(session, &Session::fileChanged, this, &LearnView::onFileChanged);
+    connect(controller, &AnalysisController::previewChanged, this, [this] {
+        // The histogram of a newly loaded tensor arrives here: redraw with it.
+        if (m_study && studyIsCurrent())
+            showStudy();
+    });
+    connect(controller, &AnalysisController::openFailed, this,
+            [this](const QString&, const QString& message) {
+                if (m_pendingLesson.isEmpty())
+                    return;
+                m_banner->setText(
+                    tr("<b>The lesson could not open its data:</b> %1").arg(message.toHtmlEscaped()));
+                m_pendingLesson.clear();
+            });
+    connect(jobs, &JobRunner::finished, this, [this](int id, const QVariant& value) {
+        if (id != m_studyJob)
+            return;
+        m_studyJob = 0;
+        m_study = value.value<std::shared_ptr<const LearnTensorStudy>>();
+        showStudy();
+        emit studyChanged();
+    });
+    connect(jobs, &JobRunner::failed, this, [this](int id, const QString& message) {
+        if (id != m_studyJob)
+            return;
+        m_studyJob = 0;
+        m_studyFailed = true;
+        m_study.reset();
+        const QString text = tr("This tensor cannot be studied with these settings: %1").arg(message);
+        m_mapping->clear(text);
+        m_bitWidth->clear(text);
+        m_calibration->clear(text);
+        emit studyChanged();
+    });
+    connect(jobs, &JobRunner::cancelled, this, [this](int id) {
+        if (id == m_studyJob)
+            m_studyJob = 0;
+    });
+    connect(comparison, &ModelComparison::changed, this, &LearnView::updateDatapathModel);
+    updateDatapathModel();
+}
+
+void LearnView::showPage(LessonPreset::Page page) {
+    m_pages->setCurrentIndex(static_cast<int>(page));
+}
+
+LessonPreset::Page LearnView::currentPage() const {
+    return static_cast<LessonPreset::Page>(m_pages->currentIndex());
+}
+
+void LearnView::setValue(double x) {
+    m_mapping->setValue(x);
+}
+
+QString LearnView::stepsText() const {
+    return m_mapping->stepsText();
+}
+
+bool LearnView::studyIsCurrent() const {
     const int row = m_session->currentRow();
-    const Preview& preview = m_controller->preview();
-    const auto histogram = m_controller->histogram(row);
-    if (row < 0 || !preview.valid || !histogram) {
-        m_steps->setText(tr("<p>Open a file and select a tensor to see its numbers here.</p>"));
+    return m_study && row >= 0 && m_study->tensorName == m_session->info(row).name &&
+           m_study->settings == m_session->settings(row);
+}
+
+bool LearnView::isSettled() const {
+    const bool datapathDone = !m_comparison->setup() ||
+                              (!m_datapath->isBusy() && (m_datapath->result() || m_datapath->hasFailed()));
+    return m_pendingLesson.isEmpty() && m_studyJob == 0 && !m_studyStale &&
+           (studyIsCurrent() || m_studyFailed) && datapathDone;
+}
+
+void LearnView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    if (m_studyStale)
+        startStudy();
+}
+
+void LearnView::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    // Presentation mode changes the application font: the lessons' text sizes follow it.
+    if (event->type() == QEvent::FontChange && m_study)
+        showStudy();
+}
+
+void LearnView::scheduleStudy() {
+    m_studyStale = true;
+    // Measured only while someone looks: the sweep costs some twenty analyses of the tensor.
+    if (isVisible())
+        startStudy();
+}
+
+void LearnView::startStudy() {
+    m_studyStale = false;
+    m_studyFailed = false;
+    const int row = m_session->currentRow();
+    if (!m_session->hasFile() || row < 0) {
+        if (m_studyJob)
+            m_jobs->cancel(m_studyJob);
+        m_studyJob = 0;
+        m_study.reset();
+        const QString text =
+            tr("Open a file (or the demo, Ctrl+D) and select a tensor: its numbers appear here.");
+        m_mapping->clear(text);
+        m_bitWidth->clear(text);
+        m_calibration->clear(text);
         return;
     }
-    if (m_valueForRow != row) {
-        // Start from a typical value: the 90th percentile of the tensor.
-        m_valueForRow = row;
-        const QSignalBlocker blocker(m_value);
-        m_value->setValue(histogram->quantile(90.0));
+    if (studyIsCurrent() && !m_studyJob)
+        return;
+    const std::shared_ptr<const WeightFile> file = m_session->file();
+    const std::string name = m_session->info(row).name;
+    const TensorSettings settings = m_session->settings(row);
+    m_studyJob =
+        m_jobs->start(QStringLiteral("learn"), tr("Lessons: sweeping %1").arg(QString::fromStdString(name)),
+                      [file, name, settings](const ProgressCallback& progress) {
+                          const Tensor tensor = file->load(name);
+                          return QVariant::fromValue(std::make_shared<const LearnTensorStudy>(
+                              LearnTensorStudy::compute(tensor, settings, progress)));
+                      });
+}
+
+void LearnView::showStudy() {
+    if (!m_study)
+        return;
+    const auto histogram = m_controller->histogram(m_session->currentRow());
+    m_mapping->setStudy(m_study, histogram);
+    m_bitWidth->setStudy(m_study);
+    m_calibration->setStudy(m_study, histogram);
+}
+
+void LearnView::onFileChanged() {
+    m_study.reset();
+    if (!m_pendingLesson.isEmpty())
+        // After every other view has seen the new file (the session selects its first tensor).
+        QMetaObject::invokeMethod(this, &LearnView::finishLesson, Qt::QueuedConnection);
+}
+
+void LearnView::updateDatapathModel() {
+    const auto& setup = m_comparison->setup();
+    if (setup && !setup->model.isEmpty())
+        m_datapath->setModel(setup->model, setup->samples, setup->calibration);
+}
+
+void LearnView::applyLesson(const QString& id) {
+    const LessonPreset* lesson = LessonPreset::find(id);
+    if (!lesson)
+        return;
+    const QString weights = MainWindow::demoWeightsPath();
+    if (weights.isEmpty()) {
+        m_banner->setText(
+            tr("<b>The demo is not installed</b> (resources/demo); set QUANTSCOPE_DEMO_DIR to its folder."));
+        return;
     }
-    const QuantSpec& spec = m_session->settings(row).spec;
-    const auto result = m_session->result(row);
-    const bool exact = result && result->analysis.params.blockCount() == 1 && !preview.dragged;
-    const Range range = exact ? Range{result->analysis.params.min.front(), result->analysis.params.max.front()} : preview.clip;
-    const float scale = exact ? result->analysis.params.scale.front() : preview.estimate.scale;
-    const int32_t zp = exact ? result->analysis.params.zeroPoint.front() : preview.estimate.zeroPoint;
-    const double x = m_value->value();
-    const auto n = [](double v) { return QString::number(v, 'g', 7); };
-    const int points = PlotBase::presentationMode() ? 20 : 13;
-    QString html = QStringLiteral("<style>td{padding:4px 12px; font-size:%1pt;} p{font-size:%1pt;} .f{font-family:monospace;}</style>")
-                       .arg(points);
-    html += tr("<p><b>%1</b> · %2 %3, calibration <i>%4</i>%5</p>")
-                .arg(m_session->tensorName(row).toHtmlEscaped(), QString::fromStdString(spec.format.name()),
-                     QString::fromLatin1(schemeName(spec.scheme)),
-                     m_session->settings(row).manualRange ? tr("manual") : QString::fromLatin1(calibMethodName(spec.calib)),
-                     spec.granularity == Granularity::Tensor ? QString() : tr(" (shown with the per-tensor range)"));
-    html += QStringLiteral("<table>");
-    const auto step = [&html](const QString& what, const QString& formula, const QString& value) {
-        html += QStringLiteral("<tr><td>%1</td><td class='f'>%2</td><td class='f'><b>%3</b></td></tr>").arg(what, formula, value);
-    };
-    const double minNeg = std::min<double>(range.min, 0.0);
-    const double maxPos = std::max<double>(range.max, 0.0);
-    step(tr("1. clipping range"), tr("min⁻ = min(min, 0), max⁺ = max(max, 0)"), QStringLiteral("[%1, %2]").arg(n(minNeg), n(maxPos)));
-    double xhat = x;
-    std::vector<double> levels;
-    if (spec.format.isInteger()) {
-        const int64_t qmin = spec.qmin();
-        const int64_t qmax = spec.qmax();
-        if (spec.scheme == Scheme::Affine)
-            step(tr("2. scale"), QStringLiteral("S = (max⁺ − min⁻) / (qmax − qmin) = %1 / %2").arg(n(maxPos - minNeg)).arg(qmax - qmin), n(scale));
+    m_pendingLesson = id;
+    m_banner->setText(tr("<b>%1</b> — loading…").arg(lesson->title.toHtmlEscaped()));
+    if (!m_comparison->setup())
+        m_comparison->setSetup(demoSetup(weights));
+    const ModelSetup setup = demoSetup(weights);
+    if (lesson->source == LessonPreset::Source::DemoWeights) {
+        if (QFileInfo(m_session->filePath()) == QFileInfo(weights))
+            finishLesson();
         else
-            step(tr("2. scale"), QStringLiteral("S = max(−min⁻, max⁺) / ((qmax − qmin)/2) = %1 / %2").arg(n(std::max(-minNeg, maxPos))).arg(n((qmax - qmin) / 2.0)), n(scale));
-        step(tr("3. zero point"), spec.scheme == Scheme::Affine ? QStringLiteral("Z = clamp(qmin − round(min⁻ / S))") : tr("Z fixed by the scheme"), QString::number(zp));
-        const IntegerQuantizer q(scale, zp, static_cast<int32_t>(qmin), static_cast<int32_t>(qmax));
-        const float product = static_cast<float>(x) * q.inverseScale;
-        step(tr("4. divide"), QStringLiteral("x · (1/S) = %1 · %2").arg(n(x), n(q.inverseScale)), n(product));
-        const float rounded = std::nearbyint(product);
-        step(tr("5. round"), tr("half to even"), n(rounded));
-        const float shifted = rounded + static_cast<float>(zp);
-        step(tr("6. shift"), QStringLiteral("+ Z"), n(shifted));
-        const int32_t integer = q.quantize(static_cast<float>(x));
-        const bool clipped = shifted < static_cast<float>(qmin) || shifted > static_cast<float>(qmax);
-        step(tr("7. clamp"), QStringLiteral("x_q = clamp(·, %1, %2)").arg(qmin).arg(qmax),
-             QString::number(integer) + (clipped ? tr("  ← clipped") : QString()));
-        xhat = q.dequantize(integer);
-        step(tr("8. dequantize"), QStringLiteral("x̂ = (x_q − Z) · S"), n(xhat));
-        step(tr("9. error"), QStringLiteral("x − x̂ (≤ S/2 = %1 unless clipped)").arg(n(scale / 2.0)), n(x - xhat));
-        levels = MetricsPreview::levels(spec, scale, zp, std::min(x, xhat) - 3.5 * scale, std::max(x, xhat) + 3.5 * scale, 64);
-    } else {
-        bool clipped = false;
-        uint32_t code = 0;
-        xhat = MetricsPreview::fakeQuantize(x, spec, scale, zp, clipped, code);
-        step(tr("2. scale"), spec.format.floatMax() > 1.0f ? QStringLiteral("S = amax / %1").arg(n(spec.format.floatMax())) : QStringLiteral("S"), n(scale));
-        step(tr("3. divide"), QStringLiteral("x / S"), n(x / scale));
-        step(tr("4. nearest code"), tr("round to the nearest %1 value").arg(QString::fromStdString(spec.format.name())),
-             QStringLiteral("code 0x%1%2").arg(code, 0, 16).arg(clipped ? tr("  ← clipped") : QString()));
-        step(tr("5. dequantize"), QStringLiteral("x̂ = code · S"), n(xhat));
-        step(tr("6. error"), QStringLiteral("x − x̂"), n(x - xhat));
-        const double span = std::max(std::abs(x - xhat) * 4.0, std::abs(x) * 0.25 + 1e-6);
-        levels = MetricsPreview::levels(spec, scale, zp, x - span, x + span, 64);
+            m_controller->openFile(weights);
+        return;
     }
-    html += QStringLiteral("</table>");
-    if (!exact)
-        html += tr("<p><i>Parameters from the histogram estimate; the exact ones follow.</i></p>");
-    m_steps->setText(html);
-    m_line->show(levels, x, xhat);
+    // The ReLU outputs of the demo's first layer on its calibration samples, written once.
+    QString cache = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+    if (cache.isEmpty() || !QDir().mkpath(cache))
+        cache = QDir::tempPath();
+    const QString path = QDir(cache).filePath(lesson->tensor + QStringLiteral(".npy"));
+    if (QFileInfo(m_session->filePath()) == QFileInfo(path)) {
+        finishLesson();
+        return;
+    }
+    const int job = m_jobs->start(
+        QStringLiteral("learn-activations"), tr("Computing the demo's ReLU outputs"),
+        [setup, path](const ProgressCallback& progress) {
+            return QVariant(QString::fromStdString(LessonActivations::writeFirstReluOutput(
+                setup.model.toStdString(), setup.calibration.toStdString(), path.toStdString(), progress)));
+        });
+    auto* guard = new QObject(this);
+    connect(m_jobs, &JobRunner::finished, guard, [this, job, guard](int finishedId, const QVariant& value) {
+        if (finishedId != job)
+            return;
+        guard->deleteLater();
+        m_controller->openFile(value.toString());
+    });
+    connect(m_jobs, &JobRunner::failed, guard, [this, job, guard](int failedId, const QString& message) {
+        if (failedId != job)
+            return;
+        guard->deleteLater();
+        m_pendingLesson.clear();
+        m_banner->setText(
+            tr("<b>The lesson could not compute its activations:</b> %1").arg(message.toHtmlEscaped()));
+    });
+}
+
+void LearnView::finishLesson() {
+    const LessonPreset* lesson = LessonPreset::find(m_pendingLesson);
+    m_pendingLesson.clear();
+    if (!lesson)
+        return;
+    const int row = m_session->rowOf(lesson->tensor);
+    if (row < 0) {
+        m_banner->setText(tr("<b>%1</b>: the open file has no tensor named %2.")
+                              .arg(lesson->title.toHtmlEscaped(), lesson->tensor));
+        return;
+    }
+    m_activeLesson = lesson->id;
+    m_session->setCurrentRow(row);
+    m_session->setSelectedRows({row});
+    TensorSettings settings;
+    settings.spec = lesson->spec;
+    m_session->changeSettings({row}, settings, tr("Lesson: %1").arg(lesson->title));
+    m_banner->setText(QStringLiteral("<span style='font-size:large'><b>%1</b></span> — %2")
+                          .arg(lesson->title.toHtmlEscaped(), lesson->explanation.toHtmlEscaped()));
+    if (lesson->page == LessonPreset::Datapath)
+        m_datapath->setChoice(lesson->datapathLayer, 0, lesson->datapathOutput, false);
+    showPage(lesson->page);
+    if (lesson->value)
+        m_mapping->setValue(*lesson->value);
+    scheduleStudy();
 }
 
 } // namespace quantscope::ui

@@ -98,7 +98,11 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     connect(m_logCounts, &QCheckBox::toggled, m_distribution, &DistributionPlot::setLogScale);
 
     m_errorView = new ErrorView(m_session, this);
-    m_learn = new LearnView(m_session, m_controller, this);
+    m_learn = new LearnView(m_session, m_controller, m_jobs, m_comparison, this);
+    connect(m_learn, &LearnView::presentationRequested, this, [this](bool on) {
+        setPresentationMode(on);
+        setWindowState(on ? windowState() | Qt::WindowFullScreen : windowState() & ~Qt::WindowFullScreen);
+    });
     m_views->addTab(distributionTab, tr("&Distribution"));
     m_views->addTab(m_errorView, tr("&Error"));
     m_views->addTab(new CompareView(m_comparison, this), tr("&Compare"));

@@ -2,11 +2,13 @@
 
 #include "AnalysisController.h"
 #include "JobRunner.h"
+#include "LearnView.h"
 #include "MainWindow.h"
 #include "ModelComparison.h"
 #include "Session.h"
 
 #include <QPixmap>
+#include <QTabWidget>
 
 namespace quantscope::ui {
 
@@ -42,7 +44,8 @@ bool ScreenshotRunner::isReady() const {
     const ModelComparison* comparison = m_window->comparison();
     const bool modelDone = !comparison->setup() || (!comparison->isBusy() && comparison->report());
     return session->hasFile() && row >= 0 && m_window->controller()->preview().valid && session->result(row) &&
-           m_window->controller()->markersCurrent() && modelDone && m_window->jobs()->runningCount() == 0;
+           m_window->controller()->markersCurrent() && modelDone && m_window->jobs()->runningCount() == 0 &&
+           (m_window->views()->currentWidget() != m_window->learnView() || m_window->learnView()->isSettled());
 }
 
 void ScreenshotRunner::poll() {
