@@ -95,7 +95,7 @@ void MetricsPanel::refresh() {
     m_exact = result && !dragging;
     const ErrorMetrics& m = m_exact ? result->analysis.metrics : preview.estimate.metrics;
     const QString approx = m_exact ? QString() : QStringLiteral("≈ ");
-    m_source->setText(m_exact ? tr("<b>%1</b> — exact").arg(m_session->tensorName(row))
+    m_source->setText(m_exact ? tr("<b>%1</b> — exact metrics").arg(m_session->tensorName(row))
                               : tr("<b>%1</b> — estimate from the histogram; exact result follows").arg(m_session->tensorName(row)));
     setValue(QStringLiteral("sqnr"), approx + MetricText::sqnr(m));
     setValue(QStringLiteral("mse"), approx + MetricText::number(m.mse));
