@@ -13,13 +13,10 @@
 namespace quantscope::cli {
 
 int runAnalyze(const std::vector<std::string>& arguments) {
-    std::vector<OptionSpec> options{
+    const std::vector<OptionSpec> options = withSharedOptions({
         {"--tensor", true, true, "analyse this tensor (repeatable; all tensors when absent)"},
         {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
-        {"--help", false, false, "show this help"},
-    };
-    const auto quantOptions = quantOptionSpecs();
-    options.insert(options.end() - 1, quantOptions.begin(), quantOptions.end());
+    }, {quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli analyze FILE [--tensor NAME]... [Q] [--json OUT]", options).c_str());
@@ -65,15 +62,12 @@ int runAnalyze(const std::vector<std::string>& arguments) {
 }
 
 int runQuantize(const std::vector<std::string>& arguments) {
-    std::vector<OptionSpec> options{
+    const std::vector<OptionSpec> options = withSharedOptions({
         {"--tensor", true, false, "the tensor to quantize"},
         {"--out-q", true, false, "write the integers (nf4: code indices) as .npy in the narrowest type"},
         {"--out-dq", true, false, "write the dequantized values as float32 .npy"},
         {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
-        {"--help", false, false, "show this help"},
-    };
-    const auto quantOptions = quantOptionSpecs();
-    options.insert(options.end() - 1, quantOptions.begin(), quantOptions.end());
+    }, {quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli quantize FILE --tensor NAME [Q] [--out-q Q.npy] "

@@ -46,15 +46,14 @@ std::string fixed(double value, int decimals) {
 } // namespace
 
 int runBench(const std::vector<std::string>& arguments) {
-    const std::vector<OptionSpec> options{
+    const std::vector<OptionSpec> options = withSharedOptions({
         {"--shape", true, true,
          "MxNxK to measure (repeatable); default 1x4096x4096 16x4096x4096 128x4096x4096 1024x1024x1024 "
          "256x1024x1024"},
         {"--threads", true, false, "threads for our kernels and OpenBLAS (default 1)"},
         {"--min-time", true, false, "seconds spent timing each kernel (default 0.5)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
-        {"--help", false, false, "show this help"},
-    };
+    });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli bench [--shape MxNxK]... [--threads N] [--json OUT]\n"

@@ -17,15 +17,10 @@ namespace quantscope::cli {
 
 int runCalibrate(const std::vector<std::string>& arguments)
 {
-    std::vector<OptionSpec> options{
+    const std::vector<OptionSpec> options = withSharedOptions({
         {"--json", true, false, "write the quantscope-qparams document (weights and activations) to FILE ('-' for stdout)"},
         {"--labels", true, false, "only with --label-column: the samples CSV whose label column to drop"},
-        {"--help", false, false, "show this help"},
-    };
-    const auto modelOptions = modelOptionSpecs();
-    options.insert(options.end() - 1, modelOptions.begin(), modelOptions.end());
-    const auto quantOptions = quantOptionSpecs();
-    options.insert(options.end() - 1, quantOptions.begin(), quantOptions.end());
+    }, {modelOptionSpecs(), quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli calibrate MODEL.onnx --samples S [Q] [weight options] --json OUT\n"

@@ -95,6 +95,14 @@ double CommandLine::number(const std::string& name, double fallback) const {
     return result;
 }
 
+std::vector<OptionSpec> withSharedOptions(std::vector<OptionSpec> own,
+                                          std::initializer_list<std::vector<OptionSpec>> shared) {
+    for (const auto& group : shared)
+        own.insert(own.end(), group.begin(), group.end());
+    own.push_back({"--help", false, false, "show this help"});
+    return own;
+}
+
 std::string helpText(const std::string& usage, const std::vector<OptionSpec>& options) {
     std::string text = "usage: " + usage + "\n";
     if (!options.empty())

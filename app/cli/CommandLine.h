@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +42,11 @@ private:
     std::vector<std::string> m_positionals;
     std::map<std::string, std::vector<std::string>> m_values;
 };
+
+// A subcommand's own options followed by the shared groups it accepts (the Q options, the model
+// options) and --help, in that order, as --help lists them.
+std::vector<OptionSpec> withSharedOptions(std::vector<OptionSpec> own,
+                                          std::initializer_list<std::vector<OptionSpec>> shared = {});
 
 std::string helpText(const std::string& usage, const std::vector<OptionSpec>& options);
 

@@ -47,19 +47,14 @@ std::string showSqnr(const Sqnr& value)
 
 int runEval(const std::vector<std::string>& arguments)
 {
-    std::vector<OptionSpec> options{
+    const std::vector<OptionSpec> options = withSharedOptions({
         {"--labels", true, false, "class labels: .npy / .npz (N integers), a CSV column (see --label-column), or an image folder (sub-folder numbers)"},
         {"--mode", true, true, "fp32 | static | dynamic | weight-only (repeatable; default all four)"},
         {"--calib-samples", true, false, "samples that calibrate static mode (default: the --samples)"},
         {"--out-logits", true, false, "write the first --mode's outputs as float32 .npy"},
         {"--min-time", true, false, "seconds each timing repeats for, the fastest pass counting (default 0.3)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
-        {"--help", false, false, "show this help"},
-    };
-    const auto modelOptions = modelOptionSpecs();
-    options.insert(options.end() - 1, modelOptions.begin(), modelOptions.end());
-    const auto quantOptions = quantOptionSpecs();
-    options.insert(options.end() - 1, quantOptions.begin(), quantOptions.end());
+    }, {modelOptionSpecs(), quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli eval MODEL.onnx --samples S [--labels L] [--params P.json] [--mode M]...\n"

@@ -12,10 +12,9 @@
 namespace quantscope::cli {
 
 int runInfo(const std::vector<std::string>& arguments) {
-    const std::vector<OptionSpec> options{
+    const std::vector<OptionSpec> options = withSharedOptions({
         {"--json", true, false, "write the listing as JSON to FILE ('-' for stdout)"},
-        {"--help", false, false, "show this help"},
-    };
+    });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli info FILE [--json OUT]", options).c_str());
