@@ -39,18 +39,7 @@ class TestNpy : public QObject {
     Q_OBJECT
 
 private:
-    QTemporaryDir m_dir;
-
-    std::string tempPath(const std::string& name) const {
-        return m_dir.filePath(QString::fromStdString(name)).toStdString();
-    }
-
-    std::string makeFile(const std::string& name, const std::string& bytes) {
-        const std::string path = tempPath(name);
-        if (!iotest::writeBytes(path, bytes))
-            qFatal("cannot write %s", path.c_str());
-        return path;
-    }
+    iotest::TempFiles m_files;
 
     static Tensor loadOnly(const std::string& file) {
         const auto weights = openWeightFile(iotest::dataPath(file));
@@ -60,7 +49,7 @@ private:
     }
 
 private slots:
-    void initTestCase() { QVERIFY(m_dir.isValid()); }
+    void initTestCase() { QVERIFY(m_files.isValid()); }
 
     void listsOneTensorNamedAfterTheStem() {
         const auto file = openWeightFile(iotest::dataPath("f4_c.npy"));
@@ -134,27 +123,27 @@ private slots:
         QS_VERIFY_ERROR(openWeightFile(iotest::dataPath("structured.npy")),
                         iotest::dataPath("structured.npy"), "unsupported dtype", "structured");
         const std::string object =
-            makeFile("object.npy", npyBytes(header("|O", "(2,)"), std::string(16, '\0')));
+            m_files.make("object.npy", npyBytes(header("|O", "(2,)"), std::string(16, '\0')));
         QS_VERIFY_ERROR(NpyReader{object}, object, "unsupported dtype '|O'");
         const std::string text =
-            makeFile("text.npy", npyBytes(header("<U10", "(1,)"), std::string(40, '\0')));
+            m_files.make("text.npy", npyBytes(header("<U10", "(1,)"), std::string(40, '\0')));
         QS_VERIFY_ERROR(NpyReader{text}, text, "unsupported dtype '<U10'");
         const std::string longDouble =
-            makeFile("f16.npy", npyBytes(header("<f16", "(1,)"), std::string(16, '\0')));
+            m_files.make("f16.npy", npyBytes(header("<f16", "(1,)"), std::string(16, '\0')));
         QS_VERIFY_ERROR(NpyReader{longDouble}, longDouble, "unsupported dtype '<f16'");
     }
 
     void refusesBadMagicAndVersions() {
-        const std::string empty = makeFile("empty.npy", "");
+        const std::string empty = m_files.make("empty.npy", "");
         QS_VERIFY_ERROR(openWeightFile(empty), empty, "bad magic");
-        const std::string magic = makeFile("magic.npy", "\x93NUMPX\x01\x00" + std::string(100, ' '));
+        const std::string magic = m_files.make("magic.npy", "\x93NUMPX\x01\x00" + std::string(100, ' '));
         QS_VERIFY_ERROR(NpyReader{magic}, magic, "bad magic");
         QS_VERIFY_ERROR(openWeightFile(magic), magic, "bad magic");
-        const std::string v4 = makeFile("v4.npy", npyBytes(header("<f4", "(1,)"), "abcd", 4, 0));
+        const std::string v4 = m_files.make("v4.npy", npyBytes(header("<f4", "(1,)"), "abcd", 4, 0));
         QS_VERIFY_ERROR(NpyReader{v4}, v4, "unsupported .npy format version 4.0");
-        const std::string v11 = makeFile("v11.npy", npyBytes(header("<f4", "(1,)"), "abcd", 1, 1));
+        const std::string v11 = m_files.make("v11.npy", npyBytes(header("<f4", "(1,)"), "abcd", 1, 1));
         QS_VERIFY_ERROR(NpyReader{v11}, v11, "version 1.1");
-        const std::string cut = makeFile("cut.npy", std::string("\x93NUMPY\x01\x00\x40", 9));
+        const std::string cut = m_files.make("cut.npy", std::string("\x93NUMPY\x01\x00\x40", 9));
         QS_VERIFY_ERROR(NpyReader{cut}, cut, "truncated .npy header");
     }
 
@@ -162,11 +151,11 @@ private slots:
         std::string bytes = npyBytes(header("<f4", "(1,)"), "abcd");
         bytes[8] = '\xFF';
         bytes[9] = '\x7F';
-        const std::string path = makeFile("longheader.npy", bytes);
+        const std::string path = m_files.make("longheader.npy", bytes);
         QS_VERIFY_ERROR(NpyReader{path}, path, "truncated .npy header", "32777 bytes");
         std::string absurd = npyBytes(header("<f4", "(1,)"), "abcd", 2, 0);
         absurd[8] = absurd[9] = absurd[10] = absurd[11] = '\xFF';
-        const std::string absurdPath = makeFile("absurd.npy", absurd);
+        const std::string absurdPath = m_files.make("absurd.npy", absurd);
         QS_VERIFY_ERROR(NpyReader{absurdPath}, absurdPath, "absurd");
     }
 
@@ -187,29 +176,29 @@ private slots:
         int n = 0;
         for (const auto& [text, expected] : cases) {
             const std::string path =
-                makeFile("malformed" + std::to_string(n++) + ".npy", npyBytes(text, "abcd"));
+                m_files.make("malformed" + std::to_string(n++) + ".npy", npyBytes(text, "abcd"));
             QS_VERIFY_ERROR(NpyReader{path}, path, "malformed .npy header", expected);
         }
     }
 
     void refusesBadShapesAndTruncatedData() {
-        const std::string negative = makeFile("negative.npy", npyBytes(header("<f4", "(-1, 2)"), "abcd"));
+        const std::string negative = m_files.make("negative.npy", npyBytes(header("<f4", "(-1, 2)"), "abcd"));
         QS_VERIFY_ERROR(NpyReader{negative}, negative, "negative dimension");
         const std::string overflow =
-            makeFile("overflow.npy", npyBytes(header("<f4", "(4294967296, 4294967296, 16)"), "abcd"));
+            m_files.make("overflow.npy", npyBytes(header("<f4", "(4294967296, 4294967296, 16)"), "abcd"));
         QS_VERIFY_ERROR(NpyReader{overflow}, overflow, "element count", "overflows");
         const std::string bytesOverflow =
-            makeFile("bytesoverflow.npy", npyBytes(header("<f8", "(2305843009213693952,)"), "abcd"));
+            m_files.make("bytesoverflow.npy", npyBytes(header("<f8", "(2305843009213693952,)"), "abcd"));
         QS_VERIFY_ERROR(NpyReader{bytesOverflow}, bytesOverflow, "overflows");
         const std::string hugeDim =
-            makeFile("hugedim.npy", npyBytes(header("<f4", "(99999999999999999999,)"), "abcd"));
+            m_files.make("hugedim.npy", npyBytes(header("<f4", "(99999999999999999999,)"), "abcd"));
         QS_VERIFY_ERROR(NpyReader{hugeDim}, hugeDim, "larger than 2^63 - 1");
         const std::string truncated =
-            makeFile("truncated.npy", npyBytes(header("<f4", "(3, 4)"), std::string(40, 'x')));
+            m_files.make("truncated.npy", npyBytes(header("<f4", "(3, 4)"), std::string(40, 'x')));
         QS_VERIFY_ERROR(openWeightFile(truncated), truncated, "truncated data", "needs 48 bytes", "has 40");
         // A real file cut short by one byte.
         const std::string real = iotest::readBytes(iotest::dataPath("f8_big.npy"));
-        const std::string cut = makeFile("cut_real.npy", real.substr(0, real.size() - 1));
+        const std::string cut = m_files.make("cut_real.npy", real.substr(0, real.size() - 1));
         QS_VERIFY_ERROR(NpyReader{cut}, cut, "truncated data");
     }
 
@@ -217,7 +206,7 @@ private slots:
         for (const char* name : {"f4_fortran.npy", "i2_big_fortran.npy", "v3.npy"}) {
             const std::string original = iotest::readBytes(iotest::dataPath(name));
             const int refused = iotest::survivedCorruptions(
-                original, tempPath("corrupt.npy"), original.size(), 2000, [](const std::string& path) {
+                original, m_files.path("corrupt.npy"), original.size(), 2000, [](const std::string& path) {
                     const auto file = openWeightFile(path);
                     for (const TensorInfo& info : file->tensors())
                         file->load(info.name);
@@ -230,13 +219,13 @@ private slots:
     void acceptsNumpyHeaderVariants() {
         // Python 2 long literals, double quotes, no trailing comma, native and '|' byte order.
         const std::string path =
-            makeFile("variants.npy",
+            m_files.make("variants.npy",
                      npyBytes("{\"descr\": \"=i2\", \"fortran_order\": True, \"shape\": (2L, 2L)}   \n",
                               std::string("\x01\x00\x02\x00\x03\x00\x04\x00", 8)));
         const NpyReader file(path);
         QCOMPARE(file.tensors().front().shape, (std::vector<int64_t>{2, 2}));
         QVERIFY(iotest::sameValues(file.load("variants"), {1.0f, 3.0f, 2.0f, 4.0f}));
-        const std::string zeroSize = makeFile("zero.npy", npyBytes(header("<f4", "(0, 5)")));
+        const std::string zeroSize = m_files.make("zero.npy", npyBytes(header("<f4", "(0, 5)")));
         QCOMPARE(NpyReader(zeroSize).load("zero").size(), int64_t{0});
     }
 
@@ -271,7 +260,7 @@ private slots:
     }
 
     void writesAndReadsBack() {
-        const std::string floats = tempPath("out_dq.npy");
+        const std::string floats = m_files.path("out_dq.npy");
         std::vector<float> values;
         for (int i = 0; i < 60; ++i)
             values.push_back(std::ldexp(static_cast<float>(i - 30), -3));
@@ -285,7 +274,7 @@ private slots:
             {-8, 7, 0, 3}, {0, 15, 255, 1}, {-300, 299, 0, 1}, {0, 40000, 1, 2}, {-70000, 70000, 0, 0}};
         const std::vector<DType> expectedTypes{DType::I8, DType::U8, DType::I16, DType::U16, DType::I32};
         for (std::size_t i = 0; i < cases.size(); ++i) {
-            const std::string path = tempPath("out_q" + std::to_string(i) + ".npy");
+            const std::string path = m_files.path("out_q" + std::to_string(i) + ".npy");
             QCOMPARE(NpyWriter::writeIntegers(path, {2, 2}, cases[i]), expectedTypes[i]);
             const NpyReader file(path);
             QCOMPARE(file.tensors().front().dtype, expectedTypes[i]);
@@ -296,16 +285,16 @@ private slots:
         // Overwriting replaces the file completely and leaves no temporary files behind.
         NpyWriter::writeFloat32(floats, {2}, std::vector<float>{1.0f, 2.0f});
         QVERIFY(iotest::sameValues(NpyReader(floats).load("out_dq"), {1.0f, 2.0f}));
-        const QStringList leftovers = QDir(m_dir.path()).entryList({QStringLiteral("*tmp*")}, QDir::Files);
+        const QStringList leftovers = QDir(m_files.folder()).entryList({QStringLiteral("*tmp*")}, QDir::Files);
         QVERIFY2(leftovers.isEmpty(), qPrintable(leftovers.join(QLatin1Char(' '))));
     }
 
     void writerRefusesBadInput() {
-        const std::string path = tempPath("bad.npy");
+        const std::string path = m_files.path("bad.npy");
         QS_VERIFY_ERROR(NpyWriter::writeFloat32(path, {2, 3}, std::vector<float>(5)), path, "[2, 3]",
                         "5 values");
         QVERIFY(!QFileInfo::exists(QString::fromStdString(path)));
-        const std::string noDirectory = tempPath("no/such/dir/q.npy");
+        const std::string noDirectory = m_files.path("no/such/dir/q.npy");
         QS_VERIFY_ERROR(NpyWriter::writeIntegers(noDirectory, {1}, std::vector<int32_t>{1}), noDirectory);
     }
 };

@@ -18,21 +18,10 @@ class TestNpz : public QObject {
     Q_OBJECT
 
 private:
-    QTemporaryDir m_dir;
-
-    std::string tempPath(const std::string& name) const {
-        return m_dir.filePath(QString::fromStdString(name)).toStdString();
-    }
-
-    std::string makeFile(const std::string& name, const std::string& bytes) {
-        const std::string path = tempPath(name);
-        if (!iotest::writeBytes(path, bytes))
-            qFatal("cannot write %s", path.c_str());
-        return path;
-    }
+    iotest::TempFiles m_files;
 
 private slots:
-    void initTestCase() { QVERIFY(m_dir.isValid()); }
+    void initTestCase() { QVERIFY(m_files.isValid()); }
 
     void readsStoredAndCompressedArchives_data() {
         QTest::addColumn<QString>("file");
@@ -85,14 +74,14 @@ private slots:
     }
 
     void detectsArchivesByContent() {
-        const std::string renamed = tempPath("weights.bin");
+        const std::string renamed = m_files.path("weights.bin");
         QVERIFY(QFile::copy(QString::fromStdString(iotest::dataPath("stored.npz")),
                             QString::fromStdString(renamed)));
         const auto archive = openWeightFile(renamed);
         QCOMPARE(archive->format(), std::string("npz"));
         QCOMPARE(archive->tensors().size(), std::size_t{5});
 
-        const std::string text = makeFile("notes.txt", "just some text, not weights\n");
+        const std::string text = m_files.make("notes.txt", "just some text, not weights\n");
         QS_VERIFY_ERROR(openWeightFile(text), text,
                         "unsupported format, expected .safetensors, .npy, .npz or .onnx");
 
@@ -123,7 +112,7 @@ private slots:
         for (const char* name : {"stored.npz", "compressed.npz"}) {
             const std::string original = iotest::readBytes(iotest::dataPath(name));
             const int refused = iotest::survivedCorruptions(
-                original, tempPath("corrupt.npz"), original.size(), 2000, [](const std::string& path) {
+                original, m_files.path("corrupt.npz"), original.size(), 2000, [](const std::string& path) {
                     const auto file = openWeightFile(path);
                     for (const TensorInfo& info : file->tensors())
                         file->load(info.name);
@@ -143,7 +132,7 @@ private slots:
         };
         patchSizes(std::string("PK\x03\x04", 4), 22); // local headers: uncompressed size
         patchSizes(std::string("PK\x01\x02", 4), 24); // central directory: uncompressed size
-        const std::string path = makeFile("bomb.npz", bytes);
+        const std::string path = m_files.make("bomb.npz", bytes);
         QS_VERIFY_ERROR(NpzReader{path}, path + ": weight", "declared size 2147483647 bytes is implausible");
     }
 
@@ -151,19 +140,19 @@ private slots:
         std::string bytes = iotest::readBytes(iotest::dataPath("stored.npz"));
         for (std::size_t at = bytes.find("halves.npy"); at != std::string::npos; at = bytes.find("halves.npy", at))
             bytes.replace(at, 6, "weight");
-        const std::string path = makeFile("twice.npz", bytes);
+        const std::string path = m_files.make("twice.npz", bytes);
         QS_VERIFY_ERROR(NpzReader{path}, path, "two entries with the same name");
     }
 
     void refusesBrokenArchives() {
         const std::string whole = iotest::readBytes(iotest::dataPath("compressed.npz"));
-        const std::string half = makeFile("half.npz", whole.substr(0, whole.size() / 2));
+        const std::string half = m_files.make("half.npz", whole.substr(0, whole.size() / 2));
         QS_VERIFY_ERROR(NpzReader{half}, half, "cannot read as a .npz (zip) archive");
-        const std::string empty = makeFile("empty.npz", "");
+        const std::string empty = m_files.make("empty.npz", "");
         QS_VERIFY_ERROR(openWeightFile(empty), empty);
-        const std::string garbage = makeFile("garbage.npz", std::string(1000, 'x'));
+        const std::string garbage = m_files.make("garbage.npz", std::string(1000, 'x'));
         QS_VERIFY_ERROR(openWeightFile(garbage), garbage, "zip");
-        const std::string missing = tempPath("missing.npz");
+        const std::string missing = m_files.path("missing.npz");
         QS_VERIFY_ERROR(NpzReader{missing}, missing);
 
         // Corrupt the first entry's .npy magic inside a stored archive (zip checks do not cover it
@@ -172,7 +161,7 @@ private slots:
         const std::size_t magic = stored.find("\x93NUMPY");
         QVERIFY(magic != std::string::npos);
         stored[magic + 1] = 'X';
-        const std::string badMagic = makeFile("badmagic.npz", stored);
+        const std::string badMagic = m_files.make("badmagic.npz", stored);
         QS_VERIFY_ERROR(NpzReader{badMagic}, badMagic + ": weight", "bad magic");
     }
 };

@@ -6,6 +6,7 @@
 #include "quantscope/Error.h"
 #include "quantscope/tensor/Tensor.h"
 
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <bit>
@@ -131,5 +132,22 @@ inline int survivedCorruptions(const std::string& original, const std::string& p
     }
     return refused;
 }
+
+// Files a test writes into its own temporary folder.
+class TempFiles {
+public:
+    bool isValid() const { return m_dir.isValid(); }
+    QString folder() const { return m_dir.path(); }
+    std::string path(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string make(const std::string& name, const std::string& bytes) const {
+        const std::string file = path(name);
+        if (!writeBytes(file, bytes))
+            qFatal("cannot write %s", file.c_str());
+        return file;
+    }
+
+private:
+    QTemporaryDir m_dir;
+};
 
 } // namespace iotest
