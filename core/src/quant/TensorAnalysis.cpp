@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 namespace quantscope {
 namespace {
@@ -50,6 +51,25 @@ struct BlockValues {
                                                        static_cast<std::size_t>(end - begin));
     }
 };
+
+// Observers can read a block in place when every block is one contiguous run of the tensor.
+bool blocksAreContiguous(const BlockLayout& layout) {
+    return layout.granularity() == Granularity::Tensor ||
+           (layout.granularity() == Granularity::Channel && layout.outer() == 1) ||
+           (layout.granularity() == Granularity::Group && layout.inner() == 1);
+}
+
+// Elements in a run of consecutive values that share a block. The vectorised quantizer wants
+// long runs; shorter ones (channels or groups across the last axis) are gathered first.
+int64_t runLength(const BlockLayout& layout) {
+    if (layout.granularity() == Granularity::Tensor)
+        return layout.elementCount();
+    if (layout.granularity() == Granularity::Channel)
+        return layout.inner();
+    return layout.inner() == 1 ? layout.groupSize() : 1;
+}
+
+constexpr int64_t kShortestQuantizedRun = 64;
 
 std::vector<Range> rangesOf(const std::vector<std::unique_ptr<Observer>>& observers) {
     std::vector<Range> ranges;
@@ -110,11 +130,12 @@ std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec&
 
 
 // Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
-// are short (channels or groups across the last axis) are first gathered block by block.
+// are short (channels or groups across the last axis) use `grouped`, the values block by block.
 template <class Advance>
 void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
                            const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
-                           std::vector<MetricsAccumulator>& perBlock, Advance&& advance) {
+                           std::vector<MetricsAccumulator>& perBlock, const BlockValues* grouped,
+                           Advance&& advance) {
     std::vector<IntegerQuantizer> quantizers;
     quantizers.reserve(params.blockCount());
     for (std::size_t b = 0; b < params.blockCount(); ++b)
@@ -148,23 +169,14 @@ void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& lay
         advance(count);
     };
 
-    // Elements in a run of consecutive values that share a block.
-    int64_t runLength = 1;
-    if (layout.granularity() == Granularity::Tensor)
-        runLength = layout.elementCount();
-    else if (layout.granularity() == Granularity::Channel)
-        runLength = layout.inner();
-    else if (layout.inner() == 1)
-        runLength = layout.groupSize();
-    if (runLength >= 64) {
+    if (runLength(layout) >= kShortestQuantizedRun) {
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
             quantizeRun(block, values.data() + first, count, first);
         });
         return;
     }
-    const BlockValues grouped(values, layout);
     for (int64_t b = 0; b < layout.blockCount(); ++b) {
-        const auto blockValues = grouped.block(b);
+        const auto blockValues = grouped->block(b);
         quantizeRun(b, blockValues.data(), static_cast<int64_t>(blockValues.size()), -1);
     }
     if (outputs) {
@@ -212,21 +224,17 @@ void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layou
     });
 }
 
-} // namespace
 
-std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, const ProgressCallback& progress) {
-    spec.validateFor(tensor.shape());
-    const BlockLayout layout(tensor.shape(), spec);
+// Calibrates every block; `grouped` holds the values block by block when the blocks are not
+// contiguous (and is unused otherwise).
+std::vector<Range> calibrateLayout(const Tensor& tensor, const QuantSpec& spec, const BlockLayout& layout,
+                                   const ProgressCallback& progress, const BlockValues* grouped) {
     reportProgress(progress, Stage::Statistics, 0.0);
     if (spec.calib == CalibMethod::MovingAverage)
         return calibrateMovingAverage(tensor, spec, layout, progress);
 
     auto observers = makeObservers(spec, layout.blockCount());
-    // When every block is one contiguous run, observers read the tensor in place.
-    const bool blocksAreRuns = layout.granularity() == Granularity::Tensor ||
-                               (layout.granularity() == Granularity::Channel && layout.outer() == 1) ||
-                               (layout.granularity() == Granularity::Group && layout.inner() == 1);
-    if (blocksAreRuns) {
+    if (blocksAreContiguous(layout)) {
         const auto values = tensor.values();
         int64_t done = 0;
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
@@ -236,9 +244,8 @@ std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, 
             reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
         });
     } else {
-        const BlockValues grouped(tensor.values(), layout);
         for (int64_t b = 0; b < layout.blockCount(); ++b) {
-            observers[static_cast<std::size_t>(b)]->observe(grouped.block(b));
+            observers[static_cast<std::size_t>(b)]->observe(grouped->block(b));
             if (b % 256 == 0)
                 reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(b) / layout.blockCount());
         }
@@ -246,9 +253,29 @@ std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, 
     return rangesOf(observers);
 }
 
+} // namespace
+
+std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, const ProgressCallback& progress) {
+    spec.validateFor(tensor.shape());
+    const BlockLayout layout(tensor.shape(), spec);
+    std::optional<BlockValues> grouped;
+    if (spec.calib != CalibMethod::MovingAverage && !blocksAreContiguous(layout))
+        grouped.emplace(tensor.values(), layout);
+    return calibrateLayout(tensor, spec, layout, progress, grouped ? &*grouped : nullptr);
+}
+
 TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const AnalysisOptions& options) {
     spec.validateFor(tensor.shape());
     const BlockLayout layout(tensor.shape(), spec);
+
+    // The values block by block, gathered once if calibration or quantization needs them.
+    const bool calibrationNeedsGroups =
+        !options.fixedParams && spec.calib != CalibMethod::MovingAverage && !blocksAreContiguous(layout);
+    const bool quantizationNeedsGroups = spec.format.isInteger() && runLength(layout) < kShortestQuantizedRun;
+    std::optional<BlockValues> grouped;
+    if (calibrationNeedsGroups || quantizationNeedsGroups)
+        grouped.emplace(tensor.values(), layout);
+    const BlockValues* groupedValues = grouped ? &*grouped : nullptr;
 
     TensorAnalysis result;
     result.name = tensor.name();
@@ -270,7 +297,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         result.params.qmin = spec.qmin();
         result.params.qmax = spec.qmax();
     } else {
-        const auto ranges = calibrateBlocks(tensor, spec, options.progress);
+        const auto ranges = calibrateLayout(tensor, spec, layout, options.progress, groupedValues);
         result.params = computeQParams(ranges, spec);
     }
     const QParams& params = result.params;
@@ -302,7 +329,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     };
     reportProgress(options.progress, Stage::Results, 0.5);
     if (isInteger)
-        quantizeIntegerBlocks(values, layout, params, options, result, total, perBlock, advance);
+        quantizeIntegerBlocks(values, layout, params, options, result, total, perBlock, groupedValues, advance);
     else
         quantizeFloatBlocks(values, layout, params, spec, options, result, total, perBlock, advance);
     result.metrics = total.finish();
