@@ -43,20 +43,24 @@ AnalysisController::AnalysisController(Session* session, JobRunner* jobs, QObjec
     connect(&m_analyzeAllTimer, &QTimer::timeout, this, &AnalysisController::analyzeAll);
     connect(session, &Session::currentRowChanged, this, &AnalysisController::onCurrentRowChanged);
     connect(session, &Session::settingsChanged, this, &AnalysisController::onSettingsChanged);
-    connect(session, &Session::fileChanged, this, [this] {
-        m_histograms.clear();
-        m_tensor.reset();
-        m_tensorRow = -1;
-        m_markers.clear();
-        m_markerSpec.reset();
-        m_preview = {};
-        emit previewChanged();
-        int64_t elements = 0;
-        for (int row = 0; row < m_session->tensorCount(); ++row)
-            elements += static_cast<int64_t>(m_session->info(row).elements);
-        if (elements <= m_autoAnalyzeLimit)
-            scheduleAnalyzeAll();
-    });
+    connect(session, &Session::fileChanged, this, &AnalysisController::onTensorsChanged);
+    // The session announces its new current row right after; that loads the tensor.
+    connect(session, &Session::activationsChanged, this, &AnalysisController::onTensorsChanged);
+}
+
+void AnalysisController::onTensorsChanged() {
+    m_histograms.clear();
+    m_tensor.reset();
+    m_tensorRow = -1;
+    m_markers.clear();
+    m_markerSpec.reset();
+    m_preview = {};
+    emit previewChanged();
+    int64_t elements = 0;
+    for (int row = 0; row < m_session->tensorCount(); ++row)
+        elements += static_cast<int64_t>(m_session->info(row).elements);
+    if (elements <= m_autoAnalyzeLimit)
+        scheduleAnalyzeAll();
 }
 
 void AnalysisController::openFile(const QString& path) {
@@ -97,7 +101,7 @@ void AnalysisController::openFile(const QString& path) {
 void AnalysisController::onCurrentRowChanged(int row) {
     m_markers.clear();
     m_markerSpec.reset();
-    if (row < 0 || !m_session->hasFile()) {
+    if (row < 0 || !m_session->hasTensors()) {
         m_preview = {};
         emit previewChanged();
         return;
@@ -118,7 +122,7 @@ void AnalysisController::startTensorLoad(int row) {
     m_tensorRow = -1;
     m_preview = {};
     emit previewChanged();
-    const auto file = m_session->file();
+    const auto file = m_session->source(row);
     const std::string name = m_session->info(row).name;
     QPointer<AnalysisController> self(this);
     const int id = m_jobs->start(QStringLiteral("tensor"), tr("Loading %1").arg(QString::fromStdString(name)),
@@ -137,7 +141,7 @@ void AnalysisController::startTensorLoad(int row) {
             return;
         disconnect(*connection);
         const auto loaded = value.value<LoadedTensor>();
-        if (loaded.row != m_session->currentRow() || file != m_session->file())
+        if (loaded.row != m_session->currentRow() || file != m_session->source(loaded.row))
             return;
         m_tensor = loaded.tensor;
         m_tensorRow = loaded.row;
@@ -191,7 +195,9 @@ void AnalysisController::startExactAnalysis() {
         if (job != id)
             return;
         disconnect(*connection);
-        if (m_tensorRow == row && m_session->offerResult(row, value.value<std::shared_ptr<const TensorResult>>())) {
+        // The same tensor still loaded (not a new one under the same row number).
+        if (m_tensorRow == row && m_tensor == tensor &&
+            m_session->offerResult(row, value.value<std::shared_ptr<const TensorResult>>())) {
             updatePreview();
             if (!markersCurrent())
                 startMarkers();
@@ -223,7 +229,7 @@ void AnalysisController::startMarkers() {
             return;
         disconnect(*connection);
         const auto set = value.value<MarkerSet>();
-        if (set.row != m_session->currentRow())
+        if (set.row != m_session->currentRow() || m_tensor != tensor)
             return;
         m_markers = set.markers;
         m_markerSpec = set.spec;
@@ -275,30 +281,30 @@ void AnalysisController::updatePreview(std::optional<Range> dragged) {
 }
 
 void AnalysisController::scheduleAnalyzeAll() {
-    if (m_session->hasFile())
+    if (m_session->hasTensors())
         m_analyzeAllTimer.start();
 }
 
 void AnalysisController::analyzeAll() {
-    if (!m_session->hasFile())
+    if (!m_session->hasTensors())
         return;
     struct Item {
         int row;
         std::string name;
         TensorSettings settings;
+        std::shared_ptr<const WeightFile> source;
     };
     std::vector<Item> items;
     // The selected tensor's metrics come from its exact analysis (already scheduled), not twice.
     const int current = m_tensor ? m_tensorRow : -1;
     for (int row = 0; row < m_session->tensorCount(); ++row)
         if (row != current && !m_session->summaryMetrics(row))
-            items.push_back({row, m_session->info(row).name, m_session->settings(row)});
+            items.push_back({row, m_session->info(row).name, m_session->settings(row), m_session->source(row)});
     if (items.empty())
         return;
-    const auto file = m_session->file();
     QPointer<Session> session(m_session);
     m_jobs->start(QStringLiteral("summaries"), tr("Analysing %n tensor(s)", nullptr, static_cast<int>(items.size())),
-                  [file, items, session](const ProgressCallback& progress) {
+                  [items, session](const ProgressCallback& progress) {
                       for (std::size_t i = 0; i < items.size(); ++i) {
                           const auto& item = items[i];
                           const auto base = static_cast<double>(i) / items.size();
@@ -307,12 +313,12 @@ void AnalysisController::analyzeAll() {
                               return progress(stage, base + share * f);
                           };
                           reportProgress(scaled, Stage::Opened, 0.0);
-                          const Tensor tensor = file->load(item.name);
+                          const Tensor tensor = item.source->load(item.name);
                           TensorSummary summary = TensorResultBuilder::summarize(tensor, item.settings, scaled);
                           // Each tensor's metrics are shown as soon as they exist; the session
                           // drops them if the settings changed meanwhile.
-                          QMetaObject::invokeMethod(session, [session, file, row = item.row, summary] {
-                              if (session && session->file() == file)
+                          QMetaObject::invokeMethod(session, [session, file = item.source, row = item.row, summary] {
+                              if (session && session->source(row) == file)
                                   session->offerSummary(row, summary);
                           }, Qt::QueuedConnection);
                       }

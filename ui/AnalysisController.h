@@ -64,6 +64,7 @@ signals:
     void analysisFailed(const QString& message);
 
 private:
+    void onTensorsChanged();
     void onCurrentRowChanged(int row);
     void onSettingsChanged(const QList<int>& rows);
     void startTensorLoad(int row);

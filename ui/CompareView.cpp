@@ -65,10 +65,16 @@ void CompareView::refresh() {
     }
     QString status;
     if (hasReport)
-        status = tr("<b>%1</b> on %2 · weights %3 · activations int8 affine per tensor · SIMD path <b>%4</b> · %5 thread(s)")
+        status = tr("<b>%1</b> on %2 · weights %3 · activations %4 · SIMD path <b>%5</b> · %6 thread(s)")
                      .arg(setup->model.section(QLatin1Char('/'), -1), setup->samples.section(QLatin1Char('/'), -1),
-                          report->weightSettings, report->isaPath)
+                          report->weightSettings, report->activationSettings, report->isaPath)
                      .arg(report->blasThreads);
+    if (m_comparison->samplesCaptured() > 0 && m_comparison->samplesCaptured() < m_comparison->samplesTotal())
+        status += tr("<br>Activations calibrated on the first %1 of %2 calibration samples (memory budget)")
+                      .arg(m_comparison->samplesCaptured())
+                      .arg(m_comparison->samplesTotal());
+    if (!hasReport && m_comparison->isBusy())
+        status = tr("<i>Capturing activations and running the model…</i>");
     if (m_comparison->isRunning())
         status += tr("<br><i>Running the model with the new settings…</i>");
     if (!m_comparison->lastError().isEmpty())

@@ -125,7 +125,7 @@ void DistributionPlot::rebuild() {
     m_binCounts.clear();
     if (!histogram || histogram->isEmpty() || !preview.valid) {
         m_histogram->data()->clear();
-        m_title->setText(!m_session->hasFile() ? tr("Open a weights file (Ctrl+O) or the demo")
+        m_title->setText(!m_session->hasTensors() ? tr("Open a weights file (Ctrl+O) or the demo")
                          : row < 0             ? tr("Select a tensor")
                          : histogram && histogram->isEmpty() ? tr("%1 has no finite values").arg(m_session->tensorName(row))
                                                              : tr("Loading %1…").arg(m_session->tensorName(row)));

@@ -33,13 +33,14 @@ ErrorView::ErrorView(Session* session, QWidget* parent)
     connect(session, &Session::currentRowChanged, this, &ErrorView::refresh);
     connect(session, &Session::settingsChanged, this, &ErrorView::refresh);
     connect(session, &Session::fileChanged, this, &ErrorView::refresh);
+    connect(session, &Session::activationsChanged, this, &ErrorView::refresh);
     refresh();
 }
 
 void ErrorView::refresh() {
     const int row = m_session->currentRow();
     const auto result = m_session->result(row);
-    const QString message = !m_session->hasFile() ? tr("No file open")
+    const QString message = !m_session->hasTensors() ? tr("No file open")
                             : row < 0              ? tr("No tensor selected")
                             : !result              ? tr("Quantizing %1…").arg(m_session->tensorName(row))
                                                    : QString();

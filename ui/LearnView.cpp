@@ -68,6 +68,7 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
     connect(m_present, &QPushButton::toggled, this, &LearnView::presentationRequested);
     connect(m_lessons, &LessonPage::presentationRequested, this, &LearnView::presentationRequested);
     connect(m_lessons, &LessonPage::lessonChosen, this, &LearnView::applyLesson);
+    connect(session, &Session::activationsChanged, this, [this] { m_study.reset(); });
     connect(session, &Session::currentRowChanged, this, &LearnView::scheduleStudy);
     connect(session, &Session::settingsChanged, this, [this](const QList<int>& rows) {
         if (rows.contains(m_session->currentRow()))
@@ -168,7 +169,7 @@ void LearnView::startStudy() {
     m_studyStale = false;
     m_studyFailed = false;
     const int row = m_session->currentRow();
-    if (!m_session->hasFile() || row < 0) {
+    if (!m_session->hasTensors() || row < 0) {
         if (m_studyJob)
             m_jobs->cancel(m_studyJob);
         m_studyJob = 0;
@@ -182,7 +183,7 @@ void LearnView::startStudy() {
     }
     if (studyIsCurrent() && !m_studyJob)
         return;
-    const std::shared_ptr<const WeightFile> file = m_session->file();
+    const std::shared_ptr<const WeightFile> file = m_session->source(row);
     const std::string name = m_session->info(row).name;
     const TensorSettings settings = m_session->settings(row);
     m_studyJob =

@@ -147,6 +147,13 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
         statusBar()->showMessage(tr("Imported %1 tensor(s) from %2%3").arg(matched).arg(path,
                                      unknown ? tr("; %1 entries name no tensor of this file").arg(unknown) : QString()), 8000);
     });
+    connect(m_session, &Session::activationsChanged, this, [this] {
+        if (m_session->activationCount() > 0)
+            statusBar()->showMessage(tr("%n activation(s) captured on %1 calibration sample(s)", nullptr,
+                                        m_session->activationCount())
+                                         .arg(m_comparison->samplesCaptured()),
+                                     8000);
+    });
     connect(m_session->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
     if (m_storedSettings)
         restoreSettings();
@@ -188,7 +195,9 @@ void MainWindow::createMenus() {
     edit->addAction(redo);
     edit->addSeparator();
     edit->addAction(tr("Apply settings to &all weights"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), m_settings,
-                    &SettingsPanel::applyToAll);
+                    &SettingsPanel::applyToAllWeights);
+    edit->addAction(tr("Apply settings to all a&ctivations"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A), m_settings,
+                    &SettingsPanel::applyToAllActivations);
     edit->addAction(tr("&Back to calibration"), QKeySequence(Qt::CTRL | Qt::Key_B), m_settings, &SettingsPanel::resetManualRange);
     edit->addAction(tr("Analyse all &tensors"), QKeySequence(Qt::CTRL | Qt::Key_R), m_controller, &AnalysisController::analyzeAll);
     edit->addAction(tr("&Cancel running work"), QKeySequence(Qt::Key_Escape), m_jobs, &JobRunner::cancelAll);
@@ -270,6 +279,9 @@ void MainWindow::chooseModel() {
     setup.labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel for none)"), QFileInfo(setup.samples).path(), sampleFilter);
     setup.calibration = QFileDialog::getOpenFileName(this, tr("Calibration samples (cancel to use the evaluation samples)"),
                                                      QFileInfo(setup.samples).path(), sampleFilter);
+    // With no weights open, the model's own initializers are the weights to browse.
+    if (!m_session->hasFile())
+        openFile(setup.model);
     m_comparison->setSetup(setup);
 }
 
@@ -302,9 +314,11 @@ void MainWindow::chooseAndOpen() {
 }
 
 void MainWindow::exportParameters() {
-    if (!m_session->hasFile())
+    if (!m_session->hasTensors())
         return showError(tr("Export parameters"), tr("Open a weights file first."));
-    const QString suggestion = QFileInfo(m_session->filePath()).completeBaseName() + QStringLiteral(".qparams.json");
+    const QString base = m_session->hasFile() ? m_session->filePath()
+                                              : QString::fromStdString(m_session->activations()->metadata().at("model"));
+    const QString suggestion = QFileInfo(base).completeBaseName() + QStringLiteral(".qparams.json");
     const QString path = QFileDialog::getSaveFileName(this, tr("Export parameters"), suggestion,
                                                       tr("Quantscope parameters (*.json)"));
     if (!path.isEmpty())
@@ -359,7 +373,7 @@ void MainWindow::dropEvent(QDropEvent* event) {
     const QString path = urls.front().toLocalFile();
     event->acceptProposedAction();
     // A dropped .json is a parameters file for the open weights; anything else is a weights file.
-    if (path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive) && m_session->hasFile())
+    if (path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive) && m_session->hasTensors())
         m_params->importFrom(path);
     else
         openFile(path);

@@ -30,12 +30,16 @@ struct ModelReport {
     QString isaPath;                     // the SIMD path the integer kernels run on
     int blasThreads = 1;
     QString weightSettings;              // what the weights were quantized with
+    QString activationSettings;          // what the activations were quantized with
 };
 
 // Runs the core's ModelEvaluator on a worker: fp32 against static, dynamic and weight-only
-// quantization of the model, with the weights quantized by the session's per-tensor settings
-// (by initializer name) and activations int8 affine per tensor. Re-runs, debounced, when the
-// settings change; a run made stale by a newer one is dropped.
+// quantization of the model, with every weight and activation quantized by the session's
+// settings for it (by name). A new setup first captures the model's activations on the
+// calibration samples and hands them to the session, which lists them beside the weights; the
+// static mode then uses exactly the activation parameters the app shows (computed from those
+// captured values, or the range dragged by hand). Re-runs, debounced, when the settings change;
+// a run made stale by a newer one is dropped.
 class ModelComparison : public QObject {
     Q_OBJECT
 public:
@@ -45,8 +49,11 @@ public:
     const std::optional<ModelSetup>& setup() const { return m_setup; }
     const std::optional<ModelReport>& report() const { return m_report; }
     bool isRunning() const { return m_running; }
-    // Running, or about to re-run after a settings change.
-    bool isBusy() const { return m_running || m_debounce.isActive(); }
+    // Capturing activations, running, or about to re-run after a settings change.
+    bool isBusy() const { return m_capturing || m_running || m_debounce.isActive(); }
+    // How many calibration samples the activations hold, of how many (0 of 0 before a capture).
+    int64_t samplesCaptured() const { return m_samplesCaptured; }
+    int64_t samplesTotal() const { return m_samplesTotal; }
     QString lastError() const { return m_error; }
 
 public slots:
@@ -56,14 +63,20 @@ signals:
     void changed();
 
 private:
+    void startCapture();
+
     Session* m_session;
     JobRunner* m_jobs;
     QTimer m_debounce;
     std::optional<ModelSetup> m_setup;
     std::optional<ModelReport> m_report;
     bool m_running = false;
+    bool m_capturing = false;
     QString m_error;
     int m_job = 0;
+    int m_captureJob = 0;
+    int64_t m_samplesCaptured = 0;
+    int64_t m_samplesTotal = 0;
 };
 
 } // namespace quantscope::ui

@@ -10,6 +10,7 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
 #include <array>
 
 namespace quantscope::ui {
@@ -51,27 +52,39 @@ void ParamsExchange::watch(int id, const std::function<void(const QVariant&)>& o
 }
 
 int ParamsExchange::exportTo(const QString& path) {
-    if (!m_session->hasFile()) {
+    if (!m_session->hasTensors()) {
         emit failed(tr("Nothing to export: no file is open"));
         return 0;
     }
     struct Item {
         std::string name;
+        TensorKind kind;
         std::vector<int64_t> shape;
         TensorSettings settings;
+        std::shared_ptr<const WeightFile> source;
     };
     std::vector<Item> items;
     for (int row = 0; row < m_session->tensorCount(); ++row)
-        items.push_back({m_session->info(row).name, m_session->info(row).shape, m_session->settings(row)});
+        items.push_back({m_session->info(row).name, m_session->kind(row), m_session->info(row).shape,
+                         m_session->settings(row), m_session->source(row)});
     const auto file = m_session->file();
+    const auto activations = m_session->activations();
     const std::string target = path.toStdString();
     const int id = m_jobs->start(QStringLiteral("export"), tr("Exporting parameters"),
-                                 [file, items, target](const ProgressCallback& progress) {
+                                 [file, activations, items, target](const ProgressCallback& progress) {
         QParamsDocument document;
-        document.source = FileReference::describe(file->path());
+        if (file)
+            document.source = FileReference::describe(file->path());
+        if (activations) {
+            // The calibration samples, and how many of them the activations hold.
+            document.calibration = FileReference::describe(activations->path());
+            const auto& metadata = activations->metadata();
+            if (const auto found = metadata.find("samples_captured"); found != metadata.end())
+                document.calibration->samples = std::stoll(found->second);
+        }
         for (std::size_t i = 0; i < items.size(); ++i) {
             const auto& item = items[i];
-            const Tensor tensor = file->load(item.name);
+            const Tensor tensor = item.source->load(item.name);
             AnalysisOptions options;
             if (item.settings.manualRange && item.settings.spec.granularity == Granularity::Tensor) {
                 const std::array<Range, 1> ranges{*item.settings.manualRange};
@@ -80,7 +93,7 @@ int ParamsExchange::exportTo(const QString& path) {
             const TensorAnalysis analysis = analyzeTensor(tensor, item.settings.spec, options);
             QParamsEntry entry;
             entry.name = item.name;
-            entry.kind = TensorKind::Weight;
+            entry.kind = item.kind;
             entry.shape = item.shape;
             entry.spec = item.settings.spec;
             entry.params = analysis.params;
@@ -96,31 +109,45 @@ int ParamsExchange::exportTo(const QString& path) {
 }
 
 int ParamsExchange::importFrom(const QString& path) {
-    if (!m_session->hasFile()) {
-        emit failed(tr("Open the weights file before importing its parameters"));
+    if (!m_session->hasTensors()) {
+        emit failed(tr("Open the weights file (or a model and samples) before importing parameters"));
         return 0;
     }
-    std::vector<std::pair<int, std::string>> rows;
+    struct Row {
+        int row;
+        std::string name;
+        TensorKind kind;
+        std::vector<int64_t> shape;
+        std::shared_ptr<const WeightFile> source;
+    };
+    std::vector<Row> rows;
     for (int row = 0; row < m_session->tensorCount(); ++row)
-        rows.emplace_back(row, m_session->info(row).name);
+        rows.push_back({row, m_session->info(row).name, m_session->kind(row), m_session->info(row).shape,
+                        m_session->source(row)});
     const auto file = m_session->file();
+    const auto activations = m_session->activations();
     const std::string source = path.toStdString();
     const int id = m_jobs->start(QStringLiteral("import"), tr("Importing parameters"),
-                                 [file, rows, source](const ProgressCallback& progress) {
+                                 [rows, source](const ProgressCallback& progress) {
         const QParamsDocument document = QParamsDocument::readFile(source);
         ImportResult result;
         int matched = 0;
-        for (const auto& [row, name] : rows) {
-            const QParamsEntry* entry = document.find(name);
-            if (!entry)
+        for (const auto& [row, name, kind, shape, tensors] : rows) {
+            const auto found = std::find_if(document.tensors.begin(), document.tensors.end(),
+                                            [&](const QParamsEntry& e) { return e.name == name && e.kind == kind; });
+            if (found == document.tensors.end())
                 continue;
+            const QParamsEntry* entry = &*found;
             ++matched;
-            entry->spec.validateFor(file->tensors()[static_cast<std::size_t>(row)].shape);
-            TensorSettings settings{entry->spec, std::nullopt};
+            QuantSpec spec = entry->spec;
+            if (kind == TensorKind::Activation)
+                spec.granularity = Granularity::Tensor; // the model quantizes activations per tensor
+            spec.validateFor(shape);
+            TensorSettings settings{spec, std::nullopt};
             // A per-tensor range other than what calibration picks was set by hand.
-            if (entry->params && entry->spec.granularity == Granularity::Tensor && entry->params->blockCount() == 1) {
+            if (entry->params && spec.granularity == Granularity::Tensor && entry->params->blockCount() == 1) {
                 const Range written{entry->params->min.front(), entry->params->max.front()};
-                const auto calibrated = calibrateBlocks(file->load(name), entry->spec);
+                const auto calibrated = calibrateBlocks(tensors->load(name), spec);
                 if (calibrated.size() == 1 && (calibrated.front().min != written.min || calibrated.front().max != written.max))
                     settings.manualRange = written;
             }
@@ -131,8 +158,8 @@ int ParamsExchange::importFrom(const QString& path) {
         result.unknown = static_cast<int>(document.tensors.size()) - matched;
         return QVariant::fromValue(result);
     });
-    watch(id, [this, path, file](const QVariant& value) {
-        if (m_session->file() != file)
+    watch(id, [this, path, file, activations](const QVariant& value) {
+        if (m_session->file() != file || m_session->activations() != activations)
             return;
         const auto result = value.value<ImportResult>();
         m_session->changeSettingsEach(result.rows, result.settings, tr("Import parameters"));

@@ -43,7 +43,7 @@ bool ScreenshotRunner::isReady() const {
     const int row = session->currentRow();
     const ModelComparison* comparison = m_window->comparison();
     const bool modelDone = !comparison->setup() || (!comparison->isBusy() && comparison->report());
-    return session->hasFile() && row >= 0 && m_window->controller()->preview().valid && session->result(row) &&
+    return session->hasTensors() && row >= 0 && m_window->controller()->preview().valid && session->result(row) &&
            m_window->controller()->markersCurrent() && modelDone && m_window->jobs()->runningCount() == 0 &&
            (m_window->views()->currentWidget() != m_window->learnView() || m_window->learnView()->isSettled());
 }

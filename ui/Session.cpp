@@ -9,10 +9,13 @@ Session::Session(QObject* parent) : QObject(parent) {}
 void Session::setFile(std::shared_ptr<const WeightFile> file) {
     m_undo.clear();
     m_file = std::move(file);
+    std::vector<Entry> activations(m_tensors.begin() + m_weightCount, m_tensors.end());
     m_tensors.clear();
     if (m_file)
         for (const auto& info : m_file->tensors())
             m_tensors.push_back(Entry{info, m_defaults, nullptr, std::nullopt});
+    m_weightCount = tensorCount();
+    m_tensors.insert(m_tensors.end(), activations.begin(), activations.end());
     m_current = m_tensors.empty() ? -1 : 0;
     m_selected = m_current >= 0 ? QList<int>{0} : QList<int>{};
     emit fileChanged();
@@ -22,12 +25,57 @@ void Session::setFile(std::shared_ptr<const WeightFile> file) {
 
 QString Session::filePath() const { return m_file ? QString::fromStdString(m_file->path()) : QString(); }
 
-int Session::rowOf(const QString& name) const {
+void Session::setActivations(std::shared_ptr<const WeightFile> activations) {
+    // Undo steps may name the old activation rows; weight-only history stays meaningful.
+    if (activationCount() > 0)
+        m_undo.clear();
+    const QString currentName = validRow(m_current) ? tensorName(m_current) : QString();
+    const bool currentWasActivation = validRow(m_current) && isActivation(m_current);
+    m_activations = std::move(activations);
+    m_tensors.resize(static_cast<std::size_t>(m_weightCount));
+    if (m_activations)
+        for (const auto& info : m_activations->tensors())
+            m_tensors.push_back(Entry{info, m_activationDefaults, nullptr, std::nullopt});
+    QList<int> selected;
+    for (int row : std::as_const(m_selected))
+        if (row < m_weightCount)
+            selected.append(row);
+    int current = m_current;
+    if (currentWasActivation || !validRow(current)) {
+        current = rowOf(currentName, TensorKind::Activation);
+        if (current < 0)
+            current = m_tensors.empty() ? -1 : 0;
+    }
+    if (selected.isEmpty() && current >= 0)
+        selected = {current};
+    m_current = current;
+    m_selected = selected;
+    emit activationsChanged();
+    // A changed activation list may put a new tensor under the same row number: always tell.
+    emit currentRowChanged(m_current);
+    emit selectionChanged(m_selected);
+}
+
+std::shared_ptr<const WeightFile> Session::source(int row) const {
+    if (!validRow(row))
+        return nullptr;
+    return isActivation(row) ? m_activations : m_file;
+}
+
+int Session::rowOf(const QString& name, TensorKind kind) const {
     const std::string key = name.toStdString();
     for (int row = 0; row < tensorCount(); ++row)
-        if (info(row).name == key)
+        if (this->kind(row) == kind && info(row).name == key)
             return row;
     return -1;
+}
+
+QList<int> Session::rowsOf(TensorKind kind) const {
+    QList<int> rows;
+    for (int row = 0; row < tensorCount(); ++row)
+        if (this->kind(row) == kind)
+            rows.append(row);
+    return rows;
 }
 
 void Session::changeSettings(const QList<int>& rows, const TensorSettings& settings, const QString& description,

@@ -71,7 +71,8 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
       m_percentile(new QDoubleSpinBox(this)), m_narrow(new QCheckBox(tr("Narrow range"), this)),
       m_reduce(new QCheckBox(tr("Reduced range"), this)),
       m_manual(new QLabel(this)), m_resetManual(new QPushButton(tr("Back to calibration"), this)),
-      m_message(new QLabel(this)) {
+      m_message(new QLabel(this)), m_applyWeights(new QPushButton(tr("All weights"), this)),
+      m_applyActivations(new QPushButton(tr("All activations"), this)) {
     m_family->addItems({tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"), tr("nf4")});
     m_bits->setRange(2, 16);
     m_bits->setPageStep(1);
@@ -119,8 +120,13 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     form->addRow(tr("Scheme"), m_scheme);
     form->addRow(tr("Granularity"), granularityRow);
     form->addRow(tr("Calibration"), calibRow);
-    auto* applyAll = new QPushButton(tr("Apply to all weights"), this);
-    applyAll->setToolTip(tr("Give every tensor of the file these settings (one undo step)"));
+    m_applyWeights->setToolTip(tr("Give every weight of the file these settings (one undo step, Ctrl+Shift+A)"));
+    m_applyActivations->setToolTip(tr("Give every activation of the model these settings, per tensor (one undo step, "
+                                      "Ctrl+Alt+A). Activations appear once a model and samples are open."));
+    auto* applyRow = new QHBoxLayout;
+    applyRow->addWidget(new QLabel(tr("Apply to"), this));
+    applyRow->addWidget(m_applyWeights, 1);
+    applyRow->addWidget(m_applyActivations, 1);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(form);
     auto* ranges = new QHBoxLayout;
@@ -129,7 +135,7 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     ranges->addStretch(1);
     layout->addLayout(ranges);
     layout->addLayout(manualRow);
-    layout->addWidget(applyAll);
+    layout->addLayout(applyRow);
     layout->addWidget(m_message);
     layout->addStretch(1);
 
@@ -144,11 +150,13 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
             [this] { widgetsChanged(tr("Percentile"), QStringLiteral("percentile")); });
     connect(m_narrow, &QCheckBox::toggled, this, [this] { widgetsChanged(tr("Narrow range")); });
     connect(m_reduce, &QCheckBox::toggled, this, [this] { widgetsChanged(tr("Reduced range")); });
-    connect(applyAll, &QPushButton::clicked, this, &SettingsPanel::applyToAll);
+    connect(m_applyWeights, &QPushButton::clicked, this, &SettingsPanel::applyToAllWeights);
+    connect(m_applyActivations, &QPushButton::clicked, this, &SettingsPanel::applyToAllActivations);
     connect(m_resetManual, &QPushButton::clicked, this, &SettingsPanel::resetManualRange);
 
     connect(session, &Session::currentRowChanged, this, &SettingsPanel::showCurrent);
     connect(session, &Session::fileChanged, this, &SettingsPanel::showCurrent);
+    connect(session, &Session::activationsChanged, this, &SettingsPanel::showCurrent);
     connect(session, &Session::settingsChanged, this, [this](const QList<int>& rows) {
         if (rows.contains(m_session->currentRow()))
             showCurrent();
@@ -161,7 +169,7 @@ QuantSpec SettingsPanel::specFromWidgets() const {
     QuantSpec spec = row >= 0 ? m_session->settings(row).spec : m_session->defaultSettings().spec;
     spec.format = formatOf(m_family->currentIndex(), m_bits->value());
     spec.scheme = m_scheme->currentIndex() == 1 ? Scheme::Symmetric : Scheme::Affine;
-    spec.granularity = static_cast<Granularity>(m_granularity->currentIndex());
+    spec.granularity = currentIsActivation() ? Granularity::Tensor : static_cast<Granularity>(m_granularity->currentIndex());
     spec.axis = m_axis->value();
     spec.groupSize = m_groupSize->value();
     spec.calib = kMethods[std::max(0, m_calib->currentIndex())];
@@ -223,7 +231,19 @@ void SettingsPanel::updateEnabled() {
     m_reduce->setEnabled(integer);
     m_axis->setVisible(m_granularity->currentIndex() != 0);
     m_groupSize->setVisible(m_granularity->currentIndex() == 2);
+    const bool activation = currentIsActivation();
+    m_granularity->setEnabled(!activation);
+    m_granularity->setToolTip(activation ? tr("Activations are quantized per tensor: one static scale and zero point "
+                                              "each, as the quantized model runs them")
+                                         : tr("One scale per tensor, per channel along an axis, or per group of G values"));
+    m_applyWeights->setEnabled(m_session->weightCount() > 0);
+    m_applyActivations->setEnabled(m_session->activationCount() > 0);
     m_percentile->setVisible(kMethods[std::max(0, m_calib->currentIndex())] == CalibMethod::Percentile);
+}
+
+bool SettingsPanel::currentIsActivation() const {
+    const int row = m_session->currentRow();
+    return row >= 0 && m_session->isActivation(row);
 }
 
 QList<int> SettingsPanel::targetRows() const {
@@ -257,14 +277,32 @@ void SettingsPanel::widgetsChanged(const QString& what, const QString& mergeKey)
         m_session->setDefaultSettings(settings);
         return;
     }
-    m_session->changeSettings(targetRows(), settings, what, mergeKey);
-    m_session->setDefaultSettings({spec, std::nullopt});
+    const QList<int> rows = targetRows();
+    bool mixed = false;
+    for (int target : rows)
+        mixed = mixed || m_session->isActivation(target) != m_session->isActivation(row);
+    if (!mixed) {
+        m_session->changeSettings(rows, settings, what, mergeKey);
+    } else {
+        // Weights and activations selected together: the activations stay per tensor.
+        TensorSettings perTensor = settings;
+        perTensor.spec.granularity = Granularity::Tensor;
+        if (settings.spec.granularity != Granularity::Tensor)
+            perTensor.manualRange.reset();
+        std::vector<TensorSettings> each;
+        for (int target : rows)
+            each.push_back(m_session->isActivation(target) ? perTensor : settings);
+        m_session->changeSettingsEach(rows, each, what);
+    }
+    if (!m_session->isActivation(row))
+        m_session->setDefaultSettings({spec, std::nullopt});
 }
 
-void SettingsPanel::applyToAll() {
+void SettingsPanel::applyToAllWeights() {
     const QuantSpec spec = specFromWidgets();
+    const QList<int> weights = m_session->rowsOf(TensorKind::Weight);
     QList<int> rows;
-    for (int row = 0; row < m_session->tensorCount(); ++row) {
+    for (int row : weights) {
         try {
             spec.validateFor(m_session->info(row).shape);
             rows.append(row);
@@ -273,9 +311,20 @@ void SettingsPanel::applyToAll() {
         }
     }
     m_session->changeSpec(rows, spec, tr("Apply to all weights"));
-    if (rows.size() < m_session->tensorCount())
-        m_message->setText(tr("%1 tensor(s) kept their settings: the axis is past their rank.")
-                               .arg(m_session->tensorCount() - rows.size()));
+    if (rows.size() < weights.size())
+        m_message->setText(tr("%1 weight(s) kept their settings: the axis is past their rank.")
+                               .arg(weights.size() - rows.size()));
+}
+
+void SettingsPanel::applyToAllActivations() {
+    QuantSpec spec = specFromWidgets();
+    spec.granularity = Granularity::Tensor;
+    const QList<int> rows = m_session->rowsOf(TensorKind::Activation);
+    if (rows.isEmpty()) {
+        m_message->setText(tr("No activations yet: open a model and samples (Ctrl+M) or the demo (Ctrl+D)."));
+        return;
+    }
+    m_session->changeSpec(rows, spec, tr("Apply to all activations"));
 }
 
 void SettingsPanel::resetManualRange() {

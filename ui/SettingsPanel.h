@@ -17,8 +17,10 @@ namespace quantscope::ui {
 class Session;
 
 // The quantization settings of the selected tensors. Every edit applies at once to the selection
-// as one undoable step (a slider drag merges into one); "Apply to all" copies them to every
-// tensor. Invalid combinations are refused with the core's message.
+// as one undoable step (a slider drag merges into one); "All weights" / "All activations" copy
+// them to every tensor of that kind. Activations are always per tensor (the quantized model
+// gives each one static scale and zero point). Invalid combinations are refused with the core's
+// message.
 class SettingsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -35,8 +37,12 @@ public:
     QComboBox* granularityCombo() const { return m_granularity; }
     QLabel* messageLabel() const { return m_message; }
 
+    QPushButton* applyToWeightsButton() const { return m_applyWeights; }
+    QPushButton* applyToActivationsButton() const { return m_applyActivations; }
+
 public slots:
-    void applyToAll();
+    void applyToAllWeights();
+    void applyToAllActivations();
     void resetManualRange();
 
 private:
@@ -44,6 +50,7 @@ private:
     void showCurrent();
     void updateEnabled();
     QList<int> targetRows() const;
+    bool currentIsActivation() const;
 
     Session* m_session;
     QComboBox* m_family;
@@ -60,6 +67,8 @@ private:
     QLabel* m_manual;
     QPushButton* m_resetManual;
     QLabel* m_message;
+    QPushButton* m_applyWeights;
+    QPushButton* m_applyActivations;
     bool m_updating = false;
 };
 

@@ -1,8 +1,11 @@
 #include "TensorBrowser.h"
 
 #include "Session.h"
+#include "TensorFilterProxy.h"
 #include "TensorTableModel.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLineEdit>
@@ -14,7 +17,8 @@ namespace quantscope::ui {
 
 TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
     : QWidget(parent), m_session(session), m_model(new TensorTableModel(session, this)),
-      m_proxy(new QSortFilterProxyModel(this)), m_view(new QTableView(this)), m_filter(new QLineEdit(this)) {
+      m_proxy(new TensorFilterProxy(this)), m_view(new QTableView(this)), m_filter(new QLineEdit(this)),
+      m_kind(new QComboBox(this)) {
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(TensorTableModel::SortRole);
     m_proxy->setFilterKeyColumn(TensorTableModel::Name);
@@ -23,6 +27,13 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
     m_filter->setPlaceholderText(tr("Filter tensors by name"));
     m_filter->setClearButtonEnabled(true);
     connect(m_filter, &QLineEdit::textChanged, m_proxy, &QSortFilterProxyModel::setFilterFixedString);
+    m_kind->addItems({tr("All tensors"), tr("Weights"), tr("Activations")});
+    m_kind->setToolTip(tr("Show weights, activations (after a model ran on samples), or both"));
+    connect(m_kind, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_proxy->setKind(index == 1   ? std::optional(TensorKind::Weight)
+                         : index == 2 ? std::optional(TensorKind::Activation)
+                                      : std::nullopt);
+    });
 
     m_view->setModel(m_proxy);
     m_view->setSortingEnabled(true);
@@ -39,7 +50,10 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_filter);
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(m_filter, 1);
+    filters->addWidget(m_kind);
+    layout->addLayout(filters);
     layout->addWidget(m_view);
 
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TensorBrowser::selectionToSession);
@@ -49,7 +63,8 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
                     m_session->setCurrentRow(m_proxy->mapToSource(current).row());
             });
     connect(session, &Session::currentRowChanged, this, &TensorBrowser::showCurrent);
-    connect(session, &Session::fileChanged, this, [this] { showCurrent(m_session->currentRow()); });
+    for (auto signal : {&Session::fileChanged, &Session::activationsChanged})
+        connect(session, signal, this, [this] { showCurrent(m_session->currentRow()); });
 }
 
 void TensorBrowser::selectionToSession() {

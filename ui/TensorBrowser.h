@@ -2,17 +2,19 @@
 
 #include <QWidget>
 
+class QComboBox;
 class QLineEdit;
-class QSortFilterProxyModel;
 class QTableView;
 
 namespace quantscope::ui {
 
 class Session;
+class TensorFilterProxy;
 class TensorTableModel;
 
-// The tensor list: a sortable table with a name filter. Its selection is the session's
-// selection; the current row drives every view.
+// The tensor list: a sortable table of the weights and (once a model ran on samples) the
+// activations, with a name filter and a kind filter. Its selection is the session's selection;
+// the current row drives every view.
 class TensorBrowser : public QWidget {
     Q_OBJECT
 public:
@@ -21,7 +23,8 @@ public:
     QSize sizeHint() const override { return {440, 600}; }
     QTableView* view() const { return m_view; }
     QLineEdit* filterEdit() const { return m_filter; }
-    QSortFilterProxyModel* proxy() const { return m_proxy; }
+    QComboBox* kindFilter() const { return m_kind; }
+    TensorFilterProxy* proxy() const { return m_proxy; }
     TensorTableModel* model() const { return m_model; }
 
 private:
@@ -30,9 +33,10 @@ private:
 
     Session* m_session;
     TensorTableModel* m_model;
-    QSortFilterProxyModel* m_proxy;
+    TensorFilterProxy* m_proxy;
     QTableView* m_view;
     QLineEdit* m_filter;
+    QComboBox* m_kind;
     bool m_updating = false;
 };
 

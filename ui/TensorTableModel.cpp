@@ -13,10 +13,11 @@ namespace quantscope::ui {
 
 TensorTableModel::TensorTableModel(Session* session, QObject* parent)
     : QAbstractTableModel(parent), m_session(session) {
-    connect(session, &Session::fileChanged, this, [this] {
-        beginResetModel();
-        endResetModel();
-    });
+    for (auto signal : {&Session::fileChanged, &Session::activationsChanged})
+        connect(session, signal, this, [this] {
+            beginResetModel();
+            endResetModel();
+        });
     connect(session, &Session::settingsChanged, this, &TensorTableModel::rowsChanged);
     connect(session, &Session::summaryChanged, this, [this](int row) { rowsChanged({row}); });
     connect(session, &Session::resultChanged, this, [this](int row) { rowsChanged({row}); });
@@ -45,6 +46,8 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         switch (index.column()) {
         case Name:
             return QString::fromStdString(info.name);
+        case Kind:
+            return m_session->isActivation(row) ? tr("activation") : tr("weight");
         case Shape:
             return QString::fromStdString(shapeToString(info.shape));
         case DType:
@@ -75,6 +78,8 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         default:
             return data(index, Qt::DisplayRole);
         }
+    case KindRole:
+        return static_cast<int>(m_session->kind(row));
     case Qt::BackgroundRole:
         if (index.column() == Sqnr && metrics) {
             const QColor colour = MetricText::sqnrColour(*metrics);
@@ -95,6 +100,10 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
             return tr("SQNR = 10·log10(Σx² / Σ(x − x̂)²) for the tensor's current settings");
         if (index.column() == Clipped)
             return tr("Share of the finite values outside the clipping range");
+        if (index.column() == Kind)
+            return m_session->isActivation(row)
+                       ? tr("A node's output (or the model input) on the calibration samples; quantized per tensor")
+                       : tr("A tensor of the weights file");
         return QString::fromStdString(info.name);
     }
     return {};
@@ -106,6 +115,8 @@ QVariant TensorTableModel::headerData(int section, Qt::Orientation orientation, 
     switch (section) {
     case Name:
         return tr("Tensor");
+    case Kind:
+        return tr("Kind");
     case Shape:
         return tr("Shape");
     case DType:

@@ -6,14 +6,17 @@ namespace quantscope::ui {
 
 class Session;
 
-// The tensors of the session as a table: name, shape, dtype, elements, and for the current
+// The tensors of the session as a table: name, kind (weight or activation), shape, dtype,
+// elements, and for the current
 // settings the exact SQNR and clipped share (empty until computed). The SQNR cell is coloured so
 // the worst tensors stand out; SortRole gives numbers for sorting.
 class TensorTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Shape, DType, Elements, Format, Sqnr, Clipped, ColumnCount };
+    enum Column { Name, Kind, Shape, DType, Elements, Format, Sqnr, Clipped, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
+    // The row's TensorKind as an int, for filtering.
+    static constexpr int KindRole = Qt::UserRole + 2;
 
     explicit TensorTableModel(Session* session, QObject* parent = nullptr);
 

@@ -8,6 +8,7 @@
 #include "MetricText.h"
 #include "Session.h"
 #include "TensorBrowser.h"
+#include "TensorFilterProxy.h"
 #include "TensorTableModel.h"
 
 #include "quantscope/io/WeightFile.h"

@@ -11,7 +11,9 @@
 namespace quantscope {
 
 struct ActivationCaptureOptions {
-    int64_t batchSize = 64;
+    // The batch size of static calibration and evaluation: OpenBLAS may round a product
+    // differently for another batch size, and the captured values must be the ones calibration sees.
+    int64_t batchSize = 256;
     // Samples are captured until the activations hold this many bytes (at least one batch), so a
     // large model on many samples cannot exhaust memory.
     uint64_t maxBytes = uint64_t{512} << 20;

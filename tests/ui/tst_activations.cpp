@@ -1,0 +1,226 @@
+// Activations in the app: once the demo model ran on its calibration samples, every activation is
+// listed beside the weights, analysed like a weight (with the parameters static quantization
+// uses, bit for bit), set one by one or all at once, and followed by the Compare view; an export
+// of weights and activations reproduces the app's static accuracy in quantscope-cli.
+#include "ui/UiTestUtils.h"
+
+#include "CliRunner.h"
+
+#include "AnalysisController.h"
+#include "MainWindow.h"
+#include "ModelComparison.h"
+#include "ParamsExchange.h"
+#include "Session.h"
+#include "SettingsPanel.h"
+#include "TensorBrowser.h"
+#include "TensorFilterProxy.h"
+#include "TensorTableModel.h"
+
+#include "quantscope/export/QParamsDocument.h"
+#include "quantscope/model/OnnxGraphLoader.h"
+#include "quantscope/model/QuantizedModel.h"
+#include "quantscope/quant/QParamsCalculator.h"
+
+#include <QComboBox>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <array>
+
+using namespace quantscope;
+using namespace quantscope::ui;
+using namespace quantscope::test;
+
+namespace {
+
+const std::string kDemo = QUANTSCOPE_SOURCE_DIR "/resources/demo/";
+
+// Opens the demo and waits for the activations and the first comparison.
+bool openDemoAndWait(MainWindow& window) {
+    window.openDemo();
+    return QTest::qWaitFor([&] {
+        return window.session()->hasFile() && window.session()->activationCount() > 0 &&
+               !window.comparison()->isBusy() && window.comparison()->report();
+    }, 180000);
+}
+
+const ModeResult& modeOf(const ModelReport& report, QuantMode mode) {
+    for (const auto& result : report.modes)
+        if (result.mode == mode)
+            return result;
+    qFatal("mode missing from the report");
+}
+
+} // namespace
+
+class TestActivations : public QObject {
+    Q_OBJECT
+private:
+    QTemporaryDir m_dir;
+
+private slots:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+    void listedBesideTheWeights() {
+        MainWindow window(nullptr, false);
+        window.show();
+        QVERIFY(openDemoAndWait(window));
+        Session* session = window.session();
+        // The MLP: 6 weights (3 Gemm weights and biases); activations: the input, 3 Gemm and 2 Relu outputs.
+        QCOMPARE(session->weightCount(), 6);
+        QCOMPARE(session->activationCount(), 6);
+        QCOMPARE(window.comparison()->samplesCaptured(), int64_t(1258));
+        const int first = session->weightCount();
+        QCOMPARE(session->info(first).shape, (std::vector<int64_t>{1258, 64})); // the model input
+        QCOMPARE(session->info(session->tensorCount() - 1).shape, (std::vector<int64_t>{1258, 10})); // the logits
+        QVERIFY(session->isActivation(first));
+        QVERIFY(!session->isActivation(first - 1));
+        QCOMPARE(session->source(first), session->activations());
+
+        TensorBrowser* browser = window.tensorBrowser();
+        TensorTableModel* model = browser->model();
+        QCOMPARE(model->rowCount(), 12);
+        QCOMPARE(model->index(first, TensorTableModel::Kind).data().toString(), QStringLiteral("activation"));
+        QCOMPARE(model->index(0, TensorTableModel::Kind).data().toString(), QStringLiteral("weight"));
+        // Every activation gets its SQNR and clipped share like a weight.
+        QTRY_VERIFY_WITH_TIMEOUT(model->index(session->tensorCount() - 1, TensorTableModel::Sqnr).data().isValid(), 60000);
+        browser->kindFilter()->setCurrentIndex(2);
+        QCOMPARE(browser->proxy()->rowCount(), 6);
+        for (int row = 0; row < browser->proxy()->rowCount(); ++row)
+            QCOMPARE(browser->proxy()->index(row, TensorTableModel::Kind).data().toString(), QStringLiteral("activation"));
+        browser->kindFilter()->setCurrentIndex(1);
+        QCOMPARE(browser->proxy()->rowCount(), 6);
+        browser->kindFilter()->setCurrentIndex(0);
+        QCOMPARE(browser->proxy()->rowCount(), 12);
+    }
+
+    void activationParametersAreTheModels() {
+        MainWindow window(nullptr, false);
+        window.show();
+        QVERIFY(openDemoAndWait(window));
+        Session* session = window.session();
+        // The core, on its own: static calibration of the demo MLP, min/max per tensor.
+        const Executor executor(loadOnnxGraph(kDemo + "digits_mlp.onnx"));
+        QuantizedModel quantized(executor, ModelQuantConfig{});
+        quantized.calibrate(SampleSet::load(kDemo + "digits_calib.npy"), 256);
+        for (int row = session->weightCount(); row < session->tensorCount(); ++row) {
+            session->setCurrentRow(row);
+            QTRY_VERIFY_WITH_TIMEOUT(session->result(row) != nullptr, 30000);
+            const QParams& shown = session->result(row)->analysis.params;
+            const QParams* used = quantized.activationParams(session->info(row).name);
+            QVERIFY2(used, qPrintable(session->tensorName(row)));
+            QCOMPARE(shown.scale, used->scale);
+            QCOMPARE(shown.zeroPoint, used->zeroPoint);
+            QVERIFY(window.controller()->preview().valid); // the histogram is drawn for it
+        }
+    }
+
+    void applyToAllActivationsAndCompareFollows() {
+        MainWindow window(nullptr, false);
+        window.show();
+        QVERIFY(openDemoAndWait(window));
+        Session* session = window.session();
+        ModelComparison* comparison = window.comparison();
+        const ModelReport before = *comparison->report();
+        QVERIFY(before.activationSettings.startsWith(QStringLiteral("int8 affine tensor")));
+        const std::vector<TensorSettings> weights = [&] {
+            std::vector<TensorSettings> settings;
+            for (int row = 0; row < session->weightCount(); ++row)
+                settings.push_back(session->settings(row));
+            return settings;
+        }();
+
+        SettingsPanel* panel = window.settingsPanel();
+        const int last = session->tensorCount() - 1;
+        session->setCurrentRow(last);
+        QVERIFY(!panel->granularityCombo()->isEnabled()); // activations are per tensor
+        QVERIFY(panel->applyToActivationsButton()->isEnabled());
+        panel->bitsSlider()->setValue(3); // the selected activation only
+        QCOMPARE(session->settings(last).spec.format.bits, 3);
+        QCOMPARE(session->settings(last - 1).spec.format.bits, 8);
+        panel->applyToActivationsButton()->click();
+        for (int row = session->weightCount(); row < session->tensorCount(); ++row) {
+            QCOMPARE(session->settings(row).spec.format.bits, 3);
+            QCOMPARE(session->settings(row).spec.granularity, Granularity::Tensor);
+        }
+        for (int row = 0; row < session->weightCount(); ++row)
+            QVERIFY(session->settings(row) == weights[static_cast<std::size_t>(row)]);
+
+        // Static mode gets much worse; weight-only, which keeps activations in float, does not move.
+        QVERIFY(comparison->isBusy());
+        QVERIFY(QTest::qWaitFor([&] { return !comparison->isBusy(); }, 120000));
+        const ModelReport after = *comparison->report();
+        QVERIFY(after.activationSettings.startsWith(QStringLiteral("int3")));
+        const double staticBefore = modeOf(before, QuantMode::Static).outputSqnr.db;
+        const double staticAfter = modeOf(after, QuantMode::Static).outputSqnr.db;
+        QVERIFY2(staticAfter < staticBefore - 15.0, qPrintable(QStringLiteral("%1 -> %2 dB").arg(staticBefore).arg(staticAfter)));
+        QCOMPARE(modeOf(after, QuantMode::WeightOnly).outputSqnr.db, modeOf(before, QuantMode::WeightOnly).outputSqnr.db);
+
+        // One undo step takes every activation back to int8.
+        session->undoStack()->undo();
+        for (int row = session->weightCount(); row < last; ++row)
+            QCOMPARE(session->settings(row).spec.format.bits, 8);
+        QCOMPARE(session->settings(last).spec.format.bits, 3);
+    }
+
+    void exportedActivationsReproduceTheAppInTheCli() {
+        MainWindow window(nullptr, false);
+        window.show();
+        QVERIFY(openDemoAndWait(window));
+        Session* session = window.session();
+        ModelComparison* comparison = window.comparison();
+        // Clip the logits by hand and quantize the first hidden activation to 6 bits, percentile.
+        const int logits = session->tensorCount() - 1;
+        QuantSpec manual;
+        session->changeSettings({logits}, TensorSettings{manual, Range{-12.0f, 9.0f}}, QStringLiteral("clip logits"));
+        QuantSpec hidden;
+        hidden.format = QuantFormat::integer(6, false);
+        hidden.calib = CalibMethod::Percentile;
+        session->changeSpec({session->weightCount() + 1}, hidden, QStringLiteral("hidden"));
+        QVERIFY(QTest::qWaitFor([&] { return !comparison->isBusy(); }, 120000));
+        const ModelReport report = *comparison->report();
+
+        const QString path = m_dir.filePath(QStringLiteral("demo.qparams.json"));
+        QSignalSpy exported(window.params(), &ParamsExchange::exported);
+        window.params()->exportTo(path);
+        QVERIFY(exported.wait(30000));
+        const QParamsDocument document = QParamsDocument::readFile(path.toStdString());
+        QCOMPARE(static_cast<int>(document.tensors.size()), session->tensorCount());
+        QVERIFY(document.calibration.has_value());
+        QCOMPARE(document.calibration->samples.value_or(0), int64_t(1258));
+        const QParamsEntry& logitsEntry = document.tensors.back();
+        QCOMPARE(logitsEntry.kind, TensorKind::Activation);
+        const std::array<Range, 1> range{Range{-12.0f, 9.0f}};
+        QCOMPARE(logitsEntry.params->scale, computeQParams(range, manual).scale);
+
+        // The CLI, given the export, evaluates static mode exactly as the app did.
+        const CliRun run = runCli({QStringLiteral("eval"), QString::fromStdString(kDemo + "digits_mlp.onnx"),
+                                   QStringLiteral("--samples"), QString::fromStdString(kDemo + "digits_test.npy"),
+                                   QStringLiteral("--labels"), QString::fromStdString(kDemo + "digits_test_labels.npy"),
+                                   QStringLiteral("--calib-samples"), QString::fromStdString(kDemo + "digits_calib.npy"),
+                                   QStringLiteral("--params"), path, QStringLiteral("--mode"), QStringLiteral("static"),
+                                   QStringLiteral("--json"), QStringLiteral("-")});
+        QVERIFY2(run.exitCode == 0, qPrintable(run.err));
+        const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        const QJsonArray results = json.value(QStringLiteral("results")).toArray();
+        QJsonObject cliStatic;
+        for (const auto& result : results)
+            if (result.toObject().value(QStringLiteral("mode")).toString() == QStringLiteral("static"))
+                cliStatic = result.toObject();
+        QVERIFY(!cliStatic.isEmpty());
+        const ModeResult& appStatic = modeOf(report, QuantMode::Static);
+        QCOMPARE(cliStatic.value(QStringLiteral("accuracy")).toDouble(), *appStatic.accuracy);
+        QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) < 1e-6);
+        QVERIFY(appStatic.outputSqnr.db < modeOf(report, QuantMode::WeightOnly).outputSqnr.db);
+    }
+};
+
+QTEST_MAIN(TestActivations)
+#include "tst_activations.moc"
