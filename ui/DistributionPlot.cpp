@@ -255,7 +255,8 @@ void DistributionPlot::updateMarkers() {
             continue;
         const QColor colour = accentColour(index);
         const double y = 0.04 + 0.075 * (index - 1);
-        for (double x : {static_cast<double>(it->second.min), static_cast<double>(it->second.max)}) {
+        for (const bool low : {true, false}) {
+            const double x = low ? it->second.min : it->second.max;
             auto* tick = new QCPItemLine(this);
             tick->start->setTypeX(QCPItemPosition::ptPlotCoords);
             tick->start->setTypeY(QCPItemPosition::ptAxisRectRatio);
@@ -270,7 +271,8 @@ void DistributionPlot::updateMarkers() {
             label->position->setTypeX(QCPItemPosition::ptPlotCoords);
             label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
             label->position->setCoords(x, y);
-            label->setPositionAlignment(Qt::AlignHCenter | Qt::AlignVCenter);
+            // Labels point inwards, so a threshold at the edge of the plot keeps its name readable.
+            label->setPositionAlignment((low ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignVCenter);
             label->setText(QString::fromLatin1(calibMethodName(method)));
             label->setFont(font);
             label->setColor(colour);

@@ -42,7 +42,11 @@ QColor PlotBase::accentColour(int index) const {
     static const QColor colours[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x00, 0x9e, 0x73),
                                      QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9), QColor(0xd5, 0x5e, 0x00),
                                      QColor(0xf0, 0xe4, 0x42)};
-    return colours[static_cast<unsigned>(index) % std::size(colours)];
+    const QColor colour = colours[static_cast<unsigned>(index) % std::size(colours)];
+    // The yellow fades into a light background: darken it there.
+    if (colour == colours[6] && palette().color(QPalette::Base).lightness() > 128)
+        return colour.darker(165);
+    return colour;
 }
 
 void PlotBase::styleAxis(QCPAxis* axis) {

@@ -32,7 +32,7 @@ int TensorTableModel::columnCount(const QModelIndex& parent) const { return pare
 void TensorTableModel::rowsChanged(const QList<int>& rows) {
     for (int row : rows)
         if (row >= 0 && row < rowCount())
-            emit dataChanged(index(row, Format), index(row, Clipped));
+            emit dataChanged(index(row, Sqnr), index(row, Format));
 }
 
 QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
@@ -92,7 +92,7 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
             return QColor(Qt::white);
         return {};
     case Qt::TextAlignmentRole:
-        if (index.column() >= Elements && index.column() != Format)
+        if (index.column() == Sqnr || index.column() == Clipped || index.column() == Elements)
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:

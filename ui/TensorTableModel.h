@@ -13,7 +13,8 @@ class Session;
 class TensorTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum Column { Name, Kind, Shape, DType, Elements, Format, Sqnr, Clipped, ColumnCount };
+    // SQNR and clipped share come right after the name, so the worst tensors show in a narrow dock.
+    enum Column { Name, Sqnr, Clipped, Format, Kind, Shape, DType, Elements, ColumnCount };
     static constexpr int SortRole = Qt::UserRole + 1;
     // The row's TensorKind as an int, for filtering.
     static constexpr int KindRole = Qt::UserRole + 2;

@@ -49,7 +49,7 @@ int main(int argc, char* argv[]) {
                                   QStringLiteral("WxH"), QStringLiteral("1600x1000"));
     const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn"),
                                   QStringLiteral("VIEW"), QStringLiteral("distribution"));
-    const QCommandLineOption tensor(QStringLiteral("tensor"), QStringLiteral("Select this tensor."), QStringLiteral("NAME"));
+    const QCommandLineOption tensor(QStringLiteral("tensor"), QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."), QStringLiteral("NAME"));
     const QCommandLineOption dtype(QStringLiteral("dtype"), QStringLiteral("Format for every tensor (int8, int4, fp8_e4m3, nf4...)."),
                                    QStringLiteral("NAME"));
     const QCommandLineOption scheme(QStringLiteral("scheme"), QStringLiteral("affine|symmetric"), QStringLiteral("SCHEME"));
@@ -112,12 +112,19 @@ int main(int argc, char* argv[]) {
             session->changeSpec(rows, *spec, QStringLiteral("Command-line settings"));
             session->undoStack()->clear();
         }
-        if (parser.isSet(tensor)) {
-            const int row = session->rowOf(parser.value(tensor));
-            if (row >= 0)
-                session->setCurrentRow(row);
-        }
     });
+    // --tensor names a weight, or an activation of the demo model (listed once the model ran on
+    // the samples); the weights and the activations may arrive in either order.
+    const auto namedRow = [&] {
+        const int row = session->rowOf(parser.value(tensor));
+        return row >= 0 ? row : session->rowOf(parser.value(tensor), TensorKind::Activation);
+    };
+    const auto selectNamed = [&] {
+        if (const int row = parser.isSet(tensor) ? namedRow() : -1; row >= 0)
+            QMetaObject::invokeMethod(session, [session, row] { session->setCurrentRow(row); }, Qt::QueuedConnection);
+    };
+    QObject::connect(session, &Session::fileChanged, &window, selectNamed);
+    QObject::connect(session, &Session::activationsChanged, &window, selectNamed);
     window.showView(static_cast<MainWindow::View>(viewIndex));
     if (parser.isSet(presentation))
         window.setPresentationMode(true);
@@ -143,12 +150,15 @@ int main(int argc, char* argv[]) {
         QApplication::quit();
     });
     if (parser.isSet(tensor)) {
-        QObject::connect(session, &Session::fileChanged, &window, [&] {
-            if (session->rowOf(parser.value(tensor)) < 0) {
+        const auto checkNamed = [&] {
+            const bool everythingListed = session->hasFile() && (!parser.isSet(demo) || session->activations());
+            if (everythingListed && namedRow() < 0) {
                 fail(QStringLiteral("--tensor: %1 has no tensor named '%2'").arg(path, parser.value(tensor)));
                 QApplication::exit(1);
             }
-        });
+        };
+        QObject::connect(session, &Session::fileChanged, &window, checkNamed);
+        QObject::connect(session, &Session::activationsChanged, &window, checkNamed);
     }
     if (parser.isSet(demo))
         window.openDemo();
