@@ -1,5 +1,7 @@
 #include "LearnDatapath.h"
 
+#include "SampleFiles.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/kernels/FixedPointMultiplier.h"
 #include "quantscope/kernels/Int8Gemm.h"
@@ -61,7 +63,7 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
     d.request = request;
     reportProgress(progress, Stage::Opened, 0.0);
     const Executor executor(loadOnnxGraph(request.modelPath));
-    const SampleSet samples = SampleSet::load(request.samplesPath);
+    const SampleSet samples = loadSampleFile(request.samplesPath);
     const Graph& graph = executor.graph();
     if (graph.inputs.size() != 1)
         throw Error(request.modelPath, "the datapath lesson needs a model with one input");
@@ -81,7 +83,7 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
     if (request.calibrationPath.empty())
         model.calibrate(samples, 256, calibrationProgress);
     else
-        model.calibrate(SampleSet::load(request.calibrationPath), 256, calibrationProgress);
+        model.calibrate(loadSampleFile(request.calibrationPath), 256, calibrationProgress);
 
     // The Gemm layers whose weights run on the integer core.
     std::vector<const QuantizedModel::Layer*> usable;

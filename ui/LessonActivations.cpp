@@ -1,5 +1,7 @@
 #include "LessonActivations.h"
 
+#include "SampleFiles.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"
 #include "quantscope/model/Executor.h"
@@ -26,7 +28,7 @@ std::string LessonActivations::writeFirstReluOutput(const std::string& modelPath
         throw Error(modelPath, "has no Relu node whose outputs could be shown");
     if (graph.inputs.size() != 1)
         throw Error(modelPath, "the lesson needs a model with one input");
-    const SampleSet samples = SampleSet::load(samplesPath);
+    const SampleSet samples = loadSampleFile(samplesPath);
     std::vector<float> values;
     std::vector<int64_t> shape;
     const int64_t batch = 256;

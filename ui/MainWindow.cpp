@@ -140,6 +140,8 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     connect(m_controller, &AnalysisController::analysisFailed, this,
             [this](const QString& message) { showError(tr("Analysis failed"), message); });
     connect(m_params, &ParamsExchange::failed, this, [this](const QString& message) { showError(tr("Parameters"), message); });
+    connect(m_comparison, &ModelComparison::failed, this,
+            [this](const QString& message) { showError(tr("Cannot run the model"), message); });
     connect(m_params, &ParamsExchange::exported, this, [this](const QString& path, int count) {
         statusBar()->showMessage(tr("Exported the parameters of %1 tensor(s) to %2").arg(count).arg(path), 8000);
     });
@@ -174,6 +176,8 @@ void MainWindow::createMenus() {
     file->addAction(tr("Open &demo"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::openDemo);
     m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), m_storedSettings, this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
+    connect(m_recent, &RecentFiles::modelRequested, this,
+            [this](const QStringList& parts) { openModel(parts[0], parts[1], parts[2], parts[3]); });
     file->addSeparator();
     file->addAction(tr("&Export parameters…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportParameters);
     file->addAction(tr("&Import parameters…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, &MainWindow::importParameters);
@@ -230,6 +234,7 @@ void MainWindow::createMenus() {
 }
 
 void MainWindow::openFile(const QString& path) {
+    m_weightsRequested = true;
     statusBar()->showMessage(tr("Opening %1…").arg(path));
     m_controller->openFile(path);
 }
@@ -279,10 +284,70 @@ void MainWindow::chooseModel() {
     setup.labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel for none)"), QFileInfo(setup.samples).path(), sampleFilter);
     setup.calibration = QFileDialog::getOpenFileName(this, tr("Calibration samples (cancel to use the evaluation samples)"),
                                                      QFileInfo(setup.samples).path(), sampleFilter);
-    // With no weights open, the model's own initializers are the weights to browse.
-    if (!m_session->hasFile())
-        openFile(setup.model);
-    m_comparison->setSetup(setup);
+    openModel(setup.model, setup.samples, setup.labels, setup.calibration);
+}
+
+void MainWindow::openModel(const QString& model, const QString& samples, const QString& labels,
+                           const QString& calibration) {
+    // With no weights open (or opening), the model's own initializers are the weights to browse.
+    if (!m_session->hasFile() && !m_weightsRequested)
+        openFile(model);
+    m_pendingModel.clear();
+    if (m_storedSettings)
+        m_recent->addModel({model, samples, labels, calibration});
+    statusBar()->showMessage(tr("Running %1 on %2…").arg(QFileInfo(model).fileName(), QFileInfo(samples).fileName()));
+    m_comparison->setSetup({model, samples, labels, calibration});
+}
+
+void MainWindow::openPaths(const QStringList& paths) {
+    QString model;
+    QString samples;
+    QString labels;
+    QStringList weights;
+    QStringList parameters;
+    const auto isSampleFile = [](const QFileInfo& info) {
+        const QString suffix = info.suffix().toLower();
+        return info.isDir() || suffix == QStringLiteral("npy") || suffix == QStringLiteral("npz") ||
+               suffix == QStringLiteral("csv");
+    };
+    for (const QString& path : paths) {
+        const QFileInfo info(path);
+        const QString suffix = info.suffix().toLower();
+        if (suffix == QStringLiteral("json"))
+            parameters.append(path);
+        else if (suffix == QStringLiteral("onnx"))
+            model = path;
+        else if (isSampleFile(info) && info.completeBaseName().contains(QStringLiteral("label"), Qt::CaseInsensitive))
+            labels = path;
+        else
+            weights.append(path);
+    }
+    // With a model (dropped now or opened before without samples), sample files run it.
+    if (!model.isEmpty() || !m_pendingModel.isEmpty()) {
+        for (auto it = weights.begin(); it != weights.end();)
+            if (samples.isEmpty() && isSampleFile(QFileInfo(*it))) {
+                samples = *it;
+                it = weights.erase(it);
+            } else {
+                ++it;
+            }
+    }
+    if (!weights.isEmpty())
+        openFile(weights.front());
+    if (model.isEmpty())
+        model = m_pendingModel;
+    if (!model.isEmpty() && !samples.isEmpty()) {
+        openModel(model, samples, labels);
+    } else if (!model.isEmpty()) {
+        if (weights.isEmpty())
+            openFile(model);
+        m_pendingModel = model;
+        statusBar()->showMessage(tr("%1 opened: drop its samples (.npy, .npz, .csv or a folder of images) to run it")
+                                     .arg(QFileInfo(model).fileName()),
+                                 15000);
+    }
+    if (!parameters.isEmpty() && (m_session->hasTensors() || !weights.isEmpty()))
+        m_params->importFrom(parameters.front());
 }
 
 void MainWindow::showView(View view) { m_views->setCurrentIndex(static_cast<int>(view)); }
@@ -370,13 +435,12 @@ void MainWindow::dropEvent(QDropEvent* event) {
     const auto urls = event->mimeData()->urls();
     if (urls.isEmpty() || !urls.front().isLocalFile())
         return;
-    const QString path = urls.front().toLocalFile();
+    QStringList paths;
+    for (const QUrl& url : urls)
+        if (url.isLocalFile())
+            paths.append(url.toLocalFile());
     event->acceptProposedAction();
-    // A dropped .json is a parameters file for the open weights; anything else is a weights file.
-    if (path.endsWith(QStringLiteral(".json"), Qt::CaseInsensitive) && m_session->hasTensors())
-        m_params->importFrom(path);
-    else
-        openFile(path);
+    openPaths(paths);
 }
 
 void MainWindow::restoreSettings() {

@@ -38,6 +38,12 @@ public:
 
     void openFile(const QString& path);
     void openDemo();
+    // Runs an ONNX model on samples (Compare, Model, activations in the browser); opens the
+    // model's own weights when no weights are open. Remembered in the recent files.
+    void openModel(const QString& model, const QString& samples, const QString& labels = {},
+                   const QString& calibration = {});
+    // Files dropped or given on the command line: weights, a model, samples, labels, parameters.
+    void openPaths(const QStringList& paths);
     // The weights file of the bundled demo, or an empty string when it cannot be found.
     static QString demoWeightsPath();
     void showView(View view);
@@ -96,6 +102,8 @@ private:
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
     QString m_lastError;
+    bool m_weightsRequested = false; // a weights file was asked for (it may still be opening)
+    QString m_pendingModel; // an ONNX model opened without samples: the next samples run it
     bool m_storedSettings = true;
     bool m_shownOnce = false;
     QDockWidget* m_browserDock = nullptr;

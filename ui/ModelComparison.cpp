@@ -3,6 +3,8 @@
 #include "JobRunner.h"
 #include "Session.h"
 
+#include "SampleFiles.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/model/ActivationCapture.h"
@@ -88,6 +90,7 @@ ModelComparison::ModelComparison(Session* session, JobRunner* jobs, QObject* par
         m_running = false;
         m_error = message;
         emit changed();
+        emit failed(message);
     });
     connect(jobs, &JobRunner::cancelled, this, [this](int id) {
         if (id == m_captureJob && m_capturing) {
@@ -123,7 +126,7 @@ void ModelComparison::startCapture() {
                                  [setup, samples](const ProgressCallback& progress) {
                                      const Executor executor(loadOnnxGraph(setup.model.toStdString()));
                                      return QVariant::fromValue(captureActivations(
-                                         executor, SampleSet::load(samples.toStdString()), {}, progress));
+                                         executor, loadSampleFile(samples.toStdString()), {}, progress));
                                  });
 }
 
@@ -170,10 +173,10 @@ void ModelComparison::run() {
         report.weightSettings = !weightSettings.isEmpty() ? weightSettings : tr("int8 symmetric channel (default)");
         report.activationSettings = !activationSettings.isEmpty() ? activationSettings : tr("int8 affine tensor minmax (default)");
         const Executor executor(loadOnnxGraph(setup.model.toStdString()));
-        const SampleSet samples = SampleSet::load(setup.samples.toStdString());
+        const SampleSet samples = loadSampleFile(setup.samples.toStdString());
         std::optional<std::vector<int64_t>> labels;
         if (!setup.labels.isEmpty())
-            labels = loadLabels(setup.labels.toStdString());
+            labels = loadLabelFile(setup.labels.toStdString());
         ModelQuantConfig config;
         if (useParams)
             config.params = document;
@@ -184,7 +187,7 @@ void ModelComparison::run() {
         if (setup.calibration.isEmpty())
             model.calibrate(samples, 256, stage(0.0, 0.1));
         else
-            model.calibrate(SampleSet::load(setup.calibration.toStdString()), 256, stage(0.0, 0.1));
+            model.calibrate(loadSampleFile(setup.calibration.toStdString()), 256, stage(0.0, 0.1));
         EvalOptions options;
         options.minSeconds = 0.15; // short timed passes: the view re-runs as settings change
         ModelEvaluator evaluator(model, samples, labels, options);

@@ -61,6 +61,8 @@ public slots:
 
 signals:
     void changed();
+    // A run failed (not cancelled): the message names the file or the tensor.
+    void failed(const QString& message);
 
 private:
     void startCapture();

@@ -41,7 +41,10 @@ int main(int argc, char* argv[]) {
     parser.setApplicationDescription(QStringLiteral("Explore how neural-network weights quantize."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Weights file to open (.safetensors, .npy, .npz)."));
+    parser.addPositionalArgument(QStringLiteral("files"),
+                                 QStringLiteral("Weights to open (.safetensors, .onnx, .npy, .npz), a parameters .json to "
+                                                "import; an .onnx model with a samples file runs the model."),
+                                 QStringLiteral("[files...]"));
     const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the bundled digits demo."));
     const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Render the window to FILE.png and exit."),
                                        QStringLiteral("FILE.png"));
@@ -57,7 +60,14 @@ int main(int argc, char* argv[]) {
     const QCommandLineOption calib(QStringLiteral("calib"), QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
                                    QStringLiteral("METHOD"));
     const QCommandLineOption presentation(QStringLiteral("presentation"), QStringLiteral("Start in presentation mode."));
-    parser.addOptions({demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation});
+    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("ONNX model to run on the samples."), QStringLiteral("FILE.onnx"));
+    const QCommandLineOption samples(QStringLiteral("samples"),
+                                     QStringLiteral("Evaluation samples (.npy, .npz, .csv or a folder of images)."), QStringLiteral("FILE"));
+    const QCommandLineOption labels(QStringLiteral("labels"), QStringLiteral("Labels of the evaluation samples."), QStringLiteral("FILE"));
+    const QCommandLineOption calibSamples(QStringLiteral("calib-samples"),
+                                          QStringLiteral("Calibration samples (default: the evaluation samples)."), QStringLiteral("FILE"));
+    parser.addOptions({demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation, model, samples,
+                       labels, calibSamples});
     parser.process(app);
 
     const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"), QStringLiteral("compare"),
@@ -95,8 +105,34 @@ int main(int argc, char* argv[]) {
         return fail(QString::fromStdString(e.what()), 2);
     }
 
+    // A model runs on samples: the options come together.
+    const QStringList positional = parser.positionalArguments();
+    QString modelPath = parser.value(model);
+    if (modelPath.isEmpty() && parser.isSet(samples))
+        for (const QString& file : positional)
+            if (file.endsWith(QStringLiteral(".onnx"), Qt::CaseInsensitive))
+                modelPath = file;
+    if (parser.isSet(samples) && modelPath.isEmpty())
+        return fail(QStringLiteral("--samples: give the model too (--model FILE.onnx, or an .onnx file)"), 2);
+    if (!modelPath.isEmpty() && !parser.isSet(samples))
+        return fail(QStringLiteral("--model: give its samples too (--samples FILE)"), 2);
+    if ((parser.isSet(labels) || parser.isSet(calibSamples)) && !parser.isSet(samples))
+        return fail(QStringLiteral("--labels / --calib-samples: give the model and its --samples too"), 2);
+
     MainWindow window(nullptr, !parser.isSet(screenshot));
-    QString path = parser.positionalArguments().value(0);
+    QString path = positional.value(0, modelPath);
+    const auto openRequested = [&] {
+        if (parser.isSet(demo)) {
+            window.openDemo();
+            return;
+        }
+        QStringList rest = positional;
+        rest.removeAll(modelPath);
+        if (!rest.isEmpty())
+            window.openPaths(rest);
+        if (!modelPath.isEmpty())
+            window.openModel(modelPath, parser.value(samples), parser.value(labels), parser.value(calibSamples));
+    };
     if (parser.isSet(demo)) {
         path = MainWindow::demoWeightsPath();
         if (path.isEmpty())
@@ -131,14 +167,11 @@ int main(int argc, char* argv[]) {
 
     if (!parser.isSet(screenshot)) {
         window.show();
-        if (parser.isSet(demo))
-            window.openDemo();
-        else if (!path.isEmpty())
-            window.openFile(path);
+        openRequested();
         return QApplication::exec();
     }
     if (path.isEmpty())
-        return fail(QStringLiteral("--screenshot needs a file or --demo"), 2);
+        return fail(QStringLiteral("--screenshot needs a file, a --model with --samples, or --demo"), 2);
     window.resize(windowSize);
     window.show();
     ScreenshotRunner runner(&window, parser.value(screenshot));
@@ -151,7 +184,8 @@ int main(int argc, char* argv[]) {
     });
     if (parser.isSet(tensor)) {
         const auto checkNamed = [&] {
-            const bool everythingListed = session->hasFile() && (!parser.isSet(demo) || session->activations());
+            const bool runsModel = parser.isSet(demo) || !modelPath.isEmpty();
+            const bool everythingListed = session->hasFile() && (!runsModel || session->activations());
             if (everythingListed && namedRow() < 0) {
                 fail(QStringLiteral("--tensor: %1 has no tensor named '%2'").arg(path, parser.value(tensor)));
                 QApplication::exit(1);
@@ -160,10 +194,7 @@ int main(int argc, char* argv[]) {
         QObject::connect(session, &Session::fileChanged, &window, checkNamed);
         QObject::connect(session, &Session::activationsChanged, &window, checkNamed);
     }
-    if (parser.isSet(demo))
-        window.openDemo();
-    else
-        window.openFile(path);
+    openRequested();
     runner.start();
     const int loopCode = QApplication::exec();
     return loopCode != 0 ? loopCode : exitCode;

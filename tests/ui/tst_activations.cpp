@@ -21,7 +21,11 @@
 #include "quantscope/model/QuantizedModel.h"
 #include "quantscope/quant/QParamsCalculator.h"
 
+#include <QApplication>
 #include <QComboBox>
+#include <QDropEvent>
+#include <QMimeData>
+#include <QUrl>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -219,6 +223,65 @@ private slots:
         QCOMPARE(cliStatic.value(QStringLiteral("accuracy")).toDouble(), *appStatic.accuracy);
         QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) < 1e-6);
         QVERIFY(appStatic.outputSqnr.db < modeOf(report, QuantMode::WeightOnly).outputSqnr.db);
+    }
+
+    void droppedModelThenSamplesRun() {
+        MainWindow window(nullptr, false);
+        window.show();
+        const QString onnx = QString::fromStdString(kDemo + "digits_cnn.onnx");
+        const QString samples = QString::fromStdString(kDemo + "digits_test.npy");
+        // A dropped model opens its weights and waits for samples.
+        QMimeData mime;
+        mime.setUrls({QUrl::fromLocalFile(onnx)});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
+        QTRY_VERIFY_WITH_TIMEOUT(window.session()->hasFile(), 20000);
+        QCOMPARE(window.session()->filePath(), onnx);
+        QCOMPARE(window.session()->tensorName(0), QStringLiteral("conv1.weight"));
+        QVERIFY(!window.comparison()->setup().has_value());
+        // Samples dropped next run it: the CNN's 8 activations join its 6 weights.
+        QMimeData samplesMime;
+        samplesMime.setUrls({QUrl::fromLocalFile(samples)});
+        QDragEnterEvent samplesEnter(QPoint(10, 10), Qt::CopyAction, &samplesMime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &samplesEnter);
+        QDropEvent samplesDrop(QPointF(10, 10), Qt::CopyAction, &samplesMime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &samplesDrop);
+        QVERIFY(window.comparison()->setup().has_value());
+        QCOMPARE(window.comparison()->setup()->samples, samples);
+        QVERIFY(QTest::qWaitFor([&] { return !window.comparison()->isBusy() && window.comparison()->report(); }, 120000));
+        QCOMPARE(window.session()->activationCount(), 8);
+        QCOMPARE(window.session()->info(window.session()->weightCount()).shape, (std::vector<int64_t>{539, 1, 8, 8}));
+        QCOMPARE(window.session()->filePath(), onnx); // the samples did not replace the weights
+        QVERIFY(!window.comparison()->report()->modes.front().accuracy.has_value()); // no labels given
+    }
+
+    void modelAndLabelsDroppedTogetherAndBadSamples() {
+        MainWindow window(nullptr, false);
+        window.show();
+        const QString onnx = QString::fromStdString(kDemo + "digits_mlp.onnx");
+        window.openPaths({onnx, QString::fromStdString(kDemo + "digits_test.npy"),
+                          QString::fromStdString(kDemo + "digits_test_labels.npy")});
+        QVERIFY(window.comparison()->setup().has_value());
+        QCOMPARE(window.comparison()->setup()->labels, QString::fromStdString(kDemo + "digits_test_labels.npy"));
+        QVERIFY(QTest::qWaitFor([&] { return !window.comparison()->isBusy() && window.comparison()->report(); }, 120000));
+        QVERIFY(window.comparison()->report()->modes.front().accuracy.has_value());
+        QCOMPARE(window.session()->activationCount(), 6);
+
+        // Samples that do not fit the model: an error naming the model's input, the weights stay.
+        const QString wrong = m_dir.filePath(QStringLiteral("wrong.csv"));
+        QFile file(wrong);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("1,2,3\n4,5,6\n");
+        file.close();
+        QSignalSpy errors(&window, &MainWindow::errorShown);
+        window.openModel(onnx, wrong);
+        QVERIFY(errors.wait(60000));
+        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("input")), qPrintable(errors[0][0].toString()));
+        QCOMPARE(window.session()->activationCount(), 0);
+        QCOMPARE(window.session()->weightCount(), 6);
     }
 };
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace quantscope::cli {
+namespace quantscope {
 
 // Calibration or evaluation samples from a folder of PNG / JPEG images, decoded with QImage at the
 // app edge (core has no image decoders). The folder holds a sidecar `quantscope-images.json`:
@@ -32,4 +32,4 @@ private:
     std::string m_folder;
 };
 
-} // namespace quantscope::cli
+} // namespace quantscope

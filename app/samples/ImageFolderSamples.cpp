@@ -13,7 +13,7 @@
 
 #include <algorithm>
 
-namespace quantscope::cli {
+namespace quantscope {
 namespace {
 
 constexpr const char* kSidecarName = "quantscope-images.json";
@@ -147,4 +147,4 @@ std::vector<int64_t> ImageFolderSamples::labels() const {
     return m_labels;
 }
 
-} // namespace quantscope::cli
+} // namespace quantscope
