@@ -106,7 +106,15 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     m_views->addTab(distributionTab, tr("&Distribution"));
     m_views->addTab(m_errorView, tr("&Error"));
     m_views->addTab(new CompareView(m_comparison, this), tr("&Compare"));
-    m_views->addTab(new ModelView(m_comparison, this), tr("&Model"));
+    auto* modelView = new ModelView(m_comparison, this);
+    connect(modelView, &ModelView::tensorRequested, this, [this](const QString& name, bool activation) {
+        const int row = m_session->rowOf(name, activation ? TensorKind::Activation : TensorKind::Weight);
+        if (row < 0)
+            return showError(tr("Model"), tr("%1 is not among the open tensors").arg(name));
+        m_session->setCurrentRow(row);
+        showView(Distribution);
+    });
+    m_views->addTab(modelView, tr("&Model"));
     m_views->addTab(m_learn, tr("&Learn"));
     m_views->setDocumentMode(true);
     setCentralWidget(m_views);

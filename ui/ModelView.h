@@ -11,13 +11,19 @@ class BarChart;
 class ModelComparison;
 
 // Per-layer SQNR of the model in static mode: local (only that layer quantized) and cumulative
-// (everything up to it quantized), as a table and bars, to find the sensitive layers.
+// (everything up to it quantized), as a table and bars, to find the sensitive layers. A
+// double-click on a layer asks for its weight (or, in the input column, the activation it reads)
+// to be selected, so a sensitive layer is one step from its settings.
 class ModelView : public QWidget {
     Q_OBJECT
 public:
     explicit ModelView(ModelComparison* comparison, QWidget* parent = nullptr);
 
     QTableWidget* table() const { return m_table; }
+    enum Column { Layer, Weight, Input, Local, Cumulative, ColumnCount };
+
+signals:
+    void tensorRequested(const QString& name, bool activation);
 
 private:
     void refresh();

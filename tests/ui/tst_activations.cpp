@@ -9,6 +9,7 @@
 #include "AnalysisController.h"
 #include "MainWindow.h"
 #include "ModelComparison.h"
+#include "ModelView.h"
 #include "ParamsExchange.h"
 #include "Session.h"
 #include "SettingsPanel.h"
@@ -33,6 +34,8 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -103,6 +106,22 @@ private slots:
         QCOMPARE(browser->proxy()->rowCount(), 6);
         browser->kindFilter()->setCurrentIndex(0);
         QCOMPARE(browser->proxy()->rowCount(), 12);
+
+        // The Model view names each layer's weight and input; a double-click selects them.
+        auto* modelView = qobject_cast<ModelView*>(window.views()->widget(MainWindow::Model));
+        QVERIFY(modelView);
+        QTableWidget* layers = modelView->table();
+        QCOMPARE(layers->rowCount(), 3);
+        QCOMPARE(layers->item(0, ModelView::Weight)->text(), QStringLiteral("fc1.weight"));
+        QCOMPARE(layers->item(0, ModelView::Input)->text(), session->tensorName(first));
+        QCOMPARE(layers->item(1, ModelView::Input)->text(), QStringLiteral("fc1_relu"));
+        window.showView(MainWindow::Model);
+        emit layers->cellDoubleClicked(1, ModelView::Input);
+        QCOMPARE(session->currentRow(), session->rowOf(QStringLiteral("fc1_relu"), TensorKind::Activation));
+        QCOMPARE(window.views()->currentIndex(), int(MainWindow::Distribution));
+        emit layers->cellDoubleClicked(2, ModelView::Local);
+        QCOMPARE(session->tensorName(session->currentRow()), QStringLiteral("fc3.weight"));
+        QVERIFY(!session->isActivation(session->currentRow()));
     }
 
     void activationParametersAreTheModels() {

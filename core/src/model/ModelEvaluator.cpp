@@ -189,7 +189,8 @@ std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressC
     }
     std::vector<LayerSqnr> result;
     for (std::size_t l = 0; l < layers.size(); ++l)
-        result.push_back({layers[l].name, sqnr(local[l].signal, local[l].noise), sqnr(cumulative[l].signal, cumulative[l].noise)});
+        result.push_back({layers[l].name, sqnr(local[l].signal, local[l].noise), sqnr(cumulative[l].signal, cumulative[l].noise),
+                          layers[l].weightName, graph.nodes[layers[l].nodeIndex].inputs.front()});
     return result;
 }
 

@@ -39,6 +39,8 @@ struct LayerSqnr {
     std::string name;
     Sqnr local;
     Sqnr cumulative;
+    std::string weight; // the layer's weight initializer
+    std::string input;  // the activation the layer reads
 };
 
 struct EvalOptions {
