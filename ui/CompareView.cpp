@@ -70,7 +70,8 @@ void CompareView::refresh() {
                           report->weightSettings, report->activationSettings, report->isaPath)
                      .arg(report->blasThreads);
     if (m_comparison->samplesCaptured() > 0 && m_comparison->samplesCaptured() < m_comparison->samplesTotal())
-        status += tr("<br>Activations calibrated on the first %1 of %2 calibration samples (memory budget)")
+        status += tr("<br>The tensor browser shows activations on the first %1 of %2 calibration samples (memory "
+                     "budget); static mode calibrates on all of them")
                       .arg(m_comparison->samplesCaptured())
                       .arg(m_comparison->samplesTotal());
     if (!hasReport && m_comparison->isBusy())
@@ -118,5 +119,7 @@ void CompareView::refresh() {
                         labelled ? agreement : QVector<double>{}, tr("%"));
     m_speed->setData(tr("Throughput (samples/s, batch)"), labels, tr("throughput"), throughput, {}, {}, tr("samples/s"));
 }
+
+QString CompareView::statusText() const { return m_status->text(); }
 
 } // namespace quantscope::ui

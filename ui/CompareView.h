@@ -18,6 +18,8 @@ class CompareView : public QWidget {
 public:
     explicit CompareView(ModelComparison* comparison, QWidget* parent = nullptr);
 
+    QString statusText() const;
+
     QTableWidget* table() const { return m_table; }
 
 private:

@@ -123,10 +123,12 @@ void ModelComparison::startCapture() {
     m_captureJob = m_jobs->start(QStringLiteral("activations"),
                                  tr("Capturing the activations of %1 on %2")
                                      .arg(QFileInfo(setup.model).fileName(), QFileInfo(samples).fileName()),
-                                 [setup, samples](const ProgressCallback& progress) {
+                                 [setup, samples, budget = m_captureBudget](const ProgressCallback& progress) {
                                      const Executor executor(loadOnnxGraph(setup.model.toStdString()));
+                                     ActivationCaptureOptions options;
+                                     options.maxBytes = budget;
                                      return QVariant::fromValue(captureActivations(
-                                         executor, loadSampleFile(samples.toStdString()), {}, progress));
+                                         executor, loadSampleFile(samples.toStdString()), options, progress));
                                  });
 }
 
@@ -143,7 +145,8 @@ void ModelComparison::run() {
     for (int row = 0; row < m_session->tensorCount(); ++row) {
         document.tensors.push_back(entryFor(*m_session, row));
         const bool activation = m_session->isActivation(row);
-        if (activation && !document.tensors.back().params)
+        // Parameters from the captured values only when they are the whole calibration set.
+        if (activation && !document.tensors.back().params && m_samplesCaptured == m_samplesTotal)
             toCalibrate.push_back(document.tensors.size() - 1);
         QString& text = activation ? activationSettings : weightSettings;
         const QString spec = describe(m_session->settings(row).spec);

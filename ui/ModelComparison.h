@@ -1,5 +1,6 @@
 #pragma once
 
+#include "quantscope/model/ActivationCapture.h"
 #include "quantscope/model/ModelEvaluator.h"
 
 #include <QObject>
@@ -54,6 +55,9 @@ public:
     // How many calibration samples the activations hold, of how many (0 of 0 before a capture).
     int64_t samplesCaptured() const { return m_samplesCaptured; }
     int64_t samplesTotal() const { return m_samplesTotal; }
+    // Memory the captured activations may take (ActivationCaptureOptions::maxBytes); applies to
+    // the next setup.
+    void setCaptureBudget(uint64_t bytes) { m_captureBudget = bytes; }
     QString lastError() const { return m_error; }
 
 public slots:
@@ -79,6 +83,7 @@ private:
     int m_captureJob = 0;
     int64_t m_samplesCaptured = 0;
     int64_t m_samplesTotal = 0;
+    uint64_t m_captureBudget = ActivationCaptureOptions{}.maxBytes;
 };
 
 } // namespace quantscope::ui

@@ -7,6 +7,7 @@
 #include "CliRunner.h"
 
 #include "AnalysisController.h"
+#include "CompareView.h"
 #include "MainWindow.h"
 #include "ModelComparison.h"
 #include "ModelView.h"
@@ -242,6 +243,25 @@ private slots:
         QCOMPARE(cliStatic.value(QStringLiteral("accuracy")).toDouble(), *appStatic.accuracy);
         QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) < 1e-6);
         QVERIFY(appStatic.outputSqnr.db < modeOf(report, QuantMode::WeightOnly).outputSqnr.db);
+    }
+
+    void budgetKeepsTheFirstSamplesAndStaticCalibratesOnAll() {
+        MainWindow full(nullptr, false);
+        QVERIFY(openDemoAndWait(full));
+        const double fullStatic = modeOf(*full.comparison()->report(), QuantMode::Static).outputSqnr.db;
+
+        MainWindow window(nullptr, false);
+        window.comparison()->setCaptureBudget(1); // one batch of 256 samples
+        QVERIFY(openDemoAndWait(window));
+        QCOMPARE(window.comparison()->samplesCaptured(), int64_t(256));
+        QCOMPARE(window.comparison()->samplesTotal(), int64_t(1258));
+        Session* session = window.session();
+        QCOMPARE(session->info(session->weightCount()).shape, (std::vector<int64_t>{256, 64}));
+        auto* compare = qobject_cast<CompareView*>(window.views()->widget(MainWindow::Compare));
+        QVERIFY(compare);
+        QVERIFY2(compare->statusText().contains(QStringLiteral("first 256 of 1258")), qPrintable(compare->statusText()));
+        // Static mode calibrated on all 1258 samples, as with the whole capture (min/max: the same ranges).
+        QCOMPARE(modeOf(*window.comparison()->report(), QuantMode::Static).outputSqnr.db, fullStatic);
     }
 
     void droppedModelThenSamplesRun() {
