@@ -2,6 +2,7 @@
 // listed beside the weights, analysed like a weight (with the parameters static quantization
 // uses, bit for bit), set one by one or all at once, and followed by the Compare view; an export
 // of weights and activations reproduces the app's static accuracy in quantscope-cli.
+#include "ui/ExportThroughWindow.h"
 #include "ui/UiTestUtils.h"
 
 #include "CliRunner.h"
@@ -212,10 +213,9 @@ private slots:
         const ModelReport report = *comparison->report();
 
         const QString path = m_dir.filePath(QStringLiteral("demo.qparams.json"));
-        QSignalSpy exported(window.params(), &ParamsExchange::exported);
-        window.params()->exportTo(path);
-        QVERIFY(exported.wait(30000));
-        const QParamsDocument document = QParamsDocument::readFile(path.toStdString());
+        const auto exported = exportThroughWindow(window, path);
+        QVERIFY(exported.has_value());
+        const QParamsDocument& document = *exported;
         QCOMPARE(static_cast<int>(document.tensors.size()), session->tensorCount());
         QVERIFY(document.calibration.has_value());
         QCOMPARE(document.calibration->samples.value_or(0), int64_t(1258));

@@ -1,6 +1,7 @@
 // The window end to end: opening (menu path, drop, bad file), a settings change reaching the plot
 // and the metrics (estimate at once, exact from the worker), undo, manual clipping by dragging,
 // and export → import of the parameters restoring the settings exactly.
+#include "ui/ExportThroughWindow.h"
 #include "ui/UiTestUtils.h"
 
 #include "AnalysisController.h"
@@ -237,10 +238,9 @@ private slots:
             chosen.push_back(session->settings(row));
 
         const QString path = m_dir.filePath(QStringLiteral("params.json"));
-        QSignalSpy exported(window.params(), &ParamsExchange::exported);
-        window.params()->exportTo(path);
-        QVERIFY(exported.wait(20000));
-        const QParamsDocument document = QParamsDocument::readFile(path.toStdString());
+        const auto exported = exportThroughWindow(window, path);
+        QVERIFY(exported.has_value());
+        const QParamsDocument& document = *exported;
         QCOMPARE(static_cast<int>(document.tensors.size()), session->tensorCount());
         QCOMPARE(document.find("fc1.weight")->params->blockCount(), std::size_t{256});
         QCOMPARE(document.find("fc2.weight")->params->max.front(), 0.25f);
