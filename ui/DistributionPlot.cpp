@@ -133,9 +133,15 @@ void DistributionPlot::rebuild() {
         replot();
         return;
     }
-    // The view spans the data and the clipping range, so lines dragged outside stay visible.
+    // The view spans the data, the clipping range (lines dragged outside stay visible) and the
+    // calibration markers (a symmetric threshold may lie past the data on one side).
     double from = std::min<double>(histogram->min(), preview.clip.min);
     double to = std::max<double>(histogram->max(), preview.clip.max);
+    if (m_controller->markersCurrent())
+        for (const auto& [method, range] : m_controller->markers()) {
+            from = std::min<double>(from, range.min);
+            to = std::max<double>(to, range.max);
+        }
     const double pad = (to - from) * 0.04;
     const auto counts = histogram->rebin(histogram->min(), histogram->max() + histogram->binWidth() * 1e-6, kDisplayBins);
     const double width = (histogram->max() - histogram->min()) / kDisplayBins;
