@@ -5,6 +5,7 @@
 #include "Session.h"
 
 #include <QLocale>
+#include <QMenu>
 
 #include <algorithm>
 #include <cmath>
@@ -363,6 +364,14 @@ void DistributionPlot::mouseReleaseEvent(QMouseEvent* event) {
         return;
     }
     PlotBase::mouseReleaseEvent(event);
+}
+
+void DistributionPlot::addContextActions(QMenu& menu, QPointF pixel) {
+    if (!m_controller->preview().valid || !axisRect()->rect().contains(pixel.toPoint()))
+        return;
+    const double x = xAxis->pixelToCoord(pixel.x());
+    menu.addAction(tr("Walk x = %1 through quantization (Learn)").arg(MetricText::number(x)), this,
+                   [this, x] { emit valueWalkRequested(x); });
 }
 
 } // namespace quantscope::ui

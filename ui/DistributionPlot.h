@@ -38,7 +38,12 @@ public:
     // Moves a clipping line as a drag would (pixel-free, for keyboard use and tests).
     void dragClipTo(bool upper, double x, bool finished);
 
+signals:
+    // "Walk this value through quantization" was chosen on the value x.
+    void valueWalkRequested(double x);
+
 protected:
+    void addContextActions(QMenu& menu, QPointF pixel) override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;

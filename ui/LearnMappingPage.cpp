@@ -94,6 +94,11 @@ LearnMappingPage::LearnMappingPage(QWidget* parent)
     clear(tr("Open a file (or the demo) and select a tensor: its numbers appear here."));
 }
 
+void LearnMappingPage::setValueFor(double x, const std::string& tensor) {
+    m_valueForTensor = tensor;
+    setValue(x);
+}
+
 void LearnMappingPage::setValue(double x) {
     // Round to what the box shows, so the number typed and the number used are the same.
     m_value->setValue(x);

@@ -28,6 +28,9 @@ class LearnMappingPage : public QWidget {
                   std::shared_ptr<const FineHistogram> histogram);
     void clear(const QString& message);
     void setValue(double x);
+    // A value of `tensor`, whose study may still be to come: its arrival keeps the value instead
+    // of starting from a typical one.
+    void setValueFor(double x, const std::string& tensor);
     double value() const;
 
     const std::optional<LearnMappingSteps>& symmetricSteps() const { return m_symmetric; }

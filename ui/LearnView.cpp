@@ -125,7 +125,11 @@ LessonPreset::Page LearnView::currentPage() const {
 }
 
 void LearnView::setValue(double x) {
-    m_mapping->setValue(x);
+    const int row = m_session->currentRow();
+    if (row >= 0)
+        m_mapping->setValueFor(x, m_session->info(row).name);
+    else
+        m_mapping->setValue(x);
 }
 
 QString LearnView::stepsText() const {

@@ -85,7 +85,7 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     m_distribution = new DistributionPlot(m_session, m_controller, distributionTab);
     m_logCounts = new QCheckBox(tr("Logarithmic counts"), distributionTab);
     m_logCounts->setToolTip(tr("Show the tails: counts on a log scale (L)"));
-    auto* hint = new QLabel(tr("Drag the red lines to clip by hand · wheel zooms · right-click saves or copies"), distributionTab);
+    auto* hint = new QLabel(tr("Drag the red lines to clip by hand · wheel zooms · right-click: walk a value through quantization, save, copy"), distributionTab);
     hint->setEnabled(false);
     auto* bar = new QHBoxLayout;
     bar->addWidget(m_logCounts);
@@ -96,6 +96,11 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     distributionLayout->addLayout(bar);
     distributionLayout->addWidget(m_distribution, 1);
     connect(m_logCounts, &QCheckBox::toggled, m_distribution, &DistributionPlot::setLogScale);
+    connect(m_distribution, &DistributionPlot::valueWalkRequested, this, [this](double x) {
+        m_learn->showPage(LessonPreset::Mapping);
+        m_learn->setValue(x);
+        showView(Learn);
+    });
 
     m_errorView = new ErrorView(m_session, this);
     m_learn = new LearnView(m_session, m_controller, m_jobs, m_comparison, this);

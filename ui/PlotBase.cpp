@@ -124,8 +124,13 @@ QString PlotBase::saveTo(const QString& path, int width, int height) {
 
 void PlotBase::copyDataToClipboard() const { QApplication::clipboard()->setText(dataAsText()); }
 
+void PlotBase::addContextActions(QMenu&, QPointF) {}
+
 void PlotBase::contextMenuEvent(QContextMenuEvent* event) {
     QMenu menu(this);
+    addContextActions(menu, event->pos());
+    if (!menu.isEmpty())
+        menu.addSeparator();
     menu.addAction(tr("Save plot as…"), this, [this] {
         const QString path = QFileDialog::getSaveFileName(this, tr("Save plot"), QString(),
                                                           tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));

@@ -2,6 +2,8 @@
 
 #include "QCustomPlotInclude.h"
 
+class QMenu;
+
 namespace quantscope::ui {
 
 // Common ground of every plot: colours from the application palette (so a dark desktop gets a
@@ -32,6 +34,8 @@ public:
 
 protected:
     void contextMenuEvent(QContextMenuEvent* event) override;
+    // Actions a plot adds to its context menu for the point under the mouse (pixels).
+    virtual void addContextActions(QMenu& menu, QPointF pixel);
     void changeEvent(QEvent* event) override;
     void styleAxis(QCPAxis* axis);
 };

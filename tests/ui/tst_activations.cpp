@@ -9,6 +9,9 @@
 
 #include "AnalysisController.h"
 #include "CompareView.h"
+#include "DistributionPlot.h"
+#include "LearnMappingPage.h"
+#include "LearnView.h"
 #include "MainWindow.h"
 #include "ModelComparison.h"
 #include "ModelView.h"
@@ -124,6 +127,25 @@ private slots:
         emit layers->cellDoubleClicked(2, ModelView::Local);
         QCOMPARE(session->tensorName(session->currentRow()), QStringLiteral("fc3.weight"));
         QVERIFY(!session->isActivation(session->currentRow()));
+    }
+
+    void aValueOfAnActivationWalksThroughQuantizationInLearn() {
+        MainWindow window(nullptr, false);
+        window.show();
+        QVERIFY(openDemoAndWait(window));
+        Session* session = window.session();
+        const int relu = session->rowOf(QStringLiteral("fc1_relu"), TensorKind::Activation);
+        session->setCurrentRow(relu);
+        QTRY_VERIFY_WITH_TIMEOUT(session->result(relu) != nullptr && window.controller()->preview().valid, 30000);
+        // The context menu's "Walk x through quantization" on the histogram.
+        emit window.distributionPlot()->valueWalkRequested(1.25);
+        QCOMPARE(window.views()->currentIndex(), int(MainWindow::Learn));
+        QTRY_VERIFY_WITH_TIMEOUT(window.learnView()->mappingPage()->affineSteps().has_value(), 30000);
+        const auto& affine = *window.learnView()->mappingPage()->affineSteps();
+        QCOMPARE(affine.x, 1.25f);
+        // The activation's own parameters: what the browser shows for it.
+        QCOMPARE(affine.scale, session->result(relu)->analysis.params.scale.front());
+        QCOMPARE(affine.zeroPoint, session->result(relu)->analysis.params.zeroPoint.front());
     }
 
     void activationParametersAreTheModels() {
