@@ -265,6 +265,19 @@ private slots:
         QCOMPARE(cliStatic.value(QStringLiteral("accuracy")).toDouble(), *appStatic.accuracy);
         QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) < 1e-6);
         QVERIFY(appStatic.outputSqnr.db < modeOf(report, QuantMode::WeightOnly).outputSqnr.db);
+
+        // Import restores the activations' settings: the hand-set clip and the 6-bit percentile.
+        std::vector<TensorSettings> chosen;
+        for (int row = 0; row < session->tensorCount(); ++row)
+            chosen.push_back(session->settings(row));
+        session->changeSpec(session->rowsOf(TensorKind::Activation), QuantSpec(), QStringLiteral("reset"));
+        QVERIFY(!session->settings(logits).manualRange.has_value());
+        QSignalSpy imported(window.params(), &ParamsExchange::imported);
+        window.params()->importFrom(path);
+        QVERIFY(imported.wait(30000));
+        QCOMPARE(imported[0][1].toInt(), session->tensorCount());
+        for (int row = 0; row < session->tensorCount(); ++row)
+            QVERIFY2(session->settings(row) == chosen[static_cast<std::size_t>(row)], qPrintable(session->tensorName(row)));
     }
 
     void budgetKeepsTheFirstSamplesAndStaticCalibratesOnAll() {
