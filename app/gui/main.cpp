@@ -174,6 +174,9 @@ int main(int argc, char* argv[]) {
         return fail(QStringLiteral("--screenshot needs a file, a --model with --samples, or --demo"), 2);
     window.resize(windowSize);
     window.show();
+    if (window.size() != windowSize)
+        std::fprintf(stderr, "quantscope: note: --size %dx%d is below what the window needs; the screenshot is %dx%d\n",
+                     windowSize.width(), windowSize.height(), window.width(), window.height());
     ScreenshotRunner runner(&window, parser.value(screenshot));
     int exitCode = 1;
     QObject::connect(&runner, &ScreenshotRunner::done, &app, [&](int code, const QString& message) {
