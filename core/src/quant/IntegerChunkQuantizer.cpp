@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace quantscope {
 namespace {
@@ -16,13 +17,14 @@ constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
 // the + kRoundingMagic below, skipping the float32 rounding of the product that torch performs
 // (levels at exact ties, such as x / S = 7.5, then round the other way).
 template <bool kWriteOutputs>
-__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) MetricSums
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) IntegerChunkQuantizer::Result
 quantizeChunk(const float* values, int count, float scale, float inverseScale, float zeroPoint, float qmin,
               float qmax, uint32_t* codes, int32_t* integers, float* dequantized) {
     float sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
     int clipped = 0, finiteCount = 0;
+    int lowestCode = std::numeric_limits<int>::max(), highestCode = -1;
 #pragma omp simd reduction(+ : sumX2, sumXhat2, sumXXhat, sumAbs, sumClip2, sumRound2, clipped, finiteCount) \
-    reduction(max : maxAbs)
+    reduction(max : maxAbs, highestCode) reduction(min : lowestCode)
     for (int i = 0; i < count; ++i) {
         const float x = values[i];
         const bool finite = (x - x) == 0.0f; // false for NaN and ±Inf
@@ -49,13 +51,19 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
         sumRound2 += clippedFinite ? 0.0f : error2;
         clipped += clippedFinite ? 1 : 0;
         finiteCount += finite ? 1 : 0;
-        codes[i] = finite ? static_cast<uint32_t>(static_cast<int32_t>(q - qmin)) : 0xFFFFFFFFu;
+        const auto code = static_cast<int32_t>(q - qmin);
+        codes[i] = finite ? static_cast<uint32_t>(code) : 0xFFFFFFFFu;
+        const int forLowest = finite ? code : std::numeric_limits<int>::max();
+        const int forHighest = finite ? code : -1;
+        lowestCode = forLowest < lowestCode ? forLowest : lowestCode;
+        highestCode = forHighest > highestCode ? forHighest : highestCode;
         if constexpr (kWriteOutputs) {
             integers[i] = static_cast<int32_t>(q);
             dequantized[i] = xhat;
         }
     }
-    MetricSums sums;
+    IntegerChunkQuantizer::Result result;
+    MetricSums& sums = result.sums;
     sums.sumX2 = sumX2;
     sums.sumXhat2 = sumXhat2;
     sums.sumXXhat = sumXXhat;
@@ -66,13 +74,20 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     sums.count = finiteCount;
     sums.clipped = clipped;
     sums.nonfinite = count - finiteCount;
-    return sums;
+    if (finiteCount > 0) {
+        result.lowestCode = static_cast<uint32_t>(lowestCode);
+        result.highestCode = static_cast<uint32_t>(highestCode);
+    } else {
+        result.lowestCode = 1;
+        result.highestCode = 0;
+    }
+    return result;
 }
 
 } // namespace
 
-MetricSums IntegerChunkQuantizer::run(const float* values, int count, const IntegerQuantizer& quantizer,
-                                      uint32_t* codes, int32_t* integers, float* dequantized) {
+IntegerChunkQuantizer::Result IntegerChunkQuantizer::run(const float* values, int count,
+                                                         const IntegerQuantizer& quantizer, uint32_t* codes, int32_t* integers, float* dequantized) {
     const auto zeroPoint = static_cast<float>(quantizer.zeroPoint);
     const auto qmin = static_cast<float>(quantizer.qmin);
     const auto qmax = static_cast<float>(quantizer.qmax);

@@ -15,8 +15,16 @@ class IntegerChunkQuantizer {
 public:
     static constexpr int kChunk = 4096;
 
-    static MetricSums run(const float* values, int count, const IntegerQuantizer& quantizer, uint32_t* codes,
-                          int32_t* integers, float* dequantized);
+    struct Result {
+        MetricSums sums;
+        // The smallest and largest code of a finite value (lowestCode > highestCode when none),
+        // so that level counting can skip chunks whose levels are all known to be used.
+        uint32_t lowestCode = 0;
+        uint32_t highestCode = 0;
+    };
+
+    static Result run(const float* values, int count, const IntegerQuantizer& quantizer, uint32_t* codes,
+                      int32_t* integers, float* dequantized);
 };
 
 } // namespace quantscope

@@ -157,13 +157,15 @@ void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& lay
                 integers = options.keepIntegers ? result.integers.data() + at : scratchIntegers.data();
                 dequantized = options.keepDequantized ? result.dequantized.data() + at : scratchDequantized.data();
             }
-            const MetricSums sums =
+            const auto chunk =
                 IntegerChunkQuantizer::run(data + begin, n, quantizer, codes.data(), integers, dequantized);
-            total.addSums(sums);
-            total.addCodes(codes.data(), static_cast<std::size_t>(n));
+            total.addSums(chunk.sums);
+            total.addCodes(codes.data(), static_cast<std::size_t>(n), chunk.lowestCode, chunk.highestCode);
             if (!perBlock.empty()) {
-                perBlock[static_cast<std::size_t>(block)].addSums(sums);
-                perBlock[static_cast<std::size_t>(block)].addCodes(codes.data(), static_cast<std::size_t>(n));
+                MetricsAccumulator& blockAccumulator = perBlock[static_cast<std::size_t>(block)];
+                blockAccumulator.addSums(chunk.sums);
+                blockAccumulator.addCodes(codes.data(), static_cast<std::size_t>(n), chunk.lowestCode,
+                                          chunk.highestCode);
             }
         }
         advance(count);

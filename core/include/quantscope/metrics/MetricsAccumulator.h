@@ -49,11 +49,23 @@ public:
             if (codes[i] < m_codeCount)
                 m_levels[codes[i]] = 1;
     }
+    // The same for codes known to lie in [lowest, highest] apart from ignored ones (nothing to
+    // mark when lowest > highest). When every level of that range is already marked, which is
+    // nearly always so once a tensor's first chunks are in, the codes are not read at all.
+    void addCodes(const uint32_t* codes, std::size_t count, uint32_t lowest, uint32_t highest) {
+        if (lowest > highest)
+            return;
+        if (highest < m_codeCount && highest - lowest < count && allMarked(lowest, highest))
+            return;
+        addCodes(codes, count);
+    }
     void merge(const MetricsAccumulator& other);
 
     ErrorMetrics finish() const;
 
 private:
+    bool allMarked(uint32_t lowest, uint32_t highest) const;
+
     MetricSums m_sums;
     uint32_t m_codeCount = 0;
     // One byte per code: independent stores are much faster than read-modify-write of a bitmap.
