@@ -9,6 +9,20 @@ namespace {
 
 constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
 
+// The level before clamping, as IntegerQuantizer::unclamped computes it for a non-NaN x: round
+// half to even by the 1.5 * 2^23 trick, exact for |x / S| < 2^22 (anything larger is clipped
+// whichever way it rounds). Unlike nearbyint it vectorises everywhere. Never NaN nor -0.
+inline float unclampedLevel(float x, float inverseScale, float zeroPoint) {
+    const float scaled = x * inverseScale;
+    return ((scaled + kRoundingMagic) - kRoundingMagic) + zeroPoint;
+}
+
+// Clamps a level to [qmin, qmax] (a max then a min instruction; the level is never NaN).
+inline float clampLevel(float level, float qmin, float qmax) {
+    const float raised = level < qmin ? qmin : level;
+    return raised > qmax ? qmax : raised;
+}
+
 // Sums are kept in float within a chunk (lanes of the vector unit, at most kChunk / 16 values
 // each) and handed on in double, so the relative error stays near 1e-6 whatever the tensor's
 // size. `#pragma omp simd` allows the reordered reductions (compiled with -fopenmp-simd; no
@@ -16,31 +30,33 @@ constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
 // fp-contract=off: the AVX-512 clone has FMA, and GCC would otherwise fuse x * inverseScale with
 // the + kRoundingMagic below, skipping the float32 rounding of the product that torch performs
 // (levels at exact ties, such as x / S = 7.5, then round the other way).
-template <bool kWriteOutputs>
+// kMayHoldNonfinite = false drops the handling of NaN and ±Inf (a fifth of the work); with only
+// finite values both versions do the same arithmetic in the same order, so their sums agree bit
+// for bit. A non-finite value makes the false version's sumX2 non-finite.
+template <bool kWriteOutputs, bool kMayHoldNonfinite>
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) IntegerChunkQuantizer::Result
 quantizeChunk(const float* values, int count, float scale, float inverseScale, float zeroPoint, float qmin,
-              float qmax, uint32_t* codes, int32_t* integers, float* dequantized) {
+              float qmax, int32_t* integers, float* dequantized) {
     float sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
     int clipped = 0, finiteCount = 0;
-    int lowestCode = std::numeric_limits<int>::max(), highestCode = -1;
+    float lowestLevel = std::numeric_limits<float>::infinity();
+    float highestLevel = -std::numeric_limits<float>::infinity();
 #pragma omp simd reduction(+ : sumX2, sumXhat2, sumXXhat, sumAbs, sumClip2, sumRound2, clipped, finiteCount) \
-    reduction(max : maxAbs, highestCode) reduction(min : lowestCode)
+    reduction(max : maxAbs, highestLevel) reduction(min : lowestLevel)
     for (int i = 0; i < count; ++i) {
         const float x = values[i];
-        const bool finite = (x - x) == 0.0f; // false for NaN and ±Inf
-        // Round half to even by the 1.5 * 2^23 trick: exact for |x / S| < 2^22, and anything
-        // larger is clipped whichever way it rounds. Unlike nearbyint it vectorises everywhere.
-        const float scaled = x * inverseScale;
-        float level = ((scaled + kRoundingMagic) - kRoundingMagic) + zeroPoint;
-        level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
-        const bool isClipped = (level < qmin) | (level > qmax);
-        const float q = level < qmin ? qmin : (level > qmax ? qmax : level);
+        const bool finite = !kMayHoldNonfinite || (x - x) == 0.0f; // false for NaN and ±Inf
+        float level = unclampedLevel(x, inverseScale, zeroPoint);
+        if constexpr (kMayHoldNonfinite)
+            level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
+        const float q = clampLevel(level, qmin, qmax);
+        const bool isClipped = q != level;
         const float xhat = (q - zeroPoint) * scale;
         const float xf = finite ? x : 0.0f;
         const float xhatf = finite ? xhat : 0.0f;
         const float error = xf - xhatf;
         const float error2 = error * error;
-        const float absError = error < 0.0f ? -error : error;
+        const float absError = std::fabs(error);
         sumX2 += xf * xf;
         sumXhat2 += xhatf * xhatf;
         sumXXhat += xf * xhatf;
@@ -51,12 +67,10 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
         sumRound2 += clippedFinite ? 0.0f : error2;
         clipped += clippedFinite ? 1 : 0;
         finiteCount += finite ? 1 : 0;
-        const auto code = static_cast<int32_t>(q - qmin);
-        codes[i] = finite ? static_cast<uint32_t>(code) : 0xFFFFFFFFu;
-        const int forLowest = finite ? code : std::numeric_limits<int>::max();
-        const int forHighest = finite ? code : -1;
-        lowestCode = forLowest < lowestCode ? forLowest : lowestCode;
-        highestCode = forHighest > highestCode ? forHighest : highestCode;
+        const float forLowest = finite ? q : std::numeric_limits<float>::infinity();
+        const float forHighest = finite ? q : -std::numeric_limits<float>::infinity();
+        lowestLevel = forLowest < lowestLevel ? forLowest : lowestLevel;
+        highestLevel = forHighest > highestLevel ? forHighest : highestLevel;
         if constexpr (kWriteOutputs) {
             integers[i] = static_cast<int32_t>(q);
             dequantized[i] = xhat;
@@ -75,8 +89,8 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     sums.clipped = clipped;
     sums.nonfinite = count - finiteCount;
     if (finiteCount > 0) {
-        result.lowestCode = static_cast<uint32_t>(lowestCode);
-        result.highestCode = static_cast<uint32_t>(highestCode);
+        result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowestLevel - qmin));
+        result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(highestLevel - qmin));
     } else {
         result.lowestCode = 1;
         result.highestCode = 0;
@@ -84,18 +98,52 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     return result;
 }
 
+template <bool kWriteOutputs>
+IntegerChunkQuantizer::Result quantizeChunkChecked(const float* values, int count, float scale, float inverseScale,
+                                                   float zeroPoint, float qmin, float qmax, int32_t* integers,
+                                                   float* dequantized) {
+    const auto result = quantizeChunk<kWriteOutputs, false>(values, count, scale, inverseScale, zeroPoint, qmin, qmax,
+                                                            integers, dequantized);
+    // Finite values almost always: their squares then sum to a finite number. Otherwise (or when
+    // the squares overflow) do the chunk again with non-finite values handled.
+    if (std::isfinite(result.sums.sumX2))
+        return result;
+    return quantizeChunk<kWriteOutputs, true>(values, count, scale, inverseScale, zeroPoint, qmin, qmax, integers,
+                                              dequantized);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) void
+chunkCodes(const float* values, int count, float inverseScale, float zeroPoint, float qmin, float qmax,
+           uint32_t* codes) {
+#pragma omp simd
+    for (int i = 0; i < count; ++i) {
+        const float x = values[i];
+        float level = unclampedLevel(x, inverseScale, zeroPoint);
+        level = x != x ? zeroPoint : level;
+        const auto code = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(level, qmin, qmax) - qmin));
+        codes[i] = (x - x) == 0.0f ? code : 0xFFFFFFFFu;
+    }
+}
+
 } // namespace
 
 IntegerChunkQuantizer::Result IntegerChunkQuantizer::run(const float* values, int count,
-                                                         const IntegerQuantizer& quantizer, uint32_t* codes, int32_t* integers, float* dequantized) {
+                                                         const IntegerQuantizer& quantizer, int32_t* integers,
+                                                         float* dequantized) {
     const auto zeroPoint = static_cast<float>(quantizer.zeroPoint);
     const auto qmin = static_cast<float>(quantizer.qmin);
     const auto qmax = static_cast<float>(quantizer.qmax);
     if (integers && dequantized)
-        return quantizeChunk<true>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax, codes,
-                                   integers, dequantized);
-    return quantizeChunk<false>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax, codes,
-                                nullptr, nullptr);
+        return quantizeChunkChecked<true>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax,
+                                          integers, dequantized);
+    return quantizeChunkChecked<false>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax,
+                                       nullptr, nullptr);
+}
+
+void IntegerChunkQuantizer::codes(const float* values, int count, const IntegerQuantizer& quantizer,
+                                  uint32_t* codes) {
+    chunkCodes(values, count, quantizer.inverseScale, static_cast<float>(quantizer.zeroPoint),
+               static_cast<float>(quantizer.qmin), static_cast<float>(quantizer.qmax), codes);
 }
 
 } // namespace quantscope

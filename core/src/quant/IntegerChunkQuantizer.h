@@ -9,8 +9,8 @@ namespace quantscope {
 
 // The hot loop of tensor analysis for integer formats: quantizes up to kChunk contiguous values
 // with one block's parameters and returns their error sums, vectorised for the processor it
-// runs on. Results equal IntegerQuantizer's element by element. codes[i] receives q - qmin, or
-// 0xFFFFFFFF for a non-finite value; integers and dequantized are written when both are given.
+// runs on. Results equal IntegerQuantizer's element by element; integers and dequantized are
+// written when both are given.
 class IntegerChunkQuantizer {
 public:
     static constexpr int kChunk = 4096;
@@ -23,8 +23,11 @@ public:
         uint32_t highestCode = 0;
     };
 
-    static Result run(const float* values, int count, const IntegerQuantizer& quantizer, uint32_t* codes,
-                      int32_t* integers, float* dequantized);
+    static Result run(const float* values, int count, const IntegerQuantizer& quantizer, int32_t* integers,
+                      float* dequantized);
+    // The level of each value for level counting: codes[i] = q - qmin, or 0xFFFFFFFF for a
+    // non-finite value. Only needed for chunks whose levels are not all marked yet.
+    static void codes(const float* values, int count, const IntegerQuantizer& quantizer, uint32_t* codes);
 };
 
 } // namespace quantscope

@@ -157,16 +157,23 @@ void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& lay
                 integers = options.keepIntegers ? result.integers.data() + at : scratchIntegers.data();
                 dequantized = options.keepDequantized ? result.dequantized.data() + at : scratchDequantized.data();
             }
-            const auto chunk =
-                IntegerChunkQuantizer::run(data + begin, n, quantizer, codes.data(), integers, dequantized);
+            const auto chunk = IntegerChunkQuantizer::run(data + begin, n, quantizer, integers, dequantized);
             total.addSums(chunk.sums);
-            total.addCodes(codes.data(), static_cast<std::size_t>(n), chunk.lowestCode, chunk.highestCode);
-            if (!perBlock.empty()) {
-                MetricsAccumulator& blockAccumulator = perBlock[static_cast<std::size_t>(block)];
-                blockAccumulator.addSums(chunk.sums);
-                blockAccumulator.addCodes(codes.data(), static_cast<std::size_t>(n), chunk.lowestCode,
-                                          chunk.highestCode);
-            }
+            MetricsAccumulator* blockAccumulator =
+                perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
+            if (blockAccumulator)
+                blockAccumulator->addSums(chunk.sums);
+            // Levels: once a tensor's first chunks are in, a chunk rarely lands on a new one.
+            const bool totalMarked = total.levelsMarked(chunk.lowestCode, chunk.highestCode);
+            const bool blockMarked =
+                !blockAccumulator || blockAccumulator->levelsMarked(chunk.lowestCode, chunk.highestCode);
+            if (totalMarked && blockMarked)
+                continue;
+            IntegerChunkQuantizer::codes(data + begin, n, quantizer, codes.data());
+            if (!totalMarked)
+                total.addCodes(codes.data(), static_cast<std::size_t>(n));
+            if (!blockMarked)
+                blockAccumulator->addCodes(codes.data(), static_cast<std::size_t>(n));
         }
         advance(count);
     };

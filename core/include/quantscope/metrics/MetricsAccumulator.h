@@ -49,15 +49,12 @@ public:
             if (codes[i] < m_codeCount)
                 m_levels[codes[i]] = 1;
     }
-    // The same for codes known to lie in [lowest, highest] apart from ignored ones (nothing to
-    // mark when lowest > highest). When every level of that range is already marked, which is
-    // nearly always so once a tensor's first chunks are in, the codes are not read at all.
-    void addCodes(const uint32_t* codes, std::size_t count, uint32_t lowest, uint32_t highest) {
-        if (lowest > highest)
-            return;
-        if (highest < m_codeCount && highest - lowest < count && allMarked(lowest, highest))
-            return;
-        addCodes(codes, count);
+    // Whether addCodes would mark nothing new for codes in [lowest, highest] (none when
+    // lowest > highest): then the codes need not be computed at all.
+    bool levelsMarked(uint32_t lowest, uint32_t highest) const {
+        if (lowest > highest || m_codeCount == 0)
+            return true;
+        return highest < m_codeCount && allMarked(lowest, highest);
     }
     void merge(const MetricsAccumulator& other);
 
