@@ -30,10 +30,13 @@ inline float clampLevel(float level, float qmin, float qmax) {
 // fp-contract=off: the AVX-512 clone has FMA, and GCC would otherwise fuse x * inverseScale with
 // the + kRoundingMagic below, skipping the float32 rounding of the product that torch performs
 // (levels at exact ties, such as x / S = 7.5, then round the other way).
-// kMayHoldNonfinite = false drops the handling of NaN and ±Inf (a fifth of the work); with only
-// finite values both versions do the same arithmetic in the same order, so their sums agree bit
-// for bit. A non-finite value makes the false version's sumX2 non-finite.
-template <bool kWriteOutputs, bool kMayHoldNonfinite>
+// Three versions, tried from the cheapest: kMayClip = false assumes that no value is clipped and
+// skips the clamp and the clip/round split; kMayHoldNonfinite = false drops the handling of NaN
+// and ±Inf. Their arithmetic on the values they accept is the same, in the same order, so their
+// sums agree bit for bit with the full version's. The caller checks the assumptions afterwards:
+// a level outside [qmin, qmax] shows in the reduced lowest / highest level, a non-finite value
+// makes sumX2 non-finite (NaN levels are ignored by the min / max reductions).
+template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite>
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) IntegerChunkQuantizer::Result
 quantizeChunk(const float* values, int count, float scale, float inverseScale, float zeroPoint, float qmin,
               float qmax, int32_t* integers, float* dequantized) {
@@ -49,8 +52,8 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
         float level = unclampedLevel(x, inverseScale, zeroPoint);
         if constexpr (kMayHoldNonfinite)
             level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
-        const float q = clampLevel(level, qmin, qmax);
-        const bool isClipped = q != level;
+        const float q = kMayClip ? clampLevel(level, qmin, qmax) : level;
+        const bool isClipped = kMayClip && q != level;
         const float xhat = (q - zeroPoint) * scale;
         const float xf = finite ? x : 0.0f;
         const float xhatf = finite ? xhat : 0.0f;
@@ -88,7 +91,9 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     sums.count = finiteCount;
     sums.clipped = clipped;
     sums.nonfinite = count - finiteCount;
-    if (finiteCount > 0) {
+    if (!kMayClip && !(lowestLevel >= qmin && highestLevel <= qmax)) {
+        result.assumptionsHeld = false;
+    } else if (finiteCount > 0) {
         result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowestLevel - qmin));
         result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(highestLevel - qmin));
     } else {
@@ -98,18 +103,25 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     return result;
 }
 
+// Tries the cheaper versions first (see quantizeChunk); `expectClipping` skips the one that
+// assumes no clipping, and is updated from this chunk for the next one.
 template <bool kWriteOutputs>
 IntegerChunkQuantizer::Result quantizeChunkChecked(const float* values, int count, float scale, float inverseScale,
                                                    float zeroPoint, float qmin, float qmax, int32_t* integers,
-                                                   float* dequantized) {
-    const auto result = quantizeChunk<kWriteOutputs, false>(values, count, scale, inverseScale, zeroPoint, qmin, qmax,
+                                                   float* dequantized, bool& expectClipping) {
+    if (!expectClipping) {
+        const auto result = quantizeChunk<kWriteOutputs, false, false>(values, count, scale, inverseScale, zeroPoint,
+                                                                       qmin, qmax, integers, dequantized);
+        if (result.assumptionsHeld && std::isfinite(result.sums.sumX2))
+            return result;
+    }
+    auto result = quantizeChunk<kWriteOutputs, true, false>(values, count, scale, inverseScale, zeroPoint, qmin, qmax,
                                                             integers, dequantized);
-    // Finite values almost always: their squares then sum to a finite number. Otherwise (or when
-    // the squares overflow) do the chunk again with non-finite values handled.
-    if (std::isfinite(result.sums.sumX2))
-        return result;
-    return quantizeChunk<kWriteOutputs, true>(values, count, scale, inverseScale, zeroPoint, qmin, qmax, integers,
-                                              dequantized);
+    if (!std::isfinite(result.sums.sumX2))
+        result = quantizeChunk<kWriteOutputs, true, true>(values, count, scale, inverseScale, zeroPoint, qmin, qmax,
+                                                          integers, dequantized);
+    expectClipping = result.sums.clipped > 0;
+    return result;
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) void
@@ -135,9 +147,9 @@ IntegerChunkQuantizer::Result IntegerChunkQuantizer::run(const float* values, in
     const auto qmax = static_cast<float>(quantizer.qmax);
     if (integers && dequantized)
         return quantizeChunkChecked<true>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax,
-                                          integers, dequantized);
+                                          integers, dequantized, m_expectClipping);
     return quantizeChunkChecked<false>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax,
-                                       nullptr, nullptr);
+                                       nullptr, nullptr, m_expectClipping);
 }
 
 void IntegerChunkQuantizer::codes(const float* values, int count, const IntegerQuantizer& quantizer,

@@ -21,13 +21,18 @@ public:
         // so that level counting can skip chunks whose levels are all known to be used.
         uint32_t lowestCode = 0;
         uint32_t highestCode = 0;
+        bool assumptionsHeld = true; // (internal: a cheaper version's check)
     };
 
-    static Result run(const float* values, int count, const IntegerQuantizer& quantizer, int32_t* integers,
+    // Not static: remembers whether the last chunk clipped values, to pick the version to try first.
+    Result run(const float* values, int count, const IntegerQuantizer& quantizer, int32_t* integers,
                       float* dequantized);
     // The level of each value for level counting: codes[i] = q - qmin, or 0xFFFFFFFF for a
     // non-finite value. Only needed for chunks whose levels are not all marked yet.
     static void codes(const float* values, int count, const IntegerQuantizer& quantizer, uint32_t* codes);
+
+private:
+    bool m_expectClipping = false;
 };
 
 } // namespace quantscope

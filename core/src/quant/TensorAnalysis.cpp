@@ -129,77 +129,132 @@ std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec&
 }
 
 
-// Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
-// are short (channels or groups across the last axis) use `grouped`, the values block by block.
-template <class Advance>
-void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
-                           const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
-                           std::vector<MetricsAccumulator>& perBlock, const BlockValues* grouped,
-                           Advance&& advance) {
+// Integer formats: quantizes runs of values of one block with the vectorised chunk quantizer and
+// adds their error sums and levels to the tensor's and the block's accumulators.
+class IntegerRunQuantizer {
+public:
+    IntegerRunQuantizer(const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
+                        std::vector<MetricsAccumulator>& perBlock)
+        : m_options(options), m_result(result), m_total(total), m_perBlock(perBlock),
+          m_outputs(options.keepIntegers || options.keepDequantized),
+          m_codes(IntegerChunkQuantizer::kChunk),
+          m_scratchIntegers(m_outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0),
+          m_scratchDequantized(m_outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0) {}
+
+    bool writesOutputs() const { return m_outputs; }
+
+    // outputOffset: where the run's integers / dequantized values go, or -1 for nowhere.
+    void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count, int64_t outputOffset) {
+        MetricsAccumulator* blockAccumulator = m_perBlock.empty() ? nullptr : &m_perBlock[static_cast<std::size_t>(block)];
+        for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
+            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
+            int32_t* integers = nullptr;
+            float* dequantized = nullptr;
+            if (outputOffset >= 0 && m_outputs) {
+                const auto at = static_cast<std::size_t>(outputOffset + begin);
+                integers = m_options.keepIntegers ? m_result.integers.data() + at : m_scratchIntegers.data();
+                dequantized =
+                    m_options.keepDequantized ? m_result.dequantized.data() + at : m_scratchDequantized.data();
+            }
+            const auto chunk = m_chunkQuantizer.run(data + begin, n, quantizer, integers, dequantized);
+            m_total.addSums(chunk.sums);
+            if (blockAccumulator)
+                blockAccumulator->addSums(chunk.sums);
+            // Levels: once a tensor's first chunks are in, a chunk rarely lands on a new one.
+            const bool totalMarked = m_total.levelsMarked(chunk.lowestCode, chunk.highestCode);
+            const bool blockMarked =
+                !blockAccumulator || blockAccumulator->levelsMarked(chunk.lowestCode, chunk.highestCode);
+            if (totalMarked && blockMarked)
+                continue;
+            IntegerChunkQuantizer::codes(data + begin, n, quantizer, m_codes.data());
+            if (!totalMarked)
+                m_total.addCodes(m_codes.data(), static_cast<std::size_t>(n));
+            if (!blockMarked)
+                blockAccumulator->addCodes(m_codes.data(), static_cast<std::size_t>(n));
+        }
+    }
+
+private:
+    const AnalysisOptions& m_options;
+    TensorAnalysis& m_result;
+    MetricsAccumulator& m_total;
+    std::vector<MetricsAccumulator>& m_perBlock;
+    bool m_outputs;
+    IntegerChunkQuantizer m_chunkQuantizer;
+    std::vector<uint32_t> m_codes;
+    std::vector<int32_t> m_scratchIntegers;
+    std::vector<float> m_scratchDequantized;
+};
+
+std::vector<IntegerQuantizer> integerQuantizers(const QParams& params) {
     std::vector<IntegerQuantizer> quantizers;
     quantizers.reserve(params.blockCount());
     for (std::size_t b = 0; b < params.blockCount(); ++b)
         quantizers.emplace_back(params.scale[b], params.zeroPoint[b], static_cast<int32_t>(params.qmin),
                                 static_cast<int32_t>(params.qmax));
-    std::vector<uint32_t> codes(IntegerChunkQuantizer::kChunk);
-    const bool outputs = options.keepIntegers || options.keepDequantized;
-    std::vector<int32_t> scratchIntegers(outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0);
-    std::vector<float> scratchDequantized(outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0);
+    return quantizers;
+}
 
-    auto quantizeRun = [&](int64_t block, const float* data, int64_t count, int64_t outputOffset) {
-        const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
-        for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
-            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
-            int32_t* integers = nullptr;
-            float* dequantized = nullptr;
-            if (outputOffset >= 0 && outputs) {
-                const auto at = static_cast<std::size_t>(outputOffset + begin);
-                integers = options.keepIntegers ? result.integers.data() + at : scratchIntegers.data();
-                dequantized = options.keepDequantized ? result.dequantized.data() + at : scratchDequantized.data();
-            }
-            const auto chunk = IntegerChunkQuantizer::run(data + begin, n, quantizer, integers, dequantized);
-            total.addSums(chunk.sums);
-            MetricsAccumulator* blockAccumulator =
-                perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
-            if (blockAccumulator)
-                blockAccumulator->addSums(chunk.sums);
-            // Levels: once a tensor's first chunks are in, a chunk rarely lands on a new one.
-            const bool totalMarked = total.levelsMarked(chunk.lowestCode, chunk.highestCode);
-            const bool blockMarked =
-                !blockAccumulator || blockAccumulator->levelsMarked(chunk.lowestCode, chunk.highestCode);
-            if (totalMarked && blockMarked)
-                continue;
-            IntegerChunkQuantizer::codes(data + begin, n, quantizer, codes.data());
-            if (!totalMarked)
-                total.addCodes(codes.data(), static_cast<std::size_t>(n));
-            if (!blockMarked)
-                blockAccumulator->addCodes(codes.data(), static_cast<std::size_t>(n));
-        }
-        advance(count);
-    };
-
+// Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
+// are short (channels or groups across the last axis) use `grouped`, the values block by block.
+template <class Advance>
+void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
+                           IntegerRunQuantizer& quantizer, TensorAnalysis& result, const BlockValues* grouped,
+                           Advance&& advance) {
+    const auto quantizers = integerQuantizers(params);
     if (runLength(layout) >= kShortestQuantizedRun) {
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-            quantizeRun(block, values.data() + first, count, first);
+            quantizer.run(quantizers[static_cast<std::size_t>(block)], block, values.data() + first, count, first);
+            advance(count);
         });
         return;
     }
     for (int64_t b = 0; b < layout.blockCount(); ++b) {
         const auto blockValues = grouped->block(b);
-        quantizeRun(b, blockValues.data(), static_cast<int64_t>(blockValues.size()), -1);
+        quantizer.run(quantizers[static_cast<std::size_t>(b)], b, blockValues.data(),
+                      static_cast<int64_t>(blockValues.size()), -1);
+        advance(static_cast<int64_t>(blockValues.size()));
     }
-    if (outputs) {
+    if (quantizer.writesOutputs()) {
+        const bool keepIntegers = !result.integers.empty();
+        const bool keepDequantized = !result.dequantized.empty();
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-            const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
+            const IntegerQuantizer& blockQuantizer = quantizers[static_cast<std::size_t>(block)];
             for (int64_t i = first; i < first + count; ++i) {
-                const int32_t q = quantizer.quantize(values[static_cast<std::size_t>(i)]);
-                if (options.keepIntegers)
+                const int32_t q = blockQuantizer.quantize(values[static_cast<std::size_t>(i)]);
+                if (keepIntegers)
                     result.integers[static_cast<std::size_t>(i)] = q;
-                if (options.keepDequantized)
-                    result.dequantized[static_cast<std::size_t>(i)] = quantizer.dequantize(q);
+                if (keepDequantized)
+                    result.dequantized[static_cast<std::size_t>(i)] = blockQuantizer.dequantize(q);
             }
         });
     }
+}
+
+// Blocks that are long contiguous runs (channels of the leading axis, groups along the last
+// axis): each block is calibrated and quantized right away, while its values are still in the
+// cache, so the tensor is read from memory once instead of twice. Every block's parameters and
+// sums are those of calibrating all blocks first. Returns the calibrated ranges.
+template <class Advance>
+std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> values, const QuantSpec& spec,
+                                                     const BlockLayout& layout, IntegerRunQuantizer& quantizer,
+                                                     Advance&& advance) {
+    std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        const auto blockValues = values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count));
+        const auto observer = makeObserver(spec);
+        observer->observe(blockValues);
+        const Range range = observer->range();
+        ranges[static_cast<std::size_t>(block)] = range;
+        float scale = 1.0f;
+        int32_t zeroPoint = 0;
+        computeBlockParams(range, spec, scale, zeroPoint);
+        const IntegerQuantizer blockQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
+                                              static_cast<int32_t>(spec.qmax()));
+        quantizer.run(blockQuantizer, block, blockValues.data(), count, first);
+        advance(count);
+    });
+    return ranges;
 }
 
 // Float codes (fp16, bf16, fp8, nf4): element by element.
@@ -281,6 +336,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     const bool calibrationNeedsGroups =
         !options.fixedParams && spec.calib != CalibMethod::MovingAverage && !blocksAreContiguous(layout);
     const bool quantizationNeedsGroups = spec.format.isInteger() && runLength(layout) < kShortestQuantizedRun;
+    // (Contiguous blocks are never gathered: quantization and calibration read them in place.)
     std::optional<BlockValues> grouped;
     if (calibrationNeedsGroups || quantizationNeedsGroups)
         grouped.emplace(tensor.values(), layout);
@@ -290,6 +346,9 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     result.name = tensor.name();
     result.shape = tensor.shape();
     result.spec = spec;
+    const bool calibrateWhileQuantizing = !options.fixedParams && spec.calib != CalibMethod::MovingAverage &&
+                                          spec.format.isInteger() && layout.granularity() != Granularity::Tensor &&
+                                          blocksAreContiguous(layout) && runLength(layout) >= kShortestQuantizedRun;
     if (options.fixedParams) {
         const auto expected = static_cast<std::size_t>(layout.blockCount());
         const QParams& fixed = *options.fixedParams;
@@ -305,15 +364,18 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         result.params = fixed;
         result.params.qmin = spec.qmin();
         result.params.qmax = spec.qmax();
+    } else if (calibrateWhileQuantizing) {
+        reportProgress(options.progress, Stage::Statistics, 0.0);
+        result.params.qmin = spec.qmin();
+        result.params.qmax = spec.qmax();
     } else {
         const auto ranges = calibrateLayout(tensor, spec, layout, options.progress, groupedValues);
         result.params = computeQParams(ranges, spec);
     }
-    const QParams& params = result.params;
 
     const auto values = tensor.values();
     const bool isInteger = spec.format.isInteger();
-    const uint32_t codes = codeCount(spec.format, params.qmin, params.qmax);
+    const uint32_t codes = codeCount(spec.format, result.params.qmin, result.params.qmax);
     MetricsAccumulator total(codes);
     std::vector<MetricsAccumulator> perBlock;
     if (options.perBlockMetrics) {
@@ -326,6 +388,9 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     if (options.keepDequantized)
         result.dequantized.resize(values.size());
 
+    // The results stage takes the second half of the job, or all of it when calibration happens
+    // block by block along the way.
+    const double resultsStart = calibrateWhileQuantizing ? 0.0 : 0.5;
     int64_t done = 0;
     int64_t nextReport = kProgressStride;
     auto advance = [&](int64_t count) {
@@ -333,14 +398,21 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         if (done >= nextReport) {
             nextReport = done + kProgressStride;
             reportProgress(options.progress, Stage::Results,
-                           0.5 + 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
+                           resultsStart + (1.0 - resultsStart) * static_cast<double>(done) /
+                                              static_cast<double>(values.size()));
         }
     };
-    reportProgress(options.progress, Stage::Results, 0.5);
-    if (isInteger)
-        quantizeIntegerBlocks(values, layout, params, options, result, total, perBlock, groupedValues, advance);
-    else
-        quantizeFloatBlocks(values, layout, params, spec, options, result, total, perBlock, advance);
+    reportProgress(options.progress, Stage::Results, resultsStart);
+    if (isInteger) {
+        IntegerRunQuantizer quantizer(options, result, total, perBlock);
+        if (calibrateWhileQuantizing)
+            result.params = computeQParams(calibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance),
+                                           spec);
+        else
+            quantizeIntegerBlocks(values, layout, result.params, quantizer, result, groupedValues, advance);
+    } else {
+        quantizeFloatBlocks(values, layout, result.params, spec, options, result, total, perBlock, advance);
+    }
     result.metrics = total.finish();
     for (const auto& accumulator : perBlock)
         result.blockMetrics.push_back(accumulator.finish());
