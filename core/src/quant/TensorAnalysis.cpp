@@ -9,7 +9,7 @@
 #include "quantscope/quant/ValueQuantizer.h"
 #include "quantscope/tensor/TensorInfo.h"
 
-#include "IntegerChunkQuantizer.h"
+#include "IntegerRunQuantizer.h"
 
 #include <cmath>
 #include <memory>
@@ -128,63 +128,6 @@ std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec&
     return rangesOf(observers);
 }
 
-
-// Integer formats: quantizes runs of values of one block with the vectorised chunk quantizer and
-// adds their error sums and levels to the tensor's and the block's accumulators.
-class IntegerRunQuantizer {
-public:
-    IntegerRunQuantizer(const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
-                        std::vector<MetricsAccumulator>& perBlock)
-        : m_options(options), m_result(result), m_total(total), m_perBlock(perBlock),
-          m_outputs(options.keepIntegers || options.keepDequantized),
-          m_codes(IntegerChunkQuantizer::kChunk),
-          m_scratchIntegers(m_outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0),
-          m_scratchDequantized(m_outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0) {}
-
-    bool writesOutputs() const { return m_outputs; }
-
-    // outputOffset: where the run's integers / dequantized values go, or -1 for nowhere.
-    void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count, int64_t outputOffset) {
-        MetricsAccumulator* blockAccumulator = m_perBlock.empty() ? nullptr : &m_perBlock[static_cast<std::size_t>(block)];
-        for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
-            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
-            int32_t* integers = nullptr;
-            float* dequantized = nullptr;
-            if (outputOffset >= 0 && m_outputs) {
-                const auto at = static_cast<std::size_t>(outputOffset + begin);
-                integers = m_options.keepIntegers ? m_result.integers.data() + at : m_scratchIntegers.data();
-                dequantized =
-                    m_options.keepDequantized ? m_result.dequantized.data() + at : m_scratchDequantized.data();
-            }
-            const auto chunk = m_chunkQuantizer.run(data + begin, n, quantizer, integers, dequantized);
-            m_total.addSums(chunk.sums);
-            if (blockAccumulator)
-                blockAccumulator->addSums(chunk.sums);
-            // Levels: once a tensor's first chunks are in, a chunk rarely lands on a new one.
-            const bool totalMarked = m_total.levelsMarked(chunk.lowestCode, chunk.highestCode);
-            const bool blockMarked =
-                !blockAccumulator || blockAccumulator->levelsMarked(chunk.lowestCode, chunk.highestCode);
-            if (totalMarked && blockMarked)
-                continue;
-            IntegerChunkQuantizer::codes(data + begin, n, quantizer, m_codes.data());
-            if (!totalMarked)
-                m_total.addCodes(m_codes.data(), static_cast<std::size_t>(n));
-            if (!blockMarked)
-                blockAccumulator->addCodes(m_codes.data(), static_cast<std::size_t>(n));
-        }
-    }
-
-private:
-    const AnalysisOptions& m_options;
-    TensorAnalysis& m_result;
-    MetricsAccumulator& m_total;
-    std::vector<MetricsAccumulator>& m_perBlock;
-    bool m_outputs;
-    IntegerChunkQuantizer m_chunkQuantizer;
-    std::vector<uint32_t> m_codes;
-    std::vector<int32_t> m_scratchIntegers;
-    std::vector<float> m_scratchDequantized;
-};
 
 std::vector<IntegerQuantizer> integerQuantizers(const QParams& params) {
     std::vector<IntegerQuantizer> quantizers;
@@ -336,7 +279,6 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     const bool calibrationNeedsGroups =
         !options.fixedParams && spec.calib != CalibMethod::MovingAverage && !blocksAreContiguous(layout);
     const bool quantizationNeedsGroups = spec.format.isInteger() && runLength(layout) < kShortestQuantizedRun;
-    // (Contiguous blocks are never gathered: quantization and calibration read them in place.)
     std::optional<BlockValues> grouped;
     if (calibrationNeedsGroups || quantizationNeedsGroups)
         grouped.emplace(tensor.values(), layout);
