@@ -9,12 +9,12 @@ namespace {
 
 constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
 
-// The level before clamping, as IntegerQuantizer::unclamped computes it for a non-NaN x: round
-// half to even by the 1.5 * 2^23 trick, exact for |x / S| < 2^22 (anything larger is clipped
-// whichever way it rounds). Unlike nearbyint it vectorises everywhere. Never NaN nor -0.
-inline float unclampedLevel(float x, float inverseScale, float zeroPoint) {
+// x / S rounded half to even, as IntegerQuantizer::unclamped computes it for a non-NaN x before
+// adding the zero point: the 1.5 * 2^23 trick, exact for |x / S| < 2^22 (anything larger is
+// clipped whichever way it rounds). Unlike nearbyint it vectorises everywhere. Never NaN nor -0.
+inline float roundScaled(float x, float inverseScale) {
     const float scaled = x * inverseScale;
-    return ((scaled + kRoundingMagic) - kRoundingMagic) + zeroPoint;
+    return (scaled + kRoundingMagic) - kRoundingMagic;
 }
 
 // Clamps a level to [qmin, qmax] (a max then a min instruction; the level is never NaN).
@@ -40,6 +40,7 @@ template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite>
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) IntegerChunkQuantizer::Result
 quantizeChunk(const float* values, int count, float scale, float inverseScale, float zeroPoint, float qmin,
               float qmax, int32_t* integers, float* dequantized) {
+    static_assert(kMayClip || !kMayHoldNonfinite, "non-finite values are only handled with clipping");
     float sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
     int clipped = 0, finiteCount = 0;
     float lowestLevel = std::numeric_limits<float>::infinity();
@@ -49,12 +50,21 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     for (int i = 0; i < count; ++i) {
         const float x = values[i];
         const bool finite = !kMayHoldNonfinite || (x - x) == 0.0f; // false for NaN and ±Inf
-        float level = unclampedLevel(x, inverseScale, zeroPoint);
-        if constexpr (kMayHoldNonfinite)
-            level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
-        const float q = kMayClip ? clampLevel(level, qmin, qmax) : level;
-        const bool isClipped = kMayClip && q != level;
-        const float xhat = (q - zeroPoint) * scale;
+        const float rounded = roundScaled(x, inverseScale);
+        // q - zeroPoint. Without clamping it is `rounded` itself (levels are small integers, exact
+        // in float): the cheapest version skips adding and subtracting the zero point. The range
+        // of levels is tracked relative to the zero point and shifted after the loop.
+        float fromZeroPoint = rounded;
+        bool isClipped = false;
+        if constexpr (kMayClip) {
+            float level = rounded + zeroPoint;
+            if constexpr (kMayHoldNonfinite)
+                level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
+            const float q = clampLevel(level, qmin, qmax);
+            isClipped = q != level;
+            fromZeroPoint = q - zeroPoint;
+        }
+        const float xhat = fromZeroPoint * scale;
         const float xf = finite ? x : 0.0f;
         const float xhatf = finite ? xhat : 0.0f;
         const float error = xf - xhatf;
@@ -69,16 +79,21 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
         sumClip2 += clippedFinite ? error2 : 0.0f;
         sumRound2 += clippedFinite ? 0.0f : error2;
         clipped += clippedFinite ? 1 : 0;
-        finiteCount += finite ? 1 : 0;
-        const float forLowest = finite ? q : std::numeric_limits<float>::infinity();
-        const float forHighest = finite ? q : -std::numeric_limits<float>::infinity();
+        if constexpr (kMayHoldNonfinite)
+            finiteCount += finite ? 1 : 0;
+        const float forLowest = finite ? fromZeroPoint : std::numeric_limits<float>::infinity();
+        const float forHighest = finite ? fromZeroPoint : -std::numeric_limits<float>::infinity();
         lowestLevel = forLowest < lowestLevel ? forLowest : lowestLevel;
         highestLevel = forHighest > highestLevel ? forHighest : highestLevel;
         if constexpr (kWriteOutputs) {
-            integers[i] = static_cast<int32_t>(q);
+            integers[i] = static_cast<int32_t>(fromZeroPoint + zeroPoint);
             dequantized[i] = xhat;
         }
     }
+    if constexpr (!kMayHoldNonfinite)
+        finiteCount = count;
+    lowestLevel += zeroPoint;
+    highestLevel += zeroPoint;
     IntegerChunkQuantizer::Result result;
     MetricSums& sums = result.sums;
     sums.sumX2 = sumX2;
@@ -130,7 +145,7 @@ chunkCodes(const float* values, int count, float inverseScale, float zeroPoint, 
 #pragma omp simd
     for (int i = 0; i < count; ++i) {
         const float x = values[i];
-        float level = unclampedLevel(x, inverseScale, zeroPoint);
+        float level = roundScaled(x, inverseScale) + zeroPoint;
         level = x != x ? zeroPoint : level;
         const auto code = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(level, qmin, qmax) - qmin));
         codes[i] = (x - x) == 0.0f ? code : 0xFFFFFFFFu;
