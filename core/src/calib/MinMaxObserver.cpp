@@ -6,25 +6,30 @@
 namespace quantscope {
 namespace {
 
-// The values are finite, so the min/max reductions may be reordered (vectorised); built for
-// AVX-512, AVX2 and baseline x86-64 and chosen at load time.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void finiteMinMax(const float* data, std::size_t count,
-                                                                               float& lo, float& hi) {
+// The min/max reductions may be reordered (vectorised); built for AVX-512, AVX2 and baseline
+// x86-64 and chosen at load time. A NaN never wins a comparison, but ±Inf would: returns whether
+// the values held any non-finite one (x - x is 0 only for finite x), in which case lo and hi are
+// not the finite range.
+__attribute__((target_clones("avx512f", "avx2", "default"))) bool minMaxUnlessNonfinite(const float* data,
+                                                                                        std::size_t count,
+                                                                                        float& lo, float& hi) {
     float low = lo;
     float high = hi;
-#pragma omp simd reduction(min : low) reduction(max : high)
+    int nonfinite = 0;
+#pragma omp simd reduction(min : low) reduction(max : high) reduction(| : nonfinite)
     for (std::size_t i = 0; i < count; ++i) {
         low = data[i] < low ? data[i] : low;
         high = data[i] > high ? data[i] : high;
+        nonfinite |= (data[i] - data[i]) == 0.0f ? 0 : 1;
     }
     lo = low;
     hi = high;
+    return nonfinite != 0;
 }
 
-// finiteMinMax over the finite values of a batch that may hold others, in the same pass that
-// counts them (x - x is 0 only for finite x): a non-finite value takes part as +inf for the
-// minimum and -inf for the maximum, which never wins against lo / hi (the batch's first finite
-// value). Returns the number of non-finite values.
+// The same over the finite values of a batch that holds others, in the pass that counts them: a
+// non-finite value takes part as +inf for the minimum and -inf for the maximum, which never wins
+// against lo / hi (the batch's first finite value). Returns the number of non-finite values.
 __attribute__((target_clones("avx512f", "avx2", "default"))) std::size_t
 minMaxSkippingNonfinite(const float* data, std::size_t count, float& lo, float& hi) {
     constexpr float kInfinity = std::numeric_limits<float>::infinity();
@@ -60,6 +65,13 @@ std::size_t MinMaxObserver::observeAll(std::span<const float> values) {
         return values.size();
     float lo = *firstFinite;
     float hi = *firstFinite;
+    // Nearly always all finite: one light pass then. Otherwise a second one that skips the others.
+    if (!minMaxUnlessNonfinite(values.data(), values.size(), lo, hi)) {
+        update(lo, hi);
+        return 0;
+    }
+    lo = *firstFinite;
+    hi = *firstFinite;
     const std::size_t nonfinite = minMaxSkippingNonfinite(values.data(), values.size(), lo, hi);
     if (nonfinite > 0 && (lo == 0.0f || hi == 0.0f)) {
         // Which zero (+0 or -0) a tie keeps depends on where the values sit in the vector lanes;
@@ -73,7 +85,7 @@ std::size_t MinMaxObserver::observeAll(std::span<const float> values) {
 void MinMaxObserver::observeFinite(std::span<const float> values) {
     float lo = values.front();
     float hi = values.front();
-    finiteMinMax(values.data(), values.size(), lo, hi);
+    minMaxUnlessNonfinite(values.data(), values.size(), lo, hi);
     update(lo, hi);
 }
 
