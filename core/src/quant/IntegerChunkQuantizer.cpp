@@ -36,7 +36,8 @@ inline float clampLevel(float level, float qmin, float qmax) {
 // sums agree bit for bit with the full version's. The caller checks the assumptions afterwards:
 // a level outside [qmin, qmax] shows in the reduced lowest / highest level, a non-finite value
 // makes sumX2 non-finite (NaN levels are ignored by the min / max reductions).
-template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite>
+// kTrackLevels = false leaves the level range to the caller (see IntegerChunkQuantizer::runFinite).
+template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite, bool kTrackLevels = true>
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off"))) IntegerChunkQuantizer::Result
 quantizeChunk(const float* values, int count, float scale, float inverseScale, float zeroPoint, float qmin,
               float qmax, int32_t* integers, float* dequantized) {
@@ -83,8 +84,10 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
             finiteCount += finite ? 1 : 0;
         const float forLowest = finite ? fromZeroPoint : std::numeric_limits<float>::infinity();
         const float forHighest = finite ? fromZeroPoint : -std::numeric_limits<float>::infinity();
-        lowestLevel = forLowest < lowestLevel ? forLowest : lowestLevel;
-        highestLevel = forHighest > highestLevel ? forHighest : highestLevel;
+        if constexpr (kTrackLevels) {
+            lowestLevel = forLowest < lowestLevel ? forLowest : lowestLevel;
+            highestLevel = forHighest > highestLevel ? forHighest : highestLevel;
+        }
         if constexpr (kWriteOutputs) {
             integers[i] = static_cast<int32_t>(fromZeroPoint + zeroPoint);
             dequantized[i] = xhat;
@@ -106,7 +109,10 @@ quantizeChunk(const float* values, int count, float scale, float inverseScale, f
     sums.count = finiteCount;
     sums.clipped = clipped;
     sums.nonfinite = count - finiteCount;
-    if (!kMayClip && !(lowestLevel >= qmin && highestLevel <= qmax)) {
+    if (!kTrackLevels) {
+        result.lowestCode = 1;
+        result.highestCode = 0;
+    } else if (!kMayClip && !(lowestLevel >= qmin && highestLevel <= qmax)) {
         result.assumptionsHeld = false;
     } else if (finiteCount > 0) {
         result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowestLevel - qmin));
@@ -152,7 +158,62 @@ chunkCodes(const float* values, int count, float inverseScale, float zeroPoint, 
     }
 }
 
+// The min / max reductions may be reordered; a NaN never wins a comparison but ±Inf would, so
+// the result only counts when no value is non-finite (x - x is 0 only for finite x).
+__attribute__((target_clones("avx512f", "avx2", "default"))) bool chunkFiniteRange(const float* values, int count,
+                                                                                   float& lowest, float& highest) {
+    float low = values[0];
+    float high = values[0];
+    int nonfinite = 0;
+#pragma omp simd reduction(min : low) reduction(max : high) reduction(| : nonfinite)
+    for (int i = 0; i < count; ++i) {
+        low = values[i] < low ? values[i] : low;
+        high = values[i] > high ? values[i] : high;
+        nonfinite |= (values[i] - values[i]) == 0.0f ? 0 : 1;
+    }
+    lowest = low;
+    highest = high;
+    return nonfinite == 0;
+}
+
+template <bool kWriteOutputs>
+IntegerChunkQuantizer::Result quantizeFiniteChunk(const float* values, int count, float scale, float inverseScale,
+                                                  float zeroPoint, float qmin, float qmax, float lowest,
+                                                  float highest, int32_t* integers, float* dequantized) {
+    // Rounding is monotonic, so the chunk's levels run from its lowest value's to its highest's.
+    const float lowestLevel = roundScaled(lowest, inverseScale) + zeroPoint;
+    const float highestLevel = roundScaled(highest, inverseScale) + zeroPoint;
+    const bool mayClip = lowestLevel < qmin || highestLevel > qmax;
+    auto result = mayClip ? quantizeChunk<kWriteOutputs, true, false, false>(values, count, scale, inverseScale,
+                                                                             zeroPoint, qmin, qmax, integers,
+                                                                             dequantized)
+                          : quantizeChunk<kWriteOutputs, false, false, false>(values, count, scale, inverseScale,
+                                                                              zeroPoint, qmin, qmax, integers,
+                                                                              dequantized);
+    result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(lowestLevel, qmin, qmax) - qmin));
+    result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(highestLevel, qmin, qmax) - qmin));
+    return result;
+}
+
 } // namespace
+
+bool IntegerChunkQuantizer::finiteRange(const float* values, int count, float& lowest, float& highest) {
+    return count > 0 && chunkFiniteRange(values, count, lowest, highest);
+}
+
+IntegerChunkQuantizer::Result IntegerChunkQuantizer::runFinite(const float* values, int count,
+                                                               const IntegerQuantizer& quantizer, float lowest,
+                                                               float highest, int32_t* integers,
+                                                               float* dequantized) {
+    const auto zeroPoint = static_cast<float>(quantizer.zeroPoint);
+    const auto qmin = static_cast<float>(quantizer.qmin);
+    const auto qmax = static_cast<float>(quantizer.qmax);
+    if (integers && dequantized)
+        return quantizeFiniteChunk<true>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin,
+                                         qmax, lowest, highest, integers, dequantized);
+    return quantizeFiniteChunk<false>(values, count, quantizer.scale, quantizer.inverseScale, zeroPoint, qmin, qmax,
+                                      lowest, highest, nullptr, nullptr);
+}
 
 IntegerChunkQuantizer::Result IntegerChunkQuantizer::run(const float* values, int count,
                                                          const IntegerQuantizer& quantizer, int32_t* integers,

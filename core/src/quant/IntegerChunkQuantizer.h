@@ -27,6 +27,13 @@ public:
     // Not static: remembers whether the last chunk clipped values, to pick the version to try first.
     Result run(const float* values, int count, const IntegerQuantizer& quantizer, int32_t* integers,
                       float* dequantized);
+    // The same for a chunk known to hold only finite values, from `lowest` to `highest` (as
+    // finiteRange gave them): the version to run is known up front and no level range is tracked.
+    static Result runFinite(const float* values, int count, const IntegerQuantizer& quantizer, float lowest,
+                            float highest, int32_t* integers, float* dequantized);
+    // The smallest and largest of count >= 1 values; false when one of them is not finite (then
+    // lowest and highest mean nothing) or count is 0.
+    static bool finiteRange(const float* values, int count, float& lowest, float& highest);
     // The level of each value for level counting: codes[i] = q - qmin, or 0xFFFFFFFF for a
     // non-finite value. Only needed for chunks whose levels are not all marked yet.
     static void codes(const float* values, int count, const IntegerQuantizer& quantizer, uint32_t* codes);

@@ -7,6 +7,7 @@
 #include "IntegerChunkQuantizer.h"
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace quantscope {
@@ -22,10 +23,21 @@ public:
     bool writesOutputs() const { return m_outputs; }
 
     // outputOffset: where the run's integers / dequantized values go, or -1 for nowhere.
-    void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count,
-             int64_t outputOffset);
+    void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count, int64_t outputOffset);
+    // The same for a run of finite values whose chunks' smallest and largest values are known
+    // (IntegerChunkQuantizer::finiteRange of each kChunk values): see IntegerChunkQuantizer::runFinite.
+    void runFinite(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count,
+                   int64_t outputOffset, std::span<const float> chunkLowest, std::span<const float> chunkHighest);
 
 private:
+    struct Outputs {
+        int32_t* integers = nullptr;
+        float* dequantized = nullptr;
+    };
+    Outputs outputs(int64_t outputOffset, int64_t begin);
+    // Adds a chunk's sums and levels to the accumulators.
+    void add(const IntegerChunkQuantizer::Result& chunk, const IntegerQuantizer& quantizer, int64_t block,
+             const float* data, int count);
     const AnalysisOptions& m_options;
     TensorAnalysis& m_result;
     MetricsAccumulator& m_total;

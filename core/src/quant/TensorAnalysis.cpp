@@ -200,6 +200,58 @@ std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> valu
     return ranges;
 }
 
+// Min-max calibration of blocks that are long contiguous runs, per tensor included: the block's
+// range is taken chunk by chunk (IntegerChunkQuantizer::finiteRange), and each chunk's own range
+// then tells the quantizer whether it can clip and which levels it uses, so it tracks neither.
+// A block holding non-finite values, or whose minimum or maximum is zero (which of +0 / -0 a
+// tie keeps depends on the lane order), is calibrated by the observer instead. The ranges equal
+// MinMaxObserver's. Advances twice per value (calibration, then quantization).
+template <class Advance>
+std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float> values, const QuantSpec& spec,
+                                                           const BlockLayout& layout, IntegerRunQuantizer& quantizer,
+                                                           Advance&& advance) {
+    std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
+    std::vector<float> chunkLowest;
+    std::vector<float> chunkHighest;
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        const float* data = values.data() + first;
+        const auto chunks = static_cast<std::size_t>((count + IntegerChunkQuantizer::kChunk - 1) /
+                                                     IntegerChunkQuantizer::kChunk);
+        chunkLowest.resize(chunks);
+        chunkHighest.resize(chunks);
+        bool finite = chunks > 0;
+        for (std::size_t c = 0; c < chunks && finite; ++c) {
+            const int64_t begin = static_cast<int64_t>(c) * IntegerChunkQuantizer::kChunk;
+            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
+            finite = IntegerChunkQuantizer::finiteRange(data + begin, n, chunkLowest[c], chunkHighest[c]);
+        }
+        Range range;
+        if (finite) {
+            range.min = *std::min_element(chunkLowest.begin(), chunkLowest.end());
+            range.max = *std::max_element(chunkHighest.begin(), chunkHighest.end());
+        }
+        const bool fromChunks = finite && range.min != 0.0f && range.max != 0.0f;
+        if (!fromChunks) {
+            const auto observer = makeObserver(spec);
+            observer->observe(values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
+            range = observer->range();
+        }
+        advance(count);
+        ranges[static_cast<std::size_t>(block)] = range;
+        float scale = 1.0f;
+        int32_t zeroPoint = 0;
+        computeBlockParams(range, spec, scale, zeroPoint);
+        const IntegerQuantizer blockQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
+                                              static_cast<int32_t>(spec.qmax()));
+        if (fromChunks)
+            quantizer.runFinite(blockQuantizer, block, data, count, first, chunkLowest, chunkHighest);
+        else
+            quantizer.run(blockQuantizer, block, data, count, first);
+        advance(count);
+    });
+    return ranges;
+}
+
 // Float codes (fp16, bf16, fp8, nf4): element by element.
 template <class Advance>
 void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
@@ -288,9 +340,14 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     result.name = tensor.name();
     result.shape = tensor.shape();
     result.spec = spec;
-    const bool calibrateWhileQuantizing = !options.fixedParams && spec.calib != CalibMethod::MovingAverage &&
-                                          spec.format.isInteger() && layout.granularity() != Granularity::Tensor &&
-                                          blocksAreContiguous(layout) && runLength(layout) >= kShortestQuantizedRun;
+    // Integer formats whose blocks are long contiguous runs are calibrated block by block while
+    // they are quantized (min-max: per tensor too; see the two functions).
+    const bool contiguousIntegerRuns = !options.fixedParams && spec.format.isInteger() &&
+                                       blocksAreContiguous(layout) && runLength(layout) >= kShortestQuantizedRun;
+    const bool minMaxWhileQuantizing = contiguousIntegerRuns && spec.calib == CalibMethod::MinMax;
+    const bool calibrateWhileQuantizing =
+        minMaxWhileQuantizing || (contiguousIntegerRuns && spec.calib != CalibMethod::MovingAverage &&
+                                  layout.granularity() != Granularity::Tensor);
     if (options.fixedParams) {
         const auto expected = static_cast<std::size_t>(layout.blockCount());
         const QParams& fixed = *options.fixedParams;
@@ -333,6 +390,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     // The results stage takes the second half of the job, or all of it when calibration happens
     // block by block along the way.
     const double resultsStart = calibrateWhileQuantizing ? 0.0 : 0.5;
+    const double work = static_cast<double>(values.size()) * (minMaxWhileQuantizing ? 2.0 : 1.0);
     int64_t done = 0;
     int64_t nextReport = kProgressStride;
     auto advance = [&](int64_t count) {
@@ -340,14 +398,16 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         if (done >= nextReport) {
             nextReport = done + kProgressStride;
             reportProgress(options.progress, Stage::Results,
-                           resultsStart + (1.0 - resultsStart) * static_cast<double>(done) /
-                                              static_cast<double>(values.size()));
+                           resultsStart + (1.0 - resultsStart) * static_cast<double>(done) / work);
         }
     };
     reportProgress(options.progress, Stage::Results, resultsStart);
     if (isInteger) {
         IntegerRunQuantizer quantizer(options, result, total, perBlock);
-        if (calibrateWhileQuantizing)
+        if (minMaxWhileQuantizing)
+            result.params = computeQParams(
+                minMaxCalibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
+        else if (calibrateWhileQuantizing)
             result.params = computeQParams(calibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance),
                                            spec);
         else
