@@ -29,23 +29,27 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) std::size_t countNo
 } // namespace
 
 void Observer::observe(std::span<const float> values) {
+    const std::size_t nonfinite = observeAll(values);
+    m_nonfinite += static_cast<int64_t>(nonfinite);
+    m_finite += static_cast<int64_t>(values.size() - nonfinite);
+}
+
+std::size_t Observer::observeAll(std::span<const float> values) {
     const std::size_t nonfinite = countNonfinite(values.data(), values.size());
     if (nonfinite == 0) {
         // The common case: nothing to filter, no copy.
-        m_finite += static_cast<int64_t>(values.size());
         if (!values.empty())
             observeFinite(values);
-        return;
+        return 0;
     }
     std::vector<float> finite;
     finite.reserve(values.size() - nonfinite);
     for (std::size_t i = 0; i < values.size(); ++i)
         if (std::isfinite(values[i]))
             finite.push_back(values[i]);
-    m_nonfinite += static_cast<int64_t>(values.size() - finite.size());
-    m_finite += static_cast<int64_t>(finite.size());
     if (!finite.empty())
         observeFinite(finite);
+    return nonfinite;
 }
 
 std::unique_ptr<Observer> makeObserver(const QuantSpec& spec) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace quantscope {
 
@@ -20,6 +21,10 @@ void MetricsAccumulator::addSums(const MetricSums& sums) {
     m_sums.maxAbs = std::max(m_sums.maxAbs, sums.maxAbs);
     m_sums.sumClip2 += sums.sumClip2;
     m_sums.sumRound2 += sums.sumRound2;
+}
+
+bool MetricsAccumulator::allMarked(uint32_t lowest, uint32_t highest) const {
+    return std::memchr(m_levels.data() + lowest, 0, highest - lowest + 1) == nullptr;
 }
 
 void MetricsAccumulator::merge(const MetricsAccumulator& other) {

@@ -9,7 +9,7 @@
 #include "quantscope/quant/ValueQuantizer.h"
 #include "quantscope/tensor/TensorInfo.h"
 
-#include "IntegerChunkQuantizer.h"
+#include "IntegerRunQuantizer.h"
 
 #include <cmath>
 #include <memory>
@@ -129,68 +129,127 @@ std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec&
 }
 
 
-// Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
-// are short (channels or groups across the last axis) use `grouped`, the values block by block.
-template <class Advance>
-void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
-                           const AnalysisOptions& options, TensorAnalysis& result, MetricsAccumulator& total,
-                           std::vector<MetricsAccumulator>& perBlock, const BlockValues* grouped,
-                           Advance&& advance) {
+std::vector<IntegerQuantizer> integerQuantizers(const QParams& params) {
     std::vector<IntegerQuantizer> quantizers;
     quantizers.reserve(params.blockCount());
     for (std::size_t b = 0; b < params.blockCount(); ++b)
         quantizers.emplace_back(params.scale[b], params.zeroPoint[b], static_cast<int32_t>(params.qmin),
                                 static_cast<int32_t>(params.qmax));
-    std::vector<uint32_t> codes(IntegerChunkQuantizer::kChunk);
-    const bool outputs = options.keepIntegers || options.keepDequantized;
-    std::vector<int32_t> scratchIntegers(outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0);
-    std::vector<float> scratchDequantized(outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0);
+    return quantizers;
+}
 
-    auto quantizeRun = [&](int64_t block, const float* data, int64_t count, int64_t outputOffset) {
-        const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
-        for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
-            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
-            int32_t* integers = nullptr;
-            float* dequantized = nullptr;
-            if (outputOffset >= 0 && outputs) {
-                const auto at = static_cast<std::size_t>(outputOffset + begin);
-                integers = options.keepIntegers ? result.integers.data() + at : scratchIntegers.data();
-                dequantized = options.keepDequantized ? result.dequantized.data() + at : scratchDequantized.data();
-            }
-            const MetricSums sums =
-                IntegerChunkQuantizer::run(data + begin, n, quantizer, codes.data(), integers, dequantized);
-            total.addSums(sums);
-            total.addCodes(codes.data(), static_cast<std::size_t>(n));
-            if (!perBlock.empty()) {
-                perBlock[static_cast<std::size_t>(block)].addSums(sums);
-                perBlock[static_cast<std::size_t>(block)].addCodes(codes.data(), static_cast<std::size_t>(n));
-            }
-        }
-        advance(count);
-    };
-
+// Integer formats: contiguous runs go through the vectorised chunk quantizer. Layouts whose runs
+// are short (channels or groups across the last axis) use `grouped`, the values block by block.
+template <class Advance>
+void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
+                           IntegerRunQuantizer& quantizer, TensorAnalysis& result, const BlockValues* grouped,
+                           Advance&& advance) {
+    const auto quantizers = integerQuantizers(params);
     if (runLength(layout) >= kShortestQuantizedRun) {
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-            quantizeRun(block, values.data() + first, count, first);
+            quantizer.run(quantizers[static_cast<std::size_t>(block)], block, values.data() + first, count, first);
+            advance(count);
         });
         return;
     }
     for (int64_t b = 0; b < layout.blockCount(); ++b) {
         const auto blockValues = grouped->block(b);
-        quantizeRun(b, blockValues.data(), static_cast<int64_t>(blockValues.size()), -1);
+        quantizer.run(quantizers[static_cast<std::size_t>(b)], b, blockValues.data(),
+                      static_cast<int64_t>(blockValues.size()), -1);
+        advance(static_cast<int64_t>(blockValues.size()));
     }
-    if (outputs) {
+    if (quantizer.writesOutputs()) {
+        const bool keepIntegers = !result.integers.empty();
+        const bool keepDequantized = !result.dequantized.empty();
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-            const IntegerQuantizer& quantizer = quantizers[static_cast<std::size_t>(block)];
+            const IntegerQuantizer& blockQuantizer = quantizers[static_cast<std::size_t>(block)];
             for (int64_t i = first; i < first + count; ++i) {
-                const int32_t q = quantizer.quantize(values[static_cast<std::size_t>(i)]);
-                if (options.keepIntegers)
+                const int32_t q = blockQuantizer.quantize(values[static_cast<std::size_t>(i)]);
+                if (keepIntegers)
                     result.integers[static_cast<std::size_t>(i)] = q;
-                if (options.keepDequantized)
-                    result.dequantized[static_cast<std::size_t>(i)] = quantizer.dequantize(q);
+                if (keepDequantized)
+                    result.dequantized[static_cast<std::size_t>(i)] = blockQuantizer.dequantize(q);
             }
         });
     }
+}
+
+// Blocks that are long contiguous runs (channels of the leading axis, groups along the last
+// axis): each block is calibrated and quantized right away, while its values are still in the
+// cache, so the tensor is read from memory once instead of twice. Every block's parameters and
+// sums are those of calibrating all blocks first. Returns the calibrated ranges.
+template <class Advance>
+std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> values, const QuantSpec& spec,
+                                                     const BlockLayout& layout, IntegerRunQuantizer& quantizer,
+                                                     Advance&& advance) {
+    std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        const auto blockValues = values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count));
+        const auto observer = makeObserver(spec);
+        observer->observe(blockValues);
+        const Range range = observer->range();
+        ranges[static_cast<std::size_t>(block)] = range;
+        float scale = 1.0f;
+        int32_t zeroPoint = 0;
+        computeBlockParams(range, spec, scale, zeroPoint);
+        const IntegerQuantizer blockQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
+                                              static_cast<int32_t>(spec.qmax()));
+        quantizer.run(blockQuantizer, block, blockValues.data(), count, first);
+        advance(count);
+    });
+    return ranges;
+}
+
+// Min-max calibration of blocks that are long contiguous runs, per tensor included: the block's
+// range is taken chunk by chunk (IntegerChunkQuantizer::finiteRange), and each chunk's own range
+// then tells the quantizer whether it can clip and which levels it uses, so it tracks neither.
+// A block holding non-finite values, or whose minimum or maximum is zero (which of +0 / -0 a
+// tie keeps depends on the lane order), is calibrated by the observer instead. The ranges equal
+// MinMaxObserver's. Advances twice per value (calibration, then quantization).
+template <class Advance>
+std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float> values, const QuantSpec& spec,
+                                                           const BlockLayout& layout, IntegerRunQuantizer& quantizer,
+                                                           Advance&& advance) {
+    std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
+    std::vector<float> chunkLowest;
+    std::vector<float> chunkHighest;
+    layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
+        const float* data = values.data() + first;
+        const auto chunks = static_cast<std::size_t>((count + IntegerChunkQuantizer::kChunk - 1) /
+                                                     IntegerChunkQuantizer::kChunk);
+        chunkLowest.resize(chunks);
+        chunkHighest.resize(chunks);
+        bool finite = chunks > 0;
+        for (std::size_t c = 0; c < chunks && finite; ++c) {
+            const int64_t begin = static_cast<int64_t>(c) * IntegerChunkQuantizer::kChunk;
+            const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
+            finite = IntegerChunkQuantizer::finiteRange(data + begin, n, chunkLowest[c], chunkHighest[c]);
+        }
+        Range range;
+        if (finite) {
+            range.min = *std::min_element(chunkLowest.begin(), chunkLowest.end());
+            range.max = *std::max_element(chunkHighest.begin(), chunkHighest.end());
+        }
+        const bool fromChunks = finite && range.min != 0.0f && range.max != 0.0f;
+        if (!fromChunks) {
+            const auto observer = makeObserver(spec);
+            observer->observe(values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
+            range = observer->range();
+        }
+        advance(count);
+        ranges[static_cast<std::size_t>(block)] = range;
+        float scale = 1.0f;
+        int32_t zeroPoint = 0;
+        computeBlockParams(range, spec, scale, zeroPoint);
+        const IntegerQuantizer blockQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
+                                              static_cast<int32_t>(spec.qmax()));
+        if (fromChunks)
+            quantizer.runFinite(blockQuantizer, block, data, count, first, chunkLowest, chunkHighest);
+        else
+            quantizer.run(blockQuantizer, block, data, count, first);
+        advance(count);
+    });
+    return ranges;
 }
 
 // Float codes (fp16, bf16, fp8, nf4): element by element.
@@ -281,6 +340,14 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     result.name = tensor.name();
     result.shape = tensor.shape();
     result.spec = spec;
+    // Integer formats whose blocks are long contiguous runs are calibrated block by block while
+    // they are quantized (min-max: per tensor too; see the two functions).
+    const bool contiguousIntegerRuns = !options.fixedParams && spec.format.isInteger() &&
+                                       blocksAreContiguous(layout) && runLength(layout) >= kShortestQuantizedRun;
+    const bool minMaxWhileQuantizing = contiguousIntegerRuns && spec.calib == CalibMethod::MinMax;
+    const bool calibrateWhileQuantizing =
+        minMaxWhileQuantizing || (contiguousIntegerRuns && spec.calib != CalibMethod::MovingAverage &&
+                                  layout.granularity() != Granularity::Tensor);
     if (options.fixedParams) {
         const auto expected = static_cast<std::size_t>(layout.blockCount());
         const QParams& fixed = *options.fixedParams;
@@ -296,15 +363,18 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         result.params = fixed;
         result.params.qmin = spec.qmin();
         result.params.qmax = spec.qmax();
+    } else if (calibrateWhileQuantizing) {
+        reportProgress(options.progress, Stage::Statistics, 0.0);
+        result.params.qmin = spec.qmin();
+        result.params.qmax = spec.qmax();
     } else {
         const auto ranges = calibrateLayout(tensor, spec, layout, options.progress, groupedValues);
         result.params = computeQParams(ranges, spec);
     }
-    const QParams& params = result.params;
 
     const auto values = tensor.values();
     const bool isInteger = spec.format.isInteger();
-    const uint32_t codes = codeCount(spec.format, params.qmin, params.qmax);
+    const uint32_t codes = codeCount(spec.format, result.params.qmin, result.params.qmax);
     MetricsAccumulator total(codes);
     std::vector<MetricsAccumulator> perBlock;
     if (options.perBlockMetrics) {
@@ -317,6 +387,10 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     if (options.keepDequantized)
         result.dequantized.resize(values.size());
 
+    // The results stage takes the second half of the job, or all of it when calibration happens
+    // block by block along the way.
+    const double resultsStart = calibrateWhileQuantizing ? 0.0 : 0.5;
+    const double work = static_cast<double>(values.size()) * (minMaxWhileQuantizing ? 2.0 : 1.0);
     int64_t done = 0;
     int64_t nextReport = kProgressStride;
     auto advance = [&](int64_t count) {
@@ -324,14 +398,23 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         if (done >= nextReport) {
             nextReport = done + kProgressStride;
             reportProgress(options.progress, Stage::Results,
-                           0.5 + 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
+                           resultsStart + (1.0 - resultsStart) * static_cast<double>(done) / work);
         }
     };
-    reportProgress(options.progress, Stage::Results, 0.5);
-    if (isInteger)
-        quantizeIntegerBlocks(values, layout, params, options, result, total, perBlock, groupedValues, advance);
-    else
-        quantizeFloatBlocks(values, layout, params, spec, options, result, total, perBlock, advance);
+    reportProgress(options.progress, Stage::Results, resultsStart);
+    if (isInteger) {
+        IntegerRunQuantizer quantizer(options, result, total, perBlock);
+        if (minMaxWhileQuantizing)
+            result.params = computeQParams(
+                minMaxCalibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
+        else if (calibrateWhileQuantizing)
+            result.params = computeQParams(calibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance),
+                                           spec);
+        else
+            quantizeIntegerBlocks(values, layout, result.params, quantizer, result, groupedValues, advance);
+    } else {
+        quantizeFloatBlocks(values, layout, result.params, spec, options, result, total, perBlock, advance);
+    }
     result.metrics = total.finish();
     for (const auto& accumulator : perBlock)
         result.blockMetrics.push_back(accumulator.finish());

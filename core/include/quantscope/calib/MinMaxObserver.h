@@ -13,8 +13,11 @@ public:
 
 protected:
     void observeFinite(std::span<const float> values) override;
+    std::size_t observeAll(std::span<const float> values) override;
 
 private:
+    void update(float lo, float hi);
+
     bool m_seen = false;
     float m_min = 0.0f;
     float m_max = 0.0f;

@@ -29,6 +29,11 @@ public:
 protected:
     // Receives only the finite values of a batch (never empty).
     virtual void observeFinite(std::span<const float> values) = 0;
+    // Observes a whole batch, non-finite values included, and returns how many values were not
+    // finite. The default counts them, filters them out when there are any and hands the rest to
+    // observeFinite; an observer that can skip them while it reads the batch overrides this to
+    // read the batch once instead of twice.
+    virtual std::size_t observeAll(std::span<const float> values);
 
 private:
     QuantSpec m_spec;

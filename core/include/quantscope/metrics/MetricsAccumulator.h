@@ -49,11 +49,20 @@ public:
             if (codes[i] < m_codeCount)
                 m_levels[codes[i]] = 1;
     }
+    // Whether addCodes would mark nothing new for codes in [lowest, highest] (none when
+    // lowest > highest): then the codes need not be computed at all.
+    bool levelsMarked(uint32_t lowest, uint32_t highest) const {
+        if (lowest > highest || m_codeCount == 0)
+            return true;
+        return highest < m_codeCount && allMarked(lowest, highest);
+    }
     void merge(const MetricsAccumulator& other);
 
     ErrorMetrics finish() const;
 
 private:
+    bool allMarked(uint32_t lowest, uint32_t highest) const;
+
     MetricSums m_sums;
     uint32_t m_codeCount = 0;
     // One byte per code: independent stores are much faster than read-modify-write of a bitmap.
