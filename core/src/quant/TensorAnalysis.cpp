@@ -174,6 +174,14 @@ void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& lay
     }
 }
 
+// The quantizer of one block calibrated to `range`.
+IntegerQuantizer quantizerFor(Range range, const QuantSpec& spec) {
+    float scale = 1.0f;
+    int32_t zeroPoint = 0;
+    computeBlockParams(range, spec, scale, zeroPoint);
+    return IntegerQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()), static_cast<int32_t>(spec.qmax()));
+}
+
 // Blocks that are long contiguous runs (channels of the leading axis, groups along the last
 // axis): each block is calibrated and quantized right away, while its values are still in the
 // cache, so the tensor is read from memory once instead of twice. Every block's parameters and
@@ -189,11 +197,7 @@ std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> valu
         observer->observe(blockValues);
         const Range range = observer->range();
         ranges[static_cast<std::size_t>(block)] = range;
-        float scale = 1.0f;
-        int32_t zeroPoint = 0;
-        computeBlockParams(range, spec, scale, zeroPoint);
-        const IntegerQuantizer blockQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
-                                              static_cast<int32_t>(spec.qmax()));
+        const IntegerQuantizer blockQuantizer = quantizerFor(range, spec);
         quantizer.run(blockQuantizer, block, blockValues.data(), count, first);
         advance(count);
     });
@@ -238,11 +242,7 @@ std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float
         }
         advance(count);
         ranges[static_cast<std::size_t>(block)] = range;
-        float scale = 1.0f;
-        int32_t zeroPoint = 0;
-        computeBlockParams(range, spec, scale, zeroPoint);
-        const IntegerQuantizer blockQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
-                                              static_cast<int32_t>(spec.qmax()));
+        const IntegerQuantizer blockQuantizer = quantizerFor(range, spec);
         if (fromChunks)
             quantizer.runFinite(blockQuantizer, block, data, count, first, chunkLowest, chunkHighest);
         else
