@@ -327,19 +327,23 @@ std::vector<uint8_t> OnnxModelFile::externalBytes(const onnx::TensorProto& tenso
     return bytes;
 }
 
+const uint8_t* OnnxModelFile::packedBytes(const onnx::TensorProto& tensor, const TensorInfo& info,
+                                         std::vector<uint8_t>& externalData) const
+{
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+        externalData = externalBytes(tensor, info);
+        return externalData.data();
+    }
+    if (tensor.has_raw_data())
+        return reinterpret_cast<const uint8_t*>(tensor.raw_data().data());
+    return nullptr;
+}
+
 std::vector<float> OnnxModelFile::readFloats(const onnx::TensorProto& tensor, const TensorInfo& info) const
 {
     std::vector<float> values(info.elements);
-    const bool external = tensor.data_location() == onnx::TensorProto::EXTERNAL;
-    if (external || tensor.has_raw_data()) {
-        std::vector<uint8_t> externalData;
-        const uint8_t* base;
-        if (external) {
-            externalData = externalBytes(tensor, info);
-            base = externalData.data();
-        } else {
-            base = reinterpret_cast<const uint8_t*>(tensor.raw_data().data());
-        }
+    std::vector<uint8_t> externalData;
+    if (const uint8_t* base = packedBytes(tensor, info, externalData)) {
         if (info.dtype == DType::F32) {
             std::memcpy(values.data(), base, info.bytes);
         } else {
@@ -368,16 +372,8 @@ std::vector<int64_t> OnnxModelFile::readInts(const onnx::TensorProto& tensor, co
     if (!isIntegerType(info.dtype))
         throw Error(subject(info.name), "expected an integer tensor, found " + std::string(dtypeName(info.dtype)));
     std::vector<int64_t> values(info.elements);
-    const bool external = tensor.data_location() == onnx::TensorProto::EXTERNAL;
-    if (external || tensor.has_raw_data()) {
-        std::vector<uint8_t> externalData;
-        const uint8_t* base;
-        if (external) {
-            externalData = externalBytes(tensor, info);
-            base = externalData.data();
-        } else {
-            base = reinterpret_cast<const uint8_t*>(tensor.raw_data().data());
-        }
+    std::vector<uint8_t> externalData;
+    if (const uint8_t* base = packedBytes(tensor, info, externalData)) {
         for (uint64_t i = 0; i < info.elements; ++i) {
             if (info.dtype == DType::I64)
                 values[i] = loadLittleEndian<int64_t>(base + 8 * i);

@@ -51,6 +51,10 @@ public:
 private:
     std::string subject(const std::string& name) const { return m_path + ": " + name; }
     std::vector<uint8_t> externalBytes(const onnx::TensorProto& tensor, const TensorInfo& info) const;
+    // The tensor's little-endian packed bytes: external data (read into `externalData`) or
+    // raw_data; nullptr when the values are in the typed fields (float_data, int64_data...).
+    const uint8_t* packedBytes(const onnx::TensorProto& tensor, const TensorInfo& info,
+                               std::vector<uint8_t>& externalData) const;
     void checkExternal(const onnx::TensorProto& tensor, const TensorInfo& info, uint64_t& offset) const;
 
     std::string m_path;
