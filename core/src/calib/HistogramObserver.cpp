@@ -64,6 +64,15 @@ int64_t HistogramObserver::destinationBins() const {
     return int64_t{1} << std::clamp(bits, 1, 16);
 }
 
+void HistogramObserver::rebinWith(std::span<const float> values, float combinedMin, float combinedMax) {
+    std::vector<double> combined(kBins, 0.0);
+    addToHistogram(values, combinedMin, combinedMax, combined);
+    addByCentres(m_histogram, m_min, m_max, combinedMin, combinedMax, combined);
+    m_histogram = std::move(combined);
+    m_min = combinedMin;
+    m_max = combinedMax;
+}
+
 void HistogramObserver::observeFinite(std::span<const float> values) {
     const auto [lowest, highest] = std::minmax_element(values.begin(), values.end());
     const float batchMin = *lowest;
@@ -81,12 +90,7 @@ void HistogramObserver::observeFinite(std::span<const float> values) {
 
     if (m_min == m_max) {
         // Everything so far had one value (torch would drop it): re-bin it as a point mass.
-        std::vector<double> combined(kBins, 0.0);
-        addToHistogram(values, combinedMin, combinedMax, combined);
-        addByCentres(m_histogram, m_min, m_max, combinedMin, combinedMax, combined);
-        m_histogram = std::move(combined);
-        m_min = combinedMin;
-        m_max = combinedMax;
+        rebinWith(values, combinedMin, combinedMax);
         return;
     }
 
@@ -95,12 +99,7 @@ void HistogramObserver::observeFinite(std::span<const float> values) {
     const float coarseSpan = static_cast<float>(kBins) * fineWidth;
     const double rate = std::ceil(static_cast<double>((combinedMax - combinedMin) / coarseSpan));
     if (!(fineWidth > 0.0f) || !std::isfinite(coarseSpan) || !(rate <= kMaxDownsampleRate)) {
-        std::vector<double> combined(kBins, 0.0);
-        addToHistogram(values, combinedMin, combinedMax, combined);
-        addByCentres(m_histogram, m_min, m_max, combinedMin, combinedMax, combined);
-        m_histogram = std::move(combined);
-        m_min = combinedMin;
-        m_max = combinedMax;
+        rebinWith(values, combinedMin, combinedMax);
         return;
     }
     const auto downsampleRate = static_cast<int64_t>(std::max(rate, 1.0));

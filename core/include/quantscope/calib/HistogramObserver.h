@@ -38,6 +38,9 @@ protected:
     void observeFinite(std::span<const float> values) override;
 
 private:
+    // A fresh histogram over [combinedMin, combinedMax] holding `values` plus the old bins, each
+    // moved whole to where its centre falls.
+    void rebinWith(std::span<const float> values, float combinedMin, float combinedMax);
     double quantizationError(int64_t startBin, int64_t endBin) const;
     int64_t destinationBins() const;
 
