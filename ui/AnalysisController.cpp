@@ -43,19 +43,23 @@ AnalysisController::AnalysisController(Session* session, JobRunner* jobs, QObjec
     connect(&m_analyzeAllTimer, &QTimer::timeout, this, &AnalysisController::analyzeAll);
     connect(session, &Session::currentRowChanged, this, &AnalysisController::onCurrentRowChanged);
     connect(session, &Session::settingsChanged, this, &AnalysisController::onSettingsChanged);
-    connect(session, &Session::fileChanged, this, &AnalysisController::onTensorsChanged);
-    // The session announces its new current row right after; that loads the tensor.
-    connect(session, &Session::activationsChanged, this, &AnalysisController::onTensorsChanged);
+    // The session announces its new current row right after either; that loads the tensor.
+    connect(session, &Session::fileChanged, this, [this] { forgetRowsFrom(0); });
+    // Weight rows keep their numbers and values: only the activations' loaded data goes.
+    connect(session, &Session::activationsChanged, this, [this] { forgetRowsFrom(m_session->weightCount()); });
 }
 
-void AnalysisController::onTensorsChanged() {
-    m_histograms.clear();
-    m_tensor.reset();
-    m_tensorRow = -1;
-    m_markers.clear();
-    m_markerSpec.reset();
-    m_preview = {};
-    emit previewChanged();
+void AnalysisController::forgetRowsFrom(int firstRow) {
+    for (auto it = m_histograms.begin(); it != m_histograms.end();)
+        it = it.key() >= firstRow ? m_histograms.erase(it) : std::next(it);
+    if (m_tensorRow >= firstRow || !m_tensor) {
+        m_tensor.reset();
+        m_tensorRow = -1;
+        m_markers.clear();
+        m_markerSpec.reset();
+        m_preview = {};
+        emit previewChanged();
+    }
     int64_t elements = 0;
     for (int row = 0; row < m_session->tensorCount(); ++row)
         elements += static_cast<int64_t>(m_session->info(row).elements);

@@ -64,7 +64,8 @@ signals:
     void analysisFailed(const QString& message);
 
 private:
-    void onTensorsChanged();
+    // Drops what was loaded for rows from firstRow on (they now hold other tensors).
+    void forgetRowsFrom(int firstRow);
     void onCurrentRowChanged(int row);
     void onSettingsChanged(const QList<int>& rows);
     void startTensorLoad(int row);
