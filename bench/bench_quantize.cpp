@@ -1,7 +1,7 @@
 // Throughput of analyzeTensor (calibrate + quantize + all metrics) on a 64M-element float32
 // tensor, single thread, next to the machine's memory read bandwidth measured in the same run.
 //   bench_quantize [--elements N] [--repeat R]
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,6 @@
 #include "OutputFile.h"
 
-#include "quantscope/export/AtomicFile.h"
+#include "quantscope/io/AtomicFile.h"
 
 #include <cstdio>
 

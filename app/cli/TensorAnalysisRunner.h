@@ -2,7 +2,7 @@
 
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/io/WeightFile.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <optional>
 #include <string>

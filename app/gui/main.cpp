@@ -1,7 +1,7 @@
 // quantscope: the desktop app. Parses the command line and hands over to MainWindow.
-#include "MainWindow.h"
-#include "ScreenshotRunner.h"
-#include "Session.h"
+#include "window/MainWindow.h"
+#include "window/ScreenshotRunner.h"
+#include "session/Session.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/quant/QuantSpec.h"

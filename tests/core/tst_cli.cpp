@@ -1,7 +1,7 @@
 // quantscope-cli as scripts use it: exit codes, messages, JSON, --params round trips, outputs.
 #include "quantscope/io/NpyWriter.h"
 #include "quantscope/io/WeightFile.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 
 #include "CliRunner.h"
 

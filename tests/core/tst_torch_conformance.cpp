@@ -15,7 +15,7 @@
 #include "quantscope/calib/HistogramObserver.h"
 #include "quantscope/calib/Observer.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include <QFile>

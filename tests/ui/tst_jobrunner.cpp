@@ -1,6 +1,6 @@
 // The job runner: progress arrives on the GUI thread, cancel stops work through the core's
 // progress callback, and a result that a newer job on the same channel superseded is dropped.
-#include "JobRunner.h"
+#include "session/JobRunner.h"
 
 #include "quantscope/Error.h"
 

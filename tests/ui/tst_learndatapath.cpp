@@ -1,7 +1,7 @@
 // The integer datapath lesson: its step-by-step integer arithmetic for one output of a quantized
 // demo layer equals, bit for bit, what the SIMD kernels compute for the same integers, on every
 // layer, for several samples and outputs, with symmetric and affine weights.
-#include "LearnDatapath.h"
+#include "learn/LearnDatapath.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/kernels/FixedPointMultiplier.h"

@@ -3,15 +3,15 @@
 // analyzeTensor run directly.
 #include "ui/UiTestUtils.h"
 
-#include "FineHistogram.h"
-#include "LearnMappingPage.h"
-#include "LearnMappingSteps.h"
-#include "LearnTensorStudy.h"
-#include "TensorResultBuilder.h"
+#include "quantscope/analysis/FineHistogram.h"
+#include "learn/LearnMappingPage.h"
+#include "learn/LearnMappingSteps.h"
+#include "learn/LearnTensorStudy.h"
+#include "quantscope/analysis/TensorResultBuilder.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include <QTest>

@@ -4,21 +4,21 @@
 #include "ui/ExportThroughWindow.h"
 #include "ui/UiTestUtils.h"
 
-#include "AnalysisController.h"
-#include "DistributionPlot.h"
-#include "JobRunner.h"
-#include "MainWindow.h"
-#include "MetricText.h"
-#include "MetricsPanel.h"
-#include "ModelComparison.h"
-#include "ParamsExchange.h"
-#include "Session.h"
-#include "SettingsPanel.h"
+#include "session/AnalysisController.h"
+#include "views/DistributionPlot.h"
+#include "session/JobRunner.h"
+#include "window/MainWindow.h"
+#include "widgets/MetricText.h"
+#include "widgets/MetricsPanel.h"
+#include "session/ModelComparison.h"
+#include "session/ParamsExchange.h"
+#include "session/Session.h"
+#include "widgets/SettingsPanel.h"
 
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/io/WeightFile.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <QApplication>
 #include <QComboBox>

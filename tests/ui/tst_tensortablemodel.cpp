@@ -3,16 +3,16 @@
 // sortable to the top, and a name filter.
 #include "ui/UiTestUtils.h"
 
-#include "AnalysisController.h"
-#include "JobRunner.h"
-#include "MetricText.h"
-#include "Session.h"
-#include "TensorBrowser.h"
-#include "TensorFilterProxy.h"
-#include "TensorTableModel.h"
+#include "session/AnalysisController.h"
+#include "session/JobRunner.h"
+#include "widgets/MetricText.h"
+#include "session/Session.h"
+#include "widgets/TensorBrowser.h"
+#include "widgets/TensorFilterProxy.h"
+#include "widgets/TensorTableModel.h"
 
 #include "quantscope/io/WeightFile.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <QAbstractItemModelTester>
 #include <QItemSelectionModel>

@@ -1,7 +1,7 @@
 #include "quantscope/export/QParamsDocument.h"
 
 #include "quantscope/Error.h"
-#include "quantscope/export/AtomicFile.h"
+#include "quantscope/io/AtomicFile.h"
 
 #include <nlohmann/json.hpp>
 

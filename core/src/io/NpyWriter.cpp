@@ -1,7 +1,7 @@
 #include "quantscope/io/NpyWriter.h"
 
 #include "quantscope/Error.h"
-#include "quantscope/export/AtomicFile.h"
+#include "quantscope/io/AtomicFile.h"
 #include "quantscope/io/NpyHeader.h"
 #include "quantscope/tensor/TensorInfo.h"
 

@@ -1,6 +1,6 @@
 #include "quantscope/io/OnnxReader.h"
 
-#include "model/OnnxModelFile.h"
+#include "io/OnnxModelFile.h"
 #include "quantscope/Error.h"
 
 namespace quantscope {

@@ -1,6 +1,6 @@
 #include "quantscope/model/OnnxGraphLoader.h"
 
-#include "model/OnnxModelFile.h"
+#include "io/OnnxModelFile.h"
 #include "quantscope/Error.h"
 
 #include <set>

@@ -6,7 +6,7 @@
 #include "quantscope/model/ModelQuantConfig.h"
 #include "quantscope/model/QuantMode.h"
 #include "quantscope/model/SampleSet.h"
-#include "quantscope/quant/TensorAnalysis.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <map>
 #include <memory>

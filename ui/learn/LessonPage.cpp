@@ -1,0 +1,56 @@
+#include "learn/LessonPage.h"
+
+#include "learn/LessonPreset.h"
+
+#include <QGridLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+namespace quantscope::ui {
+
+LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
+    auto* content = new QWidget(this);
+    auto* grid = new QGridLayout(content);
+    grid->setColumnStretch(1, 1);
+    grid->setVerticalSpacing(14);
+    auto* intro = new QLabel(
+        tr("<p>Each lesson opens the bundled digits demo, selects a tensor, sets the quantization and "
+           "shows the page that makes the point. Every lesson is one undoable step (Ctrl+Z). "
+           "F5 switches presentation mode (large type), F11 full screen.</p>"),
+        content);
+    intro->setWordWrap(true);
+    grid->addWidget(intro, 0, 0, 1, 2);
+    int row = 1;
+    for (const LessonPreset& lesson : LessonPreset::all()) {
+        auto* button = new QPushButton(lesson.title, content);
+        button->setObjectName(QStringLiteral("lesson-") + lesson.id);
+        QFont font = button->font();
+        font.setBold(true);
+        font.setPointSizeF(font.pointSizeF() * 1.15);
+        button->setFont(font);
+        button->setMinimumHeight(44);
+        button->setMinimumWidth(300);
+        auto* text = new QLabel(lesson.explanation, content);
+        text->setWordWrap(true);
+        grid->addWidget(button, row, 0, Qt::AlignTop);
+        grid->addWidget(text, row, 1);
+        connect(button, &QPushButton::clicked, this, [this, id = lesson.id] { emit lessonChosen(id); });
+        ++row;
+    }
+    auto* present = new QPushButton(tr("Presentation mode (F5) and full screen"), content);
+    present->setCheckable(true);
+    connect(present, &QPushButton::toggled, this, &LessonPage::presentationRequested);
+    grid->addWidget(present, row, 0);
+    grid->setRowStretch(row + 1, 1);
+    auto* scroll = new QScrollArea(this);
+    scroll->setWidgetResizable(true);
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidget(content);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(scroll);
+}
+
+} // namespace quantscope::ui

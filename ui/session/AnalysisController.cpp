@@ -1,0 +1,334 @@
+#include "session/AnalysisController.h"
+
+#include "session/JobRunner.h"
+#include "session/Session.h"
+#include "quantscope/analysis/TensorResultBuilder.h"
+
+#include "quantscope/io/WeightFile.h"
+
+#include <QFileInfo>
+#include <QMetaObject>
+#include <QPointer>
+
+namespace quantscope::ui {
+namespace {
+
+// Markers depend on the format and range options, not on the method or granularity in use.
+QuantSpec markerKey(QuantSpec spec) {
+    spec.calib = CalibMethod::MinMax;
+    spec.granularity = Granularity::Tensor;
+    spec.axis = 0;
+    spec.groupSize = 128;
+    return spec;
+}
+
+struct LoadedTensor {
+    int row = -1;
+    std::shared_ptr<const Tensor> tensor;
+    std::shared_ptr<const FineHistogram> histogram;
+};
+
+struct MarkerSet {
+    int row = -1;
+    QuantSpec spec;
+    std::map<CalibMethod, Range> markers;
+};
+
+} // namespace
+
+AnalysisController::AnalysisController(Session* session, JobRunner* jobs, QObject* parent)
+    : QObject(parent), m_session(session), m_jobs(jobs) {
+    m_analyzeAllTimer.setSingleShot(true);
+    m_analyzeAllTimer.setInterval(250);
+    connect(&m_analyzeAllTimer, &QTimer::timeout, this, &AnalysisController::analyzeAll);
+    connect(session, &Session::currentRowChanged, this, &AnalysisController::onCurrentRowChanged);
+    connect(session, &Session::settingsChanged, this, &AnalysisController::onSettingsChanged);
+    // The session announces its new current row right after either; that loads the tensor.
+    connect(session, &Session::fileChanged, this, [this] { forgetRowsFrom(0); });
+    // Weight rows keep their numbers and values: only the activations' loaded data goes.
+    connect(session, &Session::activationsChanged, this, [this] { forgetRowsFrom(m_session->weightCount()); });
+}
+
+void AnalysisController::forgetRowsFrom(int firstRow) {
+    for (auto it = m_histograms.begin(); it != m_histograms.end();)
+        it = it.key() >= firstRow ? m_histograms.erase(it) : std::next(it);
+    if (m_tensorRow >= firstRow || !m_tensor) {
+        m_tensor.reset();
+        m_tensorRow = -1;
+        m_markers.clear();
+        m_markerSpec.reset();
+        m_preview = {};
+        emit previewChanged();
+    }
+    int64_t elements = 0;
+    for (int row = 0; row < m_session->tensorCount(); ++row)
+        elements += static_cast<int64_t>(m_session->info(row).elements);
+    if (elements <= m_autoAnalyzeLimit)
+        scheduleAnalyzeAll();
+}
+
+void AnalysisController::openFile(const QString& path) {
+    const std::string file = path.toStdString();
+    m_openJob = m_jobs->start(QStringLiteral("open"), tr("Opening %1").arg(QFileInfo(path).fileName()),
+                              [file](const ProgressCallback& progress) {
+                                  reportProgress(progress, Stage::Opened, 0.0);
+                                  std::shared_ptr<const WeightFile> opened = openWeightFile(file);
+                                  reportProgress(progress, Stage::TensorsListed, 1.0);
+                                  return QVariant::fromValue(opened);
+                              });
+    const int id = m_openJob;
+    auto connections = std::make_shared<QList<QMetaObject::Connection>>();
+    auto disconnectAll = [connections] {
+        for (const auto& c : std::as_const(*connections))
+            QObject::disconnect(c);
+    };
+    connections->append(connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
+        if (job != id)
+            return;
+        disconnectAll();
+        m_session->setFile(value.value<std::shared_ptr<const WeightFile>>());
+        emit fileOpened(path);
+    }));
+    connections->append(connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
+        if (job != id)
+            return;
+        disconnectAll();
+        emit openFailed(path, message);
+    }));
+    for (auto signal : {&JobRunner::cancelled, &JobRunner::dropped})
+        connections->append(connect(m_jobs, signal, this, [=](int job) {
+            if (job == id)
+                disconnectAll();
+        }));
+}
+
+void AnalysisController::onCurrentRowChanged(int row) {
+    m_markers.clear();
+    m_markerSpec.reset();
+    if (row < 0 || !m_session->hasTensors()) {
+        m_preview = {};
+        emit previewChanged();
+        return;
+    }
+    if (m_tensorRow == row && m_tensor) {
+        updatePreview();
+        if (!m_session->result(row))
+            startExactAnalysis();
+        else
+            startMarkers();
+        return;
+    }
+    startTensorLoad(row);
+}
+
+void AnalysisController::startTensorLoad(int row) {
+    m_tensor.reset();
+    m_tensorRow = -1;
+    m_preview = {};
+    emit previewChanged();
+    const auto file = m_session->source(row);
+    const std::string name = m_session->info(row).name;
+    QPointer<AnalysisController> self(this);
+    const int id = m_jobs->start(QStringLiteral("tensor"), tr("Loading %1").arg(QString::fromStdString(name)),
+                                 [file, name, row](const ProgressCallback& progress) {
+                                     reportProgress(progress, Stage::Opened, 0.0);
+                                     auto tensor = std::make_shared<const Tensor>(file->load(name));
+                                     reportProgress(progress, Stage::Statistics, 0.6);
+                                     auto histogram = std::make_shared<const FineHistogram>(
+                                         FineHistogram::build(tensor->values()));
+                                     reportProgress(progress, Stage::Results, 1.0);
+                                     return QVariant::fromValue(LoadedTensor{row, tensor, histogram});
+                                 });
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
+        if (job != id)
+            return;
+        disconnect(*connection);
+        const auto loaded = value.value<LoadedTensor>();
+        if (loaded.row != m_session->currentRow() || file != m_session->source(loaded.row))
+            return;
+        m_tensor = loaded.tensor;
+        m_tensorRow = loaded.row;
+        m_histograms.insert(loaded.row, loaded.histogram);
+        updatePreview();
+        if (!m_session->result(row))
+            startExactAnalysis(); // the markers follow it
+        else
+            startMarkers();
+    });
+    auto failure = std::make_shared<QMetaObject::Connection>();
+    *failure = connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
+        if (job != id)
+            return;
+        disconnect(*failure);
+        emit analysisFailed(message);
+    });
+}
+
+void AnalysisController::onSettingsChanged(const QList<int>& rows) {
+    const int current = m_session->currentRow();
+    if (rows.contains(current) && m_tensor && m_tensorRow == current) {
+        updatePreview();
+        // The exact result goes first (it is what the user waits for); the markers follow it.
+        if (!m_session->result(current))
+            startExactAnalysis();
+        else if (!markersCurrent())
+            startMarkers();
+    }
+    scheduleAnalyzeAll();
+}
+
+bool AnalysisController::markersCurrent() const {
+    const int row = m_session->currentRow();
+    return m_markerSpec && row >= 0 && *m_markerSpec == markerKey(m_session->settings(row).spec);
+}
+
+void AnalysisController::startExactAnalysis() {
+    const int row = m_tensorRow;
+    const auto tensor = m_tensor;
+    const TensorSettings settings = m_session->settings(row);
+    QPointer<Session> session(m_session);
+    QPointer<AnalysisController> self(this);
+    const int id = m_jobs->start(QStringLiteral("exact"), tr("Quantizing %1").arg(m_session->tensorName(row)),
+                                 [tensor, settings](const ProgressCallback& progress) {
+                                     return QVariant::fromValue(std::shared_ptr<const TensorResult>(
+                                         TensorResultBuilder::build(*tensor, settings, progress)));
+                                 });
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
+        if (job != id)
+            return;
+        disconnect(*connection);
+        // The same tensor still loaded (not a new one under the same row number).
+        if (m_tensorRow == row && m_tensor == tensor &&
+            m_session->offerResult(row, value.value<std::shared_ptr<const TensorResult>>())) {
+            updatePreview();
+            if (!markersCurrent())
+                startMarkers();
+        }
+    });
+    auto failure = std::make_shared<QMetaObject::Connection>();
+    *failure = connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
+        if (job != id)
+            return;
+        disconnect(*failure);
+        emit analysisFailed(message);
+    });
+}
+
+void AnalysisController::startMarkers() {
+    const int row = m_tensorRow;
+    if (row < 0 || !m_tensor)
+        return;
+    const auto tensor = m_tensor;
+    const QuantSpec spec = markerKey(m_session->settings(row).spec);
+    const int id = m_jobs->start(QStringLiteral("markers"), tr("Comparing calibration methods"),
+                                 [tensor, spec, row](const ProgressCallback& progress) {
+                                     return QVariant::fromValue(MarkerSet{
+                                         row, spec, TensorResultBuilder::calibrationMarkers(*tensor, spec, progress)});
+                                 });
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
+        if (job != id)
+            return;
+        disconnect(*connection);
+        const auto set = value.value<MarkerSet>();
+        if (set.row != m_session->currentRow() || m_tensor != tensor)
+            return;
+        m_markers = set.markers;
+        m_markerSpec = set.spec;
+        updatePreview();
+        emit markersChanged();
+    });
+}
+
+void AnalysisController::previewManualRange(Range range) { updatePreview(range); }
+
+void AnalysisController::updatePreview(std::optional<Range> dragged) {
+    const int row = m_session->currentRow();
+    const auto histogram = m_histograms.value(row);
+    if (row < 0 || !histogram || histogram->isEmpty()) {
+        m_preview = {};
+        emit previewChanged();
+        return;
+    }
+    const TensorSettings& settings = m_session->settings(row);
+    Preview preview;
+    preview.valid = true;
+    preview.dragged = dragged.has_value();
+    const Range fullRange{static_cast<float>(histogram->min()), static_cast<float>(histogram->max())};
+    if (dragged) {
+        preview.clip = *dragged;
+    } else if (settings.manualRange) {
+        preview.clip = *settings.manualRange;
+    } else if (const auto result = m_session->result(row); result && result->analysis.params.blockCount() == 1) {
+        preview.clip = {result->analysis.params.min.front(), result->analysis.params.max.front()};
+    } else if (markersCurrent() && m_markers.count(settings.spec.calib)) {
+        preview.clip = m_markers.at(settings.spec.calib);
+    } else if (settings.spec.calib == CalibMethod::Percentile) {
+        // Until the worker's answer, the fine histogram's quantiles are a close estimate.
+        const double p = settings.spec.percentile;
+        preview.clip = {static_cast<float>(histogram->quantile(100.0 - p)), static_cast<float>(histogram->quantile(p))};
+        preview.clipIsEstimate = true;
+    } else {
+        preview.clip = fullRange;
+        preview.clipIsEstimate = settings.spec.calib != CalibMethod::MinMax;
+    }
+    try {
+        preview.estimate = MetricsPreview::estimate(*histogram, settings.spec, preview.clip);
+    } catch (const std::exception& e) {
+        preview.valid = false;
+        emit analysisFailed(QString::fromStdString(e.what()));
+    }
+    m_preview = preview;
+    emit previewChanged();
+}
+
+void AnalysisController::scheduleAnalyzeAll() {
+    if (m_session->hasTensors())
+        m_analyzeAllTimer.start();
+}
+
+void AnalysisController::analyzeAll() {
+    if (!m_session->hasTensors())
+        return;
+    struct Item {
+        int row;
+        std::string name;
+        TensorSettings settings;
+        std::shared_ptr<const WeightFile> source;
+    };
+    std::vector<Item> items;
+    // The selected tensor's metrics come from its exact analysis (already scheduled), not twice.
+    const int current = m_tensor ? m_tensorRow : -1;
+    for (int row = 0; row < m_session->tensorCount(); ++row)
+        if (row != current && !m_session->summaryMetrics(row))
+            items.push_back({row, m_session->info(row).name, m_session->settings(row), m_session->source(row)});
+    if (items.empty())
+        return;
+    QPointer<Session> session(m_session);
+    m_jobs->start(QStringLiteral("summaries"), tr("Analysing %n tensor(s)", nullptr, static_cast<int>(items.size())),
+                  [items, session](const ProgressCallback& progress) {
+                      for (std::size_t i = 0; i < items.size(); ++i) {
+                          const auto& item = items[i];
+                          const auto base = static_cast<double>(i) / items.size();
+                          const auto share = 1.0 / items.size();
+                          const ProgressCallback scaled = [&](Stage stage, double f) {
+                              return progress(stage, base + share * f);
+                          };
+                          reportProgress(scaled, Stage::Opened, 0.0);
+                          const Tensor tensor = item.source->load(item.name);
+                          TensorSummary summary = TensorResultBuilder::summarize(tensor, item.settings, scaled);
+                          // Each tensor's metrics are shown as soon as they exist; the session
+                          // drops them if the settings changed meanwhile.
+                          QMetaObject::invokeMethod(session, [session, file = item.source, row = item.row, summary] {
+                              if (session && session->source(row) == file)
+                                  session->offerSummary(row, summary);
+                          }, Qt::QueuedConnection);
+                      }
+                      reportProgress(progress, Stage::Results, 1.0);
+                      return QVariant();
+                  });
+}
+
+} // namespace quantscope::ui

@@ -1,0 +1,131 @@
+#include "session/JobRunner.h"
+
+#include "quantscope/Error.h"
+
+#include <QLoggingCategory>
+#include <QMetaObject>
+#include <QPointer>
+#include <QRunnable>
+#include <QThread>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+
+namespace quantscope::ui {
+
+// QT_LOGGING_RULES="quantscope.jobs.debug=true" traces every job.
+Q_LOGGING_CATEGORY(lcJobs, "quantscope.jobs", QtWarningMsg)
+
+struct JobRunner::Job {
+    int id = 0;
+    QString channel;
+    QString label;
+    std::atomic<bool> cancelRequested{false};
+    std::atomic<int> lastPermille{-1};
+};
+
+JobRunner::JobRunner(QObject* parent) : QObject(parent) {
+    m_pool.setMaxThreadCount(std::max(1, QThread::idealThreadCount()));
+}
+
+JobRunner::~JobRunner() {
+    cancelAll();
+    m_pool.waitForDone();
+}
+
+int JobRunner::start(const QString& channel, const QString& label, Work work) {
+    const int id = m_nextId++;
+    auto job = std::make_shared<Job>();
+    job->id = id;
+    job->channel = channel;
+    job->label = label;
+    if (!channel.isEmpty()) {
+        // The older job on this channel is stale now: stop it early; its result will be dropped.
+        if (const auto older = m_jobs.constFind(m_latestOnChannel.value(channel, 0)); older != m_jobs.cend())
+            (*older)->cancelRequested = true;
+        m_latestOnChannel.insert(channel, id);
+    }
+    m_jobs.insert(id, job);
+    qCDebug(lcJobs) << "start" << id << channel << label;
+    emit started(id, label);
+
+    QPointer<JobRunner> self(this);
+    m_pool.start([self, job, work = std::move(work)] {
+        const ProgressCallback progressCallback = [self, job](Stage, double fraction) {
+            if (job->cancelRequested)
+                return false;
+            // Throttle: at most one queued update per 0.1 % of progress.
+            const int permille = static_cast<int>(fraction * 1000.0);
+            if (permille != job->lastPermille.exchange(permille) && self)
+                QMetaObject::invokeMethod(self, [self, id = job->id, fraction] {
+                    if (self)
+                        self->reportProgress(id, fraction);
+                }, Qt::QueuedConnection);
+            return true;
+        };
+        QVariant result;
+        QString error;
+        bool wasCancelled = false;
+        try {
+            if (job->cancelRequested)
+                throw Cancelled();
+            result = work(progressCallback);
+        } catch (const Cancelled&) {
+            wasCancelled = true;
+        } catch (const std::exception& e) {
+            error = QString::fromStdString(e.what());
+        } catch (...) {
+            error = QStringLiteral("unexpected error");
+        }
+        if (self)
+            QMetaObject::invokeMethod(self, [self, job, result, error, wasCancelled] {
+                if (self)
+                    self->complete(job, result, error, wasCancelled);
+            }, Qt::QueuedConnection);
+    });
+    return id;
+}
+
+void JobRunner::cancel(int id) {
+    if (const auto it = m_jobs.constFind(id); it != m_jobs.cend())
+        (*it)->cancelRequested = true;
+}
+
+void JobRunner::cancelAll() {
+    for (const auto& job : std::as_const(m_jobs))
+        job->cancelRequested = true;
+}
+
+QString JobRunner::label(int id) const {
+    const auto it = m_jobs.constFind(id);
+    return it == m_jobs.cend() ? QString() : (*it)->label;
+}
+
+void JobRunner::waitForDone() { m_pool.waitForDone(); }
+
+void JobRunner::reportProgress(int id, double fraction) {
+    if (m_jobs.contains(id))
+        emit progress(id, fraction);
+}
+
+void JobRunner::complete(const std::shared_ptr<Job>& job, const QVariant& result, const QString& error,
+                         bool wasCancelled) {
+    m_jobs.remove(job->id);
+    qCDebug(lcJobs) << "done" << job->id << job->label << (wasCancelled ? "cancelled" : "") << error;
+    const bool stale = !job->channel.isEmpty() && m_latestOnChannel.value(job->channel) != job->id;
+    if (!stale && !job->channel.isEmpty())
+        m_latestOnChannel.remove(job->channel);
+    if (stale)
+        emit dropped(job->id);
+    else if (wasCancelled)
+        emit cancelled(job->id);
+    else if (!error.isEmpty())
+        emit failed(job->id, error);
+    else
+        emit finished(job->id, result);
+    if (m_jobs.isEmpty())
+        emit idle();
+}
+
+} // namespace quantscope::ui
