@@ -13,6 +13,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libbenchmark-dev
   qt6-qpa-plugins fonts-dejavu-core
+  python3 clang-format
 )
 
 run_as_root() {

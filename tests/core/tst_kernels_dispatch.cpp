@@ -235,9 +235,14 @@ class TestKernelsDispatch : public QObject {
                 for (auto& h : hits)
                     QCOMPARE(h.load(), 1);
             }
-            // An exception in any range reaches the caller, and the pool keeps working.
+            // An exception in the first range or in the last one (a worker's when there are
+            // several) reaches the caller, and the pool keeps working.
             QVERIFY_THROWS_EXCEPTION(Error, pool.parallelFor(8, [](int begin, int) {
-                if (begin > 0 || true)
+                if (begin == 0)
+                    throw Error("work", "failed");
+            }));
+            QVERIFY_THROWS_EXCEPTION(Error, pool.parallelFor(8, [](int, int end) {
+                if (end == 8)
                     throw Error("work", "failed");
             }));
             std::atomic<int> sum{0};

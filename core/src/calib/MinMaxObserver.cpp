@@ -1,54 +1,23 @@
 #include "quantscope/calib/MinMaxObserver.h"
 
+#include "quantscope/kernels/KernelRegistry.h"
+
 #include <algorithm>
-#include <limits>
 
 namespace quantscope {
 namespace {
 
-// The min/max reductions may be reordered (vectorised); built for AVX-512, AVX2 and baseline
-// x86-64 and chosen at load time. A NaN never wins a comparison, but ±Inf would: returns whether
-// the values held any non-finite one (x - x is 0 only for finite x), in which case lo and hi are
-// not the finite range.
-__attribute__((target_clones("avx512f", "avx2", "default"))) bool minMaxUnlessNonfinite(const float* data,
-                                                                                        std::size_t count,
-                                                                                        float& lo, float& hi) {
-    float low = lo;
-    float high = hi;
-    int nonfinite = 0;
-#pragma omp simd reduction(min : low) reduction(max : high) reduction(| : nonfinite)
-    for (std::size_t i = 0; i < count; ++i) {
-        low = data[i] < low ? data[i] : low;
-        high = data[i] > high ? data[i] : high;
-        nonfinite |= (data[i] - data[i]) == 0.0f ? 0 : 1;
-    }
-    lo = low;
-    hi = high;
-    return nonfinite != 0;
+// The vectorised range loops of the active kernel path (KernelRegistry, QUANTSCOPE_ISA).
+const kernels::ChunkKernels& chunkKernels() {
+    return kernels::KernelRegistry::active().chunk;
 }
 
-// The same over the finite values of a batch that holds others, in the pass that counts them: a
-// non-finite value takes part as +inf for the minimum and -inf for the maximum, which never wins
-// against lo / hi (the batch's first finite value). Returns the number of non-finite values.
-__attribute__((target_clones("avx512f", "avx2", "default"))) std::size_t
-minMaxSkippingNonfinite(const float* data, std::size_t count, float& lo, float& hi) {
-    constexpr float kInfinity = std::numeric_limits<float>::infinity();
-    float low = lo;
-    float high = hi;
-    std::size_t nonfinite = 0;
-#pragma omp simd reduction(min : low) reduction(max : high) reduction(+ : nonfinite)
-    for (std::size_t i = 0; i < count; ++i) {
-        const float x = data[i];
-        const bool finite = (x - x) == 0.0f;
-        const float forLow = finite ? x : kInfinity;
-        const float forHigh = finite ? x : -kInfinity;
-        low = forLow < low ? forLow : low;
-        high = forHigh > high ? forHigh : high;
-        nonfinite += finite ? 0 : 1;
-    }
-    lo = low;
-    hi = high;
-    return nonfinite;
+bool minMaxUnlessNonfinite(const float* data, std::size_t count, float& lo, float& hi) {
+    return chunkKernels().minMaxUnlessNonfinite(data, count, lo, hi);
+}
+
+std::size_t minMaxSkippingNonfinite(const float* data, std::size_t count, float& lo, float& hi) {
+    return chunkKernels().minMaxSkippingNonfinite(data, count, lo, hi);
 }
 
 bool isFinite(float x) { return (x - x) == 0.0f; }

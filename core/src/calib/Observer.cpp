@@ -7,6 +7,7 @@
 #include "quantscope/calib/MovingAverageObserver.h"
 #include "quantscope/calib/MseObserver.h"
 #include "quantscope/calib/PercentileObserver.h"
+#include "quantscope/kernels/KernelRegistry.h"
 
 #include <cmath>
 #include <string>
@@ -15,15 +16,9 @@
 namespace quantscope {
 namespace {
 
-// Counts NaN and ±Inf in a loop that vectorises (x - x is 0 only for finite x), built for AVX-512,
-// AVX2 and baseline x86-64 and chosen at load time.
-__attribute__((target_clones("avx512f", "avx2", "default"))) std::size_t countNonfinite(const float* data,
-                                                                                        std::size_t count) {
-    std::size_t nonfinite = 0;
-#pragma omp simd reduction(+ : nonfinite)
-    for (std::size_t i = 0; i < count; ++i)
-        nonfinite += (data[i] - data[i]) == 0.0f ? 0 : 1;
-    return nonfinite;
+// Counts NaN and ±Inf with the active kernel path's vectorised loop (KernelRegistry).
+std::size_t countNonfinite(const float* data, std::size_t count) {
+    return kernels::KernelRegistry::active().chunk.countNonfinite(data, count);
 }
 
 } // namespace

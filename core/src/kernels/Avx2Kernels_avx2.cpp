@@ -4,6 +4,7 @@
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 
+#include "ChunkLoops.h"
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
@@ -461,8 +462,9 @@ void int4GemvRows(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
-KernelTable makeTable() {
+constexpr KernelTable makeTable() {
     KernelTable t;
+    t.chunk = makeChunkKernels();
     t.path = IsaPath::Avx2;
     t.quantizeS8 = quantize<int8_t>;
     t.quantizeU8 = quantize<uint8_t>;
@@ -484,7 +486,8 @@ KernelTable makeTable() {
 } // namespace
 
 const KernelTable* avx2KernelTable() {
-    static const KernelTable table = makeTable();
+    // Constant-initialised: building it runs no code of this path, which the processor may lack.
+    static constexpr KernelTable table = makeTable();
     return &table;
 }
 

@@ -11,6 +11,8 @@
 // positive, silenced for this file only.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "ChunkLoops.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -601,8 +603,9 @@ void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
-KernelTable makeTable() {
+constexpr KernelTable makeTable() {
     KernelTable t;
+    t.chunk = makeChunkKernels();
     t.path = IsaPath::Avx512;
     t.quantizeS8 = quantize<int8_t>;
     t.quantizeU8 = quantize<uint8_t>;
@@ -624,7 +627,8 @@ KernelTable makeTable() {
 } // namespace
 
 const KernelTable* avx512KernelTable() {
-    static const KernelTable table = makeTable();
+    // Constant-initialised: building it runs no code of this path, which the processor may lack.
+    static constexpr KernelTable table = makeTable();
     return &table;
 }
 

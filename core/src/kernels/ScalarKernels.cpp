@@ -2,6 +2,7 @@
 // path does not specialise. It reads the same packed layouts as the SIMD paths.
 #include "Int8Epilogue.h"
 #include "PathTables.h"
+#include "ChunkLoops.h"
 
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -146,8 +147,9 @@ void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
-KernelTable makeTable() {
+constexpr KernelTable makeTable() {
     KernelTable t;
+    t.chunk = makeChunkKernels();
     t.path = IsaPath::Scalar;
     t.quantizeS8 = quantizeScalar<int8_t>;
     t.quantizeU8 = quantizeScalar<uint8_t>;
@@ -169,7 +171,8 @@ KernelTable makeTable() {
 } // namespace
 
 const KernelTable* scalarKernelTable() {
-    static const KernelTable table = makeTable();
+    // Constant-initialised: building it runs no code of this path, which the processor may lack.
+    static constexpr KernelTable table = makeTable();
     return &table;
 }
 

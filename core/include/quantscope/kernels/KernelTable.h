@@ -1,5 +1,6 @@
 #pragma once
 
+#include "quantscope/kernels/ChunkKernels.h"
 #include "quantscope/kernels/IsaPath.h"
 
 #include <cstddef>
@@ -104,6 +105,9 @@ struct KernelTable {
     // bf16 GEMM over kBf16PanelWidth-column panels [panelBegin, panelEnd).
     int bf16RowBlock = 4;
     void (*bf16GemmPanels)(const Bf16GemmProblem& problem, int panelBegin, int panelEnd) = nullptr;
+
+    // The calibration and tensor-analysis loops; every path has all of them.
+    ChunkKernels chunk;
 };
 
 } // namespace quantscope::kernels

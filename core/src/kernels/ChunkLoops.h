@@ -1,0 +1,214 @@
+#pragma once
+
+// The loops behind ChunkKernels, written once and included by each path's source file, which the
+// build compiles with that path's ISA flags (scalar: baseline x86-64). Everything here is in an
+// anonymous namespace so that each path keeps its own instantiations: a template shared across
+// files compiled with different flags could be merged by the linker into the AVX-512 one.
+//
+// `#pragma omp simd` allows the reordered reductions (the library is compiled with -fopenmp-simd;
+// no OpenMP runtime) and -ffp-contract=off keeps x * inverseScale rounded to float32 before the
+// rounding below, as torch computes it (levels at exact ties, such as x / S = 7.5, would round the
+// other way if GCC fused the multiply with the add).
+
+#include "quantscope/kernels/ChunkKernels.h"
+
+#include <cmath>
+#include <limits>
+
+namespace quantscope::kernels {
+namespace {
+
+constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
+
+// x / S rounded half to even, the one rounding of the analysis loops on every path: the
+// 1.5 * 2^23 trick, exact for |x / S| < 2^22 (anything larger is clipped whichever way it
+// rounds). Unlike nearbyint it vectorises everywhere. Never NaN nor -0 for a non-NaN x.
+inline float roundScaled(float x, float inverseScale) {
+    const float scaled = x * inverseScale;
+    return (scaled + kRoundingMagic) - kRoundingMagic;
+}
+
+// Clamps a level to [qmin, qmax] (a max then a min instruction; the level is never NaN).
+inline float clampLevel(float level, float qmin, float qmax) {
+    const float raised = level < qmin ? qmin : level;
+    return raised > qmax ? qmax : raised;
+}
+
+size_t countNonfiniteLoop(const float* data, size_t count) {
+    size_t nonfinite = 0;
+#pragma omp simd reduction(+ : nonfinite)
+    for (size_t i = 0; i < count; ++i)
+        nonfinite += (data[i] - data[i]) == 0.0f ? 0 : 1; // x - x is 0 only for finite x
+    return nonfinite;
+}
+
+// A NaN never wins a comparison, but ±Inf would: the range only counts when no value is
+// non-finite.
+bool minMaxUnlessNonfiniteLoop(const float* data, size_t count, float& lo, float& hi) {
+    float low = lo;
+    float high = hi;
+    int nonfinite = 0;
+#pragma omp simd reduction(min : low) reduction(max : high) reduction(| : nonfinite)
+    for (size_t i = 0; i < count; ++i) {
+        low = data[i] < low ? data[i] : low;
+        high = data[i] > high ? data[i] : high;
+        nonfinite |= (data[i] - data[i]) == 0.0f ? 0 : 1;
+    }
+    lo = low;
+    hi = high;
+    return nonfinite != 0;
+}
+
+// A non-finite value takes part as +inf for the minimum and -inf for the maximum, which never
+// wins against lo / hi when they start at a finite value.
+size_t minMaxSkippingNonfiniteLoop(const float* data, size_t count, float& lo, float& hi) {
+    constexpr float kInfinity = std::numeric_limits<float>::infinity();
+    float low = lo;
+    float high = hi;
+    size_t nonfinite = 0;
+#pragma omp simd reduction(min : low) reduction(max : high) reduction(+ : nonfinite)
+    for (size_t i = 0; i < count; ++i) {
+        const float x = data[i];
+        const bool finite = (x - x) == 0.0f;
+        const float forLow = finite ? x : kInfinity;
+        const float forHigh = finite ? x : -kInfinity;
+        low = forLow < low ? forLow : low;
+        high = forHigh > high ? forHigh : high;
+        nonfinite += finite ? 0 : 1;
+    }
+    lo = low;
+    hi = high;
+    return nonfinite;
+}
+
+// Quantizes a chunk and sums its errors. kMayClip = false assumes that no value is clipped and
+// skips the clamp and the clip/round split; kMayHoldNonfinite = false drops the handling of NaN
+// and ±Inf. Their arithmetic on the values they accept is the same, in the same order, so their
+// sums agree bit for bit with the full version's. The caller checks the assumptions afterwards:
+// a level outside [qmin, qmax] shows in the reduced lowest / highest level (assumptionsHeld), a
+// non-finite value makes sumX2 non-finite (NaN levels are ignored by the min / max reductions).
+// kTrackLevels = false leaves the level range to the caller.
+template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite, bool kTrackLevels>
+ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuantizer& quantizer, int32_t* integers,
+                                 float* dequantized) {
+    static_assert(kMayClip || !kMayHoldNonfinite, "non-finite values are only handled with clipping");
+    const float scale = quantizer.scale, inverseScale = quantizer.inverseScale, zeroPoint = quantizer.zeroPoint;
+    const float qmin = quantizer.qmin, qmax = quantizer.qmax;
+    float sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
+    int clipped = 0, finiteCount = 0;
+    float lowestLevel = std::numeric_limits<float>::infinity();
+    float highestLevel = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(+ : sumX2, sumXhat2, sumXXhat, sumAbs, sumClip2, sumRound2, clipped, finiteCount) \
+    reduction(max : maxAbs, highestLevel) reduction(min : lowestLevel)
+    for (int i = 0; i < count; ++i) {
+        const float x = values[i];
+        const bool finite = !kMayHoldNonfinite || (x - x) == 0.0f; // false for NaN and ±Inf
+        const float rounded = roundScaled(x, inverseScale);
+        // q - zeroPoint. Without clamping it is `rounded` itself: the cheapest version skips adding
+        // and subtracting the zero point. Levels are tracked relative to the zero point.
+        float fromZeroPoint = rounded;
+        bool isClipped = false;
+        if constexpr (kMayClip) {
+            float level = rounded + zeroPoint;
+            if constexpr (kMayHoldNonfinite)
+                level = x != x ? zeroPoint : level; // NaN maps to the zero point, as IntegerQuantizer
+            const float q = clampLevel(level, qmin, qmax);
+            isClipped = q != level;
+            fromZeroPoint = q - zeroPoint;
+        }
+        const float xhat = fromZeroPoint * scale;
+        const float xf = finite ? x : 0.0f;
+        const float xhatf = finite ? xhat : 0.0f;
+        const float error = xf - xhatf;
+        const float error2 = error * error;
+        const float absError = std::fabs(error);
+        sumX2 += xf * xf;
+        sumXhat2 += xhatf * xhatf;
+        sumXXhat += xf * xhatf;
+        sumAbs += absError;
+        maxAbs = maxAbs > absError ? maxAbs : absError;
+        const bool clippedFinite = finite & isClipped;
+        sumClip2 += clippedFinite ? error2 : 0.0f;
+        sumRound2 += clippedFinite ? 0.0f : error2;
+        clipped += clippedFinite ? 1 : 0;
+        if constexpr (kMayHoldNonfinite)
+            finiteCount += finite ? 1 : 0;
+        const float forLowest = finite ? fromZeroPoint : std::numeric_limits<float>::infinity();
+        const float forHighest = finite ? fromZeroPoint : -std::numeric_limits<float>::infinity();
+        if constexpr (kTrackLevels) {
+            lowestLevel = forLowest < lowestLevel ? forLowest : lowestLevel;
+            highestLevel = forHighest > highestLevel ? forHighest : highestLevel;
+        }
+        if constexpr (kWriteOutputs) {
+            integers[i] = static_cast<int32_t>(fromZeroPoint + zeroPoint);
+            dequantized[i] = xhat;
+        }
+    }
+    if constexpr (!kMayHoldNonfinite)
+        finiteCount = count;
+    lowestLevel += zeroPoint;
+    highestLevel += zeroPoint;
+    ChunkQuantizeResult result;
+    ChunkSums& sums = result.sums;
+    sums.sumX2 = sumX2;
+    sums.sumXhat2 = sumXhat2;
+    sums.sumXXhat = sumXXhat;
+    sums.sumAbs = sumAbs;
+    sums.maxAbs = maxAbs;
+    sums.sumClip2 = sumClip2;
+    sums.sumRound2 = sumRound2;
+    sums.count = finiteCount;
+    sums.clipped = clipped;
+    sums.nonfinite = count - finiteCount;
+    if (!kTrackLevels) {
+        result.lowestCode = 1;
+        result.highestCode = 0;
+    } else if (!kMayClip && !(lowestLevel >= qmin && highestLevel <= qmax)) {
+        result.assumptionsHeld = false;
+    } else if (finiteCount > 0) {
+        result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowestLevel - qmin));
+        result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(highestLevel - qmin));
+    }
+    return result;
+}
+
+template <bool kMayClip, bool kMayHoldNonfinite, bool kTrackLevels>
+ChunkQuantizeResult quantizeSums(const float* values, int count, const ChunkQuantizer& quantizer) {
+    return quantizeLoop<false, kMayClip, kMayHoldNonfinite, kTrackLevels>(values, count, quantizer, nullptr, nullptr);
+}
+
+void codesLoop(const float* values, int count, const ChunkQuantizer& quantizer, uint32_t* codes) {
+    const float inverseScale = quantizer.inverseScale, zeroPoint = quantizer.zeroPoint;
+    const float qmin = quantizer.qmin, qmax = quantizer.qmax;
+#pragma omp simd
+    for (int i = 0; i < count; ++i) {
+        const float x = values[i];
+        float level = roundScaled(x, inverseScale) + zeroPoint;
+        level = x != x ? zeroPoint : level;
+        const auto code = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(level, qmin, qmax) - qmin));
+        codes[i] = (x - x) == 0.0f ? code : 0xFFFFFFFFu;
+    }
+}
+
+constexpr ChunkKernels makeChunkKernels() {
+    ChunkKernels k;
+    k.countNonfinite = countNonfiniteLoop;
+    k.minMaxUnlessNonfinite = minMaxUnlessNonfiniteLoop;
+    k.minMaxSkippingNonfinite = minMaxSkippingNonfiniteLoop;
+    constexpr auto at = [](ChunkVersion version) { return static_cast<int>(version); };
+    k.quantize[at(ChunkVersion::NoClipFinite)] = quantizeSums<false, false, true>;
+    k.quantize[at(ChunkVersion::ClipFinite)] = quantizeSums<true, false, true>;
+    k.quantize[at(ChunkVersion::ClipNonfinite)] = quantizeSums<true, true, true>;
+    k.quantize[at(ChunkVersion::NoClipUntracked)] = quantizeSums<false, false, false>;
+    k.quantize[at(ChunkVersion::ClipUntracked)] = quantizeSums<true, false, false>;
+    k.quantizeWithOutputs[at(ChunkVersion::NoClipFinite)] = quantizeLoop<true, false, false, true>;
+    k.quantizeWithOutputs[at(ChunkVersion::ClipFinite)] = quantizeLoop<true, true, false, true>;
+    k.quantizeWithOutputs[at(ChunkVersion::ClipNonfinite)] = quantizeLoop<true, true, true, true>;
+    k.quantizeWithOutputs[at(ChunkVersion::NoClipUntracked)] = quantizeLoop<true, false, false, false>;
+    k.quantizeWithOutputs[at(ChunkVersion::ClipUntracked)] = quantizeLoop<true, true, false, false>;
+    k.codes = codesLoop;
+    return k;
+}
+
+} // namespace
+} // namespace quantscope::kernels
