@@ -61,8 +61,9 @@ int runCalibrate(const std::vector<std::string>& arguments)
     }
     std::printf("%s", table.render({false, false, false, false, true, true, true, true, true}).c_str());
     const BatchPlan plan(executor->graph(), batchSize);
-    std::printf("%lld samples from %s, batch %lld%s\n", static_cast<long long>(samples.count()), samples.path().c_str(),
-                static_cast<long long>(plan.batch()), plan.fixedBatch() ? " (fixed by the model)" : "");
+    std::printf("%lld samples from %s, batch %lld%s\n", static_cast<long long>(samples.count()),
+                samples.path().c_str(), static_cast<long long>(plan.batch()),
+                plan.fixedBatch() ? " (fixed by the model)" : "");
     return 0;
 }
 

@@ -103,7 +103,8 @@ int runEval(const std::vector<std::string>& arguments)
     if (std::find(modes.begin(), modes.end(), QuantMode::Static) != modes.end()) {
         progress.setLabel("calibrate");
         if (commandLine.has("--calib-samples")) {
-            const SampleSet calibration = samplesFrom(commandLine, executor->graph().inputs, "--calib-samples");
+            const SampleSet calibration =
+                samplesFrom(commandLine, executor->graph().inputs, "--calib-samples");
             model.calibrate(calibration, evalOptions.batchSize, progress.callback());
         } else {
             model.calibrate(samples, evalOptions.batchSize, progress.callback());
@@ -188,8 +189,9 @@ int runEval(const std::vector<std::string>& arguments)
         std::printf("%s", layerTable.render({false, true, true}).c_str());
     }
     std::printf("%lld samples from %s, batch %lld%s; int8 GEMM path %s, int4 weight-only path %s\n",
-                static_cast<long long>(samples.count()), samples.path().c_str(), static_cast<long long>(plan.batch()),
-                plan.fixedBatch() ? " (fixed by the model)" : "", int8Path.c_str(), int4Path.c_str());
+                static_cast<long long>(samples.count()), samples.path().c_str(),
+                static_cast<long long>(plan.batch()), plan.fixedBatch() ? " (fixed by the model)" : "",
+                int8Path.c_str(), int4Path.c_str());
     return 0;
 }
 

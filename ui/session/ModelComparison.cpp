@@ -136,8 +136,8 @@ void ModelComparison::startCapture() {
                                      const Executor executor(loadOnnxGraph(setup.model.toStdString()));
                                      ActivationCaptureOptions options;
                                      options.maxBytes = budget;
-                                     return QVariant::fromValue(
-                                         captureActivations(executor, samplesFor(executor, samples), options, progress));
+                                     return QVariant::fromValue(captureActivations(
+                                         executor, samplesFor(executor, samples), options, progress));
                                  });
 }
 

@@ -50,12 +50,8 @@ Sqnr sqnr(double signalEnergy, double noiseEnergy)
 
 ModelEvaluator::ModelEvaluator(const QuantizedModel& model, const SampleSet& samples,
                                std::optional<std::vector<int64_t>> labels, EvalOptions options)
-    : m_model(model)
-    , m_samples(samples)
-    , m_labels(std::move(labels))
-    , m_options(options)
-    , m_plan(model.executor().graph(), options.batchSize)
-{
+    : m_model(model), m_samples(samples), m_labels(std::move(labels)), m_options(options),
+      m_plan(model.executor().graph(), options.batchSize) {
     const Graph& graph = model.executor().graph();
     if (graph.outputs.empty())
         throw Error(graph.path, "the model has no outputs");
@@ -101,9 +97,9 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
         auto outputs = runBatch(mode, first, n);
         Value& out = outputs.at(m_outputName);
         if (out.shape.empty() || out.shape[0] != n)
-            throw Error(m_model.executor().graph().path, "output '" + m_outputName + "' has shape " + shapeToString(out.shape) +
-                                                             ", not one row per sample of the batch of " +
-                                                             std::to_string(m_plan.rowsFor(n)));
+            throw Error(m_model.executor().graph().path,
+                        "output '" + m_outputName + "' has shape " + shapeToString(out.shape) +
+                            ", not one row per sample of the batch of " + std::to_string(m_plan.rowsFor(n)));
         if (result.outputShape.empty()) {
             result.outputShape = out.shape;
             result.outputShape[0] = total;
@@ -125,10 +121,12 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
         }
         return best;
     };
-    const double passSeconds = fastestPass([&] {
-        for (int64_t first = 0; first < total; first += batch)
-            runBatch(mode, first, std::min(batch, total - first));
-    }, 0.4);
+    const double passSeconds = fastestPass(
+        [&] {
+            for (int64_t first = 0; first < total; first += batch)
+                runBatch(mode, first, std::min(batch, total - first));
+        },
+        0.4);
     result.throughputSps = static_cast<double>(total) / std::max(passSeconds, 1e-9);
     const int64_t latencyRuns = std::min<int64_t>(m_options.latencySamples, total);
     if (latencyRuns > 0) {

@@ -259,8 +259,8 @@ QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const
     return m_config.activation;
 }
 
-void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress)
-{
+void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
+                               const ProgressCallback& progress) {
     const Graph& graph = m_executor.graph();
     const BatchPlan plan(graph, batchSize);
     std::map<std::string, std::unique_ptr<Observer>> observers;
@@ -287,7 +287,8 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, cons
         realRows = std::min(plan.batch(), samples.count() - first);
         runRows = plan.rowsFor(realRows);
         m_executor.run(plan.inputs(samples, first, realRows), hooks);
-        reportProgress(progress, Stage::Statistics, static_cast<double>(first + realRows) / static_cast<double>(samples.count()));
+        reportProgress(progress, Stage::Statistics,
+                       static_cast<double>(first + realRows) / static_cast<double>(samples.count()));
     }
     m_activations.clear();
     for (const auto& name : order) {

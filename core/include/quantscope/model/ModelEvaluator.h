@@ -33,7 +33,7 @@ struct ModeResult {
     int64_t latencyBatch = 1;       // rows of a latency run: the fixed batch, else 1
     uint64_t sizeBytes = 0;
     std::vector<int64_t> outputShape; // [N, ...]: the first graph output over all samples
-    std::vector<float> outputs;     // the real samples' rows only
+    std::vector<float> outputs;       // the real samples' rows only
 };
 
 // Per quantized layer: its output against fp32 with only this layer quantized (local) and with
@@ -47,7 +47,7 @@ struct LayerSqnr {
 };
 
 struct EvalOptions {
-    int64_t batchSize = 256; // ignored when the model fixes its batch (see BatchPlan)
+    int64_t batchSize = 256;     // ignored when the model fixes its batch (see BatchPlan)
     int64_t latencySamples = 64; // single-sample runs timed for the latency
     // Timed passes repeat (after one warm-up batch) until this much time has passed, at least
     // three times; the fastest pass counts, which filters out other work on the machine.
