@@ -8,6 +8,7 @@
 #include "TextTable.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/model/BatchPlan.h"
 #include "quantscope/model/QuantizedModel.h"
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -34,7 +35,7 @@ int runCalibrate(const std::vector<std::string>& arguments)
     const ModelQuantConfig config = modelQuantConfigFrom(commandLine);
     const int64_t batchSize = batchSizeFrom(commandLine);
     const auto executor = loadModel(commandLine.positionals()[0]);
-    const SampleSet samples = samplesFrom(commandLine);
+    const SampleSet samples = samplesFrom(commandLine, executor->graph().inputs);
 
     QuantizedModel model(*executor, config);
     ProgressBar progress("calibrate");
@@ -59,7 +60,10 @@ int runCalibrate(const std::vector<std::string>& arguments)
                       single ? first(p.scale) : "", single ? std::to_string(p.zeroPoint[0]) : "", sqnr});
     }
     std::printf("%s", table.render({false, false, false, false, true, true, true, true, true}).c_str());
-    std::printf("%lld samples from %s\n", static_cast<long long>(samples.count()), samples.path().c_str());
+    const BatchPlan plan(executor->graph(), batchSize);
+    std::printf("%lld samples from %s, batch %lld%s\n", static_cast<long long>(samples.count()),
+                samples.path().c_str(), static_cast<long long>(plan.batch()),
+                plan.fixedBatch() ? " (fixed by the model)" : "");
     return 0;
 }
 

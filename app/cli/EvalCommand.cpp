@@ -79,7 +79,7 @@ int runEval(const std::vector<std::string>& arguments)
         throw Error("--min-time", "must be between 0 and 3600 seconds");
     const std::string modelPath = commandLine.positionals()[0];
     const auto executor = loadModel(modelPath);
-    const SampleSet samples = samplesFrom(commandLine);
+    const SampleSet samples = samplesFrom(commandLine, executor->graph().inputs);
     std::optional<std::vector<int64_t>> labels;
     if (const auto labelsPath = commandLine.value("--labels")) {
         labels = ImageFolderSamples::isFolder(*labelsPath)
@@ -96,13 +96,15 @@ int runEval(const std::vector<std::string>& arguments)
     mallopt(M_MMAP_THRESHOLD, 256 << 20);
     mallopt(M_TRIM_THRESHOLD, 512 << 20);
 
+    const BatchPlan plan(executor->graph(), evalOptions.batchSize);
     QuantizedModel model(*executor, config);
     ModelEvaluator evaluator(model, samples, labels, evalOptions);
     ProgressBar progress("eval");
     if (std::find(modes.begin(), modes.end(), QuantMode::Static) != modes.end()) {
         progress.setLabel("calibrate");
         if (commandLine.has("--calib-samples")) {
-            const SampleSet calibration = samplesFrom(commandLine, "--calib-samples");
+            const SampleSet calibration =
+                samplesFrom(commandLine, executor->graph().inputs, "--calib-samples");
             model.calibrate(calibration, evalOptions.batchSize, progress.callback());
         } else {
             model.calibrate(samples, evalOptions.batchSize, progress.callback());
@@ -140,6 +142,8 @@ int runEval(const std::vector<std::string>& arguments)
         document["model"] = modelPath;
         document["samples"] = samples.path();
         document["sample_count"] = samples.count();
+        document["batch"] = plan.batch();
+        document["batch_fixed_by_model"] = plan.fixedBatch().has_value();
         document["int8_path"] = int8Path;
         document["int4_path"] = int4Path;
         document["results"] = Json::array();
@@ -152,6 +156,8 @@ int runEval(const std::vector<std::string>& arguments)
             entry["latency_ms"] = r.latencyMs;
             entry["throughput_sps"] = r.throughputSps;
             entry["size_bytes"] = r.sizeBytes;
+            entry["batch"] = r.batch;
+            entry["latency_batch"] = r.latencyBatch;
             document["results"].push_back(entry);
         }
         document["layers"] = Json::array();
@@ -182,8 +188,9 @@ int runEval(const std::vector<std::string>& arguments)
             layerTable.addRow({layer.name, showSqnr(layer.local), showSqnr(layer.cumulative)});
         std::printf("%s", layerTable.render({false, true, true}).c_str());
     }
-    std::printf("%lld samples from %s, batch %lld; int8 GEMM path %s, int4 weight-only path %s\n",
-                static_cast<long long>(samples.count()), samples.path().c_str(), static_cast<long long>(evalOptions.batchSize),
+    std::printf("%lld samples from %s, batch %lld%s; int8 GEMM path %s, int4 weight-only path %s\n",
+                static_cast<long long>(samples.count()), samples.path().c_str(),
+                static_cast<long long>(plan.batch()), plan.fixedBatch() ? " (fixed by the model)" : "",
                 int8Path.c_str(), int4Path.c_str());
     return 0;
 }

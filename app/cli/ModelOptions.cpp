@@ -12,9 +12,13 @@ namespace quantscope::cli {
 std::vector<OptionSpec> modelOptionSpecs()
 {
     return {
-        {"--samples", true, false, "samples: .npy / .npz (N x input shape), .csv (one sample per row), or a folder of PNG/JPEG images with quantscope-images.json"},
-        {"--label-column", true, false, "CSV column (name or index) holding the labels; dropped from the samples"},
-        {"--batch-size", true, false, "samples per run, 1..65536 (default 256)"},
+        {"--samples", true, false,
+         "samples: .npy / .npz (N x input shape; an .npz keyed by the input names for a model with several "
+         "inputs), .csv (one sample per row), or a folder of PNG/JPEG images with quantscope-images.json"},
+        {"--label-column", true, false,
+         "CSV column (name or index) holding the labels; dropped from the samples"},
+        {"--batch-size", true, false,
+         "samples per run, 1..65536 (default 256; a model with a fixed batch always runs its own)"},
         {"--threads", true, false, "OpenBLAS threads for the fp32 layers, 1..256 (default 1)"},
         {"--weight-dtype", true, false, "weight format (default int8; int4 with --weight-granularity group)"},
         {"--weight-scheme", true, false, "affine | symmetric (default symmetric)"},
@@ -51,8 +55,8 @@ std::unique_ptr<Executor> loadModel(const std::string& path)
     return std::make_unique<Executor>(loadOnnxGraph(path));
 }
 
-SampleSet samplesFrom(const CommandLine& commandLine, const std::string& option)
-{
+SampleSet samplesFrom(const CommandLine& commandLine, const std::vector<GraphValueInfo>& inputs,
+                      const std::string& option) {
     const auto path = commandLine.value(option);
     if (!path)
         throw UsageError(option + " FILE is required");
@@ -61,7 +65,7 @@ SampleSet samplesFrom(const CommandLine& commandLine, const std::string& option)
     std::string exclude;
     if (const auto labels = commandLine.value("--labels"); labels && *labels == *path)
         exclude = commandLine.value("--label-column").value_or("");
-    return SampleSet::load(*path, exclude);
+    return SampleSet::loadForInputs(*path, inputs, exclude);
 }
 
 int64_t batchSizeFrom(const CommandLine& commandLine)

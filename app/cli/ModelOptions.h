@@ -22,8 +22,10 @@ ModelQuantConfig modelQuantConfigFrom(const CommandLine& commandLine);
 // The ONNX model, checked for unsupported ops before any sample runs.
 std::unique_ptr<Executor> loadModel(const std::string& path);
 
-// --samples (required), with --label-column removed when the labels come from the same CSV.
-SampleSet samplesFrom(const CommandLine& commandLine, const std::string& option = "--samples");
+// --samples (required) for a model with these inputs (an .npz keyed by the input names when it
+// has several), with --label-column removed when the labels come from the same CSV.
+SampleSet samplesFrom(const CommandLine& commandLine, const std::vector<GraphValueInfo>& inputs,
+                      const std::string& option = "--samples");
 
 int64_t batchSizeFrom(const CommandLine& commandLine);
 

@@ -44,6 +44,15 @@ QParamsEntry entryFor(const Session& session, int row) {
     return entry;
 }
 
+// Samples for the model's inputs: an .npz keyed by the input names feeds a model with several
+// inputs (or an integer input); other files and image folders go through the app's sample reader.
+SampleSet samplesFor(const Executor& executor, const QString& path) {
+    const std::string file = path.toStdString();
+    if (path.endsWith(QLatin1String(".npz"), Qt::CaseInsensitive))
+        return SampleSet::loadForInputs(file, executor.graph().inputs);
+    return loadSampleFile(file);
+}
+
 } // namespace
 
 ModelComparison::ModelComparison(Session* session, JobRunner* jobs, QObject* parent)
@@ -128,7 +137,7 @@ void ModelComparison::startCapture() {
                                      ActivationCaptureOptions options;
                                      options.maxBytes = budget;
                                      return QVariant::fromValue(captureActivations(
-                                         executor, loadSampleFile(samples.toStdString()), options, progress));
+                                         executor, samplesFor(executor, samples), options, progress));
                                  });
 }
 
@@ -176,7 +185,7 @@ void ModelComparison::run() {
         report.weightSettings = !weightSettings.isEmpty() ? weightSettings : tr("int8 symmetric channel (default)");
         report.activationSettings = !activationSettings.isEmpty() ? activationSettings : tr("int8 affine tensor minmax (default)");
         const Executor executor(loadOnnxGraph(setup.model.toStdString()));
-        const SampleSet samples = loadSampleFile(setup.samples.toStdString());
+        const SampleSet samples = samplesFor(executor, setup.samples);
         std::optional<std::vector<int64_t>> labels;
         if (!setup.labels.isEmpty())
             labels = loadLabelFile(setup.labels.toStdString());
@@ -190,7 +199,7 @@ void ModelComparison::run() {
         if (setup.calibration.isEmpty())
             model.calibrate(samples, 256, stage(0.0, 0.1));
         else
-            model.calibrate(loadSampleFile(setup.calibration.toStdString()), 256, stage(0.0, 0.1));
+            model.calibrate(samplesFor(executor, setup.calibration), 256, stage(0.0, 0.1));
         EvalOptions options;
         options.minSeconds = 0.15; // short timed passes: the view re-runs as settings change
         ModelEvaluator evaluator(model, samples, labels, options);

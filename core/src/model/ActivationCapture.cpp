@@ -1,6 +1,7 @@
 #include "quantscope/model/ActivationCapture.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/model/BatchPlan.h"
 
 #include <algorithm>
 #include <map>
@@ -21,15 +22,11 @@ struct Recording {
 CapturedActivations captureActivations(const Executor& executor, const SampleSet& samples,
                                        const ActivationCaptureOptions& options, const ProgressCallback& progress) {
     const Graph& graph = executor.graph();
-    if (graph.inputs.size() != 1)
-        throw Error(graph.path, "activations are captured for models with exactly one input; this one has " +
-                                    std::to_string(graph.inputs.size()));
-    if (options.batchSize < 1)
-        throw Error("batch size", "must be 1 or more");
+    const BatchPlan plan(graph, options.batchSize);
     std::map<std::string, Recording> recordings;
     std::vector<std::string> order; // graph order: the input, then node outputs
     uint64_t bytes = 0;
-    int64_t batchRows = 0;
+    int64_t runRows = 0, realRows = 0;
     bool firstBatch = true;
     Executor::Hooks hooks;
     hooks.onValue = [&](const std::string& name, Value& value) {
@@ -43,21 +40,23 @@ CapturedActivations captureActivations(const Executor& executor, const SampleSet
             order.push_back(name);
             recording.shape = value.shape;
         }
-        const bool follows = !value.shape.empty() && value.shape[0] == batchRows;
+        const bool follows = plan.followsBatch(name, value, runRows);
         recording.batched = recording.batched && follows;
         // A value that does not follow the batch (a constant computed in the graph) is kept once.
         if (!recording.batched && !firstBatch)
             return;
-        recording.values.insert(recording.values.end(), value.data.begin(), value.data.end());
-        bytes += value.data.size() * sizeof(float);
+        // Only the real rows: a fixed-batch model's padded rows are never captured.
+        const auto real = plan.realValues(name, value, runRows, realRows);
+        recording.values.insert(recording.values.end(), real.begin(), real.end());
+        bytes += real.size() * sizeof(float);
     };
     reportProgress(progress, Stage::Opened, 0.0);
     int64_t captured = 0;
     while (captured < samples.count() && (firstBatch || bytes < options.maxBytes)) {
-        const int64_t n = std::min(options.batchSize, samples.count() - captured);
-        batchRows = n;
-        executor.run({{graph.inputs[0].name, samples.batch(captured, n, graph.inputs[0])}}, hooks);
-        captured += n;
+        realRows = std::min(plan.batch(), samples.count() - captured);
+        runRows = plan.rowsFor(realRows);
+        executor.run(plan.inputs(samples, captured, realRows), hooks);
+        captured += realRows;
         firstBatch = false;
         reportProgress(progress, Stage::Statistics, static_cast<double>(captured) / static_cast<double>(samples.count()));
     }

@@ -1,6 +1,7 @@
 #include "quantscope/model/ModelEvaluator.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
 #include <chrono>
@@ -49,21 +50,13 @@ Sqnr sqnr(double signalEnergy, double noiseEnergy)
 
 ModelEvaluator::ModelEvaluator(const QuantizedModel& model, const SampleSet& samples,
                                std::optional<std::vector<int64_t>> labels, EvalOptions options)
-    : m_model(model)
-    , m_samples(samples)
-    , m_labels(std::move(labels))
-    , m_options(options)
-{
+    : m_model(model), m_samples(samples), m_labels(std::move(labels)), m_options(options),
+      m_plan(model.executor().graph(), options.batchSize) {
     const Graph& graph = model.executor().graph();
-    if (graph.inputs.size() != 1)
-        throw Error(graph.path, "evaluation feeds models with exactly one input; this one has " +
-                                    std::to_string(graph.inputs.size()));
     if (graph.outputs.empty())
         throw Error(graph.path, "the model has no outputs");
-    if (m_options.batchSize < 1)
-        throw Error("--batch-size", "must be 1 or more");
-    m_inputName = graph.inputs[0].name;
     m_outputName = graph.outputs[0].name;
+    m_plan.inputs(samples, 0, 1); // the samples fit the inputs: fails here, before any timing
     if (m_labels && static_cast<int64_t>(m_labels->size()) != samples.count())
         throw Error("labels", std::to_string(m_labels->size()) + " labels for " + std::to_string(samples.count()) +
                                   " samples in " + samples.path() + "; the counts must be equal");
@@ -72,8 +65,11 @@ ModelEvaluator::ModelEvaluator(const QuantizedModel& model, const SampleSet& sam
 std::map<std::string, Value> ModelEvaluator::runBatch(QuantMode mode, int64_t first, int64_t n,
                                                       const std::function<void(const std::string&, const Value&)>& observe) const
 {
-    const GraphValueInfo& input = m_model.executor().graph().inputs[0];
-    return m_model.run(mode, {{m_inputName, m_samples.batch(first, n, input)}}, observe);
+    const int64_t rows = m_plan.rowsFor(n);
+    auto outputs = m_model.run(mode, m_plan.inputs(m_samples, first, n), observe);
+    for (auto& [name, value] : outputs)
+        m_plan.dropPadding(name, value, rows, n);
+    return outputs;
 }
 
 const ModeResult& ModelEvaluator::fp32(const ProgressCallback& progress)
@@ -90,13 +86,20 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
     ModeResult result;
     result.mode = mode;
     result.sizeBytes = m_model.sizeBytes(mode);
+    result.batch = m_plan.batch();
+    result.latencyBatch = m_plan.rowsFor(1);
     const int64_t total = m_samples.count();
+    const int64_t batch = m_plan.batch();
 
     // The scored outputs: every sample once, in batches.
-    for (int64_t first = 0; first < total; first += m_options.batchSize) {
-        const int64_t n = std::min(m_options.batchSize, total - first);
+    for (int64_t first = 0; first < total; first += batch) {
+        const int64_t n = std::min(batch, total - first);
         auto outputs = runBatch(mode, first, n);
         Value& out = outputs.at(m_outputName);
+        if (out.shape.empty() || out.shape[0] != n)
+            throw Error(m_model.executor().graph().path,
+                        "output '" + m_outputName + "' has shape " + shapeToString(out.shape) +
+                            ", not one row per sample of the batch of " + std::to_string(m_plan.rowsFor(n)));
         if (result.outputShape.empty()) {
             result.outputShape = out.shape;
             result.outputShape[0] = total;
@@ -118,10 +121,12 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
         }
         return best;
     };
-    const double passSeconds = fastestPass([&] {
-        for (int64_t first = 0; first < total; first += m_options.batchSize)
-            runBatch(mode, first, std::min(m_options.batchSize, total - first));
-    }, 0.4);
+    const double passSeconds = fastestPass(
+        [&] {
+            for (int64_t first = 0; first < total; first += batch)
+                runBatch(mode, first, std::min(batch, total - first));
+        },
+        0.4);
     result.throughputSps = static_cast<double>(total) / std::max(passSeconds, 1e-9);
     const int64_t latencyRuns = std::min<int64_t>(m_options.latencySamples, total);
     if (latencyRuns > 0) {
@@ -162,8 +167,13 @@ std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressC
         layerOfOutput[graph.nodes[layers[l].nodeIndex].outputs[0]] = l;
     std::vector<EnergyPair> local(layers.size()), cumulative(layers.size());
     const int64_t total = m_samples.count();
-    for (int64_t first = 0; first < total; first += m_options.batchSize) {
-        const int64_t n = std::min(m_options.batchSize, total - first);
+    for (int64_t first = 0; first < total; first += m_plan.batch()) {
+        const int64_t n = std::min(m_plan.batch(), total - first);
+        const int64_t rows = m_plan.rowsFor(n);
+        // Only the real rows count: a padded run's extra rows are left out of both energies.
+        const auto real = [&](const std::string& name, const Value& value) {
+            return m_plan.realValues(name, value, rows, n);
+        };
         // fp32 pass: keep each layer's fp32 output, and quantize that layer alone on its fp32 inputs.
         std::map<std::string, Value> fp32Outputs;
         Executor::Hooks hooks;
@@ -173,17 +183,16 @@ std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressC
                 return false;
             outputs = m_model.executor().runNode(node, inputs);
             const Value alone = m_model.runLayerAlone(mode, found->second, inputs);
-            local[found->second].add(outputs[0].data, alone.data);
+            local[found->second].add(real(node.outputs[0], outputs[0]), real(node.outputs[0], alone));
             fp32Outputs[node.outputs[0]] = outputs[0];
             return true;
         };
-        const GraphValueInfo& input = graph.inputs[0];
-        m_model.executor().run({{m_inputName, m_samples.batch(first, n, input)}}, hooks);
+        m_model.executor().run(m_plan.inputs(m_samples, first, n), hooks);
         // Quantized pass: compare each layer's output with its fp32 twin.
         runBatch(mode, first, n, [&](const std::string& name, const Value& value) {
             const auto found = layerOfOutput.find(name);
             if (found != layerOfOutput.end())
-                cumulative[found->second].add(fp32Outputs.at(name).data, value.data);
+                cumulative[found->second].add(real(name, fp32Outputs.at(name)), real(name, value));
         });
         reportProgress(progress, Stage::Results, static_cast<double>(first + n) / static_cast<double>(total));
     }

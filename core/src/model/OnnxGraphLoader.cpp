@@ -25,6 +25,8 @@ GraphValueInfo toValueInfo(const onnx::ValueInfoProto& info)
 {
     GraphValueInfo result;
     result.name = info.name();
+    if (info.type().has_tensor_type())
+        result.elementType = info.type().tensor_type().elem_type();
     if (info.type().has_tensor_type() && info.type().tensor_type().has_shape()) {
         result.hasShape = true;
         for (const auto& dim : info.type().tensor_type().shape().dim())

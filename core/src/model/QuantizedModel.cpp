@@ -1,5 +1,7 @@
 #include "quantscope/model/QuantizedModel.h"
 
+#include "quantscope/model/BatchPlan.h"
+
 #include "model/ConvGeometry.h"
 #include "quantscope/model/Int8Linear.h"
 #include "model/Ops.h"
@@ -257,19 +259,15 @@ QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const
     return m_config.activation;
 }
 
-void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress)
-{
-    if (batchSize < 1)
-        throw Error("--batch-size", "must be 1 or more");
+void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
+                               const ProgressCallback& progress) {
     const Graph& graph = m_executor.graph();
-    if (graph.inputs.size() != 1)
-        throw Error(graph.path, "calibration feeds models with exactly one input; this one has " +
-                                    std::to_string(graph.inputs.size()));
+    const BatchPlan plan(graph, batchSize);
     std::map<std::string, std::unique_ptr<Observer>> observers;
     std::map<std::string, std::vector<int64_t>> shapes;
     std::map<std::string, bool> batched; // the leading dimension followed the batch size every time
     std::vector<std::string> order;
-    int64_t batchRows = 0;
+    int64_t runRows = 0, realRows = 0;
     Executor::Hooks hooks;
     hooks.onValue = [&](const std::string& name, Value& value) {
         if (value.isInteger)
@@ -279,16 +277,18 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize, cons
             observer = makeObserver(activationSpecFor(name));
             order.push_back(name);
         }
-        observer->observe(value.data);
-        const bool follows = !value.shape.empty() && value.shape[0] == batchRows;
+        // The padded rows of a fixed-batch model's last run never reach an observer.
+        observer->observe(plan.realValues(name, value, runRows, realRows));
+        const bool follows = plan.followsBatch(name, value, runRows);
         batched[name] = batched.count(name) ? batched[name] && follows : follows;
         shapes[name] = value.shape;
     };
-    for (int64_t first = 0; first < samples.count(); first += batchSize) {
-        const int64_t n = std::min(batchSize, samples.count() - first);
-        batchRows = n;
-        m_executor.run({{graph.inputs[0].name, samples.batch(first, n, graph.inputs[0])}}, hooks);
-        reportProgress(progress, Stage::Statistics, static_cast<double>(first + n) / static_cast<double>(samples.count()));
+    for (int64_t first = 0; first < samples.count(); first += plan.batch()) {
+        realRows = std::min(plan.batch(), samples.count() - first);
+        runRows = plan.rowsFor(realRows);
+        m_executor.run(plan.inputs(samples, first, realRows), hooks);
+        reportProgress(progress, Stage::Statistics,
+                       static_cast<double>(first + realRows) / static_cast<double>(samples.count()));
     }
     m_activations.clear();
     for (const auto& name : order) {

@@ -13,6 +13,7 @@ namespace quantscope {
 struct ActivationCaptureOptions {
     // The batch size of static calibration and evaluation: OpenBLAS may round a product
     // differently for another batch size, and the captured values must be the ones calibration sees.
+    // A model with a fixed batch is fed exactly that many samples (BatchPlan), whatever this says.
     int64_t batchSize = 256;
     // Samples are captured until the activations hold this many bytes (at least one batch), so a
     // large model on many samples cannot exhaust memory.
@@ -28,8 +29,9 @@ struct CapturedActivations {
     int64_t samplesTotal = 0;
 };
 
-// Runs the samples through the fp32 model in batches and keeps every activation. Throws Error
-// naming the model when it has more than one input, and Cancelled when `progress` asks to stop.
+// Runs the samples through the fp32 model in batches and keeps every activation (of the real
+// samples only: a fixed batch's padded rows are dropped). Throws Error when the samples do not fit
+// the model's inputs, and Cancelled when `progress` asks to stop.
 CapturedActivations captureActivations(const Executor& executor, const SampleSet& samples,
                                        const ActivationCaptureOptions& options = {},
                                        const ProgressCallback& progress = {});

@@ -15,6 +15,7 @@ struct GraphValueInfo {
     std::string name;
     std::vector<int64_t> shape;
     bool hasShape = false;
+    int32_t elementType = 0; // ONNX TensorProto.DataType: 1 float, 7 int64...; 0 when not declared
 };
 
 // A feed-forward model: nodes in topological order, constant tensors (initializers), the

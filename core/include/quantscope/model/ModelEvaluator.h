@@ -1,6 +1,7 @@
 #pragma once
 
 #include "quantscope/Progress.h"
+#include "quantscope/model/BatchPlan.h"
 #include "quantscope/model/QuantMode.h"
 #include "quantscope/model/QuantizedModel.h"
 #include "quantscope/model/SampleSet.h"
@@ -26,11 +27,13 @@ struct ModeResult {
     std::optional<double> accuracy; // top-1 against the labels, 0..1 (none without labels)
     double agreement = 1.0;         // top-1 equal to fp32's, 0..1
     Sqnr outputSqnr;                // of the first output against fp32's
-    double latencyMs = 0.0;         // one sample at a time, mean
-    double throughputSps = 0.0;     // samples per second at the batch size
+    double latencyMs = 0.0;         // one sample per run (padded to latencyBatch rows), mean
+    double throughputSps = 0.0;     // real samples per second at the batch size
+    int64_t batch = 0;              // samples per run: the model's fixed batch, else the batch size
+    int64_t latencyBatch = 1;       // rows of a latency run: the fixed batch, else 1
     uint64_t sizeBytes = 0;
     std::vector<int64_t> outputShape; // [N, ...]: the first graph output over all samples
-    std::vector<float> outputs;
+    std::vector<float> outputs;       // the real samples' rows only
 };
 
 // Per quantized layer: its output against fp32 with only this layer quantized (local) and with
@@ -44,7 +47,7 @@ struct LayerSqnr {
 };
 
 struct EvalOptions {
-    int64_t batchSize = 256;
+    int64_t batchSize = 256;     // ignored when the model fixes its batch (see BatchPlan)
     int64_t latencySamples = 64; // single-sample runs timed for the latency
     // Timed passes repeat (after one warm-up batch) until this much time has passed, at least
     // three times; the fastest pass counts, which filters out other work on the machine.
@@ -53,10 +56,13 @@ struct EvalOptions {
 
 // Runs a QuantizedModel over samples in each mode and measures accuracy, agreement with fp32,
 // output SQNR, latency, throughput and size; and per-layer SQNR. The first graph output is taken
-// as the class scores (top-1 = the largest score of each sample).
+// as the class scores (top-1 = the largest score of each sample). Samples are fed as BatchPlan
+// says: a fixed-batch model gets exactly its batch per run, the padded rows dropped from every
+// figure.
 class ModelEvaluator {
 public:
-    // Throws Error when the labels' count differs from the samples' or the model has more than one input.
+    // Throws Error when the labels' count differs from the samples', or the samples do not fit the
+    // model's inputs (a missing .npz key, a float array for an integer input).
     ModelEvaluator(const QuantizedModel& model, const SampleSet& samples, std::optional<std::vector<int64_t>> labels,
                    EvalOptions options = {});
 
@@ -66,6 +72,7 @@ public:
 
 private:
     const ModeResult& fp32(const ProgressCallback& progress);
+    // Runs samples [first, first + n) (padded to the plan's rows); the outputs hold only the real rows.
     std::map<std::string, Value> runBatch(QuantMode mode, int64_t first, int64_t n,
                                           const std::function<void(const std::string&, const Value&)>& observe = {}) const;
 
@@ -73,7 +80,7 @@ private:
     const SampleSet& m_samples;
     std::optional<std::vector<int64_t>> m_labels;
     EvalOptions m_options;
-    std::string m_inputName;
+    BatchPlan m_plan;
     std::string m_outputName;
     std::optional<ModeResult> m_fp32;
 };

@@ -65,7 +65,8 @@ public:
 
     // Static calibration: runs the samples through the fp32 model in batches with an observer
     // (config.activation.calib) on every activation. Activation entries of config.params with a
-    // scale and zero point are used as written instead.
+    // scale and zero point are used as written instead. A model with a fixed batch is fed exactly
+    // that many samples per run (BatchPlan); the padded rows never reach an observer.
     void calibrate(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress = {});
     bool calibrated() const { return !m_activations.empty(); }
     // The calibrated parameters of one activation (nullptr when it has none).
