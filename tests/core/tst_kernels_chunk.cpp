@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <vector>
 
 using namespace quantscope::kernels;
@@ -224,7 +225,10 @@ class TestKernelsChunk : public QObject {
         const ChunkQuantizer q{0.01f, 100.0f, 3.0f, -128.0f, 127.0f};
         std::normal_distribution<float> normal(0.0f, 0.3f);
         for (int count : {1, 8, 13, 64, 100, 1000, 4096}) {
-            std::vector<float> x(static_cast<size_t>(count));
+            // At every alignment: a compiler's peeling must not change the sums.
+            std::vector<float> storage(static_cast<size_t>(count) + 3);
+            const auto offset = static_cast<size_t>(count % 4);
+            std::span<float> x(storage.data() + offset, static_cast<size_t>(count));
             for (auto& v : x)
                 v = std::clamp(normal(rng), -1.2f, 1.2f); // never clipped
             std::vector<ChunkSums> sums;
@@ -260,6 +264,31 @@ class TestKernelsChunk : public QObject {
                 QCOMPARE(s.sumClip2, sums[0].sumClip2);
                 QCOMPARE(s.sumRound2, sums[0].sumRound2);
                 QCOMPARE(s.clipped, 1);
+            }
+        }
+    }
+
+    // The sums' order is fixed by the source (lanes of 16), so every path gives the scalar
+    // path's sums bit for bit: a document's metrics do not depend on the processor.
+    void pathsAgreeBitForBit_data() { kerneltest::addPathRows(); }
+    void pathsAgreeBitForBit() {
+        KERNEL_PATH_OR_SKIP(table);
+        const ChunkKernels& scalar = KernelRegistry::scalarTable().chunk;
+        std::mt19937 rng(kerneltest::seed("pathsAgreeBitForBit"));
+        const ChunkQuantizer q{0.02f, 50.0f, 117.0f, 0.0f, 255.0f};
+        for (int count : {3, 16, 77, 4096}) {
+            for (bool withNonfinite : {false, true}) {
+                const std::vector<float> x = chunkValues(rng, count, q, withNonfinite);
+                const auto version = static_cast<int>(ChunkVersion::ClipNonfinite);
+                const ChunkSums a = table.chunk.quantize[version](x.data(), count, q).sums;
+                const ChunkSums b = scalar.quantize[version](x.data(), count, q).sums;
+                QCOMPARE(a.sumX2, b.sumX2);
+                QCOMPARE(a.sumXhat2, b.sumXhat2);
+                QCOMPARE(a.sumXXhat, b.sumXXhat);
+                QCOMPARE(a.sumAbs, b.sumAbs);
+                QCOMPARE(a.sumClip2, b.sumClip2);
+                QCOMPARE(a.sumRound2, b.sumRound2);
+                QCOMPARE(a.maxAbs, b.maxAbs);
             }
         }
     }

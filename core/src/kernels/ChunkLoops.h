@@ -5,8 +5,8 @@
 // anonymous namespace so that each path keeps its own instantiations: a template shared across
 // files compiled with different flags could be merged by the linker into the AVX-512 one.
 //
-// `#pragma omp simd` allows the reordered reductions (the library is compiled with -fopenmp-simd;
-// no OpenMP runtime) and -ffp-contract=off keeps x * inverseScale rounded to float32 before the
+// `#pragma omp simd` allows the reordered min / max reductions (the library is compiled with
+// -fopenmp-simd; no OpenMP runtime); float sums keep a fixed order (see quantizeLoop). -ffp-contract=off keeps x * inverseScale rounded to float32 before the
 // rounding below, as torch computes it (levels at exact ties, such as x / S = 7.5, would round the
 // other way if GCC fused the multiply with the add).
 
@@ -83,24 +83,33 @@ size_t minMaxSkippingNonfiniteLoop(const float* data, size_t count, float& lo, f
 
 // Quantizes a chunk and sums its errors. kMayClip = false assumes that no value is clipped and
 // skips the clamp and the clip/round split; kMayHoldNonfinite = false drops the handling of NaN
-// and ±Inf. Their arithmetic on the values they accept is the same, in the same order, so their
-// sums agree bit for bit with the full version's. The caller checks the assumptions afterwards:
-// a level outside [qmin, qmax] shows in the reduced lowest / highest level (assumptionsHeld), a
-// non-finite value makes sumX2 non-finite (NaN levels are ignored by the min / max reductions).
-// kTrackLevels = false leaves the level range to the caller.
+// and ±Inf. The caller checks the assumptions afterwards: a level outside [qmin, qmax] shows in
+// the reduced lowest / highest level (assumptionsHeld), a non-finite value makes sumX2
+// non-finite (NaN levels are ignored by the min / max reductions). kTrackLevels = false leaves
+// the level range to the caller.
+//
+// The sums are kept in kLanes lanes, value i in lane i % kLanes, and the lanes are added in order
+// at the end: the order of every float addition is fixed by this source, not by the compiler's
+// choice of vector width, unrolling or alignment peeling. So all versions, and all paths, give
+// the same sums bit for bit, whichever version the caller's knowledge selects.
+constexpr int kLanes = 16;
+
 template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite, bool kTrackLevels>
 ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuantizer& quantizer, int32_t* integers,
                                  float* dequantized) {
     static_assert(kMayClip || !kMayHoldNonfinite, "non-finite values are only handled with clipping");
     const float scale = quantizer.scale, inverseScale = quantizer.inverseScale, zeroPoint = quantizer.zeroPoint;
     const float qmin = quantizer.qmin, qmax = quantizer.qmax;
-    float sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;
-    int clipped = 0, finiteCount = 0;
-    float lowestLevel = std::numeric_limits<float>::infinity();
-    float highestLevel = -std::numeric_limits<float>::infinity();
-#pragma omp simd reduction(+ : sumX2, sumXhat2, sumXXhat, sumAbs, sumClip2, sumRound2, clipped, finiteCount) \
-    reduction(max : maxAbs, highestLevel) reduction(min : lowestLevel)
-    for (int i = 0; i < count; ++i) {
+    constexpr float kInfinity = std::numeric_limits<float>::infinity();
+    float sumX2[kLanes] = {}, sumXhat2[kLanes] = {}, sumXXhat[kLanes] = {}, sumAbs[kLanes] = {}, maxAbs[kLanes] = {};
+    float sumClip2[kLanes] = {}, sumRound2[kLanes] = {};
+    int clipped[kLanes] = {}, finiteCount[kLanes] = {};
+    float lowestLevel[kLanes], highestLevel[kLanes];
+    for (int j = 0; j < kLanes; ++j) {
+        lowestLevel[j] = kInfinity;
+        highestLevel[j] = -kInfinity;
+    }
+    auto step = [&](int i, int lane) __attribute__((always_inline)) {
         const float x = values[i];
         const bool finite = !kMayHoldNonfinite || (x - x) == 0.0f; // false for NaN and ±Inf
         const float rounded = roundScaled(x, inverseScale);
@@ -122,52 +131,66 @@ ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuan
         const float error = xf - xhatf;
         const float error2 = error * error;
         const float absError = std::fabs(error);
-        sumX2 += xf * xf;
-        sumXhat2 += xhatf * xhatf;
-        sumXXhat += xf * xhatf;
-        sumAbs += absError;
-        maxAbs = maxAbs > absError ? maxAbs : absError;
+        sumX2[lane] += xf * xf;
+        sumXhat2[lane] += xhatf * xhatf;
+        sumXXhat[lane] += xf * xhatf;
+        sumAbs[lane] += absError;
+        maxAbs[lane] = maxAbs[lane] > absError ? maxAbs[lane] : absError;
         const bool clippedFinite = finite & isClipped;
-        sumClip2 += clippedFinite ? error2 : 0.0f;
-        sumRound2 += clippedFinite ? 0.0f : error2;
-        clipped += clippedFinite ? 1 : 0;
+        sumClip2[lane] += clippedFinite ? error2 : 0.0f;
+        sumRound2[lane] += clippedFinite ? 0.0f : error2;
+        clipped[lane] += clippedFinite ? 1 : 0;
         if constexpr (kMayHoldNonfinite)
-            finiteCount += finite ? 1 : 0;
-        const float forLowest = finite ? fromZeroPoint : std::numeric_limits<float>::infinity();
-        const float forHighest = finite ? fromZeroPoint : -std::numeric_limits<float>::infinity();
+            finiteCount[lane] += finite ? 1 : 0;
         if constexpr (kTrackLevels) {
-            lowestLevel = forLowest < lowestLevel ? forLowest : lowestLevel;
-            highestLevel = forHighest > highestLevel ? forHighest : highestLevel;
+            const float forLowest = finite ? fromZeroPoint : kInfinity;
+            const float forHighest = finite ? fromZeroPoint : -kInfinity;
+            lowestLevel[lane] = forLowest < lowestLevel[lane] ? forLowest : lowestLevel[lane];
+            highestLevel[lane] = forHighest > highestLevel[lane] ? forHighest : highestLevel[lane];
         }
         if constexpr (kWriteOutputs) {
             integers[i] = static_cast<int32_t>(fromZeroPoint + zeroPoint);
             dequantized[i] = xhat;
         }
+    };
+    const int whole = count / kLanes * kLanes;
+    for (int base = 0; base < whole; base += kLanes) {
+#pragma omp simd
+        for (int lane = 0; lane < kLanes; ++lane)
+            step(base + lane, lane);
     }
-    if constexpr (!kMayHoldNonfinite)
-        finiteCount = count;
-    lowestLevel += zeroPoint;
-    highestLevel += zeroPoint;
+    for (int i = whole; i < count; ++i)
+        step(i, i - whole);
+
     ChunkQuantizeResult result;
     ChunkSums& sums = result.sums;
-    sums.sumX2 = sumX2;
-    sums.sumXhat2 = sumXhat2;
-    sums.sumXXhat = sumXXhat;
-    sums.sumAbs = sumAbs;
-    sums.maxAbs = maxAbs;
-    sums.sumClip2 = sumClip2;
-    sums.sumRound2 = sumRound2;
-    sums.count = finiteCount;
-    sums.clipped = clipped;
-    sums.nonfinite = count - finiteCount;
+    float lowest = kInfinity, highest = -kInfinity;
+    int finiteTotal = 0;
+    for (int lane = 0; lane < kLanes; ++lane) {
+        sums.sumX2 += sumX2[lane];
+        sums.sumXhat2 += sumXhat2[lane];
+        sums.sumXXhat += sumXXhat[lane];
+        sums.sumAbs += sumAbs[lane];
+        sums.maxAbs = sums.maxAbs > maxAbs[lane] ? sums.maxAbs : maxAbs[lane];
+        sums.sumClip2 += sumClip2[lane];
+        sums.sumRound2 += sumRound2[lane];
+        sums.clipped += clipped[lane];
+        finiteTotal += finiteCount[lane];
+        lowest = lowestLevel[lane] < lowest ? lowestLevel[lane] : lowest;
+        highest = highestLevel[lane] > highest ? highestLevel[lane] : highest;
+    }
+    sums.count = kMayHoldNonfinite ? finiteTotal : count;
+    sums.nonfinite = count - sums.count;
+    lowest += zeroPoint;
+    highest += zeroPoint;
     if (!kTrackLevels) {
         result.lowestCode = 1;
         result.highestCode = 0;
-    } else if (!kMayClip && !(lowestLevel >= qmin && highestLevel <= qmax)) {
+    } else if (!kMayClip && !(lowest >= qmin && highest <= qmax)) {
         result.assumptionsHeld = false;
-    } else if (finiteCount > 0) {
-        result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowestLevel - qmin));
-        result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(highestLevel - qmin));
+    } else if (sums.count > 0) {
+        result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowest - qmin));
+        result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(highest - qmin));
     }
     return result;
 }
