@@ -2,6 +2,7 @@
 #include "quantscope/Error.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/export/QParamsDocument.h"
+#include "quantscope/io/AtomicFile.h"
 #include "quantscope/io/Sha256.h"
 #include "quantscope/metrics/MetricsAccumulator.h"
 
