@@ -1,5 +1,8 @@
 #include "OutputFiles.h"
 
+#include "ProgressBar.h"
+#include "quantscope/Error.h"
+
 #include <cstdio>
 
 namespace quantscope::cli {
@@ -12,6 +15,9 @@ void OutputFiles::add(const std::string& path, std::string_view text) {
 }
 
 void OutputFiles::commit() {
+    // Ctrl-C while the temporaries were written: stop before anything is put in place.
+    if (ProgressBar::interrupted())
+        throw Cancelled();
     m_files.commit();
     if (!m_stdout.empty()) {
         std::fwrite(m_stdout.data(), 1, m_stdout.size(), stdout);
