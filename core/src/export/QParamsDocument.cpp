@@ -339,7 +339,7 @@ QParamsDocument QParamsDocument::fromJson(std::string_view text, const std::stri
 }
 
 QParamsDocument QParamsDocument::readFile(const std::string& path) {
-    // A real document is kilobytes to megabytes (large arrays go to a sidecar .npz).
+    // A real document is kilobytes to tens of megabytes; the bound keeps a hostile one finite.
     constexpr uint64_t kMaxDocumentBytes = uint64_t{1} << 30;
     return fromJson(ReadOnlyFile::readAll(path, kMaxDocumentBytes), path);
 }

@@ -107,7 +107,7 @@ void AtomicFileSet::stage(const std::string& path, std::string_view contents) {
     // permissions of an ordinary new file.
     mode_t mode = 0;
     if (exists) {
-        mode = existing.st_mode & 07777;
+        mode = existing.st_mode & 0777; // never carry set-user-ID bits over to new contents
     } else {
         const mode_t mask = ::umask(0);
         ::umask(mask);

@@ -70,12 +70,16 @@ ReadOnlyFile& ReadOnlyFile::operator=(ReadOnlyFile&& other) noexcept {
     return *this;
 }
 
-void ReadOnlyFile::read(uint64_t offset, std::span<std::byte> destination) const {
-    const uint64_t length = destination.size();
+void ReadOnlyFile::checkRange(uint64_t offset, uint64_t length) const {
     if (offset > m_size || length > m_size - offset)
         throw Error(m_path, "byte range [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
                                 std::to_string(length) + ") is past the end of the file (" +
                                 std::to_string(m_size) + " bytes)");
+}
+
+void ReadOnlyFile::read(uint64_t offset, std::span<std::byte> destination) const {
+    const uint64_t length = destination.size();
+    checkRange(offset, length);
     std::size_t done = 0;
     while (done < destination.size()) {
         const ssize_t got = ::pread(m_fd, destination.data() + done, destination.size() - done,
@@ -92,8 +96,7 @@ void ReadOnlyFile::read(uint64_t offset, std::span<std::byte> destination) const
 }
 
 std::vector<std::byte> ReadOnlyFile::read(uint64_t offset, uint64_t length) const {
-    if (offset > m_size || length > m_size - offset)
-        read(offset, std::span<std::byte>()); // throws the range error before allocating
+    checkRange(offset, length); // before allocating
     std::vector<std::byte> bytes(static_cast<std::size_t>(length));
     read(offset, bytes);
     return bytes;

@@ -47,6 +47,7 @@ public:
     static std::string readAll(const std::string& path, uint64_t maxBytes);
 
 private:
+    void checkRange(uint64_t offset, uint64_t length) const;
     [[noreturn]] void throwShrunk(uint64_t needed) const;
     void close() noexcept;
 
