@@ -249,8 +249,9 @@ Tensor SafetensorsReader::load(const std::string& name) const {
     const TensorInfo& info = m_tensors[found->second];
     m_file.checkNotShrunk();
 
-    // Read and convert in chunks: the raw bytes never need a second copy of the whole tensor.
-    constexpr uint64_t kChunkBytes = 4 << 20;
+    // Read and convert in chunks small enough to stay in cache: the raw bytes never need a second
+    // copy of the whole tensor.
+    constexpr uint64_t kChunkBytes = 256 << 10;
     const uint64_t elementSize = dtypeSize(info.dtype);
     const uint64_t chunkElements = kChunkBytes / elementSize;
     std::vector<std::byte> chunk(static_cast<std::size_t>(std::min(info.bytes, chunkElements * elementSize)));
