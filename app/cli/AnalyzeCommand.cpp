@@ -1,10 +1,10 @@
-#include "quantscope/Error.h"
 #include "CommandLine.h"
 #include "Commands.h"
-#include "OutputFile.h"
+#include "OutputFiles.h"
 #include "ProgressBar.h"
 #include "QuantOptions.h"
 #include "TensorAnalysisRunner.h"
+#include "quantscope/Error.h"
 
 #include "quantscope/io/NpyWriter.h"
 
@@ -41,7 +41,6 @@ int runAnalyze(const std::vector<std::string>& arguments) {
     ProgressBar progress("analyze");
     std::vector<TensorAnalysis> analyses;
     QParamsDocument document;
-    document.source = FileReference::describe(path);
     for (std::size_t i = 0; i < names.size(); ++i) {
         progress.setLabel(names[i]);
         AnalysisOptions analysisOptions;
@@ -53,6 +52,8 @@ int runAnalyze(const std::vector<std::string>& arguments) {
     }
 
     if (const auto jsonPath = commandLine.value("--json")) {
+        // Hashing reads the whole file: only a document that records the hash pays for it.
+        document.source = FileReference::describe(path);
         writeOutput(*jsonPath, document.toJson());
         if (*jsonPath == "-")
             return 0;
@@ -97,22 +98,27 @@ int runQuantize(const std::vector<std::string>& arguments) {
     analysisOptions.keepDequantized = outDq.has_value();
     const TensorAnalysis analysis = TensorAnalysisRunner(*file, spec, params).run(*name, analysisOptions);
 
-    QParamsDocument document;
-    document.source = FileReference::describe(path);
-    document.tensors.push_back(entryFor(analysis));
+    // All outputs are staged first and committed together: a failure leaves none of them.
+    OutputFiles outputs;
     if (outQ) {
         if (!analysis.spec.format.isInteger() && analysis.spec.format.kind != FormatKind::Nf4)
             throw Error("--out-q", "integers exist only for intN, uintN and nf4 (got " + analysis.spec.format.name() +
                                        "); use --out-dq for the rounded values");
-        NpyWriter::writeIntegers(*outQ, analysis.shape, analysis.integers);
+        outputs.add(*outQ, NpyWriter::encodeIntegers(analysis.shape, analysis.integers, *outQ));
     }
     if (outDq)
-        NpyWriter::writeFloat32(*outDq, analysis.shape, analysis.dequantized);
-    if (const auto jsonPath = commandLine.value("--json")) {
-        writeOutput(*jsonPath, document.toJson());
-        if (*jsonPath == "-")
-            return 0;
+        outputs.add(*outDq, NpyWriter::encodeFloat32(analysis.shape, analysis.dequantized, *outDq));
+    const auto jsonPath = commandLine.value("--json");
+    if (jsonPath) {
+        QParamsDocument document;
+        // Hashing reads the whole file: only a document that records the hash pays for it.
+        document.source = FileReference::describe(path);
+        document.tensors.push_back(entryFor(analysis));
+        outputs.add(*jsonPath, document.toJson());
     }
+    outputs.commit();
+    if (jsonPath == "-")
+        return 0;
     std::printf("%s", summaryTable({analysis}).c_str());
     return 0;
 }

@@ -2,7 +2,7 @@
 // baselines, on the default transformer-like shapes or the ones given with --shape.
 #include "CommandLine.h"
 #include "Commands.h"
-#include "OutputFile.h"
+#include "OutputFiles.h"
 #include "ProgressBar.h"
 #include "TextTable.h"
 

@@ -2,7 +2,7 @@
 #include "CommandLine.h"
 #include "Commands.h"
 #include "ModelOptions.h"
-#include "OutputFile.h"
+#include "OutputFiles.h"
 #include "ProgressBar.h"
 #include "QuantOptions.h"
 #include "TextTable.h"

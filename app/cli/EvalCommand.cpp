@@ -1,10 +1,10 @@
 // quantscope-cli eval: accuracy, agreement with fp32, SQNR, latency, throughput and size of a
 // model in fp32 and quantized modes, and per-layer SQNR.
-#include "ImageFolderSamples.h"
 #include "CommandLine.h"
 #include "Commands.h"
+#include "ImageFolderSamples.h"
 #include "ModelOptions.h"
-#include "OutputFile.h"
+#include "OutputFiles.h"
 #include "ProgressBar.h"
 #include "QuantOptions.h"
 #include "TextTable.h"
@@ -125,8 +125,11 @@ int runEval(const std::vector<std::string>& arguments)
             break;
         }
     }
+    // The logits and the JSON are committed together: a failure leaves neither.
+    OutputFiles outputs;
     if (const auto logitsPath = commandLine.value("--out-logits"))
-        NpyWriter::writeFloat32(*logitsPath, results.front().outputShape, results.front().outputs);
+        outputs.add(*logitsPath, NpyWriter::encodeFloat32(results.front().outputShape,
+                                                          results.front().outputs, *logitsPath));
 
     // Which integer kernels ran: the int8 GEMM of the first integer layer, the int4 kernel's path.
     std::string int8Path = "none", int4Path = "none";
@@ -137,7 +140,8 @@ int runEval(const std::vector<std::string>& arguments)
             int4Path = layer.int4Path;
     }
 
-    if (const auto jsonPath = commandLine.value("--json")) {
+    const auto jsonPath = commandLine.value("--json");
+    if (jsonPath) {
         Json document;
         document["model"] = modelPath;
         document["samples"] = samples.path();
@@ -169,10 +173,11 @@ int runEval(const std::vector<std::string>& arguments)
             putSqnr(entry, "cumulative_sqnr_db", "cumulative_sqnr_note", layer.cumulative);
             document["layers"].push_back(entry);
         }
-        writeOutput(*jsonPath, document.dump(2) + "\n");
-        if (*jsonPath == "-")
-            return 0;
+        outputs.add(*jsonPath, document.dump(2) + "\n");
     }
+    outputs.commit();
+    if (jsonPath == "-")
+        return 0;
 
     TextTable table({"mode", "accuracy", "agreement", "output sqnr dB", "latency ms", "samples/s", "size bytes"});
     for (const auto& r : results) {

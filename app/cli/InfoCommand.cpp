@@ -1,6 +1,6 @@
 #include "CommandLine.h"
 #include "Commands.h"
-#include "OutputFile.h"
+#include "OutputFiles.h"
 #include "TextTable.h"
 
 #include "quantscope/io/WeightFile.h"

@@ -1,9 +1,10 @@
 // The quantscope-qparams v1 document: written, read back bit for bit, and malformed input refused.
 #include "quantscope/Error.h"
-#include "quantscope/io/AtomicFile.h"
-#include "quantscope/export/QParamsDocument.h"
-#include "quantscope/metrics/MetricsAccumulator.h"
 #include "quantscope/analysis/TensorAnalysis.h"
+#include "quantscope/export/QParamsDocument.h"
+#include "quantscope/io/AtomicFile.h"
+#include "quantscope/io/Sha256.h"
+#include "quantscope/metrics/MetricsAccumulator.h"
 
 #include <QtTest>
 

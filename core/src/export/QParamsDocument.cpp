@@ -2,12 +2,12 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/io/AtomicFile.h"
+#include "quantscope/io/ReadOnlyFile.h"
+#include "quantscope/io/Sha256.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 
 namespace quantscope {
@@ -339,12 +339,9 @@ QParamsDocument QParamsDocument::fromJson(std::string_view text, const std::stri
 }
 
 QParamsDocument QParamsDocument::readFile(const std::string& path) {
-    std::ifstream stream(path, std::ios::binary);
-    if (!stream)
-        throw Error(path, "cannot open the parameters file");
-    std::ostringstream text;
-    text << stream.rdbuf();
-    return fromJson(text.str(), path);
+    // A real document is kilobytes to tens of megabytes; the bound keeps a hostile one finite.
+    constexpr uint64_t kMaxDocumentBytes = uint64_t{1} << 30;
+    return fromJson(ReadOnlyFile::readAll(path, kMaxDocumentBytes), path);
 }
 
 void QParamsDocument::writeFile(const std::string& path) const { writeFileAtomically(path, toJson()); }

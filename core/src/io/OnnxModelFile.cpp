@@ -1,16 +1,17 @@
 #include "io/OnnxModelFile.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/io/ReadOnlyFile.h"
 
 #include <charconv>
 #include <climits>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 
 namespace quantscope {
 namespace {
@@ -129,18 +130,10 @@ void forEachGraph(const onnx::GraphProto& graph, const std::function<void(const 
 OnnxModelFile::OnnxModelFile(const std::string& path)
     : m_path(path)
 {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec)
-        throw Error(path, "cannot open: " + ec.message());
-    if (size > static_cast<uint64_t>(INT_MAX))
+    const ReadOnlyFile file(path);
+    if (file.size() > static_cast<uint64_t>(INT_MAX))
         throw Error(path, "ONNX files larger than 2 GB must keep their tensors in external data files");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error(path, "cannot open for reading");
-    std::string bytes(size, '\0');
-    if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
-        throw Error(path, "read failed");
+    const std::vector<std::byte> bytes = file.read(0, file.size());
     if (!m_model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
         throw Error(path, "not a valid ONNX model (the protobuf does not parse: truncated or another format)");
     if (m_model.ir_version() <= 0 || !m_model.has_graph())
@@ -319,11 +312,13 @@ std::vector<uint8_t> OnnxModelFile::externalBytes(const onnx::TensorProto& tenso
             location = entry.value();
     }
     const auto file = std::filesystem::path(m_directory) / location;
-    std::ifstream in(file, std::ios::binary);
     std::vector<uint8_t> bytes(info.bytes);
-    if (!in || !in.seekg(static_cast<std::streamoff>(offset)) ||
-        !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size())))
-        throw Error(subject(info.name), "cannot read external data from " + file.string());
+    try {
+        ReadOnlyFile(file.string()).read(offset, std::as_writable_bytes(std::span<uint8_t>(bytes)));
+    } catch (const Error& error) {
+        throw Error(subject(info.name),
+                    "cannot read external data from " + file.string() + ": " + error.detail());
+    }
     return bytes;
 }
 

@@ -2,15 +2,15 @@
 #include "quantscope/io/NpyReader.h"
 #include "quantscope/io/NpzReader.h"
 #include "quantscope/io/OnnxReader.h"
+#include "quantscope/io/ReadOnlyFile.h"
 #include "quantscope/io/SafetensorsReader.h"
 #include "quantscope/io/WeightFile.h"
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <span>
 
 namespace quantscope {
 namespace {
@@ -53,19 +53,11 @@ Format detectFormat(const std::string& path, const unsigned char* head, std::siz
 } // namespace
 
 std::unique_ptr<WeightFile> openWeightFile(const std::string& path) {
-    std::error_code error;
-    const auto status = std::filesystem::status(path, error);
-    if (error)
-        throw Error(path, "cannot open the file: " + error.message());
-    if (std::filesystem::is_directory(status))
-        throw Error(path, "is a directory, not a weights file");
-
-    std::ifstream file(path, std::ios::binary);
-    if (!file)
-        throw Error(path, std::string("cannot open the file: ") + std::strerror(errno));
+    // Refuses a directory, a FIFO or a device before any reader opens it (which could block).
+    const ReadOnlyFile file(path);
     unsigned char head[16] = {};
-    file.read(reinterpret_cast<char*>(head), sizeof head);
-    const auto headSize = static_cast<std::size_t>(file.gcount());
+    const std::size_t headSize = static_cast<std::size_t>(std::min<uint64_t>(file.size(), sizeof head));
+    file.read(0, std::as_writable_bytes(std::span<unsigned char>(head, headSize)));
 
     switch (detectFormat(path, head, headSize)) {
     case Format::Safetensors:

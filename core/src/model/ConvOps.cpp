@@ -29,12 +29,12 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t)
         throw Error(nodeSubject(n), "bias needs " + std::to_string(outChannels) + " values");
 
     const int64_t groupIn = g.channels / groups, groupOut = outChannels / groups;
-    const int64_t patch = groupIn * g.kernelH * g.kernelW;
-    const int64_t spatial = g.outSpatial();
+    const int64_t patch = checkedProduct(n, {groupIn, g.kernelH, g.kernelW});
+    const int64_t spatial = checkedProduct(n, {g.outH, g.outW});
     Value y;
     y.shape = {g.batch, outChannels, g.outH, g.outW};
-    y.data.assign(static_cast<std::size_t>(elementCount(y.shape)), 0.0f);
-    std::vector<float> columns(static_cast<std::size_t>(patch * spatial));
+    y.data.assign(static_cast<std::size_t>(checkedProduct(n, y.shape)), 0.0f);
+    std::vector<float> columns(static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
     for (int64_t b = 0; b < g.batch; ++b) {
         for (int64_t grp = 0; grp < groups; ++grp) {
             const float* image = x.data.data() + (b * g.channels + grp * groupIn) * g.height * g.width;

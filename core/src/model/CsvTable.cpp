@@ -1,10 +1,11 @@
 #include "model/CsvTable.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/io/ReadOnlyFile.h"
 
 #include <charconv>
-#include <fstream>
 #include <optional>
+#include <sstream>
 
 namespace quantscope {
 namespace {
@@ -48,9 +49,8 @@ std::optional<double> parseNumber(const std::string& field)
 
 CsvTable CsvTable::read(const std::string& path)
 {
-    std::ifstream in(path);
-    if (!in)
-        throw Error(path, "cannot open for reading");
+    constexpr uint64_t kMaxCsvBytes = uint64_t{1} << 30;
+    std::istringstream in(ReadOnlyFile::readAll(path, kMaxCsvBytes));
     CsvTable table;
     std::string line;
     int64_t lineNumber = 0;

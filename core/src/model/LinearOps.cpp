@@ -6,7 +6,21 @@
 
 #include <cblas.h>
 
+#include <climits>
+
 namespace quantscope::ops {
+namespace {
+
+// cblas_sgemm takes int dimensions.
+void checkBlasDimensions(const Node& n, std::initializer_list<int64_t> dims)
+{
+    for (const int64_t d : dims) {
+        if (d > INT_MAX)
+            throw Error(nodeSubject(n), "dimension " + std::to_string(d) + " exceeds the 2^31 - 1 supported");
+    }
+}
+
+} // namespace
 
 std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t)
 {
@@ -26,9 +40,11 @@ std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t)
     if (k != kb)
         throw Error(nodeSubject(n), "inner dimensions differ: A " + shapeToString(a.shape) + (transA ? " (transposed)" : "") +
                                         ", B " + shapeToString(b.shape) + (transB ? " (transposed)" : ""));
+    const int64_t outputSize = checkedProduct(n, {m, nOut});
+    checkBlasDimensions(n, {m, nOut, k});
     Value y;
     y.shape = {m, nOut};
-    y.data.assign(static_cast<std::size_t>(m * nOut), 0.0f);
+    y.data.assign(static_cast<std::size_t>(outputSize), 0.0f);
     float sgemmBeta = 0.0f;
     if (c != nullptr && beta != 0.0f) {
         // C broadcasts (unidirectionally) to M x N: shapes [], [N], [1, N], [M, 1], [M, N].
@@ -85,15 +101,16 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t)
         y.shape.push_back(m);
     if (b.rank() > 1)
         y.shape.push_back(nOut);
-    const int64_t batchCount = elementCount(batch);
-    y.data.assign(static_cast<std::size_t>(batchCount * m * nOut), 0.0f);
+    const int64_t batchCount = checkedProduct(n, batch);
+    y.data.assign(static_cast<std::size_t>(checkedProduct(n, {batchCount, m, nOut})), 0.0f);
     if (m == 0 || nOut == 0 || k == 0 || batchCount == 0)
         return {std::move(y)};
+    checkBlasDimensions(n, {m, nOut, k});
 
     if (bBatch.empty() || elementCount(bBatch) == 1) {
         // One B for every batch: all rows of A (contiguous) in a single sgemm.
-        const int64_t rows = elementCount(aBatch) * m;
-        if (rows * nOut == static_cast<int64_t>(y.data.size())) {
+        const int64_t rows = checkedProduct(n, {checkedProduct(n, aBatch), m});
+        if (rows <= INT_MAX && rows * nOut == static_cast<int64_t>(y.data.size())) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(nOut),
                         static_cast<int>(k), 1.0f, a.data.data(), static_cast<int>(k), b.data.data(),
                         static_cast<int>(nOut), 0.0f, y.data.data(), static_cast<int>(nOut));

@@ -83,8 +83,13 @@ Graph loadOnnxGraph(const std::string& path)
         graph.inputs.push_back(toValueInfo(input));
         available.insert(input.name());
     }
-    for (const auto& output : proto.output())
+    std::set<std::string> listedOutputs;
+    for (const auto& output : proto.output()) {
+        // The evaluator keys results by output name: a name listed twice would be fetched twice.
+        if (!listedOutputs.insert(output.name()).second)
+            throw Error(path, "graph output '" + output.name() + "' is listed twice");
         graph.outputs.push_back(toValueInfo(output));
+    }
 
     for (const auto& nodeProto : proto.node()) {
         Node node;
@@ -108,8 +113,12 @@ Graph loadOnnxGraph(const std::string& path)
                 throw Error(path, "node '" + node.label() + "' (" + node.opType + ") reads '" + input +
                                       "', which no earlier node, input or initializer provides");
         }
-        for (const auto& output : node.outputs)
-            available.insert(output);
+        for (const auto& output : node.outputs) {
+            // ONNX graphs are single-assignment; a second producer would silently replace the value.
+            if (!output.empty() && !available.insert(output).second)
+                throw Error(path, "value '" + output + "' is produced twice (again by node '" + node.label() +
+                                      "' (" + node.opType + "))");
+        }
         graph.nodes.push_back(std::move(node));
     }
     for (const auto& output : graph.outputs) {

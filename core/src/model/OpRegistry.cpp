@@ -58,4 +58,35 @@ int64_t elementCount(const std::vector<int64_t>& shape)
     return static_cast<int64_t>(count);
 }
 
+namespace {
+
+template <typename Factors>
+int64_t productOf(const Node& node, const Factors& factors)
+{
+    int64_t product = 1;
+    for (const int64_t factor : factors) {
+        if (factor < 0)
+            throw Error(nodeSubject(node), "negative dimension " + std::to_string(factor));
+        if (__builtin_mul_overflow(product, factor, &product)) {
+            std::string text;
+            for (const int64_t f : factors)
+                text += (text.empty() ? "" : " x ") + std::to_string(f);
+            throw Error(nodeSubject(node), "size " + text + " overflows (more than 2^63 - 1 elements)");
+        }
+    }
+    return product;
+}
+
+} // namespace
+
+int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors)
+{
+    return productOf(node, factors);
+}
+
+int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape)
+{
+    return productOf(node, shape);
+}
+
 } // namespace quantscope::ops

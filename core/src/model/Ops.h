@@ -8,6 +8,7 @@
 #include "quantscope/model/Value.h"
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ int64_t normalizeAxis(const Node& node, int64_t axis, int64_t rank);
 // Exact integer values of a shape / axes input.
 std::vector<int64_t> integerValues(const Node& node, const Value& value, const char* what);
 int64_t elementCount(const std::vector<int64_t>& shape);
+// The product of dimensions or counts (output sizes, batch x rows x columns...), or an Error naming
+// the node when a factor is negative or the product overflows int64: every op that multiplies
+// dimensions goes through it, so a hostile shape never wraps into a wrong allocation or index.
+int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors);
+int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape);
 
 std::vector<Value> add(const Node&, const Inputs&, int64_t);
 std::vector<Value> sub(const Node&, const Inputs&, int64_t);

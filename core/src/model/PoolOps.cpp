@@ -27,7 +27,7 @@ std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t)
     const ConvGeometry g = poolGeometry(n, x);
     Value y;
     y.shape = {g.batch, g.channels, g.outH, g.outW};
-    y.data.resize(static_cast<std::size_t>(elementCount(y.shape)));
+    y.data.resize(static_cast<std::size_t>(checkedProduct(n, y.shape)));
     for (int64_t plane = 0; plane < g.batch * g.channels; ++plane) {
         const float* src = x.data.data() + plane * g.height * g.width;
         float* dst = y.data.data() + plane * g.outSpatial();
@@ -60,7 +60,7 @@ std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t)
     const bool countPad = n.intAttribute("count_include_pad", 0) != 0;
     Value y;
     y.shape = {g.batch, g.channels, g.outH, g.outW};
-    y.data.resize(static_cast<std::size_t>(elementCount(y.shape)));
+    y.data.resize(static_cast<std::size_t>(checkedProduct(n, y.shape)));
     for (int64_t plane = 0; plane < g.batch * g.channels; ++plane) {
         const float* src = x.data.data() + plane * g.height * g.width;
         float* dst = y.data.data() + plane * g.outSpatial();
@@ -94,13 +94,11 @@ std::vector<Value> globalAveragePool(const Node& n, const Inputs& in, int64_t)
     const Value& x = requireInput(n, in, 0);
     if (x.rank() < 3)
         throw Error(nodeSubject(n), "input must be N x C x spatial...");
-    int64_t spatial = 1;
-    for (int d = 2; d < x.rank(); ++d)
-        spatial *= x.shape[d];
+    const int64_t spatial = checkedProduct(n, std::vector<int64_t>(x.shape.begin() + 2, x.shape.end()));
     Value y;
     y.shape = {x.shape[0], x.shape[1]};
     y.shape.resize(x.shape.size(), 1);
-    y.data.resize(static_cast<std::size_t>(x.shape[0] * x.shape[1]));
+    y.data.resize(static_cast<std::size_t>(checkedProduct(n, {x.shape[0], x.shape[1]})));
     for (std::size_t plane = 0; plane < y.data.size(); ++plane) {
         double sum = 0.0;
         for (int64_t s = 0; s < spatial; ++s)

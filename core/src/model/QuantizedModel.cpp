@@ -149,7 +149,7 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
         if (node.opType == "Conv") {
             if (w.rank() != 4)
                 continue;
-            view = {w.shape[0], w.shape[1] * w.shape[2] * w.shape[3]};
+            view = {w.shape[0], ops::checkedProduct(node, {w.shape[1], w.shape[2], w.shape[3]})};
         } else {
             if (w.rank() != 2)
                 continue;
@@ -358,14 +358,23 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
         const Value& w = m_executor.graph().initializers.at(layer.weightName);
         const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
         const int64_t groups = layer.groups;
-        if (g.channels != w.shape[1] * groups)
+        // The same checks as the fp32 Conv: im2row and the int8 GEMM trust these sizes.
+        if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
+            throw Error(ops::nodeSubject(node), "kernel_shape disagrees with the weights " + shapeToString(w.shape));
+        if (g.channels != ops::checkedProduct(node, {w.shape[1], groups}))
             throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) + " do not match the weights " +
                                                     shapeToString(w.shape));
+        if (bias != nullptr && bias->size() != w.shape[0])
+            throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
         const int64_t groupIn = g.channels / groups, groupOut = w.shape[0] / groups;
-        const int64_t patch = groupIn * g.kernelH * g.kernelW, spatial = g.outSpatial();
+        const int64_t patch = ops::checkedProduct(node, {groupIn, g.kernelH, g.kernelW});
+        const int64_t spatial = ops::checkedProduct(node, {g.outH, g.outW});
+        if (patch != layer.int8[0]->k())
+            throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) + " values does not match the weights' " +
+                                                    std::to_string(layer.int8[0]->k()));
         Value y;
         y.shape = {g.batch, w.shape[0], g.outH, g.outW};
-        y.data.resize(static_cast<std::size_t>(ops::elementCount(y.shape)));
+        y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, y.shape)));
         // All images of a chunk in one GEMM (M = images x output pixels): the kernels pack
         // activations per call, so few large calls beat many small ones. Chunks bound the memory.
         const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
@@ -401,12 +410,12 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
         throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
                                                 std::to_string(k) + " inputs");
     const int64_t m = static_cast<int64_t>(x.data.size()) / k;
-    std::vector<int32_t> acc(static_cast<std::size_t>(m * n));
+    std::vector<int32_t> acc(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
     linear.run(xq.data(), m, zx, acc.data());
     Value y;
     y.shape = x.shape;
     y.shape.back() = n;
-    y.data.resize(static_cast<std::size_t>(m * n));
+    y.data.resize(acc.size());
     for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < n; ++j)
             y.data[i * n + j] = static_cast<float>(acc[i * n + j]) * (sx * layer.rowScales[j]);
@@ -439,7 +448,7 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
         Value y;
         y.shape = x.shape;
         y.shape.back() = n;
-        y.data.resize(static_cast<std::size_t>(m * n));
+        y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
         if (m > 0)
             kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m), *layer.int4, y.data.data(),
                               kernels::Int4Activations::Float32);

@@ -1,13 +1,13 @@
 #pragma once
 
-#include "quantscope/io/MappedFile.h"
 #include "quantscope/io/NpyHeader.h"
+#include "quantscope/io/ReadOnlyFile.h"
 #include "quantscope/io/WeightFile.h"
 
 namespace quantscope {
 
 // A NumPy .npy file: one array, named after the file's stem (w.npy holds the tensor "w").
-// Memory-mapped; opening reads only the header.
+// Opening reads only the header.
 class NpyReader : public WeightFile {
 public:
     // Parses the header and checks that the file holds all of the array's data. Throws Error
@@ -24,7 +24,7 @@ public:
     const NpyHeader& header() const { return m_header; }
 
 private:
-    MappedFile m_file;
+    ReadOnlyFile m_file;
     NpyHeader m_header;
     std::map<std::string, std::string> m_metadata; // .npy has none
     std::vector<TensorInfo> m_tensors;

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "quantscope/io/MappedFile.h"
+#include "quantscope/io/ReadOnlyFile.h"
 #include "quantscope/io/WeightFile.h"
 
 #include <unordered_map>
@@ -8,9 +8,9 @@
 namespace quantscope {
 
 // A .safetensors file: an 8-byte little-endian header length, a JSON header naming each tensor's
-// dtype, shape and byte range, then the packed tensor data. The file is memory-mapped and opening
-// it parses only the header, so listing a file of any size touches only its first pages; load()
-// reads only the pages of the tensor asked for.
+// dtype, shape and byte range, then the packed tensor data. Opening reads and parses only the
+// header, so listing a file of any size reads only its first bytes; load() reads only the bytes of
+// the tensor asked for, and reports a file truncated meanwhile as an Error naming it.
 class SafetensorsReader : public WeightFile {
 public:
     // Parses and checks the header. Throws Error naming the file (and the tensor) on anything
@@ -29,7 +29,7 @@ public:
     Tensor load(const std::string& name) const override;
 
 private:
-    MappedFile m_file;
+    ReadOnlyFile m_file;
     uint64_t m_dataStart = 0; // file offset of the data section
     std::map<std::string, std::string> m_metadata;
     std::vector<TensorInfo> m_tensors;   // in the order of their data in the file
