@@ -126,7 +126,7 @@ void forEachGraph(const onnx::GraphProto& graph, const std::function<void(const 
 
 } // namespace
 
-OnnxModelFile::OnnxModelFile(const std::string& path)
+OnnxModelFile::OnnxModelFile(const std::string& path, Content content)
     : m_path(path)
 {
     std::error_code ec;
@@ -141,6 +141,13 @@ OnnxModelFile::OnnxModelFile(const std::string& path)
     std::string bytes(size, '\0');
     if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
         throw Error(path, "read failed");
+    m_directory = std::filesystem::path(path).parent_path().string();
+    if (content == Content::Tensor) {
+        auto* tensor = m_model.mutable_graph()->add_initializer();
+        if (!tensor->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+            throw Error(path, "not a valid ONNX TensorProto (the protobuf does not parse)");
+        return;
+    }
     if (!m_model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
         throw Error(path, "not a valid ONNX model (the protobuf does not parse: truncated or another format)");
     if (m_model.ir_version() <= 0 || !m_model.has_graph())
