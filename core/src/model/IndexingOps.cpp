@@ -329,6 +329,24 @@ std::vector<Value> nonZero(const Node& n, const Inputs& in, int64_t) {
     return {std::move(out)};
 }
 
+std::vector<Value> reverseSequence(const Node& n, const Inputs& in, int64_t) {
+    const Value& x = requireInput(n, in, 0);
+    const auto lengths = integerValues(n, requireInput(n, in, 1), "sequence_lens");
+    const int64_t timeAxis = normalizeAxis(n, n.intAttribute("time_axis", 0), x.rank());
+    const int64_t batchAxis = normalizeAxis(n, n.intAttribute("batch_axis", 1), x.rank());
+    if (timeAxis == batchAxis || static_cast<int64_t>(lengths.size()) != x.shape[batchAxis])
+        throw Error(nodeSubject(n), "needs distinct time and batch axes and one length per batch entry");
+    const auto strides = stridesOf(x.shape);
+    std::vector<int64_t> index(static_cast<std::size_t>(x.size()));
+    for (int64_t i = 0; i < x.size(); ++i) {
+        const int64_t t = (i / strides[timeAxis]) % x.shape[timeAxis];
+        const int64_t b = (i / strides[batchAxis]) % x.shape[batchAxis];
+        const int64_t length = std::clamp<int64_t>(lengths[b], 0, x.shape[timeAxis]);
+        index[i] = t < length ? i + (length - 1 - 2 * t) * strides[timeAxis] : i;
+    }
+    return {gatherByIndex(x, index, x.shape)};
+}
+
 } // namespace
 
 void addIndexingOps(OpTable& t) {
@@ -336,6 +354,8 @@ void addIndexingOps(OpTable& t) {
     t.push_back({"GatherElements", 11, 21, gatherElements});
     t.push_back({"GatherND", 11, 21, gatherND});
     t.push_back({"ScatterElements", 11, 21, scatterElements});
+    t.push_back({"Scatter", 9, 10, scatterElements}); // the earlier name of ScatterElements
+    t.push_back({"ReverseSequence", 10, 21, reverseSequence});
     t.push_back({"ScatterND", 11, 21, scatterND});
     t.push_back({"Slice", 7, 21, slice});
     t.push_back({"OneHot", 9, 21, oneHot});

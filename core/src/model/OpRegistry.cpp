@@ -23,6 +23,8 @@ const OpTable& opTable() {
         addLinearOps(t);
         addConvOps(t);
         addPoolOps(t);
+        addQuantizationOps(t);
+        addLossOps(t);
         std::sort(t.begin(), t.end(), [](const OpEntry& a, const OpEntry& b) {
             return a.op != b.op ? a.op < b.op : a.since < b.since;
         });

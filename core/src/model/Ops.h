@@ -46,6 +46,8 @@ void addResizeOps(OpTable& table);
 void addLinearOps(OpTable& table);
 void addConvOps(OpTable& table);
 void addPoolOps(OpTable& table);
+void addQuantizationOps(OpTable& table);
+void addLossOps(OpTable& table);
 
 // "node 'fc1' (Gemm)": the subject of every error an op throws.
 std::string nodeSubject(const Node& node);
