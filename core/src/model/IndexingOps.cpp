@@ -128,7 +128,7 @@ std::vector<int64_t> sliceOffsets(const Node& n, const Value& data, const Value&
     if (indices.rank() < 1)
         throw Error(nodeSubject(n), "indices must have rank 1 or more");
     const int64_t k = indices.shape.back();
-    if (k < 1 || batchDims + k > data.rank())
+    if (batchDims < 0 || batchDims >= indices.rank() || k < 1 || batchDims + k > data.rank())
         throw Error(nodeSubject(n), "the last dimension of indices (" + std::to_string(k) +
                                         ") does not fit data " + shapeToString(data.shape));
     const auto strides = stridesOf(data.shape);

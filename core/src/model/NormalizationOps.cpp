@@ -4,6 +4,7 @@
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
 #include <cmath>
@@ -94,6 +95,10 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
         (d < axis ? outer : inner) *= out.shape[d];
     // Scale and bias broadcast over the normalized dimensions.
     const std::vector<int64_t> normalized(out.shape.begin() + axis, out.shape.end());
+    for (const Value* v : {&scale, bias}) {
+        if (v != nullptr && broadcastShape(n, {&v->shape, &normalized}) != normalized)
+            throw Error(nodeSubject(n), "scale and bias must broadcast to " + shapeToString(normalized));
+    }
     const auto scaleIndex = broadcastIndex(scale.shape, normalized);
     const std::vector<int64_t> biasIndex =
         bias ? broadcastIndex(bias->shape, normalized) : std::vector<int64_t>{};
