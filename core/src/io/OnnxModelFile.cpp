@@ -352,7 +352,8 @@ std::vector<float> OnnxModelFile::readFloats(const onnx::TensorProto& tensor, co
     std::vector<uint8_t> externalData;
     if (const uint8_t* base = packedBytes(tensor, info, externalData)) {
         if (info.dtype == DType::F32) {
-            std::memcpy(values.data(), base, info.bytes);
+            if (info.bytes > 0) // an empty tensor has no buffer to copy into
+                std::memcpy(values.data(), base, info.bytes);
         } else {
             for (uint64_t i = 0; i < info.elements; ++i)
                 values[i] = static_cast<float>(rawElement(base, info.dtype, i));
