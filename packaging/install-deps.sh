@@ -12,6 +12,7 @@ packages=(
   libzip-dev
   libssl-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
+  libonnx-testdata  # ONNX's backend node tests, run by tests/core/tst_onnx_backend
   libbenchmark-dev
   qt6-qpa-plugins fonts-dejavu-core
   python3 clang-format

@@ -346,14 +346,14 @@ def reader_cases():
     external_model("external_escape.onnx", "../../../etc/passwd", 0, 24)
     external_model("external_missing.onnx", "no_such_file.bin", 0, 24)
 
-    # An op the executor does not implement, between two it does.
+    # An op the executor does not implement (a Hardmax of a custom domain), between two it does.
     graph = helper.make_graph(
         [helper.make_node("Relu", ["x"], ["r"], name="first_relu"),
-         helper.make_node("Hardmax", ["r"], ["h"], name="suspicious_hardmax"),
+         helper.make_node("Hardmax", ["r"], ["h"], name="suspicious_hardmax", domain="com.example"),
          helper.make_node("Relu", ["h"], ["y"], name="last_relu")], "unsupported",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])])
-    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]),
+    save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.example", 1)]),
          os.path.join(OUT, "unsupported_op.onnx"))
 
     # A truncated model (half the MLP) and a file that is not ONNX at all.

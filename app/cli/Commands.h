@@ -13,5 +13,6 @@ int runQuantize(const std::vector<std::string>& arguments);
 int runCalibrate(const std::vector<std::string>& arguments);
 int runEval(const std::vector<std::string>& arguments);
 int runBench(const std::vector<std::string>& arguments);
+int runOps(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli

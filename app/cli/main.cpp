@@ -30,6 +30,7 @@ const std::vector<Subcommand>& subcommands() {
         {"calibrate", "activation ranges of an ONNX model from samples (static quantization)", runCalibrate},
         {"eval", "accuracy, SQNR, latency, throughput and size of a model, fp32 vs quantized", runEval},
         {"bench", "int8 / int4 / bf16 kernel throughput against the fp32 OpenBLAS and Eigen baselines", runBench},
+        {"ops", "the ONNX ops the executor runs, with their opset ranges", runOps},
     };
     return table;
 }

@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <map>
 
 using namespace quantscope;
 
@@ -18,8 +19,7 @@ struct Run {
     QString err;
 };
 
-Run runCli(const QStringList& arguments)
-{
+Run runCli(const QStringList& arguments) {
     QProcess process;
     process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), arguments);
     if (!process.waitForFinished(600000))
@@ -28,18 +28,15 @@ Run runCli(const QStringList& arguments)
             QString::fromUtf8(process.readAllStandardError())};
 }
 
-QString demo(const char* name)
-{
+QString demo(const char* name) {
     return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/") + QLatin1String(name);
 }
 
-QString modelData(const char* name)
-{
+QString modelData(const char* name) {
     return QStringLiteral(QUANTSCOPE_TEST_DATA "/model/") + QLatin1String(name);
 }
 
-QJsonObject parseJson(const QString& text)
-{
+QJsonObject parseJson(const QString& text) {
     QJsonParseError error;
     const QJsonDocument document = QJsonDocument::fromJson(text.toUtf8(), &error);
     if (error.error != QJsonParseError::NoError)
@@ -47,8 +44,7 @@ QJsonObject parseJson(const QString& text)
     return document.object();
 }
 
-QJsonObject resultOf(const QJsonObject& document, const char* mode)
-{
+QJsonObject resultOf(const QJsonObject& document, const char* mode) {
     for (const auto& value : document.value(QLatin1String("results")).toArray()) {
         if (value.toObject().value(QLatin1String("mode")).toString() == QLatin1String(mode))
             return value.toObject();
@@ -62,14 +58,14 @@ class TestModelCli : public QObject {
     Q_OBJECT
 
 private slots:
-    void evalReportsEveryMode()
-    {
+    void evalReportsEveryMode() {
         QTemporaryDir dir;
         const QString logits = dir.filePath(QStringLiteral("logits.npy"));
-        const Run run = runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"), demo("digits_test.npy"),
-                                QStringLiteral("--labels"), demo("digits_test_labels.npy"), QStringLiteral("--calib-samples"),
-                                demo("digits_calib.npy"), QStringLiteral("--out-logits"), logits, QStringLiteral("--json"),
-                                QStringLiteral("-")});
+        const Run run =
+            runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
+                    demo("digits_test.npy"), QStringLiteral("--labels"), demo("digits_test_labels.npy"),
+                    QStringLiteral("--calib-samples"), demo("digits_calib.npy"),
+                    QStringLiteral("--out-logits"), logits, QStringLiteral("--json"), QStringLiteral("-")});
         QCOMPARE(run.exitCode, 0);
         const QJsonObject document = parseJson(run.out);
         QCOMPARE(document.value(QLatin1String("results")).toArray().size(), 4);
@@ -97,22 +93,25 @@ private slots:
         const Tensor expected = reference.load(reference.tensors()[0].name);
         QCOMPARE(actual.shape(), expected.shape());
         for (int64_t i = 0; i < expected.size(); ++i)
-            QVERIFY(std::abs(actual.values()[i] - expected.values()[i]) <= 1e-5 * std::max(1.0f, std::abs(expected.values()[i])));
+            QVERIFY(std::abs(actual.values()[i] - expected.values()[i]) <=
+                    1e-5 * std::max(1.0f, std::abs(expected.values()[i])));
     }
 
-    void calibrateThenEvalWithParams()
-    {
+    void calibrateThenEvalWithParams() {
         QTemporaryDir dir;
         const QString params = dir.filePath(QStringLiteral("cnn.json"));
-        const Run calibrate = runCli({QStringLiteral("calibrate"), demo("digits_cnn.onnx"), QStringLiteral("--samples"),
-                                      demo("digits_calib.npy"), QStringLiteral("--calib"), QStringLiteral("percentile"),
-                                      QStringLiteral("--json"), params});
+        const Run calibrate =
+            runCli({QStringLiteral("calibrate"), demo("digits_cnn.onnx"), QStringLiteral("--samples"),
+                    demo("digits_calib.npy"), QStringLiteral("--calib"), QStringLiteral("percentile"),
+                    QStringLiteral("--json"), params});
         QCOMPARE(calibrate.exitCode, 0);
         QFile file(params);
         QVERIFY(file.open(QIODevice::ReadOnly));
         const QJsonObject document = parseJson(QString::fromUtf8(file.readAll()));
         QCOMPARE(document.value(QLatin1String("format")).toString(), QStringLiteral("quantscope-qparams"));
-        QCOMPARE(document.value(QLatin1String("calibration")).toObject().value(QLatin1String("samples")).toInt(), 1258);
+        QCOMPARE(
+            document.value(QLatin1String("calibration")).toObject().value(QLatin1String("samples")).toInt(),
+            1258);
         int weights = 0, activations = 0;
         for (const auto& value : document.value(QLatin1String("tensors")).toArray()) {
             const QJsonObject entry = value.toObject();
@@ -121,64 +120,74 @@ private slots:
                 QCOMPARE(entry.value(QLatin1String("granularity")).toString(), QStringLiteral("channel"));
             } else {
                 ++activations;
-                QCOMPARE(entry.value(QLatin1String("calib")).toObject().value(QLatin1String("method")).toString(),
-                         QStringLiteral("percentile"));
+                QCOMPARE(
+                    entry.value(QLatin1String("calib")).toObject().value(QLatin1String("method")).toString(),
+                    QStringLiteral("percentile"));
             }
         }
         QCOMPARE(weights, 3);
         QCOMPARE(activations, 8);
 
         // eval --params applies the exported scales: calibrating on a different set changes nothing.
-        const QStringList common{QStringLiteral("eval"), demo("digits_cnn.onnx"), QStringLiteral("--samples"), demo("digits_test.npy"),
-                                 QStringLiteral("--labels"), demo("digits_test_labels.npy"), QStringLiteral("--mode"),
-                                 QStringLiteral("static"), QStringLiteral("--json"), QStringLiteral("-")};
+        const QStringList common{QStringLiteral("eval"),      demo("digits_cnn.onnx"),
+                                 QStringLiteral("--samples"), demo("digits_test.npy"),
+                                 QStringLiteral("--labels"),  demo("digits_test_labels.npy"),
+                                 QStringLiteral("--mode"),    QStringLiteral("static"),
+                                 QStringLiteral("--json"),    QStringLiteral("-")};
         const Run first = runCli(common + QStringList{QStringLiteral("--params"), params});
-        const Run second = runCli(common + QStringList{QStringLiteral("--params"), params, QStringLiteral("--calib-samples"),
-                                                       demo("digits_calib.npy")});
+        const Run second =
+            runCli(common + QStringList{QStringLiteral("--params"), params, QStringLiteral("--calib-samples"),
+                                        demo("digits_calib.npy")});
         QCOMPARE(first.exitCode, 0);
         QCOMPARE(second.exitCode, 0);
         const QJsonObject a = resultOf(parseJson(first.out), "static");
         const QJsonObject b = resultOf(parseJson(second.out), "static");
-        QCOMPARE(a.value(QLatin1String("accuracy")).toDouble(), b.value(QLatin1String("accuracy")).toDouble());
-        QCOMPARE(a.value(QLatin1String("output_sqnr_db")).toDouble(), b.value(QLatin1String("output_sqnr_db")).toDouble());
+        QCOMPARE(a.value(QLatin1String("accuracy")).toDouble(),
+                 b.value(QLatin1String("accuracy")).toDouble());
+        QCOMPARE(a.value(QLatin1String("output_sqnr_db")).toDouble(),
+                 b.value(QLatin1String("output_sqnr_db")).toDouble());
         QVERIFY(a.value(QLatin1String("accuracy")).toDouble() >= 0.96);
     }
 
-    void badInputIsExitCodeOne_data()
-    {
+    void badInputIsExitCodeOne_data() {
         QTest::addColumn<QStringList>("arguments");
         QTest::addColumn<QStringList>("expected");
         const QString test = demo("digits_test.npy");
-        QTest::newRow("unsupported op") << QStringList{QStringLiteral("eval"), modelData("unsupported_op.onnx"),
-                                                       QStringLiteral("--samples"), test}
-                                        << QStringList{QStringLiteral("Hardmax"), QStringLiteral("suspicious_hardmax")};
-        QTest::newRow("truncated model") << QStringList{QStringLiteral("eval"), modelData("truncated.onnx"),
-                                                        QStringLiteral("--samples"), test}
-                                         << QStringList{QStringLiteral("truncated.onnx"), QStringLiteral("not a valid ONNX model")};
+        QTest::newRow("unsupported op")
+            << QStringList{QStringLiteral("eval"), modelData("unsupported_op.onnx"),
+                           QStringLiteral("--samples"), test}
+            << QStringList{QStringLiteral("Hardmax"), QStringLiteral("suspicious_hardmax")};
+        QTest::newRow("truncated model")
+            << QStringList{QStringLiteral("eval"), modelData("truncated.onnx"), QStringLiteral("--samples"),
+                           test}
+            << QStringList{QStringLiteral("truncated.onnx"), QStringLiteral("not a valid ONNX model")};
         QTest::newRow("not onnx") << QStringList{QStringLiteral("calibrate"), modelData("not_onnx.onnx"),
                                                  QStringLiteral("--samples"), test}
                                   << QStringList{QStringLiteral("not_onnx.onnx")};
-        QTest::newRow("labels of wrong length") << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"),
-                                                               QStringLiteral("--samples"), test, QStringLiteral("--labels"),
-                                                               demo("digits_calib_labels.npy")}
-                                                << QStringList{QStringLiteral("1258 labels for 539 samples")};
-        QTest::newRow("cnn fed 8 values") << QStringList{QStringLiteral("eval"), demo("digits_cnn.onnx"), QStringLiteral("--samples"),
-                                                         QStringLiteral("@wrong"), QStringLiteral("--mode"), QStringLiteral("fp32")}
-                                          << QStringList{QStringLiteral("input 'input'"), QStringLiteral("[8]")};
+        QTest::newRow("labels of wrong length")
+            << QStringList{QStringLiteral("eval"),      demo("digits_mlp.onnx"),
+                           QStringLiteral("--samples"), test,
+                           QStringLiteral("--labels"),  demo("digits_calib_labels.npy")}
+            << QStringList{QStringLiteral("1258 labels for 539 samples")};
+        QTest::newRow("cnn fed 8 values")
+            << QStringList{QStringLiteral("eval"),   demo("digits_cnn.onnx"),  QStringLiteral("--samples"),
+                           QStringLiteral("@wrong"), QStringLiteral("--mode"), QStringLiteral("fp32")}
+            << QStringList{QStringLiteral("input 'input'"), QStringLiteral("[8]")};
         QTest::newRow("zero samples") << QStringList{QStringLiteral("calibrate"), demo("digits_mlp.onnx"),
                                                      QStringLiteral("--samples"), QStringLiteral("@empty")}
                                       << QStringList{QStringLiteral("zero samples")};
-        QTest::newRow("missing samples file") << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"),
-                                                             QStringLiteral("--samples"), QStringLiteral("/nonexistent/s.npy")}
-                                              << QStringList{QStringLiteral("/nonexistent/s.npy")};
-        QTest::newRow("per-channel activations") << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"),
-                                                                QStringLiteral("--samples"), test, QStringLiteral("--granularity"),
-                                                                QStringLiteral("channel")}
-                                                 << QStringList{QStringLiteral("--granularity")};
+        QTest::newRow("missing samples file")
+            << QStringList{QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
+                           QStringLiteral("/nonexistent/s.npy")}
+            << QStringList{QStringLiteral("/nonexistent/s.npy")};
+        QTest::newRow("per-channel activations")
+            << QStringList{QStringLiteral("eval"),          demo("digits_mlp.onnx"),
+                           QStringLiteral("--samples"),     test,
+                           QStringLiteral("--granularity"), QStringLiteral("channel")}
+            << QStringList{QStringLiteral("--granularity")};
     }
 
-    void badInputIsExitCodeOne()
-    {
+    void badInputIsExitCodeOne() {
         QFETCH(QStringList, arguments);
         QFETCH(QStringList, expected);
         QTemporaryDir dir;
@@ -197,13 +206,40 @@ private slots:
         QVERIFY(run.out.isEmpty());
     }
 
-    void usageErrorsAreExitCodeTwo()
-    {
+    void opsListsEveryOpWithItsOpsets() {
+        const Run run = runCli({QStringLiteral("ops"), QStringLiteral("--json"), QStringLiteral("-")});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject document = parseJson(run.out);
+        QCOMPARE(document.value(QLatin1String("domain")).toString(), QString());
+        std::map<QString, std::pair<int, int>> ranges;
+        for (const auto& value : document.value(QLatin1String("ops")).toArray()) {
+            const QJsonObject op = value.toObject();
+            ranges[op.value(QLatin1String("op")).toString()] = {op.value(QLatin1String("since")).toInt(),
+                                                                op.value(QLatin1String("until")).toInt()};
+        }
+        QVERIFY(ranges.size() >= 100);
+        // Opset ranges from the ONNX operator changelog, clipped to the executor's 7..21.
+        QCOMPARE(ranges[QStringLiteral("Conv")], std::make_pair(7, 21));
+        QCOMPARE(ranges[QStringLiteral("Upsample")], std::make_pair(7, 9)); // deprecated by Resize at 10
+        QCOMPARE(ranges[QStringLiteral("Resize")], std::make_pair(10, 21));
+        QCOMPARE(ranges[QStringLiteral("Gelu")], std::make_pair(20, 21));
+        QCOMPARE(ranges[QStringLiteral("LayerNormalization")], std::make_pair(17, 21));
+        QCOMPARE(ranges[QStringLiteral("HardSwish")], std::make_pair(14, 21));
+        QVERIFY(!ranges.count(QStringLiteral("Loop")));
+
+        const Run table = runCli({QStringLiteral("ops")});
+        QCOMPARE(table.exitCode, 0);
+        QVERIFY2(table.out.contains(QLatin1String("opsets 7 to 21")), qPrintable(table.out));
+        QCOMPARE(runCli({QStringLiteral("ops"), QStringLiteral("extra")}).exitCode, 2);
+    }
+
+    void usageErrorsAreExitCodeTwo() {
         QCOMPARE(runCli({QStringLiteral("eval"), demo("digits_mlp.onnx")}).exitCode, 2); // no --samples
         QCOMPARE(runCli({QStringLiteral("eval")}).exitCode, 2);
         // A setting out of range is refused like every bad setting: exit 1, the option named.
-        const Run zeroBatch = runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
-                                      demo("digits_test.npy"), QStringLiteral("--batch-size"), QStringLiteral("0")});
+        const Run zeroBatch =
+            runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
+                    demo("digits_test.npy"), QStringLiteral("--batch-size"), QStringLiteral("0")});
         QCOMPARE(zeroBatch.exitCode, 1);
         QVERIFY(zeroBatch.err.contains(QLatin1String("--batch-size")));
     }

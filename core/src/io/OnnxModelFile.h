@@ -26,7 +26,11 @@ struct OnnxNamedTensor {
 // when a tensor is described and read only when it is loaded.
 class OnnxModelFile {
 public:
-    explicit OnnxModelFile(const std::string& path);
+    // What the file holds: a ModelProto, or one TensorProto (ONNX's test data), kept as the only
+    // initializer of an otherwise empty model.
+    enum class Content { Model, Tensor };
+
+    explicit OnnxModelFile(const std::string& path, Content content = Content::Model);
 
     const std::string& path() const { return m_path; }
     const onnx::ModelProto& model() const { return m_model; }

@@ -30,7 +30,7 @@ CapturedActivations captureActivations(const Executor& executor, const SampleSet
     bool firstBatch = true;
     Executor::Hooks hooks;
     hooks.onValue = [&](const std::string& name, Value& value) {
-        if (value.isInteger)
+        if (value.isInteger())
             return;
         auto [it, added] = recordings.try_emplace(name);
         Recording& recording = it->second;

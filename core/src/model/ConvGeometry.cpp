@@ -9,8 +9,7 @@ namespace {
 
 // Output size and paddings of one spatial axis (ONNX Conv / pool rules).
 void axisGeometry(const Node& node, const std::string& autoPad, int64_t size, int64_t kernel, int64_t stride,
-                  int64_t dilation, bool ceilMode, int64_t& padBegin, int64_t& padEnd, int64_t& out)
-{
+                  int64_t dilation, bool ceilMode, int64_t& padBegin, int64_t& padEnd, int64_t& out) {
     const int64_t span = dilation * (kernel - 1) + 1;
     if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
         out = (size + stride - 1) / stride;
@@ -22,11 +21,13 @@ void axisGeometry(const Node& node, const std::string& autoPad, int64_t size, in
     if (autoPad == "VALID") {
         padBegin = padEnd = 0;
     } else if (autoPad != "NOTSET") {
-        throw Error(ops::nodeSubject(node), "auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+        throw Error(ops::nodeSubject(node),
+                    "auto_pad '" + autoPad + "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
     }
     const int64_t padded = size + padBegin + padEnd;
     if (padded < span)
-        throw Error(ops::nodeSubject(node), "the window (" + std::to_string(span) + ") is larger than the padded input (" +
+        throw Error(ops::nodeSubject(node), "the window (" + std::to_string(span) +
+                                                ") is larger than the padded input (" +
                                                 std::to_string(padded) + ")");
     if (ceilMode) {
         out = (padded - span + stride - 1) / stride + 1;
@@ -41,11 +42,11 @@ void axisGeometry(const Node& node, const std::string& autoPad, int64_t size, in
 } // namespace
 
 ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputShape, int64_t kernelH,
-                          int64_t kernelW, bool ceilMode)
-{
+                          int64_t kernelW, bool ceilMode) {
     if (inputShape.size() != 4)
-        throw Error(ops::nodeSubject(node), "only 2-D windows are supported: the input must be N x C x H x W, found " +
-                                                shapeToString(inputShape));
+        throw Error(ops::nodeSubject(node),
+                    "only 2-D windows are supported: the input must be N x C x H x W, found " +
+                        shapeToString(inputShape));
     ConvGeometry g;
     g.batch = inputShape[0];
     g.channels = inputShape[1];
@@ -56,12 +57,13 @@ ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputSha
     const auto dilations = node.intsAttribute("dilations", {1, 1});
     const auto pads = node.intsAttribute("pads", {0, 0, 0, 0});
     if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
-        throw Error(ops::nodeSubject(node), "kernel_shape, strides and dilations need 2 values and pads 4 (2-D only)");
+        throw Error(ops::nodeSubject(node),
+                    "kernel_shape, strides and dilations need 2 values and pads 4 (2-D only)");
     // Bounded so that no window arithmetic below can overflow, whatever the file says.
     constexpr int64_t kLimit = int64_t{1} << 30;
     for (int i = 0; i < 2; ++i) {
-        if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || kernel[i] > kLimit || strides[i] > kLimit ||
-            dilations[i] > kLimit)
+        if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || kernel[i] > kLimit ||
+            strides[i] > kLimit || dilations[i] > kLimit)
             throw Error(ops::nodeSubject(node), "kernel sizes, strides and dilations must be in 1..2^30");
     }
     for (int64_t p : pads) {
@@ -83,9 +85,45 @@ ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputSha
     g.padBottom = pads[2];
     g.padRight = pads[3];
     const std::string autoPad = node.stringAttribute("auto_pad", "NOTSET");
-    axisGeometry(node, autoPad, g.height, g.kernelH, g.strideH, g.dilationH, ceilMode, g.padTop, g.padBottom, g.outH);
-    axisGeometry(node, autoPad, g.width, g.kernelW, g.strideW, g.dilationW, ceilMode, g.padLeft, g.padRight, g.outW);
+    axisGeometry(node, autoPad, g.height, g.kernelH, g.strideH, g.dilationH, ceilMode, g.padTop, g.padBottom,
+                 g.outH);
+    axisGeometry(node, autoPad, g.width, g.kernelW, g.strideW, g.dilationW, ceilMode, g.padLeft, g.padRight,
+                 g.outW);
     return g;
+}
+
+} // namespace quantscope
+
+namespace quantscope {
+
+std::vector<Value> runAs2d(const Node& node, const ops::Inputs& inputs, int64_t opset, ops::OpFunction run,
+                           std::size_t liftedInputs) {
+    Node lifted = node;
+    for (const char* key : {"kernel_shape", "strides", "dilations", "output_padding", "output_shape"}) {
+        auto found = lifted.attributes.find(key);
+        if (found != lifted.attributes.end() && found->second.ints.size() == 1)
+            found->second.ints.insert(found->second.ints.begin(),
+                                      std::string(key) == "output_padding" ? 0 : 1);
+    }
+    if (auto pads = lifted.attributes.find("pads");
+        pads != lifted.attributes.end() && pads->second.ints.size() == 2)
+        pads->second.ints = {0, pads->second.ints[0], 0, pads->second.ints[1]};
+    std::vector<Value> owned;
+    owned.reserve(liftedInputs);
+    ops::Inputs liftedIn = inputs;
+    for (std::size_t i = 0; i < liftedInputs && i < inputs.size(); ++i) {
+        if (inputs[i] == nullptr || inputs[i]->rank() != 3)
+            continue;
+        owned.push_back(*inputs[i]);
+        owned.back().shape.insert(owned.back().shape.begin() + 2, 1);
+        liftedIn[i] = &owned.back();
+    }
+    std::vector<Value> outputs = run(lifted, liftedIn, opset);
+    for (auto& out : outputs) {
+        if (out.rank() == 4 && out.shape[2] == 1)
+            out.shape.erase(out.shape.begin() + 2);
+    }
+    return outputs;
 }
 
 } // namespace quantscope

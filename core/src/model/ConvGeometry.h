@@ -29,8 +29,7 @@ ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputSha
 // Unfolds `channels` planes (H x W each, contiguous) into a (channels * kH * kW) x (outH * outW)
 // matrix, zero where the window reads padding; columns follow the output pixels in row-major order.
 template <typename T>
-void im2col(const T* image, int64_t channels, const ConvGeometry& g, T* columns, T padValue)
-{
+void im2col(const T* image, int64_t channels, const ConvGeometry& g, T* columns, T padValue) {
     const int64_t spatial = g.outSpatial();
     for (int64_t c = 0; c < channels; ++c) {
         const T* plane = image + c * g.height * g.width;
@@ -63,8 +62,7 @@ namespace quantscope {
 // Like im2col, transposed: one row of (channels * kH * kW) values per output pixel, the layout
 // the integer GEMM reads (activations M x K).
 template <typename T>
-void im2row(const T* image, int64_t channels, const ConvGeometry& g, T* rows, T padValue)
-{
+void im2row(const T* image, int64_t channels, const ConvGeometry& g, T* rows, T padValue) {
     const int64_t patch = channels * g.kernelH * g.kernelW;
     for (int64_t oy = 0; oy < g.outH; ++oy) {
         for (int64_t ox = 0; ox < g.outW; ++ox) {
@@ -75,12 +73,25 @@ void im2row(const T* image, int64_t channels, const ConvGeometry& g, T* rows, T 
                     const int64_t y = oy * g.strideH - g.padTop + ki * g.dilationH;
                     for (int64_t kj = 0; kj < g.kernelW; ++kj) {
                         const int64_t x = ox * g.strideW - g.padLeft + kj * g.dilationW;
-                        *row++ = (y < 0 || y >= g.height || x < 0 || x >= g.width) ? padValue : plane[y * g.width + x];
+                        *row++ = (y < 0 || y >= g.height || x < 0 || x >= g.width) ? padValue
+                                                                                   : plane[y * g.width + x];
                     }
                 }
             }
         }
     }
 }
+
+} // namespace quantscope
+
+#include "model/Ops.h"
+
+namespace quantscope {
+
+// Runs a 2-D window op (`run`) on a 1-D one: inputs 0..liftedInputs-1 of rank 3 get a height of
+// 1, the node's window attributes get a leading 1 (pads a leading 0 at each end), and the
+// outputs drop the height again. Lets Conv, ConvTranspose and the pools take N x C x L.
+std::vector<Value> runAs2d(const Node& node, const ops::Inputs& inputs, int64_t opset, ops::OpFunction run,
+                           std::size_t liftedInputs);
 
 } // namespace quantscope

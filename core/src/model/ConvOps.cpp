@@ -1,4 +1,5 @@
-// Conv (2-D, groups, pads, strides, dilations) as im2col + OpenBLAS sgemm per image and group.
+// Conv and ConvTranspose (1-D and 2-D, groups, pads, strides, dilations) on OpenBLAS sgemm:
+// Conv as im2col + sgemm per image and group, ConvTranspose as sgemm + col2im.
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 
@@ -8,32 +9,44 @@
 #include <cblas.h>
 
 namespace quantscope::ops {
+namespace {
 
-std::vector<Value> conv(const Node& n, const Inputs& in, int64_t)
-{
+void requireFloat(const Node& n, const Value& v) {
+    if (v.isInteger())
+        throw Error(nodeSubject(n), "needs floating-point inputs, found " + std::string(dtypeName(v.dtype)));
+}
+
+std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
     const Value& x = requireInput(n, in, 0);
     const Value& w = requireInput(n, in, 1);
-    const Value* bias = in.size() > 2 ? in[2] : nullptr;
+    if (x.rank() == 3 && w.rank() == 3)
+        return runAs2d(n, in, opset, conv, 2);
+    requireFloat(n, x);
+    requireFloat(n, w);
+    const Value* bias = optionalInput(in, 2);
     if (w.rank() != 4)
-        throw Error(nodeSubject(n), "only 2-D convolution is supported: weights must be M x C/group x kH x kW, found " +
-                                        shapeToString(w.shape));
+        throw Error(
+            nodeSubject(n),
+            "only 1-D and 2-D convolution are supported: weights must be M x C/group x kH x kW, found " +
+                shapeToString(w.shape));
     const ConvGeometry g = convGeometry(n, x.shape, w.shape[2], w.shape[3], false);
     if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
         throw Error(nodeSubject(n), "kernel_shape disagrees with the weights " + shapeToString(w.shape));
     const int64_t groups = n.intAttribute("group", 1);
     const int64_t outChannels = w.shape[0];
-    if (groups < 1 || g.channels % groups != 0 || outChannels % groups != 0 || w.shape[1] != g.channels / groups)
+    if (groups < 1 || g.channels % groups != 0 || outChannels % groups != 0 ||
+        w.shape[1] != g.channels / groups)
         throw Error(nodeSubject(n), "group " + std::to_string(groups) + " does not fit input channels " +
-                                        std::to_string(g.channels) + " and weights " + shapeToString(w.shape));
+                                        std::to_string(g.channels) + " and weights " +
+                                        shapeToString(w.shape));
     if (bias != nullptr && bias->size() != outChannels)
         throw Error(nodeSubject(n), "bias needs " + std::to_string(outChannels) + " values");
 
     const int64_t groupIn = g.channels / groups, groupOut = outChannels / groups;
     const int64_t patch = checkedProduct(n, {groupIn, g.kernelH, g.kernelW});
     const int64_t spatial = checkedProduct(n, {g.outH, g.outW});
-    Value y;
-    y.shape = {g.batch, outChannels, g.outH, g.outW};
-    y.data.assign(static_cast<std::size_t>(checkedProduct(n, y.shape)), 0.0f);
+    checkedProduct(n, {g.batch, outChannels, g.outH, g.outW});
+    Value y = zeros(x.dtype, {g.batch, outChannels, g.outH, g.outW});
     std::vector<float> columns(static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
     for (int64_t b = 0; b < g.batch; ++b) {
         for (int64_t grp = 0; grp < groups; ++grp) {
@@ -45,14 +58,118 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t)
                     std::fill(out + m * spatial, out + (m + 1) * spatial, bias->data[grp * groupOut + m]);
             }
             if (spatial > 0 && patch > 0) {
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(groupOut), static_cast<int>(spatial),
-                            static_cast<int>(patch), 1.0f, w.data.data() + grp * groupOut * patch, static_cast<int>(patch),
-                            columns.data(), static_cast<int>(spatial), bias != nullptr ? 1.0f : 0.0f, out,
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(groupOut),
+                            static_cast<int>(spatial), static_cast<int>(patch), 1.0f,
+                            w.data.data() + grp * groupOut * patch, static_cast<int>(patch), columns.data(),
+                            static_cast<int>(spatial), bias != nullptr ? 1.0f : 0.0f, out,
                             static_cast<int>(spatial));
             }
         }
     }
     return {std::move(y)};
+}
+
+std::vector<Value> convTranspose(const Node& n, const Inputs& in, int64_t opset) {
+    const Value& x = requireInput(n, in, 0);
+    const Value& w = requireInput(n, in, 1);
+    if (x.rank() == 3 && w.rank() == 3)
+        return runAs2d(n, in, opset, convTranspose, 2);
+    requireFloat(n, x);
+    requireFloat(n, w);
+    if (x.rank() != 4 || w.rank() != 4)
+        throw Error(nodeSubject(n), "only 1-D and 2-D transposed convolution are supported, found input " +
+                                        shapeToString(x.shape) + " and weights " + shapeToString(w.shape));
+    const Value* bias = optionalInput(in, 2);
+    const int64_t groups = n.intAttribute("group", 1);
+    const int64_t channels = x.shape[1];
+    if (groups < 1 || channels % groups != 0 || w.shape[0] != channels)
+        throw Error(nodeSubject(n), "group " + std::to_string(groups) + " does not fit input channels " +
+                                        std::to_string(channels) + " and weights " + shapeToString(w.shape));
+    const int64_t groupIn = channels / groups, groupOut = w.shape[1], outChannels = groupOut * groups;
+    if (bias != nullptr && bias->size() != outChannels)
+        throw Error(nodeSubject(n), "bias needs " + std::to_string(outChannels) + " values");
+    const std::vector<int64_t> kernel{w.shape[2], w.shape[3]};
+    const auto strides = n.intsAttribute("strides", {1, 1});
+    const auto dilations = n.intsAttribute("dilations", {1, 1});
+    const auto outputPadding = n.intsAttribute("output_padding", {0, 0});
+    auto pads = n.intsAttribute("pads", {0, 0, 0, 0});
+    const auto outputShape = n.intsAttribute("output_shape", {});
+    const std::string autoPad = n.stringAttribute("auto_pad", "NOTSET");
+    if (strides.size() != 2 || dilations.size() != 2 || outputPadding.size() != 2 || pads.size() != 4)
+        throw Error(nodeSubject(n), "strides, dilations and output_padding need 2 values and pads 4");
+    constexpr int64_t kLimit = int64_t{1} << 20;
+    std::vector<int64_t> outSize(2), full(2);
+    for (int i = 0; i < 2; ++i) {
+        if (strides[i] < 1 || dilations[i] < 1 || strides[i] > kLimit || dilations[i] > kLimit ||
+            kernel[i] > kLimit || x.shape[2 + i] > kLimit || outputPadding[i] < 0 ||
+            outputPadding[i] > kLimit)
+            throw Error(nodeSubject(n), "strides, dilations, kernel and input sizes must be in 1..2^20");
+        full[i] = strides[i] * (x.shape[2 + i] - 1) + outputPadding[i] + (kernel[i] - 1) * dilations[i] + 1;
+        if (!outputShape.empty() || autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+            const int64_t target =
+                !outputShape.empty() ? outputShape[outputShape.size() - 2 + i] : x.shape[2 + i] * strides[i];
+            const int64_t total = full[i] - target;
+            const bool upper = autoPad != "SAME_LOWER";
+            // A larger output_shape than the input reaches leaves extra (bias-only) cells at the end.
+            pads[i] = total < 0 ? 0 : (upper ? total / 2 : total - total / 2);
+            pads[i + 2] = total - pads[i];
+        } else if (autoPad == "VALID") {
+            pads[i] = pads[i + 2] = 0;
+        }
+        outSize[i] = full[i] - pads[i] - pads[i + 2];
+        if (outSize[i] < 0 || outSize[i] > kLimit || pads[i] < 0 || (pads[i + 2] < 0 && outputShape.empty()))
+            throw Error(nodeSubject(n), "pads " + shapeToString(pads) + " do not fit the output");
+    }
+    const int64_t height = x.shape[2], width = x.shape[3], spatial = height * width;
+    const int64_t patch = groupOut * kernel[0] * kernel[1];
+    Value y = zeros(x.dtype, {x.shape[0], outChannels, outSize[0], outSize[1]});
+    std::vector<float> columns(static_cast<std::size_t>(patch * spatial));
+    for (int64_t b = 0; b < x.shape[0]; ++b) {
+        for (int64_t grp = 0; grp < groups; ++grp) {
+            // columns (groupOut*kH*kW x H*W) = W_g^T (groupOut*kH*kW x groupIn) * X_g (groupIn x H*W)
+            if (patch > 0 && spatial > 0 && groupIn > 0) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(patch),
+                            static_cast<int>(spatial), static_cast<int>(groupIn), 1.0f,
+                            w.data.data() + grp * groupIn * patch, static_cast<int>(patch),
+                            x.data.data() + (b * channels + grp * groupIn) * spatial,
+                            static_cast<int>(spatial), 0.0f, columns.data(), static_cast<int>(spatial));
+            } else {
+                std::fill(columns.begin(), columns.end(), 0.0f);
+            }
+            // col2im: scatter every column entry to the output pixel it lands on.
+            for (int64_t m = 0; m < groupOut; ++m) {
+                const int64_t channel = grp * groupOut + m;
+                float* out = y.data.data() + (b * outChannels + channel) * outSize[0] * outSize[1];
+                for (int64_t ki = 0; ki < kernel[0]; ++ki) {
+                    for (int64_t kj = 0; kj < kernel[1]; ++kj) {
+                        const float* row = columns.data() + ((m * kernel[0] + ki) * kernel[1] + kj) * spatial;
+                        for (int64_t iy = 0; iy < height; ++iy) {
+                            const int64_t oy = iy * strides[0] + ki * dilations[0] - pads[0];
+                            if (oy < 0 || oy >= outSize[0])
+                                continue;
+                            for (int64_t ix = 0; ix < width; ++ix) {
+                                const int64_t ox = ix * strides[1] + kj * dilations[1] - pads[1];
+                                if (ox >= 0 && ox < outSize[1])
+                                    out[oy * outSize[1] + ox] += row[iy * width + ix];
+                            }
+                        }
+                    }
+                }
+                if (bias != nullptr) {
+                    for (int64_t i = 0; i < outSize[0] * outSize[1]; ++i)
+                        out[i] += bias->data[channel];
+                }
+            }
+        }
+    }
+    return {std::move(y)};
+}
+
+} // namespace
+
+void addConvOps(OpTable& t) {
+    t.push_back({"Conv", 7, 21, conv});
+    t.push_back({"ConvTranspose", 7, 21, convTranspose});
 }
 
 } // namespace quantscope::ops

@@ -1,5 +1,6 @@
-// Element-wise ops with numpy-style broadcasting, activations, Softmax and inference-mode
-// BatchNormalization. Sums run in double so that results stay within 1e-6 of float64 references.
+// Element-wise ops with numpy-style broadcasting: arithmetic, comparisons, logic, the variadic
+// Min / Max / Sum / Mean, Where, Clip, and the unary math functions. Integer tensors compute
+// exactly in int64 and wrap to their type's width; floating-point ones compute in float32.
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
@@ -7,258 +8,352 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
+#include <limits>
 
 namespace quantscope::ops {
 namespace {
 
-std::vector<int64_t> broadcastShape(const Node& node, const std::vector<int64_t>& a, const std::vector<int64_t>& b)
-{
-    const std::size_t rank = std::max(a.size(), b.size());
-    std::vector<int64_t> shape(rank);
-    for (std::size_t i = 0; i < rank; ++i) {
-        const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-        const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-        if (da != db && da != 1 && db != 1)
-            throw Error(nodeSubject(node), "shapes " + shapeToString(a) + " and " + shapeToString(b) +
-                                               " do not broadcast");
-        shape[i] = da == 1 ? db : da;
-    }
-    return shape;
-}
-
-// Strides of `shape` seen through the broadcast output shape (0 along broadcast dimensions).
-std::vector<int64_t> broadcastStrides(const std::vector<int64_t>& shape, const std::vector<int64_t>& outShape)
-{
-    const std::size_t rank = outShape.size();
-    std::vector<int64_t> strides(rank, 0);
-    int64_t stride = 1;
-    for (std::size_t k = 0; k < shape.size(); ++k) {
-        const std::size_t i = shape.size() - 1 - k;
-        const std::size_t o = rank - 1 - k;
-        strides[o] = shape[i] == 1 ? 0 : stride;
-        stride *= shape[i];
-    }
-    return strides;
-}
-
+// out[i] = f(a[i'], b[i'']) with broadcasting; `f` is generic (called with int64 when both
+// operands are integers, with float otherwise). The result has `resultType`.
 template <typename F>
-std::vector<Value> binary(const Node& node, const Inputs& inputs, F f)
-{
-    const Value& a = requireInput(node, inputs, 0);
-    const Value& b = requireInput(node, inputs, 1);
-    Value out;
-    out.shape = broadcastShape(node, a.shape, b.shape);
-    const int64_t total = elementCount(out.shape);
-    out.data.resize(total);
-    if (a.shape == b.shape) {
-        for (int64_t i = 0; i < total; ++i)
-            out.data[i] = f(a.data[i], b.data[i]);
-        return {std::move(out)};
+Value elementwise(const Node& n, const Value& a, const Value& b, DType resultType, F f) {
+    const std::vector<int64_t> shape = broadcastShape(n, {&a.shape, &b.shape});
+    Value out = zeros(resultType, shape);
+    const int64_t total = out.size();
+    std::vector<int64_t> indexA, indexB;
+    if (a.shape != shape)
+        indexA = broadcastIndex(a.shape, shape);
+    if (b.shape != shape)
+        indexB = broadcastIndex(b.shape, shape);
+    const int64_t* ia = indexA.empty() ? nullptr : indexA.data();
+    const int64_t* ib = indexB.empty() ? nullptr : indexB.data();
+    if (a.isInteger() && b.isInteger()) {
+        for (int64_t i = 0; i < total; ++i) {
+            const int64_t r = static_cast<int64_t>(f(a.ints[ia ? ia[i] : i], b.ints[ib ? ib[i] : i]));
+            out.ints[i] = out.isInteger() ? wrapInteger(out.dtype, r) : 0;
+            if (!out.isInteger())
+                out.data[i] = static_cast<float>(r);
+        }
+        return out;
     }
-    if (total == 0)
-        return {std::move(out)};
-    const auto sa = broadcastStrides(a.shape, out.shape);
-    const auto sb = broadcastStrides(b.shape, out.shape);
-    const std::size_t rank = out.shape.size();
-    const int64_t inner = out.shape[rank - 1];
-    const int64_t ia = sa[rank - 1], ib = sb[rank - 1];
-    std::vector<int64_t> index(rank, 0);
-    int64_t offsetA = 0, offsetB = 0;
-    for (int64_t start = 0; start < total; start += inner) {
-        float* o = out.data.data() + start;
-        for (int64_t j = 0; j < inner; ++j)
-            o[j] = f(a.data[offsetA + j * ia], b.data[offsetB + j * ib]);
-        // Advance the odometer over the outer dimensions.
-        for (int64_t d = static_cast<int64_t>(rank) - 2; d >= 0; --d) {
-            ++index[d];
-            offsetA += sa[d];
-            offsetB += sb[d];
-            if (index[d] < out.shape[d])
-                break;
-            offsetA -= sa[d] * out.shape[d];
-            offsetB -= sb[d] * out.shape[d];
-            index[d] = 0;
+    if (!a.isInteger() && !b.isInteger() && !out.isInteger()) {
+        for (int64_t i = 0; i < total; ++i)
+            out.data[i] = static_cast<float>(f(a.data[ia ? ia[i] : i], b.data[ib ? ib[i] : i]));
+        return out;
+    }
+    for (int64_t i = 0; i < total; ++i) {
+        const float x = static_cast<float>(a.number(ia ? ia[i] : i));
+        const float y = static_cast<float>(b.number(ib ? ib[i] : i));
+        storeNumber(out, i, static_cast<double>(f(x, y)));
+    }
+    return out;
+}
+
+template <typename F> std::vector<Value> arithmetic(const Node& n, const Inputs& in, F f) {
+    const Value& a = requireInput(n, in, 0);
+    return {elementwise(n, a, requireInput(n, in, 1), a.dtype, f)};
+}
+
+template <typename F> std::vector<Value> comparison(const Node& n, const Inputs& in, F f) {
+    return {elementwise(n, requireInput(n, in, 0), requireInput(n, in, 1), DType::Bool, f)};
+}
+
+// Min / Max / Sum / Mean: a left fold of any number of inputs.
+template <typename F> Value fold(const Node& n, const Inputs& in, F f) {
+    Value acc = requireInput(n, in, 0);
+    for (std::size_t i = 1; i < in.size(); ++i)
+        acc = elementwise(n, acc, requireInput(n, in, i), acc.dtype, f);
+    return acc;
+}
+
+// Applies `f` to every element, keeping the type; generic `f` sees int64 or float.
+template <typename F> Value mapAny(const Value& x, F f) {
+    Value out = x;
+    if (out.isInteger()) {
+        for (auto& v : out.ints)
+            v = wrapInteger(out.dtype, static_cast<int64_t>(f(v)));
+    } else {
+        for (auto& v : out.data)
+            v = roundToType(out.dtype, static_cast<float>(f(v)));
+    }
+    return out;
+}
+
+// A floating-point function of one float; an Error for integer inputs.
+template <typename F> std::vector<Value> mapFloat(const Node& n, const Inputs& in, F f) {
+    const Value& x = requireInput(n, in, 0);
+    if (x.isInteger())
+        throw Error(nodeSubject(n), "needs a floating-point input, found " + std::string(dtypeName(x.dtype)));
+    Value out = x;
+    for (auto& v : out.data)
+        v = roundToType(out.dtype, static_cast<float>(f(static_cast<double>(v))));
+    return {std::move(out)};
+}
+
+template <typename F> std::vector<Value> predicate(const Node& n, const Inputs& in, F f) {
+    const Value& x = requireInput(n, in, 0);
+    Value out = zeros(DType::Bool, x.shape);
+    for (int64_t i = 0; i < x.size(); ++i)
+        out.ints[i] = f(x.number(i)) ? 1 : 0;
+    return {std::move(out)};
+}
+
+std::vector<Value> whereOp(const Node& n, const Inputs& in, int64_t) {
+    const Value& c = requireInput(n, in, 0);
+    const Value& x = requireInput(n, in, 1);
+    const Value& y = requireInput(n, in, 2);
+    if (x.dtype != y.dtype)
+        throw Error(nodeSubject(n), "X and Y must have the same type");
+    const auto shape = broadcastShape(n, {&c.shape, &x.shape, &y.shape});
+    const auto ic = broadcastIndex(c.shape, shape), ix = broadcastIndex(x.shape, shape),
+               iy = broadcastIndex(y.shape, shape);
+    Value out = zeros(x.dtype, shape);
+    for (int64_t i = 0; i < out.size(); ++i) {
+        if (c.number(ic[i]) != 0.0)
+            copyElement(x, ix[i], out, i);
+        else
+            copyElement(y, iy[i], out, i);
+    }
+    return {std::move(out)};
+}
+
+std::vector<Value> clipOp(const Node& n, const Inputs& in, int64_t opset) {
+    const Value& x = requireInput(n, in, 0);
+    double lo = -std::numeric_limits<double>::infinity(), hi = std::numeric_limits<double>::infinity();
+    if (opset < 11) {
+        lo = n.floatAttribute("min", -std::numeric_limits<float>::max());
+        hi = n.floatAttribute("max", std::numeric_limits<float>::max());
+    } else {
+        for (std::size_t i : {1, 2}) {
+            const Value* bound = optionalInput(in, i);
+            if (bound == nullptr)
+                continue;
+            if (bound->size() != 1)
+                throw Error(nodeSubject(n), std::string(i == 1 ? "min" : "max") + " must be a scalar");
+            (i == 1 ? lo : hi) = bound->number(0);
         }
     }
-    return {std::move(out)};
+    if (x.isInteger()) {
+        const auto l = static_cast<int64_t>(std::max(lo, -9.2e18)),
+                   h = static_cast<int64_t>(std::min(hi, 9.2e18));
+        return {mapAny(x, [l, h](auto v) { return std::min<decltype(v)>(std::max<decltype(v)>(v, l), h); })};
+    }
+    const auto l = static_cast<float>(lo), h = static_cast<float>(hi);
+    return {mapAny(x, [l, h](auto v) { return std::min<float>(std::max<float>(v, l), h); })};
 }
 
-template <typename F>
-std::vector<Value> unary(const Node& node, const Inputs& inputs, F f)
-{
-    Value out = requireInput(node, inputs, 0);
-    out.isInteger = false;
-    out.ints.clear();
-    for (float& v : out.data)
-        v = f(v);
-    return {std::move(out)};
+int64_t integerPower(int64_t base, int64_t exponent) {
+    if (exponent < 0)
+        return base == 1 ? 1 : (base == -1 ? (exponent % 2 ? -1 : 1) : 0);
+    uint64_t result = 1, b = static_cast<uint64_t>(base);
+    for (; exponent > 0; exponent >>= 1, b *= b) {
+        if (exponent & 1)
+            result *= b;
+    }
+    return static_cast<int64_t>(result);
 }
 
-float scalarInput(const Node& node, const Inputs& inputs, std::size_t i, float fallback)
-{
-    if (i >= inputs.size() || inputs[i] == nullptr)
-        return fallback;
-    if (inputs[i]->size() != 1)
-        throw Error(nodeSubject(node), "input " + std::to_string(i) + " must be a scalar");
-    return inputs[i]->data[0];
+std::vector<Value> powOp(const Node& n, const Inputs& in, int64_t) {
+    const Value& a = requireInput(n, in, 0);
+    const Value& b = requireInput(n, in, 1);
+    if (a.isInteger() && !b.isInteger()) {
+        Value af = a;
+        af.dtype = DType::F64;
+        af.data.assign(a.ints.begin(), a.ints.end());
+        af.ints.clear();
+        Value r = elementwise(n, af, b, DType::F64,
+                              [](float x, float y) { return std::pow(static_cast<double>(x), y); });
+        Value out = zeros(a.dtype, r.shape);
+        for (int64_t i = 0; i < r.size(); ++i)
+            storeNumber(out, i, r.data[i]);
+        return {std::move(out)};
+    }
+    return {elementwise(n, a, b, a.dtype, [](auto x, auto y) {
+        if constexpr (std::is_integral_v<decltype(x)>)
+            return integerPower(x, y);
+        else
+            return static_cast<float>(std::pow(static_cast<double>(x), static_cast<double>(y)));
+    })};
+}
+
+std::vector<Value> modOp(const Node& n, const Inputs& in, int64_t) {
+    const bool fmodMode = n.intAttribute("fmod", 0) != 0;
+    const Value& a = requireInput(n, in, 0);
+    if (!a.isInteger() && !fmodMode)
+        throw Error(nodeSubject(n), "fmod must be 1 for floating-point inputs");
+    return arithmetic(n, in, [fmodMode](auto x, auto y) {
+        if constexpr (std::is_integral_v<decltype(x)>) {
+            if (y == 0)
+                return decltype(x){0};
+            auto r = x % y;
+            if (!fmodMode && r != 0 && ((r < 0) != (y < 0)))
+                r += y; // Python's sign rule: the remainder takes the divisor's sign
+            return r;
+        } else {
+            return std::fmod(x, y);
+        }
+    });
+}
+
+std::vector<Value> bitShift(const Node& n, const Inputs& in, int64_t) {
+    const bool left = n.stringAttribute("direction", "") == "LEFT";
+    return arithmetic(n, in, [left](auto x, auto y) {
+        if constexpr (std::is_integral_v<decltype(x)>) {
+            const auto ux = static_cast<uint64_t>(x);
+            if (y < 0 || y >= 64)
+                return int64_t{0};
+            return static_cast<int64_t>(left ? ux << y : ux >> y);
+        } else {
+            return x;
+        }
+    });
+}
+
+std::vector<Value> notOp(const Node& n, const Inputs& in, int64_t) {
+    return predicate(n, in, [](double x) { return x == 0.0; });
+}
+
+std::vector<Value> sign(const Node& n, const Inputs& in, int64_t) {
+    return {
+        mapAny(requireInput(n, in, 0), [](auto x) { return static_cast<decltype(x)>((x > 0) - (x < 0)); })};
 }
 
 } // namespace
 
-std::vector<Value> add(const Node& n, const Inputs& in, int64_t)
-{
-    return binary(n, in, [](float a, float b) { return a + b; });
-}
+void addElementwiseOps(OpTable& t) {
+    t.push_back({"Add", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return arithmetic(n, in, [](auto x, auto y) { return x + y; });
+                 }});
+    t.push_back({"Sub", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return arithmetic(n, in, [](auto x, auto y) { return x - y; });
+                 }});
+    t.push_back({"Mul", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return arithmetic(n, in, [](auto x, auto y) { return x * y; });
+                 }});
+    t.push_back({"Div", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return arithmetic(n, in, [](auto x, auto y) {
+                         if constexpr (std::is_integral_v<decltype(x)>)
+                             return y == 0 ? decltype(x){0} : x / y;
+                         else
+                             return x / y;
+                     });
+                 }});
+    t.push_back({"Pow", 7, 21, powOp});
+    t.push_back({"Mod", 10, 21, modOp});
+    t.push_back({"BitShift", 11, 21, bitShift});
+    t.push_back({"PRelu", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return arithmetic(n, in, [](auto x, auto slope) { return x < 0 ? x * slope : x; });
+                 }});
+    t.push_back({"Equal", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x == y; });
+                 }});
+    t.push_back({"Less", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x < y; });
+                 }});
+    t.push_back({"LessOrEqual", 12, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x <= y; });
+                 }});
+    t.push_back({"Greater", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x > y; });
+                 }});
+    t.push_back({"GreaterOrEqual", 12, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x >= y; });
+                 }});
+    t.push_back({"And", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x != 0 && y != 0; });
+                 }});
+    t.push_back({"Or", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return x != 0 || y != 0; });
+                 }});
+    t.push_back({"Xor", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return comparison(n, in, [](auto x, auto y) { return (x != 0) != (y != 0); });
+                 }});
+    t.push_back({"Not", 7, 21, notOp});
+    t.push_back({"Where", 9, 21, whereOp});
+    t.push_back({"Max", 8, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return std::vector<Value>{fold(n, in, [](auto x, auto y) {
+                         if constexpr (std::is_integral_v<decltype(x)>)
+                             return std::max(x, y);
+                         else
+                             return std::isnan(x) || std::isnan(y) ? std::numeric_limits<float>::quiet_NaN()
+                                                                   : std::max(x, y);
+                     })};
+                 }});
+    t.push_back({"Min", 8, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return std::vector<Value>{fold(n, in, [](auto x, auto y) {
+                         if constexpr (std::is_integral_v<decltype(x)>)
+                             return std::min(x, y);
+                         else
+                             return std::isnan(x) || std::isnan(y) ? std::numeric_limits<float>::quiet_NaN()
+                                                                   : std::min(x, y);
+                     })};
+                 }});
+    t.push_back({"Sum", 8, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return std::vector<Value>{fold(n, in, [](auto x, auto y) { return x + y; })};
+                 }});
+    t.push_back({"Mean", 8, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     Value sum = fold(n, in, [](auto x, auto y) { return x + y; });
+                     const auto count = static_cast<float>(in.size());
+                     return std::vector<Value>{mapAny(sum, [count](auto x) { return x / count; })};
+                 }});
+    t.push_back({"Clip", 7, 21, clipOp});
+    t.push_back({"Abs", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return std::vector<Value>{
+                         mapAny(requireInput(n, in, 0), [](auto x) { return x < 0 ? -x : x; })};
+                 }});
+    t.push_back({"Neg", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return std::vector<Value>{mapAny(requireInput(n, in, 0), [](auto x) { return -x; })};
+                 }});
+    t.push_back({"Sign", 9, 21, sign});
+    t.push_back({"IsNaN", 9, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     return predicate(n, in, [](double x) { return std::isnan(x); });
+                 }});
+    t.push_back({"IsInf", 10, 21, +[](const Node& n, const Inputs& in, int64_t) {
+                     const bool positive = n.intAttribute("detect_positive", 1) != 0;
+                     const bool negative = n.intAttribute("detect_negative", 1) != 0;
+                     return predicate(n, in, [positive, negative](double x) {
+                         return std::isinf(x) && ((x > 0 && positive) || (x < 0 && negative));
+                     });
+                 }});
 
-std::vector<Value> sub(const Node& n, const Inputs& in, int64_t)
-{
-    return binary(n, in, [](float a, float b) { return a - b; });
-}
-
-std::vector<Value> mul(const Node& n, const Inputs& in, int64_t)
-{
-    return binary(n, in, [](float a, float b) { return a * b; });
-}
-
-std::vector<Value> div(const Node& n, const Inputs& in, int64_t)
-{
-    return binary(n, in, [](float a, float b) { return a / b; });
-}
-
-std::vector<Value> relu(const Node& n, const Inputs& in, int64_t)
-{
-    return unary(n, in, [](float x) { return x > 0.0f ? x : 0.0f; });
-}
-
-std::vector<Value> leakyRelu(const Node& n, const Inputs& in, int64_t)
-{
-    const float alpha = n.floatAttribute("alpha", 0.01f);
-    return unary(n, in, [alpha](float x) { return x >= 0.0f ? x : alpha * x; });
-}
-
-std::vector<Value> sigmoid(const Node& n, const Inputs& in, int64_t)
-{
-    return unary(n, in, [](float x) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); });
-}
-
-std::vector<Value> tanhOp(const Node& n, const Inputs& in, int64_t)
-{
-    return unary(n, in, [](float x) { return std::tanh(x); });
-}
-
-std::vector<Value> erf(const Node& n, const Inputs& in, int64_t)
-{
-    return unary(n, in, [](float x) { return static_cast<float>(std::erf(static_cast<double>(x))); });
-}
-
-std::vector<Value> gelu(const Node& n, const Inputs& in, int64_t)
-{
-    const std::string approximate = n.stringAttribute("approximate", "none");
-    if (approximate == "tanh") {
-        const double c = std::sqrt(2.0 / std::numbers::pi);
-        return unary(n, in, [c](float x) {
-            const double d = x;
-            return static_cast<float>(0.5 * d * (1.0 + std::tanh(c * (d + 0.044715 * d * d * d))));
-        });
+    using Math = double (*)(double);
+    struct Named {
+        const char* op;
+        int64_t since;
+        Math f;
+    };
+    // Unary math without attributes; each entry is a plain function of one double.
+    static const Named math[] = {
+        {"Sqrt", 7, [](double x) { return std::sqrt(x); }},
+        {"Exp", 7, [](double x) { return std::exp(x); }},
+        {"Log", 7, [](double x) { return std::log(x); }},
+        {"Reciprocal", 7, [](double x) { return 1.0 / x; }},
+        {"Ceil", 7, [](double x) { return std::ceil(x); }},
+        {"Floor", 7, [](double x) { return std::floor(x); }},
+        {"Round", 11, [](double x) { return std::nearbyint(x); }},
+        {"Sin", 7, [](double x) { return std::sin(x); }},
+        {"Cos", 7, [](double x) { return std::cos(x); }},
+        {"Tan", 7, [](double x) { return std::tan(x); }},
+        {"Asin", 7, [](double x) { return std::asin(x); }},
+        {"Acos", 7, [](double x) { return std::acos(x); }},
+        {"Atan", 7, [](double x) { return std::atan(x); }},
+        {"Sinh", 9, [](double x) { return std::sinh(x); }},
+        {"Cosh", 9, [](double x) { return std::cosh(x); }},
+        {"Asinh", 9, [](double x) { return std::asinh(x); }},
+        {"Acosh", 9, [](double x) { return std::acosh(x); }},
+        {"Atanh", 9, [](double x) { return std::atanh(x); }},
+        {"Erf", 9, [](double x) { return std::erf(x); }},
+    };
+    for (const auto& entry : math) {
+        // One function per entry: the table's function pointer finds its math through the op type.
+        t.push_back({entry.op, entry.since, kMaxOpset, +[](const Node& n, const Inputs& in, int64_t) {
+                         for (const auto& e : math) {
+                             if (n.opType == e.op)
+                                 return mapFloat(n, in, e.f);
+                         }
+                         throw Error(nodeSubject(n), "no math function");
+                     }});
     }
-    if (approximate != "none")
-        throw Error(nodeSubject(n), "approximate '" + approximate + "' is not one of none, tanh");
-    return unary(n, in, [](float x) {
-        const double d = x;
-        return static_cast<float>(0.5 * d * (1.0 + std::erf(d / std::numbers::sqrt2)));
-    });
-}
-
-std::vector<Value> clip(const Node& n, const Inputs& in, int64_t)
-{
-    const float lo = scalarInput(n, in, 1, -std::numeric_limits<float>::infinity());
-    const float hi = scalarInput(n, in, 2, std::numeric_limits<float>::infinity());
-    return unary(n, in, [lo, hi](float x) { return std::min(std::max(x, lo), hi); });
-}
-
-std::vector<Value> identity(const Node& n, const Inputs& in, int64_t)
-{
-    return {requireInput(n, in, 0)};
-}
-
-std::vector<Value> dropout(const Node& n, const Inputs& in, int64_t)
-{
-    // Inference: the output is the input, and the optional mask keeps every element.
-    std::vector<Value> outputs{requireInput(n, in, 0)};
-    if (n.outputs.size() > 1) {
-        Value mask;
-        mask.shape = outputs[0].shape;
-        mask.data.assign(outputs[0].data.size(), 1.0f);
-        mask.ints.assign(outputs[0].data.size(), 1);
-        mask.isInteger = true;
-        outputs.push_back(std::move(mask));
-    }
-    return outputs;
-}
-
-std::vector<Value> softmax(const Node& n, const Inputs& in, int64_t opset)
-{
-    Value out = requireInput(n, in, 0);
-    const int64_t rank = out.rank();
-    const int64_t axis = normalizeAxis(n, n.intAttribute("axis", opset >= 13 ? -1 : 1), rank);
-    // Before opset 13 the input is seen as 2-D [prod(dims < axis), prod(dims >= axis)].
-    int64_t outer = 1, length = 1, inner = 1;
-    for (int64_t d = 0; d < rank; ++d) {
-        if (d < axis)
-            outer *= out.shape[d];
-        else if (d == axis || opset < 13)
-            length *= out.shape[d];
-        else
-            inner *= out.shape[d];
-    }
-    for (int64_t o = 0; o < outer; ++o) {
-        for (int64_t i = 0; i < inner; ++i) {
-            float* base = out.data.data() + o * length * inner + i;
-            float peak = -std::numeric_limits<float>::infinity();
-            for (int64_t k = 0; k < length; ++k)
-                peak = std::max(peak, base[k * inner]);
-            double sum = 0.0;
-            for (int64_t k = 0; k < length; ++k)
-                sum += std::exp(static_cast<double>(base[k * inner]) - peak);
-            for (int64_t k = 0; k < length; ++k)
-                base[k * inner] = static_cast<float>(std::exp(static_cast<double>(base[k * inner]) - peak) / sum);
-        }
-    }
-    return {std::move(out)};
-}
-
-std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t)
-{
-    if (n.outputs.size() > 1)
-        throw Error(nodeSubject(n), "training mode (running mean and variance outputs) is not supported");
-    Value out = requireInput(n, in, 0);
-    const Value& scale = requireInput(n, in, 1);
-    const Value& bias = requireInput(n, in, 2);
-    const Value& mean = requireInput(n, in, 3);
-    const Value& var = requireInput(n, in, 4);
-    if (out.rank() < 2)
-        throw Error(nodeSubject(n), "input must have a channel axis (rank 2 or more)");
-    const int64_t channels = out.shape[1];
-    for (const Value* v : {&scale, &bias, &mean, &var}) {
-        if (v->size() != channels)
-            throw Error(nodeSubject(n), "scale, bias, mean and variance need " + std::to_string(channels) +
-                                            " values (one per channel)");
-    }
-    const double epsilon = n.floatAttribute("epsilon", 1e-5f);
-    int64_t spatial = 1;
-    for (int d = 2; d < out.rank(); ++d)
-        spatial *= out.shape[d];
-    for (int64_t c = 0; c < channels; ++c) {
-        const double a = scale.data[c] / std::sqrt(static_cast<double>(var.data[c]) + epsilon);
-        const double b = bias.data[c] - mean.data[c] * a;
-        for (int64_t b0 = 0; b0 < out.shape[0]; ++b0) {
-            float* p = out.data.data() + (b0 * channels + c) * spatial;
-            for (int64_t s = 0; s < spatial; ++s)
-                p[s] = static_cast<float>(p[s] * a + b);
-        }
-    }
-    return {std::move(out)};
 }
 
 } // namespace quantscope::ops

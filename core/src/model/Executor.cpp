@@ -6,59 +6,174 @@
 
 #include <cblas.h>
 
+#include <new>
 #include <set>
 
 namespace quantscope {
 namespace {
 
-bool domainSupported(const Node& node)
-{
-    return node.domain.empty() || node.domain == "ai.onnx" || (node.domain == "com.microsoft" && node.opType == "Gelu");
+static_assert(Executor::kMinOpset == ops::kMinOpset && Executor::kMaxOpset == ops::kMaxOpset);
+
+bool defaultDomain(const Node& node) {
+    return node.domain.empty() || node.domain == "ai.onnx";
+}
+
+// The implementation of a node at the graph's opset; com.microsoft.Gelu is the same function as
+// the default domain's Gelu of opset 20.
+ops::OpFunction implementationOf(const Node& node, int64_t opset) {
+    if (defaultDomain(node))
+        return ops::findOp(node.opType, opset);
+    if (node.domain == "com.microsoft" && node.opType == "Gelu")
+        return ops::findOp("Gelu", 20);
+    return nullptr;
+}
+
+// A value fed as float32 (samples) converted to the integer type the graph declares for it.
+void convertToDeclared(const GraphValueInfo& declared, Value& value) {
+    if (declared.dtype == value.dtype)
+        return;
+    if (!dtypeIsFloat(declared.dtype) && !value.isInteger()) {
+        value.ints.assign(value.data.begin(), value.data.end());
+        for (auto& v : value.ints)
+            v = ops::wrapInteger(declared.dtype, v);
+        value.data.clear();
+    } else if (dtypeIsFloat(declared.dtype) && value.isInteger()) {
+        value.data.assign(value.ints.begin(), value.ints.end());
+        value.ints.clear();
+    }
+    value.dtype = declared.dtype;
 }
 
 } // namespace
 
-std::vector<std::string> Executor::supportedOps()
-{
-    return {"Add", "AveragePool", "BatchNormalization", "Clip", "Concat", "Constant", "Conv", "Div", "Dropout",
-            "Erf", "Flatten", "Gelu", "Gemm", "GlobalAveragePool", "Identity", "LeakyRelu", "MatMul", "MaxPool",
-            "Mul", "Relu", "Reshape", "Sigmoid", "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze"};
+std::vector<Executor::SupportedOp> Executor::supportedOps() {
+    std::vector<SupportedOp> result;
+    for (const auto& entry : ops::opTable())
+        result.push_back({entry.op, entry.since, entry.until});
+    return result;
 }
 
-void Executor::setBlasThreads(int threads)
-{
+std::vector<std::string> Executor::unsupportedParts(const Graph& graph) {
+    std::vector<std::string> problems;
+    if (graph.opset < kMinOpset || graph.opset > kMaxOpset) {
+        problems.push_back("opset " + std::to_string(graph.opset) +
+                           " of the default domain is not supported (allowed: " + std::to_string(kMinOpset) +
+                           " to " + std::to_string(kMaxOpset) + ")");
+        return problems; // no op can be judged at an unknown opset
+    }
+    for (const auto* list : {&graph.inputs, &graph.outputs}) {
+        for (const auto& value : *list) {
+            if (!value.isTensor)
+                problems.push_back("graph " + std::string(list == &graph.inputs ? "input" : "output") + " '" +
+                                   value.name +
+                                   "' is not a tensor (sequences, maps and optionals are not supported)");
+        }
+    }
+    for (const Node& node : graph.nodes) {
+        if (implementationOf(node, graph.opset) != nullptr)
+            continue;
+        const std::string op = defaultDomain(node) ? node.opType : node.domain + "." + node.opType;
+        std::string reason = "is not supported";
+        if (defaultDomain(node)) {
+            for (const auto& entry : ops::opTable()) {
+                if (entry.op == node.opType)
+                    reason = "is supported only at opsets " + std::to_string(entry.since) + " to " +
+                             std::to_string(entry.until) + ", the model has " + std::to_string(graph.opset);
+            }
+        }
+        problems.push_back("node '" + node.label() + "' uses op " + op + ", which " + reason);
+    }
+    return problems;
+}
+
+void Executor::setBlasThreads(int threads) {
     openblas_set_num_threads(threads);
 }
 
-Executor::Executor(Graph graph)
-    : m_graph(std::move(graph))
-{
+Executor::Executor(Graph graph) : m_graph(std::move(graph)) {
+    const auto problems = unsupportedParts(m_graph);
+    if (!problems.empty()) {
+        std::string message = "the executor cannot run this model (" + std::to_string(problems.size()) +
+                              " problem" + (problems.size() == 1 ? "" : "s") + "):";
+        for (const auto& problem : problems)
+            message += "\n  " + problem;
+        throw Error(m_graph.path, message);
+    }
+    foldConstants();
     for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
-        const Node& node = m_graph.nodes[i];
-        if (!domainSupported(node) || ops::findOp(node.opType) == nullptr) {
-            std::string list;
-            for (const auto& op : supportedOps())
-                list += (list.empty() ? "" : ", ") + op;
-            const std::string op = node.domain.empty() || node.domain == "ai.onnx" ? node.opType : node.domain + "." + node.opType;
-            throw Error(m_graph.path, "node '" + node.label() + "' uses op " + op +
-                                          ", which the executor does not support (supported: " + list + ")");
-        }
-        for (const auto& input : node.inputs)
+        for (const auto& input : m_graph.nodes[i].inputs)
             m_lastUse[input] = i;
     }
 }
 
-std::vector<Value> Executor::runNode(const Node& node, const std::vector<const Value*>& inputs) const
-{
-    auto outputs = ops::findOp(node.opType)(node, inputs, m_graph.opset);
+void Executor::foldConstants() {
+    // Nodes whose inputs are all initializers (or absent) run once here and become initializers;
+    // the graph is in topological order, so one pass folds whole constant chains.
+    std::set<std::string> graphInputs;
+    for (const auto& input : m_graph.inputs)
+        graphInputs.insert(input.name);
+    std::vector<Node> kept;
+    for (Node& node : m_graph.nodes) {
+        bool constant = !node.outputs.empty();
+        std::vector<const Value*> inputs;
+        for (const auto& name : node.inputs) {
+            if (name.empty()) {
+                inputs.push_back(nullptr);
+                continue;
+            }
+            const auto found = m_graph.initializers.find(name);
+            if (found == m_graph.initializers.end() || graphInputs.count(name)) {
+                constant = false;
+                break;
+            }
+            inputs.push_back(&found->second);
+        }
+        if (constant) {
+            std::vector<Value> outputs = runNode(node, inputs);
+            for (std::size_t o = 0; o < node.outputs.size(); ++o) {
+                if (!node.outputs[o].empty())
+                    m_graph.initializers[node.outputs[o]] = std::move(outputs[o]);
+            }
+            continue;
+        }
+        kept.push_back(std::move(node));
+    }
+    const bool folded = kept.size() != m_graph.nodes.size();
+    m_graph.nodes = std::move(kept);
+    if (!folded)
+        return;
+    // Drop the constants only folded nodes read (what is left is what runs, and what is counted).
+    std::set<std::string> used;
+    for (const auto& node : m_graph.nodes)
+        used.insert(node.inputs.begin(), node.inputs.end());
+    for (const auto& output : m_graph.outputs)
+        used.insert(output.name);
+    std::erase_if(m_graph.initializers, [&](const auto& entry) { return !used.count(entry.first); });
+}
+
+std::vector<Value> Executor::runNode(const Node& node, const std::vector<const Value*>& inputs) const {
+    const ops::OpFunction implementation = implementationOf(node, m_graph.opset);
+    if (implementation == nullptr)
+        throw Error(ops::nodeSubject(node), "is not supported at opset " + std::to_string(m_graph.opset));
+    std::vector<Value> outputs;
+    try {
+        outputs = implementation(node, inputs, m_graph.opset);
+    } catch (const Error& error) {
+        // Helpers such as the shape checks do not know the node: name it.
+        if (error.subject().rfind("node '", 0) == 0)
+            throw;
+        throw Error(ops::nodeSubject(node), error.what());
+    } catch (const std::bad_alloc&) {
+        throw Error(ops::nodeSubject(node), "not enough memory for the result");
+    }
     if (outputs.size() < node.outputs.size())
-        throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) + " outputs, the graph expects " +
+        throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) +
+                                                " outputs, the graph expects " +
                                                 std::to_string(node.outputs.size()));
     return outputs;
 }
 
-std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, const Hooks& hooks) const
-{
+std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, const Hooks& hooks) const {
     std::map<std::string, Value> values;
     for (const auto& declared : m_graph.inputs) {
         auto found = inputs.find(declared.name);
@@ -70,16 +185,17 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
             for (std::size_t d = 0; matches && d < declared.shape.size(); ++d)
                 matches = declared.shape[d] < 0 || declared.shape[d] == value.shape[d];
             if (!matches) {
-                std::vector<int64_t> shown = declared.shape; // -1 = any size
-                throw Error("input '" + declared.name + "'", "shape " + shapeToString(value.shape) +
-                                                                 " does not match the model's " + shapeToString(shown) +
-                                                                 " (-1 = any size)");
+                throw Error("input '" + declared.name + "'",
+                            "shape " + shapeToString(value.shape) + " does not match the model's " +
+                                shapeToString(declared.shape) + " (-1 = any size)");
             }
         }
-        if (static_cast<uint64_t>(value.data.size()) != static_cast<uint64_t>(ops::elementCount(value.shape)))
-            throw Error("input '" + declared.name + "'", "holds " + std::to_string(value.data.size()) +
-                                                             " values but its shape " + shapeToString(value.shape) + " needs " +
+        if (static_cast<uint64_t>(value.size()) != static_cast<uint64_t>(ops::elementCount(value.shape)))
+            throw Error("input '" + declared.name + "'", "holds " + std::to_string(value.size()) +
+                                                             " values but its shape " +
+                                                             shapeToString(value.shape) + " needs " +
                                                              std::to_string(ops::elementCount(value.shape)));
+        convertToDeclared(declared, value);
         if (hooks.onValue)
             hooks.onValue(declared.name, value);
         values[declared.name] = std::move(value);

@@ -20,15 +20,16 @@ void checkBlasDimensions(const Node& n, std::initializer_list<int64_t> dims)
     }
 }
 
-} // namespace
 
-std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t)
-{
+std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t) {
     const Value& a = requireInput(n, in, 0);
     const Value& b = requireInput(n, in, 1);
-    const Value* c = in.size() > 2 ? in[2] : nullptr;
+    const Value* c = optionalInput(in, 2);
+    if (a.isInteger() || b.isInteger())
+        throw Error(nodeSubject(n), "needs floating-point inputs");
     if (a.rank() != 2 || b.rank() != 2)
-        throw Error(nodeSubject(n), "A and B must be 2-D, found " + shapeToString(a.shape) + " and " + shapeToString(b.shape));
+        throw Error(nodeSubject(n), "A and B must be 2-D, found " + shapeToString(a.shape) + " and " +
+                                        shapeToString(b.shape));
     const bool transA = n.intAttribute("transA", 0) != 0;
     const bool transB = n.intAttribute("transB", 0) != 0;
     const float alpha = n.floatAttribute("alpha", 1.0f);
@@ -38,8 +39,9 @@ std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t)
     const int64_t kb = transB ? b.shape[1] : b.shape[0];
     const int64_t nOut = transB ? b.shape[0] : b.shape[1];
     if (k != kb)
-        throw Error(nodeSubject(n), "inner dimensions differ: A " + shapeToString(a.shape) + (transA ? " (transposed)" : "") +
-                                        ", B " + shapeToString(b.shape) + (transB ? " (transposed)" : ""));
+        throw Error(nodeSubject(n), "inner dimensions differ: A " + shapeToString(a.shape) +
+                                        (transA ? " (transposed)" : "") + ", B " + shapeToString(b.shape) +
+                                        (transB ? " (transposed)" : ""));
     const int64_t outputSize = checkedProduct(n, {m, nOut});
     checkBlasDimensions(n, {m, nOut, k});
     Value y;
@@ -69,12 +71,13 @@ std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t)
     return {std::move(y)};
 }
 
-std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t)
-{
+std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
     const Value& a = requireInput(n, in, 0);
     const Value& b = requireInput(n, in, 1);
     if (a.rank() == 0 || b.rank() == 0)
         throw Error(nodeSubject(n), "operands must have rank 1 or more");
+    if (a.isInteger() || b.isInteger())
+        throw Error(nodeSubject(n), "needs floating-point inputs");
     // numpy semantics: a 1-D A is a row vector, a 1-D B a column vector; both dims are dropped after.
     std::vector<int64_t> as = a.shape, bs = b.shape;
     if (as.size() == 1)
@@ -83,7 +86,8 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t)
         bs.push_back(1);
     const int64_t m = as[as.size() - 2], k = as.back(), kb = bs[bs.size() - 2], nOut = bs.back();
     if (k != kb)
-        throw Error(nodeSubject(n), "inner dimensions differ: " + shapeToString(a.shape) + " x " + shapeToString(b.shape));
+        throw Error(nodeSubject(n),
+                    "inner dimensions differ: " + shapeToString(a.shape) + " x " + shapeToString(b.shape));
     const std::vector<int64_t> aBatch(as.begin(), as.end() - 2), bBatch(bs.begin(), bs.end() - 2);
     const std::size_t batchRank = std::max(aBatch.size(), bBatch.size());
     std::vector<int64_t> batch(batchRank);
@@ -143,6 +147,13 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t)
         }
     }
     return {std::move(y)};
+}
+
+} // namespace
+
+void addLinearOps(OpTable& t) {
+    t.push_back({"Gemm", 7, 21, gemm});
+    t.push_back({"MatMul", 7, 21, matMul});
 }
 
 } // namespace quantscope::ops

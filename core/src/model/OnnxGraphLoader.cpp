@@ -3,45 +3,87 @@
 #include "io/OnnxModelFile.h"
 #include "quantscope/Error.h"
 
+#include <map>
 #include <set>
 
 namespace quantscope {
 namespace {
 
-Value toValue(const OnnxModelFile& file, const onnx::TensorProto& proto, const std::string& name)
-{
+Value toValue(const OnnxModelFile& file, const onnx::TensorProto& proto, const std::string& name) {
     const TensorInfo info = file.describe(proto, name);
     Value value;
+    value.dtype = info.dtype;
     value.shape = info.shape;
-    value.data = file.readFloats(proto, info);
-    if (!dtypeIsFloat(info.dtype)) {
-        value.isInteger = true;
+    if (dtypeIsFloat(info.dtype))
+        value.data = file.readFloats(proto, info);
+    else
         value.ints = file.readInts(proto, info);
-    }
     return value;
 }
 
-GraphValueInfo toValueInfo(const onnx::ValueInfoProto& info)
-{
+DType declaredType(int32_t onnxType) {
+    switch (onnxType) {
+    case onnx::TensorProto::DOUBLE:
+        return DType::F64;
+    case onnx::TensorProto::FLOAT16:
+        return DType::F16;
+    case onnx::TensorProto::BFLOAT16:
+        return DType::BF16;
+    case onnx::TensorProto::INT64:
+        return DType::I64;
+    case onnx::TensorProto::INT32:
+        return DType::I32;
+    case onnx::TensorProto::INT16:
+        return DType::I16;
+    case onnx::TensorProto::INT8:
+        return DType::I8;
+    case onnx::TensorProto::UINT64:
+        return DType::U64;
+    case onnx::TensorProto::UINT32:
+        return DType::U32;
+    case onnx::TensorProto::UINT16:
+        return DType::U16;
+    case onnx::TensorProto::UINT8:
+        return DType::U8;
+    case onnx::TensorProto::BOOL:
+        return DType::Bool;
+    default:
+        return DType::F32;
+    }
+}
+
+GraphValueInfo toValueInfo(const onnx::ValueInfoProto& info) {
     GraphValueInfo result;
     result.name = info.name();
-    if (info.type().has_tensor_type())
-        result.elementType = info.type().tensor_type().elem_type();
-    if (info.type().has_tensor_type() && info.type().tensor_type().has_shape()) {
-        result.hasShape = true;
-        for (const auto& dim : info.type().tensor_type().shape().dim())
-            result.shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+    result.isTensor =
+        info.type().has_tensor_type() || info.type().value_case() == onnx::TypeProto::VALUE_NOT_SET;
+    if (info.type().has_tensor_type()) {
+        result.dtype = declaredType(info.type().tensor_type().elem_type());
+        if (info.type().tensor_type().has_shape()) {
+            result.hasShape = true;
+            for (const auto& dim : info.type().tensor_type().shape().dim())
+                result.shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
+        }
     }
     return result;
 }
 
-Attribute toAttribute(const OnnxModelFile& file, const onnx::AttributeProto& proto, const std::string& where)
-{
+Attribute toAttribute(const OnnxModelFile& file, const onnx::AttributeProto& proto,
+                      const std::string& where) {
     Attribute a;
     switch (proto.type()) {
-    case onnx::AttributeProto::INT: a.kind = Attribute::Kind::Int; a.i = proto.i(); break;
-    case onnx::AttributeProto::FLOAT: a.kind = Attribute::Kind::Float; a.f = proto.f(); break;
-    case onnx::AttributeProto::STRING: a.kind = Attribute::Kind::String; a.s = proto.s(); break;
+    case onnx::AttributeProto::INT:
+        a.kind = Attribute::Kind::Int;
+        a.i = proto.i();
+        break;
+    case onnx::AttributeProto::FLOAT:
+        a.kind = Attribute::Kind::Float;
+        a.f = proto.f();
+        break;
+    case onnx::AttributeProto::STRING:
+        a.kind = Attribute::Kind::String;
+        a.s = proto.s();
+        break;
     case onnx::AttributeProto::INTS:
         a.kind = Attribute::Kind::Ints;
         a.ints.assign(proto.ints().begin(), proto.ints().end());
@@ -54,22 +96,75 @@ Attribute toAttribute(const OnnxModelFile& file, const onnx::AttributeProto& pro
         a.kind = Attribute::Kind::Tensor;
         a.tensor = std::make_shared<Value>(toValue(file, proto.t(), where + "." + proto.name()));
         break;
-    default: a.kind = Attribute::Kind::Other; break;
+    default:
+        a.kind = Attribute::Kind::Other;
+        break;
     }
     return a;
 }
 
+// Kahn's algorithm over the value names; the file order is kept where it is already valid.
+std::vector<Node> topologicalOrder(const std::string& path, std::vector<Node> nodes,
+                                   const std::set<std::string>& available) {
+    std::map<std::string, std::size_t> producer;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        for (const auto& output : nodes[i].outputs) {
+            if (!output.empty())
+                producer.emplace(output, i);
+        }
+    }
+    std::vector<std::size_t> pending(nodes.size(), 0);
+    std::vector<std::vector<std::size_t>> readers(nodes.size());
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        for (const auto& input : nodes[i].inputs) {
+            if (input.empty() || available.count(input))
+                continue;
+            const auto found = producer.find(input);
+            if (found == producer.end())
+                throw Error(path, "node '" + nodes[i].label() + "' (" + nodes[i].opType + ") reads '" +
+                                      input + "', which no node, input or initializer provides");
+            ++pending[i];
+            readers[found->second].push_back(i);
+        }
+    }
+    std::vector<std::size_t> order;
+    std::set<std::size_t> ready;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (pending[i] == 0)
+            ready.insert(i);
+    }
+    while (!ready.empty()) {
+        const std::size_t next = *ready.begin();
+        ready.erase(ready.begin());
+        order.push_back(next);
+        for (std::size_t reader : readers[next]) {
+            if (--pending[reader] == 0)
+                ready.insert(reader);
+        }
+    }
+    if (order.size() != nodes.size()) {
+        std::string stuck;
+        for (std::size_t i = 0; i < nodes.size(); ++i) {
+            if (pending[i] > 0)
+                stuck += (stuck.empty() ? "'" : ", '") + nodes[i].label() + "'";
+        }
+        throw Error(path, "the graph has a cycle: nodes " + stuck + " wait on each other's outputs");
+    }
+    std::vector<Node> sorted;
+    sorted.reserve(nodes.size());
+    for (std::size_t i : order)
+        sorted.push_back(std::move(nodes[i]));
+    return sorted;
+}
+
 } // namespace
 
-Graph loadOnnxGraph(const std::string& path)
-{
+Graph loadOnnxGraph(const std::string& path) {
     const OnnxModelFile file(path);
     const auto& proto = file.model().graph();
     Graph graph;
     graph.path = path;
     graph.opset = file.defaultOpset();
-    if (graph.opset < 11)
-        throw Error(path, "opset " + std::to_string(graph.opset) + " of the default domain is not supported (11 or later)");
 
     for (const auto& initializer : proto.initializer())
         graph.initializers[initializer.name()] = toValue(file, initializer, initializer.name());
@@ -91,6 +186,8 @@ Graph loadOnnxGraph(const std::string& path)
         graph.outputs.push_back(toValueInfo(output));
     }
 
+    std::vector<Node> nodes;
+    std::set<std::string> produced = available; // graph inputs and initializers count as produced
     for (const auto& nodeProto : proto.node()) {
         Node node;
         node.name = nodeProto.name();
@@ -108,24 +205,30 @@ Graph loadOnnxGraph(const std::string& path)
                 node.attributes["value"] = value;
             }
         }
-        for (const auto& input : node.inputs) {
-            if (!input.empty() && !available.count(input))
-                throw Error(path, "node '" + node.label() + "' (" + node.opType + ") reads '" + input +
-                                      "', which no earlier node, input or initializer provides");
-        }
         for (const auto& output : node.outputs) {
             // ONNX graphs are single-assignment; a second producer would silently replace the value.
-            if (!output.empty() && !available.insert(output).second)
+            if (!output.empty() && !produced.insert(output).second)
                 throw Error(path, "value '" + output + "' is produced twice (again by node '" + node.label() +
                                       "' (" + node.opType + "))");
         }
-        graph.nodes.push_back(std::move(node));
+        nodes.push_back(std::move(node));
+    }
+    graph.nodes = topologicalOrder(path, std::move(nodes), available);
+    for (const auto& node : graph.nodes) {
+        for (const auto& output : node.outputs)
+            available.insert(output);
     }
     for (const auto& output : graph.outputs) {
         if (!available.count(output.name))
             throw Error(path, "graph output '" + output.name + "' is produced by no node");
     }
     return graph;
+}
+
+Value loadOnnxTensor(const std::string& path) {
+    const OnnxModelFile file(path, OnnxModelFile::Content::Tensor);
+    const auto& tensor = file.model().graph().initializer(0);
+    return toValue(file, tensor, tensor.name().empty() ? std::string("tensor") : tensor.name());
 }
 
 } // namespace quantscope

@@ -1,8 +1,9 @@
 #pragma once
 
-// Internal to core: the fp32 operator implementations of the executor, one function per ONNX op.
+// Internal to core: the operator implementations of the executor, one function per ONNX op.
 // Each takes the node (for attributes and messages), its inputs (nullptr for an absent optional
-// input) and the model's opset, and returns the node's outputs in order.
+// input) and the model's opset, and returns the node's outputs in order. Floating-point tensors
+// compute in float32 (sums in double); integer and Bool tensors compute exactly in int64.
 
 #include "quantscope/model/Node.h"
 #include "quantscope/model/Value.h"
@@ -17,54 +18,85 @@ namespace quantscope::ops {
 using Inputs = std::vector<const Value*>;
 using OpFunction = std::vector<Value> (*)(const Node& node, const Inputs& inputs, int64_t opset);
 
-// The implementation of an op of the default domain, or nullptr when it is not supported.
-OpFunction findOp(const std::string& opType);
+// The opsets of the default domain the executor runs.
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 21;
+
+// One supported op: its implementation covers opsets [since, until] of the default domain.
+struct OpEntry {
+    std::string op;
+    int64_t since = kMinOpset;
+    int64_t until = kMaxOpset;
+    OpFunction run = nullptr;
+};
+using OpTable = std::vector<OpEntry>;
+
+// Every supported op, sorted by name.
+const OpTable& opTable();
+// The implementation of an op of the default domain at `opset`, or nullptr when not supported.
+OpFunction findOp(const std::string& opType, int64_t opset);
+
+// Each op family adds its entries (one file each).
+void addElementwiseOps(OpTable& table);
+void addActivationOps(OpTable& table);
+void addReduceOps(OpTable& table);
+void addShapeOps(OpTable& table);
+void addIndexingOps(OpTable& table);
+void addNormalizationOps(OpTable& table);
+void addResizeOps(OpTable& table);
+void addLinearOps(OpTable& table);
+void addConvOps(OpTable& table);
+void addPoolOps(OpTable& table);
+void addQuantizationOps(OpTable& table);
+void addLossOps(OpTable& table);
 
 // "node 'fc1' (Gemm)": the subject of every error an op throws.
 std::string nodeSubject(const Node& node);
 // Input i, or an Error naming the node when it is missing.
 const Value& requireInput(const Node& node, const Inputs& inputs, std::size_t i);
+// Input i, or nullptr when absent.
+const Value* optionalInput(const Inputs& inputs, std::size_t i);
 // An axis in [-rank, rank) made non-negative, or an Error naming the node.
 int64_t normalizeAxis(const Node& node, int64_t axis, int64_t rank);
 // Exact integer values of a shape / axes input.
 std::vector<int64_t> integerValues(const Node& node, const Value& value, const char* what);
+// Number of elements of a shape; an Error on a negative dimension or an overflow.
 int64_t elementCount(const std::vector<int64_t>& shape);
 // The product of dimensions or counts (output sizes, batch x rows x columns...), or an Error naming
 // the node when a factor is negative or the product overflows int64: every op that multiplies
 // dimensions goes through it, so a hostile shape never wraps into a wrong allocation or index.
 int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors);
 int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape);
+// Row-major strides of a shape.
+std::vector<int64_t> stridesOf(const std::vector<int64_t>& shape);
 
-std::vector<Value> add(const Node&, const Inputs&, int64_t);
-std::vector<Value> sub(const Node&, const Inputs&, int64_t);
-std::vector<Value> mul(const Node&, const Inputs&, int64_t);
-std::vector<Value> div(const Node&, const Inputs&, int64_t);
-std::vector<Value> relu(const Node&, const Inputs&, int64_t);
-std::vector<Value> leakyRelu(const Node&, const Inputs&, int64_t);
-std::vector<Value> sigmoid(const Node&, const Inputs&, int64_t);
-std::vector<Value> tanhOp(const Node&, const Inputs&, int64_t);
-std::vector<Value> erf(const Node&, const Inputs&, int64_t);
-std::vector<Value> gelu(const Node&, const Inputs&, int64_t);
-std::vector<Value> clip(const Node&, const Inputs&, int64_t);
-std::vector<Value> identity(const Node&, const Inputs&, int64_t);
-std::vector<Value> dropout(const Node&, const Inputs&, int64_t);
-std::vector<Value> softmax(const Node&, const Inputs&, int64_t);
-std::vector<Value> batchNormalization(const Node&, const Inputs&, int64_t);
+// A tensor of `dtype` and `shape` with zero-filled storage of the right kind.
+Value zeros(DType dtype, std::vector<int64_t> shape);
+// out[i] = source[index[i]] for every element of `shape`, keeping the element type.
+Value gatherByIndex(const Value& source, const std::vector<int64_t>& index, std::vector<int64_t> shape);
+// Copies element `from` of `source` into element `to` of `target` (same element type).
+inline void copyElement(const Value& source, int64_t from, Value& target, int64_t to) {
+    if (source.isInteger())
+        target.ints[to] = source.ints[from];
+    else
+        target.data[to] = source.data[from];
+}
+// Stores a number in element i of `target`, converted to its element type (integers wrap to the
+// type's width, Bool is != 0, F16 / BF16 round to their precision).
+void storeNumber(Value& target, int64_t i, double number);
+// An integer wrapped to the range of an integer dtype (two's complement, as a cast in C).
+int64_t wrapInteger(DType dtype, int64_t value);
+// A float rounded to the precision of F16 / BF16 (unchanged for F32 / F64).
+float roundToType(DType dtype, float value);
 
-std::vector<Value> gemm(const Node&, const Inputs&, int64_t);
-std::vector<Value> matMul(const Node&, const Inputs&, int64_t);
-std::vector<Value> conv(const Node&, const Inputs&, int64_t);
+// numpy-style broadcasting of several shapes; an Error naming the node when they do not fit.
+std::vector<int64_t> broadcastShape(const Node& node, const std::vector<const std::vector<int64_t>*>& shapes);
+// For every element of `outShape`, the offset of the element of `shape` broadcast to it.
+std::vector<int64_t> broadcastIndex(const std::vector<int64_t>& shape, const std::vector<int64_t>& outShape);
 
-std::vector<Value> maxPool(const Node&, const Inputs&, int64_t);
-std::vector<Value> averagePool(const Node&, const Inputs&, int64_t);
-std::vector<Value> globalAveragePool(const Node&, const Inputs&, int64_t);
-
-std::vector<Value> flatten(const Node&, const Inputs&, int64_t);
-std::vector<Value> reshape(const Node&, const Inputs&, int64_t);
-std::vector<Value> transpose(const Node&, const Inputs&, int64_t);
-std::vector<Value> concat(const Node&, const Inputs&, int64_t);
-std::vector<Value> squeeze(const Node&, const Inputs&, int64_t);
-std::vector<Value> unsqueeze(const Node&, const Inputs&, int64_t);
-std::vector<Value> constant(const Node&, const Inputs&, int64_t);
+// Axes read from the `axes` attribute (before `inputSince`) or from input `inputIndex` (since);
+// `given` says whether any were named.
+std::vector<int64_t> axesOf(const Node& node, const Inputs& inputs, int64_t opset, int64_t inputSince,
+                            std::size_t inputIndex, bool& given);
 
 } // namespace quantscope::ops

@@ -10,57 +10,85 @@
 namespace quantscope::ops {
 namespace {
 
-ConvGeometry poolGeometry(const Node& n, const Value& x)
-{
+ConvGeometry poolGeometry(const Node& n, const Value& x) {
     if (!n.attribute("kernel_shape"))
         throw Error(nodeSubject(n), "kernel_shape is required");
-    if (n.outputs.size() > 1 && !n.outputs[1].empty())
-        throw Error(nodeSubject(n), "the Indices output is not supported");
     return convGeometry(n, x.shape, 0, 0, n.intAttribute("ceil_mode", 0) != 0);
 }
 
-} // namespace
+// Pools compute in float32; integer inputs (MaxPool on uint8) convert there and back exactly.
+Value asFloat(const Value& x) {
+    if (!x.isInteger())
+        return x;
+    return Value::floats(x.shape, x.toFloats());
+}
 
-std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t)
-{
-    const Value& x = requireInput(n, in, 0);
+Value asType(Value y, DType dtype) {
+    if (dtypeIsFloat(dtype)) {
+        y.dtype = dtype;
+        return y;
+    }
+    Value out = zeros(dtype, y.shape);
+    for (int64_t i = 0; i < y.size(); ++i)
+        out.ints[i] = static_cast<int64_t>(y.data[i]);
+    return out;
+}
+
+std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
+    const Value& input = requireInput(n, in, 0);
+    if (input.rank() == 3)
+        return runAs2d(n, in, opset, maxPool, 1);
+    const Value x = asFloat(input);
     const ConvGeometry g = poolGeometry(n, x);
-    Value y;
-    y.shape = {g.batch, g.channels, g.outH, g.outW};
-    y.data.resize(static_cast<std::size_t>(checkedProduct(n, y.shape)));
+    const bool columnMajor = n.intAttribute("storage_order", 0) != 0; // of the Indices output
+    const bool wantIndices = n.outputs.size() > 1 && !n.outputs[1].empty();
+    checkedProduct(n, {g.batch, g.channels, g.outH, g.outW});
+    Value y = zeros(DType::F32, {g.batch, g.channels, g.outH, g.outW});
+    Value indices = zeros(DType::I64, wantIndices ? y.shape : std::vector<int64_t>{0});
     for (int64_t plane = 0; plane < g.batch * g.channels; ++plane) {
         const float* src = x.data.data() + plane * g.height * g.width;
         float* dst = y.data.data() + plane * g.outSpatial();
         for (int64_t oy = 0; oy < g.outH; ++oy) {
             for (int64_t ox = 0; ox < g.outW; ++ox) {
                 float best = -std::numeric_limits<float>::infinity();
+                int64_t bestAt = 0;
                 for (int64_t ki = 0; ki < g.kernelH; ++ki) {
                     const int64_t iy = oy * g.strideH - g.padTop + ki * g.dilationH;
                     if (iy < 0 || iy >= g.height)
                         continue;
                     for (int64_t kj = 0; kj < g.kernelW; ++kj) {
                         const int64_t ix = ox * g.strideW - g.padLeft + kj * g.dilationW;
-                        if (ix >= 0 && ix < g.width)
-                            best = std::max(best, src[iy * g.width + ix]);
+                        if (ix >= 0 && ix < g.width && src[iy * g.width + ix] > best) {
+                            best = src[iy * g.width + ix];
+                            bestAt = iy * g.width + ix;
+                        }
                     }
                 }
                 dst[oy * g.outW + ox] = best;
+                if (wantIndices)
+                    indices.ints[plane * g.outSpatial() + oy * g.outW + ox] =
+                        plane * g.height * g.width +
+                        (columnMajor ? (bestAt % g.width) * g.height + bestAt / g.width : bestAt);
             }
         }
     }
-    return {std::move(y)};
+    std::vector<Value> outputs{asType(std::move(y), input.dtype)};
+    if (wantIndices)
+        outputs.push_back(std::move(indices));
+    return outputs;
 }
 
-std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t)
-{
-    const Value& x = requireInput(n, in, 0);
+std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t opset) {
+    const Value& input = requireInput(n, in, 0);
+    if (input.rank() == 3)
+        return runAs2d(n, in, opset, averagePool, 1);
+    const Value x = asFloat(input);
     const ConvGeometry g = poolGeometry(n, x);
     if (g.dilationH != 1 || g.dilationW != 1)
         throw Error(nodeSubject(n), "dilations other than 1 are not supported");
     const bool countPad = n.intAttribute("count_include_pad", 0) != 0;
-    Value y;
-    y.shape = {g.batch, g.channels, g.outH, g.outW};
-    y.data.resize(static_cast<std::size_t>(checkedProduct(n, y.shape)));
+    checkedProduct(n, {g.batch, g.channels, g.outH, g.outW});
+    Value y = zeros(DType::F32, {g.batch, g.channels, g.outH, g.outW});
     for (int64_t plane = 0; plane < g.batch * g.channels; ++plane) {
         const float* src = x.data.data() + plane * g.height * g.width;
         float* dst = y.data.data() + plane * g.outSpatial();
@@ -71,7 +99,8 @@ std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t)
                 double sum = 0.0;
                 int64_t real = 0;
                 for (int64_t iy = std::max<int64_t>(y0, 0); iy < std::min(y0 + g.kernelH, g.height); ++iy) {
-                    for (int64_t ix = std::max<int64_t>(x0, 0); ix < std::min(x0 + g.kernelW, g.width); ++ix) {
+                    for (int64_t ix = std::max<int64_t>(x0, 0); ix < std::min(x0 + g.kernelW, g.width);
+                         ++ix) {
                         sum += src[iy * g.width + ix];
                         ++real;
                     }
@@ -82,16 +111,18 @@ std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t)
                     const int64_t xs = std::min(x0 + g.kernelW, g.width + g.padRight) - x0;
                     count = ys * xs;
                 }
-                dst[oy * g.outW + ox] = count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f;
+                dst[oy * g.outW + ox] =
+                    count > 0 ? static_cast<float>(sum / static_cast<double>(count)) : 0.0f;
             }
         }
     }
-    return {std::move(y)};
+    return {asType(std::move(y), input.dtype)};
 }
 
-std::vector<Value> globalAveragePool(const Node& n, const Inputs& in, int64_t)
-{
+std::vector<Value> globalPool(const Node& n, const Inputs& in, bool wantMax) {
     const Value& x = requireInput(n, in, 0);
+    if (x.isInteger())
+        throw Error(nodeSubject(n), "needs a floating-point input");
     if (x.rank() < 3)
         throw Error(nodeSubject(n), "input must be N x C x spatial...");
     const int64_t spatial = checkedProduct(n, std::vector<int64_t>(x.shape.begin() + 2, x.shape.end()));
@@ -100,12 +131,27 @@ std::vector<Value> globalAveragePool(const Node& n, const Inputs& in, int64_t)
     y.shape.resize(x.shape.size(), 1);
     y.data.resize(static_cast<std::size_t>(checkedProduct(n, {x.shape[0], x.shape[1]})));
     for (std::size_t plane = 0; plane < y.data.size(); ++plane) {
-        double sum = 0.0;
-        for (int64_t s = 0; s < spatial; ++s)
+        double sum = 0.0, peak = -std::numeric_limits<double>::infinity();
+        for (int64_t s = 0; s < spatial; ++s) {
             sum += x.data[plane * spatial + s];
-        y.data[plane] = spatial > 0 ? static_cast<float>(sum / static_cast<double>(spatial)) : 0.0f;
+            peak = std::max<double>(peak, x.data[plane * spatial + s]);
+        }
+        y.data[plane] = wantMax
+                            ? static_cast<float>(peak)
+                            : (spatial > 0 ? static_cast<float>(sum / static_cast<double>(spatial)) : 0.0f);
     }
     return {std::move(y)};
+}
+
+} // namespace
+
+void addPoolOps(OpTable& t) {
+    t.push_back({"MaxPool", 7, 21, maxPool});
+    t.push_back({"AveragePool", 7, 21, averagePool});
+    t.push_back({"GlobalAveragePool", 7, 21,
+                 +[](const Node& n, const Inputs& in, int64_t) { return globalPool(n, in, false); }});
+    t.push_back({"GlobalMaxPool", 7, 21,
+                 +[](const Node& n, const Inputs& in, int64_t) { return globalPool(n, in, true); }});
 }
 
 } // namespace quantscope::ops

@@ -140,7 +140,7 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
         if (!isQuantizableOp(node.opType) || node.inputs.size() < 2)
             continue;
         const auto init = graph.initializers.find(node.inputs[1]);
-        if (init == graph.initializers.end() || init->second.isInteger)
+        if (init == graph.initializers.end() || init->second.isInteger())
             continue; // weights computed at run time stay fp32
         const Value& w = init->second;
         std::vector<int64_t> view = w.shape;
@@ -270,7 +270,7 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
     int64_t runRows = 0, realRows = 0;
     Executor::Hooks hooks;
     hooks.onValue = [&](const std::string& name, Value& value) {
-        if (value.isInteger)
+        if (value.isInteger())
             return;
         auto& observer = observers[name];
         if (!observer) {
@@ -323,7 +323,7 @@ const QParams* QuantizedModel::activationParams(const std::string& name) const
 
 void QuantizedModel::quantizeValue(const std::string& name, Value& value) const
 {
-    if (value.isInteger)
+    if (value.isInteger())
         return;
     const auto found = m_activations.find(name);
     if (found == m_activations.end())
@@ -552,7 +552,7 @@ uint64_t QuantizedModel::sizeBytes(QuantMode mode) const
     for (const auto& [name, value] : m_executor.graph().initializers) {
         const auto layer = quantizedWeights.find(name);
         if (layer == quantizedWeights.end()) {
-            bytes += static_cast<uint64_t>(value.data.size()) * (value.isInteger ? 8u : 4u);
+            bytes += static_cast<uint64_t>(value.size()) * (value.isInteger() ? 8u : 4u);
             continue;
         }
         const QuantSpec& spec = layer->second->weight.spec;

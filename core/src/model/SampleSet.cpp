@@ -39,21 +39,6 @@ std::string arrayName(const WeightFile& file, std::initializer_list<const char*>
     throw Error(file.path(), "holds several arrays (" + present + ") and none is named " + wanted);
 }
 
-// ONNX TensorProto.DataType values of integer tensors (uint8 ... uint64, bool).
-bool isIntegerElementType(int32_t type) {
-    return type == 2 || type == 3 || type == 4 || type == 5 || type == 6 || type == 7 || type == 9 ||
-           type == 12 || type == 13;
-}
-
-std::string elementTypeName(int32_t type) {
-    static const std::map<int32_t, std::string> names{
-        {1, "float32"}, {2, "uint8"},   {3, "int8"},     {4, "uint16"},   {5, "int16"},
-        {6, "int32"},   {7, "int64"},   {9, "bool"},     {10, "float16"}, {11, "float64"},
-        {12, "uint32"}, {13, "uint64"}, {16, "bfloat16"}};
-    const auto found = names.find(type);
-    return found == names.end() ? "type " + std::to_string(type) : found->second;
-}
-
 // Integers beyond 2^24 would not survive the float32 copy every array is read into.
 constexpr double kLargestExactInteger = 16777216.0;
 
@@ -82,10 +67,10 @@ SampleSet::Array readArray(const WeightFile& file, const std::string& name, cons
 // An integer graph input (token ids, masks) cannot take float samples: the values would be
 // truncated silently. Float inputs take integer arrays (uint8 images) converted to float.
 void checkDtype(const SampleSet::Array& array, const GraphValueInfo& input, const std::string& path) {
-    if (isIntegerElementType(input.elementType) && !array.integer)
+    if (!dtypeIsFloat(input.dtype) && !array.integer)
         throw Error(array.name.empty() ? path : path + ": " + array.name,
                     "holds float samples, but the model's input '" + input.name + "' is " +
-                        elementTypeName(input.elementType) + "; save the array with an integer dtype");
+                        std::string(dtypeName(input.dtype)) + "; save the array with an integer dtype");
 }
 
 std::string inputNames(const std::vector<GraphValueInfo>& inputs) {
@@ -247,11 +232,12 @@ Value SampleSet::batchOf(const Array& array, int64_t first, int64_t n, const Gra
     for (int64_t pad = n; pad < rows; ++pad)
         value.data.insert(value.data.end(), last, last + sampleSize);
     // An integer array feeds an integer (or undeclared) input exactly; a float input gets floats.
-    if (array.integer && (input.elementType == 0 || isIntegerElementType(input.elementType))) {
-        value.isInteger = true;
+    if (array.integer && !dtypeIsFloat(input.dtype)) {
+        value.dtype = input.dtype;
         value.ints.reserve(value.data.size());
         for (float v : value.data)
             value.ints.push_back(static_cast<int64_t>(v));
+        value.data.clear();
     }
     return value;
 }

@@ -3,6 +3,7 @@
 #include "quantscope/model/Graph.h"
 #include "quantscope/model/Value.h"
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -10,15 +11,17 @@
 
 namespace quantscope {
 
-// Runs a Graph in float32: Gemm, MatMul and Conv on OpenBLAS sgemm, the other ops in plain C++.
-// Construction checks that every op is supported (an Error names the op and the node otherwise),
-// so a model is refused before any sample runs.
+// Runs a Graph of opset 7 to 21: Gemm, MatMul and Conv on OpenBLAS sgemm, the other ops in plain
+// C++, float tensors in float32 and integer / Bool tensors exactly. Construction checks the whole
+// graph (an Error lists every unsupported node, op and opset at once), so a model is refused
+// before any sample runs, then folds the nodes whose inputs are all constant into initializers.
 class Executor {
 public:
     // Points where quantized execution and calibration step in.
     struct Hooks {
         // Called before a node runs; returning true means it wrote the node's outputs itself.
-        std::function<bool(const Node& node, const std::vector<const Value*>& inputs, std::vector<Value>& outputs)>
+        std::function<bool(const Node& node, const std::vector<const Value*>& inputs,
+                           std::vector<Value>& outputs)>
             replaceNode;
         // Called with every value as it appears (graph inputs, then each node's outputs in order);
         // it may change the value, e.g. to quantize an activation.
@@ -37,13 +40,27 @@ public:
     // replace, and to compare one layer in isolation).
     std::vector<Value> runNode(const Node& node, const std::vector<const Value*>& inputs) const;
 
-    // The supported op types, sorted (for messages and documentation).
-    static std::vector<std::string> supportedOps();
+    // One supported op of the default domain and the opsets it runs at.
+    struct SupportedOp {
+        std::string op;
+        int64_t since = 0;
+        int64_t until = 0;
+    };
+    // The supported ops, sorted by name (for messages, documentation and `quantscope-cli ops`).
+    static std::vector<SupportedOp> supportedOps();
+    // The opsets of the default domain the executor accepts.
+    static constexpr int64_t kMinOpset = 7;
+    static constexpr int64_t kMaxOpset = 21;
+    // Every reason `graph` cannot run (an opset outside 7..21, each node whose op, domain or op
+    // version is not supported), one line each; empty when it can run.
+    static std::vector<std::string> unsupportedParts(const Graph& graph);
 
     // Threads OpenBLAS may use for Gemm, MatMul and Conv (process-wide; 1 for single-thread figures).
     static void setBlasThreads(int threads);
 
 private:
+    void foldConstants();
+
     Graph m_graph;
     std::map<std::string, std::size_t> m_lastUse; // value name -> index of the last node reading it
 };

@@ -15,16 +15,17 @@ struct GraphValueInfo {
     std::string name;
     std::vector<int64_t> shape;
     bool hasShape = false;
-    int32_t elementType = 0; // ONNX TensorProto.DataType: 1 float, 7 int64...; 0 when not declared
+    DType dtype = DType::F32; // the declared element type (F32 when the model does not say)
+    bool isTensor = true;     // false for a sequence, map or optional, which the executor cannot run
 };
 
-// A feed-forward model: nodes in topological order, constant tensors (initializers), the
+// A feed-forward model: nodes in topological order (sorted at load), constant tensors (initializers), the
 // inputs fed at run time and the outputs produced. Made from an ONNX file by loadOnnxGraph.
 struct Graph {
     std::string path;
     int64_t opset = 0; // version of the default ("ai.onnx") domain
     std::vector<Node> nodes;
-    std::vector<GraphValueInfo> inputs;  // without the initializers some exporters also list
+    std::vector<GraphValueInfo> inputs; // without the initializers some exporters also list
     std::vector<GraphValueInfo> outputs;
     std::map<std::string, Value> initializers;
 

@@ -6,10 +6,14 @@
 
 namespace quantscope {
 
-// Reads an ONNX model into a Graph: every node with its attributes, the initializers (float16,
-// int8 and other dtypes converted to float32; integer tensors also kept exactly), external data
-// files, and the declared inputs and outputs. Throws Error naming the file on a truncated or
-// non-ONNX file, an opset below 11, or a node reading a value nothing produces.
+// Reads an ONNX model into a Graph: every node with its attributes, the initializers (floating
+// types as float32, integer and bool types exactly, each keeping its element type), external
+// data files, and the declared inputs and outputs. Nodes are put in topological order. Throws
+// Error naming the file on a truncated or non-ONNX file, a node reading a value nothing
+// produces, or nodes that form a cycle (naming them). Opsets are judged by the Executor.
 Graph loadOnnxGraph(const std::string& path);
+
+// Reads one serialized ONNX TensorProto (the `.pb` files of ONNX's test data) as a Value.
+Value loadOnnxTensor(const std::string& path);
 
 } // namespace quantscope

@@ -1,0 +1,202 @@
+// Inference-mode normalizations: BatchNormalization (with the pre-9 `spatial` attribute),
+// InstanceNormalization, LayerNormalization, MeanVarianceNormalization and LRN. Statistics are
+// computed in double.
+#include "model/Ops.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/tensor/TensorInfo.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace quantscope::ops {
+namespace {
+
+const Value& floatInput(const Node& n, const Inputs& in, std::size_t i) {
+    const Value& v = requireInput(n, in, i);
+    if (v.isInteger())
+        throw Error(nodeSubject(n), "input " + std::to_string(i) + " must be floating-point");
+    return v;
+}
+
+std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t opset) {
+    if (n.intAttribute("training_mode", 0) != 0)
+        throw Error(nodeSubject(n), "training mode (running mean and variance outputs) is not supported");
+    Value out = floatInput(n, in, 0);
+    const Value& scale = floatInput(n, in, 1);
+    const Value& bias = floatInput(n, in, 2);
+    const Value& mean = floatInput(n, in, 3);
+    const Value& var = floatInput(n, in, 4);
+    if (out.rank() < 2)
+        throw Error(nodeSubject(n), "input must have a channel axis (rank 2 or more)");
+    const int64_t channels = out.shape[1];
+    int64_t spatial = 1;
+    for (int d = 2; d < out.rank(); ++d)
+        spatial *= out.shape[d];
+    // Before opset 9, spatial = 0 gives every (channel, position) its own statistics.
+    const bool perElement = opset < 9 && n.intAttribute("spatial", 1) == 0;
+    const int64_t perImage = perElement ? channels * spatial : channels;
+    for (const Value* v : {&scale, &bias, &mean, &var}) {
+        if (v->size() != perImage)
+            throw Error(nodeSubject(n),
+                        "scale, bias, mean and variance need " + std::to_string(perImage) + " values");
+    }
+    const double epsilon = n.floatAttribute("epsilon", 1e-5f);
+    for (int64_t b0 = 0; b0 < out.shape[0]; ++b0) {
+        for (int64_t c = 0; c < channels; ++c) {
+            float* p = out.data.data() + (b0 * channels + c) * spatial;
+            for (int64_t s = 0; s < spatial; ++s) {
+                const int64_t k = perElement ? c * spatial + s : c;
+                const double a = scale.data[k] / std::sqrt(static_cast<double>(var.data[k]) + epsilon);
+                p[s] = static_cast<float>(p[s] * a + (bias.data[k] - mean.data[k] * a));
+            }
+        }
+    }
+    return {std::move(out)};
+}
+
+std::vector<Value> instanceNormalization(const Node& n, const Inputs& in, int64_t) {
+    Value out = floatInput(n, in, 0);
+    const Value& scale = floatInput(n, in, 1);
+    const Value& bias = floatInput(n, in, 2);
+    if (out.rank() < 3)
+        throw Error(nodeSubject(n), "input must be N x C x spatial...");
+    const int64_t channels = out.shape[1];
+    if (scale.size() != channels || bias.size() != channels)
+        throw Error(nodeSubject(n), "scale and bias need " + std::to_string(channels) + " values");
+    int64_t spatial = 1;
+    for (int d = 2; d < out.rank(); ++d)
+        spatial *= out.shape[d];
+    const double epsilon = n.floatAttribute("epsilon", 1e-5f);
+    for (int64_t plane = 0; plane < out.shape[0] * channels; ++plane) {
+        float* p = out.data.data() + plane * spatial;
+        double sum = 0.0, squares = 0.0;
+        for (int64_t s = 0; s < spatial; ++s)
+            sum += p[s];
+        const double mean = spatial > 0 ? sum / static_cast<double>(spatial) : 0.0;
+        for (int64_t s = 0; s < spatial; ++s)
+            squares += (p[s] - mean) * (p[s] - mean);
+        const double variance = spatial > 0 ? squares / static_cast<double>(spatial) : 0.0;
+        const int64_t c = plane % channels;
+        const double a = scale.data[c] / std::sqrt(variance + epsilon);
+        for (int64_t s = 0; s < spatial; ++s)
+            p[s] = static_cast<float>((p[s] - mean) * a + bias.data[c]);
+    }
+    return {std::move(out)};
+}
+
+std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) {
+    Value out = floatInput(n, in, 0);
+    const Value& scale = floatInput(n, in, 1);
+    const Value* bias = optionalInput(in, 2);
+    const int64_t axis = normalizeAxis(n, n.intAttribute("axis", -1), out.rank());
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < out.rank(); ++d)
+        (d < axis ? outer : inner) *= out.shape[d];
+    // Scale and bias broadcast over the normalized dimensions.
+    const std::vector<int64_t> normalized(out.shape.begin() + axis, out.shape.end());
+    for (const Value* v : {&scale, bias}) {
+        if (v != nullptr && broadcastShape(n, {&v->shape, &normalized}) != normalized)
+            throw Error(nodeSubject(n), "scale and bias must broadcast to " + shapeToString(normalized));
+    }
+    const auto scaleIndex = broadcastIndex(scale.shape, normalized);
+    const std::vector<int64_t> biasIndex =
+        bias ? broadcastIndex(bias->shape, normalized) : std::vector<int64_t>{};
+    const double epsilon = n.floatAttribute("epsilon", 1e-5f);
+    std::vector<int64_t> statShape = out.shape;
+    for (int64_t d = axis; d < out.rank(); ++d)
+        statShape[d] = 1;
+    Value means = zeros(out.dtype, statShape), inverseStd = zeros(out.dtype, statShape);
+    for (int64_t o = 0; o < outer; ++o) {
+        float* p = out.data.data() + o * inner;
+        double sum = 0.0, squares = 0.0;
+        for (int64_t i = 0; i < inner; ++i)
+            sum += p[i];
+        const double mean = inner > 0 ? sum / static_cast<double>(inner) : 0.0;
+        for (int64_t i = 0; i < inner; ++i)
+            squares += (p[i] - mean) * (p[i] - mean);
+        const double inv =
+            1.0 / std::sqrt((inner > 0 ? squares / static_cast<double>(inner) : 0.0) + epsilon);
+        means.data[o] = static_cast<float>(mean);
+        inverseStd.data[o] = static_cast<float>(inv);
+        for (int64_t i = 0; i < inner; ++i) {
+            double v = (p[i] - mean) * inv * scale.data[scaleIndex[i]];
+            if (bias)
+                v += bias->data[biasIndex[i]];
+            p[i] = static_cast<float>(v);
+        }
+    }
+    return {std::move(out), std::move(means), std::move(inverseStd)};
+}
+
+std::vector<Value> meanVarianceNormalization(const Node& n, const Inputs& in, int64_t) {
+    Value out = floatInput(n, in, 0);
+    const auto axes = n.intsAttribute("axes", {0, 2, 3});
+    std::vector<bool> reduced(out.rank(), false);
+    for (int64_t a : axes)
+        reduced[normalizeAxis(n, a, out.rank())] = true;
+    std::vector<int64_t> kept(out.shape);
+    for (int64_t d = 0; d < out.rank(); ++d) {
+        if (reduced[d])
+            kept[d] = 1;
+    }
+    const auto slot = broadcastIndex(kept, out.shape);
+    const int64_t slots = elementCount(kept);
+    std::vector<double> sum(slots, 0.0), squares(slots, 0.0);
+    const double count = slots > 0 ? static_cast<double>(out.size()) / static_cast<double>(slots) : 1.0;
+    for (int64_t i = 0; i < out.size(); ++i) {
+        sum[slot[i]] += out.data[i];
+        squares[slot[i]] += static_cast<double>(out.data[i]) * out.data[i];
+    }
+    for (int64_t i = 0; i < out.size(); ++i) {
+        const double mean = sum[slot[i]] / count;
+        const double variance = squares[slot[i]] / count - mean * mean;
+        out.data[i] = static_cast<float>((out.data[i] - mean) / (std::sqrt(std::max(variance, 0.0)) + 1e-9));
+    }
+    return {std::move(out)};
+}
+
+std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
+    const Value& x = floatInput(n, in, 0);
+    if (x.rank() < 3)
+        throw Error(nodeSubject(n), "input must be N x C x spatial...");
+    const double alpha = n.floatAttribute("alpha", 1e-4f), beta = n.floatAttribute("beta", 0.75f);
+    const double bias = n.floatAttribute("bias", 1.0f);
+    const int64_t size = n.intAttribute("size", 0);
+    if (size < 1)
+        throw Error(nodeSubject(n), "size must be 1 or more");
+    const int64_t channels = x.shape[1];
+    int64_t spatial = 1;
+    for (int d = 2; d < x.rank(); ++d)
+        spatial *= x.shape[d];
+    Value out = x;
+    const int64_t before = (size - 1) / 2, after = size - 1 - before;
+    for (int64_t b = 0; b < x.shape[0]; ++b) {
+        for (int64_t c = 0; c < channels; ++c) {
+            for (int64_t s = 0; s < spatial; ++s) {
+                double squares = 0.0;
+                for (int64_t k = std::max<int64_t>(0, c - before); k <= std::min(channels - 1, c + after);
+                     ++k) {
+                    const double v = x.data[(b * channels + k) * spatial + s];
+                    squares += v * v;
+                }
+                const int64_t at = (b * channels + c) * spatial + s;
+                out.data[at] = static_cast<float>(
+                    x.data[at] / std::pow(bias + alpha / static_cast<double>(size) * squares, beta));
+            }
+        }
+    }
+    return {std::move(out)};
+}
+
+} // namespace
+
+void addNormalizationOps(OpTable& t) {
+    t.push_back({"BatchNormalization", 7, 21, batchNormalization});
+    t.push_back({"InstanceNormalization", 7, 21, instanceNormalization});
+    t.push_back({"LayerNormalization", 17, 21, layerNormalization});
+    t.push_back({"MeanVarianceNormalization", 9, 21, meanVarianceNormalization});
+    t.push_back({"LRN", 7, 21, lrn});
+}
+
+} // namespace quantscope::ops
