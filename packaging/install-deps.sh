@@ -10,6 +10,7 @@ packages=(
   libeigen3-dev libopenblas-dev
   nlohmann-json3-dev
   libzip-dev
+  libstb-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libbenchmark-dev
   qt6-qpa-plugins fonts-dejavu-core

@@ -1,6 +1,6 @@
 // quantscope-cli eval: accuracy, agreement with fp32, SQNR, latency, throughput and size of a
 // model in fp32 and quantized modes, and per-layer SQNR.
-#include "ImageFolderSamples.h"
+#include "quantscope/samples/ImageFolderSamples.h"
 #include "CommandLine.h"
 #include "Commands.h"
 #include "ModelOptions.h"

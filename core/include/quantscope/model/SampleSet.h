@@ -14,8 +14,8 @@ namespace quantscope {
 // Sources: a .npy array (the leading axis indexes the samples), an .npz archive (the entry named
 // "x", "samples", "input" or "inputs", else its only entry), or a CSV file with one sample per
 // row (numeric columns; an optional header row; `excludeColumn` drops a label column by name or
-// 0-based index so one CSV can hold samples and labels). Images from a folder are decoded at the
-// app edge (Qt) and handed over through the constructor.
+// 0-based index so one CSV can hold samples and labels). Images from a folder are decoded by the
+// samples module (ImageFolderSamples) and handed over through the constructor.
 class SampleSet {
 public:
     SampleSet(std::string path, std::vector<int64_t> sampleShape, std::vector<float> values);
