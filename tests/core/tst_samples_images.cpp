@@ -284,6 +284,26 @@ private slots:
             qPrintable(error));
         QFile::remove(text);
 
+        // A JPEG whose first Huffman table declares 16 x 255 codes (at most 256 exist): stb_image
+        // 2.27 would write past its tables, so it is refused before decoding.
+        std::vector<uint8_t> grey(64, 100);
+        const QString jpegPath = dir.filePath(QStringLiteral("huffman.jpg"));
+        QVERIFY(stbi_write_jpg(jpegPath.toStdString().c_str(), 8, 8, 1, grey.data(), 90) != 0);
+        std::vector<uint8_t> jpeg = fileBytes(jpegPath);
+        std::size_t dht = 0;
+        for (std::size_t i = 2; i + 1 < jpeg.size() && dht == 0; ++i)
+            if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC4)
+                dht = i;
+        QVERIFY(dht > 0);
+        std::fill_n(jpeg.begin() + static_cast<std::ptrdiff_t>(dht + 5), 16, uint8_t{0xFF});
+        writeText(jpegPath.toStdString(), std::string(jpeg.begin(), jpeg.end()));
+        error = loadError(dir.path());
+        QVERIFY2(
+            error.startsWith(jpegPath + QLatin1String(": cannot be decoded as an image: a JPEG Huffman table "
+                                                      "declares more than 256 codes")),
+            qPrintable(error));
+        QFile::remove(jpegPath);
+
         // An empty file named .jpg.
         const QString empty = dir.filePath(QStringLiteral("empty.jpg"));
         writeText(empty.toStdString(), "");

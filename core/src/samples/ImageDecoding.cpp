@@ -42,6 +42,48 @@ std::vector<unsigned char> readWholeFile(const std::string& path) {
     return bytes;
 }
 
+// stb_image 2.27 (Debian 12's libstb-dev) trusts the code counts of a JPEG Huffman table (DHT
+// segment): counts adding up to more than 256 write past its 257-entry tables (upstream checks
+// this since 2.28). Every DHT table is checked here first, walking the markers as stb does: a
+// segment's tables are read while its remaining length is positive.
+bool jpegHuffmanTablesFit(const std::vector<unsigned char>& bytes) {
+    const std::size_t size = bytes.size();
+    std::size_t i = 2;
+    while (i + 4 <= size) {
+        if (bytes[i] != 0xFF) { // entropy-coded data between markers
+            ++i;
+            continue;
+        }
+        const unsigned char marker = bytes[i + 1];
+        if (marker == 0xFF) { // fill byte
+            ++i;
+            continue;
+        }
+        if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+            i += 2; // stuffed byte or a marker without a length
+            continue;
+        }
+        if (marker == 0xD9) // end of image
+            break;
+        const std::size_t length = std::size_t{bytes[i + 2]} << 8 | bytes[i + 3];
+        if (marker == 0xC4) {
+            std::size_t table = i + 4;
+            long remaining = static_cast<long>(length) - 2;
+            while (remaining > 0 && table < size) {
+                std::size_t codes = 0; // stb reads missing bytes at the end of the file as 0
+                for (std::size_t k = 1; k <= 16 && table + k < size; ++k)
+                    codes += bytes[table + k];
+                if (codes > 256)
+                    return false;
+                table += 17 + codes;
+                remaining -= static_cast<long>(17 + codes);
+            }
+        }
+        i += 2 + length;
+    }
+    return true;
+}
+
 std::string failureReason() {
     const char* reason = stbi_failure_reason();
     return reason ? std::string(" (") + reason + ")" : std::string();
@@ -54,6 +96,9 @@ Image8 decodeImageFile(const std::string& path, int64_t maxPixels) {
     if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
         throw Error(path, "is too large to decode");
     const int length = static_cast<int>(bytes.size());
+
+    if (bytes.size() >= 2 && bytes[0] == 0xFF && bytes[1] == 0xD8 && !jpegHuffmanTablesFit(bytes))
+        throw Error(path, "cannot be decoded as an image: a JPEG Huffman table declares more than 256 codes");
 
     // The header is checked before anything is allocated for the pixels.
     int width = 0, height = 0, fileChannels = 0;
