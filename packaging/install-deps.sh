@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev
   libzip-dev
   libssl-dev
+  libstb-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libonnx-testdata  # ONNX's backend node tests, run by tests/core/tst_onnx_backend
   libbenchmark-dev

@@ -2,7 +2,7 @@
 // model in fp32 and quantized modes, and per-layer SQNR.
 #include "CommandLine.h"
 #include "Commands.h"
-#include "ImageFolderSamples.h"
+#include "quantscope/samples/ImageFolderSamples.h"
 #include "ModelOptions.h"
 #include "OutputFiles.h"
 #include "ProgressBar.h"

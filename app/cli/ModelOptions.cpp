@@ -1,6 +1,6 @@
 #include "ModelOptions.h"
 
-#include "ImageFolderSamples.h"
+#include "quantscope/samples/ImageFolderSamples.h"
 
 #include "QuantOptions.h"
 

@@ -63,12 +63,30 @@ int32_t randomZeroPoint(std::mt19937& rng, int lo, int hi) {
     return std::uniform_int_distribution<int>(lo, hi)(rng);
 }
 
+// gemmlowp's requantization (fixedpoint.h: SaturatingRoundingDoublingHighMul, then
+// RoundingDivideByPOT), written out again in 64-bit integers with floor divisions instead of the
+// kernel's nudged truncations: x * m0 / 2^31 rounded half up, then / 2^-shift rounded half away
+// from zero. Only multipliers below 1 (shift <= 0) occur in this test.
+int64_t floorDivide(int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+}
+
+int64_t requantizeLikeGemmlowp(int64_t x, int32_t m0, int shift) {
+    const int64_t high = floorDivide(x * m0 + (int64_t{1} << 30), int64_t{1} << 31);
+    const int exponent = -shift;
+    if (exponent == 0)
+        return high;
+    const int64_t half = int64_t{1} << (exponent - 1);
+    const int64_t magnitude = ((high < 0 ? -high : high) + half) >> exponent;
+    return high < 0 ? -magnitude : magnitude;
+}
+
 } // namespace
 
 class TestKernelsInt8Gemm : public QObject {
     Q_OBJECT
 
-  private slots:
+private slots:
     void int32MatchesReference_data() { kerneltest::addPathRows(); }
     void int32MatchesReference() {
         KERNEL_PATH_OR_SKIP(table);
@@ -177,8 +195,9 @@ class TestKernelsInt8Gemm : public QObject {
                 }
     }
 
-    // Requantized uint8/int8 output equals the reference accumulator passed through the same
-    // FixedPointMultiplier, exactly, with per-tensor and per-channel multipliers and int32 bias.
+    // Requantized uint8/int8 output equals the reference accumulator requantized by an independent
+    // 64-bit implementation of gemmlowp's arithmetic (below), exactly, with per-tensor and
+    // per-channel multipliers and int32 bias; that value is also checked against x * M in double.
     void requantizedOutput_data() { kerneltest::addPathRows(); }
     void requantizedOutput() {
         KERNEL_PATH_OR_SKIP(table);
@@ -190,9 +209,12 @@ class TestKernelsInt8Gemm : public QObject {
             for (bool perChannel : {false, true})
                 for (bool signedOutput : {false, true}) {
                     const Data d = randomData(rng, c);
+                    std::vector<double> reals;
                     std::vector<FixedPointMultiplier> multipliers;
-                    for (int i = 0; i < (perChannel ? c.n : 1); ++i)
-                        multipliers.emplace_back(multiplierDist(rng));
+                    for (int i = 0; i < (perChannel ? c.n : 1); ++i) {
+                        reals.push_back(multiplierDist(rng));
+                        multipliers.emplace_back(reals.back());
+                    }
                     std::vector<int32_t> bias(static_cast<size_t>(c.n));
                     for (auto& b : bias)
                         b = biasDist(rng);
@@ -216,8 +238,16 @@ class TestKernelsInt8Gemm : public QObject {
                     int saturated = 0;
                     for (size_t i = 0; i < got.size(); ++i) {
                         const int col = static_cast<int>(i % c.n);
-                        const int64_t value =
-                            multipliers[perChannel ? col : 0].apply(acc[i] + bias[col]) + outZp;
+                        const int channel = perChannel ? col : 0;
+                        const int64_t x = int64_t{acc[i]} + bias[col];
+                        const int64_t scaled = requantizeLikeGemmlowp(x, multipliers[channel].multiplier(),
+                                                                      multipliers[channel].shift());
+                        // The documented tolerance against the real multiplier: within
+                        // 1 + |x M| 2^-31 of x * M (two roundings and m0's own).
+                        const double real = static_cast<double>(x) * reals[static_cast<size_t>(channel)];
+                        QVERIFY(std::abs(static_cast<double>(scaled) - real) <=
+                                1.0 + std::abs(real) * 0x1p-31);
+                        const int64_t value = scaled + outZp;
                         const int64_t expected =
                             std::clamp<int64_t>(value, signedOutput ? -128 : 0, signedOutput ? 127 : 255);
                         saturated += expected != value;

@@ -11,6 +11,7 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/quant/QParamsCalculator.h"
+#include "quantscope/quant/StorageSize.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
@@ -178,7 +179,8 @@ class TestLearnMapping : public QObject {
             QCOMPARE(point.metrics.mse, direct.metrics.mse);
             QCOMPARE(point.blocks, static_cast<int64_t>(direct.params.blockCount()));
             QCOMPARE(point.bitsPerValue,
-                     8.0 * TensorResultBuilder::sizeBytes(tensor.size(), spec, point.blocks) / tensor.size());
+                     8.0 * static_cast<double>(quantizedStorageBytes(tensor.size(), spec, point.blocks)) /
+                         static_cast<double>(tensor.size()));
             QVERIFY(point.bitsPerValue > point.bits);
         }
         // Per channel: 64 blocks; groups of 32 along the 96 inputs: 64 x 3 blocks.

@@ -1,7 +1,18 @@
-// `quantscope --demo --screenshot FILE.png --view V` for every view: exit code 0 and a picture
-// with real content (many colours, no colour covering almost everything); failures exit 1 with a
-// message.
+// `quantscope --demo --screenshot FILE.png --view V` for every view: exit code 0 and a picture of
+// the requested size with real content (many colours, no colour covering almost everything) that
+// differs from every other view's picture; in the process itself, the window's current tab is the
+// requested view, no error was shown and the screenshot holds that tab's own rendering. Failures
+// exit 1 with a message.
 #include "ui/UiTestUtils.h"
+
+#include "learn/LearnView.h"
+#include "window/MainWindow.h"
+#include "window/ScreenshotRunner.h"
+
+#include <QApplication>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QTabWidget>
 
 #include <QDir>
 #include <QFileInfo>
@@ -11,11 +22,42 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+using namespace quantscope::ui;
+
+namespace {
+
+// Distinct colours and the largest share one colour covers.
+std::pair<int, double> variety(const QImage& image) {
+    QHash<QRgb, int> colours;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x)
+            ++colours[image.pixel(x, y)];
+    int largest = 0;
+    for (int count : std::as_const(colours))
+        largest = std::max(largest, count);
+    return {static_cast<int>(colours.size()),
+            static_cast<double>(largest) / (image.width() * image.height())};
+}
+
+// The fraction of pixels that differ between two pictures of the same size.
+double differingShare(const QImage& a, const QImage& b) {
+    int64_t differing = 0;
+    for (int y = 0; y < a.height(); ++y)
+        for (int x = 0; x < a.width(); ++x)
+            differing += a.pixel(x, y) != b.pixel(x, y);
+    return static_cast<double>(differing) / (static_cast<double>(a.width()) * a.height());
+}
+
+const char* const kViewNames[] = {"distribution", "error", "compare", "model", "learn"};
+
+} // namespace
+
 class TestScreenshot : public QObject {
     Q_OBJECT
 private:
     QTemporaryDir m_dir;
     QString m_app;
+    QHash<QString, QImage> m_pictures; // each view's picture, to tell the views apart
 
     int run(const QStringList& arguments, QString* errors = nullptr) {
         QProcess process;
@@ -41,11 +83,14 @@ private slots:
     void everyViewRendersRealContent_data() {
         QTest::addColumn<QString>("view");
         QTest::addColumn<QStringList>("extra");
-        QTest::newRow("distribution") << QStringLiteral("distribution") << QStringList{QStringLiteral("--dtype"), QStringLiteral("int4")};
-        QTest::newRow("error") << QStringLiteral("error") << QStringList{QStringLiteral("--granularity"), QStringLiteral("channel")};
+        QTest::newRow("distribution") << QStringLiteral("distribution")
+                                      << QStringList{QStringLiteral("--dtype"), QStringLiteral("int4")};
+        QTest::newRow("error") << QStringLiteral("error")
+                               << QStringList{QStringLiteral("--granularity"), QStringLiteral("channel")};
         QTest::newRow("compare") << QStringLiteral("compare") << QStringList{};
         QTest::newRow("model") << QStringLiteral("model") << QStringList{};
-        QTest::newRow("learn") << QStringLiteral("learn") << QStringList{QStringLiteral("--dtype"), QStringLiteral("int3")};
+        QTest::newRow("learn") << QStringLiteral("learn")
+                               << QStringList{QStringLiteral("--dtype"), QStringLiteral("int3")};
     }
 
     void everyViewRendersRealContent() {
@@ -53,23 +98,70 @@ private slots:
         QFETCH(QStringList, extra);
         const QString png = m_dir.filePath(view + QStringLiteral(".png"));
         QString errors;
-        const int code = run(QStringList{QStringLiteral("--demo"), QStringLiteral("--screenshot"), png, QStringLiteral("--size"),
-                                         QStringLiteral("1200x800"), QStringLiteral("--view"), view} + extra, &errors);
+        const int code = run(QStringList{QStringLiteral("--demo"), QStringLiteral("--screenshot"), png,
+                                         QStringLiteral("--size"), QStringLiteral("1200x800"),
+                                         QStringLiteral("--view"), view} +
+                                 extra,
+                             &errors);
         QVERIFY2(code == 0, qPrintable(QStringLiteral("exit %1: %2").arg(code).arg(errors)));
         QImage image(png);
         QVERIFY(!image.isNull());
-        QVERIFY(image.width() >= 1200 && image.height() >= 800);
-        QHash<QRgb, int> colours;
-        for (int y = 0; y < image.height(); ++y)
-            for (int x = 0; x < image.width(); ++x)
-                ++colours[image.pixel(x, y)];
-        int largest = 0;
-        for (int count : std::as_const(colours))
-            largest = std::max(largest, count);
-        const double largestShare = static_cast<double>(largest) / (image.width() * image.height());
-        qInfo() << view << "distinct colours" << colours.size() << "largest share" << largestShare;
-        QVERIFY2(colours.size() >= 64, qPrintable(QString::number(colours.size())));
+        // The requested size, or a little wider when the window needs it (the program says so): the
+        // window itself, not a dialog or a smaller top-level.
+        QCOMPARE(image.height(), 800);
+        QVERIFY2(image.width() >= 1200 && image.width() <= 1320, qPrintable(QString::number(image.width())));
+        const auto [colours, largestShare] = variety(image);
+        qInfo() << view << "distinct colours" << colours << "largest share" << largestShare;
+        QVERIFY2(colours >= 64, qPrintable(QString::number(colours)));
         QVERIFY(largestShare < 0.85);
+        // Each view is its own picture: an error page or the same view every time would repeat.
+        for (auto it = m_pictures.cbegin(); it != m_pictures.cend(); ++it) {
+            const double share = differingShare(image, it.value());
+            QVERIFY2(share > 0.05, qPrintable(QStringLiteral("%1 and %2 differ in only %3 of the pixels")
+                                                  .arg(view, it.key())
+                                                  .arg(share)));
+        }
+        m_pictures.insert(view, image.convertToFormat(QImage::Format_RGB32));
+    }
+
+    // In the process: the runner finishes without an error, the current tab is the requested view,
+    // no message box is open, and the screenshot's tab area is that tab's own rendering.
+    void screenshotShowsTheRequestedTab_data() {
+        QTest::addColumn<int>("view");
+        for (int view = MainWindow::Distribution; view <= MainWindow::Learn; ++view)
+            QTest::newRow(kViewNames[view]) << view;
+    }
+
+    void screenshotShowsTheRequestedTab() {
+        QFETCH(int, view);
+        MainWindow window(nullptr, false);
+        QSignalSpy errors(&window, &MainWindow::errorShown);
+        window.showView(static_cast<MainWindow::View>(view));
+        window.resize(1200, 800);
+        window.show();
+        const QString png = m_dir.filePath(QStringLiteral("inprocess-%1.png").arg(view));
+        ScreenshotRunner runner(&window, png);
+        QSignalSpy done(&runner, &ScreenshotRunner::done);
+        runner.start(170000);
+        window.openDemo();
+        QVERIFY(done.wait(180000));
+        QCOMPARE(done.first().at(0).toInt(), 0);
+        QCOMPARE(errors.count(), 0);
+        QCOMPARE(window.views()->currentIndex(), view);
+        for (QWidget* topLevel : QApplication::topLevelWidgets())
+            if (const auto* box = qobject_cast<QMessageBox*>(topLevel); box && box->isVisible())
+                QFAIL(qPrintable(QStringLiteral("a message box is open: ") + box->text()));
+
+        const QImage image = QImage(png).convertToFormat(QImage::Format_RGB32);
+        QCOMPARE(image.size(), window.size());
+        QWidget* page = window.views()->currentWidget();
+        const QRect area(page->mapTo(&window, QPoint(0, 0)), page->size());
+        const QImage pageImage = page->grab().toImage().convertToFormat(QImage::Format_RGB32);
+        QCOMPARE(pageImage.size(), area.size());
+        QVERIFY2(differingShare(image.copy(area), pageImage) < 0.01,
+                 "the screenshot does not hold the current tab");
+        QVERIFY2(variety(pageImage).first >= 64, qPrintable(QString::number(variety(pageImage).first)));
+        QVERIFY(variety(image).second < 0.85);
     }
 
     void failuresExitWithOneAndAMessage() {
@@ -79,15 +171,21 @@ private slots:
         file.write("not a weights file");
         file.close();
         QString errors;
-        QCOMPARE(run({bad, QStringLiteral("--screenshot"), m_dir.filePath(QStringLiteral("bad.png"))}, &errors), 1);
-        QVERIFY2(errors.contains(QStringLiteral("quantscope: error: ")) && errors.contains(QStringLiteral("bad.safetensors")),
+        QCOMPARE(
+            run({bad, QStringLiteral("--screenshot"), m_dir.filePath(QStringLiteral("bad.png"))}, &errors),
+            1);
+        QVERIFY2(errors.contains(QStringLiteral("quantscope: error: ")) &&
+                     errors.contains(QStringLiteral("bad.safetensors")),
                  qPrintable(errors));
         QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("bad.png"))));
-        QCOMPARE(run({QStringLiteral("--demo"), QStringLiteral("--screenshot"), m_dir.filePath(QStringLiteral("x.png")),
-                      QStringLiteral("--view"), QStringLiteral("nonsense")}, &errors), 2);
+        QCOMPARE(run({QStringLiteral("--demo"), QStringLiteral("--screenshot"),
+                      m_dir.filePath(QStringLiteral("x.png")), QStringLiteral("--view"),
+                      QStringLiteral("nonsense")},
+                     &errors),
+                 2);
         QVERIFY(errors.contains(QStringLiteral("--view")));
     }
 };
 
-QTEST_GUILESS_MAIN(TestScreenshot)
+QTEST_MAIN(TestScreenshot)
 #include "tst_screenshot.moc"

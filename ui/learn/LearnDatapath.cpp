@@ -1,6 +1,6 @@
 #include "learn/LearnDatapath.h"
 
-#include "SampleFiles.h"
+#include "quantscope/samples/SampleFiles.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/kernels/FixedPointMultiplier.h"

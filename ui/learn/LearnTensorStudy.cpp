@@ -4,6 +4,7 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/quant/QParamsCalculator.h"
+#include "quantscope/quant/StorageSize.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 
 #include <algorithm>
@@ -125,7 +126,7 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
             point.blocks = static_cast<int64_t>(analysis.params.blockCount());
             point.metrics = analysis.metrics;
             point.bitsPerValue =
-                tensor.size() > 0 ? 8.0 * TensorResultBuilder::sizeBytes(tensor.size(), spec, point.blocks) /
+                tensor.size() > 0 ? 8.0 * static_cast<double>(quantizedStorageBytes(tensor.size(), spec, point.blocks)) /
                                         static_cast<double>(tensor.size())
                                   : 0.0;
             study.granularity.push_back(point);

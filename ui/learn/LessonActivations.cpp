@@ -1,6 +1,6 @@
 #include "learn/LessonActivations.h"
 
-#include "SampleFiles.h"
+#include "quantscope/samples/SampleFiles.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"

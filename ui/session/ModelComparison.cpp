@@ -3,7 +3,7 @@
 #include "session/JobRunner.h"
 #include "session/Session.h"
 
-#include "SampleFiles.h"
+#include "quantscope/samples/SampleFiles.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/kernels/KernelRegistry.h"

@@ -2,6 +2,8 @@
 
 #include "session/AnalysisController.h"
 #include "widgets/MetricText.h"
+
+#include "quantscope/quant/StorageSize.h"
 #include "session/Session.h"
 
 #include <QGridLayout>
@@ -118,8 +120,10 @@ void MetricsPanel::refresh() {
                                                                 : QString::number(1ULL << spec.format.storageBits());
     setValue(QStringLiteral("levels"), approx + tr("%1 of %2").arg(m.levelsUsed).arg(total));
     const auto elements = static_cast<double>(m_session->info(row).elements);
-    const double bytes = result ? result->sizeBytes
-                                : elements * spec.format.storageBits() / 8.0 + 8.0; // one block until known
+    // Before the exact result arrives the block count is unknown: one block (per-tensor) is assumed.
+    const double bytes =
+        result ? result->sizeBytes
+               : static_cast<double>(quantizedStorageBytes(m_session->info(row).elements, spec, 1));
     setValue(QStringLiteral("size"), MetricText::bytes(bytes) + tr("  (fp32 %1)").arg(MetricText::bytes(elements * 4.0)));
     setValue(QStringLiteral("bits"), elements > 0 ? QString::number(bytes * 8.0 / elements, 'f', 3) : QString());
     if (result && result->analysis.params.blockCount() > 1)

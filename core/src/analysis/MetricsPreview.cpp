@@ -15,11 +15,12 @@ constexpr int kPointsPerBin = 8;
 
 } // namespace
 
-double MetricsPreview::fakeQuantize(double x, const QuantSpec& spec, float scale, int32_t zeroPoint, bool& clipped,
-                                    uint32_t& code) {
+double MetricsPreview::fakeQuantize(double x, const QuantSpec& spec, float scale, int32_t zeroPoint,
+                                    bool& clipped, uint32_t& code) {
     const auto xf = static_cast<float>(x);
     if (spec.format.isInteger()) {
-        const IntegerQuantizer q(scale, zeroPoint, static_cast<int32_t>(spec.qmin()), static_cast<int32_t>(spec.qmax()));
+        const IntegerQuantizer q(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
+                                 static_cast<int32_t>(spec.qmax()));
         const float level = q.unclamped(xf);
         clipped = level < static_cast<float>(q.qmin) || level > static_cast<float>(q.qmax);
         const int32_t integer = q.quantize(xf);
@@ -41,15 +42,21 @@ PreviewResult MetricsPreview::estimate(const FineHistogram& histogram, const Qua
     MetricsAccumulator accumulator(codes);
     // Accumulate weighted sums by hand: the accumulator counts one value per add(), so it is
     // used only for the set of levels; the sums below weight each point by its share of the bin.
-    double sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, clip2 = 0, round2 = 0, clippedCount = 0;
+    double sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, clip2 = 0, round2 = 0,
+           clippedCount = 0;
     const double width = histogram.binWidth();
+    // An all-zero tensor is known exactly (its histogram is given a small width around 0 only to
+    // keep bin arithmetic finite): one point at 0, so "zero signal" and the cosine agree with the
+    // exact metrics.
+    const bool allZero = histogram.finiteCount() > 0 && histogram.sumSquares() == 0.0;
+    const int points = allZero ? 1 : kPointsPerBin;
     for (int b = 0; b < histogram.binCount(); ++b) {
         const auto c = static_cast<double>(histogram.count(b));
         if (c == 0)
             continue;
-        const double weight = c / kPointsPerBin;
-        for (int k = 0; k < kPointsPerBin; ++k) {
-            const double x = histogram.binLeft(b) + (k + 0.5) / kPointsPerBin * width;
+        const double weight = c / points;
+        for (int k = 0; k < points; ++k) {
+            const double x = allZero ? 0.0 : histogram.binLeft(b) + (k + 0.5) / kPointsPerBin * width;
             bool clipped = false;
             uint32_t code = 0;
             const double xhat = fakeQuantize(x, spec, result.scale, result.zeroPoint, clipped, code);
@@ -92,8 +99,7 @@ PreviewResult MetricsPreview::estimate(const FineHistogram& histogram, const Qua
     } else {
         m.sqnrDb = 10.0 * std::log10(sumX2 / (m.mse * n));
     }
-    const double denominator = std::sqrt(sumX2 * sumXhat2);
-    m.cosine = denominator > 0 ? sumXXhat / denominator : 1.0;
+    m.cosine = cosineSimilarity(sumXXhat, sumX2, sumXhat2);
     return result;
 }
 
@@ -102,8 +108,10 @@ std::vector<double> MetricsPreview::levels(const QuantSpec& spec, float scale, i
     std::vector<double> out;
     if (spec.format.isInteger()) {
         const double step = scale;
-        const auto first = std::max<double>(static_cast<double>(spec.qmin()), std::ceil(from / step + zeroPoint));
-        const auto last = std::min<double>(static_cast<double>(spec.qmax()), std::floor(to / step + zeroPoint));
+        const auto first =
+            std::max<double>(static_cast<double>(spec.qmin()), std::ceil(from / step + zeroPoint));
+        const auto last =
+            std::min<double>(static_cast<double>(spec.qmax()), std::floor(to / step + zeroPoint));
         if (last - first + 1 > maxLevels)
             return {};
         for (double q = first; q <= last; q += 1.0)

@@ -1,8 +1,10 @@
 #include "quantscope/analysis/TensorResultBuilder.h"
 
+#include "quantscope/quant/StorageSize.h"
+
 #include "quantscope/Error.h"
-#include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/analysis/TensorAnalysis.h"
+#include "quantscope/quant/QParamsCalculator.h"
 
 #include <algorithm>
 #include <array>
@@ -37,8 +39,8 @@ std::shared_ptr<TensorResult> TensorResultBuilder::build(const Tensor& tensor, c
     const std::vector<float> xhat = std::move(result->analysis.dequantized);
     result->analysis.dequantized = {};
     result->analysis.integers = {};
-    result->sizeBytes = sizeBytes(tensor.size(), settings.spec,
-                                  static_cast<int64_t>(result->analysis.params.blockCount()));
+    result->sizeBytes = static_cast<double>(quantizedStorageBytes(
+        tensor.size(), settings.spec, static_cast<int64_t>(result->analysis.params.blockCount())));
     if (xhat.size() != x.size())
         return result;
 
@@ -65,7 +67,8 @@ std::shared_ptr<TensorResult> TensorResultBuilder::build(const Tensor& tensor, c
     }
     result->errorCounts.assign(kErrorBins, 0.0);
     for (std::size_t b = 0; b < static_cast<std::size_t>(kErrorBins); ++b)
-        result->errorCounts[b] = static_cast<double>(counts[0][b] + counts[1][b] + counts[2][b] + counts[3][b]);
+        result->errorCounts[b] =
+            static_cast<double>(counts[0][b] + counts[1][b] + counts[2][b] + counts[3][b]);
 
     // An even stride over the tensor, then sorted by x: enough points to show every step of the
     // staircase of a low-bit format, few enough to draw instantly.
@@ -87,13 +90,15 @@ std::shared_ptr<TensorResult> TensorResultBuilder::build(const Tensor& tensor, c
 
 TensorSummary TensorResultBuilder::summarize(const Tensor& tensor, const TensorSettings& settings,
                                              const ProgressCallback& progress) {
-    return TensorSummary{settings, analyzeTensor(tensor, settings.spec, optionsFor(settings, progress)).metrics};
+    return TensorSummary{settings,
+                         analyzeTensor(tensor, settings.spec, optionsFor(settings, progress)).metrics};
 }
 
-std::map<CalibMethod, Range> TensorResultBuilder::calibrationMarkers(const Tensor& tensor, const QuantSpec& spec,
+std::map<CalibMethod, Range> TensorResultBuilder::calibrationMarkers(const Tensor& tensor,
+                                                                     const QuantSpec& spec,
                                                                      const ProgressCallback& progress) {
-    constexpr std::array kMethods{CalibMethod::MinMax,     CalibMethod::MovingAverage, CalibMethod::Percentile,
-                                  CalibMethod::Mse,        CalibMethod::Entropy,       CalibMethod::Histogram};
+    constexpr std::array kMethods{CalibMethod::MinMax, CalibMethod::MovingAverage, CalibMethod::Percentile,
+                                  CalibMethod::Mse,    CalibMethod::Entropy,       CalibMethod::Histogram};
     std::map<CalibMethod, Range> markers;
     QuantSpec perTensor = spec;
     perTensor.granularity = Granularity::Tensor;
@@ -109,13 +114,6 @@ std::map<CalibMethod, Range> TensorResultBuilder::calibrationMarkers(const Tenso
         reportProgress(progress, Stage::Statistics, static_cast<double>(i + 1) / kMethods.size());
     }
     return markers;
-}
-
-double TensorResultBuilder::sizeBytes(int64_t elements, const QuantSpec& spec, int64_t blocks) {
-    const double values = static_cast<double>(elements) * spec.format.storageBits() / 8.0;
-    const bool hasScale = !(spec.format.kind == FormatKind::Fp16 || spec.format.kind == FormatKind::Bf16);
-    const bool hasZeroPoint = spec.format.isInteger() && spec.scheme == Scheme::Affine;
-    return values + static_cast<double>(blocks) * ((hasScale ? 4.0 : 0.0) + (hasZeroPoint ? 4.0 : 0.0));
 }
 
 } // namespace quantscope::ui

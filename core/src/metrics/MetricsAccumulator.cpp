@@ -7,8 +7,7 @@
 
 namespace quantscope {
 
-MetricsAccumulator::MetricsAccumulator(uint32_t codeCount)
-    : m_codeCount(codeCount), m_levels(codeCount, 0) {}
+MetricsAccumulator::MetricsAccumulator(uint32_t codeCount) : m_codeCount(codeCount), m_levels(codeCount, 0) {}
 
 void MetricsAccumulator::addSums(const MetricSums& sums) {
     m_sums.count += sums.count;
@@ -31,6 +30,14 @@ void MetricsAccumulator::merge(const MetricsAccumulator& other) {
     addSums(other.m_sums);
     for (std::size_t i = 0; i < m_levels.size() && i < other.m_levels.size(); ++i)
         m_levels[i] |= other.m_levels[i];
+}
+
+double cosineSimilarity(double sumXXhat, double sumX2, double sumXhat2) {
+    if (sumX2 == 0.0 && sumXhat2 == 0.0)
+        return 1.0;
+    if (sumX2 == 0.0 || sumXhat2 == 0.0)
+        return 0.0;
+    return sumXXhat / std::sqrt(sumX2 * sumXhat2);
 }
 
 ErrorMetrics MetricsAccumulator::finish() const {
@@ -59,12 +66,7 @@ ErrorMetrics MetricsAccumulator::finish() const {
         m.sqnrNote = "exact";
     else
         m.sqnrDb = 10.0 * std::log10(m_sums.sumX2 / sumError2);
-    if (m_sums.sumX2 == 0.0 && m_sums.sumXhat2 == 0.0)
-        m.cosine = 1.0;
-    else if (m_sums.sumX2 == 0.0 || m_sums.sumXhat2 == 0.0)
-        m.cosine = 0.0;
-    else
-        m.cosine = m_sums.sumXXhat / std::sqrt(m_sums.sumX2 * m_sums.sumXhat2);
+    m.cosine = cosineSimilarity(m_sums.sumXXhat, m_sums.sumX2, m_sums.sumXhat2);
     return m;
 }
 

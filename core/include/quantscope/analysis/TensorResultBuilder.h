@@ -28,9 +28,6 @@ public:
     // the core refuses for them is left out.
     static std::map<CalibMethod, Range> calibrationMarkers(const Tensor& tensor, const QuantSpec& spec,
                                                            const ProgressCallback& progress);
-    // Bytes to store the tensor: the values at the format's width, a float32 scale per block and,
-    // for affine integer formats, a zero point per block.
-    static double sizeBytes(int64_t elements, const QuantSpec& spec, int64_t blocks);
 };
 
 } // namespace quantscope::ui

@@ -7,6 +7,11 @@
 
 namespace quantscope {
 
+// Cosine similarity of x and x̂ from their sums: 1 when both are all zero, 0 when exactly one is
+// (no direction to agree with), else Σx·x̂ / sqrt(Σx² · Σx̂²). The exact metrics and the GUI's
+// preview both use it, so an all-zero x̂ reads the same in both.
+double cosineSimilarity(double sumXXhat, double sumX2, double sumXhat2);
+
 // Partial sums over a batch of values computed elsewhere (the vectorised quantizer).
 struct MetricSums {
     double sumX2 = 0, sumXhat2 = 0, sumXXhat = 0, sumAbs = 0, maxAbs = 0, sumClip2 = 0, sumRound2 = 0;

@@ -17,8 +17,8 @@ namespace quantscope {
 // "x", "samples", "input" or "inputs", else its only entry; or, through loadForInputs, one entry per
 // graph input keyed by the input's name), or a CSV file with one sample per row (numeric columns;
 // an optional header row; `excludeColumn` drops a label column by name or 0-based index so one
-// CSV can hold samples and labels). Images from a folder are decoded at the app edge (Qt) and
-// handed over through the constructor.
+// CSV can hold samples and labels). Images from a folder are decoded by the samples module
+// (ImageFolderSamples) and handed over through the constructor.
 class SampleSet {
 public:
     // The samples of one graph input: the leading axis of the file's array indexes the samples.

@@ -8,8 +8,8 @@
 
 namespace quantscope {
 
-// Calibration or evaluation samples from a folder of PNG / JPEG images, decoded with QImage at the
-// app edge (core has no image decoders). The folder holds a sidecar `quantscope-images.json`:
+// Calibration or evaluation samples from a folder of PNG / JPEG images (decoded with stb_image).
+// The folder holds a sidecar `quantscope-images.json`:
 //   {"width": 8, "height": 8, "channels": 1, "scale": 0.0039215686, "mean": [0], "std": [1]}
 // Each image (found recursively, in sorted path order) is resized to width x height, converted to
 // grey (channels 1) or RGB (3) and becomes a C x H x W sample of (pixel * scale - mean[c]) / std[c].

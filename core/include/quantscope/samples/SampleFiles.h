@@ -8,7 +8,7 @@
 
 namespace quantscope {
 
-// Samples from a file the core reads (.npy, .npz, .csv) or from a folder of images
+// Samples from a file SampleSet reads (.npy, .npz, .csv) or from a folder of images
 // (ImageFolderSamples). Throws Error naming the file or folder.
 SampleSet loadSampleFile(const std::string& path);
 

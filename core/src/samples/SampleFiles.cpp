@@ -1,6 +1,6 @@
-#include "SampleFiles.h"
+#include "quantscope/samples/SampleFiles.h"
 
-#include "ImageFolderSamples.h"
+#include "quantscope/samples/ImageFolderSamples.h"
 
 namespace quantscope {
 

@@ -1,0 +1,13 @@
+#include "quantscope/quant/StorageSize.h"
+
+namespace quantscope {
+
+uint64_t quantizedStorageBytes(int64_t elements, const QuantSpec& spec, int64_t blocks) {
+    const uint64_t bits = static_cast<uint64_t>(elements) * static_cast<uint64_t>(spec.format.storageBits());
+    const bool plainCast = spec.format.kind == FormatKind::Fp16 || spec.format.kind == FormatKind::Bf16;
+    const bool hasZeroPoint = spec.format.isInteger() && spec.scheme == Scheme::Affine;
+    const uint64_t perBlock = (plainCast ? 0u : 4u) + (hasZeroPoint ? 4u : 0u);
+    return (bits + 7) / 8 + static_cast<uint64_t>(blocks) * perBlock;
+}
+
+} // namespace quantscope
