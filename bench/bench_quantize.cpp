@@ -16,7 +16,9 @@ using namespace quantscope;
 
 namespace {
 
-double seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double seconds(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration<double>(d).count();
+}
 
 // Best-of-R time of a streaming read over the buffer (8 independent sums so the loop is bound by
 // memory, not by the add latency).
@@ -58,7 +60,8 @@ int main(int argc, char** argv) {
     for (auto& v : values)
         v = normal(rng);
     const Tensor tensor("w", {rows, columns}, std::move(values));
-    const double bandwidth = readBandwidth(std::vector<float>(tensor.values().begin(), tensor.values().end()), repeat);
+    const double bandwidth =
+        readBandwidth(std::vector<float>(tensor.values().begin(), tensor.values().end()), repeat);
     const double bytes = static_cast<double>(tensor.size()) * sizeof(float);
 
     std::printf("tensor: %lld x %lld float32 (%.0f MiB), single thread\n", static_cast<long long>(rows),
@@ -70,8 +73,9 @@ int main(int argc, char** argv) {
         Granularity granularity;
         Scheme scheme;
     };
-    for (const Case& c : {Case{"int8 affine per-tensor + metrics", Granularity::Tensor, Scheme::Affine},
-                          Case{"int8 symmetric per-channel + metrics", Granularity::Channel, Scheme::Symmetric}}) {
+    for (const Case& c :
+         {Case{"int8 affine per-tensor + metrics", Granularity::Tensor, Scheme::Affine},
+          Case{"int8 symmetric per-channel + metrics", Granularity::Channel, Scheme::Symmetric}}) {
         QuantSpec spec;
         spec.granularity = c.granularity;
         spec.scheme = c.scheme;
@@ -84,7 +88,8 @@ int main(int argc, char** argv) {
                 return 1;
         }
         const double throughput = bytes / best;
-        std::printf("%-34s %10.3f %10.2f %11.1f%%\n", c.name, best, throughput / 1e9, 100.0 * throughput / bandwidth);
+        std::printf("%-34s %10.3f %10.2f %11.1f%%\n", c.name, best, throughput / 1e9,
+                    100.0 * throughput / bandwidth);
     }
     return 0;
 }

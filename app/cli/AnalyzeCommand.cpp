@@ -13,13 +13,17 @@
 namespace quantscope::cli {
 
 int runAnalyze(const std::vector<std::string>& arguments) {
-    const std::vector<OptionSpec> options = withSharedOptions({
-        {"--tensor", true, true, "analyse this tensor (repeatable; all tensors when absent)"},
-        {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
-    }, {quantOptionSpecs()});
+    const std::vector<OptionSpec> options = withSharedOptions(
+        {
+            {"--tensor", true, true, "analyse this tensor (repeatable; all tensors when absent)"},
+            {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
+        },
+        {quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
-        std::printf("%s", helpText("quantscope-cli analyze FILE [--tensor NAME]... [Q] [--json OUT]", options).c_str());
+        std::printf(
+            "%s",
+            helpText("quantscope-cli analyze FILE [--tensor NAME]... [Q] [--json OUT]", options).c_str());
         return 0;
     }
     if (commandLine.positionals().size() != 1)
@@ -63,12 +67,14 @@ int runAnalyze(const std::vector<std::string>& arguments) {
 }
 
 int runQuantize(const std::vector<std::string>& arguments) {
-    const std::vector<OptionSpec> options = withSharedOptions({
-        {"--tensor", true, false, "the tensor to quantize"},
-        {"--out-q", true, false, "write the integers (nf4: code indices) as .npy in the narrowest type"},
-        {"--out-dq", true, false, "write the dequantized values as float32 .npy"},
-        {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
-    }, {quantOptionSpecs()});
+    const std::vector<OptionSpec> options = withSharedOptions(
+        {
+            {"--tensor", true, false, "the tensor to quantize"},
+            {"--out-q", true, false, "write the integers (nf4: code indices) as .npy in the narrowest type"},
+            {"--out-dq", true, false, "write the dequantized values as float32 .npy"},
+            {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
+        },
+        {quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
         std::printf("%s", helpText("quantscope-cli quantize FILE --tensor NAME [Q] [--out-q Q.npy] "
@@ -102,7 +108,8 @@ int runQuantize(const std::vector<std::string>& arguments) {
     OutputFiles outputs;
     if (outQ) {
         if (!analysis.spec.format.isInteger() && analysis.spec.format.kind != FormatKind::Nf4)
-            throw Error("--out-q", "integers exist only for intN, uintN and nf4 (got " + analysis.spec.format.name() +
+            throw Error("--out-q", "integers exist only for intN, uintN and nf4 (got " +
+                                       analysis.spec.format.name() +
                                        "); use --out-dq for the rounded values");
         outputs.add(*outQ, NpyWriter::encodeIntegers(analysis.shape, analysis.integers, *outQ));
     }

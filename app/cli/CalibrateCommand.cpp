@@ -16,18 +16,23 @@
 
 namespace quantscope::cli {
 
-int runCalibrate(const std::vector<std::string>& arguments)
-{
-    const std::vector<OptionSpec> options = withSharedOptions({
-        {"--json", true, false, "write the quantscope-qparams document (weights and activations) to FILE ('-' for stdout)"},
-        {"--labels", true, false, "only with --label-column: the samples CSV whose label column to drop"},
-    }, {modelOptionSpecs(), quantOptionSpecs()});
+int runCalibrate(const std::vector<std::string>& arguments) {
+    const std::vector<OptionSpec> options = withSharedOptions(
+        {
+            {"--json", true, false,
+             "write the quantscope-qparams document (weights and activations) to FILE ('-' for stdout)"},
+            {"--labels", true, false, "only with --label-column: the samples CSV whose label column to drop"},
+        },
+        {modelOptionSpecs(), quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
-        std::printf("%s", helpText("quantscope-cli calibrate MODEL.onnx --samples S [Q] [weight options] --json OUT\n"
-                                   "Q sets the activations (per tensor); every graph input and node output gets an observer.",
-                                   options)
-                              .c_str());
+        std::printf(
+            "%s",
+            helpText(
+                "quantscope-cli calibrate MODEL.onnx --samples S [Q] [weight options] --json OUT\n"
+                "Q sets the activations (per tensor); every graph input and node output gets an observer.",
+                options)
+                .c_str());
         return 0;
     }
     if (commandLine.positionals().size() != 1)
@@ -51,13 +56,18 @@ int runCalibrate(const std::vector<std::string>& arguments)
     for (const auto& entry : document.tensors) {
         const QParams& p = *entry.params;
         const bool single = p.scale.size() == 1;
-        auto first = [&](const auto& values) { return values.empty() ? std::string("-") : formatNumber(values[0]); };
+        auto first = [&](const auto& values) {
+            return values.empty() ? std::string("-") : formatNumber(values[0]);
+        };
         std::string sqnr = "-";
         if (entry.metrics)
-            sqnr = entry.metrics->sqnrNote.empty() ? formatNumber(entry.metrics->sqnrDb) : entry.metrics->sqnrNote;
-        table.addRow({entry.name, std::string(tensorKindName(entry.kind)), shapeToString(entry.shape), entry.spec.format.name(),
-                      single ? first(p.min) : std::to_string(p.scale.size()) + " blocks", single ? first(p.max) : "",
-                      single ? first(p.scale) : "", single ? std::to_string(p.zeroPoint[0]) : "", sqnr});
+            sqnr = entry.metrics->sqnrNote.empty() ? formatNumber(entry.metrics->sqnrDb)
+                                                   : entry.metrics->sqnrNote;
+        table.addRow({entry.name, std::string(tensorKindName(entry.kind)), shapeToString(entry.shape),
+                      entry.spec.format.name(),
+                      single ? first(p.min) : std::to_string(p.scale.size()) + " blocks",
+                      single ? first(p.max) : "", single ? first(p.scale) : "",
+                      single ? std::to_string(p.zeroPoint[0]) : "", sqnr});
     }
     std::printf("%s", table.render({false, false, false, false, true, true, true, true, true}).c_str());
     const BatchPlan plan(executor->graph(), batchSize);

@@ -17,10 +17,10 @@ public:
 };
 
 struct OptionSpec {
-    std::string name;     // "--tensor"
+    std::string name; // "--tensor"
     bool takesValue = true;
     bool repeatable = false;
-    std::string help;     // one line for --help
+    std::string help; // one line for --help
 };
 
 // The arguments of one subcommand: options (as "--name value" or "--name=value") and positionals.

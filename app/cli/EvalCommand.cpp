@@ -2,12 +2,12 @@
 // model in fp32 and quantized modes, and per-layer SQNR.
 #include "CommandLine.h"
 #include "Commands.h"
-#include "quantscope/samples/ImageFolderSamples.h"
 #include "ModelOptions.h"
 #include "OutputFiles.h"
 #include "ProgressBar.h"
 #include "QuantOptions.h"
 #include "TextTable.h"
+#include "quantscope/samples/ImageFolderSamples.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"
@@ -26,42 +26,46 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Json number(double value)
-{
+Json number(double value) {
     return std::isfinite(value) ? Json(value) : Json(nullptr);
 }
 
-void putSqnr(Json& object, const char* key, const char* noteKey, const Sqnr& value)
-{
+void putSqnr(Json& object, const char* key, const char* noteKey, const Sqnr& value) {
     object[key] = value.note.empty() ? number(value.db) : Json(nullptr);
     if (!value.note.empty())
         object[noteKey] = value.note;
 }
 
-std::string showSqnr(const Sqnr& value)
-{
+std::string showSqnr(const Sqnr& value) {
     return value.note.empty() ? formatNumber(value.db) : value.note;
 }
 
 } // namespace
 
-int runEval(const std::vector<std::string>& arguments)
-{
-    const std::vector<OptionSpec> options = withSharedOptions({
-        {"--labels", true, false, "class labels: .npy / .npz (N integers), a CSV column (see --label-column), or an image folder (sub-folder numbers)"},
-        {"--mode", true, true, "fp32 | static | dynamic | weight-only (repeatable; default all four)"},
-        {"--calib-samples", true, false, "samples that calibrate static mode (default: the --samples)"},
-        {"--out-logits", true, false, "write the first --mode's outputs as float32 .npy"},
-        {"--min-time", true, false, "seconds each timing repeats for, the fastest pass counting (default 0.3)"},
-        {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
-    }, {modelOptionSpecs(), quantOptionSpecs()});
+int runEval(const std::vector<std::string>& arguments) {
+    const std::vector<OptionSpec> options = withSharedOptions(
+        {
+            {"--labels", true, false,
+             "class labels: .npy / .npz (N integers), a CSV column (see --label-column), or an image folder "
+             "(sub-folder numbers)"},
+            {"--mode", true, true, "fp32 | static | dynamic | weight-only (repeatable; default all four)"},
+            {"--calib-samples", true, false, "samples that calibrate static mode (default: the --samples)"},
+            {"--out-logits", true, false, "write the first --mode's outputs as float32 .npy"},
+            {"--min-time", true, false,
+             "seconds each timing repeats for, the fastest pass counting (default 0.3)"},
+            {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
+        },
+        {modelOptionSpecs(), quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
-        std::printf("%s", helpText("quantscope-cli eval MODEL.onnx --samples S [--labels L] [--params P.json] [--mode M]...\n"
-                                   "Q sets the activations, the weight options the weights. Per-layer SQNR is reported\n"
-                                   "for the first quantized mode.",
-                                   options)
-                              .c_str());
+        std::printf(
+            "%s",
+            helpText(
+                "quantscope-cli eval MODEL.onnx --samples S [--labels L] [--params P.json] [--mode M]...\n"
+                "Q sets the activations, the weight options the weights. Per-layer SQNR is reported\n"
+                "for the first quantized mode.",
+                options)
+                .c_str());
         return 0;
     }
     if (commandLine.positionals().size() != 1)
@@ -86,8 +90,9 @@ int runEval(const std::vector<std::string>& arguments)
                      ? ImageFolderSamples::load(*labelsPath).labels()
                      : loadLabels(*labelsPath, commandLine.value("--label-column").value_or(""));
         if (static_cast<int64_t>(labels->size()) != samples.count())
-            throw Error(*labelsPath, std::to_string(labels->size()) + " labels for " + std::to_string(samples.count()) +
-                                         " samples in " + samples.path() + "; the counts must be equal");
+            throw Error(*labelsPath, std::to_string(labels->size()) + " labels for " +
+                                         std::to_string(samples.count()) + " samples in " + samples.path() +
+                                         "; the counts must be equal");
     }
 
     // Each op allocates its output; glibc would map large ones fresh and give memory back to the
@@ -179,11 +184,13 @@ int runEval(const std::vector<std::string>& arguments)
     if (jsonPath == "-")
         return 0;
 
-    TextTable table({"mode", "accuracy", "agreement", "output sqnr dB", "latency ms", "samples/s", "size bytes"});
+    TextTable table(
+        {"mode", "accuracy", "agreement", "output sqnr dB", "latency ms", "samples/s", "size bytes"});
     for (const auto& r : results) {
-        table.addRow({std::string(quantModeName(r.mode)), r.accuracy ? formatNumber(100.0 * *r.accuracy) + " %" : "-",
-                      formatNumber(100.0 * r.agreement) + " %", showSqnr(r.outputSqnr), formatNumber(r.latencyMs),
-                      formatNumber(r.throughputSps), std::to_string(r.sizeBytes)});
+        table.addRow({std::string(quantModeName(r.mode)),
+                      r.accuracy ? formatNumber(100.0 * *r.accuracy) + " %" : "-",
+                      formatNumber(100.0 * r.agreement) + " %", showSqnr(r.outputSqnr),
+                      formatNumber(r.latencyMs), formatNumber(r.throughputSps), std::to_string(r.sizeBytes)});
     }
     std::printf("%s", table.render({false, true, true, true, true, true, true}).c_str());
     if (!layers.empty()) {

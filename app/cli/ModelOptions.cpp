@@ -9,8 +9,7 @@
 
 namespace quantscope::cli {
 
-std::vector<OptionSpec> modelOptionSpecs()
-{
+std::vector<OptionSpec> modelOptionSpecs() {
     return {
         {"--samples", true, false,
          "samples: .npy / .npz (N x input shape; an .npz keyed by the input names for a model with several "
@@ -27,8 +26,7 @@ std::vector<OptionSpec> modelOptionSpecs()
     };
 }
 
-ModelQuantConfig modelQuantConfigFrom(const CommandLine& commandLine)
-{
+ModelQuantConfig modelQuantConfigFrom(const CommandLine& commandLine) {
     ModelQuantConfig config;
     config.activation = quantSpecFrom(commandLine);
     QuantSpec& weight = config.weight;
@@ -50,8 +48,7 @@ ModelQuantConfig modelQuantConfigFrom(const CommandLine& commandLine)
     return config;
 }
 
-std::unique_ptr<Executor> loadModel(const std::string& path)
-{
+std::unique_ptr<Executor> loadModel(const std::string& path) {
     return std::make_unique<Executor>(loadOnnxGraph(path));
 }
 
@@ -68,8 +65,7 @@ SampleSet samplesFrom(const CommandLine& commandLine, const std::vector<GraphVal
     return SampleSet::loadForInputs(*path, inputs, exclude);
 }
 
-int64_t batchSizeFrom(const CommandLine& commandLine)
-{
+int64_t batchSizeFrom(const CommandLine& commandLine) {
     return commandLine.integer("--batch-size", 256, 1, 65536);
 }
 

@@ -2,7 +2,7 @@
 // one is supported at.
 #include "CommandLine.h"
 #include "Commands.h"
-#include "OutputFile.h"
+#include "OutputFiles.h"
 #include "TextTable.h"
 
 #include "quantscope/model/Executor.h"

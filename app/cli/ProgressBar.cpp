@@ -10,19 +10,27 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
-extern "C" void onInterrupt(int) { g_interrupted.store(true); }
+extern "C" void onInterrupt(int) {
+    g_interrupted.store(true);
+}
 
 } // namespace
 
 ProgressBar::ProgressBar(std::string label)
-    : m_label(std::move(label)), m_enabled(isatty(STDERR_FILENO) == 1), m_start(std::chrono::steady_clock::now()),
-      m_lastDraw(m_start) {}
+    : m_label(std::move(label)), m_enabled(isatty(STDERR_FILENO) == 1),
+      m_start(std::chrono::steady_clock::now()), m_lastDraw(m_start) {}
 
-ProgressBar::~ProgressBar() { clear(); }
+ProgressBar::~ProgressBar() {
+    clear();
+}
 
-void ProgressBar::installInterruptHandler() { std::signal(SIGINT, onInterrupt); }
+void ProgressBar::installInterruptHandler() {
+    std::signal(SIGINT, onInterrupt);
+}
 
-bool ProgressBar::interrupted() { return g_interrupted.load(); }
+bool ProgressBar::interrupted() {
+    return g_interrupted.load();
+}
 
 ProgressCallback ProgressBar::callback() {
     return [this](Stage, double fraction) { return update(fraction); };
@@ -42,7 +50,8 @@ bool ProgressBar::update(double fraction) {
     std::string bar(static_cast<std::size_t>(kWidth), ' ');
     for (int i = 0; i < filled && i < kWidth; ++i)
         bar[static_cast<std::size_t>(i)] = '#';
-    std::fprintf(stderr, "\r%s [%s] %3d%%", m_label.c_str(), bar.c_str(), static_cast<int>(fraction * 100.0 + 0.5));
+    std::fprintf(stderr, "\r%s [%s] %3d%%", m_label.c_str(), bar.c_str(),
+                 static_cast<int>(fraction * 100.0 + 0.5));
     std::fflush(stderr);
     m_drawn = true;
     return true;

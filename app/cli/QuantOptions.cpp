@@ -1,11 +1,12 @@
-#include "quantscope/Error.h"
 #include "QuantOptions.h"
+#include "quantscope/Error.h"
 
 namespace quantscope::cli {
 
 std::vector<OptionSpec> quantOptionSpecs() {
     return {
-        {"--dtype", true, false, "int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, fp8_e5m2, nf4 (default int8)"},
+        {"--dtype", true, false,
+         "int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, fp8_e5m2, nf4 (default int8)"},
         {"--bits", true, false, "bit width of an integer --dtype, 2..16"},
         {"--scheme", true, false, "affine | symmetric (default affine)"},
         {"--granularity", true, false, "tensor | channel | group (default tensor)"},

@@ -1,5 +1,5 @@
-#include "quantscope/Error.h"
 #include "TensorAnalysisRunner.h"
+#include "quantscope/Error.h"
 
 #include "TextTable.h"
 
@@ -11,7 +11,8 @@ TensorAnalysisRunner::TensorAnalysisRunner(const WeightFile& file, const QuantSp
                                            const std::optional<QParamsDocument>& params)
     : m_file(file), m_spec(spec), m_params(params) {}
 
-TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName, const AnalysisOptions& options) const {
+TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName,
+                                         const AnalysisOptions& options) const {
     const Tensor tensor = m_file.load(tensorName);
     QuantSpec spec = m_spec;
     AnalysisOptions effective = options;
@@ -66,17 +67,19 @@ std::string describeZeroPoints(const std::vector<int32_t>& values) {
 } // namespace
 
 std::string summaryTable(const std::vector<TensorAnalysis>& analyses) {
-    TextTable table({"name", "shape", "format", "scheme", "granularity", "scale", "zero point", "SQNR dB", "MSE",
-                     "max error", "clipped %", "levels"});
+    TextTable table({"name", "shape", "format", "scheme", "granularity", "scale", "zero point", "SQNR dB",
+                     "MSE", "max error", "clipped %", "levels"});
     for (const auto& a : analyses) {
         const ErrorMetrics& m = a.metrics;
         std::string granularity(granularityName(a.spec.granularity));
         if (a.spec.granularity == Granularity::Channel)
             granularity += " (axis " + std::to_string(a.spec.axis) + ")";
         else if (a.spec.granularity == Granularity::Group)
-            granularity += " (axis " + std::to_string(a.spec.axis) + ", " + std::to_string(a.spec.groupSize) + ")";
-        table.addRow({a.name, shapeToString(a.shape), a.spec.format.name(), std::string(schemeName(a.spec.scheme)),
-                      granularity, describeValues(a.params.scale), describeZeroPoints(a.params.zeroPoint),
+            granularity +=
+                " (axis " + std::to_string(a.spec.axis) + ", " + std::to_string(a.spec.groupSize) + ")";
+        table.addRow({a.name, shapeToString(a.shape), a.spec.format.name(),
+                      std::string(schemeName(a.spec.scheme)), granularity, describeValues(a.params.scale),
+                      describeZeroPoints(a.params.zeroPoint),
                       m.sqnrNote.empty() ? formatNumber(m.sqnrDb, 4) : m.sqnrNote, formatNumber(m.mse, 4),
                       formatNumber(m.maxAbsError, 4), formatNumber(100.0 * m.clippedFraction, 3),
                       std::to_string(m.levelsUsed)});

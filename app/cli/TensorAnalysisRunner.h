@@ -1,8 +1,8 @@
 #pragma once
 
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/io/WeightFile.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <optional>
 #include <string>
@@ -14,7 +14,8 @@ namespace quantscope::cli {
 // (and, where present, the exact scale and zero point) of a --params document's entry.
 class TensorAnalysisRunner {
 public:
-    TensorAnalysisRunner(const WeightFile& file, const QuantSpec& spec, const std::optional<QParamsDocument>& params);
+    TensorAnalysisRunner(const WeightFile& file, const QuantSpec& spec,
+                         const std::optional<QParamsDocument>& params);
 
     TensorAnalysis run(const std::string& tensorName, const AnalysisOptions& options) const;
 

@@ -26,10 +26,12 @@ const std::vector<Subcommand>& subcommands() {
     static const std::vector<Subcommand> table{
         {"info", "list the tensors of a file: name, dtype, shape, elements, bytes", runInfo},
         {"analyze", "quantization parameters and error metrics per tensor", runAnalyze},
-        {"quantize", "quantize one tensor, optionally writing its integers and dequantized values", runQuantize},
+        {"quantize", "quantize one tensor, optionally writing its integers and dequantized values",
+         runQuantize},
         {"calibrate", "activation ranges of an ONNX model from samples (static quantization)", runCalibrate},
         {"eval", "accuracy, SQNR, latency, throughput and size of a model, fp32 vs quantized", runEval},
-        {"bench", "int8 / int4 / bf16 kernel throughput against the fp32 OpenBLAS and Eigen baselines", runBench},
+        {"bench", "int8 / int4 / bf16 kernel throughput against the fp32 OpenBLAS and Eigen baselines",
+         runBench},
         {"ops", "the ONNX ops the executor runs, with their opset ranges", runOps},
     };
     return table;

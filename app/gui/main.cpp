@@ -1,7 +1,7 @@
 // quantscope: the desktop app. Parses the command line and hands over to MainWindow.
+#include "session/Session.h"
 #include "window/MainWindow.h"
 #include "window/ScreenshotRunner.h"
-#include "session/Session.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/quant/QuantSpec.h"
@@ -41,40 +41,61 @@ int main(int argc, char* argv[]) {
     parser.setApplicationDescription(QStringLiteral("Explore how neural-network weights quantize."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("files"),
-                                 QStringLiteral("Weights to open (.safetensors, .onnx, .npy, .npz), a parameters .json to "
-                                                "import; an .onnx model with a samples file runs the model."),
-                                 QStringLiteral("[files...]"));
+    parser.addPositionalArgument(
+        QStringLiteral("files"),
+        QStringLiteral("Weights to open (.safetensors, .onnx, .npy, .npz), a parameters .json to "
+                       "import; an .onnx model with a samples file runs the model."),
+        QStringLiteral("[files...]"));
     const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the bundled digits demo."));
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"), QStringLiteral("Render the window to FILE.png and exit."),
-                                       QStringLiteral("FILE.png"));
-    const QCommandLineOption size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."),
+    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                        QStringLiteral("Render the window to FILE.png and exit."),
+                                        QStringLiteral("FILE.png"));
+    const QCommandLineOption size(QStringLiteral("size"),
+                                  QStringLiteral("Window size for --screenshot (default 1600x1000)."),
                                   QStringLiteral("WxH"), QStringLiteral("1600x1000"));
-    const QCommandLineOption view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn"),
+    const QCommandLineOption view(QStringLiteral("view"),
+                                  QStringLiteral("distribution|error|compare|model|learn"),
                                   QStringLiteral("VIEW"), QStringLiteral("distribution"));
-    const QCommandLineOption tensor(QStringLiteral("tensor"), QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."), QStringLiteral("NAME"));
-    const QCommandLineOption dtype(QStringLiteral("dtype"), QStringLiteral("Format for every tensor (int8, int4, fp8_e4m3, nf4...)."),
+    const QCommandLineOption tensor(
+        QStringLiteral("tensor"),
+        QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."),
+        QStringLiteral("NAME"));
+    const QCommandLineOption dtype(QStringLiteral("dtype"),
+                                   QStringLiteral("Format for every tensor (int8, int4, fp8_e4m3, nf4...)."),
                                    QStringLiteral("NAME"));
-    const QCommandLineOption scheme(QStringLiteral("scheme"), QStringLiteral("affine|symmetric"), QStringLiteral("SCHEME"));
-    const QCommandLineOption granularity(QStringLiteral("granularity"), QStringLiteral("tensor|channel|group"), QStringLiteral("G"));
-    const QCommandLineOption calib(QStringLiteral("calib"), QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
+    const QCommandLineOption scheme(QStringLiteral("scheme"), QStringLiteral("affine|symmetric"),
+                                    QStringLiteral("SCHEME"));
+    const QCommandLineOption granularity(QStringLiteral("granularity"),
+                                         QStringLiteral("tensor|channel|group"), QStringLiteral("G"));
+    const QCommandLineOption calib(QStringLiteral("calib"),
+                                   QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
                                    QStringLiteral("METHOD"));
-    const QCommandLineOption presentation(QStringLiteral("presentation"), QStringLiteral("Start in presentation mode."));
-    const QCommandLineOption model(QStringLiteral("model"), QStringLiteral("ONNX model to run on the samples."), QStringLiteral("FILE.onnx"));
-    const QCommandLineOption samples(QStringLiteral("samples"),
-                                     QStringLiteral("Evaluation samples (.npy, .npz, .csv or a folder of images)."), QStringLiteral("FILE"));
-    const QCommandLineOption labels(QStringLiteral("labels"), QStringLiteral("Labels of the evaluation samples."), QStringLiteral("FILE"));
-    const QCommandLineOption calibSamples(QStringLiteral("calib-samples"),
-                                          QStringLiteral("Calibration samples (default: the evaluation samples)."), QStringLiteral("FILE"));
-    parser.addOptions({demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation, model, samples,
-                       labels, calibSamples});
+    const QCommandLineOption presentation(QStringLiteral("presentation"),
+                                          QStringLiteral("Start in presentation mode."));
+    const QCommandLineOption model(QStringLiteral("model"),
+                                   QStringLiteral("ONNX model to run on the samples."),
+                                   QStringLiteral("FILE.onnx"));
+    const QCommandLineOption samples(
+        QStringLiteral("samples"),
+        QStringLiteral("Evaluation samples (.npy, .npz, .csv or a folder of images)."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption labels(QStringLiteral("labels"),
+                                    QStringLiteral("Labels of the evaluation samples."),
+                                    QStringLiteral("FILE"));
+    const QCommandLineOption calibSamples(
+        QStringLiteral("calib-samples"),
+        QStringLiteral("Calibration samples (default: the evaluation samples)."), QStringLiteral("FILE"));
+    parser.addOptions({demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation,
+                       model, samples, labels, calibSamples});
     parser.process(app);
 
-    const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"), QStringLiteral("compare"),
-                            QStringLiteral("model"), QStringLiteral("learn")};
+    const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"),
+                            QStringLiteral("compare"), QStringLiteral("model"), QStringLiteral("learn")};
     const int viewIndex = views.indexOf(parser.value(view));
     if (viewIndex < 0)
-        return fail(QStringLiteral("--view: '%1' is not one of %2").arg(parser.value(view), views.join(QStringLiteral(", "))), 2);
+        return fail(QStringLiteral("--view: '%1' is not one of %2")
+                        .arg(parser.value(view), views.join(QStringLiteral(", "))),
+                    2);
     QSize windowSize(1600, 1000);
     {
         const QStringList parts = parser.value(size).split(QLatin1Char('x'));
@@ -82,9 +103,11 @@ int main(int argc, char* argv[]) {
         bool okH = false;
         if (parts.size() == 2)
             windowSize = QSize(parts[0].toInt(&okW), parts[1].toInt(&okH));
-        if (!okW || !okH || windowSize.width() < 320 || windowSize.height() < 240 || windowSize.width() > 8192 ||
-            windowSize.height() > 8192)
-            return fail(QStringLiteral("--size: '%1' is not WxH with 320..8192 x 240..8192").arg(parser.value(size)), 2);
+        if (!okW || !okH || windowSize.width() < 320 || windowSize.height() < 240 ||
+            windowSize.width() > 8192 || windowSize.height() > 8192)
+            return fail(
+                QStringLiteral("--size: '%1' is not WxH with 320..8192 x 240..8192").arg(parser.value(size)),
+                2);
     }
     // Settings from the command line apply to every tensor once the file is open.
     std::optional<QuantSpec> spec;
@@ -131,12 +154,14 @@ int main(int argc, char* argv[]) {
         if (!rest.isEmpty())
             window.openPaths(rest);
         if (!modelPath.isEmpty())
-            window.openModel(modelPath, parser.value(samples), parser.value(labels), parser.value(calibSamples));
+            window.openModel(modelPath, parser.value(samples), parser.value(labels),
+                             parser.value(calibSamples));
     };
     if (parser.isSet(demo)) {
         path = MainWindow::demoWeightsPath();
         if (path.isEmpty())
-            return fail(QStringLiteral("the demo (resources/demo/digits_mlp.safetensors) was not found; set QUANTSCOPE_DEMO_DIR"));
+            return fail(QStringLiteral(
+                "the demo (resources/demo/digits_mlp.safetensors) was not found; set QUANTSCOPE_DEMO_DIR"));
     }
     Session* session = window.session();
     QObject::connect(session, &Session::fileChanged, &window, [&] {
@@ -157,7 +182,8 @@ int main(int argc, char* argv[]) {
     };
     const auto selectNamed = [&] {
         if (const int row = parser.isSet(tensor) ? namedRow() : -1; row >= 0)
-            QMetaObject::invokeMethod(session, [session, row] { session->setCurrentRow(row); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                session, [session, row] { session->setCurrentRow(row); }, Qt::QueuedConnection);
     };
     QObject::connect(session, &Session::fileChanged, &window, selectNamed);
     QObject::connect(session, &Session::activationsChanged, &window, selectNamed);
@@ -175,8 +201,10 @@ int main(int argc, char* argv[]) {
     window.resize(windowSize);
     window.show();
     if (window.size() != windowSize)
-        std::fprintf(stderr, "quantscope: note: --size %dx%d is below what the window needs; the screenshot is %dx%d\n",
-                     windowSize.width(), windowSize.height(), window.width(), window.height());
+        std::fprintf(
+            stderr,
+            "quantscope: note: --size %dx%d is below what the window needs; the screenshot is %dx%d\n",
+            windowSize.width(), windowSize.height(), window.width(), window.height());
     ScreenshotRunner runner(&window, parser.value(screenshot));
     int exitCode = 1;
     QObject::connect(&runner, &ScreenshotRunner::done, &app, [&](int code, const QString& message) {

@@ -4,7 +4,8 @@
 namespace quantscope {
 
 Error::Error(std::string subject, std::string detail)
-    : std::runtime_error(subject + ": " + detail), m_subject(std::move(subject)), m_detail(std::move(detail)) {}
+    : std::runtime_error(subject + ": " + detail), m_subject(std::move(subject)),
+      m_detail(std::move(detail)) {}
 
 void reportProgress(const ProgressCallback& progress, Stage stage, double fraction) {
     if (progress && !progress(stage, fraction))

@@ -1,7 +1,7 @@
 // quantscope-cli as scripts use it: exit codes, messages, JSON, --params round trips, outputs.
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/io/NpyWriter.h"
 #include "quantscope/io/WeightFile.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include "CliRunner.h"
 
@@ -15,7 +15,9 @@ namespace {
 
 using Run = CliRun;
 
-QString demoWeights() { return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_mlp.safetensors"); }
+QString demoWeights() {
+    return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_mlp.safetensors");
+}
 
 QJsonObject parseJson(const QString& text) {
     QJsonParseError error;
@@ -44,7 +46,8 @@ private slots:
         QVERIFY(run.out.contains(QLatin1String("[256, 64]")));
         QVERIFY(run.err.isEmpty());
 
-        const Run json = runCli({QStringLiteral("info"), demoWeights(), QStringLiteral("--json"), QStringLiteral("-")});
+        const Run json =
+            runCli({QStringLiteral("info"), demoWeights(), QStringLiteral("--json"), QStringLiteral("-")});
         QCOMPARE(json.exitCode, 0);
         const QJsonObject document = parseJson(json.out);
         QCOMPARE(document[QLatin1String("format")].toString(), QStringLiteral("safetensors"));
@@ -63,8 +66,8 @@ private slots:
         const QString first = dir.filePath(QStringLiteral("first.json"));
         const QString second = dir.filePath(QStringLiteral("second.json"));
         const Run run = runCli({QStringLiteral("analyze"), demoWeights(), QStringLiteral("--scheme"),
-                                QStringLiteral("symmetric"), QStringLiteral("--granularity"), QStringLiteral("channel"),
-                                QStringLiteral("--json"), first});
+                                QStringLiteral("symmetric"), QStringLiteral("--granularity"),
+                                QStringLiteral("channel"), QStringLiteral("--json"), first});
         QCOMPARE(run.exitCode, 0);
         const QJsonObject document = parseJson(readText(first));
         QCOMPARE(document[QLatin1String("format")].toString(), QStringLiteral("quantscope-qparams"));
@@ -78,13 +81,15 @@ private slots:
         spec.scheme = Scheme::Symmetric;
         spec.granularity = Granularity::Channel;
         const TensorAnalysis analysis = analyzeTensor(file->load("fc1.weight"), spec);
-        QCOMPARE(static_cast<float>(fc1[QLatin1String("scale")].toArray()[17].toDouble()), analysis.params.scale[17]);
+        QCOMPARE(static_cast<float>(fc1[QLatin1String("scale")].toArray()[17].toDouble()),
+                 analysis.params.scale[17]);
         QCOMPARE(fc1[QLatin1String("metrics")].toObject()[QLatin1String("levels_used")].toInt(),
                  static_cast<int>(analysis.metrics.levelsUsed));
 
         // Applying the exported parameters (with other options on the command line) gives the same document.
         const Run again = runCli({QStringLiteral("analyze"), demoWeights(), QStringLiteral("--dtype"),
-                                  QStringLiteral("uint4"), QStringLiteral("--params"), first, QStringLiteral("--json"), second});
+                                  QStringLiteral("uint4"), QStringLiteral("--params"), first,
+                                  QStringLiteral("--json"), second});
         QCOMPARE(again.exitCode, 0);
         QCOMPARE(readText(second), readText(first));
     }
@@ -93,9 +98,10 @@ private slots:
         QTemporaryDir dir;
         const QString q = dir.filePath(QStringLiteral("q.npy"));
         const QString dq = dir.filePath(QStringLiteral("dq.npy"));
-        const Run run = runCli({QStringLiteral("quantize"), demoWeights(), QStringLiteral("--tensor"),
-                                QStringLiteral("fc2.weight"), QStringLiteral("--dtype"), QStringLiteral("uint8"),
-                                QStringLiteral("--out-q"), q, QStringLiteral("--out-dq"), dq});
+        const Run run =
+            runCli({QStringLiteral("quantize"), demoWeights(), QStringLiteral("--tensor"),
+                    QStringLiteral("fc2.weight"), QStringLiteral("--dtype"), QStringLiteral("uint8"),
+                    QStringLiteral("--out-q"), q, QStringLiteral("--out-dq"), dq});
         QCOMPARE(run.exitCode, 0);
         QVERIFY(run.out.contains(QLatin1String("fc2.weight")));
         const auto qFile = openWeightFile(q.toStdString());
@@ -107,8 +113,8 @@ private slots:
         AnalysisOptions options;
         options.keepIntegers = true;
         options.keepDequantized = true;
-        const TensorAnalysis expected = analyzeTensor(openWeightFile(demoWeights().toStdString())->load("fc2.weight"),
-                                                      spec, options);
+        const TensorAnalysis expected =
+            analyzeTensor(openWeightFile(demoWeights().toStdString())->load("fc2.weight"), spec, options);
         const Tensor integers = qFile->load("q");
         for (int64_t i = 0; i < integers.size(); ++i)
             QCOMPARE(static_cast<int32_t>(integers.values()[static_cast<std::size_t>(i)]),
@@ -118,8 +124,9 @@ private slots:
                             expected.dequantized.size() * sizeof(float)) == 0);
 
         // Signed 4-bit integers fit int8.
-        QVERIFY(runCli({QStringLiteral("quantize"), demoWeights(), QStringLiteral("--tensor"), QStringLiteral("fc1.weight"),
-                        QStringLiteral("--dtype"), QStringLiteral("int4"), QStringLiteral("--out-q"), q})
+        QVERIFY(runCli({QStringLiteral("quantize"), demoWeights(), QStringLiteral("--tensor"),
+                        QStringLiteral("fc1.weight"), QStringLiteral("--dtype"), QStringLiteral("int4"),
+                        QStringLiteral("--out-q"), q})
                     .exitCode == 0);
         QCOMPARE(openWeightFile(q.toStdString())->tensors()[0].dtype, DType::I8);
     }
@@ -130,28 +137,42 @@ private slots:
         QTest::addColumn<QString>("message");
         const QString demo = demoWeights();
         const QString analyze = QStringLiteral("analyze");
-        QTest::newRow("missing file") << QStringList{analyze, QStringLiteral("/nonexistent/w.safetensors")} << 1
-                                      << QStringLiteral("quantscope-cli: error: /nonexistent/w.safetensors:");
-        QTest::newRow("bits 1") << QStringList{analyze, demo, QStringLiteral("--bits"), QStringLiteral("1")} << 1
-                                << QStringLiteral("error: --bits: 1 is out of range (allowed: 2..16)");
-        QTest::newRow("bits 17") << QStringList{analyze, demo, QStringLiteral("--dtype"), QStringLiteral("int17")} << 1
-                                 << QStringLiteral("error: --dtype: bit width 17");
-        QTest::newRow("group size 0") << QStringList{analyze, demo, QStringLiteral("--granularity"),
-                                                     QStringLiteral("group"), QStringLiteral("--group-size"),
+        QTest::newRow("missing file")
+            << QStringList{analyze, QStringLiteral("/nonexistent/w.safetensors")} << 1
+            << QStringLiteral("quantscope-cli: error: /nonexistent/w.safetensors:");
+        QTest::newRow("bits 1") << QStringList{analyze, demo, QStringLiteral("--bits"), QStringLiteral("1")}
+                                << 1 << QStringLiteral("error: --bits: 1 is out of range (allowed: 2..16)");
+        QTest::newRow("bits 17") << QStringList{analyze, demo, QStringLiteral("--dtype"),
+                                                QStringLiteral("int17")}
+                                 << 1 << QStringLiteral("error: --dtype: bit width 17");
+        QTest::newRow("group size 0") << QStringList{analyze,
+                                                     demo,
+                                                     QStringLiteral("--granularity"),
+                                                     QStringLiteral("group"),
+                                                     QStringLiteral("--group-size"),
                                                      QStringLiteral("0")}
                                       << 1 << QStringLiteral("error: --group-size: 0 is out of range");
-        QTest::newRow("axis past rank") << QStringList{analyze, demo, QStringLiteral("--tensor"), QStringLiteral("fc1.bias"),
-                                                       QStringLiteral("--granularity"), QStringLiteral("channel"),
-                                                       QStringLiteral("--axis"), QStringLiteral("1")}
+        QTest::newRow("axis past rank") << QStringList{analyze,
+                                                       demo,
+                                                       QStringLiteral("--tensor"),
+                                                       QStringLiteral("fc1.bias"),
+                                                       QStringLiteral("--granularity"),
+                                                       QStringLiteral("channel"),
+                                                       QStringLiteral("--axis"),
+                                                       QStringLiteral("1")}
                                         << 1 << QStringLiteral("fc1.bias: --axis: axis 1 is past the rank");
-        QTest::newRow("percentile 0") << QStringList{analyze, demo, QStringLiteral("--percentile"), QStringLiteral("0")}
-                                      << 1 << QStringLiteral("error: --percentile: percentile 0 is out of range");
-        QTest::newRow("percentile 101") << QStringList{analyze, demo, QStringLiteral("--percentile"), QStringLiteral("101")}
-                                        << 1 << QStringLiteral("(allowed: above 0, at most 100)");
-        QTest::newRow("unknown tensor") << QStringList{analyze, demo, QStringLiteral("--tensor"), QStringLiteral("nope")}
-                                        << 1 << QStringLiteral("digits_mlp.safetensors: nope: no such tensor");
-        QTest::newRow("unknown scheme") << QStringList{analyze, demo, QStringLiteral("--scheme"), QStringLiteral("odd")}
-                                        << 1 << QStringLiteral("--scheme: unknown value 'odd' (allowed: affine, symmetric)");
+        QTest::newRow("percentile 0")
+            << QStringList{analyze, demo, QStringLiteral("--percentile"), QStringLiteral("0")} << 1
+            << QStringLiteral("error: --percentile: percentile 0 is out of range");
+        QTest::newRow("percentile 101")
+            << QStringList{analyze, demo, QStringLiteral("--percentile"), QStringLiteral("101")} << 1
+            << QStringLiteral("(allowed: above 0, at most 100)");
+        QTest::newRow("unknown tensor")
+            << QStringList{analyze, demo, QStringLiteral("--tensor"), QStringLiteral("nope")} << 1
+            << QStringLiteral("digits_mlp.safetensors: nope: no such tensor");
+        QTest::newRow("unknown scheme")
+            << QStringList{analyze, demo, QStringLiteral("--scheme"), QStringLiteral("odd")} << 1
+            << QStringLiteral("--scheme: unknown value 'odd' (allowed: affine, symmetric)");
         QTest::newRow("unknown option") << QStringList{analyze, demo, QStringLiteral("--frobnicate")} << 2
                                         << QStringLiteral("unknown option '--frobnicate'");
         QTest::newRow("unknown command") << QStringList{QStringLiteral("transmogrify")} << 2
@@ -160,8 +181,8 @@ private slots:
                                        << QStringLiteral("option '--dtype' needs a value");
         QTest::newRow("quantize without tensor") << QStringList{QStringLiteral("quantize"), demo} << 2
                                                  << QStringLiteral("--tensor NAME is required");
-        QTest::newRow("not a params file") << QStringList{analyze, demo, QStringLiteral("--params"), demo} << 1
-                                           << QStringLiteral("digits_mlp.safetensors: not valid JSON");
+        QTest::newRow("not a params file") << QStringList{analyze, demo, QStringLiteral("--params"), demo}
+                                           << 1 << QStringLiteral("digits_mlp.safetensors: not valid JSON");
     }
 
     void badInputIsAClearError() {

@@ -71,8 +71,14 @@ private slots:
     void overflowingOutputSizesAreRefused() {
         QFETCH(QString, file);
         QFETCH(QString, expected);
-        const Executor executor(loadOnnxGraph(hardening(file.toUtf8().constData())));
-        QCOMPARE(QString::fromStdString(errorOf([&] { runWithUnusedInput(executor); })), expected);
+        // Refused when the executor is built (these nodes read only constants, so they are folded
+        // then) or, at the latest, when it runs.
+        const std::string path = hardening(file.toUtf8().constData());
+        QCOMPARE(QString::fromStdString(errorOf([&] {
+                     const Executor executor(loadOnnxGraph(path));
+                     runWithUnusedInput(executor);
+                 })),
+                 expected);
     }
 };
 

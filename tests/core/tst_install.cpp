@@ -38,12 +38,14 @@ private slots:
 
     void filesAreWhereTheyBelong() {
         const QDir prefix(m_prefix.path());
-        QStringList expected{QStringLiteral("bin/quantscope-cli"), QStringLiteral("share/quantscope/demo/digits_mlp.safetensors"),
+        QStringList expected{QStringLiteral("bin/quantscope-cli"),
+                             QStringLiteral("share/quantscope/demo/digits_mlp.safetensors"),
                              QStringLiteral("share/quantscope/demo/digits_mlp.onnx"),
                              QStringLiteral("share/quantscope/demo/digits_calib.npy"),
                              QStringLiteral("share/quantscope/demo/LICENSE-digits-CC-BY-4.0.txt")};
         if (QUANTSCOPE_GUI_BUILT)
-            expected << QStringLiteral("bin/quantscope") << QStringLiteral("share/applications/quantscope.desktop")
+            expected << QStringLiteral("bin/quantscope")
+                     << QStringLiteral("share/applications/quantscope.desktop")
                      << QStringLiteral("share/metainfo/io.github.quantscope.metainfo.xml")
                      << QStringLiteral("share/icons/hicolor/scalable/apps/quantscope.svg");
         for (const QString& file : std::as_const(expected))
@@ -62,10 +64,13 @@ private slots:
         int code = 0;
         const QDir prefix(m_prefix.path());
         const QString output = run(prefix.filePath(QStringLiteral("bin/quantscope-cli")),
-                                   {QStringLiteral("info"), prefix.filePath(QStringLiteral("share/quantscope/demo/digits_mlp.onnx"))},
+                                   {QStringLiteral("info"),
+                                    prefix.filePath(QStringLiteral("share/quantscope/demo/digits_mlp.onnx"))},
                                    &code);
         QVERIFY2(code == 0, qPrintable(output));
-        QVERIFY2(output.contains(QStringLiteral("fc1.weight")) && output.contains(QStringLiteral("[256, 64]")), qPrintable(output));
+        QVERIFY2(output.contains(QStringLiteral("fc1.weight")) &&
+                     output.contains(QStringLiteral("[256, 64]")),
+                 qPrintable(output));
     }
 
     void installedGuiFindsTheInstalledDemo() {
@@ -84,8 +89,8 @@ private slots:
         process.setWorkingDirectory(m_prefix.path());
         process.setProcessChannelMode(QProcess::MergedChannels);
         process.start(prefix.filePath(QStringLiteral("bin/quantscope")),
-                      {QStringLiteral("--demo"), QStringLiteral("--screenshot"), shot, QStringLiteral("--size"),
-                       QStringLiteral("1500x900")});
+                      {QStringLiteral("--demo"), QStringLiteral("--screenshot"), shot,
+                       QStringLiteral("--size"), QStringLiteral("1500x900")});
         QVERIFY(process.waitForFinished(300000));
         code = process.exitCode();
         QVERIFY2(code == 0, process.readAll().constData());

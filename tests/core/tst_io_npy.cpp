@@ -220,8 +220,8 @@ private slots:
         // Python 2 long literals, double quotes, no trailing comma, native and '|' byte order.
         const std::string path =
             m_files.make("variants.npy",
-                     npyBytes("{\"descr\": \"=i2\", \"fortran_order\": True, \"shape\": (2L, 2L)}   \n",
-                              std::string("\x01\x00\x02\x00\x03\x00\x04\x00", 8)));
+                         npyBytes("{\"descr\": \"=i2\", \"fortran_order\": True, \"shape\": (2L, 2L)}   \n",
+                                  std::string("\x01\x00\x02\x00\x03\x00\x04\x00", 8)));
         const NpyReader file(path);
         QCOMPARE(file.tensors().front().shape, (std::vector<int64_t>{2, 2}));
         QVERIFY(iotest::sameValues(file.load("variants"), {1.0f, 3.0f, 2.0f, 4.0f}));
@@ -285,7 +285,8 @@ private slots:
         // Overwriting replaces the file completely and leaves no temporary files behind.
         NpyWriter::writeFloat32(floats, {2}, std::vector<float>{1.0f, 2.0f});
         QVERIFY(iotest::sameValues(NpyReader(floats).load("out_dq"), {1.0f, 2.0f}));
-        const QStringList leftovers = QDir(m_files.folder()).entryList({QStringLiteral("*tmp*")}, QDir::Files);
+        const QStringList leftovers =
+            QDir(m_files.folder()).entryList({QStringLiteral("*tmp*")}, QDir::Files);
         QVERIFY2(leftovers.isEmpty(), qPrintable(leftovers.join(QLatin1Char(' '))));
     }
 

@@ -86,7 +86,8 @@ private slots:
                         "unsupported format, expected .safetensors, .npy, .npz or .onnx");
 
         // ONNX has no magic bytes; the extension sends it to OnnxReader.
-        const auto onnx = openWeightFile(std::string(QUANTSCOPE_SOURCE_DIR) + "/resources/demo/digits_mlp.onnx");
+        const auto onnx =
+            openWeightFile(std::string(QUANTSCOPE_SOURCE_DIR) + "/resources/demo/digits_mlp.onnx");
         QCOMPARE(onnx->format(), std::string("onnx"));
         QVERIFY(!onnx->tensors().empty());
     }
@@ -126,7 +127,8 @@ private slots:
     void refusesImplausibleSizes() {
         std::string bytes = iotest::readBytes(iotest::dataPath("compressed.npz"));
         const auto patchSizes = [&](const std::string& signature, std::size_t sizeOffset) {
-            for (std::size_t at = bytes.find(signature); at != std::string::npos; at = bytes.find(signature, at + 4))
+            for (std::size_t at = bytes.find(signature); at != std::string::npos;
+                 at = bytes.find(signature, at + 4))
                 for (std::size_t i = 0; i < 4; ++i)
                     bytes[at + sizeOffset + i] = i == 3 ? '\x7F' : '\xFF'; // 2^31 - 1 bytes
         };
@@ -138,7 +140,8 @@ private slots:
 
     void refusesDuplicateNames() {
         std::string bytes = iotest::readBytes(iotest::dataPath("stored.npz"));
-        for (std::size_t at = bytes.find("halves.npy"); at != std::string::npos; at = bytes.find("halves.npy", at))
+        for (std::size_t at = bytes.find("halves.npy"); at != std::string::npos;
+             at = bytes.find("halves.npy", at))
             bytes.replace(at, 6, "weight");
         const std::string path = m_files.make("twice.npz", bytes);
         QS_VERIFY_ERROR(NpzReader{path}, path, "two entries with the same name");

@@ -138,7 +138,9 @@ class TempFiles {
 public:
     bool isValid() const { return m_dir.isValid(); }
     QString folder() const { return m_dir.path(); }
-    std::string path(const std::string& name) const { return m_dir.filePath(QString::fromStdString(name)).toStdString(); }
+    std::string path(const std::string& name) const {
+        return m_dir.filePath(QString::fromStdString(name)).toStdString();
+    }
     std::string make(const std::string& name, const std::string& bytes) const {
         const std::string file = path(name);
         if (!writeBytes(file, bytes))

@@ -89,11 +89,20 @@ std::vector<float> chunkValues(std::mt19937& rng, int count, const ChunkQuantize
     std::normal_distribution<float> normal(0.0f, 30.0f * q.scale);
     for (auto& v : x) {
         switch (kind(rng)) {
-        case 0: v = (static_cast<float>(level(rng)) + 0.5f) * q.scale; break;
-        case 1: v = static_cast<float>(level(rng)) * q.scale * 2.0f; break;
-        case 2: v = (kind(rng) % 2) ? 0.0f : -0.0f; break;
-        case 3: v = withNonfinite ? (kind(rng) < 3 ? kNaN : (kind(rng) < 5 ? kInf : -kInf)) : normal(rng); break;
-        default: v = normal(rng);
+        case 0:
+            v = (static_cast<float>(level(rng)) + 0.5f) * q.scale;
+            break;
+        case 1:
+            v = static_cast<float>(level(rng)) * q.scale * 2.0f;
+            break;
+        case 2:
+            v = (kind(rng) % 2) ? 0.0f : -0.0f;
+            break;
+        case 3:
+            v = withNonfinite ? (kind(rng) < 3 ? kNaN : (kind(rng) < 5 ? kInf : -kInf)) : normal(rng);
+            break;
+        default:
+            v = normal(rng);
         }
     }
     return x;
@@ -104,7 +113,7 @@ std::vector<float> chunkValues(std::mt19937& rng, int count, const ChunkQuantize
 class TestKernelsChunk : public QObject {
     Q_OBJECT
 
-  private slots:
+private slots:
     void rangeLoops_data() { kerneltest::addPathRows(); }
     void rangeLoops() {
         KERNEL_PATH_OR_SKIP(table);
@@ -120,8 +129,8 @@ class TestKernelsChunk : public QObject {
                     x[count / 2] = kNaN;
                     x[count - 1] = count > 1 ? kInf : kNaN;
                 }
-                const auto expectedNonfinite =
-                    static_cast<size_t>(std::count_if(x.begin(), x.end(), [](float v) { return !std::isfinite(v); }));
+                const auto expectedNonfinite = static_cast<size_t>(
+                    std::count_if(x.begin(), x.end(), [](float v) { return !std::isfinite(v); }));
                 float lo = 0, hi = 0;
                 bool any = false;
                 for (float v : x)
@@ -172,8 +181,8 @@ class TestKernelsChunk : public QObject {
                     const int general = static_cast<int>(ChunkVersion::ClipNonfinite);
                     std::vector<int32_t> integers(x.size());
                     std::vector<float> dequantized(x.size());
-                    const ChunkQuantizeResult withOutputs =
-                        k.quantizeWithOutputs[general](x.data(), count, q, integers.data(), dequantized.data());
+                    const ChunkQuantizeResult withOutputs = k.quantizeWithOutputs[general](
+                        x.data(), count, q, integers.data(), dequantized.data());
                     compareSums(withOutputs.sums, e);
                     for (size_t i = 0; i < x.size(); ++i) {
                         if (std::isfinite(x[i])) {
@@ -236,7 +245,9 @@ class TestKernelsChunk : public QObject {
                 sums.push_back(k.quantize[version](x.data(), count, q).sums);
                 std::vector<int32_t> integers(x.size());
                 std::vector<float> dequantized(x.size());
-                sums.push_back(k.quantizeWithOutputs[version](x.data(), count, q, integers.data(), dequantized.data()).sums);
+                sums.push_back(
+                    k.quantizeWithOutputs[version](x.data(), count, q, integers.data(), dequantized.data())
+                        .sums);
             }
             for (const ChunkSums& s : sums) {
                 QCOMPARE(s.sumX2, sums[0].sumX2);
@@ -249,12 +260,14 @@ class TestKernelsChunk : public QObject {
             // With clipping: the versions that may clip.
             x[0] = 2.0f;
             sums.clear();
-            for (ChunkVersion version : {ChunkVersion::ClipFinite, ChunkVersion::ClipNonfinite, ChunkVersion::ClipUntracked}) {
+            for (ChunkVersion version :
+                 {ChunkVersion::ClipFinite, ChunkVersion::ClipNonfinite, ChunkVersion::ClipUntracked}) {
                 const int at = static_cast<int>(version);
                 sums.push_back(k.quantize[at](x.data(), count, q).sums);
                 std::vector<int32_t> integers(x.size());
                 std::vector<float> dequantized(x.size());
-                sums.push_back(k.quantizeWithOutputs[at](x.data(), count, q, integers.data(), dequantized.data()).sums);
+                sums.push_back(
+                    k.quantizeWithOutputs[at](x.data(), count, q, integers.data(), dequantized.data()).sums);
             }
             for (const ChunkSums& s : sums) {
                 QCOMPARE(s.sumX2, sums[0].sumX2);

@@ -28,7 +28,7 @@ using namespace quantscope::kernels;
 class TestKernelsDispatch : public QObject {
     Q_OBJECT
 
-  private slots:
+private slots:
     // On Linux the kernel lists the CPU flags it saw (with OS support for the state already
     // taken into account); our cpuid/xgetbv reading must agree with it.
     void featuresAgreeWithProcCpuinfo() {

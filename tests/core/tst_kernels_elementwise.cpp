@@ -79,7 +79,7 @@ uint32_t bitsOf(float v) {
 class TestKernelsElementwise : public QObject {
     Q_OBJECT
 
-  private slots:
+private slots:
     void quantizeMatchesIntegerQuantizer_data() { kerneltest::addPathRows(); }
     void quantizeMatchesIntegerQuantizer() {
         KERNEL_PATH_OR_SKIP(table);

@@ -35,7 +35,7 @@ const std::vector<Int4Case> kInt4Cases = {{1, 1, 32, 32},     {1, 15, 64, 32},  
 class TestKernelsInt4Bf16 : public QObject {
     Q_OBJECT
 
-  private slots:
+private slots:
     // fp32 activations: |y - ref| <= K * 2^-22 * sum_k |x_k| (|w_k| + 8) s: the fp32 accumulation
     // bound over K terms, on the magnitude a path sees when it applies the +8 storage offset as
     // a separate sum (AVX2 does).

@@ -22,15 +22,13 @@ class TestModelActivations : public QObject {
     Q_OBJECT
 
 private slots:
-    void capturesWhatCalibrationObserves_data()
-    {
+    void capturesWhatCalibrationObserves_data() {
         QTest::addColumn<QString>("model");
         QTest::newRow("mlp") << QStringLiteral("digits_mlp.onnx");
         QTest::newRow("cnn") << QStringLiteral("digits_cnn.onnx");
     }
 
-    void capturesWhatCalibrationObserves()
-    {
+    void capturesWhatCalibrationObserves() {
         QFETCH(QString, model);
         const Executor executor(loadOnnxGraph(kDemo + model.toStdString()));
         const SampleSet samples = SampleSet::load(kDemo + "digits_calib.npy");
@@ -68,8 +66,7 @@ private slots:
         QCOMPARE(input.values().back(), samples.values().back());
     }
 
-    void budgetLimitsTheSamples()
-    {
+    void budgetLimitsTheSamples() {
         const Executor executor(loadOnnxGraph(kDemo + "digits_mlp.onnx"));
         const SampleSet samples = SampleSet::load(kDemo + "digits_calib.npy");
         ActivationCaptureOptions options;
@@ -92,8 +89,7 @@ private slots:
         QCOMPARE(captured.samplesCaptured, int64_t(500)); // 1258 / 3 = 419.3 samples -> 5 batches of 100
     }
 
-    void cancelAndBadInput()
-    {
+    void cancelAndBadInput() {
         const Executor executor(loadOnnxGraph(kDemo + "digits_mlp.onnx"));
         const SampleSet samples = SampleSet::load(kDemo + "digits_calib.npy");
         const ProgressCallback stop = [](Stage stage, double) { return stage != Stage::Statistics; };
@@ -115,8 +111,8 @@ private slots:
             // The digits MLP takes 64 values (an 8 x 8 image) per sample; the samples have 3.
             const std::string input = executor.graph().inputs.at(0).name;
             QCOMPARE(e.subject(), "input '" + input + "'");
-            QCOMPARE(e.detail(),
-                     std::string("samples of wrong.npy have shape [3], the model expects [64] per sample (-1 = any size)"));
+            QCOMPARE(e.detail(), std::string("samples of wrong.npy have shape [3], the model expects [64] "
+                                             "per sample (-1 = any size)"));
         }
         const CapturedActivations captured = captureActivations(executor, samples);
         QVERIFY_THROWS_EXCEPTION(Error, captured.file->load("no such activation"));

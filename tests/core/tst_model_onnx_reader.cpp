@@ -15,9 +15,7 @@ namespace {
 const std::string kData = QUANTSCOPE_TEST_DATA "/model";
 
 // Runs `f`, expecting an Error whose text contains every one of `parts`.
-template <typename F>
-void expectError(F f, std::initializer_list<const char*> parts)
-{
+template <typename F> void expectError(F f, std::initializer_list<const char*> parts) {
     try {
         f();
     } catch (const Error& error) {
@@ -34,8 +32,7 @@ class TestModelOnnxReader : public QObject {
     Q_OBJECT
 
 private slots:
-    void listsInitializersConstantsAndSubgraphs()
-    {
+    void listsInitializersConstantsAndSubgraphs() {
         const OnnxReader reader(kData + "/reader_mixed.onnx");
         QCOMPARE(reader.format(), std::string("onnx"));
         std::map<std::string, TensorInfo> byName;
@@ -49,14 +46,13 @@ private slots:
         QCOMPARE(byName.at("w8").dtype, DType::I8);
         QCOMPARE(byName.at("w8").bytes, uint64_t(5));
         QCOMPARE(byName.at("shape").dtype, DType::I64);
-        QCOMPARE(byName.at("then_w").shape, (std::vector<int64_t>{1})); // inside the If's then-branch
-        QCOMPARE(byName.at("k").shape, (std::vector<int64_t>{3}));      // a Constant node's output
+        QCOMPARE(byName.at("then_w").shape, (std::vector<int64_t>{1}));   // inside the If's then-branch
+        QCOMPARE(byName.at("k").shape, (std::vector<int64_t>{3}));        // a Constant node's output
         QCOMPARE(byName.at("else_out").shape, (std::vector<int64_t>{1})); // a Constant in a subgraph
         QCOMPARE(reader.metadata().at("opset_import"), std::string("ai.onnx 13"));
     }
 
-    void convertsValuesToFloat()
-    {
+    void convertsValuesToFloat() {
         const OnnxReader reader(kData + "/reader_mixed.onnx");
         const Tensor w32 = reader.load("w32");
         for (int i = 0; i < 6; ++i)
@@ -78,8 +74,7 @@ private slots:
         expectError([&] { reader.load("no_such_tensor"); }, {"no_such_tensor", "reader_mixed.onnx"});
     }
 
-    void demoModelWeightsMatchSafetensorsNames()
-    {
+    void demoModelWeightsMatchSafetensorsNames() {
         const OnnxReader reader(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_mlp.onnx");
         QCOMPARE(reader.tensors().size(), std::size_t(6));
         const TensorInfo* fc1 = reader.find("fc1.weight");
@@ -88,8 +83,7 @@ private slots:
         QCOMPARE(reader.load("fc1.weight").size(), int64_t(256 * 64));
     }
 
-    void readsExternalData()
-    {
+    void readsExternalData() {
         const OnnxReader reader(kData + "/external.onnx");
         const Tensor w = reader.load("ext_w");
         QCOMPARE(w.shape(), (std::vector<int64_t>{2, 3}));
@@ -99,19 +93,22 @@ private slots:
         QCOMPARE(loadOnnxGraph(kData + "/external.onnx").initializers.at("ext_w").data[5], 2.5f);
     }
 
-    void hostileExternalDataIsRefused_data()
-    {
+    void hostileExternalDataIsRefused_data() {
         QTest::addColumn<QString>("file");
         QTest::addColumn<QString>("expected");
-        QTest::newRow("offset past end") << "external_offset_past_end.onnx" << "past the end";
-        QTest::newRow("offset near 2^63") << "external_huge_offset.onnx" << "past the end";
-        QTest::newRow("length disagrees") << "external_wrong_length.onnx" << "length 20";
-        QTest::newRow("leaves the folder") << "external_escape.onnx" << "leaves the model's folder";
-        QTest::newRow("missing file") << "external_missing.onnx" << "no_such_file.bin";
+        QTest::newRow("offset past end") << "external_offset_past_end.onnx"
+                                         << "past the end";
+        QTest::newRow("offset near 2^63") << "external_huge_offset.onnx"
+                                          << "past the end";
+        QTest::newRow("length disagrees") << "external_wrong_length.onnx"
+                                          << "length 20";
+        QTest::newRow("leaves the folder") << "external_escape.onnx"
+                                           << "leaves the model's folder";
+        QTest::newRow("missing file") << "external_missing.onnx"
+                                      << "no_such_file.bin";
     }
 
-    void hostileExternalDataIsRefused()
-    {
+    void hostileExternalDataIsRefused() {
         QFETCH(QString, file);
         QFETCH(QString, expected);
         const std::string path = kData + "/" + file.toStdString();
@@ -120,18 +117,19 @@ private slots:
         expectError([&] { loadOnnxGraph(path); }, {text.c_str()});
     }
 
-    void truncatedAndForeignFilesAreErrors()
-    {
-        expectError([&] { OnnxReader reader(kData + "/truncated.onnx"); }, {"truncated.onnx", "not a valid ONNX model"});
+    void truncatedAndForeignFilesAreErrors() {
+        expectError([&] { OnnxReader reader(kData + "/truncated.onnx"); },
+                    {"truncated.onnx", "not a valid ONNX model"});
         expectError([&] { OnnxReader reader(kData + "/not_onnx.onnx"); }, {"not_onnx.onnx"});
-        expectError([&] { OnnxReader reader(kData + "/does_not_exist.onnx"); }, {"does_not_exist.onnx", "cannot open"});
+        expectError([&] { OnnxReader reader(kData + "/does_not_exist.onnx"); },
+                    {"does_not_exist.onnx", "cannot open"});
         expectError([&] { loadOnnxGraph(kData + "/truncated.onnx"); }, {"truncated.onnx"});
         // A valid npy file is a valid protobuf prefix of nothing: refused as ONNX.
-        expectError([&] { OnnxReader reader(kData + "/digits_mlp_test_logits.npy"); }, {"digits_mlp_test_logits.npy"});
+        expectError([&] { OnnxReader reader(kData + "/digits_mlp_test_logits.npy"); },
+                    {"digits_mlp_test_logits.npy"});
     }
 
-    void everyTruncationIsAnErrorNotACrash()
-    {
+    void everyTruncationIsAnErrorNotACrash() {
         // Cut the mixed model at every length: each prefix either parses or throws Error.
         QFile source(QString::fromStdString(kData + "/reader_mixed.onnx"));
         QVERIFY(source.open(QIODevice::ReadOnly));

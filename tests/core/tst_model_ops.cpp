@@ -17,8 +17,7 @@ namespace {
 
 const std::string kData = QUANTSCOPE_TEST_DATA "/model";
 
-Value readNpy(const std::string& path)
-{
+Value readNpy(const std::string& path) {
     const NpyReader reader(path);
     const Tensor tensor = reader.load(reader.tensors().at(0).name);
     Value value;
@@ -29,8 +28,7 @@ Value readNpy(const std::string& path)
 
 // |actual - expected| <= 1e-5 * max(|expected|, 1): relative for ordinary values, absolute
 // near zero where a relative bound means nothing.
-void compareOutputs(const Value& actual, const Value& expected, const std::string& what)
-{
+void compareOutputs(const Value& actual, const Value& expected, const std::string& what) {
     QCOMPARE(actual.shape, expected.shape);
     QCOMPARE(actual.data.size(), expected.data.size());
     double worst = 0.0;
@@ -39,8 +37,9 @@ void compareOutputs(const Value& actual, const Value& expected, const std::strin
         const double error = std::abs(actual.data[i] - e) / std::max(std::abs(e), 1.0);
         worst = std::max(worst, error);
         if (error > 1e-5)
-            QFAIL(qPrintable(QString::fromStdString(what) + QStringLiteral(": element %1 is %2, expected %3")
-                                                               .arg(i).arg(actual.data[i]).arg(e)));
+            QFAIL(qPrintable(
+                QString::fromStdString(what) +
+                QStringLiteral(": element %1 is %2, expected %3").arg(i).arg(actual.data[i]).arg(e)));
     }
     qInfo("%s: worst relative error %.3g", what.c_str(), worst);
 }
@@ -51,19 +50,18 @@ class TestModelOps : public QObject {
     Q_OBJECT
 
 private slots:
-    void everyReferenceOpIsSupported()
-    {
+    void everyReferenceOpIsSupported() {
         // Each op of the reference graphs is supported at the graph's opset (the wider op set is
         // checked against ONNX's own node tests in tst_onnx_backend).
         for (const auto& entry : std::filesystem::directory_iterator(kData + "/ops")) {
             if (entry.path().extension() == ".onnx")
-                QVERIFY2(Executor::unsupportedParts(loadOnnxGraph(entry.path().string())).empty(), entry.path().c_str());
+                QVERIFY2(Executor::unsupportedParts(loadOnnxGraph(entry.path().string())).empty(),
+                         entry.path().c_str());
         }
         QVERIFY(Executor::supportedOps().size() >= 100);
     }
 
-    void singleOp_data()
-    {
+    void singleOp_data() {
         QTest::addColumn<QString>("name");
         std::vector<std::string> names;
         for (const auto& entry : std::filesystem::directory_iterator(kData + "/ops")) {
@@ -76,8 +74,7 @@ private slots:
             QTest::newRow(name.c_str()) << QString::fromStdString(name);
     }
 
-    void singleOp()
-    {
+    void singleOp() {
         QFETCH(QString, name);
         const std::string base = kData + "/ops/" + name.toStdString();
         const Executor executor(loadOnnxGraph(base + ".onnx"));
@@ -89,26 +86,26 @@ private slots:
         compareOutputs(outputs.begin()->second, readNpy(base + "_output.npy"), name.toStdString());
     }
 
-    void demoModels_data()
-    {
+    void demoModels_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<bool>("image");
         QTest::newRow("mlp") << "mlp" << false;
         QTest::newRow("cnn") << "cnn" << true;
     }
 
-    void demoModels()
-    {
+    void demoModels() {
         QFETCH(QString, model);
         QFETCH(bool, image);
-        const Executor executor(loadOnnxGraph(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_" + model.toStdString() + ".onnx"));
+        const Executor executor(
+            loadOnnxGraph(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_" + model.toStdString() + ".onnx"));
         Value samples = readNpy(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_test.npy");
         QCOMPARE(samples.shape, (std::vector<int64_t>{539, 64}));
         if (image)
             samples.shape = {539, 1, 8, 8};
         const auto outputs = executor.run({{"input", samples}});
         const Value& logits = outputs.at("logits");
-        compareOutputs(logits, readNpy(kData + "/digits_" + model.toStdString() + "_test_logits.npy"), model.toStdString());
+        compareOutputs(logits, readNpy(kData + "/digits_" + model.toStdString() + "_test_logits.npy"),
+                       model.toStdString());
 
         // The labels agree with the reference accuracy printed by the training script.
         const Value labels = readNpy(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_test_labels.npy");
@@ -120,8 +117,7 @@ private slots:
         QCOMPARE(correct, model == QLatin1String("mlp") ? 526 : 532);
     }
 
-    void unsupportedOpNamesOpAndNode()
-    {
+    void unsupportedOpNamesOpAndNode() {
         try {
             Executor executor(loadOnnxGraph(kData + "/unsupported_op.onnx"));
             QFAIL("an unsupported op was accepted");
@@ -132,8 +128,7 @@ private slots:
         }
     }
 
-    void wrongInputShapeIsAnError()
-    {
+    void wrongInputShapeIsAnError() {
         const Executor executor(loadOnnxGraph(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_mlp.onnx"));
         Value bad;
         bad.shape = {2, 63};
@@ -147,8 +142,7 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, executor.run({}));
     }
 
-    void hostileAttributesAreErrors()
-    {
+    void hostileAttributesAreErrors() {
         // Graphs built in memory with attributes no exporter would write: each is an Error, never
         // an overflow or a read out of bounds.
         Graph graph = loadOnnxGraph(kData + "/ops/conv_basic.onnx");
@@ -181,8 +175,7 @@ private slots:
         }
     }
 
-    void badOpArgumentsAreErrors()
-    {
+    void badOpArgumentsAreErrors() {
         // A Conv whose input is not 4-D, fed through the conv_basic graph with a 3-D tensor:
         // the declared input shape refuses it before the op sees it.
         const Executor executor(loadOnnxGraph(kData + "/ops/conv_basic.onnx"));

@@ -20,8 +20,7 @@ namespace {
 
 const std::string kDemo = QUANTSCOPE_SOURCE_DIR "/resources/demo/";
 
-QuantSpec int4Groups(int64_t groupSize)
-{
+QuantSpec int4Groups(int64_t groupSize) {
     QuantSpec spec;
     spec.format = QuantFormat::integer(4, true);
     spec.scheme = Scheme::Symmetric;
@@ -43,8 +42,7 @@ private:
     std::vector<int64_t> m_labels;
 
 private slots:
-    void initTestCase()
-    {
+    void initTestCase() {
         m_mlp = std::make_unique<Executor>(loadOnnxGraph(kDemo + "digits_mlp.onnx"));
         m_cnn = std::make_unique<Executor>(loadOnnxGraph(kDemo + "digits_cnn.onnx"));
         m_calib = std::make_unique<SampleSet>(SampleSet::load(kDemo + "digits_calib.npy"));
@@ -55,8 +53,7 @@ private slots:
         QCOMPARE(m_labels.size(), std::size_t(539));
     }
 
-    void integerCoreEqualsReference()
-    {
+    void integerCoreEqualsReference() {
         // Every usable kernel path, shapes around the vector widths, uniform zero points (the SIMD
         // GEMM) and per-row ones (the portable fallback): the same integers as the reference loop.
         const unsigned seed = 20241126;
@@ -86,18 +83,24 @@ private slots:
                             const Int8Linear linear(w, n, k, zeroPoints, entry.path);
                             const bool sameZeroPoints = uniform || n == 1;
                             QCOMPARE(QString::fromLatin1(linear.pathName()),
-                                     sameZeroPoints ? QString::fromLatin1(kernels::isaName(entry.path)) : QStringLiteral("reference"));
+                                     sameZeroPoints ? QString::fromLatin1(kernels::isaName(entry.path))
+                                                    : QStringLiteral("reference"));
                             kernelRuns += sameZeroPoints;
                             std::vector<int32_t> fast(static_cast<std::size_t>(m * n)), slow(fast.size());
                             const int32_t za = u8(rng);
                             linear.run(a.data(), m, za, fast.data());
                             linear.reference(a.data(), m, za, slow.data());
                             if (fast != slow)
-                                QFAIL(qPrintable(QStringLiteral("%1: m %2 n %3 k %4 differs").arg(QString::fromLatin1(linear.pathName())).arg(m).arg(n).arg(k)));
+                                QFAIL(qPrintable(QStringLiteral("%1: m %2 n %3 k %4 differs")
+                                                     .arg(QString::fromLatin1(linear.pathName()))
+                                                     .arg(m)
+                                                     .arg(n)
+                                                     .arg(k)));
                             // The reference is the definition: one entry by hand.
                             int32_t expected = 0;
                             for (int64_t t = 0; t < k; ++t)
-                                expected += (a[(m - 1) * k + t] - za) * (w[(n - 1) * k + t] - zeroPoints[n - 1]);
+                                expected +=
+                                    (a[(m - 1) * k + t] - za) * (w[(n - 1) * k + t] - zeroPoints[n - 1]);
                             QCOMPARE(slow[(m - 1) * n + n - 1], expected);
                         }
                     }
@@ -108,8 +111,7 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, Int8Linear(std::vector<int8_t>(40000), 1, 40000, {0}));
     }
 
-    void int4KernelMatchesDequantizedWeights()
-    {
+    void int4KernelMatchesDequantizedWeights() {
         ModelQuantConfig config;
         config.weight = int4Groups(32);
         QuantizedModel int4(*m_mlp, config);
@@ -125,15 +127,15 @@ private slots:
         const Value actual = int4.run(QuantMode::WeightOnly, {{"input", batch}}).at("logits");
         QCOMPARE(actual.shape, expected.shape);
         for (std::size_t i = 0; i < expected.data.size(); ++i)
-            QVERIFY(std::abs(actual.data[i] - expected.data[i]) <= 1e-4f * std::max(1.0f, std::abs(expected.data[i])));
+            QVERIFY(std::abs(actual.data[i] - expected.data[i]) <=
+                    1e-4f * std::max(1.0f, std::abs(expected.data[i])));
         // A group size the kernel cannot take (not a multiple of 8) runs on dequantized weights.
         config.weight = int4Groups(20);
         QuantizedModel odd(*m_mlp, config);
         QVERIFY(odd.layers()[0].int4 == nullptr);
     }
 
-    void staticInt8KeepsMlpAccuracy()
-    {
+    void staticInt8KeepsMlpAccuracy() {
         QuantizedModel model(*m_mlp, {});
         QCOMPARE(model.layers().size(), std::size_t(3));
         for (const auto& layer : model.layers())
@@ -142,8 +144,8 @@ private slots:
         ModelEvaluator evaluator(model, *m_test, m_labels);
         const ModeResult fp32 = evaluator.evaluate(QuantMode::Fp32);
         const ModeResult stat = evaluator.evaluate(QuantMode::Static);
-        qInfo("fp32 %.4f static %.4f agreement %.4f sqnr %.2f dB", *fp32.accuracy, *stat.accuracy, stat.agreement,
-              stat.outputSqnr.db);
+        qInfo("fp32 %.4f static %.4f agreement %.4f sqnr %.2f dB", *fp32.accuracy, *stat.accuracy,
+              stat.agreement, stat.outputSqnr.db);
         QCOMPARE(*fp32.accuracy, 526.0 / 539.0); // the training script's figure
         QVERIFY(std::abs(*stat.accuracy - *fp32.accuracy) <= 0.01);
         QVERIFY(stat.agreement >= 0.98);
@@ -152,8 +154,7 @@ private slots:
         QVERIFY(fp32.outputSqnr.note == "exact");
     }
 
-    void staticInt8Cnn()
-    {
+    void staticInt8Cnn() {
         QuantizedModel model(*m_cnn, {});
         QCOMPARE(model.layers().size(), std::size_t(3));
         model.calibrate(*m_calib, 128);
@@ -166,8 +167,7 @@ private slots:
         QVERIFY(stat.outputSqnr.db > 15.0);
     }
 
-    void dynamicAndWeightOnly()
-    {
+    void dynamicAndWeightOnly() {
         QuantizedModel int8(*m_mlp, {});
         ModelEvaluator evaluator(int8, *m_test, m_labels);
         const ModeResult fp32 = evaluator.evaluate(QuantMode::Fp32);
@@ -185,14 +185,14 @@ private slots:
             QVERIFY(!layer.integerPath && layer.int4); // per-group int4 runs on the int4 kernel
         ModelEvaluator evaluator4(int4, *m_test, m_labels);
         const ModeResult w4 = evaluator4.evaluate(QuantMode::WeightOnly);
-        qInfo("dynamic %.4f (%.2f dB) int8 weight-only %.2f dB int4 weight-only %.4f (%.2f dB)", *dynamic.accuracy,
-              dynamic.outputSqnr.db, weightOnly.outputSqnr.db, *w4.accuracy, w4.outputSqnr.db);
+        qInfo("dynamic %.4f (%.2f dB) int8 weight-only %.2f dB int4 weight-only %.4f (%.2f dB)",
+              *dynamic.accuracy, dynamic.outputSqnr.db, weightOnly.outputSqnr.db, *w4.accuracy,
+              w4.outputSqnr.db);
         QVERIFY(w4.outputSqnr.db < weightOnly.outputSqnr.db - 12.0); // ~6 dB per bit, 4 bits fewer
         QVERIFY(std::abs(*w4.accuracy - *fp32.accuracy) <= 0.03);
     }
 
-    void sizesPerMode()
-    {
+    void sizesPerMode() {
         // MLP: 50,432 weights and 394 biases.
         QuantizedModel int8(*m_mlp, {});
         QCOMPARE(int8.sizeBytes(QuantMode::Fp32), uint64_t(4 * (50432 + 394)));
@@ -203,11 +203,11 @@ private slots:
         config.weight = int4Groups(32);
         QuantizedModel int4(*m_mlp, config);
         // 4 bits per weight; groups of 32 along the inputs: 256*2 + 128*8 + 10*4 scales.
-        QCOMPARE(int4.sizeBytes(QuantMode::WeightOnly), uint64_t(50432 / 2 + 4 * (512 + 1024 + 40) + 4 * 394));
+        QCOMPARE(int4.sizeBytes(QuantMode::WeightOnly),
+                 uint64_t(50432 / 2 + 4 * (512 + 1024 + 40) + 4 * 394));
     }
 
-    void layerSqnrLocalAndCumulative()
-    {
+    void layerSqnrLocalAndCumulative() {
         QuantizedModel model(*m_mlp, {});
         model.calibrate(*m_calib, 256);
         ModelEvaluator evaluator(model, *m_test, m_labels);
@@ -217,7 +217,8 @@ private slots:
         // Nothing precedes fc1 but the quantized input, so both measures coincide there.
         QCOMPARE(layers[0].local.db, layers[0].cumulative.db);
         for (const auto& layer : layers) {
-            qInfo("%s local %.2f dB cumulative %.2f dB", layer.name.c_str(), layer.local.db, layer.cumulative.db);
+            qInfo("%s local %.2f dB cumulative %.2f dB", layer.name.c_str(), layer.local.db,
+                  layer.cumulative.db);
             QVERIFY(layer.local.db > 25.0);
             QVERIFY(layer.cumulative.db <= layer.local.db + 1.0); // error accumulates (within noise)
         }
@@ -232,8 +233,7 @@ private slots:
             QVERIFY(coarseLayers[l].local.db < layers[l].local.db - 6.0);
     }
 
-    void paramsDocumentReproducesTheModel()
-    {
+    void paramsDocumentReproducesTheModel() {
         QuantizedModel model(*m_mlp, {});
         model.calibrate(*m_calib, 256);
         const QParamsDocument doc = model.document();
@@ -247,7 +247,8 @@ private slots:
         ModelQuantConfig config;
         config.params = QParamsDocument::fromJson(doc.toJson(), "roundtrip.json");
         QuantizedModel again(*m_mlp, config);
-        SampleSet few(m_calib->path(), {64}, std::vector<float>(m_calib->values().begin(), m_calib->values().begin() + 64 * 10));
+        SampleSet few(m_calib->path(), {64},
+                      std::vector<float>(m_calib->values().begin(), m_calib->values().begin() + 64 * 10));
         again.calibrate(few, 256); // explicit scales win over what 10 samples would give
         for (const auto& entry : doc.tensors) {
             if (entry.kind != TensorKind::Activation)
@@ -261,18 +262,19 @@ private slots:
         QCOMPARE(a.at("logits").data, b.at("logits").data);
     }
 
-    void badInput()
-    {
+    void badInput() {
         QuantizedModel model(*m_mlp, {});
         // Static without calibration.
-        QVERIFY_THROWS_EXCEPTION(Error, model.run(QuantMode::Static, {{"input", m_test->batch(0, 1, m_mlp->graph().inputs[0])}}));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, model.run(QuantMode::Static, {{"input", m_test->batch(0, 1, m_mlp->graph().inputs[0])}}));
         // Labels of the wrong length.
         std::vector<int64_t> shortLabels(m_labels.begin(), m_labels.end() - 1);
         try {
             ModelEvaluator evaluator(model, *m_test, shortLabels);
             QFAIL("538 labels for 539 samples were accepted");
         } catch (const Error& error) {
-            QVERIFY2(QString::fromUtf8(error.what()).contains(QLatin1String("538 labels for 539 samples")), error.what());
+            QVERIFY2(QString::fromUtf8(error.what()).contains(QLatin1String("538 labels for 539 samples")),
+                     error.what());
         }
         // Zero samples.
         QVERIFY_THROWS_EXCEPTION(Error, SampleSet("empty.npy", {64}, {}));
@@ -296,8 +298,7 @@ private slots:
         }
     }
 
-    void samplesAndLabelsFromNpz()
-    {
+    void samplesAndLabelsFromNpz() {
         // One archive with x and y: the samples loader takes x, the labels loader y.
         const std::string path = QUANTSCOPE_TEST_DATA "/model/samples_and_labels.npz";
         const SampleSet samples = SampleSet::load(path);
@@ -311,8 +312,7 @@ private slots:
         QCOMPARE(samples.batch(0, 5, m_cnn->graph().inputs[0]).shape, (std::vector<int64_t>{5, 1, 8, 8}));
     }
 
-    void samplesFromCsvAndLabelsColumn()
-    {
+    void samplesFromCsvAndLabelsColumn() {
         QTemporaryDir dir;
         const std::string path = dir.filePath(QStringLiteral("s.csv")).toStdString();
         {
@@ -327,7 +327,7 @@ private slots:
         QCOMPARE(samples.values()[5], 0.8f);
         QCOMPARE(loadLabels(path), (std::vector<int64_t>{3, 0, 2}));
         QCOMPARE(loadLabels(path, "2"), (std::vector<int64_t>{3, 0, 2})); // by index
-        QVERIFY_THROWS_EXCEPTION(Error, loadLabels(path, "0"));            // 4.5 is no class index
+        QVERIFY_THROWS_EXCEPTION(Error, loadLabels(path, "0"));           // 4.5 is no class index
         QVERIFY_THROWS_EXCEPTION(Error, loadLabels(path, "nope"));
     }
 };

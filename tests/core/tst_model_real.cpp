@@ -34,7 +34,9 @@ Tensor loadNpy(const std::string& name) {
 
 // The samples file and PyTorch's outputs of a model family ("resnet", "mobilenet", "masked_mlp").
 std::string samplesOf(const std::string& family) {
-    return family == "masked_mlp" ? "masked_mlp_inputs.npz" : "images.npy";
+    if (family == "masked_mlp" || family == "encoder")
+        return family + "_inputs.npz";
+    return "images.npy";
 }
 
 struct Loaded {
@@ -82,8 +84,8 @@ void addRunnableModels() {
     QTest::addColumn<QString>("family");
     QTest::addColumn<QString>("variant");
     QTest::addColumn<int>("fixedBatch"); // 0 = dynamic
-    for (const char* family : {"resnet", "mobilenet", "masked_mlp"}) {
-        for (const char* opset : {"op11", "op13", "op17"}) {
+    for (const char* family : {"resnet", "mobilenet", "masked_mlp", "encoder"}) {
+        for (const char* opset : {"op9", "op11", "op13", "op17"}) {
             for (const auto& [tag, batch] : {std::pair{"b1", 1}, std::pair{"b4", 4}, std::pair{"dyn", 0}}) {
                 const std::string variant = std::string(opset) + "_" + tag;
                 QTest::newRow((std::string(family) + "_" + variant).c_str())
@@ -363,7 +365,7 @@ private slots:
         // Inputs declaring different fixed batches.
         Graph graph;
         graph.path = "two_batches.onnx";
-        graph.inputs = {{"a", {4, 2}, true, 1}, {"b", {2, 2}, true, 1}};
+        graph.inputs = {{"a", {4, 2}, true, DType::F32}, {"b", {2, 2}, true, DType::F32}};
         message = messageOf([&] { BatchPlan(graph, 256); });
         QVERIFY2(message.find("'a'") != std::string::npos && message.find("'b'") != std::string::npos,
                  message.c_str());

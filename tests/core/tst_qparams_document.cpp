@@ -38,7 +38,8 @@ private slots:
 
         QParamsDocument document;
         document.source = FileReference{"model.safetensors", "abc", 123, std::nullopt};
-        document.tensors.push_back({tensor.name(), TensorKind::Weight, tensor.shape(), spec, analysis.params, analysis.metrics});
+        document.tensors.push_back(
+            {tensor.name(), TensorKind::Weight, tensor.shape(), spec, analysis.params, analysis.metrics});
         const std::string json = document.toJson();
         const QParamsDocument back = QParamsDocument::fromJson(json, "p.json");
 
@@ -68,13 +69,18 @@ private slots:
     void documentFields() {
         QParamsDocument document;
         QuantSpec spec;
-        document.tensors.push_back({"x", TensorKind::Activation, {4}, spec, QParams{{-1.f}, {1.f}, {0.5f}, {3}, -128, 127},
+        document.tensors.push_back({"x",
+                                    TensorKind::Activation,
+                                    {4},
+                                    spec,
+                                    QParams{{-1.f}, {1.f}, {0.5f}, {3}, -128, 127},
                                     MetricsAccumulator(256).finish()});
         const std::string json = document.toJson();
-        for (const char* expected : {"\"format\": \"quantscope-qparams\"", "\"version\": 1", "\"calibration\": null",
-                                     "\"kind\": \"activation\"", "\"dtype\": \"int8\"", "\"qmin\": -128", "\"axis\": null",
-                                     "\"group_size\": null", "\"method\": \"minmax\"", "\"sqnr_db\": null",
-                                     "\"sqnr_note\": \"zero signal\"", "\"zero_point\": [\n        3\n      ]"})
+        for (const char* expected :
+             {"\"format\": \"quantscope-qparams\"", "\"version\": 1", "\"calibration\": null",
+              "\"kind\": \"activation\"", "\"dtype\": \"int8\"", "\"qmin\": -128", "\"axis\": null",
+              "\"group_size\": null", "\"method\": \"minmax\"", "\"sqnr_db\": null",
+              "\"sqnr_note\": \"zero signal\"", "\"zero_point\": [\n        3\n      ]"})
             QVERIFY2(json.find(expected) != std::string::npos, expected);
     }
 
@@ -84,22 +90,28 @@ private slots:
         QTest::newRow("not json") << QStringLiteral("{nope") << QStringLiteral("p.json: not valid JSON");
         QTest::newRow("wrong format") << QStringLiteral(R"({"format":"other","version":1})")
                                       << QStringLiteral("not a quantscope-qparams document");
-        QTest::newRow("version") << QStringLiteral(R"({"format":"quantscope-qparams","version":2,"tensors":[]})")
+        QTest::newRow("version") << QStringLiteral(
+                                        R"({"format":"quantscope-qparams","version":2,"tensors":[]})")
                                  << QStringLiteral("version");
         QTest::newRow("bad dtype")
-            << QStringLiteral(R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int17"}]})")
+            << QStringLiteral(
+                   R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int17"}]})")
             << QStringLiteral("tensors[0] 'w': --dtype: bit width 17");
         QTest::newRow("length mismatch")
-            << QStringLiteral(R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","scale":[1,2],"zero_point":[0]}]})")
+            << QStringLiteral(
+                   R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","scale":[1,2],"zero_point":[0]}]})")
             << QStringLiteral("'zero_point' has 1 entries but 'scale' has 2");
         QTest::newRow("negative scale")
-            << QStringLiteral(R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","scale":[-1],"zero_point":[0]}]})")
+            << QStringLiteral(
+                   R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","scale":[-1],"zero_point":[0]}]})")
             << QStringLiteral("positive finite");
         QTest::newRow("qmin disagrees")
-            << QStringLiteral(R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","qmin":-127}]})")
+            << QStringLiteral(
+                   R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","qmin":-127}]})")
             << QStringLiteral("field 'qmin' is -127");
         QTest::newRow("percentile")
-            << QStringLiteral(R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","calib":{"method":"percentile","percentile":101}}]})")
+            << QStringLiteral(
+                   R"({"format":"quantscope-qparams","version":1,"tensors":[{"name":"w","dtype":"int8","calib":{"method":"percentile","percentile":101}}]})")
             << QStringLiteral("percentile 101 is out of range");
     }
 
@@ -123,7 +135,8 @@ private slots:
         std::string text;
         std::getline(in, text);
         QCOMPARE(QString::fromStdString(text), QStringLiteral("second"));
-        QVERIFY_THROWS_EXCEPTION(Error, writeFileAtomically(dir.filePath(QStringLiteral("missing/out.json")).toStdString(), "x"));
+        QVERIFY_THROWS_EXCEPTION(
+            Error, writeFileAtomically(dir.filePath(QStringLiteral("missing/out.json")).toStdString(), "x"));
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files), QStringList{QStringLiteral("out.json")});
     }
 

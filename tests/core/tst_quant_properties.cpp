@@ -1,10 +1,10 @@
 // Properties every quantization result must have, checked on random tensors of several
 // distributions and on degenerate ones.
 #include "quantscope/Error.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/BlockLayout.h"
 #include "quantscope/quant/FloatCodes.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include <QtTest>
@@ -68,7 +68,8 @@ QString describe(const QuantSpec& spec) {
 // torch keeps zero point 128 for symmetric quint8 even with reduce_range ([0, 127]): zero is then
 // not representable. We reproduce that on purpose, so the property does not hold there.
 bool isTorchReducedUint8Symmetric(const QuantSpec& spec) {
-    return spec.format.bits == 8 && !spec.format.isSigned && spec.scheme == Scheme::Symmetric && spec.reduceRange;
+    return spec.format.bits == 8 && !spec.format.isSigned && spec.scheme == Scheme::Symmetric &&
+           spec.reduceRange;
 }
 
 } // namespace
@@ -97,7 +98,8 @@ private slots:
             const float scale = result.params.scale[0];
             const int32_t zp = result.params.zeroPoint[0];
             const int64_t qmin = spec.qmin(), qmax = spec.qmax();
-            const IntegerQuantizer quantizer(scale, zp, static_cast<int32_t>(qmin), static_cast<int32_t>(qmax));
+            const IntegerQuantizer quantizer(scale, zp, static_cast<int32_t>(qmin),
+                                             static_cast<int32_t>(qmax));
 
             if (!isTorchReducedUint8Symmetric(spec)) {
                 QVERIFY2(quantizer.dequantize(quantizer.quantize(0.0f)) == 0.0f, qPrintable(describe(spec)));
@@ -117,7 +119,8 @@ private slots:
                 }
             }
             // Min-max calibration clips at most the half step lost to the zero point's rounding.
-            if (!isTorchReducedUint8Symmetric(spec) && !(spec.scheme == Scheme::Symmetric && !spec.format.isSigned))
+            if (!isTorchReducedUint8Symmetric(spec) &&
+                !(spec.scheme == Scheme::Symmetric && !spec.format.isSigned))
                 QVERIFY2(result.metrics.maxAbsError <= scale * (1 + 1e-5), qPrintable(describe(spec)));
 
             // Fake quantization is idempotent: quantizing x̂ with the same parameters gives x̂.
@@ -147,7 +150,8 @@ private slots:
                 options.keepIntegers = true;
                 const TensorAnalysis perChannel = analyzeTensor(tensor, spec, options);
                 const BlockLayout layout(shape, spec);
-                QCOMPARE(static_cast<int64_t>(perChannel.params.blockCount()), shape[static_cast<std::size_t>(axis)]);
+                QCOMPARE(static_cast<int64_t>(perChannel.params.blockCount()),
+                         shape[static_cast<std::size_t>(axis)]);
                 for (int64_t channel = 0; channel < layout.blockCount(); ++channel) {
                     std::vector<float> slice;
                     std::vector<int32_t> expected;
@@ -159,10 +163,12 @@ private slots:
                     QuantSpec tensorSpec = spec;
                     tensorSpec.granularity = Granularity::Tensor;
                     const auto count = static_cast<int64_t>(slice.size());
-                    const TensorAnalysis single =
-                        analyzeTensor(Tensor("s", {count}, slice), tensorSpec, AnalysisOptions{true, false, false, {}, {}});
-                    QCOMPARE(single.params.scale[0], perChannel.params.scale[static_cast<std::size_t>(channel)]);
-                    QCOMPARE(single.params.zeroPoint[0], perChannel.params.zeroPoint[static_cast<std::size_t>(channel)]);
+                    const TensorAnalysis single = analyzeTensor(Tensor("s", {count}, slice), tensorSpec,
+                                                                AnalysisOptions{true, false, false, {}, {}});
+                    QCOMPARE(single.params.scale[0],
+                             perChannel.params.scale[static_cast<std::size_t>(channel)]);
+                    QCOMPARE(single.params.zeroPoint[0],
+                             perChannel.params.zeroPoint[static_cast<std::size_t>(channel)]);
                     QCOMPARE(single.integers, expected);
                 }
             }
@@ -209,10 +215,12 @@ private slots:
             // Uniform data over the whole range: signal power 1/3, noise step^2 / 12 with
             // step = 2 / (2^b - 1), so SQNR = 20 log10(2^b - 1), about 6.02 dB per bit.
             const double expected = 20.0 * std::log10(std::ldexp(1.0, bits) - 1.0);
-            QVERIFY2(std::fabs(sqnr - expected) < 0.2,
-                     qPrintable(QStringLiteral("%1 bits: %2 dB, expected %3").arg(bits).arg(sqnr).arg(expected)));
+            QVERIFY2(
+                std::fabs(sqnr - expected) < 0.2,
+                qPrintable(QStringLiteral("%1 bits: %2 dB, expected %3").arg(bits).arg(sqnr).arg(expected)));
             if (bits > 5)
-                QVERIFY2(std::fabs(sqnr - previous - 6.02) < 0.2, qPrintable(QStringLiteral("%1 bits").arg(bits)));
+                QVERIFY2(std::fabs(sqnr - previous - 6.02) < 0.2,
+                         qPrintable(QStringLiteral("%1 bits").arg(bits)));
             previous = sqnr;
         }
     }
@@ -245,15 +253,16 @@ private slots:
             const ErrorMetrics& m = result.metrics;
             QCOMPARE(m.nonfinite, nonfinite);
             QCOMPARE(m.count, count - nonfinite);
-            for (double metric : {m.mse, m.rmse, m.meanAbsError, m.maxAbsError, m.cosine, m.clippedFraction, m.clipMse,
-                                  m.roundMse})
+            for (double metric : {m.mse, m.rmse, m.meanAbsError, m.maxAbsError, m.cosine, m.clippedFraction,
+                                  m.clipMse, m.roundMse})
                 QVERIFY2(std::isfinite(metric), qPrintable(describe(spec)));
             QVERIFY(std::isfinite(m.sqnrDb) != !m.sqnrNote.empty());
             for (float xhat : result.dequantized)
                 QVERIFY(std::isfinite(xhat));
         }
         // The range of the finite values only.
-        const TensorAnalysis minmax = analyzeTensor(Tensor("d", {count}, values), integerSpec(8, true, Scheme::Affine));
+        const TensorAnalysis minmax =
+            analyzeTensor(Tensor("d", {count}, values), integerSpec(8, true, Scheme::Affine));
         if (count == 6) {
             QCOMPARE(minmax.params.min[0], -2.0f);
             QCOMPARE(minmax.params.max[0], 1.0f);
@@ -261,14 +270,15 @@ private slots:
     }
 
     void zeroSignalAndExactAreNamed() {
-        const TensorAnalysis zeros = analyzeTensor(Tensor("z", {8}, std::vector<float>(8, 0.0f)), QuantSpec{});
+        const TensorAnalysis zeros =
+            analyzeTensor(Tensor("z", {8}, std::vector<float>(8, 0.0f)), QuantSpec{});
         QCOMPARE(QString::fromStdString(zeros.metrics.sqnrNote), QStringLiteral("zero signal"));
         QVERIFY(std::isnan(zeros.metrics.sqnrDb));
         // Values on the grid of a given scale quantize exactly.
         AnalysisOptions options;
         options.fixedParams = QParams{{0.0f}, {0.0f}, {0.25f}, {0}, -128, 127};
-        const TensorAnalysis exact =
-            analyzeTensor(Tensor("e", {4}, {-1.0f, 0.0f, 0.5f, 1.0f}), integerSpec(8, true, Scheme::Affine), options);
+        const TensorAnalysis exact = analyzeTensor(Tensor("e", {4}, {-1.0f, 0.0f, 0.5f, 1.0f}),
+                                                   integerSpec(8, true, Scheme::Affine), options);
         QCOMPARE(exact.metrics.levelsUsed, int64_t{4});
         QCOMPARE(exact.metrics.mse, 0.0);
         QCOMPARE(QString::fromStdString(exact.metrics.sqnrNote), QStringLiteral("exact"));
@@ -317,9 +327,9 @@ private slots:
 
     void floatFormats() {
         uint32_t code = 0;
-        QCOMPARE(roundToFp16(1.0f + 1.0f / 2048, code), 1.0f);         // tie to even
+        QCOMPARE(roundToFp16(1.0f + 1.0f / 2048, code), 1.0f); // tie to even
         QCOMPARE(roundToFp16(1.0f + 3.0f / 2048, code), 1.0f + 2.0f / 1024);
-        QCOMPARE(roundToFp16(1e6f, code), 65504.0f);                    // saturates
+        QCOMPARE(roundToFp16(1e6f, code), 65504.0f); // saturates
         QCOMPARE(code, 0x7BFFu);
         QCOMPARE(roundToFp16(-2.0f, code), -2.0f);
         QCOMPARE(code, 0xC000u);
@@ -344,7 +354,8 @@ private slots:
         fp8.scheme = Scheme::Symmetric;
         AnalysisOptions options;
         options.keepDequantized = true;
-        const TensorAnalysis result = analyzeTensor(Tensor("f", {4}, {-3.5f, 0.0f, 0.1f, 7.0f}), fp8, options);
+        const TensorAnalysis result =
+            analyzeTensor(Tensor("f", {4}, {-3.5f, 0.0f, 0.1f, 7.0f}), fp8, options);
         QCOMPARE(result.params.scale[0], 7.0f / 448.0f);
         QCOMPARE(result.dequantized[3], 7.0f);
         QCOMPARE(result.dequantized[0], -3.5f);
@@ -355,7 +366,8 @@ private slots:
         nf4.scheme = Scheme::Symmetric;
         nf4.granularity = Granularity::Group;
         nf4.groupSize = 2;
-        const TensorAnalysis grouped = analyzeTensor(Tensor("n", {4}, {-2.0f, 1.0f, 0.5f, 0.25f}), nf4, options);
+        const TensorAnalysis grouped =
+            analyzeTensor(Tensor("n", {4}, {-2.0f, 1.0f, 0.5f, 0.25f}), nf4, options);
         QCOMPARE(grouped.params.scale, (std::vector<float>{2.0f, 0.5f}));
         QCOMPARE(grouped.dequantized[0], -2.0f);
         QCOMPARE(grouped.dequantized[2], 0.5f);
@@ -397,7 +409,8 @@ private slots:
         spec = QuantSpec{};
         spec.granularity = Granularity::Channel;
         spec.axis = 2;
-        QVERIFY(expectError(spec, {4, 5}, "--axis: axis 2 is past the rank of a tensor of shape [4, 5] (allowed: 0..1)"));
+        QVERIFY(expectError(spec, {4, 5},
+                            "--axis: axis 2 is past the rank of a tensor of shape [4, 5] (allowed: 0..1)"));
         spec = QuantSpec{};
         spec.percentile = 0.0;
         QVERIFY(expectError(spec, {4}, "--percentile: percentile 0 is out of range"));

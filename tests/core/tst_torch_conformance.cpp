@@ -12,10 +12,10 @@
 // than torch's, so the range may differ by rounding; we require each end within one histogram bin
 // ((max - min) / 2048) of torch's, and scale and zero point to follow from it. With several
 // batches the combined histogram must match torch's within 1e-4 per bin.
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/calib/HistogramObserver.h"
 #include "quantscope/calib/Observer.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include <QFile>

@@ -2,8 +2,8 @@
 
 // Exports the window's parameters through File ▸ Export's code path and reads the file back.
 
-#include "window/MainWindow.h"
 #include "session/ParamsExchange.h"
+#include "window/MainWindow.h"
 
 #include "quantscope/export/QParamsDocument.h"
 

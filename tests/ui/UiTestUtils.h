@@ -34,7 +34,8 @@ inline bool writeSafetensors(const QString& path, const std::vector<NamedTensor>
             shape += (d ? "," : "") + std::to_string(t.shape[d]);
         const uint64_t bytes = t.values.size() * sizeof(float);
         header += (i ? "," : "") + std::string("\"") + t.name + "\":{\"dtype\":\"F32\",\"shape\":[" + shape +
-                  "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) + "]}";
+                  "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + bytes) +
+                  "]}";
         offset += bytes;
     }
     header += "}";
@@ -49,12 +50,14 @@ inline bool writeSafetensors(const QString& path, const std::vector<NamedTensor>
     file.write(lengthBytes, 8);
     file.write(header.data(), static_cast<qint64>(header.size()));
     for (const auto& t : tensors)
-        file.write(reinterpret_cast<const char*>(t.values.data()), static_cast<qint64>(t.values.size() * sizeof(float)));
+        file.write(reinterpret_cast<const char*>(t.values.data()),
+                   static_cast<qint64>(t.values.size() * sizeof(float)));
     return file.error() == QFile::NoError;
 }
 
 // Normally distributed values with a few large outliers (what real weights look like).
-inline std::vector<float> gaussianWithOutliers(std::size_t count, float sigma, uint32_t seed, int outliers = 4) {
+inline std::vector<float> gaussianWithOutliers(std::size_t count, float sigma, uint32_t seed,
+                                               int outliers = 4) {
     std::mt19937 generator(seed);
     std::normal_distribution<float> normal(0.0f, sigma);
     std::vector<float> values(count);

@@ -7,20 +7,20 @@
 
 #include "CliRunner.h"
 
-#include "session/AnalysisController.h"
-#include "views/CompareView.h"
-#include "views/DistributionPlot.h"
 #include "learn/LearnMappingPage.h"
 #include "learn/LearnView.h"
-#include "window/MainWindow.h"
+#include "session/AnalysisController.h"
 #include "session/ModelComparison.h"
-#include "views/ModelView.h"
 #include "session/ParamsExchange.h"
 #include "session/Session.h"
+#include "views/CompareView.h"
+#include "views/DistributionPlot.h"
+#include "views/ModelView.h"
 #include "widgets/SettingsPanel.h"
 #include "widgets/TensorBrowser.h"
 #include "widgets/TensorFilterProxy.h"
 #include "widgets/TensorTableModel.h"
+#include "window/MainWindow.h"
 
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/model/OnnxGraphLoader.h"
@@ -30,11 +30,10 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDropEvent>
-#include <QMimeData>
-#include <QUrl>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMimeData>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSlider>
@@ -43,6 +42,7 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 #include <array>
 
@@ -57,10 +57,12 @@ const std::string kDemo = QUANTSCOPE_SOURCE_DIR "/resources/demo/";
 // Opens the demo and waits for the activations and the first comparison.
 bool openDemoAndWait(MainWindow& window) {
     window.openDemo();
-    return QTest::qWaitFor([&] {
-        return window.session()->hasFile() && window.session()->activationCount() > 0 &&
-               !window.comparison()->isBusy() && window.comparison()->report();
-    }, 180000);
+    return QTest::qWaitFor(
+        [&] {
+            return window.session()->hasFile() && window.session()->activationCount() > 0 &&
+                   !window.comparison()->isBusy() && window.comparison()->report();
+        },
+        180000);
 }
 
 const ModeResult& modeOf(const ModelReport& report, QuantMode mode) {
@@ -91,7 +93,8 @@ private slots:
         QCOMPARE(window.comparison()->samplesCaptured(), int64_t(1258));
         const int first = session->weightCount();
         QCOMPARE(session->info(first).shape, (std::vector<int64_t>{1258, 64})); // the model input
-        QCOMPARE(session->info(session->tensorCount() - 1).shape, (std::vector<int64_t>{1258, 10})); // the logits
+        QCOMPARE(session->info(session->tensorCount() - 1).shape,
+                 (std::vector<int64_t>{1258, 10})); // the logits
         QVERIFY(session->isActivation(first));
         QVERIFY(!session->isActivation(first - 1));
         QCOMPARE(session->source(first), session->activations());
@@ -102,11 +105,13 @@ private slots:
         QCOMPARE(model->index(first, TensorTableModel::Kind).data().toString(), QStringLiteral("activation"));
         QCOMPARE(model->index(0, TensorTableModel::Kind).data().toString(), QStringLiteral("weight"));
         // Every activation gets its SQNR and clipped share like a weight.
-        QTRY_VERIFY_WITH_TIMEOUT(model->index(session->tensorCount() - 1, TensorTableModel::Sqnr).data().isValid(), 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            model->index(session->tensorCount() - 1, TensorTableModel::Sqnr).data().isValid(), 60000);
         browser->kindFilter()->setCurrentIndex(2);
         QCOMPARE(browser->proxy()->rowCount(), 6);
         for (int row = 0; row < browser->proxy()->rowCount(); ++row)
-            QCOMPARE(browser->proxy()->index(row, TensorTableModel::Kind).data().toString(), QStringLiteral("activation"));
+            QCOMPARE(browser->proxy()->index(row, TensorTableModel::Kind).data().toString(),
+                     QStringLiteral("activation"));
         browser->kindFilter()->setCurrentIndex(1);
         QCOMPARE(browser->proxy()->rowCount(), 6);
         browser->kindFilter()->setCurrentIndex(0);
@@ -136,7 +141,8 @@ private slots:
         Session* session = window.session();
         const int relu = session->rowOf(QStringLiteral("fc1_relu"), TensorKind::Activation);
         session->setCurrentRow(relu);
-        QTRY_VERIFY_WITH_TIMEOUT(session->result(relu) != nullptr && window.controller()->preview().valid, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(session->result(relu) != nullptr && window.controller()->preview().valid,
+                                 30000);
         // The context menu's "Walk x through quantization" on the histogram.
         emit window.distributionPlot()->valueWalkRequested(1.25);
         QCOMPARE(window.views()->currentIndex(), int(MainWindow::Learn));
@@ -207,8 +213,10 @@ private slots:
         QVERIFY(after.activationSettings.startsWith(QStringLiteral("int3")));
         const double staticBefore = modeOf(before, QuantMode::Static).outputSqnr.db;
         const double staticAfter = modeOf(after, QuantMode::Static).outputSqnr.db;
-        QVERIFY2(staticAfter < staticBefore - 15.0, qPrintable(QStringLiteral("%1 -> %2 dB").arg(staticBefore).arg(staticAfter)));
-        QCOMPARE(modeOf(after, QuantMode::WeightOnly).outputSqnr.db, modeOf(before, QuantMode::WeightOnly).outputSqnr.db);
+        QVERIFY2(staticAfter < staticBefore - 15.0,
+                 qPrintable(QStringLiteral("%1 -> %2 dB").arg(staticBefore).arg(staticAfter)));
+        QCOMPARE(modeOf(after, QuantMode::WeightOnly).outputSqnr.db,
+                 modeOf(before, QuantMode::WeightOnly).outputSqnr.db);
 
         // One undo step takes every activation back to int8.
         session->undoStack()->undo();
@@ -226,7 +234,8 @@ private slots:
         // Clip the logits by hand and quantize the first hidden activation to 6 bits, percentile.
         const int logits = session->tensorCount() - 1;
         QuantSpec manual;
-        session->changeSettings({logits}, TensorSettings{manual, Range{-12.0f, 9.0f}}, QStringLiteral("clip logits"));
+        session->changeSettings({logits}, TensorSettings{manual, Range{-12.0f, 9.0f}},
+                                QStringLiteral("clip logits"));
         QuantSpec hidden;
         hidden.format = QuantFormat::integer(6, false);
         hidden.calib = CalibMethod::Percentile;
@@ -247,12 +256,13 @@ private slots:
         QCOMPARE(logitsEntry.params->scale, computeQParams(range, manual).scale);
 
         // The CLI, given the export, evaluates static mode exactly as the app did.
-        const CliRun run = runCli({QStringLiteral("eval"), QString::fromStdString(kDemo + "digits_mlp.onnx"),
-                                   QStringLiteral("--samples"), QString::fromStdString(kDemo + "digits_test.npy"),
-                                   QStringLiteral("--labels"), QString::fromStdString(kDemo + "digits_test_labels.npy"),
-                                   QStringLiteral("--calib-samples"), QString::fromStdString(kDemo + "digits_calib.npy"),
-                                   QStringLiteral("--params"), path, QStringLiteral("--mode"), QStringLiteral("static"),
-                                   QStringLiteral("--json"), QStringLiteral("-")});
+        const CliRun run =
+            runCli({QStringLiteral("eval"), QString::fromStdString(kDemo + "digits_mlp.onnx"),
+                    QStringLiteral("--samples"), QString::fromStdString(kDemo + "digits_test.npy"),
+                    QStringLiteral("--labels"), QString::fromStdString(kDemo + "digits_test_labels.npy"),
+                    QStringLiteral("--calib-samples"), QString::fromStdString(kDemo + "digits_calib.npy"),
+                    QStringLiteral("--params"), path, QStringLiteral("--mode"), QStringLiteral("static"),
+                    QStringLiteral("--json"), QStringLiteral("-")});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
         const QJsonArray results = json.value(QStringLiteral("results")).toArray();
@@ -263,7 +273,8 @@ private slots:
         QVERIFY(!cliStatic.isEmpty());
         const ModeResult& appStatic = modeOf(report, QuantMode::Static);
         QCOMPARE(cliStatic.value(QStringLiteral("accuracy")).toDouble(), *appStatic.accuracy);
-        QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) < 1e-6);
+        QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) <
+                1e-6);
         QVERIFY(appStatic.outputSqnr.db < modeOf(report, QuantMode::WeightOnly).outputSqnr.db);
 
         // Import restores the activations' settings: the hand-set clip and the 6-bit percentile.
@@ -277,7 +288,8 @@ private slots:
         QVERIFY(imported.wait(30000));
         QCOMPARE(imported[0][1].toInt(), session->tensorCount());
         for (int row = 0; row < session->tensorCount(); ++row)
-            QVERIFY2(session->settings(row) == chosen[static_cast<std::size_t>(row)], qPrintable(session->tensorName(row)));
+            QVERIFY2(session->settings(row) == chosen[static_cast<std::size_t>(row)],
+                     qPrintable(session->tensorName(row)));
     }
 
     void budgetKeepsTheFirstSamplesAndStaticCalibratesOnAll() {
@@ -294,7 +306,8 @@ private slots:
         QCOMPARE(session->info(session->weightCount()).shape, (std::vector<int64_t>{256, 64}));
         auto* compare = qobject_cast<CompareView*>(window.views()->widget(MainWindow::Compare));
         QVERIFY(compare);
-        QVERIFY2(compare->statusText().contains(QStringLiteral("first 256 of 1258")), qPrintable(compare->statusText()));
+        QVERIFY2(compare->statusText().contains(QStringLiteral("first 256 of 1258")),
+                 qPrintable(compare->statusText()));
         // Static mode calibrated on all 1258 samples, as with the whole capture (min/max: the same ranges).
         QCOMPARE(modeOf(*window.comparison()->report(), QuantMode::Static).outputSqnr.db, fullStatic);
     }
@@ -319,15 +332,18 @@ private slots:
         // Samples dropped next run it: the CNN's 8 activations join its 6 weights.
         QMimeData samplesMime;
         samplesMime.setUrls({QUrl::fromLocalFile(samples)});
-        QDragEnterEvent samplesEnter(QPoint(10, 10), Qt::CopyAction, &samplesMime, Qt::LeftButton, Qt::NoModifier);
+        QDragEnterEvent samplesEnter(QPoint(10, 10), Qt::CopyAction, &samplesMime, Qt::LeftButton,
+                                     Qt::NoModifier);
         QApplication::sendEvent(&window, &samplesEnter);
         QDropEvent samplesDrop(QPointF(10, 10), Qt::CopyAction, &samplesMime, Qt::LeftButton, Qt::NoModifier);
         QApplication::sendEvent(&window, &samplesDrop);
         QVERIFY(window.comparison()->setup().has_value());
         QCOMPARE(window.comparison()->setup()->samples, samples);
-        QVERIFY(QTest::qWaitFor([&] { return !window.comparison()->isBusy() && window.comparison()->report(); }, 120000));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !window.comparison()->isBusy() && window.comparison()->report(); }, 120000));
         QCOMPARE(window.session()->activationCount(), 8);
-        QCOMPARE(window.session()->info(window.session()->weightCount()).shape, (std::vector<int64_t>{539, 1, 8, 8}));
+        QCOMPARE(window.session()->info(window.session()->weightCount()).shape,
+                 (std::vector<int64_t>{539, 1, 8, 8}));
         QCOMPARE(window.session()->filePath(), onnx); // the samples did not replace the weights
         QVERIFY(!window.comparison()->report()->modes.front().accuracy.has_value()); // no labels given
     }
@@ -339,8 +355,10 @@ private slots:
         window.openPaths({onnx, QString::fromStdString(kDemo + "digits_test.npy"),
                           QString::fromStdString(kDemo + "digits_test_labels.npy")});
         QVERIFY(window.comparison()->setup().has_value());
-        QCOMPARE(window.comparison()->setup()->labels, QString::fromStdString(kDemo + "digits_test_labels.npy"));
-        QVERIFY(QTest::qWaitFor([&] { return !window.comparison()->isBusy() && window.comparison()->report(); }, 120000));
+        QCOMPARE(window.comparison()->setup()->labels,
+                 QString::fromStdString(kDemo + "digits_test_labels.npy"));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !window.comparison()->isBusy() && window.comparison()->report(); }, 120000));
         QVERIFY(window.comparison()->report()->modes.front().accuracy.has_value());
         QCOMPARE(window.session()->activationCount(), 6);
 
@@ -353,7 +371,8 @@ private slots:
         QSignalSpy errors(&window, &MainWindow::errorShown);
         window.openModel(onnx, wrong);
         QVERIFY(errors.wait(60000));
-        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("input")), qPrintable(errors[0][0].toString()));
+        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("input")),
+                 qPrintable(errors[0][0].toString()));
         QCOMPARE(window.session()->activationCount(), 0);
         QCOMPARE(window.session()->weightCount(), 6);
     }

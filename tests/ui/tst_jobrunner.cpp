@@ -24,15 +24,16 @@ private slots:
         QSignalSpy finished(&runner, &JobRunner::finished);
         QSignalSpy idle(&runner, &JobRunner::idle);
         Qt::HANDLE workerThread = nullptr;
-        const int id = runner.start(QStringLiteral("a"), QStringLiteral("sum"), [&](const ProgressCallback& report) {
-            workerThread = QThread::currentThreadId();
-            long long sum = 0;
-            for (int i = 1; i <= 100; ++i) {
-                sum += i;
-                reportProgress(report, Stage::Statistics, i / 100.0);
-            }
-            return QVariant(sum);
-        });
+        const int id =
+            runner.start(QStringLiteral("a"), QStringLiteral("sum"), [&](const ProgressCallback& report) {
+                workerThread = QThread::currentThreadId();
+                long long sum = 0;
+                for (int i = 1; i <= 100; ++i) {
+                    sum += i;
+                    reportProgress(report, Stage::Statistics, i / 100.0);
+                }
+                return QVariant(sum);
+            });
         QVERIFY(runner.isRunning(id));
         QVERIFY(finished.wait(10000));
         QCOMPARE(finished.size(), 1);
@@ -58,15 +59,16 @@ private slots:
         QSignalSpy finished(&runner, &JobRunner::finished);
         QSemaphore running;
         std::atomic<int> iterations{0};
-        const int id = runner.start(QString(), QStringLiteral("endless"), [&](const ProgressCallback& report) {
-            running.release();
-            for (;;) {
-                ++iterations;
-                reportProgress(report, Stage::Statistics, 0.5); // throws Cancelled once cancelled
-                QThread::usleep(100);
-            }
-            return QVariant();
-        });
+        const int id =
+            runner.start(QString(), QStringLiteral("endless"), [&](const ProgressCallback& report) {
+                running.release();
+                for (;;) {
+                    ++iterations;
+                    reportProgress(report, Stage::Statistics, 0.5); // throws Cancelled once cancelled
+                    QThread::usleep(100);
+                }
+                return QVariant();
+            });
         QVERIFY(running.tryAcquire(1, 10000));
         runner.cancel(id);
         QVERIFY(cancelled.wait(10000));
@@ -84,14 +86,16 @@ private slots:
         QSemaphore started;
         QSemaphore release;
         // The old job ignores cancellation (it never asks), so it really does finish late.
-        const int old = runner.start(QStringLiteral("tensor"), QStringLiteral("old"), [&](const ProgressCallback&) {
-            started.release();
-            release.acquire();
-            return QVariant(QStringLiteral("old result"));
-        });
+        const int old =
+            runner.start(QStringLiteral("tensor"), QStringLiteral("old"), [&](const ProgressCallback&) {
+                started.release();
+                release.acquire();
+                return QVariant(QStringLiteral("old result"));
+            });
         QVERIFY(started.tryAcquire(1, 10000));
-        const int newer = runner.start(QStringLiteral("tensor"), QStringLiteral("new"),
-                                       [](const ProgressCallback&) { return QVariant(QStringLiteral("new result")); });
+        const int newer =
+            runner.start(QStringLiteral("tensor"), QStringLiteral("new"),
+                         [](const ProgressCallback&) { return QVariant(QStringLiteral("new result")); });
         QVERIFY(finished.wait(10000));
         QCOMPARE(finished.size(), 1);
         QCOMPARE(finished[0][0].toInt(), newer);
@@ -117,11 +121,13 @@ private slots:
                 gate.acquire();
                 return QVariant();
             });
-        const int old = runner.start(QStringLiteral("x"), QStringLiteral("old"), [&](const ProgressCallback&) {
-            ++ran;
-            return QVariant(1);
-        });
-        const int newer = runner.start(QStringLiteral("x"), QStringLiteral("new"), [](const ProgressCallback&) { return QVariant(2); });
+        const int old =
+            runner.start(QStringLiteral("x"), QStringLiteral("old"), [&](const ProgressCallback&) {
+                ++ran;
+                return QVariant(1);
+            });
+        const int newer = runner.start(QStringLiteral("x"), QStringLiteral("new"),
+                                       [](const ProgressCallback&) { return QVariant(2); });
         gate.release(threads);
         QTRY_COMPARE_WITH_TIMEOUT(dropped.size(), 1, 10000);
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), threads + 1, 10000);
@@ -134,21 +140,25 @@ private slots:
     void otherChannelsAreIndependent() {
         JobRunner runner;
         QSignalSpy finished(&runner, &JobRunner::finished);
-        runner.start(QStringLiteral("a"), QStringLiteral("a"), [](const ProgressCallback&) { return QVariant(1); });
-        runner.start(QStringLiteral("b"), QStringLiteral("b"), [](const ProgressCallback&) { return QVariant(2); });
+        runner.start(QStringLiteral("a"), QStringLiteral("a"),
+                     [](const ProgressCallback&) { return QVariant(1); });
+        runner.start(QStringLiteral("b"), QStringLiteral("b"),
+                     [](const ProgressCallback&) { return QVariant(2); });
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10000);
     }
 
     void failureCarriesTheCoreMessage() {
         JobRunner runner;
         QSignalSpy failed(&runner, &JobRunner::failed);
-        const int id = runner.start(QString(), QStringLiteral("bad"), [](const ProgressCallback&) -> QVariant {
-            throw Error("model.safetensors", "header length 99999 is past the end of the 12-byte file");
-        });
+        const int id =
+            runner.start(QString(), QStringLiteral("bad"), [](const ProgressCallback&) -> QVariant {
+                throw Error("model.safetensors", "header length 99999 is past the end of the 12-byte file");
+            });
         QVERIFY(failed.wait(10000));
         QCOMPARE(failed[0][0].toInt(), id);
-        QCOMPARE(failed[0][1].toString(),
-                 QStringLiteral("model.safetensors: header length 99999 is past the end of the 12-byte file"));
+        QCOMPARE(
+            failed[0][1].toString(),
+            QStringLiteral("model.safetensors: header length 99999 is past the end of the 12-byte file"));
     }
 };
 

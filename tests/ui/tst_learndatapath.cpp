@@ -36,7 +36,7 @@ LearnDatapath::Request demoRequest(int layer, int sample, int output, bool affin
 
 class TestLearnDatapath : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void stepsEqualTheKernel_data() {
         QTest::addColumn<int>("layer");
         QTest::addColumn<int>("sample");

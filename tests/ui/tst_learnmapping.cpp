@@ -3,16 +3,16 @@
 // analyzeTensor run directly.
 #include "ui/UiTestUtils.h"
 
-#include "quantscope/analysis/FineHistogram.h"
 #include "learn/LearnMappingPage.h"
 #include "learn/LearnMappingSteps.h"
 #include "learn/LearnTensorStudy.h"
+#include "quantscope/analysis/FineHistogram.h"
 #include "quantscope/analysis/TensorResultBuilder.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/StorageSize.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include <QTest>
@@ -37,7 +37,7 @@ QuantSpec integerSpec(int bits, bool isSigned, Scheme scheme, bool narrow = fals
 
 class TestLearnMapping : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void stepsEqualTheCoreForEveryElement_data() {
         QTest::addColumn<int>("bits");
         QTest::addColumn<bool>("isSigned");

@@ -3,8 +3,6 @@
 // with real content. Set QUANTSCOPE_LEARN_SHOTS to a folder to keep the pictures.
 #include "ui/UiTestUtils.h"
 
-#include "session/AnalysisController.h"
-#include "session/JobRunner.h"
 #include "learn/LearnBitWidthPage.h"
 #include "learn/LearnCalibrationPage.h"
 #include "learn/LearnDatapathPage.h"
@@ -14,9 +12,11 @@
 #include "learn/LearnTensorStudy.h"
 #include "learn/LearnView.h"
 #include "learn/LessonPreset.h"
-#include "window/MainWindow.h"
+#include "session/AnalysisController.h"
+#include "session/JobRunner.h"
 #include "session/ModelComparison.h"
 #include "session/Session.h"
+#include "window/MainWindow.h"
 
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -59,7 +59,7 @@ bool settle(MainWindow& window) {
 
 class TestLearnView : public QObject {
     Q_OBJECT
-  private slots:
+private slots:
     void initTestCase() {
         QStandardPaths::setTestModeEnabled(true);
         QVERIFY(QFileInfo::exists(test::demoWeights()));

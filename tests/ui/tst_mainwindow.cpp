@@ -5,25 +5,25 @@
 #include "ui/UiTestUtils.h"
 
 #include "session/AnalysisController.h"
-#include "views/DistributionPlot.h"
 #include "session/JobRunner.h"
-#include "window/MainWindow.h"
-#include "widgets/MetricText.h"
-#include "widgets/MetricsPanel.h"
 #include "session/ModelComparison.h"
 #include "session/ParamsExchange.h"
 #include "session/Session.h"
+#include "views/DistributionPlot.h"
+#include "widgets/MetricText.h"
+#include "widgets/MetricsPanel.h"
 #include "widgets/SettingsPanel.h"
+#include "window/MainWindow.h"
 
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/io/WeightFile.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <QApplication>
 #include <QComboBox>
-#include <QImage>
 #include <QDropEvent>
+#include <QImage>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
@@ -50,11 +50,13 @@ private:
         window.openFile(path);
         if (!opened.wait(20000))
             return false;
-        return QTest::qWaitFor([&] { return window.session()->result(window.session()->currentRow()) != nullptr; }, 20000);
+        return QTest::qWaitFor(
+            [&] { return window.session()->result(window.session()->currentRow()) != nullptr; }, 20000);
     }
 
     static bool waitExact(MainWindow& window) {
-        return QTest::qWaitFor([&] { return window.session()->result(window.session()->currentRow()) != nullptr; }, 20000);
+        return QTest::qWaitFor(
+            [&] { return window.session()->result(window.session()->currentRow()) != nullptr; }, 20000);
     }
 
 private slots:
@@ -88,9 +90,11 @@ private slots:
         const Tensor tensor = file->load("fc1.weight");
         const ErrorMetrics expected = analyzeTensor(tensor, session->settings(0).spec).metrics;
         QCOMPARE(window.metricsPanel()->valueText(QStringLiteral("sqnr")), MetricText::sqnr(expected));
-        QCOMPARE(window.metricsPanel()->valueText(QStringLiteral("levels")), QStringLiteral("%1 of 8").arg(expected.levelsUsed));
+        QCOMPARE(window.metricsPanel()->valueText(QStringLiteral("levels")),
+                 QStringLiteral("%1 of 8").arg(expected.levelsUsed));
         // The histogram estimate was close to the exact value.
-        QVERIFY2(std::abs(estimate - expected.sqnrDb) < 0.5, qPrintable(QStringLiteral("estimate %1 exact %2").arg(estimate).arg(expected.sqnrDb)));
+        QVERIFY2(std::abs(estimate - expected.sqnrDb) < 0.5,
+                 qPrintable(QStringLiteral("estimate %1 exact %2").arg(estimate).arg(expected.sqnrDb)));
         const ErrorMetrics int8 = analyzeTensor(tensor, QuantSpec()).metrics;
         QVERIFY(expected.sqnrDb < int8.sqnrDb - 20.0);
 
@@ -132,10 +136,13 @@ private slots:
         AnalysisOptions options;
         const std::array<Range, 1> ranges{*session->settings(0).manualRange};
         options.fixedParams = computeQParams(ranges, session->settings(0).spec);
-        const ErrorMetrics expected = analyzeTensor(file->load("fc1.weight"), session->settings(0).spec, options).metrics;
+        const ErrorMetrics expected =
+            analyzeTensor(file->load("fc1.weight"), session->settings(0).spec, options).metrics;
         QVERIFY(expected.clippedCount > 0);
         QCOMPARE(session->result(0)->analysis.metrics.clippedCount, expected.clippedCount);
-        QTRY_VERIFY(plot->clippedText().startsWith(QStringLiteral("clipped %1 of").arg(QLocale().toString(static_cast<qlonglong>(expected.clippedCount)))));
+        QTRY_VERIFY(plot->clippedText().startsWith(
+            QStringLiteral("clipped %1 of")
+                .arg(QLocale().toString(static_cast<qlonglong>(expected.clippedCount)))));
 
         session->undoStack()->undo();
         QVERIFY(!session->settings(0).manualRange.has_value());
@@ -153,7 +160,8 @@ private slots:
         QCOMPARE(plot->saveTo(png, 800, 500), QString());
         QCOMPARE(plot->saveTo(svg, 800, 500), QString());
         QCOMPARE(plot->saveTo(pdf, 800, 500), QString());
-        QVERIFY(plot->saveTo(m_dir.filePath(QStringLiteral("plot.bmp"))).contains(QStringLiteral("unknown image type")));
+        QVERIFY(plot->saveTo(m_dir.filePath(QStringLiteral("plot.bmp")))
+                    .contains(QStringLiteral("unknown image type")));
         const QImage image(png);
         QCOMPARE(image.size(), QSize(1600, 1000)); // written at twice the size for high-DPI screens
         QFile svgFile(svg);
@@ -187,7 +195,8 @@ private slots:
         QSignalSpy errors(&window, &MainWindow::errorShown);
         window.openFile(bad);
         QVERIFY(errors.wait(20000));
-        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("truncated.safetensors")), qPrintable(errors[0][0].toString()));
+        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("truncated.safetensors")),
+                 qPrintable(errors[0][0].toString()));
         QCOMPARE(window.session()->file(), before);
         QCOMPARE(window.session()->tensorCount(), tensors);
         QVERIFY(window.session()->result(window.session()->currentRow()) != nullptr);
@@ -256,7 +265,8 @@ private slots:
         QVERIFY(imported.wait(20000));
         QCOMPARE(imported[0][1].toInt(), session->tensorCount());
         for (int row = 0; row < session->tensorCount(); ++row)
-            QVERIFY2(session->settings(row) == chosen[static_cast<std::size_t>(row)], qPrintable(session->tensorName(row)));
+            QVERIFY2(session->settings(row) == chosen[static_cast<std::size_t>(row)],
+                     qPrintable(session->tensorName(row)));
         QVERIFY(!session->settings(1).manualRange.has_value()); // a calibrated range stays calibrated
         session->undoStack()->undo();
         QCOMPARE(session->settings(0).spec, QuantSpec());
@@ -267,7 +277,9 @@ private slots:
         window.openDemo();
         ModelComparison* comparison = window.comparison();
         QVERIFY(comparison->setup().has_value());
-        QVERIFY(QTest::qWaitFor([&] { return window.session()->hasFile() && !comparison->isBusy() && comparison->report(); }, 120000));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return window.session()->hasFile() && !comparison->isBusy() && comparison->report(); },
+            120000));
         QVERIFY2(comparison->lastError().isEmpty(), qPrintable(comparison->lastError()));
         const ModelReport first = *comparison->report();
         QCOMPARE(first.modes.size(), std::size_t{4});
@@ -289,7 +301,7 @@ private slots:
         QVERIFY(QTest::qWaitFor([&] { return !comparison->isBusy(); }, 120000));
         const ModelReport second = *comparison->report();
         QVERIFY(second.weightSettings.startsWith(QStringLiteral("int2")));
-        const double before = first.modes[3].outputSqnr.db;  // weight-only
+        const double before = first.modes[3].outputSqnr.db; // weight-only
         const double after = second.modes[3].outputSqnr.db;
         QVERIFY2(after < before - 10.0, qPrintable(QStringLiteral("%1 -> %2 dB").arg(before).arg(after)));
     }
@@ -305,7 +317,8 @@ private slots:
         QSignalSpy errors(&window, &MainWindow::errorShown);
         window.params()->importFrom(path);
         QVERIFY(errors.wait(20000));
-        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("broken.json")), qPrintable(errors[0][0].toString()));
+        QVERIFY2(errors[0][0].toString().contains(QStringLiteral("broken.json")),
+                 qPrintable(errors[0][0].toString()));
         QCOMPARE(window.session()->settings(0).spec, QuantSpec());
     }
 };

@@ -17,7 +17,7 @@ struct LearnTensorStudy;
 // 3 bits, so the price and the gain of finer granularity can be read off one plot.
 class LearnBitWidthPage : public QWidget {
     Q_OBJECT
-  public:
+public:
     explicit LearnBitWidthPage(QWidget* parent = nullptr);
 
     void setStudy(std::shared_ptr<const LearnTensorStudy> study);
@@ -27,7 +27,7 @@ class LearnBitWidthPage : public QWidget {
     LearnPlot* levelsPlot() const { return m_levels; }
     LearnPlot* paretoPlot() const { return m_pareto; }
 
-  private:
+private:
     QLabel* m_summary;
     LearnPlot* m_sqnr;
     LearnPlot* m_levels;

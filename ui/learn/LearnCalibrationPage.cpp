@@ -1,9 +1,9 @@
 #include "learn/LearnCalibrationPage.h"
 
-#include "quantscope/analysis/FineHistogram.h"
 #include "learn/LearnPlot.h"
 #include "learn/LearnTensorStudy.h"
 #include "plots/PlotBase.h"
+#include "quantscope/analysis/FineHistogram.h"
 
 #include <QHBoxLayout>
 #include <QLabel>

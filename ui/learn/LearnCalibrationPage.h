@@ -18,7 +18,7 @@ struct LearnTensorStudy;
 // but shrinks the step, and with it the rounding error of every other value.
 class LearnCalibrationPage : public QWidget {
     Q_OBJECT
-  public:
+public:
     explicit LearnCalibrationPage(QWidget* parent = nullptr);
 
     void setStudy(std::shared_ptr<const LearnTensorStudy> study,
@@ -28,7 +28,7 @@ class LearnCalibrationPage : public QWidget {
     LearnPlot* histogramPlot() const { return m_histogram; }
     LearnPlot* errorPlot() const { return m_error; }
 
-  private:
+private:
     QLabel* m_summary;
     LearnPlot* m_histogram;
     LearnPlot* m_error;

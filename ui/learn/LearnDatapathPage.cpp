@@ -1,8 +1,8 @@
 #include "learn/LearnDatapathPage.h"
 
-#include "session/JobRunner.h"
 #include "learn/LearnPlot.h"
 #include "plots/PlotBase.h"
+#include "session/JobRunner.h"
 
 #include <QCheckBox>
 #include <QComboBox>

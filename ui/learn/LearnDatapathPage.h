@@ -23,7 +23,7 @@ class LearnPlot;
 // runner.
 class LearnDatapathPage : public QWidget {
     Q_OBJECT
-  public:
+public:
     LearnDatapathPage(JobRunner* jobs, QWidget* parent = nullptr);
 
     // The model and samples to follow; empty model path: nothing to show.
@@ -38,10 +38,10 @@ class LearnDatapathPage : public QWidget {
     QString text() const;
     LearnPlot* termsPlot() const { return m_terms; }
 
-  signals:
+signals:
     void resultChanged();
 
-  private:
+private:
     void showResult();
     LearnDatapath::Request request() const;
 

@@ -1,9 +1,9 @@
 #include "learn/LearnMappingPage.h"
 
-#include "quantscope/analysis/FineHistogram.h"
 #include "learn/LearnNumberLine.h"
 #include "learn/LearnTensorStudy.h"
 #include "plots/PlotBase.h"
+#include "quantscope/analysis/FineHistogram.h"
 
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>

@@ -21,7 +21,7 @@ struct LearnTensorStudy;
 // calibration), with the number lines showing the grid, zero's level and the unused levels.
 class LearnMappingPage : public QWidget {
     Q_OBJECT
-  public:
+public:
     explicit LearnMappingPage(QWidget* parent = nullptr);
 
     void setStudy(std::shared_ptr<const LearnTensorStudy> study,
@@ -37,7 +37,7 @@ class LearnMappingPage : public QWidget {
     const std::optional<LearnMappingSteps>& affineSteps() const { return m_affine; }
     QString stepsText() const;
 
-  private:
+private:
     void refresh();
     QString table(const LearnMappingSteps& steps, bool current) const;
 

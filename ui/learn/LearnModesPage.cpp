@@ -1,8 +1,8 @@
 #include "learn/LearnModesPage.h"
 
 #include "plots/BarChart.h"
-#include "session/ModelComparison.h"
 #include "plots/PlotBase.h"
+#include "session/ModelComparison.h"
 
 #include <QHBoxLayout>
 #include <QLabel>
@@ -70,13 +70,14 @@ void LearnModesPage::refresh() {
     } else if (!m_comparison->lastError().isEmpty()) {
         m_status->setText(tr("The evaluation failed: %1").arg(m_comparison->lastError()));
     } else if (report) {
-        m_status->setText(tr("Measured by the core's model evaluator on %1 samples · weights %2 · activations %3 "
-                             "· kernels %4 · %5 thread(s)")
-                              .arg(report->modes.empty() || report->modes.front().outputShape.empty()
-                                       ? QStringLiteral("?")
-                                       : QString::number(report->modes.front().outputShape.front()))
-                              .arg(report->weightSettings, report->activationSettings, report->isaPath)
-                              .arg(report->blasThreads));
+        m_status->setText(
+            tr("Measured by the core's model evaluator on %1 samples · weights %2 · activations %3 "
+               "· kernels %4 · %5 thread(s)")
+                .arg(report->modes.empty() || report->modes.front().outputShape.empty()
+                         ? QStringLiteral("?")
+                         : QString::number(report->modes.front().outputShape.front()))
+                .arg(report->weightSettings, report->activationSettings, report->isaPath)
+                .arg(report->blasThreads));
     }
     const int points = PlotBase::presentationMode() ? 15 : 10;
     QString html =

@@ -15,12 +15,12 @@ class ModelComparison;
 // evaluation the Compare view runs on the job runner; its progress shows here too).
 class LearnModesPage : public QWidget {
     Q_OBJECT
-  public:
+public:
     explicit LearnModesPage(ModelComparison* comparison, QWidget* parent = nullptr);
 
     QString text() const;
 
-  private:
+private:
     void refresh();
 
     ModelComparison* m_comparison;

@@ -17,7 +17,7 @@ class FineHistogram;
 // the value under the mouse.
 class LearnNumberLine : public PlotBase {
     Q_OBJECT
-  public:
+public:
     explicit LearnNumberLine(bool zoomed, QWidget* parent = nullptr);
 
     void setSteps(const LearnMappingSteps& symmetric, const LearnMappingSteps& affine,
@@ -29,14 +29,14 @@ class LearnNumberLine : public PlotBase {
     // Levels drawn as ticks at most; a denser grid is drawn as a band.
     static constexpr int kMaxTicks = 700;
 
-  signals:
+signals:
     void valuePicked(double x);
 
-  protected:
+protected:
     void mousePressEvent(QMouseEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
 
-  private:
+private:
     void redraw();
     void drawLane(const LearnMappingSteps& steps, double y, const QColor& colour, const QString& name);
     void drawHistogram(double from, double to);

@@ -11,7 +11,7 @@ namespace quantscope::ui {
 // point labels, vertical markers, and stacked bars with text ticks. Copies every series as text.
 class LearnPlot : public PlotBase {
     Q_OBJECT
-  public:
+public:
     explicit LearnPlot(QWidget* parent = nullptr);
 
     void reset(const QString& title, const QString& xLabel, const QString& yLabel);
@@ -30,7 +30,7 @@ class LearnPlot : public PlotBase {
     QString dataAsText() const override;
     void applyStyle() override;
 
-  private:
+private:
     QCPTextElement* m_title;
     QCPBars* m_lastBars = nullptr;
     QStringList m_ticks;

@@ -3,9 +3,9 @@
 #include "quantscope/analysis/TensorResultBuilder.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/StorageSize.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <algorithm>
 #include <array>
@@ -126,9 +126,10 @@ LearnTensorStudy LearnTensorStudy::compute(const Tensor& tensor, const TensorSet
             point.blocks = static_cast<int64_t>(analysis.params.blockCount());
             point.metrics = analysis.metrics;
             point.bitsPerValue =
-                tensor.size() > 0 ? 8.0 * static_cast<double>(quantizedStorageBytes(tensor.size(), spec, point.blocks)) /
-                                        static_cast<double>(tensor.size())
-                                  : 0.0;
+                tensor.size() > 0
+                    ? 8.0 * static_cast<double>(quantizedStorageBytes(tensor.size(), spec, point.blocks)) /
+                          static_cast<double>(tensor.size())
+                    : 0.0;
             study.granularity.push_back(point);
             tick();
         }

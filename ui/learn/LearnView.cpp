@@ -1,7 +1,5 @@
 #include "learn/LearnView.h"
 
-#include "session/AnalysisController.h"
-#include "session/JobRunner.h"
 #include "learn/LearnBitWidthPage.h"
 #include "learn/LearnCalibrationPage.h"
 #include "learn/LearnDatapathPage.h"
@@ -10,9 +8,11 @@
 #include "learn/LearnTensorStudy.h"
 #include "learn/LessonActivations.h"
 #include "learn/LessonPage.h"
-#include "window/MainWindow.h"
+#include "session/AnalysisController.h"
+#include "session/JobRunner.h"
 #include "session/ModelComparison.h"
 #include "session/Session.h"
+#include "window/MainWindow.h"
 
 #include <QDir>
 #include <QEvent>

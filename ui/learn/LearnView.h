@@ -31,7 +31,7 @@ struct LearnTensorStudy;
 // is visible; a newer selection or setting supersedes an older measurement.
 class LearnView : public QWidget {
     Q_OBJECT
-  public:
+public:
     LearnView(Session* session, AnalysisController* controller, JobRunner* jobs, ModelComparison* comparison,
               QWidget* parent = nullptr);
 
@@ -55,15 +55,15 @@ class LearnView : public QWidget {
     LearnModesPage* modesPage() const { return m_modes; }
     LearnDatapathPage* datapathPage() const { return m_datapath; }
 
-  signals:
+signals:
     void presentationRequested(bool on);
     void studyChanged();
 
-  protected:
+protected:
     void showEvent(QShowEvent* event) override;
     void changeEvent(QEvent* event) override;
 
-  private:
+private:
     void scheduleStudy();
     void startStudy();
     void showStudy();

@@ -11,7 +11,7 @@ namespace quantscope::ui {
 // file, whose tensor is named after the file. Returns the file's path; throws Error when the
 // model has no Relu or the file cannot be written.
 class LessonActivations {
-  public:
+public:
     static std::string writeFirstReluOutput(const std::string& modelPath, const std::string& samplesPath,
                                             const std::string& outputPath,
                                             const ProgressCallback& progress = {});

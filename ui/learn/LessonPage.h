@@ -7,10 +7,10 @@ namespace quantscope::ui {
 // Lesson 6, the saved lessons: one large button per LessonPreset with its explanation.
 class LessonPage : public QWidget {
     Q_OBJECT
-  public:
+public:
     explicit LessonPage(QWidget* parent = nullptr);
 
-  signals:
+signals:
     void lessonChosen(const QString& id);
     void presentationRequested(bool on);
 };

@@ -77,7 +77,8 @@ QString BarChart::dataAsText() const {
     QString text = QStringLiteral("label\t%1\t%2\n").arg(m_first->name(), m_second->name());
     for (int i = 0; i < m_labels.size(); ++i) {
         const auto a = m_first->data()->at(i);
-        text += m_labels[i] + QLatin1Char('\t') + (i < m_first->data()->size() ? QString::number(a->value, 'g', 8) : QString());
+        text += m_labels[i] + QLatin1Char('\t') +
+                (i < m_first->data()->size() ? QString::number(a->value, 'g', 8) : QString());
         if (i < m_second->data()->size())
             text += QLatin1Char('\t') + QString::number(m_second->data()->at(i)->value, 'g', 8);
         text += QLatin1Char('\n');

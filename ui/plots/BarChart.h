@@ -11,8 +11,9 @@ public:
     explicit BarChart(QWidget* parent = nullptr);
 
     // `second` may be empty; its bars sit beside the first ones.
-    void setData(const QString& title, const QStringList& labels, const QString& firstName, const QVector<double>& first,
-                 const QString& secondName = {}, const QVector<double>& second = {}, const QString& valueLabel = {});
+    void setData(const QString& title, const QStringList& labels, const QString& firstName,
+                 const QVector<double>& first, const QString& secondName = {},
+                 const QVector<double>& second = {}, const QString& valueLabel = {});
     QString dataAsText() const override;
     void applyStyle() override;
 

@@ -1,7 +1,7 @@
 #include "plots/BlockStatsPlot.h"
 
-#include "widgets/MetricText.h"
 #include "quantscope/analysis/TensorResult.h"
+#include "widgets/MetricText.h"
 
 #include <cmath>
 
@@ -55,7 +55,8 @@ void BlockStatsPlot::setResult(std::shared_ptr<const TensorResult> result) {
     if (!m_result) {
         m_message->setText(tr("Waiting for the exact result…"));
     } else if (blocks <= 1) {
-        m_message->setText(tr("Per-tensor: one range for the whole tensor.\nChoose per channel or per group to compare blocks."));
+        m_message->setText(tr("Per-tensor: one range for the whole tensor.\nChoose per channel or per group "
+                              "to compare blocks."));
     } else {
         m_message->setText({});
         const auto& params = m_result->analysis.params;

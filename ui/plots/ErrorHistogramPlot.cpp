@@ -54,7 +54,8 @@ void ErrorHistogramPlot::setResult(std::shared_ptr<const TensorResult> result, c
 QString ErrorHistogramPlot::dataAsText() const {
     QString text = QStringLiteral("error_bin_center\tcount\n");
     for (auto it = m_graph->data()->constBegin(); it != m_graph->data()->constEnd(); ++it)
-        text += QString::number(it->key, 'g', 8) + QLatin1Char('\t') + QString::number(it->value, 'f', 0) + QLatin1Char('\n');
+        text += QString::number(it->key, 'g', 8) + QLatin1Char('\t') + QString::number(it->value, 'f', 0) +
+                QLatin1Char('\n');
     return text;
 }
 

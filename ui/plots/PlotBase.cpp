@@ -33,14 +33,19 @@ void PlotBase::setPresentationMode(bool on) {
         }
 }
 
-bool PlotBase::presentationMode() { return g_presentation; }
+bool PlotBase::presentationMode() {
+    return g_presentation;
+}
 
-QColor PlotBase::textColour() const { return palette().color(QPalette::WindowText); }
+QColor PlotBase::textColour() const {
+    return palette().color(QPalette::WindowText);
+}
 
 QColor PlotBase::accentColour(int index) const {
     // Okabe–Ito colours: distinguishable for colour-blind readers, on light and dark backgrounds.
-    static const QColor colours[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00), QColor(0x00, 0x9e, 0x73),
-                                     QColor(0xcc, 0x79, 0xa7), QColor(0x56, 0xb4, 0xe9), QColor(0xd5, 0x5e, 0x00),
+    static const QColor colours[] = {QColor(0x00, 0x72, 0xb2), QColor(0xe6, 0x9f, 0x00),
+                                     QColor(0x00, 0x9e, 0x73), QColor(0xcc, 0x79, 0xa7),
+                                     QColor(0x56, 0xb4, 0xe9), QColor(0xd5, 0x5e, 0x00),
                                      QColor(0xf0, 0xe4, 0x42)};
     const QColor colour = colours[static_cast<unsigned>(index) % std::size(colours)];
     // The yellow fades into a light background: darken it there.
@@ -122,7 +127,9 @@ QString PlotBase::saveTo(const QString& path, int width, int height) {
     return ok ? QString() : tr("%1: could not write the file").arg(path);
 }
 
-void PlotBase::copyDataToClipboard() const { QApplication::clipboard()->setText(dataAsText()); }
+void PlotBase::copyDataToClipboard() const {
+    QApplication::clipboard()->setText(dataAsText());
+}
 
 void PlotBase::addContextActions(QMenu&, QPointF) {}
 
@@ -132,8 +139,8 @@ void PlotBase::contextMenuEvent(QContextMenuEvent* event) {
     if (!menu.isEmpty())
         menu.addSeparator();
     menu.addAction(tr("Save plot as…"), this, [this] {
-        const QString path = QFileDialog::getSaveFileName(this, tr("Save plot"), QString(),
-                                                          tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save plot"), QString(), tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));
         if (path.isEmpty())
             return;
         if (const QString error = saveTo(path); !error.isEmpty())

@@ -4,7 +4,8 @@
 
 namespace quantscope::ui {
 
-TransferPlot::TransferPlot(QWidget* parent) : PlotBase(parent), m_identity(addGraph()), m_staircase(addGraph()) {
+TransferPlot::TransferPlot(QWidget* parent)
+    : PlotBase(parent), m_identity(addGraph()), m_staircase(addGraph()) {
     xAxis->setLabel(tr("x"));
     yAxis->setLabel(tr("dequantized(x)"));
     m_staircase->setLineStyle(QCPGraph::lsStepLeft);

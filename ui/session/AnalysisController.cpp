@@ -1,8 +1,8 @@
 #include "session/AnalysisController.h"
 
+#include "quantscope/analysis/TensorResultBuilder.h"
 #include "session/JobRunner.h"
 #include "session/Session.h"
-#include "quantscope/analysis/TensorResultBuilder.h"
 
 #include "quantscope/io/WeightFile.h"
 
@@ -46,7 +46,8 @@ AnalysisController::AnalysisController(Session* session, JobRunner* jobs, QObjec
     // The session announces its new current row right after either; that loads the tensor.
     connect(session, &Session::fileChanged, this, [this] { forgetRowsFrom(0); });
     // Weight rows keep their numbers and values: only the activations' loaded data goes.
-    connect(session, &Session::activationsChanged, this, [this] { forgetRowsFrom(m_session->weightCount()); });
+    connect(session, &Session::activationsChanged, this,
+            [this] { forgetRowsFrom(m_session->weightCount()); });
 }
 
 void AnalysisController::forgetRowsFrom(int firstRow) {
@@ -82,13 +83,14 @@ void AnalysisController::openFile(const QString& path) {
         for (const auto& c : std::as_const(*connections))
             QObject::disconnect(c);
     };
-    connections->append(connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
-        if (job != id)
-            return;
-        disconnectAll();
-        m_session->setFile(value.value<std::shared_ptr<const WeightFile>>());
-        emit fileOpened(path);
-    }));
+    connections->append(
+        connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
+            if (job != id)
+                return;
+            disconnectAll();
+            m_session->setFile(value.value<std::shared_ptr<const WeightFile>>());
+            emit fileOpened(path);
+        }));
     connections->append(connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
         if (job != id)
             return;
@@ -222,11 +224,12 @@ void AnalysisController::startMarkers() {
         return;
     const auto tensor = m_tensor;
     const QuantSpec spec = markerKey(m_session->settings(row).spec);
-    const int id = m_jobs->start(QStringLiteral("markers"), tr("Comparing calibration methods"),
-                                 [tensor, spec, row](const ProgressCallback& progress) {
-                                     return QVariant::fromValue(MarkerSet{
-                                         row, spec, TensorResultBuilder::calibrationMarkers(*tensor, spec, progress)});
-                                 });
+    const int id =
+        m_jobs->start(QStringLiteral("markers"), tr("Comparing calibration methods"),
+                      [tensor, spec, row](const ProgressCallback& progress) {
+                          return QVariant::fromValue(MarkerSet{
+                              row, spec, TensorResultBuilder::calibrationMarkers(*tensor, spec, progress)});
+                      });
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
         if (job != id)
@@ -242,7 +245,9 @@ void AnalysisController::startMarkers() {
     });
 }
 
-void AnalysisController::previewManualRange(Range range) { updatePreview(range); }
+void AnalysisController::previewManualRange(Range range) {
+    updatePreview(range);
+}
 
 void AnalysisController::updatePreview(std::optional<Range> dragged) {
     const int row = m_session->currentRow();
@@ -261,14 +266,16 @@ void AnalysisController::updatePreview(std::optional<Range> dragged) {
         preview.clip = *dragged;
     } else if (settings.manualRange) {
         preview.clip = *settings.manualRange;
-    } else if (const auto result = m_session->result(row); result && result->analysis.params.blockCount() == 1) {
+    } else if (const auto result = m_session->result(row);
+               result && result->analysis.params.blockCount() == 1) {
         preview.clip = {result->analysis.params.min.front(), result->analysis.params.max.front()};
     } else if (markersCurrent() && m_markers.count(settings.spec.calib)) {
         preview.clip = m_markers.at(settings.spec.calib);
     } else if (settings.spec.calib == CalibMethod::Percentile) {
         // Until the worker's answer, the fine histogram's quantiles are a close estimate.
         const double p = settings.spec.percentile;
-        preview.clip = {static_cast<float>(histogram->quantile(100.0 - p)), static_cast<float>(histogram->quantile(p))};
+        preview.clip = {static_cast<float>(histogram->quantile(100.0 - p)),
+                        static_cast<float>(histogram->quantile(p))};
         preview.clipIsEstimate = true;
     } else {
         preview.clip = fullRange;
@@ -303,32 +310,37 @@ void AnalysisController::analyzeAll() {
     const int current = m_tensor ? m_tensorRow : -1;
     for (int row = 0; row < m_session->tensorCount(); ++row)
         if (row != current && !m_session->summaryMetrics(row))
-            items.push_back({row, m_session->info(row).name, m_session->settings(row), m_session->source(row)});
+            items.push_back(
+                {row, m_session->info(row).name, m_session->settings(row), m_session->source(row)});
     if (items.empty())
         return;
     QPointer<Session> session(m_session);
-    m_jobs->start(QStringLiteral("summaries"), tr("Analysing %n tensor(s)", nullptr, static_cast<int>(items.size())),
-                  [items, session](const ProgressCallback& progress) {
-                      for (std::size_t i = 0; i < items.size(); ++i) {
-                          const auto& item = items[i];
-                          const auto base = static_cast<double>(i) / items.size();
-                          const auto share = 1.0 / items.size();
-                          const ProgressCallback scaled = [&](Stage stage, double f) {
-                              return progress(stage, base + share * f);
-                          };
-                          reportProgress(scaled, Stage::Opened, 0.0);
-                          const Tensor tensor = item.source->load(item.name);
-                          TensorSummary summary = TensorResultBuilder::summarize(tensor, item.settings, scaled);
-                          // Each tensor's metrics are shown as soon as they exist; the session
-                          // drops them if the settings changed meanwhile.
-                          QMetaObject::invokeMethod(session, [session, file = item.source, row = item.row, summary] {
-                              if (session && session->source(row) == file)
-                                  session->offerSummary(row, summary);
-                          }, Qt::QueuedConnection);
-                      }
-                      reportProgress(progress, Stage::Results, 1.0);
-                      return QVariant();
-                  });
+    m_jobs->start(
+        QStringLiteral("summaries"), tr("Analysing %n tensor(s)", nullptr, static_cast<int>(items.size())),
+        [items, session](const ProgressCallback& progress) {
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                const auto& item = items[i];
+                const auto base = static_cast<double>(i) / items.size();
+                const auto share = 1.0 / items.size();
+                const ProgressCallback scaled = [&](Stage stage, double f) {
+                    return progress(stage, base + share * f);
+                };
+                reportProgress(scaled, Stage::Opened, 0.0);
+                const Tensor tensor = item.source->load(item.name);
+                TensorSummary summary = TensorResultBuilder::summarize(tensor, item.settings, scaled);
+                // Each tensor's metrics are shown as soon as they exist; the session
+                // drops them if the settings changed meanwhile.
+                QMetaObject::invokeMethod(
+                    session,
+                    [session, file = item.source, row = item.row, summary] {
+                        if (session && session->source(row) == file)
+                            session->offerSummary(row, summary);
+                    },
+                    Qt::QueuedConnection);
+            }
+            reportProgress(progress, Stage::Results, 1.0);
+            return QVariant();
+        });
 }
 
 } // namespace quantscope::ui

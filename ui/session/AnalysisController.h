@@ -23,10 +23,10 @@ class Session;
 // What the distribution and error views draw before the exact result arrives.
 struct Preview {
     bool valid = false;
-    Range clip;                 // the clipping range in use (manual, calibrated or estimated)
+    Range clip;                  // the clipping range in use (manual, calibrated or estimated)
     bool clipIsEstimate = false; // true until the worker's calibration for these settings is known
-    PreviewResult estimate;     // parameters and metrics estimated from the fine histogram
-    bool dragged = false;       // the clip comes from a clipping line being dragged
+    PreviewResult estimate;      // parameters and metrics estimated from the fine histogram
+    bool dragged = false;        // the clip comes from a clipping line being dragged
 };
 
 // Schedules the work the session needs on the job runner and hands results back to the session:

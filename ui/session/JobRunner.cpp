@@ -58,10 +58,13 @@ int JobRunner::start(const QString& channel, const QString& label, Work work) {
             // Throttle: at most one queued update per 0.1 % of progress.
             const int permille = static_cast<int>(fraction * 1000.0);
             if (permille != job->lastPermille.exchange(permille) && self)
-                QMetaObject::invokeMethod(self, [self, id = job->id, fraction] {
-                    if (self)
-                        self->reportProgress(id, fraction);
-                }, Qt::QueuedConnection);
+                QMetaObject::invokeMethod(
+                    self,
+                    [self, id = job->id, fraction] {
+                        if (self)
+                            self->reportProgress(id, fraction);
+                    },
+                    Qt::QueuedConnection);
             return true;
         };
         QVariant result;
@@ -79,10 +82,13 @@ int JobRunner::start(const QString& channel, const QString& label, Work work) {
             error = QStringLiteral("unexpected error");
         }
         if (self)
-            QMetaObject::invokeMethod(self, [self, job, result, error, wasCancelled] {
-                if (self)
-                    self->complete(job, result, error, wasCancelled);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                self,
+                [self, job, result, error, wasCancelled] {
+                    if (self)
+                        self->complete(job, result, error, wasCancelled);
+                },
+                Qt::QueuedConnection);
     });
     return id;
 }
@@ -102,7 +108,9 @@ QString JobRunner::label(int id) const {
     return it == m_jobs.cend() ? QString() : (*it)->label;
 }
 
-void JobRunner::waitForDone() { m_pool.waitForDone(); }
+void JobRunner::waitForDone() {
+    m_pool.waitForDone();
+}
 
 void JobRunner::reportProgress(int id, double fraction) {
     if (m_jobs.contains(id))

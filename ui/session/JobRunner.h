@@ -49,7 +49,8 @@ signals:
 
 private:
     struct Job;
-    void complete(const std::shared_ptr<Job>& job, const QVariant& result, const QString& error, bool wasCancelled);
+    void complete(const std::shared_ptr<Job>& job, const QVariant& result, const QString& error,
+                  bool wasCancelled);
     void reportProgress(int id, double fraction);
 
     QThreadPool m_pool;

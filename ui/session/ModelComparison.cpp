@@ -6,13 +6,13 @@
 #include "quantscope/samples/SampleFiles.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/model/ActivationCapture.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/OnnxGraphLoader.h"
 #include "quantscope/model/QuantizedModel.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <QFileInfo>
 
@@ -23,8 +23,9 @@ namespace quantscope::ui {
 namespace {
 
 QString describe(const QuantSpec& spec) {
-    return QString::fromStdString(spec.format.name()) + QLatin1Char(' ') + QString::fromLatin1(schemeName(spec.scheme)) +
-           QLatin1Char(' ') + QString::fromLatin1(granularityName(spec.granularity)) + QLatin1Char(' ') +
+    return QString::fromStdString(spec.format.name()) + QLatin1Char(' ') +
+           QString::fromLatin1(schemeName(spec.scheme)) + QLatin1Char(' ') +
+           QString::fromLatin1(granularityName(spec.granularity)) + QLatin1Char(' ') +
            QString::fromLatin1(calibMethodName(spec.calib));
 }
 
@@ -129,16 +130,17 @@ void ModelComparison::startCapture() {
     m_samplesCaptured = m_samplesTotal = 0;
     emit changed();
     const QString samples = setup.calibration.isEmpty() ? setup.samples : setup.calibration;
-    m_captureJob = m_jobs->start(QStringLiteral("activations"),
-                                 tr("Capturing the activations of %1 on %2")
-                                     .arg(QFileInfo(setup.model).fileName(), QFileInfo(samples).fileName()),
-                                 [setup, samples, budget = m_captureBudget](const ProgressCallback& progress) {
-                                     const Executor executor(loadOnnxGraph(setup.model.toStdString()));
-                                     ActivationCaptureOptions options;
-                                     options.maxBytes = budget;
-                                     return QVariant::fromValue(captureActivations(
-                                         executor, samplesFor(executor, samples), options, progress));
-                                 });
+    m_captureJob =
+        m_jobs->start(QStringLiteral("activations"),
+                      tr("Capturing the activations of %1 on %2")
+                          .arg(QFileInfo(setup.model).fileName(), QFileInfo(samples).fileName()),
+                      [setup, samples, budget = m_captureBudget](const ProgressCallback& progress) {
+                          const Executor executor(loadOnnxGraph(setup.model.toStdString()));
+                          ActivationCaptureOptions options;
+                          options.maxBytes = budget;
+                          return QVariant::fromValue(
+                              captureActivations(executor, samplesFor(executor, samples), options, progress));
+                      });
 }
 
 void ModelComparison::run() {
@@ -169,49 +171,56 @@ void ModelComparison::run() {
     m_running = true;
     m_error.clear();
     emit changed();
-    m_job = m_jobs->start(QStringLiteral("model"), tr("Running %1 in four modes").arg(QFileInfo(setup.model).fileName()),
-                          [setup, document, useParams, weightSettings, activationSettings, activations,
-                           toCalibrate](const ProgressCallback& progress) mutable {
-        // Activation parameters from the captured values: exactly what the app shows for them.
-        for (std::size_t index : toCalibrate) {
-            QParamsEntry& entry = document.tensors[index];
-            const std::vector<Range> ranges = calibrateBlocks(activations->load(entry.name), entry.spec);
-            entry.params = computeQParams(ranges, entry.spec);
-        }
-        ModelReport report;
-        report.blasThreads = 1;
-        Executor::setBlasThreads(report.blasThreads);
-        report.isaPath = QString::fromLatin1(kernels::isaName(kernels::KernelRegistry::choose(std::getenv("QUANTSCOPE_ISA"))));
-        report.weightSettings = !weightSettings.isEmpty() ? weightSettings : tr("int8 symmetric channel (default)");
-        report.activationSettings = !activationSettings.isEmpty() ? activationSettings : tr("int8 affine tensor minmax (default)");
-        const Executor executor(loadOnnxGraph(setup.model.toStdString()));
-        const SampleSet samples = samplesFor(executor, setup.samples);
-        std::optional<std::vector<int64_t>> labels;
-        if (!setup.labels.isEmpty())
-            labels = loadLabelFile(setup.labels.toStdString());
-        ModelQuantConfig config;
-        if (useParams)
-            config.params = document;
-        QuantizedModel model(executor, config);
-        const auto stage = [&progress](double from, double share) {
-            return ProgressCallback([&progress, from, share](Stage s, double f) { return progress(s, from + share * f); });
-        };
-        if (setup.calibration.isEmpty())
-            model.calibrate(samples, 256, stage(0.0, 0.1));
-        else
-            model.calibrate(samplesFor(executor, setup.calibration), 256, stage(0.0, 0.1));
-        EvalOptions options;
-        options.minSeconds = 0.15; // short timed passes: the view re-runs as settings change
-        ModelEvaluator evaluator(model, samples, labels, options);
-        const std::array modes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly};
-        for (std::size_t i = 0; i < modes.size(); ++i) {
-            ModeResult result = evaluator.evaluate(modes[i], stage(0.1 + 0.2 * i, 0.2));
-            result.outputs = {};
-            report.modes.push_back(std::move(result));
-        }
-        report.layers = evaluator.layerSqnr(QuantMode::Static, stage(0.9, 0.1));
-        return QVariant::fromValue(report);
-    });
+    m_job = m_jobs->start(
+        QStringLiteral("model"), tr("Running %1 in four modes").arg(QFileInfo(setup.model).fileName()),
+        [setup, document, useParams, weightSettings, activationSettings, activations,
+         toCalibrate](const ProgressCallback& progress) mutable {
+            // Activation parameters from the captured values: exactly what the app shows for them.
+            for (std::size_t index : toCalibrate) {
+                QParamsEntry& entry = document.tensors[index];
+                const std::vector<Range> ranges = calibrateBlocks(activations->load(entry.name), entry.spec);
+                entry.params = computeQParams(ranges, entry.spec);
+            }
+            ModelReport report;
+            report.blasThreads = 1;
+            Executor::setBlasThreads(report.blasThreads);
+            report.isaPath = QString::fromLatin1(
+                kernels::isaName(kernels::KernelRegistry::choose(std::getenv("QUANTSCOPE_ISA"))));
+            report.weightSettings =
+                !weightSettings.isEmpty() ? weightSettings : tr("int8 symmetric channel (default)");
+            report.activationSettings = !activationSettings.isEmpty()
+                                            ? activationSettings
+                                            : tr("int8 affine tensor minmax (default)");
+            const Executor executor(loadOnnxGraph(setup.model.toStdString()));
+            const SampleSet samples = samplesFor(executor, setup.samples);
+            std::optional<std::vector<int64_t>> labels;
+            if (!setup.labels.isEmpty())
+                labels = loadLabelFile(setup.labels.toStdString());
+            ModelQuantConfig config;
+            if (useParams)
+                config.params = document;
+            QuantizedModel model(executor, config);
+            const auto stage = [&progress](double from, double share) {
+                return ProgressCallback(
+                    [&progress, from, share](Stage s, double f) { return progress(s, from + share * f); });
+            };
+            if (setup.calibration.isEmpty())
+                model.calibrate(samples, 256, stage(0.0, 0.1));
+            else
+                model.calibrate(samplesFor(executor, setup.calibration), 256, stage(0.0, 0.1));
+            EvalOptions options;
+            options.minSeconds = 0.15; // short timed passes: the view re-runs as settings change
+            ModelEvaluator evaluator(model, samples, labels, options);
+            const std::array modes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic,
+                                   QuantMode::WeightOnly};
+            for (std::size_t i = 0; i < modes.size(); ++i) {
+                ModeResult result = evaluator.evaluate(modes[i], stage(0.1 + 0.2 * i, 0.2));
+                result.outputs = {};
+                report.modes.push_back(std::move(result));
+            }
+            report.layers = evaluator.layerSqnr(QuantMode::Static, stage(0.9, 0.1));
+            return QVariant::fromValue(report);
+        });
 }
 
 } // namespace quantscope::ui

@@ -26,12 +26,12 @@ struct ModelSetup {
 
 // What one evaluation produced, kept without the raw outputs.
 struct ModelReport {
-    std::vector<ModeResult> modes;       // fp32, static, dynamic, weight-only
-    std::vector<LayerSqnr> layers;       // for static mode
-    QString isaPath;                     // the SIMD path the integer kernels run on
+    std::vector<ModeResult> modes; // fp32, static, dynamic, weight-only
+    std::vector<LayerSqnr> layers; // for static mode
+    QString isaPath;               // the SIMD path the integer kernels run on
     int blasThreads = 1;
-    QString weightSettings;              // what the weights were quantized with
-    QString activationSettings;          // what the activations were quantized with
+    QString weightSettings;     // what the weights were quantized with
+    QString activationSettings; // what the activations were quantized with
 };
 
 // Runs the core's ModelEvaluator on a worker: fp32 against static, dynamic and weight-only

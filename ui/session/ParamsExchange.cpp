@@ -1,12 +1,12 @@
 #include "session/ParamsExchange.h"
 
+#include "quantscope/analysis/TensorResultBuilder.h"
 #include "session/JobRunner.h"
 #include "session/Session.h"
-#include "quantscope/analysis/TensorResultBuilder.h"
 
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/quant/QParamsCalculator.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <QFileInfo>
 
@@ -70,40 +70,41 @@ int ParamsExchange::exportTo(const QString& path) {
     const auto file = m_session->file();
     const auto activations = m_session->activations();
     const std::string target = path.toStdString();
-    const int id = m_jobs->start(QStringLiteral("export"), tr("Exporting parameters"),
-                                 [file, activations, items, target](const ProgressCallback& progress) {
-        QParamsDocument document;
-        if (file)
-            document.source = FileReference::describe(file->path());
-        if (activations) {
-            // The calibration samples, and how many of them the activations hold.
-            document.calibration = FileReference::describe(activations->path());
-            const auto& metadata = activations->metadata();
-            if (const auto found = metadata.find("samples_captured"); found != metadata.end())
-                document.calibration->samples = std::stoll(found->second);
-        }
-        for (std::size_t i = 0; i < items.size(); ++i) {
-            const auto& item = items[i];
-            const Tensor tensor = item.source->load(item.name);
-            AnalysisOptions options;
-            if (item.settings.manualRange && item.settings.spec.granularity == Granularity::Tensor) {
-                const std::array<Range, 1> ranges{*item.settings.manualRange};
-                options.fixedParams = computeQParams(ranges, item.settings.spec);
+    const int id = m_jobs->start(
+        QStringLiteral("export"), tr("Exporting parameters"),
+        [file, activations, items, target](const ProgressCallback& progress) {
+            QParamsDocument document;
+            if (file)
+                document.source = FileReference::describe(file->path());
+            if (activations) {
+                // The calibration samples, and how many of them the activations hold.
+                document.calibration = FileReference::describe(activations->path());
+                const auto& metadata = activations->metadata();
+                if (const auto found = metadata.find("samples_captured"); found != metadata.end())
+                    document.calibration->samples = std::stoll(found->second);
             }
-            const TensorAnalysis analysis = analyzeTensor(tensor, item.settings.spec, options);
-            QParamsEntry entry;
-            entry.name = item.name;
-            entry.kind = item.kind;
-            entry.shape = item.shape;
-            entry.spec = item.settings.spec;
-            entry.params = analysis.params;
-            entry.metrics = analysis.metrics;
-            document.tensors.push_back(std::move(entry));
-            reportProgress(progress, Stage::Results, static_cast<double>(i + 1) / items.size());
-        }
-        document.writeFile(target);
-        return QVariant(static_cast<int>(items.size()));
-    });
+            for (std::size_t i = 0; i < items.size(); ++i) {
+                const auto& item = items[i];
+                const Tensor tensor = item.source->load(item.name);
+                AnalysisOptions options;
+                if (item.settings.manualRange && item.settings.spec.granularity == Granularity::Tensor) {
+                    const std::array<Range, 1> ranges{*item.settings.manualRange};
+                    options.fixedParams = computeQParams(ranges, item.settings.spec);
+                }
+                const TensorAnalysis analysis = analyzeTensor(tensor, item.settings.spec, options);
+                QParamsEntry entry;
+                entry.name = item.name;
+                entry.kind = item.kind;
+                entry.shape = item.shape;
+                entry.spec = item.settings.spec;
+                entry.params = analysis.params;
+                entry.metrics = analysis.metrics;
+                document.tensors.push_back(std::move(entry));
+                reportProgress(progress, Stage::Results, static_cast<double>(i + 1) / items.size());
+            }
+            document.writeFile(target);
+            return QVariant(static_cast<int>(items.size()));
+        });
     watch(id, [this, path](const QVariant& value) { emit exported(path, value.toInt()); });
     return id;
 }
@@ -127,37 +128,42 @@ int ParamsExchange::importFrom(const QString& path) {
     const auto file = m_session->file();
     const auto activations = m_session->activations();
     const std::string source = path.toStdString();
-    const int id = m_jobs->start(QStringLiteral("import"), tr("Importing parameters"),
-                                 [rows, source](const ProgressCallback& progress) {
-        const QParamsDocument document = QParamsDocument::readFile(source);
-        ImportResult result;
-        int matched = 0;
-        for (const auto& [row, name, kind, shape, tensors] : rows) {
-            const auto found = std::find_if(document.tensors.begin(), document.tensors.end(),
-                                            [&](const QParamsEntry& e) { return e.name == name && e.kind == kind; });
-            if (found == document.tensors.end())
-                continue;
-            const QParamsEntry* entry = &*found;
-            ++matched;
-            QuantSpec spec = entry->spec;
-            if (kind == TensorKind::Activation)
-                spec.granularity = Granularity::Tensor; // the model quantizes activations per tensor
-            spec.validateFor(shape);
-            TensorSettings settings{spec, std::nullopt};
-            // A per-tensor range other than what calibration picks was set by hand.
-            if (entry->params && spec.granularity == Granularity::Tensor && entry->params->blockCount() == 1) {
-                const Range written{entry->params->min.front(), entry->params->max.front()};
-                const auto calibrated = calibrateBlocks(tensors->load(name), spec);
-                if (calibrated.size() == 1 && (calibrated.front().min != written.min || calibrated.front().max != written.max))
-                    settings.manualRange = written;
+    const int id = m_jobs->start(
+        QStringLiteral("import"), tr("Importing parameters"),
+        [rows, source](const ProgressCallback& progress) {
+            const QParamsDocument document = QParamsDocument::readFile(source);
+            ImportResult result;
+            int matched = 0;
+            for (const auto& [row, name, kind, shape, tensors] : rows) {
+                const auto found =
+                    std::find_if(document.tensors.begin(), document.tensors.end(),
+                                 [&](const QParamsEntry& e) { return e.name == name && e.kind == kind; });
+                if (found == document.tensors.end())
+                    continue;
+                const QParamsEntry* entry = &*found;
+                ++matched;
+                QuantSpec spec = entry->spec;
+                if (kind == TensorKind::Activation)
+                    spec.granularity = Granularity::Tensor; // the model quantizes activations per tensor
+                spec.validateFor(shape);
+                TensorSettings settings{spec, std::nullopt};
+                // A per-tensor range other than what calibration picks was set by hand.
+                if (entry->params && spec.granularity == Granularity::Tensor &&
+                    entry->params->blockCount() == 1) {
+                    const Range written{entry->params->min.front(), entry->params->max.front()};
+                    const auto calibrated = calibrateBlocks(tensors->load(name), spec);
+                    if (calibrated.size() == 1 &&
+                        (calibrated.front().min != written.min || calibrated.front().max != written.max))
+                        settings.manualRange = written;
+                }
+                result.rows.append(row);
+                result.settings.push_back(settings);
+                reportProgress(progress, Stage::Results,
+                               static_cast<double>(matched) / document.tensors.size());
             }
-            result.rows.append(row);
-            result.settings.push_back(settings);
-            reportProgress(progress, Stage::Results, static_cast<double>(matched) / document.tensors.size());
-        }
-        result.unknown = static_cast<int>(document.tensors.size()) - matched;
-        return QVariant::fromValue(result);
-    });
+            result.unknown = static_cast<int>(document.tensors.size()) - matched;
+            return QVariant::fromValue(result);
+        });
     watch(id, [this, path, file, activations](const QVariant& value) {
         if (m_session->file() != file || m_session->activations() != activations)
             return;

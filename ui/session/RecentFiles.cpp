@@ -8,7 +8,8 @@
 
 namespace quantscope::ui {
 
-RecentFiles::RecentFiles(QMenu* menu, bool stored, QObject* parent) : QObject(parent), m_menu(menu), m_stored(stored) {
+RecentFiles::RecentFiles(QMenu* menu, bool stored, QObject* parent)
+    : QObject(parent), m_menu(menu), m_stored(stored) {
     if (stored) {
         QSettings settings;
         m_files = settings.value(QStringLiteral("recentFiles")).toStringList();
@@ -65,7 +66,8 @@ void RecentFiles::rebuildMenu() {
     m_menu->clear();
     for (int i = 0; i < m_files.size(); ++i) {
         const QString path = m_files[i];
-        auto* action = m_menu->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(QDir::toNativeSeparators(path)));
+        auto* action =
+            m_menu->addAction(QStringLiteral("&%1  %2").arg(i + 1).arg(QDir::toNativeSeparators(path)));
         connect(action, &QAction::triggered, this, [this, path] { emit openRequested(path); });
     }
     if (!m_files.isEmpty())
@@ -74,7 +76,8 @@ void RecentFiles::rebuildMenu() {
         const QStringList parts = m_models[i];
         auto* action = m_menu->addAction(
             tr("Model %1 on %2").arg(QFileInfo(parts[0]).fileName(), QFileInfo(parts[1]).fileName()));
-        action->setToolTip(QDir::toNativeSeparators(parts[0]) + QLatin1Char('\n') + QDir::toNativeSeparators(parts[1]));
+        action->setToolTip(QDir::toNativeSeparators(parts[0]) + QLatin1Char('\n') +
+                           QDir::toNativeSeparators(parts[1]));
         connect(action, &QAction::triggered, this, [this, parts] { emit modelRequested(parts); });
     }
     if (!m_models.isEmpty())

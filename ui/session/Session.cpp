@@ -23,7 +23,9 @@ void Session::setFile(std::shared_ptr<const WeightFile> file) {
     emit selectionChanged(m_selected);
 }
 
-QString Session::filePath() const { return m_file ? QString::fromStdString(m_file->path()) : QString(); }
+QString Session::filePath() const {
+    return m_file ? QString::fromStdString(m_file->path()) : QString();
+}
 
 void Session::setActivations(std::shared_ptr<const WeightFile> activations) {
     // Undo steps may name the old activation rows; weight-only history stays meaningful.
@@ -78,8 +80,8 @@ QList<int> Session::rowsOf(TensorKind kind) const {
     return rows;
 }
 
-void Session::changeSettings(const QList<int>& rows, const TensorSettings& settings, const QString& description,
-                             const QString& mergeKey) {
+void Session::changeSettings(const QList<int>& rows, const TensorSettings& settings,
+                             const QString& description, const QString& mergeKey) {
     QList<int> changed;
     std::vector<TensorSettings> before;
     for (int row : rows)
@@ -90,7 +92,8 @@ void Session::changeSettings(const QList<int>& rows, const TensorSettings& setti
     if (changed.isEmpty())
         return;
     std::vector<TensorSettings> after(static_cast<std::size_t>(changed.size()), settings);
-    m_undo.push(new SettingsCommand(this, changed, std::move(before), std::move(after), description, mergeKey));
+    m_undo.push(
+        new SettingsCommand(this, changed, std::move(before), std::move(after), description, mergeKey));
 }
 
 void Session::changeSettingsEach(const QList<int>& rows, const std::vector<TensorSettings>& settings,

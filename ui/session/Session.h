@@ -43,7 +43,9 @@ public:
     int tensorCount() const { return static_cast<int>(m_tensors.size()); }
     const TensorInfo& info(int row) const { return m_tensors[static_cast<std::size_t>(row)].info; }
     QString tensorName(int row) const { return QString::fromStdString(info(row).name); }
-    TensorKind kind(int row) const { return row >= m_weightCount ? TensorKind::Activation : TensorKind::Weight; }
+    TensorKind kind(int row) const {
+        return row >= m_weightCount ? TensorKind::Activation : TensorKind::Weight;
+    }
     bool isActivation(int row) const { return kind(row) == TensorKind::Activation; }
     // Where the row's values are read from: the weights file or the activations.
     std::shared_ptr<const WeightFile> source(int row) const;
@@ -52,7 +54,9 @@ public:
     // Every row of one kind.
     QList<int> rowsOf(TensorKind kind) const;
 
-    const TensorSettings& settings(int row) const { return m_tensors[static_cast<std::size_t>(row)].settings; }
+    const TensorSettings& settings(int row) const {
+        return m_tensors[static_cast<std::size_t>(row)].settings;
+    }
     // Undoable change of several tensors' settings at once (one undo step).
     void changeSettings(const QList<int>& rows, const TensorSettings& settings, const QString& description,
                         const QString& mergeKey = {});

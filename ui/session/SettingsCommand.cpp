@@ -10,8 +10,12 @@ SettingsCommand::SettingsCommand(Session* session, QList<int> rows, std::vector<
     : QUndoCommand(description), m_session(session), m_rows(std::move(rows)), m_before(std::move(before)),
       m_after(std::move(after)), m_mergeKey(mergeKey) {}
 
-void SettingsCommand::undo() { m_session->applySettings(m_rows, m_before); }
-void SettingsCommand::redo() { m_session->applySettings(m_rows, m_after); }
+void SettingsCommand::undo() {
+    m_session->applySettings(m_rows, m_before);
+}
+void SettingsCommand::redo() {
+    m_session->applySettings(m_rows, m_after);
+}
 
 bool SettingsCommand::mergeWith(const QUndoCommand* other) {
     const auto* next = dynamic_cast<const SettingsCommand*>(other);

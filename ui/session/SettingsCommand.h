@@ -18,7 +18,8 @@ public:
     static constexpr int kMergeId = 0x5153; // "QS"
 
     SettingsCommand(Session* session, QList<int> rows, std::vector<TensorSettings> before,
-                    std::vector<TensorSettings> after, const QString& description, const QString& mergeKey = {});
+                    std::vector<TensorSettings> after, const QString& description,
+                    const QString& mergeKey = {});
 
     void undo() override;
     void redo() override;

@@ -1,8 +1,8 @@
 #include "views/CompareView.h"
 
 #include "plots/BarChart.h"
-#include "widgets/MetricText.h"
 #include "session/ModelComparison.h"
+#include "widgets/MetricText.h"
 
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -16,7 +16,8 @@ namespace quantscope::ui {
 namespace {
 
 QString sqnrText(const Sqnr& s) {
-    return s.note.empty() ? QString::number(s.db, 'f', 2) + QStringLiteral(" dB") : QString::fromStdString(s.note);
+    return s.note.empty() ? QString::number(s.db, 'f', 2) + QStringLiteral(" dB")
+                          : QString::fromStdString(s.note);
 }
 
 } // namespace
@@ -26,7 +27,7 @@ CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
       m_accuracy(new BarChart(this)), m_speed(new BarChart(this)) {
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::RichText);
-    const QStringList columns{tr("Mode"), tr("Accuracy"), tr("Agreement"), tr("Output SQNR"),
+    const QStringList columns{tr("Mode"),         tr("Accuracy"),  tr("Agreement"), tr("Output SQNR"),
                               tr("Latency (ms)"), tr("Samples/s"), tr("Weights")};
     m_table->setColumnCount(static_cast<int>(columns.size()));
     m_table->setHorizontalHeaderLabels(columns);
@@ -38,7 +39,8 @@ CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
     m_table->horizontalHeaderItem(5)->setToolTip(tr("Throughput at the batch size"));
     m_table->horizontalHeaderItem(6)->setToolTip(tr("Bytes of the weights as the mode stores them"));
     m_table->horizontalHeaderItem(2)->setToolTip(tr("Share of samples whose top-1 class equals fp32's"));
-    m_table->horizontalHeaderItem(3)->setToolTip(tr("10·log10(Σy² / Σ(y − ŷ)²) of the model output against fp32's"));
+    m_table->horizontalHeaderItem(3)->setToolTip(
+        tr("10·log10(Σy² / Σ(y − ŷ)²) of the model output against fp32's"));
     auto* charts = new QHBoxLayout;
     charts->addWidget(m_accuracy);
     charts->addWidget(m_speed);
@@ -58,28 +60,32 @@ void CompareView::refresh() {
     m_accuracy->setVisible(hasReport);
     m_speed->setVisible(hasReport);
     if (!setup) {
-        m_status->setText(tr("<h3>No model loaded</h3><p>Open an ONNX model with its samples (File ▸ Open model "
-                             "and samples…) or the demo (File ▸ Open demo) to compare fp32 with static, dynamic and "
-                             "weight-only quantization.</p>"));
+        m_status->setText(
+            tr("<h3>No model loaded</h3><p>Open an ONNX model with its samples (File ▸ Open model "
+               "and samples…) or the demo (File ▸ Open demo) to compare fp32 with static, dynamic and "
+               "weight-only quantization.</p>"));
         return;
     }
     QString status;
     if (hasReport)
-        status = tr("<b>%1</b> on %2 · weights %3 · activations %4 · SIMD path <b>%5</b> · %6 thread(s)")
-                     .arg(setup->model.section(QLatin1Char('/'), -1), setup->samples.section(QLatin1Char('/'), -1),
-                          report->weightSettings, report->activationSettings, report->isaPath)
-                     .arg(report->blasThreads);
+        status =
+            tr("<b>%1</b> on %2 · weights %3 · activations %4 · SIMD path <b>%5</b> · %6 thread(s)")
+                .arg(setup->model.section(QLatin1Char('/'), -1), setup->samples.section(QLatin1Char('/'), -1),
+                     report->weightSettings, report->activationSettings, report->isaPath)
+                .arg(report->blasThreads);
     if (m_comparison->samplesCaptured() > 0 && m_comparison->samplesCaptured() < m_comparison->samplesTotal())
-        status += tr("<br>The tensor browser shows activations on the first %1 of %2 calibration samples (memory "
-                     "budget); static mode calibrates on all of them")
-                      .arg(m_comparison->samplesCaptured())
-                      .arg(m_comparison->samplesTotal());
+        status +=
+            tr("<br>The tensor browser shows activations on the first %1 of %2 calibration samples (memory "
+               "budget); static mode calibrates on all of them")
+                .arg(m_comparison->samplesCaptured())
+                .arg(m_comparison->samplesTotal());
     if (!hasReport && m_comparison->isBusy())
         status = tr("<i>Capturing activations and running the model…</i>");
     if (m_comparison->isRunning())
         status += tr("<br><i>Running the model with the new settings…</i>");
     if (!m_comparison->lastError().isEmpty())
-        status += tr("<br><span style='color:#d64545'>Evaluation failed: %1</span>").arg(m_comparison->lastError().toHtmlEscaped());
+        status += tr("<br><span style='color:#d64545'>Evaluation failed: %1</span>")
+                      .arg(m_comparison->lastError().toHtmlEscaped());
     m_status->setText(status);
     if (!hasReport)
         return;
@@ -101,7 +107,8 @@ void CompareView::refresh() {
                                 MetricText::bytes(static_cast<double>(r.sizeBytes))};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
-            item->setTextAlignment(c == 0 ? Qt::AlignLeft | Qt::AlignVCenter : Qt::AlignRight | Qt::AlignVCenter);
+            item->setTextAlignment(c == 0 ? Qt::AlignLeft | Qt::AlignVCenter
+                                          : Qt::AlignRight | Qt::AlignVCenter);
             m_table->setItem(row, c, item);
         }
         accuracy << (r.accuracy ? *r.accuracy * 100.0 : 0.0);
@@ -117,9 +124,12 @@ void CompareView::refresh() {
     m_accuracy->setData(tr("Accuracy and agreement (%)"), labels, labelled ? tr("accuracy") : tr("agreement"),
                         labelled ? accuracy : agreement, labelled ? tr("agreement with fp32") : QString(),
                         labelled ? agreement : QVector<double>{}, tr("%"));
-    m_speed->setData(tr("Throughput (samples/s, batch)"), labels, tr("throughput"), throughput, {}, {}, tr("samples/s"));
+    m_speed->setData(tr("Throughput (samples/s, batch)"), labels, tr("throughput"), throughput, {}, {},
+                     tr("samples/s"));
 }
 
-QString CompareView::statusText() const { return m_status->text(); }
+QString CompareView::statusText() const {
+    return m_status->text();
+}
 
 } // namespace quantscope::ui

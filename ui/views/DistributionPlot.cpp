@@ -1,8 +1,8 @@
 #include "views/DistributionPlot.h"
 
 #include "session/AnalysisController.h"
-#include "widgets/MetricText.h"
 #include "session/Session.h"
+#include "widgets/MetricText.h"
 
 #include <QLocale>
 #include <QMenu>
@@ -13,8 +13,9 @@
 namespace quantscope::ui {
 namespace {
 
-constexpr CalibMethod kMarkerMethods[] = {CalibMethod::MinMax, CalibMethod::MovingAverage, CalibMethod::Percentile,
-                                          CalibMethod::Mse,    CalibMethod::Entropy,       CalibMethod::Histogram};
+constexpr CalibMethod kMarkerMethods[] = {CalibMethod::MinMax,     CalibMethod::MovingAverage,
+                                          CalibMethod::Percentile, CalibMethod::Mse,
+                                          CalibMethod::Entropy,    CalibMethod::Histogram};
 
 QCPItemStraightLine* verticalLine(QCustomPlot* plot) {
     auto* line = new QCPItemStraightLine(plot);
@@ -127,9 +128,10 @@ void DistributionPlot::rebuild() {
     if (!histogram || histogram->isEmpty() || !preview.valid) {
         m_histogram->data()->clear();
         m_title->setText(!m_session->hasTensors() ? tr("Open a weights file (Ctrl+O) or the demo")
-                         : row < 0             ? tr("Select a tensor")
-                         : histogram && histogram->isEmpty() ? tr("%1 has no finite values").arg(m_session->tensorName(row))
-                                                             : tr("Loading %1…").arg(m_session->tensorName(row)));
+                         : row < 0                ? tr("Select a tensor")
+                         : histogram && histogram->isEmpty()
+                             ? tr("%1 has no finite values").arg(m_session->tensorName(row))
+                             : tr("Loading %1…").arg(m_session->tensorName(row)));
         updateOverlays();
         replot();
         return;
@@ -144,7 +146,8 @@ void DistributionPlot::rebuild() {
             to = std::max<double>(to, range.max);
         }
     const double pad = (to - from) * 0.04;
-    const auto counts = histogram->rebin(histogram->min(), histogram->max() + histogram->binWidth() * 1e-6, kDisplayBins);
+    const auto counts =
+        histogram->rebin(histogram->min(), histogram->max() + histogram->binWidth() * 1e-6, kDisplayBins);
     const double width = (histogram->max() - histogram->min()) / kDisplayBins;
     double top = 1.0;
     QVector<double> keys;
@@ -175,7 +178,9 @@ void DistributionPlot::rebuild() {
     m_title->setText(QStringLiteral("%1   %2 %3 · %4%5")
                          .arg(m_session->tensorName(row), QString::fromStdString(settings.spec.format.name()),
                               QString::fromLatin1(schemeName(settings.spec.scheme)),
-                              settings.manualRange ? tr("manual clipping") : QString::fromLatin1(calibMethodName(settings.spec.calib)),
+                              settings.manualRange
+                                  ? tr("manual clipping")
+                                  : QString::fromLatin1(calibMethodName(settings.spec.calib)),
                               exact ? QString() : tr(" · estimating…")));
     updateOverlays();
     updateMarkers();
@@ -188,7 +193,9 @@ std::optional<Range> DistributionPlot::clipLines() const {
     return Range{static_cast<float>(m_lowLine->point1->key()), static_cast<float>(m_highLine->point1->key())};
 }
 
-QString DistributionPlot::clippedText() const { return m_clipText->text(); }
+QString DistributionPlot::clippedText() const {
+    return m_clipText->text();
+}
 
 void DistributionPlot::updateOverlays() {
     for (auto* line : m_gridLines)
@@ -198,17 +205,19 @@ void DistributionPlot::updateOverlays() {
     const Preview& preview = m_controller->preview();
     const bool show = preview.valid && row >= 0;
     const bool perTensor = show && m_session->settings(row).spec.granularity == Granularity::Tensor;
-    for (QCPAbstractItem* item : {static_cast<QCPAbstractItem*>(m_lowLine), static_cast<QCPAbstractItem*>(m_highLine),
-                                  static_cast<QCPAbstractItem*>(m_lowTail), static_cast<QCPAbstractItem*>(m_highTail)})
+    for (QCPAbstractItem* item :
+         {static_cast<QCPAbstractItem*>(m_lowLine), static_cast<QCPAbstractItem*>(m_highLine),
+          static_cast<QCPAbstractItem*>(m_lowTail), static_cast<QCPAbstractItem*>(m_highTail)})
         item->setVisible(perTensor);
     m_clipText->setVisible(show);
     if (!show)
         return;
     const TensorSettings& settings = m_session->settings(row);
     if (!perTensor) {
-        m_clipText->setText(tr("%1 ranges, one per %2 — see the Error view")
-                                .arg(m_session->result(row) ? m_session->result(row)->analysis.params.blockCount() : 0)
-                                .arg(settings.spec.granularity == Granularity::Channel ? tr("channel") : tr("group")));
+        m_clipText->setText(
+            tr("%1 ranges, one per %2 — see the Error view")
+                .arg(m_session->result(row) ? m_session->result(row)->analysis.params.blockCount() : 0)
+                .arg(settings.spec.granularity == Granularity::Channel ? tr("channel") : tr("group")));
         return;
     }
     const Range clip = preview.clip;
@@ -231,8 +240,9 @@ void DistributionPlot::updateOverlays() {
                                  MetricText::percent(metrics.clippedFraction)));
 
     // The grid: every level inside the view when they are few enough to tell apart.
-    const auto levels = MetricsPreview::levels(settings.spec, preview.estimate.scale, preview.estimate.zeroPoint,
-                                               xAxis->range().lower, xAxis->range().upper, kMaxGridLevels);
+    const auto levels =
+        MetricsPreview::levels(settings.spec, preview.estimate.scale, preview.estimate.zeroPoint,
+                               xAxis->range().lower, xAxis->range().upper, kMaxGridLevels);
     QColor gridColour = textColour();
     gridColour.setAlpha(presentationMode() ? 150 : 110);
     for (double level : levels) {
@@ -294,12 +304,15 @@ void DistributionPlot::updateMarkers() {
 QString DistributionPlot::dataAsText() const {
     QString text = QStringLiteral("bin_center\tcount\n");
     for (std::size_t i = 0; i < m_binCenters.size(); ++i)
-        text += QString::number(m_binCenters[i], 'g', 8) + QLatin1Char('\t') + QString::number(m_binCounts[i], 'f', 0) +
-                QLatin1Char('\n');
+        text += QString::number(m_binCenters[i], 'g', 8) + QLatin1Char('\t') +
+                QString::number(m_binCounts[i], 'f', 0) + QLatin1Char('\n');
     if (const auto clip = clipLines())
         text += QStringLiteral("# clip_min\t%1\n# clip_max\t%2\n").arg(clip->min).arg(clip->max);
     for (const auto& [method, range] : m_controller->markers())
-        text += QStringLiteral("# %1\t%2\t%3\n").arg(QString::fromLatin1(calibMethodName(method))).arg(range.min).arg(range.max);
+        text += QStringLiteral("# %1\t%2\t%3\n")
+                    .arg(QString::fromLatin1(calibMethodName(method)))
+                    .arg(range.min)
+                    .arg(range.max);
     return text;
 }
 
@@ -319,7 +332,8 @@ void DistributionPlot::dragClipTo(bool upper, double x, bool finished) {
     }
     m_dragging = 0;
     const int row = m_session->currentRow();
-    m_session->changeSettings({row}, TensorSettings{m_session->settings(row).spec, m_dragRange}, tr("Manual clipping"));
+    m_session->changeSettings({row}, TensorSettings{m_session->settings(row).spec, m_dragRange},
+                              tr("Manual clipping"));
 }
 
 void DistributionPlot::mousePressEvent(QMouseEvent* event) {

@@ -49,8 +49,8 @@ protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
-    void rebuild();          // new tensor or histogram: bins and axis ranges
-    void updateOverlays();   // clip lines, tails, grid, markers, text
+    void rebuild();        // new tensor or histogram: bins and axis ranges
+    void updateOverlays(); // clip lines, tails, grid, markers, text
     void updateMarkers();
     bool draggable() const;
 

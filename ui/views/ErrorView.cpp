@@ -2,9 +2,9 @@
 
 #include "plots/BlockStatsPlot.h"
 #include "plots/ErrorHistogramPlot.h"
-#include "session/Session.h"
-#include "quantscope/analysis/TensorResult.h"
 #include "plots/TransferPlot.h"
+#include "quantscope/analysis/TensorResult.h"
+#include "session/Session.h"
 
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -12,8 +12,8 @@
 namespace quantscope::ui {
 
 ErrorView::ErrorView(Session* session, QWidget* parent)
-    : QWidget(parent), m_session(session), m_errors(new ErrorHistogramPlot(this)), m_transfer(new TransferPlot(this)),
-      m_blocks(new BlockStatsPlot(this)) {
+    : QWidget(parent), m_session(session), m_errors(new ErrorHistogramPlot(this)),
+      m_transfer(new TransferPlot(this)), m_blocks(new BlockStatsPlot(this)) {
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(m_errors);
     top->addWidget(m_transfer);
@@ -41,9 +41,9 @@ void ErrorView::refresh() {
     const int row = m_session->currentRow();
     const auto result = m_session->result(row);
     const QString message = !m_session->hasTensors() ? tr("No file open")
-                            : row < 0              ? tr("No tensor selected")
-                            : !result              ? tr("Quantizing %1…").arg(m_session->tensorName(row))
-                                                   : QString();
+                            : row < 0                ? tr("No tensor selected")
+                            : !result                ? tr("Quantizing %1…").arg(m_session->tensorName(row))
+                                                     : QString();
     m_errors->setResult(result, message);
     m_transfer->setResult(result);
     m_blocks->setResult(result);

@@ -17,12 +17,16 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::RichText);
     m_table->setColumnCount(ColumnCount);
-    m_table->setHorizontalHeaderLabels(
-        {tr("Layer"), tr("Weight"), tr("Input activation"), tr("Local SQNR (dB)"), tr("Cumulative SQNR (dB)")});
-    m_table->horizontalHeaderItem(Weight)->setToolTip(tr("Double-click to select the weight and set its quantization"));
-    m_table->horizontalHeaderItem(Input)->setToolTip(tr("Double-click to select the activation the layer reads"));
-    m_table->horizontalHeaderItem(Local)->setToolTip(tr("The layer's output with only this layer quantized, against fp32"));
-    m_table->horizontalHeaderItem(Cumulative)->setToolTip(tr("The layer's output with every layer up to it quantized, against fp32"));
+    m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Weight"), tr("Input activation"),
+                                        tr("Local SQNR (dB)"), tr("Cumulative SQNR (dB)")});
+    m_table->horizontalHeaderItem(Weight)->setToolTip(
+        tr("Double-click to select the weight and set its quantization"));
+    m_table->horizontalHeaderItem(Input)->setToolTip(
+        tr("Double-click to select the activation the layer reads"));
+    m_table->horizontalHeaderItem(Local)->setToolTip(
+        tr("The layer's output with only this layer quantized, against fp32"));
+    m_table->horizontalHeaderItem(Cumulative)
+        ->setToolTip(tr("The layer's output with every layer up to it quantized, against fp32"));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     connect(m_table, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
         const bool activation = column == Input;
@@ -49,17 +53,20 @@ void ModelView::refresh() {
     m_table->setVisible(has);
     m_chart->setVisible(has);
     if (!m_comparison->setup()) {
-        m_status->setText(tr("<h3>No model loaded</h3><p>Open an ONNX model with its samples (File ▸ Open model and "
-                             "samples…) or the demo to see each layer's local and cumulative SQNR.</p>"));
+        m_status->setText(
+            tr("<h3>No model loaded</h3><p>Open an ONNX model with its samples (File ▸ Open model and "
+               "samples…) or the demo to see each layer's local and cumulative SQNR.</p>"));
         return;
     }
-    m_status->setText(m_comparison->isRunning() ? tr("<i>Running the model with the new settings…</i>")
-                      : !m_comparison->lastError().isEmpty()
-                          ? tr("<span style='color:#d64545'>Evaluation failed: %1</span>").arg(m_comparison->lastError().toHtmlEscaped())
-                          : tr("Static quantization with the current settings of every weight and activation: a low "
-                               "<b>local</b> SQNR marks a layer that quantizes badly by itself; the <b>cumulative</b> SQNR "
-                               "shows how error builds up through the model. Double-click a layer to select its weight "
-                               "(or its input activation)."));
+    m_status->setText(
+        m_comparison->isRunning() ? tr("<i>Running the model with the new settings…</i>")
+        : !m_comparison->lastError().isEmpty()
+            ? tr("<span style='color:#d64545'>Evaluation failed: %1</span>")
+                  .arg(m_comparison->lastError().toHtmlEscaped())
+            : tr("Static quantization with the current settings of every weight and activation: a low "
+                 "<b>local</b> SQNR marks a layer that quantizes badly by itself; the <b>cumulative</b> SQNR "
+                 "shows how error builds up through the model. Double-click a layer to select its weight "
+                 "(or its input activation)."));
     if (!has)
         return;
     m_table->setRowCount(static_cast<int>(report->layers.size()));
@@ -80,7 +87,8 @@ void ModelView::refresh() {
         local << (layer.local.note.empty() ? layer.local.db : 0.0);
         cumulative << (layer.cumulative.note.empty() ? layer.cumulative.db : 0.0);
     }
-    m_chart->setData(tr("Per-layer SQNR (dB), static quantization"), labels, tr("local"), local, tr("cumulative"), cumulative, tr("dB"));
+    m_chart->setData(tr("Per-layer SQNR (dB), static quantization"), labels, tr("local"), local,
+                     tr("cumulative"), cumulative, tr("dB"));
 }
 
 } // namespace quantscope::ui

@@ -1,7 +1,7 @@
 #include "widgets/SettingsPanel.h"
 
-#include "widgets/MetricText.h"
 #include "session/Session.h"
+#include "widgets/MetricText.h"
 
 #include "quantscope/Error.h"
 
@@ -65,20 +65,22 @@ constexpr CalibMethod kMethods[] = {CalibMethod::MinMax, CalibMethod::MovingAver
 } // namespace
 
 SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
-    : QWidget(parent), m_session(session), m_family(new QComboBox(this)), m_bits(new QSlider(Qt::Horizontal, this)),
-      m_bitsLabel(new QLabel(this)), m_scheme(new QComboBox(this)), m_granularity(new QComboBox(this)),
-      m_axis(new QSpinBox(this)), m_groupSize(new QSpinBox(this)), m_calib(new QComboBox(this)),
-      m_percentile(new QDoubleSpinBox(this)), m_narrow(new QCheckBox(tr("Narrow range"), this)),
-      m_reduce(new QCheckBox(tr("Reduced range"), this)),
+    : QWidget(parent), m_session(session), m_family(new QComboBox(this)),
+      m_bits(new QSlider(Qt::Horizontal, this)), m_bitsLabel(new QLabel(this)), m_scheme(new QComboBox(this)),
+      m_granularity(new QComboBox(this)), m_axis(new QSpinBox(this)), m_groupSize(new QSpinBox(this)),
+      m_calib(new QComboBox(this)), m_percentile(new QDoubleSpinBox(this)),
+      m_narrow(new QCheckBox(tr("Narrow range"), this)), m_reduce(new QCheckBox(tr("Reduced range"), this)),
       m_manual(new QLabel(this)), m_resetManual(new QPushButton(tr("Back to calibration"), this)),
       m_message(new QLabel(this)), m_applyWeights(new QPushButton(tr("All weights"), this)),
       m_applyActivations(new QPushButton(tr("All activations"), this)) {
-    m_family->addItems({tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"), tr("nf4")});
+    m_family->addItems(
+        {tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"), tr("nf4")});
     m_bits->setRange(2, 16);
     m_bits->setPageStep(1);
     m_bits->setTickPosition(QSlider::TicksBelow);
     m_bits->setTickInterval(1);
-    m_bits->setToolTip(tr("Bit width of intN / uintN (2–16). Drag to watch the grid, the clipping and the error move."));
+    m_bits->setToolTip(
+        tr("Bit width of intN / uintN (2–16). Drag to watch the grid, the clipping and the error move."));
     m_bitsLabel->setMinimumWidth(m_bitsLabel->fontMetrics().horizontalAdvance(QStringLiteral("16 bits")));
     m_scheme->addItems({tr("affine"), tr("symmetric")});
     m_granularity->addItems({tr("per tensor"), tr("per channel"), tr("per group")});
@@ -94,7 +96,8 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     m_percentile->setDecimals(3);
     m_percentile->setSingleStep(0.01);
     m_percentile->setSuffix(QStringLiteral(" %"));
-    m_narrow->setToolTip(tr("Drop the most negative level: [-127, 127] for int8 (ONNX Runtime / TensorRT symmetric)"));
+    m_narrow->setToolTip(
+        tr("Drop the most negative level: [-127, 127] for int8 (ONNX Runtime / TensorRT symmetric)"));
     m_reduce->setToolTip(tr("One bit less of range, as PyTorch's reduce_range (int8 → [-64, 63])"));
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #d64545;"));
@@ -120,9 +123,11 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     form->addRow(tr("Scheme"), m_scheme);
     form->addRow(tr("Granularity"), granularityRow);
     form->addRow(tr("Calibration"), calibRow);
-    m_applyWeights->setToolTip(tr("Give every weight of the file these settings (one undo step, Ctrl+Shift+A)"));
-    m_applyActivations->setToolTip(tr("Give every activation of the model these settings, per tensor (one undo step, "
-                                      "Ctrl+Alt+A). Activations appear once a model and samples are open."));
+    m_applyWeights->setToolTip(
+        tr("Give every weight of the file these settings (one undo step, Ctrl+Shift+A)"));
+    m_applyActivations->setToolTip(
+        tr("Give every activation of the model these settings, per tensor (one undo step, "
+           "Ctrl+Alt+A). Activations appear once a model and samples are open."));
     auto* applyRow = new QHBoxLayout;
     applyRow->addWidget(new QLabel(tr("Apply to"), this));
     applyRow->addWidget(m_applyWeights, 1);
@@ -140,12 +145,16 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     layout->addStretch(1);
 
     connect(m_family, &QComboBox::currentIndexChanged, this, [this] { widgetsChanged(tr("Format")); });
-    connect(m_bits, &QSlider::valueChanged, this, [this] { widgetsChanged(tr("Bit width"), QStringLiteral("bits")); });
+    connect(m_bits, &QSlider::valueChanged, this,
+            [this] { widgetsChanged(tr("Bit width"), QStringLiteral("bits")); });
     connect(m_scheme, &QComboBox::currentIndexChanged, this, [this] { widgetsChanged(tr("Scheme")); });
-    connect(m_granularity, &QComboBox::currentIndexChanged, this, [this] { widgetsChanged(tr("Granularity")); });
+    connect(m_granularity, &QComboBox::currentIndexChanged, this,
+            [this] { widgetsChanged(tr("Granularity")); });
     connect(m_axis, &QSpinBox::valueChanged, this, [this] { widgetsChanged(tr("Axis")); });
-    connect(m_groupSize, &QSpinBox::valueChanged, this, [this] { widgetsChanged(tr("Group size"), QStringLiteral("group")); });
-    connect(m_calib, &QComboBox::currentIndexChanged, this, [this] { widgetsChanged(tr("Calibration method")); });
+    connect(m_groupSize, &QSpinBox::valueChanged, this,
+            [this] { widgetsChanged(tr("Group size"), QStringLiteral("group")); });
+    connect(m_calib, &QComboBox::currentIndexChanged, this,
+            [this] { widgetsChanged(tr("Calibration method")); });
     connect(m_percentile, &QDoubleSpinBox::valueChanged, this,
             [this] { widgetsChanged(tr("Percentile"), QStringLiteral("percentile")); });
     connect(m_narrow, &QCheckBox::toggled, this, [this] { widgetsChanged(tr("Narrow range")); });
@@ -169,7 +178,8 @@ QuantSpec SettingsPanel::specFromWidgets() const {
     QuantSpec spec = row >= 0 ? m_session->settings(row).spec : m_session->defaultSettings().spec;
     spec.format = formatOf(m_family->currentIndex(), m_bits->value());
     spec.scheme = m_scheme->currentIndex() == 1 ? Scheme::Symmetric : Scheme::Affine;
-    spec.granularity = currentIsActivation() ? Granularity::Tensor : static_cast<Granularity>(m_granularity->currentIndex());
+    spec.granularity =
+        currentIsActivation() ? Granularity::Tensor : static_cast<Granularity>(m_granularity->currentIndex());
     spec.axis = m_axis->value();
     spec.groupSize = m_groupSize->value();
     spec.calib = kMethods[std::max(0, m_calib->currentIndex())];
@@ -214,7 +224,8 @@ void SettingsPanel::showCurrent() {
     showSpec(settings.spec);
     if (settings.manualRange) {
         m_manual->setText(tr("Manual clipping [%1, %2]")
-                              .arg(MetricText::number(settings.manualRange->min), MetricText::number(settings.manualRange->max)));
+                              .arg(MetricText::number(settings.manualRange->min),
+                                   MetricText::number(settings.manualRange->max)));
         m_resetManual->show();
     } else {
         m_manual->clear();
@@ -233,9 +244,10 @@ void SettingsPanel::updateEnabled() {
     m_groupSize->setVisible(m_granularity->currentIndex() == 2);
     const bool activation = currentIsActivation();
     m_granularity->setEnabled(!activation);
-    m_granularity->setToolTip(activation ? tr("Activations are quantized per tensor: one static scale and zero point "
-                                              "each, as the quantized model runs them")
-                                         : tr("One scale per tensor, per channel along an axis, or per group of G values"));
+    m_granularity->setToolTip(
+        activation ? tr("Activations are quantized per tensor: one static scale and zero point "
+                        "each, as the quantized model runs them")
+                   : tr("One scale per tensor, per channel along an axis, or per group of G values"));
     m_applyWeights->setEnabled(m_session->weightCount() > 0);
     m_applyActivations->setEnabled(m_session->activationCount() > 0);
     m_percentile->setVisible(kMethods[std::max(0, m_calib->currentIndex())] == CalibMethod::Percentile);
@@ -271,7 +283,8 @@ void SettingsPanel::widgetsChanged(const QString& what, const QString& mergeKey)
     m_message->clear();
     TensorSettings settings{spec, std::nullopt};
     // A manual clipping range survives format edits but not a change of calibration or granularity.
-    if (row >= 0 && spec.granularity == Granularity::Tensor && spec.calib == m_session->settings(row).spec.calib)
+    if (row >= 0 && spec.granularity == Granularity::Tensor &&
+        spec.calib == m_session->settings(row).spec.calib)
         settings.manualRange = m_session->settings(row).manualRange;
     if (row < 0) {
         m_session->setDefaultSettings(settings);

@@ -56,7 +56,8 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
     layout->addLayout(filters);
     layout->addWidget(m_view);
 
-    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &TensorBrowser::selectionToSession);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &TensorBrowser::selectionToSession);
     connect(m_view->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex& current) {
                 if (!m_updating && current.isValid())
@@ -85,7 +86,8 @@ void TensorBrowser::showCurrent(int row) {
     if (!index.isValid() || m_view->selectionModel()->currentIndex().row() == index.row())
         return;
     m_updating = true;
-    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_view->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect |
+                                                         QItemSelectionModel::Rows);
     m_view->scrollTo(index);
     m_updating = false;
     m_session->setSelectedRows({row});

@@ -1,7 +1,7 @@
 #include "widgets/TensorTableModel.h"
 
-#include "widgets/MetricText.h"
 #include "session/Session.h"
+#include "widgets/MetricText.h"
 
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -27,7 +27,9 @@ int TensorTableModel::rowCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : m_session->tensorCount();
 }
 
-int TensorTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+int TensorTableModel::columnCount(const QModelIndex& parent) const {
+    return parent.isValid() ? 0 : ColumnCount;
+}
 
 void TensorTableModel::rowsChanged(const QList<int>& rows) {
     for (int row : rows)
@@ -101,9 +103,9 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         if (index.column() == Clipped)
             return tr("Share of the finite values outside the clipping range");
         if (index.column() == Kind)
-            return m_session->isActivation(row)
-                       ? tr("A node's output (or the model input) on the calibration samples; quantized per tensor")
-                       : tr("A tensor of the weights file");
+            return m_session->isActivation(row) ? tr("A node's output (or the model input) on the "
+                                                     "calibration samples; quantized per tensor")
+                                                : tr("A tensor of the weights file");
         return QString::fromStdString(info.name);
     }
     return {};

@@ -1,19 +1,19 @@
 #include "window/MainWindow.h"
 
-#include "session/AnalysisController.h"
-#include "views/DistributionPlot.h"
-#include "plots/ErrorHistogramPlot.h"
-#include "views/ErrorView.h"
-#include "widgets/JobProgressWidget.h"
-#include "session/JobRunner.h"
 #include "learn/LearnView.h"
-#include "views/CompareView.h"
-#include "widgets/MetricsPanel.h"
+#include "plots/ErrorHistogramPlot.h"
+#include "session/AnalysisController.h"
+#include "session/JobRunner.h"
 #include "session/ModelComparison.h"
-#include "views/ModelView.h"
 #include "session/ParamsExchange.h"
 #include "session/RecentFiles.h"
 #include "session/Session.h"
+#include "views/CompareView.h"
+#include "views/DistributionPlot.h"
+#include "views/ErrorView.h"
+#include "views/ModelView.h"
+#include "widgets/JobProgressWidget.h"
+#include "widgets/MetricsPanel.h"
 #include "widgets/SettingsPanel.h"
 #include "widgets/TensorBrowser.h"
 
@@ -45,12 +45,16 @@ const QString kWeightFilter = QStringLiteral("Weights (*.safetensors *.npy *.npz
 QuantSpec specFromSettings(const QSettings& settings) {
     QuantSpec spec;
     try {
-        spec.format = QuantFormat::parse(settings.value(QStringLiteral("dtype"), QStringLiteral("int8")).toString().toStdString());
-        spec.scheme = parseScheme(settings.value(QStringLiteral("scheme"), QStringLiteral("affine")).toString().toStdString());
-        spec.granularity = parseGranularity(settings.value(QStringLiteral("granularity"), QStringLiteral("tensor")).toString().toStdString());
+        spec.format = QuantFormat::parse(
+            settings.value(QStringLiteral("dtype"), QStringLiteral("int8")).toString().toStdString());
+        spec.scheme = parseScheme(
+            settings.value(QStringLiteral("scheme"), QStringLiteral("affine")).toString().toStdString());
+        spec.granularity = parseGranularity(
+            settings.value(QStringLiteral("granularity"), QStringLiteral("tensor")).toString().toStdString());
         spec.axis = settings.value(QStringLiteral("axis"), 0).toInt();
         spec.groupSize = settings.value(QStringLiteral("groupSize"), 128).toLongLong();
-        spec.calib = parseCalibMethod(settings.value(QStringLiteral("calib"), QStringLiteral("minmax")).toString().toStdString());
+        spec.calib = parseCalibMethod(
+            settings.value(QStringLiteral("calib"), QStringLiteral("minmax")).toString().toStdString());
         spec.percentile = settings.value(QStringLiteral("percentile"), 99.99).toDouble();
         spec.narrowRange = settings.value(QStringLiteral("narrowRange"), false).toBool();
         spec.reduceRange = settings.value(QStringLiteral("reduceRange"), false).toBool();
@@ -65,10 +69,12 @@ QuantSpec specFromSettings(const QSettings& settings) {
 
 MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     : QMainWindow(parent), m_session(new Session(this)), m_jobs(new JobRunner(this)),
-      m_controller(new AnalysisController(m_session, m_jobs, this)), m_params(new ParamsExchange(m_session, m_jobs, this)),
+      m_controller(new AnalysisController(m_session, m_jobs, this)),
+      m_params(new ParamsExchange(m_session, m_jobs, this)),
       m_comparison(new ModelComparison(m_session, m_jobs, this)),
-      m_browser(new TensorBrowser(m_session, this)), m_settings(nullptr), m_metrics(nullptr), m_views(new QTabWidget(this)),
-      m_distribution(nullptr), m_logCounts(nullptr), m_errorView(nullptr), m_learn(nullptr) {
+      m_browser(new TensorBrowser(m_session, this)), m_settings(nullptr), m_metrics(nullptr),
+      m_views(new QTabWidget(this)), m_distribution(nullptr), m_logCounts(nullptr), m_errorView(nullptr),
+      m_learn(nullptr) {
     setWindowTitle(QStringLiteral("Quantscope"));
     setAcceptDrops(true);
     m_storedSettings = storedSettings;
@@ -85,7 +91,9 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     m_distribution = new DistributionPlot(m_session, m_controller, distributionTab);
     m_logCounts = new QCheckBox(tr("Logarithmic counts"), distributionTab);
     m_logCounts->setToolTip(tr("Show the tails: counts on a log scale (L)"));
-    auto* hint = new QLabel(tr("Drag the red lines to clip by hand · wheel zooms · right-click: walk a value through quantization, save, copy"), distributionTab);
+    auto* hint = new QLabel(tr("Drag the red lines to clip by hand · wheel zooms · right-click: walk a value "
+                               "through quantization, save, copy"),
+                            distributionTab);
     hint->setEnabled(false);
     auto* bar = new QHBoxLayout;
     bar->addWidget(m_logCounts);
@@ -141,26 +149,33 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     statusBar()->addPermanentWidget(new JobProgressWidget(m_jobs, this));
     createMenus();
 
-    connect(m_controller, &AnalysisController::openFailed, this, [this](const QString& path, const QString& message) {
-        showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), message);
-    });
+    connect(m_controller, &AnalysisController::openFailed, this,
+            [this](const QString& path, const QString& message) {
+                showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), message);
+            });
     connect(m_controller, &AnalysisController::fileOpened, this, [this](const QString& path) {
         if (m_storedSettings)
             m_recent->add(path);
-        statusBar()->showMessage(tr("Opened %1: %n tensor(s)", nullptr, m_session->tensorCount()).arg(path), 8000);
+        statusBar()->showMessage(tr("Opened %1: %n tensor(s)", nullptr, m_session->tensorCount()).arg(path),
+                                 8000);
         updateTitle();
     });
     connect(m_controller, &AnalysisController::analysisFailed, this,
             [this](const QString& message) { showError(tr("Analysis failed"), message); });
-    connect(m_params, &ParamsExchange::failed, this, [this](const QString& message) { showError(tr("Parameters"), message); });
+    connect(m_params, &ParamsExchange::failed, this,
+            [this](const QString& message) { showError(tr("Parameters"), message); });
     connect(m_comparison, &ModelComparison::failed, this,
             [this](const QString& message) { showError(tr("Cannot run the model"), message); });
     connect(m_params, &ParamsExchange::exported, this, [this](const QString& path, int count) {
-        statusBar()->showMessage(tr("Exported the parameters of %1 tensor(s) to %2").arg(count).arg(path), 8000);
+        statusBar()->showMessage(tr("Exported the parameters of %1 tensor(s) to %2").arg(count).arg(path),
+                                 8000);
     });
     connect(m_params, &ParamsExchange::imported, this, [this](const QString& path, int matched, int unknown) {
-        statusBar()->showMessage(tr("Imported %1 tensor(s) from %2%3").arg(matched).arg(path,
-                                     unknown ? tr("; %1 entries name no tensor of this file").arg(unknown) : QString()), 8000);
+        statusBar()->showMessage(
+            tr("Imported %1 tensor(s) from %2%3")
+                .arg(matched)
+                .arg(path, unknown ? tr("; %1 entries name no tensor of this file").arg(unknown) : QString()),
+            8000);
     });
     connect(m_session, &Session::activationsChanged, this, [this] {
         if (m_session->activationCount() > 0)
@@ -185,15 +200,18 @@ MainWindow::~MainWindow() {
 void MainWindow::createMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open weights…"), QKeySequence::Open, this, &MainWindow::chooseAndOpen);
-    file->addAction(tr("Open &model and samples…"), QKeySequence(Qt::CTRL | Qt::Key_M), this, &MainWindow::chooseModel);
+    file->addAction(tr("Open &model and samples…"), QKeySequence(Qt::CTRL | Qt::Key_M), this,
+                    &MainWindow::chooseModel);
     file->addAction(tr("Open &demo"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::openDemo);
     m_recent = new RecentFiles(file->addMenu(tr("Open &recent")), m_storedSettings, this);
     connect(m_recent, &RecentFiles::openRequested, this, &MainWindow::openFile);
     connect(m_recent, &RecentFiles::modelRequested, this,
             [this](const QStringList& parts) { openModel(parts[0], parts[1], parts[2], parts[3]); });
     file->addSeparator();
-    file->addAction(tr("&Export parameters…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, &MainWindow::exportParameters);
-    file->addAction(tr("&Import parameters…"), QKeySequence(Qt::CTRL | Qt::Key_I), this, &MainWindow::importParameters);
+    file->addAction(tr("&Export parameters…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
+                    &MainWindow::exportParameters);
+    file->addAction(tr("&Import parameters…"), QKeySequence(Qt::CTRL | Qt::Key_I), this,
+                    &MainWindow::importParameters);
     file->addSeparator();
     file->addAction(tr("&Save plot as…"), QKeySequence::Save, this, &MainWindow::savePlot);
     file->addAction(tr("&Copy plot data"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
@@ -211,14 +229,17 @@ void MainWindow::createMenus() {
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    edit->addAction(tr("Apply settings to &all weights"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A), m_settings,
-                    &SettingsPanel::applyToAllWeights);
-    edit->addAction(tr("Apply settings to all a&ctivations"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A), m_settings,
-                    &SettingsPanel::applyToAllActivations);
-    edit->addAction(tr("&Back to calibration"), QKeySequence(Qt::CTRL | Qt::Key_B), m_settings, &SettingsPanel::resetManualRange);
-    edit->addAction(tr("Analyse all &tensors"), QKeySequence(Qt::CTRL | Qt::Key_R), m_controller, &AnalysisController::analyzeAll);
+    edit->addAction(tr("Apply settings to &all weights"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A),
+                    m_settings, &SettingsPanel::applyToAllWeights);
+    edit->addAction(tr("Apply settings to all a&ctivations"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_A),
+                    m_settings, &SettingsPanel::applyToAllActivations);
+    edit->addAction(tr("&Back to calibration"), QKeySequence(Qt::CTRL | Qt::Key_B), m_settings,
+                    &SettingsPanel::resetManualRange);
+    edit->addAction(tr("Analyse all &tensors"), QKeySequence(Qt::CTRL | Qt::Key_R), m_controller,
+                    &AnalysisController::analyzeAll);
     edit->addAction(tr("&Cancel running work"), QKeySequence(Qt::Key_Escape), m_jobs, &JobRunner::cancelAll);
-    edit->addAction(tr("&Find tensor"), QKeySequence::Find, this, [this] { m_browser->filterEdit()->setFocus(); });
+    edit->addAction(tr("&Find tensor"), QKeySequence::Find, this,
+                    [this] { m_browser->filterEdit()->setFocus(); });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"), tr("Model"), tr("Learn")};
@@ -242,7 +263,8 @@ void MainWindow::createMenus() {
     help->addAction(tr("&About Quantscope"), this, [this] {
         QMessageBox::about(this, tr("About Quantscope"),
                            tr("<p><b>Quantscope %1</b></p><p>Explore how neural-network weights quantize: "
-                              "histograms, clipping, error, exported parameters.</p>").arg(QStringLiteral(QUANTSCOPE_VERSION)));
+                              "histograms, clipping, error, exported parameters.</p>")
+                               .arg(QStringLiteral(QUANTSCOPE_VERSION)));
     });
 }
 
@@ -281,8 +303,10 @@ void MainWindow::openDemo() {
     }
     openFile(path);
     const QDir dir = QFileInfo(path).dir();
-    m_comparison->setSetup({dir.filePath(QStringLiteral("digits_mlp.onnx")), dir.filePath(QStringLiteral("digits_test.npy")),
-                            dir.filePath(QStringLiteral("digits_test_labels.npy")), dir.filePath(QStringLiteral("digits_calib.npy"))});
+    m_comparison->setSetup({dir.filePath(QStringLiteral("digits_mlp.onnx")),
+                            dir.filePath(QStringLiteral("digits_test.npy")),
+                            dir.filePath(QStringLiteral("digits_test_labels.npy")),
+                            dir.filePath(QStringLiteral("digits_calib.npy"))});
 }
 
 void MainWindow::chooseModel() {
@@ -291,12 +315,15 @@ void MainWindow::chooseModel() {
     if (setup.model.isEmpty())
         return;
     const QString sampleFilter = tr("Samples (*.npy *.npz *.csv);;All files (*)");
-    setup.samples = QFileDialog::getOpenFileName(this, tr("Evaluation samples"), QFileInfo(setup.model).path(), sampleFilter);
+    setup.samples = QFileDialog::getOpenFileName(this, tr("Evaluation samples"),
+                                                 QFileInfo(setup.model).path(), sampleFilter);
     if (setup.samples.isEmpty())
         return;
-    setup.labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel for none)"), QFileInfo(setup.samples).path(), sampleFilter);
-    setup.calibration = QFileDialog::getOpenFileName(this, tr("Calibration samples (cancel to use the evaluation samples)"),
-                                                     QFileInfo(setup.samples).path(), sampleFilter);
+    setup.labels = QFileDialog::getOpenFileName(this, tr("Labels (cancel for none)"),
+                                                QFileInfo(setup.samples).path(), sampleFilter);
+    setup.calibration =
+        QFileDialog::getOpenFileName(this, tr("Calibration samples (cancel to use the evaluation samples)"),
+                                     QFileInfo(setup.samples).path(), sampleFilter);
     openModel(setup.model, setup.samples, setup.labels, setup.calibration);
 }
 
@@ -308,7 +335,8 @@ void MainWindow::openModel(const QString& model, const QString& samples, const Q
     m_pendingModel.clear();
     if (m_storedSettings)
         m_recent->addModel({model, samples, labels, calibration});
-    statusBar()->showMessage(tr("Running %1 on %2…").arg(QFileInfo(model).fileName(), QFileInfo(samples).fileName()));
+    statusBar()->showMessage(
+        tr("Running %1 on %2…").arg(QFileInfo(model).fileName(), QFileInfo(samples).fileName()));
     m_comparison->setSetup({model, samples, labels, calibration});
 }
 
@@ -330,7 +358,8 @@ void MainWindow::openPaths(const QStringList& paths) {
             parameters.append(path);
         else if (suffix == QStringLiteral("onnx"))
             model = path;
-        else if (isSampleFile(info) && info.completeBaseName().contains(QStringLiteral("label"), Qt::CaseInsensitive))
+        else if (isSampleFile(info) &&
+                 info.completeBaseName().contains(QStringLiteral("label"), Qt::CaseInsensitive))
             labels = path;
         else
             weights.append(path);
@@ -355,15 +384,18 @@ void MainWindow::openPaths(const QStringList& paths) {
         if (weights.isEmpty())
             openFile(model);
         m_pendingModel = model;
-        statusBar()->showMessage(tr("%1 opened: drop its samples (.npy, .npz, .csv or a folder of images) to run it")
-                                     .arg(QFileInfo(model).fileName()),
-                                 15000);
+        statusBar()->showMessage(
+            tr("%1 opened: drop its samples (.npy, .npz, .csv or a folder of images) to run it")
+                .arg(QFileInfo(model).fileName()),
+            15000);
     }
     if (!parameters.isEmpty() && (m_session->hasTensors() || !weights.isEmpty()))
         m_params->importFrom(parameters.front());
 }
 
-void MainWindow::showView(View view) { m_views->setCurrentIndex(static_cast<int>(view)); }
+void MainWindow::showView(View view) {
+    m_views->setCurrentIndex(static_cast<int>(view));
+}
 
 void MainWindow::setPresentationMode(bool on) {
     if (m_presentation && m_presentation->isChecked() != on)
@@ -394,8 +426,9 @@ void MainWindow::chooseAndOpen() {
 void MainWindow::exportParameters() {
     if (!m_session->hasTensors())
         return showError(tr("Export parameters"), tr("Open a weights file first."));
-    const QString base = m_session->hasFile() ? m_session->filePath()
-                                              : QString::fromStdString(m_session->activations()->metadata().at("model"));
+    const QString base = m_session->hasFile()
+                             ? m_session->filePath()
+                             : QString::fromStdString(m_session->activations()->metadata().at("model"));
     const QString suggestion = QFileInfo(base).completeBaseName() + QStringLiteral(".qparams.json");
     const QString path = QFileDialog::getSaveFileName(this, tr("Export parameters"), suggestion,
                                                       tr("Quantscope parameters (*.json)"));
@@ -425,8 +458,8 @@ void MainWindow::savePlot() {
     PlotBase* plot = currentPlot();
     if (!plot)
         return;
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save plot"), QString(),
-                                                      tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Save plot"), QString(), tr("PNG image (*.png);;SVG drawing (*.svg);;PDF (*.pdf)"));
     if (path.isEmpty())
         return;
     if (const QString error = plot->saveTo(path); !error.isEmpty())
@@ -485,7 +518,8 @@ void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
     // Docks get their share of the width once the window has one (unless a saved state did it).
     if (!m_shownOnce && (!m_storedSettings || QSettings().value(QStringLiteral("window/state")).isNull()))
-        resizeDocks({m_browserDock, m_settingsDock}, {width() * 28 / 100, width() * 20 / 100}, Qt::Horizontal);
+        resizeDocks({m_browserDock, m_settingsDock}, {width() * 28 / 100, width() * 20 / 100},
+                    Qt::Horizontal);
     m_shownOnce = true;
 }
 

@@ -103,7 +103,7 @@ private:
     QAction* m_presentation = nullptr;
     QString m_lastError;
     bool m_weightsRequested = false; // a weights file was asked for (it may still be opening)
-    QString m_pendingModel; // an ONNX model opened without samples: the next samples run it
+    QString m_pendingModel;          // an ONNX model opened without samples: the next samples run it
     bool m_storedSettings = true;
     bool m_shownOnce = false;
     QDockWidget* m_browserDock = nullptr;

@@ -1,11 +1,11 @@
 #include "window/ScreenshotRunner.h"
 
+#include "learn/LearnView.h"
 #include "session/AnalysisController.h"
 #include "session/JobRunner.h"
-#include "learn/LearnView.h"
-#include "window/MainWindow.h"
 #include "session/ModelComparison.h"
 #include "session/Session.h"
+#include "window/MainWindow.h"
 
 #include <QPixmap>
 #include <QTabWidget>
@@ -43,15 +43,18 @@ bool ScreenshotRunner::isReady() const {
     const int row = session->currentRow();
     const ModelComparison* comparison = m_window->comparison();
     const bool modelDone = !comparison->setup() || (!comparison->isBusy() && comparison->report());
-    return session->hasTensors() && row >= 0 && m_window->controller()->preview().valid && session->result(row) &&
-           m_window->controller()->markersCurrent() && modelDone && m_window->jobs()->runningCount() == 0 &&
-           (m_window->views()->currentWidget() != m_window->learnView() || m_window->learnView()->isSettled());
+    return session->hasTensors() && row >= 0 && m_window->controller()->preview().valid &&
+           session->result(row) && m_window->controller()->markersCurrent() && modelDone &&
+           m_window->jobs()->runningCount() == 0 &&
+           (m_window->views()->currentWidget() != m_window->learnView() ||
+            m_window->learnView()->isSettled());
 }
 
 void ScreenshotRunner::poll() {
     if (m_finished)
         return;
-    if (const QString error = m_window->comparison()->lastError(); !error.isEmpty() && !m_window->comparison()->isBusy()) {
+    if (const QString error = m_window->comparison()->lastError();
+        !error.isEmpty() && !m_window->comparison()->isBusy()) {
         m_finished = true;
         m_poll.stop();
         emit done(1, tr("model evaluation failed: %1").arg(error));

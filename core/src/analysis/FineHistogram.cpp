@@ -24,7 +24,8 @@ FineHistogram FineHistogram::build(std::span<const float> values, int bins) {
     h.m_min = lo;
     h.m_max = hi;
     // A constant tensor still gets a non-zero width so that bin arithmetic stays finite.
-    const double span = hi > lo ? static_cast<double>(hi) - lo : std::max(1e-6, std::abs(static_cast<double>(lo)) * 1e-3);
+    const double span =
+        hi > lo ? static_cast<double>(hi) - lo : std::max(1e-6, std::abs(static_cast<double>(lo)) * 1e-3);
     if (hi <= lo) {
         h.m_min = lo - span / 2;
         h.m_max = lo + span / 2;

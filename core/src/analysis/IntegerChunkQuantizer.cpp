@@ -39,11 +39,13 @@ IntegerChunkQuantizer::Result toResult(const ChunkQuantizeResult& chunk) {
 }
 
 ChunkQuantizeResult quantizeVersion(ChunkVersion version, const float* values, int count,
-                                    const kernels::ChunkQuantizer& quantizer, int32_t* integers, float* dequantized) {
+                                    const kernels::ChunkQuantizer& quantizer, int32_t* integers,
+                                    float* dequantized) {
     const auto& k = chunkKernels();
     const int at = static_cast<int>(version);
-    return integers && dequantized ? k.quantizeWithOutputs[at](values, count, quantizer, integers, dequantized)
-                                   : k.quantize[at](values, count, quantizer);
+    return integers && dequantized
+               ? k.quantizeWithOutputs[at](values, count, quantizer, integers, dequantized)
+               : k.quantize[at](values, count, quantizer);
 }
 
 // Same as IntegerQuantizer's rounding for the chunk's extremes (see kernels/ChunkLoops.h).
@@ -69,8 +71,8 @@ bool IntegerChunkQuantizer::finiteRange(const float* values, int count, float& l
 }
 
 IntegerChunkQuantizer::Result IntegerChunkQuantizer::runFinite(const float* values, int count,
-                                                               const IntegerQuantizer& quantizer, float lowest,
-                                                               float highest, int32_t* integers,
+                                                               const IntegerQuantizer& quantizer,
+                                                               float lowest, float highest, int32_t* integers,
                                                                float* dequantized) {
     const kernels::ChunkQuantizer q = chunkQuantizer(quantizer);
     // Rounding is monotonic, so the chunk's levels run from its lowest value's to its highest's:
@@ -78,8 +80,9 @@ IntegerChunkQuantizer::Result IntegerChunkQuantizer::runFinite(const float* valu
     const float lowestLevel = levelOf(lowest, q);
     const float highestLevel = levelOf(highest, q);
     const bool mayClip = lowestLevel < q.qmin || highestLevel > q.qmax;
-    Result result = toResult(quantizeVersion(mayClip ? ChunkVersion::ClipUntracked : ChunkVersion::NoClipUntracked,
-                                             values, count, q, integers, dequantized));
+    Result result =
+        toResult(quantizeVersion(mayClip ? ChunkVersion::ClipUntracked : ChunkVersion::NoClipUntracked,
+                                 values, count, q, integers, dequantized));
     result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(lowestLevel, q) - q.qmin));
     result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(highestLevel, q) - q.qmin));
     return result;
@@ -92,7 +95,8 @@ IntegerChunkQuantizer::Result IntegerChunkQuantizer::run(const float* values, in
     // The cheaper versions first; m_expectClipping skips the one that assumes no clipping, and is
     // updated from this chunk for the next one.
     if (!m_expectClipping) {
-        const auto result = quantizeVersion(ChunkVersion::NoClipFinite, values, count, q, integers, dequantized);
+        const auto result =
+            quantizeVersion(ChunkVersion::NoClipFinite, values, count, q, integers, dequantized);
         if (result.assumptionsHeld && std::isfinite(result.sums.sumX2))
             return toResult(result);
     }

@@ -26,7 +26,7 @@ public:
 
     // Not static: remembers whether the last chunk clipped values, to pick the version to try first.
     Result run(const float* values, int count, const IntegerQuantizer& quantizer, int32_t* integers,
-                      float* dequantized);
+               float* dequantized);
     // The same for a chunk known to hold only finite values, from `lowest` to `highest` (as
     // finiteRange gave them): the version to run is known up front and no level range is tracked.
     static Result runFinite(const float* values, int count, const IntegerQuantizer& quantizer, float lowest,

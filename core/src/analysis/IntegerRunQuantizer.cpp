@@ -11,8 +11,8 @@ IntegerRunQuantizer::IntegerRunQuantizer(const AnalysisOptions& options, TensorA
       m_scratchIntegers(m_outputs && !options.keepIntegers ? IntegerChunkQuantizer::kChunk : 0),
       m_scratchDequantized(m_outputs && !options.keepDequantized ? IntegerChunkQuantizer::kChunk : 0) {}
 
-void IntegerRunQuantizer::run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count,
-                              int64_t outputOffset) {
+void IntegerRunQuantizer::run(const IntegerQuantizer& quantizer, int64_t block, const float* data,
+                              int64_t count, int64_t outputOffset) {
     for (int64_t begin = 0; begin < count; begin += IntegerChunkQuantizer::kChunk) {
         const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
         const Outputs out = outputs(outputOffset, begin);
@@ -28,8 +28,8 @@ void IntegerRunQuantizer::runFinite(const IntegerQuantizer& quantizer, int64_t b
         const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
         const Outputs out = outputs(outputOffset, begin);
         const auto c = static_cast<std::size_t>(chunk);
-        add(IntegerChunkQuantizer::runFinite(data + begin, n, quantizer, chunkLowest[c], chunkHighest[c], out.integers,
-                                             out.dequantized),
+        add(IntegerChunkQuantizer::runFinite(data + begin, n, quantizer, chunkLowest[c], chunkHighest[c],
+                                             out.integers, out.dequantized),
             quantizer, block, data + begin, n);
     }
 }
@@ -51,7 +51,8 @@ void IntegerRunQuantizer::add(const IntegerChunkQuantizer::Result& chunk, const 
         blockAccumulator->addSums(chunk.sums);
     // Levels: once a tensor's first chunks are in, a chunk rarely lands on a new one.
     const bool totalMarked = m_total.levelsMarked(chunk.lowestCode, chunk.highestCode);
-    const bool blockMarked = !blockAccumulator || blockAccumulator->levelsMarked(chunk.lowestCode, chunk.highestCode);
+    const bool blockMarked =
+        !blockAccumulator || blockAccumulator->levelsMarked(chunk.lowestCode, chunk.highestCode);
     if (totalMarked && blockMarked)
         return;
     IntegerChunkQuantizer::codes(data, count, quantizer, m_codes.data());

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "quantscope/metrics/MetricsAccumulator.h"
 #include "quantscope/analysis/TensorAnalysis.h"
+#include "quantscope/metrics/MetricsAccumulator.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include "IntegerChunkQuantizer.h"
@@ -23,11 +23,13 @@ public:
     bool writesOutputs() const { return m_outputs; }
 
     // outputOffset: where the run's integers / dequantized values go, or -1 for nowhere.
-    void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count, int64_t outputOffset);
+    void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count,
+             int64_t outputOffset);
     // The same for a run of finite values whose chunks' smallest and largest values are known
     // (IntegerChunkQuantizer::finiteRange of each kChunk values): see IntegerChunkQuantizer::runFinite.
     void runFinite(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count,
-                   int64_t outputOffset, std::span<const float> chunkLowest, std::span<const float> chunkHighest);
+                   int64_t outputOffset, std::span<const float> chunkLowest,
+                   std::span<const float> chunkHighest);
 
 private:
     struct Outputs {

@@ -48,7 +48,7 @@ struct BlockValues {
         const auto begin = offsets[static_cast<std::size_t>(b)];
         const auto end = offsets[static_cast<std::size_t>(b) + 1];
         return std::span<const float>(values).subspan(static_cast<std::size_t>(begin),
-                                                       static_cast<std::size_t>(end - begin));
+                                                      static_cast<std::size_t>(end - begin));
     }
 };
 
@@ -89,8 +89,8 @@ std::vector<std::unique_ptr<Observer>> makeObservers(const QuantSpec& spec, int6
 
 // Moving average: the leading axis indexes the batches, observed in order; each block sees
 // the part of it that lies in the batch.
-std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec& spec, const BlockLayout& layout,
-                                          const ProgressCallback& progress) {
+std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec& spec,
+                                          const BlockLayout& layout, const ProgressCallback& progress) {
     auto observers = makeObservers(spec, layout.blockCount());
     const auto values = tensor.values();
     const int64_t batches = tensor.rank() == 0 ? 1 : std::max<int64_t>(tensor.shape()[0], 1);
@@ -128,7 +128,6 @@ std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec&
     return rangesOf(observers);
 }
 
-
 std::vector<IntegerQuantizer> integerQuantizers(const QParams& params) {
     std::vector<IntegerQuantizer> quantizers;
     quantizers.reserve(params.blockCount());
@@ -147,7 +146,8 @@ void quantizeIntegerBlocks(std::span<const float> values, const BlockLayout& lay
     const auto quantizers = integerQuantizers(params);
     if (runLength(layout) >= kShortestQuantizedRun) {
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-            quantizer.run(quantizers[static_cast<std::size_t>(block)], block, values.data() + first, count, first);
+            quantizer.run(quantizers[static_cast<std::size_t>(block)], block, values.data() + first, count,
+                          first);
             advance(count);
         });
         return;
@@ -179,7 +179,8 @@ IntegerQuantizer quantizerFor(Range range, const QuantSpec& spec) {
     float scale = 1.0f;
     int32_t zeroPoint = 0;
     computeBlockParams(range, spec, scale, zeroPoint);
-    return IntegerQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()), static_cast<int32_t>(spec.qmax()));
+    return IntegerQuantizer(scale, zeroPoint, static_cast<int32_t>(spec.qmin()),
+                            static_cast<int32_t>(spec.qmax()));
 }
 
 // Blocks that are long contiguous runs (channels of the leading axis, groups along the last
@@ -188,11 +189,12 @@ IntegerQuantizer quantizerFor(Range range, const QuantSpec& spec) {
 // sums are those of calibrating all blocks first. Returns the calibrated ranges.
 template <class Advance>
 std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> values, const QuantSpec& spec,
-                                                     const BlockLayout& layout, IntegerRunQuantizer& quantizer,
-                                                     Advance&& advance) {
+                                                     const BlockLayout& layout,
+                                                     IntegerRunQuantizer& quantizer, Advance&& advance) {
     std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
     layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-        const auto blockValues = values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count));
+        const auto blockValues =
+            values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count));
         const auto observer = makeObserver(spec);
         observer->observe(blockValues);
         const Range range = observer->range();
@@ -211,8 +213,9 @@ std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> valu
 // tie keeps depends on the lane order), is calibrated by the observer instead. The ranges equal
 // MinMaxObserver's. Advances twice per value (calibration, then quantization).
 template <class Advance>
-std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float> values, const QuantSpec& spec,
-                                                           const BlockLayout& layout, IntegerRunQuantizer& quantizer,
+std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float> values,
+                                                           const QuantSpec& spec, const BlockLayout& layout,
+                                                           IntegerRunQuantizer& quantizer,
                                                            Advance&& advance) {
     std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
     std::vector<float> chunkLowest;
@@ -237,7 +240,8 @@ std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float
         const bool fromChunks = finite && range.min != 0.0f && range.max != 0.0f;
         if (!fromChunks) {
             const auto observer = makeObserver(spec);
-            observer->observe(values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
+            observer->observe(
+                values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
             range = observer->range();
         }
         advance(count);
@@ -256,9 +260,11 @@ std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float
 template <class Advance>
 void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layout, const QParams& params,
                          const QuantSpec& spec, const AnalysisOptions& options, TensorAnalysis& result,
-                         MetricsAccumulator& total, std::vector<MetricsAccumulator>& perBlock, Advance&& advance) {
+                         MetricsAccumulator& total, std::vector<MetricsAccumulator>& perBlock,
+                         Advance&& advance) {
     layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-        MetricsAccumulator* blockAccumulator = perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
+        MetricsAccumulator* blockAccumulator =
+            perBlock.empty() ? nullptr : &perBlock[static_cast<std::size_t>(block)];
         const float scale = params.scale[static_cast<std::size_t>(block)];
         for (int64_t i = first; i < first + count; ++i) {
             const float x = values[static_cast<std::size_t>(i)];
@@ -283,7 +289,6 @@ void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layou
     });
 }
 
-
 // Calibrates every block; `grouped` holds the values block by block when the blocks are not
 // contiguous (and is unused otherwise).
 std::vector<Range> calibrateLayout(const Tensor& tensor, const QuantSpec& spec, const BlockLayout& layout,
@@ -297,16 +302,18 @@ std::vector<Range> calibrateLayout(const Tensor& tensor, const QuantSpec& spec, 
         const auto values = tensor.values();
         int64_t done = 0;
         layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-            observers[static_cast<std::size_t>(block)]->observe(values.subspan(static_cast<std::size_t>(first),
-                                                                               static_cast<std::size_t>(count)));
+            observers[static_cast<std::size_t>(block)]->observe(
+                values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
             done += count;
-            reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
+            reportProgress(progress, Stage::Statistics,
+                           0.5 * static_cast<double>(done) / static_cast<double>(values.size()));
         });
     } else {
         for (int64_t b = 0; b < layout.blockCount(); ++b) {
             observers[static_cast<std::size_t>(b)]->observe(grouped->block(b));
             if (b % 256 == 0)
-                reportProgress(progress, Stage::Statistics, 0.5 * static_cast<double>(b) / layout.blockCount());
+                reportProgress(progress, Stage::Statistics,
+                               0.5 * static_cast<double>(b) / layout.blockCount());
         }
     }
     return rangesOf(observers);
@@ -314,7 +321,8 @@ std::vector<Range> calibrateLayout(const Tensor& tensor, const QuantSpec& spec, 
 
 } // namespace
 
-std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, const ProgressCallback& progress) {
+std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec,
+                                   const ProgressCallback& progress) {
     spec.validateFor(tensor.shape());
     const BlockLayout layout(tensor.shape(), spec);
     std::optional<BlockValues> grouped;
@@ -343,7 +351,8 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     // Integer formats whose blocks are long contiguous runs are calibrated block by block while
     // they are quantized (min-max: per tensor too; see the two functions).
     const bool contiguousIntegerRuns = !options.fixedParams && spec.format.isInteger() &&
-                                       blocksAreContiguous(layout) && runLength(layout) >= kShortestQuantizedRun;
+                                       blocksAreContiguous(layout) &&
+                                       runLength(layout) >= kShortestQuantizedRun;
     const bool minMaxWhileQuantizing = contiguousIntegerRuns && spec.calib == CalibMethod::MinMax;
     const bool calibrateWhileQuantizing =
         minMaxWhileQuantizing || (contiguousIntegerRuns && spec.calib != CalibMethod::MovingAverage &&
@@ -352,14 +361,15 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         const auto expected = static_cast<std::size_t>(layout.blockCount());
         const QParams& fixed = *options.fixedParams;
         if (fixed.scale.size() != expected || fixed.zeroPoint.size() != expected)
-            throw Error(tensor.name(), "the parameters hold " + std::to_string(fixed.scale.size()) + " scales and " +
-                                           std::to_string(fixed.zeroPoint.size()) + " zero points, but " +
-                                           std::string(granularityName(spec.granularity)) + " granularity on shape " +
-                                           shapeToString(tensor.shape()) + " needs " + std::to_string(expected));
+            throw Error(tensor.name(),
+                        "the parameters hold " + std::to_string(fixed.scale.size()) + " scales and " +
+                            std::to_string(fixed.zeroPoint.size()) + " zero points, but " +
+                            std::string(granularityName(spec.granularity)) + " granularity on shape " +
+                            shapeToString(tensor.shape()) + " needs " + std::to_string(expected));
         for (std::size_t b = 0; b < expected; ++b)
             if (!(std::isfinite(fixed.scale[b]) && fixed.scale[b] > 0.0f))
-                throw Error(tensor.name(), "scale " + std::to_string(fixed.scale[b]) + " of block " + std::to_string(b) +
-                                               " is not a positive finite number");
+                throw Error(tensor.name(), "scale " + std::to_string(fixed.scale[b]) + " of block " +
+                                               std::to_string(b) + " is not a positive finite number");
         result.params = fixed;
         result.params.qmin = spec.qmin();
         result.params.qmax = spec.qmax();
@@ -379,8 +389,10 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     std::vector<MetricsAccumulator> perBlock;
     if (options.perBlockMetrics) {
         // Level counting per block costs codeCount bits each: skip it where that would be large.
-        const bool trackLevels = static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
-        perBlock.assign(static_cast<std::size_t>(layout.blockCount()), MetricsAccumulator(trackLevels ? codes : 0));
+        const bool trackLevels =
+            static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
+        perBlock.assign(static_cast<std::size_t>(layout.blockCount()),
+                        MetricsAccumulator(trackLevels ? codes : 0));
     }
     if (options.keepIntegers)
         result.integers.resize(values.size());
@@ -408,8 +420,8 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
             result.params = computeQParams(
                 minMaxCalibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
         else if (calibrateWhileQuantizing)
-            result.params = computeQParams(calibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance),
-                                           spec);
+            result.params = computeQParams(
+                calibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
         else
             quantizeIntegerBlocks(values, layout, result.params, quantizer, result, groupedValues, advance);
     } else {

@@ -20,7 +20,9 @@ std::size_t minMaxSkippingNonfinite(const float* data, std::size_t count, float&
     return chunkKernels().minMaxSkippingNonfinite(data, count, lo, hi);
 }
 
-bool isFinite(float x) { return (x - x) == 0.0f; }
+bool isFinite(float x) {
+    return (x - x) == 0.0f;
+}
 
 } // namespace
 

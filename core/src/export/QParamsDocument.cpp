@@ -28,7 +28,9 @@ Json fileJson(const std::optional<FileReference>& file) {
 }
 
 // JSON numbers cannot be NaN or infinite; such values are written as null.
-Json number(double value) { return std::isfinite(value) ? Json(value) : Json(nullptr); }
+Json number(double value) {
+    return std::isfinite(value) ? Json(value) : Json(nullptr);
+}
 
 Json floatArray(const std::vector<float>& values) {
     Json array = Json::array();
@@ -168,7 +170,8 @@ private:
     std::string m_where;
 };
 
-std::optional<FileReference> readFileReference(const Json& document, const char* key, const std::string& where) {
+std::optional<FileReference> readFileReference(const Json& document, const char* key,
+                                               const std::string& where) {
     if (!document.contains(key) || document.at(key).is_null())
         return std::nullopt;
     const Json& object = document.at(key);
@@ -178,7 +181,8 @@ std::optional<FileReference> readFileReference(const Json& document, const char*
     FileReference file;
     file.path = reader.string("path", "");
     file.sha256 = reader.string("sha256", "");
-    file.bytes = reader.has("bytes") ? static_cast<uint64_t>(std::max<int64_t>(reader.integer("bytes"), 0)) : 0;
+    file.bytes =
+        reader.has("bytes") ? static_cast<uint64_t>(std::max<int64_t>(reader.integer("bytes"), 0)) : 0;
     if (reader.has("samples"))
         file.samples = reader.integer("samples");
     return file;
@@ -236,7 +240,8 @@ QParamsEntry readEntry(const Json& object, const std::string& where) {
         if (!calib.is_object())
             reader.fail("calib", "must be an object");
         const FieldReader calibReader(calib, reader.where() + ": calib");
-        spec.calib = rethrowNamed([&] { return parseCalibMethod(calibReader.string("method", "minmax"), "calib"); });
+        spec.calib =
+            rethrowNamed([&] { return parseCalibMethod(calibReader.string("method", "minmax"), "calib"); });
         if (calibReader.has("percentile"))
             spec.percentile = calibReader.real("percentile");
         if (calibReader.has("ema_constant"))
@@ -258,12 +263,13 @@ QParamsEntry readEntry(const Json& object, const std::string& where) {
         params.scale = reader.floats("scale");
         const auto zeroPoints = reader.integers("zero_point");
         if (zeroPoints.size() != params.scale.size())
-            reader.fail("zero_point", "has " + std::to_string(zeroPoints.size()) + " entries but 'scale' has " +
-                                          std::to_string(params.scale.size()));
+            reader.fail("zero_point", "has " + std::to_string(zeroPoints.size()) +
+                                          " entries but 'scale' has " + std::to_string(params.scale.size()));
         for (std::size_t i = 0; i < params.scale.size(); ++i) {
             if (!(std::isfinite(params.scale[i]) && params.scale[i] > 0.0f))
                 reader.fail("scale", "entry " + std::to_string(i) + " must be a positive finite number");
-            if (spec.format.isInteger() && (zeroPoints[i] < spec.qmin() - 65536 || zeroPoints[i] > spec.qmax() + 65536))
+            if (spec.format.isInteger() &&
+                (zeroPoints[i] < spec.qmin() - 65536 || zeroPoints[i] > spec.qmax() + 65536))
                 reader.fail("zero_point", "entry " + std::to_string(i) + " is far outside [qmin, qmax]");
             params.zeroPoint.push_back(static_cast<int32_t>(zeroPoints[i]));
         }
@@ -322,8 +328,10 @@ QParamsDocument QParamsDocument::fromJson(std::string_view text, const std::stri
     if (!document.is_object())
         throw Error(fileName, "not a quantscope-qparams document (expected a JSON object)");
     if (!document.contains("format") || document["format"] != kFormatName)
-        throw Error(fileName, "not a quantscope-qparams document (field 'format' must be \"quantscope-qparams\")");
-    if (!document.contains("version") || !document["version"].is_number_integer() || document["version"] != kVersion)
+        throw Error(fileName,
+                    "not a quantscope-qparams document (field 'format' must be \"quantscope-qparams\")");
+    if (!document.contains("version") || !document["version"].is_number_integer() ||
+        document["version"] != kVersion)
         throw Error(fileName, "unsupported quantscope-qparams version (this program reads version 1)");
     QParamsDocument result;
     if (document.contains("generator") && document["generator"].is_string())
@@ -344,6 +352,8 @@ QParamsDocument QParamsDocument::readFile(const std::string& path) {
     return fromJson(ReadOnlyFile::readAll(path, kMaxDocumentBytes), path);
 }
 
-void QParamsDocument::writeFile(const std::string& path) const { writeFileAtomically(path, toJson()); }
+void QParamsDocument::writeFile(const std::string& path) const {
+    writeFileAtomically(path, toJson());
+}
 
 } // namespace quantscope

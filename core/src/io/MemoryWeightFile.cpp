@@ -4,7 +4,8 @@
 
 namespace quantscope {
 
-MemoryWeightFile::MemoryWeightFile(std::string path, std::string format, std::map<std::string, std::string> metadata)
+MemoryWeightFile::MemoryWeightFile(std::string path, std::string format,
+                                   std::map<std::string, std::string> metadata)
     : m_path(std::move(path)), m_format(std::move(format)), m_metadata(std::move(metadata)) {}
 
 void MemoryWeightFile::add(Tensor tensor) {

@@ -16,35 +16,46 @@
 namespace quantscope {
 namespace {
 
-std::optional<DType> dtypeOf(int32_t onnxType)
-{
+std::optional<DType> dtypeOf(int32_t onnxType) {
     switch (onnxType) {
-    case onnx::TensorProto::FLOAT: return DType::F32;
-    case onnx::TensorProto::UINT8: return DType::U8;
-    case onnx::TensorProto::INT8: return DType::I8;
-    case onnx::TensorProto::UINT16: return DType::U16;
-    case onnx::TensorProto::INT16: return DType::I16;
-    case onnx::TensorProto::INT32: return DType::I32;
-    case onnx::TensorProto::INT64: return DType::I64;
-    case onnx::TensorProto::BOOL: return DType::Bool;
-    case onnx::TensorProto::FLOAT16: return DType::F16;
-    case onnx::TensorProto::DOUBLE: return DType::F64;
-    case onnx::TensorProto::UINT32: return DType::U32;
-    case onnx::TensorProto::UINT64: return DType::U64;
-    case onnx::TensorProto::BFLOAT16: return DType::BF16;
-    default: return std::nullopt;
+    case onnx::TensorProto::FLOAT:
+        return DType::F32;
+    case onnx::TensorProto::UINT8:
+        return DType::U8;
+    case onnx::TensorProto::INT8:
+        return DType::I8;
+    case onnx::TensorProto::UINT16:
+        return DType::U16;
+    case onnx::TensorProto::INT16:
+        return DType::I16;
+    case onnx::TensorProto::INT32:
+        return DType::I32;
+    case onnx::TensorProto::INT64:
+        return DType::I64;
+    case onnx::TensorProto::BOOL:
+        return DType::Bool;
+    case onnx::TensorProto::FLOAT16:
+        return DType::F16;
+    case onnx::TensorProto::DOUBLE:
+        return DType::F64;
+    case onnx::TensorProto::UINT32:
+        return DType::U32;
+    case onnx::TensorProto::UINT64:
+        return DType::U64;
+    case onnx::TensorProto::BFLOAT16:
+        return DType::BF16;
+    default:
+        return std::nullopt;
     }
 }
 
-std::string onnxTypeName(int32_t onnxType)
-{
+std::string onnxTypeName(int32_t onnxType) {
     if (onnx::TensorProto::DataType_IsValid(onnxType))
         return onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(onnxType));
     return "data type " + std::to_string(onnxType);
 }
 
-float halfToFloat(uint16_t h)
-{
+float halfToFloat(uint16_t h) {
     const uint32_t sign = (h & 0x8000u) << 16;
     const uint32_t exponent = (h >> 10) & 0x1f;
     uint32_t mantissa = h & 0x3ffu;
@@ -68,17 +79,14 @@ float halfToFloat(uint16_t h)
     return value;
 }
 
-float bf16ToFloat(uint16_t b)
-{
+float bf16ToFloat(uint16_t b) {
     const uint32_t bits = static_cast<uint32_t>(b) << 16;
     float value;
     std::memcpy(&value, &bits, sizeof value);
     return value;
 }
 
-template <typename T>
-T loadLittleEndian(const uint8_t* p)
-{
+template <typename T> T loadLittleEndian(const uint8_t* p) {
     T value;
     std::memcpy(&value, p, sizeof value); // x86 and ARM hosts are little-endian like the format
     return value;
@@ -86,34 +94,44 @@ T loadLittleEndian(const uint8_t* p)
 
 // Converts element i of little-endian raw bytes of `dtype` to double (exact for every integer
 // below 2^53 and every float).
-double rawElement(const uint8_t* base, DType dtype, uint64_t i)
-{
+double rawElement(const uint8_t* base, DType dtype, uint64_t i) {
     switch (dtype) {
-    case DType::F32: return loadLittleEndian<float>(base + 4 * i);
-    case DType::F64: return loadLittleEndian<double>(base + 8 * i);
-    case DType::F16: return halfToFloat(loadLittleEndian<uint16_t>(base + 2 * i));
-    case DType::BF16: return bf16ToFloat(loadLittleEndian<uint16_t>(base + 2 * i));
-    case DType::I64: return static_cast<double>(loadLittleEndian<int64_t>(base + 8 * i));
-    case DType::I32: return loadLittleEndian<int32_t>(base + 4 * i);
-    case DType::I16: return loadLittleEndian<int16_t>(base + 2 * i);
-    case DType::I8: return loadLittleEndian<int8_t>(base + i);
-    case DType::U64: return static_cast<double>(loadLittleEndian<uint64_t>(base + 8 * i));
-    case DType::U32: return loadLittleEndian<uint32_t>(base + 4 * i);
-    case DType::U16: return loadLittleEndian<uint16_t>(base + 2 * i);
-    case DType::U8: return base[i];
-    case DType::Bool: return base[i] != 0 ? 1.0 : 0.0;
+    case DType::F32:
+        return loadLittleEndian<float>(base + 4 * i);
+    case DType::F64:
+        return loadLittleEndian<double>(base + 8 * i);
+    case DType::F16:
+        return halfToFloat(loadLittleEndian<uint16_t>(base + 2 * i));
+    case DType::BF16:
+        return bf16ToFloat(loadLittleEndian<uint16_t>(base + 2 * i));
+    case DType::I64:
+        return static_cast<double>(loadLittleEndian<int64_t>(base + 8 * i));
+    case DType::I32:
+        return loadLittleEndian<int32_t>(base + 4 * i);
+    case DType::I16:
+        return loadLittleEndian<int16_t>(base + 2 * i);
+    case DType::I8:
+        return loadLittleEndian<int8_t>(base + i);
+    case DType::U64:
+        return static_cast<double>(loadLittleEndian<uint64_t>(base + 8 * i));
+    case DType::U32:
+        return loadLittleEndian<uint32_t>(base + 4 * i);
+    case DType::U16:
+        return loadLittleEndian<uint16_t>(base + 2 * i);
+    case DType::U8:
+        return base[i];
+    case DType::Bool:
+        return base[i] != 0 ? 1.0 : 0.0;
     }
     return 0.0;
 }
 
-bool isIntegerType(DType dtype)
-{
+bool isIntegerType(DType dtype) {
     return !dtypeIsFloat(dtype);
 }
 
 // Walks a graph and its subgraphs (attributes of kind GRAPH / GRAPHS) in a fixed order.
-void forEachGraph(const onnx::GraphProto& graph, const std::function<void(const onnx::GraphProto&)>& visit)
-{
+void forEachGraph(const onnx::GraphProto& graph, const std::function<void(const onnx::GraphProto&)>& visit) {
     visit(graph);
     for (const auto& node : graph.node()) {
         for (const auto& attribute : node.attribute()) {
@@ -127,9 +145,7 @@ void forEachGraph(const onnx::GraphProto& graph, const std::function<void(const 
 
 } // namespace
 
-OnnxModelFile::OnnxModelFile(const std::string& path, Content content)
-    : m_path(path)
-{
+OnnxModelFile::OnnxModelFile(const std::string& path, Content content) : m_path(path) {
     const ReadOnlyFile file(path);
     if (file.size() > static_cast<uint64_t>(INT_MAX))
         throw Error(path, "ONNX files larger than 2 GB must keep their tensors in external data files");
@@ -142,14 +158,14 @@ OnnxModelFile::OnnxModelFile(const std::string& path, Content content)
         return;
     }
     if (!m_model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-        throw Error(path, "not a valid ONNX model (the protobuf does not parse: truncated or another format)");
+        throw Error(path,
+                    "not a valid ONNX model (the protobuf does not parse: truncated or another format)");
     if (m_model.ir_version() <= 0 || !m_model.has_graph())
         throw Error(path, "not an ONNX model (no IR version or no graph)");
     m_directory = std::filesystem::path(path).parent_path().string();
 }
 
-int64_t OnnxModelFile::defaultOpset() const
-{
+int64_t OnnxModelFile::defaultOpset() const {
     for (const auto& opset : m_model.opset_import()) {
         if (opset.domain().empty() || opset.domain() == "ai.onnx")
             return opset.version();
@@ -157,8 +173,7 @@ int64_t OnnxModelFile::defaultOpset() const
     return 0;
 }
 
-std::vector<OnnxNamedTensor> OnnxModelFile::collectTensors(std::vector<std::string>& skipped) const
-{
+std::vector<OnnxNamedTensor> OnnxModelFile::collectTensors(std::vector<std::string>& skipped) const {
     std::vector<OnnxNamedTensor> result;
     std::map<std::string, int> seen;
     auto add = [&](std::string name, const onnx::TensorProto& proto) {
@@ -190,8 +205,7 @@ std::vector<OnnxNamedTensor> OnnxModelFile::collectTensors(std::vector<std::stri
     return result;
 }
 
-const onnx::TensorProto* OnnxModelFile::constantNodeTensor(const onnx::NodeProto& node) const
-{
+const onnx::TensorProto* OnnxModelFile::constantNodeTensor(const onnx::NodeProto& node) const {
     for (const auto& attribute : node.attribute()) {
         const std::string& key = attribute.name();
         if (key == "value" && attribute.has_t())
@@ -222,8 +236,7 @@ const onnx::TensorProto* OnnxModelFile::constantNodeTensor(const onnx::NodeProto
     return nullptr;
 }
 
-TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::string& name) const
-{
+TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::string& name) const {
     const auto dtype = dtypeOf(tensor.data_type());
     if (!dtype)
         throw Error(subject(name), "unsupported ONNX tensor type " + onnxTypeName(tensor.data_type()));
@@ -232,7 +245,8 @@ TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::s
     info.dtype = *dtype;
     info.shape.assign(tensor.dims().begin(), tensor.dims().end());
     if (!checkedElementCount(info.shape, info.elements))
-        throw Error(subject(name), "shape " + shapeToString(info.shape) + " has a negative dimension or too many elements");
+        throw Error(subject(name),
+                    "shape " + shapeToString(info.shape) + " has a negative dimension or too many elements");
     const uint64_t elementSize = dtypeSize(*dtype);
     if (info.elements > std::numeric_limits<uint64_t>::max() / elementSize)
         throw Error(subject(name), "byte size overflows");
@@ -249,16 +263,32 @@ TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::s
         if (tensor.raw_data().size() != info.bytes)
             throw Error(subject(name), "raw_data holds " + std::to_string(tensor.raw_data().size()) +
                                            " bytes but shape " + shapeToString(info.shape) + " of " +
-                                           std::string(dtypeName(*dtype)) + " needs " + std::to_string(info.bytes));
+                                           std::string(dtypeName(*dtype)) + " needs " +
+                                           std::to_string(info.bytes));
         return info;
     }
     switch (*dtype) {
-    case DType::F32: stored = tensor.float_data_size(); field = "float_data"; break;
-    case DType::F64: stored = tensor.double_data_size(); field = "double_data"; break;
-    case DType::I64: stored = tensor.int64_data_size(); field = "int64_data"; break;
+    case DType::F32:
+        stored = tensor.float_data_size();
+        field = "float_data";
+        break;
+    case DType::F64:
+        stored = tensor.double_data_size();
+        field = "double_data";
+        break;
+    case DType::I64:
+        stored = tensor.int64_data_size();
+        field = "int64_data";
+        break;
     case DType::U32:
-    case DType::U64: stored = tensor.uint64_data_size(); field = "uint64_data"; break;
-    default: stored = tensor.int32_data_size(); field = "int32_data"; break;
+    case DType::U64:
+        stored = tensor.uint64_data_size();
+        field = "uint64_data";
+        break;
+    default:
+        stored = tensor.int32_data_size();
+        field = "int32_data";
+        break;
     }
     if (stored != info.elements)
         throw Error(subject(name), field + " holds " + std::to_string(stored) + " values but shape " +
@@ -266,8 +296,8 @@ TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::s
     return info;
 }
 
-void OnnxModelFile::checkExternal(const onnx::TensorProto& tensor, const TensorInfo& info, uint64_t& offset) const
-{
+void OnnxModelFile::checkExternal(const onnx::TensorProto& tensor, const TensorInfo& info,
+                                  uint64_t& offset) const {
     std::string location;
     std::optional<uint64_t> length;
     offset = 0;
@@ -276,7 +306,8 @@ void OnnxModelFile::checkExternal(const onnx::TensorProto& tensor, const TensorI
             uint64_t value = 0;
             const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
             if (ec != std::errc() || end != text.data() + text.size())
-                throw Error(subject(info.name), "external data " + entry.key() + " '" + text + "' is not a byte count");
+                throw Error(subject(info.name),
+                            "external data " + entry.key() + " '" + text + "' is not a byte count");
             return value;
         };
         if (entry.key() == "location")
@@ -290,14 +321,17 @@ void OnnxModelFile::checkExternal(const onnx::TensorProto& tensor, const TensorI
         throw Error(subject(info.name), "external data without a location");
     const std::filesystem::path relative(location);
     if (relative.is_absolute() || relative.has_root_name())
-        throw Error(subject(info.name), "external data location '" + location + "' must be relative to the model's folder");
+        throw Error(subject(info.name),
+                    "external data location '" + location + "' must be relative to the model's folder");
     for (const auto& part : relative) {
         if (part == "..")
-            throw Error(subject(info.name), "external data location '" + location + "' leaves the model's folder");
+            throw Error(subject(info.name),
+                        "external data location '" + location + "' leaves the model's folder");
     }
     if (length && *length != info.bytes)
-        throw Error(subject(info.name), "external data length " + std::to_string(*length) + " bytes but shape " +
-                                            shapeToString(info.shape) + " needs " + std::to_string(info.bytes));
+        throw Error(subject(info.name), "external data length " + std::to_string(*length) +
+                                            " bytes but shape " + shapeToString(info.shape) + " needs " +
+                                            std::to_string(info.bytes));
     const auto file = std::filesystem::path(m_directory) / relative;
     std::error_code ec;
     const uint64_t size = std::filesystem::file_size(file, ec);
@@ -305,12 +339,12 @@ void OnnxModelFile::checkExternal(const onnx::TensorProto& tensor, const TensorI
         throw Error(subject(info.name), "external data file " + file.string() + ": " + ec.message());
     if (offset > size || info.bytes > size - offset)
         throw Error(subject(info.name), "external data range [" + std::to_string(offset) + ", +" +
-                                            std::to_string(info.bytes) + ") lies past the end of " + file.string() +
-                                            " (" + std::to_string(size) + " bytes)");
+                                            std::to_string(info.bytes) + ") lies past the end of " +
+                                            file.string() + " (" + std::to_string(size) + " bytes)");
 }
 
-std::vector<uint8_t> OnnxModelFile::externalBytes(const onnx::TensorProto& tensor, const TensorInfo& info) const
-{
+std::vector<uint8_t> OnnxModelFile::externalBytes(const onnx::TensorProto& tensor,
+                                                  const TensorInfo& info) const {
     uint64_t offset = 0;
     checkExternal(tensor, info, offset); // again: the file may have changed since it was listed
     std::string location;
@@ -330,8 +364,7 @@ std::vector<uint8_t> OnnxModelFile::externalBytes(const onnx::TensorProto& tenso
 }
 
 const uint8_t* OnnxModelFile::packedBytes(const onnx::TensorProto& tensor, const TensorInfo& info,
-                                         std::vector<uint8_t>& externalData) const
-{
+                                          std::vector<uint8_t>& externalData) const {
     if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
         externalData = externalBytes(tensor, info);
         return externalData.data();
@@ -341,8 +374,7 @@ const uint8_t* OnnxModelFile::packedBytes(const onnx::TensorProto& tensor, const
     return nullptr;
 }
 
-std::vector<float> OnnxModelFile::readFloats(const onnx::TensorProto& tensor, const TensorInfo& info) const
-{
+std::vector<float> OnnxModelFile::readFloats(const onnx::TensorProto& tensor, const TensorInfo& info) const {
     std::vector<float> values(info.elements);
     std::vector<uint8_t> externalData;
     if (const uint8_t* base = packedBytes(tensor, info, externalData)) {
@@ -357,23 +389,37 @@ std::vector<float> OnnxModelFile::readFloats(const onnx::TensorProto& tensor, co
     }
     for (uint64_t i = 0; i < info.elements; ++i) {
         switch (info.dtype) {
-        case DType::F32: values[i] = tensor.float_data(static_cast<int>(i)); break;
-        case DType::F64: values[i] = static_cast<float>(tensor.double_data(static_cast<int>(i))); break;
-        case DType::I64: values[i] = static_cast<float>(tensor.int64_data(static_cast<int>(i))); break;
+        case DType::F32:
+            values[i] = tensor.float_data(static_cast<int>(i));
+            break;
+        case DType::F64:
+            values[i] = static_cast<float>(tensor.double_data(static_cast<int>(i)));
+            break;
+        case DType::I64:
+            values[i] = static_cast<float>(tensor.int64_data(static_cast<int>(i)));
+            break;
         case DType::U32:
-        case DType::U64: values[i] = static_cast<float>(tensor.uint64_data(static_cast<int>(i))); break;
-        case DType::F16: values[i] = halfToFloat(static_cast<uint16_t>(tensor.int32_data(static_cast<int>(i)))); break;
-        case DType::BF16: values[i] = bf16ToFloat(static_cast<uint16_t>(tensor.int32_data(static_cast<int>(i)))); break;
-        default: values[i] = static_cast<float>(tensor.int32_data(static_cast<int>(i))); break;
+        case DType::U64:
+            values[i] = static_cast<float>(tensor.uint64_data(static_cast<int>(i)));
+            break;
+        case DType::F16:
+            values[i] = halfToFloat(static_cast<uint16_t>(tensor.int32_data(static_cast<int>(i))));
+            break;
+        case DType::BF16:
+            values[i] = bf16ToFloat(static_cast<uint16_t>(tensor.int32_data(static_cast<int>(i))));
+            break;
+        default:
+            values[i] = static_cast<float>(tensor.int32_data(static_cast<int>(i)));
+            break;
         }
     }
     return values;
 }
 
-std::vector<int64_t> OnnxModelFile::readInts(const onnx::TensorProto& tensor, const TensorInfo& info) const
-{
+std::vector<int64_t> OnnxModelFile::readInts(const onnx::TensorProto& tensor, const TensorInfo& info) const {
     if (!isIntegerType(info.dtype))
-        throw Error(subject(info.name), "expected an integer tensor, found " + std::string(dtypeName(info.dtype)));
+        throw Error(subject(info.name),
+                    "expected an integer tensor, found " + std::string(dtypeName(info.dtype)));
     std::vector<int64_t> values(info.elements);
     std::vector<uint8_t> externalData;
     if (const uint8_t* base = packedBytes(tensor, info, externalData)) {

@@ -11,10 +11,7 @@ struct OnnxReader::Parsed {
     std::vector<OnnxNamedTensor> tensors;
 };
 
-OnnxReader::OnnxReader(const std::string& path)
-    : m_path(path)
-    , m_parsed(std::make_unique<Parsed>(path))
-{
+OnnxReader::OnnxReader(const std::string& path) : m_path(path), m_parsed(std::make_unique<Parsed>(path)) {
     const auto& model = m_parsed->file.model();
     m_metadata["ir_version"] = std::to_string(model.ir_version());
     std::string opsets;
@@ -26,8 +23,8 @@ OnnxReader::OnnxReader(const std::string& path)
     }
     m_metadata["opset_import"] = opsets;
     if (!model.producer_name().empty())
-        m_metadata["producer"] = model.producer_name() +
-                                 (model.producer_version().empty() ? "" : " " + model.producer_version());
+        m_metadata["producer"] =
+            model.producer_name() + (model.producer_version().empty() ? "" : " " + model.producer_version());
     if (!model.doc_string().empty())
         m_metadata["doc_string"] = model.doc_string();
     if (!model.graph().name().empty())
@@ -51,8 +48,7 @@ OnnxReader::OnnxReader(const std::string& path)
 
 OnnxReader::~OnnxReader() = default;
 
-Tensor OnnxReader::load(const std::string& name) const
-{
+Tensor OnnxReader::load(const std::string& name) const {
     const auto found = m_index.find(name);
     if (found == m_index.end())
         throw Error(m_path + ": " + name, "no such tensor in the model");
@@ -60,8 +56,7 @@ Tensor OnnxReader::load(const std::string& name) const
     return Tensor(name, entry.info.shape, m_parsed->file.readFloats(*entry.proto, entry.info));
 }
 
-std::unique_ptr<WeightFile> openOnnxFile(const std::string& path)
-{
+std::unique_ptr<WeightFile> openOnnxFile(const std::string& path) {
     return std::make_unique<OnnxReader>(path);
 }
 

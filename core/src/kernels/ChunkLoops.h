@@ -6,9 +6,9 @@
 // files compiled with different flags could be merged by the linker into the AVX-512 one.
 //
 // `#pragma omp simd` allows the reordered min / max reductions (the library is compiled with
-// -fopenmp-simd; no OpenMP runtime); float sums keep a fixed order (see quantizeLoop). -ffp-contract=off keeps x * inverseScale rounded to float32 before the
-// rounding below, as torch computes it (levels at exact ties, such as x / S = 7.5, would round the
-// other way if GCC fused the multiply with the add).
+// -fopenmp-simd; no OpenMP runtime); float sums keep a fixed order (see quantizeLoop). -ffp-contract=off
+// keeps x * inverseScale rounded to float32 before the rounding below, as torch computes it (levels at exact
+// ties, such as x / S = 7.5, would round the other way if GCC fused the multiply with the add).
 
 #include "quantscope/kernels/ChunkKernels.h"
 
@@ -95,13 +95,15 @@ size_t minMaxSkippingNonfiniteLoop(const float* data, size_t count, float& lo, f
 constexpr int kLanes = 16;
 
 template <bool kWriteOutputs, bool kMayClip, bool kMayHoldNonfinite, bool kTrackLevels>
-ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuantizer& quantizer, int32_t* integers,
-                                 float* dequantized) {
+ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuantizer& quantizer,
+                                 int32_t* integers, float* dequantized) {
     static_assert(kMayClip || !kMayHoldNonfinite, "non-finite values are only handled with clipping");
-    const float scale = quantizer.scale, inverseScale = quantizer.inverseScale, zeroPoint = quantizer.zeroPoint;
+    const float scale = quantizer.scale, inverseScale = quantizer.inverseScale,
+                zeroPoint = quantizer.zeroPoint;
     const float qmin = quantizer.qmin, qmax = quantizer.qmax;
     constexpr float kInfinity = std::numeric_limits<float>::infinity();
-    float sumX2[kLanes] = {}, sumXhat2[kLanes] = {}, sumXXhat[kLanes] = {}, sumAbs[kLanes] = {}, maxAbs[kLanes] = {};
+    float sumX2[kLanes] = {}, sumXhat2[kLanes] = {}, sumXXhat[kLanes] = {}, sumAbs[kLanes] = {},
+          maxAbs[kLanes] = {};
     float sumClip2[kLanes] = {}, sumRound2[kLanes] = {};
     int clipped[kLanes] = {}, finiteCount[kLanes] = {};
     float lowestLevel[kLanes], highestLevel[kLanes];
@@ -197,7 +199,8 @@ ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuan
 
 template <bool kMayClip, bool kMayHoldNonfinite, bool kTrackLevels>
 ChunkQuantizeResult quantizeSums(const float* values, int count, const ChunkQuantizer& quantizer) {
-    return quantizeLoop<false, kMayClip, kMayHoldNonfinite, kTrackLevels>(values, count, quantizer, nullptr, nullptr);
+    return quantizeLoop<false, kMayClip, kMayHoldNonfinite, kTrackLevels>(values, count, quantizer, nullptr,
+                                                                          nullptr);
 }
 
 void codesLoop(const float* values, int count, const ChunkQuantizer& quantizer, uint32_t* codes) {

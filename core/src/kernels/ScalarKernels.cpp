@@ -1,8 +1,8 @@
 // The plain C++ path: always built, always supported, and the fallback for any kernel a SIMD
 // path does not specialise. It reads the same packed layouts as the SIMD paths.
+#include "ChunkLoops.h"
 #include "Int8Epilogue.h"
 #include "PathTables.h"
-#include "ChunkLoops.h"
 
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"

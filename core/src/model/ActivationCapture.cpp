@@ -14,13 +14,14 @@ namespace {
 struct Recording {
     std::vector<int64_t> shape; // of the first batch
     std::vector<float> values;
-    bool batched = true;        // the leading dimension followed the batch size every time
+    bool batched = true; // the leading dimension followed the batch size every time
 };
 
 } // namespace
 
 CapturedActivations captureActivations(const Executor& executor, const SampleSet& samples,
-                                       const ActivationCaptureOptions& options, const ProgressCallback& progress) {
+                                       const ActivationCaptureOptions& options,
+                                       const ProgressCallback& progress) {
     const Graph& graph = executor.graph();
     const BatchPlan plan(graph, options.batchSize);
     std::map<std::string, Recording> recordings;
@@ -58,7 +59,8 @@ CapturedActivations captureActivations(const Executor& executor, const SampleSet
         executor.run(plan.inputs(samples, captured, realRows), hooks);
         captured += realRows;
         firstBatch = false;
-        reportProgress(progress, Stage::Statistics, static_cast<double>(captured) / static_cast<double>(samples.count()));
+        reportProgress(progress, Stage::Statistics,
+                       static_cast<double>(captured) / static_cast<double>(samples.count()));
     }
     std::map<std::string, std::string> metadata{{"model", graph.path},
                                                 {"samples", samples.path()},

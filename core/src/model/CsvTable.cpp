@@ -10,8 +10,7 @@
 namespace quantscope {
 namespace {
 
-std::string trim(const std::string& text)
-{
+std::string trim(const std::string& text) {
     const auto begin = text.find_first_not_of(" \t\r\"");
     if (begin == std::string::npos)
         return {};
@@ -19,13 +18,13 @@ std::string trim(const std::string& text)
     return text.substr(begin, end - begin + 1);
 }
 
-std::vector<std::string> splitFields(const std::string& line)
-{
+std::vector<std::string> splitFields(const std::string& line) {
     std::vector<std::string> fields;
     std::size_t start = 0;
     while (true) {
         const auto comma = line.find(',', start);
-        fields.push_back(trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
+        fields.push_back(
+            trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
         if (comma == std::string::npos)
             break;
         start = comma + 1;
@@ -33,8 +32,7 @@ std::vector<std::string> splitFields(const std::string& line)
     return fields;
 }
 
-std::optional<double> parseNumber(const std::string& field)
-{
+std::optional<double> parseNumber(const std::string& field) {
     double value = 0.0;
     const char* begin = field.data();
     if (!field.empty() && field[0] == '+')
@@ -47,8 +45,7 @@ std::optional<double> parseNumber(const std::string& field)
 
 } // namespace
 
-CsvTable CsvTable::read(const std::string& path)
-{
+CsvTable CsvTable::read(const std::string& path) {
     constexpr uint64_t kMaxCsvBytes = uint64_t{1} << 30;
     std::istringstream in(ReadOnlyFile::readAll(path, kMaxCsvBytes));
     CsvTable table;
@@ -91,8 +88,7 @@ CsvTable CsvTable::read(const std::string& path)
     return table;
 }
 
-std::size_t CsvTable::columnIndex(const std::string& column, const std::string& path) const
-{
+std::size_t CsvTable::columnIndex(const std::string& column, const std::string& path) const {
     for (std::size_t i = 0; i < header.size(); ++i) {
         if (header[i] == column)
             return i;
@@ -102,7 +98,8 @@ std::size_t CsvTable::columnIndex(const std::string& column, const std::string& 
     const std::size_t count = rows.empty() ? header.size() : rows[0].size();
     if (ec == std::errc() && end == column.data() + column.size() && index < count)
         return index;
-    throw Error(path, "no column '" + column + "' (give a header name or an index 0.." + std::to_string(count == 0 ? 0 : count - 1) + ")");
+    throw Error(path, "no column '" + column + "' (give a header name or an index 0.." +
+                          std::to_string(count == 0 ? 0 : count - 1) + ")");
 }
 
 } // namespace quantscope

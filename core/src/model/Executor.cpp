@@ -226,7 +226,8 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
         if (!hooks.replaceNode || !hooks.replaceNode(node, nodeInputs, outputs))
             outputs = runNode(node, nodeInputs);
         else if (outputs.size() < node.outputs.size()) // a replaced (quantized) node: as runNode checks
-            throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) + " outputs, the graph expects " +
+            throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) +
+                                                    " outputs, the graph expects " +
                                                     std::to_string(node.outputs.size()));
         for (std::size_t o = 0; o < node.outputs.size(); ++o) {
             if (node.outputs[o].empty())

@@ -2,8 +2,7 @@
 
 namespace quantscope {
 
-const Node* Graph::producerOf(const std::string& valueName) const
-{
+const Node* Graph::producerOf(const std::string& valueName) const {
     for (const auto& node : nodes) {
         for (const auto& output : node.outputs) {
             if (output == valueName)

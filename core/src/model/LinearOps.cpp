@@ -12,14 +12,12 @@ namespace quantscope::ops {
 namespace {
 
 // cblas_sgemm takes int dimensions.
-void checkBlasDimensions(const Node& n, std::initializer_list<int64_t> dims)
-{
+void checkBlasDimensions(const Node& n, std::initializer_list<int64_t> dims) {
     for (const int64_t d : dims) {
         if (d > INT_MAX)
             throw Error(nodeSubject(n), "dimension " + std::to_string(d) + " exceeds the 2^31 - 1 supported");
     }
 }
-
 
 std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t) {
     const Value& a = requireInput(n, in, 0);
@@ -115,9 +113,9 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
         // One B for every batch: all rows of A (contiguous) in a single sgemm.
         const int64_t rows = checkedProduct(n, {checkedProduct(n, aBatch), m});
         if (rows <= INT_MAX && rows * nOut == static_cast<int64_t>(y.data.size())) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(nOut),
-                        static_cast<int>(k), 1.0f, a.data.data(), static_cast<int>(k), b.data.data(),
-                        static_cast<int>(nOut), 0.0f, y.data.data(), static_cast<int>(nOut));
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
+                        static_cast<int>(nOut), static_cast<int>(k), 1.0f, a.data.data(), static_cast<int>(k),
+                        b.data.data(), static_cast<int>(nOut), 0.0f, y.data.data(), static_cast<int>(nOut));
             return {std::move(y)};
         }
     }

@@ -13,21 +13,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds(Clock::time_point start)
-{
+double seconds(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int64_t argmax(const float* row, int64_t n)
-{
+int64_t argmax(const float* row, int64_t n) {
     return std::max_element(row, row + n) - row;
 }
 
 struct EnergyPair {
     double signal = 0.0;
     double noise = 0.0;
-    void add(std::span<const float> reference, std::span<const float> actual)
-    {
+    void add(std::span<const float> reference, std::span<const float> actual) {
         for (std::size_t i = 0; i < reference.size() && i < actual.size(); ++i) {
             const double x = reference[i];
             const double d = x - actual[i];
@@ -39,8 +36,7 @@ struct EnergyPair {
 
 } // namespace
 
-Sqnr sqnr(double signalEnergy, double noiseEnergy)
-{
+Sqnr sqnr(double signalEnergy, double noiseEnergy) {
     if (signalEnergy == 0.0)
         return {std::nan(""), "zero signal"};
     if (noiseEnergy == 0.0)
@@ -58,13 +54,14 @@ ModelEvaluator::ModelEvaluator(const QuantizedModel& model, const SampleSet& sam
     m_outputName = graph.outputs[0].name;
     m_plan.inputs(samples, 0, 1); // the samples fit the inputs: fails here, before any timing
     if (m_labels && static_cast<int64_t>(m_labels->size()) != samples.count())
-        throw Error("labels", std::to_string(m_labels->size()) + " labels for " + std::to_string(samples.count()) +
-                                  " samples in " + samples.path() + "; the counts must be equal");
+        throw Error("labels", std::to_string(m_labels->size()) + " labels for " +
+                                  std::to_string(samples.count()) + " samples in " + samples.path() +
+                                  "; the counts must be equal");
 }
 
-std::map<std::string, Value> ModelEvaluator::runBatch(QuantMode mode, int64_t first, int64_t n,
-                                                      const std::function<void(const std::string&, const Value&)>& observe) const
-{
+std::map<std::string, Value>
+ModelEvaluator::runBatch(QuantMode mode, int64_t first, int64_t n,
+                         const std::function<void(const std::string&, const Value&)>& observe) const {
     const int64_t rows = m_plan.rowsFor(n);
     auto outputs = m_model.run(mode, m_plan.inputs(m_samples, first, n), observe);
     for (auto& [name, value] : outputs)
@@ -72,15 +69,13 @@ std::map<std::string, Value> ModelEvaluator::runBatch(QuantMode mode, int64_t fi
     return outputs;
 }
 
-const ModeResult& ModelEvaluator::fp32(const ProgressCallback& progress)
-{
+const ModeResult& ModelEvaluator::fp32(const ProgressCallback& progress) {
     if (!m_fp32)
         m_fp32 = evaluate(QuantMode::Fp32, progress);
     return *m_fp32;
 }
 
-ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& progress)
-{
+ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& progress) {
     if (mode != QuantMode::Fp32)
         fp32(progress);
     ModeResult result;
@@ -105,7 +100,8 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
             result.outputShape[0] = total;
         }
         result.outputs.insert(result.outputs.end(), out.data.begin(), out.data.end());
-        reportProgress(progress, Stage::Results, 0.4 * static_cast<double>(first + n) / static_cast<double>(total));
+        reportProgress(progress, Stage::Results,
+                       0.4 * static_cast<double>(first + n) / static_cast<double>(total));
     }
 
     // Timing: repeated passes, the fastest counts (that pass was least disturbed).
@@ -117,7 +113,8 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
             pass();
             best = std::min(best, seconds(start));
             reportProgress(progress, Stage::Results,
-                           fractionStart + 0.3 * std::min(1.0, seconds(begin) / std::max(m_options.minSeconds, 1e-9)));
+                           fractionStart +
+                               0.3 * std::min(1.0, seconds(begin) / std::max(m_options.minSeconds, 1e-9)));
         }
         return best;
     };
@@ -130,17 +127,20 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
     result.throughputSps = static_cast<double>(total) / std::max(passSeconds, 1e-9);
     const int64_t latencyRuns = std::min<int64_t>(m_options.latencySamples, total);
     if (latencyRuns > 0) {
-        const double latencySeconds = fastestPass([&] {
-            for (int64_t i = 0; i < latencyRuns; ++i)
-                runBatch(mode, i, 1);
-        }, 0.7);
+        const double latencySeconds = fastestPass(
+            [&] {
+                for (int64_t i = 0; i < latencyRuns; ++i)
+                    runBatch(mode, i, 1);
+            },
+            0.7);
         result.latencyMs = 1000.0 * latencySeconds / static_cast<double>(latencyRuns);
     }
     reportProgress(progress, Stage::Results, 1.0);
 
     const int64_t classes = total > 0 ? static_cast<int64_t>(result.outputs.size()) / total : 0;
     if (classes < 1 || static_cast<int64_t>(result.outputs.size()) != classes * total)
-        throw Error(m_model.executor().graph().path, "output '" + m_outputName + "' does not hold one row per sample");
+        throw Error(m_model.executor().graph().path,
+                    "output '" + m_outputName + "' does not hold one row per sample");
     const ModeResult* reference = mode == QuantMode::Fp32 ? &result : &*m_fp32;
     int64_t correct = 0, agree = 0;
     for (int64_t i = 0; i < total; ++i) {
@@ -158,8 +158,7 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
     return result;
 }
 
-std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressCallback& progress)
-{
+std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressCallback& progress) {
     const auto& layers = m_model.layers();
     const Graph& graph = m_model.executor().graph();
     std::map<std::string, std::size_t> layerOfOutput;
@@ -177,7 +176,8 @@ std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressC
         // fp32 pass: keep each layer's fp32 output, and quantize that layer alone on its fp32 inputs.
         std::map<std::string, Value> fp32Outputs;
         Executor::Hooks hooks;
-        hooks.replaceNode = [&](const Node& node, const std::vector<const Value*>& inputs, std::vector<Value>& outputs) {
+        hooks.replaceNode = [&](const Node& node, const std::vector<const Value*>& inputs,
+                                std::vector<Value>& outputs) {
             const auto found = layerOfOutput.find(node.outputs[0]);
             if (found == layerOfOutput.end())
                 return false;
@@ -198,8 +198,9 @@ std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressC
     }
     std::vector<LayerSqnr> result;
     for (std::size_t l = 0; l < layers.size(); ++l)
-        result.push_back({layers[l].name, sqnr(local[l].signal, local[l].noise), sqnr(cumulative[l].signal, cumulative[l].noise),
-                          layers[l].weightName, graph.nodes[layers[l].nodeIndex].inputs.front()});
+        result.push_back({layers[l].name, sqnr(local[l].signal, local[l].noise),
+                          sqnr(cumulative[l].signal, cumulative[l].noise), layers[l].weightName,
+                          graph.nodes[layers[l].nodeIndex].inputs.front()});
     return result;
 }
 

@@ -77,9 +77,7 @@ int64_t elementCount(const std::vector<int64_t>& shape) {
 
 namespace {
 
-template <typename Factors>
-int64_t productOf(const Node& node, const Factors& factors)
-{
+template <typename Factors> int64_t productOf(const Node& node, const Factors& factors) {
     int64_t product = 1;
     for (const int64_t factor : factors) {
         if (factor < 0)
@@ -96,13 +94,11 @@ int64_t productOf(const Node& node, const Factors& factors)
 
 } // namespace
 
-int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors)
-{
+int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors) {
     return productOf(node, factors);
 }
 
-int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape)
-{
+int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape) {
     return productOf(node, shape);
 }
 

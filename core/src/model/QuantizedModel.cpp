@@ -3,7 +3,6 @@
 #include "quantscope/model/BatchPlan.h"
 
 #include "model/ConvGeometry.h"
-#include "quantscope/model/Int8Linear.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
 #include "quantscope/calib/Observer.h"
@@ -11,8 +10,10 @@
 #include "quantscope/kernels/Int4Gemv.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt4Weights.h"
+#include "quantscope/model/Int8Linear.h"
 #include "quantscope/quant/FloatCodes.h"
 #include "quantscope/quant/QParamsCalculator.h"
+#include "quantscope/quant/StorageSize.h"
 #include "quantscope/quant/ValueQuantizer.h"
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -23,21 +24,19 @@
 namespace quantscope {
 namespace {
 
-bool fitsUint8(const QuantSpec& spec)
-{
-    return spec.format.isInteger() && spec.granularity == Granularity::Tensor && spec.qmax() - spec.qmin() <= 255;
+bool fitsUint8(const QuantSpec& spec) {
+    return spec.format.isInteger() && spec.granularity == Granularity::Tensor &&
+           spec.qmax() - spec.qmin() <= 255;
 }
 
-bool fitsInt8Weights(const QuantSpec& spec)
-{
+bool fitsInt8Weights(const QuantSpec& spec) {
     return spec.format.isInteger() && spec.format.isSigned && spec.format.bits <= 8 &&
            spec.granularity != Granularity::Group;
 }
 
 // The kernels' element type for a per-tensor integer spec whose range is a whole 8- or 4-bit
 // type (the common case); narrowed or reduced ranges use IntegerQuantizer, the same rule in C++.
-std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QParams& params)
-{
+std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QParams& params) {
     if (!spec.format.isInteger())
         return std::nullopt;
     for (auto type : {kernels::IntegerType::Int8, kernels::IntegerType::Uint8, kernels::IntegerType::Int4,
@@ -48,8 +47,7 @@ std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QPar
     return std::nullopt;
 }
 
-kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count)
-{
+kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count) {
     kernels::ParamRuns runs;
     runs.runLength = count;
     runs.count = 1;
@@ -59,8 +57,7 @@ kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count)
 }
 
 // Quantize-dequantize in place with per-tensor parameters.
-void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QParams& params)
-{
+void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QParams& params) {
     if (values.empty())
         return;
     if (const auto type = kernelType(spec, params)) {
@@ -83,8 +80,7 @@ void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QPara
     }
 }
 
-QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec)
-{
+QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec) {
     const auto observer = makeObserver(spec);
     observer->observe(values);
     const Range range = observer->range();
@@ -96,8 +92,8 @@ QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec)
 
 // Gemm's y = alpha * product + beta * C, C broadcast to M x N from [], [N], [1, N], [M, 1] or
 // [M, N] as in the fp32 Gemm.
-void applyGemmEpilogue(const Node& node, const Value& a, const Value* c, int64_t m, int64_t n, std::vector<float>& y)
-{
+void applyGemmEpilogue(const Node& node, const Value& a, const Value* c, int64_t m, int64_t n,
+                       std::vector<float>& y) {
     if (a.rank() != 2)
         throw Error(ops::nodeSubject(node), "A must be 2-D, found " + shapeToString(a.shape));
     const float alpha = node.floatAttribute("alpha", 1.0f);
@@ -111,27 +107,26 @@ void applyGemmEpilogue(const Node& node, const Value& a, const Value* c, int64_t
     const auto& cs = c->shape;
     const int64_t rows = cs.size() == 2 ? cs[0] : 1, cols = cs.empty() ? 1 : cs.back();
     if (cs.size() > 2 || (rows != 1 && rows != m) || (cols != 1 && cols != n))
-        throw Error(ops::nodeSubject(node), "C of shape " + shapeToString(cs) + " does not broadcast to the output");
+        throw Error(ops::nodeSubject(node),
+                    "C of shape " + shapeToString(cs) + " does not broadcast to the output");
     for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < n; ++j)
             y[i * n + j] += beta * c->data[(rows == 1 ? 0 : i) * cols + (cols == 1 ? 0 : j)];
     }
 }
 
-bool isQuantizableOp(const std::string& op)
-{
+bool isQuantizableOp(const std::string& op) {
     return op == "Gemm" || op == "MatMul" || op == "Conv";
 }
 
 } // namespace
 
 QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config)
-    : m_executor(executor)
-    , m_config(std::move(config))
-{
+    : m_executor(executor), m_config(std::move(config)) {
     m_config.activation.validate();
     if (m_config.activation.granularity != Granularity::Tensor)
-        throw Error("--granularity", "activations are quantized per tensor (weights take --weight-granularity)");
+        throw Error("--granularity",
+                    "activations are quantized per tensor (weights take --weight-granularity)");
     m_config.weight.validate();
 
     const Graph& graph = executor.graph();
@@ -175,7 +170,9 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
             if (entry->params)
                 options.fixedParams = entry->params;
         } else {
-            spec.axis = spec.granularity == Granularity::Channel ? outAxis : (spec.granularity == Granularity::Group ? inAxis : 0);
+            spec.axis = spec.granularity == Granularity::Channel
+                            ? outAxis
+                            : (spec.granularity == Granularity::Group ? inAxis : 0);
         }
         spec.validateFor(view);
         layer.weight = analyzeTensor(Tensor(layer.weightName, view, w.data), spec, options);
@@ -197,7 +194,8 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
                 std::vector<int8_t> rows(static_cast<std::size_t>(n * k));
                 for (int64_t r = 0; r < n; ++r) {
                     for (int64_t c = 0; c < k; ++c)
-                        rows[r * k + c] = static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
+                        rows[r * k + c] =
+                            static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
                 }
                 const auto& p = layer.weight.params;
                 layer.rowScales.resize(n);
@@ -209,9 +207,12 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
                 }
                 const int64_t groupRows = n / layer.groups;
                 for (int64_t g = 0; g < layer.groups; ++g) {
-                    std::vector<int8_t> part(rows.begin() + g * groupRows * k, rows.begin() + (g + 1) * groupRows * k);
-                    std::vector<int32_t> zp(zeroPoints.begin() + g * groupRows, zeroPoints.begin() + (g + 1) * groupRows);
-                    layer.int8.push_back(std::make_shared<Int8Linear>(std::move(part), groupRows, k, std::move(zp)));
+                    std::vector<int8_t> part(rows.begin() + g * groupRows * k,
+                                             rows.begin() + (g + 1) * groupRows * k);
+                    std::vector<int32_t> zp(zeroPoints.begin() + g * groupRows,
+                                            zeroPoints.begin() + (g + 1) * groupRows);
+                    layer.int8.push_back(
+                        std::make_shared<Int8Linear>(std::move(part), groupRows, k, std::move(zp)));
                 }
             }
         }
@@ -223,16 +224,17 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
 
 QuantizedModel::~QuantizedModel() = default;
 
-void QuantizedModel::packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view)
-{
+void QuantizedModel::packInt4(Layer& layer, const Node& node, bool transposed, int inAxis,
+                              const std::vector<int64_t>& view) {
     const QuantSpec& spec = layer.weight.spec;
     const QParams& p = layer.weight.params;
     const int64_t n = transposed ? view[1] : view[0];
     const int64_t k = transposed ? view[0] : view[1];
-    const bool eligible = node.opType != "Conv" && node.intAttribute("transA", 0) == 0 && spec.format.isInteger() &&
-                          spec.format.isSigned && spec.format.bits == 4 && spec.granularity == Granularity::Group &&
-                          spec.axis == inAxis && spec.groupSize % 8 == 0 && k % spec.groupSize == 0 &&
-                          std::all_of(p.zeroPoint.begin(), p.zeroPoint.end(), [](int32_t z) { return z == 0; });
+    const bool eligible =
+        node.opType != "Conv" && node.intAttribute("transA", 0) == 0 && spec.format.isInteger() &&
+        spec.format.isSigned && spec.format.bits == 4 && spec.granularity == Granularity::Group &&
+        spec.axis == inAxis && spec.groupSize % 8 == 0 && k % spec.groupSize == 0 &&
+        std::all_of(p.zeroPoint.begin(), p.zeroPoint.end(), [](int32_t z) { return z == 0; });
     if (!eligible || layer.weight.integers.empty())
         return;
     const int64_t groups = k / spec.groupSize;
@@ -247,13 +249,14 @@ void QuantizedModel::packInt4(Layer& layer, const Node& node, bool transposed, i
     }
     layer.int4 = std::make_shared<const kernels::PackedInt4Weights>(kernels::PackedInt4Weights::fromIntegers(
         q.data(), scales.data(), static_cast<int>(n), static_cast<int>(k), static_cast<int>(spec.groupSize)));
-    layer.int4Path = kernels::isaName(kernels::int4GemmPath(kernels::KernelRegistry::active(), kernels::Int4Activations::Float32));
+    layer.int4Path = kernels::isaName(
+        kernels::int4GemmPath(kernels::KernelRegistry::active(), kernels::Int4Activations::Float32));
 }
 
-QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const
-{
+QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const {
     if (m_config.params) {
-        if (const QParamsEntry* entry = m_config.params->find(name); entry && entry->kind == TensorKind::Activation)
+        if (const QParamsEntry* entry = m_config.params->find(name);
+            entry && entry->kind == TensorKind::Activation)
             return entry->spec;
     }
     return m_config.activation;
@@ -315,14 +318,12 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
     m_calibrationSamples = samples.count();
 }
 
-const QParams* QuantizedModel::activationParams(const std::string& name) const
-{
+const QParams* QuantizedModel::activationParams(const std::string& name) const {
     const auto found = m_activations.find(name);
     return found == m_activations.end() || !found->second.params ? nullptr : &*found->second.params;
 }
 
-void QuantizedModel::quantizeValue(const std::string& name, Value& value) const
-{
+void QuantizedModel::quantizeValue(const std::string& name, Value& value) const {
     if (value.isInteger())
         return;
     const auto found = m_activations.find(name);
@@ -331,22 +332,23 @@ void QuantizedModel::quantizeValue(const std::string& name, Value& value) const
     fakeQuantize(value.data, found->second.spec, *found->second.params);
 }
 
-Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
-                                   const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const
-{
+Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const Value& x,
+                                   const QParams& xParams, const QuantSpec& xSpec,
+                                   const std::vector<const Value*>& inputs) const {
     // Quantize the input to uint8: q - qmin shifts any <= 8-bit integer format into 0..255.
     const int32_t qmin = static_cast<int32_t>(xSpec.qmin());
     std::vector<uint8_t> xq(x.data.size());
     const auto type = kernelType(xSpec, xParams);
     if (!xq.empty() && (type == kernels::IntegerType::Uint8 || type == kernels::IntegerType::Int8)) {
-        kernels::quantize(kernels::KernelRegistry::active(), x.data.data(), xq.size(), perTensorRuns(xParams, xq.size()),
-                          *type, xq.data());
+        kernels::quantize(kernels::KernelRegistry::active(), x.data.data(), xq.size(),
+                          perTensorRuns(xParams, xq.size()), *type, xq.data());
         if (type == kernels::IntegerType::Int8) {
             for (auto& q : xq)
                 q ^= 0x80; // two's complement q + 128
         }
     } else {
-        const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin, static_cast<int32_t>(xSpec.qmax()));
+        const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin,
+                                         static_cast<int32_t>(xSpec.qmax()));
         for (std::size_t i = 0; i < xq.size(); ++i)
             xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
     }
@@ -360,32 +362,36 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
         const int64_t groups = layer.groups;
         // The same checks as the fp32 Conv: im2row and the int8 GEMM trust these sizes.
         if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-            throw Error(ops::nodeSubject(node), "kernel_shape disagrees with the weights " + shapeToString(w.shape));
+            throw Error(ops::nodeSubject(node),
+                        "kernel_shape disagrees with the weights " + shapeToString(w.shape));
         if (g.channels != ops::checkedProduct(node, {w.shape[1], groups}))
-            throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) + " do not match the weights " +
-                                                    shapeToString(w.shape));
+            throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
+                                                    " do not match the weights " + shapeToString(w.shape));
         if (bias != nullptr && bias->size() != w.shape[0])
             throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
         const int64_t groupIn = g.channels / groups, groupOut = w.shape[0] / groups;
         const int64_t patch = ops::checkedProduct(node, {groupIn, g.kernelH, g.kernelW});
         const int64_t spatial = ops::checkedProduct(node, {g.outH, g.outW});
         if (patch != layer.int8[0]->k())
-            throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) + " values does not match the weights' " +
+            throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
+                                                    " values does not match the weights' " +
                                                     std::to_string(layer.int8[0]->k()));
         Value y;
         y.shape = {g.batch, w.shape[0], g.outH, g.outW};
         y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, y.shape)));
         // All images of a chunk in one GEMM (M = images x output pixels): the kernels pack
         // activations per call, so few large calls beat many small ones. Chunks bound the memory.
-        const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
+        const int64_t chunk = std::max<int64_t>(
+            1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
         std::vector<uint8_t> rows(static_cast<std::size_t>(chunk * spatial * patch));
         std::vector<int32_t> acc(static_cast<std::size_t>(chunk * spatial * groupOut));
         for (int64_t first = 0; first < g.batch; first += chunk) {
             const int64_t images = std::min(chunk, g.batch - first);
             for (int64_t grp = 0; grp < groups; ++grp) {
                 for (int64_t i = 0; i < images; ++i) {
-                    im2row(xq.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width, groupIn, g,
-                           rows.data() + i * spatial * patch, static_cast<uint8_t>(zx)); // padding is real zero: the zero point
+                    im2row(xq.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width,
+                           groupIn, g, rows.data() + i * spatial * patch,
+                           static_cast<uint8_t>(zx)); // padding is real zero: the zero point
                 }
                 layer.int8[grp]->run(rows.data(), images * spatial, zx, acc.data());
                 for (int64_t i = 0; i < images; ++i) {
@@ -407,8 +413,9 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
     const Int8Linear& linear = *layer.int8[0];
     const int64_t k = linear.k(), n = linear.n();
     if (x.rank() < 1 || x.shape.back() != k)
-        throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
-                                                std::to_string(k) + " inputs");
+        throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) +
+                                                " does not end in the weights' " + std::to_string(k) +
+                                                " inputs");
     const int64_t m = static_cast<int64_t>(x.data.size()) / k;
     std::vector<int32_t> acc(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
     linear.run(xq.data(), m, zx, acc.data());
@@ -426,8 +433,7 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
 }
 
 bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
-                              std::vector<Value>& outputs) const
-{
+                              std::vector<Value>& outputs) const {
     const Node& node = m_executor.graph().nodes[layer.nodeIndex];
     std::vector<const Value*> withWeights = inputs;
     withWeights[1] = &m_dequantizedWeights.at(layer.name);
@@ -442,16 +448,17 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
         }
         const int64_t k = layer.int4->k(), n = layer.int4->n();
         if (x.rank() < 1 || x.shape.back() != k)
-            throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) + " does not end in the weights' " +
-                                                    std::to_string(k) + " inputs");
+            throw Error(ops::nodeSubject(node), "input " + shapeToString(x.shape) +
+                                                    " does not end in the weights' " + std::to_string(k) +
+                                                    " inputs");
         const int64_t m = x.size() / k;
         Value y;
         y.shape = x.shape;
         y.shape.back() = n;
         y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
         if (m > 0)
-            kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m), *layer.int4, y.data.data(),
-                              kernels::Int4Activations::Float32);
+            kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m),
+                              *layer.int4, y.data.data(), kernels::Int4Activations::Float32);
         if (node.opType == "Gemm")
             applyGemmEpilogue(node, x, inputs.size() > 2 ? inputs[2] : nullptr, m, n, y.data);
         outputs.clear();
@@ -495,22 +502,24 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
     return false;
 }
 
-std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs) const
-{
+std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs) const {
     return run(mode, std::move(inputs), {});
 }
 
-std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs,
-                                                 const std::function<void(const std::string&, const Value&)>& observe) const
-{
+std::map<std::string, Value>
+QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs,
+                    const std::function<void(const std::string&, const Value&)>& observe) const {
     if (mode == QuantMode::Static && !calibrated())
-        throw Error("static mode", "the activations have not been calibrated (no samples or parameters given)");
+        throw Error("static mode",
+                    "the activations have not been calibrated (no samples or parameters given)");
     Executor::Hooks hooks;
     if (mode != QuantMode::Fp32) {
-        hooks.replaceNode = [&](const Node& node, const std::vector<const Value*>& nodeInputs, std::vector<Value>& outputs) {
+        hooks.replaceNode = [&](const Node& node, const std::vector<const Value*>& nodeInputs,
+                                std::vector<Value>& outputs) {
             const std::size_t index = static_cast<std::size_t>(&node - m_executor.graph().nodes.data());
             const auto layer = m_layerOfNode.find(index);
-            return layer != m_layerOfNode.end() && runLayer(mode, m_layers[layer->second], nodeInputs, outputs);
+            return layer != m_layerOfNode.end() &&
+                   runLayer(mode, m_layers[layer->second], nodeInputs, outputs);
         };
     }
     hooks.onValue = [&](const std::string& name, Value& value) {
@@ -522,8 +531,8 @@ std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::s
     return m_executor.run(std::move(inputs), hooks);
 }
 
-Value QuantizedModel::runLayerAlone(QuantMode mode, std::size_t layerIndex, const std::vector<const Value*>& fp32Inputs) const
-{
+Value QuantizedModel::runLayerAlone(QuantMode mode, std::size_t layerIndex,
+                                    const std::vector<const Value*>& fp32Inputs) const {
     const Layer& layer = m_layers.at(layerIndex);
     const Node& node = m_executor.graph().nodes[layer.nodeIndex];
     std::vector<const Value*> inputs = fp32Inputs;
@@ -541,8 +550,7 @@ Value QuantizedModel::runLayerAlone(QuantMode mode, std::size_t layerIndex, cons
     return std::move(outputs[0]);
 }
 
-uint64_t QuantizedModel::sizeBytes(QuantMode mode) const
-{
+uint64_t QuantizedModel::sizeBytes(QuantMode mode) const {
     std::map<std::string, const Layer*> quantizedWeights;
     if (mode != QuantMode::Fp32) {
         for (const auto& layer : m_layers)
@@ -555,18 +563,16 @@ uint64_t QuantizedModel::sizeBytes(QuantMode mode) const
             bytes += static_cast<uint64_t>(value.size()) * (value.isInteger() ? 8u : 4u);
             continue;
         }
-        const QuantSpec& spec = layer->second->weight.spec;
-        const uint64_t bits = static_cast<uint64_t>(value.data.size()) * static_cast<uint64_t>(spec.format.storageBits());
-        const uint64_t perBlock = 4u + (spec.scheme == Scheme::Affine ? 4u : 0u);
-        bytes += (bits + 7) / 8 + layer->second->weight.params.blockCount() * perBlock;
+        // The rule every size the program shows follows (fp16 / bf16 store no scale).
+        bytes += quantizedStorageBytes(static_cast<int64_t>(value.data.size()), layer->second->weight.spec,
+                                       static_cast<int64_t>(layer->second->weight.params.blockCount()));
     }
     if (mode == QuantMode::Static)
         bytes += m_activations.size() * 8u; // one scale and zero point per activation
     return bytes;
 }
 
-QParamsDocument QuantizedModel::document() const
-{
+QParamsDocument QuantizedModel::document() const {
     QParamsDocument doc;
     doc.source = FileReference::describe(m_executor.graph().path);
     if (!m_calibrationPath.empty()) {

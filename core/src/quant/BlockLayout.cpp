@@ -2,7 +2,8 @@
 
 namespace quantscope {
 
-BlockLayout::BlockLayout(const std::vector<int64_t>& shape, Granularity granularity, int axis, int64_t groupSize)
+BlockLayout::BlockLayout(const std::vector<int64_t>& shape, Granularity granularity, int axis,
+                         int64_t groupSize)
     : m_granularity(granularity), m_shape(shape), m_axis(axis) {
     int64_t total = 1;
     for (int64_t dim : shape)

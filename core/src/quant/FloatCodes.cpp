@@ -79,12 +79,22 @@ constexpr std::array<float, 16> kNf4{
 
 } // namespace
 
-float roundToFp16(float x, uint32_t& code) { return roundTo(kFp16, x, code); }
-float roundToBf16(float x, uint32_t& code) { return roundTo(kBf16, x, code); }
-float roundToFp8E4M3(float x, uint32_t& code) { return roundTo(kE4M3, x, code); }
-float roundToFp8E5M2(float x, uint32_t& code) { return roundTo(kE5M2, x, code); }
+float roundToFp16(float x, uint32_t& code) {
+    return roundTo(kFp16, x, code);
+}
+float roundToBf16(float x, uint32_t& code) {
+    return roundTo(kBf16, x, code);
+}
+float roundToFp8E4M3(float x, uint32_t& code) {
+    return roundTo(kE4M3, x, code);
+}
+float roundToFp8E5M2(float x, uint32_t& code) {
+    return roundTo(kE5M2, x, code);
+}
 
-const std::array<float, 16>& nf4CodeBook() { return kNf4; }
+const std::array<float, 16>& nf4CodeBook() {
+    return kNf4;
+}
 
 uint32_t nearestNf4(float x) {
     // Midpoints between neighbours decide; ties go to the lower code.

@@ -65,11 +65,21 @@ std::string formatNumber(double value) {
 
 } // namespace
 
-std::string_view schemeName(Scheme scheme) { return nameOf(scheme, kSchemes); }
-std::string_view granularityName(Granularity granularity) { return nameOf(granularity, kGranularities); }
-std::string_view calibMethodName(CalibMethod method) { return nameOf(method, kCalibMethods); }
-std::string_view tensorKindName(TensorKind kind) { return nameOf(kind, kKinds); }
-Scheme parseScheme(std::string_view text, std::string_view option) { return parseName(text, option, kSchemes); }
+std::string_view schemeName(Scheme scheme) {
+    return nameOf(scheme, kSchemes);
+}
+std::string_view granularityName(Granularity granularity) {
+    return nameOf(granularity, kGranularities);
+}
+std::string_view calibMethodName(CalibMethod method) {
+    return nameOf(method, kCalibMethods);
+}
+std::string_view tensorKindName(TensorKind kind) {
+    return nameOf(kind, kKinds);
+}
+Scheme parseScheme(std::string_view text, std::string_view option) {
+    return parseName(text, option, kSchemes);
+}
 Granularity parseGranularity(std::string_view text, std::string_view option) {
     return parseName(text, option, kGranularities);
 }
@@ -82,14 +92,16 @@ TensorKind parseTensorKind(std::string_view text, std::string_view option) {
 
 void QuantSpec::validate() const {
     if (format.kind == FormatKind::Integer && (format.bits < 2 || format.bits > 16))
-        throw Error("--dtype", "bit width " + std::to_string(format.bits) + " is out of range (allowed: 2..16)");
+        throw Error("--dtype",
+                    "bit width " + std::to_string(format.bits) + " is out of range (allowed: 2..16)");
     if (granularity == Granularity::Group && groupSize < 1)
-        throw Error("--group-size", "group size " + std::to_string(groupSize) + " is out of range (allowed: 1 or more)");
+        throw Error("--group-size",
+                    "group size " + std::to_string(groupSize) + " is out of range (allowed: 1 or more)");
     if (axis < 0)
         throw Error("--axis", "axis " + std::to_string(axis) + " is out of range (allowed: 0 or more)");
     if (!(percentile > 0.0 && percentile <= 100.0))
-        throw Error("--percentile",
-                    "percentile " + formatNumber(percentile) + " is out of range (allowed: above 0, at most 100)");
+        throw Error("--percentile", "percentile " + formatNumber(percentile) +
+                                        " is out of range (allowed: above 0, at most 100)");
     if (!(emaConstant > 0.0 && emaConstant <= 1.0))
         throw Error("--ema", "averaging constant " + formatNumber(emaConstant) +
                                  " is out of range (allowed: above 0, at most 1)");

@@ -14,9 +14,9 @@
 namespace quantscope {
 
 struct AnalysisOptions {
-    bool keepIntegers = false;       // fill TensorAnalysis::integers (integer formats; nf4 code indices)
-    bool keepDequantized = false;    // fill TensorAnalysis::dequantized
-    bool perBlockMetrics = false;    // fill TensorAnalysis::blockMetrics
+    bool keepIntegers = false;          // fill TensorAnalysis::integers (integer formats; nf4 code indices)
+    bool keepDequantized = false;       // fill TensorAnalysis::dequantized
+    bool perBlockMetrics = false;       // fill TensorAnalysis::blockMetrics
     std::optional<QParams> fixedParams; // use these (scale, zero point) instead of calibrating
     ProgressCallback progress;
 };
@@ -37,9 +37,11 @@ struct TensorAnalysis {
 // Calibrates the clipping range of every block with spec.calib, computes the parameters and
 // quantizes the tensor, measuring the error. With --calib moving-average the leading axis
 // indexes the batches, observed in order. Throws Error for invalid settings.
-TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const AnalysisOptions& options = {});
+TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec,
+                             const AnalysisOptions& options = {});
 
 // The calibrated ranges, one per block (the first half of analyzeTensor).
-std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec, const ProgressCallback& progress = {});
+std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec,
+                                   const ProgressCallback& progress = {});
 
 } // namespace quantscope

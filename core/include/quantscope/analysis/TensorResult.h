@@ -20,7 +20,7 @@ struct TensorResult {
     std::vector<double> errorCounts; // histogram of x - x̂ over [errorMin, errorMax]
     std::vector<double> transferX;   // sample sorted by x
     std::vector<double> transferY;
-    double sizeBytes = 0.0;          // quantizedStorageBytes(): the values and the per-block parameters stored
+    double sizeBytes = 0.0; // quantizedStorageBytes(): the values and the per-block parameters stored
 };
 
 // Exact metrics for the tensor table (computed for every tensor, so nothing else is kept).

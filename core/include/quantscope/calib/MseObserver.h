@@ -26,8 +26,8 @@ public:
 
     // The threshold t chosen from a histogram of |x| with bins of `binWidth`; the candidate
     // ranges are {0, t} when `unsignedData`, else {-t, t}.
-    static float thresholdFromHistogram(const std::vector<int64_t>& counts, double binWidth, const QuantSpec& spec,
-                                        bool unsignedData);
+    static float thresholdFromHistogram(const std::vector<int64_t>& counts, double binWidth,
+                                        const QuantSpec& spec, bool unsignedData);
 
 protected:
     void observeFinite(std::span<const float> values) override { m_histogram.add(values); }

@@ -29,7 +29,7 @@ struct QParamsEntry {
     TensorKind kind = TensorKind::Weight;
     std::vector<int64_t> shape;
     QuantSpec spec;
-    std::optional<QParams> params;       // absent when an imported entry had no scale/zero_point
+    std::optional<QParams> params; // absent when an imported entry had no scale/zero_point
     std::optional<ErrorMetrics> metrics;
 };
 

@@ -10,7 +10,7 @@ namespace quantscope::kernels {
 
 // A zero-initialised array aligned to a cache line (64 bytes), for packed kernel operands.
 template <class T> class AlignedBuffer {
-  public:
+public:
     AlignedBuffer() = default;
     explicit AlignedBuffer(size_t count) { resize(count); }
 
@@ -36,7 +36,7 @@ template <class T> class AlignedBuffer {
     T& operator[](size_t i) { return m_data.get()[i]; }
     const T& operator[](size_t i) const { return m_data.get()[i]; }
 
-  private:
+private:
     struct Free {
         void operator()(T* p) const { std::free(p); }
     };

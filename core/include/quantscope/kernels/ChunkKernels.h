@@ -30,11 +30,11 @@ struct ChunkQuantizer {
 // Which assumptions a chunk-quantize version makes (see ChunkLoops.h): the cheaper ones are tried
 // first and checked afterwards by the caller.
 enum class ChunkVersion {
-    NoClipFinite,     // no value clipped, all finite; level range tracked
-    ClipFinite,       // may clip, all finite; level range tracked
-    ClipNonfinite,    // may clip and hold NaN / ±Inf; level range tracked
-    NoClipUntracked,  // no value clipped, all finite; no level range (the caller knows it)
-    ClipUntracked,    // may clip, all finite; no level range
+    NoClipFinite,    // no value clipped, all finite; level range tracked
+    ClipFinite,      // may clip, all finite; level range tracked
+    ClipNonfinite,   // may clip and hold NaN / ±Inf; level range tracked
+    NoClipUntracked, // no value clipped, all finite; no level range (the caller knows it)
+    ClipUntracked,   // may clip, all finite; no level range
 };
 inline constexpr int kChunkVersionCount = 5;
 
@@ -52,7 +52,8 @@ struct ChunkKernels {
     size_t (*minMaxSkippingNonfinite)(const float* data, size_t count, float& lo, float& hi) = nullptr;
     // q = clamp(round_half_even(x * inverseScale) + zeroPoint, qmin, qmax) for each value, with
     // the error sums; integers and dequantized are written by the `withOutputs` versions.
-    ChunkQuantizeResult (*quantize[kChunkVersionCount])(const float* values, int count, const ChunkQuantizer& q) = {};
+    ChunkQuantizeResult (*quantize[kChunkVersionCount])(const float* values, int count,
+                                                        const ChunkQuantizer& q) = {};
     ChunkQuantizeResult (*quantizeWithOutputs[kChunkVersionCount])(const float* values, int count,
                                                                    const ChunkQuantizer& q, int32_t* integers,
                                                                    float* dequantized) = {};

@@ -12,7 +12,7 @@ namespace quantscope::kernels {
 // (for M >= 1, one 64-bit rounding shift instead, saturating). The result is within 1 + |x * M| * 2^-31
 // of x * M (two roundings, and m0's own rounding).
 class FixedPointMultiplier {
-  public:
+public:
     FixedPointMultiplier() = default;
     // `real` must be finite and in [0, 2^16); throws Error otherwise. 0 gives a multiplier that
     // maps everything to 0.
@@ -57,7 +57,7 @@ class FixedPointMultiplier {
         return (x >> exponent) + (remainder > threshold ? 1 : 0);
     }
 
-  private:
+private:
     int32_t m_multiplier = 0;
     int m_shift = 0;
 };

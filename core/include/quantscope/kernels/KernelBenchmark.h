@@ -33,7 +33,7 @@ struct BenchResult {
 // are rotated through enough copies (>= 128 MB in all) that each call reads them from memory,
 // not from the caches, as a decoder's GEMV does.
 class KernelBenchmark {
-  public:
+public:
     KernelBenchmark(const KernelTable& path, int threads, double minSeconds = 0.5);
 
     std::vector<BenchResult> run(const BenchShape& shape);
@@ -45,7 +45,7 @@ class KernelBenchmark {
     // Called before each measurement with its kernel name (for a progress display).
     std::function<void(const std::string&)> onKernel;
 
-  private:
+private:
     const KernelTable& m_path;
     int m_threads;
     double m_minSeconds;

@@ -11,7 +11,7 @@ namespace quantscope::kernels {
 // reference) and the benchmarks all read it. A path is usable when it was built (its table
 // exists: the compiler accepted its ISA flags) and the processor supports it.
 class KernelRegistry {
-  public:
+public:
     struct Entry {
         IsaPath path;
         const KernelTable* table; // null when the path was not built

@@ -9,7 +9,7 @@ namespace quantscope::kernels {
 // once into panels of kBf16PanelWidth columns of bf16 pairs (see Bf16GemmProblem). The layout
 // is the same for every path.
 class PackedBf16Weights {
-  public:
+public:
     PackedBf16Weights(const float* weights, int n, int k);
 
     int n() const { return m_n; }
@@ -18,7 +18,7 @@ class PackedBf16Weights {
     int panelCount() const { return (m_n + kBf16PanelWidth - 1) / kBf16PanelWidth; }
     const uint16_t* data() const { return m_data.data(); }
 
-  private:
+private:
     int m_n, m_k, m_kPadded;
     AlignedBuffer<uint16_t> m_data;
 };

@@ -10,7 +10,7 @@ namespace quantscope::kernels {
 // group of `groupSize` consecutive values along K (GPTQ / ggml / MatMulNBits style, zero point 0).
 // Layout (all paths): see Int4GemvProblem in KernelTable.h.
 class PackedInt4Weights {
-  public:
+public:
     // From integers already in [-8, 7] (N x K) and scales (N x K / groupSize). groupSize must be a
     // multiple of 8 that divides K; throws Error otherwise or when a value is out of range.
     static PackedInt4Weights fromIntegers(const int8_t* q, const float* scales, int n, int k, int groupSize);
@@ -30,7 +30,7 @@ class PackedInt4Weights {
     int8_t value(int row, int col) const;
     float scale(int row, int group) const;
 
-  private:
+private:
     PackedInt4Weights(int n, int k, int groupSize);
     int m_n, m_k, m_groupSize;
     AlignedBuffer<uint8_t> m_data;

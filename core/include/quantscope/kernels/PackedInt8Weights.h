@@ -12,7 +12,7 @@ namespace quantscope::kernels {
 // need (Jacob et al. 2018, eq. 7). Padding (K to a multiple of kGroup, N to whole panels) is
 // zero, so it adds nothing to any sum.
 class PackedInt8Weights {
-  public:
+public:
     // Throws Error when n or k is not positive or k exceeds kMaxK.
     PackedInt8Weights(const KernelTable& path, const int8_t* weights, int n, int k, int32_t zeroPoint = 0);
 
@@ -30,7 +30,7 @@ class PackedInt8Weights {
     const int32_t* columnSums() const { return m_columnSums.data(); }
     size_t bytes() const { return m_data.size(); }
 
-  private:
+private:
     IsaPath m_path;
     Int8Layout m_layout;
     int m_n, m_k, m_kPadded, m_panelCount;

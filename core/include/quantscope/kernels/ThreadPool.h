@@ -13,7 +13,7 @@ namespace quantscope::kernels {
 // weight panels, i.e. N, so threads never write the same output). The calling thread takes the
 // first range itself, so a pool of 1 thread runs everything inline.
 class ThreadPool {
-  public:
+public:
     explicit ThreadPool(int threads);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
@@ -25,7 +25,7 @@ class ThreadPool {
     // ranges skipped) and returns when all are done. The first exception thrown is rethrown.
     void parallelFor(int count, const std::function<void(int begin, int end)>& work);
 
-  private:
+private:
     void workerLoop(int index);
 
     std::vector<std::thread> m_workers;

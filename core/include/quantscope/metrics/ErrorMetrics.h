@@ -17,8 +17,8 @@ struct ErrorMetrics {
     double rmse = 0.0;
     double meanAbsError = 0.0;
     double maxAbsError = 0.0;
-    double sqnrDb = std::nan("");   // NaN when sqnrNote is set
-    std::string sqnrNote;           // "", "exact" or "zero signal"
+    double sqnrDb = std::nan(""); // NaN when sqnrNote is set
+    std::string sqnrNote;         // "", "exact" or "zero signal"
     double cosine = 1.0;
     double clippedFraction = 0.0;
     double clipMse = 0.0;

@@ -63,8 +63,8 @@ class ModelEvaluator {
 public:
     // Throws Error when the labels' count differs from the samples', or the samples do not fit the
     // model's inputs (a missing .npz key, a float array for an integer input).
-    ModelEvaluator(const QuantizedModel& model, const SampleSet& samples, std::optional<std::vector<int64_t>> labels,
-                   EvalOptions options = {});
+    ModelEvaluator(const QuantizedModel& model, const SampleSet& samples,
+                   std::optional<std::vector<int64_t>> labels, EvalOptions options = {});
 
     // fp32 first (the reference the other modes are compared with) is computed on demand.
     ModeResult evaluate(QuantMode mode, const ProgressCallback& progress = {});
@@ -73,8 +73,9 @@ public:
 private:
     const ModeResult& fp32(const ProgressCallback& progress);
     // Runs samples [first, first + n) (padded to the plan's rows); the outputs hold only the real rows.
-    std::map<std::string, Value> runBatch(QuantMode mode, int64_t first, int64_t n,
-                                          const std::function<void(const std::string&, const Value&)>& observe = {}) const;
+    std::map<std::string, Value>
+    runBatch(QuantMode mode, int64_t first, int64_t n,
+             const std::function<void(const std::string&, const Value&)>& observe = {}) const;
 
     const QuantizedModel& m_model;
     const SampleSet& m_samples;

@@ -19,8 +19,7 @@ struct ModelQuantConfig {
     // point is applied exactly as written, one without them recomputes from its settings.
     std::optional<QParamsDocument> params;
 
-    static QuantSpec defaultWeightSpec()
-    {
+    static QuantSpec defaultWeightSpec() {
         QuantSpec spec;
         spec.scheme = Scheme::Symmetric;
         spec.granularity = Granularity::Channel;

@@ -1,12 +1,12 @@
 #pragma once
 
 #include "quantscope/Progress.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/ModelQuantConfig.h"
 #include "quantscope/model/QuantMode.h"
 #include "quantscope/model/SampleSet.h"
-#include "quantscope/analysis/TensorAnalysis.h"
 
 #include <map>
 #include <memory>
@@ -76,8 +76,9 @@ public:
     std::map<std::string, Value> run(QuantMode mode, std::map<std::string, Value> inputs) const;
 
     // Like run(), and calls `observe(name, value)` with every activation as the next op sees it.
-    std::map<std::string, Value> run(QuantMode mode, std::map<std::string, Value> inputs,
-                                     const std::function<void(const std::string&, const Value&)>& observe) const;
+    std::map<std::string, Value>
+    run(QuantMode mode, std::map<std::string, Value> inputs,
+        const std::function<void(const std::string&, const Value&)>& observe) const;
 
     // The fp32 model with only layer `layer` quantized in `mode`, evaluated on that layer's fp32
     // inputs: returns the layer's output (as the next op would see it).
@@ -97,14 +98,15 @@ private:
     Value integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
                        const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const;
     QuantSpec activationSpecFor(const std::string& name) const;
-    static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis, const std::vector<int64_t>& view);
+    static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis,
+                         const std::vector<int64_t>& view);
 
     const Executor& m_executor;
     ModelQuantConfig m_config;
     std::vector<Layer> m_layers;
     std::map<std::size_t, std::size_t> m_layerOfNode;
     std::map<std::string, Value> m_dequantizedWeights; // per layer name: the weight input fp32 ops see
-    std::map<std::string, QParamsEntry> m_activations;  // calibrated activation entries by name
+    std::map<std::string, QParamsEntry> m_activations; // calibrated activation entries by name
     std::string m_calibrationPath;
     int64_t m_calibrationSamples = 0;
 };
