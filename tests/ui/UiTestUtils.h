@@ -4,10 +4,13 @@
 
 #include <QByteArray>
 #include <QFile>
+#include <QHash>
+#include <QImage>
 #include <QString>
 #include <QStringList>
 #include <QtGlobal>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -16,6 +19,20 @@
 #include <vector>
 
 namespace quantscope::test {
+
+// Distinct colours of an image and the share of the most common one (a blank or one-colour
+// picture has few colours and a share near 1).
+inline std::pair<int, double> colourStats(const QImage& image) {
+    QHash<QRgb, int> colours;
+    for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < image.width(); ++x)
+            ++colours[image.pixel(x, y)];
+    int largest = 0;
+    for (int count : std::as_const(colours))
+        largest = std::max(largest, count);
+    return {static_cast<int>(colours.size()),
+            static_cast<double>(largest) / (image.width() * image.height())};
+}
 
 struct NamedTensor {
     std::string name;

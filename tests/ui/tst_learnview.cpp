@@ -32,19 +32,6 @@ using namespace quantscope::ui;
 
 namespace {
 
-// Distinct colours and the share of the most common one.
-std::pair<int, double> colourStats(const QImage& image) {
-    QHash<QRgb, int> colours;
-    for (int y = 0; y < image.height(); ++y)
-        for (int x = 0; x < image.width(); ++x)
-            ++colours[image.pixel(x, y)];
-    int largest = 0;
-    for (int count : std::as_const(colours))
-        largest = std::max(largest, count);
-    return {static_cast<int>(colours.size()),
-            static_cast<double>(largest) / (image.width() * image.height())};
-}
-
 bool settle(MainWindow& window) {
     // A hang guard, not a performance limit: the demo's lessons take a few seconds.
     return QTest::qWaitFor(
@@ -94,7 +81,7 @@ private slots:
             const QImage image = window.grab().toImage();
             if (!shots.isEmpty())
                 image.save(QDir(shots).filePath(QStringLiteral("learn-%1.png").arg(lesson.id)));
-            const auto [colours, share] = colourStats(image);
+            const auto [colours, share] = quantscope::test::colourStats(image);
             qInfo() << lesson.id << "colours" << colours << "largest share" << share;
             QVERIFY2(colours >= 64, qPrintable(QString::number(colours)));
             QVERIFY(share < 0.85);

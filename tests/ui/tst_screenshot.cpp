@@ -26,19 +26,6 @@ using namespace quantscope::ui;
 
 namespace {
 
-// Distinct colours and the largest share one colour covers.
-std::pair<int, double> variety(const QImage& image) {
-    QHash<QRgb, int> colours;
-    for (int y = 0; y < image.height(); ++y)
-        for (int x = 0; x < image.width(); ++x)
-            ++colours[image.pixel(x, y)];
-    int largest = 0;
-    for (int count : std::as_const(colours))
-        largest = std::max(largest, count);
-    return {static_cast<int>(colours.size()),
-            static_cast<double>(largest) / (image.width() * image.height())};
-}
-
 // The fraction of pixels that differ between two pictures of the same size.
 double differingShare(const QImage& a, const QImage& b) {
     int64_t differing = 0;
@@ -110,7 +97,7 @@ private slots:
         // window itself, not a dialog or a smaller top-level.
         QCOMPARE(image.height(), 800);
         QVERIFY2(image.width() >= 1200 && image.width() <= 1320, qPrintable(QString::number(image.width())));
-        const auto [colours, largestShare] = variety(image);
+        const auto [colours, largestShare] = quantscope::test::colourStats(image);
         qInfo() << view << "distinct colours" << colours << "largest share" << largestShare;
         QVERIFY2(colours >= 64, qPrintable(QString::number(colours)));
         QVERIFY(largestShare < 0.85);
@@ -160,8 +147,9 @@ private slots:
         QCOMPARE(pageImage.size(), area.size());
         QVERIFY2(differingShare(image.copy(area), pageImage) < 0.01,
                  "the screenshot does not hold the current tab");
-        QVERIFY2(variety(pageImage).first >= 64, qPrintable(QString::number(variety(pageImage).first)));
-        QVERIFY(variety(image).second < 0.85);
+        QVERIFY2(quantscope::test::colourStats(pageImage).first >= 64,
+                 qPrintable(QString::number(quantscope::test::colourStats(pageImage).first)));
+        QVERIFY(quantscope::test::colourStats(image).second < 0.85);
     }
 
     void failuresExitWithOneAndAMessage() {

@@ -13,16 +13,6 @@
 namespace quantscope::ops {
 namespace {
 
-template <typename F> std::vector<Value> activation(const Node& n, const Inputs& in, F f) {
-    const Value& x = requireInput(n, in, 0);
-    if (x.isInteger())
-        throw Error(nodeSubject(n), "needs a floating-point input, found " + std::string(dtypeName(x.dtype)));
-    Value out = x;
-    for (auto& v : out.data)
-        v = roundToType(out.dtype, static_cast<float>(f(static_cast<double>(v))));
-    return {std::move(out)};
-}
-
 std::vector<Value> relu(const Node& n, const Inputs& in, int64_t) {
     Value out = requireInput(n, in, 0);
     for (auto& v : out.ints)
@@ -36,12 +26,12 @@ std::vector<Value> gelu(const Node& n, const Inputs& in, int64_t) {
     const std::string approximate = n.stringAttribute("approximate", "none");
     if (approximate == "tanh") {
         const double c = std::sqrt(2.0 / std::numbers::pi);
-        return activation(
+        return mapFloat(
             n, in, [c](double d) { return 0.5 * d * (1.0 + std::tanh(c * (d + 0.044715 * d * d * d))); });
     }
     if (approximate != "none")
         throw Error(nodeSubject(n), "approximate '" + approximate + "' is not one of none, tanh");
-    return activation(n, in, [](double d) { return 0.5 * d * (1.0 + std::erf(d / std::numbers::sqrt2)); });
+    return mapFloat(n, in, [](double d) { return 0.5 * d * (1.0 + std::erf(d / std::numbers::sqrt2)); });
 }
 
 enum class SoftmaxKind { Softmax, LogSoftmax, Hardmax };
@@ -100,62 +90,61 @@ void addActivationOps(OpTable& t) {
     t.push_back({"Gelu", 20, 21, gelu});
     t.push_back({"LeakyRelu", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 0.01f);
-                     return activation(n, in, [alpha](double x) { return x >= 0 ? x : alpha * x; });
+                     return mapFloat(n, in, [alpha](double x) { return x >= 0 ? x : alpha * x; });
                  }});
     t.push_back({"Elu", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 1.0f);
-                     return activation(
-                         n, in, [alpha](double x) { return x >= 0 ? x : alpha * (std::exp(x) - 1.0); });
+                     return mapFloat(n, in,
+                                     [alpha](double x) { return x >= 0 ? x : alpha * (std::exp(x) - 1.0); });
                  }});
     t.push_back({"Celu", 12, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 1.0f);
-                     return activation(n, in, [alpha](double x) {
+                     return mapFloat(n, in, [alpha](double x) {
                          return std::max(0.0, x) + std::min(0.0, alpha * (std::exp(x / alpha) - 1.0));
                      });
                  }});
     t.push_back({"Selu", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 1.67326319217681884765625f);
                      const double gamma = n.floatAttribute("gamma", 1.05070102214813232421875f);
-                     return activation(n, in, [alpha, gamma](double x) {
+                     return mapFloat(n, in, [alpha, gamma](double x) {
                          return gamma * (x > 0 ? x : alpha * (std::exp(x) - 1.0));
                      });
                  }});
     t.push_back({"ThresholdedRelu", 10, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 1.0f);
-                     return activation(n, in, [alpha](double x) { return x > alpha ? x : 0.0; });
+                     return mapFloat(n, in, [alpha](double x) { return x > alpha ? x : 0.0; });
                  }});
     t.push_back({"Shrink", 9, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double bias = n.floatAttribute("bias", 0.0f),
                                   lambd = n.floatAttribute("lambd", 0.5f);
-                     return activation(n, in, [bias, lambd](double x) {
+                     return mapFloat(n, in, [bias, lambd](double x) {
                          return x < -lambd ? x + bias : (x > lambd ? x - bias : 0.0);
                      });
                  }});
     t.push_back({"Sigmoid", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return activation(n, in, [](double x) { return 1.0 / (1.0 + std::exp(-x)); });
+                     return mapFloat(n, in, [](double x) { return 1.0 / (1.0 + std::exp(-x)); });
                  }});
     t.push_back({"Tanh", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return activation(n, in, [](double x) { return std::tanh(x); });
+                     return mapFloat(n, in, [](double x) { return std::tanh(x); });
                  }});
     t.push_back({"Softplus", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return activation(n, in, [](double x) { return x > 30 ? x : std::log1p(std::exp(x)); });
+                     return mapFloat(n, in, [](double x) { return x > 30 ? x : std::log1p(std::exp(x)); });
                  }});
     t.push_back({"Softsign", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return activation(n, in, [](double x) { return x / (1.0 + std::abs(x)); });
+                     return mapFloat(n, in, [](double x) { return x / (1.0 + std::abs(x)); });
                  }});
     t.push_back({"Mish", 18, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return activation(
+                     return mapFloat(
                          n, in, [](double x) { return x * std::tanh(x > 30 ? x : std::log1p(std::exp(x))); });
                  }});
     t.push_back({"HardSigmoid", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 0.2f),
                                   beta = n.floatAttribute("beta", 0.5f);
-                     return activation(
+                     return mapFloat(
                          n, in, [alpha, beta](double x) { return std::clamp(alpha * x + beta, 0.0, 1.0); });
                  }});
     t.push_back({"HardSwish", 14, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return activation(n, in,
-                                       [](double x) { return x * std::clamp(x / 6.0 + 0.5, 0.0, 1.0); });
+                     return mapFloat(n, in, [](double x) { return x * std::clamp(x / 6.0 + 0.5, 0.0, 1.0); });
                  }});
     t.push_back({"Softmax", 7, 21, +[](const Node& n, const Inputs& in, int64_t opset) {
                      return softmaxFamily(n, in, opset, SoftmaxKind::Softmax);

@@ -79,17 +79,6 @@ template <typename F> Value mapAny(const Value& x, F f) {
     return out;
 }
 
-// A floating-point function of one float; an Error for integer inputs.
-template <typename F> std::vector<Value> mapFloat(const Node& n, const Inputs& in, F f) {
-    const Value& x = requireInput(n, in, 0);
-    if (x.isInteger())
-        throw Error(nodeSubject(n), "needs a floating-point input, found " + std::string(dtypeName(x.dtype)));
-    Value out = x;
-    for (auto& v : out.data)
-        v = roundToType(out.dtype, static_cast<float>(f(static_cast<double>(v))));
-    return {std::move(out)};
-}
-
 template <typename F> std::vector<Value> predicate(const Node& n, const Inputs& in, F f) {
     const Value& x = requireInput(n, in, 0);
     Value out = zeros(DType::Bool, x.shape);

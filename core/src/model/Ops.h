@@ -1,5 +1,7 @@
 #pragma once
 
+#include "quantscope/Error.h"
+
 // Internal to core: the operator implementations of the executor, one function per ONNX op.
 // Each takes the node (for attributes and messages), its inputs (nullptr for an absent optional
 // input) and the model's opset, and returns the node's outputs in order. Floating-point tensors
@@ -88,6 +90,18 @@ void storeNumber(Value& target, int64_t i, double number);
 int64_t wrapInteger(DType dtype, int64_t value);
 // A float rounded to the precision of F16 / BF16 (unchanged for F32 / F64).
 float roundToType(DType dtype, float value);
+
+// A floating-point function applied to every element (computed in double, rounded to the
+// tensor's type); an Error for integer inputs.
+template <typename F> std::vector<Value> mapFloat(const Node& n, const Inputs& in, F f) {
+    const Value& x = requireInput(n, in, 0);
+    if (x.isInteger())
+        throw Error(nodeSubject(n), "needs a floating-point input, found " + std::string(dtypeName(x.dtype)));
+    Value out = x;
+    for (auto& v : out.data)
+        v = roundToType(out.dtype, static_cast<float>(f(static_cast<double>(v))));
+    return {std::move(out)};
+}
 
 // numpy-style broadcasting of several shapes; an Error naming the node when they do not fit.
 std::vector<int64_t> broadcastShape(const Node& node, const std::vector<const std::vector<int64_t>*>& shapes);
