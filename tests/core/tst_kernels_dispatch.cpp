@@ -21,6 +21,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 using namespace quantscope;
 using namespace quantscope::kernels;
@@ -250,6 +251,38 @@ private slots:
             QCOMPARE(sum.load(), 10);
         }
         QVERIFY_THROWS_EXCEPTION(Error, ThreadPool(0));
+    }
+
+    void threadPoolIsReentrant() {
+        ThreadPool pool(3);
+        // A parallelFor inside a range of the same pool runs inline and still covers every index.
+        std::vector<std::atomic<int>> hits(40 * 7);
+        pool.parallelFor(40, [&](int begin, int end) {
+            for (int i = begin; i < end; ++i) {
+                pool.parallelFor(7, [&](int b, int e) {
+                    for (int j = b; j < e; ++j)
+                        hits[static_cast<size_t>(i * 7 + j)]++;
+                });
+            }
+        });
+        for (auto& h : hits)
+            QCOMPARE(h.load(), 1);
+        // Two threads calling the same pool at once each get their whole result.
+        std::atomic<long> sums[2] = {0, 0};
+        auto caller = [&](int which) {
+            for (int round = 0; round < 200; ++round)
+                pool.parallelFor(1000, [&](int begin, int end) {
+                    long local = 0;
+                    for (int i = begin; i < end; ++i)
+                        local += i;
+                    sums[which] += local;
+                });
+        };
+        std::thread first(caller, 0), second(caller, 1);
+        first.join();
+        second.join();
+        QCOMPARE(sums[0].load(), 200L * 999 * 1000 / 2);
+        QCOMPARE(sums[1].load(), 200L * 999 * 1000 / 2);
     }
 };
 

@@ -24,6 +24,22 @@ ThreadPool::~ThreadPool() {
 }
 
 namespace {
+
+// The pool whose range the current thread is running, so that a nested parallelFor on the same
+// pool runs inline instead of waiting for workers that are busy with the outer call.
+thread_local const ThreadPool* t_runningPool = nullptr;
+
+class RunningScope {
+public:
+    explicit RunningScope(const ThreadPool* pool) : m_previous(t_runningPool) { t_runningPool = pool; }
+    ~RunningScope() { t_runningPool = m_previous; }
+    RunningScope(const RunningScope&) = delete;
+    RunningScope& operator=(const RunningScope&) = delete;
+
+private:
+    const ThreadPool* m_previous;
+};
+
 void rangeOf(int count, int parts, int index, int& begin, int& end) {
     begin = static_cast<int>(static_cast<long long>(count) * index / parts);
     end = static_cast<int>(static_cast<long long>(count) * (index + 1) / parts);
@@ -33,10 +49,12 @@ void rangeOf(int count, int parts, int index, int& begin, int& end) {
 void ThreadPool::parallelFor(int count, const std::function<void(int, int)>& work) {
     if (count <= 0)
         return;
-    if (m_workers.empty() || count == 1) {
+    if (m_workers.empty() || count == 1 || t_runningPool == this) {
+        const RunningScope running(this);
         work(0, count);
         return;
     }
+    const std::lock_guard<std::mutex> turn(m_callMutex);
     {
         std::lock_guard<std::mutex> lock(m_mutex);
         m_work = &work;
@@ -50,6 +68,7 @@ void ThreadPool::parallelFor(int count, const std::function<void(int, int)>& wor
     try {
         int begin = 0, end = 0;
         rangeOf(count, threadCount(), 0, begin, end);
+        const RunningScope running(this);
         if (begin < end)
             work(begin, end);
     } catch (...) {
@@ -82,6 +101,7 @@ void ThreadPool::workerLoop(int index) {
         try {
             int begin = 0, end = 0;
             rangeOf(count, threadCount(), index, begin, end);
+            const RunningScope running(this);
             if (begin < end)
                 (*work)(begin, end);
         } catch (...) {

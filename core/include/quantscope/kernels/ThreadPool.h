@@ -23,12 +23,15 @@ public:
 
     // Calls work(begin, end) on [0, count) cut into threadCount() nearly equal ranges (empty
     // ranges skipped) and returns when all are done. The first exception thrown is rethrown.
+    // Re-entrant: a call from inside a range of this pool runs inline on that thread, and calls
+    // from several other threads take turns.
     void parallelFor(int count, const std::function<void(int begin, int end)>& work);
 
 private:
     void workerLoop(int index);
 
     std::vector<std::thread> m_workers;
+    std::mutex m_callMutex; // one parallelFor at a time owns the workers
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
