@@ -1,5 +1,6 @@
 #include "IntegerChunkQuantizer.h"
 
+#include "kernels/ChunkRounding.h"
 #include "quantscope/kernels/KernelRegistry.h"
 
 #include <cmath>
@@ -48,16 +49,9 @@ ChunkQuantizeResult quantizeVersion(ChunkVersion version, const float* values, i
                : k.quantize[at](values, count, quantizer);
 }
 
-// Same as IntegerQuantizer's rounding for the chunk's extremes (see kernels/ChunkLoops.h).
+// The loops' own rounding, applied to the chunk's extremes.
 float levelOf(float x, const kernels::ChunkQuantizer& q) {
-    constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
-    const float scaled = x * q.inverseScale;
-    return ((scaled + kRoundingMagic) - kRoundingMagic) + q.zeroPoint;
-}
-
-float clampLevel(float level, const kernels::ChunkQuantizer& q) {
-    const float raised = level < q.qmin ? q.qmin : level;
-    return raised > q.qmax ? q.qmax : raised;
+    return kernels::roundScaled(x, q.inverseScale) + q.zeroPoint;
 }
 
 } // namespace
@@ -83,8 +77,10 @@ IntegerChunkQuantizer::Result IntegerChunkQuantizer::runFinite(const float* valu
     Result result =
         toResult(quantizeVersion(mayClip ? ChunkVersion::ClipUntracked : ChunkVersion::NoClipUntracked,
                                  values, count, q, integers, dequantized));
-    result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(lowestLevel, q) - q.qmin));
-    result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(clampLevel(highestLevel, q) - q.qmin));
+    result.lowestCode = static_cast<uint32_t>(
+        static_cast<int32_t>(kernels::clampLevel(lowestLevel, q.qmin, q.qmax) - q.qmin));
+    result.highestCode = static_cast<uint32_t>(
+        static_cast<int32_t>(kernels::clampLevel(highestLevel, q.qmin, q.qmax) - q.qmin));
     return result;
 }
 

@@ -10,6 +10,7 @@
 // keeps x * inverseScale rounded to float32 before the rounding below, as torch computes it (levels at exact
 // ties, such as x / S = 7.5, would round the other way if GCC fused the multiply with the add).
 
+#include "kernels/ChunkRounding.h"
 #include "quantscope/kernels/ChunkKernels.h"
 
 #include <cmath>
@@ -17,22 +18,6 @@
 
 namespace quantscope::kernels {
 namespace {
-
-constexpr float kRoundingMagic = 12582912.0f; // 1.5 * 2^23
-
-// x / S rounded half to even, the one rounding of the analysis loops on every path: the
-// 1.5 * 2^23 trick, exact for |x / S| < 2^22 (anything larger is clipped whichever way it
-// rounds). Unlike nearbyint it vectorises everywhere. Never NaN nor -0 for a non-NaN x.
-inline float roundScaled(float x, float inverseScale) {
-    const float scaled = x * inverseScale;
-    return (scaled + kRoundingMagic) - kRoundingMagic;
-}
-
-// Clamps a level to [qmin, qmax] (a max then a min instruction; the level is never NaN).
-inline float clampLevel(float level, float qmin, float qmax) {
-    const float raised = level < qmin ? qmin : level;
-    return raised > qmax ? qmax : raised;
-}
 
 size_t countNonfiniteLoop(const float* data, size_t count) {
     size_t nonfinite = 0;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace quantscope::ops {
 namespace {
@@ -55,6 +56,18 @@ std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t o
     return {std::move(out)};
 }
 
+// Mean and (biased) variance of n values, summed in double: InstanceNormalization's and
+// LayerNormalization's statistics. Both are 0 for n = 0.
+std::pair<double, double> meanAndVariance(const float* p, int64_t n) {
+    double sum = 0.0, squares = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        sum += p[i];
+    const double mean = n > 0 ? sum / static_cast<double>(n) : 0.0;
+    for (int64_t i = 0; i < n; ++i)
+        squares += (p[i] - mean) * (p[i] - mean);
+    return {mean, n > 0 ? squares / static_cast<double>(n) : 0.0};
+}
+
 std::vector<Value> instanceNormalization(const Node& n, const Inputs& in, int64_t) {
     Value out = floatInput(n, in, 0);
     const Value& scale = floatInput(n, in, 1);
@@ -70,13 +83,7 @@ std::vector<Value> instanceNormalization(const Node& n, const Inputs& in, int64_
     const double epsilon = n.floatAttribute("epsilon", 1e-5f);
     for (int64_t plane = 0; plane < out.shape[0] * channels; ++plane) {
         float* p = out.data.data() + plane * spatial;
-        double sum = 0.0, squares = 0.0;
-        for (int64_t s = 0; s < spatial; ++s)
-            sum += p[s];
-        const double mean = spatial > 0 ? sum / static_cast<double>(spatial) : 0.0;
-        for (int64_t s = 0; s < spatial; ++s)
-            squares += (p[s] - mean) * (p[s] - mean);
-        const double variance = spatial > 0 ? squares / static_cast<double>(spatial) : 0.0;
+        const auto [mean, variance] = meanAndVariance(p, spatial);
         const int64_t c = plane % channels;
         const double a = scale.data[c] / std::sqrt(variance + epsilon);
         for (int64_t s = 0; s < spatial; ++s)
@@ -109,14 +116,8 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
     Value means = zeros(out.dtype, statShape), inverseStd = zeros(out.dtype, statShape);
     for (int64_t o = 0; o < outer; ++o) {
         float* p = out.data.data() + o * inner;
-        double sum = 0.0, squares = 0.0;
-        for (int64_t i = 0; i < inner; ++i)
-            sum += p[i];
-        const double mean = inner > 0 ? sum / static_cast<double>(inner) : 0.0;
-        for (int64_t i = 0; i < inner; ++i)
-            squares += (p[i] - mean) * (p[i] - mean);
-        const double inv =
-            1.0 / std::sqrt((inner > 0 ? squares / static_cast<double>(inner) : 0.0) + epsilon);
+        const auto [mean, variance] = meanAndVariance(p, inner);
+        const double inv = 1.0 / std::sqrt(variance + epsilon);
         means.data[o] = static_cast<float>(mean);
         inverseStd.data[o] = static_cast<float>(inv);
         for (int64_t i = 0; i < inner; ++i) {
