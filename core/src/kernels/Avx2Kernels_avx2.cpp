@@ -4,6 +4,9 @@
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 
+#include "Avx2Depthwise.h"
+#include "Avx2Elementwise.h"
+#include "Avx2Requantize.h"
 #include "ChunkLoops.h"
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -182,6 +185,51 @@ __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16
             _mm256_store_si256(out + r * NV + v, acc[r][v]);
 }
 
+// Int32 and requantized outputs in registers: acc - (za * colsum - bias) - (zb * rowsum - K za zb)
+// modulo 2^32 (the bias folded into the column term), then for 8-bit outputs the fixed-point
+// multiplier, the zero point and the clamp (Avx2Requantize.h), narrowed to bytes.
+template <int R, int NV, class T>
+void int8IntegerEpilogue(const Int8GemmProblem& p, const __m256i (&acc)[R][NV], int row0, int col0,
+                         int cols) {
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) *
+                         static_cast<uint32_t>(p.bZeroPoint);
+    constexpr bool requantized = !std::is_same_v<T, int32_t>;
+    __m256i colTerm[NV];
+    Avx2RequantLanes lanes[NV];
+    for (int v = 0; v < NV; ++v) {
+        const int col = col0 + 8 * v;
+        colTerm[v] = _mm256_mullo_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.colSums + col)),
+                                        _mm256_set1_epi32(p.aZeroPoint));
+        if constexpr (requantized) {
+            colTerm[v] = _mm256_sub_epi32(
+                colTerm[v], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.laneBias + col)));
+            lanes[v] = avx2RequantLanes(
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.laneMultipliers + col)),
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p.laneShifts + col)));
+        }
+    }
+    const Avx2OutputRange range = avx2OutputRange(p.outZeroPoint, p.clampMin, p.clampMax);
+    for (int r = 0; r < R; ++r) {
+        const int row = row0 + r;
+        const __m256i rowTerm = _mm256_set1_epi32(static_cast<int32_t>(
+            static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz));
+        T* out = static_cast<T*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
+        for (int v = 0; v < NV; ++v) {
+            const __m256i value = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][v], colTerm[v]), rowTerm);
+            const int valid = cols - 8 * v;
+            if constexpr (requantized) {
+                avx2StoreBytes(out + 8 * v, avx2Finish(avx2ApplyMultiplier(value, lanes[v]), range), valid);
+            } else if (valid >= 8) {
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * v), value);
+            } else {
+                alignas(32) int32_t values[8];
+                _mm256_store_si256(reinterpret_cast<__m256i*>(values), value);
+                std::copy(values, values + valid, out + 8 * v);
+            }
+        }
+    }
+}
+
 template <int R, int NV>
 void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0,
               int cols) {
@@ -193,13 +241,16 @@ void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* pan
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = stored[r * NV + v];
     }
-    if (p.output != Int8OutputKind::Float) {
-        alignas(32) int32_t raw[kPanelWidth];
-        for (int r = 0; r < R; ++r) {
-            for (int v = 0; v < NV; ++v)
-                _mm256_store_si256(reinterpret_cast<__m256i*>(raw + 8 * v), acc[r][v]);
-            int8epilogue::storeRow(p, row0 + r, col0, cols, raw);
-        }
+    if (p.output == Int8OutputKind::Int32) {
+        int8IntegerEpilogue<R, NV, int32_t>(p, acc, row0, col0, cols);
+        return;
+    }
+    if (p.output == Int8OutputKind::Uint8) {
+        int8IntegerEpilogue<R, NV, uint8_t>(p, acc, row0, col0, cols);
+        return;
+    }
+    if (p.output == Int8OutputKind::Int8) {
+        int8IntegerEpilogue<R, NV, int8_t>(p, acc, row0, col0, cols);
         return;
     }
     const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) *
@@ -476,6 +527,11 @@ constexpr KernelTable makeTable() {
     t.bf16ToF32 = bf16ToF32;
     t.int8Layout = Int8Layout{kPanelWidth, 2, kRowBlock, true};
     t.int8GemmPanels = int8GemmPanels;
+    t.requantizeU8 = avx2RequantizeValues<uint8_t>;
+    t.requantizeS8 = avx2RequantizeValues<int8_t>;
+    t.depthwisePlane = avx2DepthwisePlane;
+    t.lookupU8 = avx2LookupU8;
+    t.qlinearBinaryU8 = avx2QLinearBinaryU8;
     t.int4GemvF32 = int4GemvRows<int4GemvF32Row>;
     t.int4GemvS8 = int4GemvRows<int4GemvS8Row>;
     t.bf16RowBlock = kBf16RowBlock;

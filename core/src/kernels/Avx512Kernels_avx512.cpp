@@ -11,12 +11,16 @@
 // positive, silenced for this file only.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
+#include "Avx2Depthwise.h"
+#include "Avx2Elementwise.h"
 #include "ChunkLoops.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
+#include <type_traits>
 
 namespace quantscope::kernels {
 namespace {
@@ -227,19 +231,135 @@ void int8GemvPanelPair(const Int8GemmProblem& p, const uint8_t* a, const int8_t*
     int8Finish<1, 3>(p, acc1, 0, col1, kPanelWidth);
 }
 
+// ---- requantization (the AVX2 sequence of Avx2Requantize.h in 16 lanes, with mask registers) ------
+struct RequantLanes {
+    __m512i multiplier, firstShift, rounding, negativeNudge, secondShift;
+};
+
+inline RequantLanes requantLanes(__m512i multiplier, __m512i shift) {
+    const __m512i zero = _mm512_setzero_si512();
+    const __m512i one = _mm512_set1_epi32(1);
+    RequantLanes l;
+    l.multiplier = multiplier;
+    l.firstShift = _mm512_sub_epi32(_mm512_set1_epi32(31), _mm512_max_epi32(shift, zero));
+    l.rounding = _mm512_sllv_epi32(one, _mm512_sub_epi32(l.firstShift, one));
+    l.negativeNudge = _mm512_maskz_mov_epi32(_mm512_cmple_epi32_mask(shift, zero), one);
+    l.secondShift = _mm512_max_epi32(_mm512_sub_epi32(zero, shift), zero);
+    return l;
+}
+
+// FixedPointMultiplier::apply in 16 lanes, bit for bit (see avx2ApplyMultiplier for the derivation).
+inline __m512i applyMultiplier(__m512i x, const RequantLanes& l) {
+    const __m512i low = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m512i one = _mm512_set1_epi32(1);
+    const __m512i negative = _mm512_srai_epi32(x, 31);
+    const __m512i magnitude = _mm512_abs_epi32(x);
+    __m512i even = _mm512_mul_epu32(magnitude, l.multiplier);
+    __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(magnitude, 32), _mm512_srli_epi64(l.multiplier, 32));
+    const __m512i add = _mm512_sub_epi32(l.rounding, _mm512_and_si512(negative, l.negativeNudge));
+    even = _mm512_add_epi64(even, _mm512_and_si512(add, low));
+    odd = _mm512_add_epi64(odd, _mm512_srli_epi64(add, 32));
+    even = _mm512_srlv_epi64(even, _mm512_and_si512(l.firstShift, low));
+    odd = _mm512_srlv_epi64(odd, _mm512_srli_epi64(l.firstShift, 32));
+    const __m512i limit = _mm512_sub_epi32(_mm512_set1_epi32(INT32_MAX), negative);
+    even = _mm512_min_epu64(even, _mm512_and_si512(limit, low));
+    odd = _mm512_min_epu64(odd, _mm512_srli_epi64(limit, 32));
+    const __m512i rounded = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    const __m512i value = _mm512_sub_epi32(_mm512_xor_si512(rounded, negative), negative);
+    const __m512i mask = _mm512_sub_epi32(_mm512_sllv_epi32(one, l.secondShift), one);
+    const __m512i remainder = _mm512_and_si512(value, mask);
+    const __m512i threshold = _mm512_sub_epi32(_mm512_srli_epi32(mask, 1), _mm512_srai_epi32(value, 31));
+    const __m512i shifted = _mm512_srav_epi32(value, l.secondShift);
+    return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted, one);
+}
+
+// clamp(v + zeroPoint, lo, hi), computed without overflow as clamp(v, lo - zp, hi - zp) + zp, and
+// narrowed to T with a masked store of `valid` lanes.
+template <class T>
+inline void storeRequantized(T* out, __m512i scaled, int32_t zeroPoint, int32_t lo, int32_t hi,
+                             __mmask16 valid) {
+    const __m512i v =
+        _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, _mm512_set1_epi32(lo - zeroPoint)),
+                                          _mm512_set1_epi32(hi - zeroPoint)),
+                         _mm512_set1_epi32(zeroPoint));
+    if constexpr (std::is_signed_v<T>)
+        _mm512_mask_cvtepi32_storeu_epi8(out, valid, v);
+    else
+        _mm512_mask_cvtusepi32_storeu_epi8(out, valid, v); // v is in [0, 255]: no saturation happens
+}
+
+template <class T>
+void requantizeValues(const int32_t* values, size_t count, const RequantizeSpec& s, T* out) {
+    RequantLanes lanes = requantLanes(_mm512_set1_epi32(s.multipliers[0]), _mm512_set1_epi32(s.shifts[0]));
+    const __m512i sharedBias = _mm512_set1_epi32(s.bias ? s.bias[0] : 0);
+    for (size_t i = 0; i < count; i += 16) {
+        const __mmask16 mask = tailMask(count - i);
+        __m512i v = _mm512_maskz_loadu_epi32(mask, values + i);
+        if (s.perChannel) {
+            lanes = requantLanes(_mm512_maskz_loadu_epi32(mask, s.multipliers + i),
+                                 _mm512_maskz_loadu_epi32(mask, s.shifts + i));
+            if (s.bias)
+                v = _mm512_add_epi32(v, _mm512_maskz_loadu_epi32(mask, s.bias + i));
+        } else {
+            v = _mm512_add_epi32(v, sharedBias);
+        }
+        storeRequantized(out + i, applyMultiplier(v, lanes), s.zeroPoint, s.clampMin, s.clampMax, mask);
+    }
+}
+
+// Int32 and requantized outputs in registers: acc - (za * colsum - bias) - (zb * rowsum - K za zb)
+// modulo 2^32, then for 8-bit outputs the multiplier, zero point and clamp.
+template <int R, int NV, class T>
+void int8IntegerEpilogue(const Int8GemmProblem& p, const __m512i (&acc)[R][NV], int row0, int col0,
+                         int cols) {
+    const uint32_t kzz = static_cast<uint32_t>(p.k) * static_cast<uint32_t>(p.aZeroPoint) *
+                         static_cast<uint32_t>(p.bZeroPoint);
+    constexpr bool requantized = !std::is_same_v<T, int32_t>;
+    __m512i colTerm[NV];
+    RequantLanes lanes[NV];
+    __mmask16 mask[NV];
+    for (int v = 0; v < NV; ++v) {
+        const int col = col0 + 16 * v;
+        mask[v] = tailMask(static_cast<size_t>(std::max(0, cols - 16 * v)));
+        colTerm[v] = _mm512_mullo_epi32(_mm512_loadu_si512(p.colSums + col), _mm512_set1_epi32(p.aZeroPoint));
+        if constexpr (requantized) {
+            colTerm[v] = _mm512_sub_epi32(colTerm[v], _mm512_loadu_si512(p.laneBias + col));
+            lanes[v] = requantLanes(_mm512_loadu_si512(p.laneMultipliers + col),
+                                    _mm512_loadu_si512(p.laneShifts + col));
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        const int row = row0 + r;
+        const __m512i rowTerm = _mm512_set1_epi32(static_cast<int32_t>(
+            static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz));
+        T* out = static_cast<T*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
+        for (int v = 0; v < NV; ++v) {
+            const __m512i value = _mm512_sub_epi32(_mm512_sub_epi32(acc[r][v], colTerm[v]), rowTerm);
+            if constexpr (requantized)
+                storeRequantized(out + 16 * v, applyMultiplier(value, lanes[v]), p.outZeroPoint, p.clampMin,
+                                 p.clampMax, mask[v]);
+            else
+                _mm512_mask_storeu_epi32(out + 16 * v, mask[v], value);
+        }
+    }
+}
+
 template <int R, int NV>
 void int8Finish(const Int8GemmProblem& p, const __m512i* stored, int row0, int col0, int cols) {
     __m512i acc[R][NV];
     for (int r = 0; r < R; ++r)
         for (int v = 0; v < NV; ++v)
             acc[r][v] = stored[r * NV + v];
-    if (p.output != Int8OutputKind::Float) {
-        alignas(64) int32_t raw[kPanelWidth];
-        for (int r = 0; r < R; ++r) {
-            for (int v = 0; v < NV; ++v)
-                _mm512_store_si512(raw + 16 * v, acc[r][v]);
-            int8epilogue::storeRow(p, row0 + r, col0, cols, raw);
-        }
+    if (p.output == Int8OutputKind::Int32) {
+        int8IntegerEpilogue<R, NV, int32_t>(p, acc, row0, col0, cols);
+        return;
+    }
+    if (p.output == Int8OutputKind::Uint8) {
+        int8IntegerEpilogue<R, NV, uint8_t>(p, acc, row0, col0, cols);
+        return;
+    }
+    if (p.output == Int8OutputKind::Int8) {
+        int8IntegerEpilogue<R, NV, int8_t>(p, acc, row0, col0, cols);
         return;
     }
     // Float output in registers: acc - za * colsum - (zb * rowsum - K * za * zb), times scale, plus bias.
@@ -617,6 +737,11 @@ constexpr KernelTable makeTable() {
     t.bf16ToF32 = bf16ToF32;
     t.int8Layout = Int8Layout{kPanelWidth, 4, kRowBlock, false};
     t.int8GemmPanels = int8GemmPanels;
+    t.requantizeU8 = requantizeValues<uint8_t>;
+    t.requantizeS8 = requantizeValues<int8_t>;
+    t.depthwisePlane = avx2DepthwisePlane;
+    t.lookupU8 = avx2LookupU8;
+    t.qlinearBinaryU8 = avx2QLinearBinaryU8;
     t.int4GemvF32 = int4GemvF32;
     t.int4GemvS8 = int4GemvS8;
     t.bf16RowBlock = kBf16RowBlock;

@@ -28,36 +28,54 @@ inline float toFloat(const Int8GemmProblem& p, int32_t value, int col) {
     return p.bias ? product + p.bias[col] : product;
 }
 
-inline int32_t requantize(const Int8GemmProblem& p, int32_t value, int col, int32_t lo, int32_t hi) {
-    const FixedPointMultiplier& multiplier = p.perChannelMultipliers ? p.multipliers[col] : p.multipliers[0];
-    const int32_t withBias =
-        p.biasInt32
-            ? static_cast<int32_t>(static_cast<uint32_t>(value) + static_cast<uint32_t>(p.biasInt32[col]))
-            : value;
-    const int64_t out = static_cast<int64_t>(multiplier.apply(withBias)) + p.outZeroPoint;
+// The plain requantization every SIMD epilogue must equal: (value + bias) modulo 2^32, the
+// fixed-point multiplier, + zero point, clamped (in 64 bits, so no intermediate overflows).
+inline int32_t requantizeOne(int32_t value, int32_t bias, int32_t multiplier, int shift, int32_t zeroPoint,
+                             int32_t lo, int32_t hi) {
+    const auto withBias = static_cast<int32_t>(static_cast<uint32_t>(value) + static_cast<uint32_t>(bias));
+    const int64_t out =
+        static_cast<int64_t>(FixedPointMultiplier::apply(withBias, multiplier, shift)) + zeroPoint;
     return static_cast<int32_t>(std::clamp<int64_t>(out, lo, hi));
+}
+
+inline int32_t requantize(const Int8GemmProblem& p, int32_t value, int col) {
+    const FixedPointMultiplier& multiplier = p.perChannelMultipliers ? p.multipliers[col] : p.multipliers[0];
+    return requantizeOne(value, p.biasInt32 ? p.biasInt32[col] : 0, multiplier.multiplier(),
+                         multiplier.shift(), p.outZeroPoint, p.clampMin, p.clampMax);
+}
+
+// RequantizeSpec applied one element at a time (the scalar path's table entry).
+template <class T>
+void requantizeValues(const int32_t* values, size_t count, const RequantizeSpec& s, T* out) {
+    for (size_t i = 0; i < count; ++i) {
+        const size_t c = s.perChannel ? i : 0;
+        out[i] = static_cast<T>(requantizeOne(values[i], s.bias ? s.bias[c] : 0, s.multipliers[c],
+                                              s.shifts[c], s.zeroPoint, s.clampMin, s.clampMax));
+    }
 }
 
 // Writes one row segment of raw accumulators (cols values from column col0) to C.
 inline void storeRow(const Int8GemmProblem& p, int row, int col0, int cols, const int32_t* raw) {
-    for (int j = 0; j < cols; ++j) {
-        const int col = col0 + j;
-        const int32_t value = corrected(p, raw[j], row, col);
-        const size_t at = static_cast<size_t>(row) * static_cast<size_t>(p.ldc) + static_cast<size_t>(col);
-        switch (p.output) {
-        case Int8OutputKind::Int32:
-            static_cast<int32_t*>(p.c)[at] = value;
-            break;
-        case Int8OutputKind::Float:
-            static_cast<float*>(p.c)[at] = toFloat(p, value, col);
-            break;
-        case Int8OutputKind::Uint8:
-            static_cast<uint8_t*>(p.c)[at] = static_cast<uint8_t>(requantize(p, value, col, 0, 255));
-            break;
-        case Int8OutputKind::Int8:
-            static_cast<int8_t*>(p.c)[at] = static_cast<int8_t>(requantize(p, value, col, -128, 127));
-            break;
-        }
+    const size_t at = static_cast<size_t>(row) * static_cast<size_t>(p.ldc) + static_cast<size_t>(col0);
+    switch (p.output) {
+    case Int8OutputKind::Int32:
+        for (int j = 0; j < cols; ++j)
+            static_cast<int32_t*>(p.c)[at + j] = corrected(p, raw[j], row, col0 + j);
+        break;
+    case Int8OutputKind::Float:
+        for (int j = 0; j < cols; ++j)
+            static_cast<float*>(p.c)[at + j] = toFloat(p, corrected(p, raw[j], row, col0 + j), col0 + j);
+        break;
+    case Int8OutputKind::Uint8:
+        for (int j = 0; j < cols; ++j)
+            static_cast<uint8_t*>(p.c)[at + j] =
+                static_cast<uint8_t>(requantize(p, corrected(p, raw[j], row, col0 + j), col0 + j));
+        break;
+    case Int8OutputKind::Int8:
+        for (int j = 0; j < cols; ++j)
+            static_cast<int8_t*>(p.c)[at + j] =
+                static_cast<int8_t>(requantize(p, corrected(p, raw[j], row, col0 + j), col0 + j));
+        break;
     }
 }
 

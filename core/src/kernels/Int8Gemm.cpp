@@ -1,9 +1,12 @@
 #include "quantscope/kernels/Int8Gemm.h"
 
+#include "GemmWorkSplit.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/ThreadPool.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -51,32 +54,80 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
     thread_local AlignedBuffer<int32_t> rowSums;
     packed.reserveScratch(packedCount * (layout.activationsAsInt16 ? 2 : 1));
     rowSums.reserveScratch(static_cast<size_t>(a.m));
-    if (layout.activationsAsInt16 && layout.kGroup == 2)
-        packActivations<int16_t, 2>(a, layout.rowBlock, w.kPadded(),
-                                    reinterpret_cast<int16_t*>(packed.data()), rowSums.data());
-    else if (!layout.activationsAsInt16 && layout.kGroup == 4)
-        packActivations<uint8_t, 4>(a, layout.rowBlock, w.kPadded(), packed.data(), rowSums.data());
-    else
+    if (!(layout.activationsAsInt16 && layout.kGroup == 2) &&
+        !(!layout.activationsAsInt16 && layout.kGroup == 4))
         throw Error("int8 GEMM", "unsupported activation layout");
+    // Packing is a tenth of a small-K GEMM's time: split it by slivers too. (The lambda uses these
+    // pointers: a thread_local named inside it would be each worker's own.)
+    uint8_t* packedData = packed.data();
+    int32_t* rowSumsData = rowSums.data();
+    auto packSlivers = [&](int begin, int end) {
+        QuantizedActivations part = a;
+        part.data = a.data + static_cast<size_t>(begin) * layout.rowBlock * a.k;
+        part.m = std::min(a.m, end * layout.rowBlock) - begin * layout.rowBlock;
+        const size_t offset = static_cast<size_t>(begin) * layout.rowBlock * w.kPadded();
+        int32_t* sums = rowSumsData + static_cast<size_t>(begin) * layout.rowBlock;
+        if (layout.activationsAsInt16)
+            packActivations<int16_t, 2>(part, layout.rowBlock, w.kPadded(),
+                                        reinterpret_cast<int16_t*>(packedData) + offset, sums);
+        else
+            packActivations<uint8_t, 4>(part, layout.rowBlock, w.kPadded(), packedData + offset, sums);
+    };
+    if (pool && pool->threadCount() > 1 && slivers > 1)
+        pool->parallelFor(slivers, packSlivers);
+    else
+        packSlivers(0, slivers);
     // Rows of the last sliver past M stay as they were: their results are never stored.
 
     p.m = a.m;
     p.n = w.n();
     p.k = w.k();
     p.kPadded = w.kPadded();
-    p.packedA = packed.data();
-    p.rowSums = rowSums.data();
+    p.packedA = packedData;
+    p.rowSums = rowSumsData;
     p.aZeroPoint = a.zeroPoint;
     p.packedB = w.data();
     p.colSums = w.columnSums();
     p.bZeroPoint = w.zeroPoint();
     p.ldc = w.n();
     auto kernel = path.int8GemmPanels;
-    if (pool && pool->threadCount() > 1)
-        pool->parallelFor(w.panelCount(), [&](int begin, int end) { kernel(p, begin, end); });
-    else
+    const GemmWorkSplit split = GemmWorkSplit::of(a.m, w.panelCount(), layout.rowBlock, pool);
+    if (!pool || pool->threadCount() <= 1 || split.items() == 1) {
         kernel(p, 0, w.panelCount());
+        return;
+    }
+    const size_t elementBytes = p.output == Int8OutputKind::Uint8 || p.output == Int8OutputKind::Int8 ? 1 : 4;
+    const size_t aElementBytes = layout.activationsAsInt16 ? 2 : 1;
+    pool->parallelFor(split.items(), [&](int begin, int end) {
+        for (int item = begin; item < end; ++item) {
+            const int panel = split.panelOf(item);
+            const int row0 = split.firstRowOf(item);
+            // A view of rows [row0, row0 + rows): sliver-aligned, so the packed A simply starts later.
+            Int8GemmProblem part = p;
+            part.m = std::min(split.rowsPerChunk, p.m - row0);
+            part.packedA = static_cast<const uint8_t*>(p.packedA) +
+                           static_cast<size_t>(row0) * p.kPadded * aElementBytes;
+            part.rowSums = p.rowSums + row0;
+            part.c = static_cast<uint8_t*>(p.c) + static_cast<size_t>(row0) * p.ldc * elementBytes;
+            kernel(part, panel, panel + 1);
+        }
+    });
 }
+
+} // namespace
+
+OutputClamp outputClamp(bool unsignedOutput, int32_t clampMin, int32_t clampMax, const char* subject) {
+    const int32_t lo = unsignedOutput ? 0 : -128;
+    const int32_t hi = unsignedOutput ? 255 : 127;
+    OutputClamp clamp{std::max(lo, clampMin), std::min(hi, clampMax)};
+    if (clamp.min > clamp.max)
+        throw Error(subject, "output clamp [" + std::to_string(clampMin) + ", " + std::to_string(clampMax) +
+                                 "] leaves nothing of the output range [" + std::to_string(lo) + ", " +
+                                 std::to_string(hi) + "]");
+    return clamp;
+}
+
+namespace {
 
 void checkScales(const float* scales, bool perChannel, int n) {
     if (!scales)
@@ -113,7 +164,8 @@ void int8GemmFloat(const KernelTable& path, const QuantizedActivations& a, const
 namespace {
 void runRequantize(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
                    const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
-                   int32_t outZeroPoint, void* c, Int8OutputKind kind, ThreadPool* pool) {
+                   int32_t outZeroPoint, void* c, Int8OutputKind kind, ThreadPool* pool, int32_t clampMin,
+                   int32_t clampMax) {
     if (!multipliers)
         throw Error("int8 GEMM", "requantization multipliers are missing");
     const int32_t lo = kind == Int8OutputKind::Uint8 ? 0 : -128;
@@ -121,6 +173,22 @@ void runRequantize(const KernelTable& path, const QuantizedActivations& a, const
     if (outZeroPoint < lo || outZeroPoint > hi)
         throw Error("int8 GEMM", "output zero point " + std::to_string(outZeroPoint) + " is outside [" +
                                      std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    const OutputClamp clamp = outputClamp(kind == Int8OutputKind::Uint8, clampMin, clampMax, "int8 GEMM");
+    // Per-column m0, shift and bias for the SIMD epilogues, padded to whole panels (one call's
+    // scratch: N entries, negligible beside the GEMM).
+    const size_t padded = static_cast<size_t>(w.panelCount()) * w.layout().panelWidth;
+    thread_local AlignedBuffer<int32_t> lanes;
+    lanes.reserveScratch(3 * padded);
+    int32_t* laneMultipliers = lanes.data();
+    int32_t* laneShifts = laneMultipliers + padded;
+    int32_t* laneBias = laneShifts + padded;
+    for (size_t col = 0; col < padded; ++col) {
+        const bool inside = col < static_cast<size_t>(w.n());
+        const FixedPointMultiplier& m = multipliers[perChannel && inside ? col : 0];
+        laneMultipliers[col] = inside ? m.multiplier() : 0;
+        laneShifts[col] = inside ? m.shift() : 0;
+        laneBias[col] = inside && bias ? bias[col] : 0;
+    }
     Int8GemmProblem p;
     p.output = kind;
     p.c = c;
@@ -128,20 +196,29 @@ void runRequantize(const KernelTable& path, const QuantizedActivations& a, const
     p.perChannelMultipliers = perChannel;
     p.biasInt32 = bias;
     p.outZeroPoint = outZeroPoint;
+    p.clampMin = clamp.min;
+    p.clampMax = clamp.max;
+    p.laneMultipliers = laneMultipliers;
+    p.laneShifts = laneShifts;
+    p.laneBias = laneBias;
     run(path, a, w, p, pool);
 }
 } // namespace
 
 void int8GemmRequantizeU8(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
                           const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
-                          int32_t outZeroPoint, uint8_t* c, ThreadPool* pool) {
-    runRequantize(path, a, w, multipliers, perChannel, bias, outZeroPoint, c, Int8OutputKind::Uint8, pool);
+                          int32_t outZeroPoint, uint8_t* c, ThreadPool* pool, int32_t clampMin,
+                          int32_t clampMax) {
+    runRequantize(path, a, w, multipliers, perChannel, bias, outZeroPoint, c, Int8OutputKind::Uint8, pool,
+                  clampMin, clampMax);
 }
 
 void int8GemmRequantizeS8(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
                           const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
-                          int32_t outZeroPoint, int8_t* c, ThreadPool* pool) {
-    runRequantize(path, a, w, multipliers, perChannel, bias, outZeroPoint, c, Int8OutputKind::Int8, pool);
+                          int32_t outZeroPoint, int8_t* c, ThreadPool* pool, int32_t clampMin,
+                          int32_t clampMax) {
+    runRequantize(path, a, w, multipliers, perChannel, bias, outZeroPoint, c, Int8OutputKind::Int8, pool,
+                  clampMin, clampMax);
 }
 
 } // namespace quantscope::kernels

@@ -3,6 +3,7 @@
 #include "ChunkLoops.h"
 #include "Int8Epilogue.h"
 #include "PathTables.h"
+#include "QLinearElementwiseScalar.h"
 
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -121,6 +122,32 @@ void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+void requantizeU8(const int32_t* values, size_t count, const RequantizeSpec& spec, uint8_t* out) {
+    int8epilogue::requantizeValues(values, count, spec, out);
+}
+void requantizeS8(const int32_t* values, size_t count, const RequantizeSpec& spec, int8_t* out) {
+    int8epilogue::requantizeValues(values, count, spec, out);
+}
+
+void depthwisePlane(const DepthwisePlane& p) {
+    for (int oh = 0; oh < p.outH; ++oh)
+        for (int ow = 0; ow < p.outW; ++ow) {
+            int32_t sum = 0;
+            for (int kh = 0; kh < p.kernelH; ++kh) {
+                const uint8_t* row = p.x + static_cast<size_t>(oh * p.strideH + kh * p.dilationH) * p.width;
+                for (int kw = 0; kw < p.kernelW; ++kw)
+                    sum += static_cast<int32_t>(row[ow * p.strideW + kw * p.dilationW]) *
+                           p.w[kh * p.kernelW + kw];
+            }
+            p.acc[static_cast<size_t>(oh) * p.outW + ow] = sum;
+        }
+}
+
+void lookupU8(const uint8_t* table, const uint8_t* x, size_t count, uint8_t* y) {
+    for (size_t i = 0; i < count; ++i)
+        y[i] = table[x[i]];
+}
+
 constexpr int kScalarBf16RowBlock = 4;
 
 void bf16GemmPanels(const Bf16GemmProblem& p, int panelBegin, int panelEnd) {
@@ -161,6 +188,11 @@ constexpr KernelTable makeTable() {
     t.bf16ToF32 = bf16ToF32;
     t.int8Layout = kScalarInt8Layout;
     t.int8GemmPanels = int8GemmPanels;
+    t.requantizeU8 = requantizeU8;
+    t.requantizeS8 = requantizeS8;
+    t.depthwisePlane = depthwisePlane;
+    t.lookupU8 = lookupU8;
+    t.qlinearBinaryU8 = qlinear::binaryValues;
     t.int4GemvF32 = int4GemvF32;
     t.int4GemvS8 = int4GemvS8;
     t.bf16RowBlock = kScalarBf16RowBlock;

@@ -22,12 +22,16 @@ public:
     int shift() const { return m_shift; }
     double real() const;
 
-    int32_t apply(int32_t x) const {
-        if (m_shift > 0) {
+    int32_t apply(int32_t x) const { return apply(x, m_multiplier, m_shift); }
+
+    // The same for a multiplier given as its parts (the SIMD epilogues keep m0 and shift in
+    // separate per-channel arrays).
+    static int32_t apply(int32_t x, int32_t multiplier, int shift) {
+        if (shift > 0) {
             // M >= 1: x * m0 * 2^shift / 2^31 in 64 bits, rounded half away from zero and saturated
             // (shifting x left first, as TFLite does, would saturate before the multiply).
-            const int64_t product = static_cast<int64_t>(x) * m_multiplier;
-            const int exponent = 31 - m_shift;
+            const int64_t product = static_cast<int64_t>(x) * multiplier;
+            const int exponent = 31 - shift;
             const int64_t half = int64_t{1} << (exponent - 1);
             const int64_t magnitude = ((product < 0 ? -product : product) + half) >> exponent;
             const int64_t rounded = product < 0 ? -magnitude : magnitude;
@@ -35,7 +39,7 @@ public:
                                         : rounded < INT32_MIN ? INT32_MIN
                                                               : rounded);
         }
-        return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMul(x, m_multiplier), -m_shift);
+        return roundingDivideByPowerOfTwo(saturatingRoundingDoublingHighMul(x, multiplier), -shift);
     }
 
     // gemmlowp's SaturatingRoundingDoublingHighMul: a * b / 2^31 rounded to nearest with ties

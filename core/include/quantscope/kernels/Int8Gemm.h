@@ -3,6 +3,7 @@
 #include "quantscope/kernels/FixedPointMultiplier.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
 
+#include <climits>
 #include <cstdint>
 
 namespace quantscope::kernels {
@@ -31,13 +32,29 @@ void int8GemmFloat(const KernelTable& path, const QuantizedActivations& a, const
                    const float* weightScales, bool perChannelScales, const float* bias, float* c,
                    ThreadPool* pool = nullptr);
 
-// Requantized output: c = clamp(multipliers[n].apply(acc + bias[n]) + outZeroPoint) to the
-// range of the output type; one multiplier or N of them (per channel); bias may be null.
+// Requantized output: c = clamp(multipliers[n].apply(acc + bias[n]) + outZeroPoint, lo, hi), one
+// multiplier or N of them (per channel); bias may be null. [lo, hi] is [clampMin, clampMax]
+// intersected with the output type's range: a following Relu fuses as clampMin = outZeroPoint, a
+// Clip(a, b) as the quantized a and b (an Error when the intersection is empty). Every path gives
+// the same bytes as FixedPointMultiplier::apply (vectorised on AVX2 and AVX-512).
 void int8GemmRequantizeU8(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
                           const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
-                          int32_t outZeroPoint, uint8_t* c, ThreadPool* pool = nullptr);
+                          int32_t outZeroPoint, uint8_t* c, ThreadPool* pool = nullptr,
+                          int32_t clampMin = INT32_MIN, int32_t clampMax = INT32_MAX);
 void int8GemmRequantizeS8(const KernelTable& path, const QuantizedActivations& a, const PackedInt8Weights& w,
                           const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
-                          int32_t outZeroPoint, int8_t* c, ThreadPool* pool = nullptr);
+                          int32_t outZeroPoint, int8_t* c, ThreadPool* pool = nullptr,
+                          int32_t clampMin = INT32_MIN, int32_t clampMax = INT32_MAX);
+
+// The range a requantized 8-bit output is clamped to: [clampMin, clampMax] intersected with
+// [0, 255] (unsigned) or [-128, 127]; throws Error(subject, ...) when it is empty.
+struct OutputClamp {
+    int32_t min = 0, max = 255;
+};
+OutputClamp outputClamp(bool unsignedOutput, int32_t clampMin, int32_t clampMax, const char* subject);
+
+// With a pool, every GEMM here (and int4Gemm, bf16Gemm) splits its weight panels across the
+// threads, and rows too when there are few panels; each output element is computed by exactly one
+// thread with the same instructions, so results equal the single-thread ones bit for bit.
 
 } // namespace quantscope::kernels

@@ -42,11 +42,46 @@ struct Int8GemmProblem {
     const float* bScales = nullptr; // 1 entry, or n when perChannelScales
     bool perChannelScales = false;
     const float* bias = nullptr; // n entries or null
-    // Requantized output: c = clamp(multiplier[n].apply(acc + biasInt32[n]) + outZeroPoint).
+    // Requantized output: c = clamp(multiplier[n].apply(acc + biasInt32[n]) + outZeroPoint,
+    // clampMin, clampMax), the clamp already inside the output type's range.
     const FixedPointMultiplier* multipliers = nullptr; // 1 entry, or n when perChannelMultipliers
     bool perChannelMultipliers = false;
     const int32_t* biasInt32 = nullptr;
     int32_t outZeroPoint = 0;
+    int32_t clampMin = 0, clampMax = 255;
+    // The same per column for SIMD lanes, padded with zeros to whole panels: m0, shift and bias
+    // (0 when there is none) of every column, per-tensor values repeated.
+    const int32_t* laneMultipliers = nullptr;
+    const int32_t* laneShifts = nullptr;
+    const int32_t* laneBias = nullptr;
+};
+
+// Requantization of int32 values to 8 bits: out[i] = clamp(M_i.apply(values[i] + bias_i) +
+// zeroPoint, clampMin, clampMax), M_i the FixedPointMultiplier (multiplier m0, shift) and the
+// bias added modulo 2^32. With perChannel, element i uses entry i of the arrays; otherwise entry
+// 0. bias may be null. clampMin / clampMax lie inside the output type's range.
+struct RequantizeSpec {
+    const int32_t* bias = nullptr;
+    const int32_t* multipliers = nullptr;
+    const int32_t* shifts = nullptr;
+    bool perChannel = false;
+    int32_t zeroPoint = 0;
+    int32_t clampMin = 0, clampMax = 255;
+};
+
+// Depthwise convolution of one padded u8 plane with one KH x KW filter: acc[oh * outW + ow] =
+// sum_{kh,kw} x[(oh * strideH + kh * dilationH) * width + ow * strideW + kw * dilationW] * w[kh][kw]
+// (raw products; the caller folds in the zero points). acc holds outH x outW values densely. SIMD
+// versions compute whole vectors: the plane must be readable for kDepthwiseSlack bytes past its
+// last row and acc writable for 32 values past its end (the extra values are garbage).
+inline constexpr int kDepthwiseSlack = 256;
+struct DepthwisePlane {
+    const uint8_t* x = nullptr;
+    int width = 0; // of the padded plane
+    const int8_t* w = nullptr;
+    int kernelH = 0, kernelW = 0, strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+    int outH = 0, outW = 0;
+    int32_t* acc = nullptr;
 };
 
 // int4 weight-only GEMV / GEMM (m rows of activations): y[m][n] = sum_g scale[n][g] * sum_{k in g} x[k] *
@@ -97,6 +132,21 @@ struct KernelTable {
     // int8 GEMM over weight panels [panelBegin, panelEnd).
     Int8Layout int8Layout;
     void (*int8GemmPanels)(const Int8GemmProblem& problem, int panelBegin, int panelEnd) = nullptr;
+
+    // Requantization of int32 values (the depthwise convolution's and any int32 result's output stage).
+    void (*requantizeU8)(const int32_t* values, size_t count, const RequantizeSpec& spec,
+                         uint8_t* out) = nullptr;
+    void (*requantizeS8)(const int32_t* values, size_t count, const RequantizeSpec& spec,
+                         int8_t* out) = nullptr;
+
+    // y[i] = table[x[i]] (256 entries) and QLinear element-wise Add / Mul (QLinearElementwise.h);
+    // `mul` selects Mul, and b is read at index 0 only when bIsScalar.
+    void (*lookupU8)(const uint8_t* table, const uint8_t* x, size_t count, uint8_t* y) = nullptr;
+    void (*qlinearBinaryU8)(const uint8_t* a, const uint8_t* b, bool bIsScalar, size_t count,
+                            const float* scales, const int32_t* zeroPoints, bool mul, uint8_t* y) = nullptr;
+
+    // One depthwise convolution plane (see DepthwisePlane).
+    void (*depthwisePlane)(const DepthwisePlane& plane) = nullptr;
 
     // int4 weight-only GEMV over 16-column panels [panelBegin, panelEnd).
     void (*int4GemvF32)(const Int4GemvProblem& problem, int panelBegin, int panelEnd) = nullptr;

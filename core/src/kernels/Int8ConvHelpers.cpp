@@ -1,0 +1,88 @@
+#include "quantscope/kernels/Int8ConvHelpers.h"
+
+#include "quantscope/Error.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace quantscope::kernels {
+
+namespace {
+
+constexpr const char* kSubject = "int8 im2col";
+
+void checkGeometry(const Conv2dGeometry& g) {
+    for (int value : {g.channels, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.dilationH,
+                      g.dilationW})
+        if (value < 1 || value > (1 << 24))
+            throw Error(kSubject, "sizes, strides and dilations must be in [1, 16777216], got " +
+                                      std::to_string(value));
+    for (int pad : {g.padTop, g.padLeft, g.padBottom, g.padRight})
+        if (pad < 0 || pad > (1 << 16))
+            throw Error(kSubject, "pads must be in [0, 65536], got " + std::to_string(pad));
+    if (g.height + g.padTop + g.padBottom < g.dilationH * (g.kernelH - 1) + 1 ||
+        g.width + g.padLeft + g.padRight < g.dilationW * (g.kernelW - 1) + 1)
+        throw Error(kSubject, "the kernel (with dilation) is larger than the padded input");
+    if (static_cast<long long>(g.rows()) * g.patch() > (1LL << 40))
+        throw Error(kSubject, "the im2col matrix would exceed 2^40 bytes");
+}
+
+} // namespace
+
+void transposeU8(const uint8_t* src, int rows, int cols, uint8_t* dst) {
+    if (rows < 0 || cols < 0 || (!src && rows * cols > 0) || (!dst && rows * cols > 0))
+        throw Error("int8 transpose", "needs non-negative sizes and both buffers");
+    constexpr int kBlock = 16;
+    for (int r0 = 0; r0 < rows; r0 += kBlock)
+        for (int c0 = 0; c0 < cols; c0 += kBlock) {
+            const int rEnd = std::min(rows, r0 + kBlock), cEnd = std::min(cols, c0 + kBlock);
+            for (int c = c0; c < cEnd; ++c) {
+                uint8_t* out = dst + static_cast<size_t>(c) * rows;
+                for (int r = r0; r < rEnd; ++r)
+                    out[r] = src[static_cast<size_t>(r) * cols + c];
+            }
+        }
+}
+
+void im2rowU8(const Conv2dGeometry& g, const uint8_t* input, uint8_t zeroPoint, uint8_t* rows) {
+    checkGeometry(g);
+    if (!input || !rows)
+        throw Error(kSubject, "input and output must be given");
+    const int outH = g.outHeight(), outW = g.outWidth();
+    const size_t k = static_cast<size_t>(g.patch());
+    const size_t plane = static_cast<size_t>(g.height) * g.width;
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    if (pointwise) { // rows[pixel][c] = x[c][pixel]
+        transposeU8(input, g.channels, static_cast<int>(plane), rows);
+        return;
+    }
+    // The output pixels whose receptive field lies inside the image copy KW bytes per (c, kh)
+    // without checks; the border ones test each position.
+    for (int oh = 0; oh < outH; ++oh)
+        for (int ow = 0; ow < outW; ++ow) {
+            uint8_t* out = rows + (static_cast<size_t>(oh) * outW + ow) * k;
+            const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
+            const bool inside = ih0 >= 0 && iw0 >= 0 && ih0 + g.dilationH * (g.kernelH - 1) < g.height &&
+                                iw0 + g.dilationW * (g.kernelW - 1) < g.width;
+            for (int c = 0; c < g.channels; ++c) {
+                const uint8_t* x = input + static_cast<size_t>(c) * plane;
+                for (int kh = 0; kh < g.kernelH; ++kh) {
+                    const int ih = ih0 + kh * g.dilationH;
+                    const uint8_t* line = x + static_cast<size_t>(ih) * g.width;
+                    if (inside) {
+                        for (int kw = 0; kw < g.kernelW; ++kw)
+                            *out++ = line[iw0 + kw * g.dilationW];
+                        continue;
+                    }
+                    for (int kw = 0; kw < g.kernelW; ++kw) {
+                        const int iw = iw0 + kw * g.dilationW;
+                        *out++ = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width ? line[iw] : zeroPoint;
+                    }
+                }
+            }
+        }
+}
+
+} // namespace quantscope::kernels

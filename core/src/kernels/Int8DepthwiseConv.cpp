@@ -1,0 +1,139 @@
+#include "quantscope/kernels/Int8DepthwiseConv.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/kernels/AlignedBuffer.h"
+#include "quantscope/kernels/Int8Gemm.h"
+#include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/ThreadPool.h"
+
+#include <cstring>
+#include <string>
+
+namespace quantscope::kernels {
+
+namespace {
+
+constexpr const char* kSubject = "int8 depthwise conv";
+
+void checkShape(const DepthwiseConvShape& s) {
+    auto positive = [](int value, const char* what) {
+        if (value < 1 || value > (1 << 24))
+            throw Error(kSubject,
+                        std::string(what) + " must be in [1, 16777216], got " + std::to_string(value));
+    };
+    positive(s.batch, "batch");
+    positive(s.channels, "channels");
+    positive(s.height, "height");
+    positive(s.width, "width");
+    positive(s.channelMultiplier, "channel multiplier");
+    positive(s.kernelH, "kernel height");
+    positive(s.kernelW, "kernel width");
+    positive(s.strideH, "stride");
+    positive(s.strideW, "stride");
+    positive(s.dilationH, "dilation");
+    positive(s.dilationW, "dilation");
+    for (int pad : {s.padTop, s.padLeft, s.padBottom, s.padRight})
+        if (pad < 0 || pad > (1 << 16))
+            throw Error(kSubject, "pads must be in [0, 65536], got " + std::to_string(pad));
+    if (s.outHeight() < 1 || s.outWidth() < 1 ||
+        s.height + s.padTop + s.padBottom < s.dilationH * (s.kernelH - 1) + 1 ||
+        s.width + s.padLeft + s.padRight < s.dilationW * (s.kernelW - 1) + 1)
+        throw Error(kSubject, "the kernel (with dilation) is larger than the padded input");
+    const size_t paddedPlane = static_cast<size_t>(s.height + s.padTop + s.padBottom) *
+                               static_cast<size_t>(s.width + s.padLeft + s.padRight);
+    if (paddedPlane > (size_t{1} << 31))
+        throw Error(kSubject, "one padded input plane exceeds 2^31 values");
+}
+
+} // namespace
+
+IsaPath int8DepthwiseConvPath(const KernelTable& path) {
+    return KernelRegistry::provider(path, &KernelTable::depthwisePlane).path;
+}
+
+void int8DepthwiseConv(const KernelTable& path, const DepthwiseConvShape& shape, const uint8_t* input,
+                       int32_t inputZeroPoint, const int8_t* weights, const int32_t* bias,
+                       const FixedPointMultiplier* multipliers, bool perChannel, int32_t outputZeroPoint,
+                       uint8_t* output, ThreadPool* pool, int32_t clampMin, int32_t clampMax) {
+    checkShape(shape);
+    if (!input || !weights || !multipliers || !output)
+        throw Error(kSubject, "input, weights, multipliers and output must be given");
+    if (inputZeroPoint < 0 || inputZeroPoint > 255)
+        throw Error(kSubject, "input zero point " + std::to_string(inputZeroPoint) + " is outside [0, 255]");
+    if (outputZeroPoint < 0 || outputZeroPoint > 255)
+        throw Error(kSubject,
+                    "output zero point " + std::to_string(outputZeroPoint) + " is outside [0, 255]");
+    const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
+    const auto planeKernel = KernelRegistry::provider(path, &KernelTable::depthwisePlane).depthwisePlane;
+    const auto requantize = KernelRegistry::provider(path, &KernelTable::requantizeU8).requantizeU8;
+
+    const int outChannels = shape.outChannels();
+    const int outH = shape.outHeight(), outW = shape.outWidth();
+    const int paddedH = shape.height + shape.padTop + shape.padBottom;
+    const int paddedW = shape.width + shape.padLeft + shape.padRight;
+    const size_t inPlane = static_cast<size_t>(shape.height) * shape.width;
+    const size_t outPlane = static_cast<size_t>(outH) * outW;
+    const int taps = shape.kernelH * shape.kernelW;
+
+    // Each range of output planes pads its input plane once into a thread's scratch (the border
+    // holds the input zero point, so padding adds (zx - zx) * w = 0), runs the path's plane kernel
+    // on raw values and folds -zx * sum(w) into the bias of the requantization.
+    auto planes = [&](int begin, int end) {
+        thread_local AlignedBuffer<uint8_t> padded;
+        thread_local AlignedBuffer<int32_t> acc;
+        padded.reserveScratch(static_cast<size_t>(paddedH) * paddedW + kDepthwiseSlack);
+        acc.reserveScratch(outPlane + 32);
+        long loaded = -1;
+        for (int plane = begin; plane < end; ++plane) {
+            const int n = plane / outChannels, oc = plane % outChannels;
+            const long source = static_cast<long>(n) * shape.channels + oc / shape.channelMultiplier;
+            if (source != loaded) {
+                std::memset(padded.data(), inputZeroPoint, static_cast<size_t>(paddedH) * paddedW);
+                const uint8_t* src = input + static_cast<size_t>(source) * inPlane;
+                for (int h = 0; h < shape.height; ++h)
+                    std::memcpy(padded.data() + static_cast<size_t>(h + shape.padTop) * paddedW +
+                                    shape.padLeft,
+                                src + static_cast<size_t>(h) * shape.width, static_cast<size_t>(shape.width));
+                loaded = source;
+            }
+            const int8_t* w = weights + static_cast<size_t>(oc) * taps;
+            DepthwisePlane job;
+            job.x = padded.data();
+            job.width = paddedW;
+            job.w = w;
+            job.kernelH = shape.kernelH;
+            job.kernelW = shape.kernelW;
+            job.strideH = shape.strideH;
+            job.strideW = shape.strideW;
+            job.dilationH = shape.dilationH;
+            job.dilationW = shape.dilationW;
+            job.outH = outH;
+            job.outW = outW;
+            job.acc = acc.data();
+            planeKernel(job);
+            int32_t weightSum = 0;
+            for (int t = 0; t < taps; ++t)
+                weightSum += w[t];
+            const int32_t planeBias = static_cast<int32_t>(static_cast<uint32_t>(bias ? bias[oc] : 0) -
+                                                           static_cast<uint32_t>(inputZeroPoint) *
+                                                               static_cast<uint32_t>(weightSum));
+            const FixedPointMultiplier& m = multipliers[perChannel ? oc : 0];
+            const int32_t m0 = m.multiplier(), shift = m.shift();
+            RequantizeSpec spec;
+            spec.bias = &planeBias;
+            spec.multipliers = &m0;
+            spec.shifts = &shift;
+            spec.zeroPoint = outputZeroPoint;
+            spec.clampMin = clamp.min;
+            spec.clampMax = clamp.max;
+            requantize(acc.data(), outPlane, spec, output + static_cast<size_t>(plane) * outPlane);
+        }
+    };
+    const int planeCount = shape.batch * outChannels;
+    if (pool && pool->threadCount() > 1)
+        pool->parallelFor(planeCount, planes);
+    else
+        planes(0, planeCount);
+}
+
+} // namespace quantscope::kernels
