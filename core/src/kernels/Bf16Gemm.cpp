@@ -68,6 +68,10 @@ void bf16Gemm(const KernelTable& path, const float* a, int m, const PackedBf16We
         return;
     }
     pool->parallelFor(split.items(), [&](int begin, int end) {
+        if (split.rowChunks == 1) { // whole panels: one call, so a path can pair panels
+            kernel(p, begin, end);
+            return;
+        }
         for (int item = begin; item < end; ++item) {
             const int row0 = split.firstRowOf(item);
             Bf16GemmProblem part = p;

@@ -99,6 +99,10 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
     const size_t elementBytes = p.output == Int8OutputKind::Uint8 || p.output == Int8OutputKind::Int8 ? 1 : 4;
     const size_t aElementBytes = layout.activationsAsInt16 ? 2 : 1;
     pool->parallelFor(split.items(), [&](int begin, int end) {
+        if (split.rowChunks == 1) { // whole panels: one call, so a path can pair panels (AVX-512 GEMV)
+            kernel(p, begin, end);
+            return;
+        }
         for (int item = begin; item < end; ++item) {
             const int panel = split.panelOf(item);
             const int row0 = split.firstRowOf(item);
