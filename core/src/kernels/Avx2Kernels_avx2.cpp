@@ -1,5 +1,4 @@
 // The AVX2 path (AVX2 + FMA + F16C), compiled with those flags on this file only.
-#include "Int8Epilogue.h"
 #include "PathTables.h"
 
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)

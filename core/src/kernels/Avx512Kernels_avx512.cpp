@@ -1,6 +1,5 @@
 // The AVX-512 path (F/BW/VL/DQ + VNNI + BF16), compiled with those flags on this file only.
 // It is selected only when the processor supports all of them (KernelRegistry).
-#include "Int8Epilogue.h"
 #include "PathTables.h"
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512VNNI__) &&     \

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cstdint>
 
-// The output stage shared by every int8 GEMM path, so requantized and int32 results are the same
-// integers whatever path computed the raw accumulators.
+// The scalar path's int8 GEMM output stage, element by element: the plain arithmetic the SIMD
+// epilogues (Avx2Requantize.h and the AVX-512 file's) reproduce bit for bit in vector lanes.
 namespace quantscope::kernels::int8epilogue {
 
 // sum (a - za)(b - zb) from the raw sum a*b (Jacob et al. 2018, eq. 7). Computed modulo 2^32 (as
