@@ -4,6 +4,7 @@
 #include "quantscope/kernels/Bf16Gemm.h"
 #include "quantscope/kernels/ElementwiseKernels.h"
 #include "quantscope/kernels/Int4Gemv.h"
+#include "quantscope/kernels/Int8ConvHelpers.h"
 #include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
@@ -225,8 +226,34 @@ void fp32Depthwise(benchmark::State& state) {
     setOps(state, 1, static_cast<double>(y.size()), 9);
 }
 
+// im2row of ResNet-18's 56 x 56 x 64 3x3 conv input (M = 3136, K = 576) and the transpose of its
+// 3136 x 64 u8 result into NCHW: the data movement around the conv GEMM above.
+void im2rowResNet(benchmark::State& state) {
+    Conv2dGeometry g;
+    g.channels = 64;
+    g.height = g.width = 56;
+    g.kernelH = g.kernelW = 3;
+    g.padTop = g.padLeft = g.padBottom = g.padRight = 1;
+    std::vector<uint8_t> x(static_cast<size_t>(64) * 56 * 56, 7),
+        rows(static_cast<size_t>(g.rows()) * g.patch());
+    for (auto _ : state)
+        im2rowU8(g, x.data(), 128, rows.data());
+    benchmark::DoNotOptimize(rows.data());
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(rows.size()));
+}
+
+void transposeResNet(benchmark::State& state) {
+    std::vector<uint8_t> c(static_cast<size_t>(3136) * 64, 3), y(c.size());
+    for (auto _ : state)
+        transposeU8(c.data(), 3136, 64, y.data());
+    benchmark::DoNotOptimize(y.data());
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(c.size()));
+}
+
 } // namespace
 
+BENCHMARK(im2rowResNet)->Unit(benchmark::kMicrosecond);
+BENCHMARK(transposeResNet)->Unit(benchmark::kMicrosecond);
 BENCHMARK(requantizeEpilogue)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(int8GemmRequantizeThreads)
     ->Args({3136, 64, 576, 1})
