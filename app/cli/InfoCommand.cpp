@@ -21,7 +21,9 @@ int runInfo(const std::vector<std::string>& arguments) {
     });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
-        std::printf("%s", helpText("quantscope-cli info FILE [--tensor NAME [--block I]] [--json OUT]", options).c_str());
+        std::printf(
+            "%s",
+            helpText("quantscope-cli info FILE [--tensor NAME [--block I]] [--json OUT]", options).c_str());
         return 0;
     }
     if (commandLine.positionals().size() != 1)
@@ -60,8 +62,8 @@ int runInfo(const std::vector<std::string>& arguments) {
     uint64_t totalBytes = 0;
     TextTable table({"name", "dtype", "shape", "elements", "bytes"});
     for (const auto& info : file->tensors()) {
-        table.addRow({info.name, storageName(info), shapeToString(info.shape),
-                      std::to_string(info.elements), std::to_string(info.bytes)});
+        table.addRow({info.name, storageName(info), shapeToString(info.shape), std::to_string(info.elements),
+                      std::to_string(info.bytes)});
         totalBytes += info.bytes;
     }
     std::printf("%s: %s, %zu tensors, %llu bytes of tensor data\n", path.c_str(), file->format().c_str(),

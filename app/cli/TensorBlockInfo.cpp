@@ -44,7 +44,8 @@ int showTensorInfo(const WeightFile& file, const std::string& name, std::optiona
                    const std::optional<std::string>& jsonPath) {
     const TensorInfo* info = file.find(name);
     if (!info)
-        throw Error(file.path() + ": " + name, "no such tensor (see 'quantscope-cli info " + file.path() + "')");
+        throw Error(file.path() + ": " + name,
+                    "no such tensor (see 'quantscope-cli info " + file.path() + "')");
     const auto* gguf = dynamic_cast<const GgufReader*>(&file);
     const uint64_t blockCount = gguf ? gguf->blockCount(name) : 0;
     if (block && blockCount == 0)
@@ -52,7 +53,8 @@ int showTensorInfo(const WeightFile& file, const std::string& name, std::optiona
                     "has no stored blocks (--block applies to block-quantized GGUF tensors such as q4_k, "
                     "stored here as " +
                         storageName(*info) + ")");
-    const std::vector<GgmlBlockField> fields = block ? gguf->blockFields(name, *block) : std::vector<GgmlBlockField>{};
+    const std::vector<GgmlBlockField> fields =
+        block ? gguf->blockFields(name, *block) : std::vector<GgmlBlockField>{};
     const uint32_t blockElements = gguf ? ggmlTypeTraits(gguf->ggmlType(name)).blockElements : 1;
     const uint64_t first = block ? *block * blockElements : 0;
 
@@ -81,14 +83,17 @@ int showTensorInfo(const WeightFile& file, const std::string& name, std::optiona
 
     std::printf("%s: %s, %s %s, %llu elements, %llu bytes", file.path().c_str(), name.c_str(),
                 storageName(*info).c_str(), shapeToString(info->shape).c_str(),
-                static_cast<unsigned long long>(info->elements), static_cast<unsigned long long>(info->bytes));
+                static_cast<unsigned long long>(info->elements),
+                static_cast<unsigned long long>(info->bytes));
     if (blockCount > 0)
-        std::printf(", %llu blocks of %u elements", static_cast<unsigned long long>(blockCount), blockElements);
+        std::printf(", %llu blocks of %u elements", static_cast<unsigned long long>(blockCount),
+                    blockElements);
     std::printf("\n");
     if (!block)
         return 0;
-    std::printf("block %llu: elements %llu to %llu, starting at %s\n", static_cast<unsigned long long>(*block),
-                static_cast<unsigned long long>(first), static_cast<unsigned long long>(first + blockElements - 1),
+    std::printf("block %llu: elements %llu to %llu, starting at %s\n",
+                static_cast<unsigned long long>(*block), static_cast<unsigned long long>(first),
+                static_cast<unsigned long long>(first + blockElements - 1),
                 coordinatesOf(info->shape, first).c_str());
     TextTable table({"field", "values"});
     for (const auto& field : fields)

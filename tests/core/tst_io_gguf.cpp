@@ -23,17 +23,18 @@ namespace {
 
 // fp16 bit patterns and their exact values.
 constexpr uint16_t kHalfZero = 0x0000;
-constexpr uint16_t kHalfQuarter = 0x3400;    // 0.25
-constexpr uint16_t kHalfHalf = 0x3800;       // 0.5
-constexpr uint16_t kHalfMinusHalf = 0xB800;  // -0.5
-constexpr uint16_t kHalfMinusOne = 0xBC00;   // -1
-constexpr uint16_t kHalfMinusTwo = 0xC000;   // -2
-constexpr uint16_t kHalfThird = 0x3555;      // 0.333251953125 (11 significant bits)
-constexpr uint16_t kHalfSubnormal = 0x0001;  // 2^-24
+constexpr uint16_t kHalfQuarter = 0x3400;   // 0.25
+constexpr uint16_t kHalfHalf = 0x3800;      // 0.5
+constexpr uint16_t kHalfMinusHalf = 0xB800; // -0.5
+constexpr uint16_t kHalfMinusOne = 0xBC00;  // -1
+constexpr uint16_t kHalfMinusTwo = 0xC000;  // -2
+constexpr uint16_t kHalfThird = 0x3555;     // 0.333251953125 (11 significant bits)
+constexpr uint16_t kHalfSubnormal = 0x0001; // 2^-24
 constexpr float kThird = 0.333251953125f;
 
 // The code books of ggml-common.h, copied here so the expected values do not come from the reader.
-constexpr std::array<int, 16> kIq4nl{-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+constexpr std::array<int, 16> kIq4nl{-127, -104, -83, -65, -49, -35, -22, -10,
+                                     1,    13,   25,  38,  53,  69,  89,  113};
 constexpr std::array<float, 16> kE2M1{0.0f,  0.5f,  1.0f,  1.5f,  2.0f,  3.0f,  4.0f,  6.0f,
                                       -0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f};
 
@@ -334,9 +335,9 @@ Case q6_kCase(uint16_t d) {
             ql[half * 64 + l] = static_cast<uint8_t>((level[j + l] & 0xF) | ((level[j + l + 64] & 0xF) << 4));
             ql[half * 64 + l + 32] =
                 static_cast<uint8_t>((level[j + l + 32] & 0xF) | ((level[j + l + 96] & 0xF) << 4));
-            qh[half * 32 + l] = static_cast<uint8_t>((level[j + l] >> 4) | ((level[j + l + 32] >> 4) << 2) |
-                                                     ((level[j + l + 64] >> 4) << 4) |
-                                                     ((level[j + l + 96] >> 4) << 6));
+            qh[half * 32 + l] =
+                static_cast<uint8_t>((level[j + l] >> 4) | ((level[j + l + 32] >> 4) << 2) |
+                                     ((level[j + l + 64] >> 4) << 4) | ((level[j + l + 96] >> 4) << 6));
         }
     }
     std::vector<uint8_t> b = ql;
@@ -421,7 +422,9 @@ private:
 
     std::string write(const gw::Writer& writer, const std::string& name = {}) {
         const std::string path =
-            m_dir.filePath(QString::fromStdString(name.empty() ? "f" + std::to_string(++m_fileNumber) + ".gguf" : name))
+            m_dir
+                .filePath(QString::fromStdString(name.empty() ? "f" + std::to_string(++m_fileNumber) + ".gguf"
+                                                              : name))
                 .toStdString();
         if (!iotest::writeBytes(path, writer.build()))
             qFatal("cannot write %s", path.c_str());
@@ -432,7 +435,8 @@ private:
     void checkCases(const std::vector<Case>& cases) {
         gw::Writer writer;
         for (std::size_t i = 0; i < cases.size(); ++i)
-            writer.tensor({"t" + std::to_string(i), {cases[i].expected.size()}, cases[i].type, cases[i].bytes, {}});
+            writer.tensor(
+                {"t" + std::to_string(i), {cases[i].expected.size()}, cases[i].type, cases[i].bytes, {}});
         const std::string path = write(writer);
         GgufReader reader(path);
         for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -447,14 +451,14 @@ private slots:
 
     void q8_0() {
         const Case c = q8_0Case(kHalfMinusHalf);
-        QCOMPARE(c.expected[0], 64.0f);  // -128 * -0.5
-        QCOMPARE(c.expected[31], -63.5f); // 127 * -0.5
+        QCOMPARE(c.expected[0], 64.0f);        // -128 * -0.5
+        QCOMPARE(c.expected[31], -63.5f);      // 127 * -0.5
         QVERIFY(std::signbit(c.expected[16])); // 0 * -0.5 is -0, as in ggml
         checkCases({c, q8_0Case(kHalfZero), q8_0Case(kHalfThird), q8_0Case(kHalfSubnormal)});
     }
     void q4_0() {
         const Case c = q4_0Case(kHalfQuarter);
-        QCOMPARE(c.expected[0], -2.0f); // (0 - 8) * 0.25
+        QCOMPARE(c.expected[0], -2.0f);  // (0 - 8) * 0.25
         QCOMPARE(c.expected[16], 1.75f); // (15 - 8) * 0.25
         checkCases({c, q4_0Case(kHalfMinusTwo), q4_0Case(kHalfZero), q4_0Case(kHalfThird)});
     }
@@ -505,8 +509,8 @@ private slots:
     }
     void iq4_nl() {
         const Case c = iq4_nlCase(kHalfHalf);
-        QCOMPARE(c.expected[0], -63.5f);  // 0.5 * -127
-        QCOMPARE(c.expected[16], 56.5f);  // 0.5 * 113
+        QCOMPARE(c.expected[0], -63.5f); // 0.5 * -127
+        QCOMPARE(c.expected[16], 56.5f); // 0.5 * 113
         checkCases({c, iq4_nlCase(kHalfMinusTwo), iq4_nlCase(kHalfThird)});
     }
     void iq4_xs() {
@@ -519,7 +523,8 @@ private slots:
         QCOMPARE(c.expected[7], 6.0f);
         QCOMPARE(c.expected[16], -6.0f);
         // Extremes of the E8M0 scale: 2^-127 (subnormal), 2^-126, 2^127 (ggml reads 255 as a power too).
-        checkCases({c, mxfp4Case(0), mxfp4Case(1), mxfp4Case(2), mxfp4Case(130), mxfp4Case(254), mxfp4Case(255)});
+        checkCases(
+            {c, mxfp4Case(0), mxfp4Case(1), mxfp4Case(2), mxfp4Case(130), mxfp4Case(254), mxfp4Case(255)});
     }
 
     void plainTypes() {
@@ -645,7 +650,11 @@ private slots:
 
     void storedBlockParameters() {
         gw::Writer writer;
-        writer.tensor({"k4", {512}, 12, q4_kCase(kHalfHalf, kHalfQuarter).bytes + q4_kCase(kHalfThird, kHalfMinusTwo).bytes, {}});
+        writer.tensor({"k4",
+                       {512},
+                       12,
+                       q4_kCase(kHalfHalf, kHalfQuarter).bytes + q4_kCase(kHalfThird, kHalfMinusTwo).bytes,
+                       {}});
         writer.tensor({"k6", {256}, 14, q6_kCase(kHalfMinusOne).bytes, {}});
         writer.tensor({"q8", {64}, 8, q8_0Case(kHalfQuarter).bytes + q8_0Case(kHalfMinusHalf).bytes, {}});
         writer.tensor({"q41", {32}, 3, q4_1Case(kHalfHalf, kHalfMinusOne).bytes, {}});
@@ -731,7 +740,8 @@ private slots:
         for (const uint32_t version : {0u, 1u, 4u, 0x03000000u}) {
             gw::Writer writer = valid();
             writer.version = version;
-            check(writer, {version == 0x03000000u ? "big-endian" : "GGUF version " + std::to_string(version)});
+            check(writer,
+                  {version == 0x03000000u ? "big-endian" : "GGUF version " + std::to_string(version)});
         }
         {
             // Truncated inside the key/values, inside the tensor infos, and inside the data.
@@ -764,7 +774,8 @@ private slots:
         {
             gw::Writer writer;
             writer.array("tokenizer.ggml.merges", gw::I32, uint64_t{1} << 50, gw::u32(1));
-            check(writer, {"tokenizer.ggml.merges", "array of 1125899906842624 int32 items goes past the end"});
+            check(writer,
+                  {"tokenizer.ggml.merges", "array of 1125899906842624 int32 items goes past the end"});
         }
         {
             gw::Writer writer;

@@ -76,9 +76,11 @@ private slots:
         writer.key("llama.block_count", gw::U32, gw::u32(1));
         writer.array("tokenizer.ggml.tokens", gw::String, 2, gw::str("<s>") + gw::str("hi"));
         // ne = [64, 2]: two rows of 64, shown [2, 64].
-        writer.tensor({"blk.0.attn_q.weight", {64, 2}, 8, q8Block(0) + q8Block(1) + q8Block(2) + q8Block(3), {}});
+        writer.tensor(
+            {"blk.0.attn_q.weight", {64, 2}, 8, q8Block(0) + q8Block(1) + q8Block(2) + q8Block(3), {}});
         writer.tensor({"blk.0.ffn_down.weight", {256}, 12, q4kBlock(), {}});
-        writer.tensor({"output_norm.weight", {4}, 0, gw::f32(1) + gw::f32(2) + gw::f32(-3) + gw::f32(0.5f), {}});
+        writer.tensor(
+            {"output_norm.weight", {4}, 0, gw::f32(1) + gw::f32(2) + gw::f32(-3) + gw::f32(0.5f), {}});
         writer.tensor({"blk.0.attn_k.weight", {256}, 16, std::string(66, '\0'), {}}); // iq2_xxs
         m_model = path("model.gguf");
         QVERIFY(iotest::writeBytes(m_model.toStdString(), writer.build()));
@@ -95,12 +97,14 @@ private slots:
         QVERIFY(run.out.contains(QLatin1String("iq2_xxs")));
         QVERIFY(run.out.contains(QLatin1String("[2, 64]")));
 
-        const CliRun json = runCli({QStringLiteral("info"), m_model, QStringLiteral("--json"), QStringLiteral("-")});
+        const CliRun json =
+            runCli({QStringLiteral("info"), m_model, QStringLiteral("--json"), QStringLiteral("-")});
         QCOMPARE(json.exitCode, 0);
         const QJsonObject document = parseJson(json.out);
         QCOMPARE(document[QLatin1String("format")].toString(), QStringLiteral("gguf"));
-        QCOMPARE(document[QLatin1String("metadata")].toObject()[QLatin1String("llama.block_count")].toString(),
-                 QStringLiteral("1"));
+        QCOMPARE(
+            document[QLatin1String("metadata")].toObject()[QLatin1String("llama.block_count")].toString(),
+            QStringLiteral("1"));
         const QJsonArray tensors = document[QLatin1String("tensors")].toArray();
         QCOMPARE(tensors.size(), 4);
         const QJsonObject q = tensors[0].toObject();
@@ -111,14 +115,17 @@ private slots:
     }
 
     void infoShowsTheStoredParametersOfABlock() {
-        const CliRun run = runCli({QStringLiteral("info"), m_model, QStringLiteral("--tensor"),
-                                   QStringLiteral("blk.0.ffn_down.weight"), QStringLiteral("--block"),
-                                   QStringLiteral("0")});
+        const CliRun run =
+            runCli({QStringLiteral("info"), m_model, QStringLiteral("--tensor"),
+                    QStringLiteral("blk.0.ffn_down.weight"), QStringLiteral("--block"), QStringLiteral("0")});
         QCOMPARE(run.exitCode, 0);
-        QVERIFY2(run.out.contains(QLatin1String("q4_k [256], 256 elements, 144 bytes, 1 blocks of 256 elements")),
-                 qPrintable(run.out));
-        QVERIFY(run.out.contains(QRegularExpression(QStringLiteral("\\bscales +\\[1, 2, 3, 4, 5, 6, 7, 8\\]"))));
-        QVERIFY(run.out.contains(QRegularExpression(QStringLiteral("\\bmins +\\[0, 2, 4, 6, 8, 10, 12, 14\\]"))));
+        QVERIFY2(
+            run.out.contains(QLatin1String("q4_k [256], 256 elements, 144 bytes, 1 blocks of 256 elements")),
+            qPrintable(run.out));
+        QVERIFY(
+            run.out.contains(QRegularExpression(QStringLiteral("\\bscales +\\[1, 2, 3, 4, 5, 6, 7, 8\\]"))));
+        QVERIFY(
+            run.out.contains(QRegularExpression(QStringLiteral("\\bmins +\\[0, 2, 4, 6, 8, 10, 12, 14\\]"))));
         QVERIFY(run.out.contains(QRegularExpression(QStringLiteral("\\bdmin +0.5\\b"))));
         QVERIFY(run.out.contains(QRegularExpression(QStringLiteral("\\bd +0.25\\b"))));
 
@@ -134,18 +141,19 @@ private slots:
         QCOMPARE(block[QLatin1String("fields")].toObject()[QLatin1String("d")].toDouble(), 0.5);
         QCOMPARE(document[QLatin1String("tensor")].toObject()[QLatin1String("blocks")].toInt(), 4);
 
-        const CliRun outOfRange = runCli({QStringLiteral("info"), m_model, QStringLiteral("--tensor"),
-                                          QStringLiteral("blk.0.attn_q.weight"), QStringLiteral("--block"),
-                                          QStringLiteral("4")});
+        const CliRun outOfRange =
+            runCli({QStringLiteral("info"), m_model, QStringLiteral("--tensor"),
+                    QStringLiteral("blk.0.attn_q.weight"), QStringLiteral("--block"), QStringLiteral("4")});
         QCOMPARE(outOfRange.exitCode, 1);
         QVERIFY2(outOfRange.err.contains(QLatin1String("blk.0.attn_q.weight: block 4 is out of range")),
                  qPrintable(outOfRange.err));
-        const CliRun plain = runCli({QStringLiteral("info"), m_model, QStringLiteral("--tensor"),
-                                     QStringLiteral("output_norm.weight"), QStringLiteral("--block"),
-                                     QStringLiteral("0")});
+        const CliRun plain =
+            runCli({QStringLiteral("info"), m_model, QStringLiteral("--tensor"),
+                    QStringLiteral("output_norm.weight"), QStringLiteral("--block"), QStringLiteral("0")});
         QCOMPARE(plain.exitCode, 1);
         QVERIFY(plain.err.contains(QLatin1String("has no stored blocks")));
-        const CliRun usage = runCli({QStringLiteral("info"), m_model, QStringLiteral("--block"), QStringLiteral("0")});
+        const CliRun usage =
+            runCli({QStringLiteral("info"), m_model, QStringLiteral("--block"), QStringLiteral("0")});
         QCOMPARE(usage.exitCode, 2);
     }
 
@@ -172,27 +180,29 @@ private slots:
                  0);
         NpyReader kNpy(k.toStdString());
         const Tensor kValues = kNpy.load(kNpy.tensors()[0].name);
-        QCOMPARE(kValues.values()[0], 0.0f);              // 0.25 * 1 * 0 - 0
-        QCOMPARE(kValues.values()[32], 0.5f * 1 - 1.0f);  // sub-block 1: 0.25 * 2 * 1 - 0.5 * 2
+        QCOMPARE(kValues.values()[0], 0.0f);             // 0.25 * 1 * 0 - 0
+        QCOMPARE(kValues.values()[32], 0.5f * 1 - 1.0f); // sub-block 1: 0.25 * 2 * 1 - 0.5 * 2
         QCOMPARE(kValues.values()[255], 0.25f * 8 * 7 - 7.0f);
     }
 
     void dumpReadsEveryFormatAndRefusesClearly() {
         const QString demo = QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_mlp.safetensors");
         const QString out = path("fc1.npy");
-        QCOMPARE(runCli({QStringLiteral("dump"), demo, QStringLiteral("--tensor"), QStringLiteral("fc1.weight"),
-                         QStringLiteral("--out"), out})
+        QCOMPARE(runCli({QStringLiteral("dump"), demo, QStringLiteral("--tensor"),
+                         QStringLiteral("fc1.weight"), QStringLiteral("--out"), out})
                      .exitCode,
                  0);
         const auto original = openWeightFile(demo.toStdString())->load("fc1.weight");
         NpyReader npy(out.toStdString());
         const Tensor dumped = npy.load(npy.tensors()[0].name);
         QCOMPARE(dumped.shape(), original.shape());
-        QVERIFY(iotest::sameValues(dumped, std::vector<float>(original.values().begin(), original.values().end())));
+        QVERIFY(iotest::sameValues(dumped,
+                                   std::vector<float>(original.values().begin(), original.values().end())));
 
         const QString unreadable = path("k.npy.unreadable");
-        const CliRun refused = runCli({QStringLiteral("dump"), m_model, QStringLiteral("--tensor"),
-                                       QStringLiteral("blk.0.attn_k.weight"), QStringLiteral("--out"), unreadable});
+        const CliRun refused =
+            runCli({QStringLiteral("dump"), m_model, QStringLiteral("--tensor"),
+                    QStringLiteral("blk.0.attn_k.weight"), QStringLiteral("--out"), unreadable});
         QCOMPARE(refused.exitCode, 1);
         QVERIFY2(refused.err.contains(QLatin1String("ggml type iq2_xxs, which quantscope cannot read")),
                  qPrintable(refused.err));
@@ -202,7 +212,8 @@ private slots:
                                        QStringLiteral("nope"), QStringLiteral("--out"), unreadable});
         QCOMPARE(missing.exitCode, 1);
         QVERIFY(missing.err.contains(QLatin1String("nope: no such tensor")));
-        QCOMPARE(runCli({QStringLiteral("dump"), m_model, QStringLiteral("--tensor"), QStringLiteral("x")}).exitCode,
+        QCOMPARE(runCli({QStringLiteral("dump"), m_model, QStringLiteral("--tensor"), QStringLiteral("x")})
+                     .exitCode,
                  2);
     }
 

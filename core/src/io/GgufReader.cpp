@@ -31,9 +31,9 @@ enum class ValueType : uint32_t {
 constexpr uint32_t kValueTypeCount = 13;
 
 const char* valueTypeName(ValueType type) {
-    static const char* const kNames[kValueTypeCount] = {"uint8",  "int8",  "uint16", "int16", "uint32",
-                                                        "int32",  "float32", "bool", "string", "array",
-                                                        "uint64", "int64", "float64"};
+    static const char* const kNames[kValueTypeCount] = {"uint8",  "int8",    "uint16", "int16",  "uint32",
+                                                        "int32",  "float32", "bool",   "string", "array",
+                                                        "uint64", "int64",   "float64"};
     return kNames[static_cast<uint32_t>(type)];
 }
 
@@ -261,8 +261,8 @@ GgufReader::GgufReader(const std::string& path) : m_file(path) {
     if (m_version == 0x02000000 || m_version == 0x03000000)
         throw Error(path, "is a big-endian GGUF file; quantscope reads little-endian GGUF files only");
     if (m_version != 2 && m_version != 3)
-        throw Error(path, "GGUF version " + std::to_string(m_version) +
-                              " is not supported (supported: 2 and 3)");
+        throw Error(path,
+                    "GGUF version " + std::to_string(m_version) + " is not supported (supported: 2 and 3)");
     const uint64_t tensorCount = cursor.u64("tensor count");
     const uint64_t kvCount = cursor.u64("key/value count");
     // Each key/value takes at least 13 bytes (key length, value type, one byte of value) and each
@@ -287,7 +287,8 @@ GgufReader::GgufReader(const std::string& path) : m_file(path) {
         std::string value = type == ValueType::Array ? readArray(cursor, subject, 1)
                                                      : readScalar(cursor, type, subject, &integer);
         if (key == "general.alignment") {
-            if (!integer || *integer <= 0 || *integer > (int64_t{1} << 30) || (*integer & (*integer - 1)) != 0)
+            if (!integer || *integer <= 0 || *integer > (int64_t{1} << 30) ||
+                (*integer & (*integer - 1)) != 0)
                 throw Error(subject, "alignment must be a power of two from 1 to 2^30, got " +
                                          std::string(valueTypeName(type)) + " " + value);
             m_alignment = static_cast<uint64_t>(*integer);
@@ -318,8 +319,8 @@ GgufReader::GgufReader(const std::string& path) : m_file(path) {
         const uint32_t typeId = cursor.u32("ggml type");
         const auto traits = ggmlTypeTraits(typeId);
         if (!traits)
-            throw Error(subject, "ggml type " + std::to_string(typeId) + " is unknown (readable: " +
-                                     readableGgmlTypeNames() + ")");
+            throw Error(subject, "ggml type " + std::to_string(typeId) +
+                                     " is unknown (readable: " + readableGgmlTypeNames() + ")");
         const uint64_t offset = cursor.u64("data offset");
 
         if (!checkedElementCount(info.shape, info.elements))
@@ -374,13 +375,13 @@ GgufReader::GgufReader(const std::string& path) : m_file(path) {
         const uint64_t offset = m_entries[i].offset;
         const std::string subject = path + ": " + info.name;
         if (offset % m_alignment != 0)
-            throw Error(subject, "data offset " + std::to_string(offset) + " is not a multiple of the alignment " +
-                                     std::to_string(m_alignment));
+            throw Error(subject, "data offset " + std::to_string(offset) +
+                                     " is not a multiple of the alignment " + std::to_string(m_alignment));
         if (offset > dataSize || info.bytes > dataSize - offset)
             throw Error(subject, "data [" + std::to_string(offset) + ", " + std::to_string(offset) + " + " +
-                                     std::to_string(info.bytes) + ") goes past the end of the data section (" +
-                                     std::to_string(dataSize) + " bytes from byte " +
-                                     std::to_string(m_dataStart) + ")");
+                                     std::to_string(info.bytes) +
+                                     ") goes past the end of the data section (" + std::to_string(dataSize) +
+                                     " bytes from byte " + std::to_string(m_dataStart) + ")");
     }
 
     // No two tensors may share bytes: sorted by offset, each must end before the next begins.
@@ -417,9 +418,9 @@ Tensor GgufReader::load(const std::string& name) const {
     const TensorInfo& info = m_tensors[index];
     const GgmlTypeTraits& traits = ggmlTypeTraits(m_entries[index].type);
     if (!traits.readable)
-        throw Error(path() + ": " + name, "has ggml type " + std::string(traits.name) +
-                                              ", which quantscope cannot read (readable: " +
-                                              readableGgmlTypeNames() + ")");
+        throw Error(path() + ": " + name,
+                    "has ggml type " + std::string(traits.name) +
+                        ", which quantscope cannot read (readable: " + readableGgmlTypeNames() + ")");
     m_file.checkNotShrunk();
 
     // Whole blocks at a time, in chunks small enough to stay in cache.
@@ -452,8 +453,8 @@ std::vector<GgmlBlockField> GgufReader::blockFields(const std::string& name, uin
         throw Error(subject, "is stored as plain " + std::string(traits.name) + " values, without blocks");
     if (!traits.readable)
         throw Error(subject, "has ggml type " + std::string(traits.name) +
-                                 ", whose blocks quantscope cannot decode (readable: " + readableGgmlTypeNames() +
-                                 ")");
+                                 ", whose blocks quantscope cannot decode (readable: " +
+                                 readableGgmlTypeNames() + ")");
     const uint64_t count = blockCount(name);
     if (block >= count)
         throw Error(subject, "block " + std::to_string(block) + " is out of range: the tensor has " +

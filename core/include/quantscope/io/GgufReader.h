@@ -24,8 +24,8 @@ public:
     explicit GgufReader(const std::string& path);
 
     static constexpr uint32_t kDefaultAlignment = 32;
-    static constexpr uint32_t kMaxDims = 4;            // GGML_MAX_DIMS
-    static constexpr int kMaxArrayNesting = 8;         // arrays of arrays deeper than this are refused
+    static constexpr uint32_t kMaxDims = 4;             // GGML_MAX_DIMS
+    static constexpr int kMaxArrayNesting = 8;          // arrays of arrays deeper than this are refused
     static constexpr std::size_t kArrayItemsShown = 16; // longer arrays are summarised in metadata()
 
     const std::string& path() const override { return m_file.path(); }
