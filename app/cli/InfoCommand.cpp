@@ -54,7 +54,9 @@ int runInfo(const std::vector<std::string>& arguments) {
                                            {"shape", info.shape},
                                            {"elements", info.elements},
                                            {"bytes", info.bytes}});
-        writeOutput(*jsonPath, document.dump(2) + "\n");
+        // GGUF strings are bytes: invalid UTF-8 is written as U+FFFD rather than failing.
+        writeOutput(*jsonPath,
+                    document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
         if (*jsonPath == "-")
             return 0;
     }

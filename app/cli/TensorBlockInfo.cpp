@@ -76,7 +76,9 @@ int showTensorInfo(const WeightFile& file, const std::string& name, std::optiona
                                  {"start", coordinatesOf(info->shape, first)},
                                  {"fields", stored}};
         }
-        writeOutput(*jsonPath, document.dump(2) + "\n");
+        // GGUF strings are bytes: invalid UTF-8 is written as U+FFFD rather than failing.
+        writeOutput(*jsonPath,
+                    document.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
         if (*jsonPath == "-")
             return 0;
     }

@@ -74,6 +74,7 @@ private slots:
         gw::Writer writer;
         writer.string("general.architecture", "llama");
         writer.key("llama.block_count", gw::U32, gw::u32(1));
+        writer.string("general.name", "caf\xe9"); // Latin-1, not UTF-8
         writer.array("tokenizer.ggml.tokens", gw::String, 2, gw::str("<s>") + gw::str("hi"));
         // ne = [64, 2]: two rows of 64, shown [2, 64].
         writer.tensor(
@@ -102,9 +103,9 @@ private slots:
         QCOMPARE(json.exitCode, 0);
         const QJsonObject document = parseJson(json.out);
         QCOMPARE(document[QLatin1String("format")].toString(), QStringLiteral("gguf"));
-        QCOMPARE(
-            document[QLatin1String("metadata")].toObject()[QLatin1String("llama.block_count")].toString(),
-            QStringLiteral("1"));
+        const QJsonObject metadata = document[QLatin1String("metadata")].toObject();
+        QCOMPARE(metadata[QLatin1String("llama.block_count")].toString(), QStringLiteral("1"));
+        QCOMPARE(metadata[QLatin1String("general.name")].toString(), QStringLiteral("caf\uFFFD"));
         const QJsonArray tensors = document[QLatin1String("tensors")].toArray();
         QCOMPARE(tensors.size(), 4);
         const QJsonObject q = tensors[0].toObject();
