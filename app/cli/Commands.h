@@ -14,5 +14,6 @@ int runCalibrate(const std::vector<std::string>& arguments);
 int runEval(const std::vector<std::string>& arguments);
 int runBench(const std::vector<std::string>& arguments);
 int runOps(const std::vector<std::string>& arguments);
+int runDump(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli

@@ -33,6 +33,7 @@ const std::vector<Subcommand>& subcommands() {
         {"bench", "int8 / int4 / bf16 kernel throughput against the fp32 OpenBLAS and Eigen baselines",
          runBench},
         {"ops", "the ONNX ops the executor runs, with their opset ranges", runOps},
+        {"dump", "write one tensor's values as float32 .npy (dequantized when stored quantized)", runDump},
     };
     return table;
 }

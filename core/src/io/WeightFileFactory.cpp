@@ -1,4 +1,5 @@
 #include "quantscope/Error.h"
+#include "quantscope/io/GgufReader.h"
 #include "quantscope/io/NpyReader.h"
 #include "quantscope/io/NpzReader.h"
 #include "quantscope/io/OnnxReader.h"
@@ -15,7 +16,7 @@
 namespace quantscope {
 namespace {
 
-enum class Format { Safetensors, Npy, Npz, Onnx, Unknown };
+enum class Format { Safetensors, Npy, Npz, Onnx, Gguf, Unknown };
 
 std::string lowercaseExtension(const std::string& path) {
     std::string extension = std::filesystem::path(path).extension().string();
@@ -34,6 +35,8 @@ Format detectFormat(const std::string& path, const unsigned char* head, std::siz
     if (headSize >= 4 && head[0] == 'P' && head[1] == 'K' &&
         ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
         return Format::Npz;
+    if (headSize >= 4 && std::memcmp(head, "GGUF", 4) == 0)
+        return Format::Gguf;
 
     const std::string extension = lowercaseExtension(path);
     if (extension == ".safetensors")
@@ -42,6 +45,8 @@ Format detectFormat(const std::string& path, const unsigned char* head, std::siz
         return Format::Npy;
     if (extension == ".npz")
         return Format::Npz;
+    if (extension == ".gguf")
+        return Format::Gguf;
     if (extension == ".onnx") // protobuf has no magic bytes: only the extension tells
         return Format::Onnx;
     // A safetensors header is JSON: a length, then '{'.
@@ -68,6 +73,8 @@ std::unique_ptr<WeightFile> openWeightFile(const std::string& path) {
         return std::make_unique<NpzReader>(path);
     case Format::Onnx:
         return openOnnxFile(path);
+    case Format::Gguf:
+        return std::make_unique<GgufReader>(path);
     case Format::Unknown:
         break;
     }

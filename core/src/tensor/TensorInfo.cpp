@@ -17,6 +17,10 @@ bool checkedElementCount(const std::vector<int64_t>& shape, uint64_t& elements) 
     return true;
 }
 
+std::string storageName(const TensorInfo& info) {
+    return info.storage.empty() ? std::string(dtypeName(info.dtype)) : info.storage;
+}
+
 std::string shapeToString(const std::vector<int64_t>& shape) {
     std::string text = "[";
     for (std::size_t i = 0; i < shape.size(); ++i) {
