@@ -267,3 +267,15 @@ Tensor SafetensorsReader::load(const std::string& name) const {
 }
 
 } // namespace quantscope
+
+namespace quantscope {
+
+std::vector<std::byte> SafetensorsReader::loadBytes(const std::string& name) const {
+    const auto found = m_indexByName.find(name);
+    if (found == m_indexByName.end())
+        throw Error(path() + ": " + name, "no such tensor in the file");
+    m_file.checkNotShrunk();
+    return m_file.read(m_dataStart + m_dataOffsets[found->second], m_tensors[found->second].bytes);
+}
+
+} // namespace quantscope
