@@ -152,7 +152,7 @@ private slots:
                         "packed weight without its \"model.layers.0.self_attn.q_proj.qzeros\" tensor");
 
         // A config.json that is not JSON is named in the error.
-        std::filesystem::copy_file(casePath("gptq_v1"), copy,
+        std::filesystem::copy_file(casePath("gptq_v1_inferred"), copy,
                                    std::filesystem::copy_options::overwrite_existing);
         iotest::writeBytes(folder + "/config.json", "{\"quantization_config\": ");
         QS_VERIFY_ERROR(openWeightFile(copy), folder + "/config.json", "is not valid JSON");
