@@ -9,6 +9,7 @@
 #include "quantscope/io/WeightFile.h"
 
 #include <QFile>
+#include <QProcess>
 
 #include <filesystem>
 
@@ -133,6 +134,19 @@ private slots:
         QCOMPARE(ctStored->parameters[1].shape(), (std::vector<int64_t>{16, 4}));
         for (const float zero : ctStored->parameters[1].values())
             QVERIFY(zero >= -8.0f && zero <= 7.0f);
+    }
+
+    void infoDescribesAPackedTensor() {
+        QProcess cli;
+        cli.start(QUANTSCOPE_CLI_PATH, {"info", QString::fromStdString(casePath("gptq_v1_inferred")),
+                                        "--tensor", "model.layers.0.mlp.down_proj.weight"});
+        QVERIFY(cli.waitForFinished(60000));
+        QCOMPARE(cli.exitCode(), 0);
+        const QString output = QString::fromUtf8(cli.readAllStandardOutput());
+        QVERIFY2(output.contains("stored as gptq-v1 int4 g8"), qPrintable(output));
+        QVERIFY2(output.contains("the stored zeros are 7 everywhere"), qPrintable(output));
+        QVERIFY2(output.contains("model.layers.0.mlp.down_proj.qzeros [4, 16], min 8, max 8"),
+                 qPrintable(output));
     }
 
     void refusesInconsistentPacking() {
