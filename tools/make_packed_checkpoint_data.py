@@ -168,13 +168,15 @@ def write_hostile_checkpoints():
 
 # ---------------------------------------------------------------- packed checkpoints
 def write_safetensors(path, tensors):
-    """tensors: list of (name, numpy array); the header follows the safetensors specification."""
+    """tensors: list of (name, numpy array[, safetensors dtype]); the header follows the safetensors
+    specification. fp8 tensors are uint8 arrays of their bit patterns with the dtype "F8_E4M3" or
+    "F8_E5M2"."""
     dtypes = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.int32): "I32",
               np.dtype(np.int64): "I64", np.dtype(np.uint8): "U8"}
     header, data = {}, b""
-    for name, array in tensors:
+    for name, array, *dtype in tensors:
         raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": dtypes[array.dtype], "shape": list(array.shape),
+        header[name] = {"dtype": dtype[0] if dtype else dtypes[array.dtype], "shape": list(array.shape),
                         "data_offsets": [len(data), len(data) + len(raw)]}
         data += raw
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -340,6 +342,68 @@ def compressed_tensors_case(folder, symmetric, with_config):
     write_case(folder, tensors, expected, config)
 
 
+def e4m3_value(code):
+    """OCP E4M3FN: sign, 4 exponent bits (bias 7), 3 mantissa bits; subnormals at exponent 0."""
+    sign = -1.0 if code & 0x80 else 1.0
+    exponent, mantissa = (code >> 3) & 0xF, code & 0x7
+    return sign * (mantissa / 8 * 2.0 ** -6 if exponent == 0 else (1 + mantissa / 8) * 2.0 ** (exponent - 7))
+
+
+def e5m2_value(code):
+    """OCP E5M2: sign, 5 exponent bits (bias 15), 2 mantissa bits."""
+    sign = -1.0 if code & 0x80 else 1.0
+    exponent, mantissa = (code >> 2) & 0x1F, code & 0x3
+    return sign * (mantissa / 4 * 2.0 ** -14 if exponent == 0 else (1 + mantissa / 4) * 2.0 ** (exponent - 15))
+
+
+E2M1 = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
+
+
+def nvfp4_case(folder):
+    """compressed-tensors "nvfp4-pack-quantized": every E2M1 code (all 16 appear), E4M3 scales per 16
+    inputs and a float32 global scale; value = code * scale / global_scale in float32."""
+    rng = np.random.default_rng(400)
+    tensors, expected = [], {}
+    for module in MODULES:
+        codes = rng.integers(0, 16, size=(OUT_FEATURES, IN_FEATURES), dtype=np.uint8)
+        codes[0, :16] = np.arange(16)
+        scale_codes = (rng.integers(4, 11, size=(OUT_FEATURES, IN_FEATURES // 16)) << 3 |
+                       rng.integers(0, 8, size=(OUT_FEATURES, IN_FEATURES // 16))).astype(np.uint8)
+        global_scale = np.array([448.0 * 6.0 / 0.7], dtype=np.float32)
+        values = np.array([[(-1 if c & 8 else 1) * E2M1[c & 7] for c in row] for row in codes], dtype=np.float32)
+        scales = np.vectorize(e4m3_value)(scale_codes).astype(np.float32)
+        block_scale = np.repeat(scales / global_scale[0], 16, axis=1).astype(np.float32)
+        expected[module + ".weight"] = values * block_scale
+        tensors.append((module + ".weight_packed", (codes[:, 0::2] | codes[:, 1::2] << 4).astype(np.uint8)))
+        tensors.append((module + ".weight_scale", scale_codes, "F8_E4M3"))
+        tensors.append((module + ".weight_global_scale", global_scale))
+    config = {"quant_method": "compressed-tensors", "format": "nvfp4-pack-quantized",
+              "config_groups": {"group_0": {"targets": ["Linear"], "weights": {
+                  "num_bits": 4, "type": "float", "symmetric": True, "strategy": "tensor_group", "group_size": 16}}}}
+    write_case(folder, tensors, expected, config)
+
+
+def fp8_case(folder, e5m2, per_channel):
+    """fp8 weights with a float32 weight_scale (per tensor or per output row); codes avoid NaN."""
+    rng = np.random.default_rng(500 + e5m2 * 2 + per_channel)
+    tensors, expected = [], {}
+    for module in MODULES:
+        codes = rng.integers(0, 256, size=(OUT_FEATURES, IN_FEATURES)).astype(np.uint8)
+        if e5m2:
+            codes[(codes & 0x7C) == 0x7C] &= 0xF3  # no infinity or NaN (exponent 31)
+        else:
+            codes[(codes & 0x7F) == 0x7F] &= 0xFE  # no NaN (S.1111.111)
+        decode = e5m2_value if e5m2 else e4m3_value
+        values = np.vectorize(decode)(codes).astype(np.float32)
+        scale = (rng.uniform(0.001, 0.01, size=(OUT_FEATURES, 1)) if per_channel else
+                 np.array([0.0042], dtype=np.float64)).astype(np.float32)
+        expected[module + ".weight"] = values * (scale if per_channel else scale[0])
+        tensors.append((module + ".weight", codes, "F8_E5M2" if e5m2 else "F8_E4M3"))
+        tensors.append((module + ".weight_scale", scale))
+        tensors.append((module + ".input_scale", np.array([0.5], dtype=np.float32)))
+    write_case(folder, tensors, expected, None)
+
+
 def write_packed_checkpoints():
     gptq_case("gptq_v1", 1, True, True, False, "gptq")
     gptq_case("gptq_v2", 2, False, True, False, "gptq_v2")
@@ -350,6 +414,9 @@ def write_packed_checkpoints():
     compressed_tensors_case("ct_int4_sym", True, True)
     compressed_tensors_case("ct_int4_asym", False, True)
     compressed_tensors_case("ct_int4_noconfig", True, False)
+    nvfp4_case("nvfp4")
+    fp8_case("fp8_e4m3_channel", False, True)
+    fp8_case("fp8_e5m2_tensor", True, False)
 
 
 if __name__ == "__main__":

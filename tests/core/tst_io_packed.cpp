@@ -81,6 +81,15 @@ private slots:
         QTest::newRow("compressed-tensors asymmetric") << "ct_int4_asym"
                                                        << "pack-quantized int4 g8 asymmetric"
                                                        << "zero points packed";
+        QTest::newRow("nvfp4") << "nvfp4"
+                               << "nvfp4"
+                               << "weight_scale (E4M3, per 16) / weight_global_scale";
+        QTest::newRow("fp8 e4m3 per channel") << "fp8_e4m3_channel"
+                                              << "fp8_e4m3 per-channel"
+                                              << "weight_scale";
+        QTest::newRow("fp8 e5m2 per tensor") << "fp8_e5m2_tensor"
+                                             << "fp8_e5m2 per-tensor"
+                                             << "weight_scale";
         QTest::newRow("compressed-tensors, no config") << "ct_int4_noconfig"
                                                        << "pack-quantized int4 g8 symmetric"
                                                        << "codes stored + 8";
@@ -99,8 +108,9 @@ private slots:
             QVERIFY(info != nullptr);
             QCOMPARE(info->shape, (std::vector<int64_t>{16, 32}));
             // The stored parts are not listed: each packed weight appears once.
-            for (const char* part : {".qweight", ".qzeros", ".scales", ".g_idx", ".weight_packed",
-                                     ".weight_scale", ".weight_zero_point", ".weight_shape"})
+            for (const char* part :
+                 {".qweight", ".qzeros", ".scales", ".g_idx", ".weight_packed", ".weight_scale",
+                  ".weight_zero_point", ".weight_shape", ".weight_global_scale"})
                 QVERIFY(file->find(module + part) == nullptr);
             const auto stored = file->storedQuantization(name);
             QVERIFY(stored.has_value());

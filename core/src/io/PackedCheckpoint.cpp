@@ -12,12 +12,13 @@
 
 namespace quantscope {
 
-enum class Packing { Gptq, Awq, CompressedInt };
+enum class Packing { Gptq, Awq, CompressedInt, Nvfp4, Fp8 };
 
 struct PackedCheckpoint::PackedWeight {
     Packing packing = Packing::Gptq;
     std::string module;
     std::string codes, zeros, scales, groupIndex; // stored tensor names ("" when absent)
+    std::string tensorScale;                      // nvfp4's weight_global_scale
     int bits = 4;
     int64_t outFeatures = 0;
     int64_t inFeatures = 0;
@@ -102,8 +103,10 @@ std::unique_ptr<WeightFile> PackedCheckpoint::wrapIfPacked(std::unique_ptr<Safet
     std::error_code error;
     const std::string configPath = std::filesystem::is_regular_file(config, error) ? config.string() : "";
     const bool packedNames =
-        std::any_of(file->tensors().begin(), file->tensors().end(), [](const TensorInfo& info) {
-            return endsWith(info.name, ".qweight") || endsWith(info.name, ".weight_packed");
+        std::any_of(file->tensors().begin(), file->tensors().end(), [&](const TensorInfo& info) {
+            return endsWith(info.name, ".qweight") || endsWith(info.name, ".weight_packed") ||
+                   ((info.dtype == DType::F8E4M3 || info.dtype == DType::F8E5M2) &&
+                    file->find(info.name + "_scale") != nullptr);
         });
     if (!packedNames)
         return file;
@@ -185,6 +188,51 @@ PackedCheckpoint::PackedCheckpoint(std::unique_ptr<SafetensorsReader> file, cons
                                             std::to_string(weight.inFeatures) + "]");
                 weight.groupIndex = groupIndex->name;
             }
+        } else if (endsWith(tensor.name, ".weight_packed") && tensor.dtype == DType::U8) {
+            // compressed-tensors "nvfp4-pack-quantized": two E2M1 codes per byte (low nibble first),
+            // one E4M3 scale per 16 inputs, one float32 global scale.
+            weight.packing = Packing::Nvfp4;
+            weight.module = tensor.name.substr(0, tensor.name.size() - 14);
+            weight.codes = tensor.name;
+            weight.scales = weight.module + ".weight_scale";
+            weight.tensorScale = weight.module + ".weight_global_scale";
+            const TensorInfo& scales = require(weight.module, weight.scales);
+            const TensorInfo& global = require(weight.module, weight.tensorScale);
+            if (tensor.shape.size() != 2 || scales.shape.size() != 2 || scales.shape[0] != tensor.shape[0] ||
+                !dtypeIsFloat(scales.dtype) || !dtypeIsFloat(global.dtype) || global.elements != 1)
+                fail(weight.module, "weight_packed " + shapeText(tensor) + ", weight_scale " +
+                                        shapeText(scales) + " and weight_global_scale " + shapeText(global) +
+                                        " are not an nvfp4 weight (U8 [out, in/2], [out, in/16], one float)");
+            weight.bits = 4;
+            weight.outFeatures = tensor.shape[0];
+            weight.inFeatures = tensor.shape[1] * 2;
+            weight.groups = scales.shape[1];
+            weight.groupSize = 16;
+            if ((weight.inFeatures + 15) / 16 != weight.groups)
+                fail(weight.module, "weight_scale " + shapeText(scales) + " is not one scale per 16 of " +
+                                        std::to_string(weight.inFeatures) + " inputs");
+            consumed.insert(weight.tensorScale);
+            m_parts.insert(weight.tensorScale);
+        } else if (endsWith(tensor.name, ".weight") &&
+                   (tensor.dtype == DType::F8E4M3 || tensor.dtype == DType::F8E5M2) &&
+                   info(tensor.name + "_scale") != nullptr) {
+            // fp8 weights with a float scale per tensor or per output channel (compressed-tensors
+            // "float-quantized", FP8 checkpoints of vLLM / llm-compressor).
+            weight.packing = Packing::Fp8;
+            weight.module = tensor.name.substr(0, tensor.name.size() - 7);
+            weight.codes = tensor.name;
+            weight.scales = tensor.name + "_scale";
+            const TensorInfo& scales = *info(weight.scales);
+            if (tensor.shape.size() != 2 || !dtypeIsFloat(scales.dtype) ||
+                (scales.elements != 1 && scales.elements != static_cast<uint64_t>(tensor.shape[0])))
+                fail(weight.module, "fp8 weight " + shapeText(tensor) + " with weight_scale " +
+                                        shapeText(scales) +
+                                        " (one scale per tensor or per output row is read)");
+            weight.bits = 8;
+            weight.outFeatures = tensor.shape[0];
+            weight.inFeatures = tensor.shape[1];
+            weight.groups = 1;
+            weight.groupSize = weight.inFeatures;
         } else if (endsWith(tensor.name, ".weight_packed")) {
             weight.packing = Packing::CompressedInt;
             weight.module = tensor.name.substr(0, tensor.name.size() - 14);
@@ -239,8 +287,10 @@ PackedCheckpoint::PackedCheckpoint(std::unique_ptr<SafetensorsReader> file, cons
         }
 
         // Group sizes: the config's when it has one, checked against the tensors.
+        const bool fixedBlocks = weight.packing == Packing::Nvfp4 || weight.packing == Packing::Fp8;
         const int64_t configGroup =
-            weight.packing == Packing::CompressedInt
+            fixedBlocks ? 0
+            : weight.packing == Packing::CompressedInt
                 ? (weight.groups == 1 ? weight.inFeatures
                                       : configInteger(ctWeights, "group_size", weight.groupSize))
                 : configInteger(config, weight.packing == Packing::Awq ? "q_group_size" : "group_size",
@@ -318,6 +368,18 @@ PackedCheckpoint::PackedCheckpoint(std::unique_ptr<SafetensorsReader> file, cons
             weight.format = "awq" + width;
             weight.note = "AWQ (GEMM layout): nibbles in the order 0 2 4 6 1 3 5 7, zeros stored as they are";
             break;
+        case Packing::Nvfp4:
+            weight.format = "nvfp4";
+            weight.note =
+                "compressed-tensors nvfp4-pack-quantized: E2M1 codes two per byte (low nibble first), "
+                "value = code * weight_scale (E4M3, per 16) / weight_global_scale";
+            break;
+        case Packing::Fp8:
+            weight.format =
+                std::string(m_file->find(weight.codes)->dtype == DType::F8E4M3 ? "fp8_e4m3" : "fp8_e5m2") +
+                (m_file->find(weight.scales)->elements == 1 ? " per-tensor" : " per-channel");
+            weight.note = "fp8 weight times its weight_scale";
+            break;
         case Packing::CompressedInt:
             weight.format = "pack-quantized" + width + (weight.zeros.empty() ? " symmetric" : " asymmetric");
             weight.note =
@@ -337,14 +399,16 @@ PackedCheckpoint::PackedCheckpoint(std::unique_ptr<SafetensorsReader> file, cons
             const PackedWeight& weight = m_packed[found->second];
             TensorInfo listed;
             listed.name = weight.module + ".weight";
-            listed.dtype = DType::F32;
+            listed.dtype = weight.packing == Packing::Fp8 ? tensor.dtype : DType::F32;
             listed.shape = {weight.outFeatures, weight.inFeatures};
             listed.elements = static_cast<uint64_t>(weight.outFeatures * weight.inFeatures);
             listed.bytes = 0; // the bytes the file spends on it
-            for (const std::string* part : {&weight.codes, &weight.zeros, &weight.scales, &weight.groupIndex})
+            for (const std::string* part :
+                 {&weight.codes, &weight.zeros, &weight.scales, &weight.groupIndex, &weight.tensorScale})
                 if (!part->empty())
                     listed.bytes += m_file->find(*part)->bytes;
-            if (m_file->find(listed.name) != nullptr ||
+            // An fp8 weight keeps its stored name; the packings must not shadow a stored tensor.
+            if ((weight.packing != Packing::Fp8 && m_file->find(listed.name) != nullptr) ||
                 !m_packedByName.emplace(listed.name, found->second).second)
                 throw Error(path + ": " + listed.name, "is both stored and packed in the file");
             m_tensors.push_back(std::move(listed));
@@ -371,6 +435,9 @@ Tensor PackedCheckpoint::load(const std::string& name) const {
     const int bits = weight.bits;
     const int perWord = 32 / bits;
     const uint32_t mask = (1u << bits) - 1;
+
+    if (weight.packing == Packing::Fp8 || weight.packing == Packing::Nvfp4)
+        return loadFloatCodes(weight, name);
 
     const auto codes = wordsOf(m_file->loadBytes(weight.codes));
     const Tensor scales = m_file->load(weight.scales);
@@ -422,6 +489,9 @@ Tensor PackedCheckpoint::load(const std::string& name) const {
                 scale = scaleValues[static_cast<std::size_t>(g * outFeatures + o)];
                 break;
             }
+            case Packing::Nvfp4:
+            case Packing::Fp8:
+                break; // loadFloatCodes
             case Packing::CompressedInt: {
                 const int64_t columns = (inFeatures + perWord - 1) / perWord;
                 const int64_t offset = int64_t{1} << (bits - 1);
@@ -474,6 +544,9 @@ std::optional<StoredQuantization> PackedCheckpoint::storedQuantization(const std
                     shift = 4 * static_cast<int>(std::find(kAwqOrder.begin(), kAwqOrder.end(), c % 8) -
                                                  kAwqOrder.begin());
                     break;
+                case Packing::Nvfp4:
+                case Packing::Fp8:
+                    break; // no zero points
                 case Packing::CompressedInt:
                     word = (r / perWord) * columns + c;
                     shift = weight.bits * static_cast<int>(r % perWord);
@@ -487,7 +560,44 @@ std::optional<StoredQuantization> PackedCheckpoint::storedQuantization(const std
     }
     if (!weight.groupIndex.empty())
         stored.parameters.push_back(m_file->load(weight.groupIndex));
+    if (!weight.tensorScale.empty())
+        stored.parameters.push_back(m_file->load(weight.tensorScale));
     return stored;
+}
+
+Tensor PackedCheckpoint::loadFloatCodes(const PackedWeight& weight, const std::string& name) const {
+    // E2M1 codes: sign bit, two exponent bits, one mantissa bit.
+    static constexpr float kE2M1[8] = {0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f};
+    const int64_t outFeatures = weight.outFeatures;
+    const int64_t inFeatures = weight.inFeatures;
+    const Tensor scales = m_file->load(weight.scales);
+    const auto scaleValues = scales.values();
+    std::vector<float> values(static_cast<std::size_t>(outFeatures * inFeatures));
+    if (weight.packing == Packing::Fp8) {
+        const Tensor codes = m_file->load(weight.codes); // the fp8 values, exact in float32
+        const auto codeValues = codes.values();
+        const bool perTensor = scaleValues.size() == 1;
+        for (int64_t o = 0; o < outFeatures; ++o) {
+            const float scale = scaleValues[perTensor ? 0 : static_cast<std::size_t>(o)];
+            for (int64_t i = 0; i < inFeatures; ++i) {
+                const auto at = static_cast<std::size_t>(o * inFeatures + i);
+                values[at] = codeValues[at] * scale;
+            }
+        }
+        return Tensor(name, {outFeatures, inFeatures}, std::move(values));
+    }
+    const auto bytes = m_file->loadBytes(weight.codes);
+    const float tensorScale = m_file->load(weight.tensorScale).values()[0];
+    for (int64_t o = 0; o < outFeatures; ++o)
+        for (int64_t i = 0; i < inFeatures; ++i) {
+            const auto byte = static_cast<uint8_t>(bytes[static_cast<std::size_t>((o * inFeatures + i) / 2)]);
+            const uint8_t code = (i % 2 == 0) ? (byte & 0xF) : (byte >> 4);
+            const float value = (code & 0x8) != 0 ? -kE2M1[code & 0x7] : kE2M1[code & 0x7];
+            const float scale =
+                scaleValues[static_cast<std::size_t>(o * weight.groups + i / 16)] / tensorScale;
+            values[static_cast<std::size_t>(o * inFeatures + i)] = value * scale;
+        }
+    return Tensor(name, {outFeatures, inFeatures}, std::move(values));
 }
 
 } // namespace quantscope

@@ -22,7 +22,7 @@ using Json = nlohmann::json;
 constexpr int kMaxJsonDepth = 8;
 
 std::string allowedDTypes() {
-    return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
+    return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2";
 }
 
 // A first pass over the header that builds nothing: it refuses deep nesting and a tensor named

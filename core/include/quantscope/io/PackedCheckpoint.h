@@ -21,6 +21,10 @@ namespace quantscope {
 // - compressed-tensors "pack-quantized": "<m>.weight_packed" int32 [out, in·bits/32] (codes + 2^(bits−1)),
 //   "<m>.weight_scale" [out, groups], "<m>.weight_shape", and for asymmetric schemes
 //   "<m>.weight_zero_point" packed the same way along the outputs.
+// - compressed-tensors "nvfp4-pack-quantized": "<m>.weight_packed" uint8 [out, in/2] (two E2M1 codes
+//   per byte, low nibble first), "<m>.weight_scale" E4M3 [out, in/16], "<m>.weight_global_scale";
+//   value = code · weight_scale / weight_global_scale.
+// - fp8 weights: "<m>.weight" F8_E4M3 / F8_E5M2 with "<m>.weight_scale" per tensor or per output row.
 // Each packed weight is listed once, as "<m>.weight" [out, in], float32, dequantized by load() as
 // (q − zero) · scale; its stored parts are not listed. Every other tensor passes through unchanged.
 class PackedCheckpoint : public WeightFile {
@@ -43,6 +47,8 @@ public:
     struct PackedWeight;
 
 private:
+    Tensor loadFloatCodes(const PackedWeight& weight, const std::string& name) const; // nvfp4, fp8
+
     std::unique_ptr<SafetensorsReader> m_file;
     std::map<std::string, std::string> m_metadata;
     std::vector<TensorInfo> m_tensors;
