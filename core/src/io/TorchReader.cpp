@@ -214,16 +214,24 @@ Tensor TorchReader::load(const std::string& name) const {
     }
     const uint64_t spanElements = last - record.storageOffset + 1;
     const uint64_t elementSize = dtypeSize(storage.dtype);
-    std::vector<std::byte> bytes(static_cast<std::size_t>(spanElements * elementSize));
+    const io::ByteOrder order = m_bigEndian ? io::ByteOrder::Big : io::ByteOrder::Little;
+    // Read and convert in chunks small enough to stay in cache: the raw bytes never need a second
+    // copy of the whole tensor.
+    constexpr uint64_t kChunkBytes = 256 << 10;
+    const uint64_t chunkElements = kChunkBytes / elementSize;
+    std::vector<std::byte> chunk(
+        static_cast<std::size_t>(std::min(spanElements, chunkElements) * elementSize));
+    std::vector<float> span(static_cast<std::size_t>(spanElements));
     {
         const std::lock_guard lock(m_archiveMutex);
         EntryStream stream(m_archive.get(), m_storageEntries[record.storage], subject);
         stream.skipTo(record.storageOffset * elementSize, m_storageStored[record.storage]);
-        stream.readExactly(bytes.data(), bytes.size());
+        for (uint64_t done = 0; done < spanElements; done += chunkElements) {
+            const uint64_t count = std::min(chunkElements, spanElements - done);
+            stream.readExactly(chunk.data(), count * elementSize);
+            io::decodeToFloat(storage.dtype, order, chunk.data(), count, span.data() + done);
+        }
     }
-    std::vector<float> span(static_cast<std::size_t>(spanElements));
-    io::decodeToFloat(storage.dtype, m_bigEndian ? io::ByteOrder::Big : io::ByteOrder::Little, bytes.data(),
-                      spanElements, span.data());
     if (contiguous)
         return Tensor(name, info.shape, std::move(span));
 
