@@ -36,6 +36,13 @@ QuantSpec quantSpecFrom(const CommandLine& commandLine) {
         spec.granularity = parseGranularity(*granularity);
     spec.axis = static_cast<int>(commandLine.integer("--axis", 0, 0, 63));
     spec.groupSize = commandLine.integer("--group-size", 128, 1, int64_t{1} << 40);
+    // A block-scaled format (mxfp4, nvfp4...) defines its own blocks: groups of its block size.
+    if (spec.format.isBlockScaled()) {
+        if (!commandLine.has("--granularity"))
+            spec.granularity = Granularity::Group;
+        if (!commandLine.has("--group-size"))
+            spec.groupSize = spec.format.blockSize();
+    }
     if (const auto calib = commandLine.value("--calib"))
         spec.calib = parseCalibMethod(*calib);
     spec.percentile = commandLine.number("--percentile", spec.percentile);

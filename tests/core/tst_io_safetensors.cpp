@@ -286,8 +286,8 @@ private slots:
         const std::string notObject = makeFile("notobject.safetensors", R"({"w":5})");
         QS_VERIFY_ERROR(SafetensorsReader{notObject}, notObject + ": w", "not an object");
         const std::string unknown = makeFile(
-            "unknown.safetensors", R"({"w":{"dtype":"F8_E4M3","shape":[4],"data_offsets":[0,4]}})", "abcd");
-        QS_VERIFY_ERROR(SafetensorsReader{unknown}, unknown + ": w", "unsupported dtype \"F8_E4M3\"", "BF16");
+            "unknown.safetensors", R"({"w":{"dtype":"C64","shape":[4],"data_offsets":[0,4]}})", "abcd");
+        QS_VERIFY_ERROR(SafetensorsReader{unknown}, unknown + ": w", "unsupported dtype \"C64\"", "BF16");
         const std::string badDim = makeFile(
             "baddim.safetensors", R"({"w":{"dtype":"U8","shape":[2.5],"data_offsets":[0,2]}})", "ab");
         QS_VERIFY_ERROR(SafetensorsReader{badDim}, badDim + ": w", "not an integer");

@@ -20,7 +20,7 @@ namespace quantscope::ui {
 namespace {
 
 // Format families in the combo box; integer ones take the bit width from the slider.
-enum Family { Int, UInt, Fp16, Bf16, Fp8E4M3, Fp8E5M2, Nf4 };
+enum Family { Int, UInt, Fp16, Bf16, Fp8E4M3, Fp8E5M2, Nf4, Mxfp4, Mxfp8E4M3, Mxfp8E5M2, Nvfp4 };
 
 QuantFormat formatOf(int family, int bits) {
     switch (family) {
@@ -36,6 +36,14 @@ QuantFormat formatOf(int family, int bits) {
         return {FormatKind::Fp8E4M3, 8, true};
     case Fp8E5M2:
         return {FormatKind::Fp8E5M2, 8, true};
+    case Mxfp4:
+        return {FormatKind::Mxfp4, 4, true};
+    case Mxfp8E4M3:
+        return {FormatKind::Mxfp8E4M3, 8, true};
+    case Mxfp8E5M2:
+        return {FormatKind::Mxfp8E5M2, 8, true};
+    case Nvfp4:
+        return {FormatKind::Nvfp4, 4, true};
     default:
         return {FormatKind::Nf4, 4, true};
     }
@@ -55,6 +63,14 @@ int familyOf(const QuantFormat& format) {
         return Fp8E5M2;
     case FormatKind::Nf4:
         return Nf4;
+    case FormatKind::Mxfp4:
+        return Mxfp4;
+    case FormatKind::Mxfp8E4M3:
+        return Mxfp8E4M3;
+    case FormatKind::Mxfp8E5M2:
+        return Mxfp8E5M2;
+    case FormatKind::Nvfp4:
+        return Nvfp4;
     }
     return Int;
 }
@@ -73,8 +89,8 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
       m_manual(new QLabel(this)), m_resetManual(new QPushButton(tr("Back to calibration"), this)),
       m_message(new QLabel(this)), m_applyWeights(new QPushButton(tr("All weights"), this)),
       m_applyActivations(new QPushButton(tr("All activations"), this)) {
-    m_family->addItems(
-        {tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"), tr("nf4")});
+    m_family->addItems({tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"),
+                        tr("nf4"), tr("mxfp4"), tr("mxfp8 e4m3"), tr("mxfp8 e5m2"), tr("nvfp4")});
     m_bits->setRange(2, 16);
     m_bits->setPageStep(1);
     m_bits->setTickPosition(QSlider::TicksBelow);
@@ -182,6 +198,10 @@ QuantSpec SettingsPanel::specFromWidgets() const {
         currentIsActivation() ? Granularity::Tensor : static_cast<Granularity>(m_granularity->currentIndex());
     spec.axis = m_axis->value();
     spec.groupSize = m_groupSize->value();
+    if (spec.format.isBlockScaled()) { // the format defines its blocks
+        spec.granularity = Granularity::Group;
+        spec.groupSize = spec.format.blockSize();
+    }
     spec.calib = kMethods[std::max(0, m_calib->currentIndex())];
     spec.percentile = m_percentile->value();
     spec.narrowRange = m_narrow->isChecked();

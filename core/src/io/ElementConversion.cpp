@@ -1,7 +1,9 @@
 #include "io/ElementConversion.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace quantscope::io {
 namespace {
@@ -59,6 +61,22 @@ float halfToFloat(uint16_t bits) {
 
 float bfloat16ToFloat(uint16_t bits) {
     return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16);
+}
+
+float fp8E4M3ToFloat(uint8_t bits) {
+    const float sign = (bits & 0x80) != 0 ? -1.0f : 1.0f;
+    const int exponent = (bits >> 3) & 0xF;
+    const int mantissa = bits & 0x7;
+    if (exponent == 0xF && mantissa == 0x7)
+        return std::numeric_limits<float>::quiet_NaN();
+    if (exponent == 0)
+        return sign * std::ldexp(static_cast<float>(mantissa), -9); // subnormal: m/8 * 2^-6
+    return sign * std::ldexp(static_cast<float>(8 + mantissa), exponent - 7 - 3);
+}
+
+float fp8E5M2ToFloat(uint8_t bits) {
+    // E5M2 is the top byte of an IEEE binary16.
+    return halfToFloat(static_cast<uint16_t>(bits << 8));
 }
 
 void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64_t count,
@@ -120,6 +138,12 @@ void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64
     case DType::Bool:
         decodeEach<uint8_t>(source, count, false, destination,
                             [](uint8_t b) { return b != 0 ? 1.0f : 0.0f; });
+        return;
+    case DType::F8E4M3:
+        decodeEach<uint8_t>(source, count, false, destination, fp8E4M3ToFloat);
+        return;
+    case DType::F8E5M2:
+        decodeEach<uint8_t>(source, count, false, destination, fp8E5M2ToFloat);
         return;
     }
 }

@@ -1,5 +1,7 @@
 #include "io/OnnxModelFile.h"
 
+#include "io/ElementConversion.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/io/ReadOnlyFile.h"
 
@@ -122,6 +124,10 @@ double rawElement(const uint8_t* base, DType dtype, uint64_t i) {
         return base[i];
     case DType::Bool:
         return base[i] != 0 ? 1.0 : 0.0;
+    case DType::F8E4M3:
+        return io::fp8E4M3ToFloat(base[i]);
+    case DType::F8E5M2:
+        return io::fp8E5M2ToFloat(base[i]);
     }
     return 0.0;
 }

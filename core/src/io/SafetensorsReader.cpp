@@ -22,7 +22,7 @@ using Json = nlohmann::json;
 constexpr int kMaxJsonDepth = 8;
 
 std::string allowedDTypes() {
-    return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL";
+    return "F64, F32, F16, BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2";
 }
 
 // A first pass over the header that builds nothing: it refuses deep nesting and a tensor named
@@ -264,6 +264,18 @@ Tensor SafetensorsReader::load(const std::string& name) const {
         io::decodeToFloat(info.dtype, io::ByteOrder::Little, bytes.data(), count, values.data() + done);
     }
     return Tensor(name, info.shape, std::move(values));
+}
+
+} // namespace quantscope
+
+namespace quantscope {
+
+std::vector<std::byte> SafetensorsReader::loadBytes(const std::string& name) const {
+    const auto found = m_indexByName.find(name);
+    if (found == m_indexByName.end())
+        throw Error(path() + ": " + name, "no such tensor in the file");
+    m_file.checkNotShrunk();
+    return m_file.read(m_dataStart + m_dataOffsets[found->second], m_tensors[found->second].bytes);
 }
 
 } // namespace quantscope

@@ -4,6 +4,10 @@
 
 namespace quantscope {
 
+std::optional<StoredQuantization> WeightFile::storedQuantization(const std::string&) const {
+    return std::nullopt;
+}
+
 const TensorInfo* WeightFile::find(const std::string& name) const {
     const auto& all = tensors();
     const auto it =

@@ -19,6 +19,7 @@ constexpr MiniFloat kFp16{5, 10, -14, 65504.0f};
 constexpr MiniFloat kBf16{8, 7, -126, 3.38953139e38f};
 constexpr MiniFloat kE4M3{4, 3, -6, 448.0f};
 constexpr MiniFloat kE5M2{5, 2, -14, 57344.0f};
+constexpr MiniFloat kE2M1{2, 1, 0, 6.0f};
 
 // Rounds to the nearest representable value, ties to even, saturating at ±maxFinite. Dividing by
 // the quantum (a power of two) is exact, so nearbyint sees the exact quotient.
@@ -92,6 +93,34 @@ float roundToFp8E5M2(float x, uint32_t& code) {
     return roundTo(kE5M2, x, code);
 }
 
+float roundToFp4E2M1(float x, uint32_t& code) {
+    return roundTo(kE2M1, x, code);
+}
+
+float mxBlockScale(float amax, const QuantFormat& format) {
+    if (!(amax > 0.0f) || !std::isfinite(amax))
+        return std::ldexp(1.0f, -127);
+    const int emaxElement = format.kind == FormatKind::Mxfp4       ? 2
+                            : format.kind == FormatKind::Mxfp8E4M3 ? 8
+                                                                   : 15;
+    const int exponent = std::clamp(std::ilogb(amax) - emaxElement, -127, 127);
+    return std::ldexp(1.0f, exponent);
+}
+
+float nvfp4TensorScale(float tensorAmax) {
+    if (!(tensorAmax > 0.0f) || !std::isfinite(tensorAmax))
+        return 1.0f;
+    return tensorAmax / (448.0f * 6.0f);
+}
+
+float nvfp4BlockScale(float blockAmax, float tensorScale) {
+    uint32_t code = 0;
+    float blockScale = roundToFp8E4M3(blockAmax / 6.0f / tensorScale, code);
+    if (blockScale == 0.0f)
+        blockScale = std::ldexp(1.0f, -9);
+    return blockScale * tensorScale;
+}
+
 const std::array<float, 16>& nf4CodeBook() {
     return kNf4;
 }
@@ -113,9 +142,14 @@ float fakeQuantizeFloat(float x, float scale, const QuantFormat& format, uint32_
     case FormatKind::Bf16:
         return roundToBf16(v, code) * scale;
     case FormatKind::Fp8E4M3:
+    case FormatKind::Mxfp8E4M3:
         return roundToFp8E4M3(v, code) * scale;
     case FormatKind::Fp8E5M2:
+    case FormatKind::Mxfp8E5M2:
         return roundToFp8E5M2(v, code) * scale;
+    case FormatKind::Mxfp4:
+    case FormatKind::Nvfp4:
+        return roundToFp4E2M1(v, code) * scale;
     case FormatKind::Nf4:
         code = nearestNf4(std::isnan(v) ? 0.0f : v);
         return kNf4[code] * scale;
@@ -135,8 +169,12 @@ uint32_t codeCount(const QuantFormat& format, int64_t qmin, int64_t qmax) {
         return 65536;
     case FormatKind::Fp8E4M3:
     case FormatKind::Fp8E5M2:
+    case FormatKind::Mxfp8E4M3:
+    case FormatKind::Mxfp8E5M2:
         return 256;
     case FormatKind::Nf4:
+    case FormatKind::Mxfp4:
+    case FormatKind::Nvfp4:
         return 16;
     }
     return 1;

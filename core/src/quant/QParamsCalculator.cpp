@@ -1,5 +1,7 @@
 #include "quantscope/quant/QParamsCalculator.h"
 
+#include "quantscope/quant/FloatCodes.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -55,7 +57,19 @@ void computeBlockParams(Range range, const QuantSpec& spec, float& scale, int32_
     float amax = std::max(std::fabs(range.min), std::fabs(range.max));
     if (!std::isfinite(amax))
         amax = 0.0f;
-    scale = std::max(amax / spec.format.floatMax(), kScaleEpsilon);
+    switch (spec.format.kind) {
+    case FormatKind::Mxfp4:
+    case FormatKind::Mxfp8E4M3:
+    case FormatKind::Mxfp8E5M2:
+        scale = mxBlockScale(amax, spec.format);
+        return;
+    case FormatKind::Nvfp4:
+        // A block on its own: its amax is the tensor's (computeQParams passes the real tensor scale).
+        scale = nvfp4BlockScale(amax, nvfp4TensorScale(amax));
+        return;
+    default:
+        scale = std::max(amax / spec.format.floatMax(), kScaleEpsilon);
+    }
 }
 
 QParams computeQParams(std::span<const Range> ranges, const QuantSpec& spec) {
@@ -66,9 +80,23 @@ QParams computeQParams(std::span<const Range> ranges, const QuantSpec& spec) {
     params.max.reserve(ranges.size());
     params.scale.resize(ranges.size());
     params.zeroPoint.resize(ranges.size());
+    // NVFP4's block scales are relative to one float32 scale from the whole tensor's amax.
+    float tensorAmax = 0.0f;
+    for (const Range& range : ranges) {
+        const float amax = std::max(std::fabs(range.min), std::fabs(range.max));
+        if (std::isfinite(amax))
+            tensorAmax = std::max(tensorAmax, amax);
+    }
+    const float nvfp4Tensor = nvfp4TensorScale(tensorAmax);
     for (std::size_t i = 0; i < ranges.size(); ++i) {
         params.min.push_back(ranges[i].min);
         params.max.push_back(ranges[i].max);
+        if (spec.format.kind == FormatKind::Nvfp4) {
+            float amax = std::max(std::fabs(ranges[i].min), std::fabs(ranges[i].max));
+            params.scale[i] = nvfp4BlockScale(std::isfinite(amax) ? amax : 0.0f, nvfp4Tensor);
+            params.zeroPoint[i] = 0;
+            continue;
+        }
         computeBlockParams(ranges[i], spec, params.scale[i], params.zeroPoint[i]);
     }
     return params;

@@ -7,8 +7,9 @@
 namespace quantscope {
 namespace {
 
-constexpr const char* kAllowedFormats =
-    "allowed: int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, fp8_e5m2, nf4";
+constexpr const char* kAllowedFormats = "allowed: int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, "
+                                        "fp8_e5m2, nf4, mxfp4, mxfp8_e4m3, mxfp8_e5m2, "
+                                        "nvfp4";
 
 } // namespace
 
@@ -23,6 +24,14 @@ QuantFormat QuantFormat::parse(std::string_view name) {
         return {FormatKind::Fp8E5M2, 8, true};
     if (name == "nf4")
         return {FormatKind::Nf4, 4, true};
+    if (name == "mxfp4")
+        return {FormatKind::Mxfp4, 4, true};
+    if (name == "mxfp8_e4m3" || name == "mxfp8-e4m3")
+        return {FormatKind::Mxfp8E4M3, 8, true};
+    if (name == "mxfp8_e5m2" || name == "mxfp8-e5m2")
+        return {FormatKind::Mxfp8E5M2, 8, true};
+    if (name == "nvfp4")
+        return {FormatKind::Nvfp4, 4, true};
 
     bool isSigned = true;
     std::string_view digits;
@@ -58,6 +67,14 @@ std::string QuantFormat::name() const {
         return "fp8_e5m2";
     case FormatKind::Nf4:
         return "nf4";
+    case FormatKind::Mxfp4:
+        return "mxfp4";
+    case FormatKind::Mxfp8E4M3:
+        return "mxfp8_e4m3";
+    case FormatKind::Mxfp8E5M2:
+        return "mxfp8_e5m2";
+    case FormatKind::Nvfp4:
+        return "nvfp4";
     }
     return "int8";
 }
@@ -71,11 +88,39 @@ int QuantFormat::storageBits() const {
         return 16;
     case FormatKind::Fp8E4M3:
     case FormatKind::Fp8E5M2:
+    case FormatKind::Mxfp8E4M3:
+    case FormatKind::Mxfp8E5M2:
         return 8;
     case FormatKind::Nf4:
+    case FormatKind::Mxfp4:
+    case FormatKind::Nvfp4:
         return 4;
     }
     return bits;
+}
+
+int QuantFormat::blockSize() const {
+    switch (kind) {
+    case FormatKind::Mxfp4:
+    case FormatKind::Mxfp8E4M3:
+    case FormatKind::Mxfp8E5M2:
+        return 32;
+    case FormatKind::Nvfp4:
+        return 16;
+    default:
+        return 0;
+    }
+}
+
+double QuantFormat::bitsPerValue(int64_t elements) const {
+    const double valueBits = storageBits();
+    if (!isBlockScaled())
+        return valueBits;
+    // One 8-bit scale (E8M0 for MX, E4M3 for nvfp4) per block; nvfp4 adds one float32 per tensor.
+    const double perBlock = 8.0 / blockSize();
+    const double perTensor =
+        kind == FormatKind::Nvfp4 && elements > 0 ? 32.0 / static_cast<double>(elements) : 0.0;
+    return valueBits + perBlock + perTensor;
 }
 
 float QuantFormat::floatMax() const {
@@ -87,11 +132,16 @@ float QuantFormat::floatMax() const {
     case FormatKind::Bf16:
         return 3.38953139e38f;
     case FormatKind::Fp8E4M3:
+    case FormatKind::Mxfp8E4M3:
         return 448.0f;
     case FormatKind::Fp8E5M2:
+    case FormatKind::Mxfp8E5M2:
         return 57344.0f;
     case FormatKind::Nf4:
         return 1.0f;
+    case FormatKind::Mxfp4:
+    case FormatKind::Nvfp4:
+        return 6.0f;
     }
     return 0.0f;
 }

@@ -97,6 +97,11 @@ void QuantSpec::validate() const {
     if (granularity == Granularity::Group && groupSize < 1)
         throw Error("--group-size",
                     "group size " + std::to_string(groupSize) + " is out of range (allowed: 1 or more)");
+    if (format.isBlockScaled() && (granularity != Granularity::Group || groupSize != format.blockSize()))
+        throw Error("--granularity", format.name() + " shares one scale per block of " +
+                                         std::to_string(format.blockSize()) +
+                                         " values: it needs --granularity group --group-size " +
+                                         std::to_string(format.blockSize()) + " (along --axis)");
     if (axis < 0)
         throw Error("--axis", "axis " + std::to_string(axis) + " is out of range (allowed: 0 or more)");
     if (!(percentile > 0.0 && percentile <= 100.0))

@@ -13,7 +13,7 @@ struct DTypeEntry {
     bool isFloat;
 };
 
-constexpr std::array<DTypeEntry, 13> kDTypes{{
+constexpr std::array<DTypeEntry, 15> kDTypes{{
     {DType::F64, "F64", 8, true},
     {DType::F32, "F32", 4, true},
     {DType::F16, "F16", 2, true},
@@ -27,6 +27,8 @@ constexpr std::array<DTypeEntry, 13> kDTypes{{
     {DType::U16, "U16", 2, false},
     {DType::U8, "U8", 1, false},
     {DType::Bool, "BOOL", 1, false},
+    {DType::F8E4M3, "F8_E4M3", 1, true},
+    {DType::F8E5M2, "F8_E5M2", 1, true},
 }};
 
 const DTypeEntry& entryOf(DType dtype) {

@@ -28,6 +28,10 @@ public:
     const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
     Tensor load(const std::string& name) const override;
 
+    // The stored bytes of one tensor, little endian as in the file (packed integers, whose int32
+    // values float32 cannot hold exactly). Throws like load().
+    std::vector<std::byte> loadBytes(const std::string& name) const;
+
 private:
     ReadOnlyFile m_file;
     uint64_t m_dataStart = 0; // file offset of the data section

@@ -6,10 +6,21 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace quantscope {
+
+// How a tensor that a file stores quantized (a GPTQ / AWQ / compressed-tensors packed weight) is
+// stored: its format ("gptq-v1 int4 g128"), how it was read and why (which zero-point convention was
+// assumed, from what), and its stored parameters (scales, zero points, group indices) as float32
+// tensors named after the stored tensors.
+struct StoredQuantization {
+    std::string format;
+    std::string note;
+    std::vector<Tensor> parameters;
+};
 
 // A file of named tensors opened for reading. Opening parses only the header: listing the
 // tensors never reads tensor data. Every loader treats the file as hostile and throws
@@ -19,7 +30,7 @@ public:
     virtual ~WeightFile() = default;
 
     virtual const std::string& path() const = 0;
-    virtual std::string format() const = 0; // "safetensors", "npy", "npz", "onnx"
+    virtual std::string format() const = 0; // "safetensors", "npy", "npz", "onnx", "pytorch"
     virtual const std::map<std::string, std::string>& metadata() const = 0;
     virtual const std::vector<TensorInfo>& tensors() const = 0;
 
@@ -27,10 +38,14 @@ public:
     // name is unknown or its data is unreadable.
     virtual Tensor load(const std::string& name) const = 0;
 
+    // For a tensor the file stores quantized and load() dequantizes: how it is stored and its stored
+    // parameters (read from the file on each call). nullopt for a tensor stored plainly.
+    virtual std::optional<StoredQuantization> storedQuantization(const std::string& name) const;
+
     const TensorInfo* find(const std::string& name) const;
 };
 
-// Opens a file by its content and extension (.safetensors, .npy, .npz, .onnx).
+// Opens a file by its content and extension (.safetensors, .npy, .npz, .onnx, PyTorch .pt/.pth/.bin).
 std::unique_ptr<WeightFile> openWeightFile(const std::string& path);
 
 } // namespace quantscope

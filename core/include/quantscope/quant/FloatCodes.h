@@ -14,6 +14,18 @@ float roundToFp16(float x, uint32_t& code);
 float roundToBf16(float x, uint32_t& code);
 float roundToFp8E4M3(float x, uint32_t& code); // OCP E4M3FN: max 448, no infinities
 float roundToFp8E5M2(float x, uint32_t& code); // OCP E5M2: max 57344
+float roundToFp4E2M1(float x, uint32_t& code); // OCP E2M1: ±{0, 0.5, 1, 1.5, 2, 3, 4, 6}
+
+// The shared scale of an MX block (OCP MX v1.0, section 6.3): 2^(floor(log2(amax)) - emax_elem),
+// emax_elem being the element format's largest exponent (2 for E2M1, 8 for E4M3, 15 for E5M2),
+// clamped to E8M0's range 2^-127..2^127; 2^-127 for an all-zero block. Elements then round to
+// nearest even and saturate at the element format's largest value.
+float mxBlockScale(float amax, const QuantFormat& format);
+// NVFP4's per-tensor float32 scale, amax / (448 * 6), and a block's effective scale: the block's
+// E4M3 scale e4m3(blockAmax / 6 / tensorScale) (saturating) times the tensor scale. A block scale
+// that rounds to 0 becomes E4M3's smallest subnormal, 2^-9, so that every scale is positive.
+float nvfp4TensorScale(float tensorAmax);
+float nvfp4BlockScale(float blockAmax, float tensorScale);
 
 // The 16 values of bitsandbytes' NormalFloat-4 code book (values in [-1, 1], ascending).
 const std::array<float, 16>& nf4CodeBook();
