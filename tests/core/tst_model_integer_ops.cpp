@@ -537,6 +537,47 @@ private slots:
         QCOMPARE(integer.data, simulated.data);
     }
 
+    void dynamicConvQuantizesEachImage() {
+        // Dynamic Conv runs the int8 GEMM with each image's own range: a Conv's output for an
+        // image is the same alone as in a batch (the final Gemm's range is per batch, as in
+        // PyTorch), and the logits stay close to fp32.
+        const Executor executor(loadOnnxGraph(kDemo + "digits_cnn.onnx"));
+        const QuantizedModel model(executor, {});
+        QCOMPARE(executor.graph().nodes[model.layers()[1].nodeIndex].opType, std::string("Conv"));
+        const std::string conv = executor.graph().nodes[model.layers()[1].nodeIndex].outputs[0];
+        const SampleSet test = SampleSet::load(kDemo + "digits_test.npy");
+        const GraphValueInfo& input = executor.graph().inputs[0];
+        auto convOutput = [&](int64_t first, int64_t n, Value& logits) {
+            Value captured;
+            logits = model
+                         .run(QuantMode::Dynamic, {{input.name, test.batch(first, n, input)}},
+                              [&](const std::string& name, const Value& value) {
+                                  if (name == conv)
+                                      captured = value;
+                              })
+                         .at("logits");
+            return captured;
+        };
+        Value logits, single;
+        const Value batch = convOutput(0, 16, logits);
+        const std::size_t perImage = batch.data.size() / 16;
+        for (int64_t i = 0; i < 16; ++i) {
+            const Value alone = convOutput(i, 1, single);
+            QCOMPARE(alone.data.size(), perImage);
+            for (std::size_t j = 0; j < perImage; ++j)
+                QCOMPARE(alone.data[j], batch.data[static_cast<std::size_t>(i) * perImage + j]);
+        }
+        const Value fp32 = model.run(QuantMode::Fp32, {{input.name, test.batch(0, 16, input)}}).at("logits");
+        double signal = 0.0, noise = 0.0;
+        for (std::size_t i = 0; i < fp32.data.size(); ++i) {
+            signal += fp32.data[i] * fp32.data[i];
+            noise += (fp32.data[i] - logits.data[i]) * (fp32.data[i] - logits.data[i]);
+        }
+        QVERIFY(noise > 0.0); // quantized, not fp32
+        qInfo("dynamic CNN: SQNR %.1f dB against fp32", 10.0 * std::log10(signal / noise));
+        QVERIFY(10.0 * std::log10(signal / noise) > 25.0);
+    }
+
     void demoModelsAgreeWithSimulation() {
         const SampleSet calib = SampleSet::load(kDemo + "digits_calib.npy");
         const SampleSet test = SampleSet::load(kDemo + "digits_test.npy");

@@ -425,11 +425,38 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
         return true;
     }
     case QuantMode::Dynamic: {
-        if (node.opType == "Conv")
-            return false; // dynamic quantization covers Linear layers only (PyTorch quantize_dynamic)
-        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
         QuantSpec spec = m_config.activation;
         spec.calib = CalibMethod::MinMax;
+        if (node.opType == "Conv") {
+            if (!layer.integerPath || !fitsUint8(spec) || x.rank() != 4)
+                return false; // fp32 with the dequantized weights is not dynamic quantization
+            // Each image with its own min / max (PyTorch's dynamic rule applied per sample, so a
+            // result does not depend on the other images of the batch), then the int8 GEMM.
+            const int64_t images = x.shape[0];
+            const std::size_t imageSize = images > 0 ? x.data.size() / static_cast<std::size_t>(images) : 0;
+            Value y;
+            for (int64_t i = 0; i < images; ++i) {
+                Value image;
+                image.shape = x.shape;
+                image.shape[0] = 1;
+                image.data.assign(x.data.begin() + static_cast<std::ptrdiff_t>(i * imageSize),
+                                  x.data.begin() + static_cast<std::ptrdiff_t>((i + 1) * imageSize));
+                const QParams params = perTensorParams(image.data, spec);
+                Value part = integerLayer(layer, node, image, params, spec, inputs);
+                if (i == 0) {
+                    y.shape = part.shape;
+                    y.shape[0] = images;
+                    y.data.reserve(part.data.size() * static_cast<std::size_t>(images));
+                }
+                y.data.insert(y.data.end(), part.data.begin(), part.data.end());
+            }
+            if (images == 0)
+                return false;
+            outputs.clear();
+            outputs.push_back(std::move(y));
+            return true;
+        }
+        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
         const QParams params = perTensorParams(x.data, spec);
         if (layer.integerPath && fitsUint8(spec)) {
             outputs.clear();
