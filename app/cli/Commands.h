@@ -13,6 +13,7 @@ int runQuantize(const std::vector<std::string>& arguments);
 int runCalibrate(const std::vector<std::string>& arguments);
 int runEval(const std::vector<std::string>& arguments);
 int runBench(const std::vector<std::string>& arguments);
+int runBenchModel(const std::vector<std::string>& arguments);
 int runOps(const std::vector<std::string>& arguments);
 int runDump(const std::vector<std::string>& arguments);
 

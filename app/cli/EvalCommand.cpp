@@ -11,6 +11,7 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"
+#include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/ModelEvaluator.h"
 
@@ -18,6 +19,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -38,6 +40,31 @@ void putSqnr(Json& object, const char* key, const char* noteKey, const Sqnr& val
 
 std::string showSqnr(const Sqnr& value) {
     return value.note.empty() ? formatNumber(value.db) : value.note;
+}
+
+// The nodes of static mode that ran on the integer codes (integer = true) or in fp32:
+// {"count", "by_op": {op: count}, "nodes": [{"node", "op"[, "fused_into"]}]}.
+Json staticOps(const QuantizedModel& model, bool integer) {
+    Json result;
+    Json byOp = Json::object();
+    Json nodes = Json::array();
+    int64_t count = 0;
+    for (const auto& placement : model.staticExecution()) {
+        if (placement.integer != integer)
+            continue;
+        ++count;
+        byOp[placement.opType] = byOp.value(placement.opType, 0) + 1;
+        Json node;
+        node["node"] = placement.node;
+        node["op"] = placement.opType;
+        if (!placement.fusedInto.empty())
+            node["fused_into"] = placement.fusedInto;
+        nodes.push_back(node);
+    }
+    result["count"] = count;
+    result["by_op"] = byOp;
+    result["nodes"] = nodes;
+    return result;
 }
 
 } // namespace
@@ -103,6 +130,13 @@ int runEval(const std::vector<std::string>& arguments) {
 
     const BatchPlan plan(executor->graph(), evalOptions.batchSize);
     QuantizedModel model(*executor, config);
+    // --threads also splits the int8 / int4 GEMMs across the kernels' own pool.
+    const int threads = static_cast<int>(commandLine.integer("--threads", 1, 1, 256));
+    std::unique_ptr<kernels::ThreadPool> pool;
+    if (threads > 1) {
+        pool = std::make_unique<kernels::ThreadPool>(threads);
+        model.setThreadPool(pool.get());
+    }
     ModelEvaluator evaluator(model, samples, labels, evalOptions);
     ProgressBar progress("eval");
     if (std::find(modes.begin(), modes.end(), QuantMode::Static) != modes.end()) {
@@ -167,6 +201,10 @@ int runEval(const std::vector<std::string>& arguments) {
             entry["size_bytes"] = r.sizeBytes;
             entry["batch"] = r.batch;
             entry["latency_batch"] = r.latencyBatch;
+            if (r.mode == QuantMode::Static) {
+                entry["integer_ops"] = staticOps(model, true);
+                entry["fp32_ops"] = staticOps(model, false);
+            }
             document["results"].push_back(entry);
         }
         document["layers"] = Json::array();
@@ -199,6 +237,18 @@ int runEval(const std::vector<std::string>& arguments) {
         for (const auto& layer : layers)
             layerTable.addRow({layer.name, showSqnr(layer.local), showSqnr(layer.cumulative)});
         std::printf("%s", layerTable.render({false, true, true}).c_str());
+    }
+    if (!model.staticExecution().empty()) {
+        const auto& nodes = model.staticExecution();
+        std::string fallbacks;
+        for (const auto& placement : nodes) {
+            if (!placement.integer)
+                fallbacks += (fallbacks.empty() ? "" : ", ") + placement.node + " (" + placement.opType + ")";
+        }
+        const auto integerCount =
+            std::count_if(nodes.begin(), nodes.end(), [](const auto& p) { return p.integer; });
+        std::printf("static: %lld of %zu ops ran on integers%s%s\n", static_cast<long long>(integerCount),
+                    nodes.size(), fallbacks.empty() ? "" : "; fp32: ", fallbacks.c_str());
     }
     std::printf("%lld samples from %s, batch %lld%s; int8 GEMM path %s, int4 weight-only path %s\n",
                 static_cast<long long>(samples.count()), samples.path().c_str(),

@@ -32,6 +32,9 @@ const std::vector<Subcommand>& subcommands() {
         {"eval", "accuracy, SQNR, latency, throughput and size of a model, fp32 vs quantized", runEval},
         {"bench", "int8 / int4 / bf16 kernel throughput against the fp32 OpenBLAS and Eigen baselines",
          runBench},
+        {"bench-model",
+         "whole-model throughput: fp32, static int8 (integer pipeline and simulation), dynamic int8",
+         runBenchModel},
         {"ops", "the ONNX ops the executor runs, with their opset ranges", runOps},
         {"dump", "write one tensor's values as float32 .npy (dequantized when stored quantized)", runDump},
     };

@@ -79,6 +79,16 @@ private slots:
         QVERIFY(stat.value(QLatin1String("output_sqnr_db")).toDouble() > 20.0);
         QVERIFY(stat.value(QLatin1String("throughput_sps")).toDouble() > 0.0);
         QVERIFY(stat.value(QLatin1String("latency_ms")).toDouble() > 0.0);
+        // The MLP's five nodes (three Gemm, two Relu fused into them) all run on integers.
+        const QJsonObject integerOps = stat.value(QLatin1String("integer_ops")).toObject();
+        QCOMPARE(integerOps.value(QLatin1String("count")).toInt(), 5);
+        QCOMPARE(integerOps.value(QLatin1String("by_op")).toObject().value(QLatin1String("Gemm")).toInt(), 3);
+        QCOMPARE(integerOps.value(QLatin1String("by_op")).toObject().value(QLatin1String("Relu")).toInt(), 2);
+        const QJsonArray integerNodes = integerOps.value(QLatin1String("nodes")).toArray();
+        QCOMPARE(integerNodes[1].toObject().value(QLatin1String("fused_into")).toString(),
+                 QStringLiteral("fc1"));
+        QCOMPARE(stat.value(QLatin1String("fp32_ops")).toObject().value(QLatin1String("count")).toInt(), 0);
+        QVERIFY(!fp32.contains(QLatin1String("integer_ops")));
         QVERIFY(resultOf(document, "dynamic").value(QLatin1String("agreement")).toDouble() >= 0.98);
         QVERIFY(resultOf(document, "weight-only").value(QLatin1String("size_bytes")).toInteger() < 60000);
         const QJsonArray layers = document.value(QLatin1String("layers")).toArray();

@@ -173,8 +173,8 @@ std::vector<Value> Executor::runNode(const Node& node, const std::vector<const V
     return outputs;
 }
 
-std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, const Hooks& hooks) const {
-    std::map<std::string, Value> values;
+std::vector<Value> Executor::checkedInputs(std::map<std::string, Value> inputs) const {
+    std::vector<Value> checked;
     for (const auto& declared : m_graph.inputs) {
         auto found = inputs.find(declared.name);
         if (found == inputs.end())
@@ -196,9 +196,19 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
                                                              shapeToString(value.shape) + " needs " +
                                                              std::to_string(ops::elementCount(value.shape)));
         convertToDeclared(declared, value);
+        checked.push_back(std::move(value));
+    }
+    return checked;
+}
+
+std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, const Hooks& hooks) const {
+    std::map<std::string, Value> values;
+    std::vector<Value> fed = checkedInputs(std::move(inputs));
+    for (std::size_t i = 0; i < fed.size(); ++i) {
+        const std::string& name = m_graph.inputs[i].name;
         if (hooks.onValue)
-            hooks.onValue(declared.name, value);
-        values[declared.name] = std::move(value);
+            hooks.onValue(name, fed[i]);
+        values[name] = std::move(fed[i]);
     }
     std::set<std::string> graphOutputs;
     for (const auto& output : m_graph.outputs)

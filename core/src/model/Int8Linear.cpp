@@ -43,7 +43,7 @@ void Int8Linear::reference(const uint8_t* a, int64_t m, int32_t za, int32_t* c) 
     }
 }
 
-void Int8Linear::run(const uint8_t* a, int64_t m, int32_t za, int32_t* c) const {
+void Int8Linear::run(const uint8_t* a, int64_t m, int32_t za, int32_t* c, kernels::ThreadPool* pool) const {
     if (m < 1)
         return;
     if (m_packed) {
@@ -53,7 +53,7 @@ void Int8Linear::run(const uint8_t* a, int64_t m, int32_t za, int32_t* c) const 
         activations.m = static_cast<int>(m);
         activations.k = static_cast<int>(m_k);
         activations.zeroPoint = za;
-        kernels::int8GemmInt32(table, activations, *m_packed, c);
+        kernels::int8GemmInt32(table, activations, *m_packed, c, pool);
         return;
     }
     // Per-row zero points: Jacob et al. 2018, eq. 7 with a zero point per row,

@@ -2,7 +2,9 @@
 
 #include "quantscope/model/BatchPlan.h"
 
+#include "model/ActivationCodes.h"
 #include "model/ConvGeometry.h"
+#include "model/IntegerPipeline.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
 #include "quantscope/calib/Observer.h"
@@ -32,52 +34,6 @@ bool fitsUint8(const QuantSpec& spec) {
 bool fitsInt8Weights(const QuantSpec& spec) {
     return spec.format.isInteger() && spec.format.isSigned && spec.format.bits <= 8 &&
            spec.granularity != Granularity::Group;
-}
-
-// The kernels' element type for a per-tensor integer spec whose range is a whole 8- or 4-bit
-// type (the common case); narrowed or reduced ranges use IntegerQuantizer, the same rule in C++.
-std::optional<kernels::IntegerType> kernelType(const QuantSpec& spec, const QParams& params) {
-    if (!spec.format.isInteger())
-        return std::nullopt;
-    for (auto type : {kernels::IntegerType::Int8, kernels::IntegerType::Uint8, kernels::IntegerType::Int4,
-                      kernels::IntegerType::Uint4}) {
-        if (params.qmin == kernels::integerTypeMin(type) && params.qmax == kernels::integerTypeMax(type))
-            return type;
-    }
-    return std::nullopt;
-}
-
-kernels::ParamRuns perTensorRuns(const QParams& params, std::size_t count) {
-    kernels::ParamRuns runs;
-    runs.runLength = count;
-    runs.count = 1;
-    runs.scales = params.scale.data();
-    runs.zeroPoints = params.zeroPoint.data();
-    return runs;
-}
-
-// Quantize-dequantize in place with per-tensor parameters.
-void fakeQuantize(std::vector<float>& values, const QuantSpec& spec, const QParams& params) {
-    if (values.empty())
-        return;
-    if (const auto type = kernelType(spec, params)) {
-        kernels::fakeQuantize(kernels::KernelRegistry::active(), values.data(), values.size(),
-                              perTensorRuns(params, values.size()), *type, values.data());
-        return;
-    }
-    if (spec.format.isInteger()) {
-        const IntegerQuantizer q(params.scale[0], params.zeroPoint[0], static_cast<int32_t>(params.qmin),
-                                 static_cast<int32_t>(params.qmax));
-        for (float& v : values)
-            v = q.dequantize(q.quantize(v));
-        return;
-    }
-    for (float& v : values) {
-        uint32_t code = 0;
-        bool clipped = false;
-        if (std::isfinite(v))
-            v = fakeQuantizeFloat(v, params.scale[0], spec.format, code, clipped);
-    }
 }
 
 QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec) {
@@ -316,6 +272,22 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
     }
     m_calibrationPath = samples.path();
     m_calibrationSamples = samples.count();
+    m_pipeline = std::make_unique<IntegerPipeline>(
+        m_executor, m_activations, m_layers,
+        [this](const Node& node, const std::vector<const Value*>& inputs) {
+            const std::size_t index = static_cast<std::size_t>(&node - m_executor.graph().nodes.data());
+            std::vector<Value> outputs;
+            const auto layer = m_layerOfNode.find(index);
+            if (layer != m_layerOfNode.end() &&
+                runLayer(QuantMode::Static, m_layers[layer->second], inputs, outputs))
+                return outputs;
+            return m_executor.runNode(node, inputs);
+        });
+}
+
+const std::vector<QuantizedModel::NodeExecution>& QuantizedModel::staticExecution() const {
+    static const std::vector<NodeExecution> none;
+    return m_pipeline ? m_pipeline->placements() : none;
 }
 
 const QParams* QuantizedModel::activationParams(const std::string& name) const {
@@ -336,22 +308,9 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
                                    const QParams& xParams, const QuantSpec& xSpec,
                                    const std::vector<const Value*>& inputs) const {
     // Quantize the input to uint8: q - qmin shifts any <= 8-bit integer format into 0..255.
-    const int32_t qmin = static_cast<int32_t>(xSpec.qmin());
+    const int32_t qmin = static_cast<int32_t>(xParams.qmin);
     std::vector<uint8_t> xq(x.data.size());
-    const auto type = kernelType(xSpec, xParams);
-    if (!xq.empty() && (type == kernels::IntegerType::Uint8 || type == kernels::IntegerType::Int8)) {
-        kernels::quantize(kernels::KernelRegistry::active(), x.data.data(), xq.size(),
-                          perTensorRuns(xParams, xq.size()), *type, xq.data());
-        if (type == kernels::IntegerType::Int8) {
-            for (auto& q : xq)
-                q ^= 0x80; // two's complement q + 128
-        }
-    } else {
-        const IntegerQuantizer quantizer(xParams.scale[0], xParams.zeroPoint[0], qmin,
-                                         static_cast<int32_t>(xSpec.qmax()));
-        for (std::size_t i = 0; i < xq.size(); ++i)
-            xq[i] = static_cast<uint8_t>(quantizer.quantize(x.data[i]) - qmin);
-    }
+    quantizeToCodes(x.data.data(), xq.size(), xSpec, xParams, xq.data());
     const int32_t zx = xParams.zeroPoint[0] - qmin;
     const float sx = xParams.scale[0];
     const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
@@ -393,7 +352,7 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
                            groupIn, g, rows.data() + i * spatial * patch,
                            static_cast<uint8_t>(zx)); // padding is real zero: the zero point
                 }
-                layer.int8[grp]->run(rows.data(), images * spatial, zx, acc.data());
+                layer.int8[grp]->run(rows.data(), images * spatial, zx, acc.data(), m_pool);
                 for (int64_t i = 0; i < images; ++i) {
                     const int32_t* imageAcc = acc.data() + i * spatial * groupOut;
                     for (int64_t j = 0; j < groupOut; ++j) {
@@ -418,7 +377,7 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
                                                 " inputs");
     const int64_t m = static_cast<int64_t>(x.data.size()) / k;
     std::vector<int32_t> acc(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
-    linear.run(xq.data(), m, zx, acc.data());
+    linear.run(xq.data(), m, zx, acc.data(), m_pool);
     Value y;
     y.shape = x.shape;
     y.shape.back() = n;
@@ -466,11 +425,38 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
         return true;
     }
     case QuantMode::Dynamic: {
-        if (node.opType == "Conv")
-            return false; // dynamic quantization covers Linear layers only (PyTorch quantize_dynamic)
-        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
         QuantSpec spec = m_config.activation;
         spec.calib = CalibMethod::MinMax;
+        if (node.opType == "Conv") {
+            if (!layer.integerPath || !fitsUint8(spec) || x.rank() != 4)
+                return false; // fp32 with the dequantized weights is not dynamic quantization
+            // Each image with its own min / max (PyTorch's dynamic rule applied per sample, so a
+            // result does not depend on the other images of the batch), then the int8 GEMM.
+            const int64_t images = x.shape[0];
+            const std::size_t imageSize = images > 0 ? x.data.size() / static_cast<std::size_t>(images) : 0;
+            Value y;
+            for (int64_t i = 0; i < images; ++i) {
+                Value image;
+                image.shape = x.shape;
+                image.shape[0] = 1;
+                image.data.assign(x.data.begin() + static_cast<std::ptrdiff_t>(i * imageSize),
+                                  x.data.begin() + static_cast<std::ptrdiff_t>((i + 1) * imageSize));
+                const QParams params = perTensorParams(image.data, spec);
+                Value part = integerLayer(layer, node, image, params, spec, inputs);
+                if (i == 0) {
+                    y.shape = part.shape;
+                    y.shape[0] = images;
+                    y.data.reserve(part.data.size() * static_cast<std::size_t>(images));
+                }
+                y.data.insert(y.data.end(), part.data.begin(), part.data.end());
+            }
+            if (images == 0)
+                return false;
+            outputs.clear();
+            outputs.push_back(std::move(y));
+            return true;
+        }
+        // Per batch min / max, as PyTorch's dynamic Linear, whatever --calib says.
         const QParams params = perTensorParams(x.data, spec);
         if (layer.integerPath && fitsUint8(spec)) {
             outputs.clear();
@@ -503,12 +489,26 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
 }
 
 std::map<std::string, Value> QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs) const {
-    return run(mode, std::move(inputs), {});
+    if (mode == QuantMode::Static && m_pipeline)
+        return m_pipeline->run(std::move(inputs), m_pool);
+    return runExecutor(mode, std::move(inputs), {});
+}
+
+std::map<std::string, Value> QuantizedModel::runStaticSimulation(std::map<std::string, Value> inputs) const {
+    return runExecutor(QuantMode::Static, std::move(inputs), {});
 }
 
 std::map<std::string, Value>
 QuantizedModel::run(QuantMode mode, std::map<std::string, Value> inputs,
                     const std::function<void(const std::string&, const Value&)>& observe) const {
+    if (!observe)
+        return run(mode, std::move(inputs));
+    return runExecutor(mode, std::move(inputs), observe);
+}
+
+std::map<std::string, Value>
+QuantizedModel::runExecutor(QuantMode mode, std::map<std::string, Value> inputs,
+                            const std::function<void(const std::string&, const Value&)>& observe) const {
     if (mode == QuantMode::Static && !calibrated())
         throw Error("static mode",
                     "the activations have not been calibrated (no samples or parameters given)");

@@ -36,6 +36,10 @@ public:
     // the graph outputs by name. Intermediate values are freed after their last use.
     std::map<std::string, Value> run(std::map<std::string, Value> inputs, const Hooks& hooks = {}) const;
 
+    // The fed inputs checked against the declared ones (every input present, fixed dimensions,
+    // element counts) and converted to the declared element types, in declaration order.
+    std::vector<Value> checkedInputs(std::map<std::string, Value> inputs) const;
+
     // Runs one node with the fp32 implementation (used by quantized execution for the ops it does not
     // replace, and to compare one layer in isolation).
     std::vector<Value> runNode(const Node& node, const std::vector<const Value*>& inputs) const;

@@ -16,7 +16,8 @@ namespace quantscope {
 
 namespace kernels {
 class PackedInt8Weights;
-}
+class ThreadPool;
+} // namespace kernels
 
 class Int8Linear {
 public:
@@ -31,9 +32,13 @@ public:
     int64_t n() const { return m_n; }
     int64_t k() const { return m_k; }
     const std::vector<int8_t>& weights() const { return m_weights; }
+    const std::vector<int32_t>& zeroPoints() const { return m_zeroPoints; }
+    // The weights packed for the SIMD int8 GEMM; null when the rows' zero points differ.
+    const kernels::PackedInt8Weights* packed() const { return m_packed.get(); }
 
-    // a: M x K u8, accumulators: M x N.
-    void run(const uint8_t* a, int64_t m, int32_t activationZeroPoint, int32_t* accumulators) const;
+    // a: M x K u8, accumulators: M x N. `pool` (may be null) splits the SIMD GEMM across threads.
+    void run(const uint8_t* a, int64_t m, int32_t activationZeroPoint, int32_t* accumulators,
+             kernels::ThreadPool* pool = nullptr) const;
     void reference(const uint8_t* a, int64_t m, int32_t activationZeroPoint, int32_t* accumulators) const;
 
     // Which implementation run() uses: "reference" or the kernel path ("scalar", "avx2", "avx512").

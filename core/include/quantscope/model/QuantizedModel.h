@@ -16,26 +16,32 @@
 namespace quantscope {
 
 class Int8Linear;
+class IntegerPipeline;
 namespace kernels {
 class PackedInt4Weights;
-}
+class ThreadPool;
+} // namespace kernels
 
 // A model with quantized weights and (after calibrate) quantized activations, run in any
 // QuantMode.
 //
-// Requantize / dequantize policy between ops (static mode). Every activation — each graph input
-// and each node output — is stored quantized with its calibrated per-tensor parameters (QDQ on
-// every value, as ONNX Runtime's QDQ format with all ops quantized). Gemm, MatMul (constant B) and
-// Conv run on the integer core: the input is quantized to uint8 (a signed or narrower format is
-// shifted by -qmin, which changes nothing numerically), the weights are int8, the product
-// accumulates exactly in int32, and the accumulators are dequantized with s_x * s_w[channel]
-// plus the float bias and immediately requantized to the output's parameters. This is the
-// gemmlowp requantization with the multiplier kept in float32 instead of a fixed-point
-// int32 + shift, so it can differ from an integer-only pipeline by one level in rare ties. Other
-// ops (Relu, pools, Add, ...) run in float on the dequantized values and their outputs are
-// requantized the same way. Layers whose formats do not fit the integer core (activations wider
-// than 8 bits, weights wider than 8 bits or per-group, float formats) run "simulated": the same
-// quantize-dequantize placement with fp32 arithmetic.
+// Static mode runs as an integer pipeline (see core/src/model/IntegerPipeline.h): activations
+// whose format has at most 256 per-tensor levels flow between ops as one byte per value with
+// their calibrated (scale, zero point), as in ONNX Runtime's QOperator format. Gemm, MatMul
+// (constant B) and Conv requantize to the output's codes in the int8 GEMM epilogue with a
+// fixed-point multiplier (a following Relu / Clip fused into the clamp); Add, Mul, Concat, the
+// pools, element-wise functions (256-entry tables) and ops that move values run on the codes;
+// other ops run in fp32 on dequantized values and their outputs are quantized again.
+// staticExecution() says which node ran how.
+//
+// The simulation (runStaticSimulation, and run() with an observer) is the reference it is
+// compared with: every activation is quantize-dequantized in float with its calibrated
+// parameters (QDQ on every value); Gemm, MatMul and Conv run on the integer core with a float
+// multiplier s_x * s_w[channel] plus the float bias, other ops in float. The two agree exactly
+// except where the fixed-point multiplier or the QLinear formulas of Add / Mul / pools round a
+// value near a half level the other way: one level there.
+// Layers whose formats do not fit the integer core (activations wider than 8 bits, weights wider
+// than 8 bits or per-group, float formats) run "simulated" in both.
 class QuantizedModel {
 public:
     // A Gemm, MatMul or Conv with constant weights.
@@ -55,6 +61,14 @@ public:
         std::string int4Path; // the kernel path int4 runs on
     };
 
+    // How one node runs in static mode.
+    struct NodeExecution {
+        std::string node; // label
+        std::string opType;
+        bool integer = false;  // on the quantized codes
+        std::string fusedInto; // a Relu / Clip folded into the Conv / Gemm / MatMul before it
+    };
+
     // Quantizes the weights of every Gemm / MatMul / Conv. Throws Error for invalid settings.
     QuantizedModel(const Executor& executor, ModelQuantConfig config);
     ~QuantizedModel();
@@ -72,10 +86,21 @@ public:
     // The calibrated parameters of one activation (nullptr when it has none).
     const QParams* activationParams(const std::string& name) const;
 
+    // Per node in graph order, after calibrate(); empty before.
+    const std::vector<NodeExecution>& staticExecution() const;
+
+    // The kernel thread pool the int8 / int4 GEMMs split their work on (null: one thread). Not
+    // owned; it must outlive the runs.
+    void setThreadPool(kernels::ThreadPool* pool) { m_pool = pool; }
+
     // Runs one batch in `mode` (Static needs calibrate() first).
     std::map<std::string, Value> run(QuantMode mode, std::map<std::string, Value> inputs) const;
 
-    // Like run(), and calls `observe(name, value)` with every activation as the next op sees it.
+    // Static mode as the float simulation described above (the reference of the integer pipeline).
+    std::map<std::string, Value> runStaticSimulation(std::map<std::string, Value> inputs) const;
+
+    // Like run(), and calls `observe(name, value)` with every activation as the next op sees it
+    // (static mode: the simulation, which has every value).
     std::map<std::string, Value>
     run(QuantMode mode, std::map<std::string, Value> inputs,
         const std::function<void(const std::string&, const Value&)>& observe) const;
@@ -93,6 +118,9 @@ public:
 
 private:
     void quantizeValue(const std::string& name, Value& value) const;
+    std::map<std::string, Value>
+    runExecutor(QuantMode mode, std::map<std::string, Value> inputs,
+                const std::function<void(const std::string&, const Value&)>& observe) const;
     bool runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
                   std::vector<Value>& outputs) const;
     Value integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
@@ -107,6 +135,8 @@ private:
     std::map<std::size_t, std::size_t> m_layerOfNode;
     std::map<std::string, Value> m_dequantizedWeights; // per layer name: the weight input fp32 ops see
     std::map<std::string, QParamsEntry> m_activations; // calibrated activation entries by name
+    std::unique_ptr<IntegerPipeline> m_pipeline;       // static mode, planned by calibrate()
+    kernels::ThreadPool* m_pool = nullptr;
     std::string m_calibrationPath;
     int64_t m_calibrationSamples = 0;
 };
