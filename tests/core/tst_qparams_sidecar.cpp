@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <span>
 #include <sstream>
 
 using namespace quantscope;
@@ -28,7 +29,7 @@ void writeText(const QString& path, const std::string& text) {
     out << text;
 }
 
-bool sameBits(const std::vector<float>& a, const std::vector<float>& b) {
+bool sameBits(std::span<const float> a, const std::vector<float>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 

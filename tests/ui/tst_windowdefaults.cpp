@@ -140,11 +140,11 @@ private slots:
     }
 
     void largeExportUsesASidecarAndImportsExactly() {
-        // One 64 × 8192 weight in int4 groups of 128 along the inputs: 4096 + 64 groups, past the
-        // 4096 entries that stay inline.
+        // One 64 × 8320 weight in int4 groups of 128 along the inputs: 64 × 65 = 4160 groups, past
+        // the 4096 entries that stay inline.
         const QString weights = m_dir.filePath(QStringLiteral("wide.safetensors"));
         QVERIFY(
-            writeSafetensors(weights, {{"wide.weight", {64, 8192}, gaussianWithOutliers(64 * 8192, 0.02f, 7)},
+            writeSafetensors(weights, {{"wide.weight", {64, 8320}, gaussianWithOutliers(64 * 8320, 0.02f, 7)},
                                        {"small.bias", {64}, gaussianWithOutliers(64, 0.1f, 8, 0)}}));
         MainWindow window(nullptr, false);
         window.show();
@@ -173,7 +173,7 @@ private slots:
         const auto file = openWeightFile(weights.toStdString());
         const TensorAnalysis expected = analyzeTensor(file->load("wide.weight"), int4, {});
         const QParams& params = *document.find("wide.weight")->params;
-        QCOMPARE(params.scale.size(), std::size_t{64 * 64});
+        QCOMPARE(params.scale.size(), std::size_t{64 * 65});
         QVERIFY(std::memcmp(params.scale.data(), expected.params.scale.data(),
                             params.scale.size() * sizeof(float)) == 0);
         QCOMPARE(params.zeroPoint, expected.params.zeroPoint);

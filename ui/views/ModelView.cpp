@@ -66,14 +66,11 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     QHeaderView* header = m_table->horizontalHeader();
-    header->setSectionResizeMode(QHeaderView::Interactive);
+    // The names share what the numbers leave (elided in the middle); the numbers always show.
+    header->setSectionResizeMode(QHeaderView::Stretch);
     header->setSectionResizeMode(Local, QHeaderView::ResizeToContents);
     header->setSectionResizeMode(Cumulative, QHeaderView::ResizeToContents);
-    header->setStretchLastSection(false);
-    const int characters = m_table->fontMetrics().averageCharWidth();
-    header->resizeSection(Layer, characters * 24);
-    header->resizeSection(Weight, characters * 18);
-    header->resizeSection(Input, characters * 18);
+    header->setMinimumSectionSize(m_table->fontMetrics().averageCharWidth() * 6);
 
     // Table and chart side by side: both get the full height, however many layers there are.
     auto* chartBox = new QWidget(this);

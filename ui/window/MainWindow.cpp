@@ -26,6 +26,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
+#include <QDebug>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -35,6 +36,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -101,6 +103,9 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
                                "through quantization, save, copy"),
                             distributionTab);
     hint->setEnabled(false);
+    // A hint, not a minimum width: on a small screen it is cut, not the tensor browser.
+    hint->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    hint->setToolTip(hint->text());
     auto* bar = new QHBoxLayout;
     bar->addWidget(m_logCounts);
     bar->addStretch(1);
@@ -134,7 +139,12 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
         showView(Distribution);
     });
     m_views->addTab(modelView, tr("&Model"));
-    m_views->addTab(m_learn, tr("&Learn"));
+    // The Learn pages need ~800 px; on a small screen they scroll rather than squeeze the docks.
+    auto* learnScroll = new QScrollArea(this);
+    learnScroll->setWidget(m_learn);
+    learnScroll->setWidgetResizable(true);
+    learnScroll->setFrameShape(QFrame::NoFrame);
+    m_views->addTab(learnScroll, tr("&Learn"));
     m_views->setDocumentMode(true);
     // Until something is open, a welcome page stands in for the views (created with the menus,
     // which own the recent files).
@@ -591,6 +601,12 @@ void MainWindow::fitBrowserDock(bool firstShow) {
     // The tensor names' tails and the SQNR column, within 40 % of the window (the plots need the
     // rest); a dock the user made wider stays as wide.
     const int wanted = std::clamp(m_browser->preferredWidth(), width() * 22 / 100, width() * 40 / 100);
+    if (qEnvironmentVariableIsSet("QUANTSCOPE_DEBUG_DOCKS")) {
+        qInfo() << "dock" << m_browserDock->width() << "wanted" << wanted << "central min"
+                << m_central->minimumSizeHint() << "settings min" << m_settingsDock->minimumSizeHint();
+        for (int i = 0; i < m_views->count(); ++i)
+            qInfo() << "tab" << i << m_views->widget(i)->minimumSizeHint();
+    }
     if (firstShow)
         resizeDocks({m_browserDock, m_settingsDock}, {wanted, width() * 20 / 100}, Qt::Horizontal);
     else if (m_browserDock->isVisible() && !m_browserDock->isFloating() && m_browserDock->width() < wanted)

@@ -36,9 +36,9 @@ WelcomePage::WelcomePage(RecentFiles* recent, QWidget* parent)
     m_recentList->setAlternatingRowColors(true);
     m_recentList->setTextElideMode(Qt::ElideMiddle);
     connect(m_recentList, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
-        const QStringList model = item->data(kModelRole).toStringList();
-        if (!model.isEmpty())
-            emit recentModelRequested(model);
+        const QStringList parts = item->data(kModelRole).toStringList();
+        if (!parts.isEmpty())
+            emit recentModelRequested(parts);
         else
             emit recentFileRequested(item->data(kPathRole).toString());
     });
