@@ -42,7 +42,7 @@ test -f "$demo/digits_mlp.safetensors"
 # The unpacked CLI on the unpacked demo.
 "$root/usr/bin/quantscope-cli" info "$demo/digits_mlp.safetensors" >"$scratch/info.txt"
 grep -q "fc1.weight" "$scratch/info.txt"
-"$root/usr/bin/quantscope-cli" analyze "$demo/digits_mlp.safetensors" --dtype int4 --json "$scratch/a.json"
+"$root/usr/bin/quantscope-cli" analyze "$demo/digits_mlp.safetensors" --dtype int4 --json "$scratch/a.json" >/dev/null
 grep -q '"quantscope-qparams"' "$scratch/a.json"
 
 # The unpacked GUI finds its demo beside itself (../share/quantscope/demo) and renders offscreen.

@@ -186,7 +186,7 @@ void ModelView::refresh() {
     }
     m_table->setSortingEnabled(true);
     m_syncing = false;
-    m_chart->setLayers(tr("Per-layer SQNR (dB), static quantization"), layers);
+    m_chart->setLayers(tr("Per-layer SQNR, static"), layers);
     if (selectedLayer >= 0 && selectedLayer < m_chart->layerCount())
         m_table->selectRow(rowOfLayer(selectedLayer));
 }
