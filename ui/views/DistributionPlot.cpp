@@ -244,8 +244,8 @@ void DistributionPlot::updateOverlays() {
     // Symmetric grids have one more level below zero than above: S = max/((qmax − qmin)/2) puts
     // the top level at qmax·S, just under the max, which is then clipped (by under one step).
     const double top = (settings.spec.qmax() - preview.estimate.zeroPoint) * preview.estimate.scale;
-    if (settings.spec.scheme == Scheme::Symmetric && settings.spec.format.isInteger() && metrics.clippedCount > 0 &&
-        !settings.manualRange && top < clip.max)
+    if (settings.spec.scheme == Scheme::Symmetric && settings.spec.format.isInteger() &&
+        metrics.clippedCount > 0 && !settings.manualRange && top < clip.max)
         clipped += tr("\nsymmetric grid: the top level is %1·S = %2, below the max %3 — the max is clipped")
                        .arg(settings.spec.qmax() - preview.estimate.zeroPoint)
                        .arg(MetricText::number(top), MetricText::number(clip.max));
