@@ -17,6 +17,7 @@ packages=(
   libbenchmark-dev
   qt6-qpa-plugins fonts-dejavu-core
   python3 clang-format
+  file  # CPackDeb runs `file` on the binaries to find their library dependencies (cpack -G DEB)
 )
 
 run_as_root() {

@@ -9,9 +9,12 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMetaObject>
+#include <QPalette>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 
 using namespace quantscope;
@@ -24,20 +27,57 @@ int fail(const QString& message, int code = 1) {
     return code;
 }
 
-} // namespace
+// The command line of the app. Built twice: with a QCoreApplication when only --help or --version
+// is asked (so they work without a display), and with the QApplication otherwise.
+struct GuiOptions {
+    GuiOptions();
+    QCommandLineOption demo;
+    QCommandLineOption screenshot;
+    QCommandLineOption size;
+    QCommandLineOption view;
+    QCommandLineOption tensor;
+    QCommandLineOption dtype;
+    QCommandLineOption scheme;
+    QCommandLineOption granularity;
+    QCommandLineOption calib;
+    QCommandLineOption presentation;
+    QCommandLineOption model;
+    QCommandLineOption samples;
+    QCommandLineOption labels;
+    QCommandLineOption calibSamples;
+};
 
-int main(int argc, char* argv[]) {
-    // A screenshot needs no display: pick the offscreen platform unless the user chose one.
-    for (int i = 1; i < argc; ++i)
-        if (qstrcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
-            qputenv("QT_QPA_PLATFORM", "offscreen");
-    QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
-    QApplication app(argc, argv);
-    QApplication::setApplicationName(QStringLiteral("quantscope"));
-    QApplication::setOrganizationName(QStringLiteral("quantscope"));
-    QApplication::setApplicationVersion(QStringLiteral(QUANTSCOPE_VERSION));
+GuiOptions::GuiOptions()
+    : demo(QStringLiteral("demo"), QStringLiteral("Open the bundled digits demo.")),
+      screenshot(QStringLiteral("screenshot"), QStringLiteral("Render the window to FILE.png and exit."),
+                 QStringLiteral("FILE.png")),
+      size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."),
+           QStringLiteral("WxH"), QStringLiteral("1600x1000")),
+      view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn"),
+           QStringLiteral("VIEW"), QStringLiteral("distribution")),
+      tensor(QStringLiteral("tensor"),
+             QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."),
+             QStringLiteral("NAME")),
+      dtype(QStringLiteral("dtype"),
+            QStringLiteral("Format for every tensor (int8, int4, fp8_e4m3, nf4...)."),
+            QStringLiteral("NAME")),
+      scheme(QStringLiteral("scheme"), QStringLiteral("affine|symmetric"), QStringLiteral("SCHEME")),
+      granularity(QStringLiteral("granularity"), QStringLiteral("tensor|channel|group"), QStringLiteral("G")),
+      calib(QStringLiteral("calib"), QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
+            QStringLiteral("METHOD")),
+      presentation(QStringLiteral("presentation"), QStringLiteral("Start in presentation mode.")),
+      model(QStringLiteral("model"), QStringLiteral("ONNX model to run on the samples."),
+            QStringLiteral("FILE.onnx")),
+      samples(QStringLiteral("samples"),
+              QStringLiteral("Evaluation samples (.npy, .npz, .csv or a folder of images)."),
+              QStringLiteral("FILE")),
+      labels(QStringLiteral("labels"), QStringLiteral("Labels of the evaluation samples."),
+             QStringLiteral("FILE")),
+      calibSamples(QStringLiteral("calib-samples"),
+                   QStringLiteral("Calibration samples (default: the evaluation samples)."),
+                   QStringLiteral("FILE")) {}
 
-    QCommandLineParser parser;
+void configure(QCommandLineParser& parser, const GuiOptions& o) {
     parser.setApplicationDescription(QStringLiteral("Explore how neural-network weights quantize."));
     parser.addHelpOption();
     parser.addVersionOption();
@@ -46,47 +86,62 @@ int main(int argc, char* argv[]) {
         QStringLiteral("Weights to open (.safetensors, .onnx, .npy, .npz), a parameters .json to "
                        "import; an .onnx model with a samples file runs the model."),
         QStringLiteral("[files...]"));
-    const QCommandLineOption demo(QStringLiteral("demo"), QStringLiteral("Open the bundled digits demo."));
-    const QCommandLineOption screenshot(QStringLiteral("screenshot"),
-                                        QStringLiteral("Render the window to FILE.png and exit."),
-                                        QStringLiteral("FILE.png"));
-    const QCommandLineOption size(QStringLiteral("size"),
-                                  QStringLiteral("Window size for --screenshot (default 1600x1000)."),
-                                  QStringLiteral("WxH"), QStringLiteral("1600x1000"));
-    const QCommandLineOption view(QStringLiteral("view"),
-                                  QStringLiteral("distribution|error|compare|model|learn"),
-                                  QStringLiteral("VIEW"), QStringLiteral("distribution"));
-    const QCommandLineOption tensor(
-        QStringLiteral("tensor"),
-        QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."),
-        QStringLiteral("NAME"));
-    const QCommandLineOption dtype(QStringLiteral("dtype"),
-                                   QStringLiteral("Format for every tensor (int8, int4, fp8_e4m3, nf4...)."),
-                                   QStringLiteral("NAME"));
-    const QCommandLineOption scheme(QStringLiteral("scheme"), QStringLiteral("affine|symmetric"),
-                                    QStringLiteral("SCHEME"));
-    const QCommandLineOption granularity(QStringLiteral("granularity"),
-                                         QStringLiteral("tensor|channel|group"), QStringLiteral("G"));
-    const QCommandLineOption calib(QStringLiteral("calib"),
-                                   QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
-                                   QStringLiteral("METHOD"));
-    const QCommandLineOption presentation(QStringLiteral("presentation"),
-                                          QStringLiteral("Start in presentation mode."));
-    const QCommandLineOption model(QStringLiteral("model"),
-                                   QStringLiteral("ONNX model to run on the samples."),
-                                   QStringLiteral("FILE.onnx"));
-    const QCommandLineOption samples(
-        QStringLiteral("samples"),
-        QStringLiteral("Evaluation samples (.npy, .npz, .csv or a folder of images)."),
-        QStringLiteral("FILE"));
-    const QCommandLineOption labels(QStringLiteral("labels"),
-                                    QStringLiteral("Labels of the evaluation samples."),
-                                    QStringLiteral("FILE"));
-    const QCommandLineOption calibSamples(
-        QStringLiteral("calib-samples"),
-        QStringLiteral("Calibration samples (default: the evaluation samples)."), QStringLiteral("FILE"));
-    parser.addOptions({demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation,
-                       model, samples, labels, calibSamples});
+    parser.addOptions({o.demo, o.screenshot, o.size, o.view, o.tensor, o.dtype, o.scheme, o.granularity,
+                       o.calib, o.presentation, o.model, o.samples, o.labels, o.calibSamples});
+}
+
+bool asksOnlyForHelpOrVersion(int argc, char* argv[]) {
+    for (int i = 1; i < argc; ++i)
+        for (const char* flag : {"--help", "-h", "-?", "--help-all", "--version", "-v"})
+            if (qstrcmp(argv[i], flag) == 0)
+                return true;
+    return false;
+}
+
+void setApplicationNames() {
+    QCoreApplication::setApplicationName(QStringLiteral("quantscope"));
+    QCoreApplication::setOrganizationName(QStringLiteral("quantscope"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(QUANTSCOPE_VERSION));
+}
+
+} // namespace
+
+int main(int argc, char* argv[]) {
+    // A screenshot needs no display: pick the offscreen platform unless the user chose one.
+    for (int i = 1; i < argc; ++i)
+        if (qstrcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+            qputenv("QT_QPA_PLATFORM", "offscreen");
+    // --help and --version print and exit without a display (a QApplication needs one).
+    if (asksOnlyForHelpOrVersion(argc, argv)) {
+        QCoreApplication core(argc, argv);
+        setApplicationNames();
+        QCommandLineParser parser;
+        configure(parser, GuiOptions());
+        parser.process(core);
+        return 0;
+    }
+    QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+    QApplication app(argc, argv);
+    setApplicationNames();
+    // Some dark themes keep a light AlternateBase: alternate table rows would put light text on a
+    // light grey. Keep alternate rows a shade off the dark base instead.
+    {
+        QPalette palette = QApplication::palette();
+        const QColor base = palette.color(QPalette::Base);
+        const QColor alternate = palette.color(QPalette::AlternateBase);
+        if (base.lightness() < 128 && std::abs(alternate.lightness() - base.lightness()) > 40) {
+            palette.setColor(
+                QPalette::AlternateBase,
+                QColor::fromHsl(std::max(0, base.hslHue()), base.hslSaturation(), base.lightness() + 16));
+            QApplication::setPalette(palette);
+        }
+    }
+
+    QCommandLineParser parser;
+    const GuiOptions options;
+    configure(parser, options);
+    const auto& [demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation, model,
+                 samples, labels, calibSamples] = options;
     parser.process(app);
 
     const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"),

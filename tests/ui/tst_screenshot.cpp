@@ -173,6 +173,30 @@ private slots:
                  2);
         QVERIFY(errors.contains(QStringLiteral("--view")));
     }
+
+    void helpAndVersionNeedNoDisplay() {
+        // No platform chosen and no display: a QApplication could not start here.
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(QStringLiteral("QT_QPA_PLATFORM"));
+        environment.remove(QStringLiteral("DISPLAY"));
+        environment.remove(QStringLiteral("WAYLAND_DISPLAY"));
+        for (const QString& flag : {QStringLiteral("--help"), QStringLiteral("--version")}) {
+            QProcess process;
+            process.setProcessEnvironment(environment);
+            process.start(m_app, {flag});
+            QVERIFY(process.waitForFinished(60000));
+            const QString out = QString::fromLocal8Bit(process.readAllStandardOutput());
+            QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0,
+                     qPrintable(flag + QStringLiteral(": ") +
+                                QString::fromLocal8Bit(process.readAllStandardError())));
+            if (flag == QStringLiteral("--help"))
+                QVERIFY2(out.contains(QStringLiteral("--screenshot")) &&
+                             out.contains(QStringLiteral("--demo")),
+                         qPrintable(out));
+            else
+                QVERIFY2(out.contains(QStringLiteral(QUANTSCOPE_VERSION)), qPrintable(out));
+        }
+    }
 };
 
 QTEST_MAIN(TestScreenshot)

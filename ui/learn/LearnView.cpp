@@ -19,6 +19,7 @@
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMessageBox>
 #include <QPushButton>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -229,6 +230,27 @@ void LearnView::applyLesson(const QString& id) {
     if (weights.isEmpty()) {
         m_banner->setText(
             tr("<b>The demo is not installed</b> (resources/demo); set QUANTSCOPE_DEMO_DIR to its folder."));
+        return;
+    }
+    // Lessons work on the demo's files; a file the user opened is replaced only when they agree.
+    const QString cacheDir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation);
+    const QString open = m_session->filePath();
+    const bool userFile = m_session->hasFile() && QFileInfo(open) != QFileInfo(weights) &&
+                          QFileInfo(open).dir() != QDir(cacheDir) &&
+                          QFileInfo(open).dir() != QDir(QDir::tempPath());
+    if (userFile && !m_replaceAllowed) {
+        auto* ask = new QMessageBox(QMessageBox::Question, tr("Start the lesson?"),
+                                    tr("The lesson “%1” works on the demo model and replaces the open file "
+                                       "%2 (its settings are lost unless exported). Continue?")
+                                        .arg(lesson->title, QFileInfo(open).fileName()),
+                                    QMessageBox::Yes | QMessageBox::Cancel, this);
+        ask->setAttribute(Qt::WA_DeleteOnClose);
+        connect(ask, &QMessageBox::accepted, this, [this, id] {
+            m_replaceAllowed = true;
+            applyLesson(id);
+            m_replaceAllowed = false;
+        });
+        ask->open();
         return;
     }
     m_pendingLesson = id;

@@ -91,6 +91,7 @@ private:
     bool m_studyFailed = false; // the last study failed: its message is shown instead
     QString m_pendingLesson;
     QString m_activeLesson;
+    bool m_replaceAllowed = false; // the user agreed that a lesson replaces their open file
 };
 
 } // namespace quantscope::ui

@@ -20,6 +20,9 @@ BlockStatsPlot::BlockStatsPlot(QWidget* parent) : PlotBase(parent), m_sqnrRect(n
     yAxis->setLabel(tr("range"));
     m_sqnrRect->axis(QCPAxis::atLeft)->setLabel(tr("SQNR (dB)"));
     m_sqnrRect->axis(QCPAxis::atBottom)->setLabel(tr("block (channel / group)"));
+    plotLayout()->insertRow(0);
+    plotLayout()->addElement(0, 0,
+                             m_title = new QCPTextElement(this, tr("Per channel / group: range and SQNR")));
     m_message = new QCPItemText(this);
     m_message->position->setType(QCPItemPosition::ptAxisRectRatio);
     m_message->position->setCoords(0.5, 0.5);
@@ -40,6 +43,7 @@ void BlockStatsPlot::applyStyle() {
     m_sqnr->setPen(Qt::NoPen);
     m_sqnr->setBrush(accentColour(2));
     m_message->setColor(textColour());
+    m_title->setTextColor(textColour());
 }
 
 int BlockStatsPlot::blockCount() const {

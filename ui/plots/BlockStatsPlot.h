@@ -21,6 +21,7 @@ public:
     int blockCount() const;
 
 private:
+    QCPTextElement* m_title = nullptr;
     std::shared_ptr<const TensorResult> m_result;
     QCPAxisRect* m_sqnrRect;
     QCPBars* m_min;

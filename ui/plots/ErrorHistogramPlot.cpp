@@ -8,6 +8,9 @@ namespace quantscope::ui {
 
 ErrorHistogramPlot::ErrorHistogramPlot(QWidget* parent)
     : PlotBase(parent), m_graph(addGraph()), m_message(new QCPItemText(this)) {
+    plotLayout()->insertRow(0);
+    plotLayout()->addElement(0, 0,
+                             m_title = new QCPTextElement(this, tr("Error histogram: x − dequantized(x)")));
     xAxis->setLabel(tr("error  x − dequantized(x)"));
     yAxis->setLabel(tr("count"));
     m_graph->setLineStyle(QCPGraph::lsStepCenter);
@@ -26,6 +29,7 @@ void ErrorHistogramPlot::applyStyle() {
     colour.setAlpha(110);
     m_graph->setBrush(colour);
     m_message->setColor(textColour());
+    m_title->setTextColor(textColour());
 }
 
 void ErrorHistogramPlot::setResult(std::shared_ptr<const TensorResult> result, const QString& message) {

@@ -20,6 +20,7 @@ public:
     void applyStyle() override;
 
 private:
+    QCPTextElement* m_title = nullptr;
     std::shared_ptr<const TensorResult> m_result;
     QCPGraph* m_graph;
     QCPItemText* m_message;

@@ -4,11 +4,20 @@
 #include "session/JobRunner.h"
 #include "session/Session.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/io/WeightFile.h"
 
 #include <QFileInfo>
 #include <QMetaObject>
 #include <QPointer>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <vector>
 
 namespace quantscope::ui {
 namespace {
@@ -61,11 +70,9 @@ void AnalysisController::forgetRowsFrom(int firstRow) {
         m_preview = {};
         emit previewChanged();
     }
-    int64_t elements = 0;
-    for (int row = 0; row < m_session->tensorCount(); ++row)
-        elements += static_cast<int64_t>(m_session->info(row).elements);
-    if (elements <= m_autoAnalyzeLimit)
-        scheduleAnalyzeAll();
+    // Every row gets its metrics without a user action, however large the file: the work runs in
+    // the background, shows its progress and can be cancelled (Esc).
+    scheduleAnalyzeAll();
 }
 
 void AnalysisController::openFile(const QString& path) {
@@ -191,11 +198,12 @@ void AnalysisController::startExactAnalysis() {
     const TensorSettings settings = m_session->settings(row);
     QPointer<Session> session(m_session);
     QPointer<AnalysisController> self(this);
-    const int id = m_jobs->start(QStringLiteral("exact"), tr("Quantizing %1").arg(m_session->tensorName(row)),
-                                 [tensor, settings](const ProgressCallback& progress) {
-                                     return QVariant::fromValue(std::shared_ptr<const TensorResult>(
-                                         TensorResultBuilder::build(*tensor, settings, progress)));
-                                 });
+    const int id = m_exactJob =
+        m_jobs->start(QStringLiteral("exact"), tr("Quantizing %1").arg(m_session->tensorName(row)),
+                      [tensor, settings](const ProgressCallback& progress) {
+                          return QVariant::fromValue(std::shared_ptr<const TensorResult>(
+                              TensorResultBuilder::build(*tensor, settings, progress)));
+                      });
     auto connection = std::make_shared<QMetaObject::Connection>();
     *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
         if (job != id)
@@ -306,8 +314,9 @@ void AnalysisController::analyzeAll() {
         std::shared_ptr<const WeightFile> source;
     };
     std::vector<Item> items;
-    // The selected tensor's metrics come from its exact analysis (already scheduled), not twice.
-    const int current = m_tensor ? m_tensorRow : -1;
+    // The selected tensor's metrics come from its exact analysis while that runs, not twice; a
+    // cancelled one leaves the row to this analysis.
+    const int current = m_tensor && m_jobs->isRunning(m_exactJob) ? m_tensorRow : -1;
     for (int row = 0; row < m_session->tensorCount(); ++row)
         if (row != current && !m_session->summaryMetrics(row))
             items.push_back(
@@ -318,26 +327,65 @@ void AnalysisController::analyzeAll() {
     m_jobs->start(
         QStringLiteral("summaries"), tr("Analysing %n tensor(s)", nullptr, static_cast<int>(items.size())),
         [items, session](const ProgressCallback& progress) {
-            for (std::size_t i = 0; i < items.size(); ++i) {
-                const auto& item = items[i];
-                const auto base = static_cast<double>(i) / items.size();
-                const auto share = 1.0 / items.size();
-                const ProgressCallback scaled = [&](Stage stage, double f) {
-                    return progress(stage, base + share * f);
-                };
-                reportProgress(scaled, Stage::Opened, 0.0);
-                const Tensor tensor = item.source->load(item.name);
-                TensorSummary summary = TensorResultBuilder::summarize(tensor, item.settings, scaled);
-                // Each tensor's metrics are shown as soon as they exist; the session
-                // drops them if the settings changed meanwhile.
-                QMetaObject::invokeMethod(
-                    session,
-                    [session, file = item.source, row = item.row, summary] {
-                        if (session && session->source(row) == file)
-                            session->offerSummary(row, summary);
-                    },
-                    Qt::QueuedConnection);
-            }
+            // Tensors are independent: a few workers take the next one in file order, so rows
+            // fill in from the top while the whole file is read by every core.
+            const std::size_t total = items.size();
+            std::atomic<std::size_t> next{0};
+            std::atomic<std::size_t> done{0};
+            std::atomic<bool> stop{false};
+            std::mutex failureMutex;
+            std::exception_ptr cancelled;
+            std::vector<QString> failures;
+            const auto stillWanted = [&] {
+                return progress(Stage::Statistics, static_cast<double>(done) / static_cast<double>(total));
+            };
+            const auto work = [&] {
+                for (std::size_t i = 0; !stop && (i = next++) < total;) {
+                    const auto& item = items[i];
+                    try {
+                        const ProgressCallback perTensor = [&](Stage, double) { return stillWanted(); };
+                        if (!stillWanted())
+                            throw Cancelled();
+                        const Tensor tensor = item.source->load(item.name);
+                        TensorSummary summary =
+                            TensorResultBuilder::summarize(tensor, item.settings, perTensor);
+                        // Each tensor's metrics are shown as soon as they exist; the session
+                        // drops them if the settings changed meanwhile.
+                        QMetaObject::invokeMethod(
+                            session,
+                            [session, file = item.source, row = item.row, summary] {
+                                if (session && session->source(row) == file)
+                                    session->offerSummary(row, summary);
+                            },
+                            Qt::QueuedConnection);
+                    } catch (const Cancelled&) {
+                        const std::lock_guard lock(failureMutex);
+                        cancelled = std::current_exception();
+                        stop = true;
+                    } catch (const std::exception& e) {
+                        // One unreadable tensor does not keep the others from their metrics.
+                        const std::lock_guard lock(failureMutex);
+                        failures.push_back(QString::fromStdString(e.what()));
+                    }
+                    ++done;
+                }
+            };
+            const std::size_t workers =
+                std::min<std::size_t>(total, std::max(1u, std::thread::hardware_concurrency()));
+            std::vector<std::thread> threads;
+            for (std::size_t t = 1; t < workers; ++t)
+                threads.emplace_back(work);
+            work();
+            for (auto& thread : threads)
+                thread.join();
+            if (cancelled)
+                std::rethrow_exception(cancelled);
+            if (!failures.empty())
+                throw std::runtime_error(
+                    failures.front().toStdString() +
+                    (failures.size() > 1
+                         ? " (and " + std::to_string(failures.size() - 1) + " other tensor(s) failed)"
+                         : std::string()));
             reportProgress(progress, Stage::Results, 1.0);
             return QVariant();
         });

@@ -39,10 +39,9 @@ public:
     AnalysisController(Session* session, JobRunner* jobs, QObject* parent = nullptr);
 
     void openFile(const QString& path);
-    // Computes the table metrics of every tensor whose metrics are missing for its settings.
+    // Computes the table metrics of every tensor whose metrics are missing for its settings, a
+    // few tensors at a time in parallel. Runs by itself after a file opens and after settings change.
     void analyzeAll();
-    // Files with more elements than this are not analysed in full automatically.
-    void setAutoAnalyzeLimit(int64_t elements) { m_autoAnalyzeLimit = elements; }
 
     std::shared_ptr<const FineHistogram> histogram(int row) const { return m_histograms.value(row); }
     const Preview& preview() const { return m_preview; }
@@ -77,8 +76,8 @@ private:
     Session* m_session;
     JobRunner* m_jobs;
     QTimer m_analyzeAllTimer;
-    int64_t m_autoAnalyzeLimit = 64'000'000;
     int m_openJob = 0;
+    int m_exactJob = 0;
     int m_tensorRow = -1;
     std::shared_ptr<const Tensor> m_tensor;
     QHash<int, std::shared_ptr<const FineHistogram>> m_histograms;

@@ -4,6 +4,7 @@
 #include "session/JobRunner.h"
 #include "session/Session.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/quant/QParamsCalculator.h"
@@ -12,6 +13,11 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 namespace quantscope::ui {
 namespace {
@@ -83,29 +89,66 @@ int ParamsExchange::exportTo(const QString& path) {
                 if (const auto found = metadata.find("samples_captured"); found != metadata.end())
                     document.calibration->samples = std::stoll(found->second);
             }
-            for (std::size_t i = 0; i < items.size(); ++i) {
-                const auto& item = items[i];
-                const Tensor tensor = item.source->load(item.name);
-                AnalysisOptions options;
-                if (item.settings.manualRange && item.settings.spec.granularity == Granularity::Tensor) {
-                    const std::array<Range, 1> ranges{*item.settings.manualRange};
-                    options.fixedParams = computeQParams(ranges, item.settings.spec);
+            // Tensors are independent: every core takes the next one (a large model's export is
+            // bound by quantizing its weights, not by writing the file).
+            std::vector<QParamsEntry> entries(items.size());
+            std::atomic<std::size_t> next{0};
+            std::atomic<std::size_t> done{0};
+            std::atomic<bool> stop{false};
+            std::mutex errorMutex;
+            std::exception_ptr error;
+            const auto work = [&] {
+                for (std::size_t i = 0; !stop && (i = next++) < items.size();) {
+                    try {
+                        const auto& item = items[i];
+                        if (!progress(Stage::Statistics, static_cast<double>(done) / (items.size() + 1)))
+                            throw Cancelled();
+                        const Tensor tensor = item.source->load(item.name);
+                        AnalysisOptions options;
+                        if (item.settings.manualRange &&
+                            item.settings.spec.granularity == Granularity::Tensor) {
+                            const std::array<Range, 1> ranges{*item.settings.manualRange};
+                            options.fixedParams = computeQParams(ranges, item.settings.spec);
+                        }
+                        TensorAnalysis analysis = analyzeTensor(tensor, item.settings.spec, options);
+                        QParamsEntry& entry = entries[i];
+                        entry.name = item.name;
+                        entry.kind = item.kind;
+                        entry.shape = item.shape;
+                        entry.spec = item.settings.spec;
+                        entry.params = std::move(analysis.params);
+                        entry.metrics = analysis.metrics;
+                        ++done;
+                    } catch (...) {
+                        const std::lock_guard lock(errorMutex);
+                        if (!error)
+                            error = std::current_exception();
+                        stop = true;
+                    }
                 }
-                const TensorAnalysis analysis = analyzeTensor(tensor, item.settings.spec, options);
-                QParamsEntry entry;
-                entry.name = item.name;
-                entry.kind = item.kind;
-                entry.shape = item.shape;
-                entry.spec = item.settings.spec;
-                entry.params = analysis.params;
-                entry.metrics = analysis.metrics;
-                document.tensors.push_back(std::move(entry));
-                reportProgress(progress, Stage::Results, static_cast<double>(i + 1) / items.size());
-            }
-            document.writeFile(target);
-            return QVariant(static_cast<int>(items.size()));
+            };
+            const std::size_t workers =
+                std::min<std::size_t>(items.size(), std::max(1u, std::thread::hardware_concurrency()));
+            std::vector<std::thread> threads;
+            for (std::size_t t = 1; t < workers; ++t)
+                threads.emplace_back(work);
+            work();
+            for (auto& thread : threads)
+                thread.join();
+            if (error)
+                std::rethrow_exception(error);
+            document.tensors = std::move(entries);
+            reportProgress(progress, Stage::Results, 1.0);
+            // Long arrays (per-group scales of a large model) go to a binary sidecar.
+            const bool wroteSidecar = document.writeFile(target, true);
+            return QVariant(QVariantList{
+                static_cast<int>(items.size()),
+                wroteSidecar ? QString::fromStdString(QParamsDocument::sidecarPath(target)) : QString()});
         });
-    watch(id, [this, path](const QVariant& value) { emit exported(path, value.toInt()); });
+    watch(id, [this, path](const QVariant& value) {
+        const QVariantList result = value.toList();
+        emit exported(path, result.value(0).toInt(), result.value(1).toString());
+    });
     return id;
 }
 

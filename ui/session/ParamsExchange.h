@@ -21,7 +21,8 @@ public:
     int importFrom(const QString& path);
 
 signals:
-    void exported(const QString& path, int tensors);
+    // `sidecar`: the .npz written beside the JSON for long arrays, or empty.
+    void exported(const QString& path, int tensors, const QString& sidecar);
     void imported(const QString& path, int matched, int unknown);
     void failed(const QString& message);
 

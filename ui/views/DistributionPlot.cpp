@@ -214,10 +214,13 @@ void DistributionPlot::updateOverlays() {
         return;
     const TensorSettings& settings = m_session->settings(row);
     if (!perTensor) {
-        m_clipText->setText(
-            tr("%1 ranges, one per %2 — see the Error view")
-                .arg(m_session->result(row) ? m_session->result(row)->analysis.params.blockCount() : 0)
-                .arg(settings.spec.granularity == Granularity::Channel ? tr("channel") : tr("group")));
+        // One pair of clip lines would be wrong for all but one block: say what is drawn instead.
+        const int blocks = m_session->result(row) ? m_session->result(row)->analysis.params.blockCount() : 0;
+        const QString unit = settings.spec.granularity == Granularity::Channel ? tr("channel") : tr("group");
+        m_clipText->setText(tr("No clip lines: each %1 has its own range (%2 of them). The histogram is the "
+                               "whole tensor; the Error view shows the error per %1.")
+                                .arg(unit)
+                                .arg(blocks));
         return;
     }
     const Range clip = preview.clip;
@@ -233,11 +236,20 @@ void DistributionPlot::updateOverlays() {
     if (exact)
         metrics = result->analysis.metrics;
     const QLocale locale;
-    m_clipText->setText(tr("%1clipped %2 of %3 (%4)")
-                            .arg(exact ? QString() : QStringLiteral("≈ "),
-                                 locale.toString(static_cast<qlonglong>(metrics.clippedCount)),
-                                 locale.toString(static_cast<qlonglong>(metrics.count)),
-                                 MetricText::percent(metrics.clippedFraction)));
+    QString clipped = tr("%1clipped %2 of %3 (%4)")
+                          .arg(exact ? QString() : QStringLiteral("≈ "),
+                               locale.toString(static_cast<qlonglong>(metrics.clippedCount)),
+                               locale.toString(static_cast<qlonglong>(metrics.count)),
+                               MetricText::percent(metrics.clippedFraction));
+    // Symmetric grids have one more level below zero than above: S = max/((qmax − qmin)/2) puts
+    // the top level at qmax·S, just under the max, which is then clipped (by under one step).
+    const double top = (settings.spec.qmax() - preview.estimate.zeroPoint) * preview.estimate.scale;
+    if (settings.spec.scheme == Scheme::Symmetric && settings.spec.format.isInteger() &&
+        metrics.clippedCount > 0 && !settings.manualRange && top < clip.max)
+        clipped += tr("\nsymmetric grid: the top level is %1·S = %2, below the max %3 — the max is clipped")
+                       .arg(settings.spec.qmax() - preview.estimate.zeroPoint)
+                       .arg(MetricText::number(top), MetricText::number(clip.max));
+    m_clipText->setText(clipped);
 
     // The grid: every level inside the view when they are few enough to tell apart.
     const auto levels =
@@ -322,10 +334,17 @@ void DistributionPlot::dragClipTo(bool upper, double x, bool finished) {
     if (m_dragging == 0)
         m_dragRange = m_controller->preview().clip;
     m_dragging = upper ? 2 : 1;
-    if (upper)
+    const QuantSpec& spec = m_session->settings(m_session->currentRow()).spec;
+    if (spec.scheme == Scheme::Symmetric && spec.format.isInteger()) {
+        // A symmetric grid is set by max(|min|, |max|) alone: the two lines move together,
+        // mirrored around zero, so what the user drags is the range the scale follows.
+        const auto threshold = static_cast<float>(upper ? std::max(x, 0.0) : std::max(-x, 0.0));
+        m_dragRange = {-threshold, threshold};
+    } else if (upper) {
         m_dragRange.max = static_cast<float>(std::max(x, static_cast<double>(m_dragRange.min)));
-    else
+    } else {
         m_dragRange.min = static_cast<float>(std::min(x, static_cast<double>(m_dragRange.max)));
+    }
     if (!finished) {
         m_controller->previewManualRange(m_dragRange);
         return;

@@ -1,57 +1,144 @@
 #include "views/ModelView.h"
 
-#include "plots/BarChart.h"
+#include "plots/LayerSqnrChart.h"
 #include "session/ModelComparison.h"
 
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QScrollBar>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <limits>
+
 namespace quantscope::ui {
+namespace {
+
+constexpr int kLayerRole = Qt::UserRole;
+constexpr int kSortRole = Qt::UserRole + 1;
+
+// Sorts by the number behind the text ("exact" above every finite SQNR, unknown last).
+class SqnrItem : public QTableWidgetItem {
+public:
+    SqnrItem(const QString& text, double sortValue) : QTableWidgetItem(text) {
+        setData(kSortRole, sortValue);
+        setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    }
+    bool operator<(const QTableWidgetItem& other) const override {
+        return data(kSortRole).toDouble() < other.data(kSortRole).toDouble();
+    }
+};
+
+} // namespace
 
 ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     : QWidget(parent), m_comparison(comparison), m_status(new QLabel(this)), m_table(new QTableWidget(this)),
-      m_chart(new BarChart(this)) {
+      m_chart(new LayerSqnrChart(this)), m_scroll(new QScrollBar(Qt::Vertical, this)) {
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::RichText);
     m_table->setColumnCount(ColumnCount);
-    m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Weight"), tr("Input activation"),
-                                        tr("Local SQNR (dB)"), tr("Cumulative SQNR (dB)")});
+    m_table->setHorizontalHeaderLabels(
+        {tr("Layer"), tr("Weight"), tr("Input activation"), tr("Local (dB)"), tr("Cumulative (dB)")});
     m_table->horizontalHeaderItem(Weight)->setToolTip(
         tr("Double-click to select the weight and set its quantization"));
     m_table->horizontalHeaderItem(Input)->setToolTip(
         tr("Double-click to select the activation the layer reads"));
     m_table->horizontalHeaderItem(Local)->setToolTip(
-        tr("The layer's output with only this layer quantized, against fp32"));
+        tr("Local SQNR: the layer's output with only this layer quantized, against fp32"));
     m_table->horizontalHeaderItem(Cumulative)
-        ->setToolTip(tr("The layer's output with every layer up to it quantized, against fp32"));
+        ->setToolTip(
+            tr("Cumulative SQNR: the layer's output with every layer up to it quantized, against fp32"));
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_table->setSortingEnabled(true);
+    m_table->setTextElideMode(Qt::ElideMiddle);
+    m_table->setWordWrap(false);
+    m_table->setAlternatingRowColors(true);
     connect(m_table, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
         const bool activation = column == Input;
         if (const QTableWidgetItem* item = m_table->item(row, activation ? Input : Weight))
             emit tensorRequested(item->text(), activation);
     });
     m_table->verticalHeader()->hide();
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    auto* split = new QSplitter(Qt::Vertical, this);
+    QHeaderView* header = m_table->horizontalHeader();
+    // The names share what the numbers leave (elided in the middle); the numbers always show.
+    header->setSectionResizeMode(QHeaderView::Stretch);
+    header->setSectionResizeMode(Local, QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(Cumulative, QHeaderView::ResizeToContents);
+    header->setMinimumSectionSize(m_table->fontMetrics().averageCharWidth() * 6);
+
+    // Table and chart side by side: both get the full height, however many layers there are.
+    auto* chartBox = new QWidget(this);
+    auto* chartLayout = new QHBoxLayout(chartBox);
+    chartLayout->setContentsMargins(0, 0, 0, 0);
+    chartLayout->setSpacing(0);
+    chartLayout->addWidget(m_chart, 1);
+    chartLayout->addWidget(m_scroll);
+    auto* split = new QSplitter(Qt::Horizontal, this);
     split->addWidget(m_table);
-    split->addWidget(m_chart);
-    split->setStretchFactor(1, 2);
+    split->addWidget(chartBox);
+    split->setStretchFactor(0, 5);
+    split->setStretchFactor(1, 4);
+    split->setChildrenCollapsible(false);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_status);
     layout->addWidget(split, 1);
+
+    // The selection, both ways.
+    connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row) {
+        if (!m_syncing && row >= 0)
+            m_chart->setSelectedLayer(layerOfRow(row));
+    });
+    connect(m_chart, &LayerSqnrChart::layerClicked, this, [this](int layer) {
+        const int row = rowOfLayer(layer);
+        if (row < 0)
+            return;
+        m_syncing = true;
+        m_table->selectRow(row);
+        m_table->scrollToItem(m_table->item(row, Layer));
+        m_syncing = false;
+    });
+    connect(m_chart, &LayerSqnrChart::viewChanged, this, &ModelView::syncScrollBar);
+    connect(m_scroll, &QScrollBar::valueChanged, this, [this](int value) {
+        if (!m_syncing)
+            m_chart->setFirstVisible(value);
+    });
     connect(comparison, &ModelComparison::changed, this, &ModelView::refresh);
     refresh();
+}
+
+int ModelView::layerOfRow(int row) const {
+    const QTableWidgetItem* item = m_table->item(row, Layer);
+    return item ? item->data(kLayerRole).toInt() : -1;
+}
+
+int ModelView::rowOfLayer(int layer) const {
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        if (layerOfRow(row) == layer)
+            return row;
+    return -1;
+}
+
+void ModelView::syncScrollBar() {
+    m_syncing = true;
+    const int hidden = m_chart->layerCount() - m_chart->visibleCount();
+    m_scroll->setRange(0, std::max(0, hidden));
+    m_scroll->setPageStep(m_chart->visibleCount());
+    m_scroll->setValue(m_chart->firstVisible());
+    m_scroll->setVisible(hidden > 0);
+    m_syncing = false;
 }
 
 void ModelView::refresh() {
     const auto& report = m_comparison->report();
     const bool has = report.has_value() && !report->layers.empty();
     m_table->setVisible(has);
-    m_chart->setVisible(has);
+    m_chart->parentWidget()->setVisible(has);
     if (!m_comparison->setup()) {
         m_status->setText(
             tr("<h3>No model loaded</h3><p>Open an ONNX model with its samples (File ▸ Open model and "
@@ -64,31 +151,44 @@ void ModelView::refresh() {
             ? tr("<span style='color:#d64545'>Evaluation failed: %1</span>")
                   .arg(m_comparison->lastError().toHtmlEscaped())
             : tr("Static quantization with the current settings of every weight and activation: a low "
-                 "<b>local</b> SQNR marks a layer that quantizes badly by itself; the <b>cumulative</b> SQNR "
-                 "shows how error builds up through the model. Double-click a layer to select its weight "
-                 "(or its input activation)."));
+                 "<b>local</b> SQNR marks a layer that quantizes badly by itself (the worst in red); the "
+                 "<b>cumulative</b> SQNR shows how error builds up through the model. Sort the table by a "
+                 "column; double-click a layer to select its weight (or its input activation)."));
     if (!has)
         return;
-    m_table->setRowCount(static_cast<int>(report->layers.size()));
-    QStringList labels;
-    QVector<double> local;
-    QVector<double> cumulative;
+    const int selectedLayer = m_chart->selectedLayer();
     const auto text = [](const Sqnr& s) {
         return s.note.empty() ? QString::number(s.db, 'f', 2) : QString::fromStdString(s.note);
     };
+    // "exact" is better than any number; a missing value sorts last.
+    const auto sortValue = [](const Sqnr& s) {
+        if (s.note == "exact")
+            return std::numeric_limits<double>::max();
+        return s.note.empty() ? s.db : std::numeric_limits<double>::lowest();
+    };
+    std::vector<LayerSqnrChart::Layer> layers;
+    m_syncing = true;
+    m_table->setSortingEnabled(false);
+    m_table->setRowCount(static_cast<int>(report->layers.size()));
     for (int row = 0; row < static_cast<int>(report->layers.size()); ++row) {
         const LayerSqnr& layer = report->layers[static_cast<std::size_t>(row)];
-        labels << QString::fromStdString(layer.name);
-        m_table->setItem(row, Layer, new QTableWidgetItem(labels.back()));
+        const QString name = QString::fromStdString(layer.name);
+        auto* nameItem = new QTableWidgetItem(name);
+        nameItem->setData(kLayerRole, row);
+        nameItem->setToolTip(name);
+        m_table->setItem(row, Layer, nameItem);
         m_table->setItem(row, Weight, new QTableWidgetItem(QString::fromStdString(layer.weight)));
         m_table->setItem(row, Input, new QTableWidgetItem(QString::fromStdString(layer.input)));
-        m_table->setItem(row, Local, new QTableWidgetItem(text(layer.local)));
-        m_table->setItem(row, Cumulative, new QTableWidgetItem(text(layer.cumulative)));
-        local << (layer.local.note.empty() ? layer.local.db : 0.0);
-        cumulative << (layer.cumulative.note.empty() ? layer.cumulative.db : 0.0);
+        m_table->setItem(row, Local, new SqnrItem(text(layer.local), sortValue(layer.local)));
+        m_table->setItem(row, Cumulative, new SqnrItem(text(layer.cumulative), sortValue(layer.cumulative)));
+        const auto value = [](const Sqnr& s) { return s.note.empty() ? std::optional(s.db) : std::nullopt; };
+        layers.push_back({name, value(layer.local), value(layer.cumulative)});
     }
-    m_chart->setData(tr("Per-layer SQNR (dB), static quantization"), labels, tr("local"), local,
-                     tr("cumulative"), cumulative, tr("dB"));
+    m_table->setSortingEnabled(true);
+    m_syncing = false;
+    m_chart->setLayers(tr("Per-layer SQNR, static"), layers);
+    if (selectedLayer >= 0 && selectedLayer < m_chart->layerCount())
+        m_table->selectRow(rowOfLayer(selectedLayer));
 }
 
 } // namespace quantscope::ui

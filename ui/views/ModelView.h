@@ -3,35 +3,45 @@
 #include <QWidget>
 
 class QLabel;
+class QScrollBar;
 class QTableWidget;
 
 namespace quantscope::ui {
 
-class BarChart;
+class LayerSqnrChart;
 class ModelComparison;
 
 // Per-layer SQNR of the model in static mode: local (only that layer quantized) and cumulative
-// (everything up to it quantized), as a table and bars, to find the sensitive layers. A
-// double-click on a layer asks for its weight (or, in the input column, the activation it reads)
-// to be selected, so a sensitive layer is one step from its settings.
+// (everything up to it quantized), to find the sensitive layers. A sortable table and a chart of
+// horizontal bars side by side, both as tall as the view; the chart scrolls through models of
+// hundreds of layers and marks the worst ones. Selecting a layer in either selects it in the
+// other. A double-click on a layer asks for its weight (or, in the input column, the activation
+// it reads) to be selected, so a sensitive layer is one step from its settings.
 class ModelView : public QWidget {
     Q_OBJECT
 public:
     explicit ModelView(ModelComparison* comparison, QWidget* parent = nullptr);
 
     QTableWidget* table() const { return m_table; }
+    LayerSqnrChart* chart() const { return m_chart; }
     enum Column { Layer, Weight, Input, Local, Cumulative, ColumnCount };
+    // The layer (in model order) shown in a table row, whatever the sort.
+    int layerOfRow(int row) const;
+    int rowOfLayer(int layer) const;
 
 signals:
     void tensorRequested(const QString& name, bool activation);
 
 private:
     void refresh();
+    void syncScrollBar();
 
     ModelComparison* m_comparison;
     QLabel* m_status;
     QTableWidget* m_table;
-    BarChart* m_chart;
+    LayerSqnrChart* m_chart;
+    QScrollBar* m_scroll;
+    bool m_syncing = false;
 };
 
 } // namespace quantscope::ui

@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -164,8 +165,17 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     connect(m_bits, &QSlider::valueChanged, this,
             [this] { widgetsChanged(tr("Bit width"), QStringLiteral("bits")); });
     connect(m_scheme, &QComboBox::currentIndexChanged, this, [this] { widgetsChanged(tr("Scheme")); });
-    connect(m_granularity, &QComboBox::currentIndexChanged, this,
-            [this] { widgetsChanged(tr("Granularity")); });
+    connect(m_granularity, &QComboBox::currentIndexChanged, this, [this](int index) {
+        // Channels along the outputs (axis 0, PyTorch's per-channel weights); groups along the
+        // inputs (axis 1, as GPTQ, llama.cpp and ONNX MatMulNBits group a weight's rows).
+        const int row = m_session->currentRow();
+        if (!m_updating && row >= 0) {
+            const int rank = static_cast<int>(m_session->info(row).shape.size());
+            const QSignalBlocker quiet(m_axis);
+            m_axis->setValue(index == static_cast<int>(Granularity::Group) && rank >= 2 ? 1 : 0);
+        }
+        widgetsChanged(tr("Granularity"));
+    });
     connect(m_axis, &QSpinBox::valueChanged, this, [this] { widgetsChanged(tr("Axis")); });
     connect(m_groupSize, &QSpinBox::valueChanged, this,
             [this] { widgetsChanged(tr("Group size"), QStringLiteral("group")); });

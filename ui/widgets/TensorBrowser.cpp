@@ -9,9 +9,12 @@
 #include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QLineEdit>
+#include <QScrollBar>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace quantscope::ui {
 
@@ -22,6 +25,7 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
     m_proxy->setSourceModel(m_model);
     m_proxy->setSortRole(TensorTableModel::SortRole);
     m_proxy->setFilterKeyColumn(TensorTableModel::Name);
+    m_proxy->setFilterRole(TensorTableModel::FilterRole);
     m_proxy->setFilterCaseSensitivity(Qt::CaseInsensitive);
 
     m_filter->setPlaceholderText(tr("Filter tensors by name"));
@@ -43,10 +47,20 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
     m_view->setAlternatingRowColors(true);
     m_view->verticalHeader()->hide();
     m_view->verticalHeader()->setDefaultSectionSize(m_view->fontMetrics().height() + 6);
-    // Every column as wide as its contents, names first; the view scrolls when the dock is narrow.
-    m_view->horizontalHeader()->setStretchLastSection(true);
-    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    // Names are elided in the middle (the layer index and the tail both matter); the name column
+    // is sized to the names and can be resized, the others are as wide as their contents and the
+    // view scrolls sideways for them.
+    m_view->setTextElideMode(Qt::ElideMiddle);
     m_view->setWordWrap(false);
+    QHeaderView* header = m_view->horizontalHeader();
+    header->setStretchLastSection(true);
+    header->setSectionResizeMode(QHeaderView::ResizeToContents);
+    header->setSectionResizeMode(TensorTableModel::Name, QHeaderView::Interactive);
+    header->resizeSection(TensorTableModel::Name, fittedNameWidth());
+    connect(header, &QHeaderView::sectionResized, this, [this](int section, int, int size) {
+        if (section == TensorTableModel::Name && !m_fitting)
+            m_userNameWidth = size;
+    });
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -65,7 +79,57 @@ TensorBrowser::TensorBrowser(Session* session, QWidget* parent)
             });
     connect(session, &Session::currentRowChanged, this, &TensorBrowser::showCurrent);
     for (auto signal : {&Session::fileChanged, &Session::activationsChanged})
-        connect(session, signal, this, [this] { showCurrent(m_session->currentRow()); });
+        connect(session, signal, this, [this] {
+            fitNameColumn();
+            showCurrent(m_session->currentRow());
+        });
+}
+
+int TensorBrowser::fittedNameWidth() const {
+    const QFontMetrics metrics = m_view->fontMetrics();
+    int widest = metrics.horizontalAdvance(tr("Tensor")) + 24;
+    for (int row = 0; row < m_session->tensorCount(); ++row)
+        widest = std::max(widest, metrics.horizontalAdvance(m_model->label(row)) + 16);
+    return std::min(widest, metrics.averageCharWidth() * 44);
+}
+
+void TensorBrowser::fitNameColumn() {
+    // A new file resets the header's sections: the width the user chose comes back.
+    m_fitting = true;
+    m_view->horizontalHeader()->resizeSection(TensorTableModel::Name,
+                                              m_userNameWidth > 0 ? m_userNameWidth : fittedNameWidth());
+    m_fitting = false;
+}
+
+int TensorBrowser::preferredWidth() const {
+    const QFontMetrics metrics = m_view->fontMetrics();
+    const QHeaderView* header = m_view->horizontalHeader();
+    // The SQNR and clipped columns at the width of their widest text, even before they fill in.
+    const int sqnr = std::max(header->sectionSizeHint(TensorTableModel::Sqnr),
+                              metrics.horizontalAdvance(QStringLiteral("zero signal")) + 16);
+    const int clipped = std::max(header->sectionSizeHint(TensorTableModel::Clipped),
+                                 metrics.horizontalAdvance(QStringLiteral("100.00 %")) + 16);
+    const int frame = 2 * m_view->frameWidth() + m_view->verticalScrollBar()->sizeHint().width() + 4;
+    return header->sectionSize(TensorTableModel::Name) + sqnr + clipped + frame;
+}
+
+void TensorBrowser::restoreColumns(const QByteArray& state) {
+    if (state.isEmpty())
+        return;
+    m_fitting = true;
+    QHeaderView* header = m_view->horizontalHeader();
+    const int before = header->sectionSize(TensorTableModel::Name);
+    if (header->restoreState(state)) {
+        // The restored state brings the resize modes back too; names stay interactive.
+        header->setSectionResizeMode(TensorTableModel::Name, QHeaderView::Interactive);
+        if (header->sectionSize(TensorTableModel::Name) != before)
+            m_userNameWidth = header->sectionSize(TensorTableModel::Name);
+    }
+    m_fitting = false;
+}
+
+QByteArray TensorBrowser::saveColumns() const {
+    return m_view->horizontalHeader()->saveState();
 }
 
 void TensorBrowser::selectionToSession() {

@@ -20,7 +20,13 @@ class TensorBrowser : public QWidget {
 public:
     explicit TensorBrowser(Session* session, QWidget* parent = nullptr);
 
-    QSize sizeHint() const override { return {440, 600}; }
+    QSize sizeHint() const override { return {preferredWidth(), 600}; }
+    // Wide enough for the longest label (up to ~44 characters; longer ones are elided in the
+    // middle, so their tails stay readable) and the SQNR and clipped columns beside it.
+    int preferredWidth() const;
+    // Column widths the user chose, kept across sessions (QSettings).
+    void restoreColumns(const QByteArray& state);
+    QByteArray saveColumns() const;
     QTableView* view() const { return m_view; }
     QLineEdit* filterEdit() const { return m_filter; }
     QComboBox* kindFilter() const { return m_kind; }
@@ -30,6 +36,8 @@ public:
 private:
     void selectionToSession();
     void showCurrent(int row);
+    void fitNameColumn();
+    int fittedNameWidth() const;
 
     Session* m_session;
     TensorTableModel* m_model;
@@ -38,6 +46,8 @@ private:
     QLineEdit* m_filter;
     QComboBox* m_kind;
     bool m_updating = false;
+    bool m_fitting = false;
+    int m_userNameWidth = 0; // the name column's width the user chose (0: fit to the names)
 };
 
 } // namespace quantscope::ui

@@ -1,6 +1,7 @@
 #include "widgets/TensorTableModel.h"
 
 #include "session/Session.h"
+#include "session/TensorLabel.h"
 #include "widgets/MetricText.h"
 
 #include "quantscope/tensor/TensorInfo.h"
@@ -16,11 +17,33 @@ TensorTableModel::TensorTableModel(Session* session, QObject* parent)
     for (auto signal : {&Session::fileChanged, &Session::activationsChanged})
         connect(session, signal, this, [this] {
             beginResetModel();
+            relabel();
             endResetModel();
         });
+    relabel();
     connect(session, &Session::settingsChanged, this, &TensorTableModel::rowsChanged);
     connect(session, &Session::summaryChanged, this, [this](int row) { rowsChanged({row}); });
     connect(session, &Session::resultChanged, this, [this](int row) { rowsChanged({row}); });
+}
+
+void TensorTableModel::relabel() {
+    m_labels.clear();
+    m_labelSources.clear();
+    const auto file = m_session->file();
+    if (!file)
+        return;
+    for (int row = 0; row < m_session->weightCount(); ++row) {
+        m_labels << tensorLabel(*file, m_session->info(row).name);
+        m_labelSources << tensorUseText(*file, m_session->info(row).name);
+    }
+}
+
+QString TensorTableModel::label(int row) const {
+    return row < m_labels.size() ? m_labels[row] : m_session->tensorName(row);
+}
+
+QString TensorTableModel::labelSource(int row) const {
+    return row < m_labelSources.size() ? m_labelSources[row] : QString();
 }
 
 int TensorTableModel::rowCount(const QModelIndex& parent) const {
@@ -47,7 +70,7 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
     case Qt::DisplayRole:
         switch (index.column()) {
         case Name:
-            return QString::fromStdString(info.name);
+            return label(row);
         case Kind:
             return m_session->isActivation(row) ? tr("activation") : tr("weight");
         case Shape:
@@ -82,6 +105,8 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         }
     case KindRole:
         return static_cast<int>(m_session->kind(row));
+    case FilterRole:
+        return QString(label(row) + QLatin1Char('\n') + QString::fromStdString(info.name));
     case Qt::BackgroundRole:
         if (index.column() == Sqnr && metrics) {
             const QColor colour = MetricText::sqnrColour(*metrics);
@@ -98,14 +123,25 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
             return QVariant::fromValue(Qt::AlignRight | Qt::AlignVCenter);
         return {};
     case Qt::ToolTipRole:
-        if (index.column() == Sqnr)
+        if (index.column() == Sqnr) {
+            if (metrics && metrics->sqnrNote == "zero signal")
+                return tr("Every finite value is zero (a bias or a normalization initialised to zero): "
+                          "nothing to lose, so SQNR = 10·log10(Σx² / Σ(x − x̂)²) is not a number");
+            if (metrics && metrics->sqnrNote == "exact")
+                return tr("The quantized values equal the originals: no error, so SQNR is infinite");
+            if (!metrics)
+                return tr("Not analysed yet with the current settings (it fills in by itself; "
+                          "Edit ▸ Analyse all tensors restarts a cancelled analysis)");
             return tr("SQNR = 10·log10(Σx² / Σ(x − x̂)²) for the tensor's current settings");
+        }
         if (index.column() == Clipped)
             return tr("Share of the finite values outside the clipping range");
         if (index.column() == Kind)
             return m_session->isActivation(row) ? tr("A node's output (or the model input) on the "
                                                      "calibration samples; quantized per tensor")
                                                 : tr("A tensor of the weights file");
+        if (const QString source = labelSource(row); !source.isEmpty())
+            return source;
         return QString::fromStdString(info.name);
     }
     return {};

@@ -1,5 +1,7 @@
 #include "window/MainWindow.h"
 
+#include "window/WelcomePage.h"
+
 #include "learn/LearnView.h"
 #include "plots/ErrorHistogramPlot.h"
 #include "session/AnalysisController.h"
@@ -13,6 +15,7 @@
 #include "views/ErrorView.h"
 #include "views/ModelView.h"
 #include "widgets/JobProgressWidget.h"
+#include "widgets/MetricText.h"
 #include "widgets/MetricsPanel.h"
 #include "widgets/SettingsPanel.h"
 #include "widgets/TensorBrowser.h"
@@ -23,6 +26,7 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCloseEvent>
+#include <QDebug>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -32,10 +36,14 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScrollArea>
 #include <QSettings>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace quantscope::ui {
 namespace {
@@ -95,6 +103,9 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
                                "through quantization, save, copy"),
                             distributionTab);
     hint->setEnabled(false);
+    // A hint, not a minimum width: on a small screen it is cut, not the tensor browser.
+    hint->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    hint->setToolTip(hint->text());
     auto* bar = new QHBoxLayout;
     bar->addWidget(m_logCounts);
     bar->addStretch(1);
@@ -128,9 +139,18 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
         showView(Distribution);
     });
     m_views->addTab(modelView, tr("&Model"));
-    m_views->addTab(m_learn, tr("&Learn"));
+    // The Learn pages need ~800 px; on a small screen they scroll rather than squeeze the docks.
+    auto* learnScroll = new QScrollArea(this);
+    learnScroll->setWidget(m_learn);
+    learnScroll->setWidgetResizable(true);
+    learnScroll->setFrameShape(QFrame::NoFrame);
+    m_views->addTab(learnScroll, tr("&Learn"));
     m_views->setDocumentMode(true);
-    setCentralWidget(m_views);
+    // Until something is open, a welcome page stands in for the views (created with the menus,
+    // which own the recent files).
+    m_central = new QStackedWidget(this);
+    m_central->addWidget(m_views);
+    setCentralWidget(m_central);
 
     auto* browserDock = m_browserDock = new QDockWidget(tr("Tensors"), this);
     browserDock->setObjectName(QStringLiteral("tensors"));
@@ -148,9 +168,23 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
 
     statusBar()->addPermanentWidget(new JobProgressWidget(m_jobs, this));
     createMenus();
+    m_welcome = new WelcomePage(m_recent, this);
+    connect(m_welcome, &WelcomePage::demoRequested, this, &MainWindow::openDemo);
+    connect(m_welcome, &WelcomePage::openRequested, this, &MainWindow::chooseAndOpen);
+    connect(m_welcome, &WelcomePage::modelRequested, this, &MainWindow::chooseModel);
+    connect(m_welcome, &WelcomePage::recentFileRequested, this, &MainWindow::openFile);
+    connect(m_welcome, &WelcomePage::recentModelRequested, this,
+            [this](const QStringList& parts) { openModel(parts[0], parts[1], parts[2], parts[3]); });
+    m_central->addWidget(m_welcome);
+    m_central->setCurrentWidget(m_welcome);
+    for (auto signal : {&Session::fileChanged, &Session::activationsChanged})
+        connect(m_session, signal, this, [this] { m_central->setCurrentWidget(m_views); });
 
     connect(m_controller, &AnalysisController::openFailed, this,
             [this](const QString& path, const QString& message) {
+                m_weightsRequested = m_session->hasFile();
+                if (!m_session->hasTensors() && !m_comparison->setup())
+                    m_central->setCurrentWidget(m_welcome);
                 showError(tr("Cannot open %1").arg(QFileInfo(path).fileName()), message);
             });
     connect(m_controller, &AnalysisController::fileOpened, this, [this](const QString& path) {
@@ -159,6 +193,8 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
         statusBar()->showMessage(tr("Opened %1: %n tensor(s)", nullptr, m_session->tensorCount()).arg(path),
                                  8000);
         updateTitle();
+        if (m_shownOnce)
+            fitBrowserDock(false);
     });
     connect(m_controller, &AnalysisController::analysisFailed, this,
             [this](const QString& message) { showError(tr("Analysis failed"), message); });
@@ -166,16 +202,24 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
             [this](const QString& message) { showError(tr("Parameters"), message); });
     connect(m_comparison, &ModelComparison::failed, this,
             [this](const QString& message) { showError(tr("Cannot run the model"), message); });
-    connect(m_params, &ParamsExchange::exported, this, [this](const QString& path, int count) {
-        statusBar()->showMessage(tr("Exported the parameters of %1 tensor(s) to %2").arg(count).arg(path),
-                                 8000);
-    });
+    // Export and import say what they did, in the status bar and in a note that stays until read.
+    connect(m_params, &ParamsExchange::exported, this,
+            [this](const QString& path, int count, const QString& sidecar) {
+                const QString message =
+                    sidecar.isEmpty()
+                        ? tr("Exported the parameters of %1 tensor(s) to %2").arg(count).arg(path)
+                        : tr("Exported the parameters of %1 tensor(s) to %2, the long arrays to %3 (%4)")
+                              .arg(count)
+                              .arg(path, QFileInfo(sidecar).fileName(),
+                                   MetricText::bytes(QFileInfo(sidecar).size()));
+                showNotice(tr("Parameters exported"), message);
+            });
     connect(m_params, &ParamsExchange::imported, this, [this](const QString& path, int matched, int unknown) {
-        statusBar()->showMessage(
-            tr("Imported %1 tensor(s) from %2%3")
-                .arg(matched)
-                .arg(path, unknown ? tr("; %1 entries name no tensor of this file").arg(unknown) : QString()),
-            8000);
+        showNotice(tr("Parameters imported"),
+                   tr("Imported the settings of %1 tensor(s) from %2%3 (Edit ▸ Undo takes them back)")
+                       .arg(matched)
+                       .arg(path, unknown ? tr("; %1 entries name no tensor of this file").arg(unknown)
+                                          : QString()));
     });
     connect(m_session, &Session::activationsChanged, this, [this] {
         if (m_session->activationCount() > 0)
@@ -247,6 +291,16 @@ void MainWindow::createMenus() {
         view->addAction(names[i], QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)), this,
                         [this, i] { showView(static_cast<View>(i)); });
     view->addSeparator();
+    // A closed panel comes back from here.
+    QAction* tensors = m_browserDock->toggleViewAction();
+    tensors->setText(tr("&Tensors panel"));
+    tensors->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T));
+    view->addAction(tensors);
+    QAction* settings = m_settingsDock->toggleViewAction();
+    settings->setText(tr("&Quantization panel"));
+    settings->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Q));
+    view->addAction(settings);
+    view->addSeparator();
     QAction* log = view->addAction(tr("&Logarithmic counts"));
     log->setCheckable(true);
     log->setShortcut(QKeySequence(Qt::Key_L));
@@ -270,6 +324,7 @@ void MainWindow::createMenus() {
 
 void MainWindow::openFile(const QString& path) {
     m_weightsRequested = true;
+    m_central->setCurrentWidget(m_views);
     statusBar()->showMessage(tr("Opening %1…").arg(path));
     m_controller->openFile(path);
 }
@@ -335,6 +390,7 @@ void MainWindow::openModel(const QString& model, const QString& samples, const Q
     m_pendingModel.clear();
     if (m_storedSettings)
         m_recent->addModel({model, samples, labels, calibration});
+    m_central->setCurrentWidget(m_views);
     statusBar()->showMessage(
         tr("Running %1 on %2…").arg(QFileInfo(model).fileName(), QFileInfo(samples).fileName()));
     m_comparison->setSetup({model, samples, labels, calibration});
@@ -394,6 +450,7 @@ void MainWindow::openPaths(const QStringList& paths) {
 }
 
 void MainWindow::showView(View view) {
+    m_central->setCurrentWidget(m_views);
     m_views->setCurrentIndex(static_cast<int>(view));
 }
 
@@ -415,6 +472,22 @@ void MainWindow::showError(const QString& title, const QString& message) {
     auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();
+}
+
+bool MainWindow::showsWelcome() const {
+    return m_central->currentWidget() == m_welcome;
+}
+
+void MainWindow::showNotice(const QString& title, const QString& message) {
+    statusBar()->showMessage(message, 15000);
+    m_lastNotice = message;
+    // Not modal and never in the way of the work: a small box that stays until closed.
+    if (!m_storedSettings)
+        return; // headless runs (screenshots, tests) get the status bar only
+    auto* box = new QMessageBox(QMessageBox::Information, title, message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->setWindowModality(Qt::NonModal);
+    box->show();
 }
 
 void MainWindow::chooseAndOpen() {
@@ -493,6 +566,7 @@ void MainWindow::restoreSettings() {
     QSettings stored;
     restoreGeometry(stored.value(QStringLiteral("window/geometry")).toByteArray());
     restoreState(stored.value(QStringLiteral("window/state")).toByteArray());
+    m_browser->restoreColumns(stored.value(QStringLiteral("browser/columns")).toByteArray());
     m_logCounts->setChecked(stored.value(QStringLiteral("view/logCounts"), false).toBool());
 }
 
@@ -500,6 +574,7 @@ void MainWindow::saveSettings() const {
     QSettings stored;
     stored.setValue(QStringLiteral("window/geometry"), saveGeometry());
     stored.setValue(QStringLiteral("window/state"), saveState());
+    stored.setValue(QStringLiteral("browser/columns"), m_browser->saveColumns());
     stored.setValue(QStringLiteral("view/logCounts"), m_logCounts->isChecked());
     const QuantSpec& spec = m_session->defaultSettings().spec;
     stored.beginGroup(QStringLiteral("defaults"));
@@ -518,9 +593,24 @@ void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
     // Docks get their share of the width once the window has one (unless a saved state did it).
     if (!m_shownOnce && (!m_storedSettings || QSettings().value(QStringLiteral("window/state")).isNull()))
-        resizeDocks({m_browserDock, m_settingsDock}, {width() * 28 / 100, width() * 20 / 100},
-                    Qt::Horizontal);
+        fitBrowserDock(true);
     m_shownOnce = true;
+}
+
+void MainWindow::fitBrowserDock(bool firstShow) {
+    // The tensor names' tails and the SQNR column, within 40 % of the window (the plots need the
+    // rest); a dock the user made wider stays as wide.
+    const int wanted = std::clamp(m_browser->preferredWidth(), width() * 22 / 100, width() * 40 / 100);
+    if (qEnvironmentVariableIsSet("QUANTSCOPE_DEBUG_DOCKS")) {
+        qInfo() << "dock" << m_browserDock->width() << "wanted" << wanted << "central min"
+                << m_central->minimumSizeHint() << "settings min" << m_settingsDock->minimumSizeHint();
+        for (int i = 0; i < m_views->count(); ++i)
+            qInfo() << "tab" << i << m_views->widget(i)->minimumSizeHint();
+    }
+    if (firstShow)
+        resizeDocks({m_browserDock, m_settingsDock}, {wanted, width() * 20 / 100}, Qt::Horizontal);
+    else if (m_browserDock->isVisible() && !m_browserDock->isFloating() && m_browserDock->width() < wanted)
+        resizeDocks({m_browserDock}, {wanted}, Qt::Horizontal);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -5,6 +5,7 @@
 class QAction;
 class QCheckBox;
 class QDockWidget;
+class QStackedWidget;
 class QTabWidget;
 
 namespace quantscope::ui {
@@ -22,6 +23,7 @@ class RecentFiles;
 class Session;
 class SettingsPanel;
 class TensorBrowser;
+class WelcomePage;
 
 // The window: tensor browser on the left, settings and headline metrics on the right, the views
 // in tabs in the middle, job progress in the status bar. It wires the parts together and owns the
@@ -59,10 +61,16 @@ public:
     MetricsPanel* metricsPanel() const { return m_metrics; }
     SettingsPanel* settingsPanel() const { return m_settings; }
     TensorBrowser* tensorBrowser() const { return m_browser; }
+    QDockWidget* browserDock() const { return m_browserDock; }
     LearnView* learnView() const { return m_learn; }
     QTabWidget* views() const { return m_views; }
+    // Shown instead of the views while nothing is open.
+    WelcomePage* welcomePage() const { return m_welcome; }
+    bool showsWelcome() const;
     // The last error shown to the user (also in the status bar), for tests.
     QString lastError() const { return m_lastError; }
+    // The last confirmation shown (an export or import done), for tests.
+    QString lastNotice() const { return m_lastNotice; }
 
 signals:
     void errorShown(const QString& message);
@@ -76,6 +84,7 @@ protected:
 private:
     void createMenus();
     void showError(const QString& title, const QString& message);
+    void showNotice(const QString& title, const QString& message);
     void chooseAndOpen();
     void chooseModel();
     void exportParameters();
@@ -85,6 +94,7 @@ private:
     void updateTitle();
     void restoreSettings();
     void saveSettings() const;
+    void fitBrowserDock(bool firstShow);
 
     Session* m_session;
     JobRunner* m_jobs;
@@ -95,6 +105,8 @@ private:
     SettingsPanel* m_settings;
     MetricsPanel* m_metrics;
     QTabWidget* m_views;
+    QStackedWidget* m_central = nullptr;
+    WelcomePage* m_welcome = nullptr;
     DistributionPlot* m_distribution;
     QCheckBox* m_logCounts;
     ErrorView* m_errorView;
@@ -102,6 +114,7 @@ private:
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
     QString m_lastError;
+    QString m_lastNotice;
     bool m_weightsRequested = false; // a weights file was asked for (it may still be opening)
     QString m_pendingModel;          // an ONNX model opened without samples: the next samples run it
     bool m_storedSettings = true;

@@ -2,12 +2,19 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/io/AtomicFile.h"
+#include "quantscope/io/AtomicFileSet.h"
+#include "quantscope/io/NpyWriter.h"
+#include "quantscope/io/NpzReader.h"
+#include "quantscope/io/NpzWriter.h"
 #include "quantscope/io/ReadOnlyFile.h"
 #include "quantscope/io/Sha256.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <map>
+#include <memory>
+#include <set>
 #include <sys/stat.h>
 
 namespace quantscope {
@@ -57,7 +64,84 @@ Json metricsJson(const ErrorMetrics& m) {
     return json;
 }
 
-Json entryJson(const QParamsEntry& entry) {
+// Collects the long arrays of a document for its .npz sidecar; the JSON refers to each by file and key.
+class SidecarWriter {
+public:
+    explicit SidecarWriter(std::string fileName) : m_fileName(std::move(fileName)) {}
+
+    // The entry's array inline, or a reference to it in the sidecar when it is long.
+    Json floats(const QParamsEntry& entry, const char* field, const std::vector<float>& values) {
+        if (values.size() <= QParamsDocument::kSidecarThreshold)
+            return floatArray(values);
+        const std::string key = keyFor(entry, field);
+        m_arrays.emplace_back(key,
+                              NpyWriter::encodeFloat32({static_cast<int64_t>(values.size())}, values, key));
+        return reference(key);
+    }
+    Json integers(const QParamsEntry& entry, const char* field, const std::vector<int32_t>& values) {
+        if (values.size() <= QParamsDocument::kSidecarThreshold)
+            return Json(values);
+        const std::string key = keyFor(entry, field);
+        m_arrays.emplace_back(key,
+                              NpyWriter::encodeIntegers({static_cast<int64_t>(values.size())}, values, key));
+        return reference(key);
+    }
+    bool empty() const { return m_arrays.empty(); }
+    std::string encode() const { return NpzWriter::encode(m_arrays, m_fileName); }
+
+private:
+    // "<tensor>/<field>"; an activation sharing a weight's name gets "#activation" after its name.
+    std::string keyFor(const QParamsEntry& entry, const char* field) {
+        std::string base = entry.name;
+        if (entry.kind == TensorKind::Activation && m_bases.count(base + "/" + field))
+            base += "#activation";
+        m_bases.insert(base + "/" + field);
+        return base + "/" + field;
+    }
+    Json reference(const std::string& key) const { return Json{{"file", m_fileName}, {"key", key}}; }
+
+    std::string m_fileName;
+    std::vector<std::pair<std::string, std::string>> m_arrays;
+    std::set<std::string> m_bases;
+};
+
+// Opens the sidecars a document refers to (each once) and reads arrays from them. A sidecar must
+// be a plain .npz file name beside the JSON: a hostile document cannot point elsewhere.
+class SidecarReader {
+public:
+    explicit SidecarReader(const std::string& documentPath) {
+        const auto slash = documentPath.find_last_of('/');
+        m_directory = slash == std::string::npos ? std::string() : documentPath.substr(0, slash + 1);
+    }
+
+    std::vector<float> load(const Json& reference, const std::string& where, const std::string& field) {
+        const auto fail = [&](const std::string& what) -> void {
+            throw Error(where, "field '" + field + "' " + what);
+        };
+        if (!reference.contains("file") || !reference.at("file").is_string() || !reference.contains("key") ||
+            !reference.at("key").is_string())
+            fail("must be an array, or an object {\"file\": \"NAME.qparams.npz\", \"key\": \"...\"}");
+        const std::string file = reference.at("file").get<std::string>();
+        if (file.empty() || file.find('/') != std::string::npos || file.find('\\') != std::string::npos ||
+            file == "." || file == ".." || file.size() < 4 || file.compare(file.size() - 4, 4, ".npz") != 0)
+            fail("refers to '" + file + "'; a sidecar must be an .npz file beside the document");
+        try {
+            auto& archive = m_open[file];
+            if (!archive)
+                archive = std::make_unique<NpzReader>(m_directory + file);
+            const Tensor array = archive->load(reference.at("key").get<std::string>());
+            return {array.values().begin(), array.values().end()};
+        } catch (const Error& error) {
+            throw Error(where, "field '" + field + "': " + error.what());
+        }
+    }
+
+private:
+    std::string m_directory;
+    std::map<std::string, std::unique_ptr<NpzReader>> m_open;
+};
+
+Json entryJson(const QParamsEntry& entry, SidecarWriter* sidecar) {
     const QuantSpec& spec = entry.spec;
     Json json{{"name", entry.name},
               {"kind", std::string(tensorKindName(entry.kind))},
@@ -78,7 +162,12 @@ Json entryJson(const QParamsEntry& entry) {
     if (spec.calib == CalibMethod::MovingAverage)
         calib["ema_constant"] = spec.emaConstant;
     json["calib"] = calib;
-    if (entry.params) {
+    if (entry.params && sidecar) {
+        json["min"] = sidecar->floats(entry, "min", entry.params->min);
+        json["max"] = sidecar->floats(entry, "max", entry.params->max);
+        json["scale"] = sidecar->floats(entry, "scale", entry.params->scale);
+        json["zero_point"] = sidecar->integers(entry, "zero_point", entry.params->zeroPoint);
+    } else if (entry.params) {
         json["min"] = floatArray(entry.params->min);
         json["max"] = floatArray(entry.params->max);
         json["scale"] = floatArray(entry.params->scale);
@@ -92,7 +181,8 @@ Json entryJson(const QParamsEntry& entry) {
 // Reads fields of one JSON object, naming the document, the entry and the field in errors.
 class FieldReader {
 public:
-    FieldReader(const Json& object, std::string where) : m_object(object), m_where(std::move(where)) {}
+    FieldReader(const Json& object, std::string where, SidecarReader* sidecar = nullptr)
+        : m_object(object), m_where(std::move(where)), m_sidecar(sidecar) {}
 
     bool has(const char* key) const { return m_object.contains(key) && !m_object.at(key).is_null(); }
 
@@ -136,6 +226,8 @@ public:
     }
     std::vector<float> floats(const char* key) const {
         const Json& value = get(key);
+        if (value.is_object() && m_sidecar)
+            return m_sidecar->load(value, m_where, key);
         if (!value.is_array())
             fail(key, "must be an array of numbers");
         std::vector<float> result;
@@ -153,6 +245,15 @@ public:
     }
     std::vector<int64_t> integers(const char* key) const {
         const Json& value = get(key);
+        if (value.is_object() && m_sidecar) {
+            std::vector<int64_t> result;
+            for (const float v : m_sidecar->load(value, m_where, key)) {
+                if (!(std::isfinite(v) && v == std::nearbyint(v) && std::abs(v) < 16777216.0f))
+                    fail(key, "must hold whole numbers");
+                result.push_back(static_cast<int64_t>(v));
+            }
+            return result;
+        }
         if (!value.is_array())
             fail(key, "must be an array of whole numbers");
         std::vector<int64_t> result;
@@ -168,6 +269,7 @@ public:
 private:
     const Json& m_object;
     std::string m_where;
+    SidecarReader* m_sidecar;
 };
 
 std::optional<FileReference> readFileReference(const Json& document, const char* key,
@@ -207,13 +309,13 @@ ErrorMetrics readMetrics(const FieldReader& reader) {
     return m;
 }
 
-QParamsEntry readEntry(const Json& object, const std::string& where) {
+QParamsEntry readEntry(const Json& object, const std::string& where, SidecarReader& sidecar) {
     if (!object.is_object())
         throw Error(where, "must be an object");
     QParamsEntry entry;
     const FieldReader top(object, where);
     entry.name = top.string("name");
-    const FieldReader reader(object, where + " '" + entry.name + "'");
+    const FieldReader reader(object, where + " '" + entry.name + "'", &sidecar);
     auto rethrowNamed = [&](auto&& parse) {
         try {
             return parse();
@@ -314,8 +416,17 @@ std::string QParamsDocument::toJson() const {
     document["calibration"] = fileJson(calibration);
     document["tensors"] = Json::array();
     for (const auto& entry : tensors)
-        document["tensors"].push_back(entryJson(entry));
+        document["tensors"].push_back(entryJson(entry, nullptr));
     return document.dump(2) + "\n";
+}
+
+std::string QParamsDocument::sidecarPath(const std::string& jsonPath) {
+    std::string base = jsonPath;
+    for (const std::string suffix : {".json", ".qparams"})
+        if (base.size() > suffix.size() &&
+            base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0)
+            base.resize(base.size() - suffix.size());
+    return base + ".qparams.npz";
 }
 
 QParamsDocument QParamsDocument::fromJson(std::string_view text, const std::string& fileName) {
@@ -341,8 +452,10 @@ QParamsDocument QParamsDocument::fromJson(std::string_view text, const std::stri
     if (!document.contains("tensors") || !document["tensors"].is_array())
         throw Error(fileName, "field 'tensors' must be an array");
     std::size_t index = 0;
+    SidecarReader sidecar(fileName);
     for (const Json& item : document["tensors"])
-        result.tensors.push_back(readEntry(item, fileName + ": tensors[" + std::to_string(index++) + "]"));
+        result.tensors.push_back(
+            readEntry(item, fileName + ": tensors[" + std::to_string(index++) + "]", sidecar));
     return result;
 }
 
@@ -352,8 +465,30 @@ QParamsDocument QParamsDocument::readFile(const std::string& path) {
     return fromJson(ReadOnlyFile::readAll(path, kMaxDocumentBytes), path);
 }
 
-void QParamsDocument::writeFile(const std::string& path) const {
-    writeFileAtomically(path, toJson());
+bool QParamsDocument::writeFile(const std::string& path, bool sidecar) const {
+    if (!sidecar) {
+        writeFileAtomically(path, toJson());
+        return false;
+    }
+    const std::string sidecarFile = sidecarPath(path);
+    const auto slash = sidecarFile.find_last_of('/');
+    SidecarWriter arrays(slash == std::string::npos ? sidecarFile : sidecarFile.substr(slash + 1));
+    Json document{{"format", kFormatName}, {"version", kVersion}, {"generator", generator}};
+    document["source"] = fileJson(source);
+    document["calibration"] = fileJson(calibration);
+    document["tensors"] = Json::array();
+    for (const auto& entry : tensors)
+        document["tensors"].push_back(entryJson(entry, &arrays));
+    if (arrays.empty()) {
+        writeFileAtomically(path, document.dump(2) + "\n");
+        return false;
+    }
+    // Both files or neither: a JSON never refers to a sidecar that was not written.
+    AtomicFileSet files;
+    files.stage(sidecarFile, arrays.encode());
+    files.stage(path, document.dump(2) + "\n");
+    files.commit();
+    return true;
 }
 
 } // namespace quantscope

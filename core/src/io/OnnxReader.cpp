@@ -38,6 +38,12 @@ OnnxReader::OnnxReader(const std::string& path) : m_path(path), m_parsed(std::ma
         m_index[m_parsed->tensors[i].name] = i;
         m_tensors.push_back(m_parsed->tensors[i].info);
     }
+    for (const auto& node : model.graph().node())
+        for (int i = 0; i < node.input_size(); ++i)
+            if (m_index.count(node.input(i)) && !m_uses.count(node.input(i)))
+                m_uses[node.input(i)] = {node.name().empty() && node.output_size() > 0 ? node.output(0)
+                                                                                       : node.name(),
+                                         node.op_type(), i};
     if (!skipped.empty()) {
         std::string list;
         for (const auto& entry : skipped)

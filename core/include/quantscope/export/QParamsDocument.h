@@ -46,9 +46,18 @@ struct QParamsDocument {
     // Throws Error(fileName, ...) for malformed documents, naming the entry and field.
     static QParamsDocument fromJson(std::string_view text, const std::string& fileName);
 
+    // Reads the JSON and, for arrays written to a sidecar ({"file": "NAME.qparams.npz", "key":
+    // "<tensor>/scale"}), the .npz beside it; inline arrays and sidecar references may mix.
     static QParamsDocument readFile(const std::string& path);
-    // Written atomically: a failure leaves any existing file as it was.
-    void writeFile(const std::string& path) const;
+    // Written atomically: a failure leaves any existing file as it was. With `sidecar`, arrays
+    // longer than kSidecarThreshold entries go to sidecarPath(path) as float32 / integer .npy
+    // arrays keyed "<tensor>/min|max|scale|zero_point", written together with the JSON. Returns
+    // whether a sidecar was written (only when some array is that long).
+    bool writeFile(const std::string& path, bool sidecar = false) const;
+
+    static constexpr std::size_t kSidecarThreshold = 4096;
+    // "model.qparams.json" and "model.json" → "model.qparams.npz".
+    static std::string sidecarPath(const std::string& jsonPath);
 };
 
 } // namespace quantscope

@@ -23,6 +23,16 @@ public:
     const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
     Tensor load(const std::string& name) const override;
 
+    // The first node of the main graph (in file order) that reads a tensor, and at which input:
+    // exporters name many initializers after nothing (`onnx::Conv_193`), the node that uses one
+    // says what it is (`/layer1/layer1.0/conv1/Conv`, input 1).
+    struct TensorUse {
+        std::string node; // the node's name, or its first output when it has none
+        std::string opType;
+        int input = 0;
+    };
+    const std::map<std::string, TensorUse>& uses() const { return m_uses; }
+
 private:
     std::string m_path;
     struct Parsed; // the protobuf model and where each listed tensor lives in it
@@ -30,6 +40,7 @@ private:
     std::map<std::string, std::string> m_metadata;
     std::vector<TensorInfo> m_tensors;
     std::map<std::string, std::size_t> m_index; // tensor name -> position in m_tensors
+    std::map<std::string, TensorUse> m_uses;
 };
 
 // Opens an ONNX file for openWeightFile (the factory dispatches .onnx here).
