@@ -50,6 +50,7 @@ int runAnalyze(const std::vector<std::string>& arguments) {
         AnalysisOptions analysisOptions;
         analysisOptions.progress = progress.callback();
         TensorAnalysisRunner runner(*file, spec, params);
+        runner.setGroupAxisDefaulted(!commandLine.has("--axis"));
         runner.setPerTensorForLowRank(allTensors);
         analyses.push_back(runner.run(names[i], analysisOptions));
         document.tensors.push_back(entryFor(analyses.back()));
@@ -102,7 +103,9 @@ int runQuantize(const std::vector<std::string>& arguments) {
     analysisOptions.progress = progress.callback();
     analysisOptions.keepIntegers = outQ.has_value();
     analysisOptions.keepDequantized = outDq.has_value();
-    const TensorAnalysis analysis = TensorAnalysisRunner(*file, spec, params).run(*name, analysisOptions);
+    TensorAnalysisRunner runner(*file, spec, params);
+    runner.setGroupAxisDefaulted(!commandLine.has("--axis"));
+    const TensorAnalysis analysis = runner.run(*name, analysisOptions);
 
     // All outputs are staged first and committed together: a failure leaves none of them.
     OutputFiles outputs;

@@ -10,7 +10,7 @@ std::vector<OptionSpec> quantOptionSpecs() {
         {"--bits", true, false, "bit width of an integer --dtype, 2..16"},
         {"--scheme", true, false, "affine | symmetric (default affine)"},
         {"--granularity", true, false, "tensor | channel | group (default tensor)"},
-        {"--axis", true, false, "channel or group axis (default 0)"},
+        {"--axis", true, false, "channel or group axis (default 0; groups: 1, the inputs of a 2-D weight)"},
         {"--group-size", true, false, "values per group along the axis (default 128)"},
         {"--calib", true, false, "minmax | moving-average | percentile | mse | entropy | histogram"},
         {"--percentile", true, false, "percentile for --calib percentile, in (0, 100] (default 99.99)"},
@@ -34,7 +34,6 @@ QuantSpec quantSpecFrom(const CommandLine& commandLine) {
         spec.scheme = parseScheme(*scheme);
     if (const auto granularity = commandLine.value("--granularity"))
         spec.granularity = parseGranularity(*granularity);
-    spec.axis = static_cast<int>(commandLine.integer("--axis", 0, 0, 63));
     spec.groupSize = commandLine.integer("--group-size", 128, 1, int64_t{1} << 40);
     // A block-scaled format (mxfp4, nvfp4...) defines its own blocks: groups of its block size.
     if (spec.format.isBlockScaled()) {
@@ -43,6 +42,11 @@ QuantSpec quantSpecFrom(const CommandLine& commandLine) {
         if (!commandLine.has("--group-size"))
             spec.groupSize = spec.format.blockSize();
     }
+    // Channels along the outputs (axis 0, PyTorch's per-channel weights); groups along the inputs
+    // (axis 1, as GPTQ, llama.cpp and the app group a weight's rows). A 1-D tensor groups along
+    // its only axis (TensorAnalysisRunner).
+    spec.axis = static_cast<int>(
+        commandLine.integer("--axis", spec.granularity == Granularity::Group ? 1 : 0, 0, 63));
     if (const auto calib = commandLine.value("--calib"))
         spec.calib = parseCalibMethod(*calib);
     spec.percentile = commandLine.number("--percentile", spec.percentile);

@@ -23,6 +23,9 @@ TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName,
                 effective.fixedParams = entry->params;
         }
     }
+    if (m_groupAxisDefaulted && spec.granularity == Granularity::Group && tensor.rank() == 1 &&
+        (!m_params || !m_params->find(tensorName)))
+        spec.axis = 0;
     if (m_perTensorForLowRank && !effective.fixedParams && spec.granularity != Granularity::Tensor &&
         spec.axis >= tensor.rank()) {
         std::fprintf(stderr, "quantscope-cli: note: %s has rank %d, no axis %d: analysed per tensor\n",

@@ -22,12 +22,15 @@ public:
     // When analysing every tensor of a file, a tensor whose rank has no --axis (a bias under
     // per-channel axis 1) is analysed per tensor, with a note on stderr, instead of failing.
     void setPerTensorForLowRank(bool enabled) { m_perTensorForLowRank = enabled; }
+    // No --axis was given: a 1-D tensor under per-group settings groups along its only axis.
+    void setGroupAxisDefaulted(bool defaulted) { m_groupAxisDefaulted = defaulted; }
 
 private:
     const WeightFile& m_file;
     QuantSpec m_spec;
     const std::optional<QParamsDocument>& m_params;
     bool m_perTensorForLowRank = false;
+    bool m_groupAxisDefaulted = false;
 };
 
 QParamsEntry entryFor(const TensorAnalysis& analysis, TensorKind kind = TensorKind::Weight);
