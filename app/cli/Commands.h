@@ -14,5 +14,8 @@ int runCalibrate(const std::vector<std::string>& arguments);
 int runEval(const std::vector<std::string>& arguments);
 int runBench(const std::vector<std::string>& arguments);
 int runOps(const std::vector<std::string>& arguments);
+int runConvert(const std::vector<std::string>& arguments);
+int runConventions(const std::vector<std::string>& arguments);
+int runExportQdq(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli
