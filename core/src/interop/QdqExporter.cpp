@@ -161,10 +161,14 @@ std::string QdqExporter::exportModel(const std::string& modelPath, const QParams
             // The float weight is replaced by its integers; DequantizeLinear produces the old name.
             proto.CopyFrom(quantized);
             initializerIndex.erase(weight);
-            for (auto& input : *graph.mutable_input())
-                if (input.name() == entry.name)
-                    notes.push_back(
-                        {entry.name, "the weight was also a graph input; that input is kept", false});
+            // Older exporters also list initializers as graph inputs; the name now belongs to
+            // DequantizeLinear's output, so the input goes (a value has one producer).
+            auto* inputs = graph.mutable_input();
+            for (int i = 0; i < inputs->size(); ++i)
+                if (inputs->Get(i).name() == entry.name) {
+                    inputs->DeleteSubrange(i, 1);
+                    break;
+                }
             leading.push_back(
                 qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, entry.name, axis, perAxis));
             continue;
