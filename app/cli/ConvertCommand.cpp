@@ -4,13 +4,39 @@
 #include "Commands.h"
 #include "OutputFiles.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/interop/ParamFileFormat.h"
+#include "quantscope/io/WeightFile.h"
+#include "quantscope/model/OnnxGraphLoader.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <set>
 
 namespace quantscope::cli {
+namespace {
+
+// Every entry must name a tensor of `modelPath`: a weight, or for an ONNX model also a graph input
+// or a node output (where activations live).
+void checkNamesAgainst(const std::string& modelPath, const QParamsDocument& document,
+                       const std::string& input) {
+    std::set<std::string> names;
+    for (const auto& info : openWeightFile(modelPath)->tensors())
+        names.insert(info.name);
+    if (modelPath.size() > 5 && modelPath.compare(modelPath.size() - 5, 5, ".onnx") == 0) {
+        const Graph graph = loadOnnxGraph(modelPath);
+        for (const auto& value : graph.inputs)
+            names.insert(value.name);
+        for (const auto& node : graph.nodes)
+            names.insert(node.outputs.begin(), node.outputs.end());
+    }
+    for (const auto& entry : document.tensors)
+        if (!names.count(entry.name))
+            throw Error(input + ": entry '" + entry.name + "'", "matches no tensor of " + modelPath);
+}
+
+} // namespace
 
 int runConvert(const std::vector<std::string>& arguments) {
     const std::vector<OptionSpec> options = withSharedOptions({
@@ -51,6 +77,8 @@ int runConvert(const std::vector<std::string>& arguments) {
         paramFileFormat(from, "--from");
     std::string formatRead;
     const QParamsDocument document = readParamFile(input, from, readNotes, &formatRead);
+    if (const auto model = commandLine.value("--model"))
+        checkNamesAgainst(*model, document, input);
     std::vector<ConversionNote> writeNotes;
     const std::string text = target.write(document, writeNotes);
 

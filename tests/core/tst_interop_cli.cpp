@@ -78,6 +78,20 @@ private slots:
         QVERIFY2(run.err.contains(data("small.trt-cache") + QLatin1String(": not valid JSON")),
                  qPrintable(run.err));
         QVERIFY(!QFile::exists(out));
+        // With --model, an entry that names no tensor of the model is an error naming both.
+        run = runCli({QStringLiteral("convert"), data("small.trt-cache"), QStringLiteral("--to"),
+                      QStringLiteral("qparams"), QStringLiteral("--out"), out, QStringLiteral("--model"),
+                      QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_cnn.onnx")});
+        QCOMPARE(run.exitCode, 1);
+        QVERIFY2(
+            run.err.contains(QLatin1String("small.trt-cache: entry 'conv1/Relu:0': matches no tensor of ")),
+            qPrintable(run.err));
+        QVERIFY(!QFile::exists(out));
+        // The demo CNN's own parameters all match it.
+        run = runCli({QStringLiteral("convert"), data("digits_cnn.qparams.json"), QStringLiteral("--to"),
+                      QStringLiteral("aimet-1"), QStringLiteral("--out"), out, QStringLiteral("--model"),
+                      QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_cnn.onnx")});
+        QCOMPARE(run.exitCode, 0);
     }
 
     void conventionsTableAndJson() {

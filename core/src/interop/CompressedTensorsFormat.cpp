@@ -168,6 +168,16 @@ std::string CompressedTensorsFormat::write(const QParamsDocument& document,
         group.first = args;
         group.second.push_back(module);
     }
+    // compressed-tensors' CompressionFormat: fp8 is float-quantized, widths below 8 bits are packed
+    // into int32 words (pack-quantized), 8-bit integers are stored as they are (int-quantized).
+    std::string compression = "int-quantized";
+    for (const auto& key : order) {
+        const Json& args = groups[key].first;
+        if (args["type"] == "float")
+            compression = "float-quantized";
+        else if (args["num_bits"].get<int>() < 8 && compression != "float-quantized")
+            compression = "pack-quantized";
+    }
     Json configGroups = Json::object();
     for (std::size_t i = 0; i < order.size(); ++i) {
         const auto& [args, targets] = groups[order[i]];
@@ -177,7 +187,7 @@ std::string CompressedTensorsFormat::write(const QParamsDocument& document,
                                                           {"output_activations", nullptr}};
     }
     const Json json{{"quantization_config", Json{{"quant_method", "compressed-tensors"},
-                                                 {"format", "int-quantized"},
+                                                 {"format", compression},
                                                  {"quantization_status", "compressed"},
                                                  {"config_groups", configGroups},
                                                  {"ignore", Json::array()},
