@@ -22,7 +22,8 @@ namespace {
 void checkNamesAgainst(const std::string& modelPath, const QParamsDocument& document,
                        const std::string& input) {
     std::set<std::string> names;
-    for (const auto& info : openWeightFile(modelPath)->tensors())
+    const auto file = openWeightFile(modelPath); // kept alive: tensors() refers into it
+    for (const auto& info : file->tensors())
         names.insert(info.name);
     if (modelPath.size() > 5 && modelPath.compare(modelPath.size() - 5, 5, ".onnx") == 0) {
         const Graph graph = loadOnnxGraph(modelPath);
@@ -45,6 +46,7 @@ int runConvert(const std::vector<std::string>& arguments) {
         {"--out", true, false, "the file to write ('-' for stdout)"},
         {"--json", true, false,
          "write a report (formats, entries, what was not expressed) to FILE ('-' for stdout)"},
+        {"--model", true, false, "check that every entry names a tensor of this model or weights file"},
     });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
