@@ -16,5 +16,8 @@ int runBench(const std::vector<std::string>& arguments);
 int runBenchModel(const std::vector<std::string>& arguments);
 int runOps(const std::vector<std::string>& arguments);
 int runDump(const std::vector<std::string>& arguments);
+int runConvert(const std::vector<std::string>& arguments);
+int runConventions(const std::vector<std::string>& arguments);
+int runExportQdq(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli

@@ -37,6 +37,14 @@ const std::vector<Subcommand>& subcommands() {
          runBenchModel},
         {"ops", "the ONNX ops the executor runs, with their opset ranges", runOps},
         {"dump", "write one tensor's values as float32 .npy (dequantized when stored quantized)", runDump},
+        {"convert",
+         "convert parameter files: qparams, AIMET, TensorRT cache, ONNX Runtime, compressed-tensors",
+         runConvert},
+        {"conventions", "the scale and zero point each toolchain would compute for one tensor",
+         runConventions},
+        {"export-qdq",
+         "write an ONNX model with QuantizeLinear / DequantizeLinear pairs from a parameter file",
+         runExportQdq},
     };
     return table;
 }
@@ -44,7 +52,7 @@ const std::vector<Subcommand>& subcommands() {
 void printUsage(std::FILE* stream) {
     std::fprintf(stream, "usage: quantscope-cli COMMAND [ARGS...]\n\ncommands:\n");
     for (const auto& command : subcommands())
-        std::fprintf(stream, "  %-10s %s\n", command.name, command.summary);
+        std::fprintf(stream, "  %-12s %s\n", command.name, command.summary);
     std::fprintf(stream, "\nRun 'quantscope-cli COMMAND --help' for the options of a command.\n");
 }
 

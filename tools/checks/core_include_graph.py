@@ -6,7 +6,7 @@ import re
 import sys
 
 # Keep in step with DESIGN.md's "Folders" section.
-ORDER = ["tensor", "io", "quant", "kernels", "calib", "metrics", "analysis", "export", "model", "samples"]
+ORDER = ["tensor", "io", "quant", "kernels", "calib", "metrics", "analysis", "export", "interop", "model", "samples"]
 
 root = pathlib.Path(__file__).resolve().parents[2] / "core"
 include = re.compile(r'#include\s+"(?:quantscope/)?([a-z]+)/')
