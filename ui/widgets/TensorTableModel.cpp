@@ -76,7 +76,7 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         case Shape:
             return QString::fromStdString(shapeToString(info.shape));
         case DType:
-            return QString::fromLatin1(dtypeName(info.dtype));
+            return QString::fromStdString(storageName(info)); // a GGUF tensor shows its ggml type
         case Elements:
             return QLocale().toString(static_cast<qulonglong>(info.elements));
         case Format:

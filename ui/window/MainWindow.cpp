@@ -48,7 +48,8 @@
 namespace quantscope::ui {
 namespace {
 
-const QString kWeightFilter = QStringLiteral("Weights (*.safetensors *.npy *.npz);;All files (*)");
+const QString kWeightFilter =
+    QStringLiteral("Weights (*.safetensors *.gguf *.pt *.pth *.bin *.npy *.npz);;All files (*)");
 
 QuantSpec specFromSettings(const QSettings& settings) {
     QuantSpec spec;
