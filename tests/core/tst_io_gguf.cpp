@@ -158,10 +158,11 @@ std::vector<uint8_t> fiveBitPayload(std::vector<int>& q) {
         qh |= static_cast<uint32_t>(q[j] >> 4) << j;
         qh |= static_cast<uint32_t>(q[j + 16] >> 4) << (j + 16);
     }
-    std::vector<uint8_t> out;
+    // Sized up front: GCC 12's -Wstringop-overread misreads the grow-then-insert path.
+    std::vector<uint8_t> out(4 + qs.size());
     for (int i = 0; i < 4; ++i)
-        out.push_back(static_cast<uint8_t>(qh >> (8 * i)));
-    out.insert(out.end(), qs.begin(), qs.end());
+        out[static_cast<std::size_t>(i)] = static_cast<uint8_t>(qh >> (8 * i));
+    std::copy(qs.begin(), qs.end(), out.begin() + 4);
     return out;
 }
 
