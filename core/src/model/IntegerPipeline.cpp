@@ -4,6 +4,8 @@
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/kernels/Int8ConvHelpers.h"
+#include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
@@ -93,6 +95,7 @@ struct IntegerPipeline::Step {
     int32_t lo = 0, hi = 255;
     int target = -1; // the slot a Linear step writes (a fused Relu's / Clip's output)
     bool depthwise = false;
+    bool symmetricDepthwise = false; // every weight zero point is 0: the SIMD depthwise kernel
     std::vector<int8_t> depthwiseWeights;
     std::vector<int32_t> weightZeroPoints;
     // Table, CodeMove (requantize the result) and Concat (one per input)
@@ -352,6 +355,8 @@ bool IntegerPipeline::planLinear(Step& step, const QuantizedModel::Layer& layer,
                                          part->weights().end());
             step.weightZeroPoints.push_back(part->zeroPoints()[0]);
         }
+        step.symmetricDepthwise = std::all_of(step.weightZeroPoints.begin(), step.weightZeroPoints.end(),
+                                              [](int32_t z) { return z == 0; });
     }
     return true;
 }
@@ -486,12 +491,7 @@ void linearToCodes(const Int8Linear& linear, const uint8_t* a, int64_t m, const 
         activations.zeroPoint = x.zeroPoint;
         activations.scale = x.scale;
         kernels::int8GemmRequantizeU8(*kernels::KernelRegistry::table(packed->path()), activations, *packed,
-                                      multipliers, true, bias, zy, out, pool);
-        if (lo > 0 || hi < 255) { // the kernel clamps to 0..255 only
-            const std::size_t count = static_cast<std::size_t>(m * linear.n());
-            for (std::size_t i = 0; i < count; ++i)
-                out[i] = static_cast<uint8_t>(std::clamp<int32_t>(out[i], lo, hi));
-        }
+                                      multipliers, true, bias, zy, out, pool, lo, hi);
         return;
     }
     std::vector<int32_t> acc(static_cast<std::size_t>(m * linear.n()));
@@ -526,25 +526,49 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
     out.hasCodes = true;
     if (step.depthwise) {
-        Window2d window;
-        window.planes = g.batch * g.channels;
-        window.height = g.height;
-        window.width = g.width;
-        window.kernelH = g.kernelH;
-        window.kernelW = g.kernelW;
-        window.strideH = g.strideH;
-        window.strideW = g.strideW;
-        window.dilationH = g.dilationH;
-        window.dilationW = g.dilationW;
-        window.padTop = g.padTop;
-        window.padLeft = g.padLeft;
-        window.padBottom = g.padBottom;
-        window.padRight = g.padRight;
-        window.outH = g.outH;
-        window.outW = g.outW;
-        depthwiseConvU8(in.codes.data(), x.zeroPoint, window, g.channels, step.depthwiseWeights.data(),
-                        step.weightZeroPoints.data(), bias, step.multipliers.data(), y.zeroPoint, step.lo,
-                        step.hi, out.codes.data());
+        if (step.symmetricDepthwise) { // the SIMD kernel takes zero-point-free weights
+            kernels::DepthwiseConvShape shape;
+            shape.batch = static_cast<int>(g.batch);
+            shape.channels = static_cast<int>(g.channels);
+            shape.height = static_cast<int>(g.height);
+            shape.width = static_cast<int>(g.width);
+            shape.kernelH = static_cast<int>(g.kernelH);
+            shape.kernelW = static_cast<int>(g.kernelW);
+            shape.strideH = static_cast<int>(g.strideH);
+            shape.strideW = static_cast<int>(g.strideW);
+            shape.padTop = static_cast<int>(g.padTop);
+            shape.padLeft = static_cast<int>(g.padLeft);
+            shape.padBottom = static_cast<int>(g.padBottom);
+            shape.padRight = static_cast<int>(g.padRight);
+            shape.dilationH = static_cast<int>(g.dilationH);
+            shape.dilationW = static_cast<int>(g.dilationW);
+            const kernels::PackedInt8Weights* packed = layer.int8[0]->packed();
+            const kernels::KernelTable& path =
+                packed ? *kernels::KernelRegistry::table(packed->path()) : kernels::KernelRegistry::active();
+            kernels::int8DepthwiseConv(path, shape, in.codes.data(), x.zeroPoint,
+                                       step.depthwiseWeights.data(), bias, step.multipliers.data(), true,
+                                       y.zeroPoint, out.codes.data(), pool, step.lo, step.hi);
+        } else {
+            Window2d window;
+            window.planes = g.batch * g.channels;
+            window.height = g.height;
+            window.width = g.width;
+            window.kernelH = g.kernelH;
+            window.kernelW = g.kernelW;
+            window.strideH = g.strideH;
+            window.strideW = g.strideW;
+            window.dilationH = g.dilationH;
+            window.dilationW = g.dilationW;
+            window.padTop = g.padTop;
+            window.padLeft = g.padLeft;
+            window.padBottom = g.padBottom;
+            window.padRight = g.padRight;
+            window.outH = g.outH;
+            window.outW = g.outW;
+            depthwiseConvU8(in.codes.data(), x.zeroPoint, window, g.channels, step.depthwiseWeights.data(),
+                            step.weightZeroPoints.data(), bias, step.multipliers.data(), y.zeroPoint, step.lo,
+                            step.hi, out.codes.data());
+        }
         if (step.requantize)
             applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
         return true;
@@ -556,35 +580,54 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
         throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
                                                 " values does not match the weights' " +
                                                 std::to_string(layer.int8[0]->k()));
-    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory.
+    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory. The
+    // scratch buffers live as long as the thread, so a run allocates nothing for them.
     const int64_t chunk = std::max<int64_t>(
         1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
-    std::vector<uint8_t> rows(static_cast<std::size_t>(chunk * spatial * patch));
-    std::vector<uint8_t> pixels(static_cast<std::size_t>(chunk * spatial * groupOut));
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    thread_local std::vector<uint8_t> rows, pixels;
+    if (rows.size() < static_cast<std::size_t>(chunk * spatial * patch))
+        rows.resize(static_cast<std::size_t>(chunk * spatial * patch));
+    if (pixels.size() < static_cast<std::size_t>(chunk * spatial * groupOut))
+        pixels.resize(static_cast<std::size_t>(chunk * spatial * groupOut));
+    kernels::Conv2dGeometry geometry;
+    geometry.channels = static_cast<int>(groupIn);
+    geometry.height = static_cast<int>(g.height);
+    geometry.width = static_cast<int>(g.width);
+    geometry.kernelH = static_cast<int>(g.kernelH);
+    geometry.kernelW = static_cast<int>(g.kernelW);
+    geometry.strideH = static_cast<int>(g.strideH);
+    geometry.strideW = static_cast<int>(g.strideW);
+    geometry.padTop = static_cast<int>(g.padTop);
+    geometry.padLeft = static_cast<int>(g.padLeft);
+    geometry.padBottom = static_cast<int>(g.padBottom);
+    geometry.padRight = static_cast<int>(g.padRight);
+    geometry.dilationH = static_cast<int>(g.dilationH);
+    geometry.dilationW = static_cast<int>(g.dilationW);
     for (int64_t first = 0; first < g.batch; first += chunk) {
         const int64_t images = std::min(chunk, g.batch - first);
         for (int64_t grp = 0; grp < groups; ++grp) {
-            for (int64_t i = 0; i < images; ++i)
-                im2row(in.codes.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width,
-                       groupIn, g, rows.data() + i * spatial * patch,
-                       static_cast<uint8_t>(x.zeroPoint)); // padding is a real zero
+            for (int64_t i = 0; i < images; ++i) {
+                const uint8_t* image =
+                    in.codes.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width;
+                uint8_t* imageRows = rows.data() + i * spatial * patch;
+                if (pointwise) // the pixels of a 1 x 1 convolution are the columns of C x HW
+                    kernels::transposeU8(image, static_cast<int>(groupIn), static_cast<int>(spatial),
+                                         imageRows);
+                else // padding is a real zero
+                    kernels::im2rowU8(geometry, image, static_cast<uint8_t>(x.zeroPoint), imageRows);
+            }
             linearToCodes(*layer.int8[grp], rows.data(), images * spatial, x,
                           step.multipliers.data() + grp * groupOut, bias ? bias + grp * groupOut : nullptr,
                           y.zeroPoint, step.lo, step.hi, pixels.data(), pool);
             // pixels x channels -> NCHW
             for (int64_t i = 0; i < images; ++i) {
-                const uint8_t* image = pixels.data() + i * spatial * groupOut;
-                for (int64_t j = 0; j < groupOut; ++j) {
-                    uint8_t* plane =
-                        out.codes.data() + ((first + i) * outChannels + grp * groupOut + j) * spatial;
-                    if (step.requantize) {
-                        for (int64_t p = 0; p < spatial; ++p)
-                            plane[p] = step.table[image[p * groupOut + j]];
-                    } else {
-                        for (int64_t p = 0; p < spatial; ++p)
-                            plane[p] = image[p * groupOut + j];
-                    }
-                }
+                uint8_t* planes = out.codes.data() + ((first + i) * outChannels + grp * groupOut) * spatial;
+                kernels::transposeU8(pixels.data() + i * spatial * groupOut, static_cast<int>(spatial),
+                                     static_cast<int>(groupOut), planes);
+                if (step.requantize)
+                    applyCodeTable(step.table, planes, static_cast<std::size_t>(spatial * groupOut), planes);
             }
         }
     }
