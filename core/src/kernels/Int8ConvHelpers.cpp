@@ -60,6 +60,8 @@ void im2rowU8(const Conv2dGeometry& g, const uint8_t* input, uint8_t zeroPoint, 
     }
     // The output pixels whose receptive field lies inside the image copy KW bytes per (c, kh)
     // without checks; the border ones test each position.
+    // (wideCopy - KW <= KW: the extra bytes never run past the next line of the same row.)
+    const int wideCopy = g.dilationW != 1 || g.kernelW < 2 || g.kernelW > 8 ? 0 : (g.kernelW <= 4 ? 4 : 8);
     for (int oh = 0; oh < outH; ++oh)
         for (int ow = 0; ow < outW; ++ow) {
             uint8_t* out = rows + (static_cast<size_t>(oh) * outW + ow) * k;
@@ -72,6 +74,15 @@ void im2rowU8(const Conv2dGeometry& g, const uint8_t* input, uint8_t zeroPoint, 
                     const int ih = ih0 + kh * g.dilationH;
                     const uint8_t* line = x + static_cast<size_t>(ih) * g.width;
                     if (inside) {
+                        // A short window line is one 4- or 8-byte copy; the bytes it writes past the
+                        // line belong to the same row and are written again by the next line, so
+                        // the row's last line (and a read past the input line) copies exactly.
+                        const bool last = c + 1 == g.channels && kh + 1 == g.kernelH;
+                        if (wideCopy > 0 && !last && iw0 + wideCopy <= g.width) {
+                            std::memcpy(out, line + iw0, static_cast<size_t>(wideCopy));
+                            out += g.kernelW;
+                            continue;
+                        }
                         for (int kw = 0; kw < g.kernelW; ++kw)
                             *out++ = line[iw0 + kw * g.dilationW];
                         continue;
