@@ -68,21 +68,31 @@ void im2rowU8(const Conv2dGeometry& g, const uint8_t* input, uint8_t zeroPoint, 
             const int ih0 = oh * g.strideH - g.padTop, iw0 = ow * g.strideW - g.padLeft;
             const bool inside = ih0 >= 0 && iw0 >= 0 && ih0 + g.dilationH * (g.kernelH - 1) < g.height &&
                                 iw0 + g.dilationW * (g.kernelW - 1) < g.width;
+            if (inside && wideCopy > 0 && iw0 + wideCopy <= g.width) {
+                // Every window line but the row's last as one 4- or 8-byte move: the bytes past a
+                // line belong to the same row and the next line writes them again.
+                const uint8_t* line = input + static_cast<size_t>(ih0) * g.width + iw0;
+                const size_t lineStep = static_cast<size_t>(g.dilationH) * g.width;
+                const int lines = g.channels * g.kernelH;
+                for (int l = 0, kh = 0; l + 1 < lines; ++l) {
+                    std::memcpy(out, line, static_cast<size_t>(wideCopy));
+                    out += g.kernelW;
+                    if (++kh == g.kernelH) {
+                        kh = 0;
+                        line += plane - (g.kernelH - 1) * lineStep;
+                    } else {
+                        line += lineStep;
+                    }
+                }
+                std::memcpy(out, line, static_cast<size_t>(g.kernelW));
+                continue;
+            }
             for (int c = 0; c < g.channels; ++c) {
                 const uint8_t* x = input + static_cast<size_t>(c) * plane;
                 for (int kh = 0; kh < g.kernelH; ++kh) {
                     const int ih = ih0 + kh * g.dilationH;
                     const uint8_t* line = x + static_cast<size_t>(ih) * g.width;
                     if (inside) {
-                        // A short window line is one 4- or 8-byte copy; the bytes it writes past the
-                        // line belong to the same row and are written again by the next line, so
-                        // the row's last line (and a read past the input line) copies exactly.
-                        const bool last = c + 1 == g.channels && kh + 1 == g.kernelH;
-                        if (wideCopy > 0 && !last && iw0 + wideCopy <= g.width) {
-                            std::memcpy(out, line + iw0, static_cast<size_t>(wideCopy));
-                            out += g.kernelW;
-                            continue;
-                        }
                         for (int kw = 0; kw < g.kernelW; ++kw)
                             *out++ = line[iw0 + kw * g.dilationW];
                         continue;
