@@ -750,6 +750,61 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
     }
     case StepKind::Concat:
     case StepKind::CodeMove: {
+        if (step.kind == StepKind::CodeMove && node.opType == "MaxPool" &&
+            held[step.inputs[0]].shape.size() == 4) {
+            // Straight on the codes: the fp32 op on (code - zero point) picks the same element.
+            const Held& in = held[step.inputs[0]];
+            const ConvGeometry g = convGeometry(node, in.shape, 0, 0, node.intAttribute("ceil_mode", 0) != 0);
+            Window2d window;
+            window.planes = g.batch * g.channels;
+            window.height = g.height;
+            window.width = g.width;
+            window.kernelH = g.kernelH;
+            window.kernelW = g.kernelW;
+            window.strideH = g.strideH;
+            window.strideW = g.strideW;
+            window.dilationH = g.dilationH;
+            window.dilationW = g.dilationW;
+            window.padTop = g.padTop;
+            window.padLeft = g.padLeft;
+            window.padBottom = g.padBottom;
+            window.padRight = g.padRight;
+            window.outH = g.outH;
+            window.outW = g.outW;
+            Held out;
+            out.shape = {g.batch, g.channels, g.outH, g.outW};
+            out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
+            out.hasCodes = true;
+            if (maxPoolU8(in.codes.data(), window, out.codes.data())) {
+                if (step.requantize)
+                    applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+                held[step.outputs[0]] = std::move(out);
+                return true;
+            } // a window wholly in the padding: the fp32 op below decides
+        }
+        if (step.kind == StepKind::CodeMove && node.opType == "Flatten") {
+            // The same codes in the same order, as a matrix.
+            const Held& in = held[step.inputs[0]];
+            const int64_t rank = static_cast<int64_t>(in.shape.size());
+            int64_t axis = node.intAttribute("axis", 1);
+            if (axis < 0)
+                axis += rank;
+            if (axis >= 0 && axis <= rank) {
+                Held out;
+                out.shape = {
+                    ops::checkedProduct(node,
+                                        std::vector<int64_t>(in.shape.begin(), in.shape.begin() + axis)),
+                    ops::checkedProduct(node, std::vector<int64_t>(in.shape.begin() + axis, in.shape.end()))};
+                out.codes.resize(in.codes.size());
+                out.hasCodes = true;
+                if (step.requantize)
+                    applyCodeTable(step.table, in.codes.data(), in.codes.size(), out.codes.data());
+                else
+                    std::copy(in.codes.begin(), in.codes.end(), out.codes.begin());
+                held[step.outputs[0]] = std::move(out);
+                return true;
+            }
+        }
         // The fp32 op on (code - zero point): moving values around is exact on small integers.
         const bool concat = step.kind == StepKind::Concat;
         const QuantLevels& base = concat ? levelsOf(step.outputs[0]) : levelsOf(step.inputs[0]);
