@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace quantscope::kernels {
 
@@ -56,6 +57,25 @@ void im2rowU8(const Conv2dGeometry& g, const uint8_t* input, uint8_t zeroPoint, 
                            g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
     if (pointwise) { // rows[pixel][c] = x[c][pixel]
         transposeU8(input, g.channels, static_cast<int>(plane), rows);
+        return;
+    }
+    if (g.padTop > 0 || g.padLeft > 0 || g.padBottom > 0 || g.padRight > 0) {
+        // Copy the image into a frame of zero points once, so that every window lies inside and
+        // takes the fast copies below (the buffer lives with the thread: no allocation per call).
+        Conv2dGeometry framed = g;
+        framed.height = g.height + g.padTop + g.padBottom;
+        framed.width = g.width + g.padLeft + g.padRight;
+        framed.padTop = framed.padLeft = framed.padBottom = framed.padRight = 0;
+        thread_local std::vector<uint8_t> frame;
+        const size_t framedPlane = static_cast<size_t>(framed.height) * framed.width;
+        frame.assign(framedPlane * g.channels, zeroPoint);
+        for (int c = 0; c < g.channels; ++c)
+            for (int h = 0; h < g.height; ++h)
+                std::memcpy(frame.data() + c * framedPlane +
+                                static_cast<size_t>(h + g.padTop) * framed.width + g.padLeft,
+                            input + c * plane + static_cast<size_t>(h) * g.width,
+                            static_cast<size_t>(g.width));
+        im2rowU8(framed, frame.data(), zeroPoint, rows);
         return;
     }
     // The output pixels whose receptive field lies inside the image copy KW bytes per (c, kh)
