@@ -269,7 +269,15 @@ private slots:
     void transposeMatchesDefinition() {
         std::mt19937 rng(kerneltest::seed("transposeMatchesDefinition"));
         std::uniform_int_distribution<int> u8(0, 255);
-        for (auto [rows, cols] : {std::pair{1, 1}, {1, 17}, {17, 1}, {15, 16}, {33, 47}, {64, 64}}) {
+        for (auto [rows, cols] : {std::pair{1, 1},
+                                  {1, 17},
+                                  {17, 1},
+                                  {15, 16},
+                                  {16, 16},
+                                  {33, 47},
+                                  {64, 64},
+                                  {50, 96},
+                                  {3136, 24}}) {
             std::vector<uint8_t> src(static_cast<size_t>(rows) * cols), dst(src.size());
             for (auto& v : src)
                 v = static_cast<uint8_t>(u8(rng));

@@ -2,7 +2,12 @@
 
 #include "quantscope/Error.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -29,6 +34,36 @@ void checkGeometry(const Conv2dGeometry& g) {
         throw Error(kSubject, "the im2col matrix would exceed 2^40 bytes");
 }
 
+#if defined(__SSE2__)
+// One 16 x 16 block in four rounds of interleaves (bytes, then 2-, 4- and 8-byte units): each
+// round doubles the run of one column's values that lie next to each other.
+void transpose16x16(const uint8_t* src, size_t srcStride, uint8_t* dst, size_t dstStride) {
+    __m128i r[16], a[16], b[16], c[16];
+    for (int i = 0; i < 16; ++i)
+        r[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * srcStride));
+    for (int i = 0; i < 8; ++i) { // a[h*8 + p]: rows 2p, 2p+1 of columns h*8 .. h*8+7
+        a[i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+        a[i + 8] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; ++h)
+        for (int q = 0; q < 4; ++q) { // b[h*8 + g*4 + q]: rows 4q .. 4q+3 of columns h*8+g*4 ..
+            b[h * 8 + q] = _mm_unpacklo_epi16(a[h * 8 + 2 * q], a[h * 8 + 2 * q + 1]);
+            b[h * 8 + 4 + q] = _mm_unpackhi_epi16(a[h * 8 + 2 * q], a[h * 8 + 2 * q + 1]);
+        }
+    for (int hg = 0; hg < 4; ++hg)
+        for (int o = 0; o < 2; ++o) { // c[hg*4 + k*2 + o]: rows 8o .. 8o+7 of columns hg*4+k*2 ..
+            c[hg * 4 + o] = _mm_unpacklo_epi32(b[hg * 4 + 2 * o], b[hg * 4 + 2 * o + 1]);
+            c[hg * 4 + 2 + o] = _mm_unpackhi_epi32(b[hg * 4 + 2 * o], b[hg * 4 + 2 * o + 1]);
+        }
+    for (int col = 0; col < 16; col += 2) { // all 16 rows of columns col and col + 1
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + col * dstStride),
+                         _mm_unpacklo_epi64(c[col], c[col + 1]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (col + 1) * dstStride),
+                         _mm_unpackhi_epi64(c[col], c[col + 1]));
+    }
+}
+#endif
+
 } // namespace
 
 void transposeU8(const uint8_t* src, int rows, int cols, uint8_t* dst) {
@@ -38,6 +73,13 @@ void transposeU8(const uint8_t* src, int rows, int cols, uint8_t* dst) {
     for (int r0 = 0; r0 < rows; r0 += kBlock)
         for (int c0 = 0; c0 < cols; c0 += kBlock) {
             const int rEnd = std::min(rows, r0 + kBlock), cEnd = std::min(cols, c0 + kBlock);
+#if defined(__SSE2__)
+            if (rEnd - r0 == kBlock && cEnd - c0 == kBlock) {
+                transpose16x16(src + static_cast<size_t>(r0) * cols + c0, static_cast<size_t>(cols),
+                               dst + static_cast<size_t>(c0) * rows + r0, static_cast<size_t>(rows));
+                continue;
+            }
+#endif
             for (int c = c0; c < cEnd; ++c) {
                 uint8_t* out = dst + static_cast<size_t>(c) * rows;
                 for (int r = r0; r < rEnd; ++r)
