@@ -9,6 +9,7 @@
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
+#include "quantscope/kernels/QLinearElementwise.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -61,6 +62,11 @@ const std::set<std::string>& codeMoveOps() {
                                            "Gather",       "Split",       "MaxPool", "Tile",      "Expand",
                                            "DepthToSpace", "SpaceToDepth"};
     return ops;
+}
+
+// applyCodeTable on the kernels' vector lookup (the same bytes; in place is fine).
+void lookupCodes(const CodeTable& table, const uint8_t* x, std::size_t count, uint8_t* y) {
+    kernels::lookupU8(kernels::KernelRegistry::active(), table.data(), x, count, y);
 }
 
 bool isZeroConstant(const Value* v) {
@@ -570,7 +576,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
                             step.hi, out.codes.data());
         }
         if (step.requantize)
-            applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+            lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
         return true;
     }
     const int64_t groupIn = g.channels / groups, groupOut = outChannels / groups;
@@ -627,7 +633,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
                 kernels::transposeU8(pixels.data() + i * spatial * groupOut, static_cast<int>(spatial),
                                      static_cast<int>(groupOut), planes);
                 if (step.requantize)
-                    applyCodeTable(step.table, planes, static_cast<std::size_t>(spatial * groupOut), planes);
+                    lookupCodes(step.table, planes, static_cast<std::size_t>(spatial * groupOut), planes);
             }
         }
     }
@@ -655,7 +661,7 @@ void IntegerPipeline::runLinear(const Step& step, std::vector<Held>& held, kerne
                   step.bias.empty() ? nullptr : step.bias.data(), m_slots[step.outputs[0]].levels->zeroPoint,
                   step.lo, step.hi, result.codes.data(), pool);
     if (step.requantize) // a fused Relu / Clip with its own parameters
-        applyCodeTable(step.table, result.codes.data(), result.codes.size(), result.codes.data());
+        lookupCodes(step.table, result.codes.data(), result.codes.size(), result.codes.data());
     held[step.target] = std::move(result);
 }
 
@@ -678,7 +684,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         out.shape = in.shape;
         out.codes.resize(in.codes.size());
         out.hasCodes = true;
-        applyCodeTable(step.table, in.codes.data(), in.codes.size(), out.codes.data());
+        lookupCodes(step.table, in.codes.data(), in.codes.size(), out.codes.data());
         held[step.outputs[0]] = std::move(out);
         return true;
     }
@@ -777,7 +783,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
             out.hasCodes = true;
             if (maxPoolU8(in.codes.data(), window, out.codes.data())) {
                 if (step.requantize)
-                    applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+                    lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
                 held[step.outputs[0]] = std::move(out);
                 return true;
             } // a window wholly in the padding: the fp32 op below decides
@@ -798,7 +804,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
                 out.codes.resize(in.codes.size());
                 out.hasCodes = true;
                 if (step.requantize)
-                    applyCodeTable(step.table, in.codes.data(), in.codes.size(), out.codes.data());
+                    lookupCodes(step.table, in.codes.data(), in.codes.size(), out.codes.data());
                 else
                     std::copy(in.codes.begin(), in.codes.end(), out.codes.begin());
                 held[step.outputs[0]] = std::move(out);
@@ -840,7 +846,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
                 out.codes[e] =
                     static_cast<uint8_t>(static_cast<int32_t>(outputs[o].data[e]) + base.zeroPoint);
             if (step.requantize)
-                applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+                lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
             held[step.outputs[o]] = std::move(out);
         }
         return true;
