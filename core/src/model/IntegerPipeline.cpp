@@ -112,11 +112,23 @@ struct IntegerPipeline::Step {
     std::vector<int> release; // slots no later step reads
 };
 
+// Leaves new elements uninitialised: every op writes all of its output codes, so zero-filling
+// them first is wasted work.
+template <typename T> struct UninitialisedAllocator : std::allocator<T> {
+    template <typename U> struct rebind { using other = UninitialisedAllocator<U>; };
+    UninitialisedAllocator() = default;
+    template <typename U> UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+    template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+    template <typename U, typename... Args> void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
 // A value during one run: codes (an activation with levels) or a Value (everything else, and the
 // dequantized copy of codes an fp32 op needs).
 struct IntegerPipeline::Held {
     std::vector<int64_t> shape;
-    std::vector<uint8_t> codes;
+    std::vector<uint8_t, UninitialisedAllocator<uint8_t>> codes;
     bool hasCodes = false;
     Value value;
     bool hasValue = false;
