@@ -215,10 +215,69 @@ private slots:
         }
     }
 
+    // im2row against its definition for kernel widths 1..9 (the short-line copies and the plain
+    // loop), strides, dilations and pads; the row buffer is followed by guard bytes no call may touch.
+    void im2rowMatchesDefinition() {
+        std::mt19937 rng(kerneltest::seed("im2rowMatchesDefinition"));
+        std::uniform_int_distribution<int> u8(0, 255);
+        struct Case {
+            int channels, height, width, kernelH, kernelW, stride, pad, dilationW;
+        };
+        for (const Case& t :
+             {Case{2, 7, 9, 3, 3, 1, 1, 1}, Case{3, 9, 11, 3, 3, 2, 1, 1}, Case{1, 5, 6, 1, 1, 1, 0, 1},
+              Case{2, 6, 7, 1, 2, 1, 0, 1}, Case{3, 11, 12, 7, 7, 2, 3, 1}, Case{2, 8, 13, 5, 5, 1, 2, 1},
+              Case{2, 9, 14, 3, 8, 1, 0, 1}, Case{1, 10, 20, 3, 9, 1, 4, 1}, Case{2, 9, 12, 3, 3, 1, 2, 2},
+              Case{4, 5, 5, 4, 4, 1, 0, 1}}) {
+            Conv2dGeometry g;
+            g.channels = t.channels;
+            g.height = t.height;
+            g.width = t.width;
+            g.kernelH = t.kernelH;
+            g.kernelW = t.kernelW;
+            g.strideH = g.strideW = t.stride;
+            g.padTop = g.padLeft = g.padBottom = g.padRight = t.pad;
+            g.dilationW = t.dilationW;
+            std::vector<uint8_t> x(static_cast<size_t>(g.channels) * g.height * g.width);
+            for (auto& v : x)
+                v = static_cast<uint8_t>(u8(rng));
+            const size_t k = static_cast<size_t>(g.patch());
+            const size_t size = static_cast<size_t>(g.rows()) * k;
+            std::vector<uint8_t> rows(size + 16, 0xA5);
+            const uint8_t zeroPoint = 77;
+            im2rowU8(g, x.data(), zeroPoint, rows.data());
+            const int outH = g.outHeight(), outW = g.outWidth();
+            for (int oh = 0; oh < outH; ++oh)
+                for (int ow = 0; ow < outW; ++ow)
+                    for (int c = 0; c < g.channels; ++c)
+                        for (int kh = 0; kh < g.kernelH; ++kh)
+                            for (int kw = 0; kw < g.kernelW; ++kw) {
+                                const int ih = oh * g.strideH - g.padTop + kh * g.dilationH;
+                                const int iw = ow * g.strideW - g.padLeft + kw * g.dilationW;
+                                const uint8_t expected =
+                                    ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                                        ? x[(static_cast<size_t>(c) * g.height + ih) * g.width + iw]
+                                        : zeroPoint;
+                                const size_t at = (static_cast<size_t>(oh) * outW + ow) * k +
+                                                  (static_cast<size_t>(c) * g.kernelH + kh) * g.kernelW + kw;
+                                QCOMPARE(rows[at], expected);
+                            }
+            for (size_t i = size; i < rows.size(); ++i)
+                QCOMPARE(rows[i], uint8_t{0xA5});
+        }
+    }
+
     void transposeMatchesDefinition() {
         std::mt19937 rng(kerneltest::seed("transposeMatchesDefinition"));
         std::uniform_int_distribution<int> u8(0, 255);
-        for (auto [rows, cols] : {std::pair{1, 1}, {1, 17}, {17, 1}, {15, 16}, {33, 47}, {64, 64}}) {
+        for (auto [rows, cols] : {std::pair{1, 1},
+                                  {1, 17},
+                                  {17, 1},
+                                  {15, 16},
+                                  {16, 16},
+                                  {33, 47},
+                                  {64, 64},
+                                  {50, 96},
+                                  {3136, 24}}) {
             std::vector<uint8_t> src(static_cast<size_t>(rows) * cols), dst(src.size());
             for (auto& v : src)
                 v = static_cast<uint8_t>(u8(rng));

@@ -450,14 +450,18 @@ private slots:
             c.graph.nodes.push_back(node("GlobalAveragePool", {"x"}, {"gap"}));
             c.graph.nodes.push_back(
                 node("MaxPool", {"x"}, {"max"}, {{"kernel_shape", ints({2, 2})}, {"strides", ints({2, 2})}}));
+            c.graph.nodes.push_back(node(
+                "MaxPool", {"x"}, {"max3"},
+                {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}}));
             c.graph.nodes.push_back(node("Sigmoid", {"x"}, {"sig"}));
             c.graph.nodes.push_back(node("Flatten", {"max"}, {"flat"}));
-            for (const char* out : {"avg", "gap", "sig", "flat"})
+            for (const char* out : {"avg", "gap", "sig", "flat", "max3"})
                 c.output(out);
             const Params avg{0.03f, 5}, gap{0.01f, -20}, sig{1.0f / 256.0f, -128};
             c.params["avg"] = avg;
             c.params["gap"] = gap;
             c.params["max"] = c.params["x"];
+            c.params["max3"] = c.params["x"];
             c.params["flat"] = {0.1f, 6}; // other parameters than its input: requantized
             c.params["sig"] = sig;
             const Run run = runStatic(c);
@@ -506,6 +510,21 @@ private slots:
             }
             QCOMPARE(run.codes.at("gap"), gapRef);
             QCOMPARE(run.codes.at("flat"), flatRef);
+            // MaxPool 3x3, stride 2, padding 1 (ResNet's stem): the largest code of the cells inside.
+            std::vector<int32_t> max3Ref;
+            for (int64_t plane = 0; plane < 6; ++plane)
+                for (int64_t oy = 0; oy < 3; ++oy)
+                    for (int64_t ox = 0; ox < 3; ++ox) {
+                        int32_t best = -128;
+                        for (int64_t i = 0; i < 3; ++i)
+                            for (int64_t j = 0; j < 3; ++j) {
+                                const int64_t y = oy * 2 - 1 + i, xx = ox * 2 - 1 + j;
+                                if (y >= 0 && y < 5 && xx >= 0 && xx < 6)
+                                    best = std::max(best, xq[(plane * 5 + y) * 6 + xx]);
+                            }
+                        max3Ref.push_back(best);
+                    }
+            QCOMPARE(run.codes.at("max3"), max3Ref);
             QCOMPARE(run.shapes.at("flat"), (std::vector<int64_t>{2, 3 * 2 * 3}));
             // QLinearSigmoid: the table of dequantize, sigmoid, quantize.
             for (int32_t q : xq)

@@ -106,6 +106,33 @@ void qlinearGlobalAveragePool(const uint8_t* x, const QuantLevels& lx, int64_t p
     }
 }
 
+bool maxPoolU8(const uint8_t* x, const Window2d& w, uint8_t* y) {
+    for (int64_t plane = 0; plane < w.planes; ++plane) {
+        const uint8_t* src = x + plane * w.height * w.width;
+        uint8_t* dst = y + plane * w.outH * w.outW;
+        for (int64_t oy = 0; oy < w.outH; ++oy) {
+            for (int64_t ox = 0; ox < w.outW; ++ox) {
+                int32_t best = -1;
+                for (int64_t ki = 0; ki < w.kernelH; ++ki) {
+                    const int64_t iy = oy * w.strideH - w.padTop + ki * w.dilationH;
+                    if (iy < 0 || iy >= w.height)
+                        continue;
+                    const uint8_t* line = src + iy * w.width;
+                    for (int64_t kj = 0; kj < w.kernelW; ++kj) {
+                        const int64_t ix = ox * w.strideW - w.padLeft + kj * w.dilationW;
+                        if (ix >= 0 && ix < w.width)
+                            best = std::max<int32_t>(best, line[ix]);
+                    }
+                }
+                if (best < 0)
+                    return false;
+                dst[oy * w.outW + ox] = static_cast<uint8_t>(best);
+            }
+        }
+    }
+    return true;
+}
+
 void requantizeAccumulators(const int32_t* acc, int64_t m, int64_t n,
                             const kernels::FixedPointMultiplier* multipliers, const int32_t* bias, int32_t zy,
                             int32_t lo, int32_t hi, uint8_t* y) {

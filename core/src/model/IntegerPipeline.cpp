@@ -4,9 +4,12 @@
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/kernels/Int8ConvHelpers.h"
+#include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
+#include "quantscope/kernels/QLinearElementwise.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -61,6 +64,11 @@ const std::set<std::string>& codeMoveOps() {
     return ops;
 }
 
+// applyCodeTable on the kernels' vector lookup (the same bytes; in place is fine).
+void lookupCodes(const CodeTable& table, const uint8_t* x, std::size_t count, uint8_t* y) {
+    kernels::lookupU8(kernels::KernelRegistry::active(), table.data(), x, count, y);
+}
+
 bool isZeroConstant(const Value* v) {
     if (v == nullptr)
         return true;
@@ -93,6 +101,7 @@ struct IntegerPipeline::Step {
     int32_t lo = 0, hi = 255;
     int target = -1; // the slot a Linear step writes (a fused Relu's / Clip's output)
     bool depthwise = false;
+    bool symmetricDepthwise = false; // every weight zero point is 0: the SIMD depthwise kernel
     std::vector<int8_t> depthwiseWeights;
     std::vector<int32_t> weightZeroPoints;
     // Table, CodeMove (requantize the result) and Concat (one per input)
@@ -103,11 +112,23 @@ struct IntegerPipeline::Step {
     std::vector<int> release; // slots no later step reads
 };
 
+// Leaves new elements uninitialised: every op writes all of its output codes, so zero-filling
+// them first is wasted work.
+template <typename T> struct UninitialisedAllocator : std::allocator<T> {
+    template <typename U> struct rebind { using other = UninitialisedAllocator<U>; };
+    UninitialisedAllocator() = default;
+    template <typename U> UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+    template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+    template <typename U, typename... Args> void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
 // A value during one run: codes (an activation with levels) or a Value (everything else, and the
 // dequantized copy of codes an fp32 op needs).
 struct IntegerPipeline::Held {
     std::vector<int64_t> shape;
-    std::vector<uint8_t> codes;
+    std::vector<uint8_t, UninitialisedAllocator<uint8_t>> codes;
     bool hasCodes = false;
     Value value;
     bool hasValue = false;
@@ -352,6 +373,8 @@ bool IntegerPipeline::planLinear(Step& step, const QuantizedModel::Layer& layer,
                                          part->weights().end());
             step.weightZeroPoints.push_back(part->zeroPoints()[0]);
         }
+        step.symmetricDepthwise = std::all_of(step.weightZeroPoints.begin(), step.weightZeroPoints.end(),
+                                              [](int32_t z) { return z == 0; });
     }
     return true;
 }
@@ -486,12 +509,7 @@ void linearToCodes(const Int8Linear& linear, const uint8_t* a, int64_t m, const 
         activations.zeroPoint = x.zeroPoint;
         activations.scale = x.scale;
         kernels::int8GemmRequantizeU8(*kernels::KernelRegistry::table(packed->path()), activations, *packed,
-                                      multipliers, true, bias, zy, out, pool);
-        if (lo > 0 || hi < 255) { // the kernel clamps to 0..255 only
-            const std::size_t count = static_cast<std::size_t>(m * linear.n());
-            for (std::size_t i = 0; i < count; ++i)
-                out[i] = static_cast<uint8_t>(std::clamp<int32_t>(out[i], lo, hi));
-        }
+                                      multipliers, true, bias, zy, out, pool, lo, hi);
         return;
     }
     std::vector<int32_t> acc(static_cast<std::size_t>(m * linear.n()));
@@ -526,27 +544,51 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
     out.hasCodes = true;
     if (step.depthwise) {
-        Window2d window;
-        window.planes = g.batch * g.channels;
-        window.height = g.height;
-        window.width = g.width;
-        window.kernelH = g.kernelH;
-        window.kernelW = g.kernelW;
-        window.strideH = g.strideH;
-        window.strideW = g.strideW;
-        window.dilationH = g.dilationH;
-        window.dilationW = g.dilationW;
-        window.padTop = g.padTop;
-        window.padLeft = g.padLeft;
-        window.padBottom = g.padBottom;
-        window.padRight = g.padRight;
-        window.outH = g.outH;
-        window.outW = g.outW;
-        depthwiseConvU8(in.codes.data(), x.zeroPoint, window, g.channels, step.depthwiseWeights.data(),
-                        step.weightZeroPoints.data(), bias, step.multipliers.data(), y.zeroPoint, step.lo,
-                        step.hi, out.codes.data());
+        if (step.symmetricDepthwise) { // the SIMD kernel takes zero-point-free weights
+            kernels::DepthwiseConvShape shape;
+            shape.batch = static_cast<int>(g.batch);
+            shape.channels = static_cast<int>(g.channels);
+            shape.height = static_cast<int>(g.height);
+            shape.width = static_cast<int>(g.width);
+            shape.kernelH = static_cast<int>(g.kernelH);
+            shape.kernelW = static_cast<int>(g.kernelW);
+            shape.strideH = static_cast<int>(g.strideH);
+            shape.strideW = static_cast<int>(g.strideW);
+            shape.padTop = static_cast<int>(g.padTop);
+            shape.padLeft = static_cast<int>(g.padLeft);
+            shape.padBottom = static_cast<int>(g.padBottom);
+            shape.padRight = static_cast<int>(g.padRight);
+            shape.dilationH = static_cast<int>(g.dilationH);
+            shape.dilationW = static_cast<int>(g.dilationW);
+            const kernels::PackedInt8Weights* packed = layer.int8[0]->packed();
+            const kernels::KernelTable& path =
+                packed ? *kernels::KernelRegistry::table(packed->path()) : kernels::KernelRegistry::active();
+            kernels::int8DepthwiseConv(path, shape, in.codes.data(), x.zeroPoint,
+                                       step.depthwiseWeights.data(), bias, step.multipliers.data(), true,
+                                       y.zeroPoint, out.codes.data(), pool, step.lo, step.hi);
+        } else {
+            Window2d window;
+            window.planes = g.batch * g.channels;
+            window.height = g.height;
+            window.width = g.width;
+            window.kernelH = g.kernelH;
+            window.kernelW = g.kernelW;
+            window.strideH = g.strideH;
+            window.strideW = g.strideW;
+            window.dilationH = g.dilationH;
+            window.dilationW = g.dilationW;
+            window.padTop = g.padTop;
+            window.padLeft = g.padLeft;
+            window.padBottom = g.padBottom;
+            window.padRight = g.padRight;
+            window.outH = g.outH;
+            window.outW = g.outW;
+            depthwiseConvU8(in.codes.data(), x.zeroPoint, window, g.channels, step.depthwiseWeights.data(),
+                            step.weightZeroPoints.data(), bias, step.multipliers.data(), y.zeroPoint, step.lo,
+                            step.hi, out.codes.data());
+        }
         if (step.requantize)
-            applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+            lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
         return true;
     }
     const int64_t groupIn = g.channels / groups, groupOut = outChannels / groups;
@@ -556,35 +598,54 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
         throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
                                                 " values does not match the weights' " +
                                                 std::to_string(layer.int8[0]->k()));
-    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory.
+    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory. The
+    // scratch buffers live as long as the thread, so a run allocates nothing for them.
     const int64_t chunk = std::max<int64_t>(
         1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
-    std::vector<uint8_t> rows(static_cast<std::size_t>(chunk * spatial * patch));
-    std::vector<uint8_t> pixels(static_cast<std::size_t>(chunk * spatial * groupOut));
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    thread_local std::vector<uint8_t> rows, pixels;
+    if (rows.size() < static_cast<std::size_t>(chunk * spatial * patch))
+        rows.resize(static_cast<std::size_t>(chunk * spatial * patch));
+    if (pixels.size() < static_cast<std::size_t>(chunk * spatial * groupOut))
+        pixels.resize(static_cast<std::size_t>(chunk * spatial * groupOut));
+    kernels::Conv2dGeometry geometry;
+    geometry.channels = static_cast<int>(groupIn);
+    geometry.height = static_cast<int>(g.height);
+    geometry.width = static_cast<int>(g.width);
+    geometry.kernelH = static_cast<int>(g.kernelH);
+    geometry.kernelW = static_cast<int>(g.kernelW);
+    geometry.strideH = static_cast<int>(g.strideH);
+    geometry.strideW = static_cast<int>(g.strideW);
+    geometry.padTop = static_cast<int>(g.padTop);
+    geometry.padLeft = static_cast<int>(g.padLeft);
+    geometry.padBottom = static_cast<int>(g.padBottom);
+    geometry.padRight = static_cast<int>(g.padRight);
+    geometry.dilationH = static_cast<int>(g.dilationH);
+    geometry.dilationW = static_cast<int>(g.dilationW);
     for (int64_t first = 0; first < g.batch; first += chunk) {
         const int64_t images = std::min(chunk, g.batch - first);
         for (int64_t grp = 0; grp < groups; ++grp) {
-            for (int64_t i = 0; i < images; ++i)
-                im2row(in.codes.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width,
-                       groupIn, g, rows.data() + i * spatial * patch,
-                       static_cast<uint8_t>(x.zeroPoint)); // padding is a real zero
+            for (int64_t i = 0; i < images; ++i) {
+                const uint8_t* image =
+                    in.codes.data() + ((first + i) * g.channels + grp * groupIn) * g.height * g.width;
+                uint8_t* imageRows = rows.data() + i * spatial * patch;
+                if (pointwise) // the pixels of a 1 x 1 convolution are the columns of C x HW
+                    kernels::transposeU8(image, static_cast<int>(groupIn), static_cast<int>(spatial),
+                                         imageRows);
+                else // padding is a real zero
+                    kernels::im2rowU8(geometry, image, static_cast<uint8_t>(x.zeroPoint), imageRows);
+            }
             linearToCodes(*layer.int8[grp], rows.data(), images * spatial, x,
                           step.multipliers.data() + grp * groupOut, bias ? bias + grp * groupOut : nullptr,
                           y.zeroPoint, step.lo, step.hi, pixels.data(), pool);
             // pixels x channels -> NCHW
             for (int64_t i = 0; i < images; ++i) {
-                const uint8_t* image = pixels.data() + i * spatial * groupOut;
-                for (int64_t j = 0; j < groupOut; ++j) {
-                    uint8_t* plane =
-                        out.codes.data() + ((first + i) * outChannels + grp * groupOut + j) * spatial;
-                    if (step.requantize) {
-                        for (int64_t p = 0; p < spatial; ++p)
-                            plane[p] = step.table[image[p * groupOut + j]];
-                    } else {
-                        for (int64_t p = 0; p < spatial; ++p)
-                            plane[p] = image[p * groupOut + j];
-                    }
-                }
+                uint8_t* planes = out.codes.data() + ((first + i) * outChannels + grp * groupOut) * spatial;
+                kernels::transposeU8(pixels.data() + i * spatial * groupOut, static_cast<int>(spatial),
+                                     static_cast<int>(groupOut), planes);
+                if (step.requantize)
+                    lookupCodes(step.table, planes, static_cast<std::size_t>(spatial * groupOut), planes);
             }
         }
     }
@@ -612,7 +673,7 @@ void IntegerPipeline::runLinear(const Step& step, std::vector<Held>& held, kerne
                   step.bias.empty() ? nullptr : step.bias.data(), m_slots[step.outputs[0]].levels->zeroPoint,
                   step.lo, step.hi, result.codes.data(), pool);
     if (step.requantize) // a fused Relu / Clip with its own parameters
-        applyCodeTable(step.table, result.codes.data(), result.codes.size(), result.codes.data());
+        lookupCodes(step.table, result.codes.data(), result.codes.size(), result.codes.data());
     held[step.target] = std::move(result);
 }
 
@@ -635,7 +696,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         out.shape = in.shape;
         out.codes.resize(in.codes.size());
         out.hasCodes = true;
-        applyCodeTable(step.table, in.codes.data(), in.codes.size(), out.codes.data());
+        lookupCodes(step.table, in.codes.data(), in.codes.size(), out.codes.data());
         held[step.outputs[0]] = std::move(out);
         return true;
     }
@@ -707,6 +768,61 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
     }
     case StepKind::Concat:
     case StepKind::CodeMove: {
+        if (step.kind == StepKind::CodeMove && node.opType == "MaxPool" &&
+            held[step.inputs[0]].shape.size() == 4) {
+            // Straight on the codes: the fp32 op on (code - zero point) picks the same element.
+            const Held& in = held[step.inputs[0]];
+            const ConvGeometry g = convGeometry(node, in.shape, 0, 0, node.intAttribute("ceil_mode", 0) != 0);
+            Window2d window;
+            window.planes = g.batch * g.channels;
+            window.height = g.height;
+            window.width = g.width;
+            window.kernelH = g.kernelH;
+            window.kernelW = g.kernelW;
+            window.strideH = g.strideH;
+            window.strideW = g.strideW;
+            window.dilationH = g.dilationH;
+            window.dilationW = g.dilationW;
+            window.padTop = g.padTop;
+            window.padLeft = g.padLeft;
+            window.padBottom = g.padBottom;
+            window.padRight = g.padRight;
+            window.outH = g.outH;
+            window.outW = g.outW;
+            Held out;
+            out.shape = {g.batch, g.channels, g.outH, g.outW};
+            out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
+            out.hasCodes = true;
+            if (maxPoolU8(in.codes.data(), window, out.codes.data())) {
+                if (step.requantize)
+                    lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+                held[step.outputs[0]] = std::move(out);
+                return true;
+            } // a window wholly in the padding: the fp32 op below decides
+        }
+        if (step.kind == StepKind::CodeMove && node.opType == "Flatten") {
+            // The same codes in the same order, as a matrix.
+            const Held& in = held[step.inputs[0]];
+            const int64_t rank = static_cast<int64_t>(in.shape.size());
+            int64_t axis = node.intAttribute("axis", 1);
+            if (axis < 0)
+                axis += rank;
+            if (axis >= 0 && axis <= rank) {
+                Held out;
+                out.shape = {
+                    ops::checkedProduct(node,
+                                        std::vector<int64_t>(in.shape.begin(), in.shape.begin() + axis)),
+                    ops::checkedProduct(node, std::vector<int64_t>(in.shape.begin() + axis, in.shape.end()))};
+                out.codes.resize(in.codes.size());
+                out.hasCodes = true;
+                if (step.requantize)
+                    lookupCodes(step.table, in.codes.data(), in.codes.size(), out.codes.data());
+                else
+                    std::copy(in.codes.begin(), in.codes.end(), out.codes.begin());
+                held[step.outputs[0]] = std::move(out);
+                return true;
+            }
+        }
         // The fp32 op on (code - zero point): moving values around is exact on small integers.
         const bool concat = step.kind == StepKind::Concat;
         const QuantLevels& base = concat ? levelsOf(step.outputs[0]) : levelsOf(step.inputs[0]);
@@ -742,7 +858,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
                 out.codes[e] =
                     static_cast<uint8_t>(static_cast<int32_t>(outputs[o].data[e]) + base.zeroPoint);
             if (step.requantize)
-                applyCodeTable(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+                lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
             held[step.outputs[o]] = std::move(out);
         }
         return true;

@@ -69,6 +69,11 @@ void qlinearAveragePool(const uint8_t* x, const QuantLevels& lx, const Window2d&
 void qlinearGlobalAveragePool(const uint8_t* x, const QuantLevels& lx, int64_t planes, int64_t spatial,
                               uint8_t* y, const QuantLevels& ly);
 
+// MaxPool on codes: the largest code in each window (padding ignored), which is the code of the
+// largest value. Returns false, leaving y unspecified, when a window lies wholly in the padding
+// (fp32 MaxPool gives -inf there, which no code holds).
+bool maxPoolU8(const uint8_t* x, const Window2d& window, uint8_t* y);
+
 // The requantizing epilogue of QLinearConv / QLinearMatMul with integer-only arithmetic:
 // y[i][c] = clamp(multipliers[c].apply(acc[i][c] + bias[c]) + zy, lo, hi) for an M x N int32
 // accumulator (bias may be null). kernels::int8GemmRequantizeU8 computes the same with lo = 0,
