@@ -5,7 +5,7 @@
 #include "quantscope/interop/ToolchainRules.h"
 
 #include <bit>
-#include <regex>
+#include <cctype>
 #include <sstream>
 
 namespace quantscope::interop {
@@ -14,9 +14,28 @@ namespace {
 // TensorRT 8.6.1's header; the version only tells which TensorRT wrote the cache.
 constexpr const char* kHeader = "TRT-8601-EntropyCalibration2";
 
+// "TRT-<digits>-<letters>Calibration<digits?>", e.g. TRT-8601-EntropyCalibration2.
 bool isHeader(const std::string& line) {
-    static const std::regex header(R"(TRT-\d+-[A-Za-z]+Calibration\d*)");
-    return std::regex_match(line, header);
+    const auto isDigit = [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; };
+    const auto isLetter = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) != 0; };
+    if (line.rfind("TRT-", 0) != 0)
+        return false;
+    std::size_t at = 4;
+    const std::size_t versionStart = at;
+    while (at < line.size() && isDigit(line[at]))
+        ++at;
+    if (at == versionStart || at >= line.size() || line[at] != '-')
+        return false;
+    const std::size_t nameStart = ++at;
+    while (at < line.size() && isLetter(line[at]))
+        ++at;
+    const std::string_view name(line.data() + nameStart, at - nameStart);
+    constexpr std::string_view suffix = "Calibration";
+    if (name.size() <= suffix.size() || name.substr(name.size() - suffix.size()) != suffix)
+        return false;
+    while (at < line.size() && isDigit(line[at]))
+        ++at;
+    return at == line.size();
 }
 
 std::string firstLine(std::string_view text) {
