@@ -83,7 +83,7 @@ void configure(QCommandLineParser& parser, const GuiOptions& o) {
     parser.addVersionOption();
     parser.addPositionalArgument(
         QStringLiteral("files"),
-        QStringLiteral("Weights to open (.safetensors, .onnx, .npy, .npz), a parameters .json to "
+        QStringLiteral("Weights to open (.safetensors, .gguf, .pt, .onnx, .npy, .npz), a parameters .json to "
                        "import; an .onnx model with a samples file runs the model."),
         QStringLiteral("[files...]"));
     parser.addOptions({o.demo, o.screenshot, o.size, o.view, o.tensor, o.dtype, o.scheme, o.granularity,
