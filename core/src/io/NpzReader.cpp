@@ -1,5 +1,6 @@
 #include "quantscope/io/NpzReader.h"
 
+#include "io/ZipEntryStream.h"
 #include "quantscope/Error.h"
 
 #include <zip.h>
@@ -8,56 +9,6 @@
 #include <filesystem>
 
 namespace quantscope {
-namespace {
-
-std::string zipErrorText(int code) {
-    zip_error_t error;
-    zip_error_init_with_code(&error, code);
-    std::string text = zip_error_strerror(&error);
-    zip_error_fini(&error);
-    return text;
-}
-
-// One open entry of the archive, closed on every path out.
-class ZipEntryStream {
-public:
-    ZipEntryStream(zip_t* archive, uint64_t index, const std::string& subject) : m_subject(subject) {
-        m_file = zip_fopen_index(archive, index, 0);
-        if (m_file == nullptr)
-            throw Error(subject, std::string("cannot open the entry: ") + zip_strerror(archive));
-    }
-    ~ZipEntryStream() { zip_fclose(m_file); }
-    ZipEntryStream(const ZipEntryStream&) = delete;
-    ZipEntryStream& operator=(const ZipEntryStream&) = delete;
-
-    // Reads up to `length` bytes into `destination`; fewer only at the end of the entry.
-    uint64_t read(std::byte* destination, uint64_t length) {
-        uint64_t total = 0;
-        while (total < length) {
-            const zip_int64_t got = zip_fread(m_file, destination + total, length - total);
-            if (got < 0)
-                throw Error(m_subject, std::string("cannot read the entry: ") + zip_file_strerror(m_file));
-            if (got == 0)
-                break;
-            total += static_cast<uint64_t>(got);
-        }
-        return total;
-    }
-
-    // Reads exactly `length` bytes, or throws naming what was found instead.
-    void readExactly(std::byte* destination, uint64_t length, const char* what) {
-        const uint64_t got = read(destination, length);
-        if (got != length)
-            throw Error(m_subject, std::string("truncated ") + what + ": " + std::to_string(length) +
-                                       " bytes needed, the entry holds " + std::to_string(got));
-    }
-
-private:
-    std::string m_subject;
-    zip_file_t* m_file = nullptr;
-};
-
-} // namespace
 
 void NpzReader::ZipCloser::operator()(zip* archive) const {
     zip_discard(archive);

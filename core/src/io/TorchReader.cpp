@@ -1,6 +1,7 @@
 #include "quantscope/io/TorchReader.h"
 
 #include "io/ElementConversion.h"
+#include "io/ZipEntryStream.h"
 #include "quantscope/Error.h"
 #include "quantscope/io/ReadOnlyFile.h"
 
@@ -12,61 +13,6 @@
 
 namespace quantscope {
 namespace {
-
-std::string zipErrorText(int code) {
-    zip_error_t error;
-    zip_error_init_with_code(&error, code);
-    std::string text = zip_error_strerror(&error);
-    zip_error_fini(&error);
-    return text;
-}
-
-// One open entry of the archive, closed on every path out.
-class EntryStream {
-public:
-    EntryStream(zip_t* archive, uint64_t index, const std::string& subject) : m_subject(subject) {
-        m_file = zip_fopen_index(archive, index, 0);
-        if (m_file == nullptr)
-            throw Error(subject, std::string("cannot open the archive entry: ") + zip_strerror(archive));
-    }
-    ~EntryStream() { zip_fclose(m_file); }
-    EntryStream(const EntryStream&) = delete;
-    EntryStream& operator=(const EntryStream&) = delete;
-
-    // Moves to `offset`: a seek for a stored entry, reading and discarding for a compressed one.
-    void skipTo(uint64_t offset, bool seekable) {
-        if (seekable) {
-            if (zip_fseek(m_file, static_cast<zip_int64_t>(offset), SEEK_SET) != 0)
-                throw Error(m_subject,
-                            std::string("cannot seek in the archive entry: ") + zip_file_strerror(m_file));
-            return;
-        }
-        std::vector<std::byte> discard(64 << 10);
-        while (offset > 0) {
-            const uint64_t step = std::min<uint64_t>(offset, discard.size());
-            readExactly(discard.data(), step);
-            offset -= step;
-        }
-    }
-
-    void readExactly(std::byte* destination, uint64_t length) {
-        uint64_t total = 0;
-        while (total < length) {
-            const zip_int64_t got = zip_fread(m_file, destination + total, length - total);
-            if (got < 0)
-                throw Error(m_subject,
-                            std::string("cannot read the archive entry: ") + zip_file_strerror(m_file));
-            if (got == 0)
-                throw Error(m_subject, "the archive entry is truncated: " + std::to_string(length) +
-                                           " bytes needed, " + std::to_string(total) + " found");
-            total += static_cast<uint64_t>(got);
-        }
-    }
-
-private:
-    std::string m_subject;
-    zip_file_t* m_file = nullptr;
-};
 
 struct EntryStat {
     uint64_t index = 0;
@@ -139,8 +85,8 @@ TorchReader::TorchReader(const std::string& path) : m_path(path) {
 
     const auto readEntry = [&](const EntryStat& entry, const std::string& what) {
         std::vector<std::byte> bytes(static_cast<std::size_t>(entry.size));
-        EntryStream stream(m_archive.get(), entry.index, path + ": " + what);
-        stream.readExactly(bytes.data(), bytes.size());
+        ZipEntryStream stream(m_archive.get(), entry.index, path + ": " + what);
+        stream.readExactly(bytes.data(), bytes.size(), "entry");
         return bytes;
     };
 
@@ -224,11 +170,11 @@ Tensor TorchReader::load(const std::string& name) const {
     std::vector<float> span(static_cast<std::size_t>(spanElements));
     {
         const std::lock_guard lock(m_archiveMutex);
-        EntryStream stream(m_archive.get(), m_storageEntries[record.storage], subject);
+        ZipEntryStream stream(m_archive.get(), m_storageEntries[record.storage], subject);
         stream.skipTo(record.storageOffset * elementSize, m_storageStored[record.storage]);
         for (uint64_t done = 0; done < spanElements; done += chunkElements) {
             const uint64_t count = std::min(chunkElements, spanElements - done);
-            stream.readExactly(chunk.data(), count * elementSize);
+            stream.readExactly(chunk.data(), count * elementSize, "storage data");
             io::decodeToFloat(storage.dtype, order, chunk.data(), count, span.data() + done);
         }
     }
