@@ -494,6 +494,28 @@ void IntegerPipeline::runFloat(const Step& step, std::vector<Held>& held) const 
 
 namespace {
 
+// The pools' and depthwise convolution's window from an op's geometry (one plane per image and
+// channel).
+Window2d windowOf(const ConvGeometry& g) {
+    Window2d window;
+    window.planes = g.batch * g.channels;
+    window.height = g.height;
+    window.width = g.width;
+    window.kernelH = g.kernelH;
+    window.kernelW = g.kernelW;
+    window.strideH = g.strideH;
+    window.strideW = g.strideW;
+    window.dilationH = g.dilationH;
+    window.dilationW = g.dilationW;
+    window.padTop = g.padTop;
+    window.padLeft = g.padLeft;
+    window.padBottom = g.padBottom;
+    window.padRight = g.padRight;
+    window.outH = g.outH;
+    window.outW = g.outW;
+    return window;
+}
+
 // out = clamp(M[c](A W^T + bias) + zy, lo, hi) for M x K codes: the SIMD requantizing GEMM when
 // the weights are packed, else the exact int32 product and the reference epilogue.
 void linearToCodes(const Int8Linear& linear, const uint8_t* a, int64_t m, const QuantLevels& x,
@@ -567,22 +589,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
                                        step.depthwiseWeights.data(), bias, step.multipliers.data(), true,
                                        y.zeroPoint, out.codes.data(), pool, step.lo, step.hi);
         } else {
-            Window2d window;
-            window.planes = g.batch * g.channels;
-            window.height = g.height;
-            window.width = g.width;
-            window.kernelH = g.kernelH;
-            window.kernelW = g.kernelW;
-            window.strideH = g.strideH;
-            window.strideW = g.strideW;
-            window.dilationH = g.dilationH;
-            window.dilationW = g.dilationW;
-            window.padTop = g.padTop;
-            window.padLeft = g.padLeft;
-            window.padBottom = g.padBottom;
-            window.padRight = g.padRight;
-            window.outH = g.outH;
-            window.outW = g.outW;
+            const Window2d window = windowOf(g);
             depthwiseConvU8(in.codes.data(), x.zeroPoint, window, g.channels, step.depthwiseWeights.data(),
                             step.weightZeroPoints.data(), bias, step.multipliers.data(), y.zeroPoint, step.lo,
                             step.hi, out.codes.data());
@@ -725,20 +732,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         if (in.shape.size() != 4)
             return false;
         const ConvGeometry g = convGeometry(node, in.shape, 0, 0, node.intAttribute("ceil_mode", 0) != 0);
-        Window2d window;
-        window.planes = g.batch * g.channels;
-        window.height = g.height;
-        window.width = g.width;
-        window.kernelH = g.kernelH;
-        window.kernelW = g.kernelW;
-        window.strideH = g.strideH;
-        window.strideW = g.strideW;
-        window.padTop = g.padTop;
-        window.padLeft = g.padLeft;
-        window.padBottom = g.padBottom;
-        window.padRight = g.padRight;
-        window.outH = g.outH;
-        window.outW = g.outW;
+        const Window2d window = windowOf(g);
         Held out;
         out.shape = {g.batch, g.channels, g.outH, g.outW};
         out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
@@ -773,22 +767,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
             // Straight on the codes: the fp32 op on (code - zero point) picks the same element.
             const Held& in = held[step.inputs[0]];
             const ConvGeometry g = convGeometry(node, in.shape, 0, 0, node.intAttribute("ceil_mode", 0) != 0);
-            Window2d window;
-            window.planes = g.batch * g.channels;
-            window.height = g.height;
-            window.width = g.width;
-            window.kernelH = g.kernelH;
-            window.kernelW = g.kernelW;
-            window.strideH = g.strideH;
-            window.strideW = g.strideW;
-            window.dilationH = g.dilationH;
-            window.dilationW = g.dilationW;
-            window.padTop = g.padTop;
-            window.padLeft = g.padLeft;
-            window.padBottom = g.padBottom;
-            window.padRight = g.padRight;
-            window.outH = g.outH;
-            window.outW = g.outW;
+            const Window2d window = windowOf(g);
             Held out;
             out.shape = {g.batch, g.channels, g.outH, g.outW};
             out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
