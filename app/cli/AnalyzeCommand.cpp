@@ -47,6 +47,16 @@ int runAnalyze(const std::vector<std::string>& arguments) {
     QParamsDocument document;
     for (std::size_t i = 0; i < names.size(); ++i) {
         progress.setLabel(names[i]);
+        if (allTensors && spec.format.isGgml()) {
+            const TensorInfo* info = file->find(names[i]);
+            if (info && info->shape.size() <= 1) {
+                std::fprintf(stderr,
+                             "quantscope-cli: note: %s is 1-D: llama.cpp keeps it in float32 under %s; not "
+                             "analysed\n",
+                             names[i].c_str(), spec.format.name().c_str());
+                continue;
+            }
+        }
         AnalysisOptions analysisOptions;
         analysisOptions.progress = progress.callback();
         TensorAnalysisRunner runner(*file, spec, params);

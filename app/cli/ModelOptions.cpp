@@ -19,7 +19,9 @@ std::vector<OptionSpec> modelOptionSpecs() {
         {"--batch-size", true, false,
          "samples per run, 1..65536 (default 256; a model with a fixed batch always runs its own)"},
         {"--threads", true, false, "OpenBLAS threads for the fp32 layers, 1..256 (default 1)"},
-        {"--weight-dtype", true, false, "weight format (default int8; int4 with --weight-granularity group)"},
+        {"--weight-dtype", true, false,
+         "weight format (default int8; int4 with --weight-granularity group; llama.cpp's q8_0, q4_0, q4_1, "
+         "q5_0, q5_1, q4_k, q6_k and mxfp4 / nvfp4 bring their own blocks)"},
         {"--weight-scheme", true, false, "affine | symmetric (default symmetric)"},
         {"--weight-granularity", true, false, "tensor | channel | group (default channel: output channels)"},
         {"--weight-group-size", true, false, "weights per group along the inputs (default 128)"},
@@ -42,6 +44,13 @@ ModelQuantConfig modelQuantConfigFrom(const CommandLine& commandLine) {
     if (const auto granularity = commandLine.value("--weight-granularity"))
         weight.granularity = parseGranularity(*granularity, "--weight-granularity");
     weight.groupSize = commandLine.integer("--weight-group-size", 128, 1, int64_t{1} << 40);
+    // A block-scaled format (mxfp4, nvfp4, llama.cpp's q4_k...) defines its own groups.
+    if (weight.format.isBlockScaled()) {
+        if (!commandLine.has("--weight-granularity"))
+            weight.granularity = Granularity::Group;
+        if (!commandLine.has("--weight-group-size"))
+            weight.groupSize = weight.format.blockSize();
+    }
     weight.validate();
     config.params = paramsDocumentFrom(commandLine);
     Executor::setBlasThreads(static_cast<int>(commandLine.integer("--threads", 1, 1, 256)));

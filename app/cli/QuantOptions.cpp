@@ -6,7 +6,8 @@ namespace quantscope::cli {
 std::vector<OptionSpec> quantOptionSpecs() {
     return {
         {"--dtype", true, false,
-         "int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, fp8_e5m2, nf4 (default int8)"},
+         "int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, fp8_e5m2, nf4, mxfp4, mxfp8_e4m3, mxfp8_e5m2, "
+         "nvfp4, or llama.cpp's q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q6_k (default int8)"},
         {"--bits", true, false, "bit width of an integer --dtype, 2..16"},
         {"--scheme", true, false, "affine | symmetric (default affine)"},
         {"--granularity", true, false, "tensor | channel | group (default tensor)"},

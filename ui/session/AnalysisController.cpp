@@ -289,6 +289,14 @@ void AnalysisController::updatePreview(std::optional<Range> dragged) {
         preview.clip = fullRange;
         preview.clipIsEstimate = settings.spec.calib != CalibMethod::MinMax;
     }
+    if (settings.spec.format.isGgml()) {
+        // ggml's quantizer picks each block's parameters itself: no range to preview, the worker's
+        // exact result follows.
+        preview.valid = false;
+        m_preview = preview;
+        emit previewChanged();
+        return;
+    }
     try {
         preview.estimate = MetricsPreview::estimate(*histogram, settings.spec, preview.clip);
     } catch (const std::exception& e) {

@@ -21,7 +21,27 @@ namespace quantscope::ui {
 namespace {
 
 // Format families in the combo box; integer ones take the bit width from the slider.
-enum Family { Int, UInt, Fp16, Bf16, Fp8E4M3, Fp8E5M2, Nf4, Mxfp4, Mxfp8E4M3, Mxfp8E5M2, Nvfp4 };
+enum Family {
+    Int,
+    UInt,
+    Fp16,
+    Bf16,
+    Fp8E4M3,
+    Fp8E5M2,
+    Nf4,
+    Mxfp4,
+    Mxfp8E4M3,
+    Mxfp8E5M2,
+    Nvfp4,
+    GgmlQ8_0,
+    GgmlQ4_0,
+    GgmlQ4_1,
+    GgmlQ5_0,
+    GgmlQ5_1,
+    GgmlQ4_K,
+    GgmlQ6_K
+};
+constexpr const char* kGgmlNames[] = {"q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k"};
 
 QuantFormat formatOf(int family, int bits) {
     switch (family) {
@@ -45,8 +65,10 @@ QuantFormat formatOf(int family, int bits) {
         return {FormatKind::Mxfp8E5M2, 8, true};
     case Nvfp4:
         return {FormatKind::Nvfp4, 4, true};
-    default:
+    case Nf4:
         return {FormatKind::Nf4, 4, true};
+    default:
+        return QuantFormat::parse(kGgmlNames[family - GgmlQ8_0]);
     }
 }
 
@@ -72,8 +94,9 @@ int familyOf(const QuantFormat& format) {
         return Mxfp8E5M2;
     case FormatKind::Nvfp4:
         return Nvfp4;
+    default:
+        return GgmlQ8_0 + static_cast<int>(format.kind) - static_cast<int>(FormatKind::GgmlQ8_0);
     }
-    return Int;
 }
 
 constexpr CalibMethod kMethods[] = {CalibMethod::MinMax, CalibMethod::MovingAverage, CalibMethod::Percentile,
@@ -91,7 +114,13 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
       m_message(new QLabel(this)), m_applyWeights(new QPushButton(tr("All weights"), this)),
       m_applyActivations(new QPushButton(tr("All activations"), this)) {
     m_family->addItems({tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"),
-                        tr("nf4"), tr("mxfp4"), tr("mxfp8 e4m3"), tr("mxfp8 e5m2"), tr("nvfp4")});
+                        tr("nf4"), tr("mxfp4"), tr("mxfp8 e4m3"), tr("mxfp8 e5m2"), tr("nvfp4"),
+                        tr("q8_0 (llama.cpp)"), tr("q4_0 (llama.cpp)"), tr("q4_1 (llama.cpp)"),
+                        tr("q5_0 (llama.cpp)"), tr("q5_1 (llama.cpp)"), tr("q4_K (llama.cpp)"),
+                        tr("q6_K (llama.cpp)")});
+    m_family->setToolTip(tr("The number format. The llama.cpp formats are quantized as ggml's reference "
+                            "quantizers do (llama-quantize without an importance matrix), in blocks of 32 "
+                            "or super-blocks of 256 values along a row."));
     m_bits->setRange(2, 16);
     m_bits->setPageStep(1);
     m_bits->setTickPosition(QSlider::TicksBelow);
@@ -212,6 +241,8 @@ QuantSpec SettingsPanel::specFromWidgets() const {
         spec.granularity = Granularity::Group;
         spec.groupSize = spec.format.blockSize();
     }
+    if (spec.format.isGgml() && row >= 0) // ggml's blocks run along a row: the last axis
+        spec.axis = std::max(0, static_cast<int>(m_session->info(row).shape.size()) - 1);
     spec.calib = kMethods[std::max(0, m_calib->currentIndex())];
     spec.percentile = m_percentile->value();
     spec.narrowRange = m_narrow->isChecked();
@@ -281,6 +312,10 @@ void SettingsPanel::updateEnabled() {
     m_applyWeights->setEnabled(m_session->weightCount() > 0);
     m_applyActivations->setEnabled(m_session->activationCount() > 0);
     m_percentile->setVisible(kMethods[std::max(0, m_calib->currentIndex())] == CalibMethod::Percentile);
+    const bool ggml = m_family->currentIndex() >= GgmlQ8_0;
+    m_calib->setEnabled(!ggml);
+    m_calib->setToolTip(ggml ? tr("ggml's quantizer chooses every block's scale (and minimum) itself")
+                             : tr("How the clipping range is chosen from the values"));
 }
 
 bool SettingsPanel::currentIsActivation() const {

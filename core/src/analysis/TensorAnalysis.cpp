@@ -9,6 +9,7 @@
 #include "quantscope/quant/ValueQuantizer.h"
 #include "quantscope/tensor/TensorInfo.h"
 
+#include "GgmlBlockAnalysis.h"
 #include "IntegerRunQuantizer.h"
 
 #include <cmath>
@@ -333,6 +334,8 @@ std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec,
 
 TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const AnalysisOptions& options) {
     spec.validateFor(tensor.shape());
+    if (spec.format.isGgml())
+        return analyzeGgmlBlocks(tensor, spec, options);
     const BlockLayout layout(tensor.shape(), spec);
 
     // The values block by block, gathered once if calibration or quantization needs them.

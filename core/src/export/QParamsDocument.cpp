@@ -162,12 +162,14 @@ Json entryJson(const QParamsEntry& entry, SidecarWriter* sidecar) {
     if (spec.calib == CalibMethod::MovingAverage)
         calib["ema_constant"] = spec.emaConstant;
     json["calib"] = calib;
-    if (entry.params && sidecar) {
+    // ggml's block formats are settings only: the quantizer chooses every block's parameters itself.
+    const bool writesParams = entry.params && !spec.format.isGgml();
+    if (writesParams && sidecar) {
         json["min"] = sidecar->floats(entry, "min", entry.params->min);
         json["max"] = sidecar->floats(entry, "max", entry.params->max);
         json["scale"] = sidecar->floats(entry, "scale", entry.params->scale);
         json["zero_point"] = sidecar->integers(entry, "zero_point", entry.params->zeroPoint);
-    } else if (entry.params) {
+    } else if (writesParams) {
         json["min"] = floatArray(entry.params->min);
         json["max"] = floatArray(entry.params->max);
         json["scale"] = floatArray(entry.params->scale);
@@ -360,6 +362,9 @@ QParamsEntry readEntry(const Json& object, const std::string& where, SidecarRead
         reader.fail("qmax", "is " + std::to_string(reader.integer("qmax")) + " but " + spec.format.name() +
                                 " with these range options has " + std::to_string(spec.qmax()));
 
+    if (spec.format.isGgml() && (reader.has("scale") || reader.has("zero_point")))
+        reader.fail("scale", "is not taken by " + spec.format.name() +
+                                 ": ggml's quantizer chooses every block's parameters from its values");
     if (reader.has("scale") || reader.has("zero_point")) {
         QParams params;
         params.scale = reader.floats("scale");

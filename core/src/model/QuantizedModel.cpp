@@ -79,6 +79,10 @@ bool isQuantizableOp(const std::string& op) {
 
 QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config)
     : m_executor(executor), m_config(std::move(config)) {
+    if (m_config.activation.format.isGgml())
+        throw Error("--dtype", m_config.activation.format.name() +
+                                   " is one of llama.cpp's weight formats; activations take intN, uintN or a "
+                                   "float format (fp16, bf16, fp8_e4m3, fp8_e5m2)");
     m_config.activation.validate();
     if (m_config.activation.granularity != Granularity::Tensor)
         throw Error("--granularity",

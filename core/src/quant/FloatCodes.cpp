@@ -153,7 +153,7 @@ float fakeQuantizeFloat(float x, float scale, const QuantFormat& format, uint32_
     case FormatKind::Nf4:
         code = nearestNf4(std::isnan(v) ? 0.0f : v);
         return kNf4[code] * scale;
-    case FormatKind::Integer:
+    default: // integers and ggml's block formats are quantized elsewhere
         break;
     }
     code = 0;
@@ -176,8 +176,9 @@ uint32_t codeCount(const QuantFormat& format, int64_t qmin, int64_t qmax) {
     case FormatKind::Mxfp4:
     case FormatKind::Nvfp4:
         return 16;
+    default: // ggml's block formats: the levels of one stored value
+        return uint32_t{1} << format.storageBits();
     }
-    return 1;
 }
 
 } // namespace quantscope

@@ -1,5 +1,6 @@
 #include "quantscope/quant/QParamsCalculator.h"
 
+#include "quantscope/Error.h"
 #include "quantscope/quant/FloatCodes.h"
 
 #include <algorithm>
@@ -49,6 +50,9 @@ void computeBlockParams(Range range, const QuantSpec& spec, float& scale, int32_
         return;
     }
     zeroPoint = 0;
+    if (spec.format.isGgml())
+        throw Error(spec.format.name(), "ggml's quantizer chooses every block's parameters from the block's "
+                                        "values; a calibrated or given range cannot set them");
     if (spec.format.kind == FormatKind::Fp16 || spec.format.kind == FormatKind::Bf16) {
         scale = 1.0f; // a plain cast: the format's own range is the clipping range
         return;

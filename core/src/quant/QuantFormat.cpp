@@ -1,7 +1,11 @@
 #include "quantscope/quant/QuantFormat.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/io/GgmlType.h"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 
 namespace quantscope {
@@ -9,9 +13,37 @@ namespace {
 
 constexpr const char* kAllowedFormats = "allowed: int2..int16, uint2..uint16, fp16, bf16, fp8_e4m3, "
                                         "fp8_e5m2, nf4, mxfp4, mxfp8_e4m3, mxfp8_e5m2, "
-                                        "nvfp4";
+                                        "nvfp4, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q6_k";
+
+// llama.cpp's block formats: the bits of each stored value (the level), and ggml's type.
+struct GgmlFormat {
+    FormatKind kind;
+    std::string_view name;
+    int valueBits;
+    GgmlType type;
+};
+constexpr std::array<GgmlFormat, 7> kGgmlFormats{{
+    {FormatKind::GgmlQ8_0, "q8_0", 8, GgmlType::Q8_0},
+    {FormatKind::GgmlQ4_0, "q4_0", 4, GgmlType::Q4_0},
+    {FormatKind::GgmlQ4_1, "q4_1", 4, GgmlType::Q4_1},
+    {FormatKind::GgmlQ5_0, "q5_0", 5, GgmlType::Q5_0},
+    {FormatKind::GgmlQ5_1, "q5_1", 5, GgmlType::Q5_1},
+    {FormatKind::GgmlQ4_K, "q4_k", 4, GgmlType::Q4_K},
+    {FormatKind::GgmlQ6_K, "q6_k", 6, GgmlType::Q6_K},
+}};
+
+const GgmlFormat& ggmlFormatOf(FormatKind kind) {
+    for (const GgmlFormat& format : kGgmlFormats)
+        if (format.kind == kind)
+            return format;
+    throw Error("--dtype", "not one of ggml's block formats");
+}
 
 } // namespace
+
+GgmlType ggmlTypeOf(const QuantFormat& format) {
+    return ggmlFormatOf(format.kind).type;
+}
 
 QuantFormat QuantFormat::parse(std::string_view name) {
     if (name == "fp16")
@@ -32,6 +64,13 @@ QuantFormat QuantFormat::parse(std::string_view name) {
         return {FormatKind::Mxfp8E5M2, 8, true};
     if (name == "nvfp4")
         return {FormatKind::Nvfp4, 4, true};
+    // ggml spells them "q4_K", llama.cpp's tools "Q4_K": any case is accepted.
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    for (const GgmlFormat& format : kGgmlFormats)
+        if (lower == format.name)
+            return {format.kind, format.valueBits, true};
 
     bool isSigned = true;
     std::string_view digits;
@@ -75,8 +114,9 @@ std::string QuantFormat::name() const {
         return "mxfp8_e5m2";
     case FormatKind::Nvfp4:
         return "nvfp4";
+    default:
+        return std::string(ggmlFormatOf(kind).name);
     }
-    return "int8";
 }
 
 int QuantFormat::storageBits() const {
@@ -95,8 +135,9 @@ int QuantFormat::storageBits() const {
     case FormatKind::Mxfp4:
     case FormatKind::Nvfp4:
         return 4;
+    default:
+        return ggmlFormatOf(kind).valueBits;
     }
-    return bits;
 }
 
 int QuantFormat::blockSize() const {
@@ -108,7 +149,7 @@ int QuantFormat::blockSize() const {
     case FormatKind::Nvfp4:
         return 16;
     default:
-        return 0;
+        return isGgml() ? static_cast<int>(ggmlTypeTraits(ggmlTypeOf(*this)).blockElements) : 0;
     }
 }
 
@@ -116,6 +157,10 @@ double QuantFormat::bitsPerValue(int64_t elements) const {
     const double valueBits = storageBits();
     if (!isBlockScaled())
         return valueBits;
+    if (isGgml()) {
+        const GgmlTypeTraits& traits = ggmlTypeTraits(ggmlTypeOf(*this));
+        return 8.0 * traits.blockBytes / traits.blockElements;
+    }
     // One 8-bit scale (E8M0 for MX, E4M3 for nvfp4) per block; nvfp4 adds one float32 per tensor.
     const double perBlock = 8.0 / blockSize();
     const double perTensor =
@@ -142,8 +187,9 @@ float QuantFormat::floatMax() const {
     case FormatKind::Mxfp4:
     case FormatKind::Nvfp4:
         return 6.0f;
+    default:
+        return 0.0f;
     }
-    return 0.0f;
 }
 
 } // namespace quantscope

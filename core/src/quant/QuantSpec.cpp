@@ -124,6 +124,13 @@ void QuantSpec::validateFor(const std::vector<int64_t>& shape) const {
     if (axis >= rank)
         throw Error("--axis", "axis " + std::to_string(axis) + " is past the rank of a tensor of shape " +
                                   shapeToString(shape) + " (allowed: 0.." + std::to_string(rank - 1) + ")");
+    // ggml's formats split whole rows into blocks: a partial block has no layout in a GGUF file.
+    if (format.isGgml() && shape[static_cast<std::size_t>(axis)] % format.blockSize() != 0)
+        throw Error("--dtype", format.name() + " needs whole blocks of " + std::to_string(format.blockSize()) +
+                                   " values along axis " + std::to_string(axis) + ", but the tensor of shape " +
+                                   shapeToString(shape) + " has " +
+                                   std::to_string(shape[static_cast<std::size_t>(axis)]) +
+                                   " (allowed: a multiple of " + std::to_string(format.blockSize()) + ")");
 }
 
 int64_t QuantSpec::qmin() const {

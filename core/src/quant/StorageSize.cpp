@@ -3,6 +3,8 @@
 namespace quantscope {
 
 uint64_t quantizedStorageBytes(int64_t elements, const QuantSpec& spec, int64_t blocks) {
+    if (spec.format.isGgml()) // whole blocks of ggml's layout, scales included
+        return static_cast<uint64_t>(blocks) * ggmlTypeTraits(ggmlTypeOf(spec.format)).blockBytes;
     const uint64_t bits = static_cast<uint64_t>(elements) * static_cast<uint64_t>(spec.format.storageBits());
     if (spec.format.isBlockScaled()) {
         // One 8-bit scale per block (E8M0 for MX, E4M3 for nvfp4), nvfp4 one float32 per tensor.
