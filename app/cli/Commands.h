@@ -19,5 +19,6 @@ int runDump(const std::vector<std::string>& arguments);
 int runConvert(const std::vector<std::string>& arguments);
 int runConventions(const std::vector<std::string>& arguments);
 int runExportQdq(const std::vector<std::string>& arguments);
+int runPlan(const std::vector<std::string>& arguments);
 
 } // namespace quantscope::cli

@@ -24,8 +24,9 @@ QuantSpec llamaCppFallback(QuantSpec spec, const Tensor& tensor, bool wholeFile)
         fallback = "q8_0";
     if (!fallback)
         return spec;
-    std::fprintf(stderr, "quantscope-cli: note: %s has rows of %lld values, not whole %s super-blocks: "
-                         "analysed as %s, as llama.cpp quantizes it\n",
+    std::fprintf(stderr,
+                 "quantscope-cli: note: %s has rows of %lld values, not whole %s super-blocks: "
+                 "analysed as %s, as llama.cpp quantizes it\n",
                  tensor.name().c_str(), static_cast<long long>(row), spec.format.name().c_str(), fallback);
     spec.format = QuantFormat::parse(fallback);
     spec.groupSize = spec.format.blockSize();
@@ -112,9 +113,12 @@ std::string summaryTable(const std::vector<TensorAnalysis>& analyses) {
         else if (a.spec.granularity == Granularity::Group)
             granularity +=
                 " (axis " + std::to_string(a.spec.axis) + ", " + std::to_string(a.spec.groupSize) + ")";
+        // ggml's quantizer has its own scheme: a scale (and a minimum) per block, no zero point.
+        const bool ggml = a.spec.format.isGgml();
         table.addRow({a.name, shapeToString(a.shape), a.spec.format.name(),
-                      std::string(schemeName(a.spec.scheme)), granularity, describeValues(a.params.scale),
-                      describeZeroPoints(a.params.zeroPoint),
+                      ggml ? std::string("llama.cpp") : std::string(schemeName(a.spec.scheme)), granularity,
+                      describeValues(a.params.scale),
+                      ggml ? std::string("-") : describeZeroPoints(a.params.zeroPoint),
                       m.sqnrNote.empty() ? formatNumber(m.sqnrDb, 4) : m.sqnrNote, formatNumber(m.mse, 4),
                       formatNumber(m.maxAbsError, 4), formatNumber(100.0 * m.clippedFraction, 3),
                       std::to_string(m.levelsUsed)});

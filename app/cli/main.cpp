@@ -45,6 +45,7 @@ const std::vector<Subcommand>& subcommands() {
         {"export-qdq",
          "write an ONNX model with QuantizeLinear / DequantizeLinear pairs from a parameter file",
          runExportQdq},
+        {"plan", "mixed precision under a bits-per-value budget: a format per tensor, best SQNR", runPlan},
     };
     return table;
 }

@@ -14,6 +14,14 @@
 #include "quantscope/quant/QuantFormat.h"
 #include "quantscope/quant/StorageSize.h"
 
+#include "CliRunner.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <array>
@@ -39,7 +47,8 @@ Quantized quantizeBlock(GgmlType type, const std::vector<float>& values) {
     out.bytes.resize(quantizer.blockBytes());
     out.levels.resize(quantizer.blockElements());
     const auto flags = std::make_unique<bool[]>(quantizer.blockElements());
-    quantizer.quantize(values, out.bytes, out.levels, std::span<bool>(flags.get(), quantizer.blockElements()));
+    quantizer.quantize(values, out.bytes, out.levels,
+                       std::span<bool>(flags.get(), quantizer.blockElements()));
     out.clipped.assign(flags.get(), flags.get() + quantizer.blockElements());
     out.decoded.resize(quantizer.blockElements());
     dequantizeGgmlBlocks(type, out.bytes.data(), 1, out.decoded.data());
@@ -61,6 +70,10 @@ QuantSpec ggmlSpec(const char* name, int axis = 1) {
     spec.groupSize = spec.format.blockSize();
     spec.axis = axis;
     return spec;
+}
+
+QString demo(const char* name) {
+    return QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/") + QLatin1String(name);
 }
 
 std::vector<float> gaussian(std::size_t n, unsigned seed) {
@@ -191,7 +204,8 @@ private slots:
         QCOMPARE(q.decoded[2], 15.0f);
         QCOMPARE(q.decoded[20], 1.0f);
         QVERIFY(q.clipped[1]);
-        const uint32_t highBits = byteAt(q, 2) | (byteAt(q, 3) << 8) | (byteAt(q, 4) << 16) | (byteAt(q, 5) << 24);
+        const uint32_t highBits =
+            byteAt(q, 2) | (byteAt(q, 3) << 8) | (byteAt(q, 4) << 16) | (byteAt(q, 5) << 24);
         QVERIFY((highBits >> 20) & 1u);
     }
 
@@ -247,7 +261,8 @@ private slots:
         }
         // An all-zero super-block is stored as zeros.
         const Quantized zero = quantizeBlock(GgmlType::Q6_K, std::vector<float>(256, 0.0f));
-        QVERIFY(std::all_of(zero.bytes.begin(), zero.bytes.end(), [](std::byte b) { return b == std::byte{0}; }));
+        QVERIFY(
+            std::all_of(zero.bytes.begin(), zero.bytes.end(), [](std::byte b) { return b == std::byte{0}; }));
     }
 
     void errorsStayWithinTheirSteps() {
@@ -301,7 +316,8 @@ private slots:
             column.push_back(values[static_cast<std::size_t>(r * 3 + 1)]);
         const Quantized q = quantizeBlock(GgmlType::Q8_0, column);
         for (int r = 0; r < 32; ++r)
-            QCOMPARE(analysis.dequantized[static_cast<std::size_t>(r * 3 + 1)], q.decoded[static_cast<std::size_t>(r)]);
+            QCOMPARE(analysis.dequantized[static_cast<std::size_t>(r * 3 + 1)],
+                     q.decoded[static_cast<std::size_t>(r)]);
         QCOMPARE(analysis.params.max[1], -2.0f);
         QCOMPARE(analysis.params.min[1], -64.0f);
     }
@@ -326,6 +342,80 @@ private slots:
         QCOMPARE(back.tensors.size(), std::size_t{1});
         QVERIFY(back.tensors[0].spec.format == QuantFormat::parse("q4_0"));
         QVERIFY(!back.tensors[0].params);
+    }
+
+    void commandLineAnalysesAsLlamaCppQuantizes() {
+        // The demo MLP: fc1 [256, 64] and fc3 [10, 128] have rows 256 does not divide (q5_0, as
+        // llama.cpp falls back), fc2 [128, 256] takes q4_k, the biases stay float.
+        const CliRun all = runCli({QStringLiteral("analyze"), demo("digits_mlp.safetensors"),
+                                   QStringLiteral("--dtype"), QStringLiteral("q4_k")});
+        QCOMPARE(all.exitCode, 0);
+        QVERIFY(all.out.contains(
+            QRegularExpression(QStringLiteral("fc1\\.weight +\\[256, 64\\] +q5_0 +llama\\.cpp"))));
+        QVERIFY(all.out.contains(QRegularExpression(QStringLiteral("fc2\\.weight +\\[128, 256\\] +q4_k"))));
+        QVERIFY(!all.out.contains(QStringLiteral("fc1.bias")));
+        QVERIFY(all.err.contains(QStringLiteral("fc1.bias is 1-D")));
+        QVERIFY(all.err.contains(QStringLiteral("analysed as q5_0")));
+
+        // One tensor asked for by name keeps the error that names the row length.
+        const CliRun one =
+            runCli({QStringLiteral("analyze"), demo("digits_mlp.safetensors"), QStringLiteral("--dtype"),
+                    QStringLiteral("q4_k"), QStringLiteral("--tensor"), QStringLiteral("fc1.weight")});
+        QCOMPARE(one.exitCode, 1);
+        QVERIFY(one.err.contains(QStringLiteral("fc1.weight")));
+        QVERIFY(one.err.contains(QStringLiteral("a multiple of 256")));
+
+        // Activations refuse the weight-only formats.
+        const CliRun eval =
+            runCli({QStringLiteral("eval"), demo("digits_mlp.onnx"), QStringLiteral("--samples"),
+                    demo("digits_test.npy"), QStringLiteral("--mode"), QStringLiteral("static"),
+                    QStringLiteral("--dtype"), QStringLiteral("q8_0")});
+        QCOMPARE(eval.exitCode, 1);
+        QVERIFY(eval.err.contains(QStringLiteral("--dtype: q8_0 is one of llama.cpp's weight formats")));
+    }
+
+    void planKeepsItsBudgetAndWritesOverrides() {
+        QTemporaryDir dir;
+        const QString types = dir.filePath(QStringLiteral("types.txt"));
+        const CliRun run = runCli(
+            {QStringLiteral("plan"), demo("digits_mlp.safetensors"), QStringLiteral("--budget"),
+             QStringLiteral("6"), QStringLiteral("--candidates"), QStringLiteral("q4_0,q8_0"),
+             QStringLiteral("--json"), QStringLiteral("-"), QStringLiteral("--llama-tensor-types"), types});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject plan = QJsonDocument::fromJson(run.out.toUtf8()).object();
+        QVERIFY(plan[QLatin1String("bits_per_value")].toDouble() <= 6.0);
+        const QJsonArray candidates = plan[QLatin1String("candidates")].toArray();
+        QCOMPARE(candidates.size(), 2);
+        QCOMPARE(candidates[0].toObject()[QLatin1String("bits_per_value")].toDouble(), 4.5); // 18 bytes / 32
+        QCOMPARE(candidates[1].toObject()[QLatin1String("bits_per_value")].toDouble(), 8.5); // 34 bytes / 32
+        QVERIFY(plan[QLatin1String("weighted_sqnr_db")].toDouble() >
+                candidates[0].toObject()[QLatin1String("weighted_sqnr_db")].toDouble());
+        // Bits per value from the choices: (sum of elements * bits) / elements.
+        double bits = 0.0, values = 0.0;
+        const QJsonArray tensors = plan[QLatin1String("tensors")].toArray();
+        QCOMPARE(tensors.size(), 3); // the three weights; biases stay float
+        for (const auto& item : tensors) {
+            const QJsonObject tensor = item.toObject();
+            values += tensor[QLatin1String("elements")].toDouble();
+            bits += tensor[QLatin1String("elements")].toDouble() *
+                    tensor[QLatin1String("bits_per_value")].toDouble();
+        }
+        QCOMPARE(bits / values, plan[QLatin1String("bits_per_value")].toDouble());
+
+        QFile file(types);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QStringList lines =
+            QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 3);
+        QVERIFY(lines[0] == QStringLiteral("^fc1\\.weight$=q4_0") ||
+                lines[0] == QStringLiteral("^fc1\\.weight$=q8_0"));
+
+        const CliRun tooSmall =
+            runCli({QStringLiteral("plan"), demo("digits_mlp.safetensors"), QStringLiteral("--budget"),
+                    QStringLiteral("4"), QStringLiteral("--candidates"), QStringLiteral("q4_0,q8_0")});
+        QCOMPARE(tooSmall.exitCode, 1);
+        QVERIFY(
+            tooSmall.err.contains(QStringLiteral("--budget: budget 4 bits per value is below the cheapest")));
     }
 };
 

@@ -1,0 +1,271 @@
+// quantscope-cli plan: mixed precision under a bits-per-value budget. Every tensor of rank 2 or
+// more is analysed in every candidate format; planPrecision then picks one per tensor.
+
+#include "CommandLine.h"
+#include "Commands.h"
+#include "OutputFiles.h"
+#include "ProgressBar.h"
+#include "TensorAnalysisRunner.h"
+#include "TextTable.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/analysis/PrecisionPlan.h"
+#include "quantscope/interop/ParamFileFormat.h"
+#include "quantscope/io/WeightFile.h"
+#include "quantscope/quant/StorageSize.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace quantscope::cli {
+namespace {
+
+constexpr const char* kDefaultCandidates = "q4_k,q5_0,q6_k,q8_0";
+
+// "q4_k", "int4/g128", "int8/channel", "uint4/g64", "nvfp4": a format and, for the formats that
+// leave it open, the granularity (default: per output channel; groups along the inputs).
+QuantSpec candidateSpec(const std::string& text) {
+    const auto slash = text.find('/');
+    const std::string format = text.substr(0, slash);
+    QuantSpec spec;
+    try {
+        spec.format = QuantFormat::parse(format);
+    } catch (const Error& error) {
+        throw Error("--candidates", "'" + text + "': " + error.detail());
+    }
+    spec.scheme = Scheme::Symmetric;
+    spec.granularity = Granularity::Channel;
+    if (spec.format.isBlockScaled()) {
+        spec.granularity = Granularity::Group;
+        spec.groupSize = spec.format.blockSize();
+    }
+    if (slash != std::string::npos) {
+        const std::string layout = text.substr(slash + 1);
+        if (spec.format.isBlockScaled())
+            throw Error("--candidates", "'" + text + "': " + spec.format.name() + " brings its own blocks");
+        if (layout == "channel") {
+            spec.granularity = Granularity::Channel;
+        } else if (layout == "tensor") {
+            spec.granularity = Granularity::Tensor;
+        } else if (layout.size() > 1 && layout[0] == 'g' &&
+                   layout.find_first_not_of("0123456789", 1) == std::string::npos && layout.size() < 9) {
+            spec.granularity = Granularity::Group;
+            spec.groupSize = std::stoll(layout.substr(1));
+            if (spec.groupSize < 1)
+                throw Error("--candidates", "'" + text + "': group size must be 1 or more");
+        } else {
+            throw Error("--candidates", "'" + text + "': unknown layout '" + layout +
+                                            "' (allowed: channel, tensor, gN such as g128)");
+        }
+    }
+    spec.axis = spec.granularity == Granularity::Group ? 1 : 0;
+    spec.validate();
+    return spec;
+}
+
+std::vector<std::string> splitList(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream stream(text);
+    std::string item;
+    while (std::getline(stream, item, ','))
+        if (!item.empty())
+            items.push_back(item);
+    return items;
+}
+
+// ggml_type_name's spelling, which llama-quantize's --tensor-type reads.
+std::string ggmlTypeName(const QuantFormat& format) {
+    std::string name = format.name();
+    if (name.back() == 'k')
+        name.back() = 'K';
+    return name;
+}
+
+// A regular expression that matches exactly `name` (llama-quantize matches with std::regex).
+std::string exactPattern(const std::string& name) {
+    std::string pattern = "^";
+    for (char c : name) {
+        if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos)
+            pattern += '\\';
+        pattern += c;
+    }
+    return pattern + "$";
+}
+
+double scoreOf(const TensorAnalysis& analysis) {
+    if (analysis.metrics.sqnrNote == "exact")
+        return kExactSqnrDb;
+    if (!std::isfinite(analysis.metrics.sqnrDb))
+        return 0.0; // a zero tensor: every format is as good, the cheapest is chosen
+    return std::min(analysis.metrics.sqnrDb, kExactSqnrDb);
+}
+
+} // namespace
+
+int runPlan(const std::vector<std::string>& arguments) {
+    const std::vector<OptionSpec> options = withSharedOptions({
+        {"--budget", true, false, "bits per value over the planned tensors, scales included (required)"},
+        {"--candidates", true, false,
+         std::string("formats to choose from, comma-separated: a --dtype name, integers with /channel, "
+                     "/tensor or /gN (default ") +
+             kDefaultCandidates + ")"},
+        {"--json", true, false, "write the plan as JSON ('-' for stdout)"},
+        {"--out-params", true, false, "write the chosen settings as a quantscope-qparams document"},
+        {"--llama-tensor-types", true, false,
+         "write llama-quantize --tensor-type overrides, one 'regex=type' line per tensor"},
+        {"--compressed-tensors", true, false, "write the choice as a compressed-tensors quantization_config"},
+    });
+    const CommandLine commandLine(arguments, options);
+    if (commandLine.has("--help")) {
+        std::printf("%s", helpText("quantscope-cli plan FILE --budget BITS [--candidates LIST]\n"
+                                   "Chooses a format per tensor (rank 2 and more; 1-D tensors stay float) to "
+                                   "maximise the SQNR averaged over all values, within a budget of bits per "
+                                   "value; never worse than the best single format that fits.",
+                                   options)
+                              .c_str());
+        return 0;
+    }
+    if (commandLine.positionals().size() != 1)
+        throw UsageError("expected exactly one FILE");
+    if (!commandLine.has("--budget"))
+        throw UsageError("--budget BITS is required");
+    const double budget = commandLine.number("--budget", 0.0);
+    if (!(budget > 0.0 && budget <= 64.0))
+        throw Error("--budget",
+                    "budget " + formatNumber(budget) + " is out of range (allowed: above 0, at most 64)");
+    std::vector<std::string> candidateNames =
+        splitList(commandLine.value("--candidates").value_or(kDefaultCandidates));
+    if (candidateNames.empty())
+        throw Error("--candidates", "names no format");
+    std::vector<QuantSpec> candidates;
+    for (const auto& name : candidateNames)
+        candidates.push_back(candidateSpec(name));
+
+    const std::string& path = commandLine.positionals()[0];
+    const auto file = openWeightFile(path);
+    std::vector<std::string> names;
+    for (const auto& info : file->tensors())
+        if (info.shape.size() >= 2)
+            names.push_back(info.name);
+    if (names.empty())
+        throw Error(path, "has no tensor of rank 2 or more to plan");
+
+    // Every tensor in every candidate: the scores, and the spec each one actually ran with (a
+    // k-quant on rows that 256 does not divide runs as llama.cpp's fallback format).
+    ProgressBar progress("plan");
+    std::vector<TensorCandidates> scored;
+    std::vector<std::vector<QParamsEntry>> entries(names.size());
+    const std::optional<QParamsDocument> noParams;
+    for (std::size_t t = 0; t < names.size(); ++t) {
+        TensorCandidates tensor;
+        tensor.name = names[t];
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            progress.setLabel(names[t] + " " + candidateNames[c]);
+            TensorAnalysisRunner runner(*file, candidates[c], noParams);
+            runner.setGroupAxisDefaulted(true);
+            runner.setPerTensorForLowRank(true);
+            AnalysisOptions analysisOptions;
+            analysisOptions.progress = progress.callback();
+            const TensorAnalysis analysis = runner.run(names[t], analysisOptions);
+            tensor.elements = analysis.metrics.count + analysis.metrics.nonfinite;
+            const uint64_t bytes = quantizedStorageBytes(tensor.elements, analysis.spec,
+                                                         static_cast<int64_t>(analysis.params.blockCount()));
+            tensor.scores.push_back(
+                {8.0 * static_cast<double>(bytes) / static_cast<double>(tensor.elements), scoreOf(analysis)});
+            entries[t].push_back(entryFor(analysis));
+        }
+        scored.push_back(std::move(tensor));
+    }
+    const PrecisionPlan plan = planPrecision(scored, budget);
+
+    OutputFiles outputs;
+    if (const auto out = commandLine.value("--out-params")) {
+        QParamsDocument document;
+        document.source = FileReference::describe(path);
+        for (std::size_t t = 0; t < names.size(); ++t)
+            document.tensors.push_back(entries[t][plan.choice[t]]);
+        outputs.add(*out, document.toJson());
+    }
+    if (const auto out = commandLine.value("--llama-tensor-types")) {
+        std::string lines;
+        for (std::size_t t = 0; t < names.size(); ++t) {
+            const QuantFormat& format = entries[t][plan.choice[t]].spec.format;
+            if (!format.isGgml())
+                throw Error("--llama-tensor-types",
+                            names[t] + " chose " + format.name() +
+                                ", which llama.cpp cannot store (allowed: q8_0, q4_0, "
+                                "q4_1, q5_0, q5_1, q4_k, q6_k candidates)");
+            lines += exactPattern(names[t]) + "=" + ggmlTypeName(format) + "\n";
+        }
+        outputs.add(*out, lines);
+    }
+    if (const auto out = commandLine.value("--compressed-tensors")) {
+        QParamsDocument document;
+        for (std::size_t t = 0; t < names.size(); ++t)
+            document.tensors.push_back(entries[t][plan.choice[t]]);
+        std::vector<ConversionNote> notes;
+        outputs.add(*out,
+                    paramFileFormat("compressed-tensors", "--compressed-tensors").write(document, notes));
+        for (const auto& note : notes)
+            std::fprintf(stderr, "quantscope-cli: note: %s%s%s\n", note.entry.c_str(),
+                         note.entry.empty() ? "" : ": ", note.message.c_str());
+    }
+
+    nlohmann::ordered_json json;
+    json["source"] = path;
+    json["budget_bits_per_value"] = budget;
+    json["bits_per_value"] = plan.bitsPerValue;
+    json["weighted_sqnr_db"] = plan.weightedSqnrDb;
+    json["uniform_is_best"] = plan.uniform;
+    json["candidates"] = nlohmann::ordered_json::array();
+    for (std::size_t c = 0; c < candidates.size(); ++c) {
+        const PrecisionPlan uniform = evaluatePlan(scored, std::vector<std::size_t>(names.size(), c));
+        json["candidates"].push_back({{"name", candidateNames[c]},
+                                      {"bits_per_value", uniform.bitsPerValue},
+                                      {"weighted_sqnr_db", uniform.weightedSqnrDb},
+                                      {"fits", uniform.bitsPerValue <= budget * (1.0 + 1e-12)}});
+    }
+    json["tensors"] = nlohmann::ordered_json::array();
+    TextTable table({"tensor", "values", "format", "bits/value", "SQNR dB"});
+    for (std::size_t t = 0; t < names.size(); ++t) {
+        const std::size_t c = plan.choice[t];
+        const QParamsEntry& entry = entries[t][c];
+        nlohmann::ordered_json item{{"name", names[t]},
+                                    {"elements", scored[t].elements},
+                                    {"candidate", candidateNames[c]},
+                                    {"dtype", entry.spec.format.name()},
+                                    {"bits_per_value", scored[t].scores[c].bitsPerValue},
+                                    {"sqnr_db", scored[t].scores[c].sqnrDb}};
+        nlohmann::ordered_json all = nlohmann::ordered_json::object();
+        for (std::size_t k = 0; k < candidates.size(); ++k)
+            all[candidateNames[k]] = {{"bits_per_value", scored[t].scores[k].bitsPerValue},
+                                      {"sqnr_db", scored[t].scores[k].sqnrDb}};
+        item["scores"] = all;
+        json["tensors"].push_back(item);
+        table.addRow({names[t], std::to_string(scored[t].elements), entry.spec.format.name(),
+                      formatNumber(scored[t].scores[c].bitsPerValue),
+                      formatNumber(scored[t].scores[c].sqnrDb)});
+    }
+    if (const auto out = commandLine.value("--json"))
+        outputs.add(*out, json.dump(2) + "\n");
+    outputs.commit();
+    if (commandLine.value("--json") == std::optional<std::string>("-"))
+        return 0;
+
+    std::printf("%s", table.render({false, true, false, true, true}).c_str());
+    std::printf("\nplan: %s bits per value (budget %s), weighted SQNR %s dB%s\n",
+                formatNumber(plan.bitsPerValue).c_str(), formatNumber(budget).c_str(),
+                formatNumber(plan.weightedSqnrDb).c_str(), plan.uniform ? " (a single format is best)" : "");
+    for (const auto& candidate : json["candidates"])
+        std::printf("  all %-12s %s bits per value, weighted SQNR %s dB%s\n",
+                    candidate["name"].get<std::string>().c_str(),
+                    formatNumber(candidate["bits_per_value"].get<double>()).c_str(),
+                    formatNumber(candidate["weighted_sqnr_db"].get<double>()).c_str(),
+                    candidate["fits"].get<bool>() ? "" : " (over budget)");
+    return 0;
+}
+
+} // namespace quantscope::cli
