@@ -8,15 +8,94 @@
 
 #include "quantscope/io/NpyWriter.h"
 
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace quantscope::cli {
+namespace {
+
+// The tensors on `threads` workers, one tensor per worker at a time (so at most `threads` float32
+// copies are held), results in the order of `names`. The first failure, in that order, is thrown
+// once every worker has stopped; Ctrl-C cancels them all.
+std::vector<TensorAnalysis> analyzeInParallel(const TensorAnalysisRunner& runner,
+                                              const std::vector<std::string>& names, int threads,
+                                              ProgressBar& progress) {
+    std::vector<TensorAnalysis> results(names.size());
+    if (threads <= 1 || names.size() <= 1) {
+        for (std::size_t i = 0; i < names.size(); ++i) {
+            progress.setLabel(names[i]);
+            AnalysisOptions options;
+            options.progress = progress.callback();
+            results[i] = runner.run(names[i], options);
+        }
+        return results;
+    }
+    std::vector<std::exception_ptr> errors(names.size());
+    std::atomic<std::size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::mutex mutex;
+    std::condition_variable finishedChanged;
+    std::size_t finished = 0;
+    auto work = [&] {
+        for (std::size_t i = next.fetch_add(1); i < names.size() && !stop.load(); i = next.fetch_add(1)) {
+            try {
+                AnalysisOptions options;
+                options.progress = [&](Stage, double) { return !stop.load() && !ProgressBar::interrupted(); };
+                results[i] = runner.run(names[i], options);
+            } catch (...) {
+                errors[i] = std::current_exception();
+                stop.store(true);
+            }
+            const std::lock_guard lock(mutex);
+            ++finished;
+            finishedChanged.notify_one();
+        }
+    };
+    std::vector<std::thread> workers;
+    const auto count =
+        static_cast<std::size_t>(threads) < names.size() ? static_cast<std::size_t>(threads) : names.size();
+    for (std::size_t w = 0; w < count; ++w)
+        workers.emplace_back(work);
+    const ProgressCallback report = progress.callback();
+    {
+        std::unique_lock lock(mutex);
+        while (finished < names.size() && !stop.load()) {
+            finishedChanged.wait_for(lock, std::chrono::milliseconds(100));
+            progress.setLabel(std::to_string(finished) + "/" + std::to_string(names.size()) + " tensors");
+            if (!report(Stage::Results, static_cast<double>(finished) / static_cast<double>(names.size())))
+                stop.store(true);
+        }
+    }
+    for (auto& worker : workers)
+        worker.join();
+    // The first real failure; a tensor stopped because another one failed is no failure.
+    for (const auto& error : errors) {
+        if (!error)
+            continue;
+        try {
+            std::rethrow_exception(error);
+        } catch (const Cancelled&) {
+            continue;
+        }
+    }
+    if (stop.load())
+        throw Cancelled();
+    return results;
+}
+
+} // namespace
 
 int runAnalyze(const std::vector<std::string>& arguments) {
     const std::vector<OptionSpec> options = withSharedOptions(
         {
             {"--tensor", true, true, "analyse this tensor (repeatable; all tensors when absent)"},
             {"--json", true, false, "write the quantscope-qparams document to FILE ('-' for stdout)"},
+            {"--threads", true, false, "tensors analysed at once, 1..256 (default: one per core)"},
         },
         {quantOptionSpecs()});
     const CommandLine commandLine(arguments, options);
@@ -38,33 +117,29 @@ int runAnalyze(const std::vector<std::string>& arguments) {
         if (!file->find(name))
             throw Error(path + ": " + name, "no such tensor (see 'quantscope-cli info " + path + "')");
     const bool allTensors = names.empty();
-    if (allTensors)
-        for (const auto& info : file->tensors())
-            names.push_back(info.name);
-
-    ProgressBar progress("analyze");
-    std::vector<TensorAnalysis> analyses;
-    QParamsDocument document;
-    for (std::size_t i = 0; i < names.size(); ++i) {
-        progress.setLabel(names[i]);
-        if (allTensors && spec.format.isGgml()) {
-            const TensorInfo* info = file->find(names[i]);
-            if (info && info->shape.size() <= 1) {
+    if (allTensors) {
+        for (const auto& info : file->tensors()) {
+            if (spec.format.isGgml() && info.shape.size() <= 1) {
                 std::fprintf(stderr,
                              "quantscope-cli: note: %s is 1-D: llama.cpp keeps it in float32 under %s; not "
                              "analysed\n",
-                             names[i].c_str(), spec.format.name().c_str());
+                             info.name.c_str(), spec.format.name().c_str());
                 continue;
             }
+            names.push_back(info.name);
         }
-        AnalysisOptions analysisOptions;
-        analysisOptions.progress = progress.callback();
-        TensorAnalysisRunner runner(*file, spec, params);
-        runner.setGroupAxisDefaulted(!commandLine.has("--axis"));
-        runner.setPerTensorForLowRank(allTensors);
-        analyses.push_back(runner.run(names[i], analysisOptions));
-        document.tensors.push_back(entryFor(analyses.back()));
     }
+    const auto threads = static_cast<int>(
+        commandLine.integer("--threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256));
+
+    TensorAnalysisRunner runner(*file, spec, params);
+    runner.setGroupAxisDefaulted(!commandLine.has("--axis"));
+    runner.setPerTensorForLowRank(allTensors);
+    ProgressBar progress("analyze");
+    const std::vector<TensorAnalysis> analyses = analyzeInParallel(runner, names, threads, progress);
+    QParamsDocument document;
+    for (const auto& analysis : analyses)
+        document.tensors.push_back(entryFor(analysis));
 
     if (const auto jsonPath = commandLine.value("--json")) {
         // Hashing reads the whole file: only a document that records the hash pays for it.

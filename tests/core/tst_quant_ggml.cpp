@@ -374,6 +374,27 @@ private slots:
         QVERIFY(eval.err.contains(QStringLiteral("--dtype: q8_0 is one of llama.cpp's weight formats")));
     }
 
+    void tensorsInParallelGiveTheSameResults() {
+        // analyze --threads 2 runs tensors side by side: the same table as one thread, in file order.
+        const QStringList arguments{QStringLiteral("analyze"),       demo("digits_cnn.safetensors"),
+                                    QStringLiteral("--scheme"),      QStringLiteral("symmetric"),
+                                    QStringLiteral("--granularity"), QStringLiteral("channel")};
+        const CliRun one = runCli(arguments + QStringList{QStringLiteral("--threads"), QStringLiteral("1")});
+        const CliRun two = runCli(arguments + QStringList{QStringLiteral("--threads"), QStringLiteral("2")});
+        QCOMPARE(one.exitCode, 0);
+        QCOMPARE(two.exitCode, 0);
+        QCOMPARE(two.out, one.out);
+        // A tensor that fails stops the run with its own error: fc3's axis 0 holds 10 values,
+        // no whole q4_0 block.
+        const CliRun failing =
+            runCli({QStringLiteral("analyze"), demo("digits_mlp.safetensors"), QStringLiteral("--dtype"),
+                    QStringLiteral("q4_0"), QStringLiteral("--axis"), QStringLiteral("0"),
+                    QStringLiteral("--threads"), QStringLiteral("2")});
+        QCOMPARE(failing.exitCode, 1);
+        QVERIFY2(failing.err.contains(QStringLiteral("fc3.weight")), qPrintable(failing.err));
+        QVERIFY(failing.out.isEmpty());
+    }
+
     void planKeepsItsBudgetAndWritesOverrides() {
         QTemporaryDir dir;
         const QString types = dir.filePath(QStringLiteral("types.txt"));
