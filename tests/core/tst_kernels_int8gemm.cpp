@@ -110,6 +110,9 @@ private slots:
         for (int n : kSizes)
             for (int k : kSizes)
                 cases.push_back({3, n, k, 0, 0});
+        // Several L2-sized blocks of weight panels (the AVX2 path sweeps the row tiles per block of
+        // 256 KB of panels), each swept by several row tiles, the last one partial.
+        cases.push_back({13, 80, 4100, 0, 0});
         for (Case& c : cases) {
             zeroPoints(c);
             const Data d = randomData(rng, c);

@@ -125,25 +125,27 @@ void bf16ToF32(const uint16_t* h, size_t count, float* x) {
 
 // ---- int8 GEMM ------------------------------------------------------------------------------------
 // No vpmaddubsw: its int16 pair sums saturate (255 * -128 * 2 = -65280), which would break
-// exactness for full-range uint8 activations. Instead activations are packed as int16 pairs and
-// weights widened to int16 on load (vpmovsxbw), and vpmaddwd sums each int16 pair into int32:
-// |a * b| <= 255 * 128, so a pair sum (<= 65280) cannot overflow and results are exact for all
-// inputs. Register tile 6 rows x 16 columns: 12 ymm accumulators + 2 weight vectors + 1 broadcast.
+// exactness for full-range uint8 activations. Instead activations are widened to int16 and
+// weights on load (vpmovsxbw), and vpmaddwd sums each int16 pair into int32: |a * b| <= 255 * 128,
+// so a pair sum (<= 65280) cannot overflow and results are exact for all inputs. Register tile
+// 6 rows x 16 columns: 12 ymm accumulators + 2 weight vectors + 1 broadcast + 1 product.
+// The activation rows stay row-major (Int8Layout): each step broadcasts one int16 pair of each of
+// the tile's rows from its own row, so packing needs no transpose.
 constexpr int kPanelWidth = 16;
 constexpr int kRowBlock = 6;
 
 // The K loop alone, ending in stores, so GCC keeps the accumulators in registers (with the
 // epilogue in the same function it spilled them every step).
 template <int R, int NV>
-__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, const int8_t* b,
-                                                          __m256i* out) {
+__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, size_t lda,
+                                                          const int8_t* b, __m256i* out) {
     if constexpr (R == 1) {
         // GEMV: memory-bound; prefetch 2 KB ahead to keep more cache-line misses in flight.
         __m256i acc[NV];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             acc[v] = _mm256_setzero_si256();
-        for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += kRowBlock * 2) {
+        for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += 2) {
             if (q % 2 == 0)
                 _mm_prefetch(reinterpret_cast<const char*>(b + 2048), _MM_HINT_T0);
             const __m256i av = _mm256_set1_epi32(load32(a));
@@ -158,20 +160,24 @@ __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16
             _mm256_store_si256(out + v, acc[v]);
         return;
     }
+    const int16_t* rows[R];
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r)
+        rows[r] = a + r * lda;
     __m256i acc[R][NV];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             acc[r][v] = _mm256_setzero_si256();
-    for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += kRowBlock * 2) {
+    for (int q = 0; q < 2 * pairs; q += 2, b += kPanelWidth * 2) {
         __m256i bv[NV];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             bv[v] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)));
 #pragma GCC unroll 6
         for (int r = 0; r < R; ++r) {
-            const __m256i av = _mm256_set1_epi32(load32(a + 2 * r));
+            const __m256i av = _mm256_set1_epi32(load32(rows[r] + q));
 #pragma GCC unroll 2
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(av, bv[v]));
@@ -230,12 +236,12 @@ void int8IntegerEpilogue(const Int8GemmProblem& p, const __m256i (&acc)[R][NV], 
 }
 
 template <int R, int NV>
-void int8Tile(const Int8GemmProblem& p, const int16_t* sliver, const int8_t* panel, int row0, int col0,
+void int8Tile(const Int8GemmProblem& p, const int16_t* rows, const int8_t* panel, int row0, int col0,
               int cols) {
     __m256i acc[R][NV];
     {
         __m256i stored[R * NV];
-        int8Accumulate<R, NV>(p.kPadded / 2, sliver, panel, stored);
+        int8Accumulate<R, NV>(p.kPadded / 2, rows, static_cast<size_t>(p.kPadded), panel, stored);
         for (int r = 0; r < R; ++r)
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = stored[r * NV + v];
@@ -310,16 +316,25 @@ Int8TileFn int8TileFn(int rows, int nv) {
     }
 }
 
+// Weight panels are taken in blocks that stay in L2 (256 KB), and each block sweeps all row
+// tiles: the activations, the larger operand in a convolution, are then read once per block
+// instead of once per panel.
 void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
     const auto* a = static_cast<const int16_t*>(p.packedA);
-    for (int panel = panelBegin; panel < panelEnd; ++panel) {
-        const int col0 = panel * kPanelWidth;
-        const int cols = std::min(kPanelWidth, p.n - col0);
-        const int nv = (cols + 7) / 8;
-        const int8_t* b = p.packedB + static_cast<size_t>(panel) * kPanelWidth * p.kPadded;
+    const size_t panelBytes = static_cast<size_t>(kPanelWidth) * p.kPadded;
+    const int blockPanels = static_cast<int>(std::max<size_t>(1, (size_t{256} << 10) / panelBytes));
+    for (int block = panelBegin; block < panelEnd; block += blockPanels) {
+        const int blockEnd = std::min(panelEnd, block + blockPanels);
         for (int row0 = 0; row0 < p.m; row0 += kRowBlock) {
             const int rows = std::min(kRowBlock, p.m - row0);
-            int8TileFn(rows, nv)(p, a + static_cast<size_t>(row0) * p.kPadded, b, row0, col0, cols);
+            const int16_t* tileRows = a + static_cast<size_t>(row0) * p.kPadded;
+            for (int panel = block; panel < blockEnd; ++panel) {
+                const int col0 = panel * kPanelWidth;
+                const int cols = std::min(kPanelWidth, p.n - col0);
+                const int nv = (cols + 7) / 8;
+                int8TileFn(rows, nv)(p, tileRows, p.packedB + static_cast<size_t>(panel) * panelBytes, row0,
+                                     col0, cols);
+            }
         }
     }
 }

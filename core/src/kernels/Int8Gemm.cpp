@@ -17,12 +17,13 @@ namespace {
 // Packs A into the path's slivers (see Int8Layout) and computes its row sums. A scratch buffer per
 // thread is reused between calls, so a GEMV does not allocate. The group size is a template
 // argument so the per-group copy compiles to a few moves (no division per element).
-template <class T, int Group>
-void packActivations(const QuantizedActivations& a, int block, int kPadded, T* dst, int32_t* rowSums) {
+template <int Group>
+void packActivationSlivers(const QuantizedActivations& a, int block, int kPadded, uint8_t* dst,
+                           int32_t* rowSums) {
     const int fullGroups = a.k / Group;
     const int tail = a.k % Group;
     for (int row = 0; row < a.m; ++row) {
-        T* d = dst + static_cast<size_t>(row / block) * block * kPadded + (row % block) * Group;
+        uint8_t* d = dst + static_cast<size_t>(row / block) * block * kPadded + (row % block) * Group;
         const uint8_t* src = a.data + static_cast<size_t>(row) * a.k;
         int32_t sum = 0;
         for (int k = 0; k < a.k; ++k)
@@ -30,10 +31,27 @@ void packActivations(const QuantizedActivations& a, int block, int kPadded, T* d
         rowSums[row] = sum;
         for (int g = 0; g < fullGroups; ++g, d += block * Group, src += Group)
             for (int i = 0; i < Group; ++i)
-                d[i] = static_cast<T>(src[i]);
+                d[i] = src[i];
         if (tail) // K padding is zero, as in the weights
             for (int i = 0; i < Group; ++i)
-                d[i] = i < tail ? static_cast<T>(src[i]) : T{0};
+                d[i] = i < tail ? src[i] : uint8_t{0};
+    }
+}
+
+// The int16 layout: each row widened in place of a transpose (a loop the compiler vectorises),
+// its sum taken on the way.
+void packActivationRowsInt16(const QuantizedActivations& a, int kPadded, int16_t* dst, int32_t* rowSums) {
+    for (int row = 0; row < a.m; ++row) {
+        const uint8_t* src = a.data + static_cast<size_t>(row) * a.k;
+        int16_t* d = dst + static_cast<size_t>(row) * kPadded;
+        int32_t sum = 0;
+        for (int k = 0; k < a.k; ++k) {
+            d[k] = static_cast<int16_t>(src[k]);
+            sum += src[k];
+        }
+        rowSums[row] = sum;
+        for (int k = a.k; k < kPadded; ++k) // K padding is zero, as in the weights
+            d[k] = 0;
     }
 }
 
@@ -68,10 +86,9 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
         const size_t offset = static_cast<size_t>(begin) * layout.rowBlock * w.kPadded();
         int32_t* sums = rowSumsData + static_cast<size_t>(begin) * layout.rowBlock;
         if (layout.activationsAsInt16)
-            packActivations<int16_t, 2>(part, layout.rowBlock, w.kPadded(),
-                                        reinterpret_cast<int16_t*>(packedData) + offset, sums);
+            packActivationRowsInt16(part, w.kPadded(), reinterpret_cast<int16_t*>(packedData) + offset, sums);
         else
-            packActivations<uint8_t, 4>(part, layout.rowBlock, w.kPadded(), packedData + offset, sums);
+            packActivationSlivers<4>(part, layout.rowBlock, w.kPadded(), packedData + offset, sums);
     };
     if (pool && pool->threadCount() > 1 && slivers > 1)
         pool->parallelFor(slivers, packSlivers);
@@ -91,13 +108,33 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
     p.bZeroPoint = w.zeroPoint();
     p.ldc = w.n();
     auto kernel = path.int8GemmPanels;
+    const size_t elementBytes = p.output == Int8OutputKind::Uint8 || p.output == Int8OutputKind::Int8 ? 1 : 4;
+    const size_t aElementBytes = layout.activationsAsInt16 ? 2 : 1;
+    // A view of rows [row0, row0 + rows): sliver-aligned, so the packed A simply starts later.
+    auto rowsView = [&](int row0, int rows) {
+        Int8GemmProblem part = p;
+        part.m = rows;
+        part.packedA =
+            static_cast<const uint8_t*>(p.packedA) + static_cast<size_t>(row0) * p.kPadded * aElementBytes;
+        part.rowSums = p.rowSums + row0;
+        part.c = static_cast<uint8_t*>(p.c) + static_cast<size_t>(row0) * p.ldc * elementBytes;
+        return part;
+    };
+    const int threads = pool ? pool->threadCount() : 1;
+    if (threads > 1 && slivers >= 4 * threads) {
+        // Many rows (a convolution): each thread takes a range of whole slivers across all panels,
+        // so it reads its activations once per block of weights, as a single thread does.
+        pool->parallelFor(slivers, [&](int begin, int end) {
+            const int row0 = begin * layout.rowBlock;
+            kernel(rowsView(row0, std::min(a.m, end * layout.rowBlock) - row0), 0, w.panelCount());
+        });
+        return;
+    }
     const GemmWorkSplit split = GemmWorkSplit::of(a.m, w.panelCount(), layout.rowBlock, pool);
-    if (!pool || pool->threadCount() <= 1 || split.items() == 1) {
+    if (threads <= 1 || split.items() == 1) {
         kernel(p, 0, w.panelCount());
         return;
     }
-    const size_t elementBytes = p.output == Int8OutputKind::Uint8 || p.output == Int8OutputKind::Int8 ? 1 : 4;
-    const size_t aElementBytes = layout.activationsAsInt16 ? 2 : 1;
     pool->parallelFor(split.items(), [&](int begin, int end) {
         if (split.rowChunks == 1) { // whole panels: one call, so a path can pair panels (AVX-512 GEMV)
             kernel(p, begin, end);
@@ -106,14 +143,7 @@ void run(const KernelTable& path, const QuantizedActivations& a, const PackedInt
         for (int item = begin; item < end; ++item) {
             const int panel = split.panelOf(item);
             const int row0 = split.firstRowOf(item);
-            // A view of rows [row0, row0 + rows): sliver-aligned, so the packed A simply starts later.
-            Int8GemmProblem part = p;
-            part.m = std::min(split.rowsPerChunk, p.m - row0);
-            part.packedA = static_cast<const uint8_t*>(p.packedA) +
-                           static_cast<size_t>(row0) * p.kPadded * aElementBytes;
-            part.rowSums = p.rowSums + row0;
-            part.c = static_cast<uint8_t*>(p.c) + static_cast<size_t>(row0) * p.ldc * elementBytes;
-            kernel(part, panel, panel + 1);
+            kernel(rowsView(row0, std::min(split.rowsPerChunk, p.m - row0)), panel, panel + 1);
         }
     });
 }

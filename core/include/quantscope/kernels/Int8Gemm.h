@@ -53,8 +53,10 @@ struct OutputClamp {
 };
 OutputClamp outputClamp(bool unsignedOutput, int32_t clampMin, int32_t clampMax, const char* subject);
 
-// With a pool, every GEMM here (and int4Gemm, bf16Gemm) splits its weight panels across the
-// threads, and rows too when there are few panels; each output element is computed by exactly one
-// thread with the same instructions, so results equal the single-thread ones bit for bit.
+// With a pool, every GEMM here gives each thread a range of whole row tiles across all weight
+// panels when there are at least four tiles per thread (a convolution), and otherwise splits the
+// weight panels, and rows too when there are few panels (as int4Gemm and bf16Gemm do); each output
+// element is computed by exactly one thread with the same instructions, so results equal the
+// single-thread ones bit for bit.
 
 } // namespace quantscope::kernels

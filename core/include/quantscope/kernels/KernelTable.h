@@ -13,8 +13,10 @@ class FixedPointMultiplier;
 // How a path wants int8 GEMM operands laid out. Weights (N x K) are cut into panels of
 // `panelWidth` columns; inside a panel K is split into groups of `kGroup` consecutive values
 // stored together for each column: panel[k / kGroup][column][k % kGroup]. Activations are packed
-// the same way into slivers of `rowBlock` rows: sliver[k / kGroup][row][k % kGroup], as uint8
-// or, when `activationsAsInt16`, widened to int16 (the AVX2 path multiplies int16 pairs).
+// the same way into slivers of `rowBlock` rows: sliver[k / kGroup][row][k % kGroup], as uint8;
+// or, when `activationsAsInt16`, kept row-major and widened to int16, each row K padded to kPadded
+// with zeros (the AVX2 path multiplies int16 pairs and reads its rows' pairs in place, so packing
+// is a plain widening copy). Either way rows [r, r + rowBlock) start at element r * kPadded.
 struct Int8Layout {
     int panelWidth = 16;
     int kGroup = 4;
