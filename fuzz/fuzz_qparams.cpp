@@ -1,12 +1,4 @@
-// quantscope-qparams documents (what --params and File > Import read).
+// libFuzzer target: see FuzzTargets.h for what it does with each input.
 #include "FuzzFile.h"
 
-#include "quantscope/export/QParamsDocument.h"
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-    try {
-        (void)quantscope::QParamsDocument::fromJson(quantscope::fuzz::asText(data, size), "input.json");
-    } catch (const quantscope::Error&) {
-    }
-    return 0;
-}
+QUANTSCOPE_FUZZ_TARGET("fuzz_qparams")
