@@ -18,8 +18,7 @@
 
 namespace quantscope::fuzz {
 
-inline int runOnce(const char* targetName, const uint8_t* data, std::size_t size) {
-    static const Target& chosen = target(targetName);
+inline int runOnce(const Target& chosen, const uint8_t* data, std::size_t size) {
     static const std::filesystem::path directory = [] {
         const char* tmp = std::getenv("TMPDIR");
         auto path = std::filesystem::path(tmp && *tmp ? tmp : "/tmp") /
@@ -41,8 +40,8 @@ inline int runOnce(const char* targetName, const uint8_t* data, std::size_t size
 
 } // namespace quantscope::fuzz
 
-// One line per target: QUANTSCOPE_FUZZ_TARGET("fuzz_npy")
-#define QUANTSCOPE_FUZZ_TARGET(name)                                                                         \
+// One line per target: QUANTSCOPE_FUZZ_TARGET(kNpy)
+#define QUANTSCOPE_FUZZ_TARGET(target)                                                                       \
     extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {                           \
-        return quantscope::fuzz::runOnce(name, data, size);                                                  \
+        return quantscope::fuzz::runOnce(quantscope::fuzz::target, data, size);                              \
     }

@@ -138,19 +138,21 @@ struct Target {
     void (*run)(const std::string& path);
 };
 
+// One per fuzz target (a target's binary uses only its own, so the loaders' targets link only io).
+inline constexpr Target kSafetensors{"fuzz_safetensors", "input.safetensors", safetensors};
+inline constexpr Target kNpy{"fuzz_npy", "input.npy", npy};
+inline constexpr Target kNpz{"fuzz_npz", "input.npz", npz};
+inline constexpr Target kGguf{"fuzz_gguf", "input.gguf", gguf};
+inline constexpr Target kTorch{"fuzz_torch", "input.pt", torch};
+inline constexpr Target kPacked{"fuzz_packed", "model.safetensors", packed};
+inline constexpr Target kQParams{"fuzz_qparams", "input.json", qparams};
+inline constexpr Target kParamFiles{"fuzz_paramfiles", "input.txt", paramFiles};
+inline constexpr Target kImageSidecar{"fuzz_image_sidecar", "quantscope-images.json", imageSidecar};
+inline constexpr Target kOnnxModel{"fuzz_onnx_model", "model.onnx", onnxModel};
+
 inline const std::vector<Target>& targets() {
-    static const std::vector<Target> all = {
-        {"fuzz_safetensors", "input.safetensors", safetensors},
-        {"fuzz_npy", "input.npy", npy},
-        {"fuzz_npz", "input.npz", npz},
-        {"fuzz_gguf", "input.gguf", gguf},
-        {"fuzz_torch", "input.pt", torch},
-        {"fuzz_packed", "model.safetensors", packed},
-        {"fuzz_qparams", "input.json", qparams},
-        {"fuzz_paramfiles", "input.txt", paramFiles},
-        {"fuzz_image_sidecar", "quantscope-images.json", imageSidecar},
-        {"fuzz_onnx_model", "model.onnx", onnxModel},
-    };
+    static const std::vector<Target> all = {kSafetensors, kNpy,     kNpz,        kGguf,         kTorch,
+                                            kPacked,      kQParams, kParamFiles, kImageSidecar, kOnnxModel};
     return all;
 }
 
