@@ -274,23 +274,15 @@ void LearnView::applyLesson(const QString& id) {
         finishLesson();
         return;
     }
-    const int job = m_jobs->start(
+    JobHandle* job = m_jobs->startJob(
         QStringLiteral("learn-activations"), tr("Computing the demo's ReLU outputs"),
         [setup, path](const ProgressCallback& progress) {
             return QVariant(QString::fromStdString(LessonActivations::writeFirstReluOutput(
                 setup.model.toStdString(), setup.calibration.toStdString(), path.toStdString(), progress)));
         });
-    auto* guard = new QObject(this);
-    connect(m_jobs, &JobRunner::finished, guard, [this, job, guard](int finishedId, const QVariant& value) {
-        if (finishedId != job)
-            return;
-        guard->deleteLater();
-        m_controller->openFile(value.toString());
-    });
-    connect(m_jobs, &JobRunner::failed, guard, [this, job, guard](int failedId, const QString& message) {
-        if (failedId != job)
-            return;
-        guard->deleteLater();
+    connect(job, &JobHandle::finished, this,
+            [this](const QVariant& value) { m_controller->openFile(value.toString()); });
+    connect(job, &JobHandle::failed, this, [this](const QString& message) {
         m_pendingLesson.clear();
         m_banner->setText(
             tr("<b>The lesson could not compute its activations:</b> %1").arg(message.toHtmlEscaped()));

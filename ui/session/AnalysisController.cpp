@@ -77,38 +77,21 @@ void AnalysisController::forgetRowsFrom(int firstRow) {
 
 void AnalysisController::openFile(const QString& path) {
     const std::string file = path.toStdString();
-    m_openJob = m_jobs->start(QStringLiteral("open"), tr("Opening %1").arg(QFileInfo(path).fileName()),
-                              [file](const ProgressCallback& progress) {
-                                  reportProgress(progress, Stage::Opened, 0.0);
-                                  std::shared_ptr<const WeightFile> opened = openWeightFile(file);
-                                  reportProgress(progress, Stage::TensorsListed, 1.0);
-                                  return QVariant::fromValue(opened);
-                              });
-    const int id = m_openJob;
-    auto connections = std::make_shared<QList<QMetaObject::Connection>>();
-    auto disconnectAll = [connections] {
-        for (const auto& c : std::as_const(*connections))
-            QObject::disconnect(c);
-    };
-    connections->append(
-        connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
-            if (job != id)
-                return;
-            disconnectAll();
-            m_session->setFile(value.value<std::shared_ptr<const WeightFile>>());
-            emit fileOpened(path);
-        }));
-    connections->append(connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
-        if (job != id)
-            return;
-        disconnectAll();
-        emit openFailed(path, message);
-    }));
-    for (auto signal : {&JobRunner::cancelled, &JobRunner::dropped})
-        connections->append(connect(m_jobs, signal, this, [=](int job) {
-            if (job == id)
-                disconnectAll();
-        }));
+    JobHandle* job =
+        m_jobs->startJob(QStringLiteral("open"), tr("Opening %1").arg(QFileInfo(path).fileName()),
+                         [file](const ProgressCallback& progress) {
+                             reportProgress(progress, Stage::Opened, 0.0);
+                             std::shared_ptr<const WeightFile> opened = openWeightFile(file);
+                             reportProgress(progress, Stage::TensorsListed, 1.0);
+                             return QVariant::fromValue(opened);
+                         });
+    m_openJob = job->id();
+    connect(job, &JobHandle::finished, this, [this, path](const QVariant& value) {
+        m_session->setFile(value.value<std::shared_ptr<const WeightFile>>());
+        emit fileOpened(path);
+    });
+    connect(job, &JobHandle::failed, this,
+            [this, path](const QString& message) { emit openFailed(path, message); });
 }
 
 void AnalysisController::onCurrentRowChanged(int row) {
@@ -138,21 +121,17 @@ void AnalysisController::startTensorLoad(int row) {
     const auto file = m_session->source(row);
     const std::string name = m_session->info(row).name;
     QPointer<AnalysisController> self(this);
-    const int id = m_jobs->start(QStringLiteral("tensor"), tr("Loading %1").arg(QString::fromStdString(name)),
-                                 [file, name, row](const ProgressCallback& progress) {
-                                     reportProgress(progress, Stage::Opened, 0.0);
-                                     auto tensor = std::make_shared<const Tensor>(file->load(name));
-                                     reportProgress(progress, Stage::Statistics, 0.6);
-                                     auto histogram = std::make_shared<const FineHistogram>(
-                                         FineHistogram::build(tensor->values()));
-                                     reportProgress(progress, Stage::Results, 1.0);
-                                     return QVariant::fromValue(LoadedTensor{row, tensor, histogram});
-                                 });
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
-        if (job != id)
-            return;
-        disconnect(*connection);
+    JobHandle* job = m_jobs->startJob(
+        QStringLiteral("tensor"), tr("Loading %1").arg(QString::fromStdString(name)),
+        [file, name, row](const ProgressCallback& progress) {
+            reportProgress(progress, Stage::Opened, 0.0);
+            auto tensor = std::make_shared<const Tensor>(file->load(name));
+            reportProgress(progress, Stage::Statistics, 0.6);
+            auto histogram = std::make_shared<const FineHistogram>(FineHistogram::build(tensor->values()));
+            reportProgress(progress, Stage::Results, 1.0);
+            return QVariant::fromValue(LoadedTensor{row, tensor, histogram});
+        });
+    connect(job, &JobHandle::finished, this, [=, this](const QVariant& value) {
         const auto loaded = value.value<LoadedTensor>();
         if (loaded.row != m_session->currentRow() || file != m_session->source(loaded.row))
             return;
@@ -165,13 +144,7 @@ void AnalysisController::startTensorLoad(int row) {
         else
             startMarkers();
     });
-    auto failure = std::make_shared<QMetaObject::Connection>();
-    *failure = connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
-        if (job != id)
-            return;
-        disconnect(*failure);
-        emit analysisFailed(message);
-    });
+    connect(job, &JobHandle::failed, this, &AnalysisController::analysisFailed);
 }
 
 void AnalysisController::onSettingsChanged(const QList<int>& rows) {
@@ -198,17 +171,14 @@ void AnalysisController::startExactAnalysis() {
     const TensorSettings settings = m_session->settings(row);
     QPointer<Session> session(m_session);
     QPointer<AnalysisController> self(this);
-    const int id = m_exactJob =
-        m_jobs->start(QStringLiteral("exact"), tr("Quantizing %1").arg(m_session->tensorName(row)),
-                      [tensor, settings](const ProgressCallback& progress) {
-                          return QVariant::fromValue(std::shared_ptr<const TensorResult>(
-                              TensorResultBuilder::build(*tensor, settings, progress)));
-                      });
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
-        if (job != id)
-            return;
-        disconnect(*connection);
+    JobHandle* job =
+        m_jobs->startJob(QStringLiteral("exact"), tr("Quantizing %1").arg(m_session->tensorName(row)),
+                         [tensor, settings](const ProgressCallback& progress) {
+                             return QVariant::fromValue(std::shared_ptr<const TensorResult>(
+                                 TensorResultBuilder::build(*tensor, settings, progress)));
+                         });
+    m_exactJob = job->id();
+    connect(job, &JobHandle::finished, this, [=, this](const QVariant& value) {
         // The same tensor still loaded (not a new one under the same row number).
         if (m_tensorRow == row && m_tensor == tensor &&
             m_session->offerResult(row, value.value<std::shared_ptr<const TensorResult>>())) {
@@ -217,13 +187,7 @@ void AnalysisController::startExactAnalysis() {
                 startMarkers();
         }
     });
-    auto failure = std::make_shared<QMetaObject::Connection>();
-    *failure = connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
-        if (job != id)
-            return;
-        disconnect(*failure);
-        emit analysisFailed(message);
-    });
+    connect(job, &JobHandle::failed, this, &AnalysisController::analysisFailed);
 }
 
 void AnalysisController::startMarkers() {
@@ -232,17 +196,13 @@ void AnalysisController::startMarkers() {
         return;
     const auto tensor = m_tensor;
     const QuantSpec spec = markerKey(m_session->settings(row).spec);
-    const int id =
-        m_jobs->start(QStringLiteral("markers"), tr("Comparing calibration methods"),
-                      [tensor, spec, row](const ProgressCallback& progress) {
-                          return QVariant::fromValue(MarkerSet{
-                              row, spec, TensorResultBuilder::calibrationMarkers(*tensor, spec, progress)});
-                      });
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(m_jobs, &JobRunner::finished, this, [=, this](int job, const QVariant& value) {
-        if (job != id)
-            return;
-        disconnect(*connection);
+    JobHandle* job = m_jobs->startJob(
+        QStringLiteral("markers"), tr("Comparing calibration methods"),
+        [tensor, spec, row](const ProgressCallback& progress) {
+            return QVariant::fromValue(
+                MarkerSet{row, spec, TensorResultBuilder::calibrationMarkers(*tensor, spec, progress)});
+        });
+    connect(job, &JobHandle::finished, this, [=, this](const QVariant& value) {
         const auto set = value.value<MarkerSet>();
         if (set.row != m_session->currentRow() || m_tensor != tensor)
             return;

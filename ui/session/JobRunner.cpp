@@ -1,5 +1,6 @@
 #include "session/JobRunner.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
 #include <QLoggingCategory>
@@ -34,12 +35,14 @@ JobRunner::~JobRunner() {
     m_pool.waitForDone();
 }
 
-int JobRunner::start(const QString& channel, const QString& label, Work work) {
+JobHandle* JobRunner::startJob(const QString& channel, const QString& label, Work work) {
     const int id = m_nextId++;
     auto job = std::make_shared<Job>();
     job->id = id;
     job->channel = channel;
     job->label = label;
+    auto* handle = new JobHandle(id, this);
+    m_handles.insert(id, handle);
     if (!channel.isEmpty()) {
         // The older job on this channel is stale now: stop it early; its result will be dropped.
         if (const auto older = m_jobs.constFind(m_latestOnChannel.value(channel, 0)); older != m_jobs.cend())
@@ -71,6 +74,8 @@ int JobRunner::start(const QString& channel, const QString& label, Work work) {
         QString error;
         bool wasCancelled = false;
         try {
+            // Loaders and model construction, which take no progress callback, poll this.
+            const CancellationScope cancellation(job->cancelRequested);
             if (job->cancelRequested)
                 throw Cancelled();
             result = work(progressCallback);
@@ -90,7 +95,7 @@ int JobRunner::start(const QString& channel, const QString& label, Work work) {
                 },
                 Qt::QueuedConnection);
     });
-    return id;
+    return handle;
 }
 
 void JobRunner::cancel(int id) {
@@ -108,13 +113,24 @@ QString JobRunner::label(int id) const {
     return it == m_jobs.cend() ? QString() : (*it)->label;
 }
 
-void JobRunner::waitForDone() {
-    m_pool.waitForDone();
+JobHandle* JobRunner::handle(int id) const {
+    return m_handles.value(id);
+}
+
+int JobRunner::liveHandleCount() const {
+    return static_cast<int>(findChildren<JobHandle*>(Qt::FindDirectChildrenOnly).size());
+}
+
+bool JobRunner::waitForDone(int msecs) {
+    return m_pool.waitForDone(msecs);
 }
 
 void JobRunner::reportProgress(int id, double fraction) {
-    if (m_jobs.contains(id))
-        emit progress(id, fraction);
+    if (!m_jobs.contains(id))
+        return;
+    emit progress(id, fraction);
+    if (JobHandle* handle = m_handles.value(id))
+        emit handle->progress(fraction);
 }
 
 void JobRunner::complete(const std::shared_ptr<Job>& job, const QVariant& result, const QString& error,
@@ -124,14 +140,30 @@ void JobRunner::complete(const std::shared_ptr<Job>& job, const QVariant& result
     const bool stale = !job->channel.isEmpty() && m_latestOnChannel.value(job->channel) != job->id;
     if (!stale && !job->channel.isEmpty())
         m_latestOnChannel.remove(job->channel);
-    if (stale)
+    // The handle's receivers hear first: they are the job's own caller.
+    JobHandle* handle = m_handles.take(job->id);
+    if (stale) {
+        if (handle)
+            emit handle->dropped();
         emit dropped(job->id);
-    else if (wasCancelled)
+    } else if (wasCancelled) {
+        if (handle)
+            emit handle->cancelled();
         emit cancelled(job->id);
-    else if (!error.isEmpty())
+    } else if (!error.isEmpty()) {
+        if (handle)
+            emit handle->failed(error);
         emit failed(job->id, error);
-    else
+    } else {
+        if (handle)
+            emit handle->finished(result);
         emit finished(job->id, result);
+    }
+    if (handle) {
+        emit handle->ended();
+        // Later: a receiver may still be on the stack of the signal that got here.
+        handle->deleteLater();
+    }
     if (m_jobs.isEmpty())
         emit idle();
 }

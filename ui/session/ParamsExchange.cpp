@@ -34,27 +34,11 @@ ParamsExchange::ParamsExchange(Session* session, JobRunner* jobs, QObject* paren
     : QObject(parent), m_session(session), m_jobs(jobs) {}
 
 void ParamsExchange::watch(int id, const std::function<void(const QVariant&)>& onFinished) {
-    auto connections = std::make_shared<QList<QMetaObject::Connection>>();
-    auto done = [connections] {
-        for (const auto& c : std::as_const(*connections))
-            QObject::disconnect(c);
-    };
-    connections->append(connect(m_jobs, &JobRunner::finished, this, [=](int job, const QVariant& value) {
-        if (job == id) {
-            done();
-            onFinished(value);
-        }
-    }));
-    connections->append(connect(m_jobs, &JobRunner::failed, this, [=, this](int job, const QString& message) {
-        if (job == id) {
-            done();
-            emit failed(message);
-        }
-    }));
-    connections->append(connect(m_jobs, &JobRunner::cancelled, this, [=](int job) {
-        if (job == id)
-            done();
-    }));
+    JobHandle* job = m_jobs->handle(id);
+    if (!job)
+        return;
+    connect(job, &JobHandle::finished, this, onFinished);
+    connect(job, &JobHandle::failed, this, &ParamsExchange::failed);
 }
 
 int ParamsExchange::exportTo(const QString& path) {

@@ -617,6 +617,9 @@ void MainWindow::fitBrowserDock(bool firstShow) {
 void MainWindow::closeEvent(QCloseEvent* event) {
     if (m_storedSettings)
         saveSettings();
+    // Stop every job now: loads and model construction poll the flag, so the destructor's wait
+    // for the workers is short.
+    m_jobs->cancelAll();
     event->accept();
 }
 

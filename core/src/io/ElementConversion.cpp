@@ -1,5 +1,8 @@
 #include "io/ElementConversion.h"
 
+#include "quantscope/Cancellation.h"
+
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -79,8 +82,8 @@ float fp8E5M2ToFloat(uint8_t bits) {
     return halfToFloat(static_cast<uint16_t>(bits << 8));
 }
 
-void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64_t count,
-                   float* destination) {
+namespace {
+void decodeSlice(DType dtype, ByteOrder order, const std::byte* source, uint64_t count, float* destination) {
     if (count == 0)
         return; // nothing to read; the pointers may be null
     const bool swap = order != hostByteOrder();
@@ -145,6 +148,20 @@ void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64
     case DType::F8E5M2:
         decodeEach<uint8_t>(source, count, false, destination, fp8E5M2ToFloat);
         return;
+    }
+}
+
+} // namespace
+
+void decodeToFloat(DType dtype, ByteOrder order, const std::byte* source, uint64_t count,
+                   float* destination) {
+    // Large tensors convert in slices so a cancelled job stops within one slice.
+    constexpr uint64_t kSliceElements = 4 << 20;
+    const uint64_t elementSize = dtypeSize(dtype);
+    for (uint64_t done = 0; done < count; done += kSliceElements) {
+        throwIfCancelled();
+        decodeSlice(dtype, order, source + done * elementSize, std::min(kSliceElements, count - done),
+                    destination + done);
     }
 }
 

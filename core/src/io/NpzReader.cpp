@@ -2,11 +2,11 @@
 
 #include "io/ZipEntryStream.h"
 #include "quantscope/Error.h"
+#include "quantscope/io/ReadOnlyFile.h"
 
 #include <zip.h>
 
 #include <algorithm>
-#include <filesystem>
 
 namespace quantscope {
 
@@ -15,6 +15,9 @@ void NpzReader::ZipCloser::operator()(zip* archive) const {
 }
 
 NpzReader::NpzReader(const std::string& path) : m_path(path) {
+    // The checks every input gets (a regular file, never a FIFO or a device that would block or
+    // never end), before libzip opens it by path; the size bounds the entries' expansion below.
+    const uint64_t archiveSize = ReadOnlyFile(path).size();
     int errorCode = 0;
     m_archive.reset(zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &errorCode));
     if (!m_archive && errorCode == ZIP_ER_EXISTS) // libzip's words for a repeated entry name
@@ -22,10 +25,6 @@ NpzReader::NpzReader(const std::string& path) : m_path(path) {
     if (!m_archive)
         throw Error(path, "cannot read as a .npz (zip) archive: " + zipErrorText(errorCode));
 
-    std::error_code sizeError;
-    const uint64_t archiveSize = std::filesystem::file_size(path, sizeError);
-    if (sizeError)
-        throw Error(path, "cannot read the file's size: " + sizeError.message());
     const zip_int64_t count = zip_get_num_entries(m_archive.get(), 0);
     if (count < 0)
         throw Error(path, "cannot count the archive's entries");

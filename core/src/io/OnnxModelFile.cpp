@@ -2,6 +2,7 @@
 
 #include "io/ElementConversion.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 #include "quantscope/io/ReadOnlyFile.h"
 
@@ -156,6 +157,7 @@ OnnxModelFile::OnnxModelFile(const std::string& path, Content content) : m_path(
     if (file.size() > static_cast<uint64_t>(INT_MAX))
         throw Error(path, "ONNX files larger than 2 GB must keep their tensors in external data files");
     const std::vector<std::byte> bytes = file.read(0, file.size());
+    throwIfCancelled(); // parsing cannot be interrupted: stop before it
     m_directory = std::filesystem::path(path).parent_path().string();
     if (content == Content::Tensor) {
         auto* tensor = m_model.mutable_graph()->add_initializer();

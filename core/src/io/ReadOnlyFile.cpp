@@ -1,7 +1,9 @@
 #include "quantscope/io/ReadOnlyFile.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -80,10 +82,14 @@ void ReadOnlyFile::checkRange(uint64_t offset, uint64_t length) const {
 void ReadOnlyFile::read(uint64_t offset, std::span<std::byte> destination) const {
     const uint64_t length = destination.size();
     checkRange(offset, length);
+    // Large reads go in slices so a cancelled job stops within one slice.
+    constexpr std::size_t kSliceBytes = 8 << 20;
     std::size_t done = 0;
     while (done < destination.size()) {
-        const ssize_t got = ::pread(m_fd, destination.data() + done, destination.size() - done,
-                                    static_cast<off_t>(offset + done));
+        throwIfCancelled();
+        const ssize_t got =
+            ::pread(m_fd, destination.data() + done, std::min(destination.size() - done, kSliceBytes),
+                    static_cast<off_t>(offset + done));
         if (got < 0) {
             if (errno == EINTR)
                 continue;

@@ -1,5 +1,6 @@
 #include "io/ZipEntryStream.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
 #include <algorithm>
@@ -28,8 +29,11 @@ ZipEntryStream::~ZipEntryStream() {
 
 uint64_t ZipEntryStream::read(std::byte* destination, uint64_t length) {
     uint64_t total = 0;
+    // Large reads go in slices so a cancelled job stops within one slice.
+    constexpr uint64_t kSliceBytes = 8 << 20;
     while (total < length) {
-        const zip_int64_t got = zip_fread(m_file, destination + total, length - total);
+        throwIfCancelled();
+        const zip_int64_t got = zip_fread(m_file, destination + total, std::min(length - total, kSliceBytes));
         if (got < 0)
             throw Error(m_subject, std::string("cannot read the entry: ") + zip_file_strerror(m_file));
         if (got == 0)

@@ -1,6 +1,7 @@
 #include "quantscope/model/OnnxGraphLoader.h"
 
 #include "io/OnnxModelFile.h"
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
 #include <map>
@@ -166,8 +167,10 @@ Graph loadOnnxGraph(const std::string& path) {
     graph.path = path;
     graph.opset = file.defaultOpset();
 
-    for (const auto& initializer : proto.initializer())
+    for (const auto& initializer : proto.initializer()) {
+        throwIfCancelled(); // a large model's construction stops when its job is cancelled
         graph.initializers[initializer.name()] = toValue(file, initializer, initializer.name());
+    }
 
     std::set<std::string> available;
     for (const auto& entry : graph.initializers)

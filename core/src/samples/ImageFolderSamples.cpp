@@ -3,6 +3,7 @@
 #include "Image8.h"
 #include "ImageFolderFormat.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
 #include <algorithm>
@@ -87,6 +88,7 @@ ImageFolderSamples ImageFolderSamples::load(const std::string& folder) {
     values.reserve(sampleSize * images.size());
     std::vector<int64_t> labels;
     for (const std::string& path : images) {
+        throwIfCancelled();
         // Resized before the channel conversion, as QImage::scaled then convertToFormat did.
         const Image8 image =
             convertChannels(resizeImage(decodeImageFile(path, kMaxImagePixels), format.width, format.height),

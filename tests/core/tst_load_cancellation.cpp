@@ -1,0 +1,131 @@
+// Loading and model construction stop when their job is cancelled: every loader passes through
+// throwIfCancelled() (between read slices, conversion slices, initializers, images), so a closed
+// window or a superseded job does not wait for a large file. Without a scope nothing changes.
+// Also: an .npz opened directly gets the regular-file check every other input gets.
+#include "quantscope/Cancellation.h"
+#include "quantscope/Error.h"
+#include "quantscope/io/GgufReader.h"
+#include "quantscope/io/NpyReader.h"
+#include "quantscope/io/NpzReader.h"
+#include "quantscope/io/SafetensorsReader.h"
+#include "quantscope/io/TorchReader.h"
+#include "quantscope/model/OnnxGraphLoader.h"
+#include "quantscope/model/SampleSet.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include <sys/stat.h>
+
+using namespace quantscope;
+
+Q_DECLARE_METATYPE(std::function<void()>)
+
+namespace {
+
+const std::string kDemo = QUANTSCOPE_SOURCE_DIR "/resources/demo/";
+const std::string kData = QUANTSCOPE_TEST_DATA "/";
+const std::string kSeeds = QUANTSCOPE_SOURCE_DIR "/fuzz/corpus/";
+
+enum class Outcome { Loaded, Cancelled, Failed };
+
+Outcome run(const std::function<void()>& load) {
+    try {
+        load();
+        return Outcome::Loaded;
+    } catch (const Cancelled&) {
+        return Outcome::Cancelled;
+    } catch (const std::exception& e) {
+        qWarning("%s", e.what());
+        return Outcome::Failed;
+    }
+}
+
+} // namespace
+
+class TestLoadCancellation : public QObject {
+    Q_OBJECT
+private slots:
+    void loaders_data() {
+        QTest::addColumn<std::function<void()>>("load");
+        QTest::newRow("safetensors") << std::function<void()>([] {
+            const SafetensorsReader reader(kDemo + "digits_mlp.safetensors");
+            reader.load("fc1.weight");
+        });
+        QTest::newRow("npy") << std::function<void()>([] {
+            const NpyReader reader(kDemo + "digits_test.npy");
+            reader.load(reader.tensors().front().name);
+        });
+        QTest::newRow("npz") << std::function<void()>([] {
+            const NpzReader reader(kData + "real_models/encoder_inputs.npz");
+            for (const auto& tensor : reader.tensors())
+                reader.load(tensor.name);
+        });
+        QTest::newRow("pytorch") << std::function<void()>([] {
+            const TorchReader reader(kSeeds + "fuzz_torch/state.pt");
+            reader.load("fc.weight");
+        });
+        QTest::newRow("gguf") << std::function<void()>([] {
+            const GgufReader reader(kSeeds + "fuzz_gguf/small.gguf");
+            reader.load("a.weight");
+        });
+        QTest::newRow("onnx model") << std::function<void()>(
+            [] { loadOnnxGraph(kDemo + "digits_cnn.onnx"); });
+        QTest::newRow("samples") << std::function<void()>(
+            [] { SampleSet::load(kDemo + "digits_calib.npy"); });
+    }
+
+    void loaders() {
+        QFETCH(std::function<void()>, load);
+        // No job: loads as before, and no checkpoint is counted.
+        const uint64_t before = cancellationCheckpoints();
+        QCOMPARE(run(load), Outcome::Loaded);
+        QCOMPARE(cancellationCheckpoints(), before);
+
+        std::atomic<bool> cancelRequested{false};
+        {
+            const CancellationScope scope(cancelRequested);
+            QCOMPARE(run(load), Outcome::Loaded);
+        }
+        QVERIFY(cancellationCheckpoints() > before); // the loader did ask
+        cancelRequested = true;
+        {
+            const CancellationScope scope(cancelRequested);
+            QCOMPARE(run(load), Outcome::Cancelled);
+        }
+        // The scope is gone: the flag no longer applies to this thread.
+        QCOMPARE(run(load), Outcome::Loaded);
+    }
+
+    void scopesNest() {
+        std::atomic<bool> outer{true};
+        std::atomic<bool> inner{false};
+        const CancellationScope outerScope(outer);
+        {
+            const CancellationScope innerScope(inner);
+            throwIfCancelled(); // the innermost job decides
+        }
+        QVERIFY_THROWS_EXCEPTION(Cancelled, throwIfCancelled());
+    }
+
+    // Samples given as an .npz went to libzip by path: a FIFO named *.npz is refused like any
+    // other input, before anything waits for a writer.
+    void npzFifoIsRefused() {
+        QTemporaryDir dir;
+        const std::string fifo = dir.filePath(QStringLiteral("samples.npz")).toStdString();
+        QVERIFY(::mkfifo(fifo.c_str(), 0600) == 0);
+        try {
+            NpzReader reader(fifo);
+            QFAIL("a FIFO was opened as an .npz");
+        } catch (const Error& e) {
+            QCOMPARE(std::string(e.what()), fifo + ": is not a regular file (it is a FIFO)");
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestLoadCancellation)
+#include "tst_load_cancellation.moc"
