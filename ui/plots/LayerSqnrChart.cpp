@@ -56,11 +56,7 @@ void LayerSqnrChart::applyStyle() {
     m_highlight->setPen(Qt::NoPen);
     m_highlight->setBrush(highlight);
     m_title->setTextColor(textColour());
-    QFont font = QApplication::font();
-    font.setBold(true);
-    if (presentationMode())
-        font.setPointSizeF(font.pointSizeF() * 1.5);
-    m_title->setFont(font);
+    m_title->setFont(textFont(1.15, true));
     layoutRows();
 }
 

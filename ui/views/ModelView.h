@@ -32,8 +32,12 @@ public:
 signals:
     void tensorRequested(const QString& name, bool activation);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
     void refresh();
+    void fitColumns();
     void syncScrollBar();
 
     ModelComparison* m_comparison;
