@@ -84,10 +84,14 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_sqnr->addLine(tr("measured"), bits, sqnr, m_sqnr->accentColour(0), Qt::SolidLine, true, false, labels);
     m_sqnr->finish(true);
     // Bits are whole numbers.
-    auto everyTwoBits = QSharedPointer<QCPAxisTickerFixed>::create();
-    everyTwoBits->setTickStep(2.0);
-    everyTwoBits->setScaleStrategy(QCPAxisTickerFixed::ssNone);
-    m_sqnr->xAxis->setTicker(everyTwoBits);
+    // One ticker per plot: each thins its own ticks to the room it has.
+    const auto everyTwoBits = [] {
+        auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+        ticker->setTickStep(2.0);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+        return ticker;
+    };
+    m_sqnr->xAxis->setTicker(everyTwoBits());
     m_sqnr->xAxis->setRange(LearnTensorStudy::kHighestBits + 0.5, LearnTensorStudy::kLowestBits - 0.5);
     m_sqnr->replot();
 
@@ -106,7 +110,7 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_levels->finish(true);
     m_levels->yAxis->setRange(1.0, 2.0 * std::ldexp(1.0, LearnTensorStudy::kHighestBits));
     m_levels->yAxis2->setRange(0.0, mostClipped > 0 ? mostClipped * 1.25 : 1.0);
-    m_levels->xAxis->setTicker(everyTwoBits);
+    m_levels->xAxis->setTicker(everyTwoBits());
     m_levels->xAxis->setRange(LearnTensorStudy::kHighestBits + 0.5, LearnTensorStudy::kLowestBits - 0.5);
     m_levels->replot();
 

@@ -88,7 +88,11 @@ void LearnModesPage::refresh() {
             .arg(points);
     for (const QString& h : {tr("mode"), tr("weights"), tr("activations"), tr("when the ranges are decided"),
                              tr("accuracy"), tr("agreement"), tr("latency"), tr("throughput"), tr("size")})
-        html += QStringLiteral("<th align='left'>%1</th>").arg(h);
+        // The long explanations wrap in a column of their own width, so the measured numbers keep
+        // theirs (Qt would otherwise squeeze a number column and break "1.006" after the point).
+        html +=
+            QStringLiteral("<th align='left'%2>%1</th>")
+                .arg(h, h == tr("when the ranges are decided") ? QStringLiteral(" width='22%'") : QString());
     html += QStringLiteral("</tr>");
     QStringList labels;
     QVector<double> accuracy;

@@ -32,9 +32,9 @@ LearnNumberLine::LearnNumberLine(bool zoomed, QWidget* parent) : PlotBase(parent
 
 void LearnNumberLine::applyStyle() {
     PlotBase::applyStyle();
-    // The lanes, their captions and integers and the axis need some 13 lines of text (10 zoomed):
+    // The lanes, their captions and integers and the axis need some 10 lines of text (8 zoomed):
     // the height follows the type size, so presentation mode's larger type never overprints.
-    setMinimumHeight(static_cast<int>((m_zoomed ? 10 : 13) * QFontMetricsF(textFont()).height()));
+    setMinimumHeight(static_cast<int>((m_zoomed ? 8 : 10) * QFontMetricsF(textFont()).height()));
     xAxis->grid()->setVisible(false);
     if (m_symmetric)
         redraw();

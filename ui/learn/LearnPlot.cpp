@@ -18,7 +18,7 @@ void LearnPlot::applyStyle() {
     m_title->setTextColor(textColour());
     m_title->setFont(textFont(1.15, true));
     // Room for a title, a legend row and tick labels around a readable plot, at any type size.
-    setMinimumHeight(static_cast<int>(14 * QFontMetricsF(textFont()).height()));
+    setMinimumHeight(static_cast<int>(10 * QFontMetricsF(textFont()).height()));
 }
 
 void LearnPlot::reset(const QString& title, const QString& xLabel, const QString& yLabel) {

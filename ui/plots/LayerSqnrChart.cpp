@@ -29,7 +29,7 @@ LayerSqnrChart::LayerSqnrChart(QWidget* parent)
     m_highlight->bottomRight->setTypeX(QCPItemPosition::ptAxisRectRatio);
     m_highlight->setVisible(false);
     legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    placeLegendBelow(); // inside, it would cover the last rows' bars
     connect(this, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
         if (!axisRect()->rect().contains(event->pos()))
             return;

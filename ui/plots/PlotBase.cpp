@@ -165,7 +165,10 @@ void PlotBase::fitLegendColumns() {
     // As many columns as the widest items allow side by side.
     QVector<int> widths;
     for (int i = 0; i < legend->itemCount(); ++i)
-        widths.append(legend->item(i)->minimumOuterSizeHint().width() + legend->columnSpacing());
+        if (QCPAbstractLegendItem* item = legend->item(i)) // a wrapped grid has empty cells
+            widths.append(item->minimumOuterSizeHint().width() + legend->columnSpacing());
+    if (widths.isEmpty())
+        return;
     std::sort(widths.begin(), widths.end(), std::greater<>());
     const int available = width() - legend->margins().left() - legend->margins().right() - 12;
     int columns = 0;
@@ -204,8 +207,8 @@ void PlotBase::thinTicks(QCPAxis* axis) {
                 return;
             axis->setTickLabelRotation(90.0);
         } else {
-            if (ticker->tickCount() <= 1)
-                return;
+            if (ticker->tickCount() <= 2)
+                return; // two labels at least: a scale needs them
             if (auto fixed = ticker.dynamicCast<QCPAxisTickerFixed>())
                 fixed->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
             ticker->setTickCount(ticker->tickCount() - 1);

@@ -26,6 +26,16 @@ QString shortText(const QString& text) {
     return line.size() > 40 ? line.left(37) + QStringLiteral("...") : line;
 }
 
+// A legend drawn with at least one entry (a wrapped legend's grid also holds empty cells).
+bool showsLegend(QCustomPlot* plot) {
+    if (!plot->legend || !plot->legend->visible())
+        return false;
+    for (int i = 0; i < plot->legend->itemCount(); ++i)
+        if (plot->legend->item(i))
+            return true;
+    return false;
+}
+
 QVector<QCPTextElement*> titles(QCustomPlot* plot) {
     QVector<QCPTextElement*> found;
     for (QCPLayoutElement* element : plot->plotLayout()->elements(true))
@@ -84,7 +94,7 @@ QVector<PlotTextBoxes::Box> PlotTextBoxes::collect(QCustomPlot* plot) {
         box.moveCenter(QRectF(title->rect()).center());
         boxes.append({QStringLiteral("title \"%1\"").arg(shortText(title->text())), box});
     }
-    if (plot->legend && plot->legend->visible() && plot->legend->itemCount() > 0)
+    if (showsLegend(plot))
         boxes.append({QStringLiteral("legend"), QRectF(plot->legend->rect())});
     for (int i = 0; i < plot->itemCount(); ++i)
         if (auto* text = qobject_cast<QCPItemText*>(plot->item(i)))
@@ -122,7 +132,7 @@ QStringList PlotTextBoxes::overlaps(const QVector<Box>& boxes, double tolerance)
 
 QStringList PlotTextBoxes::legendOverData(QCustomPlot* plot) {
     QStringList found;
-    if (!plot->legend || !plot->legend->visible() || plot->legend->itemCount() == 0)
+    if (!showsLegend(plot))
         return found;
     const QRectF legend = QRectF(plot->legend->rect()).adjusted(1, 1, -1, -1);
     for (int p = 0; p < plot->plottableCount(); ++p) {

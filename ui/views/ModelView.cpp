@@ -3,6 +3,7 @@
 #include "plots/LayerSqnrChart.h"
 #include "session/ModelComparison.h"
 
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -141,7 +142,9 @@ void ModelView::fitColumns() {
     const int margin = 2 * m_table->fontMetrics().averageCharWidth();
     for (const int column : {Weight, Input, Local, Cumulative}) {
         const int content =
-            std::max(m_table->sizeHintForColumn(column), header->sectionSizeHint(column)) + margin;
+            std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),
+                     header->sectionSizeHint(column)) +
+            margin;
         // Weight and input names give way to the layer name beyond a quarter of the table each.
         const int cap = column == Weight || column == Input
                             ? std::max(available / 4, header->minimumSectionSize())
@@ -153,6 +156,17 @@ void ModelView::fitColumns() {
 void ModelView::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
     fitColumns();
+}
+
+void ModelView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    fitColumns(); // the table had no width while hidden
+}
+
+void ModelView::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        fitColumns();
 }
 
 void ModelView::refresh() {
