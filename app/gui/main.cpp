@@ -1,4 +1,5 @@
 // quantscope: the desktop app. Parses the command line and hands over to MainWindow.
+#include "learn/LearnView.h"
 #include "session/Session.h"
 #include "window/MainWindow.h"
 #include "window/ScreenshotRunner.h"
@@ -41,6 +42,7 @@ struct GuiOptions {
     QCommandLineOption granularity;
     QCommandLineOption calib;
     QCommandLineOption presentation;
+    QCommandLineOption learnPage;
     QCommandLineOption model;
     QCommandLineOption samples;
     QCommandLineOption labels;
@@ -65,7 +67,15 @@ GuiOptions::GuiOptions()
       granularity(QStringLiteral("granularity"), QStringLiteral("tensor|channel|group"), QStringLiteral("G")),
       calib(QStringLiteral("calib"), QStringLiteral("minmax|moving-average|percentile|mse|entropy|histogram"),
             QStringLiteral("METHOD")),
-      presentation(QStringLiteral("presentation"), QStringLiteral("Start in presentation mode.")),
+      presentation(
+          QStringList{QStringLiteral("present"), QStringLiteral("presentation")},
+          QStringLiteral("Start in presentation mode: full screen (with --screenshot: the --size), side "
+                         "panels hidden, type sized for the screen.")),
+      learnPage(
+          QStringLiteral("learn-page"),
+          QStringLiteral("Open Learn page N (1 mapping, 2 bits and granularity, 3 calibration, 4 static vs "
+                         "dynamic, 5 integer datapath, 6 lessons); implies --view learn."),
+          QStringLiteral("N")),
       model(QStringLiteral("model"), QStringLiteral("ONNX model to run on the samples."),
             QStringLiteral("FILE.onnx")),
       samples(QStringLiteral("samples"),
@@ -87,7 +97,7 @@ void configure(QCommandLineParser& parser, const GuiOptions& o) {
                        "import; an .onnx model with a samples file runs the model."),
         QStringLiteral("[files...]"));
     parser.addOptions({o.demo, o.screenshot, o.size, o.view, o.tensor, o.dtype, o.scheme, o.granularity,
-                       o.calib, o.presentation, o.model, o.samples, o.labels, o.calibSamples});
+                       o.calib, o.presentation, o.learnPage, o.model, o.samples, o.labels, o.calibSamples});
 }
 
 bool asksOnlyForHelpOrVersion(int argc, char* argv[]) {
@@ -140,17 +150,33 @@ int main(int argc, char* argv[]) {
     QCommandLineParser parser;
     const GuiOptions options;
     configure(parser, options);
-    const auto& [demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation, model,
-                 samples, labels, calibSamples] = options;
+    const auto& [demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation,
+                 learnPage, model, samples, labels, calibSamples] = options;
     parser.process(app);
 
     const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"),
                             QStringLiteral("compare"), QStringLiteral("model"), QStringLiteral("learn")};
-    const int viewIndex = views.indexOf(parser.value(view));
+    int viewIndex = views.indexOf(parser.value(view));
     if (viewIndex < 0)
         return fail(QStringLiteral("--view: '%1' is not one of %2")
                         .arg(parser.value(view), views.join(QStringLiteral(", "))),
                     2);
+    int learnPageIndex = -1;
+    if (parser.isSet(learnPage)) {
+        bool ok = false;
+        const int page = parser.value(learnPage).toInt(&ok);
+        if (!ok || page < 1 || page > LearnView::kPageCount)
+            return fail(QStringLiteral("--learn-page: '%1' is not a page number 1..%2")
+                            .arg(parser.value(learnPage))
+                            .arg(LearnView::kPageCount),
+                        2);
+        if (parser.isSet(view) && viewIndex != MainWindow::Learn)
+            return fail(QStringLiteral("--learn-page: the page of the Learn view, not of --view %1")
+                            .arg(parser.value(view)),
+                        2);
+        viewIndex = MainWindow::Learn;
+        learnPageIndex = page - 1;
+    }
     QSize windowSize(1600, 1000);
     {
         const QStringList parts = parser.value(size).split(QLatin1Char('x'));
@@ -243,11 +269,16 @@ int main(int argc, char* argv[]) {
     QObject::connect(session, &Session::fileChanged, &window, selectNamed);
     QObject::connect(session, &Session::activationsChanged, &window, selectNamed);
     window.showView(static_cast<MainWindow::View>(viewIndex));
-    if (parser.isSet(presentation))
-        window.setPresentationMode(true);
+    if (learnPageIndex >= 0)
+        window.learnView()->showPage(static_cast<LessonPreset::Page>(learnPageIndex));
+    // A screenshot presents on a screen of the size asked for.
+    if (parser.isSet(presentation) && parser.isSet(screenshot))
+        window.setPresentationArea(QRect(QPoint(0, 0), windowSize));
 
     if (!parser.isSet(screenshot)) {
         window.show();
+        if (parser.isSet(presentation))
+            window.setPresentationMode(true);
         openRequested();
         return QApplication::exec();
     }
@@ -255,6 +286,8 @@ int main(int argc, char* argv[]) {
         return fail(QStringLiteral("--screenshot needs a file, a --model with --samples, or --demo"), 2);
     window.resize(windowSize);
     window.show();
+    if (parser.isSet(presentation))
+        window.setPresentationMode(true);
     if (window.size() != windowSize)
         std::fprintf(
             stderr,

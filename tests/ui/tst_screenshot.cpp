@@ -174,6 +174,37 @@ private slots:
         QVERIFY(errors.contains(QStringLiteral("--view")));
     }
 
+    void learnPageOptionOpensOnePage() {
+        // A page number out of range names the option and the range, before anything opens.
+        QString errors;
+        for (const QString& bad : {QStringLiteral("0"), QStringLiteral("7"), QStringLiteral("two")}) {
+            QCOMPARE(run({QStringLiteral("--demo"), QStringLiteral("--screenshot"),
+                          m_dir.filePath(QStringLiteral("p.png")), QStringLiteral("--learn-page"), bad},
+                         &errors),
+                     2);
+            QVERIFY2(errors.contains(QStringLiteral("--learn-page: '%1'").arg(bad)) &&
+                         errors.contains(QStringLiteral("1..6")),
+                     qPrintable(errors));
+        }
+        QCOMPARE(run({QStringLiteral("--demo"), QStringLiteral("--screenshot"),
+                      m_dir.filePath(QStringLiteral("p.png")), QStringLiteral("--view"),
+                      QStringLiteral("error"), QStringLiteral("--learn-page"), QStringLiteral("2")},
+                     &errors),
+                 2);
+        QVERIFY2(errors.contains(QStringLiteral("--learn-page")), qPrintable(errors));
+        QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("p.png"))));
+        // Page 3 in presentation mode on a 1280×720 "screen": a picture of exactly that size.
+        const QString png = m_dir.filePath(QStringLiteral("learn3.png"));
+        QCOMPARE(run({QStringLiteral("--demo"), QStringLiteral("--screenshot"), png, QStringLiteral("--view"),
+                      QStringLiteral("learn"), QStringLiteral("--learn-page"), QStringLiteral("3"),
+                      QStringLiteral("--present"), QStringLiteral("--size"), QStringLiteral("1280x720")},
+                     &errors),
+                 0);
+        const QImage image(png);
+        QCOMPARE(image.size(), QSize(1280, 720));
+        QVERIFY(quantscope::test::colourStats(image).first >= 64);
+    }
+
     void helpAndVersionNeedNoDisplay() {
         // No platform chosen and no display: a QApplication could not start here.
         QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
@@ -191,7 +222,9 @@ private slots:
                                 QString::fromLocal8Bit(process.readAllStandardError())));
             if (flag == QStringLiteral("--help"))
                 QVERIFY2(out.contains(QStringLiteral("--screenshot")) &&
-                             out.contains(QStringLiteral("--demo")),
+                             out.contains(QStringLiteral("--demo")) &&
+                             out.contains(QStringLiteral("--learn-page <N>")) &&
+                             out.contains(QStringLiteral("--present")),
                          qPrintable(out));
             else
                 QVERIFY2(out.contains(QStringLiteral(QUANTSCOPE_VERSION)), qPrintable(out));

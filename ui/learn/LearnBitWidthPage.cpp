@@ -83,13 +83,16 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
         labels.append(static_cast<int>(bits[i]) % 2 == 0 ? QString::number(sqnr[i], 'f', 1) : QString());
     m_sqnr->addLine(tr("measured"), bits, sqnr, m_sqnr->accentColour(0), Qt::SolidLine, true, false, labels);
     m_sqnr->finish(true);
-    // Bits are whole numbers; the curves run from top left to bottom right, so the legend goes bottom left.
-    auto everyTwoBits = QSharedPointer<QCPAxisTickerFixed>::create();
-    everyTwoBits->setTickStep(2.0);
-    everyTwoBits->setScaleStrategy(QCPAxisTickerFixed::ssNone);
-    m_sqnr->xAxis->setTicker(everyTwoBits);
+    // Bits are whole numbers.
+    // One ticker per plot: each thins its own ticks to the room it has.
+    const auto everyTwoBits = [] {
+        auto ticker = QSharedPointer<QCPAxisTickerFixed>::create();
+        ticker->setTickStep(2.0);
+        ticker->setScaleStrategy(QCPAxisTickerFixed::ssNone);
+        return ticker;
+    };
+    m_sqnr->xAxis->setTicker(everyTwoBits());
     m_sqnr->xAxis->setRange(LearnTensorStudy::kHighestBits + 0.5, LearnTensorStudy::kLowestBits - 0.5);
-    m_sqnr->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
     m_sqnr->replot();
 
     m_levels->reset(tr("Levels used and values clipped"), tr("bits (16 → 2)"), tr("levels"));
@@ -107,9 +110,8 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
     m_levels->finish(true);
     m_levels->yAxis->setRange(1.0, 2.0 * std::ldexp(1.0, LearnTensorStudy::kHighestBits));
     m_levels->yAxis2->setRange(0.0, mostClipped > 0 ? mostClipped * 1.25 : 1.0);
-    m_levels->xAxis->setTicker(everyTwoBits);
+    m_levels->xAxis->setTicker(everyTwoBits());
     m_levels->xAxis->setRange(LearnTensorStudy::kHighestBits + 0.5, LearnTensorStudy::kLowestBits - 0.5);
-    m_levels->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
     m_levels->replot();
 
     m_pareto->reset(tr("Granularity: storage against error (lower right is better)"),
@@ -135,7 +137,6 @@ void LearnBitWidthPage::setStudy(std::shared_ptr<const LearnTensorStudy> study) 
         ++colour;
     }
     m_pareto->finish(false);
-    m_pareto->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
     m_pareto->replot();
 
     // The numbers a teacher reads out.

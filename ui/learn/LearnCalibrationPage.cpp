@@ -81,10 +81,9 @@ void LearnCalibrationPage::setStudy(std::shared_ptr<const LearnTensorStudy> stud
                                                         : index == 3 ? 5
                                                                      : 0);
         const QString name = QString::fromLatin1(calibMethodName(point.method));
-        const double height = 0.08 + 0.11 * index;
-        m_histogram->addVerticalMarker(point.range.max, name, colour, height);
+        m_histogram->addVerticalMarker(point.range.max, name, colour, index);
         if (point.range.min < 0.0f)
-            m_histogram->addVerticalMarker(point.range.min, name, colour, height);
+            m_histogram->addVerticalMarker(point.range.min, name, colour, index);
         names.append(name);
         clipMse.append(point.metrics.clipMse);
         roundMse.append(point.metrics.roundMse);
@@ -96,11 +95,11 @@ void LearnCalibrationPage::setStudy(std::shared_ptr<const LearnTensorStudy> stud
     m_error->addStackedBars(tr("rounding (values inside the range)"), names, roundMse,
                             m_error->accentColour(0));
     m_error->addStackedBars(tr("clipping (values beyond it)"), names, clipMse, m_error->accentColour(5));
-    m_error->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
     m_error->finish(false);
 
     // A table of the numbers behind the plots.
-    const int points = PlotBase::presentationMode() ? 16 : 10;
+    // The application font's size: presentation mode scales it, and the tables with it.
+    const double points = PlotBase::textFont().pointSizeF();
     QString html =
         QStringLiteral("<style>td,th{padding:2px 10px; font-size:%1pt;}</style><table><tr>").arg(points);
     for (const QString& head : {tr("method"), tr("range"), tr("clipped"), tr("clipping MSE"),
@@ -111,18 +110,23 @@ void LearnCalibrationPage::setStudy(std::shared_ptr<const LearnTensorStudy> stud
     for (const auto& p : study->calibration) {
         if (!best || p.metrics.mse < best->metrics.mse)
             best = &p;
-        html += QStringLiteral("<tr><td>%1</td><td>[%2, %3]</td><td>%4 "
-                               "%</td><td>%5</td><td>%6</td><td>%7</td><td>%8</td></tr>")
-                    .arg(QString::fromLatin1(calibMethodName(p.method)))
-                    .arg(static_cast<double>(p.range.min), 0, 'g', 4)
-                    .arg(static_cast<double>(p.range.max), 0, 'g', 4)
-                    .arg(100.0 * p.metrics.clippedFraction, 0, 'f', 3)
-                    .arg(p.metrics.clipMse, 0, 'g', 3)
-                    .arg(p.metrics.roundMse, 0, 'g', 3)
-                    .arg(p.metrics.mse, 0, 'g', 3)
-                    .arg(std::isnan(p.metrics.sqnrDb)
-                             ? QString::fromStdString(p.metrics.sqnrNote)
-                             : QString(QString::number(p.metrics.sqnrDb, 'f', 2) + QStringLiteral(" dB")));
+        const QString cells =
+            QStringLiteral("<tr><td>%1</td><td>[%2, %3]</td><td>%4 "
+                           "%</td><td>%5</td><td>%6</td><td>%7</td><td>%8</td></tr>")
+                .arg(QString::fromLatin1(calibMethodName(p.method)))
+                .arg(static_cast<double>(p.range.min), 0, 'g', 4)
+                .arg(static_cast<double>(p.range.max), 0, 'g', 4)
+                .arg(100.0 * p.metrics.clippedFraction, 0, 'f', 3)
+                .arg(p.metrics.clipMse, 0, 'g', 3)
+                .arg(p.metrics.roundMse, 0, 'g', 3)
+                .arg(p.metrics.mse, 0, 'g', 3)
+                .arg(std::isnan(p.metrics.sqnrDb)
+                         ? QString::fromStdString(p.metrics.sqnrNote)
+                         : QString(QString::number(p.metrics.sqnrDb, 'f', 2) + QStringLiteral(" dB")));
+        // Numbers stay whole when the table is narrow (the cells hold no other markup).
+        html += cells.split(QStringLiteral("<td>"))
+                    .join(QStringLiteral("<td><span style='white-space:nowrap'>"))
+                    .replace(QStringLiteral("</td>"), QStringLiteral("</span></td>"));
     }
     html += QStringLiteral("</table>");
     if (best)

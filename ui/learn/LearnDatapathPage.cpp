@@ -1,11 +1,13 @@
 #include "learn/LearnDatapathPage.h"
 
 #include "learn/LearnPlot.h"
+#include "learn/UnbrokenNumbers.h"
 #include "plots/PlotBase.h"
 #include "session/JobRunner.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QScrollArea>
@@ -158,7 +160,8 @@ void LearnDatapathPage::showResult() {
         m_output->setMaximum(d.n - 1);
     }
     m_status->setText(tr("kernel path: %1").arg(QString::fromStdString(d.kernelPath)));
-    const int points = PlotBase::presentationMode() ? 16 : 11;
+    // The application font's size: presentation mode scales it, and the tables with it.
+    const double points = PlotBase::textFont().pointSizeF();
     const bool equal = d.matchesKernel();
     m_verdict->setText(
         QStringLiteral("<p style='font-size:%1pt; padding:4px; background:%2; color:white'><b>%3</b></p>")
@@ -195,7 +198,7 @@ void LearnDatapathPage::showResult() {
     const auto row = [&html](const QString& what, const QString& formula, const QString& value) {
         html += QStringLiteral(
                     "<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>")
-                    .arg(what, formula, value);
+                    .arg(what, unbrokenNumbers(formula), unbrokenNumbers(value));
     };
     head(tr("Operands"));
     QString inputs;
@@ -275,11 +278,16 @@ void LearnDatapathPage::showResult() {
                           highest + 0.1 * (highest - lowest + 1));
     m_terms->addLine(tr("running sum = %1 at k = %2").arg(sum).arg(d.k - 1), index, running,
                      m_terms->accentColour(5), Qt::SolidLine, false, true);
-    m_terms->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
     m_terms->finish(false);
     m_terms->yAxis2->setRange(lowest - 0.05 * (highest - lowest + 1), highest + 0.1 * (highest - lowest + 1));
     m_terms->replot();
     emit resultChanged();
+}
+
+void LearnDatapathPage::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        showResult();
 }
 
 QString LearnDatapathPage::text() const {

@@ -41,6 +41,10 @@ public:
 signals:
     void resultChanged();
 
+protected:
+    // The tables are rich text sized from the application font: rebuilt when it changes.
+    void changeEvent(QEvent* event) override;
+
 private:
     void showResult();
     LearnDatapath::Request request() const;

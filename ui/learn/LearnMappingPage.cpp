@@ -2,6 +2,7 @@
 
 #include "learn/LearnNumberLine.h"
 #include "learn/LearnTensorStudy.h"
+#include "learn/UnbrokenNumbers.h"
 #include "plots/PlotBase.h"
 #include "quantscope/analysis/FineHistogram.h"
 
@@ -135,7 +136,8 @@ void LearnMappingPage::setStudy(std::shared_ptr<const LearnTensorStudy> study,
 
 QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const {
     const bool symmetric = s.spec.scheme == Scheme::Symmetric;
-    const int points = PlotBase::presentationMode() ? 14 : 11;
+    // The application font's size: presentation mode scales it, and the tables with it.
+    const double points = PlotBase::textFont().pointSizeF();
     const QString colour = symmetric ? QStringLiteral("#0072b2") : QStringLiteral("#b34700");
     QString html =
         QStringLiteral("<style>td{padding:2px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>")
@@ -148,7 +150,7 @@ QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const 
     const auto row = [&html](const QString& what, const QString& formula, const QString& value) {
         html += QStringLiteral(
                     "<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>")
-                    .arg(what, formula, value);
+                    .arg(what, unbrokenNumbers(formula), unbrokenNumbers(value));
     };
     const int64_t levels = s.qmax - s.qmin;
     if (symmetric)

@@ -4,6 +4,7 @@
 #include "plots/PlotBase.h"
 #include "session/ModelComparison.h"
 
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
@@ -79,14 +80,19 @@ void LearnModesPage::refresh() {
                 .arg(report->weightSettings, report->activationSettings, report->isaPath)
                 .arg(report->blasThreads));
     }
-    const int points = PlotBase::presentationMode() ? 15 : 10;
+    // The application font's size: presentation mode scales it, and the tables with it.
+    const double points = PlotBase::textFont().pointSizeF();
     QString html =
         QStringLiteral(
             "<style>td,th{padding:3px 9px; font-size:%1pt; vertical-align:top;}</style><table><tr>")
             .arg(points);
     for (const QString& h : {tr("mode"), tr("weights"), tr("activations"), tr("when the ranges are decided"),
                              tr("accuracy"), tr("agreement"), tr("latency"), tr("throughput"), tr("size")})
-        html += QStringLiteral("<th align='left'>%1</th>").arg(h);
+        // The long explanations wrap in a column of their own width, so the measured numbers keep
+        // theirs (Qt would otherwise squeeze a number column and break "1.006" after the point).
+        html +=
+            QStringLiteral("<th align='left'%2>%1</th>")
+                .arg(h, h == tr("when the ranges are decided") ? QStringLiteral(" width='22%'") : QString());
     html += QStringLiteral("</tr>");
     QStringList labels;
     QVector<double> accuracy;
@@ -98,7 +104,12 @@ void LearnModesPage::refresh() {
             for (const ModeResult& r : report->modes)
                 if (r.mode == mode)
                     measured = &r;
-        const auto cell = [measured](const QString& text) { return measured ? text : QStringLiteral("…"); };
+        // Measured numbers stay on one line when the table is narrow.
+        const auto cell = [measured](const QString& text) {
+            return measured ? QStringLiteral("<span style='white-space:nowrap'>") + text +
+                                  QStringLiteral("</span>")
+                            : QStringLiteral("…");
+        };
         html +=
             QStringLiteral("<tr><td><b>%1</b></td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</"
                            "td><td>%7</td><td>%8</td><td>%9</td></tr>")
@@ -138,6 +149,12 @@ void LearnModesPage::refresh() {
         m_speed->setData(tr("Throughput (samples/s)"), labels, tr("throughput"), throughput, {}, {},
                          tr("samples/s"));
     }
+}
+
+void LearnModesPage::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        refresh();
 }
 
 QString LearnModesPage::text() const {

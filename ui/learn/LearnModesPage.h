@@ -20,6 +20,10 @@ public:
 
     QString text() const;
 
+protected:
+    // The tables are rich text sized from the application font: rebuilt when it changes.
+    void changeEvent(QEvent* event) override;
+
 private:
     void refresh();
 

@@ -32,7 +32,9 @@ LearnNumberLine::LearnNumberLine(bool zoomed, QWidget* parent) : PlotBase(parent
 
 void LearnNumberLine::applyStyle() {
     PlotBase::applyStyle();
-    setMinimumHeight(static_cast<int>((m_zoomed ? 190 : 230) * (presentationMode() ? 1.4 : 1.0)));
+    // The lanes, their captions and integers and the axis need some 10 lines of text (8 zoomed):
+    // the height follows the type size, so presentation mode's larger type never overprints.
+    setMinimumHeight(static_cast<int>((m_zoomed ? 8 : 10) * QFontMetricsF(textFont()).height()));
     xAxis->grid()->setVisible(false);
     if (m_symmetric)
         redraw();
@@ -61,10 +63,7 @@ QCPItemText* LearnNumberLine::label(double x, double y, const QString& text, con
     item->setPositionAlignment(alignment);
     item->setText(text);
     item->setColor(colour);
-    QFont font = QApplication::font();
-    // The application font is already larger in presentation mode.
-    font.setPointSizeF(font.pointSizeF() * sizeFactor * (presentationMode() ? 1.1 : 1.0));
-    item->setFont(font);
+    item->setFont(textFont(sizeFactor));
     item->setClipToAxisRect(true);
     item->setSelectable(false);
     return item;
@@ -95,8 +94,8 @@ void LearnNumberLine::drawHistogram(double from, double to) {
     graph->setPen(QPen(textColour(), lineScale()));
     graph->setBrush(fill);
     graph->setData(keys, values, true);
-    label(from + (to - from) * 0.005, 1.08, tr("the tensor's values (histogram, log counts)"), textColour(),
-          Qt::AlignLeft | Qt::AlignTop, 0.95);
+    markOptional(label(from + (to - from) * 0.005, 1.08, tr("the tensor's values (histogram, log counts)"),
+                       textColour(), Qt::AlignLeft | Qt::AlignTop, 0.95));
 }
 
 void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColor& colour,
@@ -154,10 +153,12 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         ticks->setPen(QPen(colour, spacing > 6 ? 2.0 * lineScale() : 1.0));
         ticks->setData(keys, values, true);
         // Integers under the ticks when there is room for them.
-        if (spacing > 26 * (presentationMode() ? 1.5 : 1.0))
+        const double widest = QFontMetricsF(textFont(0.85)).horizontalAdvance(QStringLiteral("−32768"));
+        if (spacing > std::min(widest, 4.0 * QFontMetricsF(textFont(0.85)).averageCharWidth()) + 6)
             for (double q = firstLevel; q <= lastLevel; q += 1.0)
-                label((q - s.zeroPoint) * s.scale, y - kTickHalf - 0.02,
-                      QString::number(static_cast<qint64>(q)), colour, Qt::AlignHCenter | Qt::AlignTop, 0.85);
+                markOptional(label((q - s.zeroPoint) * s.scale, y - kTickHalf - 0.02,
+                                   QString::number(static_cast<qint64>(q)), colour,
+                                   Qt::AlignHCenter | Qt::AlignTop, 0.85));
     } else if (visible > kMaxTicks) {
         auto* dense = new QCPItemRect(this);
         dense->setPen(Qt::NoPen);
@@ -238,9 +239,10 @@ void LearnNumberLine::redraw() {
         line->start->setCoords(bound, kAffineLane - 0.3);
         line->end->setCoords(bound, m_zoomed ? 0.0 : 1.0);
         line->setPen(QPen(text, 1.2 * lineScale(), Qt::DotLine));
-        label(bound, 0.02,
-              bound == sym.range.min ? tr("min %1").arg(number(bound)) : tr("max %1").arg(number(bound)),
-              text, (bound == sym.range.min ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom, 0.9);
+        markOptional(
+            label(bound, 0.02,
+                  bound == sym.range.min ? tr("min %1").arg(number(bound)) : tr("max %1").arg(number(bound)),
+                  text, (bound == sym.range.min ? Qt::AlignLeft : Qt::AlignRight) | Qt::AlignBottom, 0.9));
     }
     drawLane(sym, kSymmetricLane, accentColour(0), tr("symmetric"));
     drawLane(aff, kAffineLane, accentColour(5), tr("affine"));
@@ -274,8 +276,8 @@ void LearnNumberLine::redraw() {
             bracket->setHead(QCPLineEnding::esBar);
             bracket->setTail(QCPLineEnding::esBar);
             bracket->setPen(QPen(text, 1.5 * lineScale()));
-            label((left + right) / 2, y + kTickHalf * 1.4, QStringLiteral("S"), text,
-                  Qt::AlignHCenter | Qt::AlignBottom, 1.0);
+            markOptional(label((left + right) / 2, y + kTickHalf * 1.4, QStringLiteral("S"), text,
+                               Qt::AlignHCenter | Qt::AlignBottom, 1.0));
         }
     }
     replot();

@@ -8,7 +8,7 @@ LearnPlot::LearnPlot(QWidget* parent) : PlotBase(parent), m_title(new QCPTextEle
     plotLayout()->insertRow(0);
     plotLayout()->addElement(0, 0, m_title);
     legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    placeLegendBelow();
     setMinimumHeight(220);
     applyStyle();
 }
@@ -16,10 +16,9 @@ LearnPlot::LearnPlot(QWidget* parent) : PlotBase(parent), m_title(new QCPTextEle
 void LearnPlot::applyStyle() {
     PlotBase::applyStyle();
     m_title->setTextColor(textColour());
-    QFont font = QApplication::font();
-    font.setBold(true);
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.3 : 1.15));
-    m_title->setFont(font);
+    m_title->setFont(textFont(1.15, true));
+    // Room for a title, a legend row and tick labels around a readable plot, at any type size.
+    setMinimumHeight(static_cast<int>(10 * QFontMetricsF(textFont()).height()));
 }
 
 void LearnPlot::reset(const QString& title, const QString& xLabel, const QString& yLabel) {
@@ -28,6 +27,7 @@ void LearnPlot::reset(const QString& title, const QString& xLabel, const QString
     clearPlottables();
     m_lastBars = nullptr;
     m_ticks.clear();
+    m_markerLabels.clear();
     m_title->setText(title);
     xAxis->setLabel(xLabel);
     yAxis->setLabel(yLabel);
@@ -47,8 +47,7 @@ QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, cons
     if (markers)
         graph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, colour, 8 * lineScale()));
     graph->setData(x, y, true);
-    QFont font = QApplication::font();
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.05 : 0.9));
+    const QFont font = textFont(0.9);
     for (int i = 0; i < pointLabels.size() && i < x.size(); ++i) {
         auto* text = new QCPItemText(this);
         text->position->setAxes(xAxis, rightAxis ? yAxis2 : yAxis);
@@ -60,6 +59,7 @@ QCPGraph* LearnPlot::addLine(const QString& name, const QVector<double>& x, cons
         text->setColor(colour.darker(130));
         text->setFont(font);
         text->setSelectable(false);
+        markOptional(text); // left out where it would overprint a neighbour
     }
     return graph;
 }
@@ -86,7 +86,7 @@ QCPBars* LearnPlot::addStackedBars(const QString& name, const QStringList& ticks
     return bars;
 }
 
-void LearnPlot::addVerticalMarker(double x, const QString& text, const QColor& colour, double labelHeight) {
+void LearnPlot::addVerticalMarker(double x, const QString& text, const QColor& colour, int labelRow) {
     auto* line = new QCPItemStraightLine(this);
     line->point1->setCoords(x, 0);
     line->point2->setCoords(x, 1);
@@ -95,7 +95,7 @@ void LearnPlot::addVerticalMarker(double x, const QString& text, const QColor& c
     auto* label = new QCPItemText(this);
     label->position->setTypeX(QCPItemPosition::ptPlotCoords);
     label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    label->position->setCoords(x, labelHeight);
+    label->position->setCoords(x, 0.1); // the row is placed in pixels by fitContents
     label->setPositionAlignment(Qt::AlignLeft | Qt::AlignVCenter);
     label->setPadding(QMargins(4, 1, 4, 1));
     label->setText(text);
@@ -103,11 +103,28 @@ void LearnPlot::addVerticalMarker(double x, const QString& text, const QColor& c
     QColor background = palette().color(QPalette::Base);
     background.setAlpha(215);
     label->setBrush(background);
-    QFont font = QApplication::font();
-    font.setBold(true);
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.1 : 0.95));
-    label->setFont(font);
+    label->setFont(textFont(0.95, true));
     label->setSelectable(false);
+    m_markerLabels.append({label, labelRow});
+}
+
+void LearnPlot::fitContents() {
+    // Marker labels one text line apart, whatever the type size, and turned to the left of their
+    // line where they would run past the right edge.
+    const QRect area = axisRect()->rect();
+    if (area.height() <= 0)
+        return;
+    for (const MarkerLabel& marker : std::as_const(m_markerLabels)) {
+        QCPItemText* label = marker.label;
+        const QFontMetricsF metrics(label->font());
+        const double pitch = 1.2 * (metrics.height() + 2);
+        label->position->setCoords(label->position->coords().x(),
+                                   (4.0 + (marker.row + 0.5) * pitch) / area.height());
+        const double x = xAxis->coordToPixel(label->position->coords().x());
+        const double wide = metrics.horizontalAdvance(label->text()) + 10;
+        label->setPositionAlignment((x + wide > area.right() ? Qt::AlignRight : Qt::AlignLeft) |
+                                    Qt::AlignVCenter);
+    }
 }
 
 void LearnPlot::setRightAxis(const QString& label, double lower, double upper, bool logarithmic) {

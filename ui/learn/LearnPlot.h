@@ -22,7 +22,8 @@ public:
     // Bars stacked on the previous addStackedBars call's bars; keys are 0, 1, 2... named by `ticks`.
     QCPBars* addStackedBars(const QString& name, const QStringList& ticks, const QVector<double>& values,
                             const QColor& colour);
-    void addVerticalMarker(double x, const QString& text, const QColor& colour, double labelHeight);
+    // A dashed vertical line at x, named in the label row `labelRow` (rows counted from the top).
+    void addVerticalMarker(double x, const QString& text, const QColor& colour, int labelRow);
     void setRightAxis(const QString& label, double lower, double upper, bool logarithmic = false);
     void finish(bool reversedX = false);
 
@@ -30,8 +31,17 @@ public:
     QString dataAsText() const override;
     void applyStyle() override;
 
+protected:
+    void fitContents() override;
+
 private:
+    struct MarkerLabel {
+        QCPItemText* label;
+        int row;
+    };
+
     QCPTextElement* m_title;
+    QVector<MarkerLabel> m_markerLabels;
     QCPBars* m_lastBars = nullptr;
     QStringList m_ticks;
 };

@@ -25,6 +25,8 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace quantscope::ui {
 namespace {
 
@@ -49,7 +51,8 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
     m_banner->setTextFormat(Qt::RichText);
     m_present->setCheckable(true);
     m_present->setToolTip(
-        tr("Presentation mode: large type and lines, full screen (F5 toggles the type size)"));
+        tr("Presentation mode (F5): full screen, side panels hidden, type and lines sized for the screen; "
+           "PgUp / PgDn turn the pages"));
     auto* top = new QHBoxLayout;
     top->addWidget(m_banner, 1);
     top->addWidget(m_present, 0, Qt::AlignTop);
@@ -119,6 +122,15 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
 
 void LearnView::showPage(LessonPreset::Page page) {
     m_pages->setCurrentIndex(static_cast<int>(page));
+}
+
+void LearnView::stepPage(int delta) {
+    m_pages->setCurrentIndex(std::clamp(m_pages->currentIndex() + delta, 0, m_pages->count() - 1));
+}
+
+void LearnView::setPresenting(bool on) {
+    const QSignalBlocker blocker(m_present);
+    m_present->setChecked(on);
 }
 
 LessonPreset::Page LearnView::currentPage() const {

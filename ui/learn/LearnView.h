@@ -37,6 +37,11 @@ public:
 
     void showPage(LessonPreset::Page page);
     LessonPreset::Page currentPage() const;
+    // The next (+1) or previous (-1) page; stays on the first and the last (PgUp / PgDn).
+    void stepPage(int delta);
+    static constexpr int kPageCount = 6;
+    // Keeps the Present button in step with the window's presentation mode.
+    void setPresenting(bool on);
     // Loads what the lesson needs (the demo, or its ReLU outputs) and applies its settings.
     void applyLesson(const QString& id);
     QString activeLesson() const { return m_activeLesson; }

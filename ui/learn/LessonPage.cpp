@@ -26,12 +26,10 @@ LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
     for (const LessonPreset& lesson : LessonPreset::all()) {
         auto* button = new QPushButton(lesson.title, content);
         button->setObjectName(QStringLiteral("lesson-") + lesson.id);
-        QFont font = button->font();
+        // Bold only: the size follows the application font (presentation mode enlarges it).
+        QFont font;
         font.setBold(true);
-        font.setPointSizeF(font.pointSizeF() * 1.15);
         button->setFont(font);
-        button->setMinimumHeight(44);
-        button->setMinimumWidth(300);
         auto* text = new QLabel(lesson.explanation, content);
         text->setWordWrap(true);
         grid->addWidget(button, row, 0, Qt::AlignTop);

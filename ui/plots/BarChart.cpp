@@ -10,7 +10,7 @@ BarChart::BarChart(QWidget* parent)
     plotLayout()->insertRow(0);
     plotLayout()->addElement(0, 0, m_title);
     legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+    placeLegendBelow();
     xAxis->grid()->setVisible(false);
     applyStyle();
 }
@@ -24,11 +24,7 @@ void BarChart::applyStyle() {
     m_second->setPen(Qt::NoPen);
     m_second->setBrush(accentColour(1));
     m_title->setTextColor(textColour());
-    QFont font = QApplication::font();
-    font.setBold(true);
-    if (presentationMode())
-        font.setPointSizeF(font.pointSizeF() * 1.5);
-    m_title->setFont(font);
+    m_title->setFont(textFont(1.15, true));
 }
 
 void BarChart::setData(const QString& title, const QStringList& labels, const QString& firstName,

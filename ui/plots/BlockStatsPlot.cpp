@@ -43,7 +43,9 @@ void BlockStatsPlot::applyStyle() {
     m_sqnr->setPen(Qt::NoPen);
     m_sqnr->setBrush(accentColour(2));
     m_message->setColor(textColour());
+    m_message->setFont(textFont());
     m_title->setTextColor(textColour());
+    m_title->setFont(textFont(1.15, true));
 }
 
 int BlockStatsPlot::blockCount() const {

@@ -29,7 +29,9 @@ void ErrorHistogramPlot::applyStyle() {
     colour.setAlpha(110);
     m_graph->setBrush(colour);
     m_message->setColor(textColour());
+    m_message->setFont(textFont());
     m_title->setTextColor(textColour());
+    m_title->setFont(textFont(1.15, true));
 }
 
 void ErrorHistogramPlot::setResult(std::shared_ptr<const TensorResult> result, const QString& message) {

@@ -29,7 +29,7 @@ LayerSqnrChart::LayerSqnrChart(QWidget* parent)
     m_highlight->bottomRight->setTypeX(QCPItemPosition::ptAxisRectRatio);
     m_highlight->setVisible(false);
     legend->setVisible(true);
-    axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignRight);
+    placeLegendBelow(); // inside, it would cover the last rows' bars
     connect(this, &QCustomPlot::mousePress, this, [this](QMouseEvent* event) {
         if (!axisRect()->rect().contains(event->pos()))
             return;
@@ -56,11 +56,7 @@ void LayerSqnrChart::applyStyle() {
     m_highlight->setPen(Qt::NoPen);
     m_highlight->setBrush(highlight);
     m_title->setTextColor(textColour());
-    QFont font = QApplication::font();
-    font.setBold(true);
-    if (presentationMode())
-        font.setPointSizeF(font.pointSizeF() * 1.5);
-    m_title->setFont(font);
+    m_title->setFont(textFont(1.15, true));
     layoutRows();
 }
 

@@ -31,6 +31,7 @@ void TransferPlot::applyStyle() {
     m_identity->setPen(QPen(identity, 1.0 * lineScale(), Qt::DashLine));
     m_staircase->setPen(QPen(accentColour(2), 1.8 * lineScale()));
     m_title->setTextColor(textColour());
+    m_title->setFont(textFont(1.15, true));
 }
 
 void TransferPlot::gridStaircase(const TensorResult& result, QVector<double>& xs, QVector<double>& ys) {

@@ -98,9 +98,7 @@ void DistributionPlot::applyStyle() {
     }
     for (QCPItemStraightLine* line : {m_lowLine, m_highLine})
         line->setPen(QPen(clipColour, 2.2 * lineScale()));
-    QFont font = QApplication::font();
-    if (presentationMode())
-        font.setPointSizeF(font.pointSizeF() * 1.5);
+    const QFont font = textFont();
     for (QCPItemText* text : {m_clipText, m_title}) {
         text->setFont(font);
         text->setColor(textColour());
@@ -273,8 +271,7 @@ void DistributionPlot::updateMarkers() {
     const int row = m_session->currentRow();
     if (row < 0 || !m_controller->markersCurrent() || !m_controller->preview().valid)
         return;
-    QFont font = QApplication::font();
-    font.setPointSizeF(font.pointSizeF() * (presentationMode() ? 1.2 : 0.85));
+    const QFont font = textFont(0.85);
     const auto& markers = m_controller->markers();
     int index = 0;
     for (CalibMethod method : kMarkerMethods) {
@@ -295,6 +292,7 @@ void DistributionPlot::updateMarkers() {
             tick->end->setCoords(x, 1.0);
             tick->setPen(QPen(colour, 1.2 * lineScale(), Qt::DotLine));
             tick->setSelectable(false);
+            tick->setProperty("markerRow", index - 1);
             m_markerItems.push_back(tick);
             auto* label = new QCPItemText(this);
             label->position->setTypeX(QCPItemPosition::ptPlotCoords);
@@ -308,9 +306,33 @@ void DistributionPlot::updateMarkers() {
             label->setBrush(QBrush(palette().color(QPalette::Base)));
             label->setPadding(QMargins(2, 0, 2, 0));
             label->setSelectable(false);
+            label->setProperty("markerRow", index - 1); // placed in pixels by fitContents
             m_markerItems.push_back(label);
         }
     }
+}
+
+void DistributionPlot::fitContents() {
+    // The method labels one text line apart from the top, whatever the type size; their ticks
+    // start at the label.
+    const QRect area = axisRect()->rect();
+    if (area.height() <= 0)
+        return;
+    for (QCPAbstractItem* item : m_markerItems) {
+        auto* label = qobject_cast<QCPItemText*>(item);
+        if (!label)
+            continue;
+        const double pitch = 1.15 * QFontMetricsF(label->font()).height();
+        const double y = (4.0 + (label->property("markerRow").toInt() + 0.5) * pitch) / area.height();
+        label->position->setCoords(label->position->coords().x(), y);
+    }
+    for (QCPAbstractItem* item : m_markerItems)
+        if (auto* tick = qobject_cast<QCPItemLine*>(item))
+            if (tick->property("markerRow").isValid()) {
+                const double pitch = 1.15 * QFontMetricsF(textFont(0.85)).height();
+                const double y = (4.0 + (tick->property("markerRow").toInt() + 0.5) * pitch) / area.height();
+                tick->start->setCoords(tick->start->coords().x(), y);
+            }
 }
 
 QString DistributionPlot::dataAsText() const {

@@ -44,6 +44,7 @@ signals:
 
 protected:
     void addContextActions(QMenu& menu, QPointF pixel) override;
+    void fitContents() override;
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;

@@ -3,6 +3,7 @@
 #include "plots/LayerSqnrChart.h"
 #include "session/ModelComparison.h"
 
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -66,10 +67,10 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 6);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     QHeaderView* header = m_table->horizontalHeader();
-    // The names share what the numbers leave (elided in the middle); the numbers always show.
-    header->setSectionResizeMode(QHeaderView::Stretch);
-    header->setSectionResizeMode(Local, QHeaderView::ResizeToContents);
-    header->setSectionResizeMode(Cumulative, QHeaderView::ResizeToContents);
+    // The layer name takes what the other columns leave; they are as wide as their contents
+    // (fitColumns), so short names are never elided (long ones are, in the middle).
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setSectionResizeMode(Layer, QHeaderView::Stretch);
     header->setMinimumSectionSize(m_table->fontMetrics().averageCharWidth() * 6);
 
     // Table and chart side by side: both get the full height, however many layers there are.
@@ -85,6 +86,7 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     split->setStretchFactor(0, 5);
     split->setStretchFactor(1, 4);
     split->setChildrenCollapsible(false);
+    connect(split, &QSplitter::splitterMoved, this, &ModelView::fitColumns);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_status);
     layout->addWidget(split, 1);
@@ -132,6 +134,39 @@ void ModelView::syncScrollBar() {
     m_scroll->setValue(m_chart->firstVisible());
     m_scroll->setVisible(hidden > 0);
     m_syncing = false;
+}
+
+void ModelView::fitColumns() {
+    QHeaderView* header = m_table->horizontalHeader();
+    const int available = m_table->viewport()->width();
+    const int margin = 2 * m_table->fontMetrics().averageCharWidth();
+    for (const int column : {Weight, Input, Local, Cumulative}) {
+        const int content =
+            std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),
+                     header->sectionSizeHint(column)) +
+            margin;
+        // Weight and input names give way to the layer name beyond a quarter of the table each.
+        const int cap = column == Weight || column == Input
+                            ? std::max(available / 4, header->minimumSectionSize())
+                            : content;
+        header->resizeSection(column, std::min(content, cap));
+    }
+}
+
+void ModelView::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    fitColumns();
+}
+
+void ModelView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    fitColumns(); // the table had no width while hidden
+}
+
+void ModelView::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        fitColumns();
 }
 
 void ModelView::refresh() {
@@ -186,6 +221,7 @@ void ModelView::refresh() {
     }
     m_table->setSortingEnabled(true);
     m_syncing = false;
+    fitColumns();
     m_chart->setLayers(tr("Per-layer SQNR, static"), layers);
     if (selectedLayer >= 0 && selectedLayer < m_chart->layerCount())
         m_table->selectRow(rowOfLayer(selectedLayer));

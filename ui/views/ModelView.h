@@ -32,8 +32,14 @@ public:
 signals:
     void tensorRequested(const QString& name, bool activation);
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
 private:
     void refresh();
+    void fitColumns();
     void syncScrollBar();
 
     ModelComparison* m_comparison;

@@ -4,6 +4,7 @@
 
 #include "learn/LearnView.h"
 #include "plots/ErrorHistogramPlot.h"
+#include "plots/PlotBase.h"
 #include "session/AnalysisController.h"
 #include "session/JobRunner.h"
 #include "session/ModelComparison.h"
@@ -36,6 +37,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
@@ -124,10 +126,7 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
 
     m_errorView = new ErrorView(m_session, this);
     m_learn = new LearnView(m_session, m_controller, m_jobs, m_comparison, this);
-    connect(m_learn, &LearnView::presentationRequested, this, [this](bool on) {
-        setPresentationMode(on);
-        setWindowState(on ? windowState() | Qt::WindowFullScreen : windowState() & ~Qt::WindowFullScreen);
-    });
+    connect(m_learn, &LearnView::presentationRequested, this, &MainWindow::setPresentationMode);
     m_views->addTab(distributionTab, tr("&Distribution"));
     m_views->addTab(m_errorView, tr("&Error"));
     m_views->addTab(new CompareView(m_comparison, this), tr("&Compare"));
@@ -313,6 +312,18 @@ void MainWindow::createMenus() {
     connect(m_presentation, &QAction::toggled, this, &MainWindow::setPresentationMode);
     view->addAction(tr("&Full screen"), QKeySequence::FullScreen, this,
                     [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
+    // Page keys turn the Learn pages (a presenter's remote sends them) while Learn is shown.
+    QAction* nextPage = view->addAction(tr("Next Learn page"), QKeySequence(Qt::Key_PageDown), this,
+                                        [this] { m_learn->stepPage(+1); });
+    QAction* previousPage = view->addAction(tr("Previous Learn page"), QKeySequence(Qt::Key_PageUp), this,
+                                            [this] { m_learn->stepPage(-1); });
+    const auto enablePageKeys = [this, nextPage, previousPage] {
+        const bool learn = m_views->currentIndex() == Learn;
+        nextPage->setEnabled(learn);
+        previousPage->setEnabled(learn);
+    };
+    connect(m_views, &QTabWidget::currentChanged, this, enablePageKeys);
+    enablePageKeys();
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&About Quantscope"), this, [this] {
@@ -455,14 +466,49 @@ void MainWindow::showView(View view) {
     m_views->setCurrentIndex(static_cast<int>(view));
 }
 
+QRect MainWindow::presentationArea() const {
+    if (m_presentationArea.isValid())
+        return m_presentationArea;
+    const QScreen* on = screen() ? screen() : QGuiApplication::primaryScreen();
+    return on ? on->geometry() : QRect();
+}
+
 void MainWindow::setPresentationMode(bool on) {
     if (m_presentation && m_presentation->isChecked() != on)
-        m_presentation->setChecked(on);
-    QFont font = QApplication::font();
-    static const qreal normalSize = font.pointSizeF();
-    font.setPointSizeF(on ? normalSize * 1.35 : normalSize);
+        m_presentation->setChecked(on); // comes back here through the action's toggled signal
+    m_learn->setPresenting(on);
+    if (on == m_presenting)
+        return;
+    m_presenting = on;
+    QDockWidget* docks[2] = {m_browserDock, m_settingsDock};
+    if (on) {
+        m_normalFont = QApplication::font();
+        m_stateBeforePresenting = windowState();
+        m_geometryBeforePresenting = saveGeometry();
+        // The side panels make room for the lesson; they come back as they were.
+        for (int i = 0; i < 2; ++i) {
+            m_docksShown[i] = docks[i]->isVisible() || !isVisible();
+            docks[i]->hide();
+        }
+    }
+    const QRect area = presentationArea();
+    const double scale = on ? PlotBase::scaleForScreen(area.size()) : 1.0;
+    // The plots' line widths first: the font change below redraws the plots and the lessons.
+    PlotBase::setPresentationMode(on, scale);
+    QFont font = m_normalFont;
+    font.setPointSizeF(m_normalFont.pointSizeF() * scale);
     QApplication::setFont(font);
-    PlotBase::setPresentationMode(on);
+    if (on) {
+        if (m_presentationArea.isValid())
+            setGeometry(m_presentationArea);
+        else
+            setWindowState(windowState() | Qt::WindowFullScreen);
+    } else {
+        setWindowState(m_stateBeforePresenting);
+        restoreGeometry(m_geometryBeforePresenting);
+        for (int i = 0; i < 2; ++i)
+            docks[i]->setVisible(m_docksShown[i]);
+    }
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {

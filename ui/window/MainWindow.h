@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QFont>
 #include <QMainWindow>
 
 class QAction;
@@ -49,7 +50,13 @@ public:
     // The weights file of the bundled demo, or an empty string when it cannot be found.
     static QString demoWeightsPath();
     void showView(View view);
+    // Presentation mode fits the window to the screen it is on: full screen, side panels hidden,
+    // the application font and every plot's type and lines scaled to the screen's size.
     void setPresentationMode(bool on);
+    bool presenting() const { return m_presenting; }
+    // The area presentation mode fills instead of the window's screen (a screenshot of a given size).
+    void setPresentationArea(const QRect& area) { m_presentationArea = area; }
+    QRect presentationArea() const;
 
     Session* session() const { return m_session; }
     JobRunner* jobs() const { return m_jobs; }
@@ -113,6 +120,12 @@ private:
     LearnView* m_learn;
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
+    bool m_presenting = false;
+    QRect m_presentationArea;
+    QFont m_normalFont;                  // the application font outside presentation mode
+    bool m_docksShown[2] = {true, true}; // browser and settings docks before presenting
+    Qt::WindowStates m_stateBeforePresenting;
+    QByteArray m_geometryBeforePresenting;
     QString m_lastError;
     QString m_lastNotice;
     bool m_weightsRequested = false; // a weights file was asked for (it may still be opening)

@@ -46,8 +46,8 @@ bool ScreenshotRunner::isReady() const {
     return session->hasTensors() && row >= 0 && m_window->controller()->preview().valid &&
            session->result(row) && m_window->controller()->markersCurrent() && modelDone &&
            m_window->jobs()->runningCount() == 0 &&
-           (m_window->views()->currentWidget() != m_window->learnView() ||
-            m_window->learnView()->isSettled());
+           // The Learn view sits in a scroll area: it is the current tab when it is visible.
+           (!m_window->learnView()->isVisible() || m_window->learnView()->isSettled());
 }
 
 void ScreenshotRunner::poll() {
