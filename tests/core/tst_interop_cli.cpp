@@ -106,8 +106,8 @@ private slots:
             runCli({QStringLiteral("conventions"), weights, QStringLiteral("--tensor"),
                     QStringLiteral("fc1.weight"), QStringLiteral("--scheme"), QStringLiteral("symmetric")});
         QCOMPARE(table.exitCode, 0);
-        for (const char* toolchain : {"PyTorch", "ONNX Runtime", "TensorRT", "AIMET TF", "TFLite",
-                                      "llama.cpp Q8_0", "llama.cpp Q4_0"})
+        for (const char* toolchain : {"PyTorch", "ONNX Runtime", "TensorRT", "AIMET TF", "AIMET TF-enhanced",
+                                      "TFLite", "llama.cpp Q8_0", "llama.cpp Q4_0"})
             QVERIFY2(table.out.contains(QLatin1String(toolchain)), toolchain);
         const CliRun json =
             runCli({QStringLiteral("conventions"), weights, QStringLiteral("--tensor"),
@@ -116,7 +116,7 @@ private slots:
         QCOMPARE(json.exitCode, 0);
         const QJsonArray rows =
             QJsonDocument::fromJson(json.out.toUtf8()).object().value(QLatin1String("toolchains")).toArray();
-        QCOMPARE(rows.size(), 7);
+        QCOMPARE(rows.size(), 8);
         // TensorRT's symmetric range is [-127, 127] where PyTorch's qint8 has [-128, 127].
         QVERIFY(rows[2]
                     .toObject()
