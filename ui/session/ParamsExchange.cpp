@@ -52,7 +52,7 @@ TensorSettings settingsFor(const QParamsEntry& entry, const Tensor& tensor, Quan
     const std::vector<Range> calibrated = calibrateBlocks(tensor, spec);
     if (calibrated.size() != written.blockCount())
         throw Error(tensor.name(), "the file holds " + std::to_string(written.blockCount()) +
-                                       " scale(s), but " + granularityName(spec.granularity) +
+                                       " scale(s), but " + std::string(granularityName(spec.granularity)) +
                                        " granularity on this tensor needs " +
                                        std::to_string(calibrated.size()));
     TensorSettings settings{spec};

@@ -59,7 +59,7 @@ ToolchainResult quantscopeResult(const Tensor& tensor, const TensorSettings& set
     ToolchainResult own;
     own.params.toolchain = "Quantscope";
     own.params.rule =
-        specText(spec).toStdString() + ", " + calibMethodName(spec.calib) +
+        specText(spec).toStdString() + ", " + std::string(calibMethodName(spec.calib)) +
         (options.fixedParams ? (settings.exactParams ? ", imported" : ", clipped by hand") : "");
     own.params.source = "core/src/quant/QParamsCalculator.cpp: computeQParams (PyTorch's observer rule)";
     own.params.scale = analysis.params.scale.front();
