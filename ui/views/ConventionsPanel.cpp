@@ -97,6 +97,8 @@ ConventionsPanel::ConventionsPanel(Session* session, JobRunner* jobs, QWidget* p
     m_table->setHorizontalHeaderLabels({tr("Toolchain"), tr("Scale"), tr("Zero point"), tr("qmin"),
                                         tr("qmax"), tr("Rounding"), tr("Integer"), tr("SQNR"), tr("Rule")});
     m_table->verticalHeader()->hide();
+    // Compact rows: the nine rows fit above the fold at 1280 x 720.
+    m_table->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setWordWrap(false);
@@ -116,6 +118,7 @@ ConventionsPanel::ConventionsPanel(Session* session, JobRunner* jobs, QWidget* p
                             this);
     hint->setEnabled(false);
     hint->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    hint->setToolTip(hint->text());
     controls->addWidget(hint, 2);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -231,8 +234,10 @@ void ConventionsPanel::showComparison(const Comparison& comparison) {
         for (int column = 0; column < ColumnCount; ++column) {
             auto* item = new QTableWidgetItem(texts[column]);
             item->setToolTip(source);
-            if (column != Toolchain && column != Rule)
+            if (column != Toolchain && column != Rule && column != Rounding)
                 item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            if (column == Rule)
+                item->setToolTip(source + QLatin1Char('\n') + texts[column]); // the rule may be cut
             const bool compared = column >= Scale && column <= ChosenInteger;
             if (i > 0 && compared && texts[column] != own[column]) {
                 item->setBackground(kDiffers);
