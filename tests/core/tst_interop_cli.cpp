@@ -2,6 +2,7 @@
 #include "CliRunner.h"
 
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -10,8 +11,12 @@
 
 namespace {
 
+QString data(const QString& name) {
+    return QStringLiteral(QUANTSCOPE_TEST_DATA "/interop/") + name;
+}
+
 QString data(const char* name) {
-    return QStringLiteral(QUANTSCOPE_TEST_DATA "/interop/") + QLatin1String(name);
+    return data(QString::fromLatin1(name));
 }
 
 QByteArray readBytes(const QString& path) {
@@ -101,8 +106,8 @@ private slots:
             runCli({QStringLiteral("conventions"), weights, QStringLiteral("--tensor"),
                     QStringLiteral("fc1.weight"), QStringLiteral("--scheme"), QStringLiteral("symmetric")});
         QCOMPARE(table.exitCode, 0);
-        for (const char* toolchain : {"PyTorch", "ONNX Runtime", "TensorRT", "AIMET TF", "TFLite",
-                                      "llama.cpp Q8_0", "llama.cpp Q4_0"})
+        for (const char* toolchain : {"PyTorch", "ONNX Runtime", "TensorRT", "AIMET TF", "AIMET TF-enhanced",
+                                      "TFLite", "llama.cpp Q8_0", "llama.cpp Q4_0"})
             QVERIFY2(table.out.contains(QLatin1String(toolchain)), toolchain);
         const CliRun json =
             runCli({QStringLiteral("conventions"), weights, QStringLiteral("--tensor"),
@@ -111,7 +116,7 @@ private slots:
         QCOMPARE(json.exitCode, 0);
         const QJsonArray rows =
             QJsonDocument::fromJson(json.out.toUtf8()).object().value(QLatin1String("toolchains")).toArray();
-        QCOMPARE(rows.size(), 7);
+        QCOMPARE(rows.size(), 8);
         // TensorRT's symmetric range is [-127, 127] where PyTorch's qint8 has [-128, 127].
         QVERIFY(rows[2]
                     .toObject()
@@ -124,20 +129,35 @@ private slots:
         QVERIFY(bad.err.contains(QLatin1String("nope: no such tensor")));
     }
 
+    void exportQdqWritesTheCheckedModel_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("stem");
+        QTest::addColumn<bool>("checked"); // onnx.checker ran (opset 21 needs onnx >= 1.16)
+        QTest::newRow("cnn int8 (opset 13)")
+            << QStringLiteral("digits_cnn.onnx") << QStringLiteral("digits_cnn") << true;
+        QTest::newRow("mlp int4 blocked (opset 21)")
+            << QStringLiteral("digits_mlp.onnx") << QStringLiteral("digits_mlp_int4")
+            << QFileInfo::exists(data("digits_mlp_int4_qdq.checker.txt"));
+    }
+
     void exportQdqWritesTheCheckedModel() {
         // tools/make_interop_test_data.py ran onnx.checker (full check) on the committed model; the
         // exporter must still write exactly those bytes from the committed parameters.
-        const QString out = m_dir.filePath(QStringLiteral("qdq.onnx"));
+        QFETCH(QString, model);
+        QFETCH(QString, stem);
+        QFETCH(bool, checked);
+        const QString out = m_dir.filePath(stem + QStringLiteral("_qdq.onnx"));
         const CliRun run = runCli({QStringLiteral("export-qdq"),
-                                   QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/digits_cnn.onnx"),
-                                   QStringLiteral("--params"), data("digits_cnn.qparams.json"),
+                                   QStringLiteral(QUANTSCOPE_SOURCE_DIR "/resources/demo/") + model,
+                                   QStringLiteral("--params"), data(stem + QStringLiteral(".qparams.json")),
                                    QStringLiteral("--out"), out});
         QCOMPARE(run.exitCode, 0);
         const QByteArray written = readBytes(out);
         QVERIFY(!written.isEmpty());
-        QCOMPARE(written, readBytes(data("digits_cnn_qdq.onnx")));
-        QVERIFY(readBytes(data("digits_cnn_qdq.checker.txt"))
-                    .startsWith("onnx.checker.check_model(full_check=True): passed"));
+        QCOMPARE(written, readBytes(data(stem + QStringLiteral("_qdq.onnx"))));
+        if (checked)
+            QVERIFY(readBytes(data(stem + QStringLiteral("_qdq.checker.txt")))
+                        .startsWith("onnx.checker.check_model(full_check=True): passed"));
     }
 };
 

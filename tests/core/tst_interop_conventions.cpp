@@ -135,22 +135,63 @@ private slots:
         QCOMPARE(quantizeWith(q4, -7.0f), int64_t(15));
     }
 
+    void aimetTfEnhanced() {
+        // {-1, 1}: AIMET's histogram spans [-3, 3] in 512 buckets of 6/512; -1 falls in bucket 170
+        // (left edge -1.0078125), 1 in bucket 341 (left edge 0.99609375). The symmetric candidates
+        // are f * 2 * 1.0078125 / 255. At f = 1 the top bucket is the largest representable one
+        // (127 * delta = 1.00386 >= 0.99609375 + 3 - 3), so it costs nothing, and -1.001953125
+        // (bucket 170's middle) rounds to -127 * delta, an error of 0.0019: cost 0.5 * 0.0019^2.
+        // f = 0.99 saturates the top bucket (3 * 0.5 * (6/512)^2 = 2.1e-4); f = 1.01 rounds -1.0020
+        // to -126 * delta, an error of 0.0040. So delta = 2 * 1.0078125 / 255, offset -128 (zero point 0).
+        const std::vector<float> pair{-1.0f, 1.0f};
+        const ToolchainParams symmetric = aimetTfEnhancedParams(pair, specOf("int8", Scheme::Symmetric));
+        QCOMPARE(symmetric.toolchain, std::string("AIMET TF-enhanced"));
+        QCOMPARE(symmetric.scale, static_cast<float>(2.0 * 1.0078125 / 255.0));
+        QCOMPARE(symmetric.zeroPoint, 0);
+        QCOMPARE(symmetric.qmin, int64_t(-128));
+        QVERIFY(symmetric.note.rfind("offset -128", 0) == 0);
+
+        // Uniform values on [-1, 1] (asymmetric uint8): every candidate is clamped to the observed
+        // range, so no delta exceeds the observed one, and clipping the dense ends costs three times
+        // their squared distance: the search keeps (nearly) the whole range.
+        std::vector<float> uniform(1000);
+        for (std::size_t i = 0; i < uniform.size(); ++i)
+            uniform[i] = -1.0f + 2.0f * static_cast<float>(i) / 999.0f;
+        const QuantSpec affine = specOf("uint8", Scheme::Affine);
+        const ToolchainParams enhanced = aimetTfEnhancedParams(uniform, affine);
+        QCOMPARE(enhanced.qmin, int64_t(0));
+        QCOMPARE(enhanced.qmax, int64_t(255));
+        // Histogram of [-3, 3] in buckets of 6/512: the observed range is [-1.0078125, 0.99609375].
+        const double observedDelta = (0.99609375 + 1.0078125) / 255.0;
+        QVERIFY2(enhanced.scale <= static_cast<float>(observedDelta) * 1.000001f,
+                 std::to_string(enhanced.scale).c_str());
+        const float low = static_cast<float>(enhanced.qmin - enhanced.zeroPoint) * enhanced.scale;
+        const float high = static_cast<float>(enhanced.qmax - enhanced.zeroPoint) * enhanced.scale;
+        QVERIFY2(low <= -0.95f && high >= 0.95f, (std::to_string(low) + " " + std::to_string(high)).c_str());
+
+        // A zero tensor falls back to TF's minimum range, never a division by zero.
+        const std::vector<float> zeros(10, 0.0f);
+        const ToolchainParams zero = aimetTfEnhancedParams(zeros, affine);
+        QVERIFY(std::isfinite(zero.scale) && zero.scale > 0.0f);
+    }
+
     void comparisonOfAllToolchains() {
         std::vector<float> values(70);
         for (std::size_t i = 0; i < values.size(); ++i)
             values[i] = std::sin(static_cast<float>(i)) * (i == 40 ? 3.0f : 1.0f);
         const auto results = compareToolchains(values, specOf("int8", Scheme::Symmetric), 0.5f, 1);
-        QCOMPARE(results.size(), std::size_t(7));
+        QCOMPARE(results.size(), std::size_t(8));
+        QCOMPARE(results[4].params.toolchain, std::string("AIMET TF-enhanced"));
         QCOMPARE(results[0].params.toolchain, std::string("PyTorch"));
         for (const auto& r : results) {
             QVERIFY2(r.sqnrNote.empty() && r.sqnrDb > 10.0, r.params.toolchain.c_str());
             QVERIFY(!r.params.source.empty());
         }
         // llama.cpp shows block 1 (values 32..63, holding the 3x outlier at 40).
-        QVERIFY(results[5].params.note.rfind("block 1", 0) == 0);
-        QCOMPARE(results[5].params.scale, std::fabs(values[40]) / 127.0f);
+        QVERIFY(results[6].params.note.rfind("block 1", 0) == 0);
+        QCOMPARE(results[6].params.scale, std::fabs(values[40]) / 127.0f);
         // Per-block scales fit the data better than one scale for the outlier's whole tensor.
-        QVERIFY(results[5].sqnrDb > results[0].sqnrDb);
+        QVERIFY(results[6].sqnrDb > results[0].sqnrDb);
         QVERIFY_THROWS_EXCEPTION(Error,
                                  compareToolchains(values, specOf("int8", Scheme::Symmetric), 0.5f, 3));
         QVERIFY_THROWS_EXCEPTION(Error,

@@ -134,6 +134,37 @@ private slots:
         QVERIFY(found.largest <= 1.0001 * output->params->scale[0]);
     }
 
+    void int4BlockedWeightsReproduceStaticMode() {
+        // int4 symmetric weights in groups of 32 along the inputs: opset 21's INT4 initializers and
+        // blocked DequantizeLinear (axis 1, block_size 32), the model raised from opset 13 to 21.
+        const std::string path = kDemo + "digits_mlp.onnx";
+        const Executor executor(loadOnnxGraph(path));
+        ModelQuantConfig config;
+        config.weight.format = QuantFormat::integer(4, true);
+        config.weight.scheme = Scheme::Symmetric;
+        config.weight.granularity = Granularity::Group;
+        config.weight.groupSize = 32;
+        QuantizedModel quantized(executor, config);
+        quantized.calibrate(*m_calib, 256);
+        const QParamsDocument params = quantized.document();
+        std::vector<ConversionNote> notes;
+        const std::string bytes = QdqExporter::exportModel(path, params, notes);
+        bool raised = false;
+        for (const auto& note : notes)
+            raised = raised || note.message.find("opset raised from 13 to 21") != std::string::npos;
+        QVERIFY(raised);
+        const std::string written = writeTemporary(m_dir, "qdq_int4.onnx", bytes);
+        const Graph graph = loadOnnxGraph(written);
+        int blocked = 0;
+        for (const auto& node : graph.nodes)
+            blocked += node.opType == "DequantizeLinear" && node.intAttribute("block_size", 0) == 32;
+        QCOMPARE(blocked, 3); // fc1, fc2, fc3
+        const Executor exported(graph);
+        const Differences found = differences(quantized, exported, *m_test, m_test->count());
+        qInfo("int4 blocked: %zu outputs compared, largest difference %.3g", found.compared, found.largest);
+        QVERIFY2(found.largest <= 1e-5, qPrintable(QString::number(found.largest)));
+    }
+
     void refusals() {
         const std::string path = kDemo + "digits_mlp.onnx";
         const Executor executor(loadOnnxGraph(path));
@@ -154,14 +185,14 @@ private slots:
             QCOMPARE(error.subject(), path + ": no_such_tensor");
             QVERIFY(error.detail().find("matches no weight") != std::string::npos);
         }
-        // int4 weights need opset 21.
-        QParamsDocument int4 = params;
-        int4.tensors.front().spec.format = QuantFormat::integer(4, true);
+        // Three bits have no ONNX type.
+        QParamsDocument int3 = params;
+        int3.tensors.front().spec.format = QuantFormat::integer(3, true);
         try {
-            QdqExporter::exportModel(path, int4, notes);
+            QdqExporter::exportModel(path, int3, notes);
             QFAIL("no error");
         } catch (const Error& error) {
-            QVERIFY(error.detail().find("opset 21") != std::string::npos);
+            QVERIFY(error.detail().find("no ONNX QuantizeLinear type") != std::string::npos);
         }
     }
 };

@@ -29,8 +29,8 @@ QString describe(const QuantSpec& spec) {
            QString::fromLatin1(calibMethodName(spec.calib));
 }
 
-// One row's settings as a qparams entry; a per-tensor range dragged by hand becomes explicit
-// parameters (applied as written).
+// One row's settings as a qparams entry; a per-tensor range dragged by hand or imported parameters
+// become explicit parameters (applied as written).
 QParamsEntry entryFor(const Session& session, int row) {
     const TensorSettings& settings = session.settings(row);
     QParamsEntry entry;
@@ -38,10 +38,7 @@ QParamsEntry entryFor(const Session& session, int row) {
     entry.kind = session.kind(row);
     entry.shape = session.info(row).shape;
     entry.spec = settings.spec;
-    if (settings.manualRange && settings.spec.granularity == Granularity::Tensor) {
-        const std::array<Range, 1> ranges{*settings.manualRange};
-        entry.params = computeQParams(ranges, settings.spec);
-    }
+    entry.params = settings.fixedParams(); // imported parameters, or a range dragged by hand
     return entry;
 }
 

@@ -283,7 +283,15 @@ void SettingsPanel::showCurrent() {
     m_updating = false;
     const TensorSettings& settings = m_session->settings(row);
     showSpec(settings.spec);
-    if (settings.manualRange) {
+    if (settings.exactParams) {
+        const QParams& params = *settings.exactParams;
+        m_manual->setText(params.blockCount() == 1 ? tr("Imported scale %1, zero point %2")
+                                                         .arg(MetricText::number(params.scale.front()))
+                                                         .arg(params.zeroPoint.front())
+                                                   : tr("Imported parameters (%n block(s))", nullptr,
+                                                        static_cast<int>(params.blockCount())));
+        m_resetManual->show();
+    } else if (settings.manualRange) {
         m_manual->setText(tr("Manual clipping [%1, %2]")
                               .arg(MetricText::number(settings.manualRange->min),
                                    MetricText::number(settings.manualRange->max)));

@@ -8,10 +8,12 @@
 #include "session/AnalysisController.h"
 #include "session/JobRunner.h"
 #include "session/ModelComparison.h"
+#include "session/ParamFileFilters.h"
 #include "session/ParamsExchange.h"
 #include "session/RecentFiles.h"
 #include "session/Session.h"
 #include "views/CompareView.h"
+#include "views/ConventionsPanel.h"
 #include "views/DistributionPlot.h"
 #include "views/ErrorView.h"
 #include "views/ModelView.h"
@@ -145,6 +147,8 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     learnScroll->setWidgetResizable(true);
     learnScroll->setFrameShape(QFrame::NoFrame);
     m_views->addTab(learnScroll, tr("&Learn"));
+    m_conventions = new ConventionsPanel(m_session, m_jobs, this);
+    m_views->addTab(m_conventions, tr("Co&nventions"));
     m_views->setDocumentMode(true);
     // Until something is open, a welcome page stands in for the views (created with the menus,
     // which own the recent files).
@@ -204,22 +208,15 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
             [this](const QString& message) { showError(tr("Cannot run the model"), message); });
     // Export and import say what they did, in the status bar and in a note that stays until read.
     connect(m_params, &ParamsExchange::exported, this,
-            [this](const QString& path, int count, const QString& sidecar) {
-                const QString message =
-                    sidecar.isEmpty()
-                        ? tr("Exported the parameters of %1 tensor(s) to %2").arg(count).arg(path)
-                        : tr("Exported the parameters of %1 tensor(s) to %2, the long arrays to %3 (%4)")
-                              .arg(count)
-                              .arg(path, QFileInfo(sidecar).fileName(),
-                                   MetricText::bytes(QFileInfo(sidecar).size()));
-                showNotice(tr("Parameters exported"), message);
+            [this](const QString&, int, const QString&, const QString& summary) {
+                showNotice(tr("Parameters exported"), summary);
             });
-    connect(m_params, &ParamsExchange::imported, this, [this](const QString& path, int matched, int unknown) {
-        showNotice(tr("Parameters imported"),
-                   tr("Imported the settings of %1 tensor(s) from %2%3 (Edit ▸ Undo takes them back)")
-                       .arg(matched)
-                       .arg(path, unknown ? tr("; %1 entries name no tensor of this file").arg(unknown)
-                                          : QString()));
+    connect(m_params, &ParamsExchange::imported, this,
+            [this](const QString&, int, int, const QString& summary) {
+                showNotice(tr("Parameters imported"), summary);
+            });
+    connect(m_params, &ParamsExchange::qdqExported, this, [this](const QString&, const QString& summary) {
+        showNotice(tr("Quantized model exported"), summary);
     });
     connect(m_session, &Session::activationsChanged, this, [this] {
         if (m_session->activationCount() > 0)
@@ -256,6 +253,12 @@ void MainWindow::createMenus() {
                     &MainWindow::exportParameters);
     file->addAction(tr("&Import parameters…"), QKeySequence(Qt::CTRL | Qt::Key_I), this,
                     &MainWindow::importParameters);
+    QMenu* exportMenu = file->addMenu(tr("E&xport"));
+    QAction* exportQdq =
+        exportMenu->addAction(tr("&Quantized ONNX model…"), this, &MainWindow::exportQdqModel);
+    exportQdq->setEnabled(false);
+    connect(m_comparison, &ModelComparison::changed, exportQdq,
+            [this, exportQdq] { exportQdq->setEnabled(m_comparison->setup().has_value()); });
     file->addSeparator();
     file->addAction(tr("&Save plot as…"), QKeySequence::Save, this, &MainWindow::savePlot);
     file->addAction(tr("&Copy plot data"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C), this, [this] {
@@ -286,7 +289,8 @@ void MainWindow::createMenus() {
                     [this] { m_browser->filterEdit()->setFocus(); });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"), tr("Model"), tr("Learn")};
+    const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"),
+                            tr("Model"),        tr("Learn"), tr("Toolchain conventions")};
     for (int i = 0; i < names.size(); ++i)
         view->addAction(names[i], QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)), this,
                         [this, i] { showView(static_cast<View>(i)); });
@@ -543,24 +547,52 @@ void MainWindow::chooseAndOpen() {
         openFile(path);
 }
 
-void MainWindow::exportParameters() {
-    if (!m_session->hasTensors())
-        return showError(tr("Export parameters"), tr("Open a weights file first."));
+QString MainWindow::exportBaseName() const {
     const QString base = m_session->hasFile()
                              ? m_session->filePath()
                              : QString::fromStdString(m_session->activations()->metadata().at("model"));
-    const QString suggestion = QFileInfo(base).completeBaseName() + QStringLiteral(".qparams.json");
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export parameters"), suggestion,
-                                                      tr("Quantscope parameters (*.json)"));
-    if (!path.isEmpty())
-        m_params->exportTo(path);
+    return QFileInfo(base).completeBaseName();
+}
+
+void MainWindow::exportParameters() {
+    if (!m_session->hasTensors())
+        return showError(tr("Export parameters"), tr("Open a weights file first."));
+    // One filter per format: the one chosen names the format written.
+    const QStringList filters = ParamFileFilters::nameFilters(false);
+    QString filter = filters.front();
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Export parameters"),
+        ParamFileFilters::suggestedName(exportBaseName(), QStringLiteral("qparams")),
+        filters.join(QStringLiteral(";;")), &filter);
+    if (path.isEmpty())
+        return;
+    const QString format = ParamFileFilters::formatOfFilter(filter);
+    m_params->exportTo(ParamFileFilters::withSuffix(path, format), format);
 }
 
 void MainWindow::importParameters() {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Import parameters"), QString(),
-                                                      tr("Quantscope parameters (*.json);;All files (*)"));
+    // The format is read from the content; a format's filter decides between formats that would
+    // both read the file.
+    QString filter;
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Import parameters"), QString(),
+                                     ParamFileFilters::nameFilters(true).join(QStringLiteral(";;")), &filter);
     if (!path.isEmpty())
-        m_params->importFrom(path);
+        m_params->importFrom(path, ParamFileFilters::formatOfFilter(filter));
+}
+
+void MainWindow::exportQdqModel() {
+    const auto& setup = m_comparison->setup();
+    if (!setup)
+        return showError(tr("Export quantized model"),
+                         tr("Open a model and its samples first (File ▸ Open model)."));
+    const QString suggestion = QFileInfo(setup->model).completeBaseName() + QStringLiteral(".qdq.onnx");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export quantized ONNX model"), suggestion,
+                                                      tr("ONNX model (*.onnx)"));
+    if (path.isEmpty())
+        return;
+    m_params->exportQdq(path, setup->model,
+                        setup->calibration.isEmpty() ? setup->samples : setup->calibration);
 }
 
 PlotBase* MainWindow::currentPlot() const {

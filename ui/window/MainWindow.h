@@ -13,6 +13,7 @@ namespace quantscope::ui {
 
 class AnalysisController;
 class DistributionPlot;
+class ConventionsPanel;
 class ErrorView;
 class JobRunner;
 class LearnView;
@@ -32,7 +33,7 @@ class WelcomePage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum View { Distribution, Error, Compare, Model, Learn };
+    enum View { Distribution, Error, Compare, Model, Learn, Conventions };
 
     // storedSettings: restore and save window state, recent files' defaults and settings in
     // QSettings (off for headless screenshots, which must not depend on or change them).
@@ -70,6 +71,7 @@ public:
     TensorBrowser* tensorBrowser() const { return m_browser; }
     QDockWidget* browserDock() const { return m_browserDock; }
     LearnView* learnView() const { return m_learn; }
+    ConventionsPanel* conventionsPanel() const { return m_conventions; }
     QTabWidget* views() const { return m_views; }
     // Shown instead of the views while nothing is open.
     WelcomePage* welcomePage() const { return m_welcome; }
@@ -96,6 +98,8 @@ private:
     void chooseModel();
     void exportParameters();
     void importParameters();
+    void exportQdqModel();
+    QString exportBaseName() const;
     void savePlot();
     PlotBase* currentPlot() const;
     void updateTitle();
@@ -118,6 +122,7 @@ private:
     QCheckBox* m_logCounts;
     ErrorView* m_errorView;
     LearnView* m_learn;
+    ConventionsPanel* m_conventions = nullptr;
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
     bool m_presenting = false;

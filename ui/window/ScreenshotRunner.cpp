@@ -5,6 +5,7 @@
 #include "session/JobRunner.h"
 #include "session/ModelComparison.h"
 #include "session/Session.h"
+#include "views/ConventionsPanel.h"
 #include "window/MainWindow.h"
 
 #include <QPixmap>
@@ -47,7 +48,9 @@ bool ScreenshotRunner::isReady() const {
            session->result(row) && m_window->controller()->markersCurrent() && modelDone &&
            m_window->jobs()->runningCount() == 0 &&
            // The Learn view sits in a scroll area: it is the current tab when it is visible.
-           (!m_window->learnView()->isVisible() || m_window->learnView()->isSettled());
+           (!m_window->learnView()->isVisible() || m_window->learnView()->isSettled()) &&
+           (m_window->views()->currentWidget() != m_window->conventionsPanel() ||
+            m_window->conventionsPanel()->shownRow() == row);
 }
 
 void ScreenshotRunner::poll() {

@@ -17,10 +17,7 @@ namespace {
 AnalysisOptions optionsFor(const TensorSettings& settings, const ProgressCallback& progress) {
     AnalysisOptions options;
     options.progress = progress;
-    if (settings.manualRange && settings.spec.granularity == Granularity::Tensor) {
-        const std::array<Range, 1> ranges{*settings.manualRange};
-        options.fixedParams = computeQParams(ranges, settings.spec);
-    }
+    options.fixedParams = settings.fixedParams();
     return options;
 }
 

@@ -44,7 +44,11 @@ const ParamFileFormat& paramFileFormat(std::string_view name, std::string_view o
     throw Error(std::string(option), "unknown format '" + std::string(name) + "' (allowed: " + allowed + ")");
 }
 
-const ParamFileFormat& detectParamFileFormat(std::string_view text, const std::string& fileName) {
+const ParamFileFormat& detectParamFileFormat(std::string_view text, const std::string& fileName,
+                                             std::string_view preferred) {
+    if (!preferred.empty())
+        if (const ParamFileFormat& hinted = paramFileFormat(preferred, "format"); hinted.recognizes(text))
+            return hinted;
     for (const auto& format : paramFileFormats())
         if (format->recognizes(text))
             return *format;
@@ -54,11 +58,12 @@ const ParamFileFormat& detectParamFileFormat(std::string_view text, const std::s
 }
 
 QParamsDocument readParamFile(const std::string& path, std::string_view formatName,
-                              std::vector<ConversionNote>& notes, std::string* formatRead) {
+                              std::vector<ConversionNote>& notes, std::string* formatRead,
+                              std::string_view preferred) {
     constexpr uint64_t kMaxBytes = uint64_t{1} << 30;
     const std::string text = ReadOnlyFile::readAll(path, kMaxBytes);
-    const ParamFileFormat& format =
-        formatName.empty() ? detectParamFileFormat(text, path) : paramFileFormat(formatName, "--from");
+    const ParamFileFormat& format = formatName.empty() ? detectParamFileFormat(text, path, preferred)
+                                                       : paramFileFormat(formatName, "--from");
     if (formatRead)
         *formatRead = format.name();
     if (format.name() == "qparams") {

@@ -12,36 +12,84 @@ namespace quantscope {
 namespace {
 
 constexpr int64_t kPerAxisOpset = 13; // DequantizeLinear's axis attribute
+constexpr int64_t kBlockedOpset = 21; // INT4 / UINT4 / 16-bit QuantizeLinear, block_size
 
 int32_t onnxIntegerType(const QuantFormat& format) {
-    return format.isSigned ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8;
+    switch (format.bits) {
+    case 4:
+        return format.isSigned ? kOnnxInt4 : kOnnxUint4;
+    case 16:
+        return format.isSigned ? onnx::TensorProto::INT16 : onnx::TensorProto::UINT16;
+    default:
+        return format.isSigned ? onnx::TensorProto::INT8 : onnx::TensorProto::UINT8;
+    }
 }
 
-onnx::TensorProto scalarOrVector(const std::string& name, const std::vector<float>& values, bool vector) {
+// Opset 21 is needed for 4- and 16-bit types and for blocked (per-group) parameters.
+bool needsOpset21(const QuantSpec& spec) {
+    return spec.format.bits != 8 || spec.granularity == Granularity::Group;
+}
+
+// Integers as ONNX stores them in raw_data: one byte each for 8 bits, two little-endian bytes for
+// 16, two per byte for 4 (the first element in the low nibble, the last byte padded with zero).
+std::string packIntegers(const std::vector<int32_t>& values, int bits) {
+    std::string bytes;
+    if (bits == 4) {
+        bytes.assign((values.size() + 1) / 2, '\0');
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const auto nibble = static_cast<uint8_t>(values[i] & 0x0f);
+            bytes[i / 2] =
+                static_cast<char>(static_cast<uint8_t>(bytes[i / 2]) | (i % 2 ? nibble << 4 : nibble));
+        }
+    } else if (bits == 16) {
+        bytes.resize(values.size() * 2);
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            const auto word = static_cast<uint16_t>(values[i] & 0xffff);
+            bytes[2 * i] = static_cast<char>(word & 0xff);
+            bytes[2 * i + 1] = static_cast<char>(word >> 8);
+        }
+    } else {
+        bytes.resize(values.size());
+        for (std::size_t i = 0; i < values.size(); ++i)
+            bytes[i] = static_cast<char>(static_cast<uint8_t>(values[i] & 0xff));
+    }
+    return bytes;
+}
+
+onnx::TensorProto floats(const std::string& name, const std::vector<float>& values,
+                         const std::vector<int64_t>& dims) {
     onnx::TensorProto tensor;
     tensor.set_name(name);
     tensor.set_data_type(onnx::TensorProto::FLOAT);
-    if (vector)
-        tensor.add_dims(static_cast<int64_t>(values.size()));
+    for (int64_t d : dims)
+        tensor.add_dims(d);
     for (float v : values)
         tensor.add_float_data(v);
     return tensor;
 }
 
-onnx::TensorProto zeroPoints(const std::string& name, const QuantFormat& format,
-                             const std::vector<int32_t>& values, bool vector) {
+onnx::TensorProto integers(const std::string& name, const QuantFormat& format,
+                           const std::vector<int32_t>& values, const std::vector<int64_t>& dims) {
     onnx::TensorProto tensor;
     tensor.set_name(name);
     tensor.set_data_type(onnxIntegerType(format));
-    if (vector)
-        tensor.add_dims(static_cast<int64_t>(values.size()));
-    for (int32_t v : values)
-        tensor.add_int32_data(v); // int8 / uint8 values are stored in int32_data
+    for (int64_t d : dims)
+        tensor.add_dims(d);
+    tensor.set_raw_data(packIntegers(values, format.bits));
     return tensor;
 }
 
+// How a weight's parameters lie over it: one value, one per channel along an axis, or a grid of
+// blocks (opset 21's block_size: the weight's shape with the axis cut into blocks).
+struct ParamShape {
+    std::vector<int64_t> dims; // of the scale and zero point
+    int64_t axis = 0;
+    int64_t blockSize = 0; // 0: not blocked
+    bool perAxis = false;
+};
+
 onnx::NodeProto qdqNode(const std::string& opType, const std::string& input, const std::string& scale,
-                        const std::string& zeroPoint, const std::string& output, int64_t axis, bool perAxis) {
+                        const std::string& zeroPoint, const std::string& output, const ParamShape& shape) {
     onnx::NodeProto node;
     node.set_op_type(opType);
     node.set_name(opType + "_" + output);
@@ -49,27 +97,46 @@ onnx::NodeProto qdqNode(const std::string& opType, const std::string& input, con
     node.add_input(scale);
     node.add_input(zeroPoint);
     node.add_output(output);
-    if (perAxis) {
+    auto addInt = [&](const char* name, int64_t value) {
         auto* attribute = node.add_attribute();
-        attribute->set_name("axis");
+        attribute->set_name(name);
         attribute->set_type(onnx::AttributeProto::INT);
-        attribute->set_i(axis);
-    }
+        attribute->set_i(value);
+    };
+    if (shape.perAxis || shape.blockSize > 0)
+        addInt("axis", shape.axis);
+    if (shape.blockSize > 0)
+        addInt("block_size", shape.blockSize);
     return node;
 }
 
 void checkSupported(const QParamsEntry& entry, const std::string& where) {
     const QuantSpec& spec = entry.spec;
-    if (!spec.format.isInteger() || spec.format.bits != 8)
-        throw Error(
-            where, spec.format.name() +
-                       " is not exported yet: QDQ export writes int8 / uint8 (int4 and int16 need opset 21's "
-                       "QuantizeLinear)");
-    if (spec.granularity == Granularity::Group)
+    const int bits = spec.format.bits;
+    if (!spec.format.isInteger() || (bits != 4 && bits != 8 && bits != 16))
+        throw Error(where, spec.format.name() +
+                               " has no ONNX QuantizeLinear type: QDQ export writes int8 / uint8 (opset 13), "
+                               "int4 / uint4 and int16 / uint16 (opset 21)");
+    if (entry.kind == TensorKind::Activation && bits == 4)
         throw Error(where,
-                    "per-group (blocked) parameters are not exported yet: they need opset 21's block_size");
+                    "4-bit activations are not exported (Quantscope's runtime quantizes activations to "
+                    "8 or 16 bits)");
     if (entry.kind == TensorKind::Activation && spec.granularity != Granularity::Tensor)
         throw Error(where, "activations are exported per tensor only");
+}
+
+// Ops whose opset-13 form is no longer valid at opset 21 (the Reduce ops' axes moved from an
+// attribute to an input at opset 18): a model using them cannot simply be raised to opset 21.
+bool changedBefore21(const onnx::NodeProto& node, int64_t opset) {
+    static const std::set<std::string> reduceOps{"ReduceMean",   "ReduceMax",       "ReduceMin",
+                                                 "ReduceProd",   "ReduceL1",        "ReduceL2",
+                                                 "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
+    if (opset >= 18 || !reduceOps.count(node.op_type()))
+        return false;
+    for (const auto& attribute : node.attribute())
+        if (attribute.name() == "axes")
+            return true;
+    return false;
 }
 
 } // namespace
@@ -82,6 +149,27 @@ std::string QdqExporter::exportModel(const std::string& modelPath, const QParams
         throw Error(modelPath, "opset " + std::to_string(file.defaultOpset()) +
                                    ": QDQ export needs opset 13 or later (per-axis DequantizeLinear)");
     onnx::GraphProto& graph = *model.mutable_graph();
+    // 4- and 16-bit types and blocked weights need opset 21; the model is raised to it when its
+    // ops mean the same there.
+    bool raise = false;
+    for (const auto& entry : params.tensors)
+        raise = raise || (entry.params && needsOpset21(entry.spec));
+    raise = raise && file.defaultOpset() < kBlockedOpset;
+    if (raise) {
+        for (const auto& node : graph.node())
+            if (changedBefore21(node, file.defaultOpset()))
+                throw Error(modelPath + ": " + node.name(),
+                            node.op_type() + " with an 'axes' attribute (opset " +
+                                std::to_string(file.defaultOpset()) +
+                                ") has no opset-21 form; int4 / int16 / blocked export needs opset 21");
+        for (auto& opset : *model.mutable_opset_import())
+            if (opset.domain().empty() || opset.domain() == "ai.onnx")
+                opset.set_version(kBlockedOpset);
+        notes.push_back({"",
+                         "opset raised from " + std::to_string(file.defaultOpset()) +
+                             " to 21 for int4 / int16 types and blocked (per-group) weights",
+                         false});
+    }
 
     std::map<std::string, int> initializerIndex;
     for (int i = 0; i < graph.initializer_size(); ++i)
@@ -111,16 +199,20 @@ std::string QdqExporter::exportModel(const std::string& modelPath, const QParams
         if (spec.narrowRange || spec.reduceRange)
             notes.push_back(
                 {entry.name,
-                 "QuantizeLinear saturates to the full 8-bit range; the narrowed range is kept only "
+                 "QuantizeLinear saturates to the type's full range; the narrowed range is kept only "
                  "where the weights were rounded here",
                  false});
-        const bool perAxis = spec.granularity == Granularity::Channel;
         const std::string scaleName = entry.name + "_scale";
         const std::string zeroName = entry.name + "_zero_point";
-        graph.add_initializer()->CopyFrom(scalarOrVector(scaleName, p.scale, perAxis));
-        graph.add_initializer()->CopyFrom(zeroPoints(zeroName, spec.format, p.zeroPoint, perAxis));
-
         const auto weight = initializerIndex.find(entry.name);
+        if (weight == initializerIndex.end() && spec.granularity != Granularity::Tensor)
+            throw Error(where, "per-" + std::string(granularityName(spec.granularity)) +
+                                   " parameters belong to a weight, and this is no weight of the model");
+        ParamShape paramShape;
+        paramShape.perAxis = spec.granularity == Granularity::Channel;
+        if (paramShape.perAxis)
+            paramShape.dims = {static_cast<int64_t>(p.scale.size())};
+
         if (weight != initializerIndex.end()) {
             onnx::TensorProto& proto = *graph.mutable_initializer(weight->second);
             const TensorInfo info = file.describe(proto, entry.name);
@@ -133,31 +225,37 @@ std::string QdqExporter::exportModel(const std::string& modelPath, const QParams
                 count *= d;
             if (count != static_cast<int64_t>(values.size()))
                 throw Error(where, "the entry's shape does not match the model's tensor");
-            int64_t axis = spec.axis;
-            if (perAxis && shape != info.shape && axis != 0)
+            const int64_t axis = spec.axis;
+            paramShape.axis = axis;
+            if (paramShape.perAxis && shape != info.shape && axis != 0)
                 throw Error(where, "per-channel axis " + std::to_string(axis) +
                                        " of a reshaped view has no axis in the model's tensor");
             const BlockLayout layout(shape, spec);
             if (layout.blockCount() != static_cast<int64_t>(p.scale.size()))
                 throw Error(where, "has " + std::to_string(p.scale.size()) + " scales for " +
                                        std::to_string(layout.blockCount()) + " blocks");
-            std::vector<int32_t> integers(values.size());
+            if (spec.granularity == Granularity::Group) {
+                // Blocks numbered row-major over [outer, groups, inner] are the scale tensor of
+                // opset 21's blocked DequantizeLinear, of the weight's own rank.
+                if (shape != info.shape)
+                    throw Error(where, "per-group parameters of a reshaped view (" + shapeToString(shape) +
+                                           ") have no blocked form on the model's tensor " +
+                                           shapeToString(info.shape));
+                paramShape.dims = layout.gridShape();
+                paramShape.axis = axis;
+                paramShape.blockSize = spec.groupSize;
+            }
+            std::vector<int32_t> codes(values.size());
             layout.forEachRun([&](int64_t block, int64_t first, int64_t runLength) {
                 const IntegerQuantizer quantizer(p.scale[block], p.zeroPoint[block],
                                                  static_cast<int32_t>(p.qmin), static_cast<int32_t>(p.qmax));
                 for (int64_t i = first; i < first + runLength; ++i)
-                    integers[i] = quantizer.quantize(values[i]);
+                    codes[i] = quantizer.quantize(values[i]);
             });
             const std::string quantizedName = entry.name + "_quantized";
-            onnx::TensorProto quantized;
-            quantized.set_name(quantizedName);
-            quantized.set_data_type(onnxIntegerType(spec.format));
-            for (int64_t d : info.shape)
-                quantized.add_dims(d);
-            std::string bytes(integers.size(), '\0');
-            for (std::size_t i = 0; i < integers.size(); ++i)
-                bytes[i] = static_cast<char>(static_cast<uint8_t>(integers[i] & 0xff));
-            quantized.set_raw_data(bytes);
+            const onnx::TensorProto quantized = integers(quantizedName, spec.format, codes, info.shape);
+            graph.add_initializer()->CopyFrom(floats(scaleName, p.scale, paramShape.dims));
+            graph.add_initializer()->CopyFrom(integers(zeroName, spec.format, p.zeroPoint, paramShape.dims));
             // The float weight is replaced by its integers; DequantizeLinear produces the old name.
             proto.CopyFrom(quantized);
             initializerIndex.erase(weight);
@@ -170,16 +268,17 @@ std::string QdqExporter::exportModel(const std::string& modelPath, const QParams
                     break;
                 }
             leading.push_back(
-                qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, entry.name, axis, perAxis));
+                qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, entry.name, paramShape));
             continue;
         }
+        graph.add_initializer()->CopyFrom(floats(scaleName, p.scale, {}));
+        graph.add_initializer()->CopyFrom(integers(zeroName, spec.format, p.zeroPoint, {}));
         const std::string quantizedName = entry.name + "_quantized";
         if (graphInputs.count(entry.name)) {
             const std::string dequantizedName = entry.name + "_dequantized";
+            leading.push_back(qdqNode("QuantizeLinear", entry.name, scaleName, zeroName, quantizedName, {}));
             leading.push_back(
-                qdqNode("QuantizeLinear", entry.name, scaleName, zeroName, quantizedName, 0, false));
-            leading.push_back(
-                qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, dequantizedName, 0, false));
+                qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, dequantizedName, {}));
             renamedInputs[entry.name] = dequantizedName;
             continue;
         }
@@ -193,9 +292,9 @@ std::string QdqExporter::exportModel(const std::string& modelPath, const QParams
             if (output == entry.name)
                 output = floatName;
         after[made->second].push_back(
-            qdqNode("QuantizeLinear", floatName, scaleName, zeroName, quantizedName, 0, false));
+            qdqNode("QuantizeLinear", floatName, scaleName, zeroName, quantizedName, {}));
         after[made->second].push_back(
-            qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, entry.name, 0, false));
+            qdqNode("DequantizeLinear", quantizedName, scaleName, zeroName, entry.name, {}));
     }
 
     // Nodes in a valid order: the leading pairs, then each node followed by its pairs.

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
+#include <utility>
+#include <vector>
 
 namespace quantscope {
 namespace {
@@ -205,6 +208,176 @@ ToolchainParams aimetTfParams(Range range, const QuantSpec& spec) {
     return p;
 }
 
+namespace {
+
+// AIMET's histogram of a tensor (libpymo math_functions.cpp: InitializePdf / UpdatePdf, signed
+// values): 512 equal buckets over the observed range widened three times around its centre,
+// holding each bucket's share of the values.
+struct AimetPdf {
+    static constexpr int kSize = 512;
+    std::vector<double> xLeft;
+    std::vector<double> pdf;
+};
+
+std::optional<AimetPdf> aimetPdf(std::span<const float> values) {
+    double lowest = std::numeric_limits<double>::infinity();
+    double highest = -lowest;
+    std::size_t count = 0;
+    for (float x : values)
+        if (std::isfinite(x)) {
+            lowest = std::min(lowest, static_cast<double>(x));
+            highest = std::max(highest, static_cast<double>(x));
+            ++count;
+        }
+    if (count == 0 || (lowest == 0.0 && highest == 0.0))
+        return std::nullopt; // AIMET leaves the histogram empty for an all-zero tensor
+    if (lowest == highest)
+        highest = std::max(highest, lowest + 0.01);
+    const double centre = (highest + lowest) / 2.0;
+    const double from = centre - 3.0 * (centre - lowest);
+    const double to = centre + 3.0 * (highest - centre);
+    const double bucket = (to - from) / AimetPdf::kSize;
+    AimetPdf pdf;
+    pdf.xLeft.resize(AimetPdf::kSize);
+    pdf.pdf.assign(AimetPdf::kSize, 0.0);
+    for (int i = 0; i < AimetPdf::kSize; ++i)
+        pdf.xLeft[static_cast<std::size_t>(i)] = from + i * bucket;
+    const double offset = from / bucket;
+    for (float x : values) {
+        if (!std::isfinite(x))
+            continue;
+        const int index =
+            std::clamp(static_cast<int>(std::floor(x / bucket - offset)), 0, AimetPdf::kSize - 1);
+        pdf.pdf[static_cast<std::size_t>(index)] += 1.0;
+    }
+    for (double& share : pdf.pdf)
+        share /= static_cast<double>(count);
+    return pdf;
+}
+
+// TfEnhancedEncodingAnalyzer::_quantAndSatCost: the squared error of each bucket's midpoint,
+// saturated buckets weighted by GAMMA = 3 (a clipped value costs more than a rounded one).
+double aimetQuantAndSatCost(const AimetPdf& pdf, int bits, double delta, int offset) {
+    constexpr double kGamma = 3.0;
+    const double minVal = delta * offset;
+    const double maxVal = delta * (std::ldexp(1.0, bits) - 1.0) + minVal;
+    const double start = pdf.xLeft[0];
+    const double step = pdf.xLeft[1] - pdf.xLeft[0];
+    const int last = AimetPdf::kSize - 1;
+    const int minIndex = std::clamp(static_cast<int>(std::floor((minVal - start) / step)), 0, last);
+    const int maxIndex = std::clamp(static_cast<int>(std::floor((maxVal - start) / step)), 0, last);
+    const auto middle = [&](int i) { return start + i * step + step / 2.0; };
+    double saturation = 0.0;
+    for (int i = 0; i < minIndex; ++i)
+        saturation += pdf.pdf[static_cast<std::size_t>(i)] * std::pow(middle(i) - middle(minIndex), 2);
+    for (int i = maxIndex; i < AimetPdf::kSize; ++i)
+        saturation += pdf.pdf[static_cast<std::size_t>(i)] * std::pow(middle(i) - middle(maxIndex), 2);
+    double rounding = 0.0;
+    for (int i = minIndex; i < maxIndex; ++i) {
+        const double x = middle(i);
+        const double back = delta * (std::round(x / delta - offset) + offset);
+        rounding += pdf.pdf[static_cast<std::size_t>(i)] * std::pow(x - back, 2);
+    }
+    return kGamma * saturation + rounding;
+}
+
+} // namespace
+
+// AIMET TF-enhanced: libpymo TfEnhancedEncodingAnalyzer.cpp, TfEnhancedEncodingAnalyzer::
+// computeEncoding. The range is that of the histogram's non-empty buckets (left edges, zero
+// included, at least MIN_RANGE = 0.01 wide; _findRangeOfAggregateStats). Symmetric
+// (_pickTestCandidatesSymmetric): deltas f * 2 * absmax / (2^b - 1) for f = 1/100 ... 101/100, offset
+// floor(-(2^b - 1) / 2). Asymmetric (_pickTestCandidatesAsymmetric): deltas f * the observed delta for
+// f = 1/16 ... 17/16 and 21 offsets from -(2^b - 1) to 0 each, every candidate clamped to the observed
+// range (_clampToObservedMinMax, which also changes the delta the next offsets of that f start from),
+// plus the observed (delta, offset). The candidate of least _quantAndSatCost wins (the first on ties).
+// Written from the algorithm, in double; the f steps are counted in integers where AIMET adds 1/100.
+ToolchainParams aimetTfEnhancedParams(std::span<const float> values, const QuantSpec& spec) {
+    const auto pdf = aimetPdf(values);
+    if (!pdf) {
+        ToolchainParams p = aimetTfParams({0.0f, 0.0f}, spec);
+        p.toolchain = "AIMET TF-enhanced";
+        p.source =
+            "aimet libpymo TfEnhancedEncodingAnalyzer.cpp: TfEnhancedEncodingAnalyzer::computeEncoding";
+        return p;
+    }
+    const int bits = spec.format.bits;
+    const double numSteps = std::ldexp(1.0, bits) - 1.0;
+    double minVal = pdf->xLeft[0];
+    double maxVal = pdf->xLeft[AimetPdf::kSize - 1];
+    for (int i = 0; i < AimetPdf::kSize; ++i)
+        if (pdf->pdf[static_cast<std::size_t>(i)] > 0.0) {
+            minVal = pdf->xLeft[static_cast<std::size_t>(i)];
+            break;
+        }
+    for (int i = AimetPdf::kSize - 1; i > 0; --i)
+        if (pdf->pdf[static_cast<std::size_t>(i)] > 0.0) {
+            maxVal = pdf->xLeft[static_cast<std::size_t>(i)];
+            break;
+        }
+    minVal = std::min(minVal, 0.0);
+    maxVal = std::max(std::max(maxVal, 0.0), minVal + 0.01);
+
+    const bool symmetric = spec.scheme == Scheme::Symmetric;
+    std::vector<std::pair<double, int>> candidates;
+    if (symmetric) {
+        const double deltaMax = 2.0 * std::max(std::fabs(maxVal), std::fabs(minVal)) / numSteps;
+        const int offset = static_cast<int>(std::floor(-numSteps / 2.0));
+        for (int k = 1; k <= 101; ++k)
+            candidates.emplace_back(k / 100.0 * deltaMax, offset);
+    } else {
+        const double observedDelta = (maxVal - minVal) / numSteps;
+        const int observedOffset = static_cast<int>(std::round(minVal / observedDelta));
+        const double observedMin = observedDelta * observedOffset;
+        const double observedMax = observedMin + observedDelta * numSteps;
+        for (int k = 1; k <= 17; ++k) {
+            double delta = k / 16.0 * observedDelta;
+            for (int i = 0; i <= 20; ++i) {
+                int offset = static_cast<int>(-numSteps + numSteps / 20.0 * i);
+                const double testMin = delta * offset;
+                const double testMax = testMin + delta * numSteps;
+                if (testMin < observedMin && testMax > observedMax)
+                    continue;
+                const double clampedMin = std::max(observedMin, testMin);
+                const double clampedMax = std::min(observedMax, testMax);
+                delta = (clampedMax - clampedMin) / numSteps;
+                offset = static_cast<int>(std::round(clampedMin / delta));
+                candidates.emplace_back(delta, offset);
+            }
+        }
+        candidates.emplace_back(observedDelta, observedOffset);
+    }
+    double bestCost = std::numeric_limits<float>::max();
+    std::pair<double, int> best = candidates.back();
+    for (const auto& [delta, offset] : candidates)
+        if (const double cost = aimetQuantAndSatCost(*pdf, bits, delta, offset); cost < bestCost) {
+            bestCost = cost;
+            best = {delta, offset};
+        }
+
+    ToolchainParams p;
+    p.toolchain = "AIMET TF-enhanced";
+    p.source = "aimet libpymo TfEnhancedEncodingAnalyzer.cpp: TfEnhancedEncodingAnalyzer::computeEncoding";
+    p.rule = std::string(symmetric ? "symmetric" : "asymmetric") + ", SQNR search, " + std::to_string(bits) +
+             " bit";
+    p.scale = finiteOrOne(static_cast<float>(best.first));
+    p.rounding = RoundingRule::DivideHalfEven;
+    // In our terms as for AIMET TF: zero point = -offset on the unsigned grid, signed for symmetric.
+    if (symmetric) {
+        p.qmin = -(int64_t{1} << (bits - 1));
+        p.qmax = (int64_t{1} << (bits - 1)) - 1;
+        p.zeroPoint = static_cast<int32_t>(-best.second + p.qmin);
+    } else {
+        p.qmin = 0;
+        p.qmax = static_cast<int64_t>(numSteps);
+        p.zeroPoint = static_cast<int32_t>(std::clamp<int64_t>(-best.second, p.qmin, p.qmax));
+    }
+    p.note = "offset " + std::to_string(best.second) + ", range [" +
+             std::to_string(best.first * best.second) + ", " +
+             std::to_string(best.first * (best.second + numSteps)) + "]";
+    return p;
+}
+
 // TFLite: tensorflow/lite/tools/optimize/quantization_utils.cc, GetAsymmetricQuantizationParams
 // (float32; the zero point "nudged" to round(qmin - min / S) with std::round, ties away) for
 // activations, and SymmetricPerChannelQuantization's scale = absmax / (2^(b-1) - 1) on
@@ -381,6 +554,7 @@ std::vector<ToolchainResult> compareToolchains(std::span<const float> values, co
     results.push_back(perTensorResult(onnxRuntimeParams(range, spec), values, chosen));
     results.push_back(perTensorResult(tensorRtParams(range), values, chosen));
     results.push_back(perTensorResult(aimetTfParams(range, spec), values, chosen));
+    results.push_back(perTensorResult(aimetTfEnhancedParams(values, spec), values, chosen));
     results.push_back(perTensorResult(tfliteParams(range, spec), values, chosen));
     results.push_back(blockResult(llamaQ8_0Params, values, chosen, llamaBlock));
     results.push_back(blockResult(llamaQ4_0Params, values, chosen, llamaBlock));

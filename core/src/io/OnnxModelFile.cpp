@@ -19,8 +19,17 @@
 namespace quantscope {
 namespace {
 
+// INT4 / UINT4 (opset 21) are packed two per byte; in memory each value takes a byte, as int8 / uint8.
+bool isFourBit(int32_t onnxType) {
+    return onnxType == kOnnxInt4 || onnxType == kOnnxUint4;
+}
+
 std::optional<DType> dtypeOf(int32_t onnxType) {
     switch (onnxType) {
+    case kOnnxInt4:
+        return DType::I8;
+    case kOnnxUint4:
+        return DType::U8;
     case onnx::TensorProto::FLOAT:
         return DType::F32;
     case onnx::TensorProto::UINT8:
@@ -53,6 +62,8 @@ std::optional<DType> dtypeOf(int32_t onnxType) {
 }
 
 std::string onnxTypeName(int32_t onnxType) {
+    if (isFourBit(onnxType))
+        return onnxType == kOnnxInt4 ? "INT4" : "UINT4";
     if (onnx::TensorProto::DataType_IsValid(onnxType))
         return onnx::TensorProto::DataType_Name(static_cast<onnx::TensorProto::DataType>(onnxType));
     return "data type " + std::to_string(onnxType);
@@ -259,6 +270,12 @@ TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::s
     if (info.elements > std::numeric_limits<uint64_t>::max() / elementSize)
         throw Error(subject(name), "byte size overflows");
     info.bytes = info.elements * elementSize;
+    const bool fourBit = isFourBit(tensor.data_type());
+    if (fourBit) {
+        // Two values per byte, the first in the low nibble; an odd count pads the last byte.
+        info.bytes = info.elements / 2 + info.elements % 2;
+        info.storage = tensor.data_type() == kOnnxInt4 ? "int4" : "uint4";
+    }
 
     if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
         uint64_t offset = 0;
@@ -273,6 +290,14 @@ TensorInfo OnnxModelFile::describe(const onnx::TensorProto& tensor, const std::s
                                            " bytes but shape " + shapeToString(info.shape) + " of " +
                                            std::string(dtypeName(*dtype)) + " needs " +
                                            std::to_string(info.bytes));
+        return info;
+    }
+    if (fourBit) {
+        // int32_data holds the packed bytes, one per entry (onnx.helper.make_tensor's layout).
+        if (static_cast<uint64_t>(tensor.int32_data_size()) != info.bytes)
+            throw Error(subject(name), "int32_data holds " + std::to_string(tensor.int32_data_size()) +
+                                           " packed bytes but shape " + shapeToString(info.shape) + " of " +
+                                           info.storage + " needs " + std::to_string(info.bytes));
         return info;
     }
     switch (*dtype) {
@@ -373,6 +398,32 @@ std::vector<uint8_t> OnnxModelFile::externalBytes(const onnx::TensorProto& tenso
 
 const uint8_t* OnnxModelFile::packedBytes(const onnx::TensorProto& tensor, const TensorInfo& info,
                                           std::vector<uint8_t>& externalData) const {
+    if (isFourBit(tensor.data_type())) {
+        // Unpacked to one byte per value (int4 sign-extended), read as int8 / uint8 from there.
+        std::vector<uint8_t> packed;
+        if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+            packed = externalBytes(tensor, info);
+        } else if (tensor.has_raw_data()) {
+            packed.assign(tensor.raw_data().begin(), tensor.raw_data().end());
+        } else {
+            for (int32_t byte : tensor.int32_data()) {
+                if (byte < 0 || byte > 255)
+                    throw Error(subject(info.name), "int32_data entry " + std::to_string(byte) +
+                                                        " is not a packed byte (0..255)");
+                packed.push_back(static_cast<uint8_t>(byte));
+            }
+        }
+        if (packed.size() != info.bytes)
+            throw Error(subject(info.name), "holds " + std::to_string(packed.size()) +
+                                                " packed bytes, needs " + std::to_string(info.bytes));
+        const bool isSigned = tensor.data_type() == kOnnxInt4;
+        externalData.resize(info.elements);
+        for (uint64_t i = 0; i < info.elements; ++i) {
+            const int nibble = (packed[i / 2] >> (i % 2 ? 4 : 0)) & 0x0f;
+            externalData[i] = static_cast<uint8_t>(isSigned && nibble >= 8 ? nibble - 16 : nibble);
+        }
+        return externalData.data();
+    }
     if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
         externalData = externalBytes(tensor, info);
         return externalData.data();

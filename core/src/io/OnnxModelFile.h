@@ -24,6 +24,10 @@ struct OnnxNamedTensor {
 // A parsed ONNX model file. Parsing reads the whole protobuf (the format has no index), but tensor
 // data are decoded only on request; external data files are checked (location and byte range)
 // when a tensor is described and read only when it is loaded.
+// ONNX 1.16's INT4 / UINT4 data types (opset 21), newer than the onnx.proto the build uses.
+inline constexpr int32_t kOnnxUint4 = 21;
+inline constexpr int32_t kOnnxInt4 = 22;
+
 class OnnxModelFile {
 public:
     // What the file holds: a ModelProto, or one TensorProto (ONNX's test data), kept as the only

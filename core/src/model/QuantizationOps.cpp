@@ -1,5 +1,6 @@
 // ONNX's own quantization ops, so QDQ and integer models run as exported: QuantizeLinear,
-// DequantizeLinear (per tensor, per axis from opset 13), DynamicQuantizeLinear, MatMulInteger
+// DequantizeLinear (per tensor, per axis from opset 13, blocked from opset 21; int4 / uint4 inputs
+// arrive unpacked as int8 / uint8), DynamicQuantizeLinear, MatMulInteger
 // and QLinearMatMul. Follows the ONNX definitions: quantize divides by the scale and rounds half
 // to even, then saturates to the zero point's type; integer products accumulate exactly in int64.
 #include "model/Ops.h"
@@ -43,8 +44,42 @@ int64_t typeMax(DType dtype) {
     }
 }
 
+// For every element of `x`, the index into a blocked parameter (opset 21's block_size: the
+// parameter has x's rank, its `axis` dimension cut into blocks of block_size).
+std::vector<int64_t> blockedParameterIndex(const Node& n, const Value& x, const Value& parameter,
+                                           int64_t blockSize) {
+    if (parameter.rank() != x.rank())
+        throw Error(nodeSubject(n), "a blocked scale must have the input's rank " + std::to_string(x.rank()) +
+                                        ", found rank " + std::to_string(parameter.rank()));
+    const int64_t axis = normalizeAxis(n, n.intAttribute("axis", 1), x.rank());
+    for (int64_t d = 0; d < x.rank(); ++d) {
+        const int64_t expected = d == axis ? (x.shape[d] + blockSize - 1) / blockSize : x.shape[d];
+        if (parameter.shape[d] != expected)
+            throw Error(nodeSubject(n), "blocked scale dimension " + std::to_string(d) + " is " +
+                                            std::to_string(parameter.shape[d]) + ", block_size " +
+                                            std::to_string(blockSize) + " needs " + std::to_string(expected));
+    }
+    int64_t inner = 1;
+    for (int64_t d = axis + 1; d < x.rank(); ++d)
+        inner *= x.shape[d];
+    const int64_t length = x.shape[axis];
+    const int64_t blocks = parameter.shape[axis];
+    std::vector<int64_t> index(static_cast<std::size_t>(x.size()));
+    for (int64_t i = 0; i < x.size(); ++i) {
+        const int64_t outer = i / (inner * length);
+        const int64_t along = (i / inner) % length;
+        index[i] = (outer * blocks + along / blockSize) * inner + i % inner;
+    }
+    return index;
+}
+
 // For every element of `x`, the index into a per-axis parameter (0 for a per-tensor one).
 std::vector<int64_t> parameterIndex(const Node& n, const Value& x, const Value& parameter) {
+    if (const int64_t blockSize = n.intAttribute("block_size", 0); blockSize != 0) {
+        if (blockSize < 0)
+            throw Error(nodeSubject(n), "block_size must be positive, found " + std::to_string(blockSize));
+        return blockedParameterIndex(n, x, parameter, blockSize);
+    }
     std::vector<int64_t> index(static_cast<std::size_t>(x.size()), 0);
     if (parameter.size() <= 1)
         return index;

@@ -43,12 +43,16 @@ const std::vector<std::unique_ptr<ParamFileFormat>>& paramFileFormats();
 // Throws Error(option, ...) listing the allowed names.
 const ParamFileFormat& paramFileFormat(std::string_view name, std::string_view option = "--to");
 // The format whose recognizes() accepts `text`; throws Error(fileName, ...) when none does.
-const ParamFileFormat& detectParamFileFormat(std::string_view text, const std::string& fileName);
+// `preferred` (a format name, e.g. the file dialog's filter) wins when it recognizes the text too:
+// a plain {name: {...}} mapping may read as more than one format.
+const ParamFileFormat& detectParamFileFormat(std::string_view text, const std::string& fileName,
+                                             std::string_view preferred = {});
 
-// Reads a parameter file of any format (detected when `formatName` is empty); `formatRead`, when
-// given, receives the name of the format the file was read as.
+// Reads a parameter file of any format (detected when `formatName` is empty, `preferred` first);
+// `formatRead`, when given, receives the name of the format the file was read as.
 QParamsDocument readParamFile(const std::string& path, std::string_view formatName,
-                              std::vector<ConversionNote>& notes, std::string* formatRead = nullptr);
+                              std::vector<ConversionNote>& notes, std::string* formatRead = nullptr,
+                              std::string_view preferred = {});
 
 // Checks what every importer promises: scales finite and positive, one zero point per scale, zero
 // points inside [qmin, qmax]. Throws Error("fileName: entry 'name'", ...).

@@ -12,8 +12,11 @@ namespace quantscope {
 // followed by DequantizeLinear (per tensor, or per axis), every activation a QuantizeLinear /
 // DequantizeLinear pair after the value; the scales and zero points are exactly the document's.
 // Weights are rounded with Quantscope's own rule (x * (1/S), ties to even), as static mode does.
-// Supported: 8-bit integer formats, per tensor or per channel, models of opset 13 or later.
-// int4 / int16 and per-group (blocked) weights need opset 21's QuantizeLinear and are refused.
+// Supported: models of opset 13 or later; int8 / uint8 per tensor or per channel (opset 13);
+// int4 / uint4 and int16 / uint16 weights (INT4 / UINT4 initializers packed two per byte) and
+// per-group weights as blocked DequantizeLinear (axis, block_size) need opset 21: the model is
+// raised to opset 21 then (refused when one of its ops changed meaning on the way), and a note
+// says so. Activations: 8 or 16 bits, per tensor.
 class QdqExporter {
 public:
     // Throws Error naming the model, the tensor or the entry when the export is not possible

@@ -21,9 +21,10 @@ enum class RoundingRule {
 
 // The parameters one toolchain would compute for a tensor, per tensor (llama.cpp: the block shown).
 struct ToolchainParams {
-    std::string toolchain; // "PyTorch", "ONNX Runtime", "TensorRT", "AIMET TF", "TFLite", "llama.cpp Q8_0"...
-    std::string rule;      // what it computes, in a few words
-    std::string source;    // the toolchain's source file and function
+    std::string
+        toolchain;      // "PyTorch", "ONNX Runtime", "TensorRT", "AIMET TF", "AIMET TF-enhanced", "TFLite"...
+    std::string rule;   // what it computes, in a few words
+    std::string source; // the toolchain's source file and function
     float scale = 1.0f;
     int32_t zeroPoint = 0;
     int64_t qmin = -128;
@@ -45,6 +46,9 @@ ToolchainParams tensorRtParams(Range range);
 // (1/127 -> "3c010204").
 std::string tensorRtCacheHex(float scale);
 ToolchainParams aimetTfParams(Range range, const QuantSpec& spec);
+// AIMET's TF-enhanced encoding: a grid search over (delta, offset) candidates for the lowest
+// "quantization + 3 x saturation" cost on a 512-bin histogram of `values` (finite ones count).
+ToolchainParams aimetTfEnhancedParams(std::span<const float> values, const QuantSpec& spec);
 ToolchainParams tfliteParams(Range range, const QuantSpec& spec);
 // llama.cpp's block formats over blocks of 32 consecutive values; `block` is the one described.
 ToolchainParams llamaQ8_0Params(std::span<const float> block);
