@@ -366,17 +366,18 @@ void ModelComparison::stageFinished(const QVariant& value) {
         return; // a newer refresh is on its way
     switch (result.stage) {
     case CompareStage::FirstSamples:
-    case CompareStage::AllSamples: {
-        // The layers of the previous settings stay until this refresh has its own.
-        std::vector<LayerSqnr> layers = m_report ? m_report->layers : std::vector<LayerSqnr>{};
-        m_report = result.report;
-        m_report->layers = std::move(layers);
-        if (result.stage == CompareStage::AllSamples) {
+    case CompareStage::AllSamples:
+        if (result.report.samplesTotal > 0) {
+            // A refresh's first job: the whole report. The layers of the previous settings stay
+            // until this refresh has its own.
+            std::vector<LayerSqnr> layers = m_report ? m_report->layers : std::vector<LayerSqnr>{};
+            m_report = result.report;
+            m_report->layers = std::move(layers);
+        } else {
+            m_report->modes = result.report.modes; // every sample scored
             m_report->samplesScored = m_report->samplesTotal;
-            m_report->stage = CompareStage::AllSamples;
         }
         break;
-    }
     case CompareStage::Timing:
         for (ModeResult& mode : m_report->modes) {
             for (const ModeResult& timed : result.report.modes) {
