@@ -1,9 +1,8 @@
 #include "session/ModelComparison.h"
 
+#include "session/ComparisonWorkspace.h"
 #include "session/JobRunner.h"
 #include "session/Session.h"
-
-#include "quantscope/samples/SampleFiles.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/analysis/TensorAnalysis.h"
@@ -13,14 +12,25 @@
 #include "quantscope/model/OnnxGraphLoader.h"
 #include "quantscope/model/QuantizedModel.h"
 #include "quantscope/quant/QParamsCalculator.h"
+#include "quantscope/samples/SampleFiles.h"
 
+#include <QDateTime>
 #include <QFileInfo>
+#include <QLoggingCategory>
 
 #include <array>
 #include <cstdlib>
+#include <map>
 
 namespace quantscope::ui {
+
+// QT_LOGGING_RULES="quantscope.compare.debug=true" logs when each stage of a refresh arrives,
+// in seconds since the settings changed (how live the Compare view is).
+Q_LOGGING_CATEGORY(lcCompare, "quantscope.compare", QtWarningMsg)
+
 namespace {
+
+constexpr std::array kModes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly};
 
 QString describe(const QuantSpec& spec) {
     return QString::fromStdString(spec.format.name()) + QLatin1Char(' ') +
@@ -42,25 +52,98 @@ QParamsEntry entryFor(const Session& session, int row) {
     return entry;
 }
 
-// Samples for the model's inputs: an .npz keyed by the input names feeds a model with several
-// inputs (or an integer input); other files and image folders go through the app's sample reader.
-SampleSet samplesFor(const Executor& executor, const QString& path) {
-    const std::string file = path.toStdString();
-    if (path.endsWith(QLatin1String(".npz"), Qt::CaseInsensitive))
-        return SampleSet::loadForInputs(file, executor.graph().inputs);
-    return loadSampleFile(file);
+// "Conv ×20" per op type, in the order the types first appear.
+QStringList opCounts(const std::vector<QuantizedModel::NodeExecution>& nodes, bool quantized) {
+    std::vector<std::string> order;
+    std::map<std::string, int> counts;
+    for (const auto& node : nodes) {
+        if (node.quantized != quantized)
+            continue;
+        if (counts[node.opType]++ == 0)
+            order.push_back(node.opType);
+    }
+    QStringList result;
+    for (const auto& op : order) {
+        const int count = counts[op];
+        result << (count == 1 ? QString::fromStdString(op)
+                              : QStringLiteral("%1 ×%2").arg(QString::fromStdString(op)).arg(count));
+    }
+    return result;
 }
 
+// Each mode's own settings line and op lists.
+std::vector<ModeExecution> executionsOf(const QuantizedModel& model, const QString& weights,
+                                        const QString& activations, int64_t calibrationSamples) {
+    QuantSpec dynamicSpec = model.config().activation;
+    dynamicSpec.calib = CalibMethod::MinMax;
+    const QString dynamicActivations =
+        QString::fromStdString(dynamicSpec.format.name()) + QLatin1Char(' ') +
+        QString::fromLatin1(schemeName(dynamicSpec.scheme)) +
+        ModelComparison::tr(" per tensor, min-max measured as it runs (per image for Conv, per batch for "
+                            "Gemm / MatMul)");
+    std::vector<ModeExecution> result;
+    for (QuantMode mode : kModes) {
+        ModeExecution execution;
+        execution.mode = mode;
+        const auto nodes = model.execution(mode);
+        execution.quantizedOps = opCounts(nodes, true);
+        execution.fp32Ops = opCounts(nodes, false);
+        switch (mode) {
+        case QuantMode::Fp32:
+            execution.settings = ModelComparison::tr("weights fp32 · activations fp32 (the reference)");
+            break;
+        case QuantMode::Static:
+            execution.settings =
+                ModelComparison::tr("weights %1 · activations %2, ranges calibrated on %3 samples")
+                    .arg(weights, activations)
+                    .arg(calibrationSamples);
+            break;
+        case QuantMode::Dynamic:
+            execution.settings =
+                ModelComparison::tr("weights %1 · activations %2").arg(weights, dynamicActivations);
+            break;
+        case QuantMode::WeightOnly:
+            execution.settings =
+                ModelComparison::tr(
+                    "weights %1 · activations fp32 (fp32 arithmetic on the dequantized weights)")
+                    .arg(weights);
+            break;
+        }
+        result.push_back(std::move(execution));
+    }
+    return result;
+}
+
+// What a stage's job hands back to the GUI thread.
+struct StageResult {
+    CompareStage stage = CompareStage::FirstSamples;
+    int generation = 0;
+    ModelReport report; // FirstSamples / AllSamples: the whole report; later stages: their part
+};
+
 } // namespace
+} // namespace quantscope::ui
+
+Q_DECLARE_METATYPE(quantscope::ui::StageResult)
+
+namespace quantscope::ui {
 
 ModelComparison::ModelComparison(Session* session, JobRunner* jobs, QObject* parent)
-    : QObject(parent), m_session(session), m_jobs(jobs) {
+    : QObject(parent), m_session(session), m_jobs(jobs),
+      m_workspace(std::make_shared<ComparisonWorkspace>()) {
     m_debounce.setSingleShot(true);
-    m_debounce.setInterval(400);
+    m_debounce.setInterval(250);
     connect(&m_debounce, &QTimer::timeout, this, &ModelComparison::run);
     const auto rerun = [this] {
-        if (m_setup)
-            m_debounce.start();
+        if (!m_setup)
+            return;
+        m_changedAt = QDateTime::currentMSecsSinceEpoch();
+        m_debounce.start();
+        // The running refresh computes settings that are no longer the session's: stop it now
+        // rather than after the debounce (its results would be dropped anyway).
+        if (m_running)
+            m_jobs->cancel(m_job);
+        emit changed();
     };
     connect(session, &Session::settingsChanged, this, rerun);
     connect(session, &Session::fileChanged, this, rerun);
@@ -76,12 +159,8 @@ ModelComparison::ModelComparison(Session* session, JobRunner* jobs, QObject* par
             run();
             return;
         }
-        if (id != m_job)
-            return;
-        m_running = false;
-        m_error.clear();
-        m_report = value.value<ModelReport>();
-        emit changed();
+        if (id == m_job)
+            stageFinished(value);
     });
     connect(jobs, &JobRunner::failed, this, [this](int id, const QString& message) {
         if (id == m_captureJob && m_capturing) {
@@ -109,15 +188,36 @@ ModelComparison::ModelComparison(Session* session, JobRunner* jobs, QObject* par
         if (id != m_job)
             return;
         m_running = false;
-        m_error = tr("cancelled");
+        // Cancelled for newer settings or a new setup: their refresh follows, nothing failed.
+        if (!m_debounce.isActive() && !m_capturing)
+            m_error = tr("cancelled");
         emit changed();
     });
 }
 
+ModelComparison::~ModelComparison() = default;
+
+int ModelComparison::modelLoads() const {
+    return m_workspace->loads();
+}
+
+int ModelComparison::calibrationPasses() const {
+    return m_workspace->calibrationPasses();
+}
+
+int ModelComparison::weightsRequantized() const {
+    return m_workspace->lastRequantized();
+}
+
 void ModelComparison::setSetup(const ModelSetup& setup) {
+    // A refresh of the previous setup is of no use any more: stop it, drop what it still delivers.
+    ++m_generation;
+    if (m_running)
+        m_jobs->cancel(m_job);
     m_setup = setup;
     m_report.reset();
     m_error.clear();
+    m_changedAt = QDateTime::currentMSecsSinceEpoch();
     startCapture();
 }
 
@@ -135,8 +235,11 @@ void ModelComparison::startCapture() {
                           const Executor executor(loadOnnxGraph(setup.model.toStdString()));
                           ActivationCaptureOptions options;
                           options.maxBytes = budget;
-                          return QVariant::fromValue(
-                              captureActivations(executor, samplesFor(executor, samples), options, progress));
+                          const std::string file = samples.toStdString();
+                          const SampleSet set = samples.endsWith(QLatin1String(".npz"), Qt::CaseInsensitive)
+                                                    ? SampleSet::loadForInputs(file, executor.graph().inputs)
+                                                    : loadSampleFile(file);
+                          return QVariant::fromValue(captureActivations(executor, set, options, progress));
                       });
 }
 
@@ -163,61 +266,149 @@ void ModelComparison::run() {
         else if (text != spec && !text.startsWith(tr("mixed")))
             text = tr("mixed (per tensor)");
     }
+    if (weightSettings.isEmpty())
+        weightSettings = tr("int8 symmetric channel (default)");
+    if (activationSettings.isEmpty())
+        activationSettings = tr("int8 affine tensor minmax (default)");
     const bool useParams = m_session->hasTensors();
     const auto activations = m_session->activations();
+    const int generation = ++m_generation;
     m_running = true;
     m_error.clear();
     emit changed();
     m_job = m_jobs->start(
         QStringLiteral("model"), tr("Running %1 in four modes").arg(QFileInfo(setup.model).fileName()),
-        [setup, document, useParams, weightSettings, activationSettings, activations,
-         toCalibrate](const ProgressCallback& progress) mutable {
+        [workspace = m_workspace, setup, document, useParams, weightSettings, activationSettings, activations,
+         toCalibrate, generation](const ProgressCallback& progress) mutable {
+            const auto lock = workspace->lock();
             // Activation parameters from the captured values: exactly what the app shows for them.
             for (std::size_t index : toCalibrate) {
                 QParamsEntry& entry = document.tensors[index];
-                const std::vector<Range> ranges = calibrateBlocks(activations->load(entry.name), entry.spec);
-                entry.params = computeQParams(ranges, entry.spec);
+                entry.params = workspace->capturedParams(activations, entry.name, entry.spec);
             }
-            ModelReport report;
-            report.blasThreads = 1;
-            Executor::setBlasThreads(report.blasThreads);
-            report.isaPath = QString::fromLatin1(
-                kernels::isaName(kernels::KernelRegistry::choose(std::getenv("QUANTSCOPE_ISA"))));
-            report.weightSettings =
-                !weightSettings.isEmpty() ? weightSettings : tr("int8 symmetric channel (default)");
-            report.activationSettings = !activationSettings.isEmpty()
-                                            ? activationSettings
-                                            : tr("int8 affine tensor minmax (default)");
-            const Executor executor(loadOnnxGraph(setup.model.toStdString()));
-            const SampleSet samples = samplesFor(executor, setup.samples);
-            std::optional<std::vector<int64_t>> labels;
-            if (!setup.labels.isEmpty())
-                labels = loadLabelFile(setup.labels.toStdString());
+            Executor::setBlasThreads(1);
             ModelQuantConfig config;
             if (useParams)
                 config.params = document;
-            QuantizedModel model(executor, config);
-            const auto stage = [&progress](double from, double share) {
-                return ProgressCallback(
-                    [&progress, from, share](Stage s, double f) { return progress(s, from + share * f); });
-            };
-            if (setup.calibration.isEmpty())
-                model.calibrate(samples, 256, stage(0.0, 0.1));
-            else
-                model.calibrate(samplesFor(executor, setup.calibration), 256, stage(0.0, 0.1));
-            EvalOptions options;
-            options.minSeconds = 0.15; // short timed passes: the view re-runs as settings change
-            ModelEvaluator evaluator(model, samples, labels, options);
-            const std::array modes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic,
-                                   QuantMode::WeightOnly};
-            for (std::size_t i = 0; i < modes.size(); ++i) {
-                ModeResult result = evaluator.evaluate(modes[i], stage(0.1 + 0.2 * i, 0.2));
-                result.outputs = {};
-                report.modes.push_back(std::move(result));
+            workspace->configure(setup, config, generation, progress);
+            StageResult result;
+            result.generation = generation;
+            ModelReport& report = result.report;
+            report.blasThreads = 1;
+            report.isaPath = QString::fromLatin1(
+                kernels::isaName(kernels::KernelRegistry::choose(std::getenv("QUANTSCOPE_ISA"))));
+            report.weightSettings = weightSettings;
+            report.activationSettings = activationSettings;
+            const QuantizedModel& model = workspace->model();
+            const int64_t calibrationSamples =
+                model.document().calibration ? model.document().calibration->samples.value_or(0) : 0;
+            report.executions = executionsOf(model, weightSettings, activationSettings, calibrationSamples);
+            report.samplesTotal = workspace->samples().count();
+            report.timedSamples = workspace->timedSamples();
+            // A first slice of the samples when there are more: numbers within a second or two.
+            const bool slice = report.samplesTotal > kFirstSamples;
+            result.stage = slice ? CompareStage::FirstSamples : CompareStage::AllSamples;
+            report.stage = result.stage;
+            report.samplesScored = slice ? kFirstSamples : report.samplesTotal;
+            for (QuantMode mode : kModes) {
+                ModeResult scored = workspace->evaluator().score(mode, report.samplesScored, progress);
+                scored.outputs = {};
+                report.modes.push_back(std::move(scored));
             }
-            report.layers = evaluator.layerSqnr(QuantMode::Static, stage(0.9, 0.1));
-            return QVariant::fromValue(report);
+            return QVariant::fromValue(result);
         });
+}
+
+void ModelComparison::startStage(CompareStage stage) {
+    const int generation = m_generation;
+    m_job = m_jobs->start(
+        QStringLiteral("model"), tr("Comparing the modes (%1 of 4)").arg(static_cast<int>(stage) + 1),
+        [workspace = m_workspace, stage, generation](const ProgressCallback& progress) {
+            const auto lock = workspace->lock();
+            workspace->checkGeneration(generation);
+            Executor::setBlasThreads(1);
+            StageResult result;
+            result.stage = stage;
+            result.generation = generation;
+            ModelReport& report = result.report;
+            switch (stage) {
+            case CompareStage::FirstSamples:
+            case CompareStage::AllSamples:
+                for (QuantMode mode : kModes) {
+                    ModeResult scored =
+                        workspace->evaluator().score(mode, workspace->samples().count(), progress);
+                    scored.outputs = {};
+                    report.modes.push_back(std::move(scored));
+                }
+                break;
+            case CompareStage::Timing:
+                for (QuantMode mode : kModes) {
+                    ModeResult timed;
+                    timed.mode = mode;
+                    workspace->measureTiming(timed, progress);
+                    report.modes.push_back(timed);
+                }
+                break;
+            case CompareStage::Layers:
+                report.layers = workspace->layerSqnr(progress);
+                break;
+            }
+            return QVariant::fromValue(result);
+        });
+}
+
+void ModelComparison::stageFinished(const QVariant& value) {
+    const StageResult result = value.value<StageResult>();
+    if (result.generation != m_generation)
+        return; // a newer refresh is on its way
+    switch (result.stage) {
+    case CompareStage::FirstSamples:
+    case CompareStage::AllSamples:
+        if (result.report.samplesTotal > 0) {
+            // A refresh's first job: the whole report. The layers of the previous settings stay
+            // until this refresh has its own.
+            std::vector<LayerSqnr> layers = m_report ? m_report->layers : std::vector<LayerSqnr>{};
+            m_report = result.report;
+            m_report->layers = std::move(layers);
+        } else {
+            m_report->modes = result.report.modes; // every sample scored
+            m_report->samplesScored = m_report->samplesTotal;
+        }
+        break;
+    case CompareStage::Timing:
+        for (ModeResult& mode : m_report->modes) {
+            for (const ModeResult& timed : result.report.modes) {
+                if (timed.mode == mode.mode) {
+                    mode.latencyMs = timed.latencyMs;
+                    mode.throughputSps = timed.throughputSps;
+                }
+            }
+        }
+        break;
+    case CompareStage::Layers:
+        m_report->layers = result.report.layers;
+        break;
+    }
+    m_report->stage = result.stage;
+    m_reportGeneration = result.generation;
+    m_error.clear();
+    logTiming(result.stage == CompareStage::FirstSamples ? "first samples"
+              : result.stage == CompareStage::AllSamples ? "all samples"
+              : result.stage == CompareStage::Timing     ? "timing"
+                                                         : "layers");
+    const bool last = result.stage == CompareStage::Layers;
+    if (last)
+        m_running = false;
+    else
+        startStage(static_cast<CompareStage>(static_cast<int>(result.stage) + 1));
+    emit stageReached(result.stage);
+    emit changed();
+}
+
+void ModelComparison::logTiming(const char* what) const {
+    qCDebug(lcCompare, "%s after %.2f s (loads %d, calibration passes %d, weights re-quantized %d)", what,
+            static_cast<double>(QDateTime::currentMSecsSinceEpoch() - m_changedAt) / 1000.0, modelLoads(),
+            calibrationPasses(), weightsRequantized());
 }
 
 } // namespace quantscope::ui

@@ -10,6 +10,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <cmath>
 
 namespace quantscope::ui {
@@ -20,13 +21,67 @@ QString sqnrText(const Sqnr& s) {
                           : QString::fromStdString(s.note);
 }
 
+QString listOrNone(const QStringList& ops) {
+    return ops.isEmpty() ? CompareView::tr("none") : ops.join(QStringLiteral(", "));
+}
+
+// One mode's settings and where it runs quantized, as rich text.
+QString modeLines(const ModeExecution& e) {
+    const QString name = QString::fromLatin1(quantModeName(e.mode));
+    QString text = QStringLiteral("<b>%1</b>: %2").arg(name, e.settings.toHtmlEscaped());
+    switch (e.mode) {
+    case QuantMode::Fp32:
+        return text;
+    case QuantMode::Static:
+        text += CompareView::tr("<br>&nbsp;&nbsp;on integer codes: %1 · fp32: %2");
+        break;
+    case QuantMode::Dynamic:
+        text += CompareView::tr("<br>&nbsp;&nbsp;quantized: %1 · fp32: %2");
+        break;
+    case QuantMode::WeightOnly:
+        text += CompareView::tr("<br>&nbsp;&nbsp;quantized weights: %1 · fp32: %2");
+        break;
+    }
+    text = text.arg(listOrNone(e.quantizedOps), listOrNone(e.fp32Ops));
+    const bool convInFp32 = std::any_of(e.fp32Ops.begin(), e.fp32Ops.end(), [](const QString& op) {
+        return op == QLatin1String("Conv") || op.startsWith(QLatin1String("Conv "));
+    });
+    if (e.mode == QuantMode::Dynamic && convInFp32)
+        text += CompareView::tr("<br>&nbsp;&nbsp;<i>Conv stays fp32 in dynamic mode when its weights do not "
+                                "fit the int8 core (signed, at most 8 bits, per tensor or per channel)</i>");
+    return text;
+}
+
+QString stageText(const ModelReport& report) {
+    switch (report.stage) {
+    case CompareStage::FirstSamples:
+        return CompareView::tr("first %1 of %2 samples · all samples next…")
+            .arg(report.samplesScored)
+            .arg(report.samplesTotal);
+    case CompareStage::AllSamples:
+        return CompareView::tr("all %1 samples · timing next…").arg(report.samplesTotal);
+    case CompareStage::Timing:
+        return CompareView::tr("all %1 samples, timed on %2 · per-layer SQNR next…")
+            .arg(report.samplesTotal)
+            .arg(report.timedSamples);
+    case CompareStage::Layers:
+        return CompareView::tr("all %1 samples, timed on %2 · complete")
+            .arg(report.samplesTotal)
+            .arg(report.timedSamples);
+    }
+    return {};
+}
+
 } // namespace
 
 CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
-    : QWidget(parent), m_comparison(comparison), m_status(new QLabel(this)), m_table(new QTableWidget(this)),
-      m_accuracy(new BarChart(this)), m_speed(new BarChart(this)) {
+    : QWidget(parent), m_comparison(comparison), m_status(new QLabel(this)), m_modes(new QLabel(this)),
+      m_table(new QTableWidget(this)), m_accuracy(new BarChart(this)), m_speed(new BarChart(this)) {
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::RichText);
+    m_modes->setWordWrap(true);
+    m_modes->setTextFormat(Qt::RichText);
+    m_modes->setTextInteractionFlags(Qt::TextSelectableByMouse);
     const QStringList columns{tr("Mode"),         tr("Accuracy"),  tr("Agreement"), tr("Output SQNR"),
                               tr("Latency (ms)"), tr("Samples/s"), tr("Weights")};
     m_table->setColumnCount(static_cast<int>(columns.size()));
@@ -47,6 +102,7 @@ CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_status);
     layout->addWidget(m_table);
+    layout->addWidget(m_modes);
     layout->addLayout(charts, 1);
     connect(comparison, &ModelComparison::changed, this, &CompareView::refresh);
     refresh();
@@ -57,6 +113,7 @@ void CompareView::refresh() {
     const auto& report = m_comparison->report();
     const bool hasReport = report.has_value();
     m_table->setVisible(hasReport);
+    m_modes->setVisible(hasReport);
     m_accuracy->setVisible(hasReport);
     m_speed->setVisible(hasReport);
     if (!setup) {
@@ -68,11 +125,11 @@ void CompareView::refresh() {
     }
     QString status;
     if (hasReport)
-        status =
-            tr("<b>%1</b> on %2 · weights %3 · activations %4 · SIMD path <b>%5</b> · %6 thread(s)")
-                .arg(setup->model.section(QLatin1Char('/'), -1), setup->samples.section(QLatin1Char('/'), -1),
-                     report->weightSettings, report->activationSettings, report->isaPath)
-                .arg(report->blasThreads);
+        status = tr("<b>%1</b> on %2 · SIMD path <b>%3</b> · %4 thread(s) · %5")
+                     .arg(setup->model.section(QLatin1Char('/'), -1),
+                          setup->samples.section(QLatin1Char('/'), -1), report->isaPath)
+                     .arg(report->blasThreads)
+                     .arg(stageText(*report));
     if (m_comparison->samplesCaptured() > 0 && m_comparison->samplesCaptured() < m_comparison->samplesTotal())
         status +=
             tr("<br>The tensor browser shows activations on the first %1 of %2 calibration samples (memory "
@@ -81,14 +138,20 @@ void CompareView::refresh() {
                 .arg(m_comparison->samplesTotal());
     if (!hasReport && m_comparison->isBusy())
         status = tr("<i>Capturing activations and running the model…</i>");
-    if (m_comparison->isRunning())
-        status += tr("<br><i>Running the model with the new settings…</i>");
+    if (hasReport && m_comparison->isBusy() && m_comparison->isStale())
+        status +=
+            tr("<br><i>Updating for the new settings… (the figures below are from the previous ones)</i>");
     if (!m_comparison->lastError().isEmpty())
         status += tr("<br><span style='color:#d64545'>Evaluation failed: %1</span>")
                       .arg(m_comparison->lastError().toHtmlEscaped());
     m_status->setText(status);
     if (!hasReport)
         return;
+    QStringList modeTexts;
+    for (const ModeExecution& execution : report->executions)
+        modeTexts << modeLines(execution);
+    m_modes->setText(modeTexts.join(QStringLiteral("<br>")));
+    const bool timed = report->stage == CompareStage::Timing || report->stage == CompareStage::Layers;
     m_table->setRowCount(static_cast<int>(report->modes.size()));
     QStringList labels;
     QVector<double> accuracy;
@@ -102,8 +165,8 @@ void CompareView::refresh() {
                                 r.accuracy ? MetricText::percent(*r.accuracy) : tr("no labels"),
                                 MetricText::percent(r.agreement),
                                 sqnrText(r.outputSqnr),
-                                QString::number(r.latencyMs, 'f', 4),
-                                QString::number(r.throughputSps, 'f', 0),
+                                timed ? QString::number(r.latencyMs, 'f', 4) : tr("…"),
+                                timed ? QString::number(r.throughputSps, 'f', 0) : tr("…"),
                                 MetricText::bytes(static_cast<double>(r.sizeBytes))};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
@@ -124,12 +187,17 @@ void CompareView::refresh() {
     m_accuracy->setData(tr("Accuracy and agreement (%)"), labels, labelled ? tr("accuracy") : tr("agreement"),
                         labelled ? accuracy : agreement, labelled ? tr("agreement with fp32") : QString(),
                         labelled ? agreement : QVector<double>{}, tr("%"));
-    m_speed->setData(tr("Throughput (samples/s, batch)"), labels, tr("throughput"), throughput, {}, {},
-                     tr("samples/s"));
+    m_speed->setData(timed ? tr("Throughput (samples/s, batch of %1)").arg(report->timedSamples)
+                           : tr("Throughput (measuring…)"),
+                     labels, tr("throughput"), throughput, {}, {}, tr("samples/s"));
 }
 
 QString CompareView::statusText() const {
     return m_status->text();
+}
+
+QString CompareView::modesText() const {
+    return m_modes->text();
 }
 
 } // namespace quantscope::ui

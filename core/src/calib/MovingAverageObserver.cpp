@@ -10,6 +10,10 @@ MovingAverageObserver::MovingAverageObserver(const QuantSpec& spec)
     // converts to float32.
     : Observer(spec), m_constant(static_cast<float>(spec.emaConstant)) {}
 
+bool MovingAverageObserver::canServe(const QuantSpec& spec) const {
+    return Observer::canServe(spec) && static_cast<float>(spec.emaConstant) == m_constant;
+}
+
 Range MovingAverageObserver::range() const {
     return m_seen ? Range{m_min, m_max} : Range{};
 }

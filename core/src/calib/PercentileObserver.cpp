@@ -8,6 +8,10 @@ namespace quantscope {
 PercentileObserver::PercentileObserver(const QuantSpec& spec)
     : Observer(spec), m_absolute(spec.scheme == Scheme::Symmetric) {}
 
+bool PercentileObserver::canServe(const QuantSpec& spec) const {
+    return Observer::canServe(spec) && (spec.scheme == Scheme::Symmetric) == m_absolute;
+}
+
 void PercentileObserver::observeFinite(std::span<const float> values) {
     const std::size_t old = m_values.size();
     m_values.resize(old + values.size());

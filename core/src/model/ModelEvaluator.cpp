@@ -69,26 +69,52 @@ ModelEvaluator::runBatch(QuantMode mode, int64_t first, int64_t n,
     return outputs;
 }
 
-const ModeResult& ModelEvaluator::fp32(const ProgressCallback& progress) {
-    if (!m_fp32)
-        m_fp32 = evaluate(QuantMode::Fp32, progress);
-    return *m_fp32;
+const ModeResult& ModelEvaluator::fp32(int64_t count, const ProgressCallback& progress) {
+    auto found = m_fp32.find(count);
+    if (found == m_fp32.end())
+        found = m_fp32.emplace(count, runScored(QuantMode::Fp32, count, progress)).first;
+    return found->second;
 }
 
 ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& progress) {
-    if (mode != QuantMode::Fp32)
-        fp32(progress);
+    const auto part = [&progress](double from, double share) {
+        return ProgressCallback([&progress, from, share](Stage stage, double fraction) {
+            return !progress || progress(stage, from + share * fraction);
+        });
+    };
+    ModeResult result = score(mode, m_samples.count(), part(0.0, 0.4));
+    measureTiming(result, part(0.4, 0.6));
+    return result;
+}
+
+ModeResult ModelEvaluator::score(QuantMode mode, int64_t count, const ProgressCallback& progress) {
+    count = std::clamp<int64_t>(count, 0, m_samples.count());
+    const ModeResult& reference = fp32(count, progress);
+    if (mode == QuantMode::Fp32)
+        return reference;
+    ModeResult result = runScored(mode, count, progress);
+    const int64_t classes = count > 0 ? static_cast<int64_t>(result.outputs.size()) / count : 0;
+    int64_t agree = 0;
+    for (int64_t i = 0; i < count; ++i)
+        agree += argmax(result.outputs.data() + i * classes, classes) ==
+                 argmax(reference.outputs.data() + i * classes, classes);
+    result.agreement = static_cast<double>(agree) / static_cast<double>(count);
+    EnergyPair energy;
+    energy.add(reference.outputs, result.outputs);
+    result.outputSqnr = sqnr(energy.signal, energy.noise);
+    return result;
+}
+
+// Every sample of [0, count) once, in batches; accuracy against the labels, agreement with itself.
+ModeResult ModelEvaluator::runScored(QuantMode mode, int64_t count, const ProgressCallback& progress) const {
     ModeResult result;
     result.mode = mode;
     result.sizeBytes = m_model.sizeBytes(mode);
     result.batch = m_plan.batch();
     result.latencyBatch = m_plan.rowsFor(1);
-    const int64_t total = m_samples.count();
     const int64_t batch = m_plan.batch();
-
-    // The scored outputs: every sample once, in batches.
-    for (int64_t first = 0; first < total; first += batch) {
-        const int64_t n = std::min(batch, total - first);
+    for (int64_t first = 0; first < count; first += batch) {
+        const int64_t n = std::min(batch, count - first);
         auto outputs = runBatch(mode, first, n);
         Value& out = outputs.at(m_outputName);
         if (out.shape.empty() || out.shape[0] != n)
@@ -97,24 +123,44 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
                             ", not one row per sample of the batch of " + std::to_string(m_plan.rowsFor(n)));
         if (result.outputShape.empty()) {
             result.outputShape = out.shape;
-            result.outputShape[0] = total;
+            result.outputShape[0] = count;
         }
         result.outputs.insert(result.outputs.end(), out.data.begin(), out.data.end());
-        reportProgress(progress, Stage::Results,
-                       0.4 * static_cast<double>(first + n) / static_cast<double>(total));
+        reportProgress(progress, Stage::Results, static_cast<double>(first + n) / static_cast<double>(count));
     }
+    const int64_t classes = count > 0 ? static_cast<int64_t>(result.outputs.size()) / count : 0;
+    if (classes < 1 || static_cast<int64_t>(result.outputs.size()) != classes * count)
+        throw Error(m_model.executor().graph().path,
+                    "output '" + m_outputName + "' does not hold one row per sample");
+    int64_t correct = 0;
+    for (int64_t i = 0; i < count && m_labels; ++i)
+        correct += argmax(result.outputs.data() + i * classes, classes) == (*m_labels)[i];
+    if (m_labels)
+        result.accuracy = static_cast<double>(correct) / static_cast<double>(count);
+    result.agreement = 1.0;
+    EnergyPair self; // fp32 against itself: exact, or no signal at all
+    self.add(result.outputs, result.outputs);
+    result.outputSqnr = sqnr(self.signal, self.noise);
+    return result;
+}
 
+void ModelEvaluator::measureTiming(ModeResult& result, const ProgressCallback& progress) const {
+    const QuantMode mode = result.mode;
+    const int64_t total =
+        m_options.timedSamples > 0 ? std::min(m_options.timedSamples, m_samples.count()) : m_samples.count();
+    const int64_t batch = m_plan.batch();
     // Timing: repeated passes, the fastest counts (that pass was least disturbed).
     auto fastestPass = [&](const std::function<void()>& pass, double fractionStart) {
         double best = std::numeric_limits<double>::infinity();
         const auto begin = Clock::now();
-        for (int repeat = 0; repeat < 3 || seconds(begin) < m_options.minSeconds; ++repeat) {
+        for (int repeat = 0;
+             repeat < std::max(1, m_options.minRepeats) || seconds(begin) < m_options.minSeconds; ++repeat) {
             const auto start = Clock::now();
             pass();
             best = std::min(best, seconds(start));
             reportProgress(progress, Stage::Results,
                            fractionStart +
-                               0.3 * std::min(1.0, seconds(begin) / std::max(m_options.minSeconds, 1e-9)));
+                               0.5 * std::min(1.0, seconds(begin) / std::max(m_options.minSeconds, 1e-9)));
         }
         return best;
     };
@@ -123,39 +169,19 @@ ModeResult ModelEvaluator::evaluate(QuantMode mode, const ProgressCallback& prog
             for (int64_t first = 0; first < total; first += batch)
                 runBatch(mode, first, std::min(batch, total - first));
         },
-        0.4);
+        0.0);
     result.throughputSps = static_cast<double>(total) / std::max(passSeconds, 1e-9);
-    const int64_t latencyRuns = std::min<int64_t>(m_options.latencySamples, total);
+    const int64_t latencyRuns = std::min<int64_t>(m_options.latencySamples, m_samples.count());
     if (latencyRuns > 0) {
         const double latencySeconds = fastestPass(
             [&] {
                 for (int64_t i = 0; i < latencyRuns; ++i)
                     runBatch(mode, i, 1);
             },
-            0.7);
+            0.5);
         result.latencyMs = 1000.0 * latencySeconds / static_cast<double>(latencyRuns);
     }
     reportProgress(progress, Stage::Results, 1.0);
-
-    const int64_t classes = total > 0 ? static_cast<int64_t>(result.outputs.size()) / total : 0;
-    if (classes < 1 || static_cast<int64_t>(result.outputs.size()) != classes * total)
-        throw Error(m_model.executor().graph().path,
-                    "output '" + m_outputName + "' does not hold one row per sample");
-    const ModeResult* reference = mode == QuantMode::Fp32 ? &result : &*m_fp32;
-    int64_t correct = 0, agree = 0;
-    for (int64_t i = 0; i < total; ++i) {
-        const int64_t predicted = argmax(result.outputs.data() + i * classes, classes);
-        if (m_labels)
-            correct += predicted == (*m_labels)[i];
-        agree += predicted == argmax(reference->outputs.data() + i * classes, classes);
-    }
-    if (m_labels)
-        result.accuracy = static_cast<double>(correct) / static_cast<double>(total);
-    result.agreement = static_cast<double>(agree) / static_cast<double>(total);
-    EnergyPair energy;
-    energy.add(reference->outputs, result.outputs);
-    result.outputSqnr = sqnr(energy.signal, energy.noise);
-    return result;
 }
 
 std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressCallback& progress) {
@@ -165,7 +191,8 @@ std::vector<LayerSqnr> ModelEvaluator::layerSqnr(QuantMode mode, const ProgressC
     for (std::size_t l = 0; l < layers.size(); ++l)
         layerOfOutput[graph.nodes[layers[l].nodeIndex].outputs[0]] = l;
     std::vector<EnergyPair> local(layers.size()), cumulative(layers.size());
-    const int64_t total = m_samples.count();
+    const int64_t total =
+        m_options.layerSamples > 0 ? std::min(m_options.layerSamples, m_samples.count()) : m_samples.count();
     for (int64_t first = 0; first < total; first += m_plan.batch()) {
         const int64_t n = std::min(m_plan.batch(), total - first);
         const int64_t rows = m_plan.rowsFor(n);

@@ -75,7 +75,59 @@ bool isQuantizableOp(const std::string& op) {
     return op == "Gemm" || op == "MatMul" || op == "Conv";
 }
 
+// How a layer's weight is laid out: the 2-D view it is quantized as, and which axis of the stored
+// tensor holds the outputs and which the inputs.
+struct WeightView {
+    std::vector<int64_t> view;
+    int outAxis = 0;
+    int inAxis = 1;
+    bool transposed = false; // stored K x N rather than N x K
+};
+
+std::optional<WeightView> weightViewOf(const Node& node, const Value& w) {
+    WeightView result;
+    result.view = w.shape;
+    if (node.opType == "Conv") {
+        if (w.rank() != 4)
+            return std::nullopt;
+        result.view = {w.shape[0], ops::checkedProduct(node, {w.shape[1], w.shape[2], w.shape[3]})};
+    } else {
+        if (w.rank() != 2)
+            return std::nullopt;
+        result.transposed = node.opType == "MatMul" || node.intAttribute("transB", 0) == 0;
+        if (result.transposed) {
+            result.outAxis = 1;
+            result.inAxis = 0;
+        }
+    }
+    return result;
+}
+
 } // namespace
+
+// The observers calibrate() kept, per activation: one per calibration method seen, so that new
+// settings with a method already observed need no second pass over the samples.
+struct QuantizedModel::CalibrationState {
+    struct Activation {
+        std::vector<std::unique_ptr<Observer>> observers;
+        std::vector<int64_t> shape;
+        bool batched = true; // the leading dimension followed the batch size every time
+    };
+    std::map<std::string, Activation> activations;
+    std::vector<std::string> order; // as first produced
+    int64_t samples = 0;
+    std::string path;
+
+    Observer* observerFor(const std::string& name, const QuantSpec& spec) {
+        auto found = activations.find(name);
+        if (found == activations.end())
+            return nullptr;
+        for (auto& observer : found->second.observers)
+            if (observer->canServe(spec))
+                return observer.get();
+        return nullptr;
+    }
+};
 
 QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config)
     : m_executor(executor), m_config(std::move(config)) {
@@ -97,89 +149,95 @@ QuantizedModel::QuantizedModel(const Executor& executor, ModelQuantConfig config
         const auto init = graph.initializers.find(node.inputs[1]);
         if (init == graph.initializers.end() || init->second.isInteger())
             continue; // weights computed at run time stay fp32
-        const Value& w = init->second;
-        std::vector<int64_t> view = w.shape;
-        int outAxis = 0, inAxis = 1;
-        bool transposed = false; // stored K x N rather than N x K
-        if (node.opType == "Conv") {
-            if (w.rank() != 4)
-                continue;
-            view = {w.shape[0], ops::checkedProduct(node, {w.shape[1], w.shape[2], w.shape[3]})};
-        } else {
-            if (w.rank() != 2)
-                continue;
-            transposed = node.opType == "MatMul" || node.intAttribute("transB", 0) == 0;
-            if (transposed) {
-                outAxis = 1;
-                inAxis = 0;
-            }
-        }
+        if (!weightViewOf(node, init->second))
+            continue;
         Layer layer;
         layer.nodeIndex = i;
         layer.name = node.label();
         layer.weightName = node.inputs[1];
         layer.groups = node.opType == "Conv" ? node.intAttribute("group", 1) : 1;
-
-        QuantSpec spec = m_config.weight;
-        AnalysisOptions options;
-        options.keepIntegers = true;
-        options.keepDequantized = true;
-        const QParamsEntry* entry = m_config.params ? m_config.params->find(layer.weightName) : nullptr;
-        if (entry) {
-            spec = entry->spec;
-            if (entry->params)
-                options.fixedParams = entry->params;
-        } else {
-            spec.axis = spec.granularity == Granularity::Channel
-                            ? outAxis
-                            : (spec.granularity == Granularity::Group ? inAxis : 0);
-        }
-        spec.validateFor(view);
-        layer.weight = analyzeTensor(Tensor(layer.weightName, view, w.data), spec, options);
-        layer.weight.kind = TensorKind::Weight;
-
-        Value dequantized;
-        dequantized.shape = w.shape;
-        dequantized.data = layer.weight.dequantized;
-        m_dequantizedWeights[layer.name] = std::move(dequantized);
-
-        const bool transA = node.opType == "Gemm" && node.intAttribute("transA", 0) != 0;
-        layer.integerPath = fitsInt8Weights(spec) && !transA && !layer.weight.integers.empty();
-        if (layer.integerPath) {
-            const int64_t n = transposed ? view[1] : view[0];
-            const int64_t k = transposed ? view[0] : view[1];
-            if (k > Int8Linear::kMaxK || layer.groups < 1 || n % layer.groups != 0) {
-                layer.integerPath = false;
-            } else {
-                std::vector<int8_t> rows(static_cast<std::size_t>(n * k));
-                for (int64_t r = 0; r < n; ++r) {
-                    for (int64_t c = 0; c < k; ++c)
-                        rows[r * k + c] =
-                            static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
-                }
-                const auto& p = layer.weight.params;
-                layer.rowScales.resize(n);
-                std::vector<int32_t> zeroPoints(n);
-                for (int64_t r = 0; r < n; ++r) {
-                    const std::size_t block = p.scale.size() == 1 ? 0 : static_cast<std::size_t>(r);
-                    layer.rowScales[r] = p.scale[block];
-                    zeroPoints[r] = p.zeroPoint[block];
-                }
-                const int64_t groupRows = n / layer.groups;
-                for (int64_t g = 0; g < layer.groups; ++g) {
-                    std::vector<int8_t> part(rows.begin() + g * groupRows * k,
-                                             rows.begin() + (g + 1) * groupRows * k);
-                    std::vector<int32_t> zp(zeroPoints.begin() + g * groupRows,
-                                            zeroPoints.begin() + (g + 1) * groupRows);
-                    layer.int8.push_back(
-                        std::make_shared<Int8Linear>(std::move(part), groupRows, k, std::move(zp)));
-                }
-            }
-        }
-        packInt4(layer, node, transposed, inAxis, view);
+        std::tie(layer.requestedSpec, layer.requestedParams) = weightSettingsFor(layer);
+        quantizeLayer(layer);
         m_layerOfNode[i] = m_layers.size();
         m_layers.push_back(std::move(layer));
     }
+}
+
+std::pair<QuantSpec, std::optional<QParams>> QuantizedModel::weightSettingsFor(const Layer& layer) const {
+    const Node& node = m_executor.graph().nodes[layer.nodeIndex];
+    const WeightView w = *weightViewOf(node, m_executor.graph().initializers.at(layer.weightName));
+    QuantSpec spec = m_config.weight;
+    std::optional<QParams> fixed;
+    const QParamsEntry* entry = m_config.params ? m_config.params->find(layer.weightName) : nullptr;
+    if (entry) {
+        spec = entry->spec;
+        fixed = entry->params;
+    } else {
+        spec.axis = spec.granularity == Granularity::Channel
+                        ? w.outAxis
+                        : (spec.granularity == Granularity::Group ? w.inAxis : 0);
+    }
+    spec.validateFor(w.view);
+    return {spec, fixed};
+}
+
+void QuantizedModel::quantizeLayer(Layer& layer) {
+    const Node& node = m_executor.graph().nodes[layer.nodeIndex];
+    const Value& w = m_executor.graph().initializers.at(layer.weightName);
+    const WeightView geometry = *weightViewOf(node, w);
+    const std::vector<int64_t>& view = geometry.view;
+    const bool transposed = geometry.transposed;
+    const QuantSpec& spec = layer.requestedSpec;
+    AnalysisOptions options;
+    options.keepIntegers = true;
+    options.keepDequantized = true;
+    options.fixedParams = layer.requestedParams;
+    layer.weight = analyzeTensor(Tensor(layer.weightName, view, w.data), spec, options);
+    layer.weight.kind = TensorKind::Weight;
+    layer.int8.clear();
+    layer.rowScales.clear();
+    layer.int4.reset();
+    layer.int4Path.clear();
+
+    Value dequantized;
+    dequantized.shape = w.shape;
+    dequantized.data = layer.weight.dequantized;
+    m_dequantizedWeights[layer.name] = std::move(dequantized);
+
+    const bool transA = node.opType == "Gemm" && node.intAttribute("transA", 0) != 0;
+    layer.integerPath = fitsInt8Weights(spec) && !transA && !layer.weight.integers.empty();
+    if (layer.integerPath) {
+        const int64_t n = transposed ? view[1] : view[0];
+        const int64_t k = transposed ? view[0] : view[1];
+        if (k > Int8Linear::kMaxK || layer.groups < 1 || n % layer.groups != 0) {
+            layer.integerPath = false;
+        } else {
+            std::vector<int8_t> rows(static_cast<std::size_t>(n * k));
+            for (int64_t r = 0; r < n; ++r) {
+                for (int64_t c = 0; c < k; ++c)
+                    rows[r * k + c] =
+                        static_cast<int8_t>(layer.weight.integers[transposed ? c * n + r : r * k + c]);
+            }
+            const auto& p = layer.weight.params;
+            layer.rowScales.resize(n);
+            std::vector<int32_t> zeroPoints(n);
+            for (int64_t r = 0; r < n; ++r) {
+                const std::size_t block = p.scale.size() == 1 ? 0 : static_cast<std::size_t>(r);
+                layer.rowScales[r] = p.scale[block];
+                zeroPoints[r] = p.zeroPoint[block];
+            }
+            const int64_t groupRows = n / layer.groups;
+            for (int64_t g = 0; g < layer.groups; ++g) {
+                std::vector<int8_t> part(rows.begin() + g * groupRows * k,
+                                         rows.begin() + (g + 1) * groupRows * k);
+                std::vector<int32_t> zp(zeroPoints.begin() + g * groupRows,
+                                        zeroPoints.begin() + (g + 1) * groupRows);
+                layer.int8.push_back(
+                    std::make_shared<Int8Linear>(std::move(part), groupRows, k, std::move(zp)));
+            }
+        }
+    }
+    packInt4(layer, node, transposed, geometry.inAxis, view);
 }
 
 QuantizedModel::~QuantizedModel() = default;
@@ -224,27 +282,67 @@ QuantSpec QuantizedModel::activationSpecFor(const std::string& name) const {
 
 void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
                                const ProgressCallback& progress) {
+    // Built aside: a cancelled calibration keeps the observers of the last complete one.
+    auto state = std::make_unique<CalibrationState>();
+    observe(*state, samples, batchSize, progress, [](const std::string&) { return true; });
+    state->path = samples.path();
+    state->samples = samples.count();
+    m_calibration = std::move(state);
+    computeActivationParams();
+    planPipeline();
+}
+
+bool QuantizedModel::calibrateMissing(const SampleSet& samples, int64_t batchSize,
+                                      const ProgressCallback& progress) {
+    if (!m_calibration) {
+        calibrate(samples, batchSize, progress);
+        return true;
+    }
+    if (computeActivationParams()) {
+        planPipeline();
+        return false;
+    }
+    const auto needed = [this](const std::string& name) {
+        const QParamsEntry* given = m_config.params ? m_config.params->find(name) : nullptr;
+        return !(given && given->params) && !m_calibration->observerFor(name, activationSpecFor(name));
+    };
+    CalibrationState added;
+    observe(added, samples, batchSize, progress, needed);
+    for (auto& [name, activation] : added.activations) {
+        auto& kept = m_calibration->activations[name];
+        for (auto& observer : activation.observers) // only the needed ones were made
+            kept.observers.push_back(std::move(observer));
+    }
+    computeActivationParams();
+    planPipeline();
+    return true;
+}
+
+void QuantizedModel::observe(CalibrationState& state, const SampleSet& samples, int64_t batchSize,
+                             const ProgressCallback& progress,
+                             const std::function<bool(const std::string&)>& needed) const {
     const Graph& graph = m_executor.graph();
     const BatchPlan plan(graph, batchSize);
-    std::map<std::string, std::unique_ptr<Observer>> observers;
-    std::map<std::string, std::vector<int64_t>> shapes;
-    std::map<std::string, bool> batched; // the leading dimension followed the batch size every time
-    std::vector<std::string> order;
+    std::map<std::string, Observer*> observers; // of this pass: null when the value is not observed
     int64_t runRows = 0, realRows = 0;
     Executor::Hooks hooks;
     hooks.onValue = [&](const std::string& name, Value& value) {
         if (value.isInteger())
             return;
-        auto& observer = observers[name];
-        if (!observer) {
-            observer = makeObserver(activationSpecFor(name));
-            order.push_back(name);
+        auto [seen, first] = observers.try_emplace(name, nullptr);
+        auto [found, added] = state.activations.try_emplace(name);
+        CalibrationState::Activation& activation = found->second;
+        if (added)
+            state.order.push_back(name);
+        if (first && needed(name)) {
+            activation.observers.push_back(makeObserver(activationSpecFor(name)));
+            seen->second = activation.observers.back().get();
         }
         // The padded rows of a fixed-batch model's last run never reach an observer.
-        observer->observe(plan.realValues(name, value, runRows, realRows));
-        const bool follows = plan.followsBatch(name, value, runRows);
-        batched[name] = batched.count(name) ? batched[name] && follows : follows;
-        shapes[name] = value.shape;
+        if (seen->second)
+            seen->second->observe(plan.realValues(name, value, runRows, realRows));
+        activation.batched = activation.batched && plan.followsBatch(name, value, runRows);
+        activation.shape = value.shape;
     };
     for (int64_t first = 0; first < samples.count(); first += plan.batch()) {
         realRows = std::min(plan.batch(), samples.count() - first);
@@ -253,29 +351,43 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
         reportProgress(progress, Stage::Statistics,
                        static_cast<double>(first + realRows) / static_cast<double>(samples.count()));
     }
-    m_activations.clear();
-    for (const auto& name : order) {
+}
+
+bool QuantizedModel::computeActivationParams() {
+    const CalibrationState& state = *m_calibration;
+    std::map<std::string, QParamsEntry> activations;
+    for (const auto& name : state.order) {
+        const CalibrationState::Activation& activation = state.activations.at(name);
         QParamsEntry entry;
         entry.name = name;
         entry.kind = TensorKind::Activation;
-        entry.shape = shapes[name];
-        if (batched[name])
-            entry.shape[0] = samples.count(); // the shape of the whole calibration set
+        entry.shape = activation.shape;
+        if (activation.batched && !entry.shape.empty())
+            entry.shape[0] = state.samples; // the shape of the whole calibration set
         entry.spec = activationSpecFor(name);
         const QParamsEntry* given = m_config.params ? m_config.params->find(name) : nullptr;
         if (given && given->params) {
             entry.params = given->params; // applied exactly as written
         } else {
-            const Range range = observers[name]->range();
+            Observer* observer = m_calibration->observerFor(name, entry.spec);
+            if (!observer)
+                return false;
+            observer->serve(entry.spec);
+            const Range range = observer->range();
             QParams params = computeQParams(std::span<const Range>(&range, 1), entry.spec);
             params.min = {range.min};
             params.max = {range.max};
             entry.params = params;
         }
-        m_activations[name] = std::move(entry);
+        activations[name] = std::move(entry);
     }
-    m_calibrationPath = samples.path();
-    m_calibrationSamples = samples.count();
+    m_activations = std::move(activations);
+    m_calibrationPath = state.path;
+    m_calibrationSamples = state.samples;
+    return true;
+}
+
+void QuantizedModel::planPipeline() {
     m_pipeline = std::make_unique<IntegerPipeline>(
         m_executor, m_activations, m_layers,
         [this](const Node& node, const std::vector<const Value*>& inputs) {
@@ -289,9 +401,90 @@ void QuantizedModel::calibrate(const SampleSet& samples, int64_t batchSize,
         });
 }
 
+QuantizedModel::Reconfiguration QuantizedModel::reconfigure(ModelQuantConfig config) {
+    config.activation.validate();
+    if (config.activation.granularity != Granularity::Tensor)
+        throw Error("--granularity",
+                    "activations are quantized per tensor (weights take --weight-granularity)");
+    config.weight.validate();
+    ModelQuantConfig previous = std::move(m_config);
+    m_config = std::move(config);
+    // Every new weight setting is checked before any layer changes.
+    std::vector<std::pair<QuantSpec, std::optional<QParams>>> settings;
+    try {
+        for (const Layer& layer : m_layers)
+            settings.push_back(weightSettingsFor(layer));
+    } catch (...) {
+        m_config = std::move(previous);
+        throw;
+    }
+    const auto sameParams = [](const std::optional<QParams>& a, const std::optional<QParams>& b) {
+        if (a.has_value() != b.has_value())
+            return false;
+        return !a || (a->scale == b->scale && a->zeroPoint == b->zeroPoint && a->min == b->min &&
+                      a->max == b->max && a->qmin == b->qmin && a->qmax == b->qmax);
+    };
+    Reconfiguration result;
+    for (std::size_t l = 0; l < m_layers.size(); ++l) {
+        Layer& layer = m_layers[l];
+        if (layer.requestedSpec == settings[l].first && sameParams(layer.requestedParams, settings[l].second))
+            continue;
+        layer.requestedSpec = settings[l].first;
+        layer.requestedParams = settings[l].second;
+        quantizeLayer(layer);
+        ++result.weightsRequantized;
+    }
+    if (m_calibration) {
+        if (computeActivationParams()) {
+            planPipeline();
+        } else {
+            result.needsCalibration = true;
+            m_pipeline.reset(); // static mode waits for calibrateMissing()
+            m_activations.clear();
+        }
+    }
+    return result;
+}
+
 const std::vector<QuantizedModel::NodeExecution>& QuantizedModel::staticExecution() const {
     static const std::vector<NodeExecution> none;
     return m_pipeline ? m_pipeline->placements() : none;
+}
+
+std::vector<QuantizedModel::NodeExecution> QuantizedModel::execution(QuantMode mode) const {
+    if (mode == QuantMode::Static) {
+        std::vector<NodeExecution> placements = staticExecution();
+        for (auto& placement : placements)
+            placement.quantized = placement.integer;
+        return placements;
+    }
+    // Dynamic mode measures the input's range as runLayer() does: per tensor, min-max.
+    QuantSpec dynamicSpec = m_config.activation;
+    dynamicSpec.calib = CalibMethod::MinMax;
+    const Graph& graph = m_executor.graph();
+    std::vector<NodeExecution> result;
+    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
+        const Node& node = graph.nodes[i];
+        NodeExecution execution;
+        execution.node = node.label();
+        execution.opType = node.opType;
+        const auto layer = m_layerOfNode.find(i);
+        if (layer != m_layerOfNode.end() && mode != QuantMode::Fp32) {
+            const Layer& l = m_layers[layer->second];
+            if (mode == QuantMode::WeightOnly) {
+                execution.quantized = true;
+                execution.integer = l.int4 != nullptr;
+            } else if (node.opType == "Conv") {
+                // A Conv whose weights or activation format do not fit the int8 core stays fp32.
+                execution.quantized = execution.integer = l.integerPath && fitsUint8(dynamicSpec);
+            } else {
+                execution.quantized = true; // on the int8 core, or simulated in float
+                execution.integer = l.integerPath && fitsUint8(dynamicSpec);
+            }
+        }
+        result.push_back(std::move(execution));
+    }
+    return result;
 }
 
 const QParams* QuantizedModel::activationParams(const std::string& name) const {

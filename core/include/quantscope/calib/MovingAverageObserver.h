@@ -12,6 +12,8 @@ class MovingAverageObserver final : public Observer {
 public:
     explicit MovingAverageObserver(const QuantSpec& spec);
     Range range() const override;
+    // The averages were taken with one EMA constant: it must stay.
+    bool canServe(const QuantSpec& spec) const override;
 
 protected:
     void observeFinite(std::span<const float> values) override;

@@ -26,6 +26,12 @@ public:
     int64_t nonfiniteCount() const { return m_nonfinite; }
     const QuantSpec& spec() const { return m_spec; }
 
+    // Whether range() for `spec` can come from what this observer has already seen (the same
+    // method, collecting the same statistic), so new settings need no second look at the data.
+    virtual bool canServe(const QuantSpec& spec) const { return spec.calib == m_spec.calib; }
+    // Answers range() for `spec` from now on; canServe(spec) must hold.
+    void serve(const QuantSpec& spec) { m_spec = spec; }
+
 protected:
     // Receives only the finite values of a batch (never empty).
     virtual void observeFinite(std::span<const float> values) = 0;

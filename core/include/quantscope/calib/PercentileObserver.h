@@ -20,6 +20,8 @@ class PercentileObserver final : public Observer {
 public:
     explicit PercentileObserver(const QuantSpec& spec);
     Range range() const override;
+    // The kept values are |x| (symmetric) or x (affine): the scheme must stay.
+    bool canServe(const QuantSpec& spec) const override;
 
     // The q-th percentile (0 <= q <= 100) of `values` by linear interpolation; reorders them.
     static double percentile(std::vector<float>& values, double q);

@@ -7,6 +7,7 @@
 #include "quantscope/model/SampleSet.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,9 @@ struct EvalOptions {
     // Timed passes repeat (after one warm-up batch) until this much time has passed, at least
     // three times; the fastest pass counts, which filters out other work on the machine.
     double minSeconds = 0.3;
+    int minRepeats = 3;       // timed passes at least
+    int64_t timedSamples = 0; // samples of a timed throughput pass (0: all of them)
+    int64_t layerSamples = 0; // samples layerSqnr() runs (0: all of them)
 };
 
 // Runs a QuantizedModel over samples in each mode and measures accuracy, agreement with fp32,
@@ -67,11 +71,19 @@ public:
                    std::optional<std::vector<int64_t>> labels, EvalOptions options = {});
 
     // fp32 first (the reference the other modes are compared with) is computed on demand.
+    // evaluate() is score() on every sample followed by measureTiming().
     ModeResult evaluate(QuantMode mode, const ProgressCallback& progress = {});
+    // The outputs of the first `count` samples in `mode` and their accuracy, agreement and SQNR
+    // against fp32's outputs of the same samples (run once per count and kept: the evaluator can
+    // score again after the model was reconfigured). No timing.
+    ModeResult score(QuantMode mode, int64_t count, const ProgressCallback& progress = {});
+    // Fills the result's latency and throughput (EvalOptions say how long to time).
+    void measureTiming(ModeResult& result, const ProgressCallback& progress = {}) const;
     std::vector<LayerSqnr> layerSqnr(QuantMode mode, const ProgressCallback& progress = {});
 
 private:
-    const ModeResult& fp32(const ProgressCallback& progress);
+    const ModeResult& fp32(int64_t count, const ProgressCallback& progress);
+    ModeResult runScored(QuantMode mode, int64_t count, const ProgressCallback& progress) const;
     // Runs samples [first, first + n) (padded to the plan's rows); the outputs hold only the real rows.
     std::map<std::string, Value>
     runBatch(QuantMode mode, int64_t first, int64_t n,
@@ -83,7 +95,7 @@ private:
     EvalOptions m_options;
     BatchPlan m_plan;
     std::string m_outputName;
-    std::optional<ModeResult> m_fp32;
+    std::map<int64_t, ModeResult> m_fp32; // by the number of samples scored
 };
 
 } // namespace quantscope

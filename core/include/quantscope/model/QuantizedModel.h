@@ -10,7 +10,9 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace quantscope {
@@ -59,6 +61,9 @@ public:
         // Gemm / MatMul, packed for the int4 weight-only kernel; null otherwise.
         std::shared_ptr<const kernels::PackedInt4Weights> int4;
         std::string int4Path; // the kernel path int4 runs on
+        // The settings the weight was quantized with (reconfigure() compares new ones with them).
+        QuantSpec requestedSpec;
+        std::optional<QParams> requestedParams;
     };
 
     // How one node runs in static mode.
@@ -67,6 +72,16 @@ public:
         std::string opType;
         bool integer = false;  // on the quantized codes
         std::string fusedInto; // a Relu / Clip folded into the Conv / Gemm / MatMul before it
+        // Set by execution(mode): the node runs quantized in that mode (static: on the codes, as
+        // `integer`; dynamic: a layer whose input is quantized with run-time ranges; weight-only:
+        // a layer on its quantized weights). Everything else runs in fp32.
+        bool quantized = false;
+    };
+
+    // What reconfigure() had to redo.
+    struct Reconfiguration {
+        int weightsRequantized = 0;    // layers whose weights were quantized again
+        bool needsCalibration = false; // call calibrateMissing() before running static mode
     };
 
     // Quantizes the weights of every Gemm / MatMul / Conv. Throws Error for invalid settings.
@@ -83,11 +98,27 @@ public:
     // that many samples per run (BatchPlan); the padded rows never reach an observer.
     void calibrate(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress = {});
     bool calibrated() const { return !m_activations.empty(); }
+    // Observes the samples again only for the activations whose settings no observer kept by
+    // calibrate() can serve (a new calibration method, say), then computes every activation's
+    // parameters. The samples must be the ones calibrate() saw. Returns whether the model ran
+    // (false: everything came from the kept observers).
+    bool calibrateMissing(const SampleSet& samples, int64_t batchSize, const ProgressCallback& progress = {});
+
+    // New settings for the same model, without starting over: only the weights whose settings
+    // changed are quantized again; after calibrate() the activation parameters are recomputed from
+    // the kept observers (min-max, histograms, kept values) when they can serve the new settings
+    // (the same method; bits, scheme and percentile may change), and static mode is planned again.
+    // Throws Error for invalid settings (the model is then unchanged).
+    Reconfiguration reconfigure(ModelQuantConfig config);
+
     // The calibrated parameters of one activation (nullptr when it has none).
     const QParams* activationParams(const std::string& name) const;
 
     // Per node in graph order, after calibrate(); empty before.
     const std::vector<NodeExecution>& staticExecution() const;
+    // Per node in graph order: how it runs in `mode` (see NodeExecution::quantized). Static mode
+    // is staticExecution() (empty before calibrate()).
+    std::vector<NodeExecution> execution(QuantMode mode) const;
 
     // The kernel thread pool the int8 / int4 GEMMs split their work on (null: one thread). Not
     // owned; it must outlive the runs.
@@ -117,6 +148,17 @@ public:
     QParamsDocument document() const;
 
 private:
+    struct CalibrationState;
+    void quantizeLayer(Layer& layer);
+    std::pair<QuantSpec, std::optional<QParams>> weightSettingsFor(const Layer& layer) const;
+    // Runs the samples through the fp32 model and observes the activations `needed` names.
+    void observe(CalibrationState& state, const SampleSet& samples, int64_t batchSize,
+                 const ProgressCallback& progress,
+                 const std::function<bool(const std::string&)>& needed) const;
+    // The activation entries from the given parameters and the kept observers; false when an
+    // activation has no observer that can serve its settings.
+    bool computeActivationParams();
+    void planPipeline();
     void quantizeValue(const std::string& name, Value& value) const;
     std::map<std::string, Value>
     runExecutor(QuantMode mode, std::map<std::string, Value> inputs,
@@ -136,6 +178,7 @@ private:
     std::map<std::string, Value> m_dequantizedWeights; // per layer name: the weight input fp32 ops see
     std::map<std::string, QParamsEntry> m_activations; // calibrated activation entries by name
     std::unique_ptr<IntegerPipeline> m_pipeline;       // static mode, planned by calibrate()
+    std::unique_ptr<CalibrationState> m_calibration;   // the observers calibrate() kept
     kernels::ThreadPool* m_pool = nullptr;
     std::string m_calibrationPath;
     int64_t m_calibrationSamples = 0;

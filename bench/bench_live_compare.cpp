@@ -1,0 +1,136 @@
+// How long the Compare view takes to follow a settings change on a real model. Opens MODEL with
+// SAMPLES as the app does (the weights in a session, the comparison set up), waits for the first
+// complete refresh, then sets the first convolution's (else the first 2-D) weight to 2 bits and
+// prints, in seconds since the change, when each stage of the refresh arrived. For comparison it
+// then times, in the same run, one refresh as the view made it before it kept its state: load the
+// model and samples, quantize, calibrate, evaluate the four modes with timing, per-layer SQNR.
+// Not a Google Benchmark: one change is one measurement.
+//   bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy]
+#include "session/JobRunner.h"
+#include "session/ModelComparison.h"
+#include "session/Session.h"
+
+#include "quantscope/samples/SampleFiles.h"
+
+#include "quantscope/io/WeightFile.h"
+#include "quantscope/model/OnnxGraphLoader.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+
+using namespace quantscope;
+using namespace quantscope::ui;
+
+namespace {
+
+template <typename Predicate> void waitUntil(Predicate done) {
+    while (!done())
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+}
+
+const char* stageName(CompareStage stage) {
+    switch (stage) {
+    case CompareStage::FirstSamples:
+        return "first samples";
+    case CompareStage::AllSamples:
+        return "all samples";
+    case CompareStage::Timing:
+        return "timing";
+    case CompareStage::Layers:
+        return "per-layer SQNR";
+    }
+    return "?";
+}
+
+// One refresh as the Compare view ran it on every change before it kept its state.
+double reloadingRefresh(const QString& modelPath, const QString& samplesPath, const QParamsDocument& params) {
+    QElapsedTimer clock;
+    clock.start();
+    Executor::setBlasThreads(1);
+    const Executor executor(loadOnnxGraph(modelPath.toStdString()));
+    const SampleSet samples = loadSampleFile(samplesPath.toStdString());
+    ModelQuantConfig config;
+    config.params = params;
+    QuantizedModel model(executor, config);
+    model.calibrate(samples, 256);
+    EvalOptions options;
+    options.minSeconds = 0.15;
+    ModelEvaluator evaluator(model, samples, std::nullopt, options);
+    for (QuantMode mode : {QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly})
+        evaluator.evaluate(mode);
+    evaluator.layerSqnr(QuantMode::Static);
+    return clock.elapsed() / 1000.0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy]\n");
+        return 2;
+    }
+    const QString modelPath = QString::fromLocal8Bit(argv[1]);
+    const QString samplesPath = QString::fromLocal8Bit(argv[2]);
+    Session session;
+    session.setDefaultSettings({ModelQuantConfig::defaultWeightSpec(), std::nullopt});
+    JobRunner jobs;
+    ModelComparison comparison(&session, &jobs);
+    session.setFile(openWeightFile(argv[1]));
+
+    QElapsedTimer clock;
+    clock.start();
+    QObject::connect(&comparison, &ModelComparison::stageReached, [&](CompareStage stage) {
+        std::printf("  %-15s after %6.2f s\n", stageName(stage), clock.elapsed() / 1000.0);
+        std::fflush(stdout);
+    });
+    std::printf("open %s on %s:\n", argv[1], argv[2]);
+    comparison.setSetup(
+        {modelPath, samplesPath, argc > 3 ? QString::fromLocal8Bit(argv[3]) : QString(), QString()});
+    const auto done = [&] {
+        return !comparison.isBusy() &&
+               (!comparison.lastError().isEmpty() ||
+                (comparison.report() && comparison.report()->stage == CompareStage::Layers));
+    };
+    waitUntil(done);
+    if (!comparison.lastError().isEmpty()) {
+        std::fprintf(stderr, "error: %s\n", qPrintable(comparison.lastError()));
+        return 1;
+    }
+
+    int row = -1;
+    for (std::size_t rank : {std::size_t{4}, std::size_t{2}}) {
+        for (int r = 0; r < session.weightCount() && row < 0; ++r)
+            if (session.info(r).shape.size() == rank)
+                row = r;
+    }
+    if (row < 0) {
+        std::fprintf(stderr, "error: no weight with 2 or 4 dimensions\n");
+        return 1;
+    }
+    TensorSettings settings = session.settings(row);
+    settings.spec.format.bits = 2;
+    std::printf("set %s to 2 bits (the 250 ms debounce included):\n", qPrintable(session.tensorName(row)));
+    clock.restart();
+    session.changeSettings({row}, settings, QStringLiteral("2 bits"));
+    waitUntil(done);
+    std::printf("  loads %d, calibration passes %d, weights re-quantized %d\n", comparison.modelLoads(),
+                comparison.calibrationPasses(), comparison.weightsRequantized());
+
+    QParamsDocument params;
+    for (int r = 0; r < session.weightCount(); ++r) {
+        QParamsEntry entry;
+        entry.name = session.info(r).name;
+        entry.shape = session.info(r).shape;
+        entry.spec = session.settings(r).spec;
+        params.tensors.push_back(entry);
+    }
+    std::printf("the same refresh reloading and recalibrating (as before): %.2f s\n",
+                reloadingRefresh(modelPath, samplesPath, params));
+    return 0;
+}
