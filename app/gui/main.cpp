@@ -53,7 +53,7 @@ GuiOptions::GuiOptions()
                  QStringLiteral("FILE.png")),
       size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."),
            QStringLiteral("WxH"), QStringLiteral("1600x1000")),
-      view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn"),
+      view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn|map"),
            QStringLiteral("VIEW"), QStringLiteral("distribution")),
       tensor(QStringLiteral("tensor"),
              QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."),
@@ -145,7 +145,8 @@ int main(int argc, char* argv[]) {
     parser.process(app);
 
     const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"),
-                            QStringLiteral("compare"), QStringLiteral("model"), QStringLiteral("learn")};
+                            QStringLiteral("compare"),      QStringLiteral("model"),
+                            QStringLiteral("learn"),        QStringLiteral("map")};
     const int viewIndex = views.indexOf(parser.value(view));
     if (viewIndex < 0)
         return fail(QStringLiteral("--view: '%1' is not one of %2")

@@ -13,6 +13,7 @@
 #include "views/CompareView.h"
 #include "views/DistributionPlot.h"
 #include "views/ErrorView.h"
+#include "views/ModelMapView.h"
 #include "views/ModelView.h"
 #include "widgets/JobProgressWidget.h"
 #include "widgets/MetricText.h"
@@ -146,6 +147,9 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     learnScroll->setWidgetResizable(true);
     learnScroll->setFrameShape(QFrame::NoFrame);
     m_views->addTab(learnScroll, tr("&Learn"));
+    // The whole-model map: every weight by block and role; a click selects it.
+    m_modelMap = new ModelMapView(m_session, this);
+    m_views->addTab(m_modelMap, tr("M&ap"));
     m_views->setDocumentMode(true);
     // Until something is open, a welcome page stands in for the views (created with the menus,
     // which own the recent files).
@@ -287,7 +291,8 @@ void MainWindow::createMenus() {
                     [this] { m_browser->filterEdit()->setFocus(); });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"), tr("Model"), tr("Learn")};
+    const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"),
+                            tr("Model"),        tr("Learn"), tr("Map")};
     for (int i = 0; i < names.size(); ++i)
         view->addAction(names[i], QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)), this,
                         [this, i] { showView(static_cast<View>(i)); });

@@ -17,6 +17,7 @@ class JobRunner;
 class LearnView;
 class MetricsPanel;
 class ModelComparison;
+class ModelMapView;
 class ParamsExchange;
 class PlotBase;
 class RecentFiles;
@@ -31,7 +32,7 @@ class WelcomePage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum View { Distribution, Error, Compare, Model, Learn };
+    enum View { Distribution, Error, Compare, Model, Learn, Map };
 
     // storedSettings: restore and save window state, recent files' defaults and settings in
     // QSettings (off for headless screenshots, which must not depend on or change them).
@@ -63,6 +64,7 @@ public:
     TensorBrowser* tensorBrowser() const { return m_browser; }
     QDockWidget* browserDock() const { return m_browserDock; }
     LearnView* learnView() const { return m_learn; }
+    ModelMapView* modelMapView() const { return m_modelMap; }
     QTabWidget* views() const { return m_views; }
     // Shown instead of the views while nothing is open.
     WelcomePage* welcomePage() const { return m_welcome; }
@@ -111,6 +113,7 @@ private:
     QCheckBox* m_logCounts;
     ErrorView* m_errorView;
     LearnView* m_learn;
+    ModelMapView* m_modelMap = nullptr;
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
     QString m_lastError;
