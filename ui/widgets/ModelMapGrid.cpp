@@ -16,6 +16,7 @@
 #include <cmath>
 #include <iterator>
 #include <map>
+#include <utility>
 
 namespace quantscope::ui {
 namespace {
@@ -50,7 +51,9 @@ ModelMapGrid::ModelMapGrid(Session* session, QWidget* parent)
     connect(session, &Session::resultChanged, this, &ModelMapGrid::metricsChanged);
     connect(session, &Session::settingsChanged, this, &ModelMapGrid::metricsChanged);
     connect(session, &Session::currentRowChanged, this, [this](int row) {
-        ensureVisible(row);
+        // The first tensor a file opens with is no reason to leave the top of the map.
+        if (!std::exchange(m_openingSelection, false))
+            ensureVisible(row);
         viewport()->update();
     });
     rebuild();
@@ -118,9 +121,13 @@ void ModelMapGrid::rebuild() {
         m_position[static_cast<std::size_t>(p.row)] = {layerRow, column};
     }
     std::sort(m_others.begin(), m_others.end());
-    const int columns = otherColumnCount();
+    const int perLine = othersPerLine();
     for (int i = 0; i < m_others.size(); ++i)
-        m_position[static_cast<std::size_t>(m_others[i])] = {layerRowCount() + i / columns, i % columns};
+        m_position[static_cast<std::size_t>(m_others[i])] = {layerRowCount() + i / perLine, i % perLine};
+    // Session::setFile announces its first current row right after the file.
+    m_openingSelection = m_session->currentRow() >= 0;
+    verticalScrollBar()->setValue(0);
+    horizontalScrollBar()->setValue(0);
     updateGeometry();
     metricsChanged();
 }
@@ -136,9 +143,18 @@ int ModelMapGrid::otherColumnCount() const {
     return m_columns.isEmpty() ? 6 : static_cast<int>(std::max<qsizetype>(m_columns.size(), 4));
 }
 
+int ModelMapGrid::otherSpan() const {
+    // Beside a wide grid, a tensor outside the blocks takes two columns: its cell names it.
+    return m_columns.size() >= 6 ? 2 : 1;
+}
+
+int ModelMapGrid::othersPerLine() const {
+    return std::max(1, otherColumnCount() / otherSpan());
+}
+
 int ModelMapGrid::gridRowCount() const {
-    const int columns = otherColumnCount();
-    return layerRowCount() + (static_cast<int>(m_others.size()) + columns - 1) / columns;
+    const int perLine = othersPerLine();
+    return layerRowCount() + (static_cast<int>(m_others.size()) + perLine - 1) / perLine;
 }
 
 void ModelMapGrid::updateGeometry() {
@@ -147,7 +163,7 @@ void ModelMapGrid::updateGeometry() {
     m_header = 2 * fm.height() + 10;
     const int columns = otherColumnCount();
     const int availableWidth = std::max(1, viewport()->width() - m_gutter);
-    const int minWidth = fm.horizontalAdvance(QStringLiteral("00.0 dB")) + 8;
+    const int minWidth = fm.horizontalAdvance(QStringLiteral("00.0")) + 10;
     const int maxWidth = fm.horizontalAdvance(QStringLiteral("norm post-attn")) + 40;
     m_columnWidth = std::clamp(availableWidth / std::max(1, columns), minWidth, maxWidth);
     // Rows share the height down to a readable minimum; past that the grid scrolls.
@@ -178,7 +194,13 @@ QRect ModelMapGrid::cellRect(int tensorRow) const {
     if (tensorRow < 0 || tensorRow >= static_cast<int>(m_position.size()))
         return {};
     const Place& place = m_position[static_cast<std::size_t>(tensorRow)];
-    return place.gridRow < 0 ? QRect() : gridRect(place.gridRow, place.column);
+    if (place.gridRow < 0)
+        return {};
+    if (place.gridRow < layerRowCount())
+        return gridRect(place.gridRow, place.column);
+    QRect rect = gridRect(place.gridRow, place.column * otherSpan());
+    rect.setWidth(rect.width() * otherSpan());
+    return rect;
 }
 
 int ModelMapGrid::tensorAtPoint(const QPoint& point) const {
@@ -306,11 +328,13 @@ QString ModelMapGrid::cellText(int tensorRow, int width) const {
     const QString full = valueText.isEmpty() ? name : QString(name + QStringLiteral("  ") + valueText);
     if (fm.horizontalAdvance(full) <= width)
         return full;
-    // Keep the value whole and shorten the name from the left (the end of a name says the most).
+    // Keep the value whole and shorten the name: a role label at its end, a tensor name at its
+    // start (the end of a name says the most).
+    const Qt::TextElideMode elide = match.role == TensorRole::Unknown ? Qt::ElideLeft : Qt::ElideRight;
     const int nameWidth = width - fm.horizontalAdvance(QStringLiteral("  ") + valueText);
     if (valueText.isEmpty() || nameWidth < fm.horizontalAdvance(QStringLiteral("…xx")))
-        return fm.elidedText(name, Qt::ElideLeft, width);
-    return fm.elidedText(name, Qt::ElideLeft, nameWidth) + QStringLiteral("  ") + valueText;
+        return fm.elidedText(name, elide, width);
+    return fm.elidedText(name, elide, nameWidth) + QStringLiteral("  ") + valueText;
 }
 
 QString ModelMapGrid::toolTip(int tensorRow) const {
@@ -373,6 +397,13 @@ bool ModelMapGrid::viewportEvent(QEvent* event) {
     if (event->type() == QEvent::ToolTip) {
         auto* help = static_cast<QHelpEvent*>(event);
         const int row = tensorAtPoint(help->pos());
+        if (help->pos().y() < m_header && help->pos().x() >= m_gutter) {
+            for (int column = 0; column < m_columns.size(); ++column)
+                if (const QRect rect = gridRect(0, column);
+                    help->pos().x() >= rect.left() && help->pos().x() <= rect.right())
+                    QToolTip::showText(help->globalPos(), m_columns[column], viewport());
+            return true;
+        }
         if (row >= 0)
             QToolTip::showText(help->globalPos(), toolTip(row), viewport(), cellRect(row));
         else
@@ -444,12 +475,23 @@ void ModelMapGrid::paintEvent(QPaintEvent*) {
         QRect rect = gridRect(0, column);
         rect.setTop(2);
         rect.setBottom(m_header - 3);
-        QString label = m_columns[column];
-        // "norm post-attn" breaks after "norm"; a long module name is cut at the front.
-        if (fm.horizontalAdvance(label) > rect.width() - 4 && !label.contains(QLatin1Char(' ')))
-            label = fm.elidedText(label, Qt::ElideLeft, rect.width() - 4);
-        painter.drawText(rect.adjusted(2, 0, -2, 0), Qt::AlignHCenter | Qt::AlignBottom | Qt::TextWordWrap,
-                         label);
+        // One line when it fits, else two ("norm" over "post-attn"), each cut to the column; a
+        // long module name is cut at the front (its end says the most). Hover shows it whole.
+        const QString& label = m_columns[column];
+        const int room = rect.width() - 4;
+        const qsizetype space = label.indexOf(QLatin1Char(' '));
+        QString top;
+        QString bottom = label;
+        if (fm.horizontalAdvance(label) > room && space > 0) {
+            top = fm.elidedText(label.left(space), Qt::ElideRight, room);
+            bottom = fm.elidedText(label.mid(space + 1), Qt::ElideRight, room);
+        } else {
+            bottom = fm.elidedText(label, Qt::ElideLeft, room);
+        }
+        const QRect line(rect.left() + 2, rect.bottom() - fm.height(), room, fm.height());
+        painter.drawText(line, Qt::AlignHCenter | Qt::AlignVCenter, bottom);
+        if (!top.isEmpty())
+            painter.drawText(line.translated(0, -fm.height()), Qt::AlignHCenter | Qt::AlignVCenter, top);
     }
     painter.restore();
     painter.setPen(pal.color(QPalette::Mid));

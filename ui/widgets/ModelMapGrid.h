@@ -86,6 +86,8 @@ private:
     QString toolTip(int tensorRow) const;
     int gridRowCount() const;
     int otherColumnCount() const;
+    int otherSpan() const; // columns a tensor outside the blocks takes
+    int othersPerLine() const;
     QRect gridRect(int gridRow, int column) const; // viewport coordinates
 
     Session* m_session;
@@ -100,6 +102,7 @@ private:
     int m_header = 0;
     int m_rowHeight = 20;
     int m_columnWidth = 60;
+    bool m_openingSelection = false;
 };
 
 } // namespace quantscope::ui

@@ -66,6 +66,8 @@ void ModelMapLegend::paintEvent(QPaintEvent*) {
     text(best);
     x += 12;
     const auto box = [&](const QColor& colour, const QString& label) {
+        if (x + swatch + 4 + fm.horizontalAdvance(label) > width())
+            return; // no room: the swatch is left out rather than cut
         const QRect r(x, (h - swatch) / 2, swatch, swatch);
         painter.fillRect(r, colour);
         painter.setPen(colour.darker(125));

@@ -201,7 +201,7 @@ std::string_view roleLabel(TensorRole role) {
     case TensorRole::EmbedNorm:
         return "embed norm";
     case TensorRole::FinalNorm:
-        return "norm final";
+        return "final norm";
     case TensorRole::Head:
         return "head";
     case TensorRole::Unknown:
