@@ -55,7 +55,7 @@ GuiOptions::GuiOptions()
                  QStringLiteral("FILE.png")),
       size(QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1600x1000)."),
            QStringLiteral("WxH"), QStringLiteral("1600x1000")),
-      view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn|conventions"),
+      view(QStringLiteral("view"), QStringLiteral("distribution|error|compare|model|learn|conventions|map"),
            QStringLiteral("VIEW"), QStringLiteral("distribution")),
       tensor(QStringLiteral("tensor"),
              QStringLiteral("Select this tensor (a weight, or an activation of the demo model)."),
@@ -156,7 +156,8 @@ int main(int argc, char* argv[]) {
 
     const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"),
                             QStringLiteral("compare"),      QStringLiteral("model"),
-                            QStringLiteral("learn"),        QStringLiteral("conventions")};
+                            QStringLiteral("learn"),        QStringLiteral("conventions"),
+                            QStringLiteral("map")};
     int viewIndex = views.indexOf(parser.value(view));
     if (viewIndex < 0)
         return fail(QStringLiteral("--view: '%1' is not one of %2")

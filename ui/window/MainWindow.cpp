@@ -16,6 +16,7 @@
 #include "views/ConventionsPanel.h"
 #include "views/DistributionPlot.h"
 #include "views/ErrorView.h"
+#include "views/ModelMapView.h"
 #include "views/ModelView.h"
 #include "widgets/JobProgressWidget.h"
 #include "widgets/MetricText.h"
@@ -149,6 +150,9 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     m_views->addTab(learnScroll, tr("&Learn"));
     m_conventions = new ConventionsPanel(m_session, m_jobs, this);
     m_views->addTab(m_conventions, tr("Co&nventions"));
+    // The whole-model map: every weight by block and role; a click selects it.
+    m_modelMap = new ModelMapView(m_session, this);
+    m_views->addTab(m_modelMap, tr("M&ap"));
     m_views->setDocumentMode(true);
     // Until something is open, a welcome page stands in for the views (created with the menus,
     // which own the recent files).
@@ -290,7 +294,8 @@ void MainWindow::createMenus() {
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
     const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"),
-                            tr("Model"),        tr("Learn"), tr("Toolchain conventions")};
+                            tr("Model"),        tr("Learn"), tr("Toolchain conventions"),
+                            tr("Map")};
     for (int i = 0; i < names.size(); ++i)
         view->addAction(names[i], QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)), this,
                         [this, i] { showView(static_cast<View>(i)); });

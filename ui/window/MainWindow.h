@@ -19,6 +19,7 @@ class JobRunner;
 class LearnView;
 class MetricsPanel;
 class ModelComparison;
+class ModelMapView;
 class ParamsExchange;
 class PlotBase;
 class RecentFiles;
@@ -33,7 +34,7 @@ class WelcomePage;
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    enum View { Distribution, Error, Compare, Model, Learn, Conventions };
+    enum View { Distribution, Error, Compare, Model, Learn, Conventions, Map };
 
     // storedSettings: restore and save window state, recent files' defaults and settings in
     // QSettings (off for headless screenshots, which must not depend on or change them).
@@ -72,6 +73,7 @@ public:
     QDockWidget* browserDock() const { return m_browserDock; }
     LearnView* learnView() const { return m_learn; }
     ConventionsPanel* conventionsPanel() const { return m_conventions; }
+    ModelMapView* modelMapView() const { return m_modelMap; }
     QTabWidget* views() const { return m_views; }
     // Shown instead of the views while nothing is open.
     WelcomePage* welcomePage() const { return m_welcome; }
@@ -123,6 +125,7 @@ private:
     ErrorView* m_errorView;
     LearnView* m_learn;
     ConventionsPanel* m_conventions = nullptr;
+    ModelMapView* m_modelMap = nullptr;
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
     bool m_presenting = false;
