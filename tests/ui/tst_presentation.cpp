@@ -60,7 +60,8 @@ QStringList plotProblems(MainWindow& window, const QString& where) {
         if (!plot->isVisible() || plot->visibleRegion().isEmpty())
             continue;
         plot->replot(QCustomPlot::rpImmediateRefresh);
-        found += PlotTextBoxes::problems(plot, where + QStringLiteral(" ") + QString::fromLatin1(plot->metaObject()->className()));
+        found += PlotTextBoxes::problems(plot, where + QStringLiteral(" ") +
+                                                   QString::fromLatin1(plot->metaObject()->className()));
     }
     return found;
 }

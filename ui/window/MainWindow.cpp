@@ -293,9 +293,8 @@ void MainWindow::createMenus() {
                     [this] { m_browser->filterEdit()->setFocus(); });
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    const QStringList names{tr("Distribution"), tr("Error"), tr("Compare"),
-                            tr("Model"),        tr("Learn"), tr("Toolchain conventions"),
-                            tr("Map")};
+    const QStringList names{tr("Distribution"),          tr("Error"), tr("Compare"), tr("Model"), tr("Learn"),
+                            tr("Toolchain conventions"), tr("Map")};
     for (int i = 0; i < names.size(); ++i)
         view->addAction(names[i], QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)), this,
                         [this, i] { showView(static_cast<View>(i)); });

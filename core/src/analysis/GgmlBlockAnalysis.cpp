@@ -17,22 +17,26 @@ namespace {
 // The block's main scale d as stored (fp16; q6_K keeps it last), as a magnitude.
 float storedScale(GgmlType type, const std::byte* block) {
     const std::byte* at = type == GgmlType::Q6_K ? block + 208 : block;
-    const auto bits = static_cast<uint16_t>(std::to_integer<unsigned>(at[0]) | (std::to_integer<unsigned>(at[1]) << 8));
+    const auto bits =
+        static_cast<uint16_t>(std::to_integer<unsigned>(at[0]) | (std::to_integer<unsigned>(at[1]) << 8));
     const int exponent = (bits >> 10) & 0x1f;
     const int mantissa = bits & 0x3ff;
     if (exponent == 31)
-        return mantissa == 0 ? std::numeric_limits<float>::infinity() : std::numeric_limits<float>::quiet_NaN();
+        return mantissa == 0 ? std::numeric_limits<float>::infinity()
+                             : std::numeric_limits<float>::quiet_NaN();
     return exponent == 0 ? std::ldexp(static_cast<float>(mantissa), -24)
                          : std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
 }
 
 } // namespace
 
-TensorAnalysis analyzeGgmlBlocks(const Tensor& tensor, const QuantSpec& spec, const AnalysisOptions& options) {
+TensorAnalysis analyzeGgmlBlocks(const Tensor& tensor, const QuantSpec& spec,
+                                 const AnalysisOptions& options) {
     if (options.fixedParams)
-        throw Error(tensor.name(), spec.format.name() +
-                                       " takes the parameters ggml's quantizer chooses from each block's values; "
-                                       "given parameters cannot be applied");
+        throw Error(tensor.name(),
+                    spec.format.name() +
+                        " takes the parameters ggml's quantizer chooses from each block's values; "
+                        "given parameters cannot be applied");
     const BlockLayout layout(tensor.shape(), spec);
     const GgmlBlockQuantizer quantizer(ggmlTypeOf(spec.format));
     const auto blockSize = static_cast<int64_t>(quantizer.blockElements());
@@ -76,7 +80,8 @@ TensorAnalysis analyzeGgmlBlocks(const Tensor& tensor, const QuantSpec& spec, co
         float lowest = std::numeric_limits<float>::infinity();
         float highest = -std::numeric_limits<float>::infinity();
         for (int64_t a = 0; a < blockSize; ++a) {
-            const int64_t at = ((outer * layout.axisLength() + group * blockSize + a) * layout.inner()) + inner;
+            const int64_t at =
+                ((outer * layout.axisLength() + group * blockSize + a) * layout.inner()) + inner;
             positions[static_cast<std::size_t>(a)] = at;
             const float x = values[static_cast<std::size_t>(at)];
             const bool finite = std::isfinite(x);
@@ -113,7 +118,8 @@ TensorAnalysis analyzeGgmlBlocks(const Tensor& tensor, const QuantSpec& spec, co
                 blockAccumulator->add(x, decoded[i], clippedFlags[i], levels[i]);
         }
         if (b % reportStride == 0)
-            reportProgress(options.progress, Stage::Results, static_cast<double>(b) / static_cast<double>(blocks));
+            reportProgress(options.progress, Stage::Results,
+                           static_cast<double>(b) / static_cast<double>(blocks));
     }
     result.metrics = total.finish();
     for (const auto& accumulator : perBlock)

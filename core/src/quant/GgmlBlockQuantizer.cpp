@@ -14,7 +14,7 @@
 namespace quantscope {
 namespace {
 
-constexpr int kSuperBlock = 256; // QK_K
+constexpr int kSuperBlock = 256;       // QK_K
 constexpr float kGroupMaxEps = 1e-15f; // GROUP_MAX_EPS: below this a group counts as all zero
 
 // GGML_FP32_TO_FP16: round to nearest even; beyond the largest half (65504) to infinity.
@@ -80,8 +80,8 @@ int clampLevel(int level, int lowest, int highest, bool& clipped) {
 // ggml's make_qkx2_quants (use_mad = false): fits level = round((x - min) / scale) in [0, nmax]
 // with min <= 0, trying nstep + 1 scales around the min-max one and keeping the one with the
 // least weighted squared error. Returns the scale, and -min through `negatedMin`.
-float fitScaleAndMin(const float* x, const float* weights, int n, int nmax, uint8_t* levels, float& negatedMin,
-                     float rmin, float rdelta, int nstep) {
+float fitScaleAndMin(const float* x, const float* weights, int n, int nmax, uint8_t* levels,
+                     float& negatedMin, float rmin, float rdelta, int nstep) {
     float min = x[0];
     float max = x[0];
     float sumW = weights[0];
@@ -168,7 +168,9 @@ float fitSymmetricScale(const float* x, int n, int nmax, uint8_t* levels) {
         std::fill(levels, levels + n, uint8_t{0});
         return 0.0f;
     }
-    auto levelOf = [&](float iscale, int i) { return std::max(-nmax, std::min(nmax - 1, nearestInt(iscale * x[i]))); };
+    auto levelOf = [&](float iscale, int i) {
+        return std::max(-nmax, std::min(nmax - 1, nearestInt(iscale * x[i])));
+    };
     float iscale = -nmax / max;
     float sumLX = 0;
     float sumL2 = 0;
@@ -228,7 +230,8 @@ void quantizeSymmetricBlock(const float* x, int bits, std::byte* block, uint8_t*
     std::byte* qs = block + (bits == 4 ? 2 : 6);
     for (int j = 0; j < 16; ++j) {
         const int l0 = clampLevel(static_cast<int8_t>(x[j] * id + rounding), 0, highest, clipped[j]);
-        const int l1 = clampLevel(static_cast<int8_t>(x[16 + j] * id + rounding), 0, highest, clipped[16 + j]);
+        const int l1 =
+            clampLevel(static_cast<int8_t>(x[16 + j] * id + rounding), 0, highest, clipped[16 + j]);
         levels[j] = static_cast<uint8_t>(l0);
         levels[16 + j] = static_cast<uint8_t>(l1);
         qs[j] = static_cast<std::byte>((l0 & 0x0f) | ((l1 & 0x0f) << 4));
@@ -311,9 +314,8 @@ void quantizeQ4_K(const float* x, std::byte* block, uint8_t* levels, bool* clipp
         const float averageX = std::sqrt(sumX2 / 32);
         for (int l = 0; l < 32; ++l)
             weights[static_cast<std::size_t>(l)] = averageX + std::fabs(sub[l]);
-        scales[static_cast<std::size_t>(j)] =
-            fitScaleAndMin(sub, weights.data(), 32, 15, levels + 32 * j, mins[static_cast<std::size_t>(j)], -1.0f,
-                           0.1f, 20);
+        scales[static_cast<std::size_t>(j)] = fitScaleAndMin(
+            sub, weights.data(), 32, 15, levels + 32 * j, mins[static_cast<std::size_t>(j)], -1.0f, 0.1f, 20);
         if (scales[static_cast<std::size_t>(j)] > maxScale)
             maxScale = scales[static_cast<std::size_t>(j)];
         if (mins[static_cast<std::size_t>(j)] > maxMin)
@@ -422,7 +424,8 @@ void quantizeQ6_K(const float* x, std::byte* block, uint8_t* levels, bool* clipp
         qh += 32;
     }
     for (int ib = 0; ib < 16; ++ib)
-        block[192 + ib] = static_cast<std::byte>(static_cast<uint8_t>(subScales[static_cast<std::size_t>(ib)]));
+        block[192 + ib] =
+            static_cast<std::byte>(static_cast<uint8_t>(subScales[static_cast<std::size_t>(ib)]));
     putHalf(block + 208, d);
 }
 
@@ -468,8 +471,8 @@ GgmlBlockQuantizer::GgmlBlockQuantizer(GgmlType type) : m_type(type) {
 
 void GgmlBlockQuantizer::quantize(std::span<const float> values, std::span<std::byte> block,
                                   std::span<uint8_t> levels, std::span<bool> clipped) const {
-    if (values.size() != m_blockElements || block.size() != m_blockBytes || levels.size() != m_blockElements ||
-        clipped.size() != m_blockElements)
+    if (values.size() != m_blockElements || block.size() != m_blockBytes ||
+        levels.size() != m_blockElements || clipped.size() != m_blockElements)
         throw Error(std::string(ggmlTypeTraits(m_type).name),
                     "a block takes " + std::to_string(m_blockElements) + " values into " +
                         std::to_string(m_blockBytes) + " bytes");

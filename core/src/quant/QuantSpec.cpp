@@ -126,8 +126,9 @@ void QuantSpec::validateFor(const std::vector<int64_t>& shape) const {
                                   shapeToString(shape) + " (allowed: 0.." + std::to_string(rank - 1) + ")");
     // ggml's formats split whole rows into blocks: a partial block has no layout in a GGUF file.
     if (format.isGgml() && shape[static_cast<std::size_t>(axis)] % format.blockSize() != 0)
-        throw Error("--dtype", format.name() + " needs whole blocks of " + std::to_string(format.blockSize()) +
-                                   " values along axis " + std::to_string(axis) + ", but the tensor of shape " +
+        throw Error("--dtype", format.name() + " needs whole blocks of " +
+                                   std::to_string(format.blockSize()) + " values along axis " +
+                                   std::to_string(axis) + ", but the tensor of shape " +
                                    shapeToString(shape) + " has " +
                                    std::to_string(shape[static_cast<std::size_t>(axis)]) +
                                    " (allowed: a multiple of " + std::to_string(format.blockSize()) + ")");

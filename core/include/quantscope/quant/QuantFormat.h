@@ -40,8 +40,8 @@ struct QuantFormat {
 
     static QuantFormat integer(int bits, bool isSigned) { return {FormatKind::Integer, bits, isSigned}; }
     // "int8", "uint4", "fp16", "bf16", "fp8_e4m3", "fp8_e5m2", "nf4", "mxfp4", "mxfp8_e4m3",
-    // "mxfp8_e5m2", "nvfp4", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k". Throws Error("--dtype", ...)
-    // naming the allowed values when `name` is none of them or the width is outside 2..16.
+    // "mxfp8_e5m2", "nvfp4", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q6_k". Throws Error("--dtype",
+    // ...) naming the allowed values when `name` is none of them or the width is outside 2..16.
     static QuantFormat parse(std::string_view name);
     std::string name() const;
 
