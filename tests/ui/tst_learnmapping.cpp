@@ -16,6 +16,7 @@
 #include "quantscope/quant/ValueQuantizer.h"
 
 #include <QTest>
+#include <QTextDocument>
 
 #include <cmath>
 #include <random>
@@ -238,10 +239,13 @@ private slots:
         const TensorAnalysis symmetric = analyzeTensor(tensor, symmetricSpec);
         QCOMPARE(page.symmetricSteps()->scale, symmetric.params.scale.front());
         QCOMPARE(page.symmetricSteps()->zeroPoint, 0);
-        // The text shows the integer and the scale.
-        QVERIFY(page.stepsText().contains(QStringLiteral("x_q = %1").arg(page.affineSteps()->quantized)));
-        QVERIFY(page.stepsText().contains(
-            QString::number(static_cast<double>(affine.params.scale.front()), 'g', 7)));
+        // The text shows the integer and the scale (as read: numbers sit in no-wrap spans).
+        QTextDocument document;
+        document.setHtml(page.stepsText());
+        const QString shown = document.toPlainText();
+        QVERIFY2(shown.contains(QStringLiteral("x_q = %1").arg(page.affineSteps()->quantized)),
+                 qPrintable(shown));
+        QVERIFY(shown.contains(QString::number(static_cast<double>(affine.params.scale.front()), 'g', 7)));
     }
 };
 
