@@ -6,6 +6,8 @@
 #include "quantscope/quant/BlockLayout.h"
 #include "quantscope/quant/GgmlBlockQuantizer.h"
 
+#include "io/ElementConversion.h"
+
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -19,13 +21,7 @@ float storedScale(GgmlType type, const std::byte* block) {
     const std::byte* at = type == GgmlType::Q6_K ? block + 208 : block;
     const auto bits =
         static_cast<uint16_t>(std::to_integer<unsigned>(at[0]) | (std::to_integer<unsigned>(at[1]) << 8));
-    const int exponent = (bits >> 10) & 0x1f;
-    const int mantissa = bits & 0x3ff;
-    if (exponent == 31)
-        return mantissa == 0 ? std::numeric_limits<float>::infinity()
-                             : std::numeric_limits<float>::quiet_NaN();
-    return exponent == 0 ? std::ldexp(static_cast<float>(mantissa), -24)
-                         : std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
+    return std::fabs(io::halfToFloat(bits));
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 
 #include "quantscope/Error.h"
 
+#include "io/ElementConversion.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -38,25 +40,11 @@ uint16_t halfBitsOf(float value) {
     return static_cast<uint16_t>(sign | half);
 }
 
-// GGML_FP16_TO_FP32, exact.
-float halfValue(uint16_t bits) {
-    const int exponent = (bits >> 10) & 0x1f;
-    const int mantissa = bits & 0x3ff;
-    float magnitude;
-    if (exponent == 0)
-        magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    else if (exponent == 31)
-        magnitude = mantissa == 0 ? INFINITY : NAN;
-    else
-        magnitude = std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
-    return (bits & 0x8000u) != 0 ? -magnitude : magnitude;
-}
-
 // The half that GGML_FP32_TO_FP16 stores and its float32 value, as ggml reads it back.
 struct Half {
     uint16_t bits;
     float value;
-    explicit Half(float x) : bits(halfBitsOf(x)), value(halfValue(bits)) {}
+    explicit Half(float x) : bits(halfBitsOf(x)), value(io::halfToFloat(bits)) {}
 };
 
 void putHalf(std::byte* at, Half half) {
@@ -217,6 +205,22 @@ float signedAbsMax(const float* x, int n) {
     return max;
 }
 
+// q4_0 / q4_1 / q5_0 / q5_1 store the levels of values j and j + 16 in byte j of qs (low and high
+// nibble); the 5-bit types keep each level's fifth bit in qh, bit j for value j, little endian.
+void packNibbles(const uint8_t* levels, int bits, std::byte* qs, std::byte* qh) {
+    uint32_t highBits = 0;
+    for (int j = 0; j < 16; ++j) {
+        const int l0 = levels[j];
+        const int l1 = levels[16 + j];
+        qs[j] = static_cast<std::byte>((l0 & 0x0f) | ((l1 & 0x0f) << 4));
+        highBits |= static_cast<uint32_t>((l0 & 0x10) >> 4) << j;
+        highBits |= static_cast<uint32_t>((l1 & 0x10) >> 4) << (j + 16);
+    }
+    if (bits == 5)
+        for (int b = 0; b < 4; ++b)
+            qh[b] = static_cast<std::byte>((highBits >> (8 * b)) & 0xffu);
+}
+
 // q4_0 (bits 4, d @0, qs[16] @2) and q5_0 (bits 5, d @0, qh @2, qs[16] @6): x = d * (level - 2^(bits-1)),
 // d = max / -2^(bits-1) where max is the value of largest magnitude.
 void quantizeSymmetricBlock(const float* x, int bits, std::byte* block, uint8_t* levels, bool* clipped) {
@@ -226,21 +230,10 @@ void quantizeSymmetricBlock(const float* x, int bits, std::byte* block, uint8_t*
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     putHalf(block, Half(d));
     const float rounding = static_cast<float>(offset) + 0.5f;
-    uint32_t highBits = 0;
-    std::byte* qs = block + (bits == 4 ? 2 : 6);
-    for (int j = 0; j < 16; ++j) {
-        const int l0 = clampLevel(static_cast<int8_t>(x[j] * id + rounding), 0, highest, clipped[j]);
-        const int l1 =
-            clampLevel(static_cast<int8_t>(x[16 + j] * id + rounding), 0, highest, clipped[16 + j]);
-        levels[j] = static_cast<uint8_t>(l0);
-        levels[16 + j] = static_cast<uint8_t>(l1);
-        qs[j] = static_cast<std::byte>((l0 & 0x0f) | ((l1 & 0x0f) << 4));
-        highBits |= static_cast<uint32_t>((l0 & 0x10) >> 4) << j;
-        highBits |= static_cast<uint32_t>((l1 & 0x10) >> 4) << (j + 16);
-    }
-    if (bits == 5)
-        for (int b = 0; b < 4; ++b)
-            block[2 + b] = static_cast<std::byte>((highBits >> (8 * b)) & 0xffu);
+    for (int j = 0; j < 32; ++j)
+        levels[j] = static_cast<uint8_t>(
+            clampLevel(static_cast<int8_t>(x[j] * id + rounding), 0, highest, clipped[j]));
+    packNibbles(levels, bits, block + (bits == 4 ? 2 : 6), block + 2);
 }
 
 // q4_1 (bits 4, d @0, m @2, qs[16] @4) and q5_1 (bits 5, d @0, m @2, qh @4, qs[16] @8):
@@ -258,28 +251,16 @@ void quantizeAffineBlock(const float* x, int bits, std::byte* block, uint8_t* le
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     putHalf(block, Half(d));
     putHalf(block + 2, Half(min));
-    uint32_t highBits = 0;
-    std::byte* qs = block + (bits == 4 ? 4 : 8);
-    for (int j = 0; j < 16; ++j) {
-        int l0 = 0;
-        int l1 = 0;
+    for (int j = 0; j < 32; ++j) {
         if (bits == 4) { // q4_1 clamps to 15; q5_1 stores the low five bits as they come
-            l0 = clampLevel(static_cast<int8_t>((x[j] - min) * id + 0.5f), 0, 15, clipped[j]);
-            l1 = clampLevel(static_cast<int8_t>((x[16 + j] - min) * id + 0.5f), 0, 15, clipped[16 + j]);
+            levels[j] = static_cast<uint8_t>(
+                clampLevel(static_cast<int8_t>((x[j] - min) * id + 0.5f), 0, 15, clipped[j]));
         } else {
-            l0 = static_cast<uint8_t>((x[j] - min) * id + 0.5f) & 0x1f;
-            l1 = static_cast<uint8_t>((x[16 + j] - min) * id + 0.5f) & 0x1f;
-            clipped[j] = clipped[16 + j] = false;
+            levels[j] = static_cast<uint8_t>(static_cast<uint8_t>((x[j] - min) * id + 0.5f) & 0x1f);
+            clipped[j] = false;
         }
-        levels[j] = static_cast<uint8_t>(l0);
-        levels[16 + j] = static_cast<uint8_t>(l1);
-        qs[j] = static_cast<std::byte>((l0 & 0x0f) | ((l1 & 0x0f) << 4));
-        highBits |= static_cast<uint32_t>((l0 & 0x10) >> 4) << j;
-        highBits |= static_cast<uint32_t>((l1 & 0x10) >> 4) << (j + 16);
     }
-    if (bits == 5)
-        for (int b = 0; b < 4; ++b)
-            block[4 + b] = static_cast<std::byte>((highBits >> (8 * b)) & 0xffu);
+    packNibbles(levels, bits, block + (bits == 4 ? 4 : 8), block + 4);
 }
 
 // q8_0 (d @0, qs[32] int8 @2): x = d * q, d = amax / 127, q = roundf(x / d).
