@@ -162,6 +162,7 @@ int runPlan(const std::vector<std::string>& arguments) {
     for (std::size_t t = 0; t < names.size(); ++t) {
         TensorCandidates tensor;
         tensor.name = names[t];
+        const Tensor values = file->load(names[t]); // read once, analysed in every candidate
         for (std::size_t c = 0; c < candidates.size(); ++c) {
             progress.setLabel(names[t] + " " + candidateNames[c]);
             TensorAnalysisRunner runner(*file, candidates[c], noParams);
@@ -169,7 +170,7 @@ int runPlan(const std::vector<std::string>& arguments) {
             runner.setPerTensorForLowRank(true);
             AnalysisOptions analysisOptions;
             analysisOptions.progress = progress.callback();
-            const TensorAnalysis analysis = runner.run(names[t], analysisOptions);
+            const TensorAnalysis analysis = runner.run(values, analysisOptions);
             tensor.elements = analysis.metrics.count + analysis.metrics.nonfinite;
             const uint64_t bytes = quantizedStorageBytes(tensor.elements, analysis.spec,
                                                          static_cast<int64_t>(analysis.params.blockCount()));

@@ -41,7 +41,11 @@ TensorAnalysisRunner::TensorAnalysisRunner(const WeightFile& file, const QuantSp
 
 TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName,
                                          const AnalysisOptions& options) const {
-    const Tensor tensor = m_file.load(tensorName);
+    return run(m_file.load(tensorName), options);
+}
+
+TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOptions& options) const {
+    const std::string& tensorName = tensor.name();
     QuantSpec spec = m_spec;
     AnalysisOptions effective = options;
     if (m_params) {

@@ -18,6 +18,8 @@ public:
                          const std::optional<QParamsDocument>& params);
 
     TensorAnalysis run(const std::string& tensorName, const AnalysisOptions& options) const;
+    // The same for a tensor of the file already loaded (one load for several settings).
+    TensorAnalysis run(const Tensor& tensor, const AnalysisOptions& options) const;
 
     // When analysing every tensor of a file, a tensor whose rank has no --axis (a bias under
     // per-channel axis 1) is analysed per tensor, with a note on stderr, instead of failing.
