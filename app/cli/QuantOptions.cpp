@@ -36,18 +36,11 @@ QuantSpec quantSpecFrom(const CommandLine& commandLine) {
     if (const auto granularity = commandLine.value("--granularity"))
         spec.granularity = parseGranularity(*granularity);
     spec.groupSize = commandLine.integer("--group-size", 128, 1, int64_t{1} << 40);
-    // A block-scaled format (mxfp4, nvfp4...) defines its own blocks: groups of its block size.
-    if (spec.format.isBlockScaled()) {
-        if (!commandLine.has("--granularity"))
-            spec.granularity = Granularity::Group;
-        if (!commandLine.has("--group-size"))
-            spec.groupSize = spec.format.blockSize();
-    }
-    // Channels along the outputs (axis 0, PyTorch's per-channel weights); groups along the inputs
-    // (axis 1, as GPTQ, llama.cpp and the app group a weight's rows). A 1-D tensor groups along
-    // its only axis (TensorAnalysisRunner).
-    spec.axis = static_cast<int>(
-        commandLine.integer("--axis", spec.granularity == Granularity::Group ? 1 : 0, 0, 63));
+    spec.axis = static_cast<int>(commandLine.integer("--axis", 0, 0, 63));
+    // A 1-D tensor groups along its only axis (TensorAnalysisRunner).
+    spec.fillImplied({.granularity = commandLine.has("--granularity"),
+                      .groupSize = commandLine.has("--group-size"),
+                      .axis = commandLine.has("--axis")});
     if (const auto calib = commandLine.value("--calib"))
         spec.calib = parseCalibMethod(*calib);
     spec.percentile = commandLine.number("--percentile", spec.percentile);

@@ -205,6 +205,7 @@ int main(int argc, char* argv[]) {
                 spec->granularity = parseGranularity(parser.value(granularity).toStdString());
             if (parser.isSet(calib))
                 spec->calib = parseCalibMethod(parser.value(calib).toStdString());
+            spec->fillImplied({.granularity = parser.isSet(granularity)});
             spec->validate();
         }
     } catch (const Error& e) {

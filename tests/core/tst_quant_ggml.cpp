@@ -123,6 +123,42 @@ private slots:
         }
     }
 
+    void impliedOptionsAreTheSameForTheCliAndTheApp() {
+        // Only --dtype given: a block format groups by its blocks along the inputs.
+        QuantSpec q4;
+        q4.format = QuantFormat::parse("q4_0");
+        q4.fillImplied({});
+        QCOMPARE(q4.granularity, Granularity::Group);
+        QCOMPARE(q4.groupSize, int64_t{32});
+        QCOMPARE(q4.axis, 1);
+        q4.validate();
+        QuantSpec k6;
+        k6.format = QuantFormat::parse("q6_k");
+        k6.fillImplied({});
+        QCOMPARE(k6.groupSize, int64_t{256});
+        // Plain int8 groups keep the user's size; channels run along the outputs.
+        QuantSpec group;
+        group.granularity = Granularity::Group;
+        group.groupSize = 64;
+        group.fillImplied({.granularity = true, .groupSize = true});
+        QCOMPARE(group.axis, 1);
+        QCOMPARE(group.groupSize, int64_t{64});
+        QuantSpec channel;
+        channel.granularity = Granularity::Channel;
+        channel.fillImplied({.granularity = true});
+        QCOMPARE(channel.axis, 0);
+        // What the user gave stays: an explicit axis and a per-tensor block format (refused later).
+        QuantSpec explicitAxis = group;
+        explicitAxis.axis = 0;
+        explicitAxis.fillImplied({.granularity = true, .groupSize = true, .axis = true});
+        QCOMPARE(explicitAxis.axis, 0);
+        QuantSpec perTensor = q4;
+        perTensor.granularity = Granularity::Tensor;
+        perTensor.fillImplied({.granularity = true});
+        QCOMPARE(perTensor.granularity, Granularity::Tensor);
+        QVERIFY_THROWS_EXCEPTION(Error, perTensor.validate());
+    }
+
     void q8_0RoundsHalfAwayFromZero() {
         std::vector<float> x(32, 0.0f);
         x[0] = 127.0f; // amax 127: d = 1 exactly

@@ -5,6 +5,7 @@
 #include "ui/ExportThroughWindow.h"
 #include "ui/UiTestUtils.h"
 
+#include "plots/PlotTextBoxes.h"
 #include "session/AnalysisController.h"
 #include "session/JobRunner.h"
 #include "session/ParamsExchange.h"
@@ -137,6 +138,47 @@ private slots:
         QVERIFY(!window.distributionPlot()->clipLines());
         QTRY_VERIFY2(window.distributionPlot()->clippedText().contains(QStringLiteral("own range")),
                      qPrintable(window.distributionPlot()->clippedText()));
+        // The note is longer than the plot is wide: it wraps under the title, never over it.
+        DistributionPlot* plot = window.distributionPlot();
+        window.resize(1100, 700);
+        QTRY_VERIFY(plot->width() < 700);
+        plot->replot();
+        // Both texts are drawn, the note on lines of its own under the title.
+        const QVector<PlotTextBoxes::Box> boxes = PlotTextBoxes::collect(plot);
+        const auto boxOf = [&](const QString& start) {
+            for (const PlotTextBoxes::Box& box : boxes)
+                if (box.what.startsWith(QStringLiteral("text \"") + start))
+                    return box.rect;
+            return QRectF();
+        };
+        const QRectF title = boxOf(session->tensorName(0));
+        const QRectF note = boxOf(QStringLiteral("No clip lines"));
+        QVERIFY(!title.isEmpty() && !note.isEmpty());
+        QVERIFY(title.bottom() <= note.top() + 1.0);
+        QVERIFY(note.right() <= plot->width());
+        const QStringList overprints = PlotTextBoxes::problems(plot, QStringLiteral("distribution"));
+        QVERIFY2(overprints.isEmpty(), qPrintable(overprints.join(QLatin1Char('\n'))));
+    }
+
+    void ggmlFormatsDrawTheHistogramAndSayWhyThereAreNoClipLines() {
+        MainWindow window(nullptr, false);
+        window.resize(1280, 720);
+        window.show();
+        QVERIFY(openAndWait(window, demoWeights()));
+        Session* session = window.session();
+        QuantSpec q4;
+        q4.format = QuantFormat::parse("q4_0");
+        q4.fillImplied({});
+        session->changeSpec({0}, q4, QStringLiteral("q4_0"));
+        QTRY_VERIFY(session->result(0) != nullptr && session->settings(0).spec == q4);
+        DistributionPlot* plot = window.distributionPlot();
+        QTRY_VERIFY2(plot->clippedText().contains(QStringLiteral("chooses each block's scale")),
+                     qPrintable(plot->clippedText()));
+        QVERIFY(!plot->clipLines());
+        // The histogram is drawn (before, the view stayed at "Loading…" for these formats).
+        QVERIFY(plot->dataAsText().count(QLatin1Char('\n')) > 100);
+        const QStringList overprints = PlotTextBoxes::problems(plot, QStringLiteral("distribution"));
+        QVERIFY2(overprints.isEmpty(), qPrintable(overprints.join(QLatin1Char('\n'))));
     }
 
     void largeExportUsesASidecarAndImportsExactly() {

@@ -24,8 +24,9 @@ const char* const kOptional = "quantscope.optional";
 const char* const kFullText = "quantscope.fullText";
 const char* const kShownText = "quantscope.shownText";
 
-// Greedy word wrap of `text` to `width` pixels (a single word longer than the width stays whole).
-QString wrapped(const QString& text, const QFont& font, double width) {
+} // namespace
+
+QString PlotBase::wrapText(const QString& text, const QFont& font, double width) {
     const QFontMetricsF metrics(font);
     if (metrics.horizontalAdvance(text) <= width)
         return text;
@@ -43,6 +44,8 @@ QString wrapped(const QString& text, const QFont& font, double width) {
     lines.append(line);
     return lines.join(QLatin1Char('\n'));
 }
+
+namespace {
 
 // Neighbouring tick labels closer than half a character: they read as one number.
 bool ticksTouch(QCPAxis* axis) {
@@ -148,7 +151,7 @@ void PlotBase::wrapTitles() {
         if (title->text() != title->property(kShownText).toString())
             title->setProperty(kFullText, title->text());
         const QString full = title->property(kFullText).toString();
-        const QString shown = width() < 60 ? full : wrapped(full, title->font(), width() - 12.0);
+        const QString shown = width() < 60 ? full : wrapText(full, title->font(), width() - 12.0);
         title->setProperty(kShownText, shown);
         if (shown != title->text()) {
             title->setText(shown);

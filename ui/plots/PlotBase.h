@@ -52,6 +52,8 @@ protected:
     virtual void fitContents() {}
     // Moves the legend out of the axis rect into a row under the plot: it never covers the data.
     void placeLegendBelow();
+    // Greedy word wrap of `text` to `width` pixels (a word longer than the width stays whole).
+    static QString wrapText(const QString& text, const QFont& font, double width);
     // A label that may be left out where it would overprint another text.
     static void markOptional(QCPItemText* text);
     void contextMenuEvent(QContextMenuEvent* event) override;

@@ -253,6 +253,7 @@ void AnalysisController::updatePreview(std::optional<Range> dragged) {
         // ggml's quantizer picks each block's parameters itself: no range to preview, the worker's
         // exact result follows.
         preview.valid = false;
+        preview.chosenPerBlock = true;
         m_preview = preview;
         emit previewChanged();
         return;

@@ -27,6 +27,7 @@ struct Preview {
     bool clipIsEstimate = false; // true until the worker's calibration for these settings is known
     PreviewResult estimate;      // parameters and metrics estimated from the fine histogram
     bool dragged = false;        // the clip comes from a clipping line being dragged
+    bool chosenPerBlock = false; // the format (ggml's) chooses each block's parameters: no preview
 };
 
 // Schedules the work the session needs on the job runner and hands results back to the session:

@@ -123,7 +123,7 @@ void DistributionPlot::rebuild() {
     const Preview& preview = m_controller->preview();
     m_binCenters.clear();
     m_binCounts.clear();
-    if (!histogram || histogram->isEmpty() || !preview.valid) {
+    if (!histogram || histogram->isEmpty() || !(preview.valid || preview.chosenPerBlock)) {
         m_histogram->data()->clear();
         m_title->setText(!m_session->hasTensors() ? tr("Open a weights file (Ctrl+O) or the demo")
                          : row < 0                ? tr("Select a tensor")
@@ -173,13 +173,18 @@ void DistributionPlot::rebuild() {
     }
     const TensorSettings& settings = m_session->settings(row);
     const bool exact = m_session->result(row) != nullptr;
-    m_title->setText(QStringLiteral("%1   %2 %3 · %4%5")
-                         .arg(m_session->tensorName(row), QString::fromStdString(settings.spec.format.name()),
-                              QString::fromLatin1(schemeName(settings.spec.scheme)),
-                              settings.manualRange
-                                  ? tr("manual clipping")
-                                  : QString::fromLatin1(calibMethodName(settings.spec.calib)),
-                              exact ? QString() : tr(" · estimating…")));
+    if (preview.chosenPerBlock)
+        m_title->setText(
+            tr("%1   %2 · each block's parameters chosen from its values (llama.cpp)")
+                .arg(m_session->tensorName(row), QString::fromStdString(settings.spec.format.name())));
+    else
+        m_title->setText(
+            QStringLiteral("%1   %2 %3 · %4%5")
+                .arg(m_session->tensorName(row), QString::fromStdString(settings.spec.format.name()),
+                     QString::fromLatin1(schemeName(settings.spec.scheme)),
+                     settings.manualRange ? tr("manual clipping")
+                                          : QString::fromLatin1(calibMethodName(settings.spec.calib)),
+                     exact ? QString() : tr(" · estimating…")));
     updateOverlays();
     updateMarkers();
     replot();
@@ -192,7 +197,12 @@ std::optional<Range> DistributionPlot::clipLines() const {
 }
 
 QString DistributionPlot::clippedText() const {
-    return m_clipText->text();
+    return m_clipFull;
+}
+
+void DistributionPlot::setClipText(const QString& text) {
+    m_clipFull = text;
+    m_clipText->setText(text);
 }
 
 void DistributionPlot::updateOverlays() {
@@ -201,8 +211,9 @@ void DistributionPlot::updateOverlays() {
     m_gridLines.clear();
     const int row = m_session->currentRow();
     const Preview& preview = m_controller->preview();
-    const bool show = preview.valid && row >= 0;
-    const bool perTensor = show && m_session->settings(row).spec.granularity == Granularity::Tensor;
+    const bool show = (preview.valid || preview.chosenPerBlock) && row >= 0;
+    const bool perTensor =
+        show && !preview.chosenPerBlock && m_session->settings(row).spec.granularity == Granularity::Tensor;
     for (QCPAbstractItem* item :
          {static_cast<QCPAbstractItem*>(m_lowLine), static_cast<QCPAbstractItem*>(m_highLine),
           static_cast<QCPAbstractItem*>(m_lowTail), static_cast<QCPAbstractItem*>(m_highTail)})
@@ -215,10 +226,18 @@ void DistributionPlot::updateOverlays() {
         // One pair of clip lines would be wrong for all but one block: say what is drawn instead.
         const int blocks = m_session->result(row) ? m_session->result(row)->analysis.params.blockCount() : 0;
         const QString unit = settings.spec.granularity == Granularity::Channel ? tr("channel") : tr("group");
-        m_clipText->setText(tr("No clip lines: each %1 has its own range (%2 of them). The histogram is the "
-                               "whole tensor; the Error view shows the error per %1.")
-                                .arg(unit)
-                                .arg(blocks));
+        if (preview.chosenPerBlock) {
+            setClipText(tr("No clip lines: %1 chooses each block's scale from the block's %2 values, as "
+                           "llama.cpp does (%3 blocks). The Error view shows the error per block.")
+                            .arg(QString::fromStdString(settings.spec.format.name()))
+                            .arg(settings.spec.format.blockSize())
+                            .arg(blocks));
+            return;
+        }
+        setClipText(tr("No clip lines: each %1 has its own range (%2 of them). The histogram is the "
+                       "whole tensor; the Error view shows the error per %1.")
+                        .arg(unit)
+                        .arg(blocks));
         return;
     }
     const Range clip = preview.clip;
@@ -247,7 +266,7 @@ void DistributionPlot::updateOverlays() {
         clipped += tr("\nsymmetric grid: the top level is %1·S = %2, below the max %3 — the max is clipped")
                        .arg(settings.spec.qmax() - preview.estimate.zeroPoint)
                        .arg(MetricText::number(top), MetricText::number(clip.max));
-    m_clipText->setText(clipped);
+    setClipText(clipped);
 
     // The grid: every level inside the view when they are few enough to tell apart.
     const auto levels =
@@ -318,6 +337,7 @@ void DistributionPlot::fitContents() {
     const QRect area = axisRect()->rect();
     if (area.height() <= 0)
         return;
+    placeHeader(area);
     for (QCPAbstractItem* item : m_markerItems) {
         auto* label = qobject_cast<QCPItemText*>(item);
         if (!label)
@@ -333,6 +353,52 @@ void DistributionPlot::fitContents() {
                 const double y = (4.0 + (tick->property("markerRow").toInt() + 0.5) * pitch) / area.height();
                 tick->start->setCoords(tick->start->coords().x(), y);
             }
+}
+
+void DistributionPlot::placeHeader(const QRect& area) {
+    // The title at the top left and the clip text at the top right when both fit on one line;
+    // otherwise the clip text takes the lines under the title, wrapped to the width, so the
+    // two never overprint (a long note about per-group ranges, a narrow window, large type).
+    const QFontMetricsF metrics(m_title->font());
+    const double line = metrics.height();
+    const bool clipShown = m_clipText->visible() && !m_clipFull.isEmpty();
+    QStringList clipLines = clipShown ? m_clipFull.split(QLatin1Char('\n')) : QStringList();
+    double clipWidth = 0.0;
+    for (const QString& text : clipLines)
+        clipWidth = std::max(clipWidth, metrics.horizontalAdvance(text));
+    const double gap = 2.0 * metrics.horizontalAdvance(QLatin1Char('m'));
+    const bool sideBySide =
+        clipLines.isEmpty() || metrics.horizontalAdvance(m_title->text()) + clipWidth + gap <= area.width();
+    const double below = -0.02; // just above the axis rect, as a ratio of its height
+    if (sideBySide) {
+        m_clipText->setText(m_clipFull);
+        m_clipText->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+        m_clipText->setTextAlignment(Qt::AlignRight | Qt::AlignTop);
+        m_clipText->position->setCoords(1.0, below);
+        m_title->position->setCoords(0.0, below);
+    } else {
+        // Wrapped to the width, at most three lines (the last elided).
+        constexpr int kMaxLines = 3;
+        QStringList shown;
+        for (const QString& text : clipLines)
+            shown << wrapText(text, m_clipText->font(), area.width()).split(QLatin1Char('\n'));
+        if (shown.size() > kMaxLines) {
+            shown = shown.mid(0, kMaxLines);
+            shown.last() =
+                metrics.elidedText(shown.last() + QStringLiteral(" …"), Qt::ElideRight, area.width());
+        }
+        clipLines = shown;
+        m_clipText->setText(shown.join(QLatin1Char('\n')));
+        m_clipText->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+        m_clipText->setTextAlignment(Qt::AlignLeft | Qt::AlignTop);
+        m_clipText->position->setCoords(0.0, below);
+        m_title->position->setCoords(0.0, below - clipLines.size() * line / area.height());
+    }
+    const int lines =
+        sideBySide ? std::max<int>(1, static_cast<int>(clipLines.size())) : 1 + clipLines.size();
+    const int top = std::max(36, static_cast<int>(std::ceil(lines * line + 14)));
+    if (axisRect()->minimumMargins().top() != top)
+        axisRect()->setMinimumMargins(QMargins(10, top, 10, 10));
 }
 
 QString DistributionPlot::dataAsText() const {

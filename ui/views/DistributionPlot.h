@@ -54,6 +54,8 @@ private:
     void updateOverlays(); // clip lines, tails, grid, markers, text
     void updateMarkers();
     bool draggable() const;
+    void setClipText(const QString& text);
+    void placeHeader(const QRect& area); // title and clip text, never overprinting
 
     Session* m_session;
     AnalysisController* m_controller;
@@ -64,6 +66,7 @@ private:
     QCPItemRect* m_highTail;
     QCPItemText* m_clipText;
     QCPItemText* m_title;
+    QString m_clipFull; // the clip text before eliding to the plot's width
     std::vector<QCPItemStraightLine*> m_gridLines;
     std::vector<QCPAbstractItem*> m_markerItems;
     std::vector<double> m_binCenters;

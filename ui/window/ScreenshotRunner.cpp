@@ -44,7 +44,8 @@ bool ScreenshotRunner::isReady() const {
     const int row = session->currentRow();
     const ModelComparison* comparison = m_window->comparison();
     const bool modelDone = !comparison->setup() || (!comparison->isBusy() && comparison->report());
-    return session->hasTensors() && row >= 0 && m_window->controller()->preview().valid &&
+    const Preview& preview = m_window->controller()->preview();
+    return session->hasTensors() && row >= 0 && (preview.valid || preview.chosenPerBlock) &&
            session->result(row) && m_window->controller()->markersCurrent() && modelDone &&
            m_window->jobs()->runningCount() == 0 &&
            // The Learn view sits in a scroll area: it is the current tab when it is visible.

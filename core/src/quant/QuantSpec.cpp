@@ -90,6 +90,17 @@ TensorKind parseTensorKind(std::string_view text, std::string_view option) {
     return parseName(text, option, kKinds);
 }
 
+void QuantSpec::fillImplied(GivenOptions given) {
+    if (format.isBlockScaled()) {
+        if (!given.granularity)
+            granularity = Granularity::Group;
+        if (!given.groupSize)
+            groupSize = format.blockSize();
+    }
+    if (!given.axis)
+        axis = granularity == Granularity::Group ? 1 : 0;
+}
+
 void QuantSpec::validate() const {
     if (format.kind == FormatKind::Integer && (format.bits < 2 || format.bits > 16))
         throw Error("--dtype",

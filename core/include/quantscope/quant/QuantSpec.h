@@ -47,6 +47,18 @@ struct QuantSpec {
     int64_t qmin() const;
     int64_t qmax() const;
 
+    // Which options a user gave explicitly (command line of the CLI or the app).
+    struct GivenOptions {
+        bool granularity = false;
+        bool groupSize = false;
+        bool axis = false;
+    };
+    // Fills what the user left out as the format and granularity imply, the same in the CLI and
+    // the app: a block-scaled format (mxfp4, q4_0...) groups by its own block size; groups run
+    // along the inputs (axis 1, as GPTQ and llama.cpp group a weight's rows), channels along the
+    // outputs (axis 0, PyTorch's per-channel weights).
+    void fillImplied(GivenOptions given);
+
     bool operator==(const QuantSpec&) const = default;
 };
 

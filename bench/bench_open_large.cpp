@@ -1,0 +1,177 @@
+// How long the app takes to list a large model's tensors. Writes a sparse 16 GB bf16 safetensors
+// of Llama-3-8B shapes (32 layers, hidden 4096, MLP 14336, eight KV heads, vocabulary 128256:
+// 291 tensors, 8.03 billion values; the data is a hole, so the file takes no disk space), then
+// times, in the same run:
+//   - the core's listing (openWeightFile: the header only);
+//   - the app: a window opens the file as File ▸ Open does, until the tensor browser lists every
+//     tensor (the background analysis that follows is cancelled, not timed).
+// Not a Google Benchmark: one open is one measurement; it prints the best of --repeat runs.
+//   bench_open_large [--dir /tmp] [--layers 32] [--repeat 3] [--keep]
+#include "session/JobRunner.h"
+#include "session/Session.h"
+#include "widgets/TensorBrowser.h"
+#include "widgets/TensorTableModel.h"
+#include "window/MainWindow.h"
+
+#include "quantscope/io/WeightFile.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace quantscope;
+
+namespace {
+
+struct Shape {
+    std::string name;
+    std::vector<int64_t> dims;
+};
+
+std::vector<Shape> llamaShapes(int layers) {
+    const int64_t hidden = 4096, mlp = 14336, kv = 1024, vocab = 128256;
+    std::vector<Shape> shapes{{"model.embed_tokens.weight", {vocab, hidden}}};
+    for (int l = 0; l < layers; ++l) {
+        const std::string p = "model.layers." + std::to_string(l) + ".";
+        shapes.push_back({p + "input_layernorm.weight", {hidden}});
+        shapes.push_back({p + "self_attn.q_proj.weight", {hidden, hidden}});
+        shapes.push_back({p + "self_attn.k_proj.weight", {kv, hidden}});
+        shapes.push_back({p + "self_attn.v_proj.weight", {kv, hidden}});
+        shapes.push_back({p + "self_attn.o_proj.weight", {hidden, hidden}});
+        shapes.push_back({p + "post_attention_layernorm.weight", {hidden}});
+        shapes.push_back({p + "mlp.gate_proj.weight", {mlp, hidden}});
+        shapes.push_back({p + "mlp.up_proj.weight", {mlp, hidden}});
+        shapes.push_back({p + "mlp.down_proj.weight", {hidden, mlp}});
+    }
+    shapes.push_back({"model.norm.weight", {hidden}});
+    shapes.push_back({"lm_head.weight", {vocab, hidden}});
+    return shapes;
+}
+
+// A safetensors header for the shapes (bf16, packed in order) and the file's total size; the data
+// is left as a hole by ftruncate.
+bool writeSparseFile(const std::string& path, const std::vector<Shape>& shapes, uint64_t& fileBytes,
+                     uint64_t& values) {
+    std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
+    uint64_t offset = 0;
+    values = 0;
+    for (const Shape& shape : shapes) {
+        uint64_t count = 1;
+        std::string dims;
+        for (int64_t d : shape.dims) {
+            count *= static_cast<uint64_t>(d);
+            dims += (dims.empty() ? "" : ",") + std::to_string(d);
+        }
+        header += ",\"" + shape.name + "\":{\"dtype\":\"BF16\",\"shape\":[" + dims + "],\"data_offsets\":[" +
+                  std::to_string(offset) + "," + std::to_string(offset + 2 * count) + "]}";
+        offset += 2 * count;
+        values += count;
+    }
+    header += "}";
+    while (header.size() % 8 != 0)
+        header += ' ';
+    const uint64_t headerBytes = header.size();
+    fileBytes = 8 + headerBytes + offset;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        return false;
+    unsigned char length[8];
+    for (int i = 0; i < 8; ++i)
+        length[i] = static_cast<unsigned char>(headerBytes >> (8 * i));
+    const bool ok = ::write(fd, length, 8) == 8 &&
+                    ::write(fd, header.data(), header.size()) == static_cast<ssize_t>(header.size()) &&
+                    ::ftruncate(fd, static_cast<off_t>(fileBytes)) == 0;
+    return ::close(fd) == 0 && ok;
+}
+
+template <typename Predicate> void waitUntil(Predicate done) {
+    while (!done())
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 5);
+}
+
+double coreListingSeconds(const std::string& path, std::size_t expected) {
+    QElapsedTimer clock;
+    clock.start();
+    const auto file = openWeightFile(path);
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    if (file->tensors().size() != expected) {
+        std::fprintf(stderr, "bench_open_large: the core listed %zu tensors, expected %zu\n",
+                     file->tensors().size(), expected);
+        std::exit(1);
+    }
+    return seconds;
+}
+
+double appListingSeconds(const QString& path, int expected) {
+    ui::MainWindow window;
+    window.resize(1600, 1000);
+    window.show();
+    QCoreApplication::processEvents();
+    QElapsedTimer clock;
+    clock.start();
+    window.openFile(path);
+    waitUntil([&] {
+        return window.session()->tensorCount() == expected &&
+               window.tensorBrowser()->model()->rowCount() == expected;
+    });
+    const double seconds = clock.nsecsElapsed() / 1e9;
+    window.jobs()->cancelAll();
+    waitUntil([&] { return window.jobs()->runningCount() == 0; });
+    return seconds;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    std::string dir = "/tmp";
+    int layers = 32, repeat = 3;
+    bool keep = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--dir" && i + 1 < argc)
+            dir = argv[++i];
+        else if (arg == "--layers" && i + 1 < argc)
+            layers = std::max(1, std::atoi(argv[++i]));
+        else if (arg == "--repeat" && i + 1 < argc)
+            repeat = std::max(1, std::atoi(argv[++i]));
+        else if (arg == "--keep")
+            keep = true;
+        else {
+            std::fprintf(stderr, "usage: bench_open_large [--dir DIR] [--layers N] [--repeat N] [--keep]\n");
+            return 2;
+        }
+    }
+    QApplication app(argc, argv);
+    const std::vector<Shape> shapes = llamaShapes(layers);
+    const std::string path = dir + "/quantscope_bench_open_large.safetensors";
+    uint64_t fileBytes = 0, values = 0;
+    if (!writeSparseFile(path, shapes, fileBytes, values)) {
+        std::fprintf(stderr, "bench_open_large: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+        return 1;
+    }
+    std::printf("file: %s, %.2f GB (sparse), %zu tensors, %.2f billion bf16 values\n", path.c_str(),
+                fileBytes / 1e9, shapes.size(), values / 1e9);
+    double core = 1e30, window = 1e30;
+    for (int r = 0; r < repeat; ++r) {
+        core = std::min(core, coreListingSeconds(path, shapes.size()));
+        window = std::min(window,
+                          appListingSeconds(QString::fromStdString(path), static_cast<int>(shapes.size())));
+    }
+    std::printf("core listing (openWeightFile):          %8.4f s (best of %d)\n", core, repeat);
+    std::printf("app listing (File > Open to all rows):  %8.4f s (best of %d; target <= 1 s)\n", window,
+                repeat);
+    if (!keep)
+        std::remove(path.c_str());
+    return 0;
+}
