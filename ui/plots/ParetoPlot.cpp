@@ -2,6 +2,9 @@
 
 #include "plots/PlotTextBoxes.h"
 
+#include <QHelpEvent>
+#include <QToolTip>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -14,14 +17,14 @@ ParetoPlot::ParetoPlot(QWidget* parent)
       m_title(new QCPTextElement(this)) {
     plotLayout()->insertRow(0);
     plotLayout()->addElement(0, 0, m_title);
-    m_title->setText(tr("Whole model: size against error"));
-    xAxis->setLabel(tr("bits per weight (scales included)"));
+    m_title->setText(tr("Whole model: size vs error"));
+    xAxis->setLabel(tr("bits per weight"));
     yAxis->setLabel(tr("weighted SQNR (dB)"));
-    m_uniformGraph->setName(tr("one format for all"));
+    m_uniformGraph->setName(tr("one format"));
     m_uniformGraph->setLineStyle(QCPGraph::lsNone);
     m_frontGraph->setName(tr("Pareto front"));
     m_frontGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssNone));
-    m_planGraph->setName(tr("mixed-precision plan"));
+    m_planGraph->setName(tr("plan"));
     m_planGraph->setLineStyle(QCPGraph::lsNone);
     m_budgetLine->setVisible(false);
     m_budgetLine->setSelectable(false);
@@ -211,6 +214,35 @@ void ParetoPlot::fitContents() {
         }
         label->setVisible(placed);
     }
+}
+
+bool ParetoPlot::event(QEvent* event) {
+    if (event->type() != QEvent::ToolTip)
+        return PlotBase::event(event);
+    const QPointF at = static_cast<QHelpEvent*>(event)->pos();
+    std::vector<Point> all = m_points;
+    if (m_plan)
+        all.push_back(*m_plan);
+    const Point* nearest = nullptr;
+    double best = 10.0 * lineScale(); // pixels
+    for (const Point& p : all) {
+        const double distance =
+            std::hypot(xAxis->coordToPixel(p.bitsPerWeight) - at.x(), yAxis->coordToPixel(p.sqnrDb) - at.y());
+        if (distance <= best) {
+            best = distance;
+            nearest = &p;
+        }
+    }
+    if (nearest)
+        QToolTip::showText(static_cast<QHelpEvent*>(event)->globalPos(),
+                           tr("%1: %2 bits per weight, weighted SQNR %3 dB")
+                               .arg(nearest->name)
+                               .arg(nearest->bitsPerWeight, 0, 'f', 3)
+                               .arg(nearest->sqnrDb, 0, 'f', 2),
+                           this);
+    else
+        QToolTip::hideText();
+    return true;
 }
 
 QStringList ParetoPlot::visibleLabels() const {

@@ -49,6 +49,7 @@ public:
 
 protected:
     void fitContents() override;
+    bool event(QEvent* event) override; // a point's tooltip names it with its figures
 
 private:
     QCPGraph* m_uniformGraph;

@@ -43,7 +43,13 @@ QString CandidateAnalysis::candidateName(int candidate) const {
 }
 
 void CandidateAnalysis::reset() {
-    cancel();
+    // A running job works for the old file or list: stopped, and forgotten so that a new one can
+    // start at once (its late results carry the old generation and are dropped).
+    if (m_job != 0) {
+        m_jobs->cancel(m_job);
+        m_job = 0;
+        emit runningChanged(false);
+    }
     ++m_generation;
     m_rows.clear();
     m_index.clear();

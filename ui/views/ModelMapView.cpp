@@ -15,6 +15,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -26,7 +27,8 @@ ModelMapView::ModelMapView(Session* session, JobRunner* jobs, QWidget* parent)
       m_grid(new ModelMapGrid(session, this)), m_legend(new ModelMapLegend(m_grid, this)),
       m_metric(new QComboBox(this)), m_source(new QComboBox(this)), m_status(new QLabel(this)),
       m_candidatesEdit(new QLineEdit(this)), m_budget(new QDoubleSpinBox(this)), m_run(new QPushButton(this)),
-      m_export(new QToolButton(this)), m_planText(new QLabel(this)), m_pareto(new ParetoPlot(this)) {
+      m_export(new QToolButton(this)), m_planText(new QLabel(this)), m_pareto(new ParetoPlot(this)),
+      m_splitter(new QSplitter(Qt::Horizontal, this)) {
     m_grid->setCandidateAnalysis(m_candidates);
     m_metric->addItem(tr("SQNR"), static_cast<int>(ModelMapGrid::Metric::Sqnr));
     m_metric->addItem(tr("Clipped %"), static_cast<int>(ModelMapGrid::Metric::Clipped));
@@ -111,18 +113,15 @@ ModelMapView::ModelMapView(Session* session, JobRunner* jobs, QWidget* parent)
     sideLayout->setContentsMargins(0, 0, 0, 0);
     sideLayout->addWidget(m_pareto, 1);
     sideLayout->addWidget(m_planText);
-    auto* splitter = new QSplitter(Qt::Horizontal, this);
-    splitter->addWidget(m_grid);
-    splitter->addWidget(side);
-    splitter->setStretchFactor(0, 3);
-    splitter->setStretchFactor(1, 2);
-    splitter->setChildrenCollapsible(false);
+    m_splitter->addWidget(m_grid);
+    m_splitter->addWidget(side);
+    m_splitter->setChildrenCollapsible(false);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
     layout->addLayout(planBar);
-    layout->addWidget(splitter, 1);
+    layout->addWidget(m_splitter, 1);
     connect(m_grid, &ModelMapGrid::scaleChanged, this, &ModelMapView::updateStatus);
     connect(m_candidates, &CandidateAnalysis::candidatesChanged, this, &ModelMapView::updateSources);
     connect(m_candidates, &CandidateAnalysis::tensorDone, this, &ModelMapView::updatePareto);
@@ -144,6 +143,19 @@ void ModelMapView::showPlan() {
 void ModelMapView::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
     startIfShown();
+}
+
+void ModelMapView::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    // The chart needs some 420 px across to read: beside the map on a wide view, below it otherwise.
+    const Qt::Orientation orientation = width() >= 1050 ? Qt::Horizontal : Qt::Vertical;
+    if (orientation == m_splitter->orientation() && m_splitterSized)
+        return;
+    m_splitter->setOrientation(orientation);
+    const int total = orientation == Qt::Horizontal ? width() : std::max(1, height() - 80);
+    const int chart = orientation == Qt::Horizontal ? std::max(420, total * 2 / 5) : total * 2 / 5;
+    m_splitter->setSizes({std::max(1, total - chart), chart});
+    m_splitterSized = true;
 }
 
 void ModelMapView::startIfShown() {

@@ -11,6 +11,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QSplitter;
 class QToolButton;
 
 namespace quantscope::ui {
@@ -49,6 +50,7 @@ public:
 
 protected:
     void showEvent(QShowEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void updateStatus();
@@ -71,6 +73,8 @@ private:
     QToolButton* m_export;
     QLabel* m_planText;
     ParetoPlot* m_pareto;
+    QSplitter* m_splitter;
+    bool m_splitterSized = false;
 };
 
 } // namespace quantscope::ui
