@@ -83,9 +83,9 @@ void StoredBlockPanel::showBlock() {
     const uint64_t first = block * perBlock;
     const uint64_t row = info.shape.empty() ? 0 : first / static_cast<uint64_t>(info.shape.back());
     const uint64_t column = info.shape.empty() ? first : first % static_cast<uint64_t>(info.shape.back());
-    m_where->setText(tr("Block %1 of %2: elements %3 to %4 (row %5, from column %6)")
+    m_where->setText(tr("Block %1 (blocks 0 to %2): elements %3 to %4 (row %5, from column %6)")
                          .arg(block)
-                         .arg(m_blocks)
+                         .arg(m_blocks - 1)
                          .arg(first)
                          .arg(first + perBlock - 1)
                          .arg(row)
