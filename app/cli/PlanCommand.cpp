@@ -9,99 +9,20 @@
 #include "TextTable.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/analysis/PlanCandidate.h"
 #include "quantscope/analysis/PrecisionPlan.h"
 #include "quantscope/interop/ParamFileFormat.h"
 #include "quantscope/io/WeightFile.h"
-#include "quantscope/quant/StorageSize.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 namespace quantscope::cli {
 namespace {
 
 constexpr const char* kDefaultCandidates = "q4_k,q5_0,q6_k,q8_0";
-
-// "q4_k", "int4/g128", "int8/channel", "uint4/g64", "nvfp4": a format and, for the formats that
-// leave it open, the granularity (default: per output channel; groups along the inputs).
-QuantSpec candidateSpec(const std::string& text) {
-    const auto slash = text.find('/');
-    const std::string format = text.substr(0, slash);
-    QuantSpec spec;
-    try {
-        spec.format = QuantFormat::parse(format);
-    } catch (const Error& error) {
-        throw Error("--candidates", "'" + text + "': " + error.detail());
-    }
-    spec.scheme = Scheme::Symmetric;
-    spec.granularity = Granularity::Channel;
-    if (spec.format.isBlockScaled()) {
-        spec.granularity = Granularity::Group;
-        spec.groupSize = spec.format.blockSize();
-    }
-    if (slash != std::string::npos) {
-        const std::string layout = text.substr(slash + 1);
-        if (spec.format.isBlockScaled())
-            throw Error("--candidates", "'" + text + "': " + spec.format.name() + " brings its own blocks");
-        if (layout == "channel") {
-            spec.granularity = Granularity::Channel;
-        } else if (layout == "tensor") {
-            spec.granularity = Granularity::Tensor;
-        } else if (layout.size() > 1 && layout[0] == 'g' &&
-                   layout.find_first_not_of("0123456789", 1) == std::string::npos && layout.size() < 9) {
-            spec.granularity = Granularity::Group;
-            spec.groupSize = std::stoll(layout.substr(1));
-            if (spec.groupSize < 1)
-                throw Error("--candidates", "'" + text + "': group size must be 1 or more");
-        } else {
-            throw Error("--candidates", "'" + text + "': unknown layout '" + layout +
-                                            "' (allowed: channel, tensor, gN such as g128)");
-        }
-    }
-    spec.axis = spec.granularity == Granularity::Group ? 1 : 0;
-    spec.validate();
-    return spec;
-}
-
-std::vector<std::string> splitList(const std::string& text) {
-    std::vector<std::string> items;
-    std::stringstream stream(text);
-    std::string item;
-    while (std::getline(stream, item, ','))
-        if (!item.empty())
-            items.push_back(item);
-    return items;
-}
-
-// ggml_type_name's spelling, which llama-quantize's --tensor-type reads.
-std::string ggmlTypeName(const QuantFormat& format) {
-    std::string name = format.name();
-    if (name.back() == 'k')
-        name.back() = 'K';
-    return name;
-}
-
-// A regular expression that matches exactly `name` (llama-quantize matches with std::regex).
-std::string exactPattern(const std::string& name) {
-    std::string pattern = "^";
-    for (char c : name) {
-        if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos)
-            pattern += '\\';
-        pattern += c;
-    }
-    return pattern + "$";
-}
-
-double scoreOf(const TensorAnalysis& analysis) {
-    if (analysis.metrics.sqnrNote == "exact")
-        return kExactSqnrDb;
-    if (!std::isfinite(analysis.metrics.sqnrDb))
-        return 0.0; // a zero tensor: every format is as good, the cheapest is chosen
-    return std::min(analysis.metrics.sqnrDb, kExactSqnrDb);
-}
 
 } // namespace
 
@@ -136,13 +57,8 @@ int runPlan(const std::vector<std::string>& arguments) {
     if (!(budget > 0.0 && budget <= 64.0))
         throw Error("--budget",
                     "budget " + formatNumber(budget) + " is out of range (allowed: above 0, at most 64)");
-    std::vector<std::string> candidateNames =
-        splitList(commandLine.value("--candidates").value_or(kDefaultCandidates));
-    if (candidateNames.empty())
-        throw Error("--candidates", "names no format");
-    std::vector<QuantSpec> candidates;
-    for (const auto& name : candidateNames)
-        candidates.push_back(candidateSpec(name));
+    const std::vector<PlanCandidate> candidates =
+        parsePlanCandidates(commandLine.value("--candidates").value_or(kDefaultCandidates));
 
     const std::string& path = commandLine.positionals()[0];
     const auto file = openWeightFile(path);
@@ -158,24 +74,29 @@ int runPlan(const std::vector<std::string>& arguments) {
     ProgressBar progress("plan");
     std::vector<TensorCandidates> scored;
     std::vector<std::vector<QParamsEntry>> entries(names.size());
-    const std::optional<QParamsDocument> noParams;
     for (std::size_t t = 0; t < names.size(); ++t) {
         TensorCandidates tensor;
         tensor.name = names[t];
         const Tensor values = file->load(names[t]); // read once, analysed in every candidate
-        for (std::size_t c = 0; c < candidates.size(); ++c) {
-            progress.setLabel(names[t] + " " + candidateNames[c]);
-            TensorAnalysisRunner runner(*file, candidates[c], noParams);
-            runner.setGroupAxisDefaulted(true);
-            runner.setPerTensorForLowRank(true);
+        for (const PlanCandidate& candidate : candidates) {
+            progress.setLabel(names[t] + " " + candidate.name);
+            std::string note;
+            const QuantSpec spec = candidateSpecFor(candidate.spec, values.shape(), &note);
+            if (!note.empty())
+                std::fprintf(stderr, "quantscope-cli: note: %s has %s\n", names[t].c_str(), note.c_str());
             AnalysisOptions analysisOptions;
             analysisOptions.progress = progress.callback();
-            const TensorAnalysis analysis = runner.run(values, analysisOptions);
+            TensorAnalysis analysis;
+            try {
+                analysis = analyzeTensor(values, spec, analysisOptions);
+            } catch (const Error& error) {
+                // Name the tensor as well as the option: with many tensors the option alone is ambiguous.
+                if (error.subject() == names[t])
+                    throw;
+                throw Error(path + ": " + names[t], error.what());
+            }
             tensor.elements = analysis.metrics.count + analysis.metrics.nonfinite;
-            const uint64_t bytes = quantizedStorageBytes(tensor.elements, analysis.spec,
-                                                         static_cast<int64_t>(analysis.params.blockCount()));
-            tensor.scores.push_back(
-                {8.0 * static_cast<double>(bytes) / static_cast<double>(tensor.elements), scoreOf(analysis)});
+            tensor.scores.push_back(scoreCandidate(analysis));
             entries[t].push_back(entryFor(analysis));
         }
         scored.push_back(std::move(tensor));
@@ -191,17 +112,10 @@ int runPlan(const std::vector<std::string>& arguments) {
         outputs.add(*out, document.toJson());
     }
     if (const auto out = commandLine.value("--llama-tensor-types")) {
-        std::string lines;
-        for (std::size_t t = 0; t < names.size(); ++t) {
-            const QuantFormat& format = entries[t][plan.choice[t]].spec.format;
-            if (!format.isGgml())
-                throw Error("--llama-tensor-types",
-                            names[t] + " chose " + format.name() +
-                                ", which llama.cpp cannot store (allowed: q8_0, q4_0, "
-                                "q4_1, q5_0, q5_1, q4_k, q6_k candidates)");
-            lines += exactPattern(names[t]) + "=" + ggmlTypeName(format) + "\n";
-        }
-        outputs.add(*out, lines);
+        std::vector<std::pair<std::string, QuantFormat>> choices;
+        for (std::size_t t = 0; t < names.size(); ++t)
+            choices.emplace_back(names[t], entries[t][plan.choice[t]].spec.format);
+        outputs.add(*out, llamaTensorTypeLines(choices));
     }
     if (const auto out = commandLine.value("--compressed-tensors")) {
         QParamsDocument document;
@@ -224,7 +138,7 @@ int runPlan(const std::vector<std::string>& arguments) {
     json["candidates"] = nlohmann::ordered_json::array();
     for (std::size_t c = 0; c < candidates.size(); ++c) {
         const PrecisionPlan uniform = evaluatePlan(scored, std::vector<std::size_t>(names.size(), c));
-        json["candidates"].push_back({{"name", candidateNames[c]},
+        json["candidates"].push_back({{"name", candidates[c].name},
                                       {"bits_per_value", uniform.bitsPerValue},
                                       {"weighted_sqnr_db", uniform.weightedSqnrDb},
                                       {"fits", uniform.bitsPerValue <= budget * (1.0 + 1e-12)}});
@@ -236,14 +150,14 @@ int runPlan(const std::vector<std::string>& arguments) {
         const QParamsEntry& entry = entries[t][c];
         nlohmann::ordered_json item{{"name", names[t]},
                                     {"elements", scored[t].elements},
-                                    {"candidate", candidateNames[c]},
+                                    {"candidate", candidates[c].name},
                                     {"dtype", entry.spec.format.name()},
                                     {"bits_per_value", scored[t].scores[c].bitsPerValue},
                                     {"sqnr_db", scored[t].scores[c].sqnrDb}};
         nlohmann::ordered_json all = nlohmann::ordered_json::object();
         for (std::size_t k = 0; k < candidates.size(); ++k)
-            all[candidateNames[k]] = {{"bits_per_value", scored[t].scores[k].bitsPerValue},
-                                      {"sqnr_db", scored[t].scores[k].sqnrDb}};
+            all[candidates[k].name] = {{"bits_per_value", scored[t].scores[k].bitsPerValue},
+                                       {"sqnr_db", scored[t].scores[k].sqnrDb}};
         item["scores"] = all;
         json["tensors"].push_back(item);
         table.addRow({names[t], std::to_string(scored[t].elements), entry.spec.format.name(),

@@ -1,5 +1,6 @@
 #include "TensorAnalysisRunner.h"
 #include "quantscope/Error.h"
+#include "quantscope/analysis/PlanCandidate.h"
 
 #include "TextTable.h"
 
@@ -10,27 +11,20 @@ namespace quantscope::cli {
 
 namespace {
 
-// llama.cpp's llama-quantize gives a row that its k-quant's 256-value super-blocks do not divide the
-// nearest 32-block type instead (llama-quant.cpp: q4_K -> q5_0, q6_K -> q8_0). Whole-file analysis
-// does the same and says so; a single tensor keeps the error that names the row length.
-QuantSpec llamaCppFallback(QuantSpec spec, const Tensor& tensor, bool wholeFile) {
+// Whole-file analysis gives a k-quant's row that 256 does not divide llama.cpp's fallback format
+// and says so; a single tensor keeps the error that names the row length.
+QuantSpec llamaCppFallbackNoted(const QuantSpec& spec, const Tensor& tensor, bool wholeFile) {
     const int64_t row = tensor.rank() == 0 ? 1 : tensor.shape()[static_cast<std::size_t>(spec.axis)];
-    if (!wholeFile || row % spec.format.blockSize() == 0 || row % 32 != 0)
+    if (!wholeFile)
         return spec;
-    const char* fallback = nullptr;
-    if (spec.format.kind == FormatKind::GgmlQ4_K)
-        fallback = "q5_0";
-    else if (spec.format.kind == FormatKind::GgmlQ6_K)
-        fallback = "q8_0";
-    if (!fallback)
-        return spec;
-    std::fprintf(stderr,
-                 "quantscope-cli: note: %s has rows of %lld values, not whole %s super-blocks: "
-                 "analysed as %s, as llama.cpp quantizes it\n",
-                 tensor.name().c_str(), static_cast<long long>(row), spec.format.name().c_str(), fallback);
-    spec.format = QuantFormat::parse(fallback);
-    spec.groupSize = spec.format.blockSize();
-    return spec;
+    const QuantSpec fallback = llamaCppFallback(spec, row);
+    if (fallback.format.kind != spec.format.kind)
+        std::fprintf(stderr,
+                     "quantscope-cli: note: %s has rows of %lld values, not whole %s super-blocks: "
+                     "analysed as %s, as llama.cpp quantizes it\n",
+                     tensor.name().c_str(), static_cast<long long>(row), spec.format.name().c_str(),
+                     fallback.format.name().c_str());
+    return fallback;
 }
 
 } // namespace
@@ -61,7 +55,7 @@ TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOpt
     if (spec.format.isGgml() && (!m_params || !m_params->find(tensorName))) {
         if (m_groupAxisDefaulted) // ggml's blocks run along a row: the last axis
             spec.axis = std::max(0, tensor.rank() - 1);
-        spec = llamaCppFallback(spec, tensor, m_perTensorForLowRank);
+        spec = llamaCppFallbackNoted(spec, tensor, m_perTensorForLowRank);
     }
     if (m_perTensorForLowRank && !effective.fixedParams && spec.granularity != Granularity::Tensor &&
         spec.axis >= tensor.rank()) {

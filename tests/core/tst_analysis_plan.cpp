@@ -1,12 +1,15 @@
 // Mixed precision under a budget (planPrecision): hand-worked choices, dominated candidates,
 // the budget rule, and on random instances the promises: within budget, never worse than any
-// single format that fits, never better than the exhaustive optimum.
+// single format that fits, never better than the exhaustive optimum. The candidates the CLI and
+// the app share (PlanCandidate): parsing, llama.cpp's k-quant fallback, scores and --tensor-type lines.
 
 #include "quantscope/Error.h"
+#include "quantscope/analysis/PlanCandidate.h"
 #include "quantscope/analysis/PrecisionPlan.h"
 
 #include <QTest>
 
+#include <cmath>
 #include <random>
 
 using namespace quantscope;
@@ -109,6 +112,86 @@ private slots:
                              qPrintable(QStringLiteral("trial %1").arg(trial)));
             }
             QVERIFY(plan.weightedSqnrDb <= optimum + 1e-9);
+        }
+    }
+
+    void candidatesParseAsDocumented() {
+        const PlanCandidate int4 = parsePlanCandidate("int4/g128");
+        QCOMPARE(int4.spec.format.name(), std::string("int4"));
+        QCOMPARE(int4.spec.scheme, Scheme::Symmetric);
+        QCOMPARE(int4.spec.granularity, Granularity::Group);
+        QCOMPARE(int4.spec.groupSize, int64_t{128});
+        QCOMPARE(int4.spec.axis, 1); // groups run along the inputs
+        const PlanCandidate int8 = parsePlanCandidate("int8/channel");
+        QCOMPARE(int8.spec.granularity, Granularity::Channel);
+        QCOMPARE(int8.spec.axis, 0);
+        const PlanCandidate q4k = parsePlanCandidate("q4_k");
+        QCOMPARE(q4k.spec.granularity, Granularity::Group);
+        QCOMPARE(q4k.spec.groupSize, int64_t{256});
+        QCOMPARE(parsePlanCandidates("q8_0,,nvfp4").size(), std::size_t{2});
+        const auto refused = [](const std::string& text, const std::string& part) {
+            try {
+                parsePlanCandidates(text, "Candidates");
+            } catch (const Error& error) {
+                return error.subject() == "Candidates" &&
+                       std::string(error.what()).find(part) != std::string::npos;
+            }
+            return false;
+        };
+        QVERIFY(refused("int4/g", "allowed: channel, tensor, gN"));
+        QVERIFY(refused("int4/g0", "group size must be 1 or more"));
+        QVERIFY(refused("q4_k/g64", "brings its own blocks"));
+        QVERIFY(refused("int33", "int33"));
+        QVERIFY(refused(",", "names no format"));
+    }
+
+    void kQuantRowsFallBackAsLlamaCpp() {
+        std::string note;
+        const QuantSpec q4k = candidateSpecFor(parsePlanCandidate("q4_k").spec, {4, 288}, &note);
+        QCOMPARE(q4k.format.name(), std::string("q5_0"));
+        QCOMPARE(q4k.groupSize, int64_t{32});
+        QCOMPARE(q4k.axis, 1);
+        QCOMPARE(note, std::string("rows of 288 values, not whole q4_k super-blocks: analysed as q5_0, as "
+                                   "llama.cpp quantizes it"));
+        QCOMPARE(candidateSpecFor(parsePlanCandidate("q6_k").spec, {2, 3, 96}, &note).format.name(),
+                 std::string("q8_0"));
+        const QuantSpec whole = candidateSpecFor(parsePlanCandidate("q4_k").spec, {3, 512}, &note);
+        QCOMPARE(whole.format.name(), std::string("q4_k"));
+        QVERIFY(note.empty());
+        // Rows that 32 does not divide keep the k-quant (and its error); other formats never change.
+        QCOMPARE(candidateSpecFor(parsePlanCandidate("q4_k").spec, {3, 100}).format.name(),
+                 std::string("q4_k"));
+        QCOMPARE(candidateSpecFor(parsePlanCandidate("q4_0").spec, {3, 288}).format.name(),
+                 std::string("q4_0"));
+        QCOMPARE(candidateSpecFor(parsePlanCandidate("int4/g128").spec, {3, 288}).axis, 1);
+        QCOMPARE(llamaCppFallback(parsePlanCandidate("int8/channel").spec, 288).format.name(),
+                 std::string("int8"));
+    }
+
+    void scoresAndTensorTypeLines() {
+        TensorAnalysis exact;
+        exact.spec = parsePlanCandidate("q8_0").spec;
+        exact.metrics.count = 64;
+        exact.metrics.sqnrDb = INFINITY;
+        exact.metrics.sqnrNote = "exact";
+        exact.params.scale = {1.0f, 1.0f};
+        const CandidateScore score = scoreCandidate(exact);
+        QCOMPARE(score.sqnrDb, kExactSqnrDb);
+        QCOMPARE(score.bitsPerValue, 8.5); // 34 bytes per 32 values
+        exact.metrics.sqnrNote = "zero signal";
+        QCOMPARE(scoreCandidate(exact).sqnrDb, 0.0);
+
+        const std::string lines =
+            llamaTensorTypeLines({{"blk.0.attn_q.weight", QuantFormat::parse("q4_k")},
+                                  {"model.layers.1.mlp.down_proj.weight", QuantFormat::parse("q8_0")}});
+        QCOMPARE(lines, std::string("^blk\\.0\\.attn_q\\.weight$=q4_K\n"
+                                    "^model\\.layers\\.1\\.mlp\\.down_proj\\.weight$=q8_0\n"));
+        try {
+            llamaTensorTypeLines({{"w", QuantFormat::parse("nvfp4")}}, "llama");
+            QFAIL("nvfp4 has no llama.cpp type here");
+        } catch (const Error& error) {
+            QCOMPARE(error.subject(), std::string("llama"));
+            QVERIFY(std::string(error.what()).find("w chose nvfp4") != std::string::npos);
         }
     }
 };

@@ -5,6 +5,7 @@
 #include "plots/TransferPlot.h"
 #include "quantscope/analysis/TensorResult.h"
 #include "session/Session.h"
+#include "widgets/StoredBlockPanel.h"
 
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -13,13 +14,19 @@ namespace quantscope::ui {
 
 ErrorView::ErrorView(Session* session, QWidget* parent)
     : QWidget(parent), m_session(session), m_errors(new ErrorHistogramPlot(this)),
-      m_transfer(new TransferPlot(this)), m_blocks(new BlockStatsPlot(this)) {
+      m_transfer(new TransferPlot(this)), m_blocks(new BlockStatsPlot(this)),
+      m_stored(new StoredBlockPanel(this)) {
     auto* top = new QSplitter(Qt::Horizontal, this);
     top->addWidget(m_errors);
     top->addWidget(m_transfer);
     auto* split = new QSplitter(Qt::Vertical, this);
     split->addWidget(top);
-    split->addWidget(m_blocks);
+    auto* bottom = new QSplitter(Qt::Horizontal, this);
+    bottom->addWidget(m_blocks);
+    bottom->addWidget(m_stored);
+    bottom->setStretchFactor(0, 3);
+    bottom->setStretchFactor(1, 2);
+    split->addWidget(bottom);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
     auto* layout = new QVBoxLayout(this);
@@ -50,6 +57,12 @@ void ErrorView::refresh() {
     // Per-block bars only mean something with more than one block; otherwise the error plots
     // get the whole height.
     m_blocks->setVisible(result && result->analysis.params.blockCount() > 1);
+    // What a GGUF file stores per block, whatever the settings: it is read, not computed.
+    if (row >= 0 && !m_session->isActivation(row))
+        m_stored->setTensor(m_session->source(row), m_session->info(row).name);
+    else
+        m_stored->setTensor(nullptr, {});
+    m_blocks->parentWidget()->setVisible(!m_blocks->isHidden() || !m_stored->isHidden());
 }
 
 } // namespace quantscope::ui

@@ -1,5 +1,6 @@
 #include "widgets/ModelMapGrid.h"
 
+#include "session/CandidateAnalysis.h"
 #include "session/Session.h"
 #include "widgets/MetricText.h"
 
@@ -64,6 +65,54 @@ void ModelMapGrid::setMetric(Metric metric) {
         return;
     m_metric = metric;
     metricsChanged();
+}
+
+void ModelMapGrid::setCandidateAnalysis(const CandidateAnalysis* candidates) {
+    if (m_candidates)
+        disconnect(m_candidates, nullptr, this, nullptr);
+    m_candidates = candidates;
+    if (candidates) {
+        connect(candidates, &CandidateAnalysis::tensorDone, this, &ModelMapGrid::metricsChanged);
+        connect(candidates, &CandidateAnalysis::planChanged, this, &ModelMapGrid::metricsChanged);
+        connect(candidates, &CandidateAnalysis::candidatesChanged, this, [this] {
+            if (m_source == Source::Candidate && m_candidate >= m_candidates->candidateCount())
+                setSource(Source::Settings);
+            metricsChanged();
+        });
+    }
+    metricsChanged();
+}
+
+void ModelMapGrid::setSource(Source source, int candidate) {
+    if (!m_candidates)
+        source = Source::Settings;
+    m_source = source;
+    m_candidate = source == Source::Candidate ? candidate : -1;
+    metricsChanged();
+}
+
+const QParamsEntry* ModelMapGrid::sourceEntry(int tensorRow) const {
+    if (m_source == Source::Candidate)
+        return m_candidates->entry(tensorRow, m_candidate);
+    if (m_source == Source::Plan)
+        return m_candidates->entry(tensorRow, m_candidates->plannedCandidate(tensorRow));
+    return nullptr;
+}
+
+std::optional<ErrorMetrics> ModelMapGrid::cellMetrics(int tensorRow) const {
+    if (m_source == Source::Settings)
+        return m_session->summaryMetrics(tensorRow);
+    const QParamsEntry* entry = sourceEntry(tensorRow);
+    return entry ? entry->metrics : std::nullopt;
+}
+
+bool ModelMapGrid::isFloatCell(int tensorRow) const {
+    return m_source != Source::Settings && !m_candidates->isPlanned(tensorRow);
+}
+
+QString ModelMapGrid::shownText(int tensorRow) const {
+    const QRect rect = cellRect(tensorRow);
+    return rect.isEmpty() ? QString() : cellText(tensorRow, rect.width() - 8);
 }
 
 void ModelMapGrid::metricsChanged() {
@@ -228,7 +277,7 @@ void ModelMapGrid::ensureVisible(int tensorRow) {
 }
 
 std::optional<double> ModelMapGrid::value(int tensorRow) const {
-    const auto metrics = m_session->summaryMetrics(tensorRow);
+    const auto metrics = cellMetrics(tensorRow);
     if (!metrics)
         return std::nullopt;
     if (m_metric == Metric::Clipped)
@@ -239,7 +288,7 @@ std::optional<double> ModelMapGrid::value(int tensorRow) const {
 int ModelMapGrid::knownCount() const {
     int known = 0;
     for (int row = 0; row < static_cast<int>(m_position.size()); ++row)
-        if (m_position[static_cast<std::size_t>(row)].gridRow >= 0 && m_session->summaryMetrics(row))
+        if (m_position[static_cast<std::size_t>(row)].gridRow >= 0 && (isFloatCell(row) || cellMetrics(row)))
             ++known;
     return known;
 }
@@ -248,13 +297,28 @@ std::optional<std::pair<double, double>> ModelMapGrid::scaleRange() const {
     if (m_range)
         return *m_range;
     std::optional<std::pair<double, double>> range;
-    for (int row = 0; row < static_cast<int>(m_position.size()); ++row)
-        if (const auto v = value(row)) {
-            if (!range)
-                range = std::pair{*v, *v};
-            range->first = std::min(range->first, *v);
-            range->second = std::max(range->second, *v);
-        }
+    const auto include = [&](std::optional<double> v) {
+        if (!v)
+            return;
+        if (!range)
+            range = std::pair{*v, *v};
+        range->first = std::min(range->first, *v);
+        range->second = std::max(range->second, *v);
+    };
+    if (m_source == Source::Settings) {
+        for (int row = 0; row < static_cast<int>(m_position.size()); ++row)
+            include(value(row));
+    } else {
+        // One scale for every candidate and the plan: switching between them shows which is worse.
+        for (int row : m_candidates->plannedRows())
+            for (int c = 0; c < m_candidates->candidateCount(); ++c)
+                if (const QParamsEntry* entry = m_candidates->entry(row, c); entry && entry->metrics) {
+                    if (m_metric == Metric::Clipped)
+                        include(entry->metrics->clippedFraction * 100.0);
+                    else if (std::isfinite(entry->metrics->sqnrDb))
+                        include(entry->metrics->sqnrDb);
+                }
+    }
     // Clipping is worst when largest: the scale runs from the largest share down to none.
     if (range && m_metric == Metric::Clipped)
         range = std::pair{range->second, 0.0};
@@ -263,7 +327,7 @@ std::optional<std::pair<double, double>> ModelMapGrid::scaleRange() const {
 }
 
 std::optional<double> ModelMapGrid::fraction(int tensorRow) const {
-    const auto metrics = m_session->summaryMetrics(tensorRow);
+    const auto metrics = cellMetrics(tensorRow);
     if (!metrics)
         return std::nullopt;
     if (m_metric == Metric::Sqnr && metrics->sqnrNote == "exact")
@@ -302,14 +366,18 @@ QColor ModelMapGrid::zeroSignalColour() {
 QColor ModelMapGrid::cellColour(int tensorRow) const {
     if (const auto f = fraction(tensorRow))
         return scaleColour(*f);
-    const auto metrics = m_session->summaryMetrics(tensorRow);
+    if (isFloatCell(tensorRow))
+        return palette().color(QPalette::Base).darker(104);
+    const auto metrics = cellMetrics(tensorRow);
     return metrics && isZeroSignal(*metrics) ? zeroSignalColour() : pendingColour();
 }
 
 QString ModelMapGrid::cellText(int tensorRow, int width) const {
-    const auto metrics = m_session->summaryMetrics(tensorRow);
+    const auto metrics = cellMetrics(tensorRow);
     QString valueText;
-    if (metrics) {
+    if (isFloatCell(tensorRow)) {
+        valueText = tr("float");
+    } else if (metrics) {
         if (m_metric == Metric::Clipped)
             valueText = MetricText::percent(metrics->clippedFraction).remove(QLatin1Char(' '));
         else if (!metrics->sqnrNote.empty())
@@ -318,6 +386,14 @@ QString ModelMapGrid::cellText(int tensorRow, int width) const {
             valueText = QString::number(metrics->sqnrDb, 'f', 1);
     }
     const QFontMetrics fm = fontMetrics();
+    // The plan names the format it chose before the value, and keeps the name when both do not fit.
+    if (m_source == Source::Plan && metrics)
+        if (const QParamsEntry* entry = sourceEntry(tensorRow)) {
+            const QString format = QString::fromStdString(entry->spec.format.name());
+            valueText = fm.horizontalAdvance(format + QLatin1Char(' ') + valueText) <= width
+                            ? format + QLatin1Char(' ') + valueText
+                            : format;
+        }
     const Place& place = m_position[static_cast<std::size_t>(tensorRow)];
     if (place.gridRow < layerRowCount())
         return fm.horizontalAdvance(valueText) <= width ? valueText : QString();
@@ -346,13 +422,18 @@ QString ModelMapGrid::toolTip(int tensorRow) const {
         place = place.arg(QString::fromStdString(roleColumnKey(match)));
     else if (match.role != TensorRole::Unknown)
         place = QString::fromStdString(roleColumnKey(match));
-    QString spec = QString::fromStdString(settings.spec.format.name()) + QLatin1Char(' ') +
-                   QString::fromLatin1(schemeName(settings.spec.scheme)) + tr(", per ") +
-                   QString::fromLatin1(granularityName(settings.spec.granularity));
-    if (settings.spec.granularity == Granularity::Group)
-        spec += QLatin1Char(' ') + QString::number(settings.spec.groupSize);
-    spec +=
-        QStringLiteral(" (") + QString::fromLatin1(calibMethodName(settings.spec.calib)) + QLatin1Char(')');
+    const QParamsEntry* entry = sourceEntry(tensorRow);
+    const QuantSpec& shown = entry ? entry->spec : settings.spec;
+    QString spec = QString::fromStdString(shown.format.name()) + QLatin1Char(' ') +
+                   QString::fromLatin1(schemeName(shown.scheme)) + tr(", per ") +
+                   QString::fromLatin1(granularityName(shown.granularity));
+    if (shown.granularity == Granularity::Group)
+        spec += QLatin1Char(' ') + QString::number(shown.groupSize);
+    spec += QStringLiteral(" (") + QString::fromLatin1(calibMethodName(shown.calib)) + QLatin1Char(')');
+    if (m_source == Source::Plan && entry)
+        spec = tr("planned %1").arg(spec);
+    if (isFloatCell(tensorRow))
+        spec = tr("float (a plan quantizes tensors of rank 2 and more)");
     QString text = QStringLiteral("<b>%1</b>").arg(QString::fromStdString(info.name).toHtmlEscaped());
     if (!place.isEmpty())
         text += QStringLiteral("<br>") + place.toHtmlEscaped();
@@ -361,7 +442,17 @@ QString ModelMapGrid::toolTip(int tensorRow) const {
                                               QString::fromStdString(storageName(info)),
                                               QLocale().toString(static_cast<qulonglong>(info.elements)));
     text += QStringLiteral("<br>") + tr("Format: %1").arg(spec.toHtmlEscaped());
-    if (const auto metrics = m_session->summaryMetrics(tensorRow)) {
+    if (m_candidates && m_source != Source::Settings) {
+        const int candidate =
+            m_source == Source::Plan ? m_candidates->plannedCandidate(tensorRow) : m_candidate;
+        if (const QString note = m_candidates->note(tensorRow, candidate); !note.isEmpty())
+            text += QStringLiteral("<br><i>") + note.toHtmlEscaped() + QStringLiteral("</i>");
+        if (const auto score = m_candidates->score(tensorRow, candidate))
+            text += QStringLiteral("<br>") + tr("%1 bits per weight").arg(score->bitsPerValue, 0, 'f', 3);
+    }
+    if (isFloatCell(tensorRow)) {
+        // Nothing measured: the tensor stays as stored.
+    } else if (const auto metrics = cellMetrics(tensorRow)) {
         text += QStringLiteral("<br>") + tr("SQNR: %1").arg(MetricText::sqnr(*metrics));
         text += QStringLiteral("<br>") + tr("Clipped: %1").arg(MetricText::percent(metrics->clippedFraction));
         text += QStringLiteral("<br>") +

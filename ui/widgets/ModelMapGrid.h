@@ -7,12 +7,16 @@
 #include <QString>
 #include <QStringList>
 
+#include "quantscope/export/QParamsDocument.h"
+#include "quantscope/metrics/ErrorMetrics.h"
+
 #include <optional>
 #include <utility>
 #include <vector>
 
 namespace quantscope::ui {
 
+class CandidateAnalysis;
 class Session;
 
 // The whole model as a grid: a row per block (layer), a column per tensor role present (q, k, v, o,
@@ -20,17 +24,30 @@ class Session;
 // head, and every name no scheme explains) in rows of their own. Each cell is coloured by the
 // tensor's SQNR or clipped fraction on a scale from the model's worst tensor to its best, fills in
 // as the session's background analysis delivers, tells the tensor's details on hover, and a click
-// makes the tensor the session's current one. The column header and the layer labels stay in
-// place while the cells scroll.
+// makes the tensor the session's current one. Instead of the tensors' own settings the cells can
+// show one candidate format of a CandidateAnalysis, or the format its plan chose for each tensor
+// (named in the cell); 1-D tensors, which a plan leaves in float, then read "float". The column header and
+// the layer labels stay in place while the cells scroll.
 class ModelMapGrid : public QAbstractScrollArea {
     Q_OBJECT
 public:
     enum class Metric { Sqnr, Clipped };
+    // Whose results the cells show: the session's (each tensor's own settings), one candidate
+    // format's, or the plan's choice per tensor.
+    enum class Source { Settings, Candidate, Plan };
 
     explicit ModelMapGrid(Session* session, QWidget* parent = nullptr);
 
     void setMetric(Metric metric);
     Metric metric() const { return m_metric; }
+    void setCandidateAnalysis(const CandidateAnalysis* candidates);
+    void setSource(Source source, int candidate = -1);
+    Source source() const { return m_source; }
+    int sourceCandidate() const { return m_candidate; }
+    // The metrics a cell shows, from its source; none while unknown (or for a float tensor).
+    std::optional<ErrorMetrics> cellMetrics(int tensorRow) const;
+    // The text drawn in a cell at its current width (empty when nothing fits).
+    QString shownText(int tensorRow) const;
 
     // The layout, for the view and for tests.
     int layerRowCount() const { return static_cast<int>(m_layers.size()); }
@@ -82,6 +99,8 @@ private:
     std::optional<double> value(int tensorRow) const;
     std::optional<double> fraction(int tensorRow) const;
     QColor cellColour(int tensorRow) const;
+    bool isFloatCell(int tensorRow) const; // a plan leaves this tensor in float
+    const QParamsEntry* sourceEntry(int tensorRow) const;
     QString cellText(int tensorRow, int width) const;
     QString toolTip(int tensorRow) const;
     int gridRowCount() const;
@@ -91,6 +110,9 @@ private:
     QRect gridRect(int gridRow, int column) const; // viewport coordinates
 
     Session* m_session;
+    const CandidateAnalysis* m_candidates = nullptr;
+    Source m_source = Source::Settings;
+    int m_candidate = -1;
     Metric m_metric = Metric::Sqnr;
     QStringList m_columns;
     std::vector<int> m_layers;

@@ -151,7 +151,7 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     m_conventions = new ConventionsPanel(m_session, m_jobs, this);
     m_views->addTab(m_conventions, tr("Co&nventions"));
     // The whole-model map: every weight by block and role; a click selects it.
-    m_modelMap = new ModelMapView(m_session, this);
+    m_modelMap = new ModelMapView(m_session, m_jobs, this);
     m_views->addTab(m_modelMap, tr("M&ap"));
     m_views->setDocumentMode(true);
     // Until something is open, a welcome page stands in for the views (created with the menus,

@@ -1,0 +1,298 @@
+#include "session/CandidateAnalysis.h"
+
+#include "session/JobRunner.h"
+#include "session/Session.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/analysis/TensorAnalysis.h"
+
+#include <QPointer>
+#include <QSaveFile>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace quantscope::ui {
+
+QString CandidateAnalysis::defaultCandidates() {
+    return QStringLiteral("int8/channel,int4/g128,q4_k,q4_0,nvfp4,mxfp4");
+}
+
+CandidateAnalysis::CandidateAnalysis(Session* session, JobRunner* jobs, QObject* parent)
+    : QObject(parent), m_session(session), m_jobs(jobs) {
+    setCandidates(defaultCandidates());
+    connect(session, &Session::fileChanged, this, &CandidateAnalysis::reset);
+    reset();
+}
+
+QString CandidateAnalysis::setCandidates(const QString& list) {
+    try {
+        m_candidates = parsePlanCandidates(list.toStdString(), "Candidates");
+    } catch (const Error& error) {
+        return QString::fromStdString(error.what());
+    }
+    m_list = list;
+    reset();
+    emit candidatesChanged();
+    return {};
+}
+
+QString CandidateAnalysis::candidateName(int candidate) const {
+    return QString::fromStdString(m_candidates[static_cast<std::size_t>(candidate)].name);
+}
+
+void CandidateAnalysis::reset() {
+    // A running job works for the old file or list: stopped, and forgotten so that a new one can
+    // start at once (its late results carry the old generation and are dropped).
+    if (m_job != 0) {
+        m_jobs->cancel(m_job);
+        m_job = 0;
+        emit runningChanged(false);
+    }
+    ++m_generation;
+    m_rows.clear();
+    m_index.clear();
+    for (int row = 0; row < m_session->weightCount(); ++row)
+        if (m_session->info(row).shape.size() >= 2) {
+            m_index.insert(row, static_cast<int>(m_rows.size()));
+            m_rows.append(row);
+        }
+    m_results.assign(static_cast<std::size_t>(m_rows.size()), std::nullopt);
+    m_done = 0;
+    m_error.clear();
+    updatePlan();
+}
+
+void CandidateAnalysis::cancel() {
+    if (m_job != 0)
+        m_jobs->cancel(m_job);
+}
+
+void CandidateAnalysis::start() {
+    if (m_job != 0 || !m_session->hasFile() || isComplete() || m_rows.isEmpty())
+        return;
+    struct Item {
+        int row;
+        std::string name;
+    };
+    std::vector<Item> items;
+    for (int i = 0; i < m_rows.size(); ++i)
+        if (!m_results[static_cast<std::size_t>(i)])
+            items.push_back({m_rows[i], m_session->info(m_rows[i]).name});
+    const auto file = m_session->file();
+    const std::vector<PlanCandidate> candidates = m_candidates;
+    const int generation = m_generation;
+    m_error.clear();
+    QPointer<CandidateAnalysis> self(this);
+    JobHandle* job = m_jobs->startJob(
+        QStringLiteral("candidates"),
+        tr("Analysing %n tensor(s) in %1 formats", nullptr, static_cast<int>(items.size()))
+            .arg(candidates.size()),
+        [items, file, candidates, generation, self](const ProgressCallback& progress) {
+            // As the table's metrics: a few workers take the next tensor in file order, each read
+            // once and analysed in every candidate, so the map fills in from the top.
+            const std::size_t total = items.size();
+            std::atomic<std::size_t> next{0};
+            std::atomic<std::size_t> done{0};
+            std::atomic<bool> stop{false};
+            std::mutex failureMutex;
+            std::exception_ptr failure;
+            const auto stillWanted = [&] {
+                return progress(Stage::Statistics, static_cast<double>(done) / static_cast<double>(total));
+            };
+            const auto work = [&] {
+                for (std::size_t i = 0; !stop && (i = next++) < total;) {
+                    try {
+                        if (!stillWanted())
+                            throw Cancelled();
+                        const Tensor tensor = file->load(items[i].name);
+                        Result result;
+                        for (const PlanCandidate& candidate : candidates) {
+                            std::string note;
+                            const QuantSpec spec = candidateSpecFor(candidate.spec, tensor.shape(), &note);
+                            AnalysisOptions options;
+                            options.progress = [&](Stage, double) { return stillWanted(); };
+                            const TensorAnalysis analysis = analyzeTensor(tensor, spec, options);
+                            result.scores.push_back(scoreCandidate(analysis));
+                            result.entries.push_back({analysis.name, TensorKind::Weight, analysis.shape,
+                                                      analysis.spec, analysis.params, analysis.metrics});
+                            result.notes.push_back(note);
+                            result.elements = analysis.metrics.count + analysis.metrics.nonfinite;
+                        }
+                        QMetaObject::invokeMethod(
+                            self,
+                            [self, generation, row = items[i].row, result = std::move(result)]() mutable {
+                                if (self)
+                                    self->accept(generation, row, std::move(result));
+                            },
+                            Qt::QueuedConnection);
+                    } catch (...) {
+                        const std::lock_guard lock(failureMutex);
+                        if (!failure)
+                            failure = std::current_exception();
+                        stop = true;
+                    }
+                    ++done;
+                }
+            };
+            const std::size_t workers =
+                std::min<std::size_t>(total, std::max(1u, std::thread::hardware_concurrency()));
+            std::vector<std::thread> threads;
+            for (std::size_t t = 1; t < workers; ++t)
+                threads.emplace_back(work);
+            work();
+            for (auto& thread : threads)
+                thread.join();
+            if (failure)
+                std::rethrow_exception(failure);
+            reportProgress(progress, Stage::Results, 1.0);
+            return QVariant();
+        });
+    m_job = job->id();
+    connect(job, &JobHandle::failed, this, [this](const QString& message) { m_error = message; });
+    connect(job, &JobHandle::ended, this, [this, id = job->id()] {
+        if (m_job != id)
+            return;
+        m_job = 0;
+        emit runningChanged(false);
+    });
+    emit runningChanged(true);
+}
+
+void CandidateAnalysis::accept(int generation, int row, Result result) {
+    if (generation != m_generation || !m_index.contains(row))
+        return;
+    auto& slot = m_results[static_cast<std::size_t>(m_index.value(row))];
+    if (slot)
+        return;
+    slot = std::move(result);
+    ++m_done;
+    emit tensorDone(row);
+    if (isComplete()) {
+        updatePlan();
+        emit completed();
+    }
+}
+
+const QParamsEntry* CandidateAnalysis::entry(int row, int candidate) const {
+    const auto it = m_index.constFind(row);
+    if (it == m_index.constEnd() || candidate < 0 || candidate >= candidateCount())
+        return nullptr;
+    const auto& result = m_results[static_cast<std::size_t>(*it)];
+    return result ? &result->entries[static_cast<std::size_t>(candidate)] : nullptr;
+}
+
+std::optional<CandidateScore> CandidateAnalysis::score(int row, int candidate) const {
+    const auto it = m_index.constFind(row);
+    if (it == m_index.constEnd() || candidate < 0 || candidate >= candidateCount())
+        return std::nullopt;
+    const auto& result = m_results[static_cast<std::size_t>(*it)];
+    if (!result)
+        return std::nullopt;
+    return result->scores[static_cast<std::size_t>(candidate)];
+}
+
+QString CandidateAnalysis::note(int row, int candidate) const {
+    const auto it = m_index.constFind(row);
+    if (it == m_index.constEnd() || candidate < 0 || candidate >= candidateCount())
+        return {};
+    const auto& result = m_results[static_cast<std::size_t>(*it)];
+    return result ? QString::fromStdString(result->notes[static_cast<std::size_t>(candidate)]) : QString();
+}
+
+std::vector<TensorCandidates> CandidateAnalysis::scored() const {
+    std::vector<TensorCandidates> tensors;
+    for (int i = 0; i < m_rows.size(); ++i) {
+        const auto& result = m_results[static_cast<std::size_t>(i)];
+        if (result)
+            tensors.push_back({m_session->info(m_rows[i]).name, result->elements, result->scores});
+    }
+    return tensors;
+}
+
+std::optional<PrecisionPlan> CandidateAnalysis::uniform(int candidate) const {
+    if (!isComplete() || candidate < 0 || candidate >= candidateCount())
+        return std::nullopt;
+    return evaluatePlan(scored(), std::vector<std::size_t>(static_cast<std::size_t>(m_rows.size()),
+                                                           static_cast<std::size_t>(candidate)));
+}
+
+void CandidateAnalysis::setBudget(double bitsPerWeight) {
+    if (bitsPerWeight == m_budget)
+        return;
+    m_budget = bitsPerWeight;
+    updatePlan();
+}
+
+void CandidateAnalysis::updatePlan() {
+    m_plan.reset();
+    m_planError.clear();
+    if (isComplete()) {
+        try {
+            m_plan = planPrecision(scored(), m_budget);
+        } catch (const Error& error) {
+            m_planError = QString::fromStdString(error.detail());
+        }
+    }
+    emit planChanged();
+}
+
+int CandidateAnalysis::plannedCandidate(int row) const {
+    const auto it = m_index.constFind(row);
+    if (!m_plan || it == m_index.constEnd())
+        return -1;
+    return static_cast<int>(m_plan->choice[static_cast<std::size_t>(*it)]);
+}
+
+QParamsDocument CandidateAnalysis::planDocument() const {
+    if (!m_plan)
+        throw Error("plan",
+                    m_planError.isEmpty() ? std::string("not computed yet") : m_planError.toStdString());
+    QParamsDocument document;
+    document.source = FileReference::describe(m_session->file()->path());
+    for (int i = 0; i < m_rows.size(); ++i)
+        document.tensors.push_back(
+            m_results[static_cast<std::size_t>(i)]->entries[m_plan->choice[static_cast<std::size_t>(i)]]);
+    return document;
+}
+
+std::string CandidateAnalysis::llamaTensorTypes() const {
+    const QParamsDocument document = planDocument();
+    std::vector<std::pair<std::string, QuantFormat>> choices;
+    for (const auto& entry : document.tensors)
+        choices.emplace_back(entry.name, entry.spec.format);
+    return llamaTensorTypeLines(choices, "llama.cpp tensor types");
+}
+
+std::string CandidateAnalysis::compressedTensors(std::vector<ConversionNote>& notes) const {
+    QParamsDocument document = planDocument();
+    document.source.reset(); // as the command line writes it
+    return paramFileFormat("compressed-tensors", "compressed-tensors").write(document, notes);
+}
+
+QString CandidateAnalysis::exportPlan(const QString& kind, const QString& path) const {
+    std::string text;
+    try {
+        if (kind == QLatin1String("qparams")) {
+            text = planDocument().toJson();
+        } else if (kind == QLatin1String("llama")) {
+            text = llamaTensorTypes();
+        } else if (kind == QLatin1String("compressed-tensors")) {
+            std::vector<ConversionNote> notes;
+            text = compressedTensors(notes);
+        } else {
+            return tr("unknown export '%1' (allowed: qparams, llama, compressed-tensors)").arg(kind);
+        }
+    } catch (const std::exception& e) {
+        return QString::fromStdString(e.what());
+    }
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly) ||
+        out.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) ||
+        !out.commit())
+        return tr("%1: could not write the file").arg(path);
+    return {};
+}
+
+} // namespace quantscope::ui
