@@ -1,6 +1,7 @@
 // quantscope-cli bench-model: whole-model throughput of fp32, static int8 (the integer pipeline
 // and, for comparison, the float simulation it replaced) and dynamic int8, measured in the same
-// run on ResNet-18- and MobileNetV2-shaped models built in memory and on ONNX files.
+// run on ResNet-18-, MobileNetV2- and BERT-base-shaped models built in memory and on ONNX files;
+// the BERT shape also runs weight-only with int4 weights.
 #include "CommandLine.h"
 #include "Commands.h"
 #include "OutputFiles.h"
@@ -19,8 +20,10 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -30,6 +33,10 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
+
+// The BERT-base-shaped encoder: enough layers for steady timings at a few seconds per mode.
+constexpr int64_t kBertLayers = 2;
+constexpr int64_t kBertSequence = 128;
 
 // Random inputs in [0, 1) for a model's first input with the batch `batch`.
 std::vector<float> randomInputs(int64_t count, unsigned seed) {
@@ -60,13 +67,34 @@ double fastestSeconds(const std::function<void()>& run, double minSeconds) {
     return best;
 }
 
+// A weight-only model with BERT's usual int4 setting: symmetric int4 in groups of 128 along the
+// inputs (GPTQ's and MatMulNBits' layout), which runs on the int4 kernels.
+ModelQuantConfig int4WeightOnlyConfig() {
+    ModelQuantConfig config;
+    config.weight.format = QuantFormat::parse("int4");
+    config.weight.scheme = Scheme::Symmetric;
+    config.weight.granularity = Granularity::Group;
+    config.weight.groupSize = 128;
+    return config;
+}
+
+Graph shapedOrLoaded(const std::string& name, int64_t resolution) {
+    if (name == "resnet18")
+        return resnet18Shaped(resolution);
+    if (name == "mobilenetv2")
+        return mobilenetV2Shaped(resolution);
+    if (name == "bert")
+        return bertShaped(kBertLayers, kBertSequence);
+    return loadOnnxGraph(name);
+}
+
 } // namespace
 
 int runBenchModel(const std::vector<std::string>& arguments) {
     const std::vector<OptionSpec> options = withSharedOptions({
         {"--model", true, true,
-         "resnet18 | mobilenetv2 | an ONNX file (repeatable; default resnet18 and mobilenetv2)"},
-        {"--batch", true, false, "samples per run, 1..4096 (default 32)"},
+         "resnet18 | mobilenetv2 | bert | an ONNX file (repeatable; default resnet18 and mobilenetv2)"},
+        {"--batch", true, true, "samples per run, 1..4096 (repeatable; default 32)"},
         {"--resolution", true, false, "image side of the shaped models, 32..512 (default 224)"},
         {"--threads", true, false, "threads for the int8 kernels and OpenBLAS, 1..256 (default 1)"},
         {"--min-time", true, false, "seconds each mode repeats for, the fastest run counting (default 1)"},
@@ -74,15 +102,30 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
-        std::printf("%s", helpText("quantscope-cli bench-model [--model M]... [--batch N] [--threads N]\n"
-                                   "Random weights and inputs; static int8 is calibrated on two batches.",
-                                   options)
-                              .c_str());
+        std::printf(
+            "%s",
+            helpText("quantscope-cli bench-model [--model M]... [--batch N]... [--threads N]\n"
+                     "Random weights and inputs; static int8 is calibrated on two batches.\n"
+                     "bert: " +
+                         std::to_string(kBertLayers) + " BERT-base encoder layers at sequence length " +
+                         std::to_string(kBertSequence) + ", also run with int4 weights (weight-only-int4).",
+                     options)
+                .c_str());
         return 0;
     }
     if (!commandLine.positionals().empty())
         throw UsageError("bench-model takes no positional arguments (use --model)");
-    const int64_t batch = commandLine.integer("--batch", 32, 1, 4096);
+    std::vector<int64_t> batches;
+    for (const std::string& text : commandLine.values("--batch")) {
+        char* end = nullptr;
+        const long long value = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || *end != '\0' || value < 1 || value > 4096)
+            throw UsageError("--batch must be an integer in 1..4096, got '" + text + "'");
+        batches.push_back(value);
+    }
+    if (batches.empty())
+        batches = {32};
+    const int64_t largestBatch = *std::max_element(batches.begin(), batches.end());
     const int64_t resolution = commandLine.integer("--resolution", 224, 32, 512);
     const int threads = static_cast<int>(commandLine.integer("--threads", 1, 1, 256));
     const double minTime = commandLine.number("--min-time", 1.0);
@@ -101,14 +144,11 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     Json document;
     document["isa"] = kernels::isaName(kernels::KernelRegistry::active().path);
     document["threads"] = threads;
-    document["batch"] = batch;
+    document["batch"] = batches.size() == 1 ? Json(batches[0]) : Json(batches);
     document["results"] = Json::array();
-    TextTable table({"model", "mode", "samples/s", "ratio to fp32", "integer ops"});
+    TextTable table({"model", "batch", "mode", "samples/s", "ratio to fp32", "integer ops"});
     for (const std::string& name : models) {
-        Graph graph = name == "resnet18"      ? resnet18Shaped(resolution)
-                      : name == "mobilenetv2" ? mobilenetV2Shaped(resolution)
-                                              : loadOnnxGraph(name);
-        const Executor executor(std::move(graph));
+        const Executor executor(shapedOrLoaded(name, resolution));
         const GraphValueInfo& input = executor.graph().inputs.at(0);
         std::vector<int64_t> sampleShape(input.shape.begin() + 1, input.shape.end());
         int64_t sampleSize = 1;
@@ -117,44 +157,61 @@ int runBenchModel(const std::vector<std::string>& arguments) {
                 throw Error(name, "input '" + input.name + "' needs fixed dimensions after the batch");
             sampleSize *= d;
         }
-        const int64_t runBatch = input.shape[0] > 0 ? input.shape[0] : batch;
+        const bool fixedBatch = input.shape[0] > 0;
+        const int64_t calibrationBatch = fixedBatch ? input.shape[0] : largestBatch;
         std::fprintf(stderr, "%s: calibrating\n", name.c_str());
-        const SampleSet samples("random", sampleShape, randomInputs(2 * runBatch * sampleSize, 7));
+        const SampleSet samples("random", sampleShape, randomInputs(2 * calibrationBatch * sampleSize, 7));
         QuantizedModel model(executor, {});
         model.setThreadPool(pool.get());
-        model.calibrate(samples, runBatch);
-        const std::map<std::string, Value> feed{{input.name, samples.batch(0, runBatch, input)}};
+        model.calibrate(samples, calibrationBatch);
+        // Transformers ship int4 weights for memory-bound decoding; CNNs' convolutions have no
+        // int4 kernel, so the mode is measured on the transformer only.
+        const bool hasInt4 = name == "bert";
+        std::unique_ptr<QuantizedModel> int4Model;
+        if (hasInt4) {
+            int4Model = std::make_unique<QuantizedModel>(executor, int4WeightOnlyConfig());
+            int4Model->setThreadPool(pool.get());
+        }
 
         int64_t integerOps = 0;
         for (const auto& placement : model.staticExecution())
             integerOps += placement.integer;
         const std::string integerText =
             std::to_string(integerOps) + " / " + std::to_string(model.staticExecution().size());
-        std::vector<std::pair<std::string, std::function<void()>>> modes{
-            {"fp32", [&] { model.run(QuantMode::Fp32, feed); }},
-            {"static", [&] { model.run(QuantMode::Static, feed); }},
-            {"static-simulated", [&] { model.runStaticSimulation(feed); }},
-            {"dynamic", [&] { model.run(QuantMode::Dynamic, feed); }},
-        };
-        double fp32 = 0.0;
-        for (const auto& [mode, run] : modes) {
-            std::fprintf(stderr, "%s: timing %s\n", name.c_str(), mode.c_str());
-            const double sps = static_cast<double>(runBatch) / fastestSeconds(run, minTime);
-            if (mode == "fp32")
-                fp32 = sps;
-            Json entry;
-            entry["model"] = name;
-            entry["mode"] = mode;
-            entry["batch"] = runBatch;
-            entry["throughput_sps"] = sps;
-            entry["ratio_to_fp32"] = sps / fp32;
-            if (mode == "static")
-                entry["integer_ops"] = integerOps;
-            document["results"].push_back(entry);
-            std::ostringstream ratio;
-            ratio.precision(3);
-            ratio << sps / fp32;
-            table.addRow({name, mode, formatNumber(sps), ratio.str(), mode == "static" ? integerText : ""});
+        const std::vector<int64_t> runBatches = fixedBatch ? std::vector<int64_t>{input.shape[0]} : batches;
+        for (const int64_t runBatch : runBatches) {
+            const std::map<std::string, Value> feed{{input.name, samples.batch(0, runBatch, input)}};
+            std::vector<std::pair<std::string, std::function<void()>>> modes{
+                {"fp32", [&] { model.run(QuantMode::Fp32, feed); }},
+                {"static", [&] { model.run(QuantMode::Static, feed); }},
+            };
+            if (!hasInt4) // the simulation is the reference of the CNNs' integer pipeline
+                modes.push_back({"static-simulated", [&] { model.runStaticSimulation(feed); }});
+            modes.push_back({"dynamic", [&] { model.run(QuantMode::Dynamic, feed); }});
+            if (hasInt4)
+                modes.push_back({"weight-only-int4", [&] { int4Model->run(QuantMode::WeightOnly, feed); }});
+            double fp32 = 0.0;
+            for (const auto& [mode, run] : modes) {
+                std::fprintf(stderr, "%s: batch %lld: timing %s\n", name.c_str(),
+                             static_cast<long long>(runBatch), mode.c_str());
+                const double sps = static_cast<double>(runBatch) / fastestSeconds(run, minTime);
+                if (mode == "fp32")
+                    fp32 = sps;
+                Json entry;
+                entry["model"] = name;
+                entry["mode"] = mode;
+                entry["batch"] = runBatch;
+                entry["throughput_sps"] = sps;
+                entry["ratio_to_fp32"] = sps / fp32;
+                if (mode == "static")
+                    entry["integer_ops"] = integerOps;
+                document["results"].push_back(entry);
+                std::ostringstream ratio;
+                ratio.precision(3);
+                ratio << sps / fp32;
+                table.addRow({name, std::to_string(runBatch), mode, formatNumber(sps), ratio.str(),
+                              mode == "static" ? integerText : ""});
+            }
         }
     }
     OutputFiles outputs;
@@ -164,9 +221,9 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     outputs.commit();
     if (jsonPath == "-")
         return 0;
-    std::printf("%s", table.render({false, false, true, true, true}).c_str());
-    std::printf("batch %lld, %d thread%s, int8 path %s\n", static_cast<long long>(batch), threads,
-                threads == 1 ? "" : "s", kernels::isaName(kernels::KernelRegistry::active().path));
+    std::printf("%s", table.render({false, true, false, true, true, true}).c_str());
+    std::printf("%d thread%s, int8 path %s\n", threads, threads == 1 ? "" : "s",
+                kernels::isaName(kernels::KernelRegistry::active().path));
     return 0;
 }
 

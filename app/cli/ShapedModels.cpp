@@ -25,11 +25,12 @@ Attribute integer(int64_t value) {
 // Appends nodes and their initializers, naming each value after the op and a counter.
 class GraphBuilder {
 public:
-    explicit GraphBuilder(int64_t resolution) {
+    GraphBuilder(std::vector<int64_t> inputShape, int64_t opset) {
         m_graph.path = "in-memory";
-        m_graph.opset = 13;
-        m_graph.inputs.push_back({"input", {-1, 3, resolution, resolution}, true, DType::F32, true});
+        m_graph.opset = opset;
+        m_graph.inputs.push_back({"input", std::move(inputShape), true, DType::F32, true});
     }
+    explicit GraphBuilder(int64_t resolution) : GraphBuilder({-1, 3, resolution, resolution}, 13) {}
 
     std::string conv(const std::string& x, int64_t in, int64_t out, int64_t kernel, int64_t stride,
                      int64_t groups = 1) {
@@ -77,6 +78,54 @@ public:
         m_graph.outputs.push_back({"logits", {}, false, DType::F32, true});
         return "logits";
     }
+    // x (.., in) times a constant in x out weight plus a bias: a Linear as exporters write it.
+    std::string linear(const std::string& x, int64_t in, int64_t out) {
+        const std::string name = next("matmul");
+        m_graph.initializers[name + ".weight"] =
+            Value::floats({in, out}, normal(in * out, std::sqrt(1.0f / static_cast<float>(in))));
+        m_graph.initializers[name + ".bias"] = Value::floats({out}, normal(out, 0.02f));
+        add("MatMul", {x, name + ".weight"}, name, {});
+        return binary("Add", name, name + ".bias");
+    }
+    std::string binary(const char* op, const std::string& a, const std::string& b) {
+        const std::string name = next(op);
+        add(op, {a, b}, name, {});
+        return name;
+    }
+    std::string reshape(const std::string& x, std::vector<int64_t> shape) {
+        const std::string name = next("reshape");
+        const auto rank = static_cast<int64_t>(shape.size());
+        m_graph.initializers[name + ".shape"] = Value::integers(DType::I64, {rank}, std::move(shape));
+        add("Reshape", {x, name + ".shape"}, name, {});
+        return name;
+    }
+    std::string transpose(const std::string& x, std::vector<int64_t> perm) {
+        const std::string name = next("transpose");
+        add("Transpose", {x}, name, {{"perm", ints(std::move(perm))}});
+        return name;
+    }
+    std::string softmax(const std::string& x) {
+        const std::string name = next("softmax");
+        add("Softmax", {x}, name, {{"axis", integer(-1)}});
+        return name;
+    }
+    std::string gelu(const std::string& x) { return unary("Gelu", x); }
+    std::string layerNorm(const std::string& x, int64_t width) {
+        const std::string name = next("layernorm");
+        m_graph.initializers[name + ".weight"] = Value::floats({width}, std::vector<float>(width, 1.0f));
+        m_graph.initializers[name + ".bias"] = Value::floats({width}, std::vector<float>(width, 0.0f));
+        Attribute epsilon;
+        epsilon.kind = Attribute::Kind::Float;
+        epsilon.f = 1e-12f;
+        add("LayerNormalization", {x, name + ".weight", name + ".bias"}, name,
+            {{"axis", integer(-1)}, {"epsilon", epsilon}});
+        return name;
+    }
+    std::string constant(const std::string& name, float value) {
+        m_graph.initializers[name] = Value::floats({}, {value});
+        return name;
+    }
+    void output(const std::string& x) { m_graph.outputs.push_back({x, {}, false, DType::F32, true}); }
     Graph take() { return std::move(m_graph); }
 
 private:
@@ -110,6 +159,30 @@ private:
 };
 
 } // namespace
+
+Graph bertShaped(int64_t layers, int64_t sequence) {
+    constexpr int64_t hidden = 768, heads = 12, headSize = hidden / heads, ffn = 3072;
+    GraphBuilder b({-1, sequence, hidden}, 20); // opset 20: Gelu and LayerNormalization
+    const std::string scale = b.constant("attention.scale", 1.0f / std::sqrt(static_cast<float>(headSize)));
+    std::string x = "input";
+    for (int64_t layer = 0; layer < layers; ++layer) {
+        // [B, S, 768] -> [B, 12, S, 64] (keys [B, 12, 64, S]) for the batched attention MatMuls.
+        auto splitHeads = [&](const std::string& y, std::vector<int64_t> perm) {
+            return b.transpose(b.reshape(y, {0, 0, heads, headSize}), std::move(perm));
+        };
+        const std::string q = splitHeads(b.linear(x, hidden, hidden), {0, 2, 1, 3});
+        const std::string k = splitHeads(b.linear(x, hidden, hidden), {0, 2, 3, 1});
+        const std::string v = splitHeads(b.linear(x, hidden, hidden), {0, 2, 1, 3});
+        const std::string scores = b.binary("Mul", b.binary("MatMul", q, k), scale);
+        const std::string context = b.binary("MatMul", b.softmax(scores), v);
+        const std::string merged = b.reshape(b.transpose(context, {0, 2, 1, 3}), {0, 0, hidden});
+        x = b.layerNorm(b.binary("Add", b.linear(merged, hidden, hidden), x), hidden);
+        const std::string inner = b.gelu(b.linear(x, hidden, ffn));
+        x = b.layerNorm(b.binary("Add", b.linear(inner, ffn, hidden), x), hidden);
+    }
+    b.output(x);
+    return b.take();
+}
 
 Graph resnet18Shaped(int64_t resolution) {
     GraphBuilder b(resolution);

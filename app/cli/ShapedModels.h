@@ -19,4 +19,11 @@ Graph resnet18Shaped(int64_t resolution);
 // 1x1 conv to 1280, global average pool, 1000-way Gemm.
 Graph mobilenetV2Shaped(int64_t resolution);
 
+// BERT-base's encoder (Devlin et al. 2019): `layers` post-norm layers of hidden 768, 12 heads of
+// 64, FFN 3072 with Gelu, over inputs [batch, sequence, 768] (the embeddings are not modelled).
+// Each layer: Q / K / V / output projections and the two FFN MatMuls with constant weights plus a
+// bias Add, the batched attention MatMuls (Q K^T scaled by 1/8, Softmax, times V), two residual
+// Adds and two LayerNormalizations.
+Graph bertShaped(int64_t layers, int64_t sequence);
+
 } // namespace quantscope::cli

@@ -85,9 +85,9 @@ std::vector<ModeExecution> executionsOf(const QuantizedModel& model, const QStri
     for (QuantMode mode : kModes) {
         ModeExecution execution;
         execution.mode = mode;
-        const auto nodes = model.execution(mode);
-        execution.quantizedOps = opCounts(nodes, true);
-        execution.fp32Ops = opCounts(nodes, false);
+        execution.nodes = model.execution(mode);
+        execution.quantizedOps = opCounts(execution.nodes, true);
+        execution.fp32Ops = opCounts(execution.nodes, false);
         switch (mode) {
         case QuantMode::Fp32:
             execution.settings = ModelComparison::tr("weights fp32 · activations fp32 (the reference)");

@@ -2,6 +2,7 @@
 
 #include "quantscope/model/ActivationCapture.h"
 #include "quantscope/model/ModelEvaluator.h"
+#include "quantscope/model/QuantizedModel.h"
 
 #include <QObject>
 #include <QString>
@@ -43,6 +44,8 @@ struct ModeExecution {
     QString settings;
     QStringList quantizedOps; // "Conv ×20", in graph order of the first node of each type
     QStringList fp32Ops;
+    // Per node in graph order, as the core runs it (QuantizedModel::execution(mode)).
+    std::vector<QuantizedModel::NodeExecution> nodes;
 };
 
 // What one evaluation produced, kept without the raw outputs.

@@ -3,6 +3,7 @@
 #include "plots/LayerSqnrChart.h"
 #include "session/ModelComparison.h"
 
+#include <QColor>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 namespace quantscope::ui {
 namespace {
@@ -41,12 +43,15 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     m_status->setWordWrap(true);
     m_status->setTextFormat(Qt::RichText);
     m_table->setColumnCount(ColumnCount);
-    m_table->setHorizontalHeaderLabels(
-        {tr("Layer"), tr("Weight"), tr("Input activation"), tr("Local (dB)"), tr("Cumulative (dB)")});
+    m_table->setHorizontalHeaderLabels({tr("Layer"), tr("Weight"), tr("Input activation"), tr("Runs in"),
+                                        tr("Local (dB)"), tr("Cumulative (dB)")});
     m_table->horizontalHeaderItem(Weight)->setToolTip(
         tr("Double-click to select the weight and set its quantization"));
     m_table->horizontalHeaderItem(Input)->setToolTip(
         tr("Double-click to select the activation the layer reads"));
+    m_table->horizontalHeaderItem(RunsIn)->setToolTip(
+        tr("Static mode: int8 when the layer runs on the integer core (requantizing in its epilogue), "
+           "fp32 when it falls back to float arithmetic on dequantized values"));
     m_table->horizontalHeaderItem(Local)->setToolTip(
         tr("Local SQNR: the layer's output with only this layer quantized, against fp32"));
     m_table->horizontalHeaderItem(Cumulative)
@@ -140,7 +145,7 @@ void ModelView::fitColumns() {
     QHeaderView* header = m_table->horizontalHeader();
     const int available = m_table->viewport()->width();
     const int margin = 2 * m_table->fontMetrics().averageCharWidth();
-    for (const int column : {Weight, Input, Local, Cumulative}) {
+    for (const int column : {Weight, Input, RunsIn, Local, Cumulative}) {
         const int content =
             std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),
                      header->sectionSizeHint(column)) +
@@ -169,6 +174,31 @@ void ModelView::changeEvent(QEvent* event) {
         fitColumns();
 }
 
+const ModeExecution* ModelView::staticExecution() const {
+    const auto& report = m_comparison->report();
+    if (!report)
+        return nullptr;
+    for (const ModeExecution& execution : report->executions)
+        if (execution.mode == QuantMode::Static && !execution.nodes.empty())
+            return &execution;
+    return nullptr;
+}
+
+QString ModelView::integerSummary() const {
+    const ModeExecution* execution = staticExecution();
+    if (!execution)
+        return {};
+    const auto integers =
+        std::count_if(execution->nodes.begin(), execution->nodes.end(),
+                      [](const QuantizedModel::NodeExecution& node) { return node.integer; });
+    QString text = tr("<br><b>%1 of %2 ops run on integers</b>")
+                       .arg(integers)
+                       .arg(static_cast<qsizetype>(execution->nodes.size()));
+    if (!execution->fp32Ops.isEmpty())
+        text += tr("; fp32: %1").arg(execution->fp32Ops.join(QStringLiteral(", ")).toHtmlEscaped());
+    return text + QLatin1Char('.');
+}
+
 void ModelView::refresh() {
     const auto& report = m_comparison->report();
     const bool has = report.has_value() && !report->layers.empty();
@@ -188,9 +218,15 @@ void ModelView::refresh() {
             : tr("Static quantization with the current settings of every weight and activation: a low "
                  "<b>local</b> SQNR marks a layer that quantizes badly by itself (the worst in red); the "
                  "<b>cumulative</b> SQNR shows how error builds up through the model. Sort the table by a "
-                 "column; double-click a layer to select its weight (or its input activation)."));
+                 "column; double-click a layer to select its weight (or its input activation).") +
+                  integerSummary());
     if (!has)
         return;
+    // How static mode runs each node, by node label (the layers' names).
+    std::map<std::string, bool> integerNode;
+    if (const ModeExecution* execution = staticExecution())
+        for (const auto& node : execution->nodes)
+            integerNode[node.node] = node.integer;
     const int selectedLayer = m_chart->selectedLayer();
     const auto text = [](const Sqnr& s) {
         return s.note.empty() ? QString::number(s.db, 'f', 2) : QString::fromStdString(s.note);
@@ -214,6 +250,13 @@ void ModelView::refresh() {
         m_table->setItem(row, Layer, nameItem);
         m_table->setItem(row, Weight, new QTableWidgetItem(QString::fromStdString(layer.weight)));
         m_table->setItem(row, Input, new QTableWidgetItem(QString::fromStdString(layer.input)));
+        const auto runs = integerNode.find(layer.name);
+        auto* runsItem = new QTableWidgetItem(runs == integerNode.end() ? QString()
+                                              : runs->second            ? QStringLiteral("int8")
+                                                                        : QStringLiteral("fp32"));
+        if (runs != integerNode.end() && !runs->second)
+            runsItem->setForeground(QColor(0xd6, 0x45, 0x45)); // a fallback stands out
+        m_table->setItem(row, RunsIn, runsItem);
         m_table->setItem(row, Local, new SqnrItem(text(layer.local), sortValue(layer.local)));
         m_table->setItem(row, Cumulative, new SqnrItem(text(layer.cumulative), sortValue(layer.cumulative)));
         const auto value = [](const Sqnr& s) { return s.note.empty() ? std::optional(s.db) : std::nullopt; };

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QString>
 #include <QWidget>
 
 class QLabel;
@@ -10,13 +11,16 @@ namespace quantscope::ui {
 
 class LayerSqnrChart;
 class ModelComparison;
+struct ModeExecution;
 
 // Per-layer SQNR of the model in static mode: local (only that layer quantized) and cumulative
 // (everything up to it quantized), to find the sensitive layers. A sortable table and a chart of
 // horizontal bars side by side, both as tall as the view; the chart scrolls through models of
 // hundreds of layers and marks the worst ones. Selecting a layer in either selects it in the
 // other. A double-click on a layer asks for its weight (or, in the input column, the activation
-// it reads) to be selected, so a sensitive layer is one step from its settings.
+// it reads) to be selected, so a sensitive layer is one step from its settings. A column says
+// whether static mode runs each layer on integers (int8) or falls back to fp32, and the header
+// counts the integer ops of the whole graph and names the op types that fall back.
 class ModelView : public QWidget {
     Q_OBJECT
 public:
@@ -24,7 +28,7 @@ public:
 
     QTableWidget* table() const { return m_table; }
     LayerSqnrChart* chart() const { return m_chart; }
-    enum Column { Layer, Weight, Input, Local, Cumulative, ColumnCount };
+    enum Column { Layer, Weight, Input, RunsIn, Local, Cumulative, ColumnCount };
     // The layer (in model order) shown in a table row, whatever the sort.
     int layerOfRow(int row) const;
     int rowOfLayer(int layer) const;
@@ -39,6 +43,8 @@ protected:
 
 private:
     void refresh();
+    const ModeExecution* staticExecution() const; // null before a static run
+    QString integerSummary() const;               // "N of M ops run on integers; fp32: …"
     void fitColumns();
     void syncScrollBar();
 

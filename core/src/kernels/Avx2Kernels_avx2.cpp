@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 namespace quantscope::kernels {
 namespace {
@@ -391,6 +392,103 @@ void int4GemvF32Row(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// Several fp32 activation rows (a transformer's tokens): each group of a panel is decoded to
+// floats once (16 columns x groupSize, 8 KB at G = 128, in L1) and reused by every row, where the
+// one-row kernel decodes the whole matrix again for each row. A row's arithmetic is int4GemvF32Row's in the
+// same order (the same a / b accumulators, the +8 offset by the group's activation sum, y += d * scale per
+// group), so every row equals what the one-row kernel gives, bit for bit.
+void int4GemmF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    if (p.m == 1) {
+        int4GemvF32Row(p, panelBegin, panelEnd);
+        return;
+    }
+    const int groups = p.k / p.groupSize;
+    const int octsPerGroup = p.groupSize / 8;
+    const __m256i nibble = _mm256_set1_epi32(0x0F);
+    thread_local std::vector<float> decoded; // [k within the group][16 columns]
+    thread_local std::vector<float> partial; // [row][16]: y of the panel so far
+    decoded.resize(static_cast<size_t>(p.groupSize) * 16);
+    partial.resize(static_cast<size_t>(std::min(p.m, 32)) * 16);
+    // Rows r and r2 of one group: int4GemvF32Row's inner loop on decoded weights, the two rows
+    // interleaved for eight independent FMA chains (each row's operations in its own order).
+    const auto groupDot = [&](const float* x, const float* x2, const float* scales, float* y, float* y2) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+        __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
+        __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps();
+        float xSum = 0.0f, x2Sum = 0.0f;
+        const float* w = decoded.data();
+        for (int t = 0; t < p.groupSize; t += 2, w += 32) {
+            const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+            const __m256 w2 = _mm256_loadu_ps(w + 16), w3 = _mm256_loadu_ps(w + 24);
+            const __m256 x0 = _mm256_set1_ps(x[t]), x1 = _mm256_set1_ps(x[t + 1]);
+            a0 = _mm256_fmadd_ps(w0, x0, a0);
+            a1 = _mm256_fmadd_ps(w1, x0, a1);
+            b0 = _mm256_fmadd_ps(w2, x1, b0);
+            b1 = _mm256_fmadd_ps(w3, x1, b1);
+            xSum += x[t];
+            xSum += x[t + 1];
+            const __m256 z0 = _mm256_set1_ps(x2[t]), z1 = _mm256_set1_ps(x2[t + 1]);
+            c0 = _mm256_fmadd_ps(w0, z0, c0);
+            c1 = _mm256_fmadd_ps(w1, z0, c1);
+            e0 = _mm256_fmadd_ps(w2, z1, e0);
+            e1 = _mm256_fmadd_ps(w3, z1, e1);
+            x2Sum += x2[t];
+            x2Sum += x2[t + 1];
+        }
+        const __m256 s0 = _mm256_loadu_ps(scales), s1 = _mm256_loadu_ps(scales + 8);
+        const __m256 offset = _mm256_set1_ps(8.0f * xSum);
+        _mm256_storeu_ps(
+            y, _mm256_fmadd_ps(_mm256_sub_ps(_mm256_add_ps(a0, b0), offset), s0, _mm256_loadu_ps(y)));
+        _mm256_storeu_ps(
+            y + 8, _mm256_fmadd_ps(_mm256_sub_ps(_mm256_add_ps(a1, b1), offset), s1, _mm256_loadu_ps(y + 8)));
+        if (y2 == y)
+            return; // an odd last row ran as its own pair
+        const __m256 offset2 = _mm256_set1_ps(8.0f * x2Sum);
+        _mm256_storeu_ps(
+            y2, _mm256_fmadd_ps(_mm256_sub_ps(_mm256_add_ps(c0, e0), offset2), s0, _mm256_loadu_ps(y2)));
+        _mm256_storeu_ps(y2 + 8, _mm256_fmadd_ps(_mm256_sub_ps(_mm256_add_ps(c1, e1), offset2), s1,
+                                                 _mm256_loadu_ps(y2 + 8)));
+    };
+    // Blocks of rows whose activations stay in L2 while every panel of the block is computed.
+    constexpr int kInt4Rows = 32;
+    for (int first = 0; first < p.m; first += kInt4Rows) {
+        const int rows = std::min(kInt4Rows, p.m - first);
+        for (int panel = panelBegin; panel < panelEnd; ++panel) {
+            const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
+            const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
+            std::fill(partial.begin(), partial.end(), 0.0f);
+            for (int g = 0; g < groups; ++g) {
+                float* out = decoded.data();
+                for (int o = 0; o < octsPerGroup; ++o, w += 64) {
+                    const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+                    const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + 32));
+                    for (int i = 0; i < 8; ++i, out += 16) {
+                        const __m128i count = _mm_cvtsi32_si128((i % 4) * 8 + (i / 4) * 4);
+                        _mm256_storeu_ps(
+                            out, _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srl_epi32(v0, count), nibble)));
+                        _mm256_storeu_ps(out + 8, _mm256_cvtepi32_ps(
+                                                      _mm256_and_si256(_mm256_srl_epi32(v1, count), nibble)));
+                    }
+                }
+                const float* x =
+                    p.x + static_cast<size_t>(first) * p.k + static_cast<size_t>(g) * p.groupSize;
+                for (int row = 0; row < rows; row += 2) {
+                    const int second = std::min(row + 1, rows - 1); // the last row twice when odd
+                    groupDot(x + static_cast<size_t>(row) * p.k, x + static_cast<size_t>(second) * p.k,
+                             scales + g * 16, partial.data() + static_cast<size_t>(row) * 16,
+                             partial.data() + static_cast<size_t>(second) * 16);
+                }
+            }
+            const int cols = std::min(16, p.n - panel * 16);
+            for (int row = 0; row < rows; ++row)
+                std::copy(partial.data() + static_cast<size_t>(row) * 16,
+                          partial.data() + static_cast<size_t>(row) * 16 + cols,
+                          p.y + static_cast<size_t>(first + row) * p.n + panel * 16);
+        }
+    }
+}
+
 // ---- int4 weight-only GEMV, int8 activations ------------------------------------------------------
 // vpmaddubsw is exact here: the unsigned operand is a nibble (w + 8 <= 15) and the signed one an
 // activation in [-127, 127], so a pair sum is at most 2 * 15 * 127 = 3810, far from saturation.
@@ -546,7 +644,7 @@ constexpr KernelTable makeTable() {
     t.depthwisePlane = avx2DepthwisePlane;
     t.lookupU8 = avx2LookupU8;
     t.qlinearBinaryU8 = avx2QLinearBinaryU8;
-    t.int4GemvF32 = int4GemvRows<int4GemvF32Row>;
+    t.int4GemvF32 = int4GemmF32;
     t.int4GemvS8 = int4GemvRows<int4GemvS8Row>;
     t.bf16RowBlock = kBf16RowBlock;
     t.bf16GemmPanels = bf16GemmPanels;
