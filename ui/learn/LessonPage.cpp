@@ -1,11 +1,11 @@
 #include "learn/LessonPage.h"
 
 #include "learn/LessonPreset.h"
+#include "widgets/FitScrollArea.h"
 
 #include <QGridLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QScrollArea>
 #include <QVBoxLayout>
 
 namespace quantscope::ui {
@@ -42,9 +42,7 @@ LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
     connect(present, &QPushButton::toggled, this, &LessonPage::presentationRequested);
     grid->addWidget(present, row, 0);
     grid->setRowStretch(row + 1, 1);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+    auto* scroll = new FitScrollArea(this);
     scroll->setWidget(content);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

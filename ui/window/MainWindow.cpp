@@ -25,6 +25,7 @@
 #include "widgets/TensorBrowser.h"
 
 #include "quantscope/Error.h"
+#include "widgets/FitScrollArea.h"
 
 #include <QAction>
 #include <QApplication>
@@ -41,7 +42,6 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QScreen>
-#include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -143,10 +143,8 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     });
     m_views->addTab(modelView, tr("&Model"));
     // The Learn pages need ~800 px; on a small screen they scroll rather than squeeze the docks.
-    auto* learnScroll = new QScrollArea(this);
+    auto* learnScroll = new FitScrollArea(this);
     learnScroll->setWidget(m_learn);
-    learnScroll->setWidgetResizable(true);
-    learnScroll->setFrameShape(QFrame::NoFrame);
     m_views->addTab(learnScroll, tr("&Learn"));
     m_conventions = new ConventionsPanel(m_session, m_jobs, this);
     m_views->addTab(m_conventions, tr("Co&nventions"));
