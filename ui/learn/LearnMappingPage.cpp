@@ -108,6 +108,8 @@ void LearnMappingPage::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
     if (event->type() == QEvent::FontChange)
         scheduleFit();
+    if (event->type() == QEvent::PaletteChange)
+        refresh(); // the headings' colours follow the palette
 }
 
 void LearnMappingPage::scheduleFit() {
@@ -180,7 +182,10 @@ QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const 
     const bool symmetric = s.spec.scheme == Scheme::Symmetric;
     // The application font's size: presentation mode scales it, and the tables with it.
     const double points = PlotBase::textFont().pointSizeF();
-    const QString colour = symmetric ? QStringLiteral("#0072b2") : QStringLiteral("#b34700");
+    // The schemes' colours of the number lines, lighter on a dark palette so the headings read.
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const QString colour = symmetric ? (dark ? QStringLiteral("#56b4e9") : QStringLiteral("#0072b2"))
+                                     : (dark ? QStringLiteral("#f0a060") : QStringLiteral("#b34700"));
     QString html =
         QStringLiteral("<style>td{padding:1px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>")
             .arg(points);
