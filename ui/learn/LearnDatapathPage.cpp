@@ -55,6 +55,7 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     m_verdict->setTextFormat(Qt::RichText);
     m_verdict->setWordWrap(true);
     auto* scroll = new FitScrollArea(this);
+    scroll->setObjectName(QStringLiteral("datapathSteps"));
     scroll->setWidget(m_steps);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);

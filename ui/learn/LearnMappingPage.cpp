@@ -127,11 +127,12 @@ void LearnMappingPage::fitLines() {
                      m_scroll->widget()->layout()->contentsMargins().bottom();
     const int stacked = m_line->minimumHeight() + m_zoom->minimumHeight() + m_lines->spacing();
     const bool sideBySide = m_lines->direction() == QBoxLayout::LeftToRight;
-    // A margin of one line of text before stacking again, so the arrangement does not flip back and forth.
-    const int margin = QFontMetrics(font()).height();
-    if (!sideBySide && room < stacked)
+    // Stacked only with a line of text to spare (the tables' wrapping can shift by a line), and
+    // two before stacking again, so the arrangement does not flip back and forth.
+    const int line = QFontMetrics(font()).height();
+    if (!sideBySide && room < stacked + line)
         m_lines->setDirection(QBoxLayout::LeftToRight);
-    else if (sideBySide && room >= stacked + margin)
+    else if (sideBySide && room >= stacked + 2 * line)
         m_lines->setDirection(QBoxLayout::TopToBottom);
 }
 

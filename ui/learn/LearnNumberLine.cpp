@@ -168,6 +168,9 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         dense->topLeft->setCoords(std::max(from, s.gridLow), y + kTickHalf);
         dense->bottomRight->setCoords(std::min(to, s.gridHigh), y - kTickHalf);
     }
+    // Text in the lane's colour: darker on a light background, lighter on a dark one.
+    const bool dark = palette().color(QPalette::Base).lightness() < 128;
+    const QColor ink = dark ? colour.lighter(140) : colour.darker(130);
     // Zero's level Z, emphasised.
     if (0.0 >= from && 0.0 <= to) {
         auto* zero = new QCPItemLine(this);
@@ -176,7 +179,7 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         zero->setPen(QPen(colour.darker(130), 3.5 * lineScale()));
         // Below the lane: the lane's caption sits above it.
         // Left out where a short plot has no room for it (the tables above give Z too).
-        markOptional(label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), colour.darker(120),
+        markOptional(label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), ink,
                            Qt::AlignHCenter | Qt::AlignTop, 0.95));
     }
     // Where x lands: x̂ as a ring on the lane.
@@ -196,7 +199,7 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
                        .arg(s.quantized)
                        .arg(clipped,
                             s.wastedLevels > 0 ? tr(", %1 levels unused").arg(s.wastedLevels) : QString());
-    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, colour.darker(130),
+    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, ink,
                        Qt::AlignLeft | Qt::AlignBottom, 1.0);
     QFont bold = text->font();
     bold.setBold(true);
