@@ -47,6 +47,7 @@ struct GuiOptions {
     QCommandLineOption samples;
     QCommandLineOption labels;
     QCommandLineOption calibSamples;
+    QCommandLineOption palette;
 };
 
 GuiOptions::GuiOptions()
@@ -85,7 +86,10 @@ GuiOptions::GuiOptions()
              QStringLiteral("FILE")),
       calibSamples(QStringLiteral("calib-samples"),
                    QStringLiteral("Calibration samples (default: the evaluation samples)."),
-                   QStringLiteral("FILE")) {}
+                   QStringLiteral("FILE")),
+      palette(QStringLiteral("palette"),
+              QStringLiteral("dark|light: the colour scheme (View > Dark palette; default: as last chosen)."),
+              QStringLiteral("SCHEME")) {}
 
 void configure(QCommandLineParser& parser, const GuiOptions& o) {
     parser.setApplicationDescription(QStringLiteral("Explore how neural-network weights quantize."));
@@ -97,7 +101,8 @@ void configure(QCommandLineParser& parser, const GuiOptions& o) {
                        "import; an .onnx model with a samples file runs the model."),
         QStringLiteral("[files...]"));
     parser.addOptions({o.demo, o.screenshot, o.size, o.view, o.tensor, o.dtype, o.scheme, o.granularity,
-                       o.calib, o.presentation, o.learnPage, o.model, o.samples, o.labels, o.calibSamples});
+                       o.calib, o.presentation, o.learnPage, o.model, o.samples, o.labels, o.calibSamples,
+                       o.palette});
 }
 
 bool asksOnlyForHelpOrVersion(int argc, char* argv[]) {
@@ -151,7 +156,7 @@ int main(int argc, char* argv[]) {
     const GuiOptions options;
     configure(parser, options);
     const auto& [demo, screenshot, size, view, tensor, dtype, scheme, granularity, calib, presentation,
-                 learnPage, model, samples, labels, calibSamples] = options;
+                 learnPage, model, samples, labels, calibSamples, palette] = options;
     parser.process(app);
 
     const QStringList views{QStringLiteral("distribution"), QStringLiteral("error"),
@@ -226,7 +231,14 @@ int main(int argc, char* argv[]) {
     if ((parser.isSet(labels) || parser.isSet(calibSamples)) && !parser.isSet(samples))
         return fail(QStringLiteral("--labels / --calib-samples: give the model and its --samples too"), 2);
 
+    const QString paletteName = parser.value(palette);
+    if (parser.isSet(palette) && paletteName != QStringLiteral("dark") &&
+        paletteName != QStringLiteral("light"))
+        return fail(QStringLiteral("--palette: '%1' is not dark or light").arg(paletteName), 2);
+
     MainWindow window(nullptr, !parser.isSet(screenshot));
+    if (parser.isSet(palette))
+        window.setDarkPalette(paletteName == QStringLiteral("dark"));
     QString path = positional.value(0, modelPath);
     const auto openRequested = [&] {
         if (parser.isSet(demo)) {

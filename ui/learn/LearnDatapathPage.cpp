@@ -4,13 +4,13 @@
 #include "learn/UnbrokenNumbers.h"
 #include "plots/PlotBase.h"
 #include "session/JobRunner.h"
+#include "widgets/FitScrollArea.h"
 
 #include <QCheckBox>
 #include <QComboBox>
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QScrollArea>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -54,9 +54,8 @@ LearnDatapathPage::LearnDatapathPage(JobRunner* jobs, QWidget* parent)
     m_steps->setWordWrap(true);
     m_verdict->setTextFormat(Qt::RichText);
     m_verdict->setWordWrap(true);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+    auto* scroll = new FitScrollArea(this);
+    scroll->setObjectName(QStringLiteral("datapathSteps"));
     scroll->setWidget(m_steps);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(controls);

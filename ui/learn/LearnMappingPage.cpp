@@ -5,12 +5,14 @@
 #include "learn/UnbrokenNumbers.h"
 #include "plots/PlotBase.h"
 #include "quantscope/analysis/FineHistogram.h"
+#include "widgets/FitScrollArea.h"
 
+#include <QBoxLayout>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QScrollArea>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -27,7 +29,8 @@ QString n(double v) {
 LearnMappingPage::LearnMappingPage(QWidget* parent)
     : QWidget(parent), m_value(new QDoubleSpinBox(this)), m_heading(new QLabel(this)),
       m_symmetricText(new QLabel(this)), m_affineText(new QLabel(this)),
-      m_line(new LearnNumberLine(false, this)), m_zoom(new LearnNumberLine(true, this)) {
+      m_line(new LearnNumberLine(false, this)), m_zoom(new LearnNumberLine(true, this)),
+      m_lines(new QBoxLayout(QBoxLayout::TopToBottom)) {
     m_value->setDecimals(6);
     m_value->setRange(-1e9, 1e9);
     m_value->setSingleStep(0.001);
@@ -60,17 +63,18 @@ LearnMappingPage::LearnMappingPage(QWidget* parent)
     auto* tables = new QHBoxLayout;
     tables->addWidget(m_symmetricText, 1);
     tables->addWidget(m_affineText, 1);
-    // In a scroll area: with presentation mode's large type the page scrolls rather than squeezing the plots.
+    // The two number lines stacked, or side by side when the page is too short for both (a
+    // projector's 1280×720 or 1920×1080 with presentation mode's large type): see fitLines().
+    m_lines->addWidget(m_line, 3);
+    m_lines->addWidget(m_zoom, 2);
+    // In a scroll area: a window smaller than the page's minimum scrolls rather than squeezing the plots.
     auto* content = new QWidget(this);
     auto* layout = new QVBoxLayout(content);
     layout->addLayout(controls);
     layout->addWidget(m_heading);
     layout->addLayout(tables);
-    layout->addWidget(m_line, 3);
-    layout->addWidget(m_zoom, 2);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+    layout->addLayout(m_lines, 1);
+    auto* scroll = m_scroll = new FitScrollArea(this);
     scroll->setWidget(content);
     auto* outer = new QVBoxLayout(this);
     outer->setContentsMargins(0, 0, 0, 0);
@@ -93,6 +97,47 @@ LearnMappingPage::LearnMappingPage(QWidget* parent)
             setValue(1.2 * std::max(m_study->affineRange.max, m_study->symmetricRange.max) + 1e-6);
     });
     clear(tr("Open a file (or the demo) and select a tensor: its numbers appear here."));
+}
+
+void LearnMappingPage::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    scheduleFit();
+}
+
+void LearnMappingPage::changeEvent(QEvent* event) {
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::FontChange)
+        scheduleFit();
+    if (event->type() == QEvent::PaletteChange)
+        refresh(); // the headings' colours follow the palette
+}
+
+void LearnMappingPage::scheduleFit() {
+    // After the layouts have placed the tables at the new size (or with the new type).
+    if (!m_fitPending) {
+        m_fitPending = true;
+        QMetaObject::invokeMethod(this, &LearnMappingPage::fitLines, Qt::QueuedConnection);
+    }
+}
+
+void LearnMappingPage::fitLines() {
+    m_fitPending = false;
+    // What the tables above leave for the lines does not depend on how the lines are arranged.
+    const int room = m_scroll->viewport()->height() - m_line->y() -
+                     m_scroll->widget()->layout()->contentsMargins().bottom();
+    const int stacked = m_line->minimumHeight() + m_zoom->minimumHeight() + m_lines->spacing();
+    const bool sideBySide = m_lines->direction() == QBoxLayout::LeftToRight;
+    // Stacked only with a line of text to spare (the tables' wrapping can shift by a line), and
+    // two before stacking again, so the arrangement does not flip back and forth.
+    const int line = QFontMetrics(font()).height();
+    if (!sideBySide && room < stacked + line)
+        m_lines->setDirection(QBoxLayout::LeftToRight);
+    else if (sideBySide && room >= stacked + 2 * line)
+        m_lines->setDirection(QBoxLayout::TopToBottom);
+}
+
+bool LearnMappingPage::linesSideBySide() const {
+    return m_lines->direction() == QBoxLayout::LeftToRight;
 }
 
 void LearnMappingPage::setValueFor(double x, const std::string& tensor) {
@@ -138,9 +183,12 @@ QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const 
     const bool symmetric = s.spec.scheme == Scheme::Symmetric;
     // The application font's size: presentation mode scales it, and the tables with it.
     const double points = PlotBase::textFont().pointSizeF();
-    const QString colour = symmetric ? QStringLiteral("#0072b2") : QStringLiteral("#b34700");
+    // The schemes' colours of the number lines, lighter on a dark palette so the headings read.
+    const bool dark = palette().color(QPalette::Window).lightness() < 128;
+    const QString colour = symmetric ? (dark ? QStringLiteral("#56b4e9") : QStringLiteral("#0072b2"))
+                                     : (dark ? QStringLiteral("#f0a060") : QStringLiteral("#b34700"));
     QString html =
-        QStringLiteral("<style>td{padding:2px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>")
+        QStringLiteral("<style>td{padding:1px 8px; font-size:%1pt;} .f{font-family:monospace;}</style>")
             .arg(points);
     html += QStringLiteral("<p style='font-size:%1pt; color:%2'><b>%3</b>%4</p>")
                 .arg(points + 2)
@@ -172,13 +220,12 @@ QString LearnMappingPage::table(const LearnMappingSteps& s, bool current) const 
                   : QStringLiteral("x − x̂ (|·| ≤ S/2 = %1)").arg(n(s.scale / 2.0)),
         n(s.error));
     html += QStringLiteral("</table>");
+    // One line, so the page keeps its height for the number lines on a projector.
     html += QStringLiteral("<p style='font-size:%1pt'>").arg(points) +
-            tr("Grid covers [%1, %2]; %3 of %4 levels lie outside the tensor's range [%5, %6] and can never "
-               "be used.")
-                .arg(n(s.gridLow), n(s.gridHigh))
-                .arg(s.wastedLevels)
-                .arg(levels + 1)
-                .arg(n(s.range.min), n(s.range.max)) +
+            unbrokenNumbers(tr("grid [%1, %2] · tensor [%3, %4] · %5 of %6 levels unused")
+                                .arg(n(s.gridLow), n(s.gridHigh), n(s.range.min), n(s.range.max))
+                                .arg(s.wastedLevels)
+                                .arg(levels + 1)) +
             QStringLiteral("</p>");
     return html;
 }
@@ -214,6 +261,7 @@ void LearnMappingPage::refresh() {
     m_affineText->setText(table(*m_affine, base.scheme == Scheme::Affine));
     m_line->setSteps(*m_symmetric, *m_affine, m_histogram);
     m_zoom->setSteps(*m_symmetric, *m_affine, m_histogram);
+    scheduleFit(); // the tables' height may have changed
 }
 
 QString LearnMappingPage::stepsText() const {

@@ -7,12 +7,14 @@
 #include <memory>
 #include <optional>
 
+class QBoxLayout;
 class QDoubleSpinBox;
 class QLabel;
 
 namespace quantscope::ui {
 
 class FineHistogram;
+class FitScrollArea;
 class LearnNumberLine;
 struct LearnTensorStudy;
 
@@ -36,9 +38,17 @@ public:
     const std::optional<LearnMappingSteps>& symmetricSteps() const { return m_symmetric; }
     const std::optional<LearnMappingSteps>& affineSteps() const { return m_affine; }
     QString stepsText() const;
+    // Whether the number lines stand side by side (a page too short to stack them).
+    bool linesSideBySide() const;
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
     void refresh();
+    void scheduleFit();
+    void fitLines();
     QString table(const LearnMappingSteps& steps, bool current) const;
 
     std::shared_ptr<const LearnTensorStudy> m_study;
@@ -50,6 +60,9 @@ private:
     QLabel* m_affineText;
     LearnNumberLine* m_line;
     LearnNumberLine* m_zoom;
+    QBoxLayout* m_lines;
+    FitScrollArea* m_scroll = nullptr;
+    bool m_fitPending = false;
     std::optional<LearnMappingSteps> m_symmetric;
     std::optional<LearnMappingSteps> m_affine;
 };

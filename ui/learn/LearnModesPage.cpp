@@ -17,7 +17,7 @@ namespace {
 struct ModeStory {
     QString weights;
     QString activations;
-    QString when;
+    QString when; // when the ranges are decided
 };
 
 ModeStory story(QuantMode mode) {
@@ -48,6 +48,9 @@ LearnModesPage::LearnModesPage(ModelComparison* comparison, QWidget* parent)
     m_table->setTextFormat(Qt::RichText);
     m_table->setWordWrap(true);
     m_table->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    // The layout gives the table its height for the page's width. Its own minimum hint is the
+    // height at the narrowest width (every word on a line), which would make the page scroll.
+    m_table->setMinimumSize(1, 1);
     m_status->setWordWrap(true);
     auto* charts = new QHBoxLayout;
     charts->addWidget(m_accuracy);
@@ -82,17 +85,15 @@ void LearnModesPage::refresh() {
     }
     // The application font's size: presentation mode scales it, and the tables with it.
     const double points = PlotBase::textFont().pointSizeF();
-    QString html =
-        QStringLiteral(
-            "<style>td,th{padding:3px 9px; font-size:%1pt; vertical-align:top;}</style><table><tr>")
-            .arg(points);
-    for (const QString& h : {tr("mode"), tr("weights"), tr("activations"), tr("when the ranges are decided"),
-                             tr("accuracy"), tr("agreement"), tr("latency"), tr("throughput"), tr("size")})
-        // The long explanations wrap in a column of their own width, so the measured numbers keep
-        // theirs (Qt would otherwise squeeze a number column and break "1.006" after the point).
-        html +=
-            QStringLiteral("<th align='left'%2>%1</th>")
-                .arg(h, h == tr("when the ranges are decided") ? QStringLiteral(" width='22%'") : QString());
+    // Short cells only, so every column keeps its words and numbers on one line; the long
+    // explanations follow the table as full-width lines (Qt's rich-text tables squeeze the column
+    // of the longest text to a word per line, whatever widths are asked for).
+    QString html = QStringLiteral("<style>td,th{padding:3px 9px; font-size:%1pt; vertical-align:top; "
+                                  "white-space:nowrap;} p{font-size:%1pt;}</style><table><tr>")
+                       .arg(points);
+    for (const QString& h : {tr("mode"), tr("weights"), tr("activations"), tr("accuracy"), tr("agreement"),
+                             tr("latency (ms)"), tr("samples/s"), tr("size (KiB)")})
+        html += QStringLiteral("<th align='left'>%1</th>").arg(h);
     html += QStringLiteral("</tr>");
     QStringList labels;
     QVector<double> accuracy;
@@ -110,34 +111,33 @@ void LearnModesPage::refresh() {
                                   QStringLiteral("</span>")
                             : QStringLiteral("…");
         };
-        html +=
-            QStringLiteral("<tr><td><b>%1</b></td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</"
-                           "td><td>%7</td><td>%8</td><td>%9</td></tr>")
-                .arg(QString::fromLatin1(quantModeName(mode)), s.weights, s.activations, s.when,
-                     cell(measured && measured->accuracy
-                              ? QString(QString::number(100.0 * *measured->accuracy, 'f', 2) +
-                                        QStringLiteral(" %"))
-                              : tr("n/a")),
-                     cell(measured ? QString(QString::number(100.0 * measured->agreement, 'f', 2) +
-                                             QStringLiteral(" %"))
-                                   : QString()),
-                     cell(measured
-                              ? QString(QString::number(measured->latencyMs, 'f', 3) + QStringLiteral(" ms"))
-                              : QString()),
-                     cell(measured
-                              ? QString(QString::number(measured->throughputSps, 'f', 0) + tr(" samples/s"))
-                              : QString()),
-                     cell(measured ? QString(QString::number(
-                                                 static_cast<double>(measured->sizeBytes) / 1024.0, 'f', 1) +
-                                             QStringLiteral(" KiB"))
-                                   : QString()));
+        html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td><td>%3</td><td align='right'>%4</td><td "
+                               "align='right'>%5</td><td align='right'>%6</td><td align='right'>%7</td><td "
+                               "align='right'>%8</td></tr>")
+                    .arg(QString::fromLatin1(quantModeName(mode)), s.weights, s.activations,
+                         cell(measured && measured->accuracy
+                                  ? QString(QString::number(100.0 * *measured->accuracy, 'f', 2) +
+                                            QStringLiteral(" %"))
+                                  : tr("n/a")),
+                         cell(measured ? QString(QString::number(100.0 * measured->agreement, 'f', 2) +
+                                                 QStringLiteral(" %"))
+                                       : QString()),
+                         cell(measured ? QString::number(measured->latencyMs, 'f', 3) : QString()),
+                         cell(measured ? QString::number(measured->throughputSps, 'f', 0) : QString()),
+                         cell(measured
+                                  ? QString::number(static_cast<double>(measured->sizeBytes) / 1024.0, 'f', 1)
+                                  : QString()));
         if (measured) {
             labels.append(QString::fromLatin1(quantModeName(mode)));
             accuracy.append(100.0 * measured->accuracy.value_or(measured->agreement));
             throughput.append(measured->throughputSps);
         }
     }
-    html += QStringLiteral("</table>");
+    html += QStringLiteral("</table><p>");
+    for (QuantMode mode : {QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly})
+        html += QStringLiteral("<b>%1</b>: %2<br>")
+                    .arg(QString::fromLatin1(quantModeName(mode)), story(mode).when.toHtmlEscaped());
+    html += QStringLiteral("</p>");
     m_table->setText(html);
     if (!labels.isEmpty()) {
         m_accuracy->setData(tr("Accuracy (%)"), labels, tr("accuracy"), accuracy, {}, {}, tr("%"));

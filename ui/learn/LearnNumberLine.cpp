@@ -32,9 +32,9 @@ LearnNumberLine::LearnNumberLine(bool zoomed, QWidget* parent) : PlotBase(parent
 
 void LearnNumberLine::applyStyle() {
     PlotBase::applyStyle();
-    // The lanes, their captions and integers and the axis need some 10 lines of text (8 zoomed):
+    // The lanes, their captions and integers and the axis need some 9 lines of text (8 zoomed):
     // the height follows the type size, so presentation mode's larger type never overprints.
-    setMinimumHeight(static_cast<int>((m_zoomed ? 8 : 10) * QFontMetricsF(textFont()).height()));
+    setMinimumHeight(static_cast<int>((m_zoomed ? 8 : 9) * QFontMetricsF(textFont()).height()));
     xAxis->grid()->setVisible(false);
     if (m_symmetric)
         redraw();
@@ -168,6 +168,9 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         dense->topLeft->setCoords(std::max(from, s.gridLow), y + kTickHalf);
         dense->bottomRight->setCoords(std::min(to, s.gridHigh), y - kTickHalf);
     }
+    // Text in the lane's colour: darker on a light background, lighter on a dark one.
+    const bool dark = palette().color(QPalette::Base).lightness() < 128;
+    const QColor ink = dark ? colour.lighter(140) : colour.darker(130);
     // Zero's level Z, emphasised.
     if (0.0 >= from && 0.0 <= to) {
         auto* zero = new QCPItemLine(this);
@@ -175,8 +178,9 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         zero->end->setCoords(0.0, y + kTickHalf * 1.9);
         zero->setPen(QPen(colour.darker(130), 3.5 * lineScale()));
         // Below the lane: the lane's caption sits above it.
-        label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), colour.darker(120),
-              Qt::AlignHCenter | Qt::AlignTop, 0.95);
+        // Left out where a short plot has no room for it (the tables above give Z too).
+        markOptional(label(0.0, y - kTickHalf * 2.0, tr("Z = %1 ↔ 0.0").arg(s.zeroPoint), ink,
+                           Qt::AlignHCenter | Qt::AlignTop, 0.95));
     }
     // Where x lands: x̂ as a ring on the lane.
     QCPGraph* landed = addGraph();
@@ -185,15 +189,17 @@ void LearnNumberLine::drawLane(const LearnMappingSteps& s, double y, const QColo
         QCPScatterStyle::ssCircle, QPen(colour.darker(140), 3 * lineScale()), Qt::white, 15 * lineScale()));
     landed->setData({static_cast<double>(s.dequantized)}, {y}, true);
     landed->setName(name + tr(" x̂"));
-    // The lane's caption on the left.
+    // The lane's caption on the left; zoomed (a narrower plot beside the whole line), x_q only.
+    const QString clipped = s.clipped ? tr(" (clipped)") : QString();
     const QString caption =
-        QStringLiteral("%1  S = %2, Z = %3, x_q = %4%5%6")
-            .arg(name, number(s.scale))
-            .arg(s.zeroPoint)
-            .arg(s.quantized)
-            .arg(s.clipped ? tr(" (clipped)") : QString(),
-                 s.wastedLevels > 0 ? tr(", %1 levels unused").arg(s.wastedLevels) : QString());
-    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, colour.darker(130),
+        m_zoomed ? QStringLiteral("%1  x_q = %2%3").arg(name).arg(s.quantized).arg(clipped)
+                 : QStringLiteral("%1  S = %2, Z = %3, x_q = %4%5%6")
+                       .arg(name, number(s.scale))
+                       .arg(s.zeroPoint)
+                       .arg(s.quantized)
+                       .arg(clipped,
+                            s.wastedLevels > 0 ? tr(", %1 levels unused").arg(s.wastedLevels) : QString());
+    auto* text = label(from + (to - from) * 0.005, y + kTickHalf * 1.15, caption, ink,
                        Qt::AlignLeft | Qt::AlignBottom, 1.0);
     QFont bold = text->font();
     bold.setBold(true);

@@ -17,7 +17,6 @@
 #include <QDir>
 #include <QEvent>
 #include <QFileInfo>
-#include <QHBoxLayout>
 #include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
@@ -53,9 +52,8 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
     m_present->setToolTip(
         tr("Presentation mode (F5): full screen, side panels hidden, type and lines sized for the screen; "
            "PgUp / PgDn turn the pages"));
-    auto* top = new QHBoxLayout;
-    top->addWidget(m_banner, 1);
-    top->addWidget(m_present, 0, Qt::AlignTop);
+    // The button beside the page tabs: the banner's line can go in presentation mode.
+    m_pages->setCornerWidget(m_present, Qt::TopRightCorner);
     m_pages->addTab(m_mapping, tr("1 · Mapping"));
     m_pages->addTab(m_bitWidth, tr("2 · Bits and granularity"));
     m_pages->addTab(m_calibration, tr("3 · Calibration"));
@@ -64,10 +62,11 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
     m_pages->addTab(m_lessons, tr("6 · Lessons"));
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    layout->addLayout(top);
+    layout->addWidget(m_banner);
     layout->addWidget(m_pages, 1);
     m_banner->setText(tr("<b>Learn</b> — quantization with the live numbers of the selected tensor. "
                          "Pick a ready-made lesson on page 6."));
+    m_bannerIsIntro = true;
 
     connect(m_present, &QPushButton::toggled, this, &LearnView::presentationRequested);
     connect(m_lessons, &LessonPage::presentationRequested, this, &LearnView::presentationRequested);
@@ -88,8 +87,7 @@ LearnView::LearnView(Session* session, AnalysisController* controller, JobRunner
             [this](const QString&, const QString& message) {
                 if (m_pendingLesson.isEmpty())
                     return;
-                m_banner->setText(
-                    tr("<b>The lesson could not open its data:</b> %1").arg(message.toHtmlEscaped()));
+                setBanner(tr("<b>The lesson could not open its data:</b> %1").arg(message.toHtmlEscaped()));
                 m_pendingLesson.clear();
             });
     connect(jobs, &JobRunner::finished, this, [this](int id, const QVariant& value) {
@@ -131,6 +129,14 @@ void LearnView::stepPage(int delta) {
 void LearnView::setPresenting(bool on) {
     const QSignalBlocker blocker(m_present);
     m_present->setChecked(on);
+    // The introduction is for the person at the desk, not the room: its line goes to the lesson.
+    m_banner->setVisible(!on || !m_bannerIsIntro);
+}
+
+void LearnView::setBanner(const QString& text) {
+    m_banner->setText(text);
+    m_bannerIsIntro = false;
+    m_banner->setVisible(true);
 }
 
 LessonPreset::Page LearnView::currentPage() const {
@@ -240,7 +246,7 @@ void LearnView::applyLesson(const QString& id) {
         return;
     const QString weights = MainWindow::demoWeightsPath();
     if (weights.isEmpty()) {
-        m_banner->setText(
+        setBanner(
             tr("<b>The demo is not installed</b> (resources/demo); set QUANTSCOPE_DEMO_DIR to its folder."));
         return;
     }
@@ -266,7 +272,7 @@ void LearnView::applyLesson(const QString& id) {
         return;
     }
     m_pendingLesson = id;
-    m_banner->setText(tr("<b>%1</b> — loading…").arg(lesson->title.toHtmlEscaped()));
+    setBanner(tr("<b>%1</b> — loading…").arg(lesson->title.toHtmlEscaped()));
     if (!m_comparison->setup())
         m_comparison->setSetup(demoSetup(weights));
     const ModelSetup setup = demoSetup(weights);
@@ -296,8 +302,7 @@ void LearnView::applyLesson(const QString& id) {
             [this](const QVariant& value) { m_controller->openFile(value.toString()); });
     connect(job, &JobHandle::failed, this, [this](const QString& message) {
         m_pendingLesson.clear();
-        m_banner->setText(
-            tr("<b>The lesson could not compute its activations:</b> %1").arg(message.toHtmlEscaped()));
+        setBanner(tr("<b>The lesson could not compute its activations:</b> %1").arg(message.toHtmlEscaped()));
     });
 }
 
@@ -308,8 +313,8 @@ void LearnView::finishLesson() {
         return;
     const int row = m_session->rowOf(lesson->tensor);
     if (row < 0) {
-        m_banner->setText(tr("<b>%1</b>: the open file has no tensor named %2.")
-                              .arg(lesson->title.toHtmlEscaped(), lesson->tensor));
+        setBanner(tr("<b>%1</b>: the open file has no tensor named %2.")
+                      .arg(lesson->title.toHtmlEscaped(), lesson->tensor));
         return;
     }
     m_activeLesson = lesson->id;
@@ -318,8 +323,8 @@ void LearnView::finishLesson() {
     TensorSettings settings;
     settings.spec = lesson->spec;
     m_session->changeSettings({row}, settings, tr("Lesson: %1").arg(lesson->title));
-    m_banner->setText(QStringLiteral("<span style='font-size:large'><b>%1</b></span> — %2")
-                          .arg(lesson->title.toHtmlEscaped(), lesson->explanation.toHtmlEscaped()));
+    setBanner(QStringLiteral("<span style='font-size:large'><b>%1</b></span> — %2")
+                  .arg(lesson->title.toHtmlEscaped(), lesson->explanation.toHtmlEscaped()));
     if (lesson->page == LessonPreset::Datapath)
         m_datapath->setChoice(lesson->datapathLayer, 0, lesson->datapathOutput, false);
     showPage(lesson->page);

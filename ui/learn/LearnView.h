@@ -72,6 +72,7 @@ private:
     void scheduleStudy();
     void startStudy();
     void showStudy();
+    void setBanner(const QString& text);
     void onFileChanged();
     void finishLesson();
     void updateDatapathModel();
@@ -82,6 +83,7 @@ private:
     JobRunner* m_jobs;
     ModelComparison* m_comparison;
     QLabel* m_banner;
+    bool m_bannerIsIntro = false;
     QPushButton* m_present;
     QTabWidget* m_pages;
     LearnMappingPage* m_mapping;

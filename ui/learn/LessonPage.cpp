@@ -1,11 +1,11 @@
 #include "learn/LessonPage.h"
 
 #include "learn/LessonPreset.h"
+#include "widgets/FitScrollArea.h"
 
 #include <QGridLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QScrollArea>
 #include <QVBoxLayout>
 
 namespace quantscope::ui {
@@ -13,8 +13,8 @@ namespace quantscope::ui {
 LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
     auto* content = new QWidget(this);
     auto* grid = new QGridLayout(content);
-    grid->setColumnStretch(1, 1);
     grid->setVerticalSpacing(14);
+    grid->setHorizontalSpacing(24);
     auto* intro = new QLabel(
         tr("<p>Each lesson opens the bundled digits demo, selects a tensor, sets the quantization and "
            "shows the page that makes the point. Every lesson is one undoable step (Ctrl+Z). "
@@ -22,7 +22,9 @@ LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
         content);
     intro->setWordWrap(true);
     grid->addWidget(intro, 0, 0, 1, 2);
-    int row = 1;
+    // Two columns of lessons, each a button above its explanation: the list fits a projector's
+    // screen in presentation mode's large type.
+    int index = 0;
     for (const LessonPreset& lesson : LessonPreset::all()) {
         auto* button = new QPushButton(lesson.title, content);
         button->setObjectName(QStringLiteral("lesson-") + lesson.id);
@@ -32,19 +34,23 @@ LessonPage::LessonPage(QWidget* parent) : QWidget(parent) {
         button->setFont(font);
         auto* text = new QLabel(lesson.explanation, content);
         text->setWordWrap(true);
-        grid->addWidget(button, row, 0, Qt::AlignTop);
-        grid->addWidget(text, row, 1);
+        auto* cell = new QVBoxLayout;
+        cell->addWidget(button, 0, Qt::AlignLeft);
+        cell->addWidget(text);
+        cell->addStretch(1);
+        grid->addLayout(cell, 1 + index / 2, index % 2);
         connect(button, &QPushButton::clicked, this, [this, id = lesson.id] { emit lessonChosen(id); });
-        ++row;
+        ++index;
     }
+    const int row = 1 + (index + 1) / 2;
+    grid->setColumnStretch(0, 1);
+    grid->setColumnStretch(1, 1);
     auto* present = new QPushButton(tr("Presentation mode (F5) and full screen"), content);
     present->setCheckable(true);
     connect(present, &QPushButton::toggled, this, &LessonPage::presentationRequested);
-    grid->addWidget(present, row, 0);
+    grid->addWidget(present, row, 0, Qt::AlignLeft);
     grid->setRowStretch(row + 1, 1);
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
+    auto* scroll = new FitScrollArea(this);
     scroll->setWidget(content);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);

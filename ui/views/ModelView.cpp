@@ -145,6 +145,12 @@ void ModelView::fitColumns() {
     QHeaderView* header = m_table->horizontalHeader();
     const int available = m_table->viewport()->width();
     const int margin = 2 * m_table->fontMetrics().averageCharWidth();
+    // In a narrow table (a small screen with both side panels open) the weight and input names
+    // would shrink to "o…3": they give their room to the layer names (a double-click on a row
+    // still selects them).
+    const bool narrow = available < 48 * m_table->fontMetrics().averageCharWidth();
+    m_table->setColumnHidden(Weight, narrow);
+    m_table->setColumnHidden(Input, narrow);
     for (const int column : {Weight, Input, RunsIn, Local, Cumulative}) {
         const int content =
             std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),

@@ -116,7 +116,9 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         return {};
     case Qt::ForegroundRole:
         if (index.column() == Sqnr && metrics && MetricText::sqnrColour(*metrics).isValid())
-            return QColor(Qt::white);
+            // Black: on each of the mid-tone red, orange, yellow and green cells it contrasts more
+            // than white does (4.8:1 and more; white on the yellow is 2:1), in any palette.
+            return QColor(Qt::black);
         return {};
     case Qt::TextAlignmentRole:
         if (index.column() == Sqnr || index.column() == Clipped || index.column() == Elements)

@@ -1,5 +1,6 @@
 #include "window/MainWindow.h"
 
+#include "window/DarkPalette.h"
 #include "window/WelcomePage.h"
 
 #include "learn/LearnView.h"
@@ -25,6 +26,7 @@
 #include "widgets/TensorBrowser.h"
 
 #include "quantscope/Error.h"
+#include "widgets/FitScrollArea.h"
 
 #include <QAction>
 #include <QApplication>
@@ -41,7 +43,6 @@
 #include <QMessageBox>
 #include <QMimeData>
 #include <QScreen>
-#include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -143,10 +144,8 @@ MainWindow::MainWindow(QWidget* parent, bool storedSettings)
     });
     m_views->addTab(modelView, tr("&Model"));
     // The Learn pages need ~800 px; on a small screen they scroll rather than squeeze the docks.
-    auto* learnScroll = new QScrollArea(this);
+    auto* learnScroll = new FitScrollArea(this);
     learnScroll->setWidget(m_learn);
-    learnScroll->setWidgetResizable(true);
-    learnScroll->setFrameShape(QFrame::NoFrame);
     m_views->addTab(learnScroll, tr("&Learn"));
     m_conventions = new ConventionsPanel(m_session, m_jobs, this);
     m_views->addTab(m_conventions, tr("Co&nventions"));
@@ -318,6 +317,10 @@ void MainWindow::createMenus() {
     m_presentation->setCheckable(true);
     m_presentation->setShortcut(QKeySequence(Qt::Key_F5));
     connect(m_presentation, &QAction::toggled, this, &MainWindow::setPresentationMode);
+    m_darkPalette = view->addAction(tr("&Dark palette"));
+    m_darkPalette->setCheckable(true);
+    m_darkPalette->setToolTip(tr("Light text on dark greys, for dim rooms (kept for the next start)"));
+    connect(m_darkPalette, &QAction::toggled, this, &MainWindow::setDarkPalette);
     view->addAction(tr("&Full screen"), QKeySequence::FullScreen, this,
                     [this] { setWindowState(windowState() ^ Qt::WindowFullScreen); });
     // Page keys turn the Learn pages (a presenter's remote sends them) while Learn is shown.
@@ -519,6 +522,15 @@ void MainWindow::setPresentationMode(bool on) {
     }
 }
 
+void MainWindow::setDarkPalette(bool on) {
+    if (m_darkPalette->isChecked() != on)
+        m_darkPalette->setChecked(on); // comes back here through the action's toggled signal
+    if (on == m_dark)
+        return;
+    m_dark = on;
+    DarkPalette::apply(on);
+}
+
 void MainWindow::showError(const QString& title, const QString& message) {
     m_lastError = message;
     statusBar()->showMessage(title + QStringLiteral(": ") + message, 15000);
@@ -651,6 +663,7 @@ void MainWindow::restoreSettings() {
     restoreState(stored.value(QStringLiteral("window/state")).toByteArray());
     m_browser->restoreColumns(stored.value(QStringLiteral("browser/columns")).toByteArray());
     m_logCounts->setChecked(stored.value(QStringLiteral("view/logCounts"), false).toBool());
+    setDarkPalette(stored.value(QStringLiteral("view/darkPalette"), false).toBool());
 }
 
 void MainWindow::saveSettings() const {
@@ -659,6 +672,7 @@ void MainWindow::saveSettings() const {
     stored.setValue(QStringLiteral("window/state"), saveState());
     stored.setValue(QStringLiteral("browser/columns"), m_browser->saveColumns());
     stored.setValue(QStringLiteral("view/logCounts"), m_logCounts->isChecked());
+    stored.setValue(QStringLiteral("view/darkPalette"), m_dark);
     const QuantSpec& spec = m_session->defaultSettings().spec;
     stored.beginGroup(QStringLiteral("defaults"));
     stored.setValue(QStringLiteral("dtype"), QString::fromStdString(spec.format.name()));

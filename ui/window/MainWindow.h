@@ -55,6 +55,9 @@ public:
     // Presentation mode fits the window to the screen it is on: full screen, side panels hidden,
     // the application font and every plot's type and lines scaled to the screen's size.
     void setPresentationMode(bool on);
+    // The app's dark palette (View ▸ Dark palette); stored with the settings of a normal run.
+    void setDarkPalette(bool on);
+    bool darkPalette() const { return m_dark; }
     bool presenting() const { return m_presenting; }
     // The area presentation mode fills instead of the window's screen (a screenshot of a given size).
     void setPresentationArea(const QRect& area) { m_presentationArea = area; }
@@ -128,6 +131,8 @@ private:
     ModelMapView* m_modelMap = nullptr;
     RecentFiles* m_recent = nullptr;
     QAction* m_presentation = nullptr;
+    QAction* m_darkPalette = nullptr;
+    bool m_dark = false;
     bool m_presenting = false;
     QRect m_presentationArea;
     QFont m_normalFont;                  // the application font outside presentation mode
