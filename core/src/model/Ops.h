@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,12 @@ void addConvOps(OpTable& table);
 void addPoolOps(OpTable& table);
 void addQuantizationOps(OpTable& table);
 void addLossOps(OpTable& table);
+void addConvIntegerOps(OpTable& table);
+void addSignalOps(OpTable& table);
+void addRecurrentOps(OpTable& table);
+void addDetectionOps(OpTable& table);
+void addAlgebraOps(OpTable& table);
+void addSetOps(OpTable& table);
 
 // "node 'fc1' (Gemm)": the subject of every error an op throws.
 std::string nodeSubject(const Node& node);
@@ -71,6 +78,10 @@ int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors)
 int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape);
 // Row-major strides of a shape.
 std::vector<int64_t> stridesOf(const std::vector<int64_t>& shape);
+
+// The element type of an ONNX TensorProto data type code (Cast's `to`, output_datatype), or none
+// when the executor does not hold that type.
+std::optional<DType> dtypeFromOnnx(int64_t onnxType);
 
 // A tensor of `dtype` and `shape` with zero-filled storage of the right kind.
 Value zeros(DType dtype, std::vector<int64_t> shape);

@@ -1,0 +1,4 @@
+#include "model/Ops.h"
+namespace quantscope::ops {
+void addRecurrentOps(OpTable&) {}
+}
