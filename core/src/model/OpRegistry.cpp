@@ -31,6 +31,7 @@ const OpTable& opTable() {
         addDetectionOps(t);
         addAlgebraOps(t);
         addSetOps(t);
+        addGridSampleOps(t);
         std::sort(t.begin(), t.end(), [](const OpEntry& a, const OpEntry& b) {
             return a.op != b.op ? a.op < b.op : a.since < b.since;
         });

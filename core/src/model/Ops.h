@@ -58,6 +58,7 @@ void addRecurrentOps(OpTable& table);
 void addDetectionOps(OpTable& table);
 void addAlgebraOps(OpTable& table);
 void addSetOps(OpTable& table);
+void addGridSampleOps(OpTable& table);
 
 // "node 'fc1' (Gemm)": the subject of every error an op throws.
 std::string nodeSubject(const Node& node);
