@@ -244,7 +244,7 @@ std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
 
 void addNormalizationOps(OpTable& t) {
     t.push_back({"BatchNormalization", 7, 21, batchNormalization});
-    t.push_back({"InstanceNormalization", 7, 21, instanceNormalization});
+    t.push_back({"InstanceNormalization", 6, 21, instanceNormalization});
     t.push_back({"LayerNormalization", 17, 21, layerNormalization});
     t.push_back({"MeanVarianceNormalization", 9, 21, meanVarianceNormalization});
     t.push_back({"LRN", 7, 21, lrn});

@@ -21,9 +21,12 @@ namespace quantscope::ops {
 using Inputs = std::vector<const Value*>;
 using OpFunction = std::vector<Value> (*)(const Node& node, const Inputs& inputs, int64_t opset);
 
-// The opsets of the default domain the executor runs.
+// The opsets of the default domain the executor runs: every op from kMinOpset; a graph of an
+// older opset (from kOldestOpset) runs when each of its ops is listed from that opset (the ops
+// whose definition has not changed since, e.g. Softsign 1, Elu 6).
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 21;
+constexpr int64_t kOldestOpset = 1;
 
 // One supported op: its implementation covers opsets [since, until] of the default domain.
 struct OpEntry {

@@ -212,9 +212,9 @@ void addPoolOps(OpTable& t) {
     t.push_back({"MaxUnpool", 9, 21, maxUnpool});
     t.push_back({"MaxPool", 7, 21, maxPool});
     t.push_back({"AveragePool", 7, 21, averagePool});
-    t.push_back({"GlobalAveragePool", 7, 21,
+    t.push_back({"GlobalAveragePool", 1, 21,
                  +[](const Node& n, const Inputs& in, int64_t) { return globalPool(n, in, false); }});
-    t.push_back({"GlobalMaxPool", 7, 21,
+    t.push_back({"GlobalMaxPool", 1, 21,
                  +[](const Node& n, const Inputs& in, int64_t) { return globalPool(n, in, true); }});
 }
 
