@@ -199,6 +199,23 @@ private slots:
                         "[..., signal, 1 or 2]");
     }
 
+    void tfIdfCountsThePoolsGrams() {
+        // Unigrams 1 and 3 of the pool in tokens 1 2 1 3: counts 2 and 1.
+        std::map<std::string, Attribute> attributes{{"ngram_counts", intsAttribute({0})},
+                                                    {"ngram_indexes", intsAttribute({0, 1})},
+                                                    {"pool_int64s", intsAttribute({1, 3})},
+                                                    {"mode", stringAttribute("TF")}};
+        const Value tokens = Value::integers(DType::I64, {4}, {1, 2, 1, 3});
+        const auto out = outputsOf(oneNode("TfIdfVectorizer", 1, 1, 9, attributes), {tokens});
+        QCOMPARE(out.at("y0").data, (std::vector<float>{2, 1}));
+        attributes["mode"] = stringAttribute("BM25");
+        verifyNamesNode(failureOf(oneNode("TfIdfVectorizer", 1, 1, 9, attributes), {tokens}), "mode 'BM25'");
+        attributes["mode"] = stringAttribute("TF");
+        attributes["ngram_indexes"] = intsAttribute({0});
+        verifyNamesNode(failureOf(oneNode("TfIdfVectorizer", 1, 1, 9, attributes), {tokens}),
+                        "ngram_indexes");
+    }
+
     void uniqueOrdersByFirstOccurrenceWhenUnsorted() {
         const Value x = Value::integers(DType::I64, {6}, {3, 1, 3, 2, 1, 3});
         const auto sorted = outputsOf(oneNode("Unique", 1, 4, 11), {x});

@@ -32,6 +32,7 @@ const OpTable& opTable() {
         addAlgebraOps(t);
         addSetOps(t);
         addGridSampleOps(t);
+        addTfIdfOps(t);
         std::sort(t.begin(), t.end(), [](const OpEntry& a, const OpEntry& b) {
             return a.op != b.op ? a.op < b.op : a.since < b.since;
         });

@@ -62,6 +62,7 @@ void addDetectionOps(OpTable& table);
 void addAlgebraOps(OpTable& table);
 void addSetOps(OpTable& table);
 void addGridSampleOps(OpTable& table);
+void addTfIdfOps(OpTable& table);
 
 // "node 'fc1' (Gemm)": the subject of every error an op throws.
 std::string nodeSubject(const Node& node);

@@ -172,7 +172,7 @@ std::vector<Value> recurrent(const Node& n, const Inputs& in, int64_t opset, Cel
     const auto clipped = [clip](double v) { return clip > 0 ? std::clamp(v, -clip, clip) : v; };
 
     std::vector<double> h(static_cast<std::size_t>(hidden)), c(h.size()), next(h.size()), nextC(h.size());
-    std::vector<double> xw(static_cast<std::size_t>(gates * hidden)), hr(xw.size());
+    std::vector<double> xw(static_cast<std::size_t>(gates * hidden)), hr(xw.size()), resetHidden(h.size());
     for (int64_t d = 0; d < directions; ++d) {
         const bool reverse = direction == "reverse" || d == 1;
         const float* wd = w.data.data() + d * gates * hidden * inputSize;
@@ -198,6 +198,10 @@ std::vector<Value> recurrent(const Node& n, const Inputs& in, int64_t opset, Cel
                     xw[g] = sx;
                     hr[g] = sh;
                 }
+                if (cell == Cell::Gru && !linearBeforeReset) { // r * h, which R_h multiplies
+                    for (int64_t k = 0; k < hidden; ++k)
+                        resetHidden[k] = f[0](clipped(xw[hidden + k] + hr[hidden + k])) * h[k];
+                }
                 for (int64_t j = 0; j < hidden; ++j) {
                     if (cell == Cell::Rnn) {
                         next[j] = f[0](clipped(xw[j] + hr[j]));
@@ -207,12 +211,10 @@ std::vector<Value> recurrent(const Node& n, const Inputs& in, int64_t opset, Cel
                         double candidate = 0.0;
                         if (linearBeforeReset) {
                             candidate = xw[2 * hidden + j] + reset * hr[2 * hidden + j];
-                        } else { // R_h applies to (r * h), so recompute that row
+                        } else { // R_h applies to (r * h), so that row is recomputed
                             double sh = wb != nullptr ? wb[gates * hidden + 2 * hidden + j] : 0.0;
-                            for (int64_t k = 0; k < hidden; ++k) {
-                                const double rk = f[0](clipped(xw[hidden + k] + hr[hidden + k]));
-                                sh += static_cast<double>(rd[(2 * hidden + j) * hidden + k]) * rk * h[k];
-                            }
+                            for (int64_t k = 0; k < hidden; ++k)
+                                sh += static_cast<double>(rd[(2 * hidden + j) * hidden + k]) * resetHidden[k];
                             candidate = xw[2 * hidden + j] + sh;
                         }
                         const double hTilde = f[1](clipped(candidate));
