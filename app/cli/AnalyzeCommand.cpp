@@ -90,6 +90,10 @@ std::vector<TensorAnalysis> analyzeInParallel(const TensorAnalysisRunner& runner
 
 } // namespace
 
+// The options that choose how a tensor is stored; without any, a pre-quantized weight keeps its own.
+constexpr const char* kStorageOptions[] = {"--dtype",      "--scheme",       "--granularity", "--axis",
+                                           "--group-size", "--narrow-range", "--reduce-range"};
+
 int runAnalyze(const std::vector<std::string>& arguments) {
     const std::vector<OptionSpec> options = withSharedOptions(
         {
@@ -135,6 +139,9 @@ int runAnalyze(const std::vector<std::string>& arguments) {
     TensorAnalysisRunner runner(*file, spec, params);
     runner.setGroupAxisDefaulted(!commandLine.has("--axis"));
     runner.setPerTensorForLowRank(allTensors);
+    // A pre-quantized weight (ONNX QDQ) shows the parameters its file stores unless settings are given.
+    runner.setStoredParametersUsed(std::none_of(std::begin(kStorageOptions), std::end(kStorageOptions),
+                                                [&](const char* option) { return commandLine.has(option); }));
     ProgressBar progress("analyze");
     const std::vector<TensorAnalysis> analyses = analyzeInParallel(runner, names, threads, progress);
     QParamsDocument document;

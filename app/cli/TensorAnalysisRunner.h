@@ -26,6 +26,9 @@ public:
     void setPerTensorForLowRank(bool enabled) { m_perTensorForLowRank = enabled; }
     // No --axis was given: a 1-D tensor under per-group settings groups along its only axis.
     void setGroupAxisDefaulted(bool defaulted) { m_groupAxisDefaulted = defaulted; }
+    // A tensor the file stores as integers with a scale and zero point (an ONNX QDQ weight) and no
+    // --params entry is analysed with its stored type, granularity and parameters, exactly.
+    void setStoredParametersUsed(bool used) { m_storedParametersUsed = used; }
 
 private:
     const WeightFile& m_file;
@@ -33,6 +36,7 @@ private:
     const std::optional<QParamsDocument>& m_params;
     bool m_perTensorForLowRank = false;
     bool m_groupAxisDefaulted = false;
+    bool m_storedParametersUsed = false;
 };
 
 QParamsEntry entryFor(const TensorAnalysis& analysis, TensorKind kind = TensorKind::Weight);

@@ -3,7 +3,8 @@
 // executor supports must match its expected outputs (rtol 1e-3, atol 1e-7 as ONNX's runner;
 // integer and bool outputs exactly), except those listed with a reason in
 // tests/data/onnx_backend_exceptions.txt. A listed test that now passes is a failure too, so the
-// list stays honest.
+// list stays honest. With QUANTSCOPE_LIST_UNSUPPORTED=1 in the environment it also prints each
+// test it skips as not supported, with the first reason, to see which ops would unlock the most.
 #include "quantscope/Error.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/OnnxGraphLoader.h"
@@ -121,6 +122,7 @@ private slots:
         std::sort(tests.begin(), tests.end());
         QVERIFY(tests.size() > 100);
 
+        const bool listUnsupported = qEnvironmentVariableIntValue("QUANTSCOPE_LIST_UNSUPPORTED") != 0;
         int passed = 0, listedFailures = 0, unsupported = 0;
         std::vector<std::string> problems;
         for (const auto& dir : tests) {
@@ -129,8 +131,10 @@ private slots:
             std::string failure;
             try {
                 const Graph graph = loadOnnxGraph((dir / "model.onnx").string());
-                if (!Executor::unsupportedParts(graph).empty()) {
+                if (const auto parts = Executor::unsupportedParts(graph); !parts.empty()) {
                     ++unsupported;
+                    if (listUnsupported)
+                        qInfo("not supported: %s: %s", name.c_str(), parts.front().c_str());
                     if (listed)
                         problems.push_back(
                             name + ": listed as an exception but not supported (remove it from the list)");

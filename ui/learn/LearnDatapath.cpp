@@ -7,6 +7,7 @@
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
+#include "quantscope/model/BatchPlan.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/OnnxGraphLoader.h"
@@ -138,7 +139,12 @@ LearnDatapath LearnDatapath::compute(const Request& request, const ProgressCallb
         if (name == node.outputs[0])
             layerOutput = value;
     };
-    executor.run({{graph.inputs[0].name, samples.batch(request.sample, 1, graph.inputs[0])}}, hooks);
+    // One sample, fed as evaluation feeds it: a model with a fixed batch N gets N rows (padding dropped).
+    const BatchPlan plan(graph, 1);
+    const int64_t rows = plan.rowsFor(1);
+    executor.run(plan.inputs(samples, request.sample, 1), hooks);
+    plan.dropPadding(node.inputs[0], layerInput, rows, 1);
+    plan.dropPadding(node.outputs[0], layerOutput, rows, 1);
     if (layerInput.size() != d.k || layerOutput.size() != d.n)
         throw Error(d.layerName, "its input does not have " + std::to_string(d.k) + " values");
     reportProgress(progress, Stage::Statistics, 0.85);

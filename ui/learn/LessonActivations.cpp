@@ -4,6 +4,7 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/io/NpyWriter.h"
+#include "quantscope/model/BatchPlan.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/OnnxGraphLoader.h"
 #include "quantscope/model/SampleSet.h"
@@ -26,25 +27,31 @@ std::string LessonActivations::writeFirstReluOutput(const std::string& modelPath
         }
     if (relu.empty())
         throw Error(modelPath, "has no Relu node whose outputs could be shown");
-    if (graph.inputs.size() != 1)
-        throw Error(modelPath, "the lesson needs a model with one input");
     const SampleSet samples = loadSampleFile(samplesPath);
+    // Runs as evaluation does: a model with a fixed batch N gets N rows per run, the padding dropped.
+    const BatchPlan plan(graph, 256);
     std::vector<float> values;
     std::vector<int64_t> shape;
-    const int64_t batch = 256;
-    for (int64_t first = 0; first < samples.count(); first += batch) {
-        const int64_t n = std::min(batch, samples.count() - first);
+    for (int64_t first = 0; first < samples.count(); first += plan.batch()) {
+        const int64_t n = std::min(plan.batch(), samples.count() - first);
+        const int64_t rows = plan.rowsFor(n);
         Executor::Hooks hooks;
         hooks.onValue = [&](const std::string& name, Value& value) {
             if (name != relu)
                 return;
-            values.insert(values.end(), value.data.begin(), value.data.end());
-            if (shape.empty())
+            const auto real = plan.realValues(name, value, rows, n);
+            values.insert(values.end(), real.begin(), real.end());
+            const int64_t realRows =
+                plan.followsBatch(name, value, rows) ? n : (value.shape.empty() ? 0 : value.shape.front());
+            if (shape.empty()) {
                 shape = value.shape;
-            else
-                shape[0] += value.shape.empty() ? 0 : value.shape[0];
+                if (!shape.empty())
+                    shape[0] = realRows;
+            } else if (!shape.empty()) {
+                shape[0] += realRows;
+            }
         };
-        executor.run({{graph.inputs[0].name, samples.batch(first, n, graph.inputs[0])}}, hooks);
+        executor.run(plan.inputs(samples, first, n), hooks);
         reportProgress(progress, Stage::Statistics,
                        static_cast<double>(first + n) / static_cast<double>(samples.count()));
     }

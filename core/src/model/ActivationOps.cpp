@@ -92,7 +92,7 @@ void addActivationOps(OpTable& t) {
                      const double alpha = n.floatAttribute("alpha", 0.01f);
                      return mapFloat(n, in, [alpha](double x) { return x >= 0 ? x : alpha * x; });
                  }});
-    t.push_back({"Elu", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+    t.push_back({"Elu", 6, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 1.0f);
                      return mapFloat(n, in,
                                      [alpha](double x) { return x >= 0 ? x : alpha * (std::exp(x) - 1.0); });
@@ -103,7 +103,7 @@ void addActivationOps(OpTable& t) {
                          return std::max(0.0, x) + std::min(0.0, alpha * (std::exp(x / alpha) - 1.0));
                      });
                  }});
-    t.push_back({"Selu", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+    t.push_back({"Selu", 6, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 1.67326319217681884765625f);
                      const double gamma = n.floatAttribute("gamma", 1.05070102214813232421875f);
                      return mapFloat(n, in, [alpha, gamma](double x) {
@@ -127,17 +127,17 @@ void addActivationOps(OpTable& t) {
     t.push_back({"Tanh", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return mapFloat(n, in, [](double x) { return std::tanh(x); });
                  }});
-    t.push_back({"Softplus", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+    t.push_back({"Softplus", 1, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return mapFloat(n, in, [](double x) { return x > 30 ? x : std::log1p(std::exp(x)); });
                  }});
-    t.push_back({"Softsign", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+    t.push_back({"Softsign", 1, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return mapFloat(n, in, [](double x) { return x / (1.0 + std::abs(x)); });
                  }});
     t.push_back({"Mish", 18, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return mapFloat(
                          n, in, [](double x) { return x * std::tanh(x > 30 ? x : std::log1p(std::exp(x))); });
                  }});
-    t.push_back({"HardSigmoid", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
+    t.push_back({"HardSigmoid", 6, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      const double alpha = n.floatAttribute("alpha", 0.2f),
                                   beta = n.floatAttribute("beta", 0.5f);
                      return mapFloat(

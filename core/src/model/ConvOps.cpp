@@ -1,7 +1,9 @@
-// Conv and ConvTranspose (1-D and 2-D, groups, pads, strides, dilations) on OpenBLAS sgemm:
-// Conv as im2col + sgemm per image and group, ConvTranspose as sgemm + col2im.
+// Conv and ConvTranspose (groups, pads, strides, dilations) on OpenBLAS sgemm: Conv as im2col +
+// sgemm per image and group, ConvTranspose as sgemm + col2im; 1-D runs as 2-D, three or more
+// spatial axes through WindowNd's plain loops.
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
+#include "model/WindowNd.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/tensor/TensorInfo.h"
@@ -21,14 +23,14 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
     const Value& w = requireInput(n, in, 1);
     if (x.rank() == 3 && w.rank() == 3)
         return runAs2d(n, in, opset, conv, 2);
+    if (x.rank() >= 5)
+        return convNd(n, x, w, optionalInput(in, 2));
     requireFloat(n, x);
     requireFloat(n, w);
     const Value* bias = optionalInput(in, 2);
     if (w.rank() != 4)
-        throw Error(
-            nodeSubject(n),
-            "only 1-D and 2-D convolution are supported: weights must be M x C/group x kH x kW, found " +
-                shapeToString(w.shape));
+        throw Error(nodeSubject(n), "weights must be M x C/group x kernel... with the input's rank, found " +
+                                        shapeToString(w.shape));
     const ConvGeometry g = convGeometry(n, x.shape, w.shape[2], w.shape[3], false);
     if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
         throw Error(nodeSubject(n), "kernel_shape disagrees with the weights " + shapeToString(w.shape));
@@ -74,10 +76,12 @@ std::vector<Value> convTranspose(const Node& n, const Inputs& in, int64_t opset)
     const Value& w = requireInput(n, in, 1);
     if (x.rank() == 3 && w.rank() == 3)
         return runAs2d(n, in, opset, convTranspose, 2);
+    if (x.rank() >= 5)
+        return convTransposeNd(n, x, w, optionalInput(in, 2));
     requireFloat(n, x);
     requireFloat(n, w);
     if (x.rank() != 4 || w.rank() != 4)
-        throw Error(nodeSubject(n), "only 1-D and 2-D transposed convolution are supported, found input " +
+        throw Error(nodeSubject(n), "input and weights must have the same rank (3 or more), found input " +
                                         shapeToString(x.shape) + " and weights " + shapeToString(w.shape));
     const Value* bias = optionalInput(in, 2);
     const int64_t groups = n.intAttribute("group", 1);

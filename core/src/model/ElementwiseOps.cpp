@@ -257,7 +257,7 @@ void addElementwiseOps(OpTable& t) {
     t.push_back({"Xor", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return comparison(n, in, [](auto x, auto y) { return (x != 0) != (y != 0); });
                  }});
-    t.push_back({"Not", 7, 21, notOp});
+    t.push_back({"Not", 1, 21, notOp});
     t.push_back({"Where", 9, 21, whereOp});
     t.push_back({"Max", 8, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return std::vector<Value>{fold(n, in, [](auto x, auto y) {

@@ -55,10 +55,11 @@ std::vector<Executor::SupportedOp> Executor::supportedOps() {
 
 std::vector<std::string> Executor::unsupportedParts(const Graph& graph) {
     std::vector<std::string> problems;
-    if (graph.opset < kMinOpset || graph.opset > kMaxOpset) {
+    if (graph.opset < ops::kOldestOpset || graph.opset > kMaxOpset) {
         problems.push_back("opset " + std::to_string(graph.opset) +
                            " of the default domain is not supported (allowed: " + std::to_string(kMinOpset) +
-                           " to " + std::to_string(kMaxOpset) + ")");
+                           " to " + std::to_string(kMaxOpset) +
+                           "; older opsets for the ops unchanged since)");
         return problems; // no op can be judged at an unknown opset
     }
     for (const auto* list : {&graph.inputs, &graph.outputs}) {

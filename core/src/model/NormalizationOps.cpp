@@ -1,6 +1,6 @@
-// Inference-mode normalizations: BatchNormalization (with the pre-9 `spatial` attribute),
-// InstanceNormalization, LayerNormalization, MeanVarianceNormalization and LRN. Statistics are
-// computed in double.
+// Normalizations: BatchNormalization (with the pre-9 `spatial` attribute, and opset 14's training
+// mode with batch statistics), InstanceNormalization, LayerNormalization, MeanVarianceNormalization and LRN.
+// Statistics are computed in double.
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
@@ -20,9 +20,59 @@ const Value& floatInput(const Node& n, const Inputs& in, std::size_t i) {
     return v;
 }
 
+std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t opset);
+
+// Opset 14's training_mode: normalizes with the batch's own mean and (biased) variance per channel
+// and also returns the running statistics momentum * given + (1 - momentum) * batch.
+std::vector<Value> batchNormalizationTraining(const Node& n, const Inputs& in, int64_t opset) {
+    const Value& x = floatInput(n, in, 0);
+    const Value& mean = floatInput(n, in, 3);
+    const Value& var = floatInput(n, in, 4);
+    if (x.rank() < 2 || mean.size() != x.shape[1] || var.size() != x.shape[1])
+        throw Error(nodeSubject(n),
+                    "needs an input N x C x ... and C means and variances, found " + shapeToString(x.shape));
+    const int64_t channels = x.shape[1];
+    const int64_t spatial = x.size() / std::max<int64_t>(checkedProduct(n, {x.shape[0], channels}), 1);
+    const int64_t count = x.shape[0] * spatial;
+    Value batchMean = Value::floats({channels}, std::vector<float>(static_cast<std::size_t>(channels)));
+    Value batchVar = batchMean;
+    for (int64_t c = 0; c < channels; ++c) {
+        double sum = 0.0, squares = 0.0;
+        for (int64_t b = 0; b < x.shape[0]; ++b) {
+            for (int64_t s = 0; s < spatial; ++s)
+                sum += x.data[(b * channels + c) * spatial + s];
+        }
+        const double m = count > 0 ? sum / static_cast<double>(count) : 0.0;
+        for (int64_t b = 0; b < x.shape[0]; ++b) {
+            for (int64_t s = 0; s < spatial; ++s) {
+                const double d = x.data[(b * channels + c) * spatial + s] - m;
+                squares += d * d;
+            }
+        }
+        batchMean.data[c] = static_cast<float>(m);
+        batchVar.data[c] = static_cast<float>(count > 0 ? squares / static_cast<double>(count) : 0.0);
+    }
+    Node inference = n;
+    inference.attributes.erase("training_mode");
+    Inputs withBatchStatistics = in;
+    withBatchStatistics[3] = &batchMean;
+    withBatchStatistics[4] = &batchVar;
+    std::vector<Value> outputs = batchNormalization(inference, withBatchStatistics, opset);
+    const double momentum = n.floatAttribute("momentum", 0.9f);
+    Value runningMean = mean, runningVar = var;
+    for (int64_t c = 0; c < channels; ++c) {
+        runningMean.data[c] =
+            static_cast<float>(mean.data[c] * momentum + batchMean.data[c] * (1.0 - momentum));
+        runningVar.data[c] = static_cast<float>(var.data[c] * momentum + batchVar.data[c] * (1.0 - momentum));
+    }
+    outputs.push_back(std::move(runningMean));
+    outputs.push_back(std::move(runningVar));
+    return outputs;
+}
+
 std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t opset) {
-    if (n.intAttribute("training_mode", 0) != 0)
-        throw Error(nodeSubject(n), "training mode (running mean and variance outputs) is not supported");
+    if (opset >= 14 && n.intAttribute("training_mode", 0) != 0)
+        return batchNormalizationTraining(n, in, opset);
     Value out = floatInput(n, in, 0);
     const Value& scale = floatInput(n, in, 1);
     const Value& bias = floatInput(n, in, 2);
@@ -194,7 +244,7 @@ std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
 
 void addNormalizationOps(OpTable& t) {
     t.push_back({"BatchNormalization", 7, 21, batchNormalization});
-    t.push_back({"InstanceNormalization", 7, 21, instanceNormalization});
+    t.push_back({"InstanceNormalization", 6, 21, instanceNormalization});
     t.push_back({"LayerNormalization", 17, 21, layerNormalization});
     t.push_back({"MeanVarianceNormalization", 9, 21, meanVarianceNormalization});
     t.push_back({"LRN", 7, 21, lrn});

@@ -93,6 +93,10 @@ Attribute toAttribute(const OnnxModelFile& file, const onnx::AttributeProto& pro
         a.kind = Attribute::Kind::Floats;
         a.floats.assign(proto.floats().begin(), proto.floats().end());
         break;
+    case onnx::AttributeProto::STRINGS:
+        a.kind = Attribute::Kind::Strings;
+        a.strings.assign(proto.strings().begin(), proto.strings().end());
+        break;
     case onnx::AttributeProto::TENSOR:
         a.kind = Attribute::Kind::Tensor;
         a.tensor = std::make_shared<Value>(toValue(file, proto.t(), where + "." + proto.name()));

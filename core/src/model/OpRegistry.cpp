@@ -25,6 +25,14 @@ const OpTable& opTable() {
         addPoolOps(t);
         addQuantizationOps(t);
         addLossOps(t);
+        addConvIntegerOps(t);
+        addSignalOps(t);
+        addRecurrentOps(t);
+        addDetectionOps(t);
+        addAlgebraOps(t);
+        addSetOps(t);
+        addGridSampleOps(t);
+        addTfIdfOps(t);
         std::sort(t.begin(), t.end(), [](const OpEntry& a, const OpEntry& b) {
             return a.op != b.op ? a.op < b.op : a.since < b.since;
         });

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,12 @@ namespace quantscope::ops {
 using Inputs = std::vector<const Value*>;
 using OpFunction = std::vector<Value> (*)(const Node& node, const Inputs& inputs, int64_t opset);
 
-// The opsets of the default domain the executor runs.
+// The opsets of the default domain the executor runs: every op from kMinOpset; a graph of an
+// older opset (from kOldestOpset) runs when each of its ops is listed from that opset (the ops
+// whose definition has not changed since, e.g. Softsign 1, Elu 6).
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 21;
+constexpr int64_t kOldestOpset = 1;
 
 // One supported op: its implementation covers opsets [since, until] of the default domain.
 struct OpEntry {
@@ -51,6 +55,14 @@ void addConvOps(OpTable& table);
 void addPoolOps(OpTable& table);
 void addQuantizationOps(OpTable& table);
 void addLossOps(OpTable& table);
+void addConvIntegerOps(OpTable& table);
+void addSignalOps(OpTable& table);
+void addRecurrentOps(OpTable& table);
+void addDetectionOps(OpTable& table);
+void addAlgebraOps(OpTable& table);
+void addSetOps(OpTable& table);
+void addGridSampleOps(OpTable& table);
+void addTfIdfOps(OpTable& table);
 
 // "node 'fc1' (Gemm)": the subject of every error an op throws.
 std::string nodeSubject(const Node& node);
@@ -71,6 +83,10 @@ int64_t checkedProduct(const Node& node, std::initializer_list<int64_t> factors)
 int64_t checkedProduct(const Node& node, const std::vector<int64_t>& shape);
 // Row-major strides of a shape.
 std::vector<int64_t> stridesOf(const std::vector<int64_t>& shape);
+
+// The element type of an ONNX TensorProto data type code (Cast's `to`, output_datatype), or none
+// when the executor does not hold that type.
+std::optional<DType> dtypeFromOnnx(int64_t onnxType);
 
 // A tensor of `dtype` and `shape` with zero-filled storage of the right kind.
 Value zeros(DType dtype, std::vector<int64_t> shape);

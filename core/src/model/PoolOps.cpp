@@ -1,8 +1,12 @@
-// MaxPool, AveragePool (count_include_pad, ceil_mode) and GlobalAveragePool over N x C x H x W.
+// MaxPool, AveragePool (count_include_pad, ceil_mode), GlobalAveragePool / GlobalMaxPool and
+// MaxUnpool over N x C x H x W (N x C x L through runAs2d, three or more spatial axes through
+// WindowNd).
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
+#include "model/WindowNd.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
 #include <limits>
@@ -38,6 +42,8 @@ std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
     const Value& input = requireInput(n, in, 0);
     if (input.rank() == 3)
         return runAs2d(n, in, opset, maxPool, 1);
+    if (input.rank() >= 5)
+        return poolNd(n, input, true);
     const Value x = asFloat(input);
     const ConvGeometry g = poolGeometry(n, x);
     const bool columnMajor = n.intAttribute("storage_order", 0) != 0; // of the Indices output
@@ -82,6 +88,8 @@ std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t opset) {
     const Value& input = requireInput(n, in, 0);
     if (input.rank() == 3)
         return runAs2d(n, in, opset, averagePool, 1);
+    if (input.rank() >= 5)
+        return poolNd(n, input, false);
     const Value x = asFloat(input);
     const ConvGeometry g = poolGeometry(n, x);
     if (g.dilationH != 1 || g.dilationW != 1)
@@ -143,14 +151,70 @@ std::vector<Value> globalPool(const Node& n, const Inputs& in, bool wantMax) {
     return {std::move(y)};
 }
 
+// Scatters every input value to the flat output position its index names (MaxPool's Indices);
+// the output is the size the pooling came from, or output_shape.
+std::vector<Value> maxUnpool(const Node& n, const Inputs& in, int64_t) {
+    const Value& x = requireInput(n, in, 0);
+    const Value& indices = requireInput(n, in, 1);
+    if (x.isInteger() || x.rank() < 3 || indices.shape != x.shape)
+        throw Error(nodeSubject(n),
+                    "needs a float input N x C x spatial... and indices of the same shape, found " +
+                        shapeToString(x.shape) + " and " + shapeToString(indices.shape));
+    const auto at = integerValues(n, indices, "indices");
+    const std::size_t axes = static_cast<std::size_t>(x.rank()) - 2;
+    const auto kernel = n.intsAttribute("kernel_shape", {});
+    const auto strides = n.intsAttribute("strides", std::vector<int64_t>(axes, 1));
+    const auto pads = n.intsAttribute("pads", std::vector<int64_t>(2 * axes, 0));
+    if (kernel.size() != axes || strides.size() != axes || pads.size() != 2 * axes)
+        throw Error(nodeSubject(n), "kernel_shape and strides need " + std::to_string(axes) +
+                                        " values and pads " + std::to_string(2 * axes));
+    // Indices address the shape the pooling came from; output_shape may add cells after it.
+    std::vector<int64_t> inferred{x.shape[0], x.shape[1]};
+    for (std::size_t a = 0; a < axes; ++a) {
+        constexpr int64_t kLimit = int64_t{1} << 30;
+        if (kernel[a] < 1 || strides[a] < 1 || kernel[a] > kLimit || strides[a] > kLimit || pads[a] < 0 ||
+            pads[a + axes] < 0)
+            throw Error(nodeSubject(n), "kernel sizes and strides must be in 1..2^30, pads non-negative");
+        inferred.push_back(
+            std::max<int64_t>((x.shape[2 + a] - 1) * strides[a] + kernel[a] - pads[a] - pads[a + axes], 0));
+    }
+    std::vector<int64_t> shape = inferred;
+    if (const Value* given = optionalInput(in, 2)) {
+        shape = integerValues(n, *given, "output_shape");
+        bool fits = shape.size() == inferred.size();
+        for (std::size_t d = 0; fits && d < shape.size(); ++d)
+            fits = shape[d] >= inferred[d] && (d >= 2 || shape[d] == inferred[d]);
+        if (!fits)
+            throw Error(nodeSubject(n), "output_shape " + shapeToString(shape) + " is smaller than " +
+                                            shapeToString(inferred) + " or does not fit the input");
+    }
+    const int64_t inferredCount = checkedProduct(n, inferred);
+    checkedProduct(n, shape);
+    Value y = zeros(x.dtype, shape);
+    const auto outStrides = stridesOf(shape);
+    for (int64_t i = 0; i < x.size(); ++i) {
+        if (at[i] < 0 || at[i] >= inferredCount)
+            throw Error(nodeSubject(n), "index " + std::to_string(at[i]) + " is outside the unpooled " +
+                                            std::to_string(inferredCount) + " elements");
+        int64_t rest = at[i], target = 0;
+        for (int64_t d = static_cast<int64_t>(inferred.size()) - 1; d >= 0; --d) {
+            target += rest % inferred[d] * outStrides[d];
+            rest /= inferred[d];
+        }
+        y.data[target] = x.data[i];
+    }
+    return {std::move(y)};
+}
+
 } // namespace
 
 void addPoolOps(OpTable& t) {
+    t.push_back({"MaxUnpool", 9, 21, maxUnpool});
     t.push_back({"MaxPool", 7, 21, maxPool});
     t.push_back({"AveragePool", 7, 21, averagePool});
-    t.push_back({"GlobalAveragePool", 7, 21,
+    t.push_back({"GlobalAveragePool", 1, 21,
                  +[](const Node& n, const Inputs& in, int64_t) { return globalPool(n, in, false); }});
-    t.push_back({"GlobalMaxPool", 7, 21,
+    t.push_back({"GlobalMaxPool", 1, 21,
                  +[](const Node& n, const Inputs& in, int64_t) { return globalPool(n, in, true); }});
 }
 

@@ -245,7 +245,7 @@ void addReduceOps(OpTable& t) {
         {"ReduceSumSquare", Reduction::SumSquare},
     };
     for (const auto& r : reductions) {
-        t.push_back({r.op, 7, 21, +[](const Node& n, const Inputs& in, int64_t opset) {
+        t.push_back({r.op, 1, 21, +[](const Node& n, const Inputs& in, int64_t opset) {
                          for (const auto& e : reductions) {
                              if (n.opType == e.op)
                                  return reduce(n, in, opset, e.kind);

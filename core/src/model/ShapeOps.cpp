@@ -35,6 +35,8 @@ template <typename F> void forEachIndex(const std::vector<int64_t>& shape, F f) 
     }
 }
 
+} // namespace
+
 std::optional<DType> dtypeFromOnnx(int64_t onnxType) {
     switch (onnxType) {
     case 1:
@@ -67,6 +69,8 @@ std::optional<DType> dtypeFromOnnx(int64_t onnxType) {
         return std::nullopt;
     }
 }
+
+namespace {
 
 Value castTo(const Value& x, DType to) {
     Value out = zeros(to, x.shape);

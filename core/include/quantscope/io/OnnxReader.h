@@ -12,6 +12,10 @@ namespace quantscope {
 // the other numeric dtypes are listed with their own dtype and converted to float32 by load().
 // Tensors stored in external data files are read from beside the model, after checking that the
 // location stays in the model's folder and the byte range lies inside the file.
+// An integer initializer that a DequantizeLinear node dequantizes with initializer parameters (a
+// QDQ model from ONNX Runtime's quantizer or `export-qdq`) is listed as float32 and loaded
+// dequantized with its stored scale and zero point (per tensor, per axis or blocked), which
+// storedQuantization() returns.
 class OnnxReader : public WeightFile {
 public:
     explicit OnnxReader(const std::string& path);
@@ -22,6 +26,7 @@ public:
     const std::map<std::string, std::string>& metadata() const override { return m_metadata; }
     const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
     Tensor load(const std::string& name) const override;
+    std::optional<StoredQuantization> storedQuantization(const std::string& name) const override;
 
     // The first node of the main graph (in file order) that reads a tensor, and at which input:
     // exporters name many initializers after nothing (`onnx::Conv_193`), the node that uses one
@@ -34,6 +39,8 @@ public:
     const std::map<std::string, TensorUse>& uses() const { return m_uses; }
 
 private:
+    void findQdqWeights();
+
     std::string m_path;
     struct Parsed; // the protobuf model and where each listed tensor lives in it
     std::unique_ptr<Parsed> m_parsed;

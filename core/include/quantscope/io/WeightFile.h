@@ -20,6 +20,17 @@ struct StoredQuantization {
     std::string format;
     std::string note;
     std::vector<Tensor> parameters;
+
+    // Integers dequantized as (q - zero_point) * scale (an ONNX QDQ weight): the stored integer type
+    // ("int8", "uint8", "int16", "uint16"), the axis of per-axis or blocked parameters (-1 for one
+    // scale per tensor) and the block size (0 when not blocked). `parameters` then holds the scale
+    // and, when stored, the zero point (absent means 0).
+    struct Affine {
+        std::string dtype;
+        int64_t axis = -1;
+        int64_t blockSize = 0;
+    };
+    std::optional<Affine> affine;
 };
 
 // A file of named tensors opened for reading. Opening parses only the header: listing the

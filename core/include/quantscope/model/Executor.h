@@ -52,10 +52,11 @@ public:
     };
     // The supported ops, sorted by name (for messages, documentation and `quantscope-cli ops`).
     static std::vector<SupportedOp> supportedOps();
-    // The opsets of the default domain the executor accepts.
+    // The opsets of the default domain every supported op runs at. A graph of opset 1 to 6 runs
+    // when each of its ops is listed from that opset (ops whose definition has not changed since).
     static constexpr int64_t kMinOpset = 7;
     static constexpr int64_t kMaxOpset = 21;
-    // Every reason `graph` cannot run (an opset outside 7..21, each node whose op, domain or op
+    // Every reason `graph` cannot run (an opset outside 1..21, each node whose op, domain or op
     // version is not supported), one line each; empty when it can run.
     static std::vector<std::string> unsupportedParts(const Graph& graph);
 

@@ -12,13 +12,14 @@ namespace quantscope {
 
 // One attribute of a graph node (the ONNX kinds a feed-forward executor needs).
 struct Attribute {
-    enum class Kind { Int, Float, String, Ints, Floats, Tensor, Other };
+    enum class Kind { Int, Float, String, Ints, Floats, Strings, Tensor, Other };
     Kind kind = Kind::Other;
     int64_t i = 0;
     float f = 0.0f;
     std::string s;
     std::vector<int64_t> ints;
     std::vector<float> floats;
+    std::vector<std::string> strings;
     std::shared_ptr<const Value> tensor;
 };
 
