@@ -4,6 +4,7 @@
 // Also: an .npz opened directly gets the regular-file check every other input gets.
 #include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
+#include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/io/GgufReader.h"
 #include "quantscope/io/NpyReader.h"
 #include "quantscope/io/NpzReader.h"
@@ -18,6 +19,7 @@
 #include <atomic>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -124,6 +126,33 @@ private slots:
         } catch (const Error& e) {
             QCOMPARE(std::string(e.what()), fifo + ": is not a regular file (it is a FIFO)");
         }
+    }
+
+    void analysisChecksInsideOneLongRun() {
+        // A per-tensor int8 analysis is one run over the whole tensor (an LLM embedding holds
+        // hundreds of millions of values): the progress callback, which is where a job is
+        // cancelled, must be asked about every million values inside that run, not once per run.
+        constexpr int64_t kValues = int64_t{8} << 20;
+        std::vector<float> values(static_cast<std::size_t>(kValues));
+        for (int64_t i = 0; i < kValues; ++i)
+            values[static_cast<std::size_t>(i)] = static_cast<float>((i * 7919) % 2001 - 1000) * 1e-3f;
+        const Tensor tensor("embedding", {kValues}, std::move(values));
+        QuantSpec spec; // int8 affine per tensor, min-max
+        int resultsReports = 0;
+        AnalysisOptions options;
+        options.progress = [&](Stage stage, double) {
+            resultsReports += stage == Stage::Results ? 1 : 0;
+            return true;
+        };
+        const TensorAnalysis full = analyzeTensor(tensor, spec, options);
+        // Calibration and quantization each pass 8 Mi values: at least 16 checks.
+        QVERIFY2(resultsReports >= 16, qPrintable(QString::number(resultsReports)));
+        // Cancelling at the third check stops the analysis in the middle of its run.
+        int calls = 0;
+        options.progress = [&](Stage stage, double) { return !(stage == Stage::Results && ++calls == 3); };
+        QVERIFY_THROWS_EXCEPTION(Cancelled, analyzeTensor(tensor, spec, options));
+        QCOMPARE(calls, 3);
+        QVERIFY(full.metrics.count == kValues);
     }
 };
 

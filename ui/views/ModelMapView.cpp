@@ -57,9 +57,12 @@ ModelMapView::ModelMapView(Session* session, JobRunner* jobs, QWidget* parent)
     bar->addWidget(m_metric);
     bar->addWidget(of);
     bar->addWidget(m_source);
-    bar->addSpacing(12);
-    bar->addWidget(m_legend, 1);
-    bar->addWidget(m_status);
+    bar->addStretch(1);
+    // The legend on a row of its own: beside the selectors it made the tab's least width ~600 px,
+    // which took the tensor browser's room at 1280 pixels.
+    auto* legendBar = new QHBoxLayout;
+    legendBar->addWidget(m_legend, 1);
+    legendBar->addWidget(m_status);
 
     // The candidates and the plan.
     m_candidatesEdit->setText(m_candidates->candidateList());
@@ -120,6 +123,7 @@ ModelMapView::ModelMapView(Session* session, JobRunner* jobs, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addLayout(bar);
+    layout->addLayout(legendBar);
     layout->addLayout(planBar);
     layout->addWidget(m_splitter, 1);
     connect(m_grid, &ModelMapGrid::scaleChanged, this, &ModelMapView::updateStatus);

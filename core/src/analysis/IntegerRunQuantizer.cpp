@@ -18,6 +18,16 @@ void IntegerRunQuantizer::run(const IntegerQuantizer& quantizer, int64_t block, 
         const Outputs out = outputs(outputOffset, begin);
         add(m_chunkQuantizer.run(data + begin, n, quantizer, out.integers, out.dequantized), quantizer, block,
             data + begin, n);
+        passed(n);
+    }
+}
+
+void IntegerRunQuantizer::passed(int64_t count) {
+    constexpr int64_t kCheckpointStride = int64_t{1} << 20;
+    m_sinceCheckpoint += count;
+    if (m_sinceCheckpoint >= kCheckpointStride && m_checkpoint) {
+        m_sinceCheckpoint = 0;
+        m_checkpoint();
     }
 }
 
@@ -31,6 +41,7 @@ void IntegerRunQuantizer::runFinite(const IntegerQuantizer& quantizer, int64_t b
         add(IntegerChunkQuantizer::runFinite(data + begin, n, quantizer, chunkLowest[c], chunkHighest[c],
                                              out.integers, out.dequantized),
             quantizer, block, data + begin, n);
+        passed(n);
     }
 }
 

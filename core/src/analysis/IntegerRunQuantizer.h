@@ -7,6 +7,7 @@
 #include "IntegerChunkQuantizer.h"
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -21,6 +22,12 @@ public:
                         std::vector<MetricsAccumulator>& perBlock);
 
     bool writesOutputs() const { return m_outputs; }
+
+    // Called about every million values processed, also inside one long run (a whole tensor per
+    // tensor): the analysis checks there whether it was cancelled.
+    void setCheckpoint(std::function<void()> checkpoint) { m_checkpoint = std::move(checkpoint); }
+    // Counts `count` values as processed (the quantizer's own runs do this per chunk).
+    void passed(int64_t count);
 
     // outputOffset: where the run's integers / dequantized values go, or -1 for nowhere.
     void run(const IntegerQuantizer& quantizer, int64_t block, const float* data, int64_t count,
@@ -49,6 +56,8 @@ private:
     std::vector<uint32_t> m_codes;
     std::vector<int32_t> m_scratchIntegers;
     std::vector<float> m_scratchDequantized;
+    std::function<void()> m_checkpoint;
+    int64_t m_sinceCheckpoint = 0;
 };
 
 } // namespace quantscope

@@ -232,6 +232,7 @@ std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float
             const int64_t begin = static_cast<int64_t>(c) * IntegerChunkQuantizer::kChunk;
             const int n = static_cast<int>(std::min<int64_t>(IntegerChunkQuantizer::kChunk, count - begin));
             finite = IntegerChunkQuantizer::finiteRange(data + begin, n, chunkLowest[c], chunkHighest[c]);
+            quantizer.passed(n);
         }
         Range range;
         if (finite) {
@@ -419,6 +420,12 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     reportProgress(options.progress, Stage::Results, resultsStart);
     if (isInteger) {
         IntegerRunQuantizer quantizer(options, result, total, perBlock);
+        // A run can be a whole tensor of hundreds of millions of values: cancellation is checked
+        // inside it too, not only between runs.
+        quantizer.setCheckpoint([&] {
+            reportProgress(options.progress, Stage::Results,
+                           resultsStart + (1.0 - resultsStart) * static_cast<double>(done) / work);
+        });
         if (minMaxWhileQuantizing)
             result.params = computeQParams(
                 minMaxCalibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
