@@ -5,9 +5,8 @@
 //   - the core's listing (openWeightFile: the header only);
 //   - the app: a window opens the file as File ▸ Open does, until the tensor browser lists every
 //     tensor (the background analysis that follows is cancelled, not timed).
-// Not a Google Benchmark: one open is one measurement; it prints the best of --repeat runs.
+// Not a Google Benchmark: one open is one measurement (the core's listing: the best of --repeat).
 //   bench_open_large [--dir /tmp] [--layers 32] [--repeat 3] [--keep]
-#include "session/JobRunner.h"
 #include "session/Session.h"
 #include "widgets/TensorBrowser.h"
 #include "widgets/TensorTableModel.h"
@@ -112,7 +111,9 @@ double coreListingSeconds(const std::string& path, std::size_t expected) {
 }
 
 double appListingSeconds(const QString& path, int expected) {
-    ui::MainWindow window;
+    // Never destroyed: the background analysis of 16 GB that follows the listing is not part of
+    // the measurement, and the process ends without waiting for it (std::_Exit in main).
+    auto& window = *new ui::MainWindow;
     window.resize(1600, 1000);
     window.show();
     QCoreApplication::processEvents();
@@ -120,12 +121,16 @@ double appListingSeconds(const QString& path, int expected) {
     clock.start();
     window.openFile(path);
     waitUntil([&] {
-        return window.session()->tensorCount() == expected &&
-               window.tensorBrowser()->model()->rowCount() == expected;
+        return (window.session()->tensorCount() == expected &&
+                window.tensorBrowser()->model()->rowCount() == expected) ||
+               clock.elapsed() > 120000;
     });
     const double seconds = clock.nsecsElapsed() / 1e9;
-    window.jobs()->cancelAll();
-    waitUntil([&] { return window.jobs()->runningCount() == 0; });
+    if (window.session()->tensorCount() != expected) {
+        std::fprintf(stderr, "bench_open_large: the app listed %d tensors after %.1f s, expected %d\n",
+                     window.session()->tensorCount(), seconds, expected);
+        std::exit(1);
+    }
     return seconds;
 }
 
@@ -162,16 +167,15 @@ int main(int argc, char** argv) {
     }
     std::printf("file: %s, %.2f GB (sparse), %zu tensors, %.2f billion bf16 values\n", path.c_str(),
                 fileBytes / 1e9, shapes.size(), values / 1e9);
-    double core = 1e30, window = 1e30;
-    for (int r = 0; r < repeat; ++r) {
+    double core = 1e30;
+    for (int r = 0; r < repeat; ++r)
         core = std::min(core, coreListingSeconds(path, shapes.size()));
-        window = std::min(window,
-                          appListingSeconds(QString::fromStdString(path), static_cast<int>(shapes.size())));
-    }
     std::printf("core listing (openWeightFile):          %8.4f s (best of %d)\n", core, repeat);
-    std::printf("app listing (File > Open to all rows):  %8.4f s (best of %d; target <= 1 s)\n", window,
-                repeat);
+    std::fflush(stdout);
+    const double window = appListingSeconds(QString::fromStdString(path), static_cast<int>(shapes.size()));
+    std::printf("app listing (File > Open to all rows):  %8.4f s (target <= 1 s)\n", window);
+    std::fflush(stdout);
     if (!keep)
         std::remove(path.c_str());
-    return 0;
+    std::_Exit(0);
 }
