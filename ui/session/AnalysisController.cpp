@@ -1,4 +1,5 @@
 #include "session/AnalysisController.h"
+#include "session/AllCores.h"
 
 #include "quantscope/analysis/TensorResultBuilder.h"
 #include "session/JobRunner.h"
@@ -339,14 +340,7 @@ void AnalysisController::analyzeAll() {
                     ++done;
                 }
             };
-            const std::size_t workers =
-                std::min<std::size_t>(total, std::max(1u, std::thread::hardware_concurrency()));
-            std::vector<std::thread> threads;
-            for (std::size_t t = 1; t < workers; ++t)
-                threads.emplace_back(work);
-            work();
-            for (auto& thread : threads)
-                thread.join();
+            runOnAllCores(total, work);
             if (cancelled)
                 std::rethrow_exception(cancelled);
             if (!failures.empty())

@@ -1,4 +1,5 @@
 #include "session/CandidateAnalysis.h"
+#include "session/AllCores.h"
 
 #include "session/JobRunner.h"
 #include "session/Session.h"
@@ -136,14 +137,7 @@ void CandidateAnalysis::start() {
                     ++done;
                 }
             };
-            const std::size_t workers =
-                std::min<std::size_t>(total, std::max(1u, std::thread::hardware_concurrency()));
-            std::vector<std::thread> threads;
-            for (std::size_t t = 1; t < workers; ++t)
-                threads.emplace_back(work);
-            work();
-            for (auto& thread : threads)
-                thread.join();
+            runOnAllCores(total, work);
             if (failure)
                 std::rethrow_exception(failure);
             reportProgress(progress, Stage::Results, 1.0);

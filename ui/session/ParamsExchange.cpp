@@ -1,4 +1,5 @@
 #include "session/ParamsExchange.h"
+#include "session/AllCores.h"
 
 #include "quantscope/analysis/TensorResultBuilder.h"
 #include "session/JobRunner.h"
@@ -159,14 +160,7 @@ int ParamsExchange::exportTo(const QString& path, const QString& format) {
                     }
                 }
             };
-            const std::size_t workers =
-                std::min<std::size_t>(items.size(), std::max(1u, std::thread::hardware_concurrency()));
-            std::vector<std::thread> threads;
-            for (std::size_t t = 1; t < workers; ++t)
-                threads.emplace_back(work);
-            work();
-            for (auto& thread : threads)
-                thread.join();
+            runOnAllCores(items.size(), work);
             if (error)
                 std::rethrow_exception(error);
             document.tensors = std::move(entries);
