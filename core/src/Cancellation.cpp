@@ -26,6 +26,10 @@ void throwIfCancelled() {
         throw Cancelled();
 }
 
+const std::atomic<bool>* currentCancellationFlag() {
+    return t_cancelRequested;
+}
+
 uint64_t cancellationCheckpoints() {
     return g_checkpoints.load(std::memory_order_relaxed);
 }

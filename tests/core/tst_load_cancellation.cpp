@@ -4,6 +4,7 @@
 // Also: an .npz opened directly gets the regular-file check every other input gets.
 #include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
+#include "quantscope/analysis/FineHistogram.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/io/GgufReader.h"
 #include "quantscope/io/NpyReader.h"
@@ -153,6 +154,57 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Cancelled, analyzeTensor(tensor, spec, options));
         QCOMPARE(calls, 3);
         QVERIFY(full.metrics.count == kValues);
+    }
+
+    void calibrationChecksInsideOnePass() {
+        // The app compares every calibration method on the selected tensor, each in one pass over
+        // the whole tensor: each pass must look at the job's flag about every million values.
+        constexpr int64_t kValues = int64_t{4} << 20;
+        std::vector<float> values(static_cast<std::size_t>(kValues));
+        for (int64_t i = 0; i < kValues; ++i)
+            values[static_cast<std::size_t>(i)] = static_cast<float>((i * 7919) % 2001 - 1000) * 1e-3f;
+        const Tensor tensor("embedding", {kValues}, std::move(values));
+        const std::atomic<bool> keepGoing{false};
+        const CancellationScope scope(keepGoing);
+        for (const CalibMethod method :
+             {CalibMethod::MinMax, CalibMethod::MovingAverage, CalibMethod::Percentile, CalibMethod::Mse,
+              CalibMethod::Entropy, CalibMethod::Histogram}) {
+            QuantSpec spec;
+            spec.calib = method;
+            const uint64_t before = cancellationCheckpoints();
+            const std::vector<Range> ranges = calibrateBlocks(tensor, spec);
+            const uint64_t checks = cancellationCheckpoints() - before;
+            // Min-max is one vectorised pass (a fraction of a second for 500 M values), checked
+            // before it; every other method is checked between slices.
+            const uint64_t expected = method == CalibMethod::MinMax ? 1 : 4;
+            QVERIFY2(
+                checks >= expected,
+                qPrintable(QStringLiteral("method %1: %2 checks").arg(static_cast<int>(method)).arg(checks)));
+            QCOMPARE(ranges.size(), std::size_t{1});
+            // Values run from -1 to 1 in steps of 0.001: every method's range lies inside.
+            QVERIFY(ranges.front().min >= -1.0f && ranges.front().max <= 1.0f);
+            if (method == CalibMethod::MinMax) {
+                QCOMPARE(ranges.front().min, -1.0f);
+                QCOMPARE(ranges.front().max, 1.0f);
+            }
+        }
+        // The app's histogram of a loaded tensor: two passes, each checked.
+        const uint64_t before = cancellationCheckpoints();
+        const auto histogram = ui::FineHistogram::build(tensor.values());
+        QVERIFY(cancellationCheckpoints() - before >= 8);
+        QCOMPARE(histogram.min(), -1.0);
+        QCOMPARE(histogram.max(), 1.0);
+    }
+
+    void calibrationStopsWhenCancelled() {
+        const std::vector<float> values(std::size_t{3} << 20, 0.5f);
+        const Tensor tensor("embedding", {static_cast<int64_t>(values.size())}, std::vector<float>(values));
+        const std::atomic<bool> stop{true};
+        const CancellationScope scope(stop);
+        QuantSpec spec;
+        spec.calib = CalibMethod::Histogram;
+        QVERIFY_THROWS_EXCEPTION(Cancelled, calibrateBlocks(tensor, spec));
+        QVERIFY_THROWS_EXCEPTION(Cancelled, ui::FineHistogram::build(tensor.values()));
     }
 };
 

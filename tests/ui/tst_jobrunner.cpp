@@ -1,7 +1,9 @@
 // The job runner: progress arrives on the GUI thread, cancel stops work through the core's
 // progress callback, and a result that a newer job on the same channel superseded is dropped.
+#include "session/AllCores.h"
 #include "session/JobRunner.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
 #include <QSemaphore>
@@ -77,6 +79,40 @@ private slots:
         const int stoppedAt = iterations;
         QTest::qWait(50);
         QCOMPARE(iterations.load(), stoppedAt);
+    }
+
+    void workOnEveryCoreStopsWithTheJob() {
+        // A job that fans out (every tensor's metrics on every core) stops on all its threads: the
+        // loaders on the extra threads poll the same flag as the job's own thread.
+        JobRunner runner;
+        QSignalSpy cancelled(&runner, &JobRunner::cancelled);
+        QSemaphore running;
+        std::atomic<int> threadsStopped{0};
+        const int id = runner.start(QString(), QStringLiteral("fan-out"), [&](const ProgressCallback&) {
+            std::atomic<bool> anyCancelled{false};
+            runOnAllCores(4, [&] {
+                running.release();
+                try {
+                    // Bounded, so that a thread that never hears of the cancel fails the test
+                    // rather than hanging it.
+                    for (int slice = 0; slice < 50000; ++slice) {
+                        throwIfCancelled(); // what a loader does between slices
+                        QThread::usleep(100);
+                    }
+                } catch (const Cancelled&) {
+                    ++threadsStopped;
+                    anyCancelled = true;
+                }
+            });
+            if (anyCancelled)
+                throw Cancelled();
+            return QVariant();
+        });
+        const int threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
+        QVERIFY(running.tryAcquire(threads, 10000));
+        runner.cancel(id);
+        QVERIFY(cancelled.wait(10000));
+        QCOMPARE(threadsStopped.load(), threads);
     }
 
     void staleResultIsDropped() {

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace quantscope {
 
@@ -23,8 +26,24 @@ private:
 // Throws quantscope::Cancelled when the current thread's job was asked to stop.
 void throwIfCancelled();
 
+// The flag of the current thread's scope, or null outside any scope: work that fans out to more
+// threads installs the same scope on each of them, so their loads stop with the job too.
+const std::atomic<bool>* currentCancellationFlag();
+
 // How many times throwIfCancelled() ran under a scope, in the whole process: lets a test see how
 // far a load got before it stopped.
 uint64_t cancellationCheckpoints();
+
+// Calls `visit` on consecutive slices of `values`, checking between slices whether the job this
+// runs for was cancelled: one pass can be over a whole LLM embedding (hundreds of millions of
+// values), and the app must be able to stop it part-way. For passes that only accumulate, so that
+// slicing leaves the result unchanged.
+template <class Value, class Visit> void forEachSlice(std::span<const Value> values, Visit&& visit) {
+    constexpr std::size_t kSliceValues = std::size_t{1} << 20;
+    for (std::size_t first = 0; first < values.size(); first += kSliceValues) {
+        throwIfCancelled();
+        visit(values.subspan(first, std::min(kSliceValues, values.size() - first)));
+    }
+}
 
 } // namespace quantscope

@@ -1,5 +1,7 @@
 #include "quantscope/analysis/FineHistogram.h"
 
+#include "quantscope/Cancellation.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -9,15 +11,18 @@ FineHistogram FineHistogram::build(std::span<const float> values, int bins) {
     FineHistogram h;
     float lo = INFINITY;
     float hi = -INFINITY;
-    for (float v : values) {
-        if (!std::isfinite(v)) {
-            ++h.m_nonfinite;
-            continue;
+    // Both passes check for cancellation: the app builds this while it loads a tensor.
+    forEachSlice(values, [&](std::span<const float> slice) {
+        for (float v : slice) {
+            if (!std::isfinite(v)) {
+                ++h.m_nonfinite;
+                continue;
+            }
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+            h.m_sumSquares += static_cast<double>(v) * v;
         }
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-        h.m_sumSquares += static_cast<double>(v) * v;
-    }
+    });
     h.m_finite = static_cast<int64_t>(values.size()) - h.m_nonfinite;
     if (h.m_finite == 0)
         return h;
@@ -34,13 +39,15 @@ FineHistogram FineHistogram::build(std::span<const float> values, int bins) {
     h.m_counts.assign(static_cast<std::size_t>(bins), 0);
     h.m_sums.assign(static_cast<std::size_t>(bins), 0.0);
     const double inverseWidth = 1.0 / h.m_binWidth;
-    for (float v : values) {
-        if (!std::isfinite(v))
-            continue;
-        const auto bin = std::clamp(static_cast<int>((v - h.m_min) * inverseWidth), 0, bins - 1);
-        ++h.m_counts[static_cast<std::size_t>(bin)];
-        h.m_sums[static_cast<std::size_t>(bin)] += v;
-    }
+    forEachSlice(values, [&](std::span<const float> slice) {
+        for (float v : slice) {
+            if (!std::isfinite(v))
+                continue;
+            const auto bin = std::clamp(static_cast<int>((v - h.m_min) * inverseWidth), 0, bins - 1);
+            ++h.m_counts[static_cast<std::size_t>(bin)];
+            h.m_sums[static_cast<std::size_t>(bin)] += v;
+        }
+    });
     return h;
 }
 

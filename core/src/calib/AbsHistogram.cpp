@@ -1,5 +1,7 @@
 #include "quantscope/calib/AbsHistogram.h"
 
+#include "quantscope/Cancellation.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -10,10 +12,12 @@ void AbsHistogram::add(std::span<const float> finiteValues) {
         return;
     float batchMax = 0.0f;
     bool negative = false;
-    for (float v : finiteValues) {
-        batchMax = std::max(batchMax, std::fabs(v));
-        negative = negative || v < 0.0f;
-    }
+    forEachSlice(finiteValues, [&](std::span<const float> slice) {
+        for (float v : slice) {
+            batchMax = std::max(batchMax, std::fabs(v));
+            negative = negative || v < 0.0f;
+        }
+    });
     m_sawNegative = m_sawNegative || negative;
     m_maxAbs = std::max(m_maxAbs, batchMax);
     m_total += static_cast<int64_t>(finiteValues.size());
@@ -46,12 +50,15 @@ void AbsHistogram::add(std::span<const float> finiteValues) {
     const double inverseWidth = 1.0 / m_width;
     const auto lastBin = static_cast<int64_t>(m_counts.size()) - 1;
     int64_t* counts = m_counts.data();
-    for (float v : finiteValues) {
-        // The value equal to the upper edge belongs to the last bin, as in torch.histc.
-        const double position = static_cast<double>(std::fabs(v)) * inverseWidth;
-        const auto bin = position < static_cast<double>(lastBin) ? static_cast<int64_t>(position) : lastBin;
-        ++counts[bin];
-    }
+    forEachSlice(finiteValues, [&](std::span<const float> slice) {
+        for (float v : slice) {
+            // The value equal to the upper edge belongs to the last bin, as in torch.histc.
+            const double position = static_cast<double>(std::fabs(v)) * inverseWidth;
+            const auto bin =
+                position < static_cast<double>(lastBin) ? static_cast<int64_t>(position) : lastBin;
+            ++counts[bin];
+        }
+    });
 }
 
 } // namespace quantscope

@@ -1,5 +1,7 @@
 #include "quantscope/calib/HistogramObserver.h"
 
+#include "quantscope/Cancellation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -22,16 +24,19 @@ void addToHistogram(std::span<const float> values, float lo, float hi, std::vect
     const bool inFloat = std::isfinite(span) && std::isfinite(span * binsAsFloat);
     const double doubleScale =
         static_cast<double>(bins) / (static_cast<double>(hi) - static_cast<double>(lo));
-    for (float v : values) {
-        if (!(v >= lo && v <= hi))
-            continue;
-        const double position = inFloat ? static_cast<double>((v - lo) * binsAsFloat / span)
+    forEachSlice(values, [&](std::span<const float> slice) {
+        for (float v : slice) {
+            if (!(v >= lo && v <= hi))
+                continue;
+            const double position = inFloat
+                                        ? static_cast<double>((v - lo) * binsAsFloat / span)
                                         : (static_cast<double>(v) - static_cast<double>(lo)) * doubleScale;
-        const auto bin = position < static_cast<double>(bins - 1)
-                             ? std::max<int64_t>(static_cast<int64_t>(position), 0)
-                             : bins - 1;
-        histogram[static_cast<std::size_t>(bin)] += 1.0;
-    }
+            const auto bin = position < static_cast<double>(bins - 1)
+                                 ? std::max<int64_t>(static_cast<int64_t>(position), 0)
+                                 : bins - 1;
+            histogram[static_cast<std::size_t>(bin)] += 1.0;
+        }
+    });
 }
 
 // Re-bins a histogram over [oldMin, oldMax] onto [newMin, newMax] by putting each old bin's count

@@ -1,5 +1,7 @@
 #include "quantscope/calib/MovingAverageObserver.h"
 
+#include "quantscope/Cancellation.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -21,10 +23,12 @@ Range MovingAverageObserver::range() const {
 void MovingAverageObserver::observeFinite(std::span<const float> values) {
     float lo = values.front();
     float hi = values.front();
-    for (float v : values) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-    }
+    forEachSlice(values, [&](std::span<const float> slice) {
+        for (float v : slice) {
+            lo = std::min(lo, v);
+            hi = std::max(hi, v);
+        }
+    });
     if (!m_seen) {
         m_min = lo;
         m_max = hi;

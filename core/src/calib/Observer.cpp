@@ -1,5 +1,6 @@
 #include "quantscope/calib/Observer.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 #include "quantscope/calib/EntropyObserver.h"
 #include "quantscope/calib/HistogramObserver.h"
@@ -24,6 +25,7 @@ std::size_t countNonfinite(const float* data, std::size_t count) {
 } // namespace
 
 void Observer::observe(std::span<const float> values) {
+    throwIfCancelled();
     const std::size_t nonfinite = observeAll(values);
     m_nonfinite += static_cast<int64_t>(nonfinite);
     m_finite += static_cast<int64_t>(values.size() - nonfinite);

@@ -1,5 +1,7 @@
 #include "quantscope/calib/PercentileObserver.h"
 
+#include "quantscope/Cancellation.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -15,11 +17,12 @@ bool PercentileObserver::canServe(const QuantSpec& spec) const {
 void PercentileObserver::observeFinite(std::span<const float> values) {
     const std::size_t old = m_values.size();
     m_values.resize(old + values.size());
-    if (m_absolute)
-        std::transform(values.begin(), values.end(), m_values.begin() + static_cast<std::ptrdiff_t>(old),
-                       [](float v) { return std::fabs(v); });
-    else
-        std::copy(values.begin(), values.end(), m_values.begin() + static_cast<std::ptrdiff_t>(old));
+    auto out = m_values.begin() + static_cast<std::ptrdiff_t>(old);
+    forEachSlice(values, [&](std::span<const float> slice) {
+        out = m_absolute
+                  ? std::transform(slice.begin(), slice.end(), out, [](float v) { return std::fabs(v); })
+                  : std::copy(slice.begin(), slice.end(), out);
+    });
 }
 
 double PercentileObserver::percentile(std::vector<float>& values, double q) {

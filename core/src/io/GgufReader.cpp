@@ -428,12 +428,16 @@ Tensor GgufReader::load(const std::string& name) const {
     const uint64_t chunkBlocks = std::max<uint64_t>(1, kChunkBytes / traits.blockBytes);
     const uint64_t blocks = info.elements / traits.blockElements;
     std::vector<std::byte> chunk(static_cast<std::size_t>(std::min(blocks, chunkBlocks) * traits.blockBytes));
-    std::vector<float> values(static_cast<std::size_t>(info.elements));
+    // Grown chunk by chunk inside the reserved room: zeroing a multi-GB tensor up front would be
+    // one long step that a cancelled load could not interrupt.
+    std::vector<float> values;
+    values.reserve(static_cast<std::size_t>(info.elements));
     const uint64_t start = m_dataStart + m_entries[index].offset;
     for (uint64_t done = 0; done < blocks; done += chunkBlocks) {
         const uint64_t count = std::min(chunkBlocks, blocks - done);
         const std::span<std::byte> bytes(chunk.data(), static_cast<std::size_t>(count * traits.blockBytes));
         m_file.read(start + done * traits.blockBytes, bytes);
+        values.resize(static_cast<std::size_t>((done + count) * traits.blockElements));
         dequantizeGgmlBlocks(traits.type, bytes.data(), count, values.data() + done * traits.blockElements);
     }
     return Tensor(name, info.shape, std::move(values));

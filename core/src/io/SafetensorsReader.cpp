@@ -255,12 +255,16 @@ Tensor SafetensorsReader::load(const std::string& name) const {
     const uint64_t elementSize = dtypeSize(info.dtype);
     const uint64_t chunkElements = kChunkBytes / elementSize;
     std::vector<std::byte> chunk(static_cast<std::size_t>(std::min(info.bytes, chunkElements * elementSize)));
-    std::vector<float> values(static_cast<std::size_t>(info.elements));
+    // Grown chunk by chunk inside the reserved room: zeroing a multi-GB tensor up front would be
+    // one long step that a cancelled load could not interrupt.
+    std::vector<float> values;
+    values.reserve(static_cast<std::size_t>(info.elements));
     const uint64_t start = m_dataStart + m_dataOffsets[found->second];
     for (uint64_t done = 0; done < info.elements; done += chunkElements) {
         const uint64_t count = std::min(chunkElements, info.elements - done);
         const std::span<std::byte> bytes(chunk.data(), static_cast<std::size_t>(count * elementSize));
         m_file.read(start + done * elementSize, bytes);
+        values.resize(static_cast<std::size_t>(done + count));
         io::decodeToFloat(info.dtype, io::ByteOrder::Little, bytes.data(), count, values.data() + done);
     }
     return Tensor(name, info.shape, std::move(values));
