@@ -4,7 +4,10 @@
 // prints, in seconds since the change, when each stage of the refresh arrived. For comparison it
 // then times, in the same run, one refresh as the view made it before it kept its state: load the
 // model and samples, quantize, calibrate, evaluate the four modes with timing, per-layer SQNR.
-// Not a Google Benchmark: one change is one measurement.
+// Not a Google Benchmark: one change is one measurement. Each line also gives the CPU time the
+// process used since the change (every thread): on a shared, loaded machine the wall time
+// stretches, the CPU time much less, and on an otherwise idle machine the wall time lies between
+// the CPU time divided by the cores and the CPU time (plus the debounce).
 //   bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy]
 #include "session/JobRunner.h"
 #include "session/ModelComparison.h"
@@ -22,11 +25,18 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 using namespace quantscope;
 using namespace quantscope::ui;
 
 namespace {
+
+double processCpuSeconds() {
+    timespec now{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+    return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
 
 template <typename Predicate> void waitUntil(Predicate done) {
     while (!done())
@@ -85,8 +95,10 @@ int main(int argc, char** argv) {
 
     QElapsedTimer clock;
     clock.start();
+    double cpuAtStart = processCpuSeconds();
     QObject::connect(&comparison, &ModelComparison::stageReached, [&](CompareStage stage) {
-        std::printf("  %-15s after %6.2f s\n", stageName(stage), clock.elapsed() / 1000.0);
+        std::printf("  %-15s after %6.2f s (CPU %6.2f s)\n", stageName(stage), clock.elapsed() / 1000.0,
+                    processCpuSeconds() - cpuAtStart);
         std::fflush(stdout);
     });
     std::printf("open %s on %s:\n", argv[1], argv[2]);
@@ -117,6 +129,7 @@ int main(int argc, char** argv) {
     settings.spec.format.bits = 2;
     std::printf("set %s to 2 bits (the 250 ms debounce included):\n", qPrintable(session.tensorName(row)));
     clock.restart();
+    cpuAtStart = processCpuSeconds();
     session.changeSettings({row}, settings, QStringLiteral("2 bits"));
     waitUntil(done);
     std::printf("  loads %d, calibration passes %d, weights re-quantized %d\n", comparison.modelLoads(),

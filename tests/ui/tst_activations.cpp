@@ -45,6 +45,7 @@
 #include <QUrl>
 
 #include <array>
+#include <utility>
 
 using namespace quantscope;
 using namespace quantscope::ui;
@@ -255,26 +256,52 @@ private slots:
         const std::array<Range, 1> range{Range{-12.0f, 9.0f}};
         QCOMPARE(logitsEntry.params->scale, computeQParams(range, manual).scale);
 
-        // The CLI, given the export, evaluates static mode exactly as the app did.
-        const CliRun run =
-            runCli({QStringLiteral("eval"), QString::fromStdString(kDemo + "digits_mlp.onnx"),
-                    QStringLiteral("--samples"), QString::fromStdString(kDemo + "digits_test.npy"),
-                    QStringLiteral("--labels"), QString::fromStdString(kDemo + "digits_test_labels.npy"),
-                    QStringLiteral("--calib-samples"), QString::fromStdString(kDemo + "digits_calib.npy"),
-                    QStringLiteral("--params"), path, QStringLiteral("--mode"), QStringLiteral("static"),
-                    QStringLiteral("--json"), QStringLiteral("-")});
+        // The CLI, given the export, evaluates the static, dynamic and weight-only modes exactly as
+        // the app did.
+        const CliRun run = runCli({QStringLiteral("eval"),
+                                   QString::fromStdString(kDemo + "digits_mlp.onnx"),
+                                   QStringLiteral("--samples"),
+                                   QString::fromStdString(kDemo + "digits_test.npy"),
+                                   QStringLiteral("--labels"),
+                                   QString::fromStdString(kDemo + "digits_test_labels.npy"),
+                                   QStringLiteral("--calib-samples"),
+                                   QString::fromStdString(kDemo + "digits_calib.npy"),
+                                   QStringLiteral("--params"),
+                                   path,
+                                   QStringLiteral("--mode"),
+                                   QStringLiteral("static"),
+                                   QStringLiteral("--mode"),
+                                   QStringLiteral("dynamic"),
+                                   QStringLiteral("--mode"),
+                                   QStringLiteral("weight-only"),
+                                   QStringLiteral("--min-time"),
+                                   QStringLiteral("0"),
+                                   QStringLiteral("--json"),
+                                   QStringLiteral("-")});
         QVERIFY2(run.exitCode == 0, qPrintable(run.err));
         const QJsonObject json = QJsonDocument::fromJson(run.out.toUtf8()).object();
         const QJsonArray results = json.value(QStringLiteral("results")).toArray();
-        QJsonObject cliStatic;
-        for (const auto& result : results)
-            if (result.toObject().value(QStringLiteral("mode")).toString() == QStringLiteral("static"))
-                cliStatic = result.toObject();
-        QVERIFY(!cliStatic.isEmpty());
+        const auto cliResult = [&](const QString& mode) {
+            for (const auto& result : results)
+                if (result.toObject().value(QStringLiteral("mode")).toString() == mode)
+                    return result.toObject();
+            return QJsonObject();
+        };
+        const std::array<std::pair<QString, QuantMode>, 3> modes{
+            std::pair{QStringLiteral("static"), QuantMode::Static},
+            std::pair{QStringLiteral("dynamic"), QuantMode::Dynamic},
+            std::pair{QStringLiteral("weight-only"), QuantMode::WeightOnly}};
+        for (const auto& [name, mode] : modes) {
+            const QJsonObject cli = cliResult(name);
+            QVERIFY2(!cli.isEmpty(), qPrintable(name));
+            const ModeResult& app = modeOf(report, mode);
+            QCOMPARE(cli.value(QStringLiteral("accuracy")).toDouble(), *app.accuracy);
+            QVERIFY2(qAbs(cli.value(QStringLiteral("agreement")).toDouble() - app.agreement) < 1e-12,
+                     qPrintable(name));
+            QVERIFY2(qAbs(cli.value(QStringLiteral("output_sqnr_db")).toDouble() - app.outputSqnr.db) < 1e-6,
+                     qPrintable(name));
+        }
         const ModeResult& appStatic = modeOf(report, QuantMode::Static);
-        QCOMPARE(cliStatic.value(QStringLiteral("accuracy")).toDouble(), *appStatic.accuracy);
-        QVERIFY(qAbs(cliStatic.value(QStringLiteral("output_sqnr_db")).toDouble() - appStatic.outputSqnr.db) <
-                1e-6);
         QVERIFY(appStatic.outputSqnr.db < modeOf(report, QuantMode::WeightOnly).outputSqnr.db);
 
         // Import restores the activations' settings: the hand-set clip and the 6-bit percentile.
