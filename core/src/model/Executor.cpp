@@ -2,10 +2,12 @@
 
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/model/OpProfile.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <cblas.h>
 
+#include <chrono>
 #include <new>
 #include <set>
 
@@ -215,8 +217,11 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
     for (const auto& output : m_graph.outputs)
         graphOutputs.insert(output.name);
 
+    OpProfile* const profile = OpProfile::active();
     for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
         const Node& node = m_graph.nodes[i];
+        const auto started =
+            profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         std::vector<const Value*> nodeInputs;
         for (const auto& name : node.inputs) {
             if (name.empty()) {
@@ -240,6 +245,9 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
             throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) +
                                                     " outputs, the graph expects " +
                                                     std::to_string(node.outputs.size()));
+        if (profile)
+            profile->add(node.opType,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         for (std::size_t o = 0; o < node.outputs.size(); ++o) {
             if (node.outputs[o].empty())
                 continue;
