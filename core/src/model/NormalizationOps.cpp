@@ -4,6 +4,8 @@
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/FloatKernels.h"
+#include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
@@ -143,7 +145,8 @@ std::vector<Value> instanceNormalization(const Node& n, const Inputs& in, int64_
 }
 
 std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) {
-    Value out = floatInput(n, in, 0);
+    floatInput(n, in, 0); // checks the type
+    Value out = takeInput(n, in, 0);
     const Value& scale = floatInput(n, in, 1);
     const Value* bias = optionalInput(in, 2);
     const int64_t axis = normalizeAxis(n, n.intAttribute("axis", -1), out.rank());
@@ -164,6 +167,13 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
     for (int64_t d = axis; d < out.rank(); ++d)
         statShape[d] = 1;
     Value means = zeros(out.dtype, statShape), inverseStd = zeros(out.dtype, statShape);
+    if (scale.size() == inner && (bias == nullptr || bias->size() == inner)) { // one value per position
+        kernels::layerNormRows(kernels::KernelRegistry::active(), out.data.data(), static_cast<size_t>(outer),
+                               static_cast<size_t>(inner), scale.data.data(),
+                               bias ? bias->data.data() : nullptr, static_cast<float>(epsilon),
+                               out.data.data(), means.data.data(), inverseStd.data.data());
+        return {std::move(out), std::move(means), std::move(inverseStd)};
+    }
     for (int64_t o = 0; o < outer; ++o) {
         float* p = out.data.data() + o * inner;
         const auto [mean, variance] = meanAndVariance(p, inner);

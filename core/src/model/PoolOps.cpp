@@ -20,11 +20,13 @@ ConvGeometry poolGeometry(const Node& n, const Value& x) {
     return convGeometry(n, x.shape, 0, 0, n.intAttribute("ceil_mode", 0) != 0);
 }
 
-// Pools compute in float32; integer inputs (MaxPool on uint8) convert there and back exactly.
-Value asFloat(const Value& x) {
+// Pools compute in float32; integer inputs (MaxPool on uint8) convert there (into `storage`) and
+// back exactly. A float input is read where it lies, not copied.
+const Value& asFloat(const Value& x, Value& storage) {
     if (!x.isInteger())
         return x;
-    return Value::floats(x.shape, x.toFloats());
+    storage = Value::floats(x.shape, x.toFloats());
+    return storage;
 }
 
 Value asType(Value y, DType dtype) {
@@ -44,7 +46,8 @@ std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
         return runAs2d(n, in, opset, maxPool, 1);
     if (input.rank() >= 5)
         return poolNd(n, input, true);
-    const Value x = asFloat(input);
+    Value converted;
+    const Value& x = asFloat(input, converted);
     const ConvGeometry g = poolGeometry(n, x);
     const bool columnMajor = n.intAttribute("storage_order", 0) != 0; // of the Indices output
     const bool wantIndices = n.outputs.size() > 1 && !n.outputs[1].empty();
@@ -90,7 +93,8 @@ std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t opset) {
         return runAs2d(n, in, opset, averagePool, 1);
     if (input.rank() >= 5)
         return poolNd(n, input, false);
-    const Value x = asFloat(input);
+    Value converted;
+    const Value& x = asFloat(input, converted);
     const ConvGeometry g = poolGeometry(n, x);
     if (g.dilationH != 1 || g.dilationW != 1)
         throw Error(nodeSubject(n), "dilations other than 1 are not supported");
