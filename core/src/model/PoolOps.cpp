@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace quantscope::ops {
 namespace {
@@ -40,6 +41,17 @@ Value asType(Value y, DType dtype) {
     return out;
 }
 
+// The window taps [begin, end) of a window starting at `start` (tap k reads start + k * dilation)
+// that fall inside [0, size): the loops over them need no test per tap.
+std::pair<int64_t, int64_t> windowInside(int64_t start, int64_t dilation, int64_t taps, int64_t size) {
+    int64_t begin = 0, end = taps;
+    while (begin < end && start + begin * dilation < 0)
+        ++begin;
+    while (end > begin && start + (end - 1) * dilation >= size)
+        --end;
+    return {begin, end};
+}
+
 std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
     const Value& input = requireInput(n, in, 0);
     if (input.rank() == 3)
@@ -58,18 +70,20 @@ std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
         const float* src = x.data.data() + plane * g.height * g.width;
         float* dst = y.data.data() + plane * g.outSpatial();
         for (int64_t oy = 0; oy < g.outH; ++oy) {
+            const int64_t y0 = oy * g.strideH - g.padTop;
+            const auto [kiBegin, kiEnd] = windowInside(y0, g.dilationH, g.kernelH, g.height);
             for (int64_t ox = 0; ox < g.outW; ++ox) {
+                const int64_t x0 = ox * g.strideW - g.padLeft;
+                const auto [kjBegin, kjEnd] = windowInside(x0, g.dilationW, g.kernelW, g.width);
                 float best = -std::numeric_limits<float>::infinity();
                 int64_t bestAt = 0;
-                for (int64_t ki = 0; ki < g.kernelH; ++ki) {
-                    const int64_t iy = oy * g.strideH - g.padTop + ki * g.dilationH;
-                    if (iy < 0 || iy >= g.height)
-                        continue;
-                    for (int64_t kj = 0; kj < g.kernelW; ++kj) {
-                        const int64_t ix = ox * g.strideW - g.padLeft + kj * g.dilationW;
-                        if (ix >= 0 && ix < g.width && src[iy * g.width + ix] > best) {
-                            best = src[iy * g.width + ix];
-                            bestAt = iy * g.width + ix;
+                for (int64_t ki = kiBegin; ki < kiEnd; ++ki) {
+                    const int64_t row = (y0 + ki * g.dilationH) * g.width;
+                    for (int64_t kj = kjBegin; kj < kjEnd; ++kj) {
+                        const int64_t at = row + x0 + kj * g.dilationW;
+                        if (src[at] > best) {
+                            best = src[at];
+                            bestAt = at;
                         }
                     }
                 }
