@@ -21,7 +21,7 @@ std::vector<Value> relu(const Node& n, const Inputs& in, int64_t) {
         v = std::max<int64_t>(v, 0);
     for (auto& v : out.data)
         v = v > 0.0f ? v : 0.0f;
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> gelu(const Node& n, const Inputs& in, int64_t) {
@@ -36,7 +36,7 @@ std::vector<Value> gelu(const Node& n, const Inputs& in, int64_t) {
     if (requireInput(n, in, 0).dtype == DType::F32) {
         Value out = takeInput(n, in, 0);
         kernels::gelu(kernels::KernelRegistry::active(), out.data.data(), out.data.size(), out.data.data());
-        return {std::move(out)};
+        return single(std::move(out));
     }
     return mapFloat(n, in, [](double d) { return 0.5 * d * (1.0 + std::erf(d / std::numbers::sqrt2)); });
 }
@@ -65,7 +65,7 @@ std::vector<Value> softmaxFamily(const Node& n, const Inputs& in, int64_t opset,
     if (kind == SoftmaxKind::Softmax && inner == 1) { // contiguous rows: the kernel path's softmax
         kernels::softmaxRows(kernels::KernelRegistry::active(), out.data.data(), static_cast<size_t>(outer),
                              static_cast<size_t>(length), out.data.data());
-        return {std::move(out)};
+        return single(std::move(out));
     }
     for (int64_t o = 0; o < outer; ++o) {
         for (int64_t i = 0; i < inner; ++i) {
@@ -94,7 +94,7 @@ std::vector<Value> softmaxFamily(const Node& n, const Inputs& in, int64_t opset,
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

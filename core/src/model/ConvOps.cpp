@@ -73,7 +73,7 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
             }
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 std::vector<Value> convTranspose(const Node& n, const Inputs& in, int64_t opset) {
@@ -171,7 +171,7 @@ std::vector<Value> convTranspose(const Node& n, const Inputs& in, int64_t opset)
             }
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

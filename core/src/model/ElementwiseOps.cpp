@@ -87,7 +87,7 @@ Value elementwise(const Node& n, const Value& a, const Value& b, DType resultTyp
 
 template <typename F> std::vector<Value> arithmetic(const Node& n, const Inputs& in, F f) {
     const Value& a = requireInput(n, in, 0);
-    return {elementwise(n, a, requireInput(n, in, 1), a.dtype, f)};
+    return single(elementwise(n, a, requireInput(n, in, 1), a.dtype, f));
 }
 
 // Add / Sub / Mul / Div of floats on the kernel path when one operand has the result's shape and
@@ -99,15 +99,15 @@ std::vector<Value> basicArithmetic(const Node& n, const Inputs& in, kernels::Flo
     const Value& a = requireInput(n, in, 0);
     const Value& b = requireInput(n, in, 1);
     if (a.isInteger() || b.isInteger())
-        return {elementwise(n, a, b, a.dtype, f)};
+        return single(elementwise(n, a, b, a.dtype, f));
     std::vector<int64_t> shape = broadcastShape(n, {&a.shape, &b.shape});
     const bool aFull = a.shape == shape;
     if (!aFull && b.shape != shape)
-        return {elementwise(n, a, b, a.dtype, f)};
+        return single(elementwise(n, a, b, a.dtype, f));
     const Value& small = aFull ? b : a;
     const auto block = blockBroadcast(small.shape, shape);
     if (!block)
-        return {elementwise(n, a, b, a.dtype, f)};
+        return single(elementwise(n, a, b, a.dtype, f));
     const float* values = small.data.data(); // the small operand is never the one taken over
     Value out;
     const float* full = nullptr;
@@ -139,7 +139,7 @@ std::vector<Value> basicArithmetic(const Node& n, const Inputs& in, kernels::Flo
         for (int64_t m = 0; m < block->middle; ++m)
             run((o * block->middle + m) * block->inner, values + m, 0, block->inner);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // Erf on the kernel path for float32 tensors (other float types round through their precision).
@@ -147,13 +147,13 @@ std::vector<Value> erfOp(const Node& n, const Inputs& in, int64_t) {
     if (requireInput(n, in, 0).dtype == DType::F32) {
         Value out = takeInput(n, in, 0);
         kernels::erf(kernels::KernelRegistry::active(), out.data.data(), out.data.size(), out.data.data());
-        return {std::move(out)};
+        return single(std::move(out));
     }
     return mapFloat(n, in, [](double x) { return std::erf(x); });
 }
 
 template <typename F> std::vector<Value> comparison(const Node& n, const Inputs& in, F f) {
-    return {elementwise(n, requireInput(n, in, 0), requireInput(n, in, 1), DType::Bool, f)};
+    return single(elementwise(n, requireInput(n, in, 0), requireInput(n, in, 1), DType::Bool, f));
 }
 
 // Min / Max / Sum / Mean: a left fold of any number of inputs.
@@ -182,7 +182,7 @@ template <typename F> std::vector<Value> predicate(const Node& n, const Inputs& 
     Value out = zeros(DType::Bool, x.shape);
     for (int64_t i = 0; i < x.size(); ++i)
         out.ints[i] = f(x.number(i)) ? 1 : 0;
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> whereOp(const Node& n, const Inputs& in, int64_t) {
@@ -201,7 +201,7 @@ std::vector<Value> whereOp(const Node& n, const Inputs& in, int64_t) {
         else
             copyElement(y, iy[i], out, i);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> clipOp(const Node& n, const Inputs& in, int64_t opset) {
@@ -253,7 +253,7 @@ std::vector<Value> powOp(const Node& n, const Inputs& in, int64_t) {
         Value out = zeros(a.dtype, r.shape);
         for (int64_t i = 0; i < r.size(); ++i)
             storeNumber(out, i, r.data[i]);
-        return {std::move(out)};
+        return single(std::move(out));
     }
     return {elementwise(n, a, b, a.dtype, [](auto x, auto y) {
         if constexpr (std::is_integral_v<decltype(x)>)

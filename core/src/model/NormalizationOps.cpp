@@ -105,7 +105,7 @@ std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t o
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // Mean and (biased) variance of n values, summed in double: InstanceNormalization's and
@@ -141,7 +141,7 @@ std::vector<Value> instanceNormalization(const Node& n, const Inputs& in, int64_
         for (int64_t s = 0; s < spatial; ++s)
             p[s] = static_cast<float>((p[s] - mean) * a + bias.data[c]);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) {
@@ -172,7 +172,10 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
                                static_cast<size_t>(inner), scale.data.data(),
                                bias ? bias->data.data() : nullptr, static_cast<float>(epsilon),
                                out.data.data(), means.data.data(), inverseStd.data.data());
-        return {std::move(out), std::move(means), std::move(inverseStd)};
+        std::vector<Value> outputs = single(std::move(out));
+        outputs.push_back(std::move(means));
+        outputs.push_back(std::move(inverseStd));
+        return outputs;
     }
     for (int64_t o = 0; o < outer; ++o) {
         float* p = out.data.data() + o * inner;
@@ -187,7 +190,10 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
             p[i] = static_cast<float>(v);
         }
     }
-    return {std::move(out), std::move(means), std::move(inverseStd)};
+    std::vector<Value> outputs = single(std::move(out));
+    outputs.push_back(std::move(means));
+    outputs.push_back(std::move(inverseStd));
+    return outputs;
 }
 
 std::vector<Value> meanVarianceNormalization(const Node& n, const Inputs& in, int64_t) {
@@ -214,7 +220,7 @@ std::vector<Value> meanVarianceNormalization(const Node& n, const Inputs& in, in
         const double variance = squares[slot[i]] / count - mean * mean;
         out.data[i] = static_cast<float>((out.data[i] - mean) / (std::sqrt(std::max(variance, 0.0)) + 1e-9));
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
@@ -247,7 +253,7 @@ std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

@@ -83,6 +83,13 @@ public:
 private:
     Value* m_previous;
 };
+// One op output as the op's result, moved in. (`return {std::move(out)};` would copy it: the
+// elements of an initializer list are const, so std::vector copies them.)
+inline std::vector<Value> single(Value output) {
+    std::vector<Value> outputs;
+    outputs.push_back(std::move(output));
+    return outputs;
+}
 // Whether input i is the lent value (then takeInput moves it).
 bool isDonated(const Inputs& inputs, std::size_t i);
 // Input i as the op's own value: moved out of the executor when lent, copied otherwise. After the
@@ -134,7 +141,7 @@ template <typename F> std::vector<Value> mapFloat(const Node& n, const Inputs& i
     Value out = takeInput(n, in, 0);
     for (auto& v : out.data)
         v = roundToType(out.dtype, static_cast<float>(f(static_cast<double>(v))));
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // numpy-style broadcasting of several shapes; an Error naming the node when they do not fit.

@@ -166,7 +166,7 @@ std::vector<Value> globalPool(const Node& n, const Inputs& in, bool wantMax) {
                             ? static_cast<float>(peak)
                             : (spatial > 0 ? static_cast<float>(sum / static_cast<double>(spatial)) : 0.0f);
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 // Scatters every input value to the flat output position its index names (MaxPool's Indices);
@@ -221,7 +221,7 @@ std::vector<Value> maxUnpool(const Node& n, const Inputs& in, int64_t) {
         }
         y.data[target] = x.data[i];
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

@@ -107,7 +107,7 @@ std::vector<Value> flatten(const Node& n, const Inputs& in, int64_t) {
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < rank; ++d)
         (d < axis ? outer : inner) *= x.shape[d];
-    return {withShape(n, in, {outer, inner})};
+    return single(withShape(n, in, {outer, inner}));
 }
 
 std::vector<Value> reshape(const Node& n, const Inputs& in, int64_t opset) {
@@ -145,7 +145,7 @@ std::vector<Value> reshape(const Node& n, const Inputs& in, int64_t opset) {
     if (elementCount(shape) != x.size())
         throw Error(nodeSubject(n), "cannot reshape " + shapeToString(x.shape) + " (" +
                                         std::to_string(x.size()) + " elements) to " + shapeToString(shape));
-    return {withShape(n, in, shape)};
+    return single(withShape(n, in, shape));
 }
 
 // target (row-major over `shape`) = source read with `strides` per dimension of `shape`. Unit
@@ -222,7 +222,7 @@ std::vector<Value> transpose(const Node& n, const Inputs& in, int64_t) {
         stridedCopy(x.ints.data(), shape, strides, out.ints.data());
     else
         stridedCopy(x.data.data(), shape, strides, out.data.data());
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 Value concatValues(const Node& n, const std::vector<const Value*>& values, int64_t axisAttribute) {
@@ -350,7 +350,7 @@ std::vector<Value> squeeze(const Node& n, const Inputs& in, int64_t opset) {
         if (!squeezed)
             shape.push_back(x.shape[d]);
     }
-    return {withShape(n, in, shape)};
+    return single(withShape(n, in, shape));
 }
 
 std::vector<Value> unsqueeze(const Node& n, const Inputs& in, int64_t opset) {
@@ -369,7 +369,7 @@ std::vector<Value> unsqueeze(const Node& n, const Inputs& in, int64_t opset) {
     std::size_t next = 0;
     for (int64_t d = 0; d < outRank; ++d)
         shape.push_back(inserted.count(d) ? 1 : x.shape[next++]);
-    return {withShape(n, in, shape)};
+    return single(withShape(n, in, shape));
 }
 
 std::vector<Value> expand(const Node& n, const Inputs& in, int64_t) {
@@ -463,7 +463,7 @@ std::vector<Value> pad(const Node& n, const Inputs& in, int64_t opset) {
         }
         copyElement(x, source, out, flat);
     });
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> depthToSpace(const Node& n, const Inputs& in, int64_t) {
@@ -533,7 +533,7 @@ std::vector<Value> constantOfShape(const Node& n, const Inputs& in, int64_t) {
     Value out = zeros(fill.dtype, shape);
     for (int64_t i = 0; i < out.size(); ++i)
         copyElement(fill, 0, out, i);
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> range(const Node& n, const Inputs& in, int64_t) {
@@ -558,7 +558,7 @@ std::vector<Value> range(const Node& n, const Inputs& in, int64_t) {
         for (int64_t i = 0; i < count; ++i)
             out.data[i] = sf + static_cast<float>(i) * df;
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> eyeLike(const Node& n, const Inputs& in, int64_t) {
@@ -579,7 +579,7 @@ std::vector<Value> eyeLike(const Node& n, const Inputs& in, int64_t) {
         if (c >= 0 && c < x.shape[1])
             storeNumber(out, r * x.shape[1] + c, 1.0);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> trilu(const Node& n, const Inputs& in, int64_t) {
@@ -601,7 +601,7 @@ std::vector<Value> trilu(const Node& n, const Inputs& in, int64_t) {
         if (!keep)
             storeNumber(out, i, 0.0);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> dropout(const Node& n, const Inputs& in, int64_t opset) {
