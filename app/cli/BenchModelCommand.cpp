@@ -13,6 +13,7 @@
 #include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/OnnxGraphLoader.h"
+#include "quantscope/model/OpProfile.h"
 #include "quantscope/model/QuantizedModel.h"
 #include "quantscope/model/SampleSet.h"
 
@@ -99,6 +100,8 @@ int runBenchModel(const std::vector<std::string>& arguments) {
         {"--threads", true, false, "threads for the int8 kernels and OpenBLAS, 1..256 (default 1)"},
         {"--min-time", true, false, "seconds each mode repeats for, the fastest run counting (default 1)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
+        {"--profile", false, false,
+         "also time each op type (three more runs per mode; not the static pipeline)"},
     });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
@@ -131,6 +134,8 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     const double minTime = commandLine.number("--min-time", 1.0);
     if (!(minTime >= 0.0 && minTime <= 600.0))
         throw Error("--min-time", "must be between 0 and 600 seconds");
+    const bool profiling = commandLine.has("--profile");
+    std::string profileText;
     std::vector<std::string> models = commandLine.values("--model");
     if (models.empty())
         models = {"resnet18", "mobilenetv2"};
@@ -205,6 +210,32 @@ int runBenchModel(const std::vector<std::string>& arguments) {
                 entry["ratio_to_fp32"] = sps / fp32;
                 if (mode == "static")
                     entry["integer_ops"] = integerOps;
+                // The static pipeline does not run through the executor, so it has no profile.
+                if (profiling && mode != "static") {
+                    constexpr int kProfiledRuns = 3;
+                    OpProfile profile;
+                    OpProfile::setActive(&profile);
+                    for (int r = 0; r < kProfiledRuns; ++r)
+                        run();
+                    OpProfile::setActive(nullptr);
+                    const double total = profile.totalSeconds();
+                    char line[160];
+                    std::snprintf(line, sizeof line, "%s batch %lld %s: %.2f ms per run in ops\n",
+                                  name.c_str(), static_cast<long long>(runBatch), mode.c_str(),
+                                  1e3 * total / kProfiledRuns);
+                    profileText += line;
+                    entry["profile"] = Json::array();
+                    for (const auto& op : profile.entries()) {
+                        const double ms = 1e3 * op.seconds / kProfiledRuns;
+                        std::snprintf(line, sizeof line, "  %-22s %9.3f ms %5.1f %%  %lld calls\n",
+                                      op.opType.c_str(), ms, total > 0 ? 100.0 * op.seconds / total : 0.0,
+                                      static_cast<long long>(op.calls / kProfiledRuns));
+                        profileText += line;
+                        entry["profile"].push_back({{"op", op.opType},
+                                                    {"ms_per_run", ms},
+                                                    {"calls_per_run", op.calls / kProfiledRuns}});
+                    }
+                }
                 document["results"].push_back(entry);
                 std::ostringstream ratio;
                 ratio.precision(3);
@@ -222,6 +253,8 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     if (jsonPath == "-")
         return 0;
     std::printf("%s", table.render({false, true, false, true, true, true}).c_str());
+    if (!profileText.empty())
+        std::printf("\nTime per op type (mean of three runs):\n%s", profileText.c_str());
     std::printf("%d thread%s, int8 path %s\n", threads, threads == 1 ? "" : "s",
                 kernels::isaName(kernels::KernelRegistry::active().path));
     return 0;

@@ -5,6 +5,7 @@
 
 #include "Avx2Depthwise.h"
 #include "Avx2Elementwise.h"
+#include "Avx2FloatOps.h"
 #include "Avx2Requantize.h"
 #include "ChunkLoops.h"
 #include "quantscope/kernels/Reference.h"
@@ -648,6 +649,11 @@ constexpr KernelTable makeTable() {
     t.int4GemvS8 = int4GemvRows<int4GemvS8Row>;
     t.bf16RowBlock = kBf16RowBlock;
     t.bf16GemmPanels = bf16GemmPanels;
+    t.erfF32 = avx2ErfValues;
+    t.geluF32 = avx2GeluValues;
+    t.softmaxF32 = avx2SoftmaxRow;
+    t.layerNormF32 = avx2LayerNormRow;
+    t.binaryF32 = avx2BinaryValues;
     return t;
 }
 

@@ -4,6 +4,7 @@
 #include "Int8Epilogue.h"
 #include "PathTables.h"
 #include "QLinearElementwiseScalar.h"
+#include "ScalarFloatOps.h"
 
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"
@@ -197,6 +198,11 @@ constexpr KernelTable makeTable() {
     t.int4GemvS8 = int4GemvS8;
     t.bf16RowBlock = kScalarBf16RowBlock;
     t.bf16GemmPanels = bf16GemmPanels;
+    t.erfF32 = scalarfloat::erfValues;
+    t.geluF32 = scalarfloat::geluValues;
+    t.softmaxF32 = scalarfloat::softmaxRow;
+    t.layerNormF32 = scalarfloat::layerNormRow;
+    t.binaryF32 = scalarfloat::binaryValues;
     return t;
 }
 

@@ -4,6 +4,8 @@
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/FloatKernels.h"
+#include "quantscope/kernels/KernelRegistry.h"
 
 #include <algorithm>
 #include <cmath>
@@ -14,12 +16,12 @@ namespace quantscope::ops {
 namespace {
 
 std::vector<Value> relu(const Node& n, const Inputs& in, int64_t) {
-    Value out = requireInput(n, in, 0);
+    Value out = takeInput(n, in, 0);
     for (auto& v : out.ints)
         v = std::max<int64_t>(v, 0);
     for (auto& v : out.data)
         v = v > 0.0f ? v : 0.0f;
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> gelu(const Node& n, const Inputs& in, int64_t) {
@@ -31,13 +33,20 @@ std::vector<Value> gelu(const Node& n, const Inputs& in, int64_t) {
     }
     if (approximate != "none")
         throw Error(nodeSubject(n), "approximate '" + approximate + "' is not one of none, tanh");
+    if (requireInput(n, in, 0).dtype == DType::F32) {
+        Value out = takeInput(n, in, 0);
+        kernels::gelu(kernels::KernelRegistry::active(), out.data.data(), out.data.size(), out.data.data());
+        return single(std::move(out));
+    }
     return mapFloat(n, in, [](double d) { return 0.5 * d * (1.0 + std::erf(d / std::numbers::sqrt2)); });
 }
 
 enum class SoftmaxKind { Softmax, LogSoftmax, Hardmax };
 
 std::vector<Value> softmaxFamily(const Node& n, const Inputs& in, int64_t opset, SoftmaxKind kind) {
-    Value out = requireInput(n, in, 0);
+    if (requireInput(n, in, 0).isInteger())
+        throw Error(nodeSubject(n), "needs a floating-point input");
+    Value out = takeInput(n, in, 0);
     if (out.isInteger())
         throw Error(nodeSubject(n), "needs a floating-point input");
     const int64_t rank = out.rank();
@@ -52,6 +61,11 @@ std::vector<Value> softmaxFamily(const Node& n, const Inputs& in, int64_t opset,
             length *= out.shape[d];
         else
             inner *= out.shape[d];
+    }
+    if (kind == SoftmaxKind::Softmax && inner == 1) { // contiguous rows: the kernel path's softmax
+        kernels::softmaxRows(kernels::KernelRegistry::active(), out.data.data(), static_cast<size_t>(outer),
+                             static_cast<size_t>(length), out.data.data());
+        return single(std::move(out));
     }
     for (int64_t o = 0; o < outer; ++o) {
         for (int64_t i = 0; i < inner; ++i) {
@@ -80,7 +94,7 @@ std::vector<Value> softmaxFamily(const Node& n, const Inputs& in, int64_t opset,
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

@@ -196,7 +196,7 @@ std::vector<Value> einsum(const Node& n, const Inputs& in, int64_t) {
         else
             storeNumber(out, o, sum);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> det(const Node& n, const Inputs& in, int64_t) {
@@ -236,7 +236,7 @@ std::vector<Value> det(const Node& n, const Inputs& in, int64_t) {
         }
         storeNumber(out, b, determinant);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 
 #include "quantscope/model/Node.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -44,11 +45,24 @@ void im2col(const T* image, int64_t channels, const ConvGeometry& g, T* columns,
                             out[ox] = padValue;
                         continue;
                     }
+                    // Output columns [first, last) read inside the line (x = ox * stride + offset in
+                    // [0, width)); the others read padding. No test per element.
+                    const int64_t offset = kj * g.dilationW - g.padLeft;
+                    const int64_t first =
+                        std::min(g.outW, offset >= 0 ? 0 : (-offset + g.strideW - 1) / g.strideW);
+                    const int64_t last = std::max(
+                        first,
+                        std::min(g.outW,
+                                 g.width - offset <= 0 ? 0 : (g.width - offset + g.strideW - 1) / g.strideW));
                     const T* line = plane + y * g.width;
-                    for (int64_t ox = 0; ox < g.outW; ++ox) {
-                        const int64_t x = ox * g.strideW - g.padLeft + kj * g.dilationW;
-                        out[ox] = (x < 0 || x >= g.width) ? padValue : line[x];
+                    std::fill(out, out + first, padValue);
+                    if (g.strideW == 1) {
+                        std::copy(line + first + offset, line + last + offset, out + first);
+                    } else {
+                        for (int64_t ox = first; ox < last; ++ox)
+                            out[ox] = line[ox * g.strideW + offset];
                     }
+                    std::fill(out + last, out + g.outW, padValue);
                 }
             }
         }

@@ -130,7 +130,7 @@ std::vector<Value> qLinearConv(const Node& n, const Inputs& in, int64_t opset) {
         y.ints[i] =
             static_cast<int64_t>(std::clamp<double>(q, static_cast<double>(lo), static_cast<double>(hi)));
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

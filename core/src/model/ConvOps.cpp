@@ -49,11 +49,16 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
     const int64_t spatial = checkedProduct(n, {g.outH, g.outW});
     checkedProduct(n, {g.batch, outChannels, g.outH, g.outW});
     Value y = zeros(x.dtype, {g.batch, outChannels, g.outH, g.outW});
-    std::vector<float> columns(static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
+    // A 1 x 1 window at stride 1 without padding reads the image as it lies: no unfolding.
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.outH == g.height && g.outW == g.width;
+    std::vector<float> columns(pointwise ? 0 : static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
     for (int64_t b = 0; b < g.batch; ++b) {
         for (int64_t grp = 0; grp < groups; ++grp) {
             const float* image = x.data.data() + (b * g.channels + grp * groupIn) * g.height * g.width;
-            im2col(image, groupIn, g, columns.data(), 0.0f);
+            if (!pointwise)
+                im2col(image, groupIn, g, columns.data(), 0.0f);
+            const float* unfolded = pointwise ? image : columns.data();
             float* out = y.data.data() + (b * outChannels + grp * groupOut) * spatial;
             if (bias != nullptr) {
                 for (int64_t m = 0; m < groupOut; ++m)
@@ -62,13 +67,13 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
             if (spatial > 0 && patch > 0) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(groupOut),
                             static_cast<int>(spatial), static_cast<int>(patch), 1.0f,
-                            w.data.data() + grp * groupOut * patch, static_cast<int>(patch), columns.data(),
+                            w.data.data() + grp * groupOut * patch, static_cast<int>(patch), unfolded,
                             static_cast<int>(spatial), bias != nullptr ? 1.0f : 0.0f, out,
                             static_cast<int>(spatial));
             }
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 std::vector<Value> convTranspose(const Node& n, const Inputs& in, int64_t opset) {
@@ -166,7 +171,7 @@ std::vector<Value> convTranspose(const Node& n, const Inputs& in, int64_t opset)
             }
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

@@ -180,7 +180,7 @@ std::vector<Value> roiAlign(const Node& n, const Inputs& in, int64_t opset) {
             }
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

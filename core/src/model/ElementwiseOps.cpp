@@ -4,14 +4,50 @@
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/FloatKernels.h"
+#include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace quantscope::ops {
 namespace {
+
+// How a smaller operand repeats over the result: the result seen as [outer, middle, inner] with
+// the operand's values along `middle` (its own dimensions, contiguous) and repeated along outer
+// and inner. A scalar has middle 1; an operand of the result's shape has outer = inner = 1.
+struct BlockBroadcast {
+    int64_t outer = 1, middle = 1, inner = 1;
+};
+
+std::optional<BlockBroadcast> blockBroadcast(const std::vector<int64_t>& small,
+                                             const std::vector<int64_t>& shape) {
+    if (small.size() > shape.size())
+        return std::nullopt;
+    const std::size_t lead = shape.size() - small.size();
+    BlockBroadcast block;
+    int stage = 0; // 0: repeated dimensions before the block, 1: inside it, 2: repeated after it
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        if (shape[d] == 1)
+            continue;
+        const bool own = d >= lead && small[d - lead] == shape[d];
+        if (own && stage == 2)
+            return std::nullopt;
+        if (own)
+            stage = 1;
+        else if (stage == 1)
+            stage = 2;
+        (stage == 0 ? block.outer : stage == 1 ? block.middle : block.inner) *= shape[d];
+    }
+    if (block.middle == 1) { // a single value: one run over everything
+        block.inner *= block.outer;
+        block.outer = 1;
+    }
+    return block;
+}
 
 // out[i] = f(a[i'], b[i'']) with broadcasting; `f` is generic (called with int64 when both
 // operands are integers, with float otherwise). The result has `resultType`.
@@ -51,11 +87,73 @@ Value elementwise(const Node& n, const Value& a, const Value& b, DType resultTyp
 
 template <typename F> std::vector<Value> arithmetic(const Node& n, const Inputs& in, F f) {
     const Value& a = requireInput(n, in, 0);
-    return {elementwise(n, a, requireInput(n, in, 1), a.dtype, f)};
+    return single(elementwise(n, a, requireInput(n, in, 1), a.dtype, f));
+}
+
+// Add / Sub / Mul / Div of floats on the kernel path when one operand has the result's shape and
+// the other repeats over it as a block (bias over the last axis, a per-channel or scalar factor):
+// no per-element index, and in place when the executor lends input 0. IEEE float arithmetic, so
+// the values equal the generic loop's, which takes every other case.
+template <typename F>
+std::vector<Value> basicArithmetic(const Node& n, const Inputs& in, kernels::FloatBinaryOp op, F f) {
+    const Value& a = requireInput(n, in, 0);
+    const Value& b = requireInput(n, in, 1);
+    if (a.isInteger() || b.isInteger())
+        return single(elementwise(n, a, b, a.dtype, f));
+    std::vector<int64_t> shape = broadcastShape(n, {&a.shape, &b.shape});
+    const bool aFull = a.shape == shape;
+    if (!aFull && b.shape != shape)
+        return single(elementwise(n, a, b, a.dtype, f));
+    const Value& small = aFull ? b : a;
+    const auto block = blockBroadcast(small.shape, shape);
+    if (!block)
+        return single(elementwise(n, a, b, a.dtype, f));
+    const float* values = small.data.data(); // the small operand is never the one taken over
+    Value out;
+    const float* full = nullptr;
+    if (aFull && isDonated(in, 0)) {
+        out = takeInput(n, in, 0); // a's storage, a's type and shape
+        full = out.data.data();
+    } else {
+        out.dtype = a.dtype;
+        out.data.resize(static_cast<std::size_t>(elementCount(shape)));
+        out.shape = std::move(shape);
+        full = (aFull ? a : b).data.data();
+    }
+    const kernels::KernelTable& path = kernels::KernelRegistry::active();
+    float* y = out.data.data();
+    // One call over `count` values of the full operand against `small` values at `step`.
+    auto run = [&](int64_t offset, const float* smallValues, size_t step, int64_t count) {
+        if (aFull)
+            kernels::binary(path, op, full + offset, 1, smallValues, step, static_cast<size_t>(count),
+                            y + offset);
+        else
+            kernels::binary(path, op, smallValues, step, full + offset, 1, static_cast<size_t>(count),
+                            y + offset);
+    };
+    for (int64_t o = 0; o < block->outer; ++o) {
+        if (block->inner == 1) {
+            run(o * block->middle, values, 1, block->middle);
+            continue;
+        }
+        for (int64_t m = 0; m < block->middle; ++m)
+            run((o * block->middle + m) * block->inner, values + m, 0, block->inner);
+    }
+    return single(std::move(out));
+}
+
+// Erf on the kernel path for float32 tensors (other float types round through their precision).
+std::vector<Value> erfOp(const Node& n, const Inputs& in, int64_t) {
+    if (requireInput(n, in, 0).dtype == DType::F32) {
+        Value out = takeInput(n, in, 0);
+        kernels::erf(kernels::KernelRegistry::active(), out.data.data(), out.data.size(), out.data.data());
+        return single(std::move(out));
+    }
+    return mapFloat(n, in, [](double x) { return std::erf(x); });
 }
 
 template <typename F> std::vector<Value> comparison(const Node& n, const Inputs& in, F f) {
-    return {elementwise(n, requireInput(n, in, 0), requireInput(n, in, 1), DType::Bool, f)};
+    return single(elementwise(n, requireInput(n, in, 0), requireInput(n, in, 1), DType::Bool, f));
 }
 
 // Min / Max / Sum / Mean: a left fold of any number of inputs.
@@ -84,7 +182,7 @@ template <typename F> std::vector<Value> predicate(const Node& n, const Inputs& 
     Value out = zeros(DType::Bool, x.shape);
     for (int64_t i = 0; i < x.size(); ++i)
         out.ints[i] = f(x.number(i)) ? 1 : 0;
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> whereOp(const Node& n, const Inputs& in, int64_t) {
@@ -103,7 +201,7 @@ std::vector<Value> whereOp(const Node& n, const Inputs& in, int64_t) {
         else
             copyElement(y, iy[i], out, i);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> clipOp(const Node& n, const Inputs& in, int64_t opset) {
@@ -155,7 +253,7 @@ std::vector<Value> powOp(const Node& n, const Inputs& in, int64_t) {
         Value out = zeros(a.dtype, r.shape);
         for (int64_t i = 0; i < r.size(); ++i)
             storeNumber(out, i, r.data[i]);
-        return {std::move(out)};
+        return single(std::move(out));
     }
     return {elementwise(n, a, b, a.dtype, [](auto x, auto y) {
         if constexpr (std::is_integral_v<decltype(x)>)
@@ -211,16 +309,19 @@ std::vector<Value> sign(const Node& n, const Inputs& in, int64_t) {
 
 void addElementwiseOps(OpTable& t) {
     t.push_back({"Add", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return arithmetic(n, in, [](auto x, auto y) { return x + y; });
+                     return basicArithmetic(n, in, kernels::FloatBinaryOp::Add,
+                                            [](auto x, auto y) { return x + y; });
                  }});
     t.push_back({"Sub", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return arithmetic(n, in, [](auto x, auto y) { return x - y; });
+                     return basicArithmetic(n, in, kernels::FloatBinaryOp::Sub,
+                                            [](auto x, auto y) { return x - y; });
                  }});
     t.push_back({"Mul", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return arithmetic(n, in, [](auto x, auto y) { return x * y; });
+                     return basicArithmetic(n, in, kernels::FloatBinaryOp::Mul,
+                                            [](auto x, auto y) { return x * y; });
                  }});
     t.push_back({"Div", 7, 21, +[](const Node& n, const Inputs& in, int64_t) {
-                     return arithmetic(n, in, [](auto x, auto y) {
+                     return basicArithmetic(n, in, kernels::FloatBinaryOp::Div, [](auto x, auto y) {
                          if constexpr (std::is_integral_v<decltype(x)>)
                              return y == 0 ? decltype(x){0} : x / y;
                          else
@@ -294,6 +395,7 @@ void addElementwiseOps(OpTable& t) {
                      return std::vector<Value>{mapAny(requireInput(n, in, 0), [](auto x) { return -x; })};
                  }});
     t.push_back({"Sign", 9, 21, sign});
+    t.push_back({"Erf", 9, 21, erfOp});
     t.push_back({"IsNaN", 9, 21, +[](const Node& n, const Inputs& in, int64_t) {
                      return predicate(n, in, [](double x) { return std::isnan(x); });
                  }});
@@ -331,7 +433,6 @@ void addElementwiseOps(OpTable& t) {
         {"Asinh", 9, [](double x) { return std::asinh(x); }},
         {"Acosh", 9, [](double x) { return std::acosh(x); }},
         {"Atanh", 9, [](double x) { return std::atanh(x); }},
-        {"Erf", 9, [](double x) { return std::erf(x); }},
     };
     for (const auto& entry : math) {
         // One function per entry: the table's function pointer finds its math through the op type.

@@ -2,10 +2,13 @@
 
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/model/OpProfile.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <chrono>
 #include <new>
 #include <set>
 
@@ -42,6 +45,22 @@ void convertToDeclared(const GraphValueInfo& declared, Value& value) {
         value.ints.clear();
     }
     value.dtype = declared.dtype;
+}
+
+// Input 0 of node `nodeIndex` when that node is its last reader, reads it once and it is neither a
+// graph output nor a constant: its storage may become the node's output (ops::DonatedInput).
+Value* lendableInput(const Node& node, std::size_t nodeIndex,
+                     const std::map<std::string, std::size_t>& lastUse, std::map<std::string, Value>& values,
+                     const std::set<std::string>& graphOutputs) {
+    if (node.inputs.empty() || node.inputs[0].empty())
+        return nullptr;
+    const std::string& name = node.inputs[0];
+    const auto last = lastUse.find(name);
+    if (last == lastUse.end() || last->second != nodeIndex || graphOutputs.count(name) ||
+        std::count(node.inputs.begin(), node.inputs.end(), name) != 1)
+        return nullptr;
+    const auto found = values.find(name);
+    return found == values.end() ? nullptr : &found->second;
 }
 
 } // namespace
@@ -215,8 +234,11 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
     for (const auto& output : m_graph.outputs)
         graphOutputs.insert(output.name);
 
+    OpProfile* const profile = OpProfile::active();
     for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
         const Node& node = m_graph.nodes[i];
+        const auto started =
+            profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         std::vector<const Value*> nodeInputs;
         for (const auto& name : node.inputs) {
             if (name.empty()) {
@@ -234,12 +256,16 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
             nodeInputs.push_back(&init->second);
         }
         std::vector<Value> outputs;
-        if (!hooks.replaceNode || !hooks.replaceNode(node, nodeInputs, outputs))
+        if (!hooks.replaceNode || !hooks.replaceNode(node, nodeInputs, outputs)) {
+            const ops::DonatedInput lend(lendableInput(node, i, m_lastUse, values, graphOutputs));
             outputs = runNode(node, nodeInputs);
-        else if (outputs.size() < node.outputs.size()) // a replaced (quantized) node: as runNode checks
+        } else if (outputs.size() < node.outputs.size()) // a replaced (quantized) node: as runNode checks
             throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) +
                                                     " outputs, the graph expects " +
                                                     std::to_string(node.outputs.size()));
+        if (profile)
+            profile->add(node.opType,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         for (std::size_t o = 0; o < node.outputs.size(); ++o) {
             if (node.outputs[o].empty())
                 continue;

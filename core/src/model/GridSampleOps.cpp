@@ -155,7 +155,7 @@ std::vector<Value> gridSample(const Node& n, const Inputs& in, int64_t opset) {
             }
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

@@ -118,7 +118,7 @@ std::vector<Value> scatterElements(const Node& n, const Inputs& in, int64_t) {
     const auto offsets = elementOffsets(n, out, indices, axis);
     for (std::size_t i = 0; i < offsets.size(); ++i)
         scatterWithReduction(n, out, offsets[i], updates, static_cast<int64_t>(i));
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // Offsets of the slices GatherND / ScatterND address: indices [..., k] picks the first k dims.
@@ -178,7 +178,7 @@ std::vector<Value> scatterND(const Node& n, const Inputs& in, int64_t) {
         for (int64_t i = 0; i < sliceSize; ++i)
             scatterWithReduction(n, out, offsets[t] + i, updates, static_cast<int64_t>(t) * sliceSize + i);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // Clamps a Slice bound the way numpy does for the step's direction.
@@ -279,7 +279,7 @@ std::vector<Value> oneHot(const Node& n, const Inputs& in, int64_t) {
             copyElement(values, 1, out, (o * depth + k) * inner + i);
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> compress(const Node& n, const Inputs& in, int64_t) {
@@ -326,7 +326,7 @@ std::vector<Value> nonZero(const Node& n, const Inputs& in, int64_t) {
         for (int64_t d = 0; d < x.rank(); ++d)
             out.ints[d * count + h] = (hits[h] / strides[d]) % x.shape[d];
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> reverseSequence(const Node& n, const Inputs& in, int64_t) {

@@ -66,7 +66,7 @@ std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t) {
                     static_cast<int>(a.shape[1]), b.data.data(), static_cast<int>(b.shape[1]), sgemmBeta,
                     y.data.data(), static_cast<int>(nOut));
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
@@ -106,7 +106,7 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
     const int64_t batchCount = checkedProduct(n, batch);
     y.data.assign(static_cast<std::size_t>(checkedProduct(n, {batchCount, m, nOut})), 0.0f);
     if (m == 0 || nOut == 0 || k == 0 || batchCount == 0)
-        return {std::move(y)};
+        return single(std::move(y));
     checkBlasDimensions(n, {m, nOut, k});
 
     if (bBatch.empty() || elementCount(bBatch) == 1) {
@@ -116,7 +116,7 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows),
                         static_cast<int>(nOut), static_cast<int>(k), 1.0f, a.data.data(), static_cast<int>(k),
                         b.data.data(), static_cast<int>(nOut), 0.0f, y.data.data(), static_cast<int>(nOut));
-            return {std::move(y)};
+            return single(std::move(y));
         }
     }
     std::vector<int64_t> index(batchRank, 0);
@@ -144,7 +144,7 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
             index[d] = 0;
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

@@ -4,6 +4,8 @@
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/FloatKernels.h"
+#include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
@@ -103,7 +105,7 @@ std::vector<Value> batchNormalization(const Node& n, const Inputs& in, int64_t o
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // Mean and (biased) variance of n values, summed in double: InstanceNormalization's and
@@ -139,11 +141,12 @@ std::vector<Value> instanceNormalization(const Node& n, const Inputs& in, int64_
         for (int64_t s = 0; s < spatial; ++s)
             p[s] = static_cast<float>((p[s] - mean) * a + bias.data[c]);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) {
-    Value out = floatInput(n, in, 0);
+    floatInput(n, in, 0); // checks the type
+    Value out = takeInput(n, in, 0);
     const Value& scale = floatInput(n, in, 1);
     const Value* bias = optionalInput(in, 2);
     const int64_t axis = normalizeAxis(n, n.intAttribute("axis", -1), out.rank());
@@ -164,6 +167,16 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
     for (int64_t d = axis; d < out.rank(); ++d)
         statShape[d] = 1;
     Value means = zeros(out.dtype, statShape), inverseStd = zeros(out.dtype, statShape);
+    if (scale.size() == inner && (bias == nullptr || bias->size() == inner)) { // one value per position
+        kernels::layerNormRows(kernels::KernelRegistry::active(), out.data.data(), static_cast<size_t>(outer),
+                               static_cast<size_t>(inner), scale.data.data(),
+                               bias ? bias->data.data() : nullptr, static_cast<float>(epsilon),
+                               out.data.data(), means.data.data(), inverseStd.data.data());
+        std::vector<Value> outputs = single(std::move(out));
+        outputs.push_back(std::move(means));
+        outputs.push_back(std::move(inverseStd));
+        return outputs;
+    }
     for (int64_t o = 0; o < outer; ++o) {
         float* p = out.data.data() + o * inner;
         const auto [mean, variance] = meanAndVariance(p, inner);
@@ -177,7 +190,10 @@ std::vector<Value> layerNormalization(const Node& n, const Inputs& in, int64_t) 
             p[i] = static_cast<float>(v);
         }
     }
-    return {std::move(out), std::move(means), std::move(inverseStd)};
+    std::vector<Value> outputs = single(std::move(out));
+    outputs.push_back(std::move(means));
+    outputs.push_back(std::move(inverseStd));
+    return outputs;
 }
 
 std::vector<Value> meanVarianceNormalization(const Node& n, const Inputs& in, int64_t) {
@@ -204,7 +220,7 @@ std::vector<Value> meanVarianceNormalization(const Node& n, const Inputs& in, in
         const double variance = squares[slot[i]] / count - mean * mean;
         out.data[i] = static_cast<float>((out.data[i] - mean) / (std::sqrt(std::max(variance, 0.0)) + 1e-9));
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
@@ -237,7 +253,7 @@ std::vector<Value> lrn(const Node& n, const Inputs& in, int64_t) {
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

@@ -63,6 +63,31 @@ const Value* optionalInput(const Inputs& inputs, std::size_t i) {
     return i < inputs.size() ? inputs[i] : nullptr;
 }
 
+namespace {
+thread_local Value* t_donated = nullptr; // the value DonatedInput lends on this thread
+} // namespace
+
+DonatedInput::DonatedInput(Value* value) : m_previous(t_donated) {
+    t_donated = value;
+}
+
+DonatedInput::~DonatedInput() {
+    t_donated = m_previous;
+}
+
+bool isDonated(const Inputs& inputs, std::size_t i) {
+    return t_donated != nullptr && i < inputs.size() && inputs[i] == t_donated;
+}
+
+Value takeInput(const Node& node, const Inputs& inputs, std::size_t i) {
+    const Value& value = requireInput(node, inputs, i);
+    if (!isDonated(inputs, i))
+        return value;
+    Value* lent = t_donated;
+    t_donated = nullptr; // taken once
+    return std::move(*lent);
+}
+
 int64_t normalizeAxis(const Node& node, int64_t axis, int64_t rank) {
     if (axis < -rank || axis >= rank)
         throw Error(nodeSubject(node), "axis " + std::to_string(axis) + " is outside [" +

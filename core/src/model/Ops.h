@@ -70,6 +70,31 @@ std::string nodeSubject(const Node& node);
 const Value& requireInput(const Node& node, const Inputs& inputs, std::size_t i);
 // Input i, or nullptr when absent.
 const Value* optionalInput(const Inputs& inputs, std::size_t i);
+
+// Lends one value to the ops run on this thread while it lives: Executor::run lends a node's input
+// 0 when no later node reads it, so an op whose output has that input's size can work in place.
+class DonatedInput {
+public:
+    explicit DonatedInput(Value* value);
+    ~DonatedInput();
+    DonatedInput(const DonatedInput&) = delete;
+    DonatedInput& operator=(const DonatedInput&) = delete;
+
+private:
+    Value* m_previous;
+};
+// One op output as the op's result, moved in. (`return {std::move(out)};` would copy it: the
+// elements of an initializer list are const, so std::vector copies them.)
+inline std::vector<Value> single(Value output) {
+    std::vector<Value> outputs;
+    outputs.push_back(std::move(output));
+    return outputs;
+}
+// Whether input i is the lent value (then takeInput moves it).
+bool isDonated(const Inputs& inputs, std::size_t i);
+// Input i as the op's own value: moved out of the executor when lent, copied otherwise. After the
+// move the Inputs entry is empty: read what is needed from the returned value.
+Value takeInput(const Node& node, const Inputs& inputs, std::size_t i);
 // An axis in [-rank, rank) made non-negative, or an Error naming the node.
 int64_t normalizeAxis(const Node& node, int64_t axis, int64_t rank);
 // Exact integer values of a shape / axes input.
@@ -113,10 +138,10 @@ template <typename F> std::vector<Value> mapFloat(const Node& n, const Inputs& i
     const Value& x = requireInput(n, in, 0);
     if (x.isInteger())
         throw Error(nodeSubject(n), "needs a floating-point input, found " + std::string(dtypeName(x.dtype)));
-    Value out = x;
+    Value out = takeInput(n, in, 0);
     for (auto& v : out.data)
         v = roundToType(out.dtype, static_cast<float>(f(static_cast<double>(v))));
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // numpy-style broadcasting of several shapes; an Error naming the node when they do not fit.

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace quantscope::ops {
 namespace {
@@ -20,11 +21,13 @@ ConvGeometry poolGeometry(const Node& n, const Value& x) {
     return convGeometry(n, x.shape, 0, 0, n.intAttribute("ceil_mode", 0) != 0);
 }
 
-// Pools compute in float32; integer inputs (MaxPool on uint8) convert there and back exactly.
-Value asFloat(const Value& x) {
+// Pools compute in float32; integer inputs (MaxPool on uint8) convert there (into `storage`) and
+// back exactly. A float input is read where it lies, not copied.
+const Value& asFloat(const Value& x, Value& storage) {
     if (!x.isInteger())
         return x;
-    return Value::floats(x.shape, x.toFloats());
+    storage = Value::floats(x.shape, x.toFloats());
+    return storage;
 }
 
 Value asType(Value y, DType dtype) {
@@ -38,13 +41,25 @@ Value asType(Value y, DType dtype) {
     return out;
 }
 
+// The window taps [begin, end) of a window starting at `start` (tap k reads start + k * dilation)
+// that fall inside [0, size): the loops over them need no test per tap.
+std::pair<int64_t, int64_t> windowInside(int64_t start, int64_t dilation, int64_t taps, int64_t size) {
+    int64_t begin = 0, end = taps;
+    while (begin < end && start + begin * dilation < 0)
+        ++begin;
+    while (end > begin && start + (end - 1) * dilation >= size)
+        --end;
+    return {begin, end};
+}
+
 std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
     const Value& input = requireInput(n, in, 0);
     if (input.rank() == 3)
         return runAs2d(n, in, opset, maxPool, 1);
     if (input.rank() >= 5)
         return poolNd(n, input, true);
-    const Value x = asFloat(input);
+    Value converted;
+    const Value& x = asFloat(input, converted);
     const ConvGeometry g = poolGeometry(n, x);
     const bool columnMajor = n.intAttribute("storage_order", 0) != 0; // of the Indices output
     const bool wantIndices = n.outputs.size() > 1 && !n.outputs[1].empty();
@@ -55,18 +70,20 @@ std::vector<Value> maxPool(const Node& n, const Inputs& in, int64_t opset) {
         const float* src = x.data.data() + plane * g.height * g.width;
         float* dst = y.data.data() + plane * g.outSpatial();
         for (int64_t oy = 0; oy < g.outH; ++oy) {
+            const int64_t y0 = oy * g.strideH - g.padTop;
+            const auto [kiBegin, kiEnd] = windowInside(y0, g.dilationH, g.kernelH, g.height);
             for (int64_t ox = 0; ox < g.outW; ++ox) {
+                const int64_t x0 = ox * g.strideW - g.padLeft;
+                const auto [kjBegin, kjEnd] = windowInside(x0, g.dilationW, g.kernelW, g.width);
                 float best = -std::numeric_limits<float>::infinity();
                 int64_t bestAt = 0;
-                for (int64_t ki = 0; ki < g.kernelH; ++ki) {
-                    const int64_t iy = oy * g.strideH - g.padTop + ki * g.dilationH;
-                    if (iy < 0 || iy >= g.height)
-                        continue;
-                    for (int64_t kj = 0; kj < g.kernelW; ++kj) {
-                        const int64_t ix = ox * g.strideW - g.padLeft + kj * g.dilationW;
-                        if (ix >= 0 && ix < g.width && src[iy * g.width + ix] > best) {
-                            best = src[iy * g.width + ix];
-                            bestAt = iy * g.width + ix;
+                for (int64_t ki = kiBegin; ki < kiEnd; ++ki) {
+                    const int64_t row = (y0 + ki * g.dilationH) * g.width;
+                    for (int64_t kj = kjBegin; kj < kjEnd; ++kj) {
+                        const int64_t at = row + x0 + kj * g.dilationW;
+                        if (src[at] > best) {
+                            best = src[at];
+                            bestAt = at;
                         }
                     }
                 }
@@ -90,7 +107,8 @@ std::vector<Value> averagePool(const Node& n, const Inputs& in, int64_t opset) {
         return runAs2d(n, in, opset, averagePool, 1);
     if (input.rank() >= 5)
         return poolNd(n, input, false);
-    const Value x = asFloat(input);
+    Value converted;
+    const Value& x = asFloat(input, converted);
     const ConvGeometry g = poolGeometry(n, x);
     if (g.dilationH != 1 || g.dilationW != 1)
         throw Error(nodeSubject(n), "dilations other than 1 are not supported");
@@ -148,7 +166,7 @@ std::vector<Value> globalPool(const Node& n, const Inputs& in, bool wantMax) {
                             ? static_cast<float>(peak)
                             : (spatial > 0 ? static_cast<float>(sum / static_cast<double>(spatial)) : 0.0f);
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 // Scatters every input value to the flat output position its index names (MaxPool's Indices);
@@ -203,7 +221,7 @@ std::vector<Value> maxUnpool(const Node& n, const Inputs& in, int64_t) {
         }
         y.data[target] = x.data[i];
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

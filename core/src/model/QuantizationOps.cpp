@@ -118,7 +118,7 @@ std::vector<Value> quantizeLinear(const Node& n, const Inputs& in, int64_t) {
             std::nearbyint(static_cast<float>(x.number(i)) / static_cast<float>(scale.number(index[i])));
         y.ints[i] = saturate(q + (zeroPoint ? zeroPoint->number(index[i]) : 0.0), type);
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 std::vector<Value> dequantizeLinear(const Node& n, const Inputs& in, int64_t) {
@@ -131,7 +131,7 @@ std::vector<Value> dequantizeLinear(const Node& n, const Inputs& in, int64_t) {
         const double zp = zeroPoint ? zeroPoint->number(index[i]) : 0.0;
         y.data[i] = static_cast<float>((x.number(i) - zp) * scale.number(index[i]));
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 std::vector<Value> dynamicQuantizeLinear(const Node& n, const Inputs& in, int64_t) {
@@ -206,7 +206,7 @@ std::vector<Value> qLinearMatMul(const Node& n, const Inputs& in, int64_t) {
         y.ints[i] =
             saturate(std::nearbyint(static_cast<double>(product[i]) * s) + yZero.number(0), yZero.dtype);
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

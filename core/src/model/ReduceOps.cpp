@@ -103,7 +103,7 @@ std::vector<Value> reduce(const Node& n, const Inputs& in, int64_t opset, Reduct
             v = std::trunc(v);
         storeNumber(out, i, v);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> argExtreme(const Node& n, const Inputs& in, bool wantMax) {
@@ -143,7 +143,7 @@ std::vector<Value> argExtreme(const Node& n, const Inputs& in, bool wantMax) {
             out.ints[o * inner + i] = best;
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> topK(const Node& n, const Inputs& in, int64_t opset) {
@@ -222,7 +222,7 @@ std::vector<Value> cumSum(const Node& n, const Inputs& in, int64_t) {
             }
         }
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

@@ -15,8 +15,9 @@
 namespace quantscope::ops {
 namespace {
 
-Value withShape(const Value& v, std::vector<int64_t> shape) {
-    Value out = v;
+// Input 0 relabelled: its storage moves over when the executor lent it, otherwise it is copied.
+Value withShape(const Node& n, const Inputs& in, std::vector<int64_t> shape) {
+    Value out = takeInput(n, in, 0);
     out.shape = std::move(shape);
     return out;
 }
@@ -106,7 +107,7 @@ std::vector<Value> flatten(const Node& n, const Inputs& in, int64_t) {
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < rank; ++d)
         (d < axis ? outer : inner) *= x.shape[d];
-    return {withShape(x, {outer, inner})};
+    return single(withShape(n, in, {outer, inner}));
 }
 
 std::vector<Value> reshape(const Node& n, const Inputs& in, int64_t opset) {
@@ -144,7 +145,56 @@ std::vector<Value> reshape(const Node& n, const Inputs& in, int64_t opset) {
     if (elementCount(shape) != x.size())
         throw Error(nodeSubject(n), "cannot reshape " + shapeToString(x.shape) + " (" +
                                         std::to_string(x.size()) + " elements) to " + shapeToString(shape));
-    return {withShape(x, shape)};
+    return single(withShape(n, in, shape));
+}
+
+// target (row-major over `shape`) = source read with `strides` per dimension of `shape`. Unit
+// dimensions are dropped and neighbours that stay contiguous merged, so the inner loop runs over
+// the longest possible stretch (a plain copy when the last axis stays last).
+template <class T>
+void stridedCopy(const T* source, const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                 T* target) {
+    std::vector<int64_t> dims, steps;
+    int64_t total = 1;
+    for (std::size_t d = 0; d < shape.size(); ++d) {
+        total *= shape[d];
+        if (shape[d] == 1)
+            continue;
+        if (!dims.empty() && steps.back() == strides[d] * shape[d]) {
+            dims.back() *= shape[d];
+            steps.back() = strides[d];
+        } else {
+            dims.push_back(shape[d]);
+            steps.push_back(strides[d]);
+        }
+    }
+    if (total == 0)
+        return;
+    if (dims.empty()) {
+        *target = *source;
+        return;
+    }
+    const int64_t run = dims.back(), step = steps.back();
+    const auto outerRank = static_cast<int64_t>(dims.size()) - 1;
+    std::vector<int64_t> counter(static_cast<std::size_t>(outerRank), 0);
+    int64_t offset = 0;
+    for (int64_t done = 0; done < total; done += run) {
+        const T* from = source + offset;
+        if (step == 1) {
+            std::copy(from, from + run, target);
+        } else {
+            for (int64_t i = 0; i < run; ++i)
+                target[i] = from[i * step];
+        }
+        target += run;
+        for (int64_t d = outerRank - 1; d >= 0; --d) { // the next row: an odometer over the outer dims
+            offset += steps[d];
+            if (++counter[d] < dims[d])
+                break;
+            offset -= steps[d] * dims[d];
+            counter[d] = 0;
+        }
+    }
 }
 
 std::vector<Value> transpose(const Node& n, const Inputs& in, int64_t) {
@@ -167,14 +217,12 @@ std::vector<Value> transpose(const Node& n, const Inputs& in, int64_t) {
         shape[d] = x.shape[perm[d]];
         strides[d] = inStrides[perm[d]];
     }
-    std::vector<int64_t> index(static_cast<std::size_t>(x.size()));
-    forEachIndex(shape, [&](const std::vector<int64_t>& at, int64_t flat) {
-        int64_t source = 0;
-        for (int64_t d = 0; d < rank; ++d)
-            source += at[d] * strides[d];
-        index[flat] = source;
-    });
-    return {gatherByIndex(x, index, shape)};
+    Value out = zeros(x.dtype, shape);
+    if (x.isInteger())
+        stridedCopy(x.ints.data(), shape, strides, out.ints.data());
+    else
+        stridedCopy(x.data.data(), shape, strides, out.data.data());
+    return single(std::move(out));
 }
 
 Value concatValues(const Node& n, const std::vector<const Value*>& values, int64_t axisAttribute) {
@@ -302,7 +350,7 @@ std::vector<Value> squeeze(const Node& n, const Inputs& in, int64_t opset) {
         if (!squeezed)
             shape.push_back(x.shape[d]);
     }
-    return {withShape(x, shape)};
+    return single(withShape(n, in, shape));
 }
 
 std::vector<Value> unsqueeze(const Node& n, const Inputs& in, int64_t opset) {
@@ -321,7 +369,7 @@ std::vector<Value> unsqueeze(const Node& n, const Inputs& in, int64_t opset) {
     std::size_t next = 0;
     for (int64_t d = 0; d < outRank; ++d)
         shape.push_back(inserted.count(d) ? 1 : x.shape[next++]);
-    return {withShape(x, shape)};
+    return single(withShape(n, in, shape));
 }
 
 std::vector<Value> expand(const Node& n, const Inputs& in, int64_t) {
@@ -415,7 +463,7 @@ std::vector<Value> pad(const Node& n, const Inputs& in, int64_t opset) {
         }
         copyElement(x, source, out, flat);
     });
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> depthToSpace(const Node& n, const Inputs& in, int64_t) {
@@ -485,7 +533,7 @@ std::vector<Value> constantOfShape(const Node& n, const Inputs& in, int64_t) {
     Value out = zeros(fill.dtype, shape);
     for (int64_t i = 0; i < out.size(); ++i)
         copyElement(fill, 0, out, i);
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> range(const Node& n, const Inputs& in, int64_t) {
@@ -510,7 +558,7 @@ std::vector<Value> range(const Node& n, const Inputs& in, int64_t) {
         for (int64_t i = 0; i < count; ++i)
             out.data[i] = sf + static_cast<float>(i) * df;
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> eyeLike(const Node& n, const Inputs& in, int64_t) {
@@ -531,7 +579,7 @@ std::vector<Value> eyeLike(const Node& n, const Inputs& in, int64_t) {
         if (c >= 0 && c < x.shape[1])
             storeNumber(out, r * x.shape[1] + c, 1.0);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> trilu(const Node& n, const Inputs& in, int64_t) {
@@ -553,7 +601,7 @@ std::vector<Value> trilu(const Node& n, const Inputs& in, int64_t) {
         if (!keep)
             storeNumber(out, i, 0.0);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 std::vector<Value> dropout(const Node& n, const Inputs& in, int64_t opset) {

@@ -54,7 +54,7 @@ std::vector<Value> window(const Node& n, const Inputs& in, Window kind) {
         }
         storeNumber(out, k, v);
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 // One discrete Fourier transform of `length` complex points read at `at(i)` (i < available, zero
@@ -134,7 +134,7 @@ std::vector<Value> dft(const Node& n, const Inputs& in, int64_t opset) {
                 });
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 std::vector<Value> stft(const Node& n, const Inputs& in, int64_t) {
@@ -177,7 +177,7 @@ std::vector<Value> stft(const Node& n, const Inputs& in, int64_t) {
                 });
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 // The triangular mel filter bank as ONNX's reference builds it: bin edges evenly spaced in mel,
@@ -222,7 +222,7 @@ std::vector<Value> melWeightMatrix(const Node& n, const Inputs& in, int64_t) {
             storeNumber(out, j * mels + m,
                         static_cast<double>(right - j) / static_cast<double>(right - centre));
     }
-    return {std::move(out)};
+    return single(std::move(out));
 }
 
 } // namespace

@@ -85,7 +85,7 @@ std::vector<Value> tfIdfVectorizer(const Node& n, const Inputs& in, int64_t) {
                 row[i] *= weight;
         }
     }
-    return {std::move(y)};
+    return single(std::move(y));
 }
 
 } // namespace

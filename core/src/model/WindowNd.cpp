@@ -206,7 +206,7 @@ std::vector<Value> convNd(const Node& n, const Value& x, const Value& w, const V
             } while (advance(out, g.output));
         }
     }
-    return {std::move(y)};
+    return ops::single(std::move(y));
 }
 
 std::vector<Value> convTransposeNd(const Node& n, const Value& x, const Value& w, const Value* bias) {
@@ -301,7 +301,7 @@ std::vector<Value> convTransposeNd(const Node& n, const Value& x, const Value& w
             }
         }
     }
-    return {std::move(y)};
+    return ops::single(std::move(y));
 }
 
 } // namespace quantscope

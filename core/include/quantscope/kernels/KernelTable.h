@@ -112,6 +112,9 @@ struct Bf16GemmProblem {
     int ldc = 0;
 };
 
+// The element-wise arithmetic of FloatKernels.h's binary().
+enum class FloatBinaryOp { Add, Sub, Mul, Div };
+
 // The kernels of one ISA path. A null entry means the path has no specialised version and the
 // scalar one is used (KernelRegistry::resolve tells which).
 struct KernelTable {
@@ -157,6 +160,16 @@ struct KernelTable {
     // bf16 GEMM over kBf16PanelWidth-column panels [panelBegin, panelEnd).
     int bf16RowBlock = 4;
     void (*bf16GemmPanels)(const Bf16GemmProblem& problem, int panelBegin, int panelEnd) = nullptr;
+
+    // The fp32 ops between the GEMMs (FloatKernels.h): element-wise over `count` values, softmax
+    // and layer normalization over one row of `length` values; y may be the input.
+    void (*erfF32)(const float* x, size_t count, float* y) = nullptr;
+    void (*geluF32)(const float* x, size_t count, float* y) = nullptr;
+    void (*softmaxF32)(const float* x, size_t length, float* y) = nullptr;
+    void (*layerNormF32)(const float* x, size_t length, const float* scale, const float* bias, float epsilon,
+                         float* y, float* mean, float* inverseStd) = nullptr;
+    void (*binaryF32)(FloatBinaryOp op, const float* a, size_t aStep, const float* b, size_t bStep,
+                      size_t count, float* y) = nullptr;
 
     // The calibration and tensor-analysis loops; every path has all of them.
     ChunkKernels chunk;
