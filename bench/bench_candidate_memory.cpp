@@ -4,8 +4,9 @@
 // analyses every weight of rank 2 or more in each candidate format through the app's
 // CandidateAnalysis (no window) and reports:
 //   - the peak resident size of the process (VmHWM) before and after the analysis;
-//   - the anonymous memory still held once every result is in (RssAnon), against the same figure
-//     before the analysis: what the results keep;
+//   - the heap in use once every result is in (glibc's mallinfo2, all arenas, mmapped chunks
+//     included) against the same figure before the analysis: what the results keep; and the
+//     anonymous resident size (RssAnon) after malloc_trim has returned the free pages;
 //   - the time taken and the file's bytes analysed per second.
 // Not a Google Benchmark: one analysis is one measurement. The file is removed unless --keep.
 //   bench_candidate_memory [--dir /tmp] [--layers 22] [--candidates LIST] [--keep]
@@ -25,6 +26,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <malloc.h>
 #include <string>
 #include <vector>
 
@@ -123,6 +125,12 @@ double statusMiB(const char* field) {
     return -1.0;
 }
 
+// Bytes the process has allocated and not freed, over every malloc arena.
+double heapInUseMiB() {
+    const struct mallinfo2 info = mallinfo2();
+    return static_cast<double>(info.uordblks + info.hblkhd) / 1048576.0;
+}
+
 // Lets the peak (VmHWM) start again from the current resident size.
 void resetPeak() {
     std::ofstream("/proc/self/clear_refs") << "5";
@@ -179,12 +187,15 @@ int main(int argc, char** argv) {
     }
     session.setFile(openWeightFile(path));
     QCoreApplication::processEvents();
+    malloc_trim(0);
+    const double heapBefore = heapInUseMiB();
     const double anonBefore = statusMiB("RssAnon");
     resetPeak();
     const double peakBefore = statusMiB("VmHWM");
     std::printf("candidates: %s on %lld tensors\n", qPrintable(analysis.candidateList()),
                 static_cast<long long>(analysis.plannedRows().size()));
-    std::printf("before:  VmHWM %8.1f MiB, RssAnon %8.1f MiB\n", peakBefore, anonBefore);
+    std::printf("before:  VmHWM %8.1f MiB, RssAnon %8.1f MiB, heap in use %8.1f MiB\n", peakBefore,
+                anonBefore, heapBefore);
     std::fflush(stdout);
 
     QElapsedTimer clock;
@@ -201,10 +212,13 @@ int main(int argc, char** argv) {
         return 1;
     }
     const double peakAfter = statusMiB("VmHWM");
+    const double heapAfter = heapInUseMiB();
+    malloc_trim(0);
     const double anonAfter = statusMiB("RssAnon");
-    std::printf("after:   VmHWM %8.1f MiB, RssAnon %8.1f MiB\n", peakAfter, anonAfter);
-    std::printf("held by the results (RssAnon after - before): %8.1f MiB\n", anonAfter - anonBefore);
-    std::printf("peak during the analysis (VmHWM - RssAnon before): %8.1f MiB\n", peakAfter - anonBefore);
+    std::printf("after:   VmHWM %8.1f MiB, RssAnon %8.1f MiB, heap in use %8.1f MiB\n", peakAfter, anonAfter,
+                heapAfter);
+    std::printf("held by the results (heap in use after - before):  %8.1f MiB\n", heapAfter - heapBefore);
+    std::printf("peak during the analysis (VmHWM after - before):   %8.1f MiB\n", peakAfter - peakBefore);
     std::printf("time: %.1f s, %.1f MB/s of file bytes in %d formats\n", seconds, fileBytes / 1e6 / seconds,
                 analysis.candidateCount());
     if (!keep)
