@@ -237,7 +237,10 @@ private slots:
         // Something is kept, a few hundred bytes per tensor and format, whatever the tensors' size.
         QVERIFY(small > 0);
         QVERIFY2(small <= 1024LL * tensors * candidates, qPrintable(QString::number(small)));
-        QCOMPARE(large, small);
+        // Equal but for a stray small allocation of the runtime (16 bytes seen under load); per
+        // group arrays would differ by hundreds of kilobytes.
+        QVERIFY2(std::llabs(large - small) <= 1024,
+                 qPrintable(QStringLiteral("%1 vs %2").arg(large).arg(small)));
         // Per group of 32 the large model's mxfp4 alone would hold 16 bytes of parameters per 32
         // values: far more than everything measured here.
         const long long largeValues = 16LL * (64 + 2 * (32 + 16 + 48 + 32 * 2)) * 256;
