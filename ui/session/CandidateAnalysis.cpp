@@ -6,11 +6,13 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/analysis/TensorAnalysis.h"
+#include "quantscope/io/AtomicFile.h"
 
+#include <QFileInfo>
 #include <QPointer>
-#include <QSaveFile>
 
 #include <atomic>
+#include <exception>
 #include <mutex>
 #include <thread>
 
@@ -110,15 +112,17 @@ void CandidateAnalysis::start() {
                         const Tensor tensor = file->load(items[i].name);
                         Result result;
                         for (const PlanCandidate& candidate : candidates) {
-                            std::string note;
-                            const QuantSpec spec = candidateSpecFor(candidate.spec, tensor.shape(), &note);
+                            Outcome outcome;
+                            const QuantSpec spec =
+                                candidateSpecFor(candidate.spec, tensor.shape(), &outcome.note);
                             AnalysisOptions options;
                             options.progress = [&](Stage, double) { return stillWanted(); };
                             const TensorAnalysis analysis = analyzeTensor(tensor, spec, options);
-                            result.scores.push_back(scoreCandidate(analysis));
-                            result.entries.push_back({analysis.name, TensorKind::Weight, analysis.shape,
-                                                      analysis.spec, analysis.params, analysis.metrics});
-                            result.notes.push_back(note);
+                            // The parameters (one set per channel or group) are left behind.
+                            outcome.spec = analysis.spec;
+                            outcome.metrics = analysis.metrics;
+                            outcome.score = scoreCandidate(analysis);
+                            result.outcomes.push_back(std::move(outcome));
                             result.elements = analysis.metrics.count + analysis.metrics.nonfinite;
                         }
                         QMetaObject::invokeMethod(
@@ -169,38 +173,34 @@ void CandidateAnalysis::accept(int generation, int row, Result result) {
     }
 }
 
-const QParamsEntry* CandidateAnalysis::entry(int row, int candidate) const {
+const CandidateAnalysis::Outcome* CandidateAnalysis::outcome(int row, int candidate) const {
     const auto it = m_index.constFind(row);
     if (it == m_index.constEnd() || candidate < 0 || candidate >= candidateCount())
         return nullptr;
     const auto& result = m_results[static_cast<std::size_t>(*it)];
-    return result ? &result->entries[static_cast<std::size_t>(candidate)] : nullptr;
+    return result ? &result->outcomes[static_cast<std::size_t>(candidate)] : nullptr;
 }
 
 std::optional<CandidateScore> CandidateAnalysis::score(int row, int candidate) const {
-    const auto it = m_index.constFind(row);
-    if (it == m_index.constEnd() || candidate < 0 || candidate >= candidateCount())
-        return std::nullopt;
-    const auto& result = m_results[static_cast<std::size_t>(*it)];
-    if (!result)
-        return std::nullopt;
-    return result->scores[static_cast<std::size_t>(candidate)];
+    const Outcome* found = outcome(row, candidate);
+    return found ? std::optional(found->score) : std::nullopt;
 }
 
 QString CandidateAnalysis::note(int row, int candidate) const {
-    const auto it = m_index.constFind(row);
-    if (it == m_index.constEnd() || candidate < 0 || candidate >= candidateCount())
-        return {};
-    const auto& result = m_results[static_cast<std::size_t>(*it)];
-    return result ? QString::fromStdString(result->notes[static_cast<std::size_t>(candidate)]) : QString();
+    const Outcome* found = outcome(row, candidate);
+    return found ? QString::fromStdString(found->note) : QString();
 }
 
 std::vector<TensorCandidates> CandidateAnalysis::scored() const {
     std::vector<TensorCandidates> tensors;
     for (int i = 0; i < m_rows.size(); ++i) {
         const auto& result = m_results[static_cast<std::size_t>(i)];
-        if (result)
-            tensors.push_back({m_session->info(m_rows[i]).name, result->elements, result->scores});
+        if (result) {
+            TensorCandidates tensor{m_session->info(m_rows[i]).name, result->elements, {}};
+            for (const Outcome& outcome : result->outcomes)
+                tensor.scores.push_back(outcome.score);
+            tensors.push_back(std::move(tensor));
+        }
     }
     return tensors;
 }
@@ -239,54 +239,142 @@ int CandidateAnalysis::plannedCandidate(int row) const {
     return static_cast<int>(m_plan->choice[static_cast<std::size_t>(*it)]);
 }
 
-QParamsDocument CandidateAnalysis::planDocument() const {
+void CandidateAnalysis::requirePlan() const {
     if (!m_plan)
         throw Error("plan",
                     m_planError.isEmpty() ? std::string("not computed yet") : m_planError.toStdString());
-    QParamsDocument document;
-    document.source = FileReference::describe(m_session->file()->path());
-    for (int i = 0; i < m_rows.size(); ++i)
-        document.tensors.push_back(
-            m_results[static_cast<std::size_t>(i)]->entries[m_plan->choice[static_cast<std::size_t>(i)]]);
-    return document;
+}
+
+std::vector<QParamsEntry> CandidateAnalysis::plannedEntries() const {
+    requirePlan();
+    std::vector<QParamsEntry> entries;
+    for (int i = 0; i < m_rows.size(); ++i) {
+        const TensorInfo& info = m_session->info(m_rows[i]);
+        const Outcome& chosen =
+            m_results[static_cast<std::size_t>(i)]->outcomes[m_plan->choice[static_cast<std::size_t>(i)]];
+        entries.push_back(
+            {info.name, TensorKind::Weight, info.shape, chosen.spec, std::nullopt, chosen.metrics});
+    }
+    return entries;
 }
 
 std::string CandidateAnalysis::llamaTensorTypes() const {
-    const QParamsDocument document = planDocument();
     std::vector<std::pair<std::string, QuantFormat>> choices;
-    for (const auto& entry : document.tensors)
+    for (const auto& entry : plannedEntries())
         choices.emplace_back(entry.name, entry.spec.format);
     return llamaTensorTypeLines(choices, "llama.cpp tensor types");
 }
 
 std::string CandidateAnalysis::compressedTensors(std::vector<ConversionNote>& notes) const {
-    QParamsDocument document = planDocument();
-    document.source.reset(); // as the command line writes it
+    // A quantization_config holds settings only: no parameters needed (and the command line
+    // records no source in it).
+    QParamsDocument document;
+    document.tensors = plannedEntries();
     return paramFileFormat("compressed-tensors", "compressed-tensors").write(document, notes);
 }
 
-QString CandidateAnalysis::exportPlan(const QString& kind, const QString& path) const {
-    std::string text;
+QString CandidateAnalysis::exportPlan(const QString& kind, const QString& path) {
     try {
-        if (kind == QLatin1String("qparams")) {
-            text = planDocument().toJson();
-        } else if (kind == QLatin1String("llama")) {
-            text = llamaTensorTypes();
-        } else if (kind == QLatin1String("compressed-tensors")) {
+        if (kind == QLatin1String("llama") || kind == QLatin1String("compressed-tensors")) {
             std::vector<ConversionNote> notes;
-            text = compressedTensors(notes);
-        } else {
-            return tr("unknown export '%1' (allowed: qparams, llama, compressed-tensors)").arg(kind);
+            const std::string text =
+                kind == QLatin1String("llama") ? llamaTensorTypes() : compressedTensors(notes);
+            startExport(path, [text](const ProgressCallback&) { return text; });
+            return {};
         }
+        if (kind != QLatin1String("qparams"))
+            return tr("unknown export '%1' (allowed: qparams, llama, compressed-tensors)").arg(kind);
+        // What `plan --out-params` writes: the source file described (hashed), then each planned
+        // tensor analysed again in the format the plan chose, for the parameters the results do
+        // not keep. The same spec as the analysis gives the same numbers.
+        struct Planned {
+            std::string name;
+            QuantSpec candidate;
+        };
+        requirePlan();
+        std::vector<Planned> planned;
+        for (int i = 0; i < m_rows.size(); ++i)
+            planned.push_back({m_session->info(m_rows[i]).name,
+                               m_candidates[m_plan->choice[static_cast<std::size_t>(i)]].spec});
+        const auto file = m_session->file();
+        startExport(path, [file, planned](const ProgressCallback& progress) {
+            const std::size_t total = planned.size();
+            QParamsDocument document;
+            reportProgress(progress, Stage::Statistics, 0.0);
+            document.source = FileReference::describe(file->path());
+            std::vector<QParamsEntry> entries(total);
+            std::atomic<std::size_t> next{0};
+            std::atomic<std::size_t> done{0};
+            std::atomic<bool> stop{false};
+            std::mutex failureMutex;
+            std::exception_ptr failure;
+            // The hash counts as one tensor's share of the progress.
+            const auto stillWanted = [&] {
+                return progress(Stage::Statistics,
+                                static_cast<double>(done + 1) / static_cast<double>(total + 1));
+            };
+            const auto work = [&] {
+                for (std::size_t i = 0; !stop && (i = next++) < total;) {
+                    try {
+                        if (!stillWanted())
+                            throw Cancelled();
+                        const Tensor tensor = file->load(planned[i].name);
+                        AnalysisOptions options;
+                        options.progress = [&](Stage, double) { return stillWanted(); };
+                        TensorAnalysis analysis = analyzeTensor(
+                            tensor, candidateSpecFor(planned[i].candidate, tensor.shape()), options);
+                        entries[i] = {analysis.name, TensorKind::Weight,         analysis.shape,
+                                      analysis.spec, std::move(analysis.params), analysis.metrics};
+                    } catch (...) {
+                        const std::lock_guard lock(failureMutex);
+                        if (!failure)
+                            failure = std::current_exception();
+                        stop = true;
+                    }
+                    ++done;
+                }
+            };
+            runOnAllCores(total, work);
+            if (failure)
+                std::rethrow_exception(failure);
+            document.tensors = std::move(entries);
+            return document.toJson();
+        });
     } catch (const std::exception& e) {
         return QString::fromStdString(e.what());
     }
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly) ||
-        out.write(text.data(), static_cast<qint64>(text.size())) != static_cast<qint64>(text.size()) ||
-        !out.commit())
-        return tr("%1: could not write the file").arg(path);
     return {};
+}
+
+void CandidateAnalysis::startExport(const QString& path,
+                                    std::function<std::string(const ProgressCallback&)> write) {
+    const std::string target = path.toStdString();
+    JobHandle* job = m_jobs->startJob(
+        QStringLiteral("plan-export"), tr("Exporting the plan to %1").arg(QFileInfo(path).fileName()),
+        [target, write = std::move(write)](const ProgressCallback& progress) {
+            const std::string text = write(progress);
+            if (!progress(Stage::Results, 1.0))
+                throw Cancelled(); // stopped at the last moment: nothing written
+            writeFileAtomically(target, text);
+            return QVariant();
+        });
+    const int id = job->id();
+    m_exportJob = id;
+    connect(job, &JobHandle::finished, this, [this, path] { emit planExported(path); });
+    connect(job, &JobHandle::failed, this,
+            [this, path](const QString& message) { emit planExportFailed(path, message); });
+    connect(job, &JobHandle::ended, this, [this, id] {
+        if (m_exportJob != id)
+            return;
+        m_exportJob = 0;
+        emit exportingChanged(false);
+    });
+    emit exportingChanged(true);
+}
+
+void CandidateAnalysis::cancelExport() {
+    if (m_exportJob != 0)
+        m_jobs->cancel(m_exportJob);
 }
 
 } // namespace quantscope::ui

@@ -6,6 +6,7 @@
 #include "widgets/ModelMapLegend.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -131,6 +132,22 @@ ModelMapView::ModelMapView(Session* session, JobRunner* jobs, QWidget* parent)
     connect(m_candidates, &CandidateAnalysis::tensorDone, this, &ModelMapView::updatePareto);
     connect(m_candidates, &CandidateAnalysis::planChanged, this, &ModelMapView::updatePareto);
     connect(m_candidates, &CandidateAnalysis::runningChanged, this, &ModelMapView::updatePareto);
+    connect(m_candidates, &CandidateAnalysis::planExported, this, [this](const QString& path) {
+        m_exportMessage = tr("Plan written to %1").arg(QDir::toNativeSeparators(path));
+        updatePareto();
+    });
+    connect(m_candidates, &CandidateAnalysis::planExportFailed, this,
+            [this](const QString&, const QString& message) {
+                m_exportMessage.clear();
+                updatePareto();
+                QMessageBox::warning(this, tr("Export plan"), message);
+            });
+    connect(m_candidates, &CandidateAnalysis::exportingChanged, this, [this](bool exporting) {
+        if (!exporting && m_exportMessage.endsWith(QChar(0x2026))) // stopped: nothing was written
+            m_exportMessage.clear();
+        updatePareto();
+    });
+    connect(session, &Session::fileChanged, this, [this] { m_exportMessage.clear(); });
     connect(session, &Session::fileChanged, this, &ModelMapView::startIfShown);
     updateSources();
     updateStatus();
@@ -242,6 +259,8 @@ void ModelMapView::updatePareto() {
                                        .arg(c.plan()->weightedSqnrDb, 0, 'f', 2);
     else if (!c.planError().isEmpty())
         text = tr("No plan: %1").arg(c.planError());
+    if (!m_exportMessage.isEmpty())
+        text += (text.isEmpty() ? QString() : QStringLiteral("\n")) + m_exportMessage;
     m_planText->setText(text);
 }
 
@@ -254,8 +273,14 @@ void ModelMapView::exportPlan(const QString& kind) {
     const QString path = QFileDialog::getSaveFileName(this, tr("Export plan"), suggested);
     if (path.isEmpty())
         return;
-    if (const QString error = m_candidates->exportPlan(kind, path); !error.isEmpty())
+    // The file is written by a job (a qparams export hashes the source and analyses the planned
+    // tensors again): the status bar shows its progress and a Stop, the view says when it is done.
+    if (const QString error = m_candidates->exportPlan(kind, path); !error.isEmpty()) {
         QMessageBox::warning(this, tr("Export plan"), error);
+        return;
+    }
+    m_exportMessage = tr("Exporting the plan to %1…").arg(QFileInfo(path).fileName());
+    updatePareto();
 }
 
 void ModelMapView::updateStatus() {

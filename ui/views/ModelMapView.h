@@ -75,6 +75,7 @@ private:
     ParetoPlot* m_pareto;
     QSplitter* m_splitter;
     bool m_splitterSized = false;
+    QString m_exportMessage; // the last plan export: running, or where it was written
 };
 
 } // namespace quantscope::ui

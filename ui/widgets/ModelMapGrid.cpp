@@ -91,19 +91,19 @@ void ModelMapGrid::setSource(Source source, int candidate) {
     metricsChanged();
 }
 
-const QParamsEntry* ModelMapGrid::sourceEntry(int tensorRow) const {
+const CandidateAnalysis::Outcome* ModelMapGrid::sourceOutcome(int tensorRow) const {
     if (m_source == Source::Candidate)
-        return m_candidates->entry(tensorRow, m_candidate);
+        return m_candidates->outcome(tensorRow, m_candidate);
     if (m_source == Source::Plan)
-        return m_candidates->entry(tensorRow, m_candidates->plannedCandidate(tensorRow));
+        return m_candidates->outcome(tensorRow, m_candidates->plannedCandidate(tensorRow));
     return nullptr;
 }
 
 std::optional<ErrorMetrics> ModelMapGrid::cellMetrics(int tensorRow) const {
     if (m_source == Source::Settings)
         return m_session->summaryMetrics(tensorRow);
-    const QParamsEntry* entry = sourceEntry(tensorRow);
-    return entry ? entry->metrics : std::nullopt;
+    const CandidateAnalysis::Outcome* outcome = sourceOutcome(tensorRow);
+    return outcome ? std::optional(outcome->metrics) : std::nullopt;
 }
 
 bool ModelMapGrid::isFloatCell(int tensorRow) const {
@@ -312,11 +312,11 @@ std::optional<std::pair<double, double>> ModelMapGrid::scaleRange() const {
         // One scale for every candidate and the plan: switching between them shows which is worse.
         for (int row : m_candidates->plannedRows())
             for (int c = 0; c < m_candidates->candidateCount(); ++c)
-                if (const QParamsEntry* entry = m_candidates->entry(row, c); entry && entry->metrics) {
+                if (const CandidateAnalysis::Outcome* outcome = m_candidates->outcome(row, c)) {
                     if (m_metric == Metric::Clipped)
-                        include(entry->metrics->clippedFraction * 100.0);
-                    else if (std::isfinite(entry->metrics->sqnrDb))
-                        include(entry->metrics->sqnrDb);
+                        include(outcome->metrics.clippedFraction * 100.0);
+                    else if (std::isfinite(outcome->metrics.sqnrDb))
+                        include(outcome->metrics.sqnrDb);
                 }
     }
     // Clipping is worst when largest: the scale runs from the largest share down to none.
@@ -363,11 +363,22 @@ QColor ModelMapGrid::zeroSignalColour() {
     return {0xc4, 0xd3, 0xe6};
 }
 
+QColor ModelMapGrid::floatColour() const {
+    return palette().color(QPalette::Base).darker(104);
+}
+
+bool ModelMapGrid::showsFloatCells() const {
+    for (int row = 0; row < static_cast<int>(m_position.size()); ++row)
+        if (m_position[static_cast<std::size_t>(row)].gridRow >= 0 && isFloatCell(row))
+            return true;
+    return false;
+}
+
 QColor ModelMapGrid::cellColour(int tensorRow) const {
     if (const auto f = fraction(tensorRow))
         return scaleColour(*f);
     if (isFloatCell(tensorRow))
-        return palette().color(QPalette::Base).darker(104);
+        return floatColour();
     const auto metrics = cellMetrics(tensorRow);
     return metrics && isZeroSignal(*metrics) ? zeroSignalColour() : pendingColour();
 }
@@ -388,8 +399,8 @@ QString ModelMapGrid::cellText(int tensorRow, int width) const {
     const QFontMetrics fm = fontMetrics();
     // The plan names the format it chose before the value, and keeps the name when both do not fit.
     if (m_source == Source::Plan && metrics)
-        if (const QParamsEntry* entry = sourceEntry(tensorRow)) {
-            const QString format = QString::fromStdString(entry->spec.format.name());
+        if (const CandidateAnalysis::Outcome* outcome = sourceOutcome(tensorRow)) {
+            const QString format = QString::fromStdString(outcome->spec.format.name());
             valueText = fm.horizontalAdvance(format + QLatin1Char(' ') + valueText) <= width
                             ? format + QLatin1Char(' ') + valueText
                             : format;
@@ -422,15 +433,15 @@ QString ModelMapGrid::toolTip(int tensorRow) const {
         place = place.arg(QString::fromStdString(roleColumnKey(match)));
     else if (match.role != TensorRole::Unknown)
         place = QString::fromStdString(roleColumnKey(match));
-    const QParamsEntry* entry = sourceEntry(tensorRow);
-    const QuantSpec& shown = entry ? entry->spec : settings.spec;
+    const CandidateAnalysis::Outcome* outcome = sourceOutcome(tensorRow);
+    const QuantSpec& shown = outcome ? outcome->spec : settings.spec;
     QString spec = QString::fromStdString(shown.format.name()) + QLatin1Char(' ') +
                    QString::fromLatin1(schemeName(shown.scheme)) + tr(", per ") +
                    QString::fromLatin1(granularityName(shown.granularity));
     if (shown.granularity == Granularity::Group)
         spec += QLatin1Char(' ') + QString::number(shown.groupSize);
     spec += QStringLiteral(" (") + QString::fromLatin1(calibMethodName(shown.calib)) + QLatin1Char(')');
-    if (m_source == Source::Plan && entry)
+    if (m_source == Source::Plan && outcome)
         spec = tr("planned %1").arg(spec);
     if (isFloatCell(tensorRow))
         spec = tr("float (a plan quantizes tensors of rank 2 and more)");

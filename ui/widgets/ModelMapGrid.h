@@ -7,7 +7,8 @@
 #include <QString>
 #include <QStringList>
 
-#include "quantscope/export/QParamsDocument.h"
+#include "session/CandidateAnalysis.h"
+
 #include "quantscope/metrics/ErrorMetrics.h"
 
 #include <optional>
@@ -16,7 +17,6 @@
 
 namespace quantscope::ui {
 
-class CandidateAnalysis;
 class Session;
 
 // The whole model as a grid: a row per block (layer), a column per tensor role present (q, k, v, o,
@@ -72,6 +72,9 @@ public:
     static QColor scaleColour(double fraction);
     static QColor pendingColour();
     static QColor zeroSignalColour(); // SQNR of an all-zero tensor is not a number
+    QColor floatColour() const;       // a tensor the candidates' source leaves in float (the palette's base)
+    // Whether some cell shows a tensor left in float (the candidates' or the plan's source).
+    bool showsFloatCells() const;
 
     QSize sizeHint() const override;
     QSize minimumSizeHint() const override;
@@ -100,7 +103,7 @@ private:
     std::optional<double> fraction(int tensorRow) const;
     QColor cellColour(int tensorRow) const;
     bool isFloatCell(int tensorRow) const; // a plan leaves this tensor in float
-    const QParamsEntry* sourceEntry(int tensorRow) const;
+    const CandidateAnalysis::Outcome* sourceOutcome(int tensorRow) const;
     QString cellText(int tensorRow, int width) const;
     QString toolTip(int tensorRow) const;
     int gridRowCount() const;

@@ -29,6 +29,29 @@ QString ModelMapLegend::bestText() const {
     return range ? valueText(range->second) : QString();
 }
 
+QList<ModelMapLegend::Swatch> ModelMapLegend::swatches() const {
+    QList<Swatch> list{{ModelMapGrid::pendingColour(), tr("being analysed")}};
+    if (m_grid->metric() == ModelMapGrid::Metric::Sqnr)
+        list.append({ModelMapGrid::zeroSignalColour(), tr("zero")});
+    if (m_grid->showsFloatCells())
+        list.append({m_grid->floatColour(), tr("float")});
+    return list;
+}
+
+QStringList ModelMapLegend::paintedSwatches() const {
+    QStringList labels;
+    for (const auto& [label, rect] : m_painted)
+        labels.append(label);
+    return labels;
+}
+
+QRect ModelMapLegend::paintedSwatchRect(const QString& label) const {
+    for (const auto& [name, rect] : m_painted)
+        if (name == label)
+            return rect;
+    return {};
+}
+
 QSize ModelMapLegend::sizeHint() const {
     return {520, fontMetrics().height() + 10};
 }
@@ -52,8 +75,10 @@ void ModelMapLegend::paintEvent(QPaintEvent*) {
     text(worst.isEmpty() ? tr("worst") : tr("worst %1").arg(worst));
     // The gradient takes what the labels leave, within reason.
     const QString best = bestText().isEmpty() ? tr("best") : tr("%1 best").arg(bestText());
-    const int tail = fm.horizontalAdvance(best) + 12 + 2 * (swatch + 8) +
-                     fm.horizontalAdvance(tr("being analysed")) + fm.horizontalAdvance(tr("zero")) + 24;
+    const QList<Swatch> boxes = swatches();
+    int tail = fm.horizontalAdvance(best) + 24;
+    for (const Swatch& s : boxes)
+        tail += swatch + 12 + fm.horizontalAdvance(s.label) + 6;
     const int barWidth = std::clamp(width() - x - tail, 60, 260);
     QLinearGradient gradient(x, 0, x + barWidth, 0);
     for (int i = 0; i <= 8; ++i)
@@ -65,20 +90,19 @@ void ModelMapLegend::paintEvent(QPaintEvent*) {
     x += barWidth + 6;
     text(best);
     x += 12;
-    const auto box = [&](const QColor& colour, const QString& label) {
-        if (x + swatch + 4 + fm.horizontalAdvance(label) > width())
-            return; // no room: the swatch is left out rather than cut
+    m_painted.clear();
+    for (const Swatch& s : boxes) {
+        if (x + swatch + 4 + fm.horizontalAdvance(s.label) > width())
+            break; // no room: the swatch is left out rather than cut
         const QRect r(x, (h - swatch) / 2, swatch, swatch);
-        painter.fillRect(r, colour);
-        painter.setPen(colour.darker(125));
+        painter.fillRect(r, s.colour);
+        painter.setPen(s.colour.darker(125));
         painter.drawRect(r.adjusted(0, 0, -1, -1));
         x += swatch + 4;
-        text(label);
+        text(s.label);
         x += 8;
-    };
-    box(ModelMapGrid::pendingColour(), tr("being analysed"));
-    if (m_grid->metric() == ModelMapGrid::Metric::Sqnr)
-        box(ModelMapGrid::zeroSignalColour(), tr("zero"));
+        m_painted.append({s.label, r});
+    }
 }
 
 } // namespace quantscope::ui
