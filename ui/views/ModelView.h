@@ -5,6 +5,7 @@
 
 class QLabel;
 class QScrollBar;
+class QSplitter;
 class QTableWidget;
 
 namespace quantscope::ui {
@@ -32,6 +33,8 @@ public:
     // The layer (in model order) shown in a table row, whatever the sort.
     int layerOfRow(int row) const;
     int rowOfLayer(int layer) const;
+    // A layer's name as its table cell draws it (elided to the column, its path's tail kept).
+    QString displayedLayerName(int row) const;
 
 signals:
     void tensorRequested(const QString& name, bool activation);
@@ -45,7 +48,10 @@ private:
     void refresh();
     const ModeExecution* staticExecution() const; // null before a static run
     QString integerSummary() const;               // "N of M ops run on integers; fp32: …"
+    void arrange();                               // the chart beside the table, or below it in a narrow view
+    void fitSplit();                              // stacked: the table as tall as its rows, at most half
     void fitColumns();
+    int columnContentWidth(int column) const; // its header's and cells' width, with a margin
     void syncScrollBar();
 
     ModelComparison* m_comparison;
@@ -53,6 +59,8 @@ private:
     QTableWidget* m_table;
     LayerSqnrChart* m_chart;
     QScrollBar* m_scroll;
+    QSplitter* m_split = nullptr;
+    bool m_splitPending = true; // fit the split when next shown
     bool m_syncing = false;
 };
 
