@@ -16,8 +16,9 @@ struct ModeExecution;
 
 // Per-layer SQNR of the model in static mode: local (only that layer quantized) and cumulative
 // (everything up to it quantized), to find the sensitive layers. A sortable table and a chart of
-// horizontal bars side by side, both as tall as the view; the chart scrolls through models of
-// hundreds of layers and marks the worst ones. Selecting a layer in either selects it in the
+// horizontal bars side by side, both as tall as the view (in a narrow view the chart goes under
+// the table); the chart scrolls through models of hundreds of layers and marks the worst ones.
+// Layer names keep their last two path components when elided. Selecting a layer in either selects it in the
 // other. A double-click on a layer asks for its weight (or, in the input column, the activation
 // it reads) to be selected, so a sensitive layer is one step from its settings. A column says
 // whether static mode runs each layer on integers (int8) or falls back to fp32, and the header
