@@ -179,18 +179,19 @@ void LearnDatapathPage::showResult() {
                              .arg(d.output)
                              .arg(d.kernelOutput)));
 
+    // Compact rows, the notes folded into the headings: the whole derivation fits beside the plot
+    // on a projected 16:9 screen without scrolling.
     QString html =
-        QStringLiteral("<style>td{padding:3px 10px; font-size:%1pt; vertical-align:top;} p{font-size:%1pt;} "
-                       ".f{font-family:monospace;} .h{font-weight:bold; padding-top:10px;}</style>")
+        QStringLiteral("<style>td{padding:1px 8px; font-size:%1pt; vertical-align:top;} p{font-size:%1pt;} "
+                       ".f{font-family:monospace;} .h{font-weight:bold; padding-top:5px;}</style>")
             .arg(points);
-    html += tr("<p>Output %1 of <b>%2</b> for sample %3: y = Σ x·w + b over K = %4 inputs, computed with "
-               "integers only. "
-               "Real value r = S·(q − Z) for inputs (1), weights (2) and output (3).</p>")
+    html += tr("<p>Output %1 of <b>%2</b>, sample %3: y = Σ x·w + b over K = %4 inputs, in integers only; "
+               "r = S·(q − Z).</p>")
                 .arg(d.request.output)
                 .arg(QString::fromStdString(d.layerName).toHtmlEscaped())
                 .arg(d.request.sample)
                 .arg(d.k);
-    html += QStringLiteral("<table>");
+    html += QStringLiteral("<table cellspacing='0'>");
     const auto head = [&html](const QString& text) {
         html += QStringLiteral("<tr><td colspan='3' class='h'>%1</td></tr>").arg(text);
     };
@@ -199,19 +200,19 @@ void LearnDatapathPage::showResult() {
                     "<tr><td>%1</td><td class='f'>%2</td><td class='f' align='right'><b>%3</b></td></tr>")
                     .arg(what, unbrokenNumbers(formula), unbrokenNumbers(value));
     };
-    head(tr("Operands"));
+    head(tr("Operands <span style='font-weight:normal'>(inputs quantized with calibrated static min-max "
+            "ranges)</span>"));
     QString inputs;
     QString weights;
-    const int shown = std::min(d.k, 12);
+    const int shown = std::min(d.k, 6);
     for (int i = 0; i < shown; ++i) {
         inputs += QString::number(d.inputs[static_cast<std::size_t>(i)]) + QLatin1Char(' ');
         weights += QString::number(d.weights[static_cast<std::size_t>(i)]) + QLatin1Char(' ');
     }
-    const QString more = d.k > shown ? tr("… (%1 in all)").arg(d.k) : QString();
+    const QString more = d.k > shown ? QStringLiteral("…") : QString();
     row(tr("inputs q1 (uint8)"), QStringLiteral("S1 = %1, Z1 = %2").arg(n(d.s1)).arg(d.z1), inputs + more);
     row(tr("weights q2 (int8)"), QStringLiteral("S2 = %1, Z2 = %2").arg(n(d.s2)).arg(d.z2), weights + more);
-    row(tr("output (uint8)"), QStringLiteral("S3 = %1, Z3 = %2").arg(n(d.s3)).arg(d.z3),
-        tr("calibrated range of the output"));
+    row(tr("output q3 (uint8)"), QStringLiteral("S3 = %1, Z3 = %2").arg(n(d.s3)).arg(d.z3), tr("calibrated"));
     head(tr("int32 accumulator (Jacob et al. eq. 7)"));
     row(tr("products"), QStringLiteral("Σ q1·q2"), QString::number(d.sumProducts));
     row(tr("weight zero point"), QStringLiteral("− Z2 · Σ q1 = − %1 · %2").arg(d.z2).arg(d.sumInputs),
@@ -221,32 +222,30 @@ void LearnDatapathPage::showResult() {
     row(tr("both"), QStringLiteral("+ K · Z1 · Z2 = %1 · %2 · %3").arg(d.k).arg(d.z1).arg(d.z2),
         QString::number(static_cast<int64_t>(d.k) * d.z1 * d.z2));
     row(tr("accumulator"), QStringLiteral("= Σ (q1 − Z1)(q2 − Z2)"), QString::number(d.accumulator));
-    row(tr("bias"), QStringLiteral("b = %1 → round(b / (S1·S2))").arg(n(d.bias)),
+    // The bias is stored in int32 with scale S1·S2, so it adds straight onto the accumulator.
+    row(tr("bias (scale S1·S2)"), QStringLiteral("round(b / (S1·S2)), b = %1").arg(n(d.bias)),
         QString::number(d.biasInt32));
     row(tr("accumulator + bias"), QString(), QString::number(d.accumulatorWithBias));
     head(tr("Requantization: the real multiplier as fixed point"));
     row(tr("real multiplier"), QStringLiteral("M = S1·S2 / S3"), n(d.realMultiplier));
     const double m0Real = std::ldexp(static_cast<double>(d.m0), -31);
     row(tr("normalised"), QStringLiteral("M = M0 · 2^%1, M0 = %2 / 2^31").arg(d.exponent).arg(d.m0),
-        QStringLiteral("M0 = %1").arg(n(m0Real)));
-    row(tr("fixed-point multiply"), QStringLiteral("round((acc + bias) · %1 / 2^31)").arg(d.m0),
-        QString::number(d.highMul));
+        n(m0Real));
+    row(tr("fixed-point multiply"), QStringLiteral("round((acc + bias) · M0)"), QString::number(d.highMul));
     row(tr("rounding shift"), QStringLiteral("round(· / 2^%1)").arg(-d.exponent), QString::number(d.scaled));
     row(tr("output zero point"), QStringLiteral("+ Z3 = + %1").arg(d.z3), QString::number(d.withZeroPoint));
     row(tr("saturate"), QStringLiteral("clamp to [0, 255]"),
         QString::number(d.output) + (d.saturated ? tr(" (saturated)") : QString()));
     head(tr("Back to real numbers"));
-    row(tr("dequantized"),
-        QStringLiteral("S3 · (q3 − Z3) = %1 · (%2 − %3)").arg(n(d.s3)).arg(d.output).arg(d.z3),
+    row(tr("dequantized"), QStringLiteral("S3 · (q3 − Z3) = S3 · (%1 − %2)").arg(d.output).arg(d.z3),
         n(d.dequantizedOutput));
     row(tr("fp32 model"), tr("the same output in float"), n(d.fp32Output));
     row(tr("difference"), QString(), n(static_cast<double>(d.dequantizedOutput) - d.fp32Output));
     html += QStringLiteral("</table>");
-    html += tr("<p>The inputs are this sample's fp32 activations quantized with the calibrated (static, "
-               "min-max) uint8 "
-               "parameters; ReLU outputs and pixels are never negative, so Z1 = 0. The bias is stored in "
-               "int32 with scale "
-               "S1·S2 so it adds straight onto the accumulator.</p>");
+    m_steps->setToolTip(
+        tr("The inputs are this sample's fp32 activations quantized with the calibrated (static, min-max) "
+           "uint8 parameters; ReLU outputs and pixels are never negative, so Z1 = 0. The bias is stored in "
+           "int32 with scale S1·S2, so it adds straight onto the accumulator."));
     m_steps->setText(html);
 
     // The sum term by term: each (q1 − Z1)(q2 − Z2), and the int32 accumulator growing.

@@ -1,5 +1,7 @@
 #include "plots/LayerSqnrChart.h"
 
+#include "widgets/ElidedPath.h"
+
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -62,7 +64,7 @@ void LayerSqnrChart::applyStyle() {
 
 QString LayerSqnrChart::elided(const QString& name) const {
     const QFontMetrics metrics(yAxis->tickLabelFont());
-    return metrics.elidedText(name, Qt::ElideMiddle, metrics.averageCharWidth() * 28);
+    return elidePath(name, metrics, metrics.averageCharWidth() * 28);
 }
 
 double LayerSqnrChart::rowPitch() const {

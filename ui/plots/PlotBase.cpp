@@ -185,6 +185,9 @@ void PlotBase::fitLegendColumns() {
     columns = std::max(1, columns);
     if (legend->wrap() != columns) {
         legend->setWrap(columns);
+        // setWrap alone lays out only items added later: a chart that keeps its legend items
+        // (LayerSqnrChart) would keep one squeezed row.
+        legend->setFillOrder(legend->fillOrder(), true);
         QCustomPlot::updateLayout();
     }
 }

@@ -82,20 +82,25 @@ CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
     m_modes->setWordWrap(true);
     m_modes->setTextFormat(Qt::RichText);
     m_modes->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    const QStringList columns{tr("Mode"),         tr("Accuracy"),  tr("Agreement"), tr("Output SQNR"),
-                              tr("Latency (ms)"), tr("Samples/s"), tr("Weights")};
+    // Short headers, so that seven columns fit the ~550 px a 1280 px window leaves between its
+    // side panels; the tooltips say what each one is, the cells carry the units.
+    const QStringList columns{tr("Mode"),    tr("Accuracy"),  tr("Agreement"), tr("SQNR"),
+                              tr("Latency"), tr("Samples/s"), tr("Weights")};
+    const QStringList tips{tr("The quantization mode: fp32 is the reference"),
+                           tr("Top-1 accuracy against the labels"),
+                           tr("Agreement with fp32: the share of samples whose top-1 class equals fp32's"),
+                           tr("Output SQNR: 10·log10(Σy² / Σ(y − ŷ)²) of the model output against fp32's"),
+                           tr("Latency: one sample at a time, mean (ms)"),
+                           tr("Throughput at the batch size (samples per second)"),
+                           tr("Bytes of the weights as the mode stores them")};
     m_table->setColumnCount(static_cast<int>(columns.size()));
     m_table->setHorizontalHeaderLabels(columns);
+    for (int column = 0; column < columns.size(); ++column)
+        m_table->horizontalHeaderItem(column)->setToolTip(tips[column]);
     m_table->verticalHeader()->hide();
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     m_table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_table->horizontalHeaderItem(4)->setToolTip(tr("One sample at a time, mean"));
-    m_table->horizontalHeaderItem(5)->setToolTip(tr("Throughput at the batch size"));
-    m_table->horizontalHeaderItem(6)->setToolTip(tr("Bytes of the weights as the mode stores them"));
-    m_table->horizontalHeaderItem(2)->setToolTip(tr("Share of samples whose top-1 class equals fp32's"));
-    m_table->horizontalHeaderItem(3)->setToolTip(
-        tr("10·log10(Σy² / Σ(y − ŷ)²) of the model output against fp32's"));
     auto* charts = new QHBoxLayout;
     charts->addWidget(m_accuracy);
     charts->addWidget(m_speed);
@@ -165,7 +170,7 @@ void CompareView::refresh() {
                                 r.accuracy ? MetricText::percent(*r.accuracy) : tr("no labels"),
                                 MetricText::percent(r.agreement),
                                 sqnrText(r.outputSqnr),
-                                timed ? QString::number(r.latencyMs, 'f', 4) : tr("…"),
+                                timed ? tr("%1 ms").arg(r.latencyMs, 0, 'f', 3) : tr("…"),
                                 timed ? QString::number(r.throughputSps, 'f', 0) : tr("…"),
                                 MetricText::bytes(static_cast<double>(r.sizeBytes))};
         for (int c = 0; c < cells.size(); ++c) {
@@ -179,17 +184,47 @@ void CompareView::refresh() {
         throughput << r.throughputSps;
     }
     m_table->resizeRowsToContents();
+    fitColumns();
     int height = m_table->horizontalHeader()->height() + 2 * m_table->frameWidth();
     for (int row = 0; row < m_table->rowCount(); ++row)
         height += m_table->rowHeight(row);
     m_table->setFixedHeight(height);
     const bool labelled = !report->modes.empty() && report->modes.front().accuracy.has_value();
-    m_accuracy->setData(tr("Accuracy and agreement (%)"), labels, labelled ? tr("accuracy") : tr("agreement"),
-                        labelled ? accuracy : agreement, labelled ? tr("agreement with fp32") : QString(),
+    m_accuracy->setData(labelled ? tr("Accuracy and agreement (%)") : tr("Agreement with fp32 (%)"), labels,
+                        labelled ? tr("accuracy") : tr("agreement"), labelled ? accuracy : agreement,
+                        labelled ? tr("agreement with fp32") : QString(),
                         labelled ? agreement : QVector<double>{}, tr("%"));
     m_speed->setData(timed ? tr("Throughput (samples/s, batch of %1)").arg(report->timedSamples)
                            : tr("Throughput (measuring…)"),
                      labels, tr("throughput"), throughput, {}, {}, tr("samples/s"));
+}
+
+void CompareView::fitColumns() {
+    // Each column as wide as its header and cells; what is left is shared evenly.
+    QHeaderView* header = m_table->horizontalHeader();
+    const int margin = m_table->fontMetrics().averageCharWidth();
+    QVector<int> widths;
+    int used = 0;
+    for (int column = 0; column < m_table->columnCount(); ++column) {
+        const int width = std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),
+                                   header->sectionSizeHint(column)) +
+                          margin;
+        widths << width;
+        used += width;
+    }
+    const int spare = std::max(0, m_table->viewport()->width() - used) / std::max(1, m_table->columnCount());
+    for (int column = 0; column < m_table->columnCount(); ++column)
+        header->resizeSection(column, widths[column] + spare);
+}
+
+void CompareView::resizeEvent(QResizeEvent* event) {
+    QWidget::resizeEvent(event);
+    fitColumns();
+}
+
+void CompareView::showEvent(QShowEvent* event) {
+    QWidget::showEvent(event);
+    fitColumns();
 }
 
 QString CompareView::statusText() const {

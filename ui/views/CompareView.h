@@ -26,8 +26,13 @@ public:
 
     QTableWidget* table() const { return m_table; }
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+    void showEvent(QShowEvent* event) override;
+
 private:
     void refresh();
+    void fitColumns();
 
     ModelComparison* m_comparison;
     QLabel* m_status;

@@ -2,6 +2,8 @@
 
 #include "plots/LayerSqnrChart.h"
 #include "session/ModelComparison.h"
+#include "widgets/ElidedPath.h"
+#include "widgets/PathElideDelegate.h"
 
 #include <QColor>
 #include <QEvent>
@@ -61,6 +63,11 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setSortingEnabled(true);
     m_table->setTextElideMode(Qt::ElideMiddle);
+    // Names keep their last two path components ("…/downsample.0/Conv"): the rest is the same
+    // for many layers.
+    auto* paths = new PathElideDelegate(m_table);
+    for (const int column : {Layer, Weight, Input})
+        m_table->setItemDelegateForColumn(column, paths);
     m_table->setWordWrap(false);
     m_table->setAlternatingRowColors(true);
     connect(m_table, &QTableWidget::cellDoubleClicked, this, [this](int row, int column) {
@@ -85,16 +92,16 @@ ModelView::ModelView(ModelComparison* comparison, QWidget* parent)
     chartLayout->setSpacing(0);
     chartLayout->addWidget(m_chart, 1);
     chartLayout->addWidget(m_scroll);
-    auto* split = new QSplitter(Qt::Horizontal, this);
-    split->addWidget(m_table);
-    split->addWidget(chartBox);
-    split->setStretchFactor(0, 5);
-    split->setStretchFactor(1, 4);
-    split->setChildrenCollapsible(false);
-    connect(split, &QSplitter::splitterMoved, this, &ModelView::fitColumns);
+    m_split = new QSplitter(Qt::Horizontal, this);
+    m_split->addWidget(m_table);
+    m_split->addWidget(chartBox);
+    m_split->setStretchFactor(0, 5);
+    m_split->setStretchFactor(1, 4);
+    m_split->setChildrenCollapsible(false);
+    connect(m_split, &QSplitter::splitterMoved, this, &ModelView::fitColumns);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(m_status);
-    layout->addWidget(split, 1);
+    layout->addWidget(m_split, 1);
 
     // The selection, both ways.
     connect(m_table, &QTableWidget::currentCellChanged, this, [this](int row) {
@@ -141,43 +148,93 @@ void ModelView::syncScrollBar() {
     m_syncing = false;
 }
 
+QString ModelView::displayedLayerName(int row) const {
+    const QTableWidgetItem* item = m_table->item(row, Layer);
+    if (!item)
+        return {};
+    return elidePath(item->text(), m_table->fontMetrics(),
+                     PathElideDelegate::textWidth(m_table, m_table->columnWidth(Layer)));
+}
+
+int ModelView::columnContentWidth(int column) const {
+    return std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),
+                    m_table->horizontalHeader()->sectionSizeHint(column)) +
+           2 * m_table->fontMetrics().averageCharWidth();
+}
+
+void ModelView::arrange() {
+    // Side by side (5 : 4), the table needs its numbers and some 32 characters of layer name,
+    // the chart 60 characters for labels and bars. In a narrower view (1280 or 1600 px with both
+    // side panels open) the chart goes under the table, each with the full width.
+    const int average = m_table->fontMetrics().averageCharWidth();
+    const int numbers =
+        columnContentWidth(RunsIn) + columnContentWidth(Local) + columnContentWidth(Cumulative);
+    const bool sideBySide = width() * 5 / 9 >= numbers + 34 * average && width() * 4 / 9 >= 60 * average;
+    const Qt::Orientation orientation = sideBySide ? Qt::Horizontal : Qt::Vertical;
+    if (m_split->orientation() != orientation) {
+        m_split->setOrientation(orientation);
+        m_splitPending = true;
+    }
+    // The split needs the view's real height: while hidden it waits for the show.
+    if (m_splitPending && isVisible() && m_split->height() > 0) {
+        fitSplit();
+        m_splitPending = false;
+    }
+    fitColumns();
+}
+
+void ModelView::fitSplit() {
+    if (m_split->orientation() == Qt::Horizontal) {
+        m_split->setSizes({5000, 4000}); // in the stretch factors' ratio
+        return;
+    }
+    // Stacked: the table no taller than its rows (at most half), the chart takes the rest.
+    const int total = std::max(1, m_split->height() - m_split->handleWidth());
+    const int rows = m_table->horizontalHeader()->height() + 2 * m_table->frameWidth() +
+                     m_table->rowCount() * m_table->verticalHeader()->defaultSectionSize() +
+                     m_table->horizontalScrollBar()->sizeHint().height();
+    const int table = std::min(rows, total / 2);
+    m_split->setSizes({table, total - table});
+}
+
 void ModelView::fitColumns() {
     QHeaderView* header = m_table->horizontalHeader();
     const int available = m_table->viewport()->width();
-    const int margin = 2 * m_table->fontMetrics().averageCharWidth();
-    // In a narrow table (a small screen with both side panels open) the weight and input names
-    // would shrink to "o…3": they give their room to the layer names (a double-click on a row
-    // still selects them).
-    const bool narrow = available < 48 * m_table->fontMetrics().averageCharWidth();
-    m_table->setColumnHidden(Weight, narrow);
-    m_table->setColumnHidden(Input, narrow);
-    for (const int column : {Weight, Input, RunsIn, Local, Cumulative}) {
-        const int content =
-            std::max(static_cast<const QAbstractItemView*>(m_table)->sizeHintForColumn(column),
-                     header->sectionSizeHint(column)) +
-            margin;
-        // Weight and input names give way to the layer name beyond a quarter of the table each.
-        const int cap = column == Weight || column == Input
-                            ? std::max(available / 4, header->minimumSectionSize())
-                            : content;
-        header->resizeSection(column, std::min(content, cap));
+    const int average = m_table->fontMetrics().averageCharWidth();
+    const auto content = [this](int column) { return columnContentWidth(column); };
+    // The numbers are as wide as their contents; the layer name keeps room for about 32
+    // characters (its last two path components and some of the rest); the weight and input names
+    // share what is left, and in a narrow table give their room to the layer names (a
+    // double-click on a row still selects them).
+    int numbers = 0;
+    for (const int column : {RunsIn, Local, Cumulative}) {
+        const int width = content(column);
+        header->resizeSection(column, width);
+        numbers += width;
     }
+    const int nameRoom = (available - numbers - 32 * average) / 2;
+    const bool names = nameRoom >= 12 * average;
+    m_table->setColumnHidden(Weight, !names);
+    m_table->setColumnHidden(Input, !names);
+    if (names)
+        for (const int column : {Weight, Input})
+            header->resizeSection(column, std::min(content(column), nameRoom));
 }
 
 void ModelView::resizeEvent(QResizeEvent* event) {
     QWidget::resizeEvent(event);
-    fitColumns();
+    arrange();
 }
 
 void ModelView::showEvent(QShowEvent* event) {
     QWidget::showEvent(event);
-    fitColumns(); // the table had no width while hidden
+    arrange(); // the table had no width while hidden
 }
 
 void ModelView::changeEvent(QEvent* event) {
     QWidget::changeEvent(event);
     if (event->type() == QEvent::FontChange)
-        fitColumns();
+        arrange();
 }
 
 const ModeExecution* ModelView::staticExecution() const {
@@ -246,6 +303,7 @@ void ModelView::refresh() {
     std::vector<LayerSqnrChart::Layer> layers;
     m_syncing = true;
     m_table->setSortingEnabled(false);
+    const bool rowsChanged = m_table->rowCount() != static_cast<int>(report->layers.size());
     m_table->setRowCount(static_cast<int>(report->layers.size()));
     for (int row = 0; row < static_cast<int>(report->layers.size()); ++row) {
         const LayerSqnr& layer = report->layers[static_cast<std::size_t>(row)];
@@ -272,6 +330,10 @@ void ModelView::refresh() {
     m_syncing = false;
     fitColumns();
     m_chart->setLayers(tr("Per-layer SQNR, static"), layers);
+    if (rowsChanged) {
+        m_splitPending = true;
+        arrange();
+    }
     if (selectedLayer >= 0 && selectedLayer < m_chart->layerCount())
         m_table->selectRow(rowOfLayer(selectedLayer));
 }
