@@ -193,6 +193,15 @@ private slots:
         QVERIFY(!std::filesystem::exists("/tmp/quantscope_pwned")); // nothing was executed
     }
 
+    void refusesAStoredEntryWhoseSizesDiffer() {
+        // Found by fuzz_torch: the directory says the storage entry is stored uncompressed in 0
+        // bytes yet holds 8; seeking in it made libzip read out of bounds.
+        const std::string path = QUANTSCOPE_TEST_DATA "/fuzz/fuzz_torch/stored-entry-sizes-differ.pt";
+        QS_VERIFY_ERROR(openWeightFile(path), path,
+                        "entry \"nested/data/0\" is stored uncompressed but declares 8 bytes and 0 stored "
+                        "bytes (they must be equal)");
+    }
+
     void survivesCorruptedCheckpoints() {
         const std::string original = iotest::readBytes(torchPath("views.pt"));
         const int refused = iotest::survivedCorruptions(original, m_files.path("corrupt.pt"), original.size(),

@@ -72,6 +72,12 @@ TorchReader::TorchReader(const std::string& path) : m_path(path) {
             throw Error(path, "entry \"" + std::string(stat.name) + "\" declares " +
                                   std::to_string(stat.size) + " bytes, implausible in an archive of " +
                                   std::to_string(archiveSize));
+        // A stored entry holds its bytes as they are: sizes that differ mean a damaged directory,
+        // on which libzip's seek reads out of bounds.
+        if (stored && compressed != stat.size)
+            throw Error(path, "entry \"" + name + "\" is stored uncompressed but declares " +
+                                  std::to_string(stat.size) + " bytes and " + std::to_string(compressed) +
+                                  " stored bytes (they must be equal)");
         entries[name] = {static_cast<uint64_t>(i), stat.size, stored};
         // "<prefix>/data.pkl" names the checkpoint's root folder (the file's stem, or "archive").
         constexpr std::string_view kPickle = "/data.pkl";
