@@ -2,6 +2,8 @@
 # Runs every libFuzzer target of the fuzz preset over its committed seeds.
 #   tools/run_fuzzers.sh            a short fixed number of runs per target (CI)
 #   tools/run_fuzzers.sh SECONDS    each target for SECONDS (one after the other)
+# QUANTSCOPE_FUZZ_ONLY="fuzz_npy fuzz_gguf" runs only those targets; QUANTSCOPE_FUZZ_BUILD picks
+# the build tree (the dev-asan build has the targets too, without coverage instrumentation).
 # Build first: cmake --preset fuzz && cmake --build --preset fuzz
 # New inputs go to build/fuzz/corpus/<target>/ (not to the committed seeds); a crash, leak,
 # timeout or out-of-memory input is saved to build/fuzz/artifacts/ and the script exits 1.
@@ -9,6 +11,7 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QUANTSCOPE_FUZZ_BUILD:-$root/build/fuzz}
 runs=${QUANTSCOPE_FUZZ_RUNS:-2000}
+only=${QUANTSCOPE_FUZZ_ONLY:-}
 
 if [ $# -gt 0 ]; then
     limit="-max_total_time=$1"
@@ -29,6 +32,9 @@ mkdir -p "$build/artifacts"
 status=0
 for seeds in "$root"/fuzz/corpus/fuzz_*; do
     name=$(basename "$seeds")
+    if [ -n "$only" ]; then
+        case " $only " in *" $name "*) ;; *) continue ;; esac
+    fi
     fuzzer="$build/fuzz/$name"
     if [ ! -x "$fuzzer" ]; then
         echo "run_fuzzers: $fuzzer is not built" >&2
