@@ -13,6 +13,8 @@
 // parameters they held 550.0 MiB of heap and VmHWM reached 926 MiB; keeping the metrics only,
 // 0.3 MiB and 427 MiB (the rest is the tensors in flight: the largest is 125 MiB).
 //   bench_candidate_memory [--dir /tmp] [--layers 22] [--candidates LIST] [--keep]
+#include "GeneratedSafetensors.h"
+
 #include "session/CandidateAnalysis.h"
 #include "session/JobRunner.h"
 #include "session/Session.h"
@@ -37,29 +39,10 @@ using namespace quantscope;
 
 namespace {
 
-struct Shape {
-    std::string name;
-    std::vector<int64_t> dims;
-};
+using bench::Shape;
 
 std::vector<Shape> llamaShapes(int layers) {
-    const int64_t hidden = 1024, mlp = 2048, kv = 256, vocab = 32000;
-    std::vector<Shape> shapes{{"model.embed_tokens.weight", {vocab, hidden}}};
-    for (int l = 0; l < layers; ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
-        shapes.push_back({p + "input_layernorm.weight", {hidden}});
-        shapes.push_back({p + "self_attn.q_proj.weight", {hidden, hidden}});
-        shapes.push_back({p + "self_attn.k_proj.weight", {kv, hidden}});
-        shapes.push_back({p + "self_attn.v_proj.weight", {kv, hidden}});
-        shapes.push_back({p + "self_attn.o_proj.weight", {hidden, hidden}});
-        shapes.push_back({p + "post_attention_layernorm.weight", {hidden}});
-        shapes.push_back({p + "mlp.gate_proj.weight", {mlp, hidden}});
-        shapes.push_back({p + "mlp.up_proj.weight", {mlp, hidden}});
-        shapes.push_back({p + "mlp.down_proj.weight", {hidden, mlp}});
-    }
-    shapes.push_back({"model.norm.weight", {hidden}});
-    shapes.push_back({"lm_head.weight", {vocab, hidden}});
-    return shapes;
+    return bench::llamaShapes(layers, {.hidden = 1024, .mlp = 2048, .kvWidth = 256, .vocab = 32000});
 }
 
 // Roughly Gaussian values (a sum of four uniforms from a xorshift generator: fast enough for a
@@ -80,22 +63,8 @@ void fillValues(std::vector<float>& values, int64_t rowLength, uint64_t seed) {
 }
 
 bool writeFile(const std::string& path, const std::vector<Shape>& shapes, uint64_t& fileBytes) {
-    std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
-    uint64_t offset = 0;
-    for (const Shape& shape : shapes) {
-        uint64_t count = 1;
-        std::string dims;
-        for (int64_t d : shape.dims) {
-            count *= static_cast<uint64_t>(d);
-            dims += (dims.empty() ? "" : ",") + std::to_string(d);
-        }
-        header += ",\"" + shape.name + "\":{\"dtype\":\"F32\",\"shape\":[" + dims + "],\"data_offsets\":[" +
-                  std::to_string(offset) + "," + std::to_string(offset + 4 * count) + "]}";
-        offset += 4 * count;
-    }
-    header += "}";
-    while (header.size() % 8 != 0)
-        header += ' ';
+    uint64_t dataBytes = 0;
+    const std::string header = bench::safetensorsHeader(shapes, "F32", 4, dataBytes);
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     unsigned char length[8];
     for (int i = 0; i < 8; ++i)
@@ -105,15 +74,13 @@ bool writeFile(const std::string& path, const std::vector<Shape>& shapes, uint64
     std::vector<float> values;
     uint64_t seed = 1;
     for (const Shape& shape : shapes) {
-        uint64_t count = 1;
-        for (int64_t d : shape.dims)
-            count *= static_cast<uint64_t>(d);
+        const uint64_t count = shape.elements();
         values.resize(count);
         fillValues(values, shape.dims.back(), ++seed);
         out.write(reinterpret_cast<const char*>(values.data()), static_cast<std::streamsize>(4 * count));
     }
     out.close();
-    fileBytes = 8 + header.size() + offset;
+    fileBytes = 8 + header.size() + dataBytes;
     return static_cast<bool>(out);
 }
 

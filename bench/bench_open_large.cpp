@@ -10,6 +10,8 @@
 //     runs.
 // Not a Google Benchmark: one open is one measurement (the core's listing: the best of --repeat).
 //   bench_open_large [--dir /tmp] [--layers 32] [--repeat 3] [--keep]
+#include "GeneratedSafetensors.h"
+
 #include "session/JobRunner.h"
 #include "session/Session.h"
 #include "widgets/TensorBrowser.h"
@@ -35,55 +37,21 @@ using namespace quantscope;
 
 namespace {
 
-struct Shape {
-    std::string name;
-    std::vector<int64_t> dims;
-};
+using bench::Shape;
 
 std::vector<Shape> llamaShapes(int layers) {
-    const int64_t hidden = 4096, mlp = 14336, kv = 1024, vocab = 128256;
-    std::vector<Shape> shapes{{"model.embed_tokens.weight", {vocab, hidden}}};
-    for (int l = 0; l < layers; ++l) {
-        const std::string p = "model.layers." + std::to_string(l) + ".";
-        shapes.push_back({p + "input_layernorm.weight", {hidden}});
-        shapes.push_back({p + "self_attn.q_proj.weight", {hidden, hidden}});
-        shapes.push_back({p + "self_attn.k_proj.weight", {kv, hidden}});
-        shapes.push_back({p + "self_attn.v_proj.weight", {kv, hidden}});
-        shapes.push_back({p + "self_attn.o_proj.weight", {hidden, hidden}});
-        shapes.push_back({p + "post_attention_layernorm.weight", {hidden}});
-        shapes.push_back({p + "mlp.gate_proj.weight", {mlp, hidden}});
-        shapes.push_back({p + "mlp.up_proj.weight", {mlp, hidden}});
-        shapes.push_back({p + "mlp.down_proj.weight", {hidden, mlp}});
-    }
-    shapes.push_back({"model.norm.weight", {hidden}});
-    shapes.push_back({"lm_head.weight", {vocab, hidden}});
-    return shapes;
+    return bench::llamaShapes(layers, {.hidden = 4096, .mlp = 14336, .kvWidth = 1024, .vocab = 128256});
 }
 
 // A safetensors header for the shapes (bf16, packed in order) and the file's total size; the data
 // is left as a hole by ftruncate.
 bool writeSparseFile(const std::string& path, const std::vector<Shape>& shapes, uint64_t& fileBytes,
                      uint64_t& values) {
-    std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
-    uint64_t offset = 0;
-    values = 0;
-    for (const Shape& shape : shapes) {
-        uint64_t count = 1;
-        std::string dims;
-        for (int64_t d : shape.dims) {
-            count *= static_cast<uint64_t>(d);
-            dims += (dims.empty() ? "" : ",") + std::to_string(d);
-        }
-        header += ",\"" + shape.name + "\":{\"dtype\":\"BF16\",\"shape\":[" + dims + "],\"data_offsets\":[" +
-                  std::to_string(offset) + "," + std::to_string(offset + 2 * count) + "]}";
-        offset += 2 * count;
-        values += count;
-    }
-    header += "}";
-    while (header.size() % 8 != 0)
-        header += ' ';
+    uint64_t dataBytes = 0;
+    const std::string header = bench::safetensorsHeader(shapes, "BF16", 2, dataBytes);
+    values = dataBytes / 2;
     const uint64_t headerBytes = header.size();
-    fileBytes = 8 + headerBytes + offset;
+    fileBytes = 8 + headerBytes + dataBytes;
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0)
         return false;
