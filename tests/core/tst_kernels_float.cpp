@@ -265,7 +265,8 @@ private slots:
     void binaryIsExact() {
         KERNEL_PATH_OR_SKIP(table);
         std::mt19937 rng(kerneltest::seed("binary"));
-        std::vector<float> a = normalRows(rng, 1003, 0.0f, 10.0f), b = normalRows(rng, 1003, 0.0f, 10.0f);
+        // One value more than the longest count after each offset (a starts at 1, b at 2).
+        std::vector<float> a = normalRows(rng, 1004, 0.0f, 10.0f), b = normalRows(rng, 1005, 0.0f, 10.0f);
         a[3] = kNaN, a[4] = kInf, b[5] = 0.0f, b[6] = -0.0f, a[7] = 3e38f, b[7] = 3e38f, b[9] = -kInf;
         const char symbols[] = {'+', '-', '*', '/'};
         const FloatBinaryOp ops[] = {FloatBinaryOp::Add, FloatBinaryOp::Sub, FloatBinaryOp::Mul,
