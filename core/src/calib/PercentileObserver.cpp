@@ -1,6 +1,7 @@
 #include "quantscope/calib/PercentileObserver.h"
 
 #include "quantscope/Cancellation.h"
+#include "quantscope/calib/OrderStatistic.h"
 
 #include <algorithm>
 #include <cmath>
@@ -25,19 +26,16 @@ void PercentileObserver::observeFinite(std::span<const float> values) {
     });
 }
 
-double PercentileObserver::percentile(std::vector<float>& values, double q) {
+double PercentileObserver::percentile(std::span<const float> values, double q) {
     if (values.empty())
         return 0.0;
     const double rank = static_cast<double>(values.size() - 1) * std::clamp(q, 0.0, 100.0) / 100.0;
     const auto below = static_cast<std::size_t>(std::floor(rank));
     const double fraction = rank - static_cast<double>(below);
-    const auto nth = values.begin() + static_cast<std::ptrdiff_t>(below);
-    std::nth_element(values.begin(), nth, values.end());
-    const double lower = *nth;
+    const double lower = orderStatistic(values, below);
     if (fraction == 0.0 || below + 1 >= values.size())
         return lower;
-    // After nth_element everything past `nth` is >= it: the next order statistic is their minimum.
-    const double upper = *std::min_element(nth + 1, values.end());
+    const double upper = orderStatistic(values, below + 1);
     return lower + fraction * (upper - lower);
 }
 

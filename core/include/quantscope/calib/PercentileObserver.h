@@ -23,15 +23,15 @@ public:
     // The kept values are |x| (symmetric) or x (affine): the scheme must stay.
     bool canServe(const QuantSpec& spec) const override;
 
-    // The q-th percentile (0 <= q <= 100) of `values` by linear interpolation; reorders them.
-    static double percentile(std::vector<float>& values, double q);
+    // The q-th percentile (0 <= q <= 100) of finite `values` by linear interpolation.
+    static double percentile(std::span<const float> values, double q);
 
 protected:
     void observeFinite(std::span<const float> values) override;
 
 private:
     bool m_absolute;
-    mutable std::vector<float> m_values; // |x| when symmetric, x when affine
+    std::vector<float> m_values; // |x| when symmetric, x when affine
 };
 
 } // namespace quantscope
