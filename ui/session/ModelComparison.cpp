@@ -4,7 +4,9 @@
 #include "session/JobRunner.h"
 #include "session/Session.h"
 
+#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
+#include "quantscope/ParallelItems.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/model/ActivationCapture.h"
@@ -18,9 +20,12 @@
 #include <QFileInfo>
 #include <QLoggingCategory>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdlib>
 #include <map>
+#include <thread>
 
 namespace quantscope::ui {
 
@@ -31,6 +36,29 @@ Q_LOGGING_CATEGORY(lcCompare, "quantscope.compare", QtWarningMsg)
 namespace {
 
 constexpr std::array kModes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly};
+
+// fp32 first (the reference the others are scored against, kept by the evaluator), then the
+// quantized modes side by side, one per core. Each mode runs the CLI's batches on one thread, so
+// the figures are the same as one after the other, and as `eval`'s. Within a mode only the job's
+// stop flag is polled (the job's progress moves as each mode finishes).
+std::vector<ModeResult> scoreModes(ModelEvaluator& evaluator, int64_t count,
+                                   const ProgressCallback& progress) {
+    std::vector<ModeResult> results(kModes.size());
+    results[0] = evaluator.score(kModes[0], count, progress);
+    const std::atomic<bool>* stop = currentCancellationFlag();
+    const ProgressCallback stopOnly = [stop](Stage, double) { return stop == nullptr || !stop->load(); };
+    const std::size_t quantized = kModes.size() - 1;
+    forEachItemInParallel(
+        quantized, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
+        [&](std::size_t index) { results[index + 1] = evaluator.score(kModes[index + 1], count, stopOnly); },
+        [&](std::size_t done) {
+            reportProgress(progress, Stage::Results,
+                           static_cast<double>(done) / static_cast<double>(quantized));
+        });
+    for (ModeResult& result : results)
+        result.outputs = {};
+    return results;
+}
 
 QString describe(const QuantSpec& spec) {
     return QString::fromStdString(spec.format.name()) + QLatin1Char(' ') +
@@ -310,11 +338,7 @@ void ModelComparison::run() {
             result.stage = slice ? CompareStage::FirstSamples : CompareStage::AllSamples;
             report.stage = result.stage;
             report.samplesScored = slice ? kFirstSamples : report.samplesTotal;
-            for (QuantMode mode : kModes) {
-                ModeResult scored = workspace->evaluator().score(mode, report.samplesScored, progress);
-                scored.outputs = {};
-                report.modes.push_back(std::move(scored));
-            }
+            report.modes = scoreModes(workspace->evaluator(), report.samplesScored, progress);
             return QVariant::fromValue(result);
         });
 }
@@ -334,12 +358,7 @@ void ModelComparison::startStage(CompareStage stage) {
             switch (stage) {
             case CompareStage::FirstSamples:
             case CompareStage::AllSamples:
-                for (QuantMode mode : kModes) {
-                    ModeResult scored =
-                        workspace->evaluator().score(mode, workspace->samples().count(), progress);
-                    scored.outputs = {};
-                    report.modes.push_back(std::move(scored));
-                }
+                report.modes = scoreModes(workspace->evaluator(), workspace->samples().count(), progress);
                 break;
             case CompareStage::Timing:
                 for (QuantMode mode : kModes) {
