@@ -4,6 +4,7 @@
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/kernels/Int8Conv.h"
 #include "quantscope/kernels/Int8ConvHelpers.h"
 #include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/kernels/Int8Gemm.h"
@@ -11,9 +12,11 @@
 #include "quantscope/kernels/PackedInt8Weights.h"
 #include "quantscope/kernels/QLinearElementwise.h"
 #include "quantscope/model/Int8Linear.h"
+#include "quantscope/model/OpProfile.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -104,6 +107,9 @@ struct IntegerPipeline::Step {
     bool symmetricDepthwise = false; // every weight zero point is 0: the SIMD depthwise kernel
     std::vector<int8_t> depthwiseWeights;
     std::vector<int32_t> weightZeroPoints;
+    // A one-group Conv with packed weights: the same weights in (kh, kw, c) order for
+    // kernels::int8ConvRequantizeU8 (no im2col matrix), packed once here.
+    std::shared_ptr<const kernels::PackedInt8Weights> hwcWeights;
     // Table, CodeMove (requantize the result) and Concat (one per input)
     CodeTable table{};
     bool requantize = false;
@@ -375,6 +381,15 @@ bool IntegerPipeline::planLinear(Step& step, const QuantizedModel::Layer& layer,
         }
         step.symmetricDepthwise = std::all_of(step.weightZeroPoints.begin(), step.weightZeroPoints.end(),
                                               [](int32_t z) { return z == 0; });
+    } else if (node.opType == "Conv" && layer.groups == 1 && w.rank() == 4 && layer.int8.size() == 1 &&
+               layer.int8[0]->packed()) {
+        const kernels::PackedInt8Weights& packed = *layer.int8[0]->packed();
+        const std::vector<int8_t> hwc = kernels::convWeightsToHwc(
+            layer.int8[0]->weights().data(), static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]),
+            static_cast<int>(w.shape[2]), static_cast<int>(w.shape[3]));
+        step.hwcWeights = std::make_shared<const kernels::PackedInt8Weights>(
+            *kernels::KernelRegistry::table(packed.path()), hwc.data(), packed.n(), packed.k(),
+            packed.zeroPoint());
     }
     return true;
 }
@@ -605,17 +620,6 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
         throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
                                                 " values does not match the weights' " +
                                                 std::to_string(layer.int8[0]->k()));
-    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory. The
-    // scratch buffers live as long as the thread, so a run allocates nothing for them.
-    const int64_t chunk = std::max<int64_t>(
-        1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
-    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
-                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
-    thread_local std::vector<uint8_t> rows, pixels;
-    if (rows.size() < static_cast<std::size_t>(chunk * spatial * patch))
-        rows.resize(static_cast<std::size_t>(chunk * spatial * patch));
-    if (pixels.size() < static_cast<std::size_t>(chunk * spatial * groupOut))
-        pixels.resize(static_cast<std::size_t>(chunk * spatial * groupOut));
     kernels::Conv2dGeometry geometry;
     geometry.channels = static_cast<int>(groupIn);
     geometry.height = static_cast<int>(g.height);
@@ -630,6 +634,27 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     geometry.padRight = static_cast<int>(g.padRight);
     geometry.dilationH = static_cast<int>(g.dilationH);
     geometry.dilationW = static_cast<int>(g.dilationW);
+    if (step.hwcWeights && g.batch <= INT32_MAX) {
+        const kernels::PackedInt8Weights& packed = *step.hwcWeights;
+        kernels::int8ConvRequantizeU8(*kernels::KernelRegistry::table(packed.path()), geometry,
+                                      static_cast<int>(g.batch), in.codes.data(), x.zeroPoint, packed,
+                                      step.multipliers.data(), true, bias, y.zeroPoint, out.codes.data(),
+                                      pool, step.lo, step.hi);
+        if (step.requantize)
+            lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+        return true;
+    }
+    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory. The
+    // scratch buffers live as long as the thread, so a run allocates nothing for them.
+    const int64_t chunk = std::max<int64_t>(
+        1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    thread_local std::vector<uint8_t> rows, pixels;
+    if (rows.size() < static_cast<std::size_t>(chunk * spatial * patch))
+        rows.resize(static_cast<std::size_t>(chunk * spatial * patch));
+    if (pixels.size() < static_cast<std::size_t>(chunk * spatial * groupOut))
+        pixels.resize(static_cast<std::size_t>(chunk * spatial * groupOut));
     for (int64_t first = 0; first < g.batch; first += chunk) {
         const int64_t images = std::min(chunk, g.batch - first);
         for (int64_t grp = 0; grp < groups; ++grp) {
@@ -846,13 +871,28 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
     return false;
 }
 
+std::string IntegerPipeline::profileLabel(const Step& step, bool integer) const {
+    std::string label = step.node->opType;
+    if (step.kind == StepKind::Linear &&
+        step.node->opType == "Conv") { // the kernel shape tells the convs apart
+        const Value& w = m_executor.graph().initializers.at(step.layer->weightName);
+        if (w.rank() == 4)
+            label += " " + std::to_string(w.shape[2]) + "x" + std::to_string(w.shape[3]) +
+                     (step.depthwise ? " depthwise" : "");
+    }
+    return label + (step.kind == StepKind::Fused ? " (fused)" : integer ? " (int8)" : " (fp32)");
+}
+
 std::map<std::string, Value> IntegerPipeline::run(std::map<std::string, Value> inputs,
                                                   kernels::ThreadPool* pool) const {
     std::vector<Held> held(m_slots.size());
     std::vector<Value> fed = m_executor.checkedInputs(std::move(inputs));
     for (std::size_t i = 0; i < fed.size(); ++i)
         store(m_inputSlots[i], std::move(fed[i]), held);
+    OpProfile* const profile = OpProfile::active();
     for (const Step& step : m_steps) {
+        const auto started =
+            profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         bool done = false;
         try {
             done = tryInteger(step, held, pool);
@@ -863,6 +903,9 @@ std::map<std::string, Value> IntegerPipeline::run(std::map<std::string, Value> i
         }
         if (!done)
             runFloat(step, held);
+        if (profile)
+            profile->add(profileLabel(step, done),
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         for (int slot : step.release)
             held[slot] = Held();
     }

@@ -56,6 +56,7 @@ public:
     ~IntegerPipeline();
 
     // The graph outputs (dequantized) for the given inputs; `pool` (may be null) runs the GEMMs.
+    // With an OpProfile installed, each step's time is added to it (see profileLabel).
     std::map<std::string, Value> run(std::map<std::string, Value> inputs, kernels::ThreadPool* pool) const;
 
     const std::vector<QuantizedModel::NodeExecution>& placements() const { return m_placements; }
@@ -75,6 +76,8 @@ private:
     bool runConv(const Step& step, std::vector<Held>& held, kernels::ThreadPool* pool) const;
     const Value& floatOf(int slot, std::vector<Held>& held) const;
     void store(int slot, Value value, std::vector<Held>& held) const;
+    // The OpProfile entry a step's time goes under: op type, a Conv's kernel shape, int8 or fp32.
+    std::string profileLabel(const Step& step, bool integer) const;
 
     const Executor& m_executor;
     FloatRunner m_floatRunner;

@@ -1,0 +1,166 @@
+#include "quantscope/kernels/Int8Conv.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/kernels/AlignedBuffer.h"
+#include "quantscope/kernels/Int8Gemm.h"
+#include "quantscope/kernels/ThreadPool.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace quantscope::kernels {
+
+namespace {
+
+constexpr const char* kSubject = "int8 convolution";
+
+// A tile's window rows as u8 bytes: small enough that they and the GEMM's packed copy of them stay
+// in L2 beside a block of weight panels (Int8Gemm's kernels block the weights by 256 KB).
+constexpr size_t kTileBytes = size_t{64} << 10;
+constexpr int kMaxTileRows = 192;
+
+// rows[r][(kh * KW + kw) * C + c] = x[n][ih][iw][c] of output pixel row0 + r (over the whole
+// batch), or zeroPoint in the padding: im2rowU8's rows with K in (kh, kw, c) order, from NHWC.
+void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, int rows, uint8_t zeroPoint,
+                   uint8_t* dst) {
+    const int outW = g.outWidth();
+    const int64_t pixels = g.rows();
+    const size_t c = static_cast<size_t>(g.channels);
+    const size_t run = static_cast<size_t>(g.kernelW) * c; // one kernel row of a window
+    const size_t k = static_cast<size_t>(g.kernelH) * run;
+    for (int r = 0; r < rows; ++r) {
+        const int64_t row = row0 + r;
+        const int64_t image = row / pixels;
+        const int pixel = static_cast<int>(row % pixels);
+        const int ih0 = (pixel / outW) * g.strideH - g.padTop;
+        const int iw0 = (pixel % outW) * g.strideW - g.padLeft;
+        const bool wholeRun = g.dilationW == 1 && iw0 >= 0 && iw0 + g.kernelW <= g.width;
+        uint8_t* out = dst + static_cast<size_t>(r) * k;
+        for (int kh = 0; kh < g.kernelH; ++kh, out += run) {
+            const int ih = ih0 + kh * g.dilationH;
+            if (ih < 0 || ih >= g.height) {
+                std::memset(out, zeroPoint, run);
+                continue;
+            }
+            const uint8_t* line = nhwc + (static_cast<size_t>(image) * g.height + ih) * g.width * c;
+            if (wholeRun) {
+                std::memcpy(out, line + static_cast<size_t>(iw0) * c, run);
+                continue;
+            }
+            for (int kw = 0; kw < g.kernelW; ++kw) {
+                const int iw = iw0 + kw * g.dilationW;
+                if (iw >= 0 && iw < g.width)
+                    std::memcpy(out + kw * c, line + static_cast<size_t>(iw) * c, c);
+                else
+                    std::memset(out + kw * c, zeroPoint, c);
+            }
+        }
+    }
+}
+
+} // namespace
+
+std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int channels, int kernelH,
+                                     int kernelW) {
+    if (!weights || outChannels < 1 || channels < 1 || kernelH < 1 || kernelW < 1)
+        throw Error(kSubject, "weights need positive sizes");
+    const size_t window = static_cast<size_t>(kernelH) * kernelW;
+    const size_t k = window * channels;
+    std::vector<int8_t> hwc(static_cast<size_t>(outChannels) * k);
+    for (size_t o = 0; o < static_cast<size_t>(outChannels); ++o)
+        for (size_t c = 0; c < static_cast<size_t>(channels); ++c)
+            for (size_t s = 0; s < window; ++s)
+                hwc[o * k + s * channels + c] = weights[o * k + c * window + s];
+    return hwc;
+}
+
+void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
+                          int32_t inputZeroPoint, const PackedInt8Weights& weights,
+                          const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
+                          int32_t outZeroPoint, uint8_t* output, ThreadPool* pool, int32_t clampMin,
+                          int32_t clampMax) {
+    checkConv2dGeometry(g);
+    if (batch < 1 || !input || !output)
+        throw Error(kSubject, "needs at least one image, the input and the output");
+    if (inputZeroPoint < 0 || inputZeroPoint > 255)
+        throw Error(kSubject, "input zero point " + std::to_string(inputZeroPoint) + " is outside [0, 255]");
+    if (weights.k() != g.patch())
+        throw Error(kSubject, "a window of " + std::to_string(g.patch()) +
+                                  " values does not match the weights' K = " + std::to_string(weights.k()));
+    const int64_t imageBytes = int64_t{g.channels} * g.height * g.width;
+    const int64_t pixels = int64_t{g.outHeight()} * g.outWidth();
+    if (imageBytes > INT32_MAX || pixels * weights.n() > INT32_MAX)
+        throw Error(kSubject, "an image or its output has more than 2^31 - 1 values");
+    const int64_t totalRows = pixels * batch;
+    const int k = g.patch(), n = weights.n();
+    const int rowBlock = weights.layout().rowBlock;
+    int tileRows = static_cast<int>(std::clamp<size_t>(kTileBytes / static_cast<size_t>(k), 1, kMaxTileRows));
+    const int threads = pool ? pool->threadCount() : 1;
+    if (threads > 1) // at least four tiles per thread, so the last ones do not leave a core idle
+        tileRows =
+            static_cast<int>(std::min<int64_t>(tileRows, (totalRows + 4 * threads - 1) / (4 * threads)));
+    tileRows = std::max(rowBlock, tileRows / rowBlock * rowBlock); // whole register tiles
+    const int64_t tiles = (totalRows + tileRows - 1) / tileRows;
+    if (tiles > INT32_MAX)
+        throw Error(kSubject, "too many output pixels");
+
+    // NHWC: each kernel row of a window is one run of KW * C bytes (a 1 x 1 stride-1 convolution's
+    // rows are the pixels themselves).
+    thread_local AlignedBuffer<uint8_t> nhwcBuffer;
+    nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
+    uint8_t* nhwc = nhwcBuffer.data();
+    const int planeSize = g.height * g.width;
+    auto toNhwc = [&](int begin, int end) {
+        for (int image = begin; image < end; ++image)
+            transposeU8(input + static_cast<size_t>(image) * imageBytes, g.channels, planeSize,
+                        nhwc + static_cast<size_t>(image) * imageBytes);
+    };
+    if (threads > 1 && batch > 1)
+        pool->parallelFor(batch, toNhwc);
+    else
+        toNhwc(0, batch);
+
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    auto runTiles = [&](int begin, int end) {
+        // Each thread's own scratch (thread_local here is the running thread's).
+        thread_local AlignedBuffer<uint8_t> windows, pixelsByChannel;
+        if (!pointwise)
+            windows.reserveScratch(static_cast<size_t>(tileRows) * k);
+        pixelsByChannel.reserveScratch(static_cast<size_t>(tileRows) * n);
+        for (int tile = begin; tile < end; ++tile) {
+            const int64_t row0 = int64_t{tile} * tileRows;
+            const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
+            QuantizedActivations a;
+            a.m = rows;
+            a.k = k;
+            a.zeroPoint = inputZeroPoint;
+            if (pointwise) {
+                a.data = nhwc + static_cast<size_t>(row0) * k;
+            } else {
+                gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint), windows.data());
+                a.data = windows.data();
+            }
+            int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint,
+                                 pixelsByChannel.data(), nullptr, clampMin, clampMax);
+            // Pixels x channels into the NCHW planes of each image the tile touches.
+            for (int done = 0; done < rows;) {
+                const int64_t row = row0 + done;
+                const int64_t image = row / pixels;
+                const int64_t pixel = row % pixels;
+                const int count = static_cast<int>(std::min<int64_t>(rows - done, pixels - pixel));
+                transposeU8(pixelsByChannel.data() + static_cast<size_t>(done) * n, count, n,
+                            static_cast<size_t>(n), output + static_cast<size_t>(image) * pixels * n + pixel,
+                            static_cast<size_t>(pixels));
+                done += count;
+            }
+        }
+    };
+    if (threads > 1 && tiles > 1)
+        pool->parallelFor(static_cast<int>(tiles), runTiles);
+    else
+        runTiles(0, static_cast<int>(tiles));
+}
+
+} // namespace quantscope::kernels
