@@ -11,11 +11,13 @@
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
 #include "quantscope/kernels/QLinearElementwise.h"
+#include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/OpProfile.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <numeric>
@@ -531,6 +533,27 @@ Window2d windowOf(const ConvGeometry& g) {
     return window;
 }
 
+// Below this many bytes per thread, splitting an element-wise step costs more than it saves.
+constexpr std::size_t kElementsPerThread = 1 << 14;
+
+// work(begin, end) over [0, count) in one call, or in ranges of at least `minimumPerThread` items
+// on the pool's threads when there is enough work to share.
+void forRanges(kernels::ThreadPool* pool, std::size_t count, std::size_t minimumPerThread,
+               const std::function<void(std::size_t begin, std::size_t end)>& work) {
+    const int threads = pool ? pool->threadCount() : 1;
+    if (threads <= 1 || count < 2 * minimumPerThread) {
+        work(0, count);
+        return;
+    }
+    const int parts =
+        static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), count / minimumPerThread));
+    pool->parallelFor(parts, [&](int first, int last) {
+        for (int part = first; part < last; ++part)
+            work(count * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts),
+                 count * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts));
+    });
+}
+
 // out = clamp(M[c](A W^T + bias) + zy, lo, hi) for M x K codes: the SIMD requantizing GEMM when
 // the weights are packed, else the exact int32 product and the reference epilogue.
 void linearToCodes(const Int8Linear& linear, const uint8_t* a, int64_t m, const QuantLevels& x,
@@ -746,9 +769,14 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         if (b.shape != out.shape)
             bIndex = ops::broadcastIndex(b.shape, out.shape);
         const auto binary = step.kind == StepKind::Add ? qlinearAdd : qlinearMul;
-        binary(a.codes.data(), levelsOf(step.inputs[0]), aIndex.empty() ? nullptr : aIndex.data(),
-               b.codes.data(), levelsOf(step.inputs[1]), bIndex.empty() ? nullptr : bIndex.data(),
-               out.codes.size(), out.codes.data(), levelsOf(step.outputs[0]));
+        // Element i depends on nothing else: ranges of elements go to the pool's threads.
+        forRanges(pool, out.codes.size(), kElementsPerThread, [&](std::size_t begin, std::size_t end) {
+            binary(aIndex.empty() ? a.codes.data() + begin : a.codes.data(), levelsOf(step.inputs[0]),
+                   aIndex.empty() ? nullptr : aIndex.data() + begin,
+                   bIndex.empty() ? b.codes.data() + begin : b.codes.data(), levelsOf(step.inputs[1]),
+                   bIndex.empty() ? nullptr : bIndex.data() + begin, end - begin, out.codes.data() + begin,
+                   levelsOf(step.outputs[0]));
+        });
         held[step.outputs[0]] = std::move(out);
         return true;
     }
@@ -797,7 +825,21 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
             out.shape = {g.batch, g.channels, g.outH, g.outW};
             out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
             out.hasCodes = true;
-            if (maxPoolU8(in.codes.data(), window, out.codes.data())) {
+            // Planes go to the pool's threads; a window wholly in the padding shows in every plane.
+            std::atomic<bool> allInside{true};
+            const auto planeBytes =
+                static_cast<std::size_t>(std::max<int64_t>(1, window.height * window.width));
+            forRanges(pool, static_cast<std::size_t>(window.planes),
+                      std::max<std::size_t>(1, kElementsPerThread / planeBytes),
+                      [&](std::size_t begin, std::size_t end) {
+                          Window2d part = window;
+                          part.planes = static_cast<int64_t>(end - begin);
+                          const auto first = static_cast<int64_t>(begin);
+                          if (!maxPoolU8(in.codes.data() + first * window.height * window.width, part,
+                                         out.codes.data() + first * window.outH * window.outW))
+                              allInside = false;
+                      });
+            if (allInside) {
                 if (step.requantize)
                     lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
                 held[step.outputs[0]] = std::move(out);
