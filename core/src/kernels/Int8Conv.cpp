@@ -3,11 +3,16 @@
 #include "quantscope/Error.h"
 #include "quantscope/kernels/AlignedBuffer.h"
 #include "quantscope/kernels/Int8Gemm.h"
+#include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/ThreadPool.h"
 
+#include "RequantizeLanes.h"
+
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 namespace quantscope::kernels {
 
@@ -20,42 +25,75 @@ constexpr const char* kSubject = "int8 convolution";
 constexpr size_t kTileBytes = size_t{64} << 10;
 constexpr int kMaxTileRows = 192;
 
+// Copies `count` codes to dst, widened when T is int16_t (the AVX2 GEMM's activation layout),
+// and returns their sum (which the u8 route leaves to the GEMM's own packing).
+template <class T> int32_t copyCodes(const uint8_t* src, size_t count, T* dst) {
+    if constexpr (std::is_same_v<T, uint8_t>) {
+        std::memcpy(dst, src, count);
+        return 0;
+    } else {
+        int32_t sum = 0;
+        for (size_t i = 0; i < count; ++i) {
+            dst[i] = static_cast<T>(src[i]);
+            sum += src[i];
+        }
+        return sum;
+    }
+}
+
+template <class T> int32_t fillCodes(uint8_t zeroPoint, size_t count, T* dst) {
+    std::fill(dst, dst + count, static_cast<T>(zeroPoint));
+    return static_cast<int32_t>(count) * zeroPoint;
+}
+
 // rows[r][(kh * KW + kw) * C + c] = x[n][ih][iw][c] of output pixel row0 + r (over the whole
 // batch), or zeroPoint in the padding: im2rowU8's rows with K in (kh, kw, c) order, from NHWC.
+// Rows are `stride` elements apart; elements from K to the stride are zero. With int16 rows, each
+// row's sum goes to rowSums.
+template <class T>
 void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, int rows, uint8_t zeroPoint,
-                   uint8_t* dst) {
+                   size_t stride, T* dst, int32_t* rowSums) {
     const int outW = g.outWidth();
     const int64_t pixels = g.rows();
     const size_t c = static_cast<size_t>(g.channels);
     const size_t run = static_cast<size_t>(g.kernelW) * c; // one kernel row of a window
     const size_t k = static_cast<size_t>(g.kernelH) * run;
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
     for (int r = 0; r < rows; ++r) {
+        T* out = dst + static_cast<size_t>(r) * stride;
+        std::fill(out + k, out + stride, T{0});
+        int32_t sum = 0;
         const int64_t row = row0 + r;
-        const int64_t image = row / pixels;
-        const int pixel = static_cast<int>(row % pixels);
-        const int ih0 = (pixel / outW) * g.strideH - g.padTop;
-        const int iw0 = (pixel % outW) * g.strideW - g.padLeft;
-        const bool wholeRun = g.dilationW == 1 && iw0 >= 0 && iw0 + g.kernelW <= g.width;
-        uint8_t* out = dst + static_cast<size_t>(r) * k;
-        for (int kh = 0; kh < g.kernelH; ++kh, out += run) {
-            const int ih = ih0 + kh * g.dilationH;
-            if (ih < 0 || ih >= g.height) {
-                std::memset(out, zeroPoint, run);
-                continue;
-            }
-            const uint8_t* line = nhwc + (static_cast<size_t>(image) * g.height + ih) * g.width * c;
-            if (wholeRun) {
-                std::memcpy(out, line + static_cast<size_t>(iw0) * c, run);
-                continue;
-            }
-            for (int kw = 0; kw < g.kernelW; ++kw) {
-                const int iw = iw0 + kw * g.dilationW;
-                if (iw >= 0 && iw < g.width)
-                    std::memcpy(out + kw * c, line + static_cast<size_t>(iw) * c, c);
-                else
-                    std::memset(out + kw * c, zeroPoint, c);
+        if (pointwise) { // the pixel itself
+            sum = copyCodes(nhwc + static_cast<size_t>(row) * c, c, out);
+        } else {
+            const int64_t image = row / pixels;
+            const int pixel = static_cast<int>(row % pixels);
+            const int ih0 = (pixel / outW) * g.strideH - g.padTop;
+            const int iw0 = (pixel % outW) * g.strideW - g.padLeft;
+            const bool wholeRun = g.dilationW == 1 && iw0 >= 0 && iw0 + g.kernelW <= g.width;
+            for (int kh = 0; kh < g.kernelH; ++kh, out += run) {
+                const int ih = ih0 + kh * g.dilationH;
+                if (ih < 0 || ih >= g.height) {
+                    sum += fillCodes(zeroPoint, run, out);
+                    continue;
+                }
+                const uint8_t* line = nhwc + (static_cast<size_t>(image) * g.height + ih) * g.width * c;
+                if (wholeRun) {
+                    sum += copyCodes(line + static_cast<size_t>(iw0) * c, run, out);
+                    continue;
+                }
+                for (int kw = 0; kw < g.kernelW; ++kw) {
+                    const int iw = iw0 + kw * g.dilationW;
+                    sum += iw >= 0 && iw < g.width
+                               ? copyCodes(line + static_cast<size_t>(iw) * c, c, out + kw * c)
+                               : fillCodes(zeroPoint, c, out + kw * c);
+                }
             }
         }
+        if (rowSums)
+            rowSums[r] = sum;
     }
 }
 
@@ -123,27 +161,78 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
 
     const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
                            g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    // The AVX2 GEMM reads int16 rows: the gather writes them (and their sums) itself and the
+    // panel kernel runs on them directly, with no second packing pass. Other layouts take the
+    // gathered u8 rows through int8GemmRequantizeU8, which packs them.
+    const Int8Layout& layout = weights.layout();
+    const bool directInt16 = layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels;
+    Int8GemmProblem problem;
+    AlignedBuffer<int32_t> lanes;
+    if (directInt16) {
+        if (weights.path() != path.path)
+            throw Error(kSubject, std::string("weights packed for the ") + isaName(weights.path()) +
+                                      " path, used with the " + isaName(path.path) + " path");
+        if (!multipliers)
+            throw Error(kSubject, "requantization multipliers are missing");
+        if (outZeroPoint < 0 || outZeroPoint > 255)
+            throw Error(kSubject,
+                        "output zero point " + std::to_string(outZeroPoint) + " is outside [0, 255]");
+        const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
+        const size_t padded = static_cast<size_t>(weights.panelCount()) * layout.panelWidth;
+        lanes.resize(3 * padded);
+        fillRequantizeLanes(multipliers, perChannel, bias, n, padded, lanes.data(), problem);
+        problem.output = Int8OutputKind::Uint8;
+        problem.n = n;
+        problem.k = k;
+        problem.kPadded = weights.kPadded();
+        problem.aZeroPoint = inputZeroPoint;
+        problem.packedB = weights.data();
+        problem.colSums = weights.columnSums();
+        problem.bZeroPoint = weights.zeroPoint();
+        problem.ldc = n;
+        problem.outZeroPoint = outZeroPoint;
+        problem.clampMin = clamp.min;
+        problem.clampMax = clamp.max;
+    }
     auto runTiles = [&](int begin, int end) {
         // Each thread's own scratch (thread_local here is the running thread's).
         thread_local AlignedBuffer<uint8_t> windows, pixelsByChannel;
-        if (!pointwise)
+        thread_local AlignedBuffer<int16_t> wideWindows;
+        thread_local AlignedBuffer<int32_t> rowSums;
+        if (directInt16) {
+            wideWindows.reserveScratch(static_cast<size_t>(tileRows) * problem.kPadded);
+            rowSums.reserveScratch(static_cast<size_t>(tileRows));
+        } else if (!pointwise) {
             windows.reserveScratch(static_cast<size_t>(tileRows) * k);
+        }
         pixelsByChannel.reserveScratch(static_cast<size_t>(tileRows) * n);
         for (int tile = begin; tile < end; ++tile) {
             const int64_t row0 = int64_t{tile} * tileRows;
             const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
-            QuantizedActivations a;
-            a.m = rows;
-            a.k = k;
-            a.zeroPoint = inputZeroPoint;
-            if (pointwise) {
-                a.data = nhwc + static_cast<size_t>(row0) * k;
+            if (directInt16) {
+                gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint),
+                              static_cast<size_t>(problem.kPadded), wideWindows.data(), rowSums.data());
+                Int8GemmProblem part = problem;
+                part.m = rows;
+                part.packedA = wideWindows.data();
+                part.rowSums = rowSums.data();
+                part.c = pixelsByChannel.data();
+                path.int8GemmPanels(part, 0, weights.panelCount());
             } else {
-                gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint), windows.data());
-                a.data = windows.data();
+                QuantizedActivations a;
+                a.m = rows;
+                a.k = k;
+                a.zeroPoint = inputZeroPoint;
+                if (pointwise) {
+                    a.data = nhwc + static_cast<size_t>(row0) * k;
+                } else {
+                    gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint),
+                                  static_cast<size_t>(k), windows.data(), nullptr);
+                    a.data = windows.data();
+                }
+                int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint,
+                                     pixelsByChannel.data(), nullptr, clampMin, clampMax);
             }
-            int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint,
-                                 pixelsByChannel.data(), nullptr, clampMin, clampMax);
             // Pixels x channels into the NCHW planes of each image the tile touches.
             for (int done = 0; done < rows;) {
                 const int64_t row = row0 + done;
@@ -157,10 +246,17 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
             }
         }
     };
-    if (threads > 1 && tiles > 1)
-        pool->parallelFor(static_cast<int>(tiles), runTiles);
-    else
+    if (threads > 1 && tiles > 1) {
+        // Tiles are handed out one at a time, so a thread the machine slows down takes fewer of
+        // them instead of holding up the others at the end.
+        std::atomic<int> next{0};
+        pool->parallelFor(threads, [&](int, int) {
+            for (int tile = next++; tile < tiles; tile = next++)
+                runTiles(tile, tile + 1);
+        });
+    } else {
         runTiles(0, static_cast<int>(tiles));
+    }
 }
 
 } // namespace quantscope::kernels
