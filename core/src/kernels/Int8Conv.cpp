@@ -139,6 +139,11 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
         tileRows =
             static_cast<int>(std::min<int64_t>(tileRows, (totalRows + 4 * threads - 1) / (4 * threads)));
     tileRows = std::max(rowBlock, tileRows / rowBlock * rowBlock); // whole register tiles
+    // Few output pixels (a late layer of one image): each tile would read all the weights for a
+    // few rows, so one tile instead, whose GEMM splits the weight panels across the threads.
+    const bool splitPanels = threads > 1 && totalRows < int64_t{16} * rowBlock * threads;
+    if (splitPanels)
+        tileRows = static_cast<int>(totalRows);
     const int64_t tiles = (totalRows + tileRows - 1) / tileRows;
     if (tiles > INT32_MAX)
         throw Error(kSubject, "too many output pixels");
@@ -165,7 +170,8 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
     // panel kernel runs on them directly, with no second packing pass. Other layouts take the
     // gathered u8 rows through int8GemmRequantizeU8, which packs them.
     const Int8Layout& layout = weights.layout();
-    const bool directInt16 = layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels;
+    const bool directInt16 =
+        layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && !splitPanels;
     Int8GemmProblem problem;
     AlignedBuffer<int32_t> lanes;
     if (directInt16) {
@@ -231,7 +237,8 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
                     a.data = windows.data();
                 }
                 int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint,
-                                     pixelsByChannel.data(), nullptr, clampMin, clampMax);
+                                     pixelsByChannel.data(), splitPanels ? pool : nullptr, clampMin,
+                                     clampMax);
             }
             // Pixels x channels into the NCHW planes of each image the tile touches.
             for (int done = 0; done < rows;) {
