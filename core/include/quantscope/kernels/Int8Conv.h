@@ -30,8 +30,11 @@ std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int
 // on their order), without the im2col matrix: the input is turned to NHWC once, and the output
 // pixels are cut into tiles of a few dozen rows whose window rows (KH copies of KW * C bytes
 // each, none at all for a 1 x 1 stride-1 convolution) stay in cache while the GEMM reads them;
-// each tile's pixels x channels result is transposed straight into its NCHW planes. With a pool,
-// threads take whole tiles, so every output byte is computed exactly as by one thread.
+// each tile's pixels x channels result is transposed straight into its NCHW planes. On the AVX2
+// layout the gather writes the GEMM's int16 rows and row sums itself (no second packing pass).
+// With a pool, threads take whole tiles one at a time; with fewer than 16 register tiles of
+// pixels per thread, one tile whose GEMM splits the weight panels instead. Either way every
+// output byte is computed exactly as by one thread.
 // Throws Error for a bad geometry, a K that does not match, or zero points outside [0, 255].
 void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& geometry, int batch,
                           const uint8_t* input, int32_t inputZeroPoint, const PackedInt8Weights& weights,
