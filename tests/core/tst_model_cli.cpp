@@ -243,6 +243,38 @@ private slots:
         QCOMPARE(runCli({QStringLiteral("ops"), QStringLiteral("extra")}).exitCode, 2);
     }
 
+    // bench-model --profile times the static integer pipeline's steps too: every op of the
+    // ResNet-18 shape under its int8 name (the Conv's kernel shape beside it), the Relu after each
+    // Conv folded into the GEMM, the one after each residual Add a table of its own.
+    void benchModelProfilesTheStaticPipeline() {
+        const Run run =
+            runCli({QStringLiteral("bench-model"), QStringLiteral("--model"), QStringLiteral("resnet18"),
+                    QStringLiteral("--resolution"), QStringLiteral("32"), QStringLiteral("--batch"),
+                    QStringLiteral("1"), QStringLiteral("--min-time"), QStringLiteral("0"),
+                    QStringLiteral("--profile"), QStringLiteral("--json"), QStringLiteral("-")});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject result = resultOf(parseJson(run.out), "static");
+        QStringList calls; // "op: calls per run", sorted, so a failure shows both lists
+        for (const auto& op : result.value(QLatin1String("profile")).toArray()) {
+            const QJsonObject entry = op.toObject();
+            calls.append(entry.value(QLatin1String("op")).toString() + QStringLiteral(": ") +
+                         QString::number(entry.value(QLatin1String("calls_per_run")).toInt()));
+            QVERIFY(entry.value(QLatin1String("ms_per_run")).toDouble() >= 0.0);
+        }
+        calls.sort();
+        const QStringList expected{QStringLiteral("Add (int8): 8"),
+                                   QStringLiteral("Conv 1x1 (int8): 3"),
+                                   QStringLiteral("Conv 3x3 (int8): 16"),
+                                   QStringLiteral("Conv 7x7 (int8): 1"),
+                                   QStringLiteral("Flatten (int8): 1"),
+                                   QStringLiteral("Gemm (int8): 1"),
+                                   QStringLiteral("GlobalAveragePool (int8): 1"),
+                                   QStringLiteral("MaxPool (int8): 1"),
+                                   QStringLiteral("Relu (fused): 9"),
+                                   QStringLiteral("Relu (int8): 8")};
+        QCOMPARE(calls, expected);
+    }
+
     void usageErrorsAreExitCodeTwo() {
         QCOMPARE(runCli({QStringLiteral("eval"), demo("digits_mlp.onnx")}).exitCode, 2); // no --samples
         QCOMPARE(runCli({QStringLiteral("eval")}).exitCode, 2);

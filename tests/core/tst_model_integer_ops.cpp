@@ -5,6 +5,7 @@
 // output codes are compared bit for bit. The bundled demo models agree with the float simulation.
 #include "quantscope/Error.h"
 #include "quantscope/kernels/FixedPointMultiplier.h"
+#include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/IntegerOps.h"
 #include "quantscope/model/ModelEvaluator.h"
@@ -314,6 +315,172 @@ private slots:
         QCOMPARE(run.model->staticExecution().size(), std::size_t(2));
         QCOMPARE(QString::fromStdString(run.model->staticExecution()[1].fusedInto),
                  QStringLiteral("conv_node"));
+    }
+
+    // One-group convolutions run kernels::int8ConvRequantizeU8 (NHWC tiles, no im2col matrix):
+    // 3 x 3 with padding and a fused Relu, stride 2, and 1 x 1 (whose rows are the NHWC pixels),
+    // on shapes with several tiles, tiles across images and odd channel counts.
+    void regularConvOnTiles() {
+        struct Shape {
+            int64_t batch, channels, height, width, outChannels, kernel, stride, pad;
+        };
+        for (const Shape& t : {Shape{3, 20, 15, 17, 24, 3, 1, 1}, Shape{2, 7, 13, 11, 5, 3, 2, 1},
+                               Shape{2, 33, 9, 10, 17, 1, 1, 0}, Shape{2, 16, 12, 12, 8, 1, 2, 0}}) {
+            Case c;
+            c.input("x", {t.batch, t.channels, t.height, t.width}, {0.04f, -7}, m_rng);
+            const int64_t weights = t.outChannels * t.channels * t.kernel * t.kernel;
+            c.initializer("w", {t.outChannels, t.channels, t.kernel, t.kernel},
+                          randomFloats(m_rng, static_cast<std::size_t>(weights), 0.3f));
+            c.initializer("b", {t.outChannels},
+                          randomFloats(m_rng, static_cast<std::size_t>(t.outChannels), 0.3f));
+            c.graph.nodes.push_back(node(
+                "Conv", {"x", "w", "b"}, {"conv"},
+                {{"strides", ints({t.stride, t.stride})}, {"pads", ints({t.pad, t.pad, t.pad, t.pad})}}));
+            c.graph.nodes.push_back(node("Relu", {"conv"}, {"y"}));
+            c.output("y");
+            c.params["conv"] = {0.08f, 3};
+            c.params["y"] = c.params["conv"]; // the Relu fuses as a clamp at the zero point
+            checkConv(
+                c, 1, t.stride, t.pad, c.params["conv"], [](float v) { return std::max(v, 0.0f); },
+                c.params["conv"]);
+        }
+    }
+
+    // maxPoolU8 (row maxima, then each window's columns) against the definition: kernels 1-4,
+    // strides 1-3, dilation, asymmetric pads, and a window wholly in the padding (false).
+    void maxPoolOnCodesMatchesDefinition() {
+        struct Pool {
+            int64_t kernelH, kernelW, stride, dilation, padTop, padLeft, padBottom, padRight;
+        };
+        std::uniform_int_distribution<int> code(0, 255);
+        for (const Pool& p :
+             {Pool{3, 3, 2, 1, 1, 1, 1, 1}, Pool{2, 2, 2, 1, 0, 0, 0, 0}, Pool{1, 1, 1, 1, 0, 0, 0, 0},
+              Pool{3, 2, 1, 1, 0, 1, 2, 0}, Pool{4, 4, 3, 1, 2, 2, 2, 2}, Pool{3, 3, 1, 2, 2, 2, 2, 2},
+              Pool{3, 3, 2, 1, 0, 0, 1, 1}}) {
+            Window2d w;
+            w.planes = 3;
+            w.height = 9;
+            w.width = 11;
+            w.kernelH = p.kernelH;
+            w.kernelW = p.kernelW;
+            w.strideH = w.strideW = p.stride;
+            w.dilationH = w.dilationW = p.dilation;
+            w.padTop = p.padTop;
+            w.padLeft = p.padLeft;
+            w.padBottom = p.padBottom;
+            w.padRight = p.padRight;
+            w.outH = (w.height + p.padTop + p.padBottom - p.dilation * (p.kernelH - 1) - 1) / p.stride + 1;
+            w.outW = (w.width + p.padLeft + p.padRight - p.dilation * (p.kernelW - 1) - 1) / p.stride + 1;
+            std::vector<uint8_t> x(static_cast<std::size_t>(w.planes * w.height * w.width));
+            for (auto& v : x)
+                v = static_cast<uint8_t>(code(m_rng));
+            std::vector<uint8_t> y(static_cast<std::size_t>(w.planes * w.outH * w.outW));
+            QVERIFY(maxPoolU8(x.data(), w, y.data()));
+            std::size_t at = 0;
+            for (int64_t plane = 0; plane < w.planes; ++plane)
+                for (int64_t oy = 0; oy < w.outH; ++oy)
+                    for (int64_t ox = 0; ox < w.outW; ++ox) {
+                        int best = -1;
+                        for (int64_t i = 0; i < w.kernelH; ++i)
+                            for (int64_t j = 0; j < w.kernelW; ++j) {
+                                const int64_t iy = oy * p.stride - p.padTop + i * p.dilation;
+                                const int64_t ix = ox * p.stride - p.padLeft + j * p.dilation;
+                                if (iy >= 0 && iy < w.height && ix >= 0 && ix < w.width)
+                                    best = std::max<int>(
+                                        best,
+                                        x[static_cast<std::size_t>((plane * w.height + iy) * w.width + ix)]);
+                            }
+                        QCOMPARE(static_cast<int>(y[at++]), best);
+                    }
+        }
+        // A 2 x 2 window at stride 3 with padding 2 on the left starts wholly in the padding.
+        Window2d w;
+        w.planes = 1;
+        w.height = w.width = 4;
+        w.kernelH = w.kernelW = 2;
+        w.strideH = w.strideW = 3;
+        w.padLeft = 2;
+        w.outH = 1;
+        w.outW = 2;
+        const std::vector<uint8_t> x(16, 7);
+        std::vector<uint8_t> y(2);
+        QVERIFY(!maxPoolU8(x.data(), w, y.data()));
+    }
+
+    // The same-shape QLinearAdd loop (vectorised rounding) equals the element-by-element rule the
+    // broadcasting path keeps (identity indices force it) and round_half_even written here, on all
+    // code pairs, with scale ratios that make exact ties and ones above 1.
+    void qlinearAddSameShapeMatchesElementRule() {
+        std::vector<uint8_t> a, b;
+        for (int qa = 0; qa < 256; ++qa)
+            for (int qb = 0; qb < 256; ++qb) {
+                a.push_back(static_cast<uint8_t>(qa));
+                b.push_back(static_cast<uint8_t>(qb));
+            }
+        std::vector<int64_t> identity(a.size());
+        for (std::size_t i = 0; i < identity.size(); ++i)
+            identity[i] = static_cast<int64_t>(i);
+        struct Scales {
+            QuantLevels la, lb, ly;
+        };
+        for (const Scales& s : {Scales{{0.5f, 128, 255}, {0.25f, 100, 255}, {1.0f, 128, 255}},
+                                Scales{{0.031f, 3, 255}, {0.017f, 250, 255}, {0.02f, 0, 255}},
+                                Scales{{3.0f, 0, 255}, {0.1f, 255, 255}, {0.01f, 17, 255}},
+                                Scales{{0.05f, 8, 15}, {0.05f, 7, 15}, {0.1f, 8, 15}}}) {
+            std::vector<uint8_t> fast(a.size()), indexed(a.size());
+            qlinearAdd(a.data(), s.la, nullptr, b.data(), s.lb, nullptr, a.size(), fast.data(), s.ly);
+            qlinearAdd(a.data(), s.la, identity.data(), b.data(), s.lb, identity.data(), a.size(),
+                       indexed.data(), s.ly);
+            QCOMPARE(fast, indexed);
+            const float ratioA = s.la.scale / s.ly.scale, ratioB = s.lb.scale / s.ly.scale;
+            for (std::size_t i = 0; i < a.size(); i += 97) {
+                const float v = ratioA * static_cast<float>(a[i] - s.la.zeroPoint) +
+                                ratioB * static_cast<float>(b[i] - s.lb.zeroPoint);
+                const int expected =
+                    std::clamp(static_cast<int>(std::nearbyint(v)) + s.ly.zeroPoint, 0, s.ly.maxCode);
+                QCOMPARE(static_cast<int>(fast[i]), expected);
+            }
+        }
+    }
+
+    // A residual block (Conv 3x3 + Relu, MaxPool 3x3 / 2, Conv 1x1, Add) on a pool of two threads
+    // gives the codes of one thread: the convs' tiles, the pool's planes and the Add's ranges
+    // are each computed by one thread with the same instructions.
+    void residualBlockSameOnTwoThreads() {
+        Case c;
+        c.input("x", {2, 16, 34, 34}, {0.03f, -2}, m_rng);
+        c.initializer("w1", {16, 16, 3, 3}, randomFloats(m_rng, 16 * 16 * 9, 0.2f));
+        c.initializer("w2", {16, 16, 1, 1}, randomFloats(m_rng, 16 * 16, 0.4f));
+        c.graph.nodes.push_back(node("Conv", {"x", "w1"}, {"conv1"}, {{"pads", ints({1, 1, 1, 1})}}));
+        c.graph.nodes.push_back(node("Relu", {"conv1"}, {"relu"}));
+        c.graph.nodes.push_back(
+            node("MaxPool", {"relu"}, {"pool"},
+                 {{"kernel_shape", ints({3, 3})}, {"strides", ints({2, 2})}, {"pads", ints({1, 1, 1, 1})}}));
+        c.graph.nodes.push_back(node("Conv", {"relu", "w2"}, {"conv2"}));
+        c.graph.nodes.push_back(node("Add", {"conv2", "x"}, {"sum"}));
+        c.output("pool");
+        c.output("sum");
+        c.params["conv1"] = {0.05f, 0};
+        c.params["relu"] = c.params["conv1"];
+        c.params["pool"] = c.params["conv1"];
+        c.params["conv2"] = {0.04f, 5};
+        c.params["sum"] = {0.06f, -3};
+        const Run single = runStatic(c);
+        Executor executor(c.graph);
+        QuantizedModel model(executor, c.config());
+        kernels::ThreadPool pool(2);
+        model.setThreadPool(&pool);
+        model.calibrate(c.samples(), 2);
+        const auto outputs = model.run(QuantMode::Static, c.feed());
+        for (const char* name : {"pool", "sum"}) {
+            const Params& p = c.params.at(name);
+            std::vector<int32_t> codes;
+            for (float v : outputs.at(name).data)
+                codes.push_back(static_cast<int32_t>(std::nearbyint(v / p.scale)) + p.zeroPoint);
+            QCOMPARE(codes, single.codes.at(name));
+        }
+        for (const auto& placement : model.staticExecution())
+            QVERIFY2(placement.integer, placement.node.c_str());
     }
 
     void depthwiseConvWithFusedClip() {

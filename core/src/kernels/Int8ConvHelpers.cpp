@@ -18,7 +18,9 @@ namespace {
 
 constexpr const char* kSubject = "int8 im2col";
 
-void checkGeometry(const Conv2dGeometry& g) {
+} // namespace
+
+void checkConv2dGeometry(const Conv2dGeometry& g) {
     for (int value : {g.channels, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.dilationH,
                       g.dilationW})
         if (value < 1 || value > (1 << 24))
@@ -33,6 +35,8 @@ void checkGeometry(const Conv2dGeometry& g) {
     if (static_cast<long long>(g.rows()) * g.patch() > (1LL << 40))
         throw Error(kSubject, "the im2col matrix would exceed 2^40 bytes");
 }
+
+namespace {
 
 #if defined(__SSE2__)
 // One 16 x 16 block in four rounds of interleaves (bytes, then 2-, 4- and 8-byte units): each
@@ -67,29 +71,35 @@ void transpose16x16(const uint8_t* src, size_t srcStride, uint8_t* dst, size_t d
 } // namespace
 
 void transposeU8(const uint8_t* src, int rows, int cols, uint8_t* dst) {
-    if (rows < 0 || cols < 0 || (!src && rows * cols > 0) || (!dst && rows * cols > 0))
-        throw Error("int8 transpose", "needs non-negative sizes and both buffers");
+    transposeU8(src, rows, cols, static_cast<size_t>(cols), dst, static_cast<size_t>(rows));
+}
+
+void transposeU8(const uint8_t* src, int rows, int cols, size_t srcStride, uint8_t* dst, size_t dstStride) {
+    if (rows < 0 || cols < 0 || (!src && rows * cols > 0) || (!dst && rows * cols > 0) ||
+        (rows > 0 && cols > 0 &&
+         (srcStride < static_cast<size_t>(cols) || dstStride < static_cast<size_t>(rows))))
+        throw Error("int8 transpose", "needs non-negative sizes, both buffers and strides of at least a row");
     constexpr int kBlock = 16;
     for (int r0 = 0; r0 < rows; r0 += kBlock)
         for (int c0 = 0; c0 < cols; c0 += kBlock) {
             const int rEnd = std::min(rows, r0 + kBlock), cEnd = std::min(cols, c0 + kBlock);
 #if defined(__SSE2__)
             if (rEnd - r0 == kBlock && cEnd - c0 == kBlock) {
-                transpose16x16(src + static_cast<size_t>(r0) * cols + c0, static_cast<size_t>(cols),
-                               dst + static_cast<size_t>(c0) * rows + r0, static_cast<size_t>(rows));
+                transpose16x16(src + static_cast<size_t>(r0) * srcStride + c0, srcStride,
+                               dst + static_cast<size_t>(c0) * dstStride + r0, dstStride);
                 continue;
             }
 #endif
             for (int c = c0; c < cEnd; ++c) {
-                uint8_t* out = dst + static_cast<size_t>(c) * rows;
+                uint8_t* out = dst + static_cast<size_t>(c) * dstStride;
                 for (int r = r0; r < rEnd; ++r)
-                    out[r] = src[static_cast<size_t>(r) * cols + c];
+                    out[r] = src[static_cast<size_t>(r) * srcStride + c];
             }
         }
 }
 
 void im2rowU8(const Conv2dGeometry& g, const uint8_t* input, uint8_t zeroPoint, uint8_t* rows) {
-    checkGeometry(g);
+    checkConv2dGeometry(g);
     if (!input || !rows)
         throw Error(kSubject, "input and output must be given");
     const int outH = g.outHeight(), outW = g.outWidth();

@@ -1,6 +1,7 @@
 #include "quantscope/kernels/Int8Gemm.h"
 
 #include "GemmWorkSplit.h"
+#include "RequantizeLanes.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/kernels/KernelRegistry.h"
@@ -208,33 +209,18 @@ void runRequantize(const KernelTable& path, const QuantizedActivations& a, const
         throw Error("int8 GEMM", "output zero point " + std::to_string(outZeroPoint) + " is outside [" +
                                      std::to_string(lo) + ", " + std::to_string(hi) + "]");
     const OutputClamp clamp = outputClamp(kind == Int8OutputKind::Uint8, clampMin, clampMax, "int8 GEMM");
-    // Per-column m0, shift and bias for the SIMD epilogues, padded to whole panels (one call's
-    // scratch: N entries, negligible beside the GEMM).
+    // Per-column lanes for the SIMD epilogues (one call's scratch: N entries, negligible beside
+    // the GEMM).
     const size_t padded = static_cast<size_t>(w.panelCount()) * w.layout().panelWidth;
     thread_local AlignedBuffer<int32_t> lanes;
     lanes.reserveScratch(3 * padded);
-    int32_t* laneMultipliers = lanes.data();
-    int32_t* laneShifts = laneMultipliers + padded;
-    int32_t* laneBias = laneShifts + padded;
-    for (size_t col = 0; col < padded; ++col) {
-        const bool inside = col < static_cast<size_t>(w.n());
-        const FixedPointMultiplier& m = multipliers[perChannel && inside ? col : 0];
-        laneMultipliers[col] = inside ? m.multiplier() : 0;
-        laneShifts[col] = inside ? m.shift() : 0;
-        laneBias[col] = inside && bias ? bias[col] : 0;
-    }
     Int8GemmProblem p;
     p.output = kind;
     p.c = c;
-    p.multipliers = multipliers;
-    p.perChannelMultipliers = perChannel;
-    p.biasInt32 = bias;
+    fillRequantizeLanes(multipliers, perChannel, bias, w.n(), padded, lanes.data(), p);
     p.outZeroPoint = outZeroPoint;
     p.clampMin = clamp.min;
     p.clampMax = clamp.max;
-    p.laneMultipliers = laneMultipliers;
-    p.laneShifts = laneShifts;
-    p.laneBias = laneBias;
     run(path, a, w, p, pool);
 }
 } // namespace

@@ -4,16 +4,21 @@
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/kernels/Int8Conv.h"
 #include "quantscope/kernels/Int8ConvHelpers.h"
 #include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
 #include "quantscope/kernels/QLinearElementwise.h"
+#include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Int8Linear.h"
+#include "quantscope/model/OpProfile.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <set>
@@ -104,6 +109,9 @@ struct IntegerPipeline::Step {
     bool symmetricDepthwise = false; // every weight zero point is 0: the SIMD depthwise kernel
     std::vector<int8_t> depthwiseWeights;
     std::vector<int32_t> weightZeroPoints;
+    // A one-group Conv with packed weights: the same weights in (kh, kw, c) order for
+    // kernels::int8ConvRequantizeU8 (no im2col matrix), packed once here.
+    std::shared_ptr<const kernels::PackedInt8Weights> hwcWeights;
     // Table, CodeMove (requantize the result) and Concat (one per input)
     CodeTable table{};
     bool requantize = false;
@@ -375,6 +383,15 @@ bool IntegerPipeline::planLinear(Step& step, const QuantizedModel::Layer& layer,
         }
         step.symmetricDepthwise = std::all_of(step.weightZeroPoints.begin(), step.weightZeroPoints.end(),
                                               [](int32_t z) { return z == 0; });
+    } else if (node.opType == "Conv" && layer.groups == 1 && w.rank() == 4 && layer.int8.size() == 1 &&
+               layer.int8[0]->packed()) {
+        const kernels::PackedInt8Weights& packed = *layer.int8[0]->packed();
+        const std::vector<int8_t> hwc = kernels::convWeightsToHwc(
+            layer.int8[0]->weights().data(), static_cast<int>(w.shape[0]), static_cast<int>(w.shape[1]),
+            static_cast<int>(w.shape[2]), static_cast<int>(w.shape[3]));
+        step.hwcWeights = std::make_shared<const kernels::PackedInt8Weights>(
+            *kernels::KernelRegistry::table(packed.path()), hwc.data(), packed.n(), packed.k(),
+            packed.zeroPoint());
     }
     return true;
 }
@@ -516,6 +533,27 @@ Window2d windowOf(const ConvGeometry& g) {
     return window;
 }
 
+// Below this many bytes per thread, splitting an element-wise step costs more than it saves.
+constexpr std::size_t kElementsPerThread = 1 << 14;
+
+// work(begin, end) over [0, count) in one call, or in ranges of at least `minimumPerThread` items
+// on the pool's threads when there is enough work to share.
+void forRanges(kernels::ThreadPool* pool, std::size_t count, std::size_t minimumPerThread,
+               const std::function<void(std::size_t begin, std::size_t end)>& work) {
+    const int threads = pool ? pool->threadCount() : 1;
+    if (threads <= 1 || count < 2 * minimumPerThread) {
+        work(0, count);
+        return;
+    }
+    const int parts =
+        static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(threads), count / minimumPerThread));
+    pool->parallelFor(parts, [&](int first, int last) {
+        for (int part = first; part < last; ++part)
+            work(count * static_cast<std::size_t>(part) / static_cast<std::size_t>(parts),
+                 count * static_cast<std::size_t>(part + 1) / static_cast<std::size_t>(parts));
+    });
+}
+
 // out = clamp(M[c](A W^T + bias) + zy, lo, hi) for M x K codes: the SIMD requantizing GEMM when
 // the weights are packed, else the exact int32 product and the reference epilogue.
 void linearToCodes(const Int8Linear& linear, const uint8_t* a, int64_t m, const QuantLevels& x,
@@ -605,17 +643,6 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
         throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
                                                 " values does not match the weights' " +
                                                 std::to_string(layer.int8[0]->k()));
-    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory. The
-    // scratch buffers live as long as the thread, so a run allocates nothing for them.
-    const int64_t chunk = std::max<int64_t>(
-        1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
-    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
-                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
-    thread_local std::vector<uint8_t> rows, pixels;
-    if (rows.size() < static_cast<std::size_t>(chunk * spatial * patch))
-        rows.resize(static_cast<std::size_t>(chunk * spatial * patch));
-    if (pixels.size() < static_cast<std::size_t>(chunk * spatial * groupOut))
-        pixels.resize(static_cast<std::size_t>(chunk * spatial * groupOut));
     kernels::Conv2dGeometry geometry;
     geometry.channels = static_cast<int>(groupIn);
     geometry.height = static_cast<int>(g.height);
@@ -630,6 +657,27 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     geometry.padRight = static_cast<int>(g.padRight);
     geometry.dilationH = static_cast<int>(g.dilationH);
     geometry.dilationW = static_cast<int>(g.dilationW);
+    if (step.hwcWeights && g.batch <= INT32_MAX) {
+        const kernels::PackedInt8Weights& packed = *step.hwcWeights;
+        kernels::int8ConvRequantizeU8(*kernels::KernelRegistry::table(packed.path()), geometry,
+                                      static_cast<int>(g.batch), in.codes.data(), x.zeroPoint, packed,
+                                      step.multipliers.data(), true, bias, y.zeroPoint, out.codes.data(),
+                                      pool, step.lo, step.hi);
+        if (step.requantize)
+            lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
+        return true;
+    }
+    // All images of a chunk in one GEMM (M = images x output pixels); chunks bound the memory. The
+    // scratch buffers live as long as the thread, so a run allocates nothing for them.
+    const int64_t chunk = std::max<int64_t>(
+        1, std::min<int64_t>(g.batch, (int64_t{16} << 20) / std::max<int64_t>(1, spatial * patch)));
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    thread_local std::vector<uint8_t> rows, pixels;
+    if (rows.size() < static_cast<std::size_t>(chunk * spatial * patch))
+        rows.resize(static_cast<std::size_t>(chunk * spatial * patch));
+    if (pixels.size() < static_cast<std::size_t>(chunk * spatial * groupOut))
+        pixels.resize(static_cast<std::size_t>(chunk * spatial * groupOut));
     for (int64_t first = 0; first < g.batch; first += chunk) {
         const int64_t images = std::min(chunk, g.batch - first);
         for (int64_t grp = 0; grp < groups; ++grp) {
@@ -721,9 +769,14 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         if (b.shape != out.shape)
             bIndex = ops::broadcastIndex(b.shape, out.shape);
         const auto binary = step.kind == StepKind::Add ? qlinearAdd : qlinearMul;
-        binary(a.codes.data(), levelsOf(step.inputs[0]), aIndex.empty() ? nullptr : aIndex.data(),
-               b.codes.data(), levelsOf(step.inputs[1]), bIndex.empty() ? nullptr : bIndex.data(),
-               out.codes.size(), out.codes.data(), levelsOf(step.outputs[0]));
+        // Element i depends on nothing else: ranges of elements go to the pool's threads.
+        forRanges(pool, out.codes.size(), kElementsPerThread, [&](std::size_t begin, std::size_t end) {
+            binary(aIndex.empty() ? a.codes.data() + begin : a.codes.data(), levelsOf(step.inputs[0]),
+                   aIndex.empty() ? nullptr : aIndex.data() + begin,
+                   bIndex.empty() ? b.codes.data() + begin : b.codes.data(), levelsOf(step.inputs[1]),
+                   bIndex.empty() ? nullptr : bIndex.data() + begin, end - begin, out.codes.data() + begin,
+                   levelsOf(step.outputs[0]));
+        });
         held[step.outputs[0]] = std::move(out);
         return true;
     }
@@ -772,7 +825,21 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
             out.shape = {g.batch, g.channels, g.outH, g.outW};
             out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
             out.hasCodes = true;
-            if (maxPoolU8(in.codes.data(), window, out.codes.data())) {
+            // Planes go to the pool's threads; a window wholly in the padding shows in every plane.
+            std::atomic<bool> allInside{true};
+            const auto planeBytes =
+                static_cast<std::size_t>(std::max<int64_t>(1, window.height * window.width));
+            forRanges(pool, static_cast<std::size_t>(window.planes),
+                      std::max<std::size_t>(1, kElementsPerThread / planeBytes),
+                      [&](std::size_t begin, std::size_t end) {
+                          Window2d part = window;
+                          part.planes = static_cast<int64_t>(end - begin);
+                          const auto first = static_cast<int64_t>(begin);
+                          if (!maxPoolU8(in.codes.data() + first * window.height * window.width, part,
+                                         out.codes.data() + first * window.outH * window.outW))
+                              allInside = false;
+                      });
+            if (allInside) {
                 if (step.requantize)
                     lookupCodes(step.table, out.codes.data(), out.codes.size(), out.codes.data());
                 held[step.outputs[0]] = std::move(out);
@@ -846,13 +913,28 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
     return false;
 }
 
+std::string IntegerPipeline::profileLabel(const Step& step, bool integer) const {
+    std::string label = step.node->opType;
+    if (step.kind == StepKind::Linear &&
+        step.node->opType == "Conv") { // the kernel shape tells the convs apart
+        const Value& w = m_executor.graph().initializers.at(step.layer->weightName);
+        if (w.rank() == 4)
+            label += " " + std::to_string(w.shape[2]) + "x" + std::to_string(w.shape[3]) +
+                     (step.depthwise ? " depthwise" : "");
+    }
+    return label + (step.kind == StepKind::Fused ? " (fused)" : integer ? " (int8)" : " (fp32)");
+}
+
 std::map<std::string, Value> IntegerPipeline::run(std::map<std::string, Value> inputs,
                                                   kernels::ThreadPool* pool) const {
     std::vector<Held> held(m_slots.size());
     std::vector<Value> fed = m_executor.checkedInputs(std::move(inputs));
     for (std::size_t i = 0; i < fed.size(); ++i)
         store(m_inputSlots[i], std::move(fed[i]), held);
+    OpProfile* const profile = OpProfile::active();
     for (const Step& step : m_steps) {
+        const auto started =
+            profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         bool done = false;
         try {
             done = tryInteger(step, held, pool);
@@ -863,6 +945,9 @@ std::map<std::string, Value> IntegerPipeline::run(std::map<std::string, Value> i
         }
         if (!done)
             runFloat(step, held);
+        if (profile)
+            profile->add(profileLabel(step, done),
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         for (int slot : step.release)
             held[slot] = Held();
     }

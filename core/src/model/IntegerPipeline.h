@@ -7,9 +7,11 @@
 // the codes:
 // - Conv / Gemm / MatMul with int8 weights requantize straight to the output's codes in the GEMM
 //   epilogue: M[c] = s_x * s_w[c] / s_y as a FixedPointMultiplier, bias as int32
-//   round_half_even(bias[c] / (s_x * s_w[c])). Conv is u8 im2row (padding = the zero point) + the
-//   int8 GEMM, per group, transposed to NCHW; depthwise Conv runs kernels::int8DepthwiseConv when
-//   its weights are symmetric, depthwiseConvU8 otherwise. MaxPool and Flatten work on the codes.
+//   round_half_even(bias[c] / (s_x * s_w[c])). A one-group Conv is kernels::int8ConvRequantizeU8
+//   (NHWC window tiles into the int8 GEMM, padding = the zero point, weights reordered and packed
+//   here once); a grouped one u8 im2row + the int8 GEMM per group, transposed to NCHW; depthwise Conv runs
+//   kernels::int8DepthwiseConv when its weights are symmetric, depthwiseConvU8 otherwise. MaxPool and Flatten
+//   work on the codes.
 // - Fusion rule: when such an op's only reader is a Relu or a Clip (constant bounds) and its
 //   output is no graph output, the GEMM epilogue requantizes to the producer's own calibrated
 //   parameters (s_p, z_p) and the fused op is applied to those codes in the same step: as a clamp
@@ -56,6 +58,7 @@ public:
     ~IntegerPipeline();
 
     // The graph outputs (dequantized) for the given inputs; `pool` (may be null) runs the GEMMs.
+    // With an OpProfile installed, each step's time is added to it (see profileLabel).
     std::map<std::string, Value> run(std::map<std::string, Value> inputs, kernels::ThreadPool* pool) const;
 
     const std::vector<QuantizedModel::NodeExecution>& placements() const { return m_placements; }
@@ -75,6 +78,8 @@ private:
     bool runConv(const Step& step, std::vector<Held>& held, kernels::ThreadPool* pool) const;
     const Value& floatOf(int slot, std::vector<Held>& held) const;
     void store(int slot, Value value, std::vector<Held>& held) const;
+    // The OpProfile entry a step's time goes under: op type, a Conv's kernel shape, int8 or fp32.
+    std::string profileLabel(const Step& step, bool integer) const;
 
     const Executor& m_executor;
     FloatRunner m_floatRunner;

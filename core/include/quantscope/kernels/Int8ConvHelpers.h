@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace quantscope::kernels {
@@ -25,6 +26,11 @@ struct Conv2dGeometry {
     int patch() const { return channels * kernelH * kernelW; }
 };
 
+// Throws Error("int8 im2col", ...) for a bad geometry: sizes, strides or dilations outside
+// [1, 2^24], pads outside [0, 65536], a kernel larger than the padded input, or more than 2^40
+// im2col bytes.
+void checkConv2dGeometry(const Conv2dGeometry& geometry);
+
 // im2col for the int8 GEMM (one row per output pixel): rows[(oh * outW + ow) * K + (c * KH + kh) * KW + kw]
 // = x[c][ih][iw] with ih = oh * strideH - padTop + kh * dilationH, iw likewise, or zeroPoint where
 // (ih, iw) falls in the padding (ONNX QLinearConv: padding is the input zero point, so it adds 0).
@@ -38,5 +44,8 @@ void im2rowU8(const Conv2dGeometry& geometry, const uint8_t* input, uint8_t zero
 // per output pixel) into N planes of M (NCHW). Blocked 16 x 16 (SSE2 byte shuffles where the
 // processor has them), so both sides stream through the cache.
 void transposeU8(const uint8_t* src, int rows, int cols, uint8_t* dst);
+// The same with row strides: dst[c * dstStride + r] = src[r * srcStride + c] (strides of at least
+// cols and rows), e.g. a block of a GEMM's pixels into its place in NCHW planes.
+void transposeU8(const uint8_t* src, int rows, int cols, size_t srcStride, uint8_t* dst, size_t dstStride);
 
 } // namespace quantscope::kernels

@@ -1,0 +1,45 @@
+#pragma once
+
+#include "quantscope/kernels/FixedPointMultiplier.h"
+#include "quantscope/kernels/Int8ConvHelpers.h"
+#include "quantscope/kernels/PackedInt8Weights.h"
+
+#include <climits>
+#include <cstdint>
+#include <vector>
+
+namespace quantscope::kernels {
+
+class ThreadPool;
+
+// ONNX weights [OC][C][KH][KW] reordered to [OC][KH][KW][C]: the K order in which one window of
+// an NHWC image lies in KH runs of KW * C consecutive bytes. Pack the result once (as an OC x
+// KH*KW*C PackedInt8Weights) for int8ConvRequantizeU8.
+std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int channels, int kernelH,
+                                     int kernelW);
+
+// A regular (one group) QLinearConv of `batch` NCHW u8 images, requantized to NCHW u8 codes:
+//   y[n][o][p] = clamp(multipliers[o].apply(sum_k (x_k - inputZeroPoint)(w[o][k] - zw) + bias[o])
+//                      + outZeroPoint, lo, hi)
+// over the window of output pixel p (padding reads inputZeroPoint, so it adds 0), with [lo, hi]
+// = [clampMin, clampMax] intersected with [0, 255] as in int8GemmRequantizeU8. `weights` are
+// convWeightsToHwc's order packed for `path` (K = KH * KW * C, zero point zw); one multiplier, or
+// OC when perChannel; bias may be null.
+//
+// The same bytes as im2rowU8 + int8GemmRequantizeU8 + transposeU8 (integer sums do not depend
+// on their order), without the im2col matrix: the input is turned to NHWC once, and the output
+// pixels are cut into tiles of a few dozen rows whose window rows (KH copies of KW * C bytes
+// each, none at all for a 1 x 1 stride-1 convolution) stay in cache while the GEMM reads them;
+// each tile's pixels x channels result is transposed straight into its NCHW planes. On the AVX2
+// layout the gather writes the GEMM's int16 rows and row sums itself (no second packing pass).
+// With a pool, threads take whole tiles one at a time; with fewer than 16 register tiles of
+// pixels per thread, one tile whose GEMM splits the weight panels instead. Either way every
+// output byte is computed exactly as by one thread.
+// Throws Error for a bad geometry, a K that does not match, or zero points outside [0, 255].
+void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& geometry, int batch,
+                          const uint8_t* input, int32_t inputZeroPoint, const PackedInt8Weights& weights,
+                          const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
+                          int32_t outZeroPoint, uint8_t* output, ThreadPool* pool = nullptr,
+                          int32_t clampMin = INT32_MIN, int32_t clampMax = INT32_MAX);
+
+} // namespace quantscope::kernels

@@ -1,0 +1,269 @@
+#include "quantscope/kernels/Int8Conv.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/kernels/AlignedBuffer.h"
+#include "quantscope/kernels/Int8Gemm.h"
+#include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/ThreadPool.h"
+
+#include "RequantizeLanes.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace quantscope::kernels {
+
+namespace {
+
+constexpr const char* kSubject = "int8 convolution";
+
+// A tile's window rows as u8 bytes: small enough that they and the GEMM's packed copy of them stay
+// in L2 beside a block of weight panels (Int8Gemm's kernels block the weights by 256 KB).
+constexpr size_t kTileBytes = size_t{64} << 10;
+constexpr int kMaxTileRows = 192;
+
+// Copies `count` codes to dst, widened when T is int16_t (the AVX2 GEMM's activation layout),
+// and returns their sum (which the u8 route leaves to the GEMM's own packing).
+template <class T> int32_t copyCodes(const uint8_t* src, size_t count, T* dst) {
+    if constexpr (std::is_same_v<T, uint8_t>) {
+        std::memcpy(dst, src, count);
+        return 0;
+    } else {
+        int32_t sum = 0;
+        for (size_t i = 0; i < count; ++i) {
+            dst[i] = static_cast<T>(src[i]);
+            sum += src[i];
+        }
+        return sum;
+    }
+}
+
+template <class T> int32_t fillCodes(uint8_t zeroPoint, size_t count, T* dst) {
+    std::fill(dst, dst + count, static_cast<T>(zeroPoint));
+    return static_cast<int32_t>(count) * zeroPoint;
+}
+
+// rows[r][(kh * KW + kw) * C + c] = x[n][ih][iw][c] of output pixel row0 + r (over the whole
+// batch), or zeroPoint in the padding: im2rowU8's rows with K in (kh, kw, c) order, from NHWC.
+// Rows are `stride` elements apart; elements from K to the stride are zero. With int16 rows, each
+// row's sum goes to rowSums.
+template <class T>
+void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, int rows, uint8_t zeroPoint,
+                   size_t stride, T* dst, int32_t* rowSums) {
+    const int outW = g.outWidth();
+    const int64_t pixels = g.rows();
+    const size_t c = static_cast<size_t>(g.channels);
+    const size_t run = static_cast<size_t>(g.kernelW) * c; // one kernel row of a window
+    const size_t k = static_cast<size_t>(g.kernelH) * run;
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    for (int r = 0; r < rows; ++r) {
+        T* out = dst + static_cast<size_t>(r) * stride;
+        std::fill(out + k, out + stride, T{0});
+        int32_t sum = 0;
+        const int64_t row = row0 + r;
+        if (pointwise) { // the pixel itself
+            sum = copyCodes(nhwc + static_cast<size_t>(row) * c, c, out);
+        } else {
+            const int64_t image = row / pixels;
+            const int pixel = static_cast<int>(row % pixels);
+            const int ih0 = (pixel / outW) * g.strideH - g.padTop;
+            const int iw0 = (pixel % outW) * g.strideW - g.padLeft;
+            const bool wholeRun = g.dilationW == 1 && iw0 >= 0 && iw0 + g.kernelW <= g.width;
+            for (int kh = 0; kh < g.kernelH; ++kh, out += run) {
+                const int ih = ih0 + kh * g.dilationH;
+                if (ih < 0 || ih >= g.height) {
+                    sum += fillCodes(zeroPoint, run, out);
+                    continue;
+                }
+                const uint8_t* line = nhwc + (static_cast<size_t>(image) * g.height + ih) * g.width * c;
+                if (wholeRun) {
+                    sum += copyCodes(line + static_cast<size_t>(iw0) * c, run, out);
+                    continue;
+                }
+                for (int kw = 0; kw < g.kernelW; ++kw) {
+                    const int iw = iw0 + kw * g.dilationW;
+                    sum += iw >= 0 && iw < g.width
+                               ? copyCodes(line + static_cast<size_t>(iw) * c, c, out + kw * c)
+                               : fillCodes(zeroPoint, c, out + kw * c);
+                }
+            }
+        }
+        if (rowSums)
+            rowSums[r] = sum;
+    }
+}
+
+} // namespace
+
+std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int channels, int kernelH,
+                                     int kernelW) {
+    if (!weights || outChannels < 1 || channels < 1 || kernelH < 1 || kernelW < 1)
+        throw Error(kSubject, "weights need positive sizes");
+    const size_t window = static_cast<size_t>(kernelH) * kernelW;
+    const size_t k = window * channels;
+    std::vector<int8_t> hwc(static_cast<size_t>(outChannels) * k);
+    for (size_t o = 0; o < static_cast<size_t>(outChannels); ++o)
+        for (size_t c = 0; c < static_cast<size_t>(channels); ++c)
+            for (size_t s = 0; s < window; ++s)
+                hwc[o * k + s * channels + c] = weights[o * k + c * window + s];
+    return hwc;
+}
+
+void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
+                          int32_t inputZeroPoint, const PackedInt8Weights& weights,
+                          const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
+                          int32_t outZeroPoint, uint8_t* output, ThreadPool* pool, int32_t clampMin,
+                          int32_t clampMax) {
+    checkConv2dGeometry(g);
+    if (batch < 1 || !input || !output)
+        throw Error(kSubject, "needs at least one image, the input and the output");
+    if (inputZeroPoint < 0 || inputZeroPoint > 255)
+        throw Error(kSubject, "input zero point " + std::to_string(inputZeroPoint) + " is outside [0, 255]");
+    if (weights.k() != g.patch())
+        throw Error(kSubject, "a window of " + std::to_string(g.patch()) +
+                                  " values does not match the weights' K = " + std::to_string(weights.k()));
+    const int64_t imageBytes = int64_t{g.channels} * g.height * g.width;
+    const int64_t pixels = int64_t{g.outHeight()} * g.outWidth();
+    if (imageBytes > INT32_MAX || pixels * weights.n() > INT32_MAX)
+        throw Error(kSubject, "an image or its output has more than 2^31 - 1 values");
+    const int64_t totalRows = pixels * batch;
+    const int k = g.patch(), n = weights.n();
+    const int rowBlock = weights.layout().rowBlock;
+    int tileRows = static_cast<int>(std::clamp<size_t>(kTileBytes / static_cast<size_t>(k), 1, kMaxTileRows));
+    const int threads = pool ? pool->threadCount() : 1;
+    if (threads > 1) // at least four tiles per thread, so the last ones do not leave a core idle
+        tileRows =
+            static_cast<int>(std::min<int64_t>(tileRows, (totalRows + 4 * threads - 1) / (4 * threads)));
+    tileRows = std::max(rowBlock, tileRows / rowBlock * rowBlock); // whole register tiles
+    // Few output pixels (a late layer of one image): each tile would read all the weights for a
+    // few rows, so one tile instead, whose GEMM splits the weight panels across the threads.
+    const bool splitPanels = threads > 1 && totalRows < int64_t{16} * rowBlock * threads;
+    if (splitPanels)
+        tileRows = static_cast<int>(totalRows);
+    const int64_t tiles = (totalRows + tileRows - 1) / tileRows;
+    if (tiles > INT32_MAX)
+        throw Error(kSubject, "too many output pixels");
+
+    // NHWC: each kernel row of a window is one run of KW * C bytes (a 1 x 1 stride-1 convolution's
+    // rows are the pixels themselves).
+    thread_local AlignedBuffer<uint8_t> nhwcBuffer;
+    nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
+    uint8_t* nhwc = nhwcBuffer.data();
+    const int planeSize = g.height * g.width;
+    auto toNhwc = [&](int begin, int end) {
+        for (int image = begin; image < end; ++image)
+            transposeU8(input + static_cast<size_t>(image) * imageBytes, g.channels, planeSize,
+                        nhwc + static_cast<size_t>(image) * imageBytes);
+    };
+    if (threads > 1 && batch > 1)
+        pool->parallelFor(batch, toNhwc);
+    else
+        toNhwc(0, batch);
+
+    const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
+                           g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+    // The AVX2 GEMM reads int16 rows: the gather writes them (and their sums) itself and the
+    // panel kernel runs on them directly, with no second packing pass. Other layouts take the
+    // gathered u8 rows through int8GemmRequantizeU8, which packs them.
+    const Int8Layout& layout = weights.layout();
+    const bool directInt16 =
+        layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && !splitPanels;
+    Int8GemmProblem problem;
+    AlignedBuffer<int32_t> lanes;
+    if (directInt16) {
+        if (weights.path() != path.path)
+            throw Error(kSubject, std::string("weights packed for the ") + isaName(weights.path()) +
+                                      " path, used with the " + isaName(path.path) + " path");
+        if (!multipliers)
+            throw Error(kSubject, "requantization multipliers are missing");
+        if (outZeroPoint < 0 || outZeroPoint > 255)
+            throw Error(kSubject,
+                        "output zero point " + std::to_string(outZeroPoint) + " is outside [0, 255]");
+        const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
+        const size_t padded = static_cast<size_t>(weights.panelCount()) * layout.panelWidth;
+        lanes.resize(3 * padded);
+        fillRequantizeLanes(multipliers, perChannel, bias, n, padded, lanes.data(), problem);
+        problem.output = Int8OutputKind::Uint8;
+        problem.n = n;
+        problem.k = k;
+        problem.kPadded = weights.kPadded();
+        problem.aZeroPoint = inputZeroPoint;
+        problem.packedB = weights.data();
+        problem.colSums = weights.columnSums();
+        problem.bZeroPoint = weights.zeroPoint();
+        problem.ldc = n;
+        problem.outZeroPoint = outZeroPoint;
+        problem.clampMin = clamp.min;
+        problem.clampMax = clamp.max;
+    }
+    auto runTiles = [&](int begin, int end) {
+        // Each thread's own scratch (thread_local here is the running thread's).
+        thread_local AlignedBuffer<uint8_t> windows, pixelsByChannel;
+        thread_local AlignedBuffer<int16_t> wideWindows;
+        thread_local AlignedBuffer<int32_t> rowSums;
+        if (directInt16) {
+            wideWindows.reserveScratch(static_cast<size_t>(tileRows) * problem.kPadded);
+            rowSums.reserveScratch(static_cast<size_t>(tileRows));
+        } else if (!pointwise) {
+            windows.reserveScratch(static_cast<size_t>(tileRows) * k);
+        }
+        pixelsByChannel.reserveScratch(static_cast<size_t>(tileRows) * n);
+        for (int tile = begin; tile < end; ++tile) {
+            const int64_t row0 = int64_t{tile} * tileRows;
+            const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
+            if (directInt16) {
+                gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint),
+                              static_cast<size_t>(problem.kPadded), wideWindows.data(), rowSums.data());
+                Int8GemmProblem part = problem;
+                part.m = rows;
+                part.packedA = wideWindows.data();
+                part.rowSums = rowSums.data();
+                part.c = pixelsByChannel.data();
+                path.int8GemmPanels(part, 0, weights.panelCount());
+            } else {
+                QuantizedActivations a;
+                a.m = rows;
+                a.k = k;
+                a.zeroPoint = inputZeroPoint;
+                if (pointwise) {
+                    a.data = nhwc + static_cast<size_t>(row0) * k;
+                } else {
+                    gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint),
+                                  static_cast<size_t>(k), windows.data(), nullptr);
+                    a.data = windows.data();
+                }
+                int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint,
+                                     pixelsByChannel.data(), splitPanels ? pool : nullptr, clampMin,
+                                     clampMax);
+            }
+            // Pixels x channels into the NCHW planes of each image the tile touches.
+            for (int done = 0; done < rows;) {
+                const int64_t row = row0 + done;
+                const int64_t image = row / pixels;
+                const int64_t pixel = row % pixels;
+                const int count = static_cast<int>(std::min<int64_t>(rows - done, pixels - pixel));
+                transposeU8(pixelsByChannel.data() + static_cast<size_t>(done) * n, count, n,
+                            static_cast<size_t>(n), output + static_cast<size_t>(image) * pixels * n + pixel,
+                            static_cast<size_t>(pixels));
+                done += count;
+            }
+        }
+    };
+    if (threads > 1 && tiles > 1) {
+        // Tiles are handed out one at a time, so a thread the machine slows down takes fewer of
+        // them instead of holding up the others at the end.
+        std::atomic<int> next{0};
+        pool->parallelFor(threads, [&](int, int) {
+            for (int tile = next++; tile < tiles; tile = next++)
+                runTiles(tile, tile + 1);
+        });
+    } else {
+        runTiles(0, static_cast<int>(tiles));
+    }
+}
+
+} // namespace quantscope::kernels

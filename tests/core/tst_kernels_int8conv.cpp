@@ -1,0 +1,213 @@
+// kernels::int8ConvRequantizeU8 (NHWC window tiles + the int8 GEMM, no im2col matrix) against
+// plain loops of ONNX QLinearConv's definition and, byte for byte, against the im2row + GEMM +
+// transpose route it replaces in the static pipeline: every usable path, 1 and 2 threads, odd
+// channel counts, 1 x 1 (stride 1 and 2), 3 x 3, 7 x 7 stride 2, asymmetric pads, dilation,
+// tiles that cross images and end in tails, a weight zero point, bias and clamps.
+#include "tst_kernels_paths.h"
+
+#include "quantscope/Error.h"
+#include "quantscope/kernels/Int8Conv.h"
+#include "quantscope/kernels/Int8Gemm.h"
+#include "quantscope/kernels/ThreadPool.h"
+
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace quantscope::kernels;
+
+namespace {
+
+struct ConvCase {
+    int batch, channels, height, width, outChannels, kernelH, kernelW, stride;
+    int pads[4]; // top, left, bottom, right
+    int dilation;
+    int32_t weightZeroPoint;
+};
+
+Conv2dGeometry geometryOf(const ConvCase& t) {
+    Conv2dGeometry g;
+    g.channels = t.channels;
+    g.height = t.height;
+    g.width = t.width;
+    g.kernelH = t.kernelH;
+    g.kernelW = t.kernelW;
+    g.strideH = g.strideW = t.stride;
+    g.padTop = t.pads[0];
+    g.padLeft = t.pads[1];
+    g.padBottom = t.pads[2];
+    g.padRight = t.pads[3];
+    g.dilationH = g.dilationW = t.dilation;
+    return g;
+}
+
+// QLinearConv from its definition: padded positions read zx; the sum in 64 bits, the bias, the
+// fixed-point multiplier, the zero point and the clamp.
+std::vector<uint8_t> definition(const ConvCase& t, const Conv2dGeometry& g, const std::vector<uint8_t>& x,
+                                int32_t zx, const std::vector<int8_t>& w, const std::vector<int32_t>& bias,
+                                const std::vector<FixedPointMultiplier>& m, int32_t zy, int32_t lo,
+                                int32_t hi) {
+    const int outH = g.outHeight(), outW = g.outWidth();
+    std::vector<uint8_t> y(static_cast<size_t>(t.batch) * t.outChannels * outH * outW);
+    size_t at = 0;
+    for (int n = 0; n < t.batch; ++n)
+        for (int o = 0; o < t.outChannels; ++o)
+            for (int i = 0; i < outH; ++i)
+                for (int j = 0; j < outW; ++j) {
+                    int64_t acc = 0;
+                    for (int c = 0; c < t.channels; ++c)
+                        for (int kh = 0; kh < t.kernelH; ++kh)
+                            for (int kw = 0; kw < t.kernelW; ++kw) {
+                                const int ih = i * g.strideH - g.padTop + kh * g.dilationH;
+                                const int iw = j * g.strideW - g.padLeft + kw * g.dilationW;
+                                const int32_t v =
+                                    ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                                        ? x[((static_cast<size_t>(n) * t.channels + c) * g.height + ih) *
+                                                g.width +
+                                            iw]
+                                        : zx;
+                                const int32_t wv =
+                                    w[((static_cast<size_t>(o) * t.channels + c) * t.kernelH + kh) *
+                                          t.kernelW +
+                                      kw];
+                                acc += int64_t{v - zx} * (wv - t.weightZeroPoint);
+                            }
+                    const int32_t withBias = static_cast<int32_t>(acc + bias[static_cast<size_t>(o)]);
+                    const int64_t out = int64_t{m[static_cast<size_t>(o)].apply(withBias)} + zy;
+                    y[at++] = static_cast<uint8_t>(std::clamp<int64_t>(out, lo, hi));
+                }
+    return y;
+}
+
+// The route the static pipeline took before: im2row per image, the GEMM on ONNX-order weights,
+// the pixels x channels result transposed into NCHW.
+std::vector<uint8_t> im2rowRoute(const KernelTable& table, const ConvCase& t, const Conv2dGeometry& g,
+                                 const std::vector<uint8_t>& x, int32_t zx, const std::vector<int8_t>& w,
+                                 const std::vector<int32_t>& bias, const std::vector<FixedPointMultiplier>& m,
+                                 int32_t zy, int32_t lo, int32_t hi) {
+    const int rows = g.rows(), k = g.patch();
+    const PackedInt8Weights packed(table, w.data(), t.outChannels, k, t.weightZeroPoint);
+    std::vector<uint8_t> y(static_cast<size_t>(t.batch) * t.outChannels * rows);
+    std::vector<uint8_t> im2row(static_cast<size_t>(rows) * k),
+        gemm(static_cast<size_t>(rows) * t.outChannels);
+    const size_t imageBytes = static_cast<size_t>(t.channels) * g.height * g.width;
+    for (int n = 0; n < t.batch; ++n) {
+        im2rowU8(g, x.data() + n * imageBytes, static_cast<uint8_t>(zx), im2row.data());
+        int8GemmRequantizeU8(table, QuantizedActivations{im2row.data(), rows, k, zx, 1.0f}, packed, m.data(),
+                             true, bias.data(), zy, gemm.data(), nullptr, lo, hi);
+        transposeU8(gemm.data(), rows, t.outChannels,
+                    y.data() + static_cast<size_t>(n) * t.outChannels * rows);
+    }
+    return y;
+}
+
+} // namespace
+
+class TestKernelsInt8Conv : public QObject {
+    Q_OBJECT
+
+private slots:
+    void weightsToHwc() {
+        // [OC=2][C=3][KH=1][KW=2] -> [OC][KH][KW][C]
+        const std::vector<int8_t> onnx{1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6};
+        const std::vector<int8_t> expected{1, 3, 5, 2, 4, 6, -1, -3, -5, -2, -4, -6};
+        QCOMPARE(convWeightsToHwc(onnx.data(), 2, 3, 1, 2), expected);
+    }
+
+    void matchesDefinitionAndIm2row_data() {
+        QTest::addColumn<int>("path");
+        QTest::addColumn<int>("threads");
+        for (const auto& entry : KernelRegistry::entries())
+            for (int threads : {1, 2})
+                QTest::newRow(
+                    (std::string(isaName(entry.path)) + " " + std::to_string(threads) + " thread").c_str())
+                    << static_cast<int>(entry.path) << threads;
+    }
+    void matchesDefinitionAndIm2row() {
+        KERNEL_PATH_OR_SKIP(table);
+        QFETCH(int, threads);
+        std::mt19937 rng(kerneltest::seed("matchesDefinitionAndIm2row"));
+        std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), biasValue(-3000, 3000);
+        std::uniform_real_distribution<double> real(2e-3, 2e-2); // outputs spread over the codes
+        ThreadPool pool(threads);
+        const ConvCase cases[] = {
+            {2, 3, 17, 19, 5, 3, 3, 1, {1, 1, 1, 1}, 1, 0},     // odd sizes, tails everywhere
+            {3, 16, 11, 13, 17, 3, 3, 2, {1, 1, 1, 1}, 1, 3},   // stride 2, tiles cross images
+            {2, 3, 23, 21, 8, 7, 7, 2, {3, 3, 3, 3}, 1, 0},     // the ResNet stem's shape
+            {3, 24, 9, 10, 33, 1, 1, 1, {0, 0, 0, 0}, 1, -2},   // pointwise: rows are NHWC pixels
+            {2, 20, 12, 9, 16, 1, 1, 2, {0, 0, 0, 0}, 1, 0},    // 1 x 1 stride 2 (a downsample)
+            {1, 5, 10, 12, 7, 3, 2, 1, {0, 2, 1, 0}, 1, 1},     // asymmetric pads, KH != KW
+            {2, 4, 12, 12, 6, 3, 3, 1, {2, 2, 2, 2}, 2, 0},     // dilation 2
+            {2, 300, 6, 5, 40, 3, 3, 1, {1, 1, 1, 1}, 1, -128}, // K = 2700: short tiles, many of them
+            {1, 2, 3, 3, 1, 3, 3, 1, {0, 0, 0, 0}, 1, 0},       // one output pixel, one channel
+        };
+        for (const ConvCase& t : cases) {
+            const Conv2dGeometry g = geometryOf(t);
+            const int k = g.patch();
+            std::vector<uint8_t> x(static_cast<size_t>(t.batch) * t.channels * t.height * t.width);
+            for (auto& v : x)
+                v = static_cast<uint8_t>(u8(rng));
+            std::vector<int8_t> w(static_cast<size_t>(t.outChannels) * k);
+            for (auto& v : w)
+                v = static_cast<int8_t>(s8(rng));
+            std::vector<int32_t> bias(static_cast<size_t>(t.outChannels));
+            std::vector<FixedPointMultiplier> m;
+            for (int o = 0; o < t.outChannels; ++o) {
+                bias[static_cast<size_t>(o)] = biasValue(rng);
+                m.emplace_back(real(rng) / std::sqrt(static_cast<double>(k)));
+            }
+            const int32_t zx = u8(rng), zy = u8(rng);
+            for (auto [lo, hi] : {std::pair{0, 255}, {zy, 255}, {40, 200}}) {
+                const std::vector<uint8_t> expected = definition(t, g, x, zx, w, bias, m, zy, lo, hi);
+                QCOMPARE(im2rowRoute(table, t, g, x, zx, w, bias, m, zy, lo, hi), expected);
+                const std::vector<int8_t> hwc =
+                    convWeightsToHwc(w.data(), t.outChannels, t.channels, t.kernelH, t.kernelW);
+                const PackedInt8Weights packed(table, hwc.data(), t.outChannels, k, t.weightZeroPoint);
+                std::vector<uint8_t> y(expected.size() + 16, 0xA5); // guard bytes after the output
+                int8ConvRequantizeU8(table, g, t.batch, x.data(), zx, packed, m.data(), true, bias.data(), zy,
+                                     y.data(), &pool, lo, hi);
+                QCOMPARE(std::vector<uint8_t>(y.begin(), y.begin() + static_cast<long>(expected.size())),
+                         expected);
+                for (size_t i = expected.size(); i < y.size(); ++i)
+                    QCOMPARE(y[i], uint8_t{0xA5});
+            }
+        }
+    }
+
+    void badInputIsRefused() {
+        const KernelTable& scalar = KernelRegistry::scalarTable();
+        Conv2dGeometry g;
+        g.channels = 2;
+        g.height = g.width = 4;
+        g.kernelH = g.kernelW = 3;
+        std::vector<uint8_t> x(32), y(64);
+        const std::vector<int8_t> w(2 * 18, 1);
+        const PackedInt8Weights packed(scalar, w.data(), 2, 18);
+        const PackedInt8Weights wrongK(scalar, w.data(), 2, 17);
+        const FixedPointMultiplier m(0.01);
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error, int8ConvRequantizeU8(scalar, g, 1, x.data(), 0, wrongK,
+                                                                         &m, false, nullptr, 0, y.data()));
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error, int8ConvRequantizeU8(scalar, g, 1, x.data(), 256, packed,
+                                                                         &m, false, nullptr, 0, y.data()));
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error, int8ConvRequantizeU8(scalar, g, 0, x.data(), 0, packed,
+                                                                         &m, false, nullptr, 0, y.data()));
+        g.strideH = 0;
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error, int8ConvRequantizeU8(scalar, g, 1, x.data(), 0, packed,
+                                                                         &m, false, nullptr, 0, y.data()));
+        g.strideH = 1;
+        g.height = 2; // a 3 x 3 kernel without padding does not fit
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error, int8ConvRequantizeU8(scalar, g, 1, x.data(), 0, packed,
+                                                                         &m, false, nullptr, 0, y.data()));
+        // An empty clamp range, as int8GemmRequantizeU8 refuses it.
+        g.height = 4;
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error,
+                                 int8ConvRequantizeU8(scalar, g, 1, x.data(), 0, packed, &m, false, nullptr,
+                                                      0, y.data(), nullptr, 300, 400));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestKernelsInt8Conv)
+#include "tst_kernels_int8conv.moc"
