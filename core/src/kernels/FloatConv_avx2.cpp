@@ -1,7 +1,6 @@
 // The AVX2 fp32 convolution kernels of FloatConvKernels.h, compiled with the AVX2 flags on this
-// file only. Every output, vector lane or scalar border, is the same float FMA chain: bias, then
-// the taps inside the image row by row (padding skipped), so borders and tails agree with the
-// interior exactly.
+// file only. Every output is the same float FMA chain, bias then every tap row by row (padding as
+// zeros), so borders and tails agree with the interior exactly.
 #include "FloatConvAvx2.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -10,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace quantscope::kernels::avx2conv {
 namespace {
@@ -46,91 +46,98 @@ template <int Stride> inline __m256 loadStrided(const float* x) {
     }
 }
 
-// One output of row `oy` at column ox, any position (padding checked per tap).
-inline float outputAt(const FloatDepthwisePlane& p, int firstTapRow, int lastTapRow, int oy, int ox) {
-    float sum = p.bias;
-    const long rowBase = static_cast<long>(oy) * p.strideH - p.padTop;
-    const long colBase = static_cast<long>(ox) * p.strideW - p.padLeft;
-    for (int kh = firstTapRow; kh < lastTapRow; ++kh) {
-        const float* line = p.x + (rowBase + static_cast<long>(kh) * p.dilationH) * p.width;
-        for (int kw = 0; kw < p.kernelW; ++kw) {
-            const long ix = colBase + static_cast<long>(kw) * p.dilationW;
-            if (ix >= 0 && ix < p.width)
-                sum = std::fma(line[ix], p.w[kh * p.kernelW + kw], sum);
-        }
-    }
-    return clampOne(sum, p.clamp);
+// The plane copied into a zero border wide enough that every tap of every output, and every
+// lane of the last (partial) vector of a row, reads inside it: the kernel then runs one loop with
+// no bounds checks, padding included as the zeros ONNX defines it to be.
+struct PaddedPlane {
+    const float* data = nullptr;
+    long width = 0; // of a padded row
+};
+
+PaddedPlane padPlane(const FloatDepthwisePlane& p, int stride) {
+    thread_local std::vector<float> buffer;
+    const long vectorCols = (static_cast<long>(p.outW) + 7) / 8 * 8;
+    const long rows = std::max<long>(static_cast<long>(p.height) + p.padTop,
+                                     static_cast<long>(p.outH - 1) * p.strideH +
+                                         static_cast<long>(p.kernelH - 1) * p.dilationH + 1);
+    const long width =
+        std::max<long>(static_cast<long>(p.width) + p.padLeft,
+                       (vectorCols - 1) * stride + static_cast<long>(p.kernelW - 1) * p.dilationW + 16);
+    buffer.assign(static_cast<size_t>(rows * width), 0.0f);
+    for (long r = 0; r < p.height; ++r)
+        std::copy(p.x + r * p.width, p.x + (r + 1) * p.width,
+                  buffer.data() + (r + p.padTop) * width + p.padLeft);
+    return {buffer.data(), width};
 }
 
-// Columns [begin, end) of one output row whose taps all lie inside the image row, `Blocks`
-// vectors of 8 at a time (independent FMA chains hide the FMA latency).
+// `Blocks` vectors of 8 outputs of one row from column ox (independent FMA chains hide the FMA
+// latency): bias, then the taps row by row.
 template <int Stride, int Blocks>
-int interiorColumns(const FloatDepthwisePlane& p, const ClampLanes& clamp, int firstTapRow, int lastTapRow,
-                    int oy, int begin, int end, float* out) {
-    const long rowBase = static_cast<long>(oy) * p.strideH - p.padTop;
+inline void outputBlocks(const FloatDepthwisePlane& p, const PaddedPlane& padded, long rowStart, int ox,
+                         __m256 (&acc)[Blocks]) {
     const __m256 bias = _mm256_set1_ps(p.bias);
-    int ox = begin;
-    for (; ox + 8 * Blocks <= end; ox += 8 * Blocks) {
-        __m256 acc[Blocks];
-        for (int b = 0; b < Blocks; ++b)
-            acc[b] = bias;
-        const long colBase = static_cast<long>(ox) * Stride - p.padLeft;
-        for (int kh = firstTapRow; kh < lastTapRow; ++kh) {
-            const float* line = p.x + (rowBase + static_cast<long>(kh) * p.dilationH) * p.width + colBase;
-            const float* taps = p.w + kh * p.kernelW;
-            for (int kw = 0; kw < p.kernelW; ++kw) {
-                const __m256 weight = _mm256_broadcast_ss(taps + kw);
-                const float* at = line + static_cast<long>(kw) * p.dilationW;
-                for (int b = 0; b < Blocks; ++b)
-                    acc[b] = _mm256_fmadd_ps(loadStrided<Stride>(at + 8 * Stride * b), weight, acc[b]);
-            }
+    for (int b = 0; b < Blocks; ++b)
+        acc[b] = bias;
+    for (int kh = 0; kh < p.kernelH; ++kh) {
+        const float* line = padded.data + (rowStart + static_cast<long>(kh) * p.dilationH) * padded.width +
+                            static_cast<long>(ox) * Stride;
+        const float* taps = p.w + kh * p.kernelW;
+        for (int kw = 0; kw < p.kernelW; ++kw) {
+            const __m256 weight = _mm256_broadcast_ss(taps + kw);
+            const float* at = line + static_cast<long>(kw) * p.dilationW;
+            for (int b = 0; b < Blocks; ++b)
+                acc[b] = _mm256_fmadd_ps(loadStrided<Stride>(at + 8 * Stride * b), weight, acc[b]);
         }
-        for (int b = 0; b < Blocks; ++b)
-            _mm256_storeu_ps(out + ox + 8 * b, clamp.apply(acc[b]));
     }
-    return ox;
 }
 
 template <int Stride> void depthwiseRows(const FloatDepthwisePlane& p) {
     const ClampLanes clamp(p.clamp);
-    // Columns whose every tap is inside the row: ox * Stride - padLeft >= 0 and the last value a
-    // vector load touches, (ox + 7) * Stride + (Stride - 1) - padLeft + (kernelW - 1) * dilationW,
-    // is below width (stride 2 loads one value past its last tap).
-    const long reach = static_cast<long>(p.kernelW - 1) * p.dilationW + (Stride - 1) - p.padLeft;
-    const int begin = static_cast<int>(std::clamp<long>((p.padLeft + Stride - 1) / Stride, 0, p.outW));
-    const long lastStart = static_cast<long>(p.width) - 1 - reach; // ox * Stride <= lastStart
-    const int end = static_cast<int>(
-        std::max<long>(begin, std::min<long>(p.outW, lastStart < 0 ? 0 : lastStart / Stride + 1)));
+    const PaddedPlane padded = padPlane(p, Stride);
+    const int rest = p.outW % 8;
+    alignas(32) int32_t maskLanes[8];
+    for (int i = 0; i < 8; ++i)
+        maskLanes[i] = i < rest ? -1 : 0;
+    const __m256i lastMask = _mm256_load_si256(reinterpret_cast<const __m256i*>(maskLanes));
     for (int oy = 0; oy < p.outH; ++oy) {
-        // Tap rows inside the image: rowBase + kh * dilationH in [0, height).
-        const long rowBase = static_cast<long>(oy) * p.strideH - p.padTop;
-        int firstTapRow = 0, lastTapRow = p.kernelH;
-        while (firstTapRow < p.kernelH && rowBase + static_cast<long>(firstTapRow) * p.dilationH < 0)
-            ++firstTapRow;
-        while (lastTapRow > firstTapRow &&
-               rowBase + static_cast<long>(lastTapRow - 1) * p.dilationH >= p.height)
-            --lastTapRow;
+        const long rowStart = static_cast<long>(oy) * p.strideH;
         float* out = p.y + static_cast<size_t>(oy) * p.outW;
-        for (int ox = 0; ox < begin; ++ox)
-            out[ox] = outputAt(p, firstTapRow, lastTapRow, oy, ox);
-        int ox = interiorColumns<Stride, 4>(p, clamp, firstTapRow, lastTapRow, oy, begin, end, out);
-        ox = interiorColumns<Stride, 1>(p, clamp, firstTapRow, lastTapRow, oy, ox, end, out);
-        for (; ox < p.outW; ++ox)
-            out[ox] = outputAt(p, firstTapRow, lastTapRow, oy, ox);
+        int ox = 0;
+        for (; ox + 32 <= p.outW; ox += 32) {
+            __m256 acc[4];
+            outputBlocks<Stride, 4>(p, padded, rowStart, ox, acc);
+            for (int b = 0; b < 4; ++b)
+                _mm256_storeu_ps(out + ox + 8 * b, clamp.apply(acc[b]));
+        }
+        for (; ox + 8 <= p.outW; ox += 8) {
+            __m256 acc[1];
+            outputBlocks<Stride, 1>(p, padded, rowStart, ox, acc);
+            _mm256_storeu_ps(out + ox, clamp.apply(acc[0]));
+        }
+        if (ox < p.outW) {
+            __m256 acc[1];
+            outputBlocks<Stride, 1>(p, padded, rowStart, ox, acc);
+            _mm256_maskstore_ps(out + ox, lastMask, clamp.apply(acc[0]));
+        }
     }
 }
 
+// Other strides: one output at a time over the padded plane, the same FMA chain.
 void depthwiseAnyStride(const FloatDepthwisePlane& p) {
+    const PaddedPlane padded = padPlane(p, p.strideW);
     for (int oy = 0; oy < p.outH; ++oy) {
-        const long rowBase = static_cast<long>(oy) * p.strideH - p.padTop;
-        int firstTapRow = 0, lastTapRow = p.kernelH;
-        while (firstTapRow < p.kernelH && rowBase + static_cast<long>(firstTapRow) * p.dilationH < 0)
-            ++firstTapRow;
-        while (lastTapRow > firstTapRow &&
-               rowBase + static_cast<long>(lastTapRow - 1) * p.dilationH >= p.height)
-            --lastTapRow;
-        for (int ox = 0; ox < p.outW; ++ox)
-            p.y[static_cast<size_t>(oy) * p.outW + ox] = outputAt(p, firstTapRow, lastTapRow, oy, ox);
+        for (int ox = 0; ox < p.outW; ++ox) {
+            float sum = p.bias;
+            for (int kh = 0; kh < p.kernelH; ++kh) {
+                const float* line =
+                    padded.data +
+                    (static_cast<long>(oy) * p.strideH + static_cast<long>(kh) * p.dilationH) * padded.width +
+                    static_cast<long>(ox) * p.strideW;
+                for (int kw = 0; kw < p.kernelW; ++kw)
+                    sum = std::fma(line[static_cast<long>(kw) * p.dilationW], p.w[kh * p.kernelW + kw], sum);
+            }
+            p.y[static_cast<size_t>(oy) * p.outW + ox] = clampOne(sum, p.clamp);
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // The reference fp32 convolution kernels of FloatConvKernels.h: each output accumulated in double
-// and rounded once; padding contributes nothing (its taps are skipped).
+// and rounded once; padding reads as zeros (multiplied like any value, as ONNX defines it).
 #include "quantscope/kernels/FloatDepthwisePlane.h"
 
 #include <cstddef>
@@ -24,13 +24,12 @@ inline void depthwisePlane(const FloatDepthwisePlane& p) {
             for (int kh = 0; kh < p.kernelH; ++kh) {
                 const long iy =
                     static_cast<long>(oy) * p.strideH - p.padTop + static_cast<long>(kh) * p.dilationH;
-                if (iy < 0 || iy >= p.height)
-                    continue;
                 for (int kw = 0; kw < p.kernelW; ++kw) {
                     const long ix =
                         static_cast<long>(ox) * p.strideW - p.padLeft + static_cast<long>(kw) * p.dilationW;
-                    if (ix >= 0 && ix < p.width)
-                        sum += static_cast<double>(p.x[iy * p.width + ix]) * p.w[kh * p.kernelW + kw];
+                    const bool inside = iy >= 0 && iy < p.height && ix >= 0 && ix < p.width;
+                    sum += (inside ? static_cast<double>(p.x[iy * p.width + ix]) : 0.0) *
+                           p.w[kh * p.kernelW + kw];
                 }
             }
             p.y[static_cast<size_t>(oy) * p.outW + ox] = clampOne(static_cast<float>(sum), p.clamp);

@@ -7,8 +7,9 @@
 // paths accumulate in float with fused multiply-adds, in the order bias, then taps row by row;
 // their bound (checked by tst_kernels_conv_float against double) is
 //   |y - r| <= 2^-20 (|bias| + sum |w x|) + 1e-30
-// before the clamp (the clamp itself is exact on every path). Every path computes a given output
-// the same way wherever it lies in the plane (padding, borders, tails).
+// before the clamp (the clamp itself is exact on every path). Padding reads as zeros multiplied
+// like any value (ONNX's definition: an infinite weight over padding gives NaN). Every path
+// computes a given output the same way wherever it lies in the plane (borders, tails).
 #include "quantscope/kernels/FloatDepthwisePlane.h"
 #include "quantscope/kernels/KernelTable.h"
 

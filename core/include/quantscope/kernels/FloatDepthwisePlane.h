@@ -20,7 +20,7 @@ struct FloatClamp {
     }
 };
 
-// One plane of a depthwise convolution with its padding read as zeros:
+// One plane of a depthwise convolution, its padding read as zeros:
 // y[oy][ox] = clamp(bias + sum_{kh,kw} w[kh][kw] * x[oy * strideH - padTop + kh * dilationH]
 //                                                   [ox * strideW - padLeft + kw * dilationW]).
 // x is height x width, y outH x outW, both dense; w is kernelH x kernelW.
