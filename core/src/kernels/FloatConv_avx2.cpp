@@ -55,7 +55,9 @@ struct PaddedPlane {
 };
 
 PaddedPlane padPlane(const FloatDepthwisePlane& p, int stride) {
+    // The border is zeroed once per geometry: the planes of a layer only overwrite the inside.
     thread_local std::vector<float> buffer;
+    thread_local std::vector<long> geometry;
     const long vectorCols = (static_cast<long>(p.outW) + 7) / 8 * 8;
     const long rows = std::max<long>(static_cast<long>(p.height) + p.padTop,
                                      static_cast<long>(p.outH - 1) * p.strideH +
@@ -63,7 +65,11 @@ PaddedPlane padPlane(const FloatDepthwisePlane& p, int stride) {
     const long width =
         std::max<long>(static_cast<long>(p.width) + p.padLeft,
                        (vectorCols - 1) * stride + static_cast<long>(p.kernelW - 1) * p.dilationW + 16);
-    buffer.assign(static_cast<size_t>(rows * width), 0.0f);
+    const std::vector<long> current{rows, width, p.height, p.width, p.padTop, p.padLeft};
+    if (current != geometry) {
+        buffer.assign(static_cast<size_t>(rows * width), 0.0f);
+        geometry = current;
+    }
     for (long r = 0; r < p.height; ++r)
         std::copy(p.x + r * p.width, p.x + (r + 1) * p.width,
                   buffer.data() + (r + p.padTop) * width + p.padLeft);

@@ -11,6 +11,7 @@
 
 #include "quantscope/Error.h"
 #include "quantscope/kernels/FloatConvKernels.h"
+#include "quantscope/kernels/FloatKernels.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -112,6 +113,7 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
     const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
                            g.padTop == 0 && g.padLeft == 0 && g.outH == g.height && g.outW == g.width;
     std::vector<float> columns(pointwise ? 0 : static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
+    const kernels::KernelTable& path = kernels::KernelRegistry::active();
     for (int64_t b = 0; b < g.batch; ++b) {
         for (int64_t grp = 0; grp < groups; ++grp) {
             const float* image = x.data.data() + (b * g.channels + grp * groupIn) * g.height * g.width;
@@ -119,20 +121,23 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
                 im2col(image, groupIn, g, columns.data(), 0.0f);
             const float* unfolded = pointwise ? image : columns.data();
             float* out = y.data.data() + (b * outChannels + grp * groupOut) * spatial;
-            if (bias != nullptr) {
-                for (int64_t m = 0; m < groupOut; ++m)
-                    std::fill(out + m * spatial, out + (m + 1) * spatial, bias->data[grp * groupOut + m]);
-            }
+            // y starts as zeros: beta 1 adds to them, where beta 0 costs OpenBLAS a pass that zeroes C.
             if (spatial > 0 && patch > 0) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(groupOut),
                             static_cast<int>(spatial), static_cast<int>(patch), 1.0f,
                             w.data.data() + grp * groupOut * patch, static_cast<int>(patch), unfolded,
-                            static_cast<int>(spatial), bias != nullptr ? 1.0f : 0.0f, out,
-                            static_cast<int>(spatial));
+                            static_cast<int>(spatial), 1.0f, out, static_cast<int>(spatial));
+            }
+            // Bias, then the clamp, row by row: the second pass finds the row in cache.
+            for (int64_t m = 0; m < groupOut && (bias != nullptr || !clamp.isIdentity()); ++m) {
+                float* row = out + m * spatial;
+                if (bias != nullptr)
+                    kernels::binary(path, kernels::FloatBinaryOp::Add, row, 1,
+                                    &bias->data[grp * groupOut + m], 0, static_cast<std::size_t>(spatial),
+                                    row);
+                kernels::clampValues(path, row, static_cast<std::size_t>(spatial), clamp);
             }
         }
-        kernels::clampValues(kernels::KernelRegistry::active(), y.data.data() + b * outChannels * spatial,
-                             static_cast<std::size_t>(outChannels * spatial), clamp);
     }
     return single(std::move(y));
 }
