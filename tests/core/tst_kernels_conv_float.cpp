@@ -1,8 +1,9 @@
 // The fp32 convolution kernels (FloatConvKernels.h) on every usable path against plain loops in
 // double written here: the depthwise plane over kernel sizes 1-7, strides 1-3, dilations 1-2,
 // asymmetric and oversized pads, widths across the vector blocks and tails, with bias and each
-// clamp, within the bound FloatConvKernels.h writes down; the clamp bit for bit against Clip's and
-// Relu's own rules, NaN, infinities and signed zeros included.
+// clamp, within the bound FloatConvKernels.h writes down; NaN and infinities in the image and the
+// weights (padding multiplied as zeros); the clamp bit for bit against Clip's and Relu's own
+// rules, NaN, infinities and signed zeros included.
 #include "tst_kernels_paths.h"
 
 #include "quantscope/kernels/FloatConvKernels.h"
@@ -191,6 +192,35 @@ private slots:
                 }
             }
         }
+    }
+
+    // Padding is zeros multiplied like any value (ONNX's definition): an infinite weight over
+    // padding gives NaN, over the image infinity.
+    void depthwisePaddingIsMultiplied_data() { kerneltest::addPathRows(); }
+    void depthwisePaddingIsMultiplied() {
+        KERNEL_PATH_OR_SKIP(table);
+        const int side = 11;
+        std::vector<float> x(side * side, 1.0f), w(9, 0.0f);
+        w[0] = kInf; // the top-left tap
+        FloatDepthwisePlane p;
+        p.x = x.data();
+        p.height = p.width = side;
+        p.w = w.data();
+        p.kernelH = p.kernelW = 3;
+        p.padTop = p.padLeft = 1;
+        p.outH = p.outW = side;
+        std::vector<float> y(side * side);
+        p.y = y.data();
+        depthwiseConv(table, p);
+        for (int oy = 0; oy < side; ++oy)
+            for (int ox = 0; ox < side; ++ox) {
+                const float v = y[oy * side + ox];
+                if (oy == 0 || ox == 0)
+                    QVERIFY2(std::isnan(v),
+                             qPrintable(QStringLiteral("y[%1][%2] = %3").arg(oy).arg(ox).arg(v)));
+                else
+                    QCOMPARE(v, kInf);
+            }
     }
 
     void clampIsExact_data() { kerneltest::addPathRows(); }
