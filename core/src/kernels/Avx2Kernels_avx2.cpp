@@ -8,6 +8,7 @@
 #include "Avx2FloatOps.h"
 #include "Avx2Requantize.h"
 #include "ChunkLoops.h"
+#include "FloatConvAvx2.h"
 #include "quantscope/kernels/Reference.h"
 #include "quantscope/quant/ValueQuantizer.h"
 
@@ -654,6 +655,8 @@ constexpr KernelTable makeTable() {
     t.softmaxF32 = avx2SoftmaxRow;
     t.layerNormF32 = avx2LayerNormRow;
     t.binaryF32 = avx2BinaryValues;
+    t.depthwiseF32 = avx2conv::depthwisePlane;
+    t.clampF32 = avx2conv::clampValues;
     return t;
 }
 

@@ -17,6 +17,7 @@
 #include "Avx2Elementwise.h"
 #include "Avx2FloatOps.h"
 #include "ChunkLoops.h"
+#include "FloatConvAvx2.h"
 
 #include <immintrin.h>
 
@@ -754,6 +755,8 @@ constexpr KernelTable makeTable() {
     t.softmaxF32 = avx2SoftmaxRow;
     t.layerNormF32 = avx2LayerNormRow;
     t.binaryF32 = avx2BinaryValues;
+    t.depthwiseF32 = avx2conv::depthwisePlane;
+    t.clampF32 = avx2conv::clampValues;
     return t;
 }
 

@@ -4,6 +4,7 @@
 #include "Int8Epilogue.h"
 #include "PathTables.h"
 #include "QLinearElementwiseScalar.h"
+#include "ScalarFloatConv.h"
 #include "ScalarFloatOps.h"
 
 #include "quantscope/kernels/Reference.h"
@@ -203,6 +204,8 @@ constexpr KernelTable makeTable() {
     t.softmaxF32 = scalarfloat::softmaxRow;
     t.layerNormF32 = scalarfloat::layerNormRow;
     t.binaryF32 = scalarfloat::binaryValues;
+    t.depthwiseF32 = scalarfloat::depthwisePlane;
+    t.clampF32 = scalarfloat::clampValues;
     return t;
 }
 

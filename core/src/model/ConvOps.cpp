@@ -1,17 +1,69 @@
 // Conv and ConvTranspose (groups, pads, strides, dilations) on OpenBLAS sgemm: Conv as im2col +
-// sgemm per image and group, ConvTranspose as sgemm + col2im; 1-D runs as 2-D, three or more
-// spatial axes through WindowNd's plain loops.
+// sgemm per image and group (a 1 x 1 window at stride 1 straight on the image), depthwise Conv
+// (one input channel per group) on the kernel table's plane kernel, ConvTranspose as sgemm +
+// col2im; 1-D runs as 2-D, three or more spatial axes through WindowNd's plain loops. A float32
+// Conv applies the Relu / Clip the executor fused into it (FusedClampOffer) image by image, while
+// the image's output is still in cache.
 #include "model/ConvGeometry.h"
+#include "model/FusedClampOffer.h"
 #include "model/Ops.h"
 #include "model/WindowNd.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/FloatConvKernels.h"
+#include "quantscope/kernels/FloatKernels.h"
+#include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <cblas.h>
 
+#include <climits>
+
 namespace quantscope::ops {
 namespace {
+
+// Every size the plane kernel indexes with int (sizes are checked to 2^30 by convGeometry, but an
+// image side is only bounded by memory).
+bool fitsPlaneKernel(const ConvGeometry& g) {
+    constexpr int64_t kMax = int64_t{1} << 30;
+    for (int64_t v : {g.height, g.width, g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW,
+                      g.dilationH, g.dilationW, g.padTop, g.padLeft})
+        if (v < 0 || v > kMax)
+            return false;
+    return g.kernelH * g.kernelW <= kMax;
+}
+
+// Depthwise Conv (one input channel per group, `multiplier` output channels each): one plane
+// kernel call per image and output channel, bias and clamp in the same pass.
+void depthwiseConv(const Value& x, const Value& w, const Value* bias, const ConvGeometry& g,
+                   int64_t multiplier, const kernels::FloatClamp& clamp, Value& y) {
+    const kernels::KernelTable& path = kernels::KernelRegistry::active();
+    const int64_t outChannels = g.channels * multiplier;
+    const int64_t taps = g.kernelH * g.kernelW, plane = g.height * g.width, spatial = g.outSpatial();
+    kernels::FloatDepthwisePlane p;
+    p.height = static_cast<int>(g.height);
+    p.width = static_cast<int>(g.width);
+    p.kernelH = static_cast<int>(g.kernelH);
+    p.kernelW = static_cast<int>(g.kernelW);
+    p.strideH = static_cast<int>(g.strideH);
+    p.strideW = static_cast<int>(g.strideW);
+    p.dilationH = static_cast<int>(g.dilationH);
+    p.dilationW = static_cast<int>(g.dilationW);
+    p.padTop = static_cast<int>(g.padTop);
+    p.padLeft = static_cast<int>(g.padLeft);
+    p.outH = static_cast<int>(g.outH);
+    p.outW = static_cast<int>(g.outW);
+    p.clamp = clamp;
+    for (int64_t b = 0; b < g.batch; ++b) {
+        for (int64_t channel = 0; channel < outChannels; ++channel) {
+            p.x = x.data.data() + (b * g.channels + channel / multiplier) * plane;
+            p.w = w.data.data() + channel * taps;
+            p.bias = bias != nullptr ? bias->data[channel] : 0.0f;
+            p.y = y.data.data() + (b * outChannels + channel) * spatial;
+            kernels::depthwiseConv(path, p);
+        }
+    }
+}
 
 void requireFloat(const Node& n, const Value& v) {
     if (v.isInteger())
@@ -48,11 +100,20 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
     const int64_t patch = checkedProduct(n, {groupIn, g.kernelH, g.kernelW});
     const int64_t spatial = checkedProduct(n, {g.outH, g.outW});
     checkedProduct(n, {g.batch, outChannels, g.outH, g.outW});
+    // Other float types keep the executor's own Relu / Clip, which rounds to their precision.
+    const std::optional<kernels::FloatClamp> fused =
+        x.dtype == DType::F32 ? FusedClampOffer::take() : std::optional<kernels::FloatClamp>{};
+    const kernels::FloatClamp clamp = fused.value_or(kernels::FloatClamp{});
     Value y = zeros(x.dtype, {g.batch, outChannels, g.outH, g.outW});
+    if (groupIn == 1 && groups > 1 && spatial > 0 && fitsPlaneKernel(g)) {
+        depthwiseConv(x, w, bias, g, groupOut, clamp, y);
+        return single(std::move(y));
+    }
     // A 1 x 1 window at stride 1 without padding reads the image as it lies: no unfolding.
     const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
                            g.padTop == 0 && g.padLeft == 0 && g.outH == g.height && g.outW == g.width;
     std::vector<float> columns(pointwise ? 0 : static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
+    const kernels::KernelTable& path = kernels::KernelRegistry::active();
     for (int64_t b = 0; b < g.batch; ++b) {
         for (int64_t grp = 0; grp < groups; ++grp) {
             const float* image = x.data.data() + (b * g.channels + grp * groupIn) * g.height * g.width;
@@ -60,16 +121,21 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
                 im2col(image, groupIn, g, columns.data(), 0.0f);
             const float* unfolded = pointwise ? image : columns.data();
             float* out = y.data.data() + (b * outChannels + grp * groupOut) * spatial;
-            if (bias != nullptr) {
-                for (int64_t m = 0; m < groupOut; ++m)
-                    std::fill(out + m * spatial, out + (m + 1) * spatial, bias->data[grp * groupOut + m]);
-            }
+            // y starts as zeros: beta 1 adds to them, where beta 0 costs OpenBLAS a pass that zeroes C.
             if (spatial > 0 && patch > 0) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(groupOut),
                             static_cast<int>(spatial), static_cast<int>(patch), 1.0f,
                             w.data.data() + grp * groupOut * patch, static_cast<int>(patch), unfolded,
-                            static_cast<int>(spatial), bias != nullptr ? 1.0f : 0.0f, out,
-                            static_cast<int>(spatial));
+                            static_cast<int>(spatial), 1.0f, out, static_cast<int>(spatial));
+            }
+            // Bias, then the clamp, row by row: the second pass finds the row in cache.
+            for (int64_t m = 0; m < groupOut && (bias != nullptr || !clamp.isIdentity()); ++m) {
+                float* row = out + m * spatial;
+                if (bias != nullptr)
+                    kernels::binary(path, kernels::FloatBinaryOp::Add, row, 1,
+                                    &bias->data[grp * groupOut + m], 0, static_cast<std::size_t>(spatial),
+                                    row);
+                kernels::clampValues(path, row, static_cast<std::size_t>(spatial), clamp);
             }
         }
     }

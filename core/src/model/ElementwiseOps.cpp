@@ -4,6 +4,7 @@
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/FloatConvKernels.h"
 #include "quantscope/kernels/FloatKernels.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/tensor/TensorInfo.h"
@@ -226,6 +227,13 @@ std::vector<Value> clipOp(const Node& n, const Inputs& in, int64_t opset) {
         return {mapAny(x, [l, h](auto v) { return std::min<decltype(v)>(std::max<decltype(v)>(v, l), h); })};
     }
     const auto l = static_cast<float>(lo), h = static_cast<float>(hi);
+    if (x.dtype == DType::F32) {
+        // In place when the executor lends x; the clamp kernel is Clip's rule bit for bit.
+        Value out = takeInput(n, in, 0);
+        kernels::clampValues(kernels::KernelRegistry::active(), out.data.data(), out.data.size(),
+                             kernels::FloatClamp{l, h, false});
+        return single(std::move(out));
+    }
     return {mapAny(x, [l, h](auto v) { return std::min<float>(std::max<float>(v, l), h); })};
 }
 

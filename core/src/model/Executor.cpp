@@ -1,5 +1,7 @@
 #include "quantscope/model/Executor.h"
 
+#include "model/ConvActivationFusion.h"
+#include "model/FusedClampOffer.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
 #include "quantscope/model/OpProfile.h"
@@ -124,6 +126,12 @@ Executor::Executor(Graph graph) : m_graph(std::move(graph)) {
         for (const auto& input : m_graph.nodes[i].inputs)
             m_lastUse[input] = i;
     }
+    m_fusedActivation.resize(m_graph.nodes.size());
+    m_runInConv.assign(m_graph.nodes.size(), false);
+    for (const ConvActivation& fused : findConvActivations(m_graph)) {
+        m_fusedActivation[fused.conv] = FusedActivation{fused.activation, fused.clamp};
+        m_runInConv[fused.activation] = true;
+    }
 }
 
 void Executor::foldConstants() {
@@ -193,6 +201,29 @@ std::vector<Value> Executor::runNode(const Node& node, const std::vector<const V
     return outputs;
 }
 
+std::vector<Value> Executor::runConvWithActivation(std::size_t convIndex,
+                                                   const std::vector<const Value*>& inputs) const {
+    const FusedActivation& fused = *m_fusedActivation[convIndex];
+    std::vector<Value> convOutputs;
+    {
+        const ops::FusedClampOffer offer(fused.clamp);
+        convOutputs = runNode(m_graph.nodes[convIndex], inputs);
+        if (offer.taken())
+            return convOutputs;
+    }
+    // This Conv did not apply the clamp (another element type, three spatial axes): run the
+    // activation node on its output, lent so that it may work in place. Its other inputs are
+    // constants (findConvActivations).
+    const Node& activation = m_graph.nodes[fused.node];
+    std::vector<const Value*> activationInputs{&convOutputs[0]};
+    for (std::size_t i = 1; i < activation.inputs.size(); ++i) {
+        const auto bound = m_graph.initializers.find(activation.inputs[i]);
+        activationInputs.push_back(bound == m_graph.initializers.end() ? nullptr : &bound->second);
+    }
+    const ops::DonatedInput lend(&convOutputs[0]);
+    return runNode(activation, activationInputs);
+}
+
 std::vector<Value> Executor::checkedInputs(std::map<std::string, Value> inputs) const {
     std::vector<Value> checked;
     for (const auto& declared : m_graph.inputs) {
@@ -234,9 +265,15 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
     for (const auto& output : m_graph.outputs)
         graphOutputs.insert(output.name);
 
+    // Without hooks nobody sees a Conv's own output, so a Relu / Clip after it runs inside it.
+    const bool fuse = !hooks.replaceNode && !hooks.onValue;
     OpProfile* const profile = OpProfile::active();
     for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
+        if (fuse && m_runInConv[i])
+            continue; // ran with its Conv
         const Node& node = m_graph.nodes[i];
+        const Node* const activation =
+            fuse && m_fusedActivation[i] ? &m_graph.nodes[m_fusedActivation[i]->node] : nullptr;
         const auto started =
             profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
         std::vector<const Value*> nodeInputs;
@@ -258,20 +295,21 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
         std::vector<Value> outputs;
         if (!hooks.replaceNode || !hooks.replaceNode(node, nodeInputs, outputs)) {
             const ops::DonatedInput lend(lendableInput(node, i, m_lastUse, values, graphOutputs));
-            outputs = runNode(node, nodeInputs);
+            outputs = activation ? runConvWithActivation(i, nodeInputs) : runNode(node, nodeInputs);
         } else if (outputs.size() < node.outputs.size()) // a replaced (quantized) node: as runNode checks
             throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) +
                                                     " outputs, the graph expects " +
                                                     std::to_string(node.outputs.size()));
         if (profile)
-            profile->add(node.opType,
+            profile->add(activation ? node.opType + "+" + activation->opType : node.opType,
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        for (std::size_t o = 0; o < node.outputs.size(); ++o) {
-            if (node.outputs[o].empty())
+        const Node& producer = activation ? *activation : node;
+        for (std::size_t o = 0; o < producer.outputs.size(); ++o) {
+            if (producer.outputs[o].empty())
                 continue;
             if (hooks.onValue)
-                hooks.onValue(node.outputs[o], outputs[o]);
-            values[node.outputs[o]] = std::move(outputs[o]);
+                hooks.onValue(producer.outputs[o], outputs[o]);
+            values[producer.outputs[o]] = std::move(outputs[o]);
         }
         // Free what no later node reads.
         for (const auto& name : node.inputs) {

@@ -719,12 +719,15 @@ QuantizedModel::runExecutor(QuantMode mode, std::map<std::string, Value> inputs,
                    runLayer(mode, m_layers[layer->second], nodeInputs, outputs);
         };
     }
-    hooks.onValue = [&](const std::string& name, Value& value) {
-        if (mode == QuantMode::Static)
-            quantizeValue(name, value);
-        if (observe)
-            observe(name, value);
-    };
+    // Only when something looks at the values: without hooks the executor fuses Conv + Relu / Clip.
+    if (mode == QuantMode::Static || observe) {
+        hooks.onValue = [&](const std::string& name, Value& value) {
+            if (mode == QuantMode::Static)
+                quantizeValue(name, value);
+            if (observe)
+                observe(name, value);
+        };
+    }
     return m_executor.run(std::move(inputs), hooks);
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "quantscope/kernels/ChunkKernels.h"
+#include "quantscope/kernels/FloatDepthwisePlane.h"
 #include "quantscope/kernels/IsaPath.h"
 
 #include <cstddef>
@@ -170,6 +171,11 @@ struct KernelTable {
                          float* y, float* mean, float* inverseStd) = nullptr;
     void (*binaryF32)(FloatBinaryOp op, const float* a, size_t aStep, const float* b, size_t bStep,
                       size_t count, float* y) = nullptr;
+
+    // The fp32 convolution's own kernels (FloatConvKernels.h): one depthwise plane, and the clamp of
+    // a fused Clip / Relu.
+    void (*depthwiseF32)(const FloatDepthwisePlane& plane) = nullptr;
+    void (*clampF32)(float* y, size_t count, const FloatClamp& clamp) = nullptr;
 
     // The calibration and tensor-analysis loops; every path has all of them.
     ChunkKernels chunk;

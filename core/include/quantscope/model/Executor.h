@@ -1,11 +1,13 @@
 #pragma once
 
+#include "quantscope/kernels/FloatDepthwisePlane.h"
 #include "quantscope/model/Graph.h"
 #include "quantscope/model/Value.h"
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,9 +67,20 @@ public:
 
 private:
     void foldConstants();
+    std::vector<Value> runConvWithActivation(std::size_t convIndex,
+                                             const std::vector<const Value*>& inputs) const;
+
+    // A Relu / Clip that runs inside the Conv before it when run() has no hooks (nothing can then
+    // see the Conv's own output): the activation's node index and what it computes.
+    struct FusedActivation {
+        std::size_t node = 0;
+        kernels::FloatClamp clamp;
+    };
 
     Graph m_graph;
     std::map<std::string, std::size_t> m_lastUse; // value name -> index of the last node reading it
+    std::vector<std::optional<FusedActivation>> m_fusedActivation; // per node: set on such Convs
+    std::vector<bool> m_runInConv;                                 // per node: true on their activations
 };
 
 } // namespace quantscope
