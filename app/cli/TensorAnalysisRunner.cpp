@@ -1,6 +1,7 @@
 #include "TensorAnalysisRunner.h"
 #include "quantscope/Error.h"
 #include "quantscope/analysis/PlanCandidate.h"
+#include "quantscope/quant/StoredParameters.h"
 
 #include "TextTable.h"
 
@@ -27,44 +28,6 @@ QuantSpec llamaCppFallbackNoted(const QuantSpec& spec, const Tensor& tensor, boo
     return fallback;
 }
 
-// The stored settings and parameters of an integer weight dequantized by scale and zero point:
-// its type, per tensor / per channel / per group, and the scale and zero point as written. The
-// range recorded is the one the stored grid covers.
-bool applyStoredParameters(const StoredQuantization& stored, QuantSpec& spec, QParams& params) {
-    if (!stored.affine || stored.parameters.empty())
-        return false;
-    const auto& affine = *stored.affine;
-    spec.format = QuantFormat::parse(affine.dtype);
-    spec.granularity = affine.axis < 0        ? Granularity::Tensor
-                       : affine.blockSize > 0 ? Granularity::Group
-                                              : Granularity::Channel;
-    spec.axis = static_cast<int>(std::max<int64_t>(affine.axis, 0));
-    if (affine.blockSize > 0)
-        spec.groupSize = affine.blockSize;
-    spec.narrowRange = false;
-    spec.reduceRange = false;
-    const auto scales = stored.parameters[0].values();
-    params.scale.assign(scales.begin(), scales.end());
-    params.zeroPoint.assign(params.scale.size(), 0);
-    if (stored.parameters.size() > 1) {
-        const auto zeros = stored.parameters[1].values();
-        for (std::size_t i = 0; i < params.zeroPoint.size() && i < zeros.size(); ++i)
-            params.zeroPoint[i] = static_cast<int32_t>(zeros[i]);
-    }
-    const bool allZero =
-        std::all_of(params.zeroPoint.begin(), params.zeroPoint.end(), [](int32_t z) { return z == 0; });
-    spec.scheme = allZero && spec.format.isSigned ? Scheme::Symmetric : Scheme::Affine;
-    params.qmin = spec.qmin();
-    params.qmax = spec.qmax();
-    params.min.resize(params.scale.size());
-    params.max.resize(params.scale.size());
-    for (std::size_t i = 0; i < params.scale.size(); ++i) {
-        params.min[i] = static_cast<float>(params.qmin - params.zeroPoint[i]) * params.scale[i];
-        params.max[i] = static_cast<float>(params.qmax - params.zeroPoint[i]) * params.scale[i];
-    }
-    return true;
-}
-
 } // namespace
 
 TensorAnalysisRunner::TensorAnalysisRunner(const WeightFile& file, const QuantSpec& spec,
@@ -89,8 +52,10 @@ TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOpt
     }
     if (m_storedParametersUsed && !effective.fixedParams && (!m_params || !m_params->find(tensorName))) {
         if (const auto stored = m_file.storedQuantization(tensorName)) {
+            // Only a QDQ weight's (scale, zero point) replace the settings here; a packed
+            // checkpoint's weights are analysed with the command line's settings.
             QParams storedParams;
-            if (applyStoredParameters(*stored, spec, storedParams)) {
+            if (stored->affine && applyStoredParameters(*stored, tensor.shape(), spec, storedParams)) {
                 effective.fixedParams = storedParams;
                 return analyzeTensor(tensor, spec, effective);
             }

@@ -84,6 +84,25 @@ private slots:
             QVERIFY2(json.find(expected) != std::string::npos, expected);
     }
 
+    void storedParametersAreMarked() {
+        // An entry whose scale and zero point are the source file's own says so; others do not.
+        QParamsDocument document;
+        QParamsEntry stored;
+        stored.name = "fc.weight";
+        stored.shape = {2};
+        stored.params = QParams{{-1.0f}, {1.0f}, {0.5f}, {3}, -128, 127};
+        stored.stored = true;
+        QParamsEntry own = stored;
+        own.name = "fc.bias";
+        own.stored = false;
+        document.tensors = {stored, own};
+        const std::string json = document.toJson();
+        QCOMPARE(QString::fromStdString(json).count(QStringLiteral("\"stored\": true")), 1);
+        const QParamsDocument read = QParamsDocument::fromJson(json, "p.json");
+        QVERIFY(read.find("fc.weight")->stored);
+        QVERIFY(!read.find("fc.bias")->stored);
+    }
+
     void malformedDocumentsNameTheProblem_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("expected");

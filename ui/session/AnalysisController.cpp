@@ -4,6 +4,7 @@
 #include "quantscope/analysis/TensorResultBuilder.h"
 #include "session/JobRunner.h"
 #include "session/Session.h"
+#include "session/StoredSettings.h"
 
 #include "quantscope/Error.h"
 #include "quantscope/io/WeightFile.h"
@@ -36,6 +37,12 @@ struct LoadedTensor {
     int row = -1;
     std::shared_ptr<const Tensor> tensor;
     std::shared_ptr<const FineHistogram> histogram;
+};
+
+// A file opened on a worker with the settings it stores for its quantized weights.
+struct OpenedFile {
+    std::shared_ptr<const WeightFile> file;
+    std::vector<std::optional<StoredSettings>> stored;
 };
 
 struct MarkerSet {
@@ -78,17 +85,27 @@ void AnalysisController::forgetRowsFrom(int firstRow) {
 
 void AnalysisController::openFile(const QString& path) {
     const std::string file = path.toStdString();
+    const QuantSpec base = m_session->defaultSettings().spec;
     JobHandle* job =
         m_jobs->startJob(QStringLiteral("open"), tr("Opening %1").arg(QFileInfo(path).fileName()),
-                         [file](const ProgressCallback& progress) {
+                         [file, base](const ProgressCallback& progress) {
                              reportProgress(progress, Stage::Opened, 0.0);
-                             std::shared_ptr<const WeightFile> opened = openWeightFile(file);
-                             reportProgress(progress, Stage::TensorsListed, 1.0);
+                             OpenedFile opened;
+                             opened.file = openWeightFile(file);
+                             reportProgress(progress, Stage::TensorsListed, 0.5);
+                             // A pre-quantized model's weights start from the parameters it stores; reading
+                             // them (a packed checkpoint's scales and zero points) stays off the GUI thread.
+                             opened.stored = StoredSettings::readAll(
+                                 *opened.file, base, [&progress](Stage stage, double fraction) {
+                                     return progress(stage, 0.5 + 0.5 * fraction);
+                                 });
+                             reportProgress(progress, Stage::Results, 1.0);
                              return QVariant::fromValue(opened);
                          });
     m_openJob = job->id();
     connect(job, &JobHandle::finished, this, [this, path](const QVariant& value) {
-        m_session->setFile(value.value<std::shared_ptr<const WeightFile>>());
+        auto opened = value.value<OpenedFile>();
+        m_session->setFile(std::move(opened.file), std::move(opened.stored));
         emit fileOpened(path);
     });
     connect(job, &JobHandle::failed, this,
@@ -259,8 +276,26 @@ void AnalysisController::updatePreview(std::optional<Range> dragged) {
         emit previewChanged();
         return;
     }
+    const bool exactGrid = !dragged && settings.exactParams && settings.exactParams->blockCount() == 1 &&
+                           settings.spec.format.isInteger();
+    if (exactGrid) { // stored or imported: the clip is the grid's own range
+        const float scale = settings.exactParams->scale.front();
+        const auto zero = static_cast<float>(settings.exactParams->zeroPoint.front());
+        preview.clip = {(static_cast<float>(settings.spec.qmin()) - zero) * scale,
+                        (static_cast<float>(settings.spec.qmax()) - zero) * scale};
+    }
     try {
-        preview.estimate = MetricsPreview::estimate(*histogram, settings.spec, preview.clip);
+        if (exactGrid) {
+            // The affine rule gives back a grid's own scale and zero point from its range (the
+            // symmetric one would not); the grid drawn is exactly the given one.
+            QuantSpec affine = settings.spec;
+            affine.scheme = Scheme::Affine;
+            preview.estimate = MetricsPreview::estimate(*histogram, affine, preview.clip);
+            preview.estimate.scale = settings.exactParams->scale.front();
+            preview.estimate.zeroPoint = settings.exactParams->zeroPoint.front();
+        } else {
+            preview.estimate = MetricsPreview::estimate(*histogram, settings.spec, preview.clip);
+        }
     } catch (const std::exception& e) {
         preview.valid = false;
         emit analysisFailed(QString::fromStdString(e.what()));

@@ -151,6 +151,7 @@ int ParamsExchange::exportTo(const QString& path, const QString& format) {
                         entry.spec = item.settings.spec;
                         entry.params = std::move(analysis.params);
                         entry.metrics = analysis.metrics;
+                        entry.stored = item.settings.stored;
                         ++done;
                     } catch (...) {
                         const std::lock_guard lock(errorMutex);

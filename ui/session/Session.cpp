@@ -7,13 +7,26 @@ namespace quantscope::ui {
 Session::Session(QObject* parent) : QObject(parent) {}
 
 void Session::setFile(std::shared_ptr<const WeightFile> file) {
+    auto stored =
+        file ? StoredSettings::readAll(*file, m_defaults.spec) : std::vector<std::optional<StoredSettings>>{};
+    setFile(std::move(file), std::move(stored));
+}
+
+void Session::setFile(std::shared_ptr<const WeightFile> file,
+                      std::vector<std::optional<StoredSettings>> stored) {
     m_undo.clear();
     m_file = std::move(file);
     std::vector<Entry> activations(m_tensors.begin() + m_weightCount, m_tensors.end());
     m_tensors.clear();
     if (m_file)
-        for (const auto& info : m_file->tensors())
-            m_tensors.push_back(Entry{info, m_defaults, nullptr, std::nullopt});
+        for (std::size_t i = 0; i < m_file->tensors().size(); ++i) {
+            Entry entry{m_file->tensors()[i], m_defaults, nullptr, std::nullopt, std::nullopt, m_defaults};
+            if (i < stored.size() && stored[i]) {
+                entry.stored = std::move(stored[i]);
+                entry.settings = entry.stored->settings;
+            }
+            m_tensors.push_back(std::move(entry));
+        }
     m_weightCount = tensorCount();
     m_tensors.insert(m_tensors.end(), activations.begin(), activations.end());
     m_current = m_tensors.empty() ? -1 : 0;
@@ -37,7 +50,7 @@ void Session::setActivations(std::shared_ptr<const WeightFile> activations) {
     m_tensors.resize(static_cast<std::size_t>(m_weightCount));
     if (m_activations)
         for (const auto& info : m_activations->tensors())
-            m_tensors.push_back(Entry{info, m_activationDefaults, nullptr, std::nullopt});
+            m_tensors.push_back(Entry{info, m_activationDefaults, nullptr, std::nullopt, std::nullopt, {}});
     QList<int> selected;
     for (int row : std::as_const(m_selected))
         if (row < m_weightCount)
@@ -116,10 +129,39 @@ void Session::changeSpec(const QList<int>& rows, const QuantSpec& spec, const QS
     changeSettings(rows, TensorSettings{spec, std::nullopt}, description, mergeKey);
 }
 
+const StoredSettings* Session::storedSettings(int row) const {
+    if (!validRow(row))
+        return nullptr;
+    const auto& stored = m_tensors[static_cast<std::size_t>(row)].stored;
+    return stored ? &*stored : nullptr;
+}
+
+bool Session::usesStoredSettings(int row) const {
+    const StoredSettings* stored = storedSettings(row);
+    return stored && settings(row) == stored->settings;
+}
+
+void Session::useStoredSettings(const QList<int>& rows, bool use) {
+    QList<int> withStored;
+    std::vector<TensorSettings> after;
+    for (int row : rows)
+        if (const StoredSettings* stored = storedSettings(row)) {
+            withStored.append(row);
+            after.push_back(use ? stored->settings : m_tensors[static_cast<std::size_t>(row)].own);
+        }
+    changeSettingsEach(withStored, after,
+                       use ? tr("Use the parameters stored in the file") : tr("Use own settings"));
+}
+
 void Session::applySettings(const QList<int>& rows, const std::vector<TensorSettings>& settings) {
     for (int i = 0; i < rows.size() && i < static_cast<int>(settings.size()); ++i)
-        if (validRow(rows[i]))
-            m_tensors[static_cast<std::size_t>(rows[i])].settings = settings[static_cast<std::size_t>(i)];
+        if (validRow(rows[i])) {
+            Entry& entry = m_tensors[static_cast<std::size_t>(rows[i])];
+            entry.settings = settings[static_cast<std::size_t>(i)];
+            // Remembered so that switching back from the stored parameters restores them.
+            if (entry.stored && !entry.settings.stored)
+                entry.own = entry.settings;
+        }
     emit settingsChanged(rows);
 }
 

@@ -2,6 +2,7 @@
 
 #include "quantscope/analysis/TensorResult.h"
 #include "quantscope/analysis/TensorSettings.h"
+#include "session/StoredSettings.h"
 
 #include "quantscope/io/WeightFile.h"
 
@@ -26,8 +27,12 @@ public:
     explicit Session(QObject* parent = nullptr);
 
     // Replaces the open weights file (the activations stay); every weight starts from
-    // defaultSettings(). The undo history is cleared because it refers to the old rows.
+    // defaultSettings(), except a weight the file stores quantized, which starts from its stored
+    // settings (read here, on the calling thread). The undo history is cleared because it refers
+    // to the old rows.
     void setFile(std::shared_ptr<const WeightFile> file);
+    // The same with the stored settings already read (on a worker), one per tensor of the file.
+    void setFile(std::shared_ptr<const WeightFile> file, std::vector<std::optional<StoredSettings>> stored);
     bool hasFile() const { return m_file != nullptr; }
     std::shared_ptr<const WeightFile> file() const { return m_file; }
     QString filePath() const;
@@ -66,6 +71,14 @@ public:
     // Changes only the spec and keeps nothing of a manual range (what the settings panel does).
     void changeSpec(const QList<int>& rows, const QuantSpec& spec, const QString& description,
                     const QString& mergeKey = {});
+    // The settings the file stores for the row's weight (its own scheme, scale and zero point),
+    // or nullptr for a tensor stored plainly.
+    const StoredSettings* storedSettings(int row) const;
+    // The row is analysed with the parameters its file stores.
+    bool usesStoredSettings(int row) const;
+    // Undoable switch of the rows that have stored settings to them (`use`) or back to the user's
+    // own settings: the last ones the row had, or defaultSettings() if it never had any.
+    void useStoredSettings(const QList<int>& rows, bool use);
     // Applied by the undo commands; emits settingsChanged.
     void applySettings(const QList<int>& rows, const std::vector<TensorSettings>& settings);
 
@@ -105,6 +118,8 @@ private:
         TensorSettings settings;
         std::shared_ptr<const TensorResult> result;
         std::optional<TensorSummary> summary;
+        std::optional<StoredSettings> stored;
+        TensorSettings own; // the user's last settings of a row with stored ones
     };
     bool validRow(int row) const { return row >= 0 && row < tensorCount(); }
 

@@ -58,9 +58,11 @@ ToolchainResult quantscopeResult(const Tensor& tensor, const TensorSettings& set
     const TensorAnalysis analysis = analyzeTensor(tensor, spec, options);
     ToolchainResult own;
     own.params.toolchain = "Quantscope";
-    own.params.rule =
-        specText(spec).toStdString() + ", " + std::string(calibMethodName(spec.calib)) +
-        (options.fixedParams ? (settings.exactParams ? ", imported" : ", clipped by hand") : "");
+    own.params.rule = specText(spec).toStdString() + ", " + std::string(calibMethodName(spec.calib)) +
+                      (options.fixedParams ? (settings.stored        ? ", stored in the file"
+                                              : settings.exactParams ? ", imported"
+                                                                     : ", clipped by hand")
+                                           : "");
     own.params.source = "core/src/quant/QParamsCalculator.cpp: computeQParams (PyTorch's observer rule)";
     own.params.scale = analysis.params.scale.front();
     own.params.zeroPoint = analysis.params.zeroPoint.front();

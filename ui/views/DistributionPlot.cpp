@@ -182,8 +182,10 @@ void DistributionPlot::rebuild() {
             QStringLiteral("%1   %2 %3 · %4%5")
                 .arg(m_session->tensorName(row), QString::fromStdString(settings.spec.format.name()),
                      QString::fromLatin1(schemeName(settings.spec.scheme)),
-                     settings.manualRange ? tr("manual clipping")
-                                          : QString::fromLatin1(calibMethodName(settings.spec.calib)),
+                     settings.stored        ? tr("parameters stored in the file")
+                     : settings.exactParams ? tr("imported parameters")
+                     : settings.manualRange ? tr("manual clipping")
+                                            : QString::fromLatin1(calibMethodName(settings.spec.calib)),
                      exact ? QString() : tr(" · estimating…")));
     updateOverlays();
     updateMarkers();

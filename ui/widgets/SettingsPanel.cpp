@@ -1,6 +1,7 @@
 #include "widgets/SettingsPanel.h"
 
 #include "session/Session.h"
+#include "session/StoredSettings.h"
 #include "widgets/MetricText.h"
 
 #include "quantscope/Error.h"
@@ -111,6 +112,8 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
       m_calib(new QComboBox(this)), m_percentile(new QDoubleSpinBox(this)),
       m_narrow(new QCheckBox(tr("Narrow range"), this)), m_reduce(new QCheckBox(tr("Reduced range"), this)),
       m_manual(new QLabel(this)), m_resetManual(new QPushButton(tr("Back to calibration"), this)),
+      m_storedLabel(new QLabel(this)),
+      m_useStored(new QCheckBox(tr("Use the parameters stored in the file"), this)),
       m_message(new QLabel(this)), m_applyWeights(new QPushButton(tr("All weights"), this)),
       m_applyActivations(new QPushButton(tr("All activations"), this)) {
     m_family->addItems({tr("intN"), tr("uintN"), tr("fp16"), tr("bf16"), tr("fp8 e4m3"), tr("fp8 e5m2"),
@@ -148,6 +151,11 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     m_message->setWordWrap(true);
     m_message->setStyleSheet(QStringLiteral("color: #d64545;"));
     m_manual->setWordWrap(true);
+    m_storedLabel->setWordWrap(true);
+    m_storedLabel->setTextFormat(Qt::PlainText);
+    m_useStored->setToolTip(tr("On: the file's own scale and zero point, as the tool that quantized it chose "
+                               "them. Off: your settings, calibrated as usual. Each tensor switches on "
+                               "its own (the selection together)."));
 
     auto* bitsRow = new QHBoxLayout;
     bitsRow->addWidget(m_bits, 1);
@@ -179,6 +187,8 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     applyRow->addWidget(m_applyWeights, 1);
     applyRow->addWidget(m_applyActivations, 1);
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(m_storedLabel);
+    layout->addWidget(m_useStored);
     layout->addLayout(form);
     auto* ranges = new QHBoxLayout;
     ranges->addWidget(m_narrow);
@@ -217,6 +227,10 @@ SettingsPanel::SettingsPanel(Session* session, QWidget* parent)
     connect(m_applyWeights, &QPushButton::clicked, this, &SettingsPanel::applyToAllWeights);
     connect(m_applyActivations, &QPushButton::clicked, this, &SettingsPanel::applyToAllActivations);
     connect(m_resetManual, &QPushButton::clicked, this, &SettingsPanel::resetManualRange);
+    connect(m_useStored, &QCheckBox::toggled, this, [this](bool use) {
+        if (!m_updating)
+            m_session->useStoredSettings(targetRows(), use);
+    });
 
     connect(session, &Session::currentRowChanged, this, &SettingsPanel::showCurrent);
     connect(session, &Session::fileChanged, this, &SettingsPanel::showCurrent);
@@ -272,6 +286,7 @@ void SettingsPanel::showSpec(const QuantSpec& spec) {
 void SettingsPanel::showCurrent() {
     const int row = m_session->currentRow();
     m_message->clear();
+    showStored();
     if (row < 0) {
         showSpec(m_session->defaultSettings().spec);
         m_manual->clear();
@@ -283,7 +298,10 @@ void SettingsPanel::showCurrent() {
     m_updating = false;
     const TensorSettings& settings = m_session->settings(row);
     showSpec(settings.spec);
-    if (settings.exactParams) {
+    if (settings.stored) { // said by the stored label
+        m_manual->clear();
+        m_resetManual->hide();
+    } else if (settings.exactParams) {
         const QParams& params = *settings.exactParams;
         m_manual->setText(params.blockCount() == 1 ? tr("Imported scale %1, zero point %2")
                                                          .arg(MetricText::number(params.scale.front()))
@@ -300,6 +318,27 @@ void SettingsPanel::showCurrent() {
         m_manual->clear();
         m_resetManual->hide();
     }
+}
+
+void SettingsPanel::showStored() {
+    const int row = m_session->currentRow();
+    const StoredSettings* stored = row >= 0 ? m_session->storedSettings(row) : nullptr;
+    m_storedLabel->setVisible(stored != nullptr);
+    m_useStored->setVisible(stored != nullptr);
+    if (!stored)
+        return;
+    const bool used = m_session->usesStoredSettings(row);
+    const QString scheme = StoredSettings::describe(stored->settings.spec);
+    const QString format = QString::fromStdString(stored->format);
+    m_storedLabel->setText(
+        used ? tr("Stored in the file: %1 (%2). Analysed with the file's own scale and "
+                  "zero point.")
+                   .arg(scheme, format)
+             : tr("The file stores %1 (%2). Analysed with your settings.").arg(scheme, format));
+    m_storedLabel->setToolTip(QString::fromStdString(stored->note));
+    m_storedLabel->setStyleSheet(used ? QStringLiteral("font-weight: bold;") : QString());
+    const QSignalBlocker quiet(m_useStored);
+    m_useStored->setChecked(used);
 }
 
 void SettingsPanel::updateEnabled() {

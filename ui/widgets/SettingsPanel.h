@@ -36,6 +36,10 @@ public:
     QComboBox* schemeCombo() const { return m_scheme; }
     QComboBox* granularityCombo() const { return m_granularity; }
     QLabel* messageLabel() const { return m_message; }
+    // For a weight its file stores quantized: what the file stores, and the switch between those
+    // parameters and the user's own settings.
+    QLabel* storedLabel() const { return m_storedLabel; }
+    QCheckBox* useStoredBox() const { return m_useStored; }
 
     QPushButton* applyToWeightsButton() const { return m_applyWeights; }
     QPushButton* applyToActivationsButton() const { return m_applyActivations; }
@@ -48,6 +52,7 @@ public slots:
 private:
     void widgetsChanged(const QString& what, const QString& mergeKey = {});
     void showCurrent();
+    void showStored();
     void updateEnabled();
     QList<int> targetRows() const;
     bool currentIsActivation() const;
@@ -66,6 +71,8 @@ private:
     QCheckBox* m_reduce;
     QLabel* m_manual;
     QPushButton* m_resetManual;
+    QLabel* m_storedLabel;
+    QCheckBox* m_useStored;
     QLabel* m_message;
     QPushButton* m_applyWeights;
     QPushButton* m_applyActivations;

@@ -1,12 +1,15 @@
 #include "widgets/TensorTableModel.h"
 
 #include "session/Session.h"
+#include "session/StoredSettings.h"
 #include "session/TensorLabel.h"
 #include "widgets/MetricText.h"
 
 #include "quantscope/tensor/TensorInfo.h"
 
+#include <QApplication>
 #include <QLocale>
+#include <QStyle>
 
 #include <cmath>
 
@@ -57,7 +60,7 @@ int TensorTableModel::columnCount(const QModelIndex& parent) const {
 void TensorTableModel::rowsChanged(const QList<int>& rows) {
     for (int row : rows)
         if (row >= 0 && row < rowCount())
-            emit dataChanged(index(row, Sqnr), index(row, Format));
+            emit dataChanged(index(row, Name), index(row, Format));
 }
 
 QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
@@ -79,8 +82,11 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
             return QString::fromStdString(storageName(info)); // a GGUF tensor shows its ggml type
         case Elements:
             return QLocale().toString(static_cast<qulonglong>(info.elements));
-        case Format:
-            return QString::fromStdString(m_session->settings(row).spec.format.name());
+        case Format: {
+            const QString format = QString::fromStdString(m_session->settings(row).spec.format.name());
+            // The file's own parameters are marked: they are what the tool that quantized it chose.
+            return m_session->usesStoredSettings(row) ? tr("%1 · stored").arg(format) : format;
+        }
         case Sqnr:
             return metrics ? MetricText::sqnr(*metrics) : QVariant();
         case Clipped:
@@ -107,6 +113,11 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         return static_cast<int>(m_session->kind(row));
     case FilterRole:
         return QString(label(row) + QLatin1Char('\n') + QString::fromStdString(info.name));
+    case Qt::DecorationRole:
+        // A disk beside the name: the tensor is analysed with the parameters its file stores.
+        if (index.column() == Name && m_session->usesStoredSettings(row))
+            return QApplication::style()->standardIcon(QStyle::SP_DriveHDIcon);
+        return {};
     case Qt::BackgroundRole:
         if (index.column() == Sqnr && metrics) {
             const QColor colour = MetricText::sqnrColour(*metrics);
@@ -138,10 +149,23 @@ QVariant TensorTableModel::data(const QModelIndex& index, int role) const {
         }
         if (index.column() == Clipped)
             return tr("Share of the finite values outside the clipping range");
+        if (index.column() == Format) {
+            if (const StoredSettings* stored = m_session->storedSettings(row))
+                return (m_session->usesStoredSettings(row)
+                            ? tr("Stored in the file: %1 (%2), analysed with the file's own scale and zero "
+                                 "point")
+                            : tr("The file stores %1 (%2); analysed with your settings"))
+                    .arg(StoredSettings::describe(stored->settings.spec),
+                         QString::fromStdString(stored->format));
+            return tr("The format of the tensor's current settings");
+        }
         if (index.column() == Kind)
             return m_session->isActivation(row) ? tr("A node's output (or the model input) on the "
                                                      "calibration samples; quantized per tensor")
                                                 : tr("A tensor of the weights file");
+        if (index.column() == Name && m_session->usesStoredSettings(row))
+            return tr("%1\nAnalysed with the scale and zero point stored in the file")
+                .arg(labelSource(row).isEmpty() ? QString::fromStdString(info.name) : labelSource(row));
         if (const QString source = labelSource(row); !source.isEmpty())
             return source;
         return QString::fromStdString(info.name);

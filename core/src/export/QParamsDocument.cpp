@@ -177,6 +177,8 @@ Json entryJson(const QParamsEntry& entry, SidecarWriter* sidecar) {
     }
     if (entry.metrics)
         json["metrics"] = metricsJson(*entry.metrics);
+    if (entry.stored)
+        json["stored"] = true;
     return json;
 }
 
@@ -386,6 +388,7 @@ QParamsEntry readEntry(const Json& object, const std::string& where, SidecarRead
         params.qmax = spec.qmax();
         entry.params = std::move(params);
     }
+    entry.stored = reader.boolean("stored", false);
     if (reader.has("metrics")) {
         const Json& metrics = reader.get("metrics");
         if (!metrics.is_object())

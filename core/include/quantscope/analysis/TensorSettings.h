@@ -13,11 +13,13 @@ namespace quantscope::ui {
 // What the user chose for one tensor: the quantization spec and, when a clipping line was dragged,
 // a manual clipping range that replaces calibration (per-tensor granularity only). Parameters
 // imported from another toolchain's file are kept as written (`exactParams`, one scale and zero
-// point per block of the spec) until a setting changes.
+// point per block of the spec) until a setting changes. `stored` says the exact parameters are
+// the ones the weights file itself stores for the tensor (a QDQ or packed checkpoint's weight).
 struct TensorSettings {
     QuantSpec spec;
     std::optional<Range> manualRange;
     std::optional<QParams> exactParams;
+    bool stored = false;
 
     TensorSettings() = default;
     TensorSettings(QuantSpec quantSpec, std::optional<Range> range = std::nullopt,
@@ -42,7 +44,7 @@ struct TensorSettings {
         const bool sameParams = exactParams.has_value() == other.exactParams.has_value() &&
                                 (!exactParams || (exactParams->scale == other.exactParams->scale &&
                                                   exactParams->zeroPoint == other.exactParams->zeroPoint));
-        return spec == other.spec && sameRange && sameParams;
+        return spec == other.spec && sameRange && sameParams && stored == other.stored;
     }
 };
 

@@ -31,6 +31,9 @@ struct QParamsEntry {
     QuantSpec spec;
     std::optional<QParams> params; // absent when an imported entry had no scale/zero_point
     std::optional<ErrorMetrics> metrics;
+    // The scale and zero point are the ones the source file stores for this weight (a QDQ or
+    // packed checkpoint's weight shown as it was quantized): written as "stored": true.
+    bool stored = false;
 };
 
 // The quantscope-qparams version 1 document of DESIGN.md.
