@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -67,6 +68,9 @@ private slots:
                 ++started;
                 if (item == 10)
                     throw Error("item 10", "failed on purpose");
+                // Items take a while, as real ones do: an instant item lets the other thread run
+                // through thousands while the failing one is still being thrown and recorded.
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
             });
         } catch (const Error& error) {
             threw = true;
@@ -80,7 +84,11 @@ private slots:
     void progressCanStop() {
         std::atomic<int> started{0};
         QVERIFY_THROWS_EXCEPTION(Cancelled, forEachItemInParallel(
-                                                100000, 2, [&](std::size_t) { ++started; },
+                                                100000, 2,
+                                                [&](std::size_t) {
+                                                    ++started;
+                                                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                                },
                                                 [&](std::size_t done) {
                                                     if (done >= 5)
                                                         throw Cancelled();
