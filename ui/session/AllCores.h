@@ -1,34 +1,23 @@
 #pragma once
 
-#include "quantscope/Cancellation.h"
+#include "quantscope/ParallelItems.h"
 
 #include <algorithm>
 #include <cstddef>
-#include <optional>
 #include <thread>
-#include <vector>
 
 namespace quantscope::ui {
 
 // Runs `work` on this thread and on up to one more thread per further core (never more threads
 // than `items`), and returns once every copy has returned. `work` pulls its items itself (an
 // atomic counter) and must not throw: callers keep the first failure and rethrow it afterwards.
-// The extra threads share this thread's cancellation scope: a cancelled job stops their loads too.
+// The extra threads share this thread's cancellation scope (forEachItemInParallel): a cancelled
+// job stops their loads too. A copy that starts after the others took every item returns at once.
 template <class Work> void runOnAllCores(std::size_t items, Work&& work) {
-    const std::size_t workers =
-        std::min<std::size_t>(items, std::max(1u, std::thread::hardware_concurrency()));
-    const std::atomic<bool>* cancelRequested = currentCancellationFlag();
-    std::vector<std::thread> threads;
-    for (std::size_t t = 1; t < workers; ++t)
-        threads.emplace_back([&work, cancelRequested] {
-            std::optional<CancellationScope> scope;
-            if (cancelRequested)
-                scope.emplace(*cancelRequested);
-            work();
-        });
-    work();
-    for (auto& thread : threads)
-        thread.join();
+    // At least one copy, on this thread, even with no items (as callers expect).
+    const std::size_t workers = std::max<std::size_t>(
+        1, std::min<std::size_t>(items, std::max(1u, std::thread::hardware_concurrency())));
+    forEachItemInParallel(workers, static_cast<int>(workers), [&work](std::size_t) { work(); });
 }
 
 } // namespace quantscope::ui
