@@ -139,14 +139,17 @@ int runAnalyze(const std::vector<std::string>& arguments) {
     TensorAnalysisRunner runner(*file, spec, params);
     runner.setGroupAxisDefaulted(!commandLine.has("--axis"));
     runner.setPerTensorForLowRank(allTensors);
-    // A pre-quantized weight (ONNX QDQ) shows the parameters its file stores unless settings are given.
+    // A pre-quantized weight (ONNX QDQ, a packed checkpoint) shows the parameters its file stores unless
+    // settings are given.
     runner.setStoredParametersUsed(std::none_of(std::begin(kStorageOptions), std::end(kStorageOptions),
                                                 [&](const char* option) { return commandLine.has(option); }));
     ProgressBar progress("analyze");
     const std::vector<TensorAnalysis> analyses = analyzeInParallel(runner, names, threads, progress);
     QParamsDocument document;
-    for (const auto& analysis : analyses)
+    for (const auto& analysis : analyses) {
         document.tensors.push_back(entryFor(analysis));
+        document.tensors.back().stored = runner.usesStoredParameters(analysis.name, analysis.shape);
+    }
 
     if (const auto jsonPath = commandLine.value("--json")) {
         // Hashing reads the whole file: only a document that records the hash pays for it.

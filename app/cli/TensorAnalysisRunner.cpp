@@ -39,6 +39,23 @@ TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName,
     return run(m_file.load(tensorName), options);
 }
 
+bool TensorAnalysisRunner::storedParameters(const std::string& tensorName, const std::vector<int64_t>& shape,
+                                            QuantSpec& spec, QParams& params) const {
+    if (!m_storedParametersUsed || (m_params && m_params->find(tensorName)))
+        return false;
+    // A QDQ weight's or a packed checkpoint's (scale, zero point) replace the settings, as in the
+    // app; forms without an integer grid (nvfp4, fp8, GPTQ desc_act) keep the settings.
+    const auto stored = m_file.storedQuantization(tensorName);
+    return stored && applyStoredParameters(*stored, shape, spec, params);
+}
+
+bool TensorAnalysisRunner::usesStoredParameters(const std::string& tensorName,
+                                                const std::vector<int64_t>& shape) const {
+    QuantSpec spec = m_spec;
+    QParams params;
+    return storedParameters(tensorName, shape, spec, params);
+}
+
 TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOptions& options) const {
     const std::string& tensorName = tensor.name();
     QuantSpec spec = m_spec;
@@ -50,15 +67,11 @@ TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOpt
                 effective.fixedParams = entry->params;
         }
     }
-    if (m_storedParametersUsed && !effective.fixedParams && (!m_params || !m_params->find(tensorName))) {
-        if (const auto stored = m_file.storedQuantization(tensorName)) {
-            // Only a QDQ weight's (scale, zero point) replace the settings here; a packed
-            // checkpoint's weights are analysed with the command line's settings.
-            QParams storedParams;
-            if (stored->affine && applyStoredParameters(*stored, tensor.shape(), spec, storedParams)) {
-                effective.fixedParams = storedParams;
-                return analyzeTensor(tensor, spec, effective);
-            }
+    if (!effective.fixedParams) {
+        QParams storedParams;
+        if (storedParameters(tensorName, tensor.shape(), spec, storedParams)) {
+            effective.fixedParams = storedParams;
+            return analyzeTensor(tensor, spec, effective);
         }
     }
     if (m_groupAxisDefaulted && spec.granularity == Granularity::Group && tensor.rank() == 1 &&

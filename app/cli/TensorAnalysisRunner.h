@@ -26,11 +26,18 @@ public:
     void setPerTensorForLowRank(bool enabled) { m_perTensorForLowRank = enabled; }
     // No --axis was given: a 1-D tensor under per-group settings groups along its only axis.
     void setGroupAxisDefaulted(bool defaulted) { m_groupAxisDefaulted = defaulted; }
-    // A tensor the file stores as integers with a scale and zero point (an ONNX QDQ weight) and no
-    // --params entry is analysed with its stored type, granularity and parameters, exactly.
+    // A tensor the file stores as integers with a scale and zero point (an ONNX QDQ weight, a GPTQ /
+    // AWQ / compressed-tensors packed weight) and no --params entry is analysed with its stored
+    // type, granularity and parameters, exactly.
     void setStoredParametersUsed(bool used) { m_storedParametersUsed = used; }
+    // Whether run() analyses this tensor with the parameters its file stores.
+    bool usesStoredParameters(const std::string& tensorName, const std::vector<int64_t>& shape) const;
 
 private:
+    // The stored settings and parameters replacing `spec` for this tensor, when they apply.
+    bool storedParameters(const std::string& tensorName, const std::vector<int64_t>& shape, QuantSpec& spec,
+                          QParams& params) const;
+
     const WeightFile& m_file;
     QuantSpec m_spec;
     const std::optional<QParamsDocument>& m_params;

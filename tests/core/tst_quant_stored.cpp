@@ -10,6 +10,11 @@
 #include "quantscope/io/WeightFile.h"
 #include "quantscope/quant/StoredParameters.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+
 #include <cmath>
 
 using namespace quantscope;
@@ -48,6 +53,22 @@ bool onItsOwnGrid(const WeightFile& file, const std::string& name, const Applied
         qWarning("%s: mse %g, clipped %lld", name.c_str(), analysis.metrics.mse,
                  static_cast<long long>(analysis.metrics.clippedCount));
     return analysis.metrics.mse == 0.0 && analysis.metrics.clippedCount == 0;
+}
+
+// `quantscope-cli analyze` of the packed weight as JSON, with extra options.
+QJsonObject analyzedByCli(const std::string& folder, const QStringList& options) {
+    QProcess cli;
+    cli.start(QUANTSCOPE_CLI_PATH, QStringList{"analyze", QString::fromStdString(packedPath(folder)),
+                                               "--tensor", QString::fromStdString(kWeight), "--json", "-"} +
+                                       options);
+    if (!cli.waitForFinished(120000) || cli.exitStatus() != QProcess::NormalExit || cli.exitCode() != 0)
+        qFatal("analyze failed: %s", cli.readAllStandardError().constData());
+    return QJsonDocument::fromJson(cli.readAllStandardOutput())
+        .object()
+        .value("tensors")
+        .toArray()
+        .at(0)
+        .toObject();
 }
 
 } // namespace
@@ -142,6 +163,42 @@ private slots:
         QCOMPARE(result->params.zeroPoint, std::vector<int32_t>(64, 8));
         QCOMPARE(result->params.qmin, int64_t{0});
         QCOMPARE(result->params.qmax, int64_t{15});
+    }
+
+    // Without storage options, `analyze` reports a packed weight with the parameters its file
+    // stores, marked "stored"; with them it recomputes.
+    void analyzeCommandUsesThePackedParameters() {
+        const QJsonObject stored = analyzedByCli("gptq_v1", {});
+        QCOMPARE(stored.value("dtype").toString(), QStringLiteral("uint4"));
+        QCOMPARE(stored.value("granularity").toString(), QStringLiteral("group"));
+        QCOMPARE(stored.value("axis").toInt(), 1);
+        QCOMPARE(stored.value("group_size").toInt(), 8);
+        QVERIFY(stored.value("stored").toBool());
+        // GPTQ stores its scales [groups, out]; the document lists them per (output, group).
+        const Tensor scalesTensor = SafetensorsReader(packedPath("gptq_v1")).load(kModule + ".scales");
+        const auto scales = scalesTensor.values();
+        const QJsonArray listed = stored.value("scale").toArray();
+        QCOMPARE(listed.size(), 64);
+        for (int o = 0; o < 16; ++o)
+            for (int g = 0; g < 4; ++g)
+                QCOMPARE(static_cast<float>(listed.at(o * 4 + g).toDouble()),
+                         scales[static_cast<std::size_t>(g * 16 + o)]);
+        for (const auto& zero : stored.value("zero_point").toArray())
+            QCOMPARE(zero.toInt(), 8); // GPTQ v1 writes 7 for the symmetric zero 8
+        // The loaded weight lies on its stored grid: no error at all.
+        const QJsonObject metrics = stored.value("metrics").toObject();
+        QCOMPARE(metrics.value("mse").toDouble(), 0.0);
+        QCOMPARE(metrics.value("clipped_fraction").toDouble(), 0.0);
+
+        const QJsonObject recomputed = analyzedByCli("gptq_v1", {"--granularity", "tensor"});
+        QCOMPARE(recomputed.value("granularity").toString(), QStringLiteral("tensor"));
+        QCOMPARE(recomputed.value("scale").toArray().size(), 1);
+        QVERIFY(!recomputed.value("stored").toBool());
+
+        // nvfp4 codes have no integer grid: the command line's default settings (int8 per channel).
+        const QJsonObject floatCodes = analyzedByCli("nvfp4", {});
+        QVERIFY(!floatCodes.value("stored").toBool());
+        QCOMPARE(floatCodes.value("dtype").toString(), QStringLiteral("int8"));
     }
 
     void refusedWithoutAnIntegerGrid_data() {
