@@ -6,6 +6,7 @@
 #include "ui/UiTestUtils.h"
 
 #include "learn/LearnView.h"
+#include "session/JobRunner.h"
 #include "window/MainWindow.h"
 #include "window/ScreenshotRunner.h"
 
@@ -21,6 +22,7 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 using namespace quantscope::ui;
 
@@ -117,6 +119,29 @@ private slots:
         QTest::addColumn<int>("view");
         for (int view = MainWindow::Distribution; view <= MainWindow::Learn; ++view)
             QTest::newRow(kViewNames[view]) << view;
+    }
+
+    // A job that runs longer than the idle timeout is work in progress, not a hang: the runner
+    // waits for it (a large model's comparison takes minutes) and then for the view.
+    void aRunningJobIsNotATimeout() {
+        MainWindow window(nullptr, false);
+        window.resize(1200, 800);
+        window.show();
+        const QString png = m_dir.filePath(QStringLiteral("after-long-job.png"));
+        ScreenshotRunner runner(&window, png);
+        QSignalSpy done(&runner, &ScreenshotRunner::done);
+        runner.start(2000);
+        window.jobs()->start(QStringLiteral("test"), QStringLiteral("a long job"),
+                             [](const quantscope::ProgressCallback&) {
+                                 QThread::msleep(6000); // three idle timeouts
+                                 return QVariant();
+                             });
+        connect(
+            window.jobs(), &JobRunner::finished, &window, [&window] { window.openDemo(); },
+            Qt::SingleShotConnection);
+        QVERIFY(done.wait(180000));
+        QCOMPARE(done.first().at(0).toInt(), 0);
+        QVERIFY(QFileInfo::exists(png));
     }
 
     void screenshotShowsTheRequestedTab() {

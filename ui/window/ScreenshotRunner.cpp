@@ -34,8 +34,9 @@ ScreenshotRunner::ScreenshotRunner(MainWindow* window, QString outputPath, QObje
     });
 }
 
-void ScreenshotRunner::start(int timeoutMs) {
-    m_timeout.start(timeoutMs);
+void ScreenshotRunner::start(int idleTimeoutMs) {
+    m_idleTimeoutMs = idleTimeoutMs;
+    m_timeout.start(idleTimeoutMs);
     m_poll.start();
 }
 
@@ -64,6 +65,8 @@ void ScreenshotRunner::poll() {
         emit done(1, tr("model evaluation failed: %1").arg(error));
         return;
     }
+    if (m_window->jobs()->runningCount() > 0)
+        m_timeout.start(m_idleTimeoutMs); // still computing: the wait starts again
     // Two quiet polls in a row: the last results have been drawn.
     m_settledPolls = isReady() ? m_settledPolls + 1 : 0;
     if (m_settledPolls < 2)

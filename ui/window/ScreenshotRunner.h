@@ -17,7 +17,9 @@ class ScreenshotRunner : public QObject {
 public:
     ScreenshotRunner(MainWindow* window, QString outputPath, QObject* parent = nullptr);
 
-    void start(int timeoutMs = 120000);
+    // Gives up after `idleTimeoutMs` in which no job ran and the view was still not ready. A job
+    // at work restarts that wait: a large model's comparison may take minutes, and is no hang.
+    void start(int idleTimeoutMs = 120000);
     bool isReady() const;
 
 signals:
@@ -31,6 +33,7 @@ private:
     QString m_output;
     QTimer m_poll;
     QTimer m_timeout;
+    int m_idleTimeoutMs = 120000;
     int m_settledPolls = 0;
     bool m_finished = false;
 };
