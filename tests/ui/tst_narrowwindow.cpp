@@ -14,6 +14,7 @@
 #include "views/CompareView.h"
 #include "views/ModelView.h"
 #include "widgets/ElidedPath.h"
+#include "widgets/MetricText.h"
 #include "widgets/SettingsPanel.h"
 #include "window/MainWindow.h"
 
@@ -165,6 +166,39 @@ private slots:
         QVERIFY2(problems.isEmpty(), qPrintable(problems.join(QLatin1Char('\n'))));
         // Every column is on screen: no horizontal scrolling.
         QCOMPARE(header->length() <= compare->table()->viewport()->width(), true);
+    }
+
+    // Narrower than its columns, the mode table scrolls sideways and still shows every mode.
+    void compareRowsStayVisibleWhenScrolling() {
+        MainWindow window(nullptr, false);
+        openNarrow(window);
+        window.openModel(kModel, kImages);
+        QVERIFY(complete(window));
+        window.showView(MainWindow::Compare);
+        window.resize(900, 720);
+        QTest::qWait(50);
+        auto* compare = window.findChild<CompareView*>();
+        QTableWidget* table = compare->table();
+        QVERIFY(table->horizontalHeader()->length() > table->viewport()->width());
+        QCOMPARE(table->rowCount(), 4);
+        int rows = 0;
+        for (int row = 0; row < table->rowCount(); ++row)
+            rows += table->rowHeight(row);
+        QVERIFY2(
+            table->viewport()->height() >= rows,
+            qPrintable(QStringLiteral("%1 px for %2 px of rows").arg(table->viewport()->height()).arg(rows)));
+    }
+
+    // Latency and throughput keep three significant digits at every magnitude.
+    void measuredFigures() {
+        QCOMPARE(MetricText::measured(302.927), QStringLiteral("303"));
+        QCOMPARE(MetricText::measured(12.54), QStringLiteral("12.5"));
+        QCOMPARE(MetricText::measured(6.04), QStringLiteral("6.04"));
+        QCOMPARE(MetricText::measured(2.5), QStringLiteral("2.50"));
+        QCOMPARE(MetricText::measured(0.154573), QStringLiteral("0.155"));
+        QCOMPARE(MetricText::measured(0.00012), QStringLiteral("0.0001"));
+        QCOMPARE(MetricText::measured(1234.6), QStringLiteral("1235"));
+        QCOMPARE(MetricText::measured(0.0), QStringLiteral("0"));
     }
 
     void compareLegendsFit() {

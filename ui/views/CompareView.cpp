@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QScrollBar>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -170,8 +171,8 @@ void CompareView::refresh() {
                                 r.accuracy ? MetricText::percent(*r.accuracy) : tr("no labels"),
                                 MetricText::percent(r.agreement),
                                 sqnrText(r.outputSqnr),
-                                timed ? tr("%1 ms").arg(r.latencyMs, 0, 'f', 3) : tr("…"),
-                                timed ? QString::number(r.throughputSps, 'f', 0) : tr("…"),
+                                timed ? tr("%1 ms").arg(MetricText::measured(r.latencyMs)) : tr("…"),
+                                timed ? MetricText::measured(r.throughputSps) : tr("…"),
                                 MetricText::bytes(static_cast<double>(r.sizeBytes))};
         for (int c = 0; c < cells.size(); ++c) {
             auto* item = new QTableWidgetItem(cells[c]);
@@ -185,10 +186,6 @@ void CompareView::refresh() {
     }
     m_table->resizeRowsToContents();
     fitColumns();
-    int height = m_table->horizontalHeader()->height() + 2 * m_table->frameWidth();
-    for (int row = 0; row < m_table->rowCount(); ++row)
-        height += m_table->rowHeight(row);
-    m_table->setFixedHeight(height);
     const bool labelled = !report->modes.empty() && report->modes.front().accuracy.has_value();
     m_accuracy->setData(labelled ? tr("Accuracy and agreement (%)") : tr("Agreement with fp32 (%)"), labels,
                         labelled ? tr("accuracy") : tr("agreement"), labelled ? accuracy : agreement,
@@ -215,6 +212,14 @@ void CompareView::fitColumns() {
     const int spare = std::max(0, m_table->viewport()->width() - used) / std::max(1, m_table->columnCount());
     for (int column = 0; column < m_table->columnCount(); ++column)
         header->resizeSection(column, widths[column] + spare);
+    // Every row shown: as tall as the header and the rows, plus the scroll bar when the columns
+    // are wider than the view (it would otherwise hide the last row).
+    int height = header->height() + 2 * m_table->frameWidth();
+    for (int row = 0; row < m_table->rowCount(); ++row)
+        height += m_table->rowHeight(row);
+    if (header->length() > m_table->viewport()->width())
+        height += m_table->horizontalScrollBar()->sizeHint().height();
+    m_table->setFixedHeight(height);
 }
 
 void CompareView::resizeEvent(QResizeEvent* event) {

@@ -1,5 +1,6 @@
 #include "widgets/MetricText.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace quantscope::ui {
@@ -28,6 +29,16 @@ QString MetricText::number(double value) {
     if (magnitude < 1e-3 || magnitude >= 1e5)
         return QString::number(value, 'e', 3);
     return QString::number(value, 'g', 4);
+}
+
+QString MetricText::measured(double value) {
+    const double magnitude = std::abs(value);
+    if (!std::isfinite(value) || magnitude >= 100.0)
+        return QString::number(value, 'f', 0);
+    if (magnitude == 0.0)
+        return QStringLiteral("0");
+    const int decimals = std::clamp(2 - static_cast<int>(std::floor(std::log10(magnitude))), 0, 4);
+    return QString::number(value, 'f', decimals);
 }
 
 QString MetricText::bytes(double bytes) {
