@@ -9,6 +9,7 @@
 // row (the outputs past a row's end are computed and dropped): small planes then fill whole
 // vectors, and 3 x 3 filters run unrolled with their weights broadcast once per plane.
 #include "Avx2Requantize.h"
+#include "CopyBytes.h"
 
 #include "quantscope/kernels/KernelTable.h"
 
@@ -195,8 +196,8 @@ void avx2DepthwiseFlat(const DepthwisePlane& p, const Avx2DepthwiseTaps& taps, c
     }
     const size_t rowBytes = static_cast<size_t>(p.outW) * element;
     for (int oh = 0; oh < p.outH; ++oh)
-        std::memcpy(static_cast<unsigned char*>(y) + static_cast<size_t>(oh) * rowBytes,
-                    scratch + static_cast<size_t>(oh) * width * element, rowBytes);
+        copyBytes(static_cast<unsigned char*>(y) + static_cast<size_t>(oh) * rowBytes,
+                  scratch + static_cast<size_t>(oh) * width * element, rowBytes);
 }
 
 // Any stride, row by row; a row's last partial vector goes through a small buffer.
@@ -217,8 +218,8 @@ void avx2DepthwiseRows(const DepthwisePlane& p, const Avx2DepthwiseTaps& taps, c
                 out.store16(first, second, dst + static_cast<size_t>(ow0) * element);
             } else {
                 out.store16(first, second, tail);
-                std::memcpy(dst + static_cast<size_t>(ow0) * element, tail,
-                            static_cast<size_t>(valid) * element);
+                copyBytes(dst + static_cast<size_t>(ow0) * element, tail,
+                          static_cast<size_t>(valid) * element);
             }
         }
     }

@@ -1,5 +1,7 @@
 #include "quantscope/kernels/Int8DepthwiseConv.h"
 
+#include "CopyBytes.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/kernels/AlignedBuffer.h"
 #include "quantscope/kernels/Int8Gemm.h"
@@ -81,9 +83,8 @@ void runPlanes(const KernelTable& path, const DepthwiseConvShape& shape, const u
             if (source != loaded) { // the border stays as filled above: only the inside is copied
                 const uint8_t* src = input + static_cast<size_t>(source) * inPlane;
                 for (int h = 0; h < shape.height; ++h)
-                    std::memcpy(padded.data() + static_cast<size_t>(h + shape.padTop) * paddedW +
-                                    shape.padLeft,
-                                src + static_cast<size_t>(h) * shape.width, static_cast<size_t>(shape.width));
+                    copyBytes(padded.data() + static_cast<size_t>(h + shape.padTop) * paddedW + shape.padLeft,
+                              src + static_cast<size_t>(h) * shape.width, static_cast<size_t>(shape.width));
                 loaded = source;
             }
             DepthwisePlane job;
