@@ -99,10 +99,10 @@ inline void avx2DepthwiseSums16(const uint8_t* base, const Avx2DepthwiseTaps& ta
 
 // The output stage of DepthwisePlane on 8 lanes, its constants derived once per plane.
 struct Avx2DepthwiseOutput {
-    enum class Kind { Int32, U8RoundingShift, U8General, Float };
+    enum class Kind { Int32, U8, Float };
     Kind kind = Kind::Int32;
-    __m256i bias{}, multiplier{}, nudge{}, shiftCount{}, mask{}, halfMask{};
-    Avx2RequantLanes general{};
+    __m256i bias{};
+    Avx2RequantLanes lanes{};
     Avx2OutputRange range{};
     __m256 scale{}, floatBias{};
 
@@ -113,41 +113,14 @@ struct Avx2DepthwiseOutput {
             scale = _mm256_set1_ps(p.scale);
             floatBias = _mm256_set1_ps(p.floatBias);
         } else if (p.y8) {
+            kind = Kind::U8;
             range = avx2OutputRange(p.zeroPoint, p.clampMin, p.clampMax);
-            if (p.shift <= 0 && p.multiplier >= 0) {
-                kind = Kind::U8RoundingShift;
-                multiplier = _mm256_set1_epi64x(p.multiplier);
-                nudge = _mm256_set1_epi64x(int64_t{1} << 30);
-                const int exponent = -p.shift;
-                shiftCount = _mm256_set1_epi32(exponent);
-                const int32_t m = static_cast<int32_t>((int64_t{1} << std::min(exponent, 32)) - 1);
-                mask = _mm256_set1_epi32(m);
-                halfMask = _mm256_set1_epi32(m >> 1);
-            } else {
-                kind = Kind::U8General;
-                general = avx2RequantLanes(_mm256_set1_epi32(p.multiplier), _mm256_set1_epi32(p.shift));
-            }
+            lanes = avx2RequantLanes(_mm256_set1_epi32(p.multiplier), _mm256_set1_epi32(p.shift));
         }
     }
 
-    // FixedPointMultiplier::apply for shift <= 0 and m0 >= 0. The doubling high multiply
-    // (p + nudge) / 2^31 with gemmlowp's nudge (2^30, or 1 - 2^30 for p < 0) truncated toward zero
-    // equals floor((p + 2^30) / 2^31) for either sign of p = x * m0; its low 32 bits are bits
-    // 31-62 of p + 2^30, whatever the shift fills in above. Then the rounding divide by 2^-shift.
-    __m256i roundingShift(__m256i x) const {
-        const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, multiplier), nudge);
-        const __m256i odd = _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), multiplier), nudge);
-        const __m256i high = _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA);
-        const __m256i remainder = _mm256_and_si256(high, mask);
-        const __m256i threshold = _mm256_sub_epi32(halfMask, _mm256_srai_epi32(high, 31));
-        return _mm256_sub_epi32(_mm256_srav_epi32(high, shiftCount),
-                                _mm256_cmpgt_epi32(remainder, threshold));
-    }
-
     __m256i requantize(__m256i sums) const {
-        const __m256i v = _mm256_add_epi32(sums, bias);
-        return avx2Finish(kind == Kind::U8RoundingShift ? roundingShift(v) : avx2ApplyMultiplier(v, general),
-                          range);
+        return avx2Finish(avx2ApplyMultiplier(_mm256_add_epi32(sums, bias), lanes), range);
     }
 
     // 16 results (first = outputs 0-7) to `out` of the kind's type.
@@ -165,7 +138,7 @@ struct Avx2DepthwiseOutput {
             _mm256_storeu_ps(y + 8, _mm256_add_ps(_mm256_mul_ps(b, scale), floatBias));
             break;
         }
-        default: {
+        case Kind::U8: {
             const __m256i a = requantize(first), b = requantize(second);
             // The values lie in [0, 255]: the saturating packs are exact.
             const __m256i words = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xD8);
@@ -177,7 +150,7 @@ struct Avx2DepthwiseOutput {
         }
     }
 
-    size_t elementSize() const { return kind == Kind::U8RoundingShift || kind == Kind::U8General ? 1 : 4; }
+    size_t elementSize() const { return kind == Kind::U8 ? 1 : 4; }
 };
 
 // Stride 1 in both directions: output (oh, ow) reads from q = oh * width + ow, so the plane is one
