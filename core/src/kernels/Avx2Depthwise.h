@@ -63,9 +63,10 @@ struct Avx2DepthwiseTaps {
             o = heapOffsets.data();
             w = heapPairs.data();
         }
-        for (int t = 0; t < taps; ++t)
-            o[t] = static_cast<size_t>((t / p.kernelW) * p.dilationH) * static_cast<size_t>(p.width) +
-                   static_cast<size_t>((t % p.kernelW) * p.dilationW);
+        for (int kh = 0, t = 0; kh < p.kernelH; ++kh) // no division per tap: a plane may be 7 x 7
+            for (int kw = 0; kw < p.kernelW; ++kw, ++t)
+                o[t] = static_cast<size_t>(kh * p.dilationH) * static_cast<size_t>(p.width) +
+                       static_cast<size_t>(kw * p.dilationW);
         o[taps] = 0; // tap 0's offset: an odd last tap's partner reads a valid byte
         for (int t = 0; t < taps; t += 2) {
             const uint32_t w0 = static_cast<uint16_t>(p.w[t]);

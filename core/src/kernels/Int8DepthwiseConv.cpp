@@ -77,9 +77,15 @@ void runPlanes(const KernelTable& path, const DepthwiseConvShape& shape, const u
         acc.reserveScratch(scratchValues);
         std::memset(padded.data(), inputZeroPoint, static_cast<size_t>(paddedH) * paddedW);
         long loaded = -1;
-        for (int plane = begin; plane < end; ++plane) {
-            const int n = plane / outChannels, oc = plane % outChannels;
-            const long source = static_cast<long>(n) * shape.channels + oc / shape.channelMultiplier;
+        // (n, oc) of plane `begin`, then stepped along: no divisions per plane.
+        int n = begin / outChannels, oc = begin % outChannels;
+        for (int plane = begin; plane < end; ++plane, ++oc) {
+            if (oc == outChannels) {
+                oc = 0;
+                ++n;
+            }
+            const long source = static_cast<long>(n) * shape.channels +
+                                (shape.channelMultiplier == 1 ? oc : oc / shape.channelMultiplier);
             if (source != loaded) { // the border stays as filled above: only the inside is copied
                 const uint8_t* src = input + static_cast<size_t>(source) * inPlane;
                 for (int h = 0; h < shape.height; ++h)
