@@ -257,6 +257,56 @@ private slots:
                                                                            &scale, nullptr, y.data()));
     }
 
+    // The table's plane kernel without an output stage writes the raw sums (its other contract).
+    void planeKernelRawSums_data() { kerneltest::addPathRows(); }
+    void planeKernelRawSums() {
+        KERNEL_PATH_OR_SKIP(table);
+        std::mt19937 rng(kerneltest::seed("planeKernelRawSums"));
+        std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+        const auto& kernel = KernelRegistry::provider(table, &KernelTable::depthwisePlane).depthwisePlane;
+        struct Geometry {
+            int kh, kw, sh, sw, dh, dw;
+        };
+        for (const Geometry& g : {Geometry{3, 3, 1, 1, 1, 1}, Geometry{3, 3, 2, 2, 1, 1},
+                                  Geometry{5, 3, 1, 3, 1, 2}, Geometry{3, 3, 2, 1, 2, 1}})
+            for (int outW : {1, 7, 16, 23}) {
+                const int outH = 5;
+                const int width = (outW - 1) * g.sw + (g.kw - 1) * g.dw + 1 + 3; // 3 bytes to spare
+                const int height = (outH - 1) * g.sh + (g.kh - 1) * g.dh + 1;
+                std::vector<uint8_t> x(static_cast<size_t>(height) * width + kDepthwiseSlack);
+                std::vector<int8_t> w(static_cast<size_t>(g.kh) * g.kw);
+                for (auto& v : x)
+                    v = static_cast<uint8_t>(u8(rng));
+                for (auto& v : w)
+                    v = static_cast<int8_t>(s8(rng));
+                std::vector<int32_t> acc(static_cast<size_t>(outH) * outW + 32, -1);
+                DepthwisePlane job;
+                job.x = x.data();
+                job.width = width;
+                job.w = w.data();
+                job.kernelH = g.kh;
+                job.kernelW = g.kw;
+                job.strideH = g.sh;
+                job.strideW = g.sw;
+                job.dilationH = g.dh;
+                job.dilationW = g.dw;
+                job.outH = outH;
+                job.outW = outW;
+                job.acc = acc.data();
+                kernel(job);
+                for (int i = 0; i < outH; ++i)
+                    for (int j = 0; j < outW; ++j) {
+                        int32_t sum = 0;
+                        for (int kh = 0; kh < g.kh; ++kh)
+                            for (int kw = 0; kw < g.kw; ++kw)
+                                sum += x[static_cast<size_t>(i * g.sh + kh * g.dh) * width + j * g.sw +
+                                         kw * g.dw] *
+                                       w[static_cast<size_t>(kh) * g.kw + kw];
+                        QCOMPARE(acc[static_cast<size_t>(i) * outW + j], sum);
+                    }
+            }
+    }
+
     // Two threads split the planes differently from one; both outputs must be the same bytes.
     void twoThreadsMatchOne_data() { kerneltest::addPathRows(); }
     void twoThreadsMatchOne() {
