@@ -23,8 +23,17 @@ namespace {
 //               second shift.
 // So each lane needs m0, the first shift e, its rounding term, whether the negative nudge applies,
 // and the second shift; they are derived once per group of channels.
+//
+// When every lane has shift <= 0 and m0 >= 0 (every multiplier below 1, the usual case) a shorter
+// sequence gives the same values: the doubling high multiply (p + nudge) / 2^31, truncated toward
+// zero, equals floor((p + 2^30) / 2^31) for either sign of p = x * m0 (for p < 0, truncating
+// (p + 1 - 2^30) / 2^31 is flooring (p + 1 - 2^30 + 2^31 - 1) / 2^31), which never saturates
+// (|p| <= 2^62 - 2^31), and its low 32 bits are bits 31-62 of p + 2^30 taken from signed 64-bit
+// products; the second shift is the same.
 struct Avx2RequantLanes {
     __m256i multiplier, firstShift, rounding, negativeNudge, secondShift;
+    __m256i oddMultiplier, shiftMask, halfShiftMask;
+    bool roundingShiftOnly;
 };
 
 inline Avx2RequantLanes avx2RequantLanes(__m256i multiplier, __m256i shift) {
@@ -36,12 +45,33 @@ inline Avx2RequantLanes avx2RequantLanes(__m256i multiplier, __m256i shift) {
     l.rounding = _mm256_sllv_epi32(one, _mm256_sub_epi32(l.firstShift, one));
     l.negativeNudge = _mm256_andnot_si256(_mm256_cmpgt_epi32(shift, zero), one);
     l.secondShift = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+    l.oddMultiplier = _mm256_srli_epi64(multiplier, 32);
+    l.shiftMask = _mm256_sub_epi32(_mm256_sllv_epi32(one, l.secondShift), one);
+    l.halfShiftMask = _mm256_srli_epi32(l.shiftMask, 1);
+    // A sign bit where a lane raises (shift > 0) or has a negative m0.
+    const __m256i raisesOrNegative = _mm256_or_si256(_mm256_cmpgt_epi32(shift, zero), multiplier);
+    l.roundingShiftOnly = _mm256_movemask_ps(_mm256_castsi256_ps(raisesOrNegative)) == 0;
     return l;
 }
 
+// gemmlowp's RoundingDivideByPOT by secondShift: ties away from zero (threshold + 1 for negative values).
+inline __m256i avx2RoundingDivide(__m256i value, const Avx2RequantLanes& l) {
+    const __m256i remainder = _mm256_and_si256(value, l.shiftMask);
+    const __m256i threshold = _mm256_sub_epi32(l.halfShiftMask, _mm256_srai_epi32(value, 31));
+    return _mm256_sub_epi32(_mm256_srav_epi32(value, l.secondShift),
+                            _mm256_cmpgt_epi32(remainder, threshold));
+}
+
 inline __m256i avx2ApplyMultiplier(__m256i x, const Avx2RequantLanes& l) {
+    if (l.roundingShiftOnly) {
+        const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
+        const __m256i even = _mm256_add_epi64(_mm256_mul_epi32(x, l.multiplier), nudge);
+        const __m256i odd =
+            _mm256_add_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), l.oddMultiplier), nudge);
+        return avx2RoundingDivide(
+            _mm256_blend_epi32(_mm256_srli_epi64(even, 31), _mm256_slli_epi64(odd, 1), 0xAA), l);
+    }
     const __m256i low = _mm256_set1_epi64x(0xFFFFFFFF);
-    const __m256i one = _mm256_set1_epi32(1);
     const __m256i negative = _mm256_srai_epi32(x, 31); // -1 where x < 0
     const __m256i magnitude = _mm256_abs_epi32(x);     // INT32_MIN gives 2^31, read as unsigned
     // Even lanes in the low halves of the 64-bit lanes, odd lanes shifted down.
@@ -59,12 +89,7 @@ inline __m256i avx2ApplyMultiplier(__m256i x, const Avx2RequantLanes& l) {
     odd = _mm256_blendv_epi8(odd, oddLimit, _mm256_cmpgt_epi64(odd, oddLimit));
     const __m256i rounded = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
     const __m256i value = _mm256_sub_epi32(_mm256_xor_si256(rounded, negative), negative);
-    // gemmlowp's RoundingDivideByPOT: ties away from zero (threshold + 1 for negative values).
-    const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, l.secondShift), one);
-    const __m256i remainder = _mm256_and_si256(value, mask);
-    const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), _mm256_srai_epi32(value, 31));
-    return _mm256_sub_epi32(_mm256_srav_epi32(value, l.secondShift),
-                            _mm256_cmpgt_epi32(remainder, threshold));
+    return avx2RoundingDivide(value, l);
 }
 
 // clamp(v + zeroPoint, lo, hi) as clamp(v, lo - zeroPoint, hi - zeroPoint) + zeroPoint: the same

@@ -1,11 +1,14 @@
 #include "quantscope/kernels/Int8DepthwiseConv.h"
 
+#include "CopyBytes.h"
+
 #include "quantscope/Error.h"
 #include "quantscope/kernels/AlignedBuffer.h"
 #include "quantscope/kernels/Int8Gemm.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/ThreadPool.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -45,6 +48,80 @@ void checkShape(const DepthwiseConvShape& s) {
         throw Error(kSubject, "one padded input plane exceeds 2^31 values");
 }
 
+void checkInputZeroPoint(int32_t inputZeroPoint) {
+    if (inputZeroPoint < 0 || inputZeroPoint > 255)
+        throw Error(kSubject, "input zero point " + std::to_string(inputZeroPoint) + " is outside [0, 255]");
+}
+
+// Runs the path's plane kernel over every output plane, the output stage set by
+// stage(job, plane, outputChannel). Each range of planes copies its input planes into a thread's
+// scratch inside a border filled once per range with the input zero point, so padding adds
+// (zx - zx) * w = 0, and the kernel works on raw values (the stage folds -zx * sum(w) into its bias).
+template <class Stage>
+void runPlanes(const KernelTable& path, const DepthwiseConvShape& shape, const uint8_t* input,
+               int32_t inputZeroPoint, const int8_t* weights, ThreadPool* pool, const Stage& stage) {
+    const auto planeKernel = KernelRegistry::provider(path, &KernelTable::depthwisePlane).depthwisePlane;
+    const int outChannels = shape.outChannels();
+    const int outH = shape.outHeight(), outW = shape.outWidth();
+    const int paddedH = shape.height + shape.padTop + shape.padBottom;
+    const int paddedW = shape.width + shape.padLeft + shape.padRight;
+    const size_t inPlane = static_cast<size_t>(shape.height) * shape.width;
+    const size_t scratchValues =
+        std::max(static_cast<size_t>(outH) * outW, static_cast<size_t>(outH) * paddedW) + 32;
+    const int taps = shape.kernelH * shape.kernelW;
+
+    auto planes = [&](int begin, int end) {
+        thread_local AlignedBuffer<uint8_t> padded;
+        thread_local AlignedBuffer<int32_t> acc;
+        padded.reserveScratch(static_cast<size_t>(paddedH) * paddedW + kDepthwiseSlack);
+        acc.reserveScratch(scratchValues);
+        std::memset(padded.data(), inputZeroPoint, static_cast<size_t>(paddedH) * paddedW);
+        long loaded = -1;
+        // (n, oc) of plane `begin`, then stepped along: no divisions per plane.
+        int n = begin / outChannels, oc = begin % outChannels;
+        for (int plane = begin; plane < end; ++plane, ++oc) {
+            if (oc == outChannels) {
+                oc = 0;
+                ++n;
+            }
+            const long source = static_cast<long>(n) * shape.channels +
+                                (shape.channelMultiplier == 1 ? oc : oc / shape.channelMultiplier);
+            if (source != loaded) { // the border stays as filled above: only the inside is copied
+                const uint8_t* src = input + static_cast<size_t>(source) * inPlane;
+                for (int h = 0; h < shape.height; ++h)
+                    copyBytes(padded.data() + static_cast<size_t>(h + shape.padTop) * paddedW + shape.padLeft,
+                              src + static_cast<size_t>(h) * shape.width, static_cast<size_t>(shape.width));
+                loaded = source;
+            }
+            DepthwisePlane job;
+            job.x = padded.data();
+            job.width = paddedW;
+            job.w = weights + static_cast<size_t>(oc) * taps;
+            job.kernelH = shape.kernelH;
+            job.kernelW = shape.kernelW;
+            job.strideH = shape.strideH;
+            job.strideW = shape.strideW;
+            job.dilationH = shape.dilationH;
+            job.dilationW = shape.dilationW;
+            job.outH = outH;
+            job.outW = outW;
+            job.acc = acc.data();
+            int32_t weightSum = 0;
+            for (int t = 0; t < taps; ++t)
+                weightSum += job.w[t];
+            job.bias = static_cast<int32_t>(0u - static_cast<uint32_t>(inputZeroPoint) *
+                                                     static_cast<uint32_t>(weightSum));
+            stage(job, plane, oc);
+            planeKernel(job);
+        }
+    };
+    const int planeCount = shape.batch * outChannels;
+    if (pool && pool->threadCount() > 1)
+        pool->parallelFor(planeCount, planes);
+    else
+        planes(0, planeCount);
+}
+
 } // namespace
 
 IsaPath int8DepthwiseConvPath(const KernelTable& path) {
@@ -58,82 +135,38 @@ void int8DepthwiseConv(const KernelTable& path, const DepthwiseConvShape& shape,
     checkShape(shape);
     if (!input || !weights || !multipliers || !output)
         throw Error(kSubject, "input, weights, multipliers and output must be given");
-    if (inputZeroPoint < 0 || inputZeroPoint > 255)
-        throw Error(kSubject, "input zero point " + std::to_string(inputZeroPoint) + " is outside [0, 255]");
+    checkInputZeroPoint(inputZeroPoint);
     if (outputZeroPoint < 0 || outputZeroPoint > 255)
         throw Error(kSubject,
                     "output zero point " + std::to_string(outputZeroPoint) + " is outside [0, 255]");
     const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
-    const auto planeKernel = KernelRegistry::provider(path, &KernelTable::depthwisePlane).depthwisePlane;
-    const auto requantize = KernelRegistry::provider(path, &KernelTable::requantizeU8).requantizeU8;
+    const size_t outPlane = static_cast<size_t>(shape.outHeight()) * shape.outWidth();
+    runPlanes(path, shape, input, inputZeroPoint, weights, pool, [&](DepthwisePlane& job, int plane, int oc) {
+        const FixedPointMultiplier& m = multipliers[perChannel ? oc : 0];
+        job.bias = static_cast<int32_t>(static_cast<uint32_t>(bias ? bias[oc] : 0) +
+                                        static_cast<uint32_t>(job.bias));
+        job.multiplier = m.multiplier();
+        job.shift = m.shift();
+        job.zeroPoint = outputZeroPoint;
+        job.clampMin = clamp.min;
+        job.clampMax = clamp.max;
+        job.y8 = output + static_cast<size_t>(plane) * outPlane;
+    });
+}
 
-    const int outChannels = shape.outChannels();
-    const int outH = shape.outHeight(), outW = shape.outWidth();
-    const int paddedH = shape.height + shape.padTop + shape.padBottom;
-    const int paddedW = shape.width + shape.padLeft + shape.padRight;
-    const size_t inPlane = static_cast<size_t>(shape.height) * shape.width;
-    const size_t outPlane = static_cast<size_t>(outH) * outW;
-    const int taps = shape.kernelH * shape.kernelW;
-
-    // Each range of output planes pads its input plane once into a thread's scratch (the border
-    // holds the input zero point, so padding adds (zx - zx) * w = 0), runs the path's plane kernel
-    // on raw values and folds -zx * sum(w) into the bias of the requantization.
-    auto planes = [&](int begin, int end) {
-        thread_local AlignedBuffer<uint8_t> padded;
-        thread_local AlignedBuffer<int32_t> acc;
-        padded.reserveScratch(static_cast<size_t>(paddedH) * paddedW + kDepthwiseSlack);
-        acc.reserveScratch(outPlane + 32);
-        long loaded = -1;
-        for (int plane = begin; plane < end; ++plane) {
-            const int n = plane / outChannels, oc = plane % outChannels;
-            const long source = static_cast<long>(n) * shape.channels + oc / shape.channelMultiplier;
-            if (source != loaded) {
-                std::memset(padded.data(), inputZeroPoint, static_cast<size_t>(paddedH) * paddedW);
-                const uint8_t* src = input + static_cast<size_t>(source) * inPlane;
-                for (int h = 0; h < shape.height; ++h)
-                    std::memcpy(padded.data() + static_cast<size_t>(h + shape.padTop) * paddedW +
-                                    shape.padLeft,
-                                src + static_cast<size_t>(h) * shape.width, static_cast<size_t>(shape.width));
-                loaded = source;
-            }
-            const int8_t* w = weights + static_cast<size_t>(oc) * taps;
-            DepthwisePlane job;
-            job.x = padded.data();
-            job.width = paddedW;
-            job.w = w;
-            job.kernelH = shape.kernelH;
-            job.kernelW = shape.kernelW;
-            job.strideH = shape.strideH;
-            job.strideW = shape.strideW;
-            job.dilationH = shape.dilationH;
-            job.dilationW = shape.dilationW;
-            job.outH = outH;
-            job.outW = outW;
-            job.acc = acc.data();
-            planeKernel(job);
-            int32_t weightSum = 0;
-            for (int t = 0; t < taps; ++t)
-                weightSum += w[t];
-            const int32_t planeBias = static_cast<int32_t>(static_cast<uint32_t>(bias ? bias[oc] : 0) -
-                                                           static_cast<uint32_t>(inputZeroPoint) *
-                                                               static_cast<uint32_t>(weightSum));
-            const FixedPointMultiplier& m = multipliers[perChannel ? oc : 0];
-            const int32_t m0 = m.multiplier(), shift = m.shift();
-            RequantizeSpec spec;
-            spec.bias = &planeBias;
-            spec.multipliers = &m0;
-            spec.shifts = &shift;
-            spec.zeroPoint = outputZeroPoint;
-            spec.clampMin = clamp.min;
-            spec.clampMax = clamp.max;
-            requantize(acc.data(), outPlane, spec, output + static_cast<size_t>(plane) * outPlane);
-        }
-    };
-    const int planeCount = shape.batch * outChannels;
-    if (pool && pool->threadCount() > 1)
-        pool->parallelFor(planeCount, planes);
-    else
-        planes(0, planeCount);
+void int8DepthwiseConvFloat(const KernelTable& path, const DepthwiseConvShape& shape, const uint8_t* input,
+                            int32_t inputZeroPoint, const int8_t* weights, const float* scales,
+                            const float* bias, float* output, ThreadPool* pool) {
+    checkShape(shape);
+    if (!input || !weights || !scales || !output)
+        throw Error(kSubject, "input, weights, scales and output must be given");
+    checkInputZeroPoint(inputZeroPoint);
+    const size_t outPlane = static_cast<size_t>(shape.outHeight()) * shape.outWidth();
+    runPlanes(path, shape, input, inputZeroPoint, weights, pool, [&](DepthwisePlane& job, int plane, int oc) {
+        job.scale = scales[oc];
+        job.floatBias = bias ? bias[oc] : 0.0f;
+        job.yFloat = output + static_cast<size_t>(plane) * outPlane;
+    });
 }
 
 } // namespace quantscope::kernels

@@ -132,6 +132,7 @@ void requantizeS8(const int32_t* values, size_t count, const RequantizeSpec& spe
 }
 
 void depthwisePlane(const DepthwisePlane& p) {
+    const bool staged = p.y8 || p.yFloat;
     for (int oh = 0; oh < p.outH; ++oh)
         for (int ow = 0; ow < p.outW; ++ow) {
             int32_t sum = 0;
@@ -141,7 +142,17 @@ void depthwisePlane(const DepthwisePlane& p) {
                     sum += static_cast<int32_t>(row[ow * p.strideW + kw * p.dilationW]) *
                            p.w[kh * p.kernelW + kw];
             }
-            p.acc[static_cast<size_t>(oh) * p.outW + ow] = sum;
+            const size_t at = static_cast<size_t>(oh) * p.outW + ow;
+            if (!staged) {
+                p.acc[at] = sum;
+            } else if (p.y8) {
+                p.y8[at] = static_cast<uint8_t>(int8epilogue::requantizeOne(
+                    sum, p.bias, p.multiplier, p.shift, p.zeroPoint, p.clampMin, p.clampMax));
+            } else {
+                const auto value =
+                    static_cast<int32_t>(static_cast<uint32_t>(sum) + static_cast<uint32_t>(p.bias));
+                p.yFloat[at] = static_cast<float>(value) * p.scale + p.floatBias;
+            }
         }
 }
 

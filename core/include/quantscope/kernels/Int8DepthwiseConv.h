@@ -45,14 +45,29 @@ struct DepthwiseConvShape {
 // [lo, hi] is [clampMin, clampMax] intersected with [0, 255] (a fused Relu: clampMin =
 // outputZeroPoint); output: N x (C * channelMultiplier) x outHeight x outWidth u8.
 // Every path gives the same bytes as the scalar one (AVX2 / AVX-512 vectorise along the output
-// width). With a pool, the N x C output planes are split across its threads. Throws Error for a
-// bad shape (non-positive sizes, an empty output, negative pads), a zero point or clamp out of
-// range, or missing pointers.
+// width and requantize each vector of sums in registers). With a pool, the N x C output planes are split
+// across its threads. Throws Error for a bad shape (non-positive sizes, an empty output, negative pads), a
+// zero point or clamp out of range, or missing pointers.
 void int8DepthwiseConv(const KernelTable& path, const DepthwiseConvShape& shape, const uint8_t* input,
                        int32_t inputZeroPoint, const int8_t* weights, const int32_t* bias,
                        const FixedPointMultiplier* multipliers, bool perChannel, int32_t outputZeroPoint,
                        uint8_t* output, ThreadPool* pool = nullptr, int32_t clampMin = INT32_MIN,
                        int32_t clampMax = INT32_MAX);
+
+// The same depthwise convolution with a float output (dynamic quantization: the input quantized
+// per call with one zero point, the weights symmetric per output channel):
+//
+//   acc[n][oc][oh][ow] = sum_{kh, kw} (x[n][ic][ih][iw] - inputZeroPoint) * w[oc][kh][kw]  (int32,
+//                        exact; a padded position adds 0), indices as above;
+//   y[n][oc][oh][ow]   = float(acc) * scales[oc] + (bias ? bias[oc] : 0.0f)
+//
+// float(acc) rounds to nearest; the multiply and the add round separately (no fused multiply-add),
+// so every path gives the same bits. scales (one per output channel, typically x_scale *
+// w_scale[oc]) and output (N x (C * channelMultiplier) x outHeight x outWidth floats) are
+// required, bias may be null. Throws Error as int8DepthwiseConv does.
+void int8DepthwiseConvFloat(const KernelTable& path, const DepthwiseConvShape& shape, const uint8_t* input,
+                            int32_t inputZeroPoint, const int8_t* weights, const float* scales,
+                            const float* bias, float* output, ThreadPool* pool = nullptr);
 
 // Which path's depthwise kernel runs for `path`.
 IsaPath int8DepthwiseConvPath(const KernelTable& path);

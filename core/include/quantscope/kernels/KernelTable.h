@@ -74,9 +74,15 @@ struct RequantizeSpec {
 
 // Depthwise convolution of one padded u8 plane with one KH x KW filter: acc[oh * outW + ow] =
 // sum_{kh,kw} x[(oh * strideH + kh * dilationH) * width + ow * strideW + kw * dilationW] * w[kh][kw]
-// (raw products; the caller folds in the zero points). acc holds outH x outW values densely. SIMD
-// versions compute whole vectors: the plane must be readable for kDepthwiseSlack bytes past its
-// last row and acc writable for 32 values past its end (the extra values are garbage).
+// (raw products; the caller folds in the zero points). SIMD versions compute whole vectors: the
+// plane must be readable for kDepthwiseSlack bytes past its last row.
+//
+// Without an output stage (y8 and yFloat null) acc receives the outH x outW sums densely and must
+// be writable for 32 values past its end (the extra values are garbage). With one, v = sum + bias
+// (modulo 2^32) goes straight to the output, acc being scratch of outH * width + 32 values:
+//   y8:     y8[oh * outW + ow] = clamp(FixedPointMultiplier::apply(v, multiplier, shift) +
+//           zeroPoint, clampMin, clampMax), [clampMin, clampMax] inside [0, 255];
+//   yFloat: yFloat[oh * outW + ow] = float(v) * scale + floatBias (a float multiply, then an add).
 inline constexpr int kDepthwiseSlack = 256;
 struct DepthwisePlane {
     const uint8_t* x = nullptr;
@@ -85,6 +91,11 @@ struct DepthwisePlane {
     int kernelH = 0, kernelW = 0, strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
     int outH = 0, outW = 0;
     int32_t* acc = nullptr;
+    int32_t bias = 0;
+    int32_t multiplier = 0, shift = 0, zeroPoint = 0, clampMin = 0, clampMax = 255;
+    uint8_t* y8 = nullptr;
+    float scale = 1.0f, floatBias = 0.0f;
+    float* yFloat = nullptr;
 };
 
 // int4 weight-only GEMV / GEMM (m rows of activations): y[m][n] = sum_g scale[n][g] * sum_{k in g} x[k] *
