@@ -1,4 +1,5 @@
-// kernels::int8ConvRequantizeU8 (NHWC window tiles + the int8 GEMM, no im2col matrix) against
+// kernels::int8ConvRequantizeU8 and int8ConvDequantize (NHWC window tiles + the int8 GEMM, no
+// im2col matrix; the float output with per-image zero points and scales, bit for bit) against
 // plain loops of ONNX QLinearConv's definition and, byte for byte, against the im2row + GEMM +
 // transpose route it replaces in the static pipeline: every usable path, 1 and 2 threads, odd
 // channel counts, 1 x 1 (stride 1 and 2), 3 x 3, 7 x 7 stride 2, asymmetric pads, dilation,
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -43,6 +45,19 @@ Conv2dGeometry geometryOf(const ConvCase& t) {
     g.dilationH = g.dilationW = t.dilation;
     return g;
 }
+
+// The shapes every test here runs.
+const ConvCase kCases[] = {
+    {2, 3, 17, 19, 5, 3, 3, 1, {1, 1, 1, 1}, 1, 0},     // odd sizes, tails everywhere
+    {3, 16, 11, 13, 17, 3, 3, 2, {1, 1, 1, 1}, 1, 3},   // stride 2, tiles cross images
+    {2, 3, 23, 21, 8, 7, 7, 2, {3, 3, 3, 3}, 1, 0},     // the ResNet stem's shape
+    {3, 24, 9, 10, 33, 1, 1, 1, {0, 0, 0, 0}, 1, -2},   // pointwise: rows are NHWC pixels
+    {2, 20, 12, 9, 16, 1, 1, 2, {0, 0, 0, 0}, 1, 0},    // 1 x 1 stride 2 (a downsample)
+    {1, 5, 10, 12, 7, 3, 2, 1, {0, 2, 1, 0}, 1, 1},     // asymmetric pads, KH != KW
+    {2, 4, 12, 12, 6, 3, 3, 1, {2, 2, 2, 2}, 2, 0},     // dilation 2
+    {2, 300, 6, 5, 40, 3, 3, 1, {1, 1, 1, 1}, 1, -128}, // K = 2700: short tiles, many of them
+    {1, 2, 3, 3, 1, 3, 3, 1, {0, 0, 0, 0}, 1, 0},       // one output pixel, one channel
+};
 
 // QLinearConv from its definition: padded positions read zx; the sum in 64 bits, the bias, the
 // fixed-point multiplier, the zero point and the clamp.
@@ -104,6 +119,55 @@ std::vector<uint8_t> im2rowRoute(const KernelTable& table, const ConvCase& t, co
     return y;
 }
 
+// The sum of one output of image n, channel o, pixel (i, j) from the definition, in 64 bits.
+int64_t windowSum(const ConvCase& t, const Conv2dGeometry& g, const std::vector<uint8_t>& x, int32_t zx,
+                  const std::vector<int8_t>& w, int n, int o, int i, int j) {
+    int64_t acc = 0;
+    for (int c = 0; c < t.channels; ++c)
+        for (int kh = 0; kh < t.kernelH; ++kh)
+            for (int kw = 0; kw < t.kernelW; ++kw) {
+                const int ih = i * g.strideH - g.padTop + kh * g.dilationH;
+                const int iw = j * g.strideW - g.padLeft + kw * g.dilationW;
+                const int32_t v =
+                    ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                        ? x[((static_cast<size_t>(n) * t.channels + c) * g.height + ih) * g.width + iw]
+                        : zx;
+                const int32_t wv =
+                    w[((static_cast<size_t>(o) * t.channels + c) * t.kernelH + kh) * t.kernelW + kw];
+                acc += int64_t{v - zx} * (wv - t.weightZeroPoint);
+            }
+    return acc;
+}
+
+// int8ConvDequantize's definition: each image's own zero point and scale, the float expression
+// float(acc) * (sx[n] * sw[o]) + (bias or 0).
+std::vector<float> dequantizeDefinition(const ConvCase& t, const Conv2dGeometry& g,
+                                        const std::vector<uint8_t>& x, const std::vector<int32_t>& zx,
+                                        const std::vector<float>& sx, const std::vector<int8_t>& w,
+                                        const std::vector<float>& sw, bool perChannel, const float* bias) {
+    const int outH = g.outHeight(), outW = g.outWidth();
+    std::vector<float> y(static_cast<size_t>(t.batch) * t.outChannels * outH * outW);
+    size_t at = 0;
+    for (int n = 0; n < t.batch; ++n)
+        for (int o = 0; o < t.outChannels; ++o) {
+            const float scale = sx[static_cast<size_t>(n)] * sw[perChannel ? static_cast<size_t>(o) : 0];
+            const float add = bias ? bias[o] : 0.0f;
+            for (int i = 0; i < outH; ++i)
+                for (int j = 0; j < outW; ++j) {
+                    const int64_t acc = windowSum(t, g, x, zx[static_cast<size_t>(n)], w, n, o, i, j);
+                    y[at++] = static_cast<float>(static_cast<int32_t>(acc)) * scale + add;
+                }
+        }
+    return y;
+}
+
+// Bit patterns, so that -0.0f and 0.0f differ and the comparison is exact.
+std::vector<uint32_t> bitsOf(const float* values, size_t count) {
+    std::vector<uint32_t> bits(count);
+    std::memcpy(bits.data(), values, count * sizeof(float));
+    return bits;
+}
+
 } // namespace
 
 class TestKernelsInt8Conv : public QObject {
@@ -133,18 +197,7 @@ private slots:
         std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), biasValue(-3000, 3000);
         std::uniform_real_distribution<double> real(2e-3, 2e-2); // outputs spread over the codes
         ThreadPool pool(threads);
-        const ConvCase cases[] = {
-            {2, 3, 17, 19, 5, 3, 3, 1, {1, 1, 1, 1}, 1, 0},     // odd sizes, tails everywhere
-            {3, 16, 11, 13, 17, 3, 3, 2, {1, 1, 1, 1}, 1, 3},   // stride 2, tiles cross images
-            {2, 3, 23, 21, 8, 7, 7, 2, {3, 3, 3, 3}, 1, 0},     // the ResNet stem's shape
-            {3, 24, 9, 10, 33, 1, 1, 1, {0, 0, 0, 0}, 1, -2},   // pointwise: rows are NHWC pixels
-            {2, 20, 12, 9, 16, 1, 1, 2, {0, 0, 0, 0}, 1, 0},    // 1 x 1 stride 2 (a downsample)
-            {1, 5, 10, 12, 7, 3, 2, 1, {0, 2, 1, 0}, 1, 1},     // asymmetric pads, KH != KW
-            {2, 4, 12, 12, 6, 3, 3, 1, {2, 2, 2, 2}, 2, 0},     // dilation 2
-            {2, 300, 6, 5, 40, 3, 3, 1, {1, 1, 1, 1}, 1, -128}, // K = 2700: short tiles, many of them
-            {1, 2, 3, 3, 1, 3, 3, 1, {0, 0, 0, 0}, 1, 0},       // one output pixel, one channel
-        };
-        for (const ConvCase& t : cases) {
+        for (const ConvCase& t : kCases) {
             const Conv2dGeometry g = geometryOf(t);
             const int k = g.patch();
             std::vector<uint8_t> x(static_cast<size_t>(t.batch) * t.channels * t.height * t.width);
@@ -175,6 +228,83 @@ private slots:
                     QCOMPARE(y[i], uint8_t{0xA5});
             }
         }
+    }
+
+    void dequantizeMatchesDefinition_data() { matchesDefinitionAndIm2row_data(); }
+    void dequantizeMatchesDefinition() {
+        KERNEL_PATH_OR_SKIP(table);
+        QFETCH(int, threads);
+        std::mt19937 rng(kerneltest::seed("dequantizeMatchesDefinition"));
+        std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127);
+        std::uniform_real_distribution<float> scale(1e-3f, 5e-2f), biasValue(-2.0f, 2.0f);
+        ThreadPool pool(threads);
+        for (const ConvCase& t : kCases) {
+            const Conv2dGeometry g = geometryOf(t);
+            const int k = g.patch();
+            std::vector<uint8_t> x(static_cast<size_t>(t.batch) * t.channels * t.height * t.width);
+            for (auto& v : x)
+                v = static_cast<uint8_t>(u8(rng));
+            std::vector<int8_t> w(static_cast<size_t>(t.outChannels) * k);
+            for (auto& v : w)
+                v = static_cast<int8_t>(s8(rng));
+            std::vector<float> sw(static_cast<size_t>(t.outChannels)), bias(sw.size());
+            for (size_t o = 0; o < sw.size(); ++o) {
+                sw[o] = scale(rng);
+                bias[o] = biasValue(rng);
+            }
+            // Each image its own zero point (the first at the ends of the range) and scale.
+            std::vector<int32_t> zx(static_cast<size_t>(t.batch));
+            std::vector<float> sx(zx.size());
+            for (size_t n = 0; n < zx.size(); ++n) {
+                zx[n] = n == 0 ? (t.weightZeroPoint < 0 ? 255 : 0) : u8(rng);
+                sx[n] = scale(rng);
+            }
+            const std::vector<int8_t> hwc =
+                convWeightsToHwc(w.data(), t.outChannels, t.channels, t.kernelH, t.kernelW);
+            const PackedInt8Weights packed(table, hwc.data(), t.outChannels, k, t.weightZeroPoint);
+            for (bool perChannel : {true, false})
+                for (const float* b :
+                     {static_cast<const float*>(bias.data()), static_cast<const float*>(nullptr)}) {
+                    const std::vector<float> expected =
+                        dequantizeDefinition(t, g, x, zx, sx, w, sw, perChannel, b);
+                    std::vector<float> y(expected.size() + 16, 1234.5f); // guard values after the output
+                    int8ConvDequantize(table, g, t.batch, x.data(), zx.data(), sx.data(), packed, sw.data(),
+                                       perChannel, b, y.data(), &pool);
+                    QCOMPARE(bitsOf(y.data(), expected.size()), bitsOf(expected.data(), expected.size()));
+                    for (size_t i = expected.size(); i < y.size(); ++i)
+                        QCOMPARE(y[i], 1234.5f);
+                }
+        }
+    }
+
+    void dequantizeRefusesBadInput() {
+        const KernelTable& scalar = KernelRegistry::scalarTable();
+        Conv2dGeometry g;
+        g.channels = 2;
+        g.height = g.width = 4;
+        g.kernelH = g.kernelW = 3;
+        std::vector<uint8_t> x(64);
+        std::vector<float> y(64);
+        const std::vector<int8_t> w(2 * 18, 1);
+        const PackedInt8Weights packed(scalar, w.data(), 2, 18);
+        const PackedInt8Weights wrongK(scalar, w.data(), 2, 17);
+        const std::vector<int32_t> zeroPoints{3, 256};
+        const std::vector<float> scales{0.5f, 0.5f};
+        const float sw = 0.25f;
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error,
+                                 int8ConvDequantize(scalar, g, 1, x.data(), zeroPoints.data(), scales.data(),
+                                                    wrongK, &sw, false, nullptr, y.data()));
+        // The second image's zero point is outside [0, 255].
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error,
+                                 int8ConvDequantize(scalar, g, 2, x.data(), zeroPoints.data(), scales.data(),
+                                                    packed, &sw, false, nullptr, y.data()));
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error,
+                                 int8ConvDequantize(scalar, g, 1, x.data(), nullptr, scales.data(), packed,
+                                                    &sw, false, nullptr, y.data()));
+        g.height = 2; // a 3 x 3 kernel without padding does not fit
+        QVERIFY_THROWS_EXCEPTION(quantscope::Error,
+                                 int8ConvDequantize(scalar, g, 1, x.data(), zeroPoints.data(), scales.data(),
+                                                    packed, &sw, false, nullptr, y.data()));
     }
 
     void badInputIsRefused() {

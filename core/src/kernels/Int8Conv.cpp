@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace quantscope::kernels {
 
@@ -47,12 +48,13 @@ template <class T> int32_t fillCodes(uint8_t zeroPoint, size_t count, T* dst) {
 }
 
 // rows[r][(kh * KW + kw) * C + c] = x[n][ih][iw][c] of output pixel row0 + r (over the whole
-// batch), or zeroPoint in the padding: im2rowU8's rows with K in (kh, kw, c) order, from NHWC.
+// batch), or its image's zero point in the padding: im2rowU8's rows with K in (kh, kw, c) order, from NHWC.
 // Rows are `stride` elements apart; elements from K to the stride are zero. With int16 rows, each
 // row's sum goes to rowSums.
 template <class T>
-void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, int rows, uint8_t zeroPoint,
-                   size_t stride, T* dst, int32_t* rowSums) {
+void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, int rows,
+                   const int32_t* zeroPoints, bool perImageZeroPoints, size_t stride, T* dst,
+                   int32_t* rowSums) {
     const int outW = g.outWidth();
     const int64_t pixels = g.rows();
     const size_t c = static_cast<size_t>(g.channels);
@@ -70,6 +72,7 @@ void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, i
         } else {
             const int64_t image = row / pixels;
             const int pixel = static_cast<int>(row % pixels);
+            const auto zeroPoint = static_cast<uint8_t>(zeroPoints[perImageZeroPoints ? image : 0]);
             const int ih0 = (pixel / outW) * g.strideH - g.padTop;
             const int iw0 = (pixel % outW) * g.strideW - g.padLeft;
             const bool wholeRun = g.dilationW == 1 && iw0 >= 0 && iw0 + g.kernelW <= g.width;
@@ -113,16 +116,96 @@ std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int
     return hwc;
 }
 
-void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
-                          int32_t inputZeroPoint, const PackedInt8Weights& weights,
-                          const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
-                          int32_t outZeroPoint, uint8_t* output, ThreadPool* pool, int32_t clampMin,
-                          int32_t clampMax) {
+namespace {
+
+// The output stages of convTiles. Each says what one tile's GEMM writes (Value, pixels x channels
+// row-major), sets the direct int16 GEMM's output stage (setUp), runs the GEMM of gathered u8 rows
+// on the other layouts (gemm), and moves a tile's result into the NCHW output (store).
+
+// Requantized u8 codes (int8ConvRequantizeU8).
+struct RequantizeStage {
+    using Value = uint8_t;
+    const KernelTable& path;
+    const PackedInt8Weights& weights;
+    const FixedPointMultiplier* multipliers;
+    bool perChannel;
+    const int32_t* bias;
+    int32_t outZeroPoint, clampMin, clampMax;
+    uint8_t* output;
+    AlignedBuffer<int32_t> lanes;
+
+    void setUp(Int8GemmProblem& problem) {
+        if (!multipliers)
+            throw Error(kSubject, "requantization multipliers are missing");
+        if (outZeroPoint < 0 || outZeroPoint > 255)
+            throw Error(kSubject,
+                        "output zero point " + std::to_string(outZeroPoint) + " is outside [0, 255]");
+        const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
+        const size_t padded = static_cast<size_t>(weights.panelCount()) * weights.layout().panelWidth;
+        lanes.resize(3 * padded);
+        fillRequantizeLanes(multipliers, perChannel, bias, weights.n(), padded, lanes.data(), problem);
+        problem.output = Int8OutputKind::Uint8;
+        problem.outZeroPoint = outZeroPoint;
+        problem.clampMin = clamp.min;
+        problem.clampMax = clamp.max;
+    }
+    void gemm(const QuantizedActivations& a, uint8_t* c, ThreadPool* pool) const {
+        int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint, c, pool, clampMin,
+                             clampMax);
+    }
+    void store(const uint8_t* tile, int64_t image, int64_t pixel, int count, int64_t pixels) const {
+        const int n = weights.n();
+        transposeU8(tile, count, n, static_cast<size_t>(n),
+                    output + static_cast<size_t>(image) * pixels * n + pixel, static_cast<size_t>(pixels));
+    }
+};
+
+// Float outputs of per-image zero points and scales (int8ConvDequantize). The GEMM runs with
+// activation zero point 0, giving sum_k x (w - zw); each image's own zero point comes off in
+// store(): sum_k (x - z)(w - zw) = sum_k x (w - zw) - z * sum_k (w - zw), modulo 2^32 as the GEMM
+// epilogues compute (the true value fits in int32).
+struct DequantizeStage {
+    using Value = int32_t;
+    const KernelTable& path;
+    const PackedInt8Weights& weights;
+    const int32_t* zeroPoints;
+    const float* inputScales;
+    const float* weightScales;
+    bool perChannelScales;
+    const float* bias;
+    float* output;
+    std::vector<uint32_t> weightSums; // sum_k (w[o][k] - zw), per output channel
+
+    void setUp(Int8GemmProblem& problem) const { problem.output = Int8OutputKind::Int32; }
+    void gemm(const QuantizedActivations& a, int32_t* c, ThreadPool* pool) const {
+        int8GemmInt32(path, a, weights, c, pool);
+    }
+    void store(const int32_t* tile, int64_t image, int64_t pixel, int count, int64_t pixels) const {
+        const int n = weights.n();
+        const auto z = static_cast<uint32_t>(zeroPoints[image]);
+        const float sx = inputScales[image];
+        float* planes = output + static_cast<size_t>(image) * pixels * n + pixel;
+        for (int o = 0; o < n; ++o) {
+            // The dynamic Conv's float epilogue, operation for operation: (sx * scale) first.
+            const float scale = sx * weightScales[perChannelScales ? o : 0];
+            const float add = bias ? bias[o] : 0.0f;
+            const uint32_t correction = z * weightSums[static_cast<size_t>(o)];
+            float* out = planes + static_cast<size_t>(o) * pixels;
+            const int32_t* column = tile + o;
+            for (int i = 0; i < count; ++i) {
+                const auto acc = static_cast<int32_t>(
+                    static_cast<uint32_t>(column[static_cast<size_t>(i) * n]) - correction);
+                out[i] = static_cast<float>(acc) * scale + add;
+            }
+        }
+    }
+};
+
+void checkConvInputs(const Conv2dGeometry& g, int batch, const void* input, const void* output,
+                     const PackedInt8Weights& weights) {
     checkConv2dGeometry(g);
     if (batch < 1 || !input || !output)
         throw Error(kSubject, "needs at least one image, the input and the output");
-    if (inputZeroPoint < 0 || inputZeroPoint > 255)
-        throw Error(kSubject, "input zero point " + std::to_string(inputZeroPoint) + " is outside [0, 255]");
     if (weights.k() != g.patch())
         throw Error(kSubject, "a window of " + std::to_string(g.patch()) +
                                   " values does not match the weights' K = " + std::to_string(weights.k()));
@@ -130,6 +213,22 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
     const int64_t pixels = int64_t{g.outHeight()} * g.outWidth();
     if (imageBytes > INT32_MAX || pixels * weights.n() > INT32_MAX)
         throw Error(kSubject, "an image or its output has more than 2^31 - 1 values");
+}
+
+void checkZeroPoint(int32_t zeroPoint) {
+    if (zeroPoint < 0 || zeroPoint > 255)
+        throw Error(kSubject, "input zero point " + std::to_string(zeroPoint) + " is outside [0, 255]");
+}
+
+// The convolution's tile loop, shared by the output stages. The gather pads image n's windows
+// with padZeroPoints[perImageZeroPoints ? n : 0]; the GEMM subtracts gemmZeroPoint.
+template <class Stage>
+void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
+               const int32_t* padZeroPoints, bool perImageZeroPoints, int32_t gemmZeroPoint,
+               const PackedInt8Weights& weights, ThreadPool* pool, Stage& stage) {
+    using Value = typename Stage::Value;
+    const int64_t imageBytes = int64_t{g.channels} * g.height * g.width;
+    const int64_t pixels = int64_t{g.outHeight()} * g.outWidth();
     const int64_t totalRows = pixels * batch;
     const int k = g.patch(), n = weights.n();
     const int rowBlock = weights.layout().rowBlock;
@@ -168,41 +267,29 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
                            g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
     // The AVX2 GEMM reads int16 rows: the gather writes them (and their sums) itself and the
     // panel kernel runs on them directly, with no second packing pass. Other layouts take the
-    // gathered u8 rows through int8GemmRequantizeU8, which packs them.
+    // gathered u8 rows through the stage's GEMM, which packs them.
     const Int8Layout& layout = weights.layout();
     const bool directInt16 =
         layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && !splitPanels;
     Int8GemmProblem problem;
-    AlignedBuffer<int32_t> lanes;
     if (directInt16) {
         if (weights.path() != path.path)
             throw Error(kSubject, std::string("weights packed for the ") + isaName(weights.path()) +
                                       " path, used with the " + isaName(path.path) + " path");
-        if (!multipliers)
-            throw Error(kSubject, "requantization multipliers are missing");
-        if (outZeroPoint < 0 || outZeroPoint > 255)
-            throw Error(kSubject,
-                        "output zero point " + std::to_string(outZeroPoint) + " is outside [0, 255]");
-        const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
-        const size_t padded = static_cast<size_t>(weights.panelCount()) * layout.panelWidth;
-        lanes.resize(3 * padded);
-        fillRequantizeLanes(multipliers, perChannel, bias, n, padded, lanes.data(), problem);
-        problem.output = Int8OutputKind::Uint8;
+        stage.setUp(problem);
         problem.n = n;
         problem.k = k;
         problem.kPadded = weights.kPadded();
-        problem.aZeroPoint = inputZeroPoint;
+        problem.aZeroPoint = gemmZeroPoint;
         problem.packedB = weights.data();
         problem.colSums = weights.columnSums();
         problem.bZeroPoint = weights.zeroPoint();
         problem.ldc = n;
-        problem.outZeroPoint = outZeroPoint;
-        problem.clampMin = clamp.min;
-        problem.clampMax = clamp.max;
     }
     auto runTiles = [&](int begin, int end) {
         // Each thread's own scratch (thread_local here is the running thread's).
-        thread_local AlignedBuffer<uint8_t> windows, pixelsByChannel;
+        thread_local AlignedBuffer<uint8_t> windows;
+        thread_local AlignedBuffer<Value> pixelsByChannel;
         thread_local AlignedBuffer<int16_t> wideWindows;
         thread_local AlignedBuffer<int32_t> rowSums;
         if (directInt16) {
@@ -216,7 +303,7 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
             const int64_t row0 = int64_t{tile} * tileRows;
             const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
             if (directInt16) {
-                gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint),
+                gatherWindows(g, nhwc, row0, rows, padZeroPoints, perImageZeroPoints,
                               static_cast<size_t>(problem.kPadded), wideWindows.data(), rowSums.data());
                 Int8GemmProblem part = problem;
                 part.m = rows;
@@ -228,17 +315,15 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
                 QuantizedActivations a;
                 a.m = rows;
                 a.k = k;
-                a.zeroPoint = inputZeroPoint;
+                a.zeroPoint = gemmZeroPoint;
                 if (pointwise) {
                     a.data = nhwc + static_cast<size_t>(row0) * k;
                 } else {
-                    gatherWindows(g, nhwc, row0, rows, static_cast<uint8_t>(inputZeroPoint),
+                    gatherWindows(g, nhwc, row0, rows, padZeroPoints, perImageZeroPoints,
                                   static_cast<size_t>(k), windows.data(), nullptr);
                     a.data = windows.data();
                 }
-                int8GemmRequantizeU8(path, a, weights, multipliers, perChannel, bias, outZeroPoint,
-                                     pixelsByChannel.data(), splitPanels ? pool : nullptr, clampMin,
-                                     clampMax);
+                stage.gemm(a, pixelsByChannel.data(), splitPanels ? pool : nullptr);
             }
             // Pixels x channels into the NCHW planes of each image the tile touches.
             for (int done = 0; done < rows;) {
@@ -246,9 +331,8 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
                 const int64_t image = row / pixels;
                 const int64_t pixel = row % pixels;
                 const int count = static_cast<int>(std::min<int64_t>(rows - done, pixels - pixel));
-                transposeU8(pixelsByChannel.data() + static_cast<size_t>(done) * n, count, n,
-                            static_cast<size_t>(n), output + static_cast<size_t>(image) * pixels * n + pixel,
-                            static_cast<size_t>(pixels));
+                stage.store(pixelsByChannel.data() + static_cast<size_t>(done) * n, image, pixel, count,
+                            pixels);
                 done += count;
             }
         }
@@ -264,6 +348,41 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
     } else {
         runTiles(0, static_cast<int>(tiles));
     }
+}
+
+} // namespace
+
+void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
+                          int32_t inputZeroPoint, const PackedInt8Weights& weights,
+                          const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
+                          int32_t outZeroPoint, uint8_t* output, ThreadPool* pool, int32_t clampMin,
+                          int32_t clampMax) {
+    checkConvInputs(g, batch, input, output, weights);
+    checkZeroPoint(inputZeroPoint);
+    RequantizeStage stage{path,         weights,  multipliers, perChannel, bias,
+                          outZeroPoint, clampMin, clampMax,    output,     {}};
+    convTiles(path, g, batch, input, &inputZeroPoint, false, inputZeroPoint, weights, pool, stage);
+}
+
+void int8ConvDequantize(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
+                        const int32_t* inputZeroPoints, const float* inputScales,
+                        const PackedInt8Weights& weights, const float* weightScales, bool perChannelScales,
+                        const float* bias, float* output, ThreadPool* pool) {
+    checkConvInputs(g, batch, input, output, weights);
+    if (!inputZeroPoints || !inputScales || !weightScales)
+        throw Error(kSubject, "the input zero points and scales and the weight scales are needed");
+    for (int image = 0; image < batch; ++image)
+        checkZeroPoint(inputZeroPoints[image]);
+    DequantizeStage stage{path,   weights, inputZeroPoints, inputScales, weightScales, perChannelScales, bias,
+                          output, {}};
+    // sum_k (w - zw) = the packed column sum - K zw (the padding of K adds nothing).
+    const int n = weights.n();
+    stage.weightSums.resize(static_cast<size_t>(n));
+    for (int o = 0; o < n; ++o)
+        stage.weightSums[static_cast<size_t>(o)] =
+            static_cast<uint32_t>(weights.columnSums()[o]) -
+            static_cast<uint32_t>(weights.k()) * static_cast<uint32_t>(weights.zeroPoint());
+    convTiles(path, g, batch, input, inputZeroPoints, true, 0, weights, pool, stage);
 }
 
 } // namespace quantscope::kernels

@@ -10,8 +10,10 @@
 #include "quantscope/calib/Observer.h"
 #include "quantscope/kernels/ElementwiseKernels.h"
 #include "quantscope/kernels/Int4Gemv.h"
+#include "quantscope/kernels/Int8Conv.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt4Weights.h"
+#include "quantscope/kernels/PackedInt8Weights.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/quant/FloatCodes.h"
 #include "quantscope/quant/QParamsCalculator.h"
@@ -22,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <span>
 
 namespace quantscope {
 namespace {
@@ -36,7 +39,7 @@ bool fitsInt8Weights(const QuantSpec& spec) {
            spec.granularity != Granularity::Group;
 }
 
-QParams perTensorParams(const std::vector<float>& values, const QuantSpec& spec) {
+QParams perTensorParams(std::span<const float> values, const QuantSpec& spec) {
     const auto observer = makeObserver(spec);
     observer->observe(values);
     const Range range = observer->range();
@@ -196,6 +199,7 @@ void QuantizedModel::quantizeLayer(Layer& layer) {
     layer.weight.kind = TensorKind::Weight;
     layer.int8.clear();
     layer.rowScales.clear();
+    layer.hwcWeights.reset();
     layer.int4.reset();
     layer.int4Path.clear();
 
@@ -234,6 +238,15 @@ void QuantizedModel::quantizeLayer(Layer& layer) {
                                         zeroPoints.begin() + (g + 1) * groupRows);
                 layer.int8.push_back(
                     std::make_shared<Int8Linear>(std::move(part), groupRows, k, std::move(zp)));
+            }
+            const kernels::PackedInt8Weights* packed = layer.int8[0]->packed();
+            if (node.opType == "Conv" && layer.groups == 1 && packed) {
+                const std::vector<int8_t> hwc = kernels::convWeightsToHwc(
+                    layer.int8[0]->weights().data(), static_cast<int>(w.shape[0]),
+                    static_cast<int>(w.shape[1]), static_cast<int>(w.shape[2]), static_cast<int>(w.shape[3]));
+                layer.hwcWeights = std::make_shared<const kernels::PackedInt8Weights>(
+                    *kernels::KernelRegistry::table(packed->path()), hwc.data(), packed->n(), packed->k(),
+                    packed->zeroPoint());
             }
         }
     }
@@ -588,6 +601,70 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
     return y;
 }
 
+Value QuantizedModel::dynamicConv(const Layer& layer, const Node& node, const Value& x, const QuantSpec& spec,
+                                  const std::vector<const Value*>& inputs) const {
+    const Value& w = m_executor.graph().initializers.at(layer.weightName);
+    const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
+    const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
+    // The checks of integerLayer's Conv, for a single group.
+    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
+        throw Error(ops::nodeSubject(node),
+                    "kernel_shape disagrees with the weights " + shapeToString(w.shape));
+    if (g.channels != w.shape[1])
+        throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
+                                                " do not match the weights " + shapeToString(w.shape));
+    if (bias != nullptr && bias->size() != w.shape[0])
+        throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
+    const int64_t patch = ops::checkedProduct(node, {g.channels, g.kernelH, g.kernelW});
+    if (patch != layer.hwcWeights->k())
+        throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
+                                                " values does not match the weights' " +
+                                                std::to_string(layer.hwcWeights->k()));
+    for (int64_t size : {g.batch, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop,
+                         g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW})
+        if (size > INT32_MAX)
+            throw Error(ops::nodeSubject(node), "a size of " + std::to_string(size) + " exceeds 2^31 - 1");
+    kernels::Conv2dGeometry geometry;
+    geometry.channels = static_cast<int>(g.channels);
+    geometry.height = static_cast<int>(g.height);
+    geometry.width = static_cast<int>(g.width);
+    geometry.kernelH = static_cast<int>(g.kernelH);
+    geometry.kernelW = static_cast<int>(g.kernelW);
+    geometry.strideH = static_cast<int>(g.strideH);
+    geometry.strideW = static_cast<int>(g.strideW);
+    geometry.padTop = static_cast<int>(g.padTop);
+    geometry.padLeft = static_cast<int>(g.padLeft);
+    geometry.padBottom = static_cast<int>(g.padBottom);
+    geometry.padRight = static_cast<int>(g.padRight);
+    geometry.dilationH = static_cast<int>(g.dilationH);
+    geometry.dilationW = static_cast<int>(g.dilationW);
+
+    // Each image with its own min / max (PyTorch's dynamic rule applied per sample, so a result
+    // does not depend on the other images of the batch), quantized as integerLayer does:
+    // q - qmin shifts any <= 8-bit integer format into 0..255.
+    const std::size_t imageSize =
+        static_cast<std::size_t>(ops::checkedProduct(node, {g.channels, g.height, g.width}));
+    std::vector<uint8_t> codes(x.data.size());
+    std::vector<int32_t> zeroPoints(static_cast<std::size_t>(g.batch));
+    std::vector<float> scales(static_cast<std::size_t>(g.batch));
+    for (std::size_t i = 0; i < zeroPoints.size(); ++i) {
+        const float* image = x.data.data() + i * imageSize;
+        const QParams params = perTensorParams(std::span<const float>(image, imageSize), spec);
+        quantizeToCodes(image, imageSize, spec, params, codes.data() + i * imageSize);
+        zeroPoints[i] = params.zeroPoint[0] - static_cast<int32_t>(params.qmin);
+        scales[i] = params.scale[0];
+    }
+    Value y;
+    y.shape = {g.batch, w.shape[0], g.outH, g.outW};
+    y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, y.shape)));
+    const kernels::PackedInt8Weights& packed = *layer.hwcWeights;
+    kernels::int8ConvDequantize(*kernels::KernelRegistry::table(packed.path()), geometry,
+                                static_cast<int>(g.batch), codes.data(), zeroPoints.data(), scales.data(),
+                                packed, layer.rowScales.data(), true, bias ? bias->data.data() : nullptr,
+                                y.data.data(), m_pool);
+    return y;
+}
+
 bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
                               std::vector<Value>& outputs) const {
     const Node& node = m_executor.graph().nodes[layer.nodeIndex];
@@ -627,6 +704,12 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
         if (node.opType == "Conv") {
             if (!layer.integerPath || !fitsUint8(spec) || x.rank() != 4)
                 return false; // fp32 with the dequantized weights is not dynamic quantization
+            if (layer.hwcWeights && x.shape[0] > 0) {
+                outputs.clear();
+                outputs.push_back(dynamicConv(layer, node, x, spec, inputs));
+                return true;
+            }
+            // Grouped convolutions (and per-channel weight zero points that differ): image by image.
             // Each image with its own min / max (PyTorch's dynamic rule applied per sample, so a
             // result does not depend on the other images of the batch), then the int8 GEMM.
             const int64_t images = x.shape[0];

@@ -42,4 +42,20 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& geometr
                           int32_t outZeroPoint, uint8_t* output, ThreadPool* pool = nullptr,
                           int32_t clampMin = INT32_MIN, int32_t clampMax = INT32_MAX);
 
+// The same convolution with a float output, for dynamic quantization: image n of the batch has
+// its own input zero point inputZeroPoints[n] in [0, 255] and scale inputScales[n], and
+//   y[n][o][p] = float(acc) * (inputScales[n] * weightScales[o]) + bias[o]
+//   acc = sum_k (x_k - inputZeroPoints[n])(w[o][k] - zw)
+// over the window of output pixel p (padding reads the image's zero point), NCHW float output.
+// Exactly this float arithmetic, in this order (the product of the scales first, then multiply,
+// then add; 0.0f is added when bias is null), so results equal the im2row route's bit for bit.
+// weightScales holds one value, or OC when perChannelScales. The weights, tiles and threads are
+// as in int8ConvRequantizeU8, whose tile loop this shares: the GEMM writes int32 accumulators
+// and each tile is dequantized as it is transposed into the NCHW planes.
+// Throws Error for a bad geometry, a K that does not match, or zero points outside [0, 255].
+void int8ConvDequantize(const KernelTable& path, const Conv2dGeometry& geometry, int batch,
+                        const uint8_t* input, const int32_t* inputZeroPoints, const float* inputScales,
+                        const PackedInt8Weights& weights, const float* weightScales, bool perChannelScales,
+                        const float* bias, float* output, ThreadPool* pool = nullptr);
+
 } // namespace quantscope::kernels

@@ -21,6 +21,7 @@ class Int8Linear;
 class IntegerPipeline;
 namespace kernels {
 class PackedInt4Weights;
+class PackedInt8Weights;
 class ThreadPool;
 } // namespace kernels
 
@@ -57,6 +58,10 @@ public:
         std::vector<std::shared_ptr<const Int8Linear>> int8;
         std::vector<float> rowScales; // the weight scale of each output channel
         int64_t groups = 1;
+        // A one-group Conv's int8 weights in kernels::convWeightsToHwc's (KH, KW, C) order, packed
+        // for kernels::int8ConvDequantize (dynamic mode); null for other layers and when the
+        // rows' weight zero points differ.
+        std::shared_ptr<const kernels::PackedInt8Weights> hwcWeights;
         // Symmetric int4 per-group weights along K (group size a multiple of 8 dividing K) of a
         // Gemm / MatMul, packed for the int4 weight-only kernel; null otherwise.
         std::shared_ptr<const kernels::PackedInt4Weights> int4;
@@ -167,6 +172,10 @@ private:
                   std::vector<Value>& outputs) const;
     Value integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
                        const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const;
+    // Dynamic mode's one-group Conv through kernels::int8ConvDequantize: each image quantized
+    // with its own min / max, all images in one call; the same floats as integerLayer per image.
+    Value dynamicConv(const Layer& layer, const Node& node, const Value& x, const QuantSpec& spec,
+                      const std::vector<const Value*>& inputs) const;
     QuantSpec activationSpecFor(const std::string& name) const;
     static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis,
                          const std::vector<int64_t>& view);
