@@ -5,7 +5,8 @@
 // of the image-by-image im2row route one-group Convs took before the direct kernel, so equal
 // bits here mean unchanged outputs. Covers int8 and uint8 activations, per-channel and per-tensor
 // (affine) weights, 1 x 1 stride 1 / 2, 3 x 3 with pads and dilation, 7 x 7 stride 2, odd
-// channel counts, grouped and depthwise Convs (still image by image), 1 and 2 threads, and
+// channel counts, grouped Convs (image by image) and depthwise Convs (the depthwise kernel with
+// symmetric weights, image by image otherwise), 1 and 2 threads, and
 // every Conv of the bundled digits CNN on its own inputs.
 #include "quantscope/calib/Observer.h"
 #include "quantscope/kernels/ThreadPool.h"
@@ -162,7 +163,9 @@ private slots:
             {2, 3, 23, 21, 8, 7, 2, 3, 1, 1, true},  // 7 x 7 stride 2 (a ResNet stem)
             {2, 4, 12, 12, 6, 3, 1, 2, 2, 1, true},  // dilation 2
             {2, 8, 7, 7, 12, 3, 2, 1, 1, 2, true},   // two groups: image by image
-            {2, 6, 8, 8, 6, 3, 1, 1, 1, 6, false},   // depthwise: image by image
+            {2, 6, 8, 8, 6, 3, 1, 1, 1, 6, false},   // depthwise
+            {3, 5, 9, 10, 5, 3, 2, 1, 1, 5, true},   // depthwise stride 2, odd sizes, bias
+            {2, 4, 6, 7, 4, 5, 1, 2, 2, 4, true},    // depthwise 5 x 5, dilation 2
         };
         QuantSpec perTensorAffine = ModelQuantConfig::defaultWeightSpec();
         perTensorAffine.scheme = Scheme::Affine;
@@ -184,6 +187,10 @@ private slots:
                     model.setThreadPool(&pool);
                     QCOMPARE(model.layers().size(), std::size_t(1));
                     QVERIFY(model.layers()[0].integerPath);
+                    // Symmetric weights take the depthwise kernel; affine ones the general route.
+                    const bool depthwise = s.groups == s.channels && s.outChannels == s.channels;
+                    QCOMPARE(!model.layers()[0].depthwiseWeights.empty(),
+                             depthwise && weight.scheme == Scheme::Symmetric);
                     // Images of different ranges, so each has its own scale and zero point.
                     Value x = Value::floats({s.batch, s.channels, s.height, s.width}, {});
                     const int64_t imageSize = s.channels * s.height * s.width;

@@ -11,6 +11,7 @@
 #include "quantscope/kernels/ElementwiseKernels.h"
 #include "quantscope/kernels/Int4Gemv.h"
 #include "quantscope/kernels/Int8Conv.h"
+#include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/PackedInt4Weights.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
@@ -200,6 +201,7 @@ void QuantizedModel::quantizeLayer(Layer& layer) {
     layer.int8.clear();
     layer.rowScales.clear();
     layer.hwcWeights.reset();
+    layer.depthwiseWeights.clear();
     layer.int4.reset();
     layer.int4Path.clear();
 
@@ -248,6 +250,11 @@ void QuantizedModel::quantizeLayer(Layer& layer) {
                     *kernels::KernelRegistry::table(packed->path()), hwc.data(), packed->n(), packed->k(),
                     packed->zeroPoint());
             }
+            // One filter per input channel: the depthwise kernel's rows are the groups' rows.
+            if (node.opType == "Conv" && layer.groups > 1 && w.rank() == 4 && w.shape[0] == layer.groups &&
+                w.shape[1] == 1 &&
+                std::all_of(zeroPoints.begin(), zeroPoints.end(), [](int32_t z) { return z == 0; }))
+                layer.depthwiseWeights = rows;
         }
     }
     packInt4(layer, node, transposed, geometry.inAxis, view);
@@ -665,6 +672,68 @@ Value QuantizedModel::dynamicConv(const Layer& layer, const Node& node, const Va
     return y;
 }
 
+Value QuantizedModel::dynamicDepthwiseConv(const Layer& layer, const Node& node, const Value& x,
+                                           const QuantSpec& spec,
+                                           const std::vector<const Value*>& inputs) const {
+    const Value& w = m_executor.graph().initializers.at(layer.weightName);
+    const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
+    const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
+    // The checks of integerLayer's Conv, for one filter per channel.
+    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
+        throw Error(ops::nodeSubject(node),
+                    "kernel_shape disagrees with the weights " + shapeToString(w.shape));
+    if (g.channels != layer.groups)
+        throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
+                                                " do not match the weights " + shapeToString(w.shape));
+    if (bias != nullptr && bias->size() != w.shape[0])
+        throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
+    for (int64_t size : {g.channels, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop,
+                         g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW})
+        if (size > INT32_MAX)
+            throw Error(ops::nodeSubject(node), "a size of " + std::to_string(size) + " exceeds 2^31 - 1");
+    kernels::DepthwiseConvShape shape;
+    shape.batch = 1;
+    shape.channels = static_cast<int>(g.channels);
+    shape.height = static_cast<int>(g.height);
+    shape.width = static_cast<int>(g.width);
+    shape.kernelH = static_cast<int>(g.kernelH);
+    shape.kernelW = static_cast<int>(g.kernelW);
+    shape.strideH = static_cast<int>(g.strideH);
+    shape.strideW = static_cast<int>(g.strideW);
+    shape.padTop = static_cast<int>(g.padTop);
+    shape.padLeft = static_cast<int>(g.padLeft);
+    shape.padBottom = static_cast<int>(g.padBottom);
+    shape.padRight = static_cast<int>(g.padRight);
+    shape.dilationH = static_cast<int>(g.dilationH);
+    shape.dilationW = static_cast<int>(g.dilationW);
+
+    const std::size_t imageSize =
+        static_cast<std::size_t>(ops::checkedProduct(node, {g.channels, g.height, g.width}));
+    const std::size_t outImage =
+        static_cast<std::size_t>(ops::checkedProduct(node, {w.shape[0], g.outH, g.outW}));
+    Value y;
+    y.shape = {g.batch, w.shape[0], g.outH, g.outW};
+    y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, y.shape)));
+    std::vector<uint8_t> codes(imageSize);
+    std::vector<float> scales(static_cast<std::size_t>(w.shape[0]));
+    const kernels::KernelTable& path = kernels::KernelRegistry::active();
+    for (int64_t i = 0; i < g.batch; ++i) {
+        // Each image with its own min / max, quantized as integerLayer does: q - qmin shifts any
+        // <= 8-bit integer format into 0..255.
+        const float* image = x.data.data() + static_cast<std::size_t>(i) * imageSize;
+        const QParams params = perTensorParams(std::span<const float>(image, imageSize), spec);
+        quantizeToCodes(image, imageSize, spec, params, codes.data());
+        const int32_t zx = params.zeroPoint[0] - static_cast<int32_t>(params.qmin);
+        const float sx = params.scale[0];
+        for (std::size_t c = 0; c < scales.size(); ++c)
+            scales[c] = sx * layer.rowScales[c]; // integerLayer's per-channel factor, rounded alike
+        kernels::int8DepthwiseConvFloat(path, shape, codes.data(), zx, layer.depthwiseWeights.data(),
+                                        scales.data(), bias ? bias->data.data() : nullptr,
+                                        y.data.data() + static_cast<std::size_t>(i) * outImage, m_pool);
+    }
+    return y;
+}
+
 bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
                               std::vector<Value>& outputs) const {
     const Node& node = m_executor.graph().nodes[layer.nodeIndex];
@@ -709,7 +778,12 @@ bool QuantizedModel::runLayer(QuantMode mode, const Layer& layer, const std::vec
                 outputs.push_back(dynamicConv(layer, node, x, spec, inputs));
                 return true;
             }
-            // Grouped convolutions (and per-channel weight zero points that differ): image by image.
+            if (!layer.depthwiseWeights.empty() && x.shape[0] > 0) {
+                outputs.clear();
+                outputs.push_back(dynamicDepthwiseConv(layer, node, x, spec, inputs));
+                return true;
+            }
+            // Other grouped convolutions (and weight zero points that differ): image by image.
             // Each image with its own min / max (PyTorch's dynamic rule applied per sample, so a
             // result does not depend on the other images of the batch), then the int8 GEMM.
             const int64_t images = x.shape[0];

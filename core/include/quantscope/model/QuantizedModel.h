@@ -62,6 +62,10 @@ public:
         // for kernels::int8ConvDequantize (dynamic mode); null for other layers and when the
         // rows' weight zero points differ.
         std::shared_ptr<const kernels::PackedInt8Weights> hwcWeights;
+        // A depthwise Conv's (one filter per input channel) int8 weights, [C][KH][KW], for
+        // kernels::int8DepthwiseConvFloat (dynamic mode); empty for other layers and when a
+        // weight zero point is not 0 (the kernel takes symmetric weights).
+        std::vector<int8_t> depthwiseWeights;
         // Symmetric int4 per-group weights along K (group size a multiple of 8 dividing K) of a
         // Gemm / MatMul, packed for the int4 weight-only kernel; null otherwise.
         std::shared_ptr<const kernels::PackedInt4Weights> int4;
@@ -176,6 +180,10 @@ private:
     // with its own min / max, all images in one call; the same floats as integerLayer per image.
     Value dynamicConv(const Layer& layer, const Node& node, const Value& x, const QuantSpec& spec,
                       const std::vector<const Value*>& inputs) const;
+    // Dynamic mode's depthwise Conv through kernels::int8DepthwiseConvFloat, image by image (each
+    // with its own min / max); the same floats as integerLayer per image.
+    Value dynamicDepthwiseConv(const Layer& layer, const Node& node, const Value& x, const QuantSpec& spec,
+                               const std::vector<const Value*>& inputs) const;
     QuantSpec activationSpecFor(const std::string& name) const;
     static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis,
                          const std::vector<int64_t>& view);
