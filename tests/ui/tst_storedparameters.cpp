@@ -120,6 +120,8 @@ private slots:
                      QStringLiteral("Stored in the file: int8 per-channel, axis 0")),
                  qPrintable(panel->storedLabel()->text()));
         QVERIFY(panel->useStoredBox()->isChecked());
+        // Nothing is calibrated: the calibration choice is off while the stored parameters are used.
+        QVERIFY(!panel->calibCombo()->isEnabled());
         QCOMPARE(panel->familyCombo()->currentText(), QStringLiteral("intN"));
         QCOMPARE(panel->bitsSlider()->value(), 8);
         QCOMPARE(panel->granularityCombo()->currentIndex(), static_cast<int>(Granularity::Channel));
@@ -137,6 +139,7 @@ private slots:
         QVERIFY(!session->usesStoredSettings(row));
         QVERIFY(!panel->useStoredBox()->isChecked());
         QVERIFY(panel->storedLabel()->text().contains(QStringLiteral("Analysed with your settings")));
+        QVERIFY(panel->calibCombo()->isEnabled());
         QCOMPARE(formatCell(window, row), QStringLiteral("int8"));
         QVERIFY(!nameMarked(window, row));
         QVERIFY(waitForResult(window, row));
@@ -160,6 +163,10 @@ private slots:
         // Each switch is one undo step.
         session->undoStack()->undo();
         QVERIFY(session->usesStoredSettings(row));
+        QVERIFY(!panel->calibCombo()->isEnabled());
+        // A tensor without stored parameters calibrates as usual.
+        session->setCurrentRow(plain);
+        QVERIFY(panel->calibCombo()->isEnabled());
     }
 
     void perTensorClipAndGridAreTheStoredOnes() {

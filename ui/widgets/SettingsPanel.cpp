@@ -360,9 +360,15 @@ void SettingsPanel::updateEnabled() {
     m_applyActivations->setEnabled(m_session->activationCount() > 0);
     m_percentile->setVisible(kMethods[std::max(0, m_calib->currentIndex())] == CalibMethod::Percentile);
     const bool ggml = m_family->currentIndex() >= GgmlQ8_0;
-    m_calib->setEnabled(!ggml);
-    m_calib->setToolTip(ggml ? tr("ggml's quantizer chooses every block's scale (and minimum) itself")
-                             : tr("How the clipping range is chosen from the values"));
+    // The file's own scale and zero point leave nothing to calibrate.
+    const int row = m_session->currentRow();
+    const bool stored = row >= 0 && m_session->usesStoredSettings(row);
+    m_calib->setEnabled(!ggml && !stored);
+    m_calib->setToolTip(ggml     ? tr("ggml's quantizer chooses every block's scale (and minimum) itself")
+                        : stored ? tr("The scale and zero point stored in the file are used: nothing is "
+                                      "calibrated (clear \"Use the parameters stored in the file\" to "
+                                      "calibrate your own)")
+                                 : tr("How the clipping range is chosen from the values"));
 }
 
 bool SettingsPanel::currentIsActivation() const {
