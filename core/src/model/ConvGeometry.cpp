@@ -2,6 +2,8 @@
 
 #include "model/Ops.h"
 #include "quantscope/Error.h"
+#include "quantscope/kernels/Int8ConvHelpers.h"
+#include "quantscope/kernels/Int8DepthwiseConv.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 namespace quantscope {
@@ -124,6 +126,47 @@ std::vector<Value> runAs2d(const Node& node, const ops::Inputs& inputs, int64_t 
             out.shape.erase(out.shape.begin() + 2);
     }
     return outputs;
+}
+
+int kernelSize(const Node& node, int64_t size) {
+    if (size > INT32_MAX)
+        throw Error(ops::nodeSubject(node), "a size of " + std::to_string(size) + " exceeds 2^31 - 1");
+    return static_cast<int>(size);
+}
+
+namespace {
+
+// The window fields both kernel shapes share.
+template <class Shape> void setWindow(const Node& node, const ConvGeometry& g, Shape& shape) {
+    shape.height = kernelSize(node, g.height);
+    shape.width = kernelSize(node, g.width);
+    shape.kernelH = kernelSize(node, g.kernelH);
+    shape.kernelW = kernelSize(node, g.kernelW);
+    shape.strideH = kernelSize(node, g.strideH);
+    shape.strideW = kernelSize(node, g.strideW);
+    shape.padTop = kernelSize(node, g.padTop);
+    shape.padLeft = kernelSize(node, g.padLeft);
+    shape.padBottom = kernelSize(node, g.padBottom);
+    shape.padRight = kernelSize(node, g.padRight);
+    shape.dilationH = kernelSize(node, g.dilationH);
+    shape.dilationW = kernelSize(node, g.dilationW);
+}
+
+} // namespace
+
+kernels::Conv2dGeometry kernelConvGeometry(const Node& node, const ConvGeometry& g, int64_t channels) {
+    kernels::Conv2dGeometry geometry;
+    geometry.channels = kernelSize(node, channels);
+    setWindow(node, g, geometry);
+    return geometry;
+}
+
+kernels::DepthwiseConvShape kernelDepthwiseShape(const Node& node, const ConvGeometry& g, int64_t batch) {
+    kernels::DepthwiseConvShape shape;
+    shape.batch = kernelSize(node, batch);
+    shape.channels = kernelSize(node, g.channels);
+    setWindow(node, g, shape);
+    return shape;
 }
 
 } // namespace quantscope

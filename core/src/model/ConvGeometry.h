@@ -10,6 +10,11 @@
 
 namespace quantscope {
 
+namespace kernels {
+struct Conv2dGeometry;
+struct DepthwiseConvShape;
+} // namespace kernels
+
 // The 2-D sliding-window geometry of a node over an N x C x H x W input.
 struct ConvGeometry {
     int64_t batch = 0, channels = 0, height = 0, width = 0;
@@ -26,6 +31,14 @@ struct ConvGeometry {
 // Throws Error naming the node when the input is not 4-D or the window does not fit.
 ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputShape, int64_t kernelH,
                           int64_t kernelW, bool ceilMode);
+
+// A size as the int8 kernels' int; throws Error naming the node when it exceeds 2^31 - 1.
+int kernelSize(const Node& node, int64_t size);
+// The same window in the int8 kernels' int sizes: for the direct convolution over `channels`
+// input channels (one group's), and for the depthwise convolution of `batch` images of all
+// g.channels channels. Throw Error naming the node when a size exceeds 2^31 - 1.
+kernels::Conv2dGeometry kernelConvGeometry(const Node& node, const ConvGeometry& g, int64_t channels);
+kernels::DepthwiseConvShape kernelDepthwiseShape(const Node& node, const ConvGeometry& g, int64_t batch);
 
 // Unfolds `channels` planes (H x W each, contiguous) into a (channels * kH * kW) x (outH * outW)
 // matrix, zero where the window reads padding; columns follow the output pixels in row-major order.

@@ -605,21 +605,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     out.hasCodes = true;
     if (step.depthwise) {
         if (step.symmetricDepthwise) { // the SIMD kernel takes zero-point-free weights
-            kernels::DepthwiseConvShape shape;
-            shape.batch = static_cast<int>(g.batch);
-            shape.channels = static_cast<int>(g.channels);
-            shape.height = static_cast<int>(g.height);
-            shape.width = static_cast<int>(g.width);
-            shape.kernelH = static_cast<int>(g.kernelH);
-            shape.kernelW = static_cast<int>(g.kernelW);
-            shape.strideH = static_cast<int>(g.strideH);
-            shape.strideW = static_cast<int>(g.strideW);
-            shape.padTop = static_cast<int>(g.padTop);
-            shape.padLeft = static_cast<int>(g.padLeft);
-            shape.padBottom = static_cast<int>(g.padBottom);
-            shape.padRight = static_cast<int>(g.padRight);
-            shape.dilationH = static_cast<int>(g.dilationH);
-            shape.dilationW = static_cast<int>(g.dilationW);
+            const kernels::DepthwiseConvShape shape = kernelDepthwiseShape(node, g, g.batch);
             const kernels::PackedInt8Weights* packed = layer.int8[0]->packed();
             const kernels::KernelTable& path =
                 packed ? *kernels::KernelRegistry::table(packed->path()) : kernels::KernelRegistry::active();
@@ -643,20 +629,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
         throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
                                                 " values does not match the weights' " +
                                                 std::to_string(layer.int8[0]->k()));
-    kernels::Conv2dGeometry geometry;
-    geometry.channels = static_cast<int>(groupIn);
-    geometry.height = static_cast<int>(g.height);
-    geometry.width = static_cast<int>(g.width);
-    geometry.kernelH = static_cast<int>(g.kernelH);
-    geometry.kernelW = static_cast<int>(g.kernelW);
-    geometry.strideH = static_cast<int>(g.strideH);
-    geometry.strideW = static_cast<int>(g.strideW);
-    geometry.padTop = static_cast<int>(g.padTop);
-    geometry.padLeft = static_cast<int>(g.padLeft);
-    geometry.padBottom = static_cast<int>(g.padBottom);
-    geometry.padRight = static_cast<int>(g.padRight);
-    geometry.dilationH = static_cast<int>(g.dilationH);
-    geometry.dilationW = static_cast<int>(g.dilationW);
+    const kernels::Conv2dGeometry geometry = kernelConvGeometry(node, g, groupIn);
     if (step.hwcWeights && g.batch <= INT32_MAX) {
         const kernels::PackedInt8Weights& packed = *step.hwcWeights;
         kernels::int8ConvRequantizeU8(*kernels::KernelRegistry::table(packed.path()), geometry,

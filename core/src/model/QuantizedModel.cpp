@@ -107,6 +107,20 @@ std::optional<WeightView> weightViewOf(const Node& node, const Value& w) {
     return result;
 }
 
+// The checks the fp32 Conv makes, which every integer Conv route trusts: the kernel shape against
+// the weights, input channels = the weights' channels x groups, one bias value per output channel.
+void checkConvWeights(const Node& node, const ConvGeometry& g, const Value& w, int64_t groups,
+                      const Value* bias) {
+    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
+        throw Error(ops::nodeSubject(node),
+                    "kernel_shape disagrees with the weights " + shapeToString(w.shape));
+    if (g.channels != ops::checkedProduct(node, {w.shape[1], groups}))
+        throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
+                                                " do not match the weights " + shapeToString(w.shape));
+    if (bias != nullptr && bias->size() != w.shape[0])
+        throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
+}
+
 } // namespace
 
 // The observers calibrate() kept, per activation: one per calibration method seen, so that new
@@ -536,15 +550,7 @@ Value QuantizedModel::integerLayer(const Layer& layer, const Node& node, const V
         const Value& w = m_executor.graph().initializers.at(layer.weightName);
         const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
         const int64_t groups = layer.groups;
-        // The same checks as the fp32 Conv: im2row and the int8 GEMM trust these sizes.
-        if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-            throw Error(ops::nodeSubject(node),
-                        "kernel_shape disagrees with the weights " + shapeToString(w.shape));
-        if (g.channels != ops::checkedProduct(node, {w.shape[1], groups}))
-            throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
-                                                    " do not match the weights " + shapeToString(w.shape));
-        if (bias != nullptr && bias->size() != w.shape[0])
-            throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
+        checkConvWeights(node, g, w, groups, bias); // im2row and the int8 GEMM trust these sizes
         const int64_t groupIn = g.channels / groups, groupOut = w.shape[0] / groups;
         const int64_t patch = ops::checkedProduct(node, {groupIn, g.kernelH, g.kernelW});
         const int64_t spatial = ops::checkedProduct(node, {g.outH, g.outW});
@@ -613,38 +619,14 @@ Value QuantizedModel::dynamicConv(const Layer& layer, const Node& node, const Va
     const Value& w = m_executor.graph().initializers.at(layer.weightName);
     const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
     const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
-    // The checks of integerLayer's Conv, for a single group.
-    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-        throw Error(ops::nodeSubject(node),
-                    "kernel_shape disagrees with the weights " + shapeToString(w.shape));
-    if (g.channels != w.shape[1])
-        throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
-                                                " do not match the weights " + shapeToString(w.shape));
-    if (bias != nullptr && bias->size() != w.shape[0])
-        throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
+    checkConvWeights(node, g, w, 1, bias);
     const int64_t patch = ops::checkedProduct(node, {g.channels, g.kernelH, g.kernelW});
     if (patch != layer.hwcWeights->k())
         throw Error(ops::nodeSubject(node), "a window of " + std::to_string(patch) +
                                                 " values does not match the weights' " +
                                                 std::to_string(layer.hwcWeights->k()));
-    for (int64_t size : {g.batch, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop,
-                         g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW})
-        if (size > INT32_MAX)
-            throw Error(ops::nodeSubject(node), "a size of " + std::to_string(size) + " exceeds 2^31 - 1");
-    kernels::Conv2dGeometry geometry;
-    geometry.channels = static_cast<int>(g.channels);
-    geometry.height = static_cast<int>(g.height);
-    geometry.width = static_cast<int>(g.width);
-    geometry.kernelH = static_cast<int>(g.kernelH);
-    geometry.kernelW = static_cast<int>(g.kernelW);
-    geometry.strideH = static_cast<int>(g.strideH);
-    geometry.strideW = static_cast<int>(g.strideW);
-    geometry.padTop = static_cast<int>(g.padTop);
-    geometry.padLeft = static_cast<int>(g.padLeft);
-    geometry.padBottom = static_cast<int>(g.padBottom);
-    geometry.padRight = static_cast<int>(g.padRight);
-    geometry.dilationH = static_cast<int>(g.dilationH);
-    geometry.dilationW = static_cast<int>(g.dilationW);
+    const kernels::Conv2dGeometry geometry = kernelConvGeometry(node, g, g.channels);
+    const int batch = kernelSize(node, g.batch);
 
     // Each image with its own min / max (PyTorch's dynamic rule applied per sample, so a result
     // does not depend on the other images of the batch), quantized as integerLayer does:
@@ -665,10 +647,9 @@ Value QuantizedModel::dynamicConv(const Layer& layer, const Node& node, const Va
     y.shape = {g.batch, w.shape[0], g.outH, g.outW};
     y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, y.shape)));
     const kernels::PackedInt8Weights& packed = *layer.hwcWeights;
-    kernels::int8ConvDequantize(*kernels::KernelRegistry::table(packed.path()), geometry,
-                                static_cast<int>(g.batch), codes.data(), zeroPoints.data(), scales.data(),
-                                packed, layer.rowScales.data(), true, bias ? bias->data.data() : nullptr,
-                                y.data.data(), m_pool);
+    kernels::int8ConvDequantize(*kernels::KernelRegistry::table(packed.path()), geometry, batch, codes.data(),
+                                zeroPoints.data(), scales.data(), packed, layer.rowScales.data(), true,
+                                bias ? bias->data.data() : nullptr, y.data.data(), m_pool);
     return y;
 }
 
@@ -678,34 +659,8 @@ Value QuantizedModel::dynamicDepthwiseConv(const Layer& layer, const Node& node,
     const Value& w = m_executor.graph().initializers.at(layer.weightName);
     const ConvGeometry g = convGeometry(node, x.shape, w.shape[2], w.shape[3], false);
     const Value* bias = inputs.size() > 2 ? inputs[2] : nullptr;
-    // The checks of integerLayer's Conv, for one filter per channel.
-    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-        throw Error(ops::nodeSubject(node),
-                    "kernel_shape disagrees with the weights " + shapeToString(w.shape));
-    if (g.channels != layer.groups)
-        throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
-                                                " do not match the weights " + shapeToString(w.shape));
-    if (bias != nullptr && bias->size() != w.shape[0])
-        throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(w.shape[0]) + " values");
-    for (int64_t size : {g.channels, g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop,
-                         g.padLeft, g.padBottom, g.padRight, g.dilationH, g.dilationW})
-        if (size > INT32_MAX)
-            throw Error(ops::nodeSubject(node), "a size of " + std::to_string(size) + " exceeds 2^31 - 1");
-    kernels::DepthwiseConvShape shape;
-    shape.batch = 1;
-    shape.channels = static_cast<int>(g.channels);
-    shape.height = static_cast<int>(g.height);
-    shape.width = static_cast<int>(g.width);
-    shape.kernelH = static_cast<int>(g.kernelH);
-    shape.kernelW = static_cast<int>(g.kernelW);
-    shape.strideH = static_cast<int>(g.strideH);
-    shape.strideW = static_cast<int>(g.strideW);
-    shape.padTop = static_cast<int>(g.padTop);
-    shape.padLeft = static_cast<int>(g.padLeft);
-    shape.padBottom = static_cast<int>(g.padBottom);
-    shape.padRight = static_cast<int>(g.padRight);
-    shape.dilationH = static_cast<int>(g.dilationH);
-    shape.dilationW = static_cast<int>(g.dilationW);
+    checkConvWeights(node, g, w, layer.groups, bias);                           // one input channel per group
+    const kernels::DepthwiseConvShape shape = kernelDepthwiseShape(node, g, 1); // image by image
 
     const std::size_t imageSize =
         static_cast<std::size_t>(ops::checkedProduct(node, {g.channels, g.height, g.width}));
