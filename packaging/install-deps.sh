@@ -17,6 +17,7 @@ packages=(
   libbenchmark-dev
   qt6-qpa-plugins fonts-dejavu-core
   python3 clang-format
+  clang libclang-rt-14-dev  # the sanitizer build and its libFuzzer targets (dev-asan, fuzz presets)
   file  # CPackDeb runs `file` on the binaries to find their library dependencies (cpack -G DEB)
 )
 

@@ -8,10 +8,12 @@
 // GCC 12's AVX-512 headers build their "undefined" source operands as `__m512i __Y = __Y;`, which
 // -Wmaybe-uninitialized reports inside our functions under -O2 with sanitizers: a header false
 // positive, silenced for this file only.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // (The same header pattern is reported as -Wuninitialized when _mm512_max_epi32 / _mm512_sllv_epi32
 // are inlined at -O2.)
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 #include "Avx2Depthwise.h"
 #include "Avx2Elementwise.h"

@@ -175,7 +175,7 @@ ChunkQuantizeResult quantizeLoop(const float* values, int count, const ChunkQuan
         result.highestCode = 0;
     } else if (!kMayClip && !(lowest >= qmin && highest <= qmax)) {
         result.assumptionsHeld = false;
-    } else if (sums.count > 0) {
+    } else if (sums.count > 0 && lowest <= highest) { // else no level: every one was NaN
         result.lowestCode = static_cast<uint32_t>(static_cast<int32_t>(lowest - qmin));
         result.highestCode = static_cast<uint32_t>(static_cast<int32_t>(highest - qmin));
     }
