@@ -432,6 +432,9 @@ private slots:
         QTest::newRow("not json") << "aimet-1"
                                   << "{"
                                   << "bad.file: not valid JSON";
+        QTest::newRow("number overflow") << "aimet-1"
+                                         << R"({"version": "1.0.0", "activation_encodings": -1e309})"
+                                         << "bad.file: not valid JSON";
         QTest::newRow("compressed-tensors no groups")
             << "compressed-tensors"
             << R"({"quantization_config": {"quant_method": "compressed-tensors"}})"

@@ -107,6 +107,10 @@ private slots:
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("expected");
         QTest::newRow("not json") << QStringLiteral("{nope") << QStringLiteral("p.json: not valid JSON");
+        // A number beyond double's range is JSON the parser refuses with another exception type.
+        QTest::newRow("number overflow")
+            << QStringLiteral(R"({"format":"quantscope-qparams","version":-1e309})")
+            << QStringLiteral("p.json: not valid JSON");
         QTest::newRow("wrong format") << QStringLiteral(R"({"format":"other","version":1})")
                                       << QStringLiteral("not a quantscope-qparams document");
         QTest::newRow("version") << QStringLiteral(

@@ -342,6 +342,8 @@ private slots:
         QTest::newRow("scale text") << QStringLiteral(R"({"width": 8, "height": 8, "scale": "x"})")
                                     << QStringLiteral("'scale' must be a finite number");
         QTest::newRow("not json") << QStringLiteral("width = 8") << QStringLiteral("not a JSON object");
+        QTest::newRow("number overflow")
+            << QStringLiteral(R"({"width": 8, "height": -1e309})") << QStringLiteral("not a JSON object");
         QTest::newRow("array") << QStringLiteral("[8, 8]") << QStringLiteral("not a JSON object");
     }
 

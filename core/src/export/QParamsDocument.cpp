@@ -441,7 +441,7 @@ QParamsDocument QParamsDocument::fromJson(std::string_view text, const std::stri
     Json document;
     try {
         document = Json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::parse_error& error) {
+    } catch (const nlohmann::json::exception& error) { // parse_error, or out_of_range for 1e309
         throw Error(fileName, std::string("not valid JSON: ") + error.what());
     }
     if (!document.is_object())

@@ -31,7 +31,7 @@ Json exactFloats(const std::vector<float>& values) {
 Json parseJson(std::string_view text, const std::string& fileName) {
     try {
         return Json::parse(text.begin(), text.end());
-    } catch (const nlohmann::json::parse_error& error) {
+    } catch (const nlohmann::json::exception& error) { // parse_error, or out_of_range for 1e309
         throw Error(fileName, std::string("not valid JSON: ") + error.what());
     }
 }

@@ -65,7 +65,7 @@ ImageFolderFormat ImageFolderFormat::read(const std::string& folder) {
     json object;
     try {
         object = json::parse(text.str());
-    } catch (const json::parse_error& parseError) {
+    } catch (const json::exception& parseError) { // parse_error, or out_of_range for 1e309
         throw Error(sidecar, std::string("not a JSON object: ") + parseError.what());
     }
     if (!object.is_object())
