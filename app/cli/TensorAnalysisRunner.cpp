@@ -51,11 +51,13 @@ TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName, const An
     return analyse(tensorName, shape, options, [&](const QuantSpec& spec, const AnalysisOptions& effective) {
         if (!analysisGoesInSlices(shape, spec, effective))
             return analyzeTensor(m_file.loadInto(tensorName, buffer), spec, effective);
-        return analyzeTensorInSlices(tensorName, shape, spec, effective,
-                                     [&](int64_t first, int64_t count, float* destination) {
-                                         m_file.decodeRange(tensorName, static_cast<uint64_t>(first),
-                                                            static_cast<uint64_t>(count), destination);
-                                     });
+        return analyzeTensorInSlices(
+            tensorName, shape, spec, effective,
+            [&](int64_t first, int64_t count, float* destination) {
+                m_file.decodeRange(tensorName, static_cast<uint64_t>(first), static_cast<uint64_t>(count),
+                                   destination);
+            },
+            buffer);
     });
 }
 

@@ -338,25 +338,26 @@ class SliceReader {
 public:
     static constexpr int64_t kSliceValues = int64_t{64} << 10; // 256 KB of float32: stays in L2
 
-    SliceReader(const ValueRangeReader& read, int64_t size) : m_read(read), m_size(size) {}
+    SliceReader(const ValueRangeReader& read, int64_t size, FloatBuffer& buffer)
+        : m_read(read), m_size(size), m_buffer(buffer) {}
 
     const float* fetch(int64_t first, int64_t count) {
         if (first < m_first || first + count > m_first + m_count) {
             m_first = first;
             m_count = std::min(m_size - first, std::max(count, kSliceValues));
-            if (m_slice.size() < static_cast<std::size_t>(m_count))
-                m_slice.resize(static_cast<std::size_t>(m_count));
-            m_read(m_first, m_count, m_slice.data());
+            m_slice = m_buffer.prepare(static_cast<std::size_t>(m_count)).data();
+            m_read(m_first, m_count, m_slice);
         }
-        return m_slice.data() + (first - m_first);
+        return m_slice + (first - m_first);
     }
 
 private:
     const ValueRangeReader& m_read;
     int64_t m_size = 0;
+    FloatBuffer& m_buffer;
     int64_t m_first = 0;
     int64_t m_count = 0;
-    std::vector<float> m_slice;
+    float* m_slice = nullptr;
 };
 
 // Float codes (fp16, bf16, fp8, nf4): element by element.
@@ -552,11 +553,11 @@ bool analysisGoesInSlices(const std::vector<int64_t>& shape, const QuantSpec& sp
 
 TensorAnalysis analyzeTensorInSlices(const std::string& name, const std::vector<int64_t>& shape,
                                      const QuantSpec& spec, const AnalysisOptions& options,
-                                     const ValueRangeReader& read) {
+                                     const ValueRangeReader& read, FloatBuffer& buffer) {
     if (!analysisGoesInSlices(shape, spec, options))
         throw Error(name, "these settings need the whole tensor in memory (see analysisGoesInSlices)");
     const BlockLayout layout(shape, spec);
-    SliceReader slices(read, layout.elementCount());
+    SliceReader slices(read, layout.elementCount(), buffer);
     return analyzeMinMaxRuns(name, shape, spec, layout, options,
                              [&](int64_t first, int64_t count) { return slices.fetch(first, count); });
 }

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <memory>
 #include <numeric>
 #include <unordered_set>
 
@@ -261,13 +260,17 @@ void SafetensorsReader::decode(std::size_t index, uint64_t first, uint64_t eleme
     constexpr uint64_t kChunkBytes = 256 << 10;
     const uint64_t elementSize = dtypeSize(info.dtype);
     const uint64_t chunkElements = kChunkBytes / elementSize;
-    // Not zeroed: every byte is read before it is used (zeroing cost a memset of the whole file).
-    const auto chunk = std::make_unique_for_overwrite<std::byte[]>(
-        static_cast<std::size_t>(std::min(elements, chunkElements) * elementSize));
+    // One staging chunk per thread, kept: a fresh one per call would be zeroed (a memset of the
+    // whole file) and, at 128 KB and more, mapped and unmapped by malloc each time (page faults,
+    // and TLB shootdowns that stall the other threads).
+    thread_local std::vector<std::byte> chunk;
+    const auto chunkBytes = static_cast<std::size_t>(std::min(elements, chunkElements) * elementSize);
+    if (chunk.size() < chunkBytes)
+        chunk.resize(chunkBytes);
     const uint64_t start = m_dataStart + m_dataOffsets[index] + first * elementSize;
     for (uint64_t done = 0; done < elements; done += chunkElements) {
         const uint64_t count = std::min(chunkElements, elements - done);
-        const std::span<std::byte> bytes(chunk.get(), static_cast<std::size_t>(count * elementSize));
+        const std::span<std::byte> bytes(chunk.data(), static_cast<std::size_t>(count * elementSize));
         m_file.read(start + done * elementSize, bytes);
         float* destination = prepare(done + count) + done;
         io::decodeToFloat(info.dtype, io::ByteOrder::Little, bytes.data(), count, destination);

@@ -4,6 +4,7 @@
 #include "quantscope/metrics/ErrorMetrics.h"
 #include "quantscope/quant/QParams.h"
 #include "quantscope/quant/QuantSpec.h"
+#include "quantscope/tensor/FloatBuffer.h"
 #include "quantscope/tensor/Tensor.h"
 #include "quantscope/tensor/TensorView.h"
 
@@ -54,11 +55,12 @@ bool analysisGoesInSlices(const std::vector<int64_t>& shape, const QuantSpec& sp
                           const AnalysisOptions& options);
 
 // analyzeTensor for a tensor read from `read` slice by slice (whole blocks, about 256 KB of
-// float32 at a time) while each slice is in the cache: the tensor is never whole in memory, and
-// the results equal analyzeTensor's bit for bit. Throws Error when !analysisGoesInSlices.
+// float32 at a time, decoded into `buffer`) while each slice is in the cache: the tensor is never
+// whole in memory, and the results equal analyzeTensor's bit for bit. Throws Error when
+// !analysisGoesInSlices.
 TensorAnalysis analyzeTensorInSlices(const std::string& name, const std::vector<int64_t>& shape,
                                      const QuantSpec& spec, const AnalysisOptions& options,
-                                     const ValueRangeReader& read);
+                                     const ValueRangeReader& read, FloatBuffer& buffer);
 
 // The calibrated ranges, one per block (the first half of analyzeTensor).
 std::vector<Range> calibrateBlocks(const TensorView& tensor, const QuantSpec& spec,
