@@ -20,18 +20,19 @@ namespace quantscope::cli {
 namespace {
 
 // The tensors on `threads` workers, one tensor per worker at a time (so at most `threads` float32
-// copies are held), results in the order of `names`. The first failure, in that order, is thrown
-// once every worker has stopped; Ctrl-C cancels them all.
+// copies are held, each in the worker's own FloatBuffer), results in the order of `names`. The first failure,
+// in that order, is thrown once every worker has stopped; Ctrl-C cancels them all.
 std::vector<TensorAnalysis> analyzeInParallel(const TensorAnalysisRunner& runner,
                                               const std::vector<std::string>& names, int threads,
                                               ProgressBar& progress) {
     std::vector<TensorAnalysis> results(names.size());
     if (threads <= 1 || names.size() <= 1) {
+        FloatBuffer buffer;
         for (std::size_t i = 0; i < names.size(); ++i) {
             progress.setLabel(names[i]);
             AnalysisOptions options;
             options.progress = progress.callback();
-            results[i] = runner.run(names[i], options);
+            results[i] = runner.run(names[i], options, buffer);
         }
         return results;
     }
@@ -42,11 +43,12 @@ std::vector<TensorAnalysis> analyzeInParallel(const TensorAnalysisRunner& runner
     std::condition_variable finishedChanged;
     std::size_t finished = 0;
     auto work = [&] {
+        FloatBuffer buffer; // this worker's, reused across its tensors
         for (std::size_t i = next.fetch_add(1); i < names.size() && !stop.load(); i = next.fetch_add(1)) {
             try {
                 AnalysisOptions options;
                 options.progress = [&](Stage, double) { return !stop.load() && !ProgressBar::interrupted(); };
-                results[i] = runner.run(names[i], options);
+                results[i] = runner.run(names[i], options, buffer);
             } catch (...) {
                 errors[i] = std::current_exception();
                 stop.store(true);

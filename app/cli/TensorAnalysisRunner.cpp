@@ -14,8 +14,9 @@ namespace {
 
 // Whole-file analysis gives a k-quant's row that 256 does not divide llama.cpp's fallback format
 // and says so; a single tensor keeps the error that names the row length.
-QuantSpec llamaCppFallbackNoted(const QuantSpec& spec, const Tensor& tensor, bool wholeFile) {
-    const int64_t row = tensor.rank() == 0 ? 1 : tensor.shape()[static_cast<std::size_t>(spec.axis)];
+QuantSpec llamaCppFallbackNoted(const QuantSpec& spec, const std::string& tensorName,
+                                const std::vector<int64_t>& shape, bool wholeFile) {
+    const int64_t row = shape.empty() ? 1 : shape[static_cast<std::size_t>(spec.axis)];
     if (!wholeFile)
         return spec;
     const QuantSpec fallback = llamaCppFallback(spec, row);
@@ -23,7 +24,7 @@ QuantSpec llamaCppFallbackNoted(const QuantSpec& spec, const Tensor& tensor, boo
         std::fprintf(stderr,
                      "quantscope-cli: note: %s has rows of %lld values, not whole %s super-blocks: "
                      "analysed as %s, as llama.cpp quantizes it\n",
-                     tensor.name().c_str(), static_cast<long long>(row), spec.format.name().c_str(),
+                     tensorName.c_str(), static_cast<long long>(row), spec.format.name().c_str(),
                      fallback.format.name().c_str());
     return fallback;
 }
@@ -37,6 +38,27 @@ TensorAnalysisRunner::TensorAnalysisRunner(const WeightFile& file, const QuantSp
 TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName,
                                          const AnalysisOptions& options) const {
     return run(m_file.load(tensorName), options);
+}
+
+TensorAnalysis TensorAnalysisRunner::run(const std::string& tensorName, const AnalysisOptions& options,
+                                         FloatBuffer& buffer) const {
+    const TensorInfo* info = m_file.find(tensorName);
+    if (!info || !m_file.decodesRanges())
+        return run(m_file.loadInto(tensorName, buffer), options);
+    // The settings come from the name and shape alone: settings that allow it read the tensor
+    // slice by slice from the file (never whole in memory), others load it into the buffer.
+    const std::vector<int64_t>& shape = info->shape;
+    return analyse(tensorName, shape, options, [&](const QuantSpec& spec, const AnalysisOptions& effective) {
+        if (!analysisGoesInSlices(shape, spec, effective))
+            return analyzeTensor(m_file.loadInto(tensorName, buffer), spec, effective);
+        return analyzeTensorInSlices(
+            tensorName, shape, spec, effective,
+            [&](int64_t first, int64_t count, float* destination) {
+                m_file.decodeRange(tensorName, static_cast<uint64_t>(first), static_cast<uint64_t>(count),
+                                   destination);
+            },
+            buffer);
+    });
 }
 
 bool TensorAnalysisRunner::storedParameters(const std::string& tensorName, const std::vector<int64_t>& shape,
@@ -56,8 +78,17 @@ bool TensorAnalysisRunner::usesStoredParameters(const std::string& tensorName,
     return storedParameters(tensorName, shape, spec, params);
 }
 
-TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOptions& options) const {
-    const std::string& tensorName = tensor.name();
+TensorAnalysis TensorAnalysisRunner::run(const TensorView& tensor, const AnalysisOptions& options) const {
+    return analyse(tensor.name(), tensor.shape(), options,
+                   [&](const QuantSpec& spec, const AnalysisOptions& effective) {
+                       return analyzeTensor(tensor, spec, effective);
+                   });
+}
+
+TensorAnalysis TensorAnalysisRunner::analyse(const std::string& tensorName, const std::vector<int64_t>& shape,
+                                             const AnalysisOptions& options,
+                                             const Analyse& analyseWith) const {
+    const int rank = static_cast<int>(shape.size());
     QuantSpec spec = m_spec;
     AnalysisOptions effective = options;
     if (m_params) {
@@ -69,30 +100,31 @@ TensorAnalysis TensorAnalysisRunner::run(const Tensor& tensor, const AnalysisOpt
     }
     if (!effective.fixedParams) {
         QParams storedParams;
-        if (storedParameters(tensorName, tensor.shape(), spec, storedParams)) {
+        if (storedParameters(tensorName, shape, spec, storedParams)) {
             effective.fixedParams = storedParams;
-            return analyzeTensor(tensor, spec, effective);
+            return analyseWith(spec, effective);
         }
     }
-    if (m_groupAxisDefaulted && spec.granularity == Granularity::Group && tensor.rank() == 1 &&
+    if (m_groupAxisDefaulted && spec.granularity == Granularity::Group && rank == 1 &&
         (!m_params || !m_params->find(tensorName)))
         spec.axis = 0;
     if (spec.format.isGgml() && (!m_params || !m_params->find(tensorName))) {
         if (m_groupAxisDefaulted) // ggml's blocks run along a row: the last axis
-            spec.axis = std::max(0, tensor.rank() - 1);
-        spec = llamaCppFallbackNoted(spec, tensor, m_perTensorForLowRank);
+            spec.axis = std::max(0, rank - 1);
+        spec = llamaCppFallbackNoted(spec, tensorName, shape, m_perTensorForLowRank);
     }
     if (m_perTensorForLowRank && !effective.fixedParams && spec.granularity != Granularity::Tensor &&
-        spec.axis >= tensor.rank()) {
+        spec.axis >= rank) {
         std::fprintf(stderr, "quantscope-cli: note: %s has rank %d, no axis %d: analysed per tensor\n",
-                     tensorName.c_str(), tensor.rank(), spec.axis);
+                     tensorName.c_str(), rank, spec.axis);
         spec.granularity = Granularity::Tensor;
     }
     try {
-        return analyzeTensor(tensor, spec, effective);
+        return analyseWith(spec, effective);
     } catch (const Error& error) {
         // Name the tensor as well as the option: with many tensors the option alone is ambiguous.
-        if (error.subject() == tensorName)
+        // An error naming the file and the tensor already (reading it) is passed on as it is.
+        if (error.subject() == tensorName || error.subject() == m_file.path() + ": " + tensorName)
             throw;
         throw Error(m_file.path() + ": " + tensorName, error.what());
     }

@@ -4,6 +4,7 @@
 #include "quantscope/export/QParamsDocument.h"
 #include "quantscope/io/WeightFile.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,8 +19,11 @@ public:
                          const std::optional<QParamsDocument>& params);
 
     TensorAnalysis run(const std::string& tensorName, const AnalysisOptions& options) const;
+    // The same, the tensor loaded into `buffer` (one per thread, reused across tensors).
+    TensorAnalysis run(const std::string& tensorName, const AnalysisOptions& options,
+                       FloatBuffer& buffer) const;
     // The same for a tensor of the file already loaded (one load for several settings).
-    TensorAnalysis run(const Tensor& tensor, const AnalysisOptions& options) const;
+    TensorAnalysis run(const TensorView& tensor, const AnalysisOptions& options) const;
 
     // When analysing every tensor of a file, a tensor whose rank has no --axis (a bias under
     // per-channel axis 1) is analysed per tensor, with a note on stderr, instead of failing.
@@ -34,6 +38,11 @@ public:
     bool usesStoredParameters(const std::string& tensorName, const std::vector<int64_t>& shape) const;
 
 private:
+    using Analyse = std::function<TensorAnalysis(const QuantSpec& spec, const AnalysisOptions& options)>;
+    // Works out the tensor's settings from its name and shape (the --params entry, stored
+    // parameters, the whole-file rules) and calls `analyseWith` with them.
+    TensorAnalysis analyse(const std::string& tensorName, const std::vector<int64_t>& shape,
+                           const AnalysisOptions& options, const Analyse& analyseWith) const;
     // The stored settings and parameters replacing `spec` for this tensor, when they apply.
     bool storedParameters(const std::string& tensorName, const std::vector<int64_t>& shape, QuantSpec& spec,
                           QParams& params) const;

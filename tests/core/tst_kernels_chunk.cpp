@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <span>
+#include <utility>
 #include <vector>
 
 using namespace quantscope::kernels;
@@ -302,6 +303,71 @@ private slots:
                 QCOMPARE(a.sumClip2, b.sumClip2);
                 QCOMPARE(a.sumRound2, b.sumRound2);
                 QCOMPARE(a.maxAbs, b.maxAbs);
+            }
+        }
+    }
+
+    // Every version, with and without outputs, at every tail length 1..17 past whole 16-lane
+    // steps: the SIMD loops and their scalar tails give the scalar path's sums, levels, integers
+    // and dequantized values bit for bit.
+    void versionsAndTailsAgreeWithScalar_data() { kerneltest::addPathRows(); }
+    void versionsAndTailsAgreeWithScalar() {
+        KERNEL_PATH_OR_SKIP(table);
+        const ChunkKernels& scalar = KernelRegistry::scalarTable().chunk;
+        std::mt19937 rng(kerneltest::seed("versionsAndTailsAgreeWithScalar"));
+        const ChunkQuantizer quantizers[] = {
+            {0.02f, 1.0f / 0.02f, 117.0f, 0.0f, 255.0f},
+            {0.0125f, 1.0f / 0.0125f, 0.0f, -128.0f, 127.0f},
+        };
+        for (const ChunkQuantizer& q : quantizers) {
+            for (int whole : {0, 32, 4064}) {
+                for (int tail = 1; tail <= 17; ++tail) {
+                    const int count = whole + tail;
+                    for (int version = 0; version < kChunkVersionCount; ++version) {
+                        const bool nonfinite = version == static_cast<int>(ChunkVersion::ClipNonfinite);
+                        const std::vector<float> x = chunkValues(rng, count, q, nonfinite);
+                        const ChunkQuantizeResult a = table.chunk.quantize[version](x.data(), count, q);
+                        const ChunkQuantizeResult b = scalar.quantize[version](x.data(), count, q);
+                        std::vector<int32_t> integersA(x.size()), integersB(x.size());
+                        std::vector<float> dequantizedA(x.size()), dequantizedB(x.size());
+                        const ChunkQuantizeResult c = table.chunk.quantizeWithOutputs[version](
+                            x.data(), count, q, integersA.data(), dequantizedA.data());
+                        const ChunkQuantizeResult d = scalar.quantizeWithOutputs[version](
+                            x.data(), count, q, integersB.data(), dequantizedB.data());
+                        for (const auto& [mine, theirs] : {std::pair{a, b}, std::pair{c, d}}) {
+                            QCOMPARE(mine.sums.sumX2, theirs.sums.sumX2);
+                            QCOMPARE(mine.sums.sumXhat2, theirs.sums.sumXhat2);
+                            QCOMPARE(mine.sums.sumXXhat, theirs.sums.sumXXhat);
+                            QCOMPARE(mine.sums.sumAbs, theirs.sums.sumAbs);
+                            QCOMPARE(mine.sums.maxAbs, theirs.sums.maxAbs);
+                            QCOMPARE(mine.sums.sumClip2, theirs.sums.sumClip2);
+                            QCOMPARE(mine.sums.sumRound2, theirs.sums.sumRound2);
+                            QCOMPARE(mine.sums.count, theirs.sums.count);
+                            QCOMPARE(mine.sums.clipped, theirs.sums.clipped);
+                            QCOMPARE(mine.sums.nonfinite, theirs.sums.nonfinite);
+                            QCOMPARE(mine.assumptionsHeld, theirs.assumptionsHeld);
+                            if (mine.assumptionsHeld) {
+                                QCOMPARE(mine.lowestCode, theirs.lowestCode);
+                                QCOMPARE(mine.highestCode, theirs.highestCode);
+                            }
+                        }
+                        // Outputs are meaningful where the version's assumptions hold.
+                        if (c.assumptionsHeld && std::isfinite(c.sums.sumX2))
+                            for (size_t i = 0; i < x.size(); ++i) {
+                                QCOMPARE(integersA[i], integersB[i]);
+                                QCOMPARE(dequantizedA[i], dequantizedB[i]);
+                            }
+                        // The contract's value for value, computed independently.
+                        const Expected e = reference(x, q);
+                        if (version == static_cast<int>(ChunkVersion::ClipNonfinite) ||
+                            version == static_cast<int>(ChunkVersion::ClipFinite))
+                            compareSums(c.sums, e);
+                        std::vector<uint32_t> codes(x.size());
+                        table.chunk.codes(x.data(), count, q, codes.data());
+                        for (size_t i = 0; i < x.size(); ++i)
+                            QCOMPARE(codes[i], e.codes[i]);
+                    }
+                }
             }
         }
     }

@@ -10,10 +10,13 @@
 #include "quantscope/io/NpyReader.h"
 #include "quantscope/io/NpzReader.h"
 #include "quantscope/io/SafetensorsReader.h"
+#include "quantscope/io/Sha256.h"
 #include "quantscope/io/TorchReader.h"
 #include "quantscope/model/OnnxGraphLoader.h"
 #include "quantscope/model/SampleSet.h"
 
+#include <QCryptographicHash>
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -80,6 +83,35 @@ private slots:
             [] { loadOnnxGraph(kDemo + "digits_cnn.onnx"); });
         QTest::newRow("samples") << std::function<void()>(
             [] { SampleSet::load(kDemo + "digits_calib.npy"); });
+        // An export that records its source hashes the whole file (gigabytes for an LLM).
+        QTest::newRow("sha256 of the source")
+            << std::function<void()>([] { sha256OfFile(kDemo + "digits_mlp.safetensors"); });
+    }
+
+    // The source's SHA-256 asks whether to stop before every 64 KiB it reads, so the app's Stop
+    // ends it within one chunk, not after the whole file.
+    void sha256StopsWithinAChunk() {
+        QTemporaryDir dir;
+        const std::string path = dir.filePath(QStringLiteral("source.bin")).toStdString();
+        constexpr uint64_t kBytes = uint64_t{4} << 20;
+        {
+            QFile file(QString::fromStdString(path));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            QVERIFY(file.write(QByteArray(static_cast<qsizetype>(kBytes), 'q')) ==
+                    static_cast<qint64>(kBytes));
+        }
+        std::atomic<bool> cancelRequested{false};
+        const CancellationScope scope(cancelRequested);
+        const uint64_t before = cancellationCheckpoints();
+        const std::string digest = sha256OfFile(path);
+        QCOMPARE(QByteArray::fromStdString(digest),
+                 QCryptographicHash::hash(QByteArray(static_cast<qsizetype>(kBytes), 'q'),
+                                          QCryptographicHash::Sha256)
+                     .toHex());
+        QVERIFY2(cancellationCheckpoints() - before >= kBytes / (64 << 10),
+                 qPrintable(QString::number(cancellationCheckpoints() - before)));
+        cancelRequested = true;
+        QVERIFY_THROWS_EXCEPTION(Cancelled, sha256OfFile(path));
     }
 
     void loaders() {

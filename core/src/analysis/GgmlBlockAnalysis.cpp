@@ -26,7 +26,7 @@ float storedScale(GgmlType type, const std::byte* block) {
 
 } // namespace
 
-TensorAnalysis analyzeGgmlBlocks(const Tensor& tensor, const QuantSpec& spec,
+TensorAnalysis analyzeGgmlBlocks(const TensorView& tensor, const QuantSpec& spec,
                                  const AnalysisOptions& options) {
     if (options.fixedParams)
         throw Error(tensor.name(),

@@ -12,9 +12,11 @@
 #include "GgmlBlockAnalysis.h"
 #include "IntegerRunQuantizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <span>
 
 namespace quantscope {
 namespace {
@@ -90,7 +92,7 @@ std::vector<std::unique_ptr<Observer>> makeObservers(const QuantSpec& spec, int6
 
 // Moving average: the leading axis indexes the batches, observed in order; each block sees
 // the part of it that lies in the batch.
-std::vector<Range> calibrateMovingAverage(const Tensor& tensor, const QuantSpec& spec,
+std::vector<Range> calibrateMovingAverage(const TensorView& tensor, const QuantSpec& spec,
                                           const BlockLayout& layout, const ProgressCallback& progress) {
     auto observers = makeObservers(spec, layout.blockCount());
     const auto values = tensor.values();
@@ -213,16 +215,16 @@ std::vector<Range> calibrateAndQuantizeIntegerBlocks(std::span<const float> valu
 // A block holding non-finite values, or whose minimum or maximum is zero (which of +0 / -0 a
 // tie keeps depends on the lane order), is calibrated by the observer instead. The ranges equal
 // MinMaxObserver's. Advances twice per value (calibration, then quantization).
-template <class Advance>
-std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float> values,
-                                                           const QuantSpec& spec, const BlockLayout& layout,
-                                                           IntegerRunQuantizer& quantizer,
-                                                           Advance&& advance) {
+// `fetch(first, count)` gives the run's values (runs come in increasing order of `first`).
+template <class Fetch, class Advance>
+std::vector<Range>
+minMaxCalibrateAndQuantizeIntegerBlocks(Fetch&& fetch, const QuantSpec& spec, const BlockLayout& layout,
+                                        IntegerRunQuantizer& quantizer, Advance&& advance) {
     std::vector<Range> ranges(static_cast<std::size_t>(layout.blockCount()));
     std::vector<float> chunkLowest;
     std::vector<float> chunkHighest;
     layout.forEachRun([&](int64_t block, int64_t first, int64_t count) {
-        const float* data = values.data() + first;
+        const float* data = fetch(first, count);
         const auto chunks = static_cast<std::size_t>((count + IntegerChunkQuantizer::kChunk - 1) /
                                                      IntegerChunkQuantizer::kChunk);
         chunkLowest.resize(chunks);
@@ -242,8 +244,7 @@ std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float
         const bool fromChunks = finite && range.min != 0.0f && range.max != 0.0f;
         if (!fromChunks) {
             const auto observer = makeObserver(spec);
-            observer->observe(
-                values.subspan(static_cast<std::size_t>(first), static_cast<std::size_t>(count)));
+            observer->observe(std::span<const float>(data, static_cast<std::size_t>(count)));
             range = observer->range();
         }
         advance(count);
@@ -257,6 +258,107 @@ std::vector<Range> minMaxCalibrateAndQuantizeIntegerBlocks(std::span<const float
     });
     return ranges;
 }
+
+// Integer formats calibrated min-max on blocks that are long contiguous runs (per tensor too):
+// the whole analysis, the values of each run from `fetch` (see minMaxCalibrateAndQuantizeIntegerBlocks).
+template <class Fetch>
+TensorAnalysis analyzeMinMaxRuns(const std::string& name, const std::vector<int64_t>& shape,
+                                 const QuantSpec& spec, const BlockLayout& layout,
+                                 const AnalysisOptions& options, Fetch&& fetch) {
+    TensorAnalysis result;
+    result.name = name;
+    result.shape = shape;
+    result.spec = spec;
+    reportProgress(options.progress, Stage::Statistics, 0.0);
+    result.params.qmin = spec.qmin();
+    result.params.qmax = spec.qmax();
+    const int64_t size = layout.elementCount();
+    const uint32_t codes = codeCount(spec.format, result.params.qmin, result.params.qmax);
+    MetricsAccumulator total(codes);
+    std::vector<MetricsAccumulator> perBlock;
+    if (options.perBlockMetrics) {
+        // Level counting per block costs codeCount bits each: skip it where that would be large.
+        const bool trackLevels =
+            static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
+        perBlock.assign(static_cast<std::size_t>(layout.blockCount()),
+                        MetricsAccumulator(trackLevels ? codes : 0));
+    }
+    if (options.keepIntegers)
+        result.integers.resize(static_cast<std::size_t>(size));
+    if (options.keepDequantized)
+        result.dequantized.resize(static_cast<std::size_t>(size));
+    // Calibration and quantization both advance over every value: the results stage is all the job.
+    const double work = 2.0 * static_cast<double>(size);
+    int64_t done = 0;
+    int64_t nextReport = kProgressStride;
+    auto advance = [&](int64_t count) {
+        done += count;
+        if (done >= nextReport) {
+            nextReport = done + kProgressStride;
+            reportProgress(options.progress, Stage::Results, static_cast<double>(done) / work);
+        }
+    };
+    reportProgress(options.progress, Stage::Results, 0.0);
+    IntegerRunQuantizer quantizer(options, result, total, perBlock);
+    quantizer.setCheckpoint(
+        [&] { reportProgress(options.progress, Stage::Results, static_cast<double>(done) / work); });
+    result.params = computeQParams(
+        minMaxCalibrateAndQuantizeIntegerBlocks(fetch, spec, layout, quantizer, advance), spec);
+    result.metrics = total.finish();
+    for (const auto& accumulator : perBlock)
+        result.blockMetrics.push_back(accumulator.finish());
+    reportProgress(options.progress, Stage::Results, 1.0);
+    return result;
+}
+
+// Which of the loops analyzeTensor runs for these settings.
+struct AnalysisRoute {
+    bool contiguousIntegerRuns = false;
+    bool minMaxWhileQuantizing = false;
+    bool calibrateWhileQuantizing = false;
+};
+
+AnalysisRoute routeFor(const QuantSpec& spec, const BlockLayout& layout, const AnalysisOptions& options) {
+    AnalysisRoute route;
+    // Integer formats whose blocks are long contiguous runs are calibrated block by block while
+    // they are quantized (min-max: per tensor too; see the two functions).
+    route.contiguousIntegerRuns = !options.fixedParams && spec.format.isInteger() &&
+                                  blocksAreContiguous(layout) && runLength(layout) >= kShortestQuantizedRun;
+    route.minMaxWhileQuantizing = route.contiguousIntegerRuns && spec.calib == CalibMethod::MinMax;
+    route.calibrateWhileQuantizing =
+        route.minMaxWhileQuantizing ||
+        (route.contiguousIntegerRuns && spec.calib != CalibMethod::MovingAverage &&
+         layout.granularity() != Granularity::Tensor);
+    return route;
+}
+
+// The runs of a tensor read from a file slice by slice: each fetch that leaves the current slice
+// reads the next one from the run's start, whole runs of about kSliceValues values at a time.
+class SliceReader {
+public:
+    static constexpr int64_t kSliceValues = int64_t{64} << 10; // 256 KB of float32: stays in L2
+
+    SliceReader(const ValueRangeReader& read, int64_t size, FloatBuffer& buffer)
+        : m_read(read), m_size(size), m_buffer(buffer) {}
+
+    const float* fetch(int64_t first, int64_t count) {
+        if (first < m_first || first + count > m_first + m_count) {
+            m_first = first;
+            m_count = std::min(m_size - first, std::max(count, kSliceValues));
+            m_slice = m_buffer.prepare(static_cast<std::size_t>(m_count)).data();
+            m_read(m_first, m_count, m_slice);
+        }
+        return m_slice + (first - m_first);
+    }
+
+private:
+    const ValueRangeReader& m_read;
+    int64_t m_size = 0;
+    FloatBuffer& m_buffer;
+    int64_t m_first = 0;
+    int64_t m_count = 0;
+    float* m_slice = nullptr;
+};
 
 // Float codes (fp16, bf16, fp8, nf4): element by element.
 template <class Advance>
@@ -293,7 +395,7 @@ void quantizeFloatBlocks(std::span<const float> values, const BlockLayout& layou
 
 // Calibrates every block; `grouped` holds the values block by block when the blocks are not
 // contiguous (and is unused otherwise).
-std::vector<Range> calibrateLayout(const Tensor& tensor, const QuantSpec& spec, const BlockLayout& layout,
+std::vector<Range> calibrateLayout(const TensorView& tensor, const QuantSpec& spec, const BlockLayout& layout,
                                    const ProgressCallback& progress, const BlockValues* grouped) {
     reportProgress(progress, Stage::Statistics, 0.0);
     if (spec.calib == CalibMethod::MovingAverage)
@@ -323,7 +425,7 @@ std::vector<Range> calibrateLayout(const Tensor& tensor, const QuantSpec& spec, 
 
 } // namespace
 
-std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec,
+std::vector<Range> calibrateBlocks(const TensorView& tensor, const QuantSpec& spec,
                                    const ProgressCallback& progress) {
     spec.validateFor(tensor.shape());
     const BlockLayout layout(tensor.shape(), spec);
@@ -333,11 +435,18 @@ std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec,
     return calibrateLayout(tensor, spec, layout, progress, grouped ? &*grouped : nullptr);
 }
 
-TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const AnalysisOptions& options) {
+TensorAnalysis analyzeTensor(const TensorView& tensor, const QuantSpec& spec,
+                             const AnalysisOptions& options) {
     spec.validateFor(tensor.shape());
     if (spec.format.isGgml())
         return analyzeGgmlBlocks(tensor, spec, options);
     const BlockLayout layout(tensor.shape(), spec);
+    const AnalysisRoute route = routeFor(spec, layout, options);
+    if (route.minMaxWhileQuantizing) {
+        const float* values = tensor.values().data();
+        return analyzeMinMaxRuns(tensor.name(), tensor.shape(), spec, layout, options,
+                                 [values](int64_t first, int64_t) { return values + first; });
+    }
 
     // The values block by block, gathered once if calibration or quantization needs them.
     const bool calibrationNeedsGroups =
@@ -352,15 +461,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     result.name = tensor.name();
     result.shape = tensor.shape();
     result.spec = spec;
-    // Integer formats whose blocks are long contiguous runs are calibrated block by block while
-    // they are quantized (min-max: per tensor too; see the two functions).
-    const bool contiguousIntegerRuns = !options.fixedParams && spec.format.isInteger() &&
-                                       blocksAreContiguous(layout) &&
-                                       runLength(layout) >= kShortestQuantizedRun;
-    const bool minMaxWhileQuantizing = contiguousIntegerRuns && spec.calib == CalibMethod::MinMax;
-    const bool calibrateWhileQuantizing =
-        minMaxWhileQuantizing || (contiguousIntegerRuns && spec.calib != CalibMethod::MovingAverage &&
-                                  layout.granularity() != Granularity::Tensor);
+    const bool calibrateWhileQuantizing = route.calibrateWhileQuantizing;
     if (options.fixedParams) {
         const auto expected = static_cast<std::size_t>(layout.blockCount());
         const QParams& fixed = *options.fixedParams;
@@ -406,7 +507,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
     // The results stage takes the second half of the job, or all of it when calibration happens
     // block by block along the way.
     const double resultsStart = calibrateWhileQuantizing ? 0.0 : 0.5;
-    const double work = static_cast<double>(values.size()) * (minMaxWhileQuantizing ? 2.0 : 1.0);
+    const double work = static_cast<double>(values.size());
     int64_t done = 0;
     int64_t nextReport = kProgressStride;
     auto advance = [&](int64_t count) {
@@ -426,10 +527,7 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
             reportProgress(options.progress, Stage::Results,
                            resultsStart + (1.0 - resultsStart) * static_cast<double>(done) / work);
         });
-        if (minMaxWhileQuantizing)
-            result.params = computeQParams(
-                minMaxCalibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
-        else if (calibrateWhileQuantizing)
+        if (calibrateWhileQuantizing)
             result.params = computeQParams(
                 calibrateAndQuantizeIntegerBlocks(values, spec, layout, quantizer, advance), spec);
         else
@@ -442,6 +540,26 @@ TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec, const 
         result.blockMetrics.push_back(accumulator.finish());
     reportProgress(options.progress, Stage::Results, 1.0);
     return result;
+}
+
+bool analysisGoesInSlices(const std::vector<int64_t>& shape, const QuantSpec& spec,
+                          const AnalysisOptions& options) {
+    if (options.fixedParams || spec.format.isGgml() || !spec.format.isInteger() ||
+        spec.calib != CalibMethod::MinMax || spec.granularity == Granularity::Tensor)
+        return false;
+    spec.validateFor(shape);
+    return routeFor(spec, BlockLayout(shape, spec), options).minMaxWhileQuantizing;
+}
+
+TensorAnalysis analyzeTensorInSlices(const std::string& name, const std::vector<int64_t>& shape,
+                                     const QuantSpec& spec, const AnalysisOptions& options,
+                                     const ValueRangeReader& read, FloatBuffer& buffer) {
+    if (!analysisGoesInSlices(shape, spec, options))
+        throw Error(name, "these settings need the whole tensor in memory (see analysisGoesInSlices)");
+    const BlockLayout layout(shape, spec);
+    SliceReader slices(read, layout.elementCount(), buffer);
+    return analyzeMinMaxRuns(name, shape, spec, layout, options,
+                             [&](int64_t first, int64_t count) { return slices.fetch(first, count); });
 }
 
 } // namespace quantscope

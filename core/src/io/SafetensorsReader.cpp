@@ -242,11 +242,17 @@ SafetensorsReader::SafetensorsReader(const std::string& path) : m_file(path) {
     }
 }
 
-Tensor SafetensorsReader::load(const std::string& name) const {
+std::size_t SafetensorsReader::indexOf(const std::string& name) const {
     const auto found = m_indexByName.find(name);
     if (found == m_indexByName.end())
         throw Error(path() + ": " + name, "no such tensor in the file");
-    const TensorInfo& info = m_tensors[found->second];
+    return found->second;
+}
+
+template <class Prepare>
+void SafetensorsReader::decode(std::size_t index, uint64_t first, uint64_t elements,
+                               Prepare&& prepare) const {
+    const TensorInfo& info = m_tensors[index];
     m_file.checkNotShrunk();
 
     // Read and convert in chunks small enough to stay in cache: the raw bytes never need a second
@@ -254,20 +260,54 @@ Tensor SafetensorsReader::load(const std::string& name) const {
     constexpr uint64_t kChunkBytes = 256 << 10;
     const uint64_t elementSize = dtypeSize(info.dtype);
     const uint64_t chunkElements = kChunkBytes / elementSize;
-    std::vector<std::byte> chunk(static_cast<std::size_t>(std::min(info.bytes, chunkElements * elementSize)));
+    // One staging chunk per thread, kept: a fresh one per call would be zeroed (a memset of the
+    // whole file) and, at 128 KB and more, mapped and unmapped by malloc each time (page faults,
+    // and TLB shootdowns that stall the other threads).
+    thread_local std::vector<std::byte> chunk;
+    const auto chunkBytes = static_cast<std::size_t>(std::min(elements, chunkElements) * elementSize);
+    if (chunk.size() < chunkBytes)
+        chunk.resize(chunkBytes);
+    const uint64_t start = m_dataStart + m_dataOffsets[index] + first * elementSize;
+    for (uint64_t done = 0; done < elements; done += chunkElements) {
+        const uint64_t count = std::min(chunkElements, elements - done);
+        const std::span<std::byte> bytes(chunk.data(), static_cast<std::size_t>(count * elementSize));
+        m_file.read(start + done * elementSize, bytes);
+        float* destination = prepare(done + count) + done;
+        io::decodeToFloat(info.dtype, io::ByteOrder::Little, bytes.data(), count, destination);
+    }
+}
+
+Tensor SafetensorsReader::load(const std::string& name) const {
+    const std::size_t index = indexOf(name);
+    const TensorInfo& info = m_tensors[index];
     // Grown chunk by chunk inside the reserved room: zeroing a multi-GB tensor up front would be
     // one long step that a cancelled load could not interrupt.
     std::vector<float> values;
     values.reserve(static_cast<std::size_t>(info.elements));
-    const uint64_t start = m_dataStart + m_dataOffsets[found->second];
-    for (uint64_t done = 0; done < info.elements; done += chunkElements) {
-        const uint64_t count = std::min(chunkElements, info.elements - done);
-        const std::span<std::byte> bytes(chunk.data(), static_cast<std::size_t>(count * elementSize));
-        m_file.read(start + done * elementSize, bytes);
-        values.resize(static_cast<std::size_t>(done + count));
-        io::decodeToFloat(info.dtype, io::ByteOrder::Little, bytes.data(), count, values.data() + done);
-    }
+    decode(index, 0, info.elements, [&](uint64_t size) {
+        values.resize(static_cast<std::size_t>(size));
+        return values.data();
+    });
     return Tensor(name, info.shape, std::move(values));
+}
+
+TensorView SafetensorsReader::loadInto(const std::string& name, FloatBuffer& buffer) const {
+    const std::size_t index = indexOf(name);
+    const TensorInfo& info = m_tensors[index];
+    const std::span<float> values = buffer.prepare(static_cast<std::size_t>(info.elements));
+    decode(index, 0, info.elements, [&](uint64_t) { return values.data(); });
+    return TensorView(name, info.shape, values);
+}
+
+void SafetensorsReader::decodeRange(const std::string& name, uint64_t first, uint64_t count,
+                                    float* destination) const {
+    const std::size_t index = indexOf(name);
+    const uint64_t elements = m_tensors[index].elements;
+    if (first > elements || count > elements - first)
+        throw Error(path() + ": " + name, "values [" + std::to_string(first) + ", " + std::to_string(first) +
+                                              " + " + std::to_string(count) + ") are past the tensor's " +
+                                              std::to_string(elements));
+    decode(index, first, count, [&](uint64_t) { return destination; });
 }
 
 } // namespace quantscope
@@ -275,11 +315,9 @@ Tensor SafetensorsReader::load(const std::string& name) const {
 namespace quantscope {
 
 std::vector<std::byte> SafetensorsReader::loadBytes(const std::string& name) const {
-    const auto found = m_indexByName.find(name);
-    if (found == m_indexByName.end())
-        throw Error(path() + ": " + name, "no such tensor in the file");
+    const std::size_t index = indexOf(name);
     m_file.checkNotShrunk();
-    return m_file.read(m_dataStart + m_dataOffsets[found->second], m_tensors[found->second].bytes);
+    return m_file.read(m_dataStart + m_dataOffsets[index], m_tensors[index].bytes);
 }
 
 } // namespace quantscope

@@ -62,7 +62,8 @@ std::string sha256OfFile(const std::string& path) {
     for (uint64_t offset = 0; offset < file.size(); offset += kChunkBytes) {
         const std::span<std::byte> chunk(
             buffer.data(), static_cast<std::size_t>(std::min(kChunkBytes, file.size() - offset)));
-        file.read(offset, chunk);
+        file.read(offset,
+                  chunk); // checks for cancellation first (throwIfCancelled): Stop ends a hash per chunk
         hash.update(chunk.data(), chunk.size());
     }
     return hash.hex();

@@ -4,9 +4,12 @@
 #include "quantscope/metrics/ErrorMetrics.h"
 #include "quantscope/quant/QParams.h"
 #include "quantscope/quant/QuantSpec.h"
+#include "quantscope/tensor/FloatBuffer.h"
 #include "quantscope/tensor/Tensor.h"
+#include "quantscope/tensor/TensorView.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,11 +40,30 @@ struct TensorAnalysis {
 // Calibrates the clipping range of every block with spec.calib, computes the parameters and
 // quantizes the tensor, measuring the error. With --calib moving-average the leading axis
 // indexes the batches, observed in order. Throws Error for invalid settings.
-TensorAnalysis analyzeTensor(const Tensor& tensor, const QuantSpec& spec,
+TensorAnalysis analyzeTensor(const TensorView& tensor, const QuantSpec& spec,
                              const AnalysisOptions& options = {});
 
+// Reads values [first, first + count) of a tensor, row-major, into `destination`
+// (WeightFile::decodeRange).
+using ValueRangeReader = std::function<void(int64_t first, int64_t count, float* destination)>;
+
+// Whether analyzeTensorInSlices can analyse a tensor of `shape` with these settings: integer
+// formats calibrated min-max, per channel of the leading axis or per group along the last (blocks
+// that are contiguous runs of at least 64 values), without fixed parameters. Throws Error for
+// settings invalid for the shape, as analyzeTensor does.
+bool analysisGoesInSlices(const std::vector<int64_t>& shape, const QuantSpec& spec,
+                          const AnalysisOptions& options);
+
+// analyzeTensor for a tensor read from `read` slice by slice (whole blocks, about 256 KB of
+// float32 at a time, decoded into `buffer`) while each slice is in the cache: the tensor is never
+// whole in memory, and the results equal analyzeTensor's bit for bit. Throws Error when
+// !analysisGoesInSlices.
+TensorAnalysis analyzeTensorInSlices(const std::string& name, const std::vector<int64_t>& shape,
+                                     const QuantSpec& spec, const AnalysisOptions& options,
+                                     const ValueRangeReader& read, FloatBuffer& buffer);
+
 // The calibrated ranges, one per block (the first half of analyzeTensor).
-std::vector<Range> calibrateBlocks(const Tensor& tensor, const QuantSpec& spec,
+std::vector<Range> calibrateBlocks(const TensorView& tensor, const QuantSpec& spec,
                                    const ProgressCallback& progress = {});
 
 } // namespace quantscope

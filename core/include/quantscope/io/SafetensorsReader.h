@@ -27,12 +27,23 @@ public:
     const std::map<std::string, std::string>& metadata() const override { return m_metadata; }
     const std::vector<TensorInfo>& tensors() const override { return m_tensors; }
     Tensor load(const std::string& name) const override;
+    TensorView loadInto(const std::string& name, FloatBuffer& buffer) const override;
+    bool decodesRanges() const override { return true; }
+    void decodeRange(const std::string& name, uint64_t first, uint64_t count,
+                     float* destination) const override;
 
     // The stored bytes of one tensor, little endian as in the file (packed integers, whose int32
     // values float32 cannot hold exactly). Throws like load().
     std::vector<std::byte> loadBytes(const std::string& name) const;
 
 private:
+    std::size_t indexOf(const std::string& name) const;
+    // Reads values [first, first + elements) of tensor `index` and decodes them in chunks small
+    // enough to stay in cache; `prepare(done + count)` is called before each chunk's values are
+    // written and returns where value `first` goes.
+    template <class Prepare>
+    void decode(std::size_t index, uint64_t first, uint64_t elements, Prepare&& prepare) const;
+
     ReadOnlyFile m_file;
     uint64_t m_dataStart = 0; // file offset of the data section
     std::map<std::string, std::string> m_metadata;

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "quantscope/Progress.h"
+#include "quantscope/tensor/FloatBuffer.h"
 #include "quantscope/tensor/Tensor.h"
 #include "quantscope/tensor/TensorInfo.h"
+#include "quantscope/tensor/TensorView.h"
 
 #include <map>
 #include <memory>
@@ -48,6 +50,19 @@ public:
     // Reads one tensor and converts it to float32. Throws Error("<file>: <tensor>", ...) when the
     // name is unknown or its data is unreadable.
     virtual Tensor load(const std::string& name) const = 0;
+    // The same values decoded into `buffer`, reused from tensor to tensor (whole-file analysis):
+    // valid until the buffer's next use. The default keeps load()'s Tensor in the buffer; readers
+    // that decode chunk by chunk write straight into it, with no zeroing and no fresh pages.
+    virtual TensorView loadInto(const std::string& name, FloatBuffer& buffer) const;
+    // Whether decodeRange works: the reader can convert any run of a tensor's values (row-major)
+    // without reading the rest, so whole-file analysis can go through a large tensor slice by
+    // slice while the slice is in the cache.
+    virtual bool decodesRanges() const { return false; }
+    // Values [first, first + count) of the tensor, as load() gives them, into `destination`.
+    // Throws Error naming the file and tensor for an unknown name or a range past its end (and,
+    // when !decodesRanges(), always).
+    virtual void decodeRange(const std::string& name, uint64_t first, uint64_t count,
+                             float* destination) const;
 
     // For a tensor the file stores quantized and load() dequantizes: how it is stored and its stored
     // parameters (read from the file on each call). nullopt for a tensor stored plainly.
