@@ -173,6 +173,7 @@ __attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             acc[r][v] = _mm256_setzero_si256();
+#pragma GCC unroll 2
     for (int q = 0; q < 2 * pairs; q += 2, b += kPanelWidth * 2) {
         __m256i bv[NV];
 #pragma GCC unroll 2
