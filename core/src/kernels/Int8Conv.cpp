@@ -118,6 +118,50 @@ void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, i
     }
 }
 
+// Image `image` of the NCHW batch as a padded NHWC int16 image: (H + padTop + padBottom) x
+// (W + padLeft + padRight) pixels of C values, the border holding the zero point, so that each
+// kernel row of any window is one run of KW * C values (implicit GEMM: the AVX2 tile reads the
+// windows in place instead of a gathered copy of them).
+void toPaddedInt16(const Conv2dGeometry& g, const uint8_t* image, int16_t zeroPoint, int16_t* dst) {
+    const size_t c = static_cast<size_t>(g.channels);
+    const size_t paddedW = static_cast<size_t>(g.width) + g.padLeft + g.padRight;
+    const size_t line = static_cast<size_t>(g.width) * c;
+    thread_local AlignedBuffer<uint8_t> nhwc; // this thread's image, in L2
+    nhwc.reserveScratch(line * g.height);
+    transposeU8(image, g.channels, g.height * g.width, nhwc.data());
+    std::fill(dst, dst + static_cast<size_t>(g.padTop) * paddedW * c, zeroPoint);
+    int16_t* row = dst + static_cast<size_t>(g.padTop) * paddedW * c;
+    for (int h = 0; h < g.height; ++h, row += paddedW * c) {
+        std::fill(row, row + static_cast<size_t>(g.padLeft) * c, zeroPoint);
+        copyCodes(nhwc.data() + static_cast<size_t>(h) * line, line,
+                  row + static_cast<size_t>(g.padLeft) * c);
+        std::fill(row + static_cast<size_t>(g.padLeft) * c + line, row + paddedW * c, zeroPoint);
+    }
+    std::fill(row, row + static_cast<size_t>(g.padBottom) * paddedW * c, zeroPoint);
+}
+
+// The sum of `runs` runs of `count` int16 codes, `stride` apart (a window's row sum).
+int32_t sumRuns(const int16_t* first, int runs, size_t count, size_t stride) {
+    int32_t sum = 0;
+    for (int run = 0; run < runs; ++run) {
+        const int16_t* x = first + run * stride;
+        size_t i = 0;
+#if defined(__SSE2__)
+        const __m128i ones = _mm_set1_epi16(1);
+        __m128i sums = _mm_setzero_si128();
+        for (; i + 8 <= count; i += 8)
+            sums = _mm_add_epi32(
+                sums, _mm_madd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)), ones));
+        alignas(16) int32_t lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), sums);
+        sum += lanes[0] + lanes[1] + lanes[2] + lanes[3];
+#endif
+        for (; i < count; ++i)
+            sum += x[i];
+    }
+    return sum;
+}
+
 } // namespace
 
 std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int channels, int kernelH,
@@ -265,22 +309,6 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     if (tiles > INT32_MAX)
         throw Error(kSubject, "too many output pixels");
 
-    // NHWC: each kernel row of a window is one run of KW * C bytes (a 1 x 1 stride-1 convolution's
-    // rows are the pixels themselves).
-    thread_local AlignedBuffer<uint8_t> nhwcBuffer;
-    nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
-    uint8_t* nhwc = nhwcBuffer.data();
-    const int planeSize = g.height * g.width;
-    auto toNhwc = [&](int begin, int end) {
-        for (int image = begin; image < end; ++image)
-            transposeU8(input + static_cast<size_t>(image) * imageBytes, g.channels, planeSize,
-                        nhwc + static_cast<size_t>(image) * imageBytes);
-    };
-    if (threads > 1 && batch > 1)
-        pool->parallelFor(batch, toNhwc);
-    else
-        toNhwc(0, batch);
-
     const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
                            g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
     // The AVX2 GEMM reads int16 rows: the gather writes them (and their sums) itself and the
@@ -289,6 +317,39 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     const Int8Layout& layout = weights.layout();
     const bool directInt16 =
         layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && !splitPanels;
+    // Better still, when each kernel row of a window is a whole number of int16 pairs (KW * C even)
+    // and contiguous (no dilation along W): the GEMM reads the windows in place from a padded
+    // int16 NHWC copy of the batch, and nothing is gathered at all.
+    const bool inPlace = directInt16 && g.dilationW == 1 && (g.kernelW * g.channels) % 2 == 0;
+    const size_t paddedW = static_cast<size_t>(g.width) + g.padLeft + g.padRight;
+    const size_t paddedImage =
+        (static_cast<size_t>(g.height) + g.padTop + g.padBottom) * paddedW * static_cast<size_t>(g.channels);
+
+    // NHWC: each kernel row of a window is one run of KW * C bytes (a 1 x 1 stride-1 convolution's
+    // rows are the pixels themselves).
+    thread_local AlignedBuffer<uint8_t> nhwcBuffer;
+    thread_local AlignedBuffer<int16_t> paddedBuffer;
+    if (inPlace)
+        paddedBuffer.reserveScratch(paddedImage * batch);
+    else
+        nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
+    uint8_t* nhwc = nhwcBuffer.data();
+    int16_t* padded = paddedBuffer.data();
+    const int planeSize = g.height * g.width;
+    auto toNhwc = [&](int begin, int end) {
+        for (int image = begin; image < end; ++image) {
+            const uint8_t* planes = input + static_cast<size_t>(image) * imageBytes;
+            if (inPlace)
+                toPaddedInt16(g, planes, static_cast<int16_t>(padZeroPoints[perImageZeroPoints ? image : 0]),
+                              padded + static_cast<size_t>(image) * paddedImage);
+            else
+                transposeU8(planes, g.channels, planeSize, nhwc + static_cast<size_t>(image) * imageBytes);
+        }
+    };
+    if (threads > 1 && batch > 1)
+        pool->parallelFor(batch, toNhwc);
+    else
+        toNhwc(0, batch);
     Int8GemmProblem problem;
     if (directInt16) {
         if (weights.path() != path.path)
@@ -303,14 +364,24 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
         problem.colSums = weights.columnSums();
         problem.bZeroPoint = weights.zeroPoint();
         problem.ldc = n;
+        if (inPlace) {
+            problem.segments = g.kernelH;
+            problem.segmentPairs = g.kernelW * g.channels / 2;
+            problem.segmentStride = static_cast<size_t>(g.dilationH) * paddedW * g.channels;
+        }
     }
+    const int outW = g.outWidth();
     auto runTiles = [&](int begin, int end) {
         // Each thread's own scratch (thread_local here is the running thread's).
         thread_local AlignedBuffer<uint8_t> windows;
         thread_local AlignedBuffer<Value> pixelsByChannel;
         thread_local AlignedBuffer<int16_t> wideWindows;
         thread_local AlignedBuffer<int32_t> rowSums;
-        if (directInt16) {
+        thread_local std::vector<const int16_t*> rowStarts;
+        if (inPlace) {
+            rowStarts.resize(static_cast<size_t>(tileRows));
+            rowSums.reserveScratch(static_cast<size_t>(tileRows));
+        } else if (directInt16) {
             wideWindows.reserveScratch(static_cast<size_t>(tileRows) * problem.kPadded);
             rowSums.reserveScratch(static_cast<size_t>(tileRows));
         } else if (!pointwise) {
@@ -320,7 +391,31 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
         for (int tile = begin; tile < end; ++tile) {
             const int64_t row0 = int64_t{tile} * tileRows;
             const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
-            if (directInt16) {
+            if (inPlace) {
+                // Each window's first value in the padded image; its sum only when the weights'
+                // zero point multiplies it (with zb = 0 the row term is 0 whatever the sum).
+                for (int r = 0; r < rows; ++r) {
+                    const int64_t row = row0 + r;
+                    const int64_t image = row / pixels;
+                    const int pixel = static_cast<int>(row % pixels);
+                    const size_t oh = static_cast<size_t>(pixel / outW),
+                                 ow = static_cast<size_t>(pixel % outW);
+                    rowStarts[static_cast<size_t>(r)] =
+                        padded + static_cast<size_t>(image) * paddedImage +
+                        (oh * g.strideH * paddedW + ow * g.strideW) * static_cast<size_t>(g.channels);
+                    rowSums.data()[r] =
+                        problem.bZeroPoint == 0
+                            ? 0
+                            : sumRuns(rowStarts[static_cast<size_t>(r)], problem.segments,
+                                      static_cast<size_t>(2) * problem.segmentPairs, problem.segmentStride);
+                }
+                Int8GemmProblem part = problem;
+                part.m = rows;
+                part.rowStarts = rowStarts.data();
+                part.rowSums = rowSums.data();
+                part.c = pixelsByChannel.data();
+                path.int8GemmPanels(part, 0, weights.panelCount());
+            } else if (directInt16) {
                 gatherWindows(g, nhwc, row0, rows, padZeroPoints, perImageZeroPoints,
                               static_cast<size_t>(problem.kPadded), wideWindows.data(), rowSums.data());
                 Int8GemmProblem part = problem;
