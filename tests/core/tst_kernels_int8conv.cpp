@@ -62,6 +62,10 @@ const ConvCase kCases[] = {
     {1, 2, 3, 3, 1, 3, 3, 1, {0, 0, 0, 0}, 1, 0},       // one output pixel, one channel
     {2, 6, 9, 11, 18, 3, 3, 1, {1, 1, 1, 1}, 2, 5, 1},  // dilation 2 along H only: windows in place
     {2, 7, 8, 9, 9, 3, 2, 2, {1, 0, 2, 1}, 1, 0},       // odd C, KW * C even: windows in place
+    // Enough pixels for tiles on both threads (not one tile split by panels): windows in place,
+    // kernel rows of an odd KW * C (read one value longer against a zero-point weight) and even.
+    {4, 3, 20, 21, 10, 7, 7, 2, {3, 3, 3, 3}, 1, 5},
+    {3, 8, 14, 15, 20, 3, 3, 1, {1, 1, 1, 1}, 1, -4},
 };
 
 // QLinearConv from its definition: padded positions read zx; the sum in 64 bits, the bias, the

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -29,6 +30,7 @@ constexpr const char* kSubject = "int8 convolution";
 // in L2 beside a block of weight panels (Int8Gemm's kernels block the weights by 256 KB).
 constexpr size_t kTileBytes = size_t{64} << 10;
 constexpr int kMaxTileRows = 192;
+constexpr int kInPlaceTileRows = 192;
 
 // Copies `count` codes to dst, widened when T is int16_t (the AVX2 GEMM's activation layout),
 // and returns their sum (which the u8 route leaves to the GEMM's own packing).
@@ -138,6 +140,24 @@ void toPaddedInt16(const Conv2dGeometry& g, const uint8_t* image, int16_t zeroPo
         std::fill(row + static_cast<size_t>(g.padLeft) * c + line, row + paddedW * c, zeroPoint);
     }
     std::fill(row, row + static_cast<size_t>(g.padBottom) * paddedW * c, zeroPoint);
+}
+
+// `weights` (K = kernelH runs of `run` values, run odd) with one more value, the weights' zero
+// point, after each run: K' = kernelH * (run + 1), for windows read in runs of whole int16 pairs.
+PackedInt8Weights withEvenRuns(const KernelTable& path, const PackedInt8Weights& weights, int kernelH,
+                               int run) {
+    const Int8Layout& layout = weights.layout();
+    const int n = weights.n(), width = layout.panelWidth, group = layout.kGroup;
+    const size_t evenK = static_cast<size_t>(kernelH) * (run + 1);
+    std::vector<int8_t> expanded(static_cast<size_t>(n) * evenK, static_cast<int8_t>(weights.zeroPoint()));
+    for (int col = 0; col < n; ++col) {
+        const int8_t* panel = weights.data() + static_cast<size_t>(col / width) * width * weights.kPadded();
+        for (int kk = 0; kk < weights.k(); ++kk)
+            expanded[static_cast<size_t>(col) * evenK + static_cast<size_t>(kk / run) * (run + 1) +
+                     kk % run] =
+                panel[(static_cast<size_t>(kk / group) * width + col % width) * group + kk % group];
+    }
+    return PackedInt8Weights(path, expanded.data(), n, static_cast<int>(evenK), weights.zeroPoint());
 }
 
 // The sum of `runs` runs of `count` int16 codes, `stride` apart (a window's row sum).
@@ -294,7 +314,17 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     const int64_t totalRows = pixels * batch;
     const int k = g.patch(), n = weights.n();
     const int rowBlock = weights.layout().rowBlock;
-    int tileRows = static_cast<int>(std::clamp<size_t>(kTileBytes / static_cast<size_t>(k), 1, kMaxTileRows));
+    const Int8Layout& layout = weights.layout();
+    // Windows read in place (below) need no tile of gathered rows, so their tiles are as long as
+    // the output tile allows: fewer tiles, fewer passes over the weights.
+    const bool windowsInPlace =
+        layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && g.kernelH * g.kernelW > 1 &&
+        g.dilationW == 1 &&
+        ((g.kernelW * g.channels) % 2 == 0 || k + g.kernelH <= PackedInt8Weights::kMaxK); // see oddRuns
+    int tileRows =
+        windowsInPlace
+            ? kInPlaceTileRows
+            : static_cast<int>(std::clamp<size_t>(kTileBytes / static_cast<size_t>(k), 1, kMaxTileRows));
     const int threads = pool ? pool->threadCount() : 1;
     if (threads > 1) // at least four tiles per thread, so the last ones do not leave a core idle
         tileRows =
@@ -314,13 +344,23 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     // The AVX2 GEMM reads int16 rows: the gather writes them (and their sums) itself and the
     // panel kernel runs on them directly, with no second packing pass. Other layouts take the
     // gathered u8 rows through the stage's GEMM, which packs them.
-    const Int8Layout& layout = weights.layout();
     const bool directInt16 =
         layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && !splitPanels;
-    // Better still, when each kernel row of a window is a whole number of int16 pairs (KW * C even)
-    // and contiguous (no dilation along W): the GEMM reads the windows in place from a padded
-    // int16 NHWC copy of the batch, and nothing is gathered at all.
-    const bool inPlace = directInt16 && g.dilationW == 1 && (g.kernelW * g.channels) % 2 == 0;
+    // Better still, when each kernel row of a window is contiguous (no dilation along W): the
+    // GEMM reads the windows in place from a padded int16 NHWC copy of the batch, and nothing is
+    // gathered at all. Not for 1 x 1 kernels, whose windows hold each input value once: there the
+    // gather is a plain widening copy into a tile that stays in cache, cheaper than a batch-sized
+    // int16 copy twice the input's size.
+    const bool inPlace = directInt16 && windowsInPlace;
+    // The tile reads int16 pairs, so a kernel row of an odd KW * C values (the 7 x 7 stem over 3
+    // channels) is read one value longer, and the weights get an entry equal to their zero point
+    // there: (x - za)(zb - zb) adds nothing, whatever the value read.
+    const bool oddRuns = inPlace && (g.kernelW * g.channels) % 2 != 0;
+    const int run = g.kernelW * g.channels + (oddRuns ? 1 : 0);
+    std::optional<PackedInt8Weights> evenRunWeights;
+    if (oddRuns)
+        evenRunWeights.emplace(withEvenRuns(path, weights, g.kernelH, g.kernelW * g.channels));
+    const PackedInt8Weights& gemmWeights = oddRuns ? *evenRunWeights : weights;
     const size_t paddedW = static_cast<size_t>(g.width) + g.padLeft + g.padRight;
     const size_t paddedImage =
         (static_cast<size_t>(g.height) + g.padTop + g.padBottom) * paddedW * static_cast<size_t>(g.channels);
@@ -330,7 +370,7 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     thread_local AlignedBuffer<uint8_t> nhwcBuffer;
     thread_local AlignedBuffer<int16_t> paddedBuffer;
     if (inPlace)
-        paddedBuffer.reserveScratch(paddedImage * batch);
+        paddedBuffer.reserveScratch(paddedImage * batch + 2); // + the value past the last odd run
     else
         nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
     uint8_t* nhwc = nhwcBuffer.data();
@@ -350,6 +390,8 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
         pool->parallelFor(batch, toNhwc);
     else
         toNhwc(0, batch);
+    if (inPlace)
+        std::fill(padded + paddedImage * batch, padded + paddedImage * batch + 2, int16_t{0});
     Int8GemmProblem problem;
     if (directInt16) {
         if (weights.path() != path.path)
@@ -357,16 +399,16 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
                                       " path, used with the " + isaName(path.path) + " path");
         stage.setUp(problem);
         problem.n = n;
-        problem.k = k;
-        problem.kPadded = weights.kPadded();
+        problem.k = gemmWeights.k();
+        problem.kPadded = gemmWeights.kPadded();
         problem.aZeroPoint = gemmZeroPoint;
-        problem.packedB = weights.data();
-        problem.colSums = weights.columnSums();
-        problem.bZeroPoint = weights.zeroPoint();
+        problem.packedB = gemmWeights.data();
+        problem.colSums = gemmWeights.columnSums();
+        problem.bZeroPoint = gemmWeights.zeroPoint();
         problem.ldc = n;
         if (inPlace) {
             problem.segments = g.kernelH;
-            problem.segmentPairs = g.kernelW * g.channels / 2;
+            problem.segmentPairs = run / 2;
             problem.segmentStride = static_cast<size_t>(g.dilationH) * paddedW * g.channels;
         }
     }
