@@ -233,6 +233,15 @@ __attribute__((noinline)) void int8IntegerEpilogue(const Int8GemmProblem& p, con
         const __m256i rowTerm = _mm256_set1_epi32(static_cast<int32_t>(
             static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz));
         T* out = static_cast<T*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
+        if constexpr (requantized && NV == 2) {
+            if (cols == 16) { // a whole panel: both vectors in one 16-byte store
+                const __m256i value0 = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][0], colTerm[0]), rowTerm);
+                const __m256i value1 = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][1], colTerm[1]), rowTerm);
+                avx2StoreBytes16(out, avx2Finish(avx2ApplyMultiplier(value0, lanes[0]), range),
+                                 avx2Finish(avx2ApplyMultiplier(value1, lanes[1]), range));
+                continue;
+            }
+        }
         for (int v = 0; v < NV; ++v) {
             const __m256i value = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][v], colTerm[v]), rowTerm);
             const int valid = cols - 8 * v;
