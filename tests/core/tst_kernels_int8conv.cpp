@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 using namespace quantscope::kernels;
@@ -28,6 +29,7 @@ struct ConvCase {
     int pads[4]; // top, left, bottom, right
     int dilation;
     int32_t weightZeroPoint;
+    int dilationW = 0; // 0: the same as dilation
 };
 
 Conv2dGeometry geometryOf(const ConvCase& t) {
@@ -42,7 +44,8 @@ Conv2dGeometry geometryOf(const ConvCase& t) {
     g.padLeft = t.pads[1];
     g.padBottom = t.pads[2];
     g.padRight = t.pads[3];
-    g.dilationH = g.dilationW = t.dilation;
+    g.dilationH = t.dilation;
+    g.dilationW = t.dilationW ? t.dilationW : t.dilation;
     return g;
 }
 
@@ -57,6 +60,12 @@ const ConvCase kCases[] = {
     {2, 4, 12, 12, 6, 3, 3, 1, {2, 2, 2, 2}, 2, 0},     // dilation 2
     {2, 300, 6, 5, 40, 3, 3, 1, {1, 1, 1, 1}, 1, -128}, // K = 2700: short tiles, many of them
     {1, 2, 3, 3, 1, 3, 3, 1, {0, 0, 0, 0}, 1, 0},       // one output pixel, one channel
+    {2, 6, 9, 11, 18, 3, 3, 1, {1, 1, 1, 1}, 2, 5, 1},  // dilation 2 along H only: windows in place
+    {2, 7, 8, 9, 9, 3, 2, 2, {1, 0, 2, 1}, 1, 0},       // odd C, KW * C even: windows in place
+    // Enough pixels for tiles on both threads (not one tile split by panels): windows in place,
+    // kernel rows of an odd KW * C (read one value longer against a zero-point weight) and even.
+    {4, 3, 20, 21, 10, 7, 7, 2, {3, 3, 3, 3}, 1, 5},
+    {3, 8, 14, 15, 20, 3, 3, 1, {1, 1, 1, 1}, 1, -4},
 };
 
 // QLinearConv from its definition: padded positions read zx; the sum in 64 bits, the bias, the
@@ -228,6 +237,59 @@ private slots:
                     QCOMPARE(y[i], uint8_t{0xA5});
             }
         }
+    }
+
+    // Every image width from 1 to 17 (tiles of one or a few pixels, rows ending anywhere in a
+    // register tile) with even and odd KW * C (windows read in place, or gathered), strides 1 and
+    // 2, the weights' zero point 0 (row sums unused) and not.
+    void everyWidthMatchesDefinition_data() { matchesDefinitionAndIm2row_data(); }
+    void everyWidthMatchesDefinition() {
+        KERNEL_PATH_OR_SKIP(table);
+        QFETCH(int, threads);
+        std::mt19937 rng(kerneltest::seed("everyWidthMatchesDefinition"));
+        std::uniform_int_distribution<int> u8(0, 255), s8(-128, 127), biasValue(-3000, 3000);
+        ThreadPool pool(threads);
+        for (int width = 1; width <= 17; ++width)
+            for (const auto& [channels, kernelW, stride, zw] :
+                 {std::tuple{4, 3, 1, 0}, {3, 2, 2, -3}, {5, 3, 1, 7}, {1, 1, 1, 0}}) {
+                const ConvCase t{2,
+                                 channels,
+                                 3 + width % 4,
+                                 width,
+                                 3 + width % 5,
+                                 3,
+                                 kernelW,
+                                 stride,
+                                 {1, kernelW / 2, 1, kernelW / 2},
+                                 1,
+                                 zw};
+                const Conv2dGeometry g = geometryOf(t);
+                const int k = g.patch();
+                std::vector<uint8_t> x(static_cast<size_t>(t.batch) * t.channels * t.height * t.width);
+                for (auto& v : x)
+                    v = static_cast<uint8_t>(u8(rng));
+                std::vector<int8_t> w(static_cast<size_t>(t.outChannels) * k);
+                for (auto& v : w)
+                    v = static_cast<int8_t>(s8(rng));
+                std::vector<int32_t> bias(static_cast<size_t>(t.outChannels));
+                std::vector<FixedPointMultiplier> m;
+                for (int o = 0; o < t.outChannels; ++o) {
+                    bias[static_cast<size_t>(o)] = biasValue(rng);
+                    m.emplace_back(0.01 / std::sqrt(static_cast<double>(k)) * (1 + o % 3));
+                }
+                const int32_t zx = u8(rng), zy = u8(rng);
+                const std::vector<uint8_t> expected = definition(t, g, x, zx, w, bias, m, zy, 0, 255);
+                const std::vector<int8_t> hwc =
+                    convWeightsToHwc(w.data(), t.outChannels, t.channels, t.kernelH, t.kernelW);
+                const PackedInt8Weights packed(table, hwc.data(), t.outChannels, k, t.weightZeroPoint);
+                std::vector<uint8_t> y(expected.size() + 16, 0xA5);
+                int8ConvRequantizeU8(table, g, t.batch, x.data(), zx, packed, m.data(), true, bias.data(), zy,
+                                     y.data(), &pool);
+                QCOMPARE(std::vector<uint8_t>(y.begin(), y.begin() + static_cast<long>(expected.size())),
+                         expected);
+                for (size_t i = expected.size(); i < y.size(); ++i)
+                    QCOMPARE(y[i], uint8_t{0xA5});
+            }
     }
 
     void dequantizeMatchesDefinition_data() { matchesDefinitionAndIm2row_data(); }

@@ -138,52 +138,61 @@ constexpr int kPanelWidth = 16;
 constexpr int kRowBlock = 6;
 
 // The K loop alone, ending in stores, so GCC keeps the accumulators in registers (with the
-// epilogue in the same function it spilled them every step).
+// epilogue in the same function it spilled them every step). Row r's K values are `segments` runs
+// of `pairs` int16 pairs, run s at rows[r] + s * segmentStride (one run for packed rows, a
+// convolution's kernel rows for windows read in place); the weights run on through the panel.
 template <int R, int NV>
-__attribute__((always_inline)) inline void int8Accumulate(int pairs, const int16_t* a, size_t lda,
-                                                          const int8_t* b, __m256i* out) {
+__attribute__((always_inline)) inline void int8Accumulate(int segments, int pairs, size_t segmentStride,
+                                                          const int16_t* const (&rows)[R], const int8_t* b,
+                                                          __m256i* out) {
     if constexpr (R == 1) {
         // GEMV: memory-bound; prefetch 2 KB ahead to keep more cache-line misses in flight.
         __m256i acc[NV];
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             acc[v] = _mm256_setzero_si256();
-        for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += 2) {
-            if (q % 2 == 0)
-                _mm_prefetch(reinterpret_cast<const char*>(b + 2048), _MM_HINT_T0);
-            const __m256i av = _mm256_set1_epi32(load32(a));
+        for (int s = 0; s < segments; ++s) {
+            const int16_t* a = rows[0] + s * segmentStride;
+            for (int q = 0; q < pairs; ++q, b += kPanelWidth * 2, a += 2) {
+                if (q % 2 == 0)
+                    _mm_prefetch(reinterpret_cast<const char*>(b + 2048), _MM_HINT_T0);
+                const __m256i av = _mm256_set1_epi32(load32(a));
 #pragma GCC unroll 2
-            for (int v = 0; v < NV; ++v)
-                acc[v] = _mm256_add_epi32(
-                    acc[v], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128(
-                                                      reinterpret_cast<const __m128i*>(b + 16 * v)))));
+                for (int v = 0; v < NV; ++v)
+                    acc[v] = _mm256_add_epi32(
+                        acc[v], _mm256_madd_epi16(av, _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                          reinterpret_cast<const __m128i*>(b + 16 * v)))));
+            }
         }
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             _mm256_store_si256(out + v, acc[v]);
         return;
     }
-    const int16_t* rows[R];
-#pragma GCC unroll 6
-    for (int r = 0; r < R; ++r)
-        rows[r] = a + r * lda;
     __m256i acc[R][NV];
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r)
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v)
             acc[r][v] = _mm256_setzero_si256();
-    for (int q = 0; q < 2 * pairs; q += 2, b += kPanelWidth * 2) {
-        __m256i bv[NV];
-#pragma GCC unroll 2
-        for (int v = 0; v < NV; ++v)
-            bv[v] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)));
+    for (int s = 0; s < segments; ++s) {
+        const int16_t* run[R];
 #pragma GCC unroll 6
-        for (int r = 0; r < R; ++r) {
-            const __m256i av = _mm256_set1_epi32(load32(rows[r] + q));
+        for (int r = 0; r < R; ++r)
+            run[r] = rows[r] + s * segmentStride;
+#pragma GCC unroll 2
+        for (int q = 0; q < 2 * pairs; q += 2, b += kPanelWidth * 2) {
+            __m256i bv[NV];
 #pragma GCC unroll 2
             for (int v = 0; v < NV; ++v)
-                acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(av, bv[v]));
+                bv[v] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * v)));
+#pragma GCC unroll 6
+            for (int r = 0; r < R; ++r) {
+                const __m256i av = _mm256_set1_epi32(load32(run[r] + q));
+#pragma GCC unroll 2
+                for (int v = 0; v < NV; ++v)
+                    acc[r][v] = _mm256_add_epi32(acc[r][v], _mm256_madd_epi16(av, bv[v]));
+            }
         }
     }
 #pragma GCC unroll 6
@@ -224,6 +233,15 @@ __attribute__((noinline)) void int8IntegerEpilogue(const Int8GemmProblem& p, con
         const __m256i rowTerm = _mm256_set1_epi32(static_cast<int32_t>(
             static_cast<uint32_t>(p.bZeroPoint) * static_cast<uint32_t>(p.rowSums[row]) - kzz));
         T* out = static_cast<T*>(p.c) + static_cast<size_t>(row) * p.ldc + col0;
+        if constexpr (requantized && NV == 2) {
+            if (cols == 16) { // a whole panel: both vectors in one 16-byte store
+                const __m256i value0 = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][0], colTerm[0]), rowTerm);
+                const __m256i value1 = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][1], colTerm[1]), rowTerm);
+                avx2StoreBytes16(out, avx2Finish(avx2ApplyMultiplier(value0, lanes[0]), range),
+                                 avx2Finish(avx2ApplyMultiplier(value1, lanes[1]), range));
+                continue;
+            }
+        }
         for (int v = 0; v < NV; ++v) {
             const __m256i value = _mm256_sub_epi32(_mm256_sub_epi32(acc[r][v], colTerm[v]), rowTerm);
             const int valid = cols - 8 * v;
@@ -241,12 +259,18 @@ __attribute__((noinline)) void int8IntegerEpilogue(const Int8GemmProblem& p, con
 }
 
 template <int R, int NV>
-void int8Tile(const Int8GemmProblem& p, const int16_t* rows, const int8_t* panel, int row0, int col0,
+void int8Tile(const Int8GemmProblem& p, const int16_t* packedRows, const int8_t* panel, int row0, int col0,
               int cols) {
     __m256i acc[R][NV];
     {
+        const int16_t* rows[R];
+        for (int r = 0; r < R; ++r)
+            rows[r] = p.rowStarts ? p.rowStarts[row0 + r] : packedRows + static_cast<size_t>(r) * p.kPadded;
         __m256i stored[R * NV];
-        int8Accumulate<R, NV>(p.kPadded / 2, rows, static_cast<size_t>(p.kPadded), panel, stored);
+        if (p.rowStarts)
+            int8Accumulate<R, NV>(p.segments, p.segmentPairs, p.segmentStride, rows, panel, stored);
+        else
+            int8Accumulate<R, NV>(1, p.kPadded / 2, 0, rows, panel, stored);
         for (int r = 0; r < R; ++r)
             for (int v = 0; v < NV; ++v)
                 acc[r][v] = stored[r * NV + v];
@@ -332,7 +356,7 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
         const int blockEnd = std::min(panelEnd, block + blockPanels);
         for (int row0 = 0; row0 < p.m; row0 += kRowBlock) {
             const int rows = std::min(kRowBlock, p.m - row0);
-            const int16_t* tileRows = a + static_cast<size_t>(row0) * p.kPadded;
+            const int16_t* tileRows = p.rowStarts ? nullptr : a + static_cast<size_t>(row0) * p.kPadded;
             for (int panel = block; panel < blockEnd; ++panel) {
                 const int col0 = panel * kPanelWidth;
                 const int cols = std::min(kPanelWidth, p.n - col0);

@@ -124,6 +124,16 @@ template <class T> inline void avx2StoreBytes(T* out, __m256i v, int valid) {
     }
 }
 
+// 16 int32 lanes (a then b) already in T's range to 16 bytes in one store: the lane-wise packs
+// leave a's and b's quarters interleaved across the two halves, and one vpermd restores the order.
+template <class T> inline void avx2StoreBytes16(T* out, __m256i a, __m256i b) {
+    const __m256i words = _mm256_packs_epi32(a, b);
+    const __m256i bytes =
+        std::is_signed_v<T> ? _mm256_packs_epi16(words, words) : _mm256_packus_epi16(words, words);
+    const __m256i ordered = _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 0, 4, 1, 5));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm256_castsi256_si128(ordered));
+}
+
 // RequantizeSpec over an array (the table's requantizeU8 / requantizeS8).
 template <class T>
 void avx2RequantizeValues(const int32_t* values, size_t count, const RequantizeSpec& s, T* out) {

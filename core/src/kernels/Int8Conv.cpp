@@ -11,9 +11,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace quantscope::kernels {
 
@@ -25,6 +30,7 @@ constexpr const char* kSubject = "int8 convolution";
 // in L2 beside a block of weight panels (Int8Gemm's kernels block the weights by 256 KB).
 constexpr size_t kTileBytes = size_t{64} << 10;
 constexpr int kMaxTileRows = 192;
+constexpr int kInPlaceTileRows = 192;
 
 // Copies `count` codes to dst, widened when T is int16_t (the AVX2 GEMM's activation layout),
 // and returns their sum (which the u8 route leaves to the GEMM's own packing).
@@ -34,7 +40,21 @@ template <class T> int32_t copyCodes(const uint8_t* src, size_t count, T* dst) {
         return 0;
     } else {
         int32_t sum = 0;
-        for (size_t i = 0; i < count; ++i) {
+        size_t i = 0;
+#if defined(__SSE2__)
+        // 16 codes a step (x86-64's baseline, so every path's build has it): zero-extended by
+        // unpacking with zeros, summed by psadbw against zeros (two 64-bit partial sums).
+        const __m128i zero = _mm_setzero_si128();
+        __m128i sums = zero;
+        for (; i + 16 <= count; i += 16) {
+            const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_unpacklo_epi8(bytes, zero));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i + 8), _mm_unpackhi_epi8(bytes, zero));
+            sums = _mm_add_epi64(sums, _mm_sad_epu8(bytes, zero));
+        }
+        sum = _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums));
+#endif
+        for (; i < count; ++i) {
             dst[i] = static_cast<T>(src[i]);
             sum += src[i];
         }
@@ -98,6 +118,68 @@ void gatherWindows(const Conv2dGeometry& g, const uint8_t* nhwc, int64_t row0, i
         if (rowSums)
             rowSums[r] = sum;
     }
+}
+
+// Image `image` of the NCHW batch as a padded NHWC int16 image: (H + padTop + padBottom) x
+// (W + padLeft + padRight) pixels of C values, the border holding the zero point, so that each
+// kernel row of any window is one run of KW * C values (implicit GEMM: the AVX2 tile reads the
+// windows in place instead of a gathered copy of them).
+void toPaddedInt16(const Conv2dGeometry& g, const uint8_t* image, int16_t zeroPoint, int16_t* dst) {
+    const size_t c = static_cast<size_t>(g.channels);
+    const size_t paddedW = static_cast<size_t>(g.width) + g.padLeft + g.padRight;
+    const size_t line = static_cast<size_t>(g.width) * c;
+    thread_local AlignedBuffer<uint8_t> nhwc; // this thread's image, in L2
+    nhwc.reserveScratch(line * g.height);
+    transposeU8(image, g.channels, g.height * g.width, nhwc.data());
+    std::fill(dst, dst + static_cast<size_t>(g.padTop) * paddedW * c, zeroPoint);
+    int16_t* row = dst + static_cast<size_t>(g.padTop) * paddedW * c;
+    for (int h = 0; h < g.height; ++h, row += paddedW * c) {
+        std::fill(row, row + static_cast<size_t>(g.padLeft) * c, zeroPoint);
+        copyCodes(nhwc.data() + static_cast<size_t>(h) * line, line,
+                  row + static_cast<size_t>(g.padLeft) * c);
+        std::fill(row + static_cast<size_t>(g.padLeft) * c + line, row + paddedW * c, zeroPoint);
+    }
+    std::fill(row, row + static_cast<size_t>(g.padBottom) * paddedW * c, zeroPoint);
+}
+
+// `weights` (K = kernelH runs of `run` values, run odd) with one more value, the weights' zero
+// point, after each run: K' = kernelH * (run + 1), for windows read in runs of whole int16 pairs.
+PackedInt8Weights withEvenRuns(const KernelTable& path, const PackedInt8Weights& weights, int kernelH,
+                               int run) {
+    const Int8Layout& layout = weights.layout();
+    const int n = weights.n(), width = layout.panelWidth, group = layout.kGroup;
+    const size_t evenK = static_cast<size_t>(kernelH) * (run + 1);
+    std::vector<int8_t> expanded(static_cast<size_t>(n) * evenK, static_cast<int8_t>(weights.zeroPoint()));
+    for (int col = 0; col < n; ++col) {
+        const int8_t* panel = weights.data() + static_cast<size_t>(col / width) * width * weights.kPadded();
+        for (int kk = 0; kk < weights.k(); ++kk)
+            expanded[static_cast<size_t>(col) * evenK + static_cast<size_t>(kk / run) * (run + 1) +
+                     kk % run] =
+                panel[(static_cast<size_t>(kk / group) * width + col % width) * group + kk % group];
+    }
+    return PackedInt8Weights(path, expanded.data(), n, static_cast<int>(evenK), weights.zeroPoint());
+}
+
+// The sum of `runs` runs of `count` int16 codes, `stride` apart (a window's row sum).
+int32_t sumRuns(const int16_t* first, int runs, size_t count, size_t stride) {
+    int32_t sum = 0;
+    for (int run = 0; run < runs; ++run) {
+        const int16_t* x = first + run * stride;
+        size_t i = 0;
+#if defined(__SSE2__)
+        const __m128i ones = _mm_set1_epi16(1);
+        __m128i sums = _mm_setzero_si128();
+        for (; i + 8 <= count; i += 8)
+            sums = _mm_add_epi32(
+                sums, _mm_madd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i)), ones));
+        alignas(16) int32_t lanes[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(lanes), sums);
+        sum += lanes[0] + lanes[1] + lanes[2] + lanes[3];
+#endif
+        for (; i < count; ++i)
+            sum += x[i];
+    }
+    return sum;
 }
 
 } // namespace
@@ -232,7 +314,17 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     const int64_t totalRows = pixels * batch;
     const int k = g.patch(), n = weights.n();
     const int rowBlock = weights.layout().rowBlock;
-    int tileRows = static_cast<int>(std::clamp<size_t>(kTileBytes / static_cast<size_t>(k), 1, kMaxTileRows));
+    const Int8Layout& layout = weights.layout();
+    // Windows read in place (below) need no tile of gathered rows, so their tiles are as long as
+    // the output tile allows: fewer tiles, fewer passes over the weights.
+    const bool windowsInPlace =
+        layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && g.kernelH * g.kernelW > 1 &&
+        g.dilationW == 1 &&
+        ((g.kernelW * g.channels) % 2 == 0 || k + g.kernelH <= PackedInt8Weights::kMaxK); // see oddRuns
+    int tileRows =
+        windowsInPlace
+            ? kInPlaceTileRows
+            : static_cast<int>(std::clamp<size_t>(kTileBytes / static_cast<size_t>(k), 1, kMaxTileRows));
     const int threads = pool ? pool->threadCount() : 1;
     if (threads > 1) // at least four tiles per thread, so the last ones do not leave a core idle
         tileRows =
@@ -247,30 +339,59 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     if (tiles > INT32_MAX)
         throw Error(kSubject, "too many output pixels");
 
-    // NHWC: each kernel row of a window is one run of KW * C bytes (a 1 x 1 stride-1 convolution's
-    // rows are the pixels themselves).
-    thread_local AlignedBuffer<uint8_t> nhwcBuffer;
-    nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
-    uint8_t* nhwc = nhwcBuffer.data();
-    const int planeSize = g.height * g.width;
-    auto toNhwc = [&](int begin, int end) {
-        for (int image = begin; image < end; ++image)
-            transposeU8(input + static_cast<size_t>(image) * imageBytes, g.channels, planeSize,
-                        nhwc + static_cast<size_t>(image) * imageBytes);
-    };
-    if (threads > 1 && batch > 1)
-        pool->parallelFor(batch, toNhwc);
-    else
-        toNhwc(0, batch);
-
     const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
                            g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
     // The AVX2 GEMM reads int16 rows: the gather writes them (and their sums) itself and the
     // panel kernel runs on them directly, with no second packing pass. Other layouts take the
     // gathered u8 rows through the stage's GEMM, which packs them.
-    const Int8Layout& layout = weights.layout();
     const bool directInt16 =
         layout.activationsAsInt16 && layout.kGroup == 2 && path.int8GemmPanels && !splitPanels;
+    // Better still, when each kernel row of a window is contiguous (no dilation along W): the
+    // GEMM reads the windows in place from a padded int16 NHWC copy of the batch, and nothing is
+    // gathered at all. Not for 1 x 1 kernels, whose windows hold each input value once: there the
+    // gather is a plain widening copy into a tile that stays in cache, cheaper than a batch-sized
+    // int16 copy twice the input's size.
+    const bool inPlace = directInt16 && windowsInPlace;
+    // The tile reads int16 pairs, so a kernel row of an odd KW * C values (the 7 x 7 stem over 3
+    // channels) is read one value longer, and the weights get an entry equal to their zero point
+    // there: (x - za)(zb - zb) adds nothing, whatever the value read.
+    const bool oddRuns = inPlace && (g.kernelW * g.channels) % 2 != 0;
+    const int run = g.kernelW * g.channels + (oddRuns ? 1 : 0);
+    std::optional<PackedInt8Weights> evenRunWeights;
+    if (oddRuns)
+        evenRunWeights.emplace(withEvenRuns(path, weights, g.kernelH, g.kernelW * g.channels));
+    const PackedInt8Weights& gemmWeights = oddRuns ? *evenRunWeights : weights;
+    const size_t paddedW = static_cast<size_t>(g.width) + g.padLeft + g.padRight;
+    const size_t paddedImage =
+        (static_cast<size_t>(g.height) + g.padTop + g.padBottom) * paddedW * static_cast<size_t>(g.channels);
+
+    // NHWC: each kernel row of a window is one run of KW * C bytes (a 1 x 1 stride-1 convolution's
+    // rows are the pixels themselves).
+    thread_local AlignedBuffer<uint8_t> nhwcBuffer;
+    thread_local AlignedBuffer<int16_t> paddedBuffer;
+    if (inPlace)
+        paddedBuffer.reserveScratch(paddedImage * batch + 2); // + the value past the last odd run
+    else
+        nhwcBuffer.reserveScratch(static_cast<size_t>(imageBytes) * batch);
+    uint8_t* nhwc = nhwcBuffer.data();
+    int16_t* padded = paddedBuffer.data();
+    const int planeSize = g.height * g.width;
+    auto toNhwc = [&](int begin, int end) {
+        for (int image = begin; image < end; ++image) {
+            const uint8_t* planes = input + static_cast<size_t>(image) * imageBytes;
+            if (inPlace)
+                toPaddedInt16(g, planes, static_cast<int16_t>(padZeroPoints[perImageZeroPoints ? image : 0]),
+                              padded + static_cast<size_t>(image) * paddedImage);
+            else
+                transposeU8(planes, g.channels, planeSize, nhwc + static_cast<size_t>(image) * imageBytes);
+        }
+    };
+    if (threads > 1 && batch > 1)
+        pool->parallelFor(batch, toNhwc);
+    else
+        toNhwc(0, batch);
+    if (inPlace)
+        std::fill(padded + paddedImage * batch, padded + paddedImage * batch + 2, int16_t{0});
     Int8GemmProblem problem;
     if (directInt16) {
         if (weights.path() != path.path)
@@ -278,21 +399,31 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
                                       " path, used with the " + isaName(path.path) + " path");
         stage.setUp(problem);
         problem.n = n;
-        problem.k = k;
-        problem.kPadded = weights.kPadded();
+        problem.k = gemmWeights.k();
+        problem.kPadded = gemmWeights.kPadded();
         problem.aZeroPoint = gemmZeroPoint;
-        problem.packedB = weights.data();
-        problem.colSums = weights.columnSums();
-        problem.bZeroPoint = weights.zeroPoint();
+        problem.packedB = gemmWeights.data();
+        problem.colSums = gemmWeights.columnSums();
+        problem.bZeroPoint = gemmWeights.zeroPoint();
         problem.ldc = n;
+        if (inPlace) {
+            problem.segments = g.kernelH;
+            problem.segmentPairs = run / 2;
+            problem.segmentStride = static_cast<size_t>(g.dilationH) * paddedW * g.channels;
+        }
     }
+    const int outW = g.outWidth();
     auto runTiles = [&](int begin, int end) {
         // Each thread's own scratch (thread_local here is the running thread's).
         thread_local AlignedBuffer<uint8_t> windows;
         thread_local AlignedBuffer<Value> pixelsByChannel;
         thread_local AlignedBuffer<int16_t> wideWindows;
         thread_local AlignedBuffer<int32_t> rowSums;
-        if (directInt16) {
+        thread_local std::vector<const int16_t*> rowStarts;
+        if (inPlace) {
+            rowStarts.resize(static_cast<size_t>(tileRows));
+            rowSums.reserveScratch(static_cast<size_t>(tileRows));
+        } else if (directInt16) {
             wideWindows.reserveScratch(static_cast<size_t>(tileRows) * problem.kPadded);
             rowSums.reserveScratch(static_cast<size_t>(tileRows));
         } else if (!pointwise) {
@@ -302,7 +433,31 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
         for (int tile = begin; tile < end; ++tile) {
             const int64_t row0 = int64_t{tile} * tileRows;
             const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
-            if (directInt16) {
+            if (inPlace) {
+                // Each window's first value in the padded image; its sum only when the weights'
+                // zero point multiplies it (with zb = 0 the row term is 0 whatever the sum).
+                for (int r = 0; r < rows; ++r) {
+                    const int64_t row = row0 + r;
+                    const int64_t image = row / pixels;
+                    const int pixel = static_cast<int>(row % pixels);
+                    const size_t oh = static_cast<size_t>(pixel / outW),
+                                 ow = static_cast<size_t>(pixel % outW);
+                    rowStarts[static_cast<size_t>(r)] =
+                        padded + static_cast<size_t>(image) * paddedImage +
+                        (oh * g.strideH * paddedW + ow * g.strideW) * static_cast<size_t>(g.channels);
+                    rowSums.data()[r] =
+                        problem.bZeroPoint == 0
+                            ? 0
+                            : sumRuns(rowStarts[static_cast<size_t>(r)], problem.segments,
+                                      static_cast<size_t>(2) * problem.segmentPairs, problem.segmentStride);
+                }
+                Int8GemmProblem part = problem;
+                part.m = rows;
+                part.rowStarts = rowStarts.data();
+                part.rowSums = rowSums.data();
+                part.c = pixelsByChannel.data();
+                path.int8GemmPanels(part, 0, weights.panelCount());
+            } else if (directInt16) {
                 gatherWindows(g, nhwc, row0, rows, padZeroPoints, perImageZeroPoints,
                               static_cast<size_t>(problem.kPadded), wideWindows.data(), rowSums.data());
                 Int8GemmProblem part = problem;

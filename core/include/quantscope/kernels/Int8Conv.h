@@ -31,7 +31,11 @@ std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int
 // pixels are cut into tiles of a few dozen rows whose window rows (KH copies of KW * C bytes
 // each, none at all for a 1 x 1 stride-1 convolution) stay in cache while the GEMM reads them;
 // each tile's pixels x channels result is transposed straight into its NCHW planes. On the AVX2
-// layout the gather writes the GEMM's int16 rows and row sums itself (no second packing pass).
+// layout the gather writes the GEMM's int16 rows and row sums itself (no second packing pass);
+// there a kernel larger than 1 x 1 without dilation along W gathers nothing at all: the batch is
+// copied once into a padded int16 NHWC image (the border holding the zero point) and the GEMM
+// reads each window in place as KH runs of KW * C values (an odd run is read one value longer,
+// against an added weight equal to the weights' zero point, so it adds nothing).
 // With a pool, threads take whole tiles one at a time; with fewer than 16 register tiles of
 // pixels per thread, one tile whose GEMM splits the weight panels instead. Either way every
 // output byte is computed exactly as by one thread.

@@ -31,7 +31,14 @@ enum class Int8OutputKind { Int32, Float, Uint8, Int8 };
 // All pointers are owned by the caller; the kernel writes the panels it is given.
 struct Int8GemmProblem {
     int m = 0, n = 0, k = 0, kPadded = 0;
-    const void* packedA = nullptr;    // slivers per Int8Layout
+    const void* packedA = nullptr; // slivers per Int8Layout
+    // Implicit-GEMM activations, on the int16 layout only (Int8Layout::activationsAsInt16): when
+    // rowStarts is set, packedA is unused and row r's K = kPadded values are `segments` runs of
+    // 2 * segmentPairs int16 values, run s at rowStarts[r] + s * segmentStride. A convolution's
+    // window is KH such runs in a padded NHWC image, read in place instead of gathered.
+    const int16_t* const* rowStarts = nullptr;
+    int segments = 1, segmentPairs = 0;
+    size_t segmentStride = 0;
     const int32_t* rowSums = nullptr; // sum_k A[m][k], m entries
     int32_t aZeroPoint = 0;
     const int8_t* packedB = nullptr;  // panels per Int8Layout
