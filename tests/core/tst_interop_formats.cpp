@@ -458,6 +458,11 @@ private slots:
             QVERIFY(std::string(error.detail()).find("aimet-2") != std::string::npos);
         }
         QVERIFY_THROWS_EXCEPTION(Error, detectParamFileFormat("[1, 2, 3]", "x.json"));
+        // Keys that detection reads, holding another type than the string it compares with.
+        QVERIFY_THROWS_EXCEPTION(Error, detectParamFileFormat(R"({"CLS": ["TensorsData"]})", "x.json"));
+        QVERIFY_THROWS_EXCEPTION(Error, detectParamFileFormat(R"({"format": 7})", "x.json"));
+        QCOMPARE(detectParamFileFormat(R"({"CLS": "TensorsData", "data": {}})", "x.json").name(),
+                 std::string_view("ort-table"));
     }
 };
 

@@ -40,6 +40,13 @@ Json tryParseJson(std::string_view text) {
     return Json::parse(text.begin(), text.end(), nullptr, false);
 }
 
+bool stringFieldIs(const Json& object, const char* key, std::string_view expected) {
+    if (!object.is_object())
+        return false;
+    const auto found = object.find(key);
+    return found != object.end() && found->is_string() && found->get_ref<const std::string&>() == expected;
+}
+
 EntryFields::EntryFields(const Json& object, std::string where)
     : m_object(object), m_where(std::move(where)) {
     if (!m_object.is_object())

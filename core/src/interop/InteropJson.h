@@ -25,6 +25,10 @@ Json parseJson(std::string_view text, const std::string& fileName);
 // Parses `text` when it is JSON, returns a discarded value otherwise (for recognizes()).
 Json tryParseJson(std::string_view text);
 
+// Whether `object` is an object whose `key` holds the string `expected` (false for any other type:
+// json::value(key, "") would throw on a non-string).
+bool stringFieldIs(const Json& object, const char* key, std::string_view expected);
+
 // Reads the fields of one entry; every error names the file, the entry and the field.
 class EntryFields {
 public:

@@ -69,7 +69,7 @@ bool OrtTableFormat::recognizes(std::string_view text) const {
         return isCacheText(text);
     if (!json.is_object() || json.empty())
         return false;
-    if (json.value("CLS", "") == "TensorsData")
+    if (stringFieldIs(json, "CLS", "TensorsData"))
         return true;
     for (const auto& [name, value] : json.items())
         if (!(value.is_array() && value.size() == 2 && value[0].is_number()) &&

@@ -62,17 +62,23 @@ QParamsDocument readParamFile(const std::string& path, std::string_view formatNa
                               std::string_view preferred) {
     constexpr uint64_t kMaxBytes = uint64_t{1} << 30;
     const std::string text = ReadOnlyFile::readAll(path, kMaxBytes);
-    const ParamFileFormat& format = formatName.empty() ? detectParamFileFormat(text, path, preferred)
-                                                       : paramFileFormat(formatName, "--from");
-    if (formatRead)
-        *formatRead = format.name();
-    if (format.name() == "qparams") {
-        // Through readFile, which also resolves arrays kept in a sidecar beside the document.
-        QParamsDocument document = QParamsDocument::readFile(path);
-        checkImportedDocument(document, path);
-        return document;
+    // The formats check every field they read; this names the file should a JSON type error
+    // still escape one of them.
+    try {
+        const ParamFileFormat& format = formatName.empty() ? detectParamFileFormat(text, path, preferred)
+                                                           : paramFileFormat(formatName, "--from");
+        if (formatRead)
+            *formatRead = format.name();
+        if (format.name() == "qparams") {
+            // Through readFile, which also resolves arrays kept in a sidecar beside the document.
+            QParamsDocument document = QParamsDocument::readFile(path);
+            checkImportedDocument(document, path);
+            return document;
+        }
+        return format.read(text, path, notes);
+    } catch (const nlohmann::json::exception& error) {
+        throw Error(path, std::string("unexpected JSON content: ") + error.what());
     }
-    return format.read(text, path, notes);
 }
 
 void checkImportedDocument(const QParamsDocument& document, const std::string& fileName) {

@@ -6,7 +6,7 @@ namespace quantscope::interop {
 
 bool QParamsFileFormat::recognizes(std::string_view text) const {
     const Json json = tryParseJson(text);
-    return json.is_object() && json.value("format", "") == "quantscope-qparams";
+    return stringFieldIs(json, "format", "quantscope-qparams");
 }
 
 QParamsDocument QParamsFileFormat::read(std::string_view text, const std::string& fileName,
