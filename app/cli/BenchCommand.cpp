@@ -7,6 +7,7 @@
 #include "TextTable.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/BlasCore.h"
 #include "quantscope/kernels/CpuFeatures.h"
 #include "quantscope/kernels/KernelBenchmark.h"
 #include "quantscope/kernels/KernelRegistry.h"
@@ -105,6 +106,7 @@ int runBench(const std::vector<std::string>& arguments) {
         document["isa"] = isa;
         document["threads"] = threads;
         document["cpu_features"] = kernels::CpuFeatures::host().description();
+        document["openblas_kernels"] = kernels::BlasCore::name();
         document["read_bandwidth_gbs"] = bandwidth;
         document["read_bandwidth_gbs_per_cpu_second"] = bench.cpuReadBandwidthGBs();
         document["results"] = nlohmann::ordered_json::array();
@@ -126,8 +128,11 @@ int runBench(const std::vector<std::string>& arguments) {
             return 0;
     }
 
-    std::printf("isa %s, %d thread%s, memory read bandwidth %.1f GB/s (one thread; %.1f GB per CPU-second)\n",
-                isa.c_str(), threads, threads == 1 ? "" : "s", bandwidth, bench.cpuReadBandwidthGBs());
+    std::printf(
+        "isa %s, %d thread%s, OpenBLAS kernels %s, memory read bandwidth %.1f GB/s (one thread; %.1f GB "
+        "per CPU-second)\n",
+        isa.c_str(), threads, threads == 1 ? "" : "s", kernels::BlasCore::name().c_str(), bandwidth,
+        bench.cpuReadBandwidthGBs());
     TextTable table({"M", "N", "K", "kernel", "GOP/s", "x baseline", "baseline", "weights GB/s", "% read bw",
                      "path", "GOP/cpu-s"});
     for (const auto& r : results)

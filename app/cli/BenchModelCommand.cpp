@@ -9,6 +9,7 @@
 #include "TextTable.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/BlasCore.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Executor.h"
@@ -150,6 +151,7 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     Json document;
     document["isa"] = kernels::isaName(kernels::KernelRegistry::active().path);
     document["threads"] = threads;
+    document["openblas_kernels"] = kernels::BlasCore::name();
     document["batch"] = batches.size() == 1 ? Json(batches[0]) : Json(batches);
     document["results"] = Json::array();
     TextTable table({"model", "batch", "mode", "samples/s", "ratio to fp32", "integer ops"});
@@ -255,8 +257,8 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     std::printf("%s", table.render({false, true, false, true, true, true}).c_str());
     if (!profileText.empty())
         std::printf("\nTime per op type (mean of three runs):\n%s", profileText.c_str());
-    std::printf("%d thread%s, int8 path %s\n", threads, threads == 1 ? "" : "s",
-                kernels::isaName(kernels::KernelRegistry::active().path));
+    std::printf("%d thread%s, int8 path %s, OpenBLAS kernels %s\n", threads, threads == 1 ? "" : "s",
+                kernels::isaName(kernels::KernelRegistry::active().path), kernels::BlasCore::name().c_str());
     return 0;
 }
 

@@ -4,6 +4,8 @@
 #include "ProgressBar.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/BlasCore.h"
+#include "quantscope/kernels/KernelRegistry.h"
 
 #include <cstdio>
 #include <exception>
@@ -60,6 +62,7 @@ void printUsage(std::FILE* stream) {
 } // namespace
 
 int main(int argc, char** argv) {
+    quantscope::kernels::BlasCore::restartWithBetterKernels(argv);
     std::vector<std::string> arguments(argv + 1, argv + argc);
     if (arguments.empty()) {
         printUsage(stderr);
@@ -70,7 +73,9 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (arguments[0] == "--version") {
-        std::printf("quantscope-cli %s\n", QUANTSCOPE_VERSION);
+        std::printf("quantscope-cli %s\nOpenBLAS kernels %s, int8 path %s\n", QUANTSCOPE_VERSION,
+                    quantscope::kernels::BlasCore::name().c_str(),
+                    quantscope::kernels::isaName(quantscope::kernels::KernelRegistry::active().path));
         return 0;
     }
     quantscope::cli::ProgressBar::installInterruptHandler();

@@ -5,6 +5,7 @@
 #include "window/ScreenshotRunner.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/BlasCore.h"
 #include "quantscope/quant/QuantSpec.h"
 
 #include <QApplication>
@@ -122,6 +123,8 @@ void setApplicationNames() {
 } // namespace
 
 int main(int argc, char* argv[]) {
+    // Before anything else: the restart replaces the process.
+    quantscope::kernels::BlasCore::restartWithBetterKernels(argv);
     // A screenshot needs no display: pick the offscreen platform unless the user chose one.
     for (int i = 1; i < argc; ++i)
         if (qstrcmp(argv[i], "--screenshot") == 0 && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))

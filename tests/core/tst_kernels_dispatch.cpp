@@ -1,8 +1,9 @@
-// CPU feature detection, path choice (QUANTSCOPE_ISA), the registry, the fixed-point multiplier
-// and the thread pool.
+// CPU feature detection, path choice (QUANTSCOPE_ISA), OpenBLAS's kernel set, the registry, the
+// fixed-point multiplier and the thread pool.
 #include "tst_kernels_paths.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/kernels/BlasCore.h"
 #include "quantscope/kernels/CpuFeatures.h"
 #include "quantscope/kernels/FixedPointMultiplier.h"
 #include "quantscope/kernels/KernelRegistry.h"
@@ -157,6 +158,54 @@ private slots:
 
     // The CLI reports a bad QUANTSCOPE_ISA as an input error (exit 1) naming the variable, and a
     // tiny bench run writes the documented JSON.
+    // OpenBLAS's generic kernel sets are replaced by the best one the CPU runs; a set chosen for
+    // the CPU (or a CPU without AVX2) is left alone.
+    void blasCoreChoice() {
+        CpuFeatures avx512;
+        avx512.avx2 = avx512.fma = avx512.osSavesYmm = true;
+        avx512.avx512f = avx512.avx512bw = avx512.avx512dq = avx512.avx512vl = avx512.osSavesZmm = true;
+        CpuFeatures avx2 = avx512;
+        avx2.avx512f = avx2.avx512bw = avx2.avx512dq = avx2.avx512vl = avx2.osSavesZmm = false;
+        CpuFeatures zmmNotSaved = avx512;
+        zmmNotSaved.osSavesZmm = false;
+        CpuFeatures noFma = avx2;
+        noFma.fma = false;
+        QCOMPARE(BlasCore::betterCoreType("Prescott", avx512), std::string("SkylakeX"));
+        QCOMPARE(BlasCore::betterCoreType("Sandybridge", avx512), std::string("SkylakeX"));
+        QCOMPARE(BlasCore::betterCoreType("Nehalem", zmmNotSaved), std::string("Haswell"));
+        QCOMPARE(BlasCore::betterCoreType("Prescott", avx2), std::string("Haswell"));
+        QCOMPARE(BlasCore::betterCoreType("Prescott", noFma), std::string());
+        QCOMPARE(BlasCore::betterCoreType("Prescott", CpuFeatures()), std::string());
+        for (const char* chosen : {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"})
+            QCOMPARE(BlasCore::betterCoreType(chosen, avx512), std::string());
+        QVERIFY(!BlasCore::name().empty());
+    }
+
+    // The CLI (like the app) starts again with OPENBLAS_CORETYPE when OpenBLAS picked generic
+    // kernels on this CPU, and says which set it runs.
+    void cliRunsTheBlasKernelsOfThisCpu() {
+        if (qEnvironmentVariableIsSet("OPENBLAS_CORETYPE"))
+            QSKIP("OPENBLAS_CORETYPE is set: this process's kernels are not OpenBLAS's own choice");
+        const std::string chosen = BlasCore::name(); // this test binary does not restart
+        const std::string better = BlasCore::betterCoreType(chosen, CpuFeatures::host());
+        const std::string expected = better.empty() ? chosen : better;
+        QProcess process;
+        process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), {QStringLiteral("--version")});
+        QVERIFY(process.waitForFinished(60000));
+        QCOMPARE(process.exitCode(), 0);
+        const QString out = QString::fromUtf8(process.readAllStandardOutput());
+        QVERIFY2(out.contains(QStringLiteral("OpenBLAS kernels %1,").arg(QString::fromStdString(expected))),
+                 qPrintable(out));
+        // The user's choice is kept.
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(QStringLiteral("OPENBLAS_CORETYPE"), QStringLiteral("Prescott"));
+        process.setProcessEnvironment(environment);
+        process.start(QStringLiteral(QUANTSCOPE_CLI_PATH), {QStringLiteral("--version")});
+        QVERIFY(process.waitForFinished(60000));
+        QVERIFY(QString::fromUtf8(process.readAllStandardOutput())
+                    .contains(QStringLiteral("OpenBLAS kernels Prescott,")));
+    }
+
     void benchCommand() {
         const auto run = [](const QStringList& arguments, const QString& isa, QByteArray* out = nullptr,
                             QByteArray* err = nullptr) {
