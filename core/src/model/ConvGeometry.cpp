@@ -128,6 +128,24 @@ std::vector<Value> runAs2d(const Node& node, const ops::Inputs& inputs, int64_t 
     return outputs;
 }
 
+void checkConvWeights(const Node& node, const ConvGeometry& g, const std::vector<int64_t>& weightShape,
+                      int64_t groups, const Value* bias) {
+    if (weightShape.size() != 4)
+        throw Error(ops::nodeSubject(node),
+                    "weights must be M x C/group x kH x kW, found " + shapeToString(weightShape));
+    if (g.kernelH != weightShape[2] || g.kernelW != weightShape[3])
+        throw Error(ops::nodeSubject(node),
+                    "kernel_shape disagrees with the weights " + shapeToString(weightShape));
+    const int64_t outChannels = weightShape[0];
+    if (groups < 1 || g.channels % groups != 0 || outChannels % groups != 0 ||
+        weightShape[1] != g.channels / groups)
+        throw Error(ops::nodeSubject(node), "group " + std::to_string(groups) +
+                                                " does not fit input channels " + std::to_string(g.channels) +
+                                                " and weights " + shapeToString(weightShape));
+    if (bias != nullptr && bias->size() != outChannels)
+        throw Error(ops::nodeSubject(node), "bias needs " + std::to_string(outChannels) + " values");
+}
+
 int kernelSize(const Node& node, int64_t size) {
     if (size > INT32_MAX)
         throw Error(ops::nodeSubject(node), "a size of " + std::to_string(size) + " exceeds 2^31 - 1");

@@ -3,6 +3,7 @@
 // Internal to core: the window arithmetic shared by Conv, the pools and the quantized Conv.
 
 #include "quantscope/model/Node.h"
+#include "quantscope/model/Value.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -31,6 +32,13 @@ struct ConvGeometry {
 // Throws Error naming the node when the input is not 4-D or the window does not fit.
 ConvGeometry convGeometry(const Node& node, const std::vector<int64_t>& inputShape, int64_t kernelH,
                           int64_t kernelW, bool ceilMode);
+
+// The checks every Conv route (fp32, ConvInteger / QLinearConv, the quantized layers) makes of
+// its weights [M, C / groups, kH, kW] before trusting their sizes: the kernel shape, the groups
+// against the input channels and the outputs, one bias value per output channel (`bias` may be
+// null). Throws Error naming the node.
+void checkConvWeights(const Node& node, const ConvGeometry& g, const std::vector<int64_t>& weightShape,
+                      int64_t groups, const Value* bias);
 
 // A size as the int8 kernels' int; throws Error naming the node when it exceeds 2^31 - 1.
 int kernelSize(const Node& node, int64_t size);

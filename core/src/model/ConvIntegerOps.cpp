@@ -46,15 +46,9 @@ std::vector<int64_t> integerConv(const Node& n, const Value& x, const Value* xZe
     if (xZero != nullptr && xZero->size() != 1)
         throw Error(nodeSubject(n), "x_zero_point must be a scalar");
     const ConvGeometry g = convGeometry(n, x.shape, w.shape[2], w.shape[3], false);
-    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-        throw Error(nodeSubject(n), "kernel_shape disagrees with the weights " + shapeToString(w.shape));
     const int64_t groups = n.intAttribute("group", 1);
     const int64_t outChannels = w.shape[0];
-    if (groups < 1 || g.channels % groups != 0 || outChannels % groups != 0 ||
-        w.shape[1] != g.channels / groups)
-        throw Error(nodeSubject(n), "group " + std::to_string(groups) + " does not fit input channels " +
-                                        std::to_string(g.channels) + " and weights " +
-                                        shapeToString(w.shape));
+    checkConvWeights(n, g, w.shape, groups, nullptr);
     const int64_t xz = xZero != nullptr ? xZero->ints[0] : 0;
     const int64_t groupIn = g.channels / groups, groupOut = outChannels / groups;
     const int64_t patch = checkedProduct(n, {groupIn, g.kernelH, g.kernelW});

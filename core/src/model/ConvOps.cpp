@@ -84,17 +84,9 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
         throw Error(nodeSubject(n), "weights must be M x C/group x kernel... with the input's rank, found " +
                                         shapeToString(w.shape));
     const ConvGeometry g = convGeometry(n, x.shape, w.shape[2], w.shape[3], false);
-    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-        throw Error(nodeSubject(n), "kernel_shape disagrees with the weights " + shapeToString(w.shape));
     const int64_t groups = n.intAttribute("group", 1);
     const int64_t outChannels = w.shape[0];
-    if (groups < 1 || g.channels % groups != 0 || outChannels % groups != 0 ||
-        w.shape[1] != g.channels / groups)
-        throw Error(nodeSubject(n), "group " + std::to_string(groups) + " does not fit input channels " +
-                                        std::to_string(g.channels) + " and weights " +
-                                        shapeToString(w.shape));
-    if (bias != nullptr && bias->size() != outChannels)
-        throw Error(nodeSubject(n), "bias needs " + std::to_string(outChannels) + " values");
+    checkConvWeights(n, g, w.shape, groups, bias);
 
     const int64_t groupIn = g.channels / groups, groupOut = outChannels / groups;
     const int64_t patch = checkedProduct(n, {groupIn, g.kernelH, g.kernelW});

@@ -588,12 +588,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     const Value& w = m_executor.graph().initializers.at(layer.weightName);
     const ConvGeometry g = convGeometry(node, in.shape, w.shape[2], w.shape[3], false);
     const int64_t groups = layer.groups;
-    if (g.kernelH != w.shape[2] || g.kernelW != w.shape[3])
-        throw Error(ops::nodeSubject(node),
-                    "kernel_shape disagrees with the weights " + shapeToString(w.shape));
-    if (g.channels != ops::checkedProduct(node, {w.shape[1], groups}))
-        throw Error(ops::nodeSubject(node), "input channels " + std::to_string(g.channels) +
-                                                " do not match the weights " + shapeToString(w.shape));
+    checkConvWeights(node, g, w.shape, groups, nullptr); // the bias was checked when planned
     const QuantLevels& x = *m_slots[step.inputs[0]].levels;
     const QuantLevels& y = *m_slots[step.outputs[0]].levels; // the producer's: a fused table follows
     const int32_t* bias = step.bias.empty() ? nullptr : step.bias.data();

@@ -8,6 +8,7 @@
 #include "quantscope/model/QuantMode.h"
 #include "quantscope/model/SampleSet.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 
 namespace quantscope {
 
+class ActivationCalibration;
 class Int8Linear;
 class IntegerPipeline;
 namespace kernels {
@@ -45,6 +47,11 @@ class ThreadPool;
 // value near a half level the other way: one level there.
 // Layers whose formats do not fit the integer core (activations wider than 8 bits, weights wider
 // than 8 bits or per-group, float formats) run "simulated" in both.
+//
+// The work is split between internal classes (core/src/model): LayerWeights quantizes and packs
+// each layer's weights, ActivationCalibration keeps the calibration's observers, IntegerPipeline
+// plans and runs static mode, LayerRunner runs one layer in the other modes. This class holds
+// the state and decides what must be redone when the settings change.
 class QuantizedModel {
 public:
     // A Gemm, MatMul or Conv with constant weights.
@@ -157,13 +164,8 @@ public:
     QParamsDocument document() const;
 
 private:
-    struct CalibrationState;
-    void quantizeLayer(Layer& layer);
-    std::pair<QuantSpec, std::optional<QParams>> weightSettingsFor(const Layer& layer) const;
-    // Runs the samples through the fp32 model and observes the activations `needed` names.
-    void observe(CalibrationState& state, const SampleSet& samples, int64_t batchSize,
-                 const ProgressCallback& progress,
-                 const std::function<bool(const std::string&)>& needed) const;
+    // The settings of each activation, for the calibration's observers.
+    std::function<QuantSpec(const std::string&)> activationSpecs() const;
     // The activation entries from the given parameters and the kept observers; false when an
     // activation has no observer that can serve its settings.
     bool computeActivationParams();
@@ -172,30 +174,20 @@ private:
     std::map<std::string, Value>
     runExecutor(QuantMode mode, std::map<std::string, Value> inputs,
                 const std::function<void(const std::string&, const Value&)>& observe) const;
+    // Runs a layer in `mode` through LayerRunner; false when it runs as the fp32 node.
     bool runLayer(QuantMode mode, const Layer& layer, const std::vector<const Value*>& inputs,
                   std::vector<Value>& outputs) const;
-    Value integerLayer(const Layer& layer, const Node& node, const Value& x, const QParams& xParams,
-                       const QuantSpec& xSpec, const std::vector<const Value*>& inputs) const;
-    // Dynamic mode's one-group Conv through kernels::int8ConvDequantize: each image quantized
-    // with its own min / max, all images in one call; the same floats as integerLayer per image.
-    Value dynamicConv(const Layer& layer, const Node& node, const Value& x, const QuantSpec& spec,
-                      const std::vector<const Value*>& inputs) const;
-    // Dynamic mode's depthwise Conv through kernels::int8DepthwiseConvFloat, image by image (each
-    // with its own min / max); the same floats as integerLayer per image.
-    Value dynamicDepthwiseConv(const Layer& layer, const Node& node, const Value& x, const QuantSpec& spec,
-                               const std::vector<const Value*>& inputs) const;
     QuantSpec activationSpecFor(const std::string& name) const;
-    static void packInt4(Layer& layer, const Node& node, bool transposed, int inAxis,
-                         const std::vector<int64_t>& view);
+    QuantSpec dynamicActivationSpec() const;
 
     const Executor& m_executor;
     ModelQuantConfig m_config;
     std::vector<Layer> m_layers;
     std::map<std::size_t, std::size_t> m_layerOfNode;
-    std::map<std::string, Value> m_dequantizedWeights; // per layer name: the weight input fp32 ops see
-    std::map<std::string, QParamsEntry> m_activations; // calibrated activation entries by name
-    std::unique_ptr<IntegerPipeline> m_pipeline;       // static mode, planned by calibrate()
-    std::unique_ptr<CalibrationState> m_calibration;   // the observers calibrate() kept
+    std::map<std::string, Value> m_dequantizedWeights;    // per layer name: the weight input fp32 ops see
+    std::map<std::string, QParamsEntry> m_activations;    // calibrated activation entries by name
+    std::unique_ptr<IntegerPipeline> m_pipeline;          // static mode, planned by calibrate()
+    std::unique_ptr<ActivationCalibration> m_calibration; // the observers calibrate() kept
     kernels::ThreadPool* m_pool = nullptr;
     std::string m_calibrationPath;
     int64_t m_calibrationSamples = 0;
