@@ -259,6 +259,25 @@ minMaxCalibrateAndQuantizeIntegerBlocks(Fetch&& fetch, const QuantSpec& spec, co
     return ranges;
 }
 
+// One accumulator per block when options.perBlockMetrics asks for them (none otherwise).
+std::vector<MetricsAccumulator> blockAccumulators(const AnalysisOptions& options, const BlockLayout& layout,
+                                                  uint32_t codes) {
+    if (!options.perBlockMetrics)
+        return {};
+    // Level counting per block costs codeCount bits each: skip it where that would be large.
+    const bool trackLevels = static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
+    return std::vector<MetricsAccumulator>(static_cast<std::size_t>(layout.blockCount()),
+                                           MetricsAccumulator(trackLevels ? codes : 0));
+}
+
+// Sizes the integer and dequantized outputs the options ask to keep.
+void keepOutputs(const AnalysisOptions& options, std::size_t size, TensorAnalysis& result) {
+    if (options.keepIntegers)
+        result.integers.resize(size);
+    if (options.keepDequantized)
+        result.dequantized.resize(size);
+}
+
 // Integer formats calibrated min-max on blocks that are long contiguous runs (per tensor too):
 // the whole analysis, the values of each run from `fetch` (see minMaxCalibrateAndQuantizeIntegerBlocks).
 template <class Fetch>
@@ -275,18 +294,8 @@ TensorAnalysis analyzeMinMaxRuns(const std::string& name, const std::vector<int6
     const int64_t size = layout.elementCount();
     const uint32_t codes = codeCount(spec.format, result.params.qmin, result.params.qmax);
     MetricsAccumulator total(codes);
-    std::vector<MetricsAccumulator> perBlock;
-    if (options.perBlockMetrics) {
-        // Level counting per block costs codeCount bits each: skip it where that would be large.
-        const bool trackLevels =
-            static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
-        perBlock.assign(static_cast<std::size_t>(layout.blockCount()),
-                        MetricsAccumulator(trackLevels ? codes : 0));
-    }
-    if (options.keepIntegers)
-        result.integers.resize(static_cast<std::size_t>(size));
-    if (options.keepDequantized)
-        result.dequantized.resize(static_cast<std::size_t>(size));
+    std::vector<MetricsAccumulator> perBlock = blockAccumulators(options, layout, codes);
+    keepOutputs(options, static_cast<std::size_t>(size), result);
     // Calibration and quantization both advance over every value: the results stage is all the job.
     const double work = 2.0 * static_cast<double>(size);
     int64_t done = 0;
@@ -491,18 +500,8 @@ TensorAnalysis analyzeTensor(const TensorView& tensor, const QuantSpec& spec,
     const bool isInteger = spec.format.isInteger();
     const uint32_t codes = codeCount(spec.format, result.params.qmin, result.params.qmax);
     MetricsAccumulator total(codes);
-    std::vector<MetricsAccumulator> perBlock;
-    if (options.perBlockMetrics) {
-        // Level counting per block costs codeCount bits each: skip it where that would be large.
-        const bool trackLevels =
-            static_cast<double>(codes) * static_cast<double>(layout.blockCount()) <= 1 << 27;
-        perBlock.assign(static_cast<std::size_t>(layout.blockCount()),
-                        MetricsAccumulator(trackLevels ? codes : 0));
-    }
-    if (options.keepIntegers)
-        result.integers.resize(values.size());
-    if (options.keepDequantized)
-        result.dequantized.resize(values.size());
+    std::vector<MetricsAccumulator> perBlock = blockAccumulators(options, layout, codes);
+    keepOutputs(options, values.size(), result);
 
     // The results stage takes the second half of the job, or all of it when calibration happens
     // block by block along the way.

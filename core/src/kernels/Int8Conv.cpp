@@ -430,6 +430,14 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
             windows.reserveScratch(static_cast<size_t>(tileRows) * k);
         }
         pixelsByChannel.reserveScratch(static_cast<size_t>(tileRows) * n);
+        // The int16 routes' problem for one tile, its rows read from where the caller says.
+        const auto tileProblem = [&](int rows) {
+            Int8GemmProblem part = problem;
+            part.m = rows;
+            part.rowSums = rowSums.data();
+            part.c = pixelsByChannel.data();
+            return part;
+        };
         for (int tile = begin; tile < end; ++tile) {
             const int64_t row0 = int64_t{tile} * tileRows;
             const int rows = static_cast<int>(std::min<int64_t>(tileRows, totalRows - row0));
@@ -451,20 +459,14 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
                             : sumRuns(rowStarts[static_cast<size_t>(r)], problem.segments,
                                       static_cast<size_t>(2) * problem.segmentPairs, problem.segmentStride);
                 }
-                Int8GemmProblem part = problem;
-                part.m = rows;
+                Int8GemmProblem part = tileProblem(rows);
                 part.rowStarts = rowStarts.data();
-                part.rowSums = rowSums.data();
-                part.c = pixelsByChannel.data();
                 path.int8GemmPanels(part, 0, weights.panelCount());
             } else if (directInt16) {
                 gatherWindows(g, nhwc, row0, rows, padZeroPoints, perImageZeroPoints,
                               static_cast<size_t>(problem.kPadded), wideWindows.data(), rowSums.data());
-                Int8GemmProblem part = problem;
-                part.m = rows;
+                Int8GemmProblem part = tileProblem(rows);
                 part.packedA = wideWindows.data();
-                part.rowSums = rowSums.data();
-                part.c = pixelsByChannel.data();
                 path.int8GemmPanels(part, 0, weights.panelCount());
             } else {
                 QuantizedActivations a;
