@@ -1,3 +1,4 @@
+#include "model/BufferPool.h"
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
@@ -150,7 +151,7 @@ Value zeros(DType dtype, std::vector<int64_t> shape) {
     if (v.isInteger())
         v.ints.assign(static_cast<std::size_t>(count), 0);
     else
-        v.data.assign(static_cast<std::size_t>(count), 0.0f);
+        v.data = FloatBufferPool::take(static_cast<std::size_t>(count));
     return v;
 }
 
