@@ -24,9 +24,7 @@ namespace quantscope {
 
 // Leaves new elements uninitialised: for buffers whose every element the op writes (codes).
 template <typename T> struct UninitialisedAllocator : std::allocator<T> {
-    template <typename U> struct rebind {
-        using other = UninitialisedAllocator<U>;
-    };
+    template <typename U> struct rebind { using other = UninitialisedAllocator<U>; };
     UninitialisedAllocator() = default;
     template <typename U> UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
     template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }

@@ -170,7 +170,8 @@ void Executor::compilePlan() {
         for (const auto& name : node.inputs) {
             const auto slot = slotOf.find(name);
             if (slot != slotOf.end() && lastUse[name] == i && !graphOutputs.count(name) &&
-                std::find(planned.release.begin(), planned.release.end(), slot->second) == planned.release.end())
+                std::find(planned.release.begin(), planned.release.end(), slot->second) ==
+                    planned.release.end())
                 planned.release.push_back(slot->second);
         }
         if (!node.inputs.empty() && planned.inputs[0].slot >= 0 && lastUse[node.inputs[0]] == i &&

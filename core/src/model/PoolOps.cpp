@@ -1,8 +1,8 @@
 // MaxPool, AveragePool (count_include_pad, ceil_mode), GlobalAveragePool / GlobalMaxPool and
 // MaxUnpool over N x C x H x W (N x C x L through runAs2d, three or more spatial axes through
 // WindowNd).
-#include "model/ConvGeometry.h"
 #include "model/BufferPool.h"
+#include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "model/WindowNd.h"
 

@@ -103,9 +103,9 @@ private:
     // The plan: one slot per value name (graph inputs and node outputs), per node what it reads,
     // writes and frees, and where the graph outputs are.
     std::size_t m_slotCount = 0;
-    std::vector<int> m_inputSlots;           // per graph input
-    std::vector<PlannedNode> m_plannedNodes; // per node
-    std::vector<PlannedInput> m_outputs;     // per graph output
+    std::vector<int> m_inputSlots;                                 // per graph input
+    std::vector<PlannedNode> m_plannedNodes;                       // per node
+    std::vector<PlannedInput> m_outputs;                           // per graph output
     std::vector<std::optional<FusedActivation>> m_fusedActivation; // per node: set on such Convs
     std::vector<bool> m_runInConv;                                 // per node: true on their activations
 };
