@@ -1,5 +1,6 @@
-// The executor's compiled plan (values in slots by index, storage reused per thread across ops and
-// runs): outputs equal a plain node-by-node interpretation of the graph bit for bit, run after run;
+// The executor's compiled plan (values in slots by index, each freed after its last reader, an
+// input lent to the op that reads it last): outputs equal a plain node-by-node interpretation of
+// the graph bit for bit, run after run;
 // hooks see every value under its name; concurrent runs of one model on two threads each give what
 // a single-threaded run gives, in every mode.
 #include "quantscope/model/BatchPlan.h"
@@ -120,7 +121,7 @@ private slots:
         const BatchPlan plan(executor.graph(), model.batch);
         const auto first = plan.inputs(*model.samples, 0, model.batch);
         const auto expected = nodeByNode(executor, first);
-        // The second run takes storage the first one freed (holding its old values) for its outputs.
+        // A second run gives the same: nothing of the first one is left in the plan.
         QVERIFY(identical(executor.run(first), expected));
         QVERIFY(identical(executor.run(first), expected));
         // With a hook, nothing is fused and every value is handed over by name.
@@ -179,7 +180,7 @@ private slots:
     }
 
     // One QuantizedModel run from two threads at once, each on its own samples, in every mode:
-    // each thread's outputs equal the single-threaded ones (the per-thread storage is not shared).
+    // each thread's outputs equal the single-threaded ones (a run's values are its own).
     void concurrentRunsEqualSingleThreaded_data() {
         QTest::addColumn<QString>("model");
         QTest::addColumn<QString>("samples");

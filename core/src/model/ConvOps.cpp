@@ -4,7 +4,6 @@
 // col2im; 1-D runs as 2-D, three or more spatial axes through WindowNd's plain loops. A float32
 // Conv applies the Relu / Clip the executor fused into it (FusedClampOffer) image by image, while
 // the image's output is still in cache.
-#include "model/BufferPool.h"
 #include "model/ConvGeometry.h"
 #include "model/FusedClampOffer.h"
 #include "model/Ops.h"
@@ -105,8 +104,7 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
     // A 1 x 1 window at stride 1 without padding reads the image as it lies: no unfolding.
     const bool pointwise = g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 &&
                            g.padTop == 0 && g.padLeft == 0 && g.outH == g.height && g.outW == g.width;
-    std::vector<float> columns =
-        FloatBufferPool::take(pointwise ? 0 : static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
+    std::vector<float> columns(pointwise ? 0 : static_cast<std::size_t>(checkedProduct(n, {patch, spatial})));
     const kernels::KernelTable& path = kernels::KernelRegistry::active();
     for (int64_t b = 0; b < g.batch; ++b) {
         for (int64_t grp = 0; grp < groups; ++grp) {
@@ -133,7 +131,6 @@ std::vector<Value> conv(const Node& n, const Inputs& in, int64_t opset) {
             }
         }
     }
-    FloatBufferPool::give(std::move(columns));
     return single(std::move(y));
 }
 

@@ -1,6 +1,5 @@
 #include "quantscope/model/Executor.h"
 
-#include "model/BufferPool.h"
 #include "model/ConvActivationFusion.h"
 #include "model/FusedClampOffer.h"
 #include "model/Ops.h"
@@ -323,11 +322,10 @@ std::vector<Value> Executor::checkedInputs(std::map<std::string, Value> inputs) 
 }
 
 std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, const Hooks& hooks) const {
-    // The values of this run by slot; a freed value's float storage goes to this thread's pool.
+    // The values of this run by slot (local: run() may be called from several threads at once).
     std::vector<Value> values(m_slotCount);
     std::vector<char> present(m_slotCount, 0);
     const auto release = [&](int slot) {
-        FloatBufferPool::give(std::move(values[static_cast<std::size_t>(slot)].data));
         values[static_cast<std::size_t>(slot)] = Value();
         present[static_cast<std::size_t>(slot)] = 0;
     };

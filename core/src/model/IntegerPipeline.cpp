@@ -1,7 +1,6 @@
 #include "model/IntegerPipeline.h"
 
 #include "model/ActivationCodes.h"
-#include "model/BufferPool.h"
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "quantscope/Error.h"
@@ -121,14 +120,23 @@ struct IntegerPipeline::Step {
     std::vector<int> release; // slots no later step reads
 };
 
-using CodeBuffer = std::vector<uint8_t, UninitialisedAllocator<uint8_t>>;
-using CodePool = BufferPool<CodeBuffer>;
+// Leaves new elements uninitialised: every op writes all of its output codes, so zero-filling
+// them first is wasted work.
+template <typename T> struct UninitialisedAllocator : std::allocator<T> {
+    template <typename U> struct rebind { using other = UninitialisedAllocator<U>; };
+    UninitialisedAllocator() = default;
+    template <typename U> UninitialisedAllocator(const UninitialisedAllocator<U>&) noexcept {}
+    template <typename U> void construct(U* p) noexcept { ::new (static_cast<void*>(p)) U; }
+    template <typename U, typename... Args> void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
 
 // A value during one run: codes (an activation with levels) or a Value (everything else, and the
 // dequantized copy of codes an fp32 op needs).
 struct IntegerPipeline::Held {
     std::vector<int64_t> shape;
-    CodeBuffer codes; // every op writes all of its output codes: not zero-filled first
+    std::vector<uint8_t, UninitialisedAllocator<uint8_t>> codes;
     bool hasCodes = false;
     Value value;
     bool hasValue = false;
@@ -474,7 +482,7 @@ void IntegerPipeline::store(int slot, Value value, std::vector<Held>& held) cons
     h = Held();
     if (info.levels && !value.isInteger()) {
         h.shape = value.shape;
-        h.codes = CodePool::take(value.data.size());
+        h.codes.resize(value.data.size());
         quantizeToCodes(value.data.data(), value.data.size(), info.entry->spec, *info.entry->params,
                         h.codes.data());
         h.hasCodes = true;
@@ -588,7 +596,7 @@ bool IntegerPipeline::runConv(const Step& step, std::vector<Held>& held, kernels
     Held& out = held[step.target];
     out = Held();
     out.shape = {g.batch, outChannels, g.outH, g.outW};
-    out.codes = CodePool::take(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
+    out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
     out.hasCodes = true;
     if (step.depthwise) {
         if (step.symmetricDepthwise) { // the SIMD kernel takes zero-point-free weights
@@ -682,7 +690,7 @@ void IntegerPipeline::runLinear(const Step& step, std::vector<Held>& held, kerne
     Held result;
     result.shape = in.shape;
     result.shape.back() = n;
-    result.codes = CodePool::take(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
+    result.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
     result.hasCodes = true;
     linearToCodes(linear, in.codes.data(), m, *m_slots[step.inputs[0]].levels, step.multipliers.data(),
                   step.bias.empty() ? nullptr : step.bias.data(), m_slots[step.outputs[0]].levels->zeroPoint,
@@ -709,7 +717,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         const Held& in = held[step.inputs[0]];
         Held out;
         out.shape = in.shape;
-        out.codes = CodePool::take(in.codes.size());
+        out.codes.resize(in.codes.size());
         out.hasCodes = true;
         lookupCodes(step.table, in.codes.data(), in.codes.size(), out.codes.data());
         held[step.outputs[0]] = std::move(out);
@@ -721,7 +729,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         const Held& b = held[step.inputs[1]];
         Held out;
         out.shape = ops::broadcastShape(node, {&a.shape, &b.shape});
-        out.codes = CodePool::take(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
+        out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
         out.hasCodes = true;
         std::vector<int64_t> aIndex, bIndex;
         if (a.shape != out.shape)
@@ -748,7 +756,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         const Window2d window = windowOf(g);
         Held out;
         out.shape = {g.batch, g.channels, g.outH, g.outW};
-        out.codes = CodePool::take(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
+        out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
         out.hasCodes = true;
         qlinearAveragePool(in.codes.data(), levelsOf(step.inputs[0]), window,
                            node.intAttribute("count_include_pad", 0) != 0, out.codes.data(),
@@ -766,7 +774,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
         Held out;
         out.shape = {in.shape[0], in.shape[1]};
         out.shape.resize(in.shape.size(), 1);
-        out.codes = CodePool::take(static_cast<std::size_t>(planes));
+        out.codes.resize(static_cast<std::size_t>(planes));
         out.hasCodes = true;
         qlinearGlobalAveragePool(in.codes.data(), levelsOf(step.inputs[0]), planes, spatial, out.codes.data(),
                                  levelsOf(step.outputs[0]));
@@ -783,7 +791,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
             const Window2d window = windowOf(g);
             Held out;
             out.shape = {g.batch, g.channels, g.outH, g.outW};
-            out.codes = CodePool::take(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
+            out.codes.resize(static_cast<std::size_t>(ops::checkedProduct(node, out.shape)));
             out.hasCodes = true;
             // Planes go to the pool's threads; a window wholly in the padding shows in every plane.
             std::atomic<bool> allInside{true};
@@ -819,7 +827,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
                     ops::checkedProduct(node,
                                         std::vector<int64_t>(in.shape.begin(), in.shape.begin() + axis)),
                     ops::checkedProduct(node, std::vector<int64_t>(in.shape.begin() + axis, in.shape.end()))};
-                out.codes = CodePool::take(in.codes.size());
+                out.codes.resize(in.codes.size());
                 out.hasCodes = true;
                 if (step.requantize)
                     lookupCodes(step.table, in.codes.data(), in.codes.size(), out.codes.data());
@@ -858,7 +866,7 @@ bool IntegerPipeline::tryInteger(const Step& step, std::vector<Held>& held, kern
                 continue;
             Held out;
             out.shape = outputs[o].shape;
-            out.codes = CodePool::take(outputs[o].data.size());
+            out.codes.resize(outputs[o].data.size());
             out.hasCodes = true;
             for (std::size_t e = 0; e < out.codes.size(); ++e)
                 out.codes[e] =
@@ -908,12 +916,8 @@ std::map<std::string, Value> IntegerPipeline::run(std::map<std::string, Value> i
         if (profile)
             profile->add(profileLabel(step, done),
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        for (int slot : step.release) {
-            // The storage goes to this thread's pools for the next outputs (and runs).
-            CodePool::give(std::move(held[slot].codes));
-            FloatBufferPool::give(std::move(held[slot].value.data));
+        for (int slot : step.release)
             held[slot] = Held();
-        }
     }
     std::map<std::string, Value> result;
     for (int slot : m_outputSlots) {

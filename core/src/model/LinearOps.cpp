@@ -1,5 +1,4 @@
 // Gemm and MatMul on OpenBLAS cblas_sgemm (the fp32 baseline of the whole project).
-#include "model/BufferPool.h"
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
@@ -45,7 +44,7 @@ std::vector<Value> gemm(const Node& n, const Inputs& in, int64_t) {
     checkBlasDimensions(n, {m, nOut, k});
     Value y;
     y.shape = {m, nOut};
-    y.data = FloatBufferPool::take(static_cast<std::size_t>(outputSize));
+    y.data.assign(static_cast<std::size_t>(outputSize), 0.0f);
     float sgemmBeta = 0.0f;
     if (c != nullptr && beta != 0.0f) {
         // C broadcasts (unidirectionally) to M x N: shapes [], [N], [1, N], [M, 1], [M, N].
@@ -105,7 +104,7 @@ std::vector<Value> matMul(const Node& n, const Inputs& in, int64_t) {
     if (b.rank() > 1)
         y.shape.push_back(nOut);
     const int64_t batchCount = checkedProduct(n, batch);
-    y.data = FloatBufferPool::take(static_cast<std::size_t>(checkedProduct(n, {batchCount, m, nOut})));
+    y.data.assign(static_cast<std::size_t>(checkedProduct(n, {batchCount, m, nOut})), 0.0f);
     if (m == 0 || nOut == 0 || k == 0 || batchCount == 0)
         return single(std::move(y));
     checkBlasDimensions(n, {m, nOut, k});

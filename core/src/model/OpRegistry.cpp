@@ -1,4 +1,3 @@
-#include "model/BufferPool.h"
 #include "model/Ops.h"
 
 #include "quantscope/Error.h"
@@ -151,7 +150,7 @@ Value zeros(DType dtype, std::vector<int64_t> shape) {
     if (v.isInteger())
         v.ints.assign(static_cast<std::size_t>(count), 0);
     else
-        v.data = FloatBufferPool::take(static_cast<std::size_t>(count));
+        v.data.assign(static_cast<std::size_t>(count), 0.0f);
     return v;
 }
 

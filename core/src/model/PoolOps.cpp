@@ -1,7 +1,6 @@
 // MaxPool, AveragePool (count_include_pad, ceil_mode), GlobalAveragePool / GlobalMaxPool and
 // MaxUnpool over N x C x H x W (N x C x L through runAs2d, three or more spatial axes through
 // WindowNd).
-#include "model/BufferPool.h"
 #include "model/ConvGeometry.h"
 #include "model/Ops.h"
 #include "model/WindowNd.h"
@@ -156,7 +155,7 @@ std::vector<Value> globalPool(const Node& n, const Inputs& in, bool wantMax) {
     Value y;
     y.shape = {x.shape[0], x.shape[1]};
     y.shape.resize(x.shape.size(), 1);
-    y.data = FloatBufferPool::take(static_cast<std::size_t>(checkedProduct(n, {x.shape[0], x.shape[1]})));
+    y.data.resize(static_cast<std::size_t>(checkedProduct(n, {x.shape[0], x.shape[1]})));
     for (std::size_t plane = 0; plane < y.data.size(); ++plane) {
         double sum = 0.0, peak = -std::numeric_limits<double>::infinity();
         for (int64_t s = 0; s < spatial; ++s) {

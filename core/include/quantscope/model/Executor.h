@@ -40,8 +40,7 @@ public:
 
     // Feeds the graph inputs (every declared input, with its declared fixed dimensions) and returns
     // the graph outputs by name. Runs the plan compiled at construction: values live in slots by
-    // index, and each is freed after its last reader, its storage kept (per thread) for later
-    // outputs of this run and of later runs. Safe to call from several threads at once.
+    // index and each is freed after its last reader. Safe to call from several threads at once.
     std::map<std::string, Value> run(std::map<std::string, Value> inputs, const Hooks& hooks = {}) const;
 
     // The fed inputs checked against the declared ones (every input present, fixed dimensions,
