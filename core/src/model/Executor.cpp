@@ -13,6 +13,7 @@
 #include <chrono>
 #include <new>
 #include <set>
+#include <unordered_map>
 
 namespace quantscope {
 namespace {
@@ -47,22 +48,6 @@ void convertToDeclared(const GraphValueInfo& declared, Value& value) {
         value.ints.clear();
     }
     value.dtype = declared.dtype;
-}
-
-// Input 0 of node `nodeIndex` when that node is its last reader, reads it once and it is neither a
-// graph output nor a constant: its storage may become the node's output (ops::DonatedInput).
-Value* lendableInput(const Node& node, std::size_t nodeIndex,
-                     const std::map<std::string, std::size_t>& lastUse, std::map<std::string, Value>& values,
-                     const std::set<std::string>& graphOutputs) {
-    if (node.inputs.empty() || node.inputs[0].empty())
-        return nullptr;
-    const std::string& name = node.inputs[0];
-    const auto last = lastUse.find(name);
-    if (last == lastUse.end() || last->second != nodeIndex || graphOutputs.count(name) ||
-        std::count(node.inputs.begin(), node.inputs.end(), name) != 1)
-        return nullptr;
-    const auto found = values.find(name);
-    return found == values.end() ? nullptr : &found->second;
 }
 
 } // namespace
@@ -122,16 +107,97 @@ Executor::Executor(Graph graph) : m_graph(std::move(graph)) {
         throw Error(m_graph.path, message);
     }
     foldConstants();
-    for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
-        for (const auto& input : m_graph.nodes[i].inputs)
-            m_lastUse[input] = i;
-    }
+    compilePlan();
     m_fusedActivation.resize(m_graph.nodes.size());
     m_runInConv.assign(m_graph.nodes.size(), false);
     for (const ConvActivation& fused : findConvActivations(m_graph)) {
         m_fusedActivation[fused.conv] = FusedActivation{fused.activation, fused.clamp};
         m_runInConv[fused.activation] = true;
     }
+}
+
+Executor::~Executor() = default;
+
+struct Executor::PlannedNode {
+    ops::OpFunction implementation = nullptr;
+    std::vector<PlannedInput> inputs; // per node input
+    std::vector<int> outputs;         // per node output (-1 when absent)
+    std::vector<int> release;         // slots no later node reads, freed after this node
+    // Input 0's slot when this node is its only and last reader and it is no graph output: the op
+    // may take its storage (ops::DonatedInput).
+    int lend = -1;
+};
+
+void Executor::compilePlan() {
+    std::unordered_map<std::string, int> slotOf;
+    std::vector<bool> defined; // per slot: a graph input or the output of an earlier node
+    const auto slotFor = [&](const std::string& name) {
+        const auto [found, added] = slotOf.try_emplace(name, static_cast<int>(defined.size()));
+        if (added)
+            defined.push_back(false);
+        return found->second;
+    };
+    std::set<std::string> graphOutputs;
+    for (const auto& output : m_graph.outputs)
+        graphOutputs.insert(output.name);
+    std::unordered_map<std::string, std::size_t> lastUse; // value name -> index of the last node reading it
+    for (std::size_t i = 0; i < m_graph.nodes.size(); ++i)
+        for (const auto& input : m_graph.nodes[i].inputs)
+            lastUse[input] = i;
+
+    for (const auto& input : m_graph.inputs) {
+        m_inputSlots.push_back(slotFor(input.name));
+        defined[static_cast<std::size_t>(m_inputSlots.back())] = true;
+    }
+    m_plannedNodes.resize(m_graph.nodes.size());
+    for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
+        const Node& node = m_graph.nodes[i];
+        PlannedNode& planned = m_plannedNodes[i];
+        planned.implementation = implementationOf(node, m_graph.opset);
+        // A name reads the value produced before this node, else the initializer of that name.
+        for (const auto& name : node.inputs) {
+            PlannedInput input;
+            if (!name.empty()) {
+                const auto slot = slotOf.find(name);
+                if (slot != slotOf.end() && defined[static_cast<std::size_t>(slot->second)])
+                    input.slot = slot->second;
+                if (const auto init = m_graph.initializers.find(name); init != m_graph.initializers.end())
+                    input.constant = &init->second;
+            }
+            planned.inputs.push_back(input);
+        }
+        for (const auto& name : node.inputs) {
+            const auto slot = slotOf.find(name);
+            if (slot != slotOf.end() && lastUse[name] == i && !graphOutputs.count(name) &&
+                std::find(planned.release.begin(), planned.release.end(), slot->second) ==
+                    planned.release.end())
+                planned.release.push_back(slot->second);
+        }
+        if (!node.inputs.empty() && planned.inputs[0].slot >= 0 && lastUse[node.inputs[0]] == i &&
+            !graphOutputs.count(node.inputs[0]) &&
+            std::count(node.inputs.begin(), node.inputs.end(), node.inputs[0]) == 1)
+            planned.lend = planned.inputs[0].slot;
+        for (const auto& name : node.outputs) {
+            const int slot = name.empty() ? -1 : slotFor(name);
+            planned.outputs.push_back(slot);
+            if (slot < 0)
+                continue;
+            defined[static_cast<std::size_t>(slot)] = true;
+            // An output nothing reads (a Dropout mask, MaxPool's indices) is freed at once.
+            if (!lastUse.count(name) && !graphOutputs.count(name))
+                planned.release.push_back(slot);
+        }
+    }
+    for (const auto& output : m_graph.outputs) {
+        PlannedInput planned;
+        if (const auto slot = slotOf.find(output.name);
+            slot != slotOf.end() && defined[static_cast<std::size_t>(slot->second)])
+            planned.slot = slot->second;
+        if (const auto init = m_graph.initializers.find(output.name); init != m_graph.initializers.end())
+            planned.constant = &init->second;
+        m_outputs.push_back(planned);
+    }
+    m_slotCount = defined.size();
 }
 
 void Executor::foldConstants() {
@@ -180,7 +246,11 @@ void Executor::foldConstants() {
 }
 
 std::vector<Value> Executor::runNode(const Node& node, const std::vector<const Value*>& inputs) const {
-    const ops::OpFunction implementation = implementationOf(node, m_graph.opset);
+    return runNode(node, implementationOf(node, m_graph.opset), inputs);
+}
+
+std::vector<Value> Executor::runNode(const Node& node, Implementation implementation,
+                                     const std::vector<const Value*>& inputs) const {
     if (implementation == nullptr)
         throw Error(ops::nodeSubject(node), "is not supported at opset " + std::to_string(m_graph.opset));
     std::vector<Value> outputs;
@@ -207,7 +277,7 @@ std::vector<Value> Executor::runConvWithActivation(std::size_t convIndex,
     std::vector<Value> convOutputs;
     {
         const ops::FusedClampOffer offer(fused.clamp);
-        convOutputs = runNode(m_graph.nodes[convIndex], inputs);
+        convOutputs = runNode(m_graph.nodes[convIndex], m_plannedNodes[convIndex].implementation, inputs);
         if (offer.taken())
             return convOutputs;
     }
@@ -215,13 +285,12 @@ std::vector<Value> Executor::runConvWithActivation(std::size_t convIndex,
     // activation node on its output, lent so that it may work in place. Its other inputs are
     // constants (findConvActivations).
     const Node& activation = m_graph.nodes[fused.node];
+    const PlannedNode& planned = m_plannedNodes[fused.node];
     std::vector<const Value*> activationInputs{&convOutputs[0]};
-    for (std::size_t i = 1; i < activation.inputs.size(); ++i) {
-        const auto bound = m_graph.initializers.find(activation.inputs[i]);
-        activationInputs.push_back(bound == m_graph.initializers.end() ? nullptr : &bound->second);
-    }
+    for (std::size_t i = 1; i < planned.inputs.size(); ++i)
+        activationInputs.push_back(planned.inputs[i].constant);
     const ops::DonatedInput lend(&convOutputs[0]);
-    return runNode(activation, activationInputs);
+    return runNode(activation, planned.implementation, activationInputs);
 }
 
 std::vector<Value> Executor::checkedInputs(std::map<std::string, Value> inputs) const {
@@ -253,49 +322,51 @@ std::vector<Value> Executor::checkedInputs(std::map<std::string, Value> inputs) 
 }
 
 std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, const Hooks& hooks) const {
-    std::map<std::string, Value> values;
+    // The values of this run by slot (local: run() may be called from several threads at once).
+    std::vector<Value> values(m_slotCount);
+    std::vector<char> present(m_slotCount, 0);
+    const auto release = [&](int slot) {
+        values[static_cast<std::size_t>(slot)] = Value();
+        present[static_cast<std::size_t>(slot)] = 0;
+    };
     std::vector<Value> fed = checkedInputs(std::move(inputs));
     for (std::size_t i = 0; i < fed.size(); ++i) {
-        const std::string& name = m_graph.inputs[i].name;
         if (hooks.onValue)
-            hooks.onValue(name, fed[i]);
-        values[name] = std::move(fed[i]);
+            hooks.onValue(m_graph.inputs[i].name, fed[i]);
+        const auto slot = static_cast<std::size_t>(m_inputSlots[i]);
+        values[slot] = std::move(fed[i]);
+        present[slot] = 1;
     }
-    std::set<std::string> graphOutputs;
-    for (const auto& output : m_graph.outputs)
-        graphOutputs.insert(output.name);
 
     // Without hooks nobody sees a Conv's own output, so a Relu / Clip after it runs inside it.
     const bool fuse = !hooks.replaceNode && !hooks.onValue;
     OpProfile* const profile = OpProfile::active();
+    std::vector<const Value*> nodeInputs;
     for (std::size_t i = 0; i < m_graph.nodes.size(); ++i) {
         if (fuse && m_runInConv[i])
             continue; // ran with its Conv
         const Node& node = m_graph.nodes[i];
-        const Node* const activation =
-            fuse && m_fusedActivation[i] ? &m_graph.nodes[m_fusedActivation[i]->node] : nullptr;
+        const PlannedNode& planned = m_plannedNodes[i];
+        const std::size_t activationIndex = fuse && m_fusedActivation[i] ? m_fusedActivation[i]->node : i;
+        const Node* const activation = activationIndex != i ? &m_graph.nodes[activationIndex] : nullptr;
         const auto started =
             profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-        std::vector<const Value*> nodeInputs;
-        for (const auto& name : node.inputs) {
-            if (name.empty()) {
-                nodeInputs.push_back(nullptr);
-                continue;
-            }
-            auto v = values.find(name);
-            if (v != values.end()) {
-                nodeInputs.push_back(&v->second);
-                continue;
-            }
-            auto init = m_graph.initializers.find(name);
-            if (init == m_graph.initializers.end())
-                throw Error(ops::nodeSubject(node), "input '" + name + "' has no value");
-            nodeInputs.push_back(&init->second);
+        nodeInputs.clear();
+        for (std::size_t k = 0; k < planned.inputs.size(); ++k) {
+            const PlannedInput& input = planned.inputs[k];
+            if (input.slot >= 0 && present[static_cast<std::size_t>(input.slot)])
+                nodeInputs.push_back(&values[static_cast<std::size_t>(input.slot)]);
+            else if (input.constant != nullptr || node.inputs[k].empty())
+                nodeInputs.push_back(input.constant);
+            else
+                throw Error(ops::nodeSubject(node), "input '" + node.inputs[k] + "' has no value");
         }
         std::vector<Value> outputs;
         if (!hooks.replaceNode || !hooks.replaceNode(node, nodeInputs, outputs)) {
-            const ops::DonatedInput lend(lendableInput(node, i, m_lastUse, values, graphOutputs));
-            outputs = activation ? runConvWithActivation(i, nodeInputs) : runNode(node, nodeInputs);
+            const ops::DonatedInput lend(planned.lend >= 0 ? &values[static_cast<std::size_t>(planned.lend)]
+                                                           : nullptr);
+            outputs = activation ? runConvWithActivation(i, nodeInputs)
+                                 : runNode(node, planned.implementation, nodeInputs);
         } else if (outputs.size() < node.outputs.size()) // a replaced (quantized) node: as runNode checks
             throw Error(ops::nodeSubject(node), "produces " + std::to_string(outputs.size()) +
                                                     " outputs, the graph expects " +
@@ -303,31 +374,32 @@ std::map<std::string, Value> Executor::run(std::map<std::string, Value> inputs, 
         if (profile)
             profile->add(activation ? node.opType + "+" + activation->opType : node.opType,
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-        const Node& producer = activation ? *activation : node;
+        const Node& producer = m_graph.nodes[activationIndex];
+        const std::vector<int>& outputSlots = m_plannedNodes[activationIndex].outputs;
         for (std::size_t o = 0; o < producer.outputs.size(); ++o) {
-            if (producer.outputs[o].empty())
+            if (outputSlots[o] < 0)
                 continue;
             if (hooks.onValue)
                 hooks.onValue(producer.outputs[o], outputs[o]);
-            values[producer.outputs[o]] = std::move(outputs[o]);
+            values[static_cast<std::size_t>(outputSlots[o])] = std::move(outputs[o]);
+            present[static_cast<std::size_t>(outputSlots[o])] = 1;
         }
-        // Free what no later node reads.
-        for (const auto& name : node.inputs) {
-            const auto last = m_lastUse.find(name);
-            if (last != m_lastUse.end() && last->second == i && !graphOutputs.count(name))
-                values.erase(name);
-        }
+        for (int slot : planned.release)
+            release(slot);
+        if (activation)
+            for (int slot : m_plannedNodes[activationIndex].release)
+                release(slot);
     }
     std::map<std::string, Value> result;
-    for (const auto& output : m_graph.outputs) {
-        auto v = values.find(output.name);
-        if (v != values.end()) {
-            result[output.name] = std::move(v->second);
-        } else if (auto init = m_graph.initializers.find(output.name); init != m_graph.initializers.end()) {
-            result[output.name] = init->second;
-        } else {
-            throw Error(m_graph.path, "graph output '" + output.name + "' was not produced");
-        }
+    for (std::size_t i = 0; i < m_outputs.size(); ++i) {
+        const std::string& name = m_graph.outputs[i].name;
+        const PlannedInput& output = m_outputs[i];
+        if (output.slot >= 0 && present[static_cast<std::size_t>(output.slot)])
+            result[name] = std::move(values[static_cast<std::size_t>(output.slot)]);
+        else if (output.constant != nullptr)
+            result[name] = *output.constant;
+        else
+            throw Error(m_graph.path, "graph output '" + name + "' was not produced");
     }
     return result;
 }

@@ -31,11 +31,16 @@ public:
     };
 
     explicit Executor(Graph graph);
+    ~Executor();
+    // The plan points into the graph: an Executor stays where it was built.
+    Executor(const Executor&) = delete;
+    Executor& operator=(const Executor&) = delete;
 
     const Graph& graph() const { return m_graph; }
 
     // Feeds the graph inputs (every declared input, with its declared fixed dimensions) and returns
-    // the graph outputs by name. Intermediate values are freed after their last use.
+    // the graph outputs by name. Runs the plan compiled at construction: values live in slots by
+    // index and each is freed after its last reader. Safe to call from several threads at once.
     std::map<std::string, Value> run(std::map<std::string, Value> inputs, const Hooks& hooks = {}) const;
 
     // The fed inputs checked against the declared ones (every input present, fixed dimensions,
@@ -66,7 +71,23 @@ public:
     static void setBlasThreads(int threads);
 
 private:
+    // Where a node input comes from: the slot of a value produced before the node, else the
+    // initializer of that name; neither for an absent optional input (or a name with no value,
+    // which run() reports).
+    struct PlannedInput {
+        int slot = -1;
+        const Value* constant = nullptr;
+    };
+    struct PlannedNode;
+
+    // An op's implementation (ops::OpFunction), found once per node by the plan.
+    using Implementation = std::vector<Value> (*)(const Node& node, const std::vector<const Value*>& inputs,
+                                                  int64_t opset);
+
     void foldConstants();
+    void compilePlan();
+    std::vector<Value> runNode(const Node& node, Implementation implementation,
+                               const std::vector<const Value*>& inputs) const;
     std::vector<Value> runConvWithActivation(std::size_t convIndex,
                                              const std::vector<const Value*>& inputs) const;
 
@@ -78,7 +99,12 @@ private:
     };
 
     Graph m_graph;
-    std::map<std::string, std::size_t> m_lastUse; // value name -> index of the last node reading it
+    // The plan: one slot per value name (graph inputs and node outputs), per node what it reads,
+    // writes and frees, and where the graph outputs are.
+    std::size_t m_slotCount = 0;
+    std::vector<int> m_inputSlots;                                 // per graph input
+    std::vector<PlannedNode> m_plannedNodes;                       // per node
+    std::vector<PlannedInput> m_outputs;                           // per graph output
     std::vector<std::optional<FusedActivation>> m_fusedActivation; // per node: set on such Convs
     std::vector<bool> m_runInConv;                                 // per node: true on their activations
 };
