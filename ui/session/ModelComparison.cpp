@@ -34,14 +34,14 @@ namespace {
 
 constexpr std::array kModes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly};
 
-// fp32 (the reference, kept by the evaluator) and the quantized modes, the work shared by all
-// cores: fp32, static and weight-only split by samples where the model keeps its samples apart,
-// dynamic in the CLI's batches (its per-batch ranges define its numbers), so every figure equals
-// `eval`'s. `kept`: this configuration's first slice, whose outputs need not run again.
 int scoringThreads() {
     return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// fp32 (the reference, kept by the evaluator) and the quantized modes, the work shared by all
+// cores (ModelEvaluator::scoreModes): static split by samples where every row gets the same bits
+// in any batch, the others in the CLI's batches side by side, so every figure equals `eval`'s.
+// `kept`: this configuration's first slice, whose outputs need not run again where they match.
 std::vector<ModeResult> scoreModes(ModelEvaluator& evaluator, int64_t count,
                                    const std::vector<ModeResult>& kept, const ProgressCallback& progress) {
     return evaluator.scoreModes({kModes.begin(), kModes.end()}, count, scoringThreads(), kept, progress);
