@@ -1,14 +1,15 @@
 // How long the Compare view takes to follow a settings change on a real model. Opens MODEL with
 // SAMPLES as the app does (the weights in a session, the comparison set up), waits for the first
-// complete refresh, then sets the first convolution's (else the first 2-D) weight to 2 bits and
-// prints, in seconds since the change, when each stage of the refresh arrived. For comparison it
-// then times, in the same run, one refresh as the view made it before it kept its state: load the
-// model and samples, quantize, calibrate, evaluate the four modes with timing, per-layer SQNR.
+// complete refresh, then sets the first convolution's (else the first 2-D) weight to 2 bits, then
+// 3, 4… (--changes N, default 3), and prints, in seconds since each change, when each stage of
+// its refresh arrived. For comparison it then times, in the same run, one refresh as the view
+// made it before it kept its state: load the model and samples, quantize, calibrate, evaluate the
+// four modes with timing, per-layer SQNR (--no-reload skips it).
 // Not a Google Benchmark: one change is one measurement. Each line also gives the CPU time the
 // process used since the change (every thread): on a shared, loaded machine the wall time
 // stretches, the CPU time much less, and on an otherwise idle machine the wall time lies between
 // the CPU time divided by the cores and the CPU time (plus the debounce).
-//   bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy]
+//   bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy] [--changes N] [--no-reload]
 #include "session/JobRunner.h"
 #include "session/ModelComparison.h"
 #include "session/Session.h"
@@ -21,6 +22,7 @@
 #include <QCoreApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QStringList>
 
 #include <array>
 #include <cmath>
@@ -81,17 +83,31 @@ double reloadingRefresh(const QString& modelPath, const QString& samplesPath, co
 
 int main(int argc, char** argv) {
     QCoreApplication app(argc, argv);
-    if (argc < 3) {
-        std::fprintf(stderr, "usage: bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy]\n");
+    QStringList arguments;
+    int changes = 3;
+    bool reload = true;
+    for (int i = 1; i < argc; ++i) {
+        const QString argument = QString::fromLocal8Bit(argv[i]);
+        if (argument == QLatin1String("--no-reload")) {
+            reload = false;
+        } else if (argument == QLatin1String("--changes") && i + 1 < argc) {
+            changes = QString::fromLocal8Bit(argv[++i]).toInt();
+        } else {
+            arguments << argument;
+        }
+    }
+    if (arguments.size() < 2 || arguments.size() > 3 || changes < 1 || changes > 7) {
+        std::fprintf(stderr, "usage: bench_live_compare MODEL.onnx SAMPLES.npy [LABELS.npy] [--changes 1..7] "
+                             "[--no-reload]\n");
         return 2;
     }
-    const QString modelPath = QString::fromLocal8Bit(argv[1]);
-    const QString samplesPath = QString::fromLocal8Bit(argv[2]);
+    const QString modelPath = arguments[0];
+    const QString samplesPath = arguments[1];
     Session session;
     session.setDefaultSettings({ModelQuantConfig::defaultWeightSpec(), std::nullopt});
     JobRunner jobs;
     ModelComparison comparison(&session, &jobs);
-    session.setFile(openWeightFile(argv[1]));
+    session.setFile(openWeightFile(modelPath.toStdString()));
 
     QElapsedTimer clock;
     clock.start();
@@ -101,9 +117,8 @@ int main(int argc, char** argv) {
                     processCpuSeconds() - cpuAtStart);
         std::fflush(stdout);
     });
-    std::printf("open %s on %s:\n", argv[1], argv[2]);
-    comparison.setSetup(
-        {modelPath, samplesPath, argc > 3 ? QString::fromLocal8Bit(argv[3]) : QString(), QString()});
+    std::printf("open %s on %s:\n", qPrintable(modelPath), qPrintable(samplesPath));
+    comparison.setSetup({modelPath, samplesPath, arguments.size() > 2 ? arguments[2] : QString(), QString()});
     const auto done = [&] {
         return !comparison.isBusy() &&
                (!comparison.lastError().isEmpty() ||
@@ -125,15 +140,20 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: no weight with 2 or 4 dimensions\n");
         return 1;
     }
-    TensorSettings settings = session.settings(row);
-    settings.spec.format.bits = 2;
-    std::printf("set %s to 2 bits (the 250 ms debounce included):\n", qPrintable(session.tensorName(row)));
-    clock.restart();
-    cpuAtStart = processCpuSeconds();
-    session.changeSettings({row}, settings, QStringLiteral("2 bits"));
-    waitUntil(done);
-    std::printf("  loads %d, calibration passes %d, weights re-quantized %d\n", comparison.modelLoads(),
-                comparison.calibrationPasses(), comparison.weightsRequantized());
+    for (int change = 0; change < changes; ++change) {
+        TensorSettings settings = session.settings(row);
+        settings.spec.format.bits = 2 + change;
+        std::printf("set %s to %d bits (the 250 ms debounce included):\n",
+                    qPrintable(session.tensorName(row)), settings.spec.format.bits);
+        clock.restart();
+        cpuAtStart = processCpuSeconds();
+        session.changeSettings({row}, settings, QStringLiteral("bits"));
+        waitUntil(done);
+        std::printf("  loads %d, calibration passes %d, weights re-quantized %d\n", comparison.modelLoads(),
+                    comparison.calibrationPasses(), comparison.weightsRequantized());
+    }
+    if (!reload)
+        return 0;
 
     QParamsDocument params;
     for (int r = 0; r < session.weightCount(); ++r) {

@@ -15,6 +15,7 @@
 #include <QTableWidget>
 #include <QTest>
 
+#include <algorithm>
 #include <map>
 
 using namespace quantscope;
@@ -115,6 +116,11 @@ private slots:
         QCOMPARE(live.comparison.calibrationPasses(), 1);
         QCOMPARE(live.comparison.weightsRequantized(), 1);
         QCOMPARE(live.comparison.report()->samplesScored, int64_t(10));
+        // 2-bit weights run on the same kernels as 8-bit ones: the first refresh's timing holds.
+        QVERIFY(first.timingKept.empty());
+        QCOMPARE(live.comparison.report()->timingKept,
+                 (std::vector<QuantMode>{QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly}));
+        QCOMPARE(live.mode(QuantMode::Static).latencyMs, first.modes[1].latencyMs);
 
         // Dynamic mode runs that convolution on the int8 core: its 2-bit weights cost accuracy.
         const double dynamicBefore = [&] {
@@ -234,6 +240,11 @@ private slots:
                  qPrintable(after));
         QVERIFY2(after.contains(QStringLiteral("fp32: Conv, ")), qPrintable(after));
         QVERIFY(after.contains(QStringLiteral("Conv stays fp32 in dynamic mode")));
+        // Dynamic mode now runs that convolution in fp32: it is timed again, not kept.
+        const auto& kept = live.comparison.report()->timingKept;
+        QVERIFY(std::find(kept.begin(), kept.end(), QuantMode::Dynamic) == kept.end());
+        QVERIFY2(!view.statusText().contains(QStringLiteral("dynamic timed by an earlier refresh")),
+                 qPrintable(view.statusText()));
     }
 };
 

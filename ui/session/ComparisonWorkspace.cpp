@@ -31,9 +31,9 @@ EvalOptions scoringOptions() {
 
 EvalOptions timingOptions() {
     EvalOptions options;
-    options.batchSize = ModelComparison::kFirstSamples;
-    options.timedSamples = ModelComparison::kFirstSamples;
-    options.latencySamples = 4;
+    options.batchSize = ModelComparison::kTimedSamples;
+    options.timedSamples = ModelComparison::kTimedSamples;
+    options.latencySamples = ModelComparison::kLatencySamples;
     options.minSeconds = 0.0;
     options.minRepeats = 2; // the faster of two passes
     return options;
@@ -49,7 +49,7 @@ EvalOptions layerOptions() {
 
 void ComparisonWorkspace::load(const ModelSetup& setup, const ProgressCallback& progress) {
     m_loaded.reset();
-    m_fp32Timing.reset();
+    m_timings.clear();
     m_layers.reset();
     m_timer.reset();
     m_evaluator.reset();
@@ -69,6 +69,7 @@ void ComparisonWorkspace::load(const ModelSetup& setup, const ProgressCallback& 
 void ComparisonWorkspace::configure(const ModelSetup& setup, const ModelQuantConfig& config, int generation,
                                     const ProgressCallback& progress) {
     m_generation = 0; // until this configuration is complete
+    m_firstSlice.clear();
     if (!m_loaded || !(*m_loaded == setup)) {
         load(setup, progress);
         m_loaded = setup;
@@ -119,15 +120,31 @@ int64_t ComparisonWorkspace::timedSamples() const {
     return std::min(timingOptions().timedSamples, m_samples ? m_samples->count() : 0);
 }
 
-void ComparisonWorkspace::measureTiming(ModeResult& result, const ProgressCallback& progress) {
-    if (result.mode == QuantMode::Fp32 && m_fp32Timing) {
-        result.latencyMs = m_fp32Timing->latencyMs;
-        result.throughputSps = m_fp32Timing->throughputSps;
-        return;
+std::string ComparisonWorkspace::timingKey(QuantMode mode) const {
+    std::string key;
+    for (const QuantizedModel::NodeExecution& node : m_model->execution(mode))
+        key += node.opType + (node.quantized ? "+q" : "") + (node.integer ? "+i" : "") + "/" +
+               node.fusedInto + ";";
+    if (mode == QuantMode::Fp32)
+        return key;
+    // The kernels a layer's weights allow (dynamic mode's conv paths, weight-only's int4 GEMM).
+    for (const QuantizedModel::Layer& layer : m_model->layers())
+        key += std::string(layer.integerPath ? "i" : "f") + (layer.hwcWeights ? "h" : "") +
+               (layer.depthwiseWeights.empty() ? "" : "d") + (layer.int4 ? "4" : "") + ";";
+    return key;
+}
+
+bool ComparisonWorkspace::measureTiming(ModeResult& result, const ProgressCallback& progress) {
+    const std::string key = timingKey(result.mode);
+    const auto found = m_timings.find(result.mode);
+    if (found != m_timings.end() && found->second.key == key) {
+        result.latencyMs = found->second.latencyMs;
+        result.throughputSps = found->second.throughputSps;
+        return true;
     }
     m_timer->measureTiming(result, progress);
-    if (result.mode == QuantMode::Fp32)
-        m_fp32Timing = result;
+    m_timings[result.mode] = {key, result.latencyMs, result.throughputSps};
+    return false;
 }
 
 std::vector<LayerSqnr> ComparisonWorkspace::layerSqnr(const ProgressCallback& progress) {

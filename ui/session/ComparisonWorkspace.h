@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace quantscope::ui {
@@ -44,8 +45,14 @@ public:
     const SampleSet& samples() const { return *m_samples; }
     // Scores accuracy, agreement and SQNR; fp32's outputs are kept per sample count.
     ModelEvaluator& evaluator() { return *m_evaluator; }
-    // Times a mode on the first timedSamples() samples; fp32's timing is measured once.
-    void measureTiming(ModeResult& result, const ProgressCallback& progress);
+    // The first stage's results with their outputs, for the stage that scores every sample; a
+    // new configuration drops them.
+    void keepFirstSlice(std::vector<ModeResult> results) { m_firstSlice = std::move(results); }
+    const std::vector<ModeResult>& firstSlice() const { return m_firstSlice; }
+    // Times a mode on the first timedSamples() samples. A mode whose nodes run on the same
+    // kernels as when it was last timed (timingKey) keeps that timing: speed follows what runs,
+    // not the values of the weights or ranges. Returns whether the timing was kept.
+    bool measureTiming(ModeResult& result, const ProgressCallback& progress);
     int64_t timedSamples() const;
     // Per-layer SQNR of static mode, in batches of a few samples so that a newer refresh need not
     // wait long for a cancelled one.
@@ -68,7 +75,16 @@ private:
     std::unique_ptr<ModelEvaluator> m_evaluator;
     std::unique_ptr<ModelEvaluator> m_timer;
     std::unique_ptr<ModelEvaluator> m_layers;
-    std::optional<ModeResult> m_fp32Timing;
+    // What decides `mode`'s speed: how each node runs (which kernel path, fused into what).
+    std::string timingKey(QuantMode mode) const;
+
+    struct Timing {
+        std::string key;
+        double latencyMs = 0.0;
+        double throughputSps = 0.0;
+    };
+    std::map<QuantMode, Timing> m_timings; // the last timing of each mode
+    std::vector<ModeResult> m_firstSlice;
     struct CapturedParams {
         QuantSpec spec;
         QParams params;

@@ -4,9 +4,7 @@
 #include "session/JobRunner.h"
 #include "session/Session.h"
 
-#include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
-#include "quantscope/ParallelItems.h"
 #include "quantscope/analysis/TensorAnalysis.h"
 #include "quantscope/kernels/KernelRegistry.h"
 #include "quantscope/model/ActivationCapture.h"
@@ -22,7 +20,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <thread>
@@ -37,24 +34,21 @@ namespace {
 
 constexpr std::array kModes{QuantMode::Fp32, QuantMode::Static, QuantMode::Dynamic, QuantMode::WeightOnly};
 
-// fp32 first (the reference the others are scored against, kept by the evaluator), then the
-// quantized modes side by side, one per core. Each mode runs the CLI's batches on one thread, so
-// the figures are the same as one after the other, and as `eval`'s. Within a mode only the job's
-// stop flag is polled (the job's progress moves as each mode finishes).
+int scoringThreads() {
+    return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// fp32 (the reference, kept by the evaluator) and the quantized modes, the work shared by all
+// cores (ModelEvaluator::scoreModes): static split by samples where every row gets the same bits
+// in any batch, the others in the CLI's batches side by side, so every figure equals `eval`'s.
+// `kept`: this configuration's first slice, whose outputs need not run again where they match.
 std::vector<ModeResult> scoreModes(ModelEvaluator& evaluator, int64_t count,
-                                   const ProgressCallback& progress) {
-    std::vector<ModeResult> results(kModes.size());
-    results[0] = evaluator.score(kModes[0], count, progress);
-    const std::atomic<bool>* stop = currentCancellationFlag();
-    const ProgressCallback stopOnly = [stop](Stage, double) { return stop == nullptr || !stop->load(); };
-    const std::size_t quantized = kModes.size() - 1;
-    forEachItemInParallel(
-        quantized, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())),
-        [&](std::size_t index) { results[index + 1] = evaluator.score(kModes[index + 1], count, stopOnly); },
-        [&](std::size_t done) {
-            reportProgress(progress, Stage::Results,
-                           static_cast<double>(done) / static_cast<double>(quantized));
-        });
+                                   const std::vector<ModeResult>& kept, const ProgressCallback& progress) {
+    return evaluator.scoreModes({kModes.begin(), kModes.end()}, count, scoringThreads(), kept, progress);
+}
+
+// The results without their outputs (the report keeps figures only).
+std::vector<ModeResult> withoutOutputs(std::vector<ModeResult> results) {
     for (ModeResult& result : results)
         result.outputs = {};
     return results;
@@ -159,6 +153,9 @@ namespace quantscope::ui {
 ModelComparison::ModelComparison(Session* session, JobRunner* jobs, QObject* parent)
     : QObject(parent), m_session(session), m_jobs(jobs),
       m_workspace(std::make_shared<ComparisonWorkspace>()) {
+    // The refreshes share the cores among their own runs, each BLAS call on the thread that makes
+    // it. OpenBLAS's thread count is process-wide: set here, on the GUI thread, before any job.
+    Executor::setBlasThreads(1);
     m_debounce.setSingleShot(true);
     m_debounce.setInterval(250);
     connect(&m_debounce, &QTimer::timeout, this, &ModelComparison::run);
@@ -314,7 +311,6 @@ void ModelComparison::run() {
                 QParamsEntry& entry = document.tensors[index];
                 entry.params = workspace->capturedParams(activations, entry.name, entry.spec);
             }
-            Executor::setBlasThreads(1);
             ModelQuantConfig config;
             if (useParams)
                 config.params = document;
@@ -323,6 +319,7 @@ void ModelComparison::run() {
             result.generation = generation;
             ModelReport& report = result.report;
             report.blasThreads = 1;
+            report.scoringThreads = scoringThreads();
             report.isaPath = QString::fromLatin1(
                 kernels::isaName(kernels::KernelRegistry::choose(std::getenv("QUANTSCOPE_ISA"))));
             report.weightSettings = weightSettings;
@@ -338,7 +335,12 @@ void ModelComparison::run() {
             result.stage = slice ? CompareStage::FirstSamples : CompareStage::AllSamples;
             report.stage = result.stage;
             report.samplesScored = slice ? kFirstSamples : report.samplesTotal;
-            report.modes = scoreModes(workspace->evaluator(), report.samplesScored, progress);
+            std::vector<ModeResult> scored =
+                scoreModes(workspace->evaluator(), report.samplesScored, {}, progress);
+            report.modes = withoutOutputs(scored);
+            // The next stage scores every sample: these outputs are its first ones.
+            if (slice)
+                workspace->keepFirstSlice(std::move(scored));
             return QVariant::fromValue(result);
         });
 }
@@ -350,7 +352,6 @@ void ModelComparison::startStage(CompareStage stage) {
         [workspace = m_workspace, stage, generation](const ProgressCallback& progress) {
             const auto lock = workspace->lock();
             workspace->checkGeneration(generation);
-            Executor::setBlasThreads(1);
             StageResult result;
             result.stage = stage;
             result.generation = generation;
@@ -358,13 +359,15 @@ void ModelComparison::startStage(CompareStage stage) {
             switch (stage) {
             case CompareStage::FirstSamples:
             case CompareStage::AllSamples:
-                report.modes = scoreModes(workspace->evaluator(), workspace->samples().count(), progress);
+                report.modes = withoutOutputs(scoreModes(workspace->evaluator(), workspace->samples().count(),
+                                                         workspace->firstSlice(), progress));
                 break;
             case CompareStage::Timing:
                 for (QuantMode mode : kModes) {
                     ModeResult timed;
                     timed.mode = mode;
-                    workspace->measureTiming(timed, progress);
+                    if (workspace->measureTiming(timed, progress) && mode != QuantMode::Fp32)
+                        report.timingKept.push_back(mode);
                     report.modes.push_back(timed);
                 }
                 break;
@@ -395,6 +398,7 @@ void ModelComparison::stageFinished(const QVariant& value) {
         }
         break;
     case CompareStage::Timing:
+        m_report->timingKept = result.report.timingKept;
         for (ModeResult& mode : m_report->modes) {
             for (const ModeResult& timed : result.report.modes) {
                 if (timed.mode == mode.mode) {

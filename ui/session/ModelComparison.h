@@ -50,10 +50,11 @@ struct ModeExecution {
 
 // What one evaluation produced, kept without the raw outputs.
 struct ModelReport {
-    std::vector<ModeResult> modes; // fp32, static, dynamic, weight-only
-    std::vector<LayerSqnr> layers; // for static mode
-    QString isaPath;               // the SIMD path the integer kernels run on
-    int blasThreads = 1;
+    std::vector<ModeResult> modes;         // fp32, static, dynamic, weight-only
+    std::vector<LayerSqnr> layers;         // for static mode
+    QString isaPath;                       // the SIMD path the integer kernels run on
+    int blasThreads = 1;                   // per run (each BLAS call on its caller's thread)
+    int scoringThreads = 1;                // runs scoring the samples side by side; timing runs on one thread
     QString weightSettings;                // what the weights were quantized with
     QString activationSettings;            // what the activations were quantized with
     std::vector<ModeExecution> executions; // per mode, in the order of `modes`
@@ -61,6 +62,8 @@ struct ModelReport {
     int64_t samplesScored = 0; // the accuracy, agreement and SQNR are over this many samples
     int64_t samplesTotal = 0;
     int64_t timedSamples = 0; // throughput passes ran over this many samples
+    // Quantized modes whose timing was kept from an earlier refresh: the same kernels run.
+    std::vector<QuantMode> timingKept;
 };
 
 // Runs the core's ModelEvaluator on a worker: fp32 against static, dynamic and weight-only
@@ -80,6 +83,11 @@ class ModelComparison : public QObject {
 public:
     // Samples in the first, quick stage.
     static constexpr int64_t kFirstSamples = 8;
+    // The timing stage times a short fixed slice on one thread, each pass twice (the faster
+    // counts): throughput on the first kTimedSamples samples in one batch, latency on the first
+    // kLatencySamples one at a time. fp32's timing is measured once per setup.
+    static constexpr int64_t kTimedSamples = 4;
+    static constexpr int64_t kLatencySamples = 2;
 
     ModelComparison(Session* session, JobRunner* jobs, QObject* parent = nullptr);
     ~ModelComparison() override;

@@ -53,6 +53,17 @@ QString modeLines(const ModeExecution& e) {
     return text;
 }
 
+// Which modes' timing an earlier refresh measured: the same kernels run, so it still holds.
+QString keptTiming(const ModelReport& report) {
+    if (report.timingKept.empty())
+        return {};
+    QStringList modes;
+    for (QuantMode mode : report.timingKept)
+        modes << QString::fromLatin1(quantModeName(mode));
+    return CompareView::tr(" (%1 timed by an earlier refresh that ran the same kernels)")
+        .arg(modes.join(QStringLiteral(", ")));
+}
+
 QString stageText(const ModelReport& report) {
     switch (report.stage) {
     case CompareStage::FirstSamples:
@@ -62,13 +73,15 @@ QString stageText(const ModelReport& report) {
     case CompareStage::AllSamples:
         return CompareView::tr("all %1 samples · timing next…").arg(report.samplesTotal);
     case CompareStage::Timing:
-        return CompareView::tr("all %1 samples, timed on %2 · per-layer SQNR next…")
+        return CompareView::tr("all %1 samples, timed on the first %2%3 · per-layer SQNR next…")
             .arg(report.samplesTotal)
-            .arg(report.timedSamples);
+            .arg(report.timedSamples)
+            .arg(keptTiming(report));
     case CompareStage::Layers:
-        return CompareView::tr("all %1 samples, timed on %2 · complete")
+        return CompareView::tr("all %1 samples, timed on the first %2%3 · complete")
             .arg(report.samplesTotal)
-            .arg(report.timedSamples);
+            .arg(report.timedSamples)
+            .arg(keptTiming(report));
     }
     return {};
 }
@@ -91,8 +104,12 @@ CompareView::CompareView(ModelComparison* comparison, QWidget* parent)
                            tr("Top-1 accuracy against the labels"),
                            tr("Agreement with fp32: the share of samples whose top-1 class equals fp32's"),
                            tr("Output SQNR: 10·log10(Σy² / Σ(y − ŷ)²) of the model output against fp32's"),
-                           tr("Latency: one sample at a time, mean (ms)"),
-                           tr("Throughput at the batch size (samples per second)"),
+                           tr("Latency: one sample per run on one thread, the mean over the first %1 "
+                              "samples, the faster of two passes (ms)")
+                               .arg(ModelComparison::kLatencySamples),
+                           tr("Throughput on one thread: the first %1 samples in one batch, the faster of "
+                              "two passes (samples per second)")
+                               .arg(ModelComparison::kTimedSamples),
                            tr("Bytes of the weights as the mode stores them")};
     m_table->setColumnCount(static_cast<int>(columns.size()));
     m_table->setHorizontalHeaderLabels(columns);
@@ -131,10 +148,10 @@ void CompareView::refresh() {
     }
     QString status;
     if (hasReport)
-        status = tr("<b>%1</b> on %2 · SIMD path <b>%3</b> · %4 thread(s) · %5")
+        status = tr("<b>%1</b> on %2 · SIMD path <b>%3</b> · scored on %4 thread(s), timed on one · %5")
                      .arg(setup->model.section(QLatin1Char('/'), -1),
                           setup->samples.section(QLatin1Char('/'), -1), report->isaPath)
-                     .arg(report->blasThreads)
+                     .arg(report->scoringThreads)
                      .arg(stageText(*report));
     if (m_comparison->samplesCaptured() > 0 && m_comparison->samplesCaptured() < m_comparison->samplesTotal())
         status +=
@@ -191,7 +208,7 @@ void CompareView::refresh() {
                         labelled ? tr("accuracy") : tr("agreement"), labelled ? accuracy : agreement,
                         labelled ? tr("agreement with fp32") : QString(),
                         labelled ? agreement : QVector<double>{}, tr("%"));
-    m_speed->setData(timed ? tr("Throughput (samples/s, batch of %1)").arg(report->timedSamples)
+    m_speed->setData(timed ? tr("Throughput (samples/s on one thread, batch of %1)").arg(report->timedSamples)
                            : tr("Throughput (measuring…)"),
                      labels, tr("throughput"), throughput, {}, {}, tr("samples/s"));
 }

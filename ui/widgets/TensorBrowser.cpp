@@ -101,6 +101,10 @@ void TensorBrowser::fitNameColumn() {
     m_fitting = false;
 }
 
+int TensorBrowser::shortestNameWidth() const {
+    return m_view->fontMetrics().averageCharWidth() * 20;
+}
+
 int TensorBrowser::preferredWidth() const {
     const QFontMetrics metrics = m_view->fontMetrics();
     const QHeaderView* header = m_view->horizontalHeader();
@@ -110,7 +114,12 @@ int TensorBrowser::preferredWidth() const {
     const int clipped = std::max(header->sectionSizeHint(TensorTableModel::Clipped),
                                  metrics.horizontalAdvance(QStringLiteral("100.00 %")) + 16);
     const int frame = 2 * m_view->frameWidth() + m_view->verticalScrollBar()->sizeHint().width() + 4;
-    return header->sectionSize(TensorTableModel::Name) + sqnr + clipped + frame;
+    const int format = header->sectionSize(TensorTableModel::Format);
+    const int names = header->sectionSize(TensorTableModel::Name);
+    // Short names leave room for the format column too (a format cut at the dock's edge reads as
+    // another one: "int" for int8); long names come first, the view scrolls sideways to the rest.
+    return std::max(names + sqnr + clipped, std::min(names, shortestNameWidth()) + sqnr + clipped + format) +
+           frame;
 }
 
 void TensorBrowser::restoreColumns(const QByteArray& state) {

@@ -22,7 +22,8 @@ public:
 
     QSize sizeHint() const override { return {preferredWidth(), 600}; }
     // Wide enough for the longest label (up to ~44 characters; longer ones are elided in the
-    // middle, so their tails stay readable) and the SQNR and clipped columns beside it.
+    // middle, so their tails stay readable) and the SQNR and clipped columns beside it, and
+    // the format column when the names are short.
     int preferredWidth() const;
     // Column widths the user chose, kept across sessions (QSettings).
     void restoreColumns(const QByteArray& state);
@@ -38,6 +39,8 @@ private:
     void showCurrent(int row);
     void fitNameColumn();
     int fittedNameWidth() const;
+    // Names up to this wide leave room for the format column in the dock's preferred width.
+    int shortestNameWidth() const;
 
     Session* m_session;
     TensorTableModel* m_model;

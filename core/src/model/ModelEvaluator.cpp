@@ -1,6 +1,8 @@
 #include "quantscope/model/ModelEvaluator.h"
 
 #include "quantscope/Error.h"
+#include "quantscope/ParallelItems.h"
+#include "quantscope/model/SampleIndependence.h"
 #include "quantscope/tensor/TensorInfo.h"
 
 #include <algorithm>
@@ -52,6 +54,8 @@ ModelEvaluator::ModelEvaluator(const QuantizedModel& model, const SampleSet& sam
     if (graph.outputs.empty())
         throw Error(graph.path, "the model has no outputs");
     m_outputName = graph.outputs[0].name;
+    // A fixed batch pads every run to its size: slices would pad (and run) more rows than eval.
+    m_samplesApart = !m_plan.fixedBatch() && keepsSamplesApart(graph);
     m_plan.inputs(samples, 0, 1); // the samples fit the inputs: fails here, before any timing
     if (m_labels && static_cast<int64_t>(m_labels->size()) != samples.count())
         throw Error("labels", std::to_string(m_labels->size()) + " labels for " +
@@ -93,6 +97,11 @@ ModeResult ModelEvaluator::score(QuantMode mode, int64_t count, const ProgressCa
     if (mode == QuantMode::Fp32)
         return reference;
     ModeResult result = runScored(mode, count, progress);
+    compareWithReference(result, reference, count);
+    return result;
+}
+
+void ModelEvaluator::compareWithReference(ModeResult& result, const ModeResult& reference, int64_t count) {
     const int64_t classes = count > 0 ? static_cast<int64_t>(result.outputs.size()) / count : 0;
     int64_t agree = 0;
     for (int64_t i = 0; i < count; ++i)
@@ -102,32 +111,190 @@ ModeResult ModelEvaluator::score(QuantMode mode, int64_t count, const ProgressCa
     EnergyPair energy;
     energy.add(reference.outputs, result.outputs);
     result.outputSqnr = sqnr(energy.signal, energy.noise);
-    return result;
+}
+
+bool ModelEvaluator::splitsSamples(QuantMode mode) const {
+    if (!m_samplesApart)
+        return false;
+    // A Gemm / MatMul on OpenBLAS rounds a row differently with other row counts (its kernels
+    // block the rows): only the integer core's GEMMs give each row the same bits in any batch.
+    // Dynamic mode also measures a Gemm / MatMul input's range over the whole batch.
+    const auto linear = [](const std::string& op) { return op == "Gemm" || op == "MatMul"; };
+    switch (mode) {
+    case QuantMode::Dynamic:
+    case QuantMode::Fp32:
+    case QuantMode::WeightOnly: {
+        const auto& nodes = m_model.executor().graph().nodes;
+        return std::none_of(nodes.begin(), nodes.end(),
+                            [&](const Node& node) { return linear(node.opType); });
+    }
+    case QuantMode::Static: {
+        const auto placed = m_model.staticExecution();
+        return !placed.empty() && std::all_of(placed.begin(), placed.end(), [&](const auto& node) {
+            return node.integer || !linear(node.opType);
+        });
+    }
+    }
+    return false;
+}
+
+std::vector<ModeResult> ModelEvaluator::scoreModes(const std::vector<QuantMode>& modes, int64_t count,
+                                                   int threads, const std::vector<ModeResult>& kept,
+                                                   const ProgressCallback& progress) {
+    count = std::clamp<int64_t>(count, 0, m_samples.count());
+    threads = std::max(1, threads);
+    const int64_t batch = m_plan.batch();
+    // One run per mode to compute: fp32 first unless kept for this count, then the others.
+    struct Run {
+        QuantMode mode = QuantMode::Fp32;
+        const ModeResult* prefix = nullptr; // outputs of its first samples, reused
+        int64_t from = 0;                   // the samples the run computes: [from, count)
+    };
+    std::vector<Run> runs;
+    const auto reusable = [&](const ModeResult& result, QuantMode mode) {
+        const int64_t n = result.outputShape.empty() ? 0 : result.outputShape.front();
+        return result.mode == mode && n > 0 && n <= count && !result.outputs.empty() &&
+               (splitsSamples(mode) || n % batch == 0 || n == count);
+    };
+    const auto addRun = [&](QuantMode mode) {
+        Run run;
+        run.mode = mode;
+        const auto consider = [&](const ModeResult& result) {
+            if (reusable(result, mode) && (!run.prefix || result.outputShape.front() > run.from)) {
+                run.prefix = &result;
+                run.from = result.outputShape.front();
+            }
+        };
+        // fp32's own kept outputs first: another slice replaces them only when it is longer.
+        if (mode == QuantMode::Fp32) {
+            for (const auto& [n, result] : m_fp32)
+                consider(result);
+        }
+        for (const ModeResult& result : kept)
+            consider(result);
+        runs.push_back(run);
+    };
+    if (m_fp32.count(count) == 0)
+        addRun(QuantMode::Fp32);
+    for (QuantMode mode : modes) {
+        const bool listed =
+            std::any_of(runs.begin(), runs.end(), [mode](const Run& r) { return r.mode == mode; });
+        if (mode != QuantMode::Fp32 && !listed)
+            addRun(mode);
+    }
+
+    // The pieces of work: slices of a split mode's samples (about four per thread and mode, so
+    // that the threads finish together), else score()'s batches.
+    struct Piece {
+        std::size_t run = 0;
+        int64_t first = 0;
+        int64_t n = 0;
+        Value output;
+    };
+    std::vector<Piece> pieces;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        const int64_t remaining = count - runs[r].from;
+        const int64_t slice =
+            splitsSamples(runs[r].mode)
+                ? std::clamp<int64_t>((remaining + 4 * threads - 1) / (4 * threads), 1, batch)
+                : batch;
+        for (int64_t first = runs[r].from; first < count; first += slice)
+            pieces.push_back({r, first, std::min(slice, count - first), {}});
+    }
+    // The largest pieces first: a long unsplit batch must not start last.
+    std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.n > b.n; });
+    forEachItemInParallel(
+        pieces.size(), threads,
+        [&](std::size_t index) {
+            Piece& piece = pieces[index];
+            piece.output = runOutput(runs[piece.run].mode, piece.first, piece.n);
+        },
+        [&](std::size_t done) {
+            reportProgress(progress, Stage::Results,
+                           static_cast<double>(done) / static_cast<double>(pieces.size()));
+        });
+
+    // Each run's outputs in sample order: the reused prefix, then its pieces.
+    std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
+        return a.run != b.run ? a.run < b.run : a.first < b.first;
+    });
+    std::vector<ModeResult> computed;
+    std::size_t next = 0;
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        std::vector<float> outputs;
+        std::vector<int64_t> shape;
+        if (runs[r].prefix) {
+            outputs = runs[r].prefix->outputs;
+            shape = runs[r].prefix->outputShape;
+        }
+        for (; next < pieces.size() && pieces[next].run == r; ++next) {
+            const Value& output = pieces[next].output;
+            if (shape.empty())
+                shape = output.shape;
+            outputs.insert(outputs.end(), output.data.begin(), output.data.end());
+        }
+        if (!shape.empty())
+            shape[0] = count;
+        computed.push_back(scored(runs[r].mode, count, std::move(outputs), std::move(shape)));
+    }
+    if (!runs.empty() && runs.front().mode == QuantMode::Fp32 && m_fp32.count(count) == 0)
+        m_fp32.emplace(count, std::move(computed.front()));
+    const ModeResult& reference = m_fp32.at(count);
+    std::vector<ModeResult> results;
+    for (QuantMode mode : modes) {
+        if (mode == QuantMode::Fp32) {
+            results.push_back(reference);
+            continue;
+        }
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            if (runs[r].mode == mode) {
+                ModeResult result = computed[r];
+                compareWithReference(result, reference, count);
+                results.push_back(std::move(result));
+                break;
+            }
+        }
+    }
+    return results;
+}
+
+Value ModelEvaluator::runOutput(QuantMode mode, int64_t first, int64_t n) const {
+    auto outputs = runBatch(mode, first, n);
+    Value& out = outputs.at(m_outputName);
+    if (out.shape.empty() || out.shape[0] != n)
+        throw Error(m_model.executor().graph().path,
+                    "output '" + m_outputName + "' has shape " + shapeToString(out.shape) +
+                        ", not one row per sample of the batch of " + std::to_string(m_plan.rowsFor(n)));
+    return std::move(out);
 }
 
 // Every sample of [0, count) once, in batches; accuracy against the labels, agreement with itself.
 ModeResult ModelEvaluator::runScored(QuantMode mode, int64_t count, const ProgressCallback& progress) const {
+    std::vector<float> outputs;
+    std::vector<int64_t> shape;
+    const int64_t batch = m_plan.batch();
+    for (int64_t first = 0; first < count; first += batch) {
+        const int64_t n = std::min(batch, count - first);
+        const Value out = runOutput(mode, first, n);
+        if (shape.empty()) {
+            shape = out.shape;
+            shape[0] = count;
+        }
+        outputs.insert(outputs.end(), out.data.begin(), out.data.end());
+        reportProgress(progress, Stage::Results, static_cast<double>(first + n) / static_cast<double>(count));
+    }
+    return scored(mode, count, std::move(outputs), std::move(shape));
+}
+
+ModeResult ModelEvaluator::scored(QuantMode mode, int64_t count, std::vector<float> outputs,
+                                  std::vector<int64_t> outputShape) const {
     ModeResult result;
     result.mode = mode;
     result.sizeBytes = m_model.sizeBytes(mode);
     result.batch = m_plan.batch();
     result.latencyBatch = m_plan.rowsFor(1);
-    const int64_t batch = m_plan.batch();
-    for (int64_t first = 0; first < count; first += batch) {
-        const int64_t n = std::min(batch, count - first);
-        auto outputs = runBatch(mode, first, n);
-        Value& out = outputs.at(m_outputName);
-        if (out.shape.empty() || out.shape[0] != n)
-            throw Error(m_model.executor().graph().path,
-                        "output '" + m_outputName + "' has shape " + shapeToString(out.shape) +
-                            ", not one row per sample of the batch of " + std::to_string(m_plan.rowsFor(n)));
-        if (result.outputShape.empty()) {
-            result.outputShape = out.shape;
-            result.outputShape[0] = count;
-        }
-        result.outputs.insert(result.outputs.end(), out.data.begin(), out.data.end());
-        reportProgress(progress, Stage::Results, static_cast<double>(first + n) / static_cast<double>(count));
-    }
+    result.outputShape = std::move(outputShape);
+    result.outputs = std::move(outputs);
     const int64_t classes = count > 0 ? static_cast<int64_t>(result.outputs.size()) / count : 0;
     if (classes < 1 || static_cast<int64_t>(result.outputs.size()) != classes * count)
         throw Error(m_model.executor().graph().path,

@@ -77,6 +77,22 @@ public:
     // against fp32's outputs of the same samples (run once per count and kept: the evaluator can
     // score again after the model was reconfigured). No timing.
     ModeResult score(QuantMode mode, int64_t count, const ProgressCallback& progress = {});
+    // score() of each of `modes` on the first `count` samples, the work shared by up to `threads`
+    // threads (this one included), each result equal to score()'s bit for bit. A mode whose
+    // samples give the same bits in any batch (splitsSamples) is split into slices of samples
+    // across the threads; the others run score()'s batches, each batch one piece of work (the
+    // largest pieces start first). `kept` holds results of these
+    // settings on fewer samples, with their outputs (a first slice): their outputs are reused for
+    // the samples that would run the same way (a split mode, or whole batches). BLAS calls run on
+    // the calling threads: Executor::setBlasThreads(1) (on the main thread) keeps them from
+    // competing for the cores.
+    std::vector<ModeResult> scoreModes(const std::vector<QuantMode>& modes, int64_t count, int threads,
+                                       const std::vector<ModeResult>& kept = {},
+                                       const ProgressCallback& progress = {});
+    // Whether scoreModes() splits `mode`'s samples across threads: the graph keeps its samples
+    // apart (keepsSamplesApart), fixes no batch, and runs no Gemm / MatMul on OpenBLAS (whose
+    // kernels round a row differently with other row counts) nor with per-batch ranges (dynamic).
+    bool splitsSamples(QuantMode mode) const;
     // Fills the result's latency and throughput (EvalOptions say how long to time).
     void measureTiming(ModeResult& result, const ProgressCallback& progress = {}) const;
     std::vector<LayerSqnr> layerSqnr(QuantMode mode, const ProgressCallback& progress = {});
@@ -84,6 +100,13 @@ public:
 private:
     const ModeResult& fp32(int64_t count, const ProgressCallback& progress);
     ModeResult runScored(QuantMode mode, int64_t count, const ProgressCallback& progress) const;
+    // The first graph output of samples [first, first + n), checked to hold one row per sample.
+    Value runOutput(QuantMode mode, int64_t first, int64_t n) const;
+    // A mode's result from its outputs on the first `count` samples: accuracy, self-agreement.
+    ModeResult scored(QuantMode mode, int64_t count, std::vector<float> outputs,
+                      std::vector<int64_t> outputShape) const;
+    // Agreement and SQNR of `result` against fp32's `reference` on the same samples.
+    static void compareWithReference(ModeResult& result, const ModeResult& reference, int64_t count);
     // Runs samples [first, first + n) (padded to the plan's rows); the outputs hold only the real rows.
     std::map<std::string, Value>
     runBatch(QuantMode mode, int64_t first, int64_t n,
@@ -95,6 +118,7 @@ private:
     EvalOptions m_options;
     BatchPlan m_plan;
     std::string m_outputName;
+    bool m_samplesApart = false;          // keepsSamplesApart(graph) and no fixed batch
     std::map<int64_t, ModeResult> m_fp32; // by the number of samples scored
 };
 
