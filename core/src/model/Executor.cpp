@@ -118,16 +118,6 @@ Executor::Executor(Graph graph) : m_graph(std::move(graph)) {
 
 Executor::~Executor() = default;
 
-struct Executor::PlannedNode {
-    ops::OpFunction implementation = nullptr;
-    std::vector<PlannedInput> inputs; // per node input
-    std::vector<int> outputs;         // per node output (-1 when absent)
-    std::vector<int> release;         // slots no later node reads, freed after this node
-    // Input 0's slot when this node is its only and last reader and it is no graph output: the op
-    // may take its storage (ops::DonatedInput).
-    int lend = -1;
-};
-
 void Executor::compilePlan() {
     std::unordered_map<std::string, int> slotOf;
     std::vector<bool> defined; // per slot: a graph input or the output of an earlier node

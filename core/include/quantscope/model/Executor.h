@@ -78,11 +78,18 @@ private:
         int slot = -1;
         const Value* constant = nullptr;
     };
-    struct PlannedNode;
-
     // An op's implementation (ops::OpFunction), found once per node by the plan.
     using Implementation = std::vector<Value> (*)(const Node& node, const std::vector<const Value*>& inputs,
                                                   int64_t opset);
+    struct PlannedNode {
+        Implementation implementation = nullptr;
+        std::vector<PlannedInput> inputs; // per node input
+        std::vector<int> outputs;         // per node output (-1 when absent)
+        std::vector<int> release;         // slots no later node reads, freed after this node
+        // Input 0's slot when this node is its only and last reader and it is no graph output:
+        // the op may take its storage (ops::DonatedInput).
+        int lend = -1;
+    };
 
     void foldConstants();
     void compilePlan();
