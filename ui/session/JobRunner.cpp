@@ -1,5 +1,7 @@
 #include "session/JobRunner.h"
 
+#include "session/ThreadHandOff.h"
+
 #include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
@@ -54,20 +56,25 @@ JobHandle* JobRunner::startJob(const QString& channel, const QString& label, Wor
     emit started(id, label);
 
     QPointer<JobRunner> self(this);
+    releaseToOtherThread(job.get());
     m_pool.start([self, job, work = std::move(work)] {
+        acquireFromOtherThread(job.get());
         const ProgressCallback progressCallback = [self, job](Stage, double fraction) {
             if (job->cancelRequested)
                 return false;
             // Throttle: at most one queued update per 0.1 % of progress.
             const int permille = static_cast<int>(fraction * 1000.0);
-            if (permille != job->lastPermille.exchange(permille) && self)
+            if (permille != job->lastPermille.exchange(permille) && self) {
+                releaseToOtherThread(job.get());
                 QMetaObject::invokeMethod(
                     self,
-                    [self, id = job->id, fraction] {
+                    [self, job, fraction] {
+                        acquireFromOtherThread(job.get());
                         if (self)
-                            self->reportProgress(id, fraction);
+                            self->reportProgress(job->id, fraction);
                     },
                     Qt::QueuedConnection);
+            }
             return true;
         };
         QVariant result;
@@ -86,14 +93,17 @@ JobHandle* JobRunner::startJob(const QString& channel, const QString& label, Wor
         } catch (...) {
             error = QStringLiteral("unexpected error");
         }
-        if (self)
+        if (self) {
+            releaseToOtherThread(job.get());
             QMetaObject::invokeMethod(
                 self,
                 [self, job, result, error, wasCancelled] {
+                    acquireFromOtherThread(job.get());
                     if (self)
                         self->complete(job, result, error, wasCancelled);
                 },
                 Qt::QueuedConnection);
+        }
     });
     return handle;
 }
