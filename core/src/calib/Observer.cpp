@@ -9,6 +9,7 @@
 #include "quantscope/calib/MseObserver.h"
 #include "quantscope/calib/PercentileObserver.h"
 #include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/quant/QParamsCalculator.h"
 
 #include <cmath>
 #include <string>
@@ -47,6 +48,14 @@ std::size_t Observer::observeAll(std::span<const float> values) {
     if (!finite.empty())
         observeFinite(finite);
     return nonfinite;
+}
+
+QParams observedParams(const Observer& observer, const QuantSpec& spec) {
+    const Range range = observer.range();
+    QParams params = computeQParams(std::span<const Range>(&range, 1), spec);
+    params.min = {range.min};
+    params.max = {range.max};
+    return params;
 }
 
 std::unique_ptr<Observer> makeObserver(const QuantSpec& spec) {

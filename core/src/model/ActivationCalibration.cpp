@@ -1,10 +1,8 @@
 #include "model/ActivationCalibration.h"
 
 #include "quantscope/model/BatchPlan.h"
-#include "quantscope/quant/QParamsCalculator.h"
 
 #include <algorithm>
-#include <span>
 
 namespace quantscope {
 
@@ -85,11 +83,7 @@ ActivationCalibration::entries(const SpecFor& specFor, const QParamsDocument* gi
             if (!observer)
                 return std::nullopt;
             observer->serve(entry.spec);
-            const Range range = observer->range();
-            QParams params = computeQParams(std::span<const Range>(&range, 1), entry.spec);
-            params.min = {range.min};
-            params.max = {range.max};
-            entry.params = params;
+            entry.params = observedParams(*observer, entry.spec);
         }
         result[name] = std::move(entry);
     }

@@ -12,7 +12,6 @@
 #include "quantscope/kernels/PackedInt4Weights.h"
 #include "quantscope/kernels/PackedInt8Weights.h"
 #include "quantscope/model/Int8Linear.h"
-#include "quantscope/quant/QParamsCalculator.h"
 #include "quantscope/quant/ValueQuantizer.h"
 #include "quantscope/tensor/TensorInfo.h"
 
@@ -25,11 +24,20 @@ namespace {
 QParams perTensorParams(std::span<const float> values, const QuantSpec& spec) {
     const auto observer = makeObserver(spec);
     observer->observe(values);
-    const Range range = observer->range();
-    QParams params = computeQParams(std::span<const Range>(&range, 1), spec);
-    params.min = {range.min};
-    params.max = {range.max};
-    return params;
+    return observedParams(*observer, spec);
+}
+
+// One image of a dynamic Conv's input quantized with its own min / max (PyTorch's dynamic rule
+// applied per sample, so a result does not depend on the other images of the batch), as
+// integerLayer quantizes: q - qmin shifts any <= 8-bit integer format into 0..255.
+struct ImageCodes {
+    int32_t zeroPoint = 0; // in those codes
+    float scale = 0.0f;
+};
+ImageCodes quantizeImage(const float* image, std::size_t size, const QuantSpec& spec, uint8_t* codes) {
+    const QParams params = perTensorParams(std::span<const float>(image, size), spec);
+    quantizeToCodes(image, size, spec, params, codes);
+    return {params.zeroPoint[0] - static_cast<int32_t>(params.qmin), params.scale[0]};
 }
 
 // Gemm's y = alpha * product + beta * C, C broadcast to M x N from [], [N], [1, N], [M, 1] or
@@ -246,19 +254,16 @@ Value LayerRunner::dynamicConv(const QuantizedModel::Layer& layer, const Value& 
     const kernels::Conv2dGeometry geometry = kernelConvGeometry(node, g, g.channels);
     const int batch = kernelSize(node, g.batch);
 
-    // Each image with its own min / max, quantized as integerLayer does: q - qmin shifts any
-    // <= 8-bit integer format into 0..255.
     const std::size_t imageSize =
         static_cast<std::size_t>(ops::checkedProduct(node, {g.channels, g.height, g.width}));
     std::vector<uint8_t> codes(x.data.size());
     std::vector<int32_t> zeroPoints(static_cast<std::size_t>(g.batch));
     std::vector<float> scales(static_cast<std::size_t>(g.batch));
     for (std::size_t i = 0; i < zeroPoints.size(); ++i) {
-        const float* image = x.data.data() + i * imageSize;
-        const QParams params = perTensorParams(std::span<const float>(image, imageSize), spec);
-        quantizeToCodes(image, imageSize, spec, params, codes.data() + i * imageSize);
-        zeroPoints[i] = params.zeroPoint[0] - static_cast<int32_t>(params.qmin);
-        scales[i] = params.scale[0];
+        const ImageCodes image =
+            quantizeImage(x.data.data() + i * imageSize, imageSize, spec, codes.data() + i * imageSize);
+        zeroPoints[i] = image.zeroPoint;
+        scales[i] = image.scale;
     }
     Value y;
     y.shape = {g.batch, w.shape[0], g.outH, g.outW};
@@ -291,17 +296,13 @@ Value LayerRunner::dynamicDepthwiseConv(const QuantizedModel::Layer& layer, cons
     std::vector<float> scales(static_cast<std::size_t>(w.shape[0]));
     const kernels::KernelTable& path = kernels::KernelRegistry::active();
     for (int64_t i = 0; i < g.batch; ++i) {
-        // Each image with its own min / max, quantized as integerLayer does: q - qmin shifts any
-        // <= 8-bit integer format into 0..255.
-        const float* image = x.data.data() + static_cast<std::size_t>(i) * imageSize;
-        const QParams params = perTensorParams(std::span<const float>(image, imageSize), spec);
-        quantizeToCodes(image, imageSize, spec, params, codes.data());
-        const int32_t zx = params.zeroPoint[0] - static_cast<int32_t>(params.qmin);
-        const float sx = params.scale[0];
+        const ImageCodes image = quantizeImage(x.data.data() + static_cast<std::size_t>(i) * imageSize,
+                                               imageSize, spec, codes.data());
         for (std::size_t c = 0; c < scales.size(); ++c)
-            scales[c] = sx * layer.rowScales[c]; // integerLayer's per-channel factor, rounded alike
-        kernels::int8DepthwiseConvFloat(path, shape, codes.data(), zx, layer.depthwiseWeights.data(),
-                                        scales.data(), bias ? bias->data.data() : nullptr,
+            scales[c] = image.scale * layer.rowScales[c]; // integerLayer's per-channel factor, rounded alike
+        kernels::int8DepthwiseConvFloat(path, shape, codes.data(), image.zeroPoint,
+                                        layer.depthwiseWeights.data(), scales.data(),
+                                        bias ? bias->data.data() : nullptr,
                                         y.data.data() + static_cast<std::size_t>(i) * outImage, m_pool);
     }
     return y;

@@ -50,4 +50,8 @@ private:
 // The observer for spec.calib, configured from spec (bits, scheme, percentile, EMA constant).
 std::unique_ptr<Observer> makeObserver(const QuantSpec& spec);
 
+// Per-tensor parameters of `spec` for the range `observer` chose, that range kept as the
+// parameters' min / max (as activation entries record it).
+QParams observedParams(const Observer& observer, const QuantSpec& spec);
+
 } // namespace quantscope
