@@ -49,6 +49,9 @@ public:
     // The range each calibration method would choose for the current tensor and settings.
     const std::map<CalibMethod, Range>& markers() const { return m_markers; }
     bool markersCurrent() const;
+    // A whole-file analysis is scheduled (the short wait that gathers several changes into one)
+    // and has not started yet.
+    bool analysisScheduled() const { return m_analyzeAllTimer.isActive(); }
 
     // A clipping line is being dragged: the preview follows without touching the session (the
     // drop is recorded as one undoable change).

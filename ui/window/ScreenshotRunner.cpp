@@ -47,7 +47,8 @@ bool ScreenshotRunner::isReady() const {
     const bool modelDone = !comparison->setup() || (!comparison->isBusy() && comparison->report());
     const Preview& preview = m_window->controller()->preview();
     return session->hasTensors() && row >= 0 && (preview.valid || preview.chosenPerBlock) &&
-           session->result(row) && m_window->controller()->markersCurrent() && modelDone &&
+           session->result(row) && m_window->controller()->markersCurrent() &&
+           !m_window->controller()->analysisScheduled() && modelDone &&
            m_window->jobs()->runningCount() == 0 &&
            // The Learn view sits in a scroll area: it is the current tab when it is visible.
            (!m_window->learnView()->isVisible() || m_window->learnView()->isSettled()) &&
