@@ -1,5 +1,6 @@
 #include "session/AnalysisController.h"
 #include "session/AllCores.h"
+#include "session/MainThreadCall.h"
 
 #include "quantscope/analysis/TensorResultBuilder.h"
 #include "session/JobRunner.h"
@@ -10,7 +11,6 @@
 #include "quantscope/io/WeightFile.h"
 
 #include <QFileInfo>
-#include <QMetaObject>
 #include <QPointer>
 
 #include <algorithm>
@@ -356,13 +356,10 @@ void AnalysisController::analyzeAll() {
                             TensorResultBuilder::summarize(tensor, item.settings, perTensor);
                         // Each tensor's metrics are shown as soon as they exist; the session
                         // drops them if the settings changed meanwhile.
-                        QMetaObject::invokeMethod(
-                            session,
-                            [session, file = item.source, row = item.row, summary] {
-                                if (session && session->source(row) == file)
-                                    session->offerSummary(row, summary);
-                            },
-                            Qt::QueuedConnection);
+                        postToMainThread([session, file = item.source, row = item.row, summary] {
+                            if (session && session->source(row) == file)
+                                session->offerSummary(row, summary);
+                        });
                     } catch (const Cancelled&) {
                         const std::lock_guard lock(failureMutex);
                         cancelled = std::current_exception();

@@ -1,5 +1,6 @@
 #include "session/CandidateAnalysis.h"
 #include "session/AllCores.h"
+#include "session/MainThreadCall.h"
 
 #include "session/JobRunner.h"
 #include "session/Session.h"
@@ -125,13 +126,11 @@ void CandidateAnalysis::start() {
                             result.outcomes.push_back(std::move(outcome));
                             result.elements = analysis.metrics.count + analysis.metrics.nonfinite;
                         }
-                        QMetaObject::invokeMethod(
-                            self,
+                        postToMainThread(
                             [self, generation, row = items[i].row, result = std::move(result)]() mutable {
                                 if (self)
                                     self->accept(generation, row, std::move(result));
-                            },
-                            Qt::QueuedConnection);
+                            });
                     } catch (...) {
                         const std::lock_guard lock(failureMutex);
                         if (!failure)

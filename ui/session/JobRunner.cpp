@@ -1,12 +1,12 @@
 #include "session/JobRunner.h"
 
+#include "session/MainThreadCall.h"
 #include "session/ThreadHandOff.h"
 
 #include "quantscope/Cancellation.h"
 #include "quantscope/Error.h"
 
 #include <QLoggingCategory>
-#include <QMetaObject>
 #include <QPointer>
 #include <QRunnable>
 #include <QThread>
@@ -56,24 +56,21 @@ JobHandle* JobRunner::startJob(const QString& channel, const QString& label, Wor
     emit started(id, label);
 
     QPointer<JobRunner> self(this);
-    releaseToOtherThread(job.get());
-    m_pool.start([self, job, work = std::move(work)] {
-        acquireFromOtherThread(job.get());
+    // The token is a static: the worker must acquire before it reads anything of the closure,
+    // and the closure must exist before the release.
+    static const char startedJobs = 0;
+    std::function<void()> run = [self, job, work = std::move(work)] {
+        acquireFromOtherThread(&startedJobs);
         const ProgressCallback progressCallback = [self, job](Stage, double fraction) {
             if (job->cancelRequested)
                 return false;
             // Throttle: at most one queued update per 0.1 % of progress.
             const int permille = static_cast<int>(fraction * 1000.0);
             if (permille != job->lastPermille.exchange(permille) && self) {
-                releaseToOtherThread(job.get());
-                QMetaObject::invokeMethod(
-                    self,
-                    [self, job, fraction] {
-                        acquireFromOtherThread(job.get());
-                        if (self)
-                            self->reportProgress(job->id, fraction);
-                    },
-                    Qt::QueuedConnection);
+                postToMainThread([self, job, fraction] {
+                    if (self)
+                        self->reportProgress(job->id, fraction);
+                });
             }
             return true;
         };
@@ -93,18 +90,16 @@ JobHandle* JobRunner::startJob(const QString& channel, const QString& label, Wor
         } catch (...) {
             error = QStringLiteral("unexpected error");
         }
-        if (self) {
-            releaseToOtherThread(job.get());
-            QMetaObject::invokeMethod(
-                self,
-                [self, job, result, error, wasCancelled] {
-                    acquireFromOtherThread(job.get());
-                    if (self)
-                        self->complete(job, result, error, wasCancelled);
-                },
-                Qt::QueuedConnection);
-        }
-    });
+        // Moved, not copied: a shared copy left here would be freed on this thread after the
+        // main thread read it, ordered only by Qt's reference count.
+        if (self)
+            postToMainThread([self, job, result = std::move(result), error = std::move(error), wasCancelled] {
+                if (self)
+                    self->complete(job, result, error, wasCancelled);
+            });
+    };
+    releaseToOtherThread(&startedJobs);
+    m_pool.start(std::move(run));
     return handle;
 }
 
