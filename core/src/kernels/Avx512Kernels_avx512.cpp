@@ -721,12 +721,17 @@ template <int P> void int4F32PanelsAllRows(const Int4GemvProblem& p, int panel0,
             groupScales[c] = p.scales + (static_cast<size_t>(panel0 + c) * groups + g) * 16;
         }
         decodeInt4Group<P>(groupWeights, p.groupSize, decoded);
-        for (int row0 = 0; row0 < p.m; row0 += kInt4GemmRowBlock)
-            int4F32TileRows<P>(std::min(kInt4GemmRowBlock, p.m - row0), p,
-                               p.x + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize,
-                               decoded, groupScales, masks,
-                               p.y + static_cast<size_t>(row0) * p.n + static_cast<size_t>(panel0) * 16,
-                               g == 0);
+        // Tiles of nearly equal heights (8 rows as 4 + 4, not 6 + 2: a short tile loads as many
+        // weights per FMA as it has rows fewer).
+        const int tiles = (p.m + kInt4GemmRowBlock - 1) / kInt4GemmRowBlock;
+        for (int tile = 0, row0 = 0; tile < tiles; ++tile) {
+            const int rows = p.m / tiles + (tile < p.m % tiles ? 1 : 0);
+            int4F32TileRows<P>(
+                rows, p, p.x + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize,
+                decoded, groupScales, masks,
+                p.y + static_cast<size_t>(row0) * p.n + static_cast<size_t>(panel0) * 16, g == 0);
+            row0 += rows;
+        }
     }
 }
 
