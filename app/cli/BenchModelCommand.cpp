@@ -36,9 +36,15 @@ namespace {
 using Json = nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
 
-// The BERT-base-shaped encoder: enough layers for steady timings at a few seconds per mode.
+// The BERT-base-shaped encoder by default: enough layers for steady timings at a few seconds per
+// mode. --seq 1 --layers 12 is a decoding step instead: few rows, weights larger than the caches.
 constexpr int64_t kBertLayers = 2;
 constexpr int64_t kBertSequence = 128;
+
+struct BertShape {
+    int64_t layers = kBertLayers;
+    int64_t sequence = kBertSequence;
+};
 
 // Random inputs in [0, 1) for a model's first input with the batch `batch`.
 std::vector<float> randomInputs(int64_t count, unsigned seed) {
@@ -80,13 +86,13 @@ ModelQuantConfig int4WeightOnlyConfig() {
     return config;
 }
 
-Graph shapedOrLoaded(const std::string& name, int64_t resolution) {
+Graph shapedOrLoaded(const std::string& name, int64_t resolution, const BertShape& bert) {
     if (name == "resnet18")
         return resnet18Shaped(resolution);
     if (name == "mobilenetv2")
         return mobilenetV2Shaped(resolution);
     if (name == "bert")
-        return bertShaped(kBertLayers, kBertSequence);
+        return bertShaped(bert.layers, bert.sequence);
     return loadOnnxGraph(name);
 }
 
@@ -98,6 +104,10 @@ int runBenchModel(const std::vector<std::string>& arguments) {
          "resnet18 | mobilenetv2 | bert | an ONNX file (repeatable; default resnet18 and mobilenetv2)"},
         {"--batch", true, true, "samples per run, 1..4096 (repeatable; default 32)"},
         {"--resolution", true, false, "image side of the shaped models, 32..512 (default 224)"},
+        {"--seq", true, false,
+         "tokens per sequence of bert, 1..512 (default " + std::to_string(kBertSequence) + ")"},
+        {"--layers", true, false,
+         "encoder layers of bert, 1..24 (default " + std::to_string(kBertLayers) + ")"},
         {"--threads", true, false, "threads for the int8 kernels and OpenBLAS, 1..256 (default 1)"},
         {"--min-time", true, false, "seconds each mode repeats for, the fastest run counting (default 1)"},
         {"--json", true, false, "write the results as JSON to FILE ('-' for stdout)"},
@@ -107,15 +117,17 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     });
     const CommandLine commandLine(arguments, options);
     if (commandLine.has("--help")) {
-        std::printf(
-            "%s",
-            helpText("quantscope-cli bench-model [--model M]... [--batch N]... [--threads N]\n"
-                     "Random weights and inputs; static int8 is calibrated on two batches.\n"
-                     "bert: " +
-                         std::to_string(kBertLayers) + " BERT-base encoder layers at sequence length " +
-                         std::to_string(kBertSequence) + ", also run with int4 weights (weight-only-int4).",
-                     options)
-                .c_str());
+        std::printf("%s",
+                    helpText("quantscope-cli bench-model [--model M]... [--batch N]... [--threads N]\n"
+                             "Random weights and inputs; static int8 is calibrated on two batches.\n"
+                             "bert: BERT-base encoder layers (--layers, default " +
+                                 std::to_string(kBertLayers) + ") at a sequence length (--seq, default " +
+                                 std::to_string(kBertSequence) +
+                                 "),\nalso run with int4 weights (weight-only-int4); --seq 1 --layers 12 is "
+                                 "a decoding step whose\n"
+                                 "fp32 weights (340 MB) exceed the caches.",
+                             options)
+                        .c_str());
         return 0;
     }
     if (!commandLine.positionals().empty())
@@ -132,6 +144,9 @@ int runBenchModel(const std::vector<std::string>& arguments) {
         batches = {32};
     const int64_t largestBatch = *std::max_element(batches.begin(), batches.end());
     const int64_t resolution = commandLine.integer("--resolution", 224, 32, 512);
+    BertShape bert;
+    bert.sequence = commandLine.integer("--seq", kBertSequence, 1, 512);
+    bert.layers = commandLine.integer("--layers", kBertLayers, 1, 24);
     const int threads = static_cast<int>(commandLine.integer("--threads", 1, 1, 256));
     const double minTime = commandLine.number("--min-time", 1.0);
     if (!(minTime >= 0.0 && minTime <= 600.0))
@@ -156,7 +171,7 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     document["results"] = Json::array();
     TextTable table({"model", "batch", "mode", "samples/s", "ratio to fp32", "integer ops"});
     for (const std::string& name : models) {
-        const Executor executor(shapedOrLoaded(name, resolution));
+        const Executor executor(shapedOrLoaded(name, resolution, bert));
         const GraphValueInfo& input = executor.graph().inputs.at(0);
         std::vector<int64_t> sampleShape(input.shape.begin() + 1, input.shape.end());
         int64_t sampleSize = 1;
@@ -209,6 +224,10 @@ int runBenchModel(const std::vector<std::string>& arguments) {
                 entry["model"] = name;
                 entry["mode"] = mode;
                 entry["batch"] = runBatch;
+                if (name == "bert") {
+                    entry["sequence"] = bert.sequence;
+                    entry["layers"] = bert.layers;
+                }
                 entry["throughput_sps"] = sps;
                 entry["ratio_to_fp32"] = sps / fp32;
                 if (mode == "static")
@@ -257,6 +276,9 @@ int runBenchModel(const std::vector<std::string>& arguments) {
     std::printf("%s", table.render({false, true, false, true, true, true}).c_str());
     if (!profileText.empty())
         std::printf("\nTime per op type (mean of three runs):\n%s", profileText.c_str());
+    if (std::find(models.begin(), models.end(), "bert") != models.end())
+        std::printf("bert: %lld encoder layers, sequence length %lld\n", static_cast<long long>(bert.layers),
+                    static_cast<long long>(bert.sequence));
     std::printf("%d thread%s, int8 path %s, OpenBLAS kernels %s\n", threads, threads == 1 ? "" : "s",
                 kernels::isaName(kernels::KernelRegistry::active().path), kernels::BlasCore::name().c_str());
     return 0;

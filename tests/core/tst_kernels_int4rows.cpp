@@ -22,10 +22,13 @@ struct Shape {
     int m, n, k, groupSize;
 };
 
-// Row counts around the kernels' blocking (32 rows on AVX2), columns around the 16-wide panels, K of one and
-// of several groups.
-const std::vector<Shape> kShapes = {{2, 16, 128, 128},  {3, 33, 256, 32}, {5, 17, 64, 64},  {8, 64, 768, 128},
-                                    {16, 48, 384, 128}, {7, 1, 32, 32},   {40, 33, 256, 64}};
+// Row counts around the kernels' blocking (32 rows on AVX2; on AVX-512 4-row blocks below 8 rows, 6-row
+// tiles over pairs of panels from 8), columns around the 16-wide panels (a lone last panel, a partial one),
+// K of one and of several groups.
+const std::vector<Shape> kShapes = {{2, 16, 128, 128},  {3, 33, 256, 32},   {5, 17, 64, 64},
+                                    {8, 64, 768, 128},  {16, 48, 384, 128}, {7, 1, 32, 32},
+                                    {40, 33, 256, 64},  {13, 47, 192, 32},  {9, 7, 64, 8},
+                                    {31, 50, 512, 128}, {128, 24, 256, 128}};
 
 } // namespace
 

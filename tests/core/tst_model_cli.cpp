@@ -275,6 +275,49 @@ private slots:
         QCOMPARE(calls, expected);
     }
 
+    // bench-model's BERT shape takes its sequence length and layer count: --seq 1 (a decoding step)
+    // runs every mode and records the shape; values out of range are refused naming the option and
+    // the allowed range.
+    void benchModelBertShapeOptions() {
+        const Run run = runCli({QStringLiteral("bench-model"), QStringLiteral("--model"),
+                                QStringLiteral("bert"), QStringLiteral("--seq"), QStringLiteral("1"),
+                                QStringLiteral("--layers"), QStringLiteral("1"), QStringLiteral("--batch"),
+                                QStringLiteral("1"), QStringLiteral("--min-time"), QStringLiteral("0"),
+                                QStringLiteral("--json"), QStringLiteral("-")});
+        QCOMPARE(run.exitCode, 0);
+        const QJsonObject document = parseJson(run.out);
+        QStringList modes;
+        for (const auto& value : document.value(QLatin1String("results")).toArray()) {
+            const QJsonObject entry = value.toObject();
+            modes.append(entry.value(QLatin1String("mode")).toString());
+            QCOMPARE(entry.value(QLatin1String("sequence")).toInt(), 1);
+            QCOMPARE(entry.value(QLatin1String("layers")).toInt(), 1);
+            QVERIFY(entry.value(QLatin1String("throughput_sps")).toDouble() > 0.0);
+        }
+        QCOMPARE(modes, (QStringList{QStringLiteral("fp32"), QStringLiteral("static"),
+                                     QStringLiteral("dynamic"), QStringLiteral("weight-only-int4")}));
+
+        const struct {
+            const char* option;
+            const char* value;
+            const char* message;
+        } refused[] = {{"--seq", "0", "--seq: 0 is out of range (allowed: 1..512)"},
+                       {"--seq", "513", "--seq: 513 is out of range (allowed: 1..512)"},
+                       {"--seq", "8x", "--seq: '8x' is not a whole number (allowed: 1..512)"},
+                       {"--layers", "0", "--layers: 0 is out of range (allowed: 1..24)"},
+                       {"--layers", "25", "--layers: 25 is out of range (allowed: 1..24)"}};
+        for (const auto& bad : refused) {
+            const Run error =
+                runCli({QStringLiteral("bench-model"), QStringLiteral("--model"), QStringLiteral("bert"),
+                        QLatin1String(bad.option), QLatin1String(bad.value)});
+            QCOMPARE(error.exitCode, 1);
+            QVERIFY2(error.err.contains(QLatin1String(bad.message)), qPrintable(error.err));
+        }
+        const Run help = runCli({QStringLiteral("bench-model"), QStringLiteral("--help")});
+        QVERIFY2(help.out.contains(QLatin1String("--seq")) && help.out.contains(QLatin1String("--layers")),
+                 qPrintable(help.out));
+    }
+
     void usageErrorsAreExitCodeTwo() {
         QCOMPARE(runCli({QStringLiteral("eval"), demo("digits_mlp.onnx")}).exitCode, 2); // no --samples
         QCOMPARE(runCli({QStringLiteral("eval")}).exitCode, 2);

@@ -2,6 +2,7 @@
 // the integer core against its reference, per-layer SQNR, sizes and bad input.
 #include "quantscope/Error.h"
 #include "quantscope/kernels/KernelRegistry.h"
+#include "quantscope/kernels/ThreadPool.h"
 #include "quantscope/model/Executor.h"
 #include "quantscope/model/Int8Linear.h"
 #include "quantscope/model/ModelEvaluator.h"
@@ -12,6 +13,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 using namespace quantscope;
@@ -129,6 +131,15 @@ private slots:
         for (std::size_t i = 0; i < expected.data.size(); ++i)
             QVERIFY(std::abs(actual.data[i] - expected.data[i]) <=
                     1e-4f * std::max(1.0f, std::abs(expected.data[i])));
+        // On the model's thread pool (--threads) the kernel splits the weight panels between threads,
+        // each output written by one of them: the same bits.
+        kernels::ThreadPool pool(2);
+        int4.setThreadPool(&pool);
+        const Value threaded = int4.run(QuantMode::WeightOnly, {{"input", batch}}).at("logits");
+        int4.setThreadPool(nullptr);
+        QCOMPARE(threaded.shape, actual.shape);
+        QVERIFY(std::memcmp(threaded.data.data(), actual.data.data(), actual.data.size() * sizeof(float)) ==
+                0);
         // A group size the kernel cannot take (not a multiple of 8) runs on dequantized weights.
         config.weight = int4Groups(20);
         QuantizedModel odd(*m_mlp, config);

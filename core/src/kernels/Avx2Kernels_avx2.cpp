@@ -435,16 +435,28 @@ void int4GemmF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     const __m256i nibble = _mm256_set1_epi32(0x0F);
     thread_local std::vector<float> decoded; // [k within the group][16 columns]
     thread_local std::vector<float> partial; // [row][16]: y of the panel so far
+    thread_local std::vector<float> xSums;   // [row][group]: the activations' sum for the +8 offset
     decoded.resize(static_cast<size_t>(p.groupSize) * 16);
     partial.resize(static_cast<size_t>(std::min(p.m, 32)) * 16);
+    // Each row's group sums, added in int4GemvF32Row's order, once for all panels: inside the FMA
+    // loop their two serial add chains (4 cycles a step) held it to one FMA per cycle.
+    xSums.resize(static_cast<size_t>(p.m) * groups);
+    for (int row = 0; row < p.m; ++row)
+        for (int g = 0; g < groups; ++g) {
+            const float* x = p.x + static_cast<size_t>(row) * p.k + static_cast<size_t>(g) * p.groupSize;
+            float sum = 0.0f;
+            for (int t = 0; t < p.groupSize; ++t)
+                sum += x[t];
+            xSums[static_cast<size_t>(row) * groups + g] = sum;
+        }
     // Rows r and r2 of one group: int4GemvF32Row's inner loop on decoded weights, the two rows
     // interleaved for eight independent FMA chains (each row's operations in its own order).
-    const auto groupDot = [&](const float* x, const float* x2, const float* scales, float* y, float* y2) {
+    const auto groupDot = [&](const float* x, const float* x2, float xSum, float x2Sum, const float* scales,
+                              float* y, float* y2) {
         __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
         __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
         __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps();
         __m256 e0 = _mm256_setzero_ps(), e1 = _mm256_setzero_ps();
-        float xSum = 0.0f, x2Sum = 0.0f;
         const float* w = decoded.data();
         for (int t = 0; t < p.groupSize; t += 2, w += 32) {
             const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
@@ -454,15 +466,11 @@ void int4GemmF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
             a1 = _mm256_fmadd_ps(w1, x0, a1);
             b0 = _mm256_fmadd_ps(w2, x1, b0);
             b1 = _mm256_fmadd_ps(w3, x1, b1);
-            xSum += x[t];
-            xSum += x[t + 1];
             const __m256 z0 = _mm256_set1_ps(x2[t]), z1 = _mm256_set1_ps(x2[t + 1]);
             c0 = _mm256_fmadd_ps(w0, z0, c0);
             c1 = _mm256_fmadd_ps(w1, z0, c1);
             e0 = _mm256_fmadd_ps(w2, z1, e0);
             e1 = _mm256_fmadd_ps(w3, z1, e1);
-            x2Sum += x2[t];
-            x2Sum += x2[t + 1];
         }
         const __m256 s0 = _mm256_loadu_ps(scales), s1 = _mm256_loadu_ps(scales + 8);
         const __m256 offset = _mm256_set1_ps(8.0f * xSum);
@@ -504,7 +512,9 @@ void int4GemmF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
                 for (int row = 0; row < rows; row += 2) {
                     const int second = std::min(row + 1, rows - 1); // the last row twice when odd
                     groupDot(x + static_cast<size_t>(row) * p.k, x + static_cast<size_t>(second) * p.k,
-                             scales + g * 16, partial.data() + static_cast<size_t>(row) * 16,
+                             xSums[static_cast<size_t>(first + row) * groups + g],
+                             xSums[static_cast<size_t>(first + second) * groups + g], scales + g * 16,
+                             partial.data() + static_cast<size_t>(row) * 16,
                              partial.data() + static_cast<size_t>(second) * 16);
                 }
             }

@@ -21,6 +21,8 @@
 #include "ChunkLoops.h"
 #include "FloatConvAvx2.h"
 
+#include "quantscope/kernels/AlignedBuffer.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -615,7 +617,139 @@ void int4GemvS8(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// Many fp32 activation rows (a transformer's tokens): a real GEMM. int4F32Rows decodes the weights
+// again for every 4 rows (8 vpermps per 8 values of K, as many as the FMAs of one row), so at M = 128
+// the decode costs as much as the products. Here each group of a pair of panels (32 columns x
+// groupSize, 16 KB at G = 128, in L1) is decoded to floats once and a register-blocked micro-kernel
+// of 6 rows x 32 columns runs over it for every row. Each row keeps int4F32Rows' arithmetic order
+// exactly (even-k and odd-k accumulators per group, their sum times the group scale added to y), so
+// every row equals the one-row GEMV bit for bit; y lives in the output between groups.
+constexpr int kInt4GemmRowBlock = 6;
+constexpr int kInt4GemmMinRows = 8;
+
+// Group g of `P` panels as floats, [k within the group][P * 16 columns].
+template <int P> void decodeInt4Group(const uint8_t* const* panelWeights, int groupSize, float* decoded) {
+    const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    for (int o = 0; o < groupSize / 8; ++o) {
+        float* out = decoded + static_cast<size_t>(o) * 8 * P * 16;
+        for (int panel = 0; panel < P; ++panel) {
+            const __m512i v = _mm512_loadu_si512(panelWeights[panel] + static_cast<size_t>(o) * 64);
+            // Byte i of each lane holds k + i (low nibble) and k + 4 + i (high nibble).
+            constexpr int kShifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; ++i)
+                _mm512_store_ps(out + (i * P + panel) * 16,
+                                _mm512_permutexvar_ps(_mm512_srli_epi32(v, kShifts[i]), table));
+        }
+    }
+}
+
+// R rows x P panels of one group: y[r] (+)= (sum over even k + sum over odd k) * scale.
+template <int R, int P>
+void int4F32Tile(const Int4GemvProblem& p, const float* x, const float* decoded,
+                 const float* const* groupScales, const __mmask16* masks, float* y, bool firstGroup) {
+    __m512 even[R][P], odd[R][P];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int c = 0; c < P; ++c)
+            even[r][c] = odd[r][c] = _mm512_setzero_ps();
+    const size_t stride = static_cast<size_t>(p.k);
+    for (int t = 0; t < p.groupSize; t += 2, decoded += 2 * P * 16) {
+        __m512 w0[P], w1[P];
+#pragma GCC unroll 2
+        for (int c = 0; c < P; ++c) {
+            w0[c] = _mm512_load_ps(decoded + c * 16);
+            w1[c] = _mm512_load_ps(decoded + (P + c) * 16);
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const __m512 xe = _mm512_set1_ps(x[r * stride + t]);
+            const __m512 xo = _mm512_set1_ps(x[r * stride + t + 1]);
+#pragma GCC unroll 2
+            for (int c = 0; c < P; ++c) {
+                even[r][c] = _mm512_fmadd_ps(w0[c], xe, even[r][c]);
+                odd[r][c] = _mm512_fmadd_ps(w1[c], xo, odd[r][c]);
+            }
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+        for (int c = 0; c < P; ++c) {
+            float* out = y + r * static_cast<size_t>(p.n) + c * 16;
+            const __m512 before = firstGroup ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(masks[c], out);
+            _mm512_mask_storeu_ps(out, masks[c],
+                                  _mm512_fmadd_ps(_mm512_add_ps(even[r][c], odd[r][c]),
+                                                  _mm512_loadu_ps(groupScales[c]), before));
+        }
+}
+
+template <int P>
+void int4F32TileRows(int rows, const Int4GemvProblem& p, const float* x, const float* decoded,
+                     const float* const* groupScales, const __mmask16* masks, float* y, bool firstGroup) {
+    switch (rows) {
+    case 1:
+        return int4F32Tile<1, P>(p, x, decoded, groupScales, masks, y, firstGroup);
+    case 2:
+        return int4F32Tile<2, P>(p, x, decoded, groupScales, masks, y, firstGroup);
+    case 3:
+        return int4F32Tile<3, P>(p, x, decoded, groupScales, masks, y, firstGroup);
+    case 4:
+        return int4F32Tile<4, P>(p, x, decoded, groupScales, masks, y, firstGroup);
+    case 5:
+        return int4F32Tile<5, P>(p, x, decoded, groupScales, masks, y, firstGroup);
+    default:
+        return int4F32Tile<6, P>(p, x, decoded, groupScales, masks, y, firstGroup);
+    }
+}
+
+// Panels [panel0, panel0 + P) for every row.
+template <int P> void int4F32PanelsAllRows(const Int4GemvProblem& p, int panel0, float* decoded) {
+    const int groups = p.k / p.groupSize;
+    const uint8_t* weights[P];
+    __mmask16 masks[P];
+    for (int c = 0; c < P; ++c) {
+        weights[c] = p.packedW + static_cast<size_t>(panel0 + c) * (p.k / 8) * 64;
+        masks[c] = tailMask(static_cast<size_t>(std::max(0, p.n - (panel0 + c) * 16)));
+    }
+    for (int g = 0; g < groups; ++g) {
+        const uint8_t* groupWeights[P];
+        const float* groupScales[P];
+        for (int c = 0; c < P; ++c) {
+            groupWeights[c] = weights[c] + static_cast<size_t>(g) * (p.groupSize / 8) * 64;
+            groupScales[c] = p.scales + (static_cast<size_t>(panel0 + c) * groups + g) * 16;
+        }
+        decodeInt4Group<P>(groupWeights, p.groupSize, decoded);
+        // Tiles of nearly equal heights (8 rows as 4 + 4, not 6 + 2: a short tile loads as many
+        // weights per FMA as it has rows fewer).
+        const int tiles = (p.m + kInt4GemmRowBlock - 1) / kInt4GemmRowBlock;
+        for (int tile = 0, row0 = 0; tile < tiles; ++tile) {
+            const int rows = p.m / tiles + (tile < p.m % tiles ? 1 : 0);
+            int4F32TileRows<P>(
+                rows, p, p.x + static_cast<size_t>(row0) * p.k + static_cast<size_t>(g) * p.groupSize,
+                decoded, groupScales, masks,
+                p.y + static_cast<size_t>(row0) * p.n + static_cast<size_t>(panel0) * 16, g == 0);
+            row0 += rows;
+        }
+    }
+}
+
+void int4GemmF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    thread_local AlignedBuffer<float> decoded;
+    decoded.reserveScratch(static_cast<size_t>(p.groupSize) * 2 * 16);
+    int panel = panelBegin;
+    for (; panel + 2 <= panelEnd; panel += 2)
+        int4F32PanelsAllRows<2>(p, panel, decoded.data());
+    if (panel < panelEnd)
+        int4F32PanelsAllRows<1>(p, panel, decoded.data());
+}
+
 void int4GemvF32(const Int4GemvProblem& p, int panelBegin, int panelEnd) {
+    if (p.m >= kInt4GemmMinRows) {
+        int4GemmF32(p, panelBegin, panelEnd);
+        return;
+    }
     for (int row0 = 0; row0 < p.m; row0 += 4) {
         switch (std::min(4, p.m - row0)) {
         case 1:

@@ -117,7 +117,7 @@ std::vector<Value> LayerRunner::weightOnly(const QuantizedModel::Layer& layer, c
     y.data.resize(static_cast<std::size_t>(ops::checkedProduct(node, {m, n})));
     if (m > 0)
         kernels::int4Gemm(kernels::KernelRegistry::active(), x.data.data(), static_cast<int>(m), *layer.int4,
-                          y.data.data(), kernels::Int4Activations::Float32);
+                          y.data.data(), kernels::Int4Activations::Float32, m_pool);
     if (node.opType == "Gemm")
         applyGemmEpilogue(node, x, inputs.size() > 2 ? inputs[2] : nullptr, m, n, y.data);
     std::vector<Value> outputs;

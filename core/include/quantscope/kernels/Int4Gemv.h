@@ -14,7 +14,9 @@ enum class Int4Activations {
 
 // int4 weight-only matrix product with fp32 activations X (M x K) and output Y (M x N).
 // M = 1 is the GEMV that bounds decoding speed; for larger M the AVX-512 path decodes each weight
-// block once for up to 4 rows.
+// block once for up to 4 rows, and from 8 rows on it decodes each group of 32 columns once into an
+// fp32 scratch and runs a register-blocked GEMM over all rows. With fp32 activations, every row of
+// every path's multi-row kernel equals that path's one-row result bit for bit.
 // Int8 activations are quantized here, per group of the weights: xs = absmax / 127,
 // q = clamp(round(x / xs), -127, 127) (IntegerQuantizer's rule), and each group's integer dot
 // sum q_x * q_w is scaled by xs * s[n][g].
