@@ -20,6 +20,7 @@
 #include "Avx2FloatOps.h"
 #include "ChunkLoops.h"
 #include "FloatConvAvx2.h"
+#include "quantscope/kernels/AlignedBuffer.h"
 
 #include <immintrin.h>
 
@@ -453,6 +454,174 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// ---- 1 x 1 convolution on NCHW codes (pointwiseConvU8) -----------------------------------------
+// In NCHW one image of a 1 x 1 stride-1 convolution is already the GEMM Y (OC x HW) = W (OC x C)
+// X (C x HW), so the GEMM above runs with its roles swapped: one vector holds 16 pixels' codes of
+// 4 consecutive channels (vpdpbusd's u8 operand), and the 4 weight bytes of one output channel are
+// broadcast (its s8 operand). Register tile: 8 output channels x 48 pixels = 24 accumulators, 3
+// pixel vectors and one broadcast per step of 4 channels. The packed weights' panels
+// [k / 4][column][k % 4] already hold 8 consecutive output channels' 4 bytes as 32 consecutive
+// bytes, so the GEMM's packed weights serve unchanged. Each tile of 48 pixels is interleaved once
+// into [C / 4][48][4] bytes (a byte shuffle of 4 channel rows, at most 48 * C bytes, in L1 for
+// C <= 640), then every output channel block runs over it while the weights stream from L2 (32
+// bytes per 24 vpdpbusd). Results are stored as rows of NCHW planes: no transpose either way.
+constexpr int kPointwiseChannels = 8;
+constexpr int kPointwiseVectors = 3;
+constexpr int kPointwiseTile = 16 * kPointwiseVectors;
+static_assert(kPanelWidth % kPointwiseChannels == 0, "a channel block lies inside one weight panel");
+
+// One tile's 48 pixels (numbered across the batch from q0): where each one's codes start in x
+// (channel 0) and its output in y (channel 0), and per vector of 16 whether its valid pixels are
+// consecutive in one image (read and written with masked vector operations) or cross an image
+// boundary (byte by byte).
+struct PointwiseTileMap {
+    int64_t in[kPointwiseTile], out[kPointwiseTile];
+    __mmask16 valid[kPointwiseVectors];
+    bool consecutive[kPointwiseVectors];
+};
+
+PointwiseTileMap pointwiseTileMap(const PointwiseConvProblem& p, int64_t q0, int64_t end) {
+    PointwiseTileMap map;
+    int64_t image = q0 / p.pixels, pixel = q0 % p.pixels; // of the next valid pixel
+    for (int v = 0; v < kPointwiseVectors; ++v) {
+        const int lanes = static_cast<int>(std::clamp<int64_t>(end - q0 - 16 * v, 0, 16));
+        map.valid[v] = tailMask(static_cast<size_t>(lanes));
+        map.consecutive[v] = lanes == 0 || pixel + lanes <= p.pixels;
+        for (int i = 0; i < 16; ++i) {
+            const int at = 16 * v + i;
+            if (i >= lanes) { // unused: the vector's first pixel (or 0) keeps the offsets valid
+                map.in[at] = i > 0 ? map.in[16 * v] : 0;
+                map.out[at] = i > 0 ? map.out[16 * v] : 0;
+                continue;
+            }
+            map.in[at] = image * p.channels * p.pixels + pixel;
+            map.out[at] = image * p.outChannels * p.pixels + pixel;
+            if (++pixel == p.pixels) {
+                pixel = 0;
+                ++image;
+            }
+        }
+    }
+    return map;
+}
+
+// The tile's codes as [C / 4][48][4]: byte 4 * i + j of group g's 192 bytes is channel 4g + j of
+// pixel i; channels past C and pixels past the end are 0 (their weights or stores are unused).
+void pointwiseInterleave(const PointwiseConvProblem& p, const PointwiseTileMap& map, uint8_t* tile) {
+    const int groups = p.kPadded / 4;
+    for (int v = 0; v < kPointwiseVectors; ++v) {
+        uint8_t* dst = tile + 64 * v;
+        if (map.consecutive[v]) {
+            const uint8_t* src = p.x + map.in[16 * v];
+            for (int g = 0; g < groups; ++g, dst += kPointwiseTile * 4) {
+                __m128i rows[4];
+                for (int j = 0; j < 4; ++j) {
+                    const int c = 4 * g + j;
+                    rows[j] = c < p.channels ? _mm_maskz_loadu_epi8(map.valid[v], src + c * p.pixels)
+                                             : _mm_setzero_si128();
+                }
+                // Bytes of channels (0, 1) and (2, 3) paired, then the pairs paired: 4 pixels a
+                // 16-byte store, each pixel's 4 channels together.
+                const __m128i low01 = _mm_unpacklo_epi8(rows[0], rows[1]);
+                const __m128i high01 = _mm_unpackhi_epi8(rows[0], rows[1]);
+                const __m128i low23 = _mm_unpacklo_epi8(rows[2], rows[3]);
+                const __m128i high23 = _mm_unpackhi_epi8(rows[2], rows[3]);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(low01, low23));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(low01, low23));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(high01, high23));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(high01, high23));
+            }
+            continue;
+        }
+        for (int g = 0; g < groups; ++g, dst += kPointwiseTile * 4)
+            for (int i = 0; i < 16; ++i)
+                for (int j = 0; j < 4; ++j) {
+                    const int c = 4 * g + j;
+                    dst[4 * i + j] = (map.valid[v] >> i & 1) && c < p.channels
+                                         ? p.x[map.in[16 * v + i] + c * p.pixels]
+                                         : uint8_t{0};
+                }
+    }
+}
+
+// The K loop alone over one channel block, ending in plain stores (as int8Accumulate, so that GCC
+// keeps the 24 accumulators in registers).
+__attribute__((always_inline)) inline void pointwiseAccumulate(int groups, const uint8_t* x, const int8_t* w,
+                                                               __m512i* out) {
+    __m512i acc[kPointwiseChannels][kPointwiseVectors];
+#pragma GCC unroll 8
+    for (int r = 0; r < kPointwiseChannels; ++r)
+#pragma GCC unroll 3
+        for (int v = 0; v < kPointwiseVectors; ++v)
+            acc[r][v] = _mm512_setzero_si512();
+    for (int g = 0; g < groups; ++g, x += kPointwiseTile * 4, w += kPanelWidth * 4) {
+        __m512i xv[kPointwiseVectors];
+#pragma GCC unroll 3
+        for (int v = 0; v < kPointwiseVectors; ++v)
+            xv[v] = _mm512_load_si512(x + 64 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < kPointwiseChannels; ++r) {
+            const __m512i wv = _mm512_set1_epi32(load32(w + 4 * r));
+#pragma GCC unroll 3
+            for (int v = 0; v < kPointwiseVectors; ++v)
+                dpbusd(acc[r][v], xv[v], wv);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < kPointwiseChannels; ++r)
+#pragma GCC unroll 3
+        for (int v = 0; v < kPointwiseVectors; ++v)
+            _mm512_store_si512(out + r * kPointwiseVectors + v, acc[r][v]);
+}
+
+void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t pixelEnd, int outBegin,
+                     int outEnd) {
+    const int groups = p.kPadded / 4;
+    thread_local AlignedBuffer<uint8_t> tile; // this thread's interleaved tile
+    tile.reserveScratch(static_cast<size_t>(groups) * kPointwiseTile * 4);
+    const __m512i lo = _mm512_set1_epi32(p.clampMin - p.zeroPoint);
+    const __m512i hi = _mm512_set1_epi32(p.clampMax - p.zeroPoint);
+    const __m512i zeroPoint = _mm512_set1_epi32(p.zeroPoint);
+    for (int64_t q0 = pixelBegin; q0 < pixelEnd; q0 += kPointwiseTile) {
+        const PointwiseTileMap map = pointwiseTileMap(p, q0, pixelEnd);
+        pointwiseInterleave(p, map, tile.data());
+        for (int o0 = outBegin; o0 < outEnd; o0 += kPointwiseChannels) {
+            const int8_t* w = p.packedW + static_cast<size_t>(o0 / kPanelWidth) * kPanelWidth * p.kPadded +
+                              static_cast<size_t>(o0 % kPanelWidth) * 4;
+            __m512i acc[kPointwiseChannels * kPointwiseVectors];
+            pointwiseAccumulate(groups, tile.data(), w, acc);
+            // Row o's requantization (storeRequantized's clamp, then the bytes), one output row
+            // of 16 pixels a vector.
+            const int rows = std::min(kPointwiseChannels, outEnd - o0);
+            for (int r = 0; r < rows; ++r) {
+                const int o = o0 + r;
+                const RequantLanes lanes =
+                    requantLanes(_mm512_set1_epi32(p.multipliers[o]), _mm512_set1_epi32(p.shifts[o]));
+                const __m512i offset = _mm512_set1_epi32(p.rowOffsets[o]);
+                const int64_t plane = int64_t{o} * p.pixels;
+                for (int v = 0; v < kPointwiseVectors; ++v) {
+                    if (!map.valid[v])
+                        break;
+                    const __m512i scaled =
+                        applyMultiplier(_mm512_add_epi32(acc[r * kPointwiseVectors + v], offset), lanes);
+                    const __m512i codes =
+                        _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint);
+                    if (map.consecutive[v]) {
+                        _mm512_mask_cvtusepi32_storeu_epi8(p.y + map.out[16 * v] + plane, map.valid[v],
+                                                           codes);
+                        continue;
+                    }
+                    alignas(16) uint8_t bytes[16];
+                    _mm_store_si128(reinterpret_cast<__m128i*>(bytes), _mm512_cvtusepi32_epi8(codes));
+                    for (int i = 0; i < 16; ++i)
+                        if (map.valid[v] >> i & 1)
+                            p.y[map.out[16 * v + i] + plane] = bytes[i];
+                }
+            }
+        }
+    }
+}
+
 // ---- int4 weight-only GEMV ----------------------------------------------------------------------
 
 // int8 activations: the nibbles are already unsigned bytes (w + 8) for vpdpbusd, with the
@@ -746,6 +915,9 @@ constexpr KernelTable makeTable() {
     t.requantizeU8 = requantizeValues<uint8_t>;
     t.requantizeS8 = requantizeValues<int8_t>;
     t.depthwisePlane = avx2DepthwisePlane;
+    t.pointwisePixelTile = kPointwiseTile;
+    t.pointwiseChannelBlock = kPointwiseChannels;
+    t.pointwiseConvU8 = pointwiseConvU8;
     t.lookupU8 = avx2LookupU8;
     t.qlinearBinaryU8 = avx2QLinearBinaryU8;
     t.int4GemvF32 = int4GemvF32;
