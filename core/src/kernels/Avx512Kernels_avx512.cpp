@@ -544,9 +544,10 @@ void pointwiseInterleave(const PointwiseConvProblem& p, const PointwiseTileMap& 
     }
 }
 
-// The K loop alone over one channel block, ending in plain stores (as int8Accumulate, so that GCC
-// keeps the 24 accumulators in registers).
-__attribute__((always_inline)) inline void pointwiseAccumulate(int groups, const uint8_t* x, const int8_t* w,
+// The K loop alone over one channel block, ending in plain stores to `out`. Kept out of line
+// (as int8Accumulate sits in its own int8Tile): inlined beside the epilogue, whose rows are
+// indexed at run time, GCC kept the accumulators in memory and spilled them every step.
+__attribute__((noinline)) void pointwiseAccumulate(int groups, const uint8_t* x, const int8_t* w,
                                                                __m512i* out) {
     __m512i acc[kPointwiseChannels][kPointwiseVectors];
 #pragma GCC unroll 8
