@@ -548,7 +548,7 @@ void pointwiseInterleave(const PointwiseConvProblem& p, const PointwiseTileMap& 
 // (as int8Accumulate sits in its own int8Tile): inlined beside the epilogue, whose rows are
 // indexed at run time, GCC kept the accumulators in memory and spilled them every step.
 __attribute__((noinline)) void pointwiseAccumulate(int groups, const uint8_t* x, const int8_t* w,
-                                                               __m512i* out) {
+                                                   __m512i* out) {
     __m512i acc[kPointwiseChannels][kPointwiseVectors];
 #pragma GCC unroll 8
     for (int r = 0; r < kPointwiseChannels; ++r)
