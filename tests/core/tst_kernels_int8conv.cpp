@@ -14,6 +14,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -291,30 +292,43 @@ private slots:
             {1, 1, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, 0},     // one value
             {1, 258, 2, 3, 7, 1, 1, 1, {0, 0, 0, 0}, 1, 0},   // C = 258: large sums
         };
+        std::uniform_int_distribution<int32_t> anyInt32(INT32_MIN, INT32_MAX);
         for (const ConvCase& t : cases) {
             const Conv2dGeometry g = geometryOf(t);
             const int k = g.patch();
             const ConvData data = randomConvData(t, k, rng);
-            for (bool perChannel : {true, false}) {
-                std::vector<FixedPointMultiplier> m;
-                for (int o = 0; o < t.outChannels; ++o)
-                    m.emplace_back(real(rng) / std::sqrt(static_cast<double>(k)));
-                // The definition and the im2row route read one multiplier per channel.
-                const std::vector<FixedPointMultiplier> expanded =
-                    perChannel ? m : std::vector<FixedPointMultiplier>(m.size(), m[0]);
-                for (int32_t zx : {0, 128, 255}) {
-                    const int32_t zy = u8(rng);
-                    for (auto [lo, hi] : {std::pair{0, 255}, {zy, 255}, {40, 200}}) {
-                        const std::vector<uint8_t> expected =
-                            definition(t, g, data.x, zx, data.w, data.bias, expanded, zy, lo, hi);
-                        QCOMPARE(
-                            im2rowRoute(table, t, g, data.x, zx, data.w, data.bias, expanded, zy, lo, hi),
-                            expected);
-                        QCOMPARE(requantizeRoute(table, t, g, data, zx, m, zy, lo, hi, pool, perChannel),
-                                 expected);
+            // Biases over the whole int32 range with multipliers near 1e-7 (shift about -23):
+            // sums that wrap modulo 2^32 and the long rounding shifts of tiny multipliers.
+            ConvData wide = data;
+            for (auto& b : wide.bias)
+                b = anyInt32(rng);
+            for (const auto& [d, range] : {std::pair{&data, 1.0}, {&wide, 1e-5}})
+                for (bool perChannel : {true, false}) {
+                    std::vector<FixedPointMultiplier> m;
+                    for (int o = 0; o < t.outChannels; ++o)
+                        m.emplace_back(real(rng) * range / std::sqrt(static_cast<double>(k)));
+                    if (t.outChannels > 4 && range == 1.0) {
+                        // Multipliers of 1 and more (the kernel's general lane arithmetic), and
+                        // just below 1 (its shortcut for multipliers below 1 at shift 0).
+                        m[1] = FixedPointMultiplier(1.75);
+                        m[2] = FixedPointMultiplier(0.99999);
+                        m[3] = FixedPointMultiplier(1.0);
+                    }
+                    // The definition and the im2row route read one multiplier per channel.
+                    const std::vector<FixedPointMultiplier> expanded =
+                        perChannel ? m : std::vector<FixedPointMultiplier>(m.size(), m[0]);
+                    for (int32_t zx : {0, 128, 255}) {
+                        const int32_t zy = u8(rng);
+                        for (auto [lo, hi] : {std::pair{0, 255}, {zy, 255}, {40, 200}}) {
+                            const std::vector<uint8_t> expected =
+                                definition(t, g, d->x, zx, d->w, d->bias, expanded, zy, lo, hi);
+                            QCOMPARE(im2rowRoute(table, t, g, d->x, zx, d->w, d->bias, expanded, zy, lo, hi),
+                                     expected);
+                            QCOMPARE(requantizeRoute(table, t, g, *d, zx, m, zy, lo, hi, pool, perChannel),
+                                     expected);
+                        }
                     }
                 }
-            }
         }
     }
 

@@ -470,6 +470,36 @@ constexpr int kPointwiseVectors = 3;
 constexpr int kPointwiseTile = 16 * kPointwiseVectors;
 static_assert(kPanelWidth % kPointwiseChannels == 0, "a channel block lies inside one weight panel");
 
+// FixedPointMultiplier::apply in 16 lanes for one multiplier below 1 (shift <= 0, the usual
+// case), in half the operations of applyMultiplier, which the epilogue of a channel with few
+// inputs is bound by. gemmlowp's doubling high multiply trunc((p + nudge) / 2^31) of p = x * m0,
+// nudge 2^30 for p >= 0 and 1 - 2^30 below, is floor((p + 2^30) / 2^31) for every p (for p < 0,
+// trunc = ceil((p - 2^30 + 1) / 2^31) = floor((p + 2^30) / 2^31)): one signed multiply, add and
+// shift per 64-bit half, the halves' bits 31..62 being the int32 result. Then the rounding
+// divide by 2^-shift (ties away from zero) as applyMultiplier does it.
+struct RowMultiplier {
+    __m512i multiplier, exponent, mask, half;
+};
+
+inline RowMultiplier rowMultiplier(int32_t multiplier, int32_t shift) {
+    const auto mask = static_cast<int32_t>((int64_t{1} << -shift) - 1);
+    return {_mm512_set1_epi32(multiplier), _mm512_set1_epi32(-shift), _mm512_set1_epi32(mask),
+            _mm512_set1_epi32(mask >> 1)};
+}
+
+inline __m512i applyRowMultiplier(__m512i x, const RowMultiplier& m) {
+    const __m512i nudge = _mm512_set1_epi64(int64_t{1} << 30);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m.multiplier), nudge), 31);
+    const __m512i odd = _mm512_slli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m.multiplier), nudge), 1);
+    const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+    const __m512i remainder = _mm512_and_si512(high, m.mask);
+    const __m512i threshold = _mm512_sub_epi32(m.half, _mm512_srai_epi32(high, 31));
+    const __m512i shifted = _mm512_srav_epi32(high, m.exponent);
+    return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted,
+                                 _mm512_set1_epi32(1));
+}
+
 // One tile's 48 pixels (numbered across the batch from q0): where each one's codes start in x
 // (channel 0) and its output in y (channel 0), and per vector of 16 whether its valid pixels are
 // consecutive in one image (read and written with masked vector operations) or cross an image
@@ -596,6 +626,8 @@ void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t 
             const int rows = std::min(kPointwiseChannels, outEnd - o0);
             for (int r = 0; r < rows; ++r) {
                 const int o = o0 + r;
+                const bool belowOne = p.shifts[o] <= 0;
+                const RowMultiplier row = rowMultiplier(p.multipliers[o], belowOne ? p.shifts[o] : 0);
                 const RequantLanes lanes =
                     requantLanes(_mm512_set1_epi32(p.multipliers[o]), _mm512_set1_epi32(p.shifts[o]));
                 const __m512i offset = _mm512_set1_epi32(p.rowOffsets[o]);
@@ -603,8 +635,9 @@ void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t 
                 for (int v = 0; v < kPointwiseVectors; ++v) {
                     if (!map.valid[v])
                         break;
+                    const __m512i value = _mm512_add_epi32(acc[r * kPointwiseVectors + v], offset);
                     const __m512i scaled =
-                        applyMultiplier(_mm512_add_epi32(acc[r * kPointwiseVectors + v], offset), lanes);
+                        belowOne ? applyRowMultiplier(value, row) : applyMultiplier(value, lanes);
                     const __m512i codes =
                         _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint);
                     if (map.consecutive[v]) {
