@@ -656,6 +656,96 @@ void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t 
     }
 }
 
+// ---- depthwise 3 x 3 planes in 32 lanes ------------------------------------------------------------
+// The AVX2 plane kernel (Avx2Depthwise.h) at twice the width, for the requantized u8 output of a
+// 3 x 3 filter with stride 1 (the plane as one long row) or stride 2 along W: 32 outputs a step,
+// each pair of taps interleaved as int16 pairs and added by one vpdpwssd (exact: |x0 w0 + x1 w1|
+// <= 2 * 255 * 128). unpacklo / unpackhi work inside 128-bit quarters, so the two sums hold
+// outputs 8k + 0-3 and 8k + 4-7 of quarter k, and vpackssdw of their requantized values puts the
+// 32 words back in order. Other filters, strides and outputs take the AVX2 kernel.
+inline void dpwssd(__m512i& acc, __m512i a, __m512i b) {
+    __asm__("vpdpwssd %[b], %[a], %[acc]" : [acc] "+v"(acc) : [a] "v"(a), [b] "v"(b));
+}
+
+template <int Stride> inline __m512i depthwiseLoad32(const uint8_t* x) {
+    if constexpr (Stride == 1)
+        return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
+    else // x[0], x[2], ..., x[62]: the low bytes of 32 words
+        return _mm512_and_si512(_mm512_loadu_si512(x), _mm512_set1_epi16(0xFF));
+}
+
+struct DepthwiseRequant {
+    __m512i bias, lo, hi, zeroPoint;
+    bool belowOne;
+    RowMultiplier row;
+    RequantLanes lanes;
+
+    explicit DepthwiseRequant(const DepthwisePlane& p)
+        : bias(_mm512_set1_epi32(p.bias)), lo(_mm512_set1_epi32(p.clampMin - p.zeroPoint)),
+          hi(_mm512_set1_epi32(p.clampMax - p.zeroPoint)), zeroPoint(_mm512_set1_epi32(p.zeroPoint)),
+          belowOne(p.shift <= 0), row(rowMultiplier(p.multiplier, p.shift <= 0 ? p.shift : 0)),
+          lanes(requantLanes(_mm512_set1_epi32(p.multiplier), _mm512_set1_epi32(p.shift))) {}
+
+    __m512i apply(__m512i sums) const {
+        const __m512i value = _mm512_add_epi32(sums, bias);
+        const __m512i scaled = belowOne ? applyRowMultiplier(value, row) : applyMultiplier(value, lanes);
+        return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint);
+    }
+};
+
+// The 32 requantized codes of the outputs whose first input is `base`.
+template <int Stride>
+inline __m256i depthwiseCodes32(const uint8_t* base, const Avx2DepthwiseTaps& taps, const __m512i (&pairs)[5],
+                                const DepthwiseRequant& out) {
+    __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+#pragma GCC unroll 5
+    for (int t = 0; t < 5; ++t) {
+        const __m512i x0 = depthwiseLoad32<Stride>(base + taps.offsets[2 * t]);
+        const __m512i x1 = depthwiseLoad32<Stride>(base + taps.offsets[2 * t + 1]);
+        dpwssd(lo, _mm512_unpacklo_epi16(x0, x1), pairs[t]);
+        dpwssd(hi, _mm512_unpackhi_epi16(x0, x1), pairs[t]);
+    }
+    // The values lie in [0, 255]: the saturating packs are exact.
+    return _mm512_cvtusepi16_epi8(_mm512_packs_epi32(out.apply(lo), out.apply(hi)));
+}
+
+void depthwisePlane(const DepthwisePlane& p) {
+    const bool flat = p.strideH == 1 && p.strideW == 1;
+    if (!p.y8 || p.kernelH * p.kernelW != 9 || !(flat || p.strideW == 2)) {
+        avx2DepthwisePlane(p);
+        return;
+    }
+    const Avx2DepthwiseTaps taps(p);
+    __m512i pairs[5];
+    for (int t = 0; t < 5; ++t)
+        pairs[t] = _mm512_set1_epi32(taps.pairs[t]);
+    const DepthwiseRequant out(p);
+    if (flat) {
+        // Output (oh, ow) reads from q = oh * width + ow: one run of positions into scratch, then
+        // each row's outW codes copied out.
+        auto* scratch = reinterpret_cast<uint8_t*>(p.acc);
+        const size_t width = static_cast<size_t>(p.width);
+        const size_t run = static_cast<size_t>(p.outH - 1) * width + static_cast<size_t>(p.outW);
+        for (size_t q = 0; q < run; q += 32)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(scratch + q),
+                                depthwiseCodes32<1>(p.x + q, taps, pairs, out));
+        for (int oh = 0; oh < p.outH; ++oh)
+            copyBytes(p.y8 + static_cast<size_t>(oh) * p.outW, scratch + static_cast<size_t>(oh) * width,
+                      static_cast<size_t>(p.outW));
+        return;
+    }
+    for (int oh = 0; oh < p.outH; ++oh) {
+        const uint8_t* row = p.x + static_cast<size_t>(oh) * p.strideH * p.width;
+        uint8_t* dst = p.y8 + static_cast<size_t>(oh) * p.outW;
+        for (int ow0 = 0; ow0 < p.outW; ow0 += 32) {
+            const int valid = std::min(32, p.outW - ow0);
+            const __mmask32 mask = valid == 32 ? ~__mmask32{0} : (__mmask32{1} << valid) - 1;
+            _mm256_mask_storeu_epi8(
+                dst + ow0, mask, depthwiseCodes32<2>(row + static_cast<size_t>(ow0) * 2, taps, pairs, out));
+        }
+    }
+}
+
 // ---- int4 weight-only GEMV ----------------------------------------------------------------------
 
 // int8 activations: the nibbles are already unsigned bytes (w + 8) for vpdpbusd, with the
@@ -948,7 +1038,7 @@ constexpr KernelTable makeTable() {
     t.int8GemmPanels = int8GemmPanels;
     t.requantizeU8 = requantizeValues<uint8_t>;
     t.requantizeS8 = requantizeValues<int8_t>;
-    t.depthwisePlane = avx2DepthwisePlane;
+    t.depthwisePlane = depthwisePlane;
     t.pointwisePixelTile = kPointwiseTile;
     t.pointwiseChannelBlock = kPointwiseChannels;
     t.pointwiseConvU8 = pointwiseConvU8;
