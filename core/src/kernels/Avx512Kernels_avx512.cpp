@@ -472,11 +472,11 @@ static_assert(kPanelWidth % kPointwiseChannels == 0, "a channel block lies insid
 
 // FixedPointMultiplier::apply in 16 lanes for one multiplier below 1 (shift <= 0, the usual
 // case), in half the operations of applyMultiplier, which the epilogue of a channel with few
-// inputs is bound by. gemmlowp's doubling high multiply trunc((p + nudge) / 2^31) of p = x * m0,
-// nudge 2^30 for p >= 0 and 1 - 2^30 below, is floor((p + 2^30) / 2^31) for every p (for p < 0,
-// trunc = ceil((p - 2^30 + 1) / 2^31) = floor((p + 2^30) / 2^31)): one signed multiply, add and
-// shift per 64-bit half, the halves' bits 31..62 being the int32 result. Then the rounding
-// divide by 2^-shift (ties away from zero) as applyMultiplier does it.
+// inputs is bound by (the shorter sequence of avx2ApplyMultiplier, for one multiplier). gemmlowp's doubling
+// high multiply trunc((p + nudge) / 2^31) of p = x * m0, nudge 2^30 for p >= 0 and 1 - 2^30 below, is
+// floor((p + 2^30) / 2^31) for every p (for p < 0, trunc = ceil((p - 2^30 + 1) / 2^31) = floor((p + 2^30) /
+// 2^31)): one signed multiply, add and shift per 64-bit half, the halves' bits 31..62 being the int32 result.
+// Then the rounding divide by 2^-shift (ties away from zero) as applyMultiplier does it.
 struct RowMultiplier {
     __m512i multiplier, exponent, mask, half;
 };
@@ -623,21 +623,14 @@ void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t 
             pointwiseAccumulate(groups, tile.data(), w, acc);
             // Row o's requantization (storeRequantized's clamp, then the bytes), one output row
             // of 16 pixels a vector.
-            const int rows = std::min(kPointwiseChannels, outEnd - o0);
-            for (int r = 0; r < rows; ++r) {
+            const auto storeRow = [&](int r, auto scale) {
                 const int o = o0 + r;
-                const bool belowOne = p.shifts[o] <= 0;
-                const RowMultiplier row = rowMultiplier(p.multipliers[o], belowOne ? p.shifts[o] : 0);
-                const RequantLanes lanes =
-                    requantLanes(_mm512_set1_epi32(p.multipliers[o]), _mm512_set1_epi32(p.shifts[o]));
                 const __m512i offset = _mm512_set1_epi32(p.rowOffsets[o]);
                 const int64_t plane = int64_t{o} * p.pixels;
                 for (int v = 0; v < kPointwiseVectors; ++v) {
                     if (!map.valid[v])
                         break;
-                    const __m512i value = _mm512_add_epi32(acc[r * kPointwiseVectors + v], offset);
-                    const __m512i scaled =
-                        belowOne ? applyRowMultiplier(value, row) : applyMultiplier(value, lanes);
+                    const __m512i scaled = scale(_mm512_add_epi32(acc[r * kPointwiseVectors + v], offset));
                     const __m512i codes =
                         _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint);
                     if (map.consecutive[v]) {
@@ -650,6 +643,20 @@ void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t 
                     for (int i = 0; i < 16; ++i)
                         if (map.valid[v] >> i & 1)
                             p.y[map.out[16 * v + i] + plane] = bytes[i];
+                }
+            };
+            // Only the row's own multiplier sequence is set up: with few input channels the
+            // per-row constants weigh beside the three vectors they serve.
+            const int rows = std::min(kPointwiseChannels, outEnd - o0);
+            for (int r = 0; r < rows; ++r) {
+                const int o = o0 + r;
+                if (p.shifts[o] <= 0) {
+                    const RowMultiplier row = rowMultiplier(p.multipliers[o], p.shifts[o]);
+                    storeRow(r, [&](__m512i value) { return applyRowMultiplier(value, row); });
+                } else {
+                    const RequantLanes lanes =
+                        requantLanes(_mm512_set1_epi32(p.multipliers[o]), _mm512_set1_epi32(p.shifts[o]));
+                    storeRow(r, [&](__m512i value) { return applyMultiplier(value, lanes); });
                 }
             }
         }
