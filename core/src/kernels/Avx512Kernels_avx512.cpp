@@ -663,23 +663,28 @@ void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t 
     }
 }
 
-// ---- depthwise 3 x 3 planes in 32 lanes ------------------------------------------------------------
-// The AVX2 plane kernel (Avx2Depthwise.h) at twice the width, for the requantized u8 output of a
-// 3 x 3 filter with stride 1 (the plane as one long row) or stride 2 along W: 32 outputs a step,
-// each pair of taps interleaved as int16 pairs and added by one vpdpwssd (exact: |x0 w0 + x1 w1|
-// <= 2 * 255 * 128). unpacklo / unpackhi work inside 128-bit quarters, so the two sums hold
-// outputs 8k + 0-3 and 8k + 4-7 of quarter k, and vpackssdw of their requantized values puts the
-// 32 words back in order. Other filters, strides and outputs take the AVX2 kernel.
-inline void dpwssd(__m512i& acc, __m512i a, __m512i b) {
-    __asm__("vpdpwssd %[b], %[a], %[acc]" : [acc] "+v"(acc) : [a] "v"(a), [b] "v"(b));
-}
-
-template <int Stride> inline __m512i depthwiseLoad32(const uint8_t* x) {
-    if constexpr (Stride == 1)
-        return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
-    else // x[0], x[2], ..., x[62]: the low bytes of 32 words
-        return _mm512_and_si512(_mm512_loadu_si512(x), _mm512_set1_epi16(0xFF));
-}
+// ---- depthwise 3 x 3 planes with vpdpbusd ---------------------------------------------------------
+// For the requantized u8 output of a 3 x 3 filter without dilation along W, with stride 1 (the
+// plane as one long row, as in Avx2Depthwise.h) or stride 2 along W. Each kernel row is one
+// vpdpbusd on bytes: output i's lane holds its three inputs x[s i], x[s i + 1], x[s i + 2] and one
+// more byte, against the row's three weights and a 0 (so the extra byte adds nothing; the four
+// products are summed in int32 without saturation). A lane's bytes come from one 64-byte load:
+// vpermd gives 128-bit quarter j the 16 input bytes from its first output's input on, and one
+// vpshufb lays out the four overlapping windows of each quarter. Per 16 outputs: 3 loads, 6
+// shuffles and 3 vpdpbusd, instead of the int16 pairs' 10 widening loads and unpacks and 5
+// multiply-adds. Other filters, strides and outputs take the AVX2 kernel.
+template <int Stride> struct DepthwiseWindows {
+    __m512i quarters, windows;
+    DepthwiseWindows() {
+        if constexpr (Stride == 1) {
+            quarters = _mm512_setr_epi32(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6);
+            windows = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6));
+        } else {
+            quarters = _mm512_setr_epi32(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9);
+            windows = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9));
+        }
+    }
+};
 
 struct DepthwiseRequant {
     __m512i bias, lo, hi, zeroPoint;
@@ -693,64 +698,76 @@ struct DepthwiseRequant {
           belowOne(p.shift <= 0), row(rowMultiplier(p.multiplier, p.shift <= 0 ? p.shift : 0)),
           lanes(requantLanes(_mm512_set1_epi32(p.multiplier), _mm512_set1_epi32(p.shift))) {}
 
-    __m512i apply(__m512i sums) const {
+    // 16 sums to 16 codes.
+    __m128i codes(__m512i sums) const {
         const __m512i value = _mm512_add_epi32(sums, bias);
         const __m512i scaled = belowOne ? applyRowMultiplier(value, row) : applyMultiplier(value, lanes);
-        return _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint);
+        return _mm512_cvtusepi32_epi8(
+            _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint));
     }
 };
 
-// The 32 requantized codes of the outputs whose first input is `base`.
+// The codes of the 16 outputs whose first input is `base`; row r of the filter starts rows[r] on.
 template <int Stride>
-inline __m256i depthwiseCodes32(const uint8_t* base, const Avx2DepthwiseTaps& taps, const __m512i (&pairs)[5],
-                                const DepthwiseRequant& out) {
-    __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
-#pragma GCC unroll 5
-    for (int t = 0; t < 5; ++t) {
-        const __m512i x0 = depthwiseLoad32<Stride>(base + taps.offsets[2 * t]);
-        const __m512i x1 = depthwiseLoad32<Stride>(base + taps.offsets[2 * t + 1]);
-        dpwssd(lo, _mm512_unpacklo_epi16(x0, x1), pairs[t]);
-        dpwssd(hi, _mm512_unpackhi_epi16(x0, x1), pairs[t]);
+inline __m128i depthwiseCodes16(const uint8_t* base, const size_t (&rows)[3], const __m512i (&weights)[3],
+                                const DepthwiseWindows<Stride>& layout, const DepthwiseRequant& out) {
+    __m512i sums = _mm512_setzero_si512();
+#pragma GCC unroll 3
+    for (int r = 0; r < 3; ++r) {
+        const __m512i bytes = _mm512_permutexvar_epi32(layout.quarters, _mm512_loadu_si512(base + rows[r]));
+        dpbusd(sums, _mm512_shuffle_epi8(bytes, layout.windows), weights[r]);
     }
-    // The values lie in [0, 255]: the saturating packs are exact.
-    return _mm512_cvtusepi16_epi8(_mm512_packs_epi32(out.apply(lo), out.apply(hi)));
+    return out.codes(sums);
 }
 
-void depthwisePlane(const DepthwisePlane& p) {
-    const bool flat = p.strideH == 1 && p.strideW == 1;
-    if (!p.y8 || p.kernelH * p.kernelW != 9 || !(flat || p.strideW == 2)) {
-        avx2DepthwisePlane(p);
-        return;
-    }
-    const Avx2DepthwiseTaps taps(p);
-    __m512i pairs[5];
-    for (int t = 0; t < 5; ++t)
-        pairs[t] = _mm512_set1_epi32(taps.pairs[t]);
+template <int Stride> void depthwise3x3(const DepthwisePlane& p) {
+    const DepthwiseWindows<Stride> layout;
     const DepthwiseRequant out(p);
-    if (flat) {
-        // Output (oh, ow) reads from q = oh * width + ow: one run of positions into scratch, then
-        // each row's outW codes copied out.
-        auto* scratch = reinterpret_cast<uint8_t*>(p.acc);
-        const size_t width = static_cast<size_t>(p.width);
-        const size_t run = static_cast<size_t>(p.outH - 1) * width + static_cast<size_t>(p.outW);
-        for (size_t q = 0; q < run; q += 32)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(scratch + q),
-                                depthwiseCodes32<1>(p.x + q, taps, pairs, out));
-        for (int oh = 0; oh < p.outH; ++oh)
-            copyBytes(p.y8 + static_cast<size_t>(oh) * p.outW, scratch + static_cast<size_t>(oh) * width,
-                      static_cast<size_t>(p.outW));
-        return;
+    size_t rows[3];
+    __m512i weights[3];
+    for (int r = 0; r < 3; ++r) {
+        rows[r] = static_cast<size_t>(r) * p.dilationH * p.width;
+        const auto w = [&](int k) { return static_cast<uint32_t>(static_cast<uint8_t>(p.w[3 * r + k])); };
+        weights[r] = _mm512_set1_epi32(static_cast<int32_t>(w(0) | w(1) << 8 | w(2) << 16));
+    }
+    if constexpr (Stride == 1) {
+        if (p.strideH == 1) {
+            // Output (oh, ow) reads from q = oh * width + ow: one run of positions into scratch,
+            // then each row's outW codes copied out.
+            auto* scratch = reinterpret_cast<uint8_t*>(p.acc);
+            const size_t width = static_cast<size_t>(p.width);
+            const size_t run = static_cast<size_t>(p.outH - 1) * width + static_cast<size_t>(p.outW);
+            for (size_t q = 0; q < run; q += 16)
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(scratch + q),
+                                 depthwiseCodes16<1>(p.x + q, rows, weights, layout, out));
+            for (int oh = 0; oh < p.outH; ++oh)
+                copyBytes(p.y8 + static_cast<size_t>(oh) * p.outW, scratch + static_cast<size_t>(oh) * width,
+                          static_cast<size_t>(p.outW));
+            return;
+        }
     }
     for (int oh = 0; oh < p.outH; ++oh) {
         const uint8_t* row = p.x + static_cast<size_t>(oh) * p.strideH * p.width;
         uint8_t* dst = p.y8 + static_cast<size_t>(oh) * p.outW;
-        for (int ow0 = 0; ow0 < p.outW; ow0 += 32) {
-            const int valid = std::min(32, p.outW - ow0);
-            const __mmask32 mask = valid == 32 ? ~__mmask32{0} : (__mmask32{1} << valid) - 1;
-            _mm256_mask_storeu_epi8(
-                dst + ow0, mask, depthwiseCodes32<2>(row + static_cast<size_t>(ow0) * 2, taps, pairs, out));
+        for (int ow0 = 0; ow0 < p.outW; ow0 += 16)
+            _mm_mask_storeu_epi8(dst + ow0, tailMask(static_cast<size_t>(p.outW - ow0)),
+                                 depthwiseCodes16<Stride>(row + static_cast<size_t>(ow0) * Stride, rows,
+                                                          weights, layout, out));
+    }
+}
+
+void depthwisePlane(const DepthwisePlane& p) {
+    if (p.y8 && p.kernelH == 3 && p.kernelW == 3 && p.dilationW == 1) {
+        if (p.strideW == 1 && p.strideH == 1) {
+            depthwise3x3<1>(p);
+            return;
+        }
+        if (p.strideW == 2) {
+            depthwise3x3<2>(p);
+            return;
         }
     }
+    avx2DepthwisePlane(p);
 }
 
 // ---- int4 weight-only GEMV ----------------------------------------------------------------------
