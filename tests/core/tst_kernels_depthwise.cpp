@@ -108,7 +108,8 @@ std::vector<float> referenceFloat(const Problem& p, bool withBias) {
 }
 
 // Geometries covering each kernel variant: stride 1 (one long row), stride 2, other strides
-// (gathered), rectangular and 3 x 3 filters, unequal strides / dilations, tiny planes.
+// (gathered), rectangular and 3 x 3 filters, unequal strides / dilations, tiny planes, rows of
+// 16 and 32 outputs and their tails (the AVX2 and AVX-512 kernels).
 std::vector<DepthwiseConvShape> shapes() {
     struct Geometry {
         int kh, kw, sh, sw, dh, dw, pads[4], multiplier;
@@ -124,7 +125,7 @@ std::vector<DepthwiseConvShape> shapes() {
     std::vector<DepthwiseConvShape> out;
     int index = 0;
     for (const Geometry& g : geometries)
-        for (int width : {1, 2, 7, 14, 16, 17, 31, 45}) {
+        for (int width : {1, 2, 7, 14, 16, 17, 31, 45, 63, 66, 131}) { // 32-lane tails at stride 2 too
             DepthwiseConvShape s;
             s.batch = 1 + index % 2;
             s.channels = 2 + index % 3;

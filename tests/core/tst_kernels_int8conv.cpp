@@ -14,6 +14,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -131,15 +132,15 @@ ConvData randomConvData(const ConvCase& t, int k, std::mt19937& rng) {
 std::vector<uint8_t> requantizeRoute(const KernelTable& table, const ConvCase& t, const Conv2dGeometry& g,
                                      const ConvData& data, int32_t zx,
                                      const std::vector<FixedPointMultiplier>& m, int32_t zy, int32_t lo,
-                                     int32_t hi, ThreadPool& pool) {
+                                     int32_t hi, ThreadPool& pool, bool perChannel = true) {
     const int k = g.patch();
     const std::vector<int8_t> hwc =
         convWeightsToHwc(data.w.data(), t.outChannels, t.channels, t.kernelH, t.kernelW);
     const PackedInt8Weights packed(table, hwc.data(), t.outChannels, k, t.weightZeroPoint);
     const size_t size = static_cast<size_t>(t.batch) * t.outChannels * g.rows();
     std::vector<uint8_t> y(size + 16, 0xA5); // guard bytes after the output
-    int8ConvRequantizeU8(table, g, t.batch, data.x.data(), zx, packed, m.data(), true, data.bias.data(), zy,
-                         y.data(), &pool, lo, hi);
+    int8ConvRequantizeU8(table, g, t.batch, data.x.data(), zx, packed, m.data(), perChannel, data.bias.data(),
+                         zy, y.data(), &pool, lo, hi);
     for (size_t i = size; i < y.size(); ++i)
         if (y[i] != 0xA5)
             return {}; // fails the caller's comparison
@@ -261,6 +262,73 @@ private slots:
                 QCOMPARE(im2rowRoute(table, t, g, data.x, zx, data.w, data.bias, m, zy, lo, hi), expected);
                 QCOMPARE(requantizeRoute(table, t, g, data, zx, m, zy, lo, hi, pool), expected);
             }
+        }
+    }
+
+    // 1 x 1 stride-1 convolutions with symmetric weights, which the AVX-512 path computes on the
+    // NCHW codes directly (pixels as vector lanes, no NHWC copy): planes of fewer than 16 pixels
+    // and of sizes that are not multiples of 16 (vectors and tiles of 48 pixels crossing images),
+    // C not a multiple of 4, OC not a multiple of the 8-channel block and over several 48-column
+    // weight panels, enough tiles for both threads and too few (channel blocks split), per-tensor
+    // and per-channel multipliers, input zero points 0, 128 and 255, with and without clamps.
+    void pointwiseMatchesDefinitionAndIm2row_data() { matchesDefinitionAndIm2row_data(); }
+    void pointwiseMatchesDefinitionAndIm2row() {
+        KERNEL_PATH_OR_SKIP(table);
+        QFETCH(int, threads);
+        if (isaPath == IsaPath::Avx512) // the direct NCHW kernel is the one under test here
+            QVERIFY(table.pointwiseConvU8 != nullptr);
+        std::mt19937 rng(kerneltest::seed("pointwiseMatchesDefinitionAndIm2row"));
+        std::uniform_int_distribution<int> u8(0, 255);
+        std::uniform_real_distribution<double> real(2e-3, 2e-2);
+        ThreadPool pool(threads);
+        const ConvCase cases[] = {
+            {2, 5, 7, 7, 13, 1, 1, 1, {0, 0, 0, 0}, 1, 0},    // 49 pixels, C % 4 = 1, OC % 8 = 5
+            {5, 8, 3, 5, 10, 1, 1, 1, {0, 0, 0, 0}, 1, 0},    // 15 pixels: vectors span 2-4 images
+            {1, 3, 4, 3, 9, 1, 1, 1, {0, 0, 0, 0}, 1, 0},     // 12 pixels, one image, C = 3
+            {3, 16, 5, 9, 24, 1, 1, 1, {0, 0, 0, 0}, 1, 0},   // 45 pixels
+            {2, 37, 8, 8, 100, 1, 1, 1, {0, 0, 0, 0}, 1, 0},  // 3 weight panels, the last partial
+            {1, 64, 14, 14, 50, 1, 1, 1, {0, 0, 0, 0}, 1, 0}, // 196 pixels of one image
+            {32, 12, 7, 7, 20, 1, 1, 1, {0, 0, 0, 0}, 1, 0},  // 33 tiles over 32 images
+            {1, 1, 1, 1, 1, 1, 1, 1, {0, 0, 0, 0}, 1, 0},     // one value
+            {1, 258, 2, 3, 7, 1, 1, 1, {0, 0, 0, 0}, 1, 0},   // C = 258: large sums
+        };
+        std::uniform_int_distribution<int32_t> anyInt32(INT32_MIN, INT32_MAX);
+        for (const ConvCase& t : cases) {
+            const Conv2dGeometry g = geometryOf(t);
+            const int k = g.patch();
+            const ConvData data = randomConvData(t, k, rng);
+            // Biases over the whole int32 range with multipliers near 1e-7 (shift about -23):
+            // sums that wrap modulo 2^32 and the long rounding shifts of tiny multipliers.
+            ConvData wide = data;
+            for (auto& b : wide.bias)
+                b = anyInt32(rng);
+            for (const auto& [d, range] : {std::pair{&data, 1.0}, {&wide, 1e-5}})
+                for (bool perChannel : {true, false}) {
+                    std::vector<FixedPointMultiplier> m;
+                    for (int o = 0; o < t.outChannels; ++o)
+                        m.emplace_back(real(rng) * range / std::sqrt(static_cast<double>(k)));
+                    if (t.outChannels > 4 && range == 1.0) {
+                        // Multipliers of 1 and more (the kernel's general lane arithmetic), and
+                        // just below 1 (its shortcut for multipliers below 1 at shift 0).
+                        m[1] = FixedPointMultiplier(1.75);
+                        m[2] = FixedPointMultiplier(0.99999);
+                        m[3] = FixedPointMultiplier(1.0);
+                    }
+                    // The definition and the im2row route read one multiplier per channel.
+                    const std::vector<FixedPointMultiplier> expanded =
+                        perChannel ? m : std::vector<FixedPointMultiplier>(m.size(), m[0]);
+                    for (int32_t zx : {0, 128, 255}) {
+                        const int32_t zy = u8(rng);
+                        for (auto [lo, hi] : {std::pair{0, 255}, {zy, 255}, {40, 200}}) {
+                            const std::vector<uint8_t> expected =
+                                definition(t, g, d->x, zx, d->w, d->bias, expanded, zy, lo, hi);
+                            QCOMPARE(im2rowRoute(table, t, g, d->x, zx, d->w, d->bias, expanded, zy, lo, hi),
+                                     expected);
+                            QCOMPARE(requantizeRoute(table, t, g, *d, zx, m, zy, lo, hi, pool, perChannel),
+                                     expected);
+                        }
+                    }
+                }
         }
     }
 

@@ -20,6 +20,7 @@
 #include "Avx2FloatOps.h"
 #include "ChunkLoops.h"
 #include "FloatConvAvx2.h"
+#include "quantscope/kernels/AlignedBuffer.h"
 
 #include "quantscope/kernels/AlignedBuffer.h"
 
@@ -455,6 +456,322 @@ void int8GemmPanels(const Int8GemmProblem& p, int panelBegin, int panelEnd) {
     }
 }
 
+// ---- 1 x 1 convolution on NCHW codes (pointwiseConvU8) -----------------------------------------
+// In NCHW one image of a 1 x 1 stride-1 convolution is already the GEMM Y (OC x HW) = W (OC x C)
+// X (C x HW), so the GEMM above runs with its roles swapped: one vector holds 16 pixels' codes of
+// 4 consecutive channels (vpdpbusd's u8 operand), and the 4 weight bytes of one output channel are
+// broadcast (its s8 operand). Register tile: 8 output channels x 48 pixels = 24 accumulators, 3
+// pixel vectors and one broadcast per step of 4 channels. The packed weights' panels
+// [k / 4][column][k % 4] already hold 8 consecutive output channels' 4 bytes as 32 consecutive
+// bytes, so the GEMM's packed weights serve unchanged. Each tile of 48 pixels is interleaved once
+// into [C / 4][48][4] bytes (a byte shuffle of 4 channel rows, at most 48 * C bytes, in L1 for
+// C <= 640), then every output channel block runs over it while the weights stream from L2 (32
+// bytes per 24 vpdpbusd). Results are stored as rows of NCHW planes: no transpose either way.
+constexpr int kPointwiseChannels = 8;
+constexpr int kPointwiseVectors = 3;
+constexpr int kPointwiseTile = 16 * kPointwiseVectors;
+static_assert(kPanelWidth % kPointwiseChannels == 0, "a channel block lies inside one weight panel");
+
+// FixedPointMultiplier::apply in 16 lanes for one multiplier below 1 (shift <= 0, the usual
+// case), in half the operations of applyMultiplier, which the epilogue of a channel with few
+// inputs is bound by (the shorter sequence of avx2ApplyMultiplier, for one multiplier). gemmlowp's doubling
+// high multiply trunc((p + nudge) / 2^31) of p = x * m0, nudge 2^30 for p >= 0 and 1 - 2^30 below, is
+// floor((p + 2^30) / 2^31) for every p (for p < 0, trunc = ceil((p - 2^30 + 1) / 2^31) = floor((p + 2^30) /
+// 2^31)): one signed multiply, add and shift per 64-bit half, the halves' bits 31..62 being the int32 result.
+// Then the rounding divide by 2^-shift (ties away from zero) as applyMultiplier does it.
+struct RowMultiplier {
+    __m512i multiplier, exponent, mask, half;
+};
+
+inline RowMultiplier rowMultiplier(int32_t multiplier, int32_t shift) {
+    const auto mask = static_cast<int32_t>((int64_t{1} << -shift) - 1);
+    return {_mm512_set1_epi32(multiplier), _mm512_set1_epi32(-shift), _mm512_set1_epi32(mask),
+            _mm512_set1_epi32(mask >> 1)};
+}
+
+inline __m512i applyRowMultiplier(__m512i x, const RowMultiplier& m) {
+    const __m512i nudge = _mm512_set1_epi64(int64_t{1} << 30);
+    const __m512i even = _mm512_srli_epi64(_mm512_add_epi64(_mm512_mul_epi32(x, m.multiplier), nudge), 31);
+    const __m512i odd = _mm512_slli_epi64(
+        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(x, 32), m.multiplier), nudge), 1);
+    const __m512i high = _mm512_mask_blend_epi32(0xAAAA, even, odd);
+    const __m512i remainder = _mm512_and_si512(high, m.mask);
+    const __m512i threshold = _mm512_sub_epi32(m.half, _mm512_srai_epi32(high, 31));
+    const __m512i shifted = _mm512_srav_epi32(high, m.exponent);
+    return _mm512_mask_add_epi32(shifted, _mm512_cmpgt_epi32_mask(remainder, threshold), shifted,
+                                 _mm512_set1_epi32(1));
+}
+
+// One tile's 48 pixels (numbered across the batch from q0): where each one's codes start in x
+// (channel 0) and its output in y (channel 0), and per vector of 16 whether its valid pixels are
+// consecutive in one image (read and written with masked vector operations) or cross an image
+// boundary (byte by byte).
+struct PointwiseTileMap {
+    int64_t in[kPointwiseTile], out[kPointwiseTile];
+    __mmask16 valid[kPointwiseVectors];
+    bool consecutive[kPointwiseVectors];
+};
+
+PointwiseTileMap pointwiseTileMap(const PointwiseConvProblem& p, int64_t q0, int64_t end) {
+    PointwiseTileMap map;
+    int64_t image = q0 / p.pixels, pixel = q0 % p.pixels; // of the next valid pixel
+    for (int v = 0; v < kPointwiseVectors; ++v) {
+        const int lanes = static_cast<int>(std::clamp<int64_t>(end - q0 - 16 * v, 0, 16));
+        map.valid[v] = tailMask(static_cast<size_t>(lanes));
+        map.consecutive[v] = lanes == 0 || pixel + lanes <= p.pixels;
+        for (int i = 0; i < 16; ++i) {
+            const int at = 16 * v + i;
+            if (i >= lanes) { // unused: the vector's first pixel (or 0) keeps the offsets valid
+                map.in[at] = i > 0 ? map.in[16 * v] : 0;
+                map.out[at] = i > 0 ? map.out[16 * v] : 0;
+                continue;
+            }
+            map.in[at] = image * p.channels * p.pixels + pixel;
+            map.out[at] = image * p.outChannels * p.pixels + pixel;
+            if (++pixel == p.pixels) {
+                pixel = 0;
+                ++image;
+            }
+        }
+    }
+    return map;
+}
+
+// The tile's codes as [C / 4][48][4]: byte 4 * i + j of group g's 192 bytes is channel 4g + j of
+// pixel i; channels past C and pixels past the end are 0 (their weights or stores are unused).
+void pointwiseInterleave(const PointwiseConvProblem& p, const PointwiseTileMap& map, uint8_t* tile) {
+    const int groups = p.kPadded / 4;
+    for (int v = 0; v < kPointwiseVectors; ++v) {
+        uint8_t* dst = tile + 64 * v;
+        if (map.consecutive[v]) {
+            const uint8_t* src = p.x + map.in[16 * v];
+            for (int g = 0; g < groups; ++g, dst += kPointwiseTile * 4) {
+                __m128i rows[4];
+                for (int j = 0; j < 4; ++j) {
+                    const int c = 4 * g + j;
+                    rows[j] = c < p.channels ? _mm_maskz_loadu_epi8(map.valid[v], src + c * p.pixels)
+                                             : _mm_setzero_si128();
+                }
+                // Bytes of channels (0, 1) and (2, 3) paired, then the pairs paired: 4 pixels a
+                // 16-byte store, each pixel's 4 channels together.
+                const __m128i low01 = _mm_unpacklo_epi8(rows[0], rows[1]);
+                const __m128i high01 = _mm_unpackhi_epi8(rows[0], rows[1]);
+                const __m128i low23 = _mm_unpacklo_epi8(rows[2], rows[3]);
+                const __m128i high23 = _mm_unpackhi_epi8(rows[2], rows[3]);
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi16(low01, low23));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 16), _mm_unpackhi_epi16(low01, low23));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 32), _mm_unpacklo_epi16(high01, high23));
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 48), _mm_unpackhi_epi16(high01, high23));
+            }
+            continue;
+        }
+        for (int g = 0; g < groups; ++g, dst += kPointwiseTile * 4)
+            for (int i = 0; i < 16; ++i)
+                for (int j = 0; j < 4; ++j) {
+                    const int c = 4 * g + j;
+                    dst[4 * i + j] = (map.valid[v] >> i & 1) && c < p.channels
+                                         ? p.x[map.in[16 * v + i] + c * p.pixels]
+                                         : uint8_t{0};
+                }
+    }
+}
+
+// The K loop alone over one channel block, ending in plain stores to `out`. Kept out of line
+// (as int8Accumulate sits in its own int8Tile): inlined beside the epilogue, whose rows are
+// indexed at run time, GCC kept the accumulators in memory and spilled them every step.
+__attribute__((noinline)) void pointwiseAccumulate(int groups, const uint8_t* x, const int8_t* w,
+                                                   __m512i* out) {
+    __m512i acc[kPointwiseChannels][kPointwiseVectors];
+#pragma GCC unroll 8
+    for (int r = 0; r < kPointwiseChannels; ++r)
+#pragma GCC unroll 3
+        for (int v = 0; v < kPointwiseVectors; ++v)
+            acc[r][v] = _mm512_setzero_si512();
+    for (int g = 0; g < groups; ++g, x += kPointwiseTile * 4, w += kPanelWidth * 4) {
+        __m512i xv[kPointwiseVectors];
+#pragma GCC unroll 3
+        for (int v = 0; v < kPointwiseVectors; ++v)
+            xv[v] = _mm512_load_si512(x + 64 * v);
+#pragma GCC unroll 8
+        for (int r = 0; r < kPointwiseChannels; ++r) {
+            const __m512i wv = _mm512_set1_epi32(load32(w + 4 * r));
+#pragma GCC unroll 3
+            for (int v = 0; v < kPointwiseVectors; ++v)
+                dpbusd(acc[r][v], xv[v], wv);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < kPointwiseChannels; ++r)
+#pragma GCC unroll 3
+        for (int v = 0; v < kPointwiseVectors; ++v)
+            _mm512_store_si512(out + r * kPointwiseVectors + v, acc[r][v]);
+}
+
+void pointwiseConvU8(const PointwiseConvProblem& p, int64_t pixelBegin, int64_t pixelEnd, int outBegin,
+                     int outEnd) {
+    const int groups = p.kPadded / 4;
+    thread_local AlignedBuffer<uint8_t> tile; // this thread's interleaved tile
+    tile.reserveScratch(static_cast<size_t>(groups) * kPointwiseTile * 4);
+    const __m512i lo = _mm512_set1_epi32(p.clampMin - p.zeroPoint);
+    const __m512i hi = _mm512_set1_epi32(p.clampMax - p.zeroPoint);
+    const __m512i zeroPoint = _mm512_set1_epi32(p.zeroPoint);
+    for (int64_t q0 = pixelBegin; q0 < pixelEnd; q0 += kPointwiseTile) {
+        const PointwiseTileMap map = pointwiseTileMap(p, q0, pixelEnd);
+        pointwiseInterleave(p, map, tile.data());
+        for (int o0 = outBegin; o0 < outEnd; o0 += kPointwiseChannels) {
+            const int8_t* w = p.packedW + static_cast<size_t>(o0 / kPanelWidth) * kPanelWidth * p.kPadded +
+                              static_cast<size_t>(o0 % kPanelWidth) * 4;
+            __m512i acc[kPointwiseChannels * kPointwiseVectors];
+            pointwiseAccumulate(groups, tile.data(), w, acc);
+            // Row o's requantization (storeRequantized's clamp, then the bytes), one output row
+            // of 16 pixels a vector.
+            const auto storeRow = [&](int r, auto scale) {
+                const int o = o0 + r;
+                const __m512i offset = _mm512_set1_epi32(p.rowOffsets[o]);
+                const int64_t plane = int64_t{o} * p.pixels;
+                for (int v = 0; v < kPointwiseVectors; ++v) {
+                    if (!map.valid[v])
+                        break;
+                    const __m512i scaled = scale(_mm512_add_epi32(acc[r * kPointwiseVectors + v], offset));
+                    const __m512i codes =
+                        _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint);
+                    if (map.consecutive[v]) {
+                        _mm512_mask_cvtusepi32_storeu_epi8(p.y + map.out[16 * v] + plane, map.valid[v],
+                                                           codes);
+                        continue;
+                    }
+                    alignas(16) uint8_t bytes[16];
+                    _mm_store_si128(reinterpret_cast<__m128i*>(bytes), _mm512_cvtusepi32_epi8(codes));
+                    for (int i = 0; i < 16; ++i)
+                        if (map.valid[v] >> i & 1)
+                            p.y[map.out[16 * v + i] + plane] = bytes[i];
+                }
+            };
+            // Only the row's own multiplier sequence is set up: with few input channels the
+            // per-row constants weigh beside the three vectors they serve.
+            const int rows = std::min(kPointwiseChannels, outEnd - o0);
+            for (int r = 0; r < rows; ++r) {
+                const int o = o0 + r;
+                if (p.shifts[o] <= 0) {
+                    const RowMultiplier row = rowMultiplier(p.multipliers[o], p.shifts[o]);
+                    storeRow(r, [&](__m512i value) { return applyRowMultiplier(value, row); });
+                } else {
+                    const RequantLanes lanes =
+                        requantLanes(_mm512_set1_epi32(p.multipliers[o]), _mm512_set1_epi32(p.shifts[o]));
+                    storeRow(r, [&](__m512i value) { return applyMultiplier(value, lanes); });
+                }
+            }
+        }
+    }
+}
+
+// ---- depthwise 3 x 3 planes with vpdpbusd ---------------------------------------------------------
+// For the requantized u8 output of a 3 x 3 filter without dilation along W, with stride 1 (the
+// plane as one long row, as in Avx2Depthwise.h) or stride 2 along W. Each kernel row is one
+// vpdpbusd on bytes: output i's lane holds its three inputs x[s i], x[s i + 1], x[s i + 2] and one
+// more byte, against the row's three weights and a 0 (so the extra byte adds nothing; the four
+// products are summed in int32 without saturation). A lane's bytes come from one 64-byte load:
+// vpermd gives 128-bit quarter j the 16 input bytes from its first output's input on, and one
+// vpshufb lays out the four overlapping windows of each quarter. Per 16 outputs: 3 loads, 6
+// shuffles and 3 vpdpbusd, instead of the int16 pairs' 10 widening loads and unpacks and 5
+// multiply-adds. Other filters, strides and outputs take the AVX2 kernel.
+template <int Stride> struct DepthwiseWindows {
+    __m512i quarters, windows;
+    DepthwiseWindows() {
+        if constexpr (Stride == 1) {
+            quarters = _mm512_setr_epi32(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6);
+            windows = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6));
+        } else {
+            quarters = _mm512_setr_epi32(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9);
+            windows = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 2, 3, 2, 3, 4, 5, 4, 5, 6, 7, 6, 7, 8, 9));
+        }
+    }
+};
+
+struct DepthwiseRequant {
+    __m512i bias, lo, hi, zeroPoint;
+    bool belowOne;
+    RowMultiplier row;
+    RequantLanes lanes;
+
+    explicit DepthwiseRequant(const DepthwisePlane& p)
+        : bias(_mm512_set1_epi32(p.bias)), lo(_mm512_set1_epi32(p.clampMin - p.zeroPoint)),
+          hi(_mm512_set1_epi32(p.clampMax - p.zeroPoint)), zeroPoint(_mm512_set1_epi32(p.zeroPoint)),
+          belowOne(p.shift <= 0), row(rowMultiplier(p.multiplier, p.shift <= 0 ? p.shift : 0)),
+          lanes(requantLanes(_mm512_set1_epi32(p.multiplier), _mm512_set1_epi32(p.shift))) {}
+
+    // 16 sums to 16 codes.
+    __m128i codes(__m512i sums) const {
+        const __m512i value = _mm512_add_epi32(sums, bias);
+        const __m512i scaled = belowOne ? applyRowMultiplier(value, row) : applyMultiplier(value, lanes);
+        return _mm512_cvtusepi32_epi8(
+            _mm512_add_epi32(_mm512_min_epi32(_mm512_max_epi32(scaled, lo), hi), zeroPoint));
+    }
+};
+
+// The codes of the 16 outputs whose first input is `base`; row r of the filter starts rows[r] on.
+template <int Stride>
+inline __m128i depthwiseCodes16(const uint8_t* base, const size_t (&rows)[3], const __m512i (&weights)[3],
+                                const DepthwiseWindows<Stride>& layout, const DepthwiseRequant& out) {
+    __m512i sums = _mm512_setzero_si512();
+#pragma GCC unroll 3
+    for (int r = 0; r < 3; ++r) {
+        const __m512i bytes = _mm512_permutexvar_epi32(layout.quarters, _mm512_loadu_si512(base + rows[r]));
+        dpbusd(sums, _mm512_shuffle_epi8(bytes, layout.windows), weights[r]);
+    }
+    return out.codes(sums);
+}
+
+template <int Stride> void depthwise3x3(const DepthwisePlane& p) {
+    const DepthwiseWindows<Stride> layout;
+    const DepthwiseRequant out(p);
+    size_t rows[3];
+    __m512i weights[3];
+    for (int r = 0; r < 3; ++r) {
+        rows[r] = static_cast<size_t>(r) * p.dilationH * p.width;
+        const auto w = [&](int k) { return static_cast<uint32_t>(static_cast<uint8_t>(p.w[3 * r + k])); };
+        weights[r] = _mm512_set1_epi32(static_cast<int32_t>(w(0) | w(1) << 8 | w(2) << 16));
+    }
+    if constexpr (Stride == 1) {
+        if (p.strideH == 1) {
+            // Output (oh, ow) reads from q = oh * width + ow: one run of positions into scratch,
+            // then each row's outW codes copied out.
+            auto* scratch = reinterpret_cast<uint8_t*>(p.acc);
+            const size_t width = static_cast<size_t>(p.width);
+            const size_t run = static_cast<size_t>(p.outH - 1) * width + static_cast<size_t>(p.outW);
+            for (size_t q = 0; q < run; q += 16)
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(scratch + q),
+                                 depthwiseCodes16<1>(p.x + q, rows, weights, layout, out));
+            for (int oh = 0; oh < p.outH; ++oh)
+                copyBytes(p.y8 + static_cast<size_t>(oh) * p.outW, scratch + static_cast<size_t>(oh) * width,
+                          static_cast<size_t>(p.outW));
+            return;
+        }
+    }
+    for (int oh = 0; oh < p.outH; ++oh) {
+        const uint8_t* row = p.x + static_cast<size_t>(oh) * p.strideH * p.width;
+        uint8_t* dst = p.y8 + static_cast<size_t>(oh) * p.outW;
+        for (int ow0 = 0; ow0 < p.outW; ow0 += 16)
+            _mm_mask_storeu_epi8(dst + ow0, tailMask(static_cast<size_t>(p.outW - ow0)),
+                                 depthwiseCodes16<Stride>(row + static_cast<size_t>(ow0) * Stride, rows,
+                                                          weights, layout, out));
+    }
+}
+
+void depthwisePlane(const DepthwisePlane& p) {
+    if (p.y8 && p.kernelH == 3 && p.kernelW == 3 && p.dilationW == 1) {
+        if (p.strideW == 1 && p.strideH == 1) {
+            depthwise3x3<1>(p);
+            return;
+        }
+        if (p.strideW == 2) {
+            depthwise3x3<2>(p);
+            return;
+        }
+    }
+    avx2DepthwisePlane(p);
+}
+
 // ---- int4 weight-only GEMV ----------------------------------------------------------------------
 
 // int8 activations: the nibbles are already unsigned bytes (w + 8) for vpdpbusd, with the
@@ -879,7 +1196,10 @@ constexpr KernelTable makeTable() {
     t.int8GemmPanels = int8GemmPanels;
     t.requantizeU8 = requantizeValues<uint8_t>;
     t.requantizeS8 = requantizeValues<int8_t>;
-    t.depthwisePlane = avx2DepthwisePlane;
+    t.depthwisePlane = depthwisePlane;
+    t.pointwisePixelTile = kPointwiseTile;
+    t.pointwiseChannelBlock = kPointwiseChannels;
+    t.pointwiseConvU8 = pointwiseConvU8;
     t.lookupU8 = avx2LookupU8;
     t.qlinearBinaryU8 = avx2QLinearBinaryU8;
     t.int4GemvF32 = int4GemvF32;

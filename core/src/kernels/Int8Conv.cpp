@@ -507,6 +507,91 @@ void convTiles(const KernelTable& path, const Conv2dGeometry& g, int batch, cons
     }
 }
 
+bool isPointwise(const Conv2dGeometry& g) {
+    return g.kernelH == 1 && g.kernelW == 1 && g.strideH == 1 && g.strideW == 1 && g.padTop == 0 &&
+           g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0;
+}
+
+// int8ConvRequantizeU8 of a 1 x 1 stride-1 convolution on a path with a direct NCHW kernel
+// (KernelTable::pointwiseConvU8): no NHWC copy, no transpose back. The same bytes as convTiles
+// (the sums do not depend on their order; the epilogue is the same fixed-point arithmetic).
+// Threads take items of whole pixel tiles, and when there are few tiles (late layers, small
+// batches) also of output channel blocks; each output byte is written by one item.
+void pointwiseRequantize(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
+                         int32_t inputZeroPoint, const PackedInt8Weights& weights,
+                         const FixedPointMultiplier* multipliers, bool perChannel, const int32_t* bias,
+                         int32_t outZeroPoint, uint8_t* output, ThreadPool* pool, int32_t clampMin,
+                         int32_t clampMax) {
+    if (!multipliers)
+        throw Error(kSubject, "requantization multipliers are missing");
+    if (outZeroPoint < 0 || outZeroPoint > 255)
+        throw Error(kSubject, "output zero point " + std::to_string(outZeroPoint) + " is outside [0, 255]");
+    const OutputClamp clamp = outputClamp(true, clampMin, clampMax, kSubject);
+    const int n = weights.n();
+    // Per output channel: bias - zx * sum_c w[o][c] (modulo 2^32, as the GEMM epilogues fold
+    // the same terms), m0 and shift.
+    const size_t padded = static_cast<size_t>(weights.panelCount()) * weights.layout().panelWidth;
+    thread_local AlignedBuffer<int32_t> lanes;
+    lanes.reserveScratch(3 * padded);
+    int32_t* rowOffsets = lanes.data();
+    int32_t* laneMultipliers = rowOffsets + padded;
+    int32_t* laneShifts = laneMultipliers + padded;
+    for (int o = 0; o < n; ++o) {
+        rowOffsets[o] = static_cast<int32_t>(static_cast<uint32_t>(bias ? bias[o] : 0) -
+                                             static_cast<uint32_t>(inputZeroPoint) *
+                                                 static_cast<uint32_t>(weights.columnSums()[o]));
+        const FixedPointMultiplier& m = multipliers[perChannel ? o : 0];
+        laneMultipliers[o] = m.multiplier();
+        laneShifts[o] = m.shift();
+    }
+    PointwiseConvProblem problem;
+    problem.batch = batch;
+    problem.channels = g.channels;
+    problem.outChannels = n;
+    problem.pixels = int64_t{g.height} * g.width;
+    problem.x = input;
+    problem.packedW = weights.data();
+    problem.kPadded = weights.kPadded();
+    problem.rowOffsets = rowOffsets;
+    problem.multipliers = laneMultipliers;
+    problem.shifts = laneShifts;
+    problem.zeroPoint = outZeroPoint;
+    problem.clampMin = clamp.min;
+    problem.clampMax = clamp.max;
+    problem.y = output;
+
+    const int64_t totalPixels = problem.pixels * batch;
+    const int threads = pool ? pool->threadCount() : 1;
+    if (threads == 1) {
+        path.pointwiseConvU8(problem, 0, totalPixels, 0, n);
+        return;
+    }
+    // Items of whole tiles, about eight per thread so that a thread the machine slows down takes
+    // fewer of them; with fewer tiles than four per thread, channel blocks are split as well.
+    const int64_t tileSize = path.pointwisePixelTile;
+    const int64_t tiles = (totalPixels + tileSize - 1) / tileSize;
+    const int blockSize = path.pointwiseChannelBlock;
+    const int blocks = (n + blockSize - 1) / blockSize;
+    const int64_t tilesPerItem = std::max<int64_t>(1, tiles / (8 * threads));
+    const int64_t pixelParts = (tiles + tilesPerItem - 1) / tilesPerItem;
+    const int channelParts =
+        static_cast<int>(std::clamp<int64_t>((4 * threads + tiles - 1) / tiles, 1, blocks));
+    const int64_t items = pixelParts * channelParts;
+    std::atomic<int64_t> next{0};
+    pool->parallelFor(threads, [&](int, int) {
+        for (int64_t item = next++; item < items; item = next++) {
+            const int64_t part = item / channelParts;
+            const int channelPart = static_cast<int>(item % channelParts);
+            const int64_t begin = part * tilesPerItem * tileSize;
+            const int64_t end = std::min(totalPixels, begin + tilesPerItem * tileSize);
+            const int outBegin = static_cast<int>(int64_t{blocks} * channelPart / channelParts) * blockSize;
+            const int outEnd =
+                std::min(n, static_cast<int>(int64_t{blocks} * (channelPart + 1) / channelParts) * blockSize);
+            path.pointwiseConvU8(problem, begin, end, outBegin, outEnd);
+        }
+    });
+}
+
 } // namespace
 
 void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int batch, const uint8_t* input,
@@ -516,6 +601,13 @@ void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& g, int 
                           int32_t clampMax) {
     checkConvInputs(g, batch, input, output, weights);
     checkZeroPoint(inputZeroPoint);
+    // The direct NCHW kernel reads the GEMM's packed weights, whose zero point it does not
+    // subtract (the static pipeline's weights are symmetric); other weights take the NHWC route.
+    if (path.pointwiseConvU8 && isPointwise(g) && weights.zeroPoint() == 0 && weights.path() == path.path) {
+        pointwiseRequantize(path, g, batch, input, inputZeroPoint, weights, multipliers, perChannel, bias,
+                            outZeroPoint, output, pool, clampMin, clampMax);
+        return;
+    }
     RequantizeStage stage{path,         weights,  multipliers, perChannel, bias,
                           outZeroPoint, clampMin, clampMax,    output,     {}};
     convTiles(path, g, batch, input, &inputZeroPoint, false, inputZeroPoint, weights, pool, stage);

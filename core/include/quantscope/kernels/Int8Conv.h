@@ -39,6 +39,10 @@ std::vector<int8_t> convWeightsToHwc(const int8_t* weights, int outChannels, int
 // With a pool, threads take whole tiles one at a time; with fewer than 16 register tiles of
 // pixels per thread, one tile whose GEMM splits the weight panels instead. Either way every
 // output byte is computed exactly as by one thread.
+// A 1 x 1 stride-1 unpadded convolution with weights of zero point 0, on a path with a direct
+// NCHW kernel (KernelTable::pointwiseConvU8, AVX-512), skips all of this: each image is already
+// the GEMM W (OC x C) * X (C x HW), computed on the NCHW codes with pixels as vector lanes; the
+// same bytes again.
 // Throws Error for a bad geometry, a K that does not match, or zero points outside [0, 255].
 void int8ConvRequantizeU8(const KernelTable& path, const Conv2dGeometry& geometry, int batch,
                           const uint8_t* input, int32_t inputZeroPoint, const PackedInt8Weights& weights,

@@ -79,6 +79,29 @@ struct RequantizeSpec {
     int32_t clampMin = 0, clampMax = 255;
 };
 
+// A 1 x 1 stride-1 convolution of NCHW u8 codes straight to NCHW u8 codes, without the NHWC
+// round trip: in NCHW one image is already the GEMM Y (OC x HW) = W (OC x C) * X (C x HW). Pixels
+// are numbered across the batch, q = n * pixels + p; for q in [pixelBegin, pixelEnd) and output
+// channels o in [outBegin, outEnd):
+//   y[n][o][p] = clamp(FixedPointMultiplier::apply(sum_c w[o][c] x[n][c][p] + rowOffsets[o],
+//                      multipliers[o], shifts[o]) + zeroPoint, clampMin, clampMax)
+// with the sum and the addition modulo 2^32 (rowOffsets[o] = bias[o] - zx * sum_c w[o][c] folds
+// the input zero point in; the weights' zero point is 0). `packedW` is a PackedInt8Weights of
+// K = channels in the path's int8Layout; the per-channel arrays cover whole panels of it.
+// pixelBegin is a multiple of the path's pointwisePixelTile, outBegin of pointwiseChannelBlock.
+struct PointwiseConvProblem {
+    int batch = 0, channels = 0, outChannels = 0;
+    int64_t pixels = 0; // of one image (H * W)
+    const uint8_t* x = nullptr;
+    const int8_t* packedW = nullptr;
+    int kPadded = 0;
+    const int32_t* rowOffsets = nullptr;
+    const int32_t* multipliers = nullptr;
+    const int32_t* shifts = nullptr;
+    int32_t zeroPoint = 0, clampMin = 0, clampMax = 255;
+    uint8_t* y = nullptr;
+};
+
 // Depthwise convolution of one padded u8 plane with one KH x KW filter: acc[oh * outW + ow] =
 // sum_{kh,kw} x[(oh * strideH + kh * dilationH) * width + ow * strideW + kw * dilationW] * w[kh][kw]
 // (raw products; the caller folds in the zero points). SIMD versions compute whole vectors: the
@@ -168,6 +191,13 @@ struct KernelTable {
     void (*lookupU8)(const uint8_t* table, const uint8_t* x, size_t count, uint8_t* y) = nullptr;
     void (*qlinearBinaryU8)(const uint8_t* a, const uint8_t* b, bool bIsScalar, size_t count,
                             const float* scales, const int32_t* zeroPoints, bool mul, uint8_t* y) = nullptr;
+
+    // The direct NCHW 1 x 1 convolution (see PointwiseConvProblem); null on paths that run it
+    // through the NHWC GEMM route instead. Work is split in tiles of pointwisePixelTile pixels and
+    // blocks of pointwiseChannelBlock output channels.
+    int pointwisePixelTile = 48, pointwiseChannelBlock = 8;
+    void (*pointwiseConvU8)(const PointwiseConvProblem& problem, int64_t pixelBegin, int64_t pixelEnd,
+                            int outBegin, int outEnd) = nullptr;
 
     // One depthwise convolution plane (see DepthwisePlane).
     void (*depthwisePlane)(const DepthwisePlane& plane) = nullptr;
