@@ -818,12 +818,23 @@ template <int R> void int4S8Rows(const Int4GemvProblem& p, int row0, int panelBe
 }
 
 // fp32 activations: vpermps looks a nibble up in a 16-entry table of floats (w values -8..7),
-// using the low 4 bits of each lane, so each byte position needs one shift and one permute,
-// shared by up to 4 rows, and one FMA per row.
+// using the low 4 bits of each lane, so each byte position needs one shift and one permute.
+// Byte i of each lane of a 64-byte block holds k + i (low nibble) and k + 4 + i (high nibble);
+// int4Values gives value k + j of all 16 lanes.
+inline __m512 int4Table() {
+    return _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+}
+
+template <int J> __attribute__((always_inline)) inline __m512 int4Values(__m512i packed, __m512 table) {
+    constexpr int kShift = J < 4 ? 8 * J : 8 * (J - 4) + 4;
+    return _mm512_permutexvar_ps(_mm512_srli_epi32(packed, kShift), table);
+}
+
+// The decoded values are shared by up to 4 rows, one FMA per row each.
 template <int R> void int4F32Rows(const Int4GemvProblem& p, int row0, int panelBegin, int panelEnd) {
     const int groups = p.k / p.groupSize;
     const int octsPerGroup = p.groupSize / 8;
-    const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512 table = int4Table();
     for (int panel = panelBegin; panel < panelEnd; ++panel) {
         const uint8_t* w = p.packedW + static_cast<size_t>(panel) * (p.k / 8) * 64;
         const float* scales = p.scales + static_cast<size_t>(panel) * groups * 16;
@@ -838,15 +849,14 @@ template <int R> void int4F32Rows(const Int4GemvProblem& p, int row0, int panelB
             for (int o = 0; o < octsPerGroup; ++o, w += 64, x += 8) {
                 _mm_prefetch(reinterpret_cast<const char*>(w + 2048), _MM_HINT_T0);
                 const __m512i v = _mm512_loadu_si512(w);
-                // Byte i of each lane holds k + i (low nibble) and k + 4 + i (high nibble).
-                const __m512 w0 = _mm512_permutexvar_ps(v, table);
-                const __m512 w1 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 8), table);
-                const __m512 w2 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 16), table);
-                const __m512 w3 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 24), table);
-                const __m512 w4 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4), table);
-                const __m512 w5 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 12), table);
-                const __m512 w6 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 20), table);
-                const __m512 w7 = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 28), table);
+                const __m512 w0 = int4Values<0>(v, table);
+                const __m512 w1 = int4Values<1>(v, table);
+                const __m512 w2 = int4Values<2>(v, table);
+                const __m512 w3 = int4Values<3>(v, table);
+                const __m512 w4 = int4Values<4>(v, table);
+                const __m512 w5 = int4Values<5>(v, table);
+                const __m512 w6 = int4Values<6>(v, table);
+                const __m512 w7 = int4Values<7>(v, table);
                 for (int r = 0; r < R; ++r) {
                     const float* xr = x + static_cast<size_t>(r) * p.k;
                     acc[r][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xr[0]), acc[r][0]);
@@ -946,17 +956,19 @@ constexpr int kInt4GemmMinRows = 8;
 
 // Group g of `P` panels as floats, [k within the group][P * 16 columns].
 template <int P> void decodeInt4Group(const uint8_t* const* panelWeights, int groupSize, float* decoded) {
-    const __m512 table = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512 table = int4Table();
     for (int o = 0; o < groupSize / 8; ++o) {
         float* out = decoded + static_cast<size_t>(o) * 8 * P * 16;
         for (int panel = 0; panel < P; ++panel) {
             const __m512i v = _mm512_loadu_si512(panelWeights[panel] + static_cast<size_t>(o) * 64);
-            // Byte i of each lane holds k + i (low nibble) and k + 4 + i (high nibble).
-            constexpr int kShifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
-#pragma GCC unroll 8
-            for (int i = 0; i < 8; ++i)
-                _mm512_store_ps(out + (i * P + panel) * 16,
-                                _mm512_permutexvar_ps(_mm512_srli_epi32(v, kShifts[i]), table));
+            _mm512_store_ps(out + (0 * P + panel) * 16, int4Values<0>(v, table));
+            _mm512_store_ps(out + (1 * P + panel) * 16, int4Values<1>(v, table));
+            _mm512_store_ps(out + (2 * P + panel) * 16, int4Values<2>(v, table));
+            _mm512_store_ps(out + (3 * P + panel) * 16, int4Values<3>(v, table));
+            _mm512_store_ps(out + (4 * P + panel) * 16, int4Values<4>(v, table));
+            _mm512_store_ps(out + (5 * P + panel) * 16, int4Values<5>(v, table));
+            _mm512_store_ps(out + (6 * P + panel) * 16, int4Values<6>(v, table));
+            _mm512_store_ps(out + (7 * P + panel) * 16, int4Values<7>(v, table));
         }
     }
 }
